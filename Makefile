@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# sockaudit: eBPF socket audit collector.  `make help` lists the targets.
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+OUT      ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := x86
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Sanitizer build: `make ASAN=1` (what `make asan` does) into its own tree.
+ifeq ($(ASAN),1)
+OUT      := build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+HARDEN   :=
+else
+SANFLAGS :=
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+endif
+
+CFLAGS   ?= -g -O2
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
+ALL_CFLAGS := $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -MMD -MP
+LDFLAGS  += -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
+LDLIBS   := -lbpf -lelf -lz -lpthread
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Ivmlinux -Iinclude
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB        := $(OUT)/libsockaudit.a
+BIN        := $(OUT)/sockaudit
+TEST_SRCS  := $(wildcard tests/test_*.c)
+TEST_BINS  := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+
+# Everything the build, the tests, the demo and the benchmark use.
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
+	    pkg-config make gcc libc6-dev nginx-light curl python3 jq socat wrk \
+	    openssl valgrind iproute2 procps
+
+.PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help
+
+all: $(BIN) ## build the collector (build/sockaudit)
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
+
+deps: ## install what is missing (Debian packages; idempotent)
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| { echo "deps: apt-get install failed for: $$missing (run as root with Debian's archive reachable)"; exit 1; }; \
+	fi
+
+vmlinux: ## regenerate vmlinux/vmlinux.h from the running kernel's BTF
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/fuzz:
+	$(Q)mkdir -p $@
+
+# BPF: clang -> bpftool gen object (static linking, strips dwarf noise) -> skeleton
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/sockaudit/events.h vmlinux/vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(@:.o=.tmp.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o)
+	$(Q)rm -f $(@:.o=.tmp.o)
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*)_bpf > $@
+
+$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(USER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(OUT)/user/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/%.c $(LIB) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+# libFuzzer harnesses: built from the sources directly, with clang.
+$(OUT)/fuzz/%: tests/fuzz/%.c $(USER_SRCS) | $(OUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< \
+		$(filter-out user/capture.c,$(USER_SRCS)) -lpthread -o $@
+
+unit: $(TEST_BINS) ## run the cmocka unit tests
+	@fail=0; for t in $(TEST_BINS); do $$t || fail=1; done; exit $$fail
+
+live: $(BIN) ## run the live tests (real programs under the collector; root)
+	@SOCKAUDIT=$(abspath $(BIN)) tests/live/run.sh
+
+test: deps ## install, build, run every test
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) tests/run-all.sh $(TEST_BINS)
+
+asan: deps ## build with ASan/UBSan and run the unit and live tests
+	$(Q)$(MAKE) --no-print-directory ASAN=1 all unit live
+
+valgrind: $(TEST_BINS) ## run the unit tests under valgrind
+	@fail=0; for t in $(TEST_BINS); do \
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null || fail=1; \
+	done; [ $$fail = 0 ] && echo "valgrind: $(words $(TEST_BINS)) unit test binaries clean"; exit $$fail
+
+fuzz: $(FUZZ_BINS) ## build the fuzz harnesses and run each briefly (FUZZ_SECONDS=20)
+	@for f in $(FUZZ_BINS); do \
+		echo "fuzz: $$f for $${FUZZ_SECONDS:-20}s"; \
+		$$f -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=1024 tests/fuzz/corpus/$$(basename $$f) 2>&1 | tail -n 1 || exit 1; \
+	done
+
+demo: deps all ## run the bundled demo workload under the collector
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
+
+bench: deps all ## nginx under wrk, untraced vs traced (ratio)
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
+
+clean: ## remove build trees
+	rm -rf build build-asan
+
+-include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)

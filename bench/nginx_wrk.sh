@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# nginx (one worker) under wrk on loopback: untraced and traced, alternating
+# in the same run. Prints requests/s of each, the traced/untraced ratio and
+# records written vs requests served (nginx's access log counts them).
+#   ROUNDS=3 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp"
+set -euo pipefail
+: "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
+ROUNDS=${ROUNDS:-3}
+DUR=${SECONDS_PER_RUN:-5}
+CONNS=${CONNS:-50}
+MODES=${MODES:-"tracepoint raw_tp"}
+EXTRA=${EXTRA:-}
+WORKDIR=$(mktemp -d /tmp/sockaudit-bench.XXXXXX)
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tests/lib/nginx.sh"
+
+cleanup() {
+	[ -n "${SA_PID:-}" ] && kill "$SA_PID" 2>/dev/null || true
+	[ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$WORKDIR"
+}
+trap cleanup EXIT
+
+port=$(free_port)
+nginx_conf "$port" 1
+nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
+NGINX_PID=$!
+wait_port "$port"
+
+served() { sleep 1.2; wc -l < "$WORKDIR/logs/access.log"; }	# flush=1s
+rps() { awk '/^Requests\/sec:/ { print $2 }'; }
+
+run_wrk() { wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$port/" ; }
+
+declare -A sum_rps
+sum_rps[untraced]=0
+for m in $MODES; do sum_rps[$m]=0; done
+report=""
+for r in $(seq 1 "$ROUNDS"); do
+	before=$(served)
+	u=$(run_wrk | rps)
+	sum_rps[untraced]=$(echo "${sum_rps[untraced]} + $u" | bc -l)
+	report+=$(printf 'round %d untraced   %10.0f req/s\n' "$r" "$u")$'\n'
+	for m in $MODES; do
+		log="$WORKDIR/audit-$m.log"
+		start_collector "$log" run --pid "$NGINX_PID" --attach "$m" $EXTRA
+		before=$(served)
+		t=$(run_wrk | rps)
+		after=$(served)
+		stop_collector
+		recs=$(grep -c '"type":"exchange"' "$log" || true)
+		lost=$( (grep '"type":"loss"' "$log" || true) | jq -s 'map(.count) | add // 0')
+		sum_rps[$m]=$(echo "${sum_rps[$m]} + $t" | bc -l)
+		report+=$(printf 'round %d %-10s %10.0f req/s  ratio %.3f  records %d / served %d  loss records total %s\n' \
+			"$r" "$m" "$t" "$(echo "$t / $u" | bc -l)" "$recs" "$((after - before))" "$lost")$'\n'
+	done
+done
+printf '%s' "$report"
+echo "---"
+printf 'mean untraced   %10.0f req/s\n' "$(echo "${sum_rps[untraced]} / $ROUNDS" | bc -l)"
+for m in $MODES; do
+	printf 'mean %-10s %10.0f req/s  ratio %.3f\n' "$m" "$(echo "${sum_rps[$m]} / $ROUNDS" | bc -l)" \
+		"$(echo "${sum_rps[$m]} / ${sum_rps[untraced]}" | bc -l)"
+done

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Socket payload capture for target processes.
+ *
+ * Syscall arguments are stashed per thread at sys_enter and the event is
+ * emitted at sys_exit, once the return value says how many bytes moved.
+ * Only sockets we audit (TCP over IPv4/IPv6, Unix stream) are captured: the
+ * fd is resolved through the task's file table, so file I/O never reaches the
+ * ring buffer. A connection is (tgid, fd, gen); gen changes whenever the
+ * struct file behind the fd changes, so fd reuse (close, dup2, close_range)
+ * never continues an older stream.
+ *
+ * Two attach modes share every handler: per-syscall tracepoints
+ * (syscalls/sys_{enter,exit}_*, need tracefs) and raw_tp sys_enter/sys_exit
+ * with a switch on the syscall number. Userspace autoloads one set.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "sockaudit/events.h"
+#include "capture.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 targ_max_capture = SA_DEFAULT_CAPTURE;
+const volatile __u32 targ_self_tgid = 0;
+/* Wake the reader only once this much is waiting; it drains on a timer. */
+const volatile __u64 targ_wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);	/* resized by userspace */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);		/* tgid */
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);		/* pid_tgid */
+	__type(value, struct stash);
+} stash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct sa_conn_key);
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SA_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Per-CPU scratch for one data event (too big for the stack or a percpu value). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set to the number of possible CPUs */
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* Next connection generation; one global counter, shared by all CPUs. */
+__u32 next_gen = 0;
+
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += n;
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	return tgid != targ_self_tgid && bpf_map_lookup_elem(&targets, &tgid);
+}
+
+static __always_inline void fill_hdr(struct sa_event_hdr *h, __u32 type, __u64 ts, __u32 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = ts;
+	h->type = type;
+	h->tgid = id >> 32;
+	h->pid = (__u32)id;
+	h->size = size;
+	bpf_get_current_comm(&h->comm, sizeof(h->comm));
+}
+
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline int output(void *ev, __u64 size, __u64 payload)
+{
+	if (bpf_ringbuf_output(&events, ev, size, rb_flags())) {
+		count(SA_CNT_RB_FULL, 1);
+		count(SA_CNT_RB_FULL_BYTES, payload);
+		return -1;
+	}
+	count(SA_CNT_EVENTS, 1);
+	return 0;
+}
+
+/* The struct file behind fd in the current task, or NULL. */
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* The sock behind file f when it is one we audit; transport in *tr. */
+static __always_inline struct sock *audited_sock(struct file *f, __u8 *tr)
+{
+	struct socket *so;
+	struct sock *sk;
+	__u16 family, type, proto;
+
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	type = BPF_CORE_READ(sk, sk_type);
+	proto = BPF_CORE_READ(sk, sk_protocol);
+	if (type != SOCK_STREAM)
+		return NULL;
+	if ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP) {
+		*tr = SA_TRANSPORT_TCP;
+		return sk;
+	}
+	if (family == AF_UNIX) {
+		*tr = SA_TRANSPORT_UNIX;
+		return sk;
+	}
+	return NULL;
+}
+
+static __always_inline void read_addrs(struct sock *sk, struct sa_conn_event *ev)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	ev->local.family = family;
+	ev->peer.family = family;
+	if (family == AF_INET) {
+		bpf_core_read(ev->local.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(ev->peer.addr, 4, &sk->__sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		bpf_core_read(ev->local.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(ev->peer.addr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else if (family == AF_UNIX) {
+		struct unix_address *ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+
+		if (ua)
+			bpf_probe_read_kernel_str(ev->unix_path, sizeof(ev->unix_path),
+						  &ua->name[0].sun_path);
+		return;
+	}
+	ev->local.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ev->peer.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+/*
+ * Start tracking (tgid, fd) as a new connection generation and announce it.
+ * The open event carries addresses and role; the state holds stream positions.
+ */
+static __noinline struct conn_state *conn_open(struct sa_conn_key *key, struct file *f,
+					       struct sock *sk, __u8 tr, __u8 role)
+{
+	struct conn_state init = {};
+	struct sa_conn_event ev = {};
+
+	init.file = (__u64)f;
+	init.gen = __sync_fetch_and_add(&next_gen, 1) + 1;
+	init.role = role;
+	init.transport = tr;
+	if (bpf_map_update_elem(&conns, key, &init, BPF_ANY)) {
+		count(SA_CNT_CONN_FULL, 1);
+		return NULL;
+	}
+	fill_hdr(&ev.hdr, SA_EV_CONN_OPEN, bpf_ktime_get_ns(), sizeof(ev));
+	ev.gen = init.gen;
+	ev.fd = key->fd;
+	ev.role = role;
+	ev.transport = tr;
+	ev.uid = (__u32)bpf_get_current_uid_gid();
+	ev.inode = BPF_CORE_READ(f, f_inode, i_ino);
+	read_addrs(sk, &ev);
+	output(&ev, sizeof(ev), 0);
+	return bpf_map_lookup_elem(&conns, key);
+}
+
+/*
+ * The connection state for fd, opening one when the fd is an audited socket
+ * not seen before (or a different file than the one we tracked there).
+ */
+static __always_inline struct conn_state *conn_get(__u32 tgid, int fd, __u8 role_if_new)
+{
+	struct sa_conn_key key = { .tgid = tgid, .fd = fd };
+	struct file *f = fd_file(fd);
+	struct conn_state *cs;
+	struct sock *sk;
+	__u8 tr = 0;
+
+	if (!f)
+		return NULL;
+	cs = bpf_map_lookup_elem(&conns, &key);
+	if (cs && cs->file == (__u64)f && role_if_new == SA_ROLE_UNKNOWN)
+		return cs;
+	sk = audited_sock(f, &tr);
+	if (!sk)
+		return NULL;
+	return conn_open(&key, f, sk, tr, role_if_new);
+}
+
+static __always_inline void conn_close(__u32 tgid, int fd)
+{
+	struct sa_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sa_conn_event ev = {};
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+
+	if (!cs)
+		return;
+	fill_hdr(&ev.hdr, SA_EV_CONN_CLOSE, bpf_ktime_get_ns(), sizeof(ev));
+	ev.gen = cs->gen;
+	ev.fd = fd;
+	ev.sent = cs->pos[SA_DIR_EGRESS];
+	ev.recv = cs->pos[SA_DIR_INGRESS];
+	ev.role = cs->role;
+	ev.transport = cs->transport;
+	bpf_map_delete_elem(&conns, &key);
+	output(&ev, sizeof(ev), 0);
+}
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+/* Copy up to want bytes from a flat user buffer into the scratch payload. */
+static __always_inline __u32 copy_flat(struct scratch *s, __u64 ubuf, __u32 want)
+{
+	if (want > SA_MAX_CAPTURE)
+		want = SA_MAX_CAPTURE;
+	if (!want)
+		return 0;
+	if (bpf_probe_read_user(s->data, want, (void *)ubuf)) {
+		count(SA_CNT_READ_FAIL, 1);
+		return 0;
+	}
+	return want;
+}
+
+/*
+ * Copy up to want bytes spread over a user iovec array. Sets *trunc when
+ * the data continues past the last iovec we are willing to read.
+ */
+static __noinline __u32 copy_iov(struct scratch *s, __u64 uiov, __u64 iovcnt, __u32 want,
+				 bool *trunc)
+{
+	struct iovec *iovp = (struct iovec *)uiov;
+	__u32 off = 0;
+	int i;
+
+	for (i = 0; i < SA_MAX_IOV; i++) {
+		struct iovec iov;
+		__u64 n;
+
+		if (i >= iovcnt || off >= want)
+			return off;
+		if (bpf_probe_read_user(&iov, sizeof(iov), &iovp[i])) {
+			count(SA_CNT_READ_FAIL, 1);
+			return off;
+		}
+		n = iov.iov_len;
+		if (n > want - off)
+			n = want - off;
+		off &= SA_MAX_CAPTURE - 1;
+		if (n > SA_MAX_CAPTURE)
+			n = SA_MAX_CAPTURE;
+		if (n && bpf_probe_read_user(&s->data[off], n, iov.iov_base)) {
+			count(SA_CNT_READ_FAIL, 1);
+			return off;
+		}
+		off += n;
+	}
+	if (off < want && iovcnt > SA_MAX_IOV)
+		*trunc = true;
+	return off;
+}
+
+/*
+ * Emit one data event: len bytes moved by the syscall in st, payload taken
+ * from a flat buffer (iovcnt == 0) or an iovec array.
+ */
+static __noinline int emit_data(struct stash *st, struct conn_state *cs, __u64 ubuf,
+				__u64 iovcnt, __u64 len_flags)
+{
+	struct scratch *s = scratch_get();
+	__u32 len = (__u32)len_flags;
+	__u8 flags = len_flags >> 32;
+	__u32 want = len < targ_max_capture ? len : targ_max_capture;
+	bool trunc = false;
+	__u32 cap;
+
+	if (!s)
+		return 0;
+	if (flags & SA_DATA_F_LEN_ONLY)
+		cap = 0;
+	else if (iovcnt)
+		cap = copy_iov(s, ubuf, iovcnt, want, &trunc);
+	else
+		cap = copy_flat(s, ubuf, want);
+	if (trunc)
+		flags |= SA_DATA_F_IOV_TRUNC;
+	if (cap > SA_MAX_CAPTURE)
+		cap = SA_MAX_CAPTURE;
+	fill_hdr(&s->ev.hdr, SA_EV_DATA, st->dir == SA_DIR_EGRESS ? st->ts : bpf_ktime_get_ns(),
+		 sizeof(s->ev) + cap);
+	s->ev.gen = cs->gen;
+	s->ev.fd = st->fd;
+	s->ev.orig_len = len;
+	s->ev.cap_len = cap;
+	s->ev.syscall = st->nr;
+	s->ev.dir = st->dir;
+	s->ev.flags = flags;
+	s->ev.pos = __sync_fetch_and_add(&cs->pos[st->dir & 1], len);
+	return output(s, sizeof(s->ev) + cap, len);
+}
+
+/* BPF calls take 5 arguments: length and flags travel in one. */
+static __always_inline __u64 len_flags(__u32 len, __u8 flags)
+{
+	return (__u64)flags << 32 | len;
+}
+
+/* sendmmsg/recvmmsg: one event per message, up to SA_MAX_MMSG. */
+static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 nmsg)
+{
+	struct mmsghdr *vec = (struct mmsghdr *)st->buf;
+	int i;
+
+	for (i = 0; i < SA_MAX_MMSG; i++) {
+		struct user_msghdr mh;
+		__u32 mlen;
+
+		if (i >= nmsg)
+			return 0;
+		if (bpf_probe_read_user(&mh, sizeof(mh), &vec[i].msg_hdr) ||
+		    bpf_probe_read_user(&mlen, sizeof(mlen), &vec[i].msg_len)) {
+			count(SA_CNT_READ_FAIL, 1);
+			return 0;
+		}
+		emit_data(st, cs, (__u64)mh.msg_iov, mh.msg_iovlen, len_flags(mlen, 0));
+	}
+	if (nmsg > SA_MAX_MMSG)
+		count(SA_CNT_MMSG_TRUNC, nmsg - SA_MAX_MMSG);
+	return 0;
+}
+
+/* Kind of a syscall number we handle; SC_NONE for the rest. */
+static __always_inline int sc_kind(long nr)
+{
+	switch (nr) {
+	case SYS_read: case SYS_recvfrom:	return SC_RECV_FLAT;
+	case SYS_write: case SYS_sendto:	return SC_SEND_FLAT;
+	case SYS_readv:				return SC_RECV_IOV;
+	case SYS_writev:			return SC_SEND_IOV;
+	case SYS_recvmsg:			return SC_RECV_MSG;
+	case SYS_sendmsg:			return SC_SEND_MSG;
+	case SYS_recvmmsg:			return SC_RECV_MMSG;
+	case SYS_sendmmsg:			return SC_SEND_MMSG;
+	case SYS_sendfile:			return SC_SENDFILE;
+	case SYS_accept: case SYS_accept4:	return SC_ACCEPT;
+	case SYS_connect:			return SC_CONNECT;
+	case SYS_close:				return SC_CLOSE;
+	}
+	return SC_NONE;
+}
+
+static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	int kind = sc_kind(nr);
+	struct stash st = {};
+	int fd = (int)a0;
+
+	if (kind == SC_NONE || !is_target(tgid))
+		return 0;
+	if (kind == SC_CLOSE) {
+		conn_close(tgid, fd);
+		return 0;
+	}
+	/* sendfile(out_fd, in_fd, ...): the socket is out_fd. */
+	if (kind != SC_ACCEPT && kind != SC_CONNECT && !conn_get(tgid, fd, SA_ROLE_UNKNOWN))
+		return 0;
+	if ((kind == SC_RECV_FLAT && nr == SYS_recvfrom && (a3 & MSG_PEEK)) ||
+	    (kind == SC_RECV_MSG && (a2 & MSG_PEEK)))
+		return 0;	/* peeked bytes are read again later */
+	st.ts = bpf_ktime_get_ns();
+	st.buf = kind == SC_SENDFILE ? 0 : a1;
+	st.len = a2;
+	st.fd = fd;
+	st.nr = nr;
+	st.kind = kind;
+	st.dir = sc_is_recv(kind) ? SA_DIR_INGRESS : SA_DIR_EGRESS;
+	if (bpf_map_update_elem(&stash, &id, &st, BPF_ANY))
+		count(SA_CNT_STASH_FULL, 1);
+	return 0;
+}
+
+static __always_inline void exit_data(struct stash *st, __u32 tgid, long ret)
+{
+	struct sa_conn_key key = { .tgid = tgid, .fd = st->fd };
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct user_msghdr mh;
+
+	if (!cs || ret <= 0)
+		return;
+	switch (st->kind) {
+	case SC_RECV_FLAT: case SC_SEND_FLAT:
+		emit_data(st, cs, st->buf, 0, len_flags(ret, 0));
+		break;
+	case SC_RECV_IOV: case SC_SEND_IOV:
+		emit_data(st, cs, st->buf, st->len, len_flags(ret, 0));
+		break;
+	case SC_RECV_MSG: case SC_SEND_MSG:
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)st->buf)) {
+			count(SA_CNT_READ_FAIL, 1);
+			emit_data(st, cs, 0, 0, len_flags(ret, SA_DATA_F_LEN_ONLY));
+			break;
+		}
+		emit_data(st, cs, (__u64)mh.msg_iov, mh.msg_iovlen, len_flags(ret, 0));
+		break;
+	case SC_RECV_MMSG: case SC_SEND_MMSG:
+		emit_mmsg(st, cs, ret);
+		break;
+	case SC_SENDFILE:
+		emit_data(st, cs, 0, 0, len_flags(ret, SA_DATA_F_LEN_ONLY));
+		break;
+	}
+}
+
+static __always_inline int on_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct stash *st;
+
+	if (!is_target(tgid))
+		return 0;
+	st = bpf_map_lookup_elem(&stash, &id);
+	if (!st)
+		return 0;
+	if (st->kind == SC_ACCEPT) {
+		if (ret >= 0)
+			conn_get(tgid, ret, SA_ROLE_SERVER);
+	} else if (st->kind == SC_CONNECT) {
+		if (ret == 0 || ret == -EINPROGRESS)
+			conn_get(tgid, st->fd, SA_ROLE_CLIENT);
+	} else {
+		exit_data(st, tgid, ret);
+	}
+	bpf_map_delete_elem(&stash, &id);
+	return 0;
+}
+
+/* ---- attach mode 1: raw_tp sys_enter / sys_exit, one program each ---- */
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long nr)
+{
+	if (sc_kind(nr) == SC_NONE)
+		return 0;
+	return on_enter(nr, PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs),
+			PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs));
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_exit(ret);
+}
+
+/* ---- attach mode 2: per-syscall tracepoints (tracefs) ---- */
+
+#define TP_PAIR_NAMED(name, tp)							\
+SEC("tracepoint/syscalls/sys_enter_" #tp)					\
+int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)			\
+{										\
+	return on_enter(SYS_##name, ctx->args[0], ctx->args[1], ctx->args[2],	\
+			ctx->args[3]);						\
+}										\
+SEC("tracepoint/syscalls/sys_exit_" #tp)					\
+int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)			\
+{										\
+	return on_exit(ctx->ret);						\
+}
+#define TP_PAIR(name) TP_PAIR_NAMED(name, name)
+
+TP_PAIR(read)
+TP_PAIR(write)
+TP_PAIR(readv)
+TP_PAIR(writev)
+TP_PAIR(recvfrom)
+TP_PAIR(sendto)
+TP_PAIR(recvmsg)
+TP_PAIR(sendmsg)
+TP_PAIR(recvmmsg)
+TP_PAIR(sendmmsg)
+TP_PAIR_NAMED(sendfile, sendfile64)
+TP_PAIR(accept)
+TP_PAIR(accept4)
+TP_PAIR(connect)
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(SYS_close, ctx->args[0], 0, 0, 0);
+}
+
+/* ---- process lifecycle: follow children, forget the dead ---- */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct sa_proc_event ev = {};
+	__u8 one = 1;
+
+	if (ptgid == ctgid || !is_target(ptgid) || ctgid == targ_self_tgid)
+		return 0;
+	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_NOEXIST) == -E2BIG)
+		count(SA_CNT_TARGET_FULL, 1);
+	fill_hdr(&ev.hdr, SA_EV_PROC_FORK, bpf_ktime_get_ns(), sizeof(ev));
+	ev.hdr.tgid = ctgid;
+	ev.hdr.pid = child->pid;
+	ev.parent_tgid = ptgid;
+	ev.uid = (__u32)bpf_get_current_uid_gid();
+	output(&ev, sizeof(ev), 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit_proc, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	struct sa_proc_event ev = {};
+
+	if (!is_target(tgid))
+		return 0;
+	/* signal->live drops to 0 when the last thread of the group exits */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	bpf_map_delete_elem(&targets, &tgid);
+	fill_hdr(&ev.hdr, SA_EV_PROC_EXIT, bpf_ktime_get_ns(), sizeof(ev));
+	ev.exit_code = p->exit_code;
+	output(&ev, sizeof(ev), 0);
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Events shared by bpf/capture.bpf.c and the userspace collector.
+ *
+ * Fixed-width types only, widest fields first, no pointers: the same bytes
+ * are read by the BPF program, by the collector, and from `record` files
+ * replayed later (so the layout is also a file format: bump
+ * SA_RECORD_VERSION when it changes).
+ */
+#ifndef SOCKAUDIT_EVENTS_H
+#define SOCKAUDIT_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define SA_COMM_LEN		16
+#define SA_MAX_CAPTURE		32768	/* hard ceiling for max_capture_bytes (power of 2) */
+#define SA_DEFAULT_CAPTURE	4096
+#define SA_MAX_IOV		16	/* iovecs copied per readv/writev/msg call */
+#define SA_MAX_MMSG		8	/* messages emitted per sendmmsg/recvmmsg call */
+#define SA_UNIX_PATH_LEN	108
+
+enum sa_event_type {
+	SA_EV_DATA = 1,		/* payload sent or received on a socket */
+	SA_EV_CONN_OPEN = 2,	/* accept/connect, or first use of an older socket */
+	SA_EV_CONN_CLOSE = 3,	/* close() of a tracked socket */
+	SA_EV_PROC_FORK = 4,	/* a target forked: the child is a target too */
+	SA_EV_PROC_EXIT = 5,	/* the last thread of a target exited */
+};
+
+enum sa_dir {
+	SA_DIR_EGRESS = 0,	/* the target sent (write, send*) */
+	SA_DIR_INGRESS = 1,	/* the target received (read, recv*) */
+};
+
+enum sa_role {
+	SA_ROLE_UNKNOWN = 0,	/* socket existed before we saw accept/connect */
+	SA_ROLE_SERVER = 1,	/* accepted */
+	SA_ROLE_CLIENT = 2,	/* connected */
+};
+
+enum sa_transport {
+	SA_TRANSPORT_TCP = 1,
+	SA_TRANSPORT_UNIX = 2,
+};
+
+/* sa_data_event.flags */
+#define SA_DATA_F_IOV_TRUNC	0x01	/* more iovecs than SA_MAX_IOV: cap_len < orig_len */
+#define SA_DATA_F_LEN_ONLY	0x02	/* sendfile: only the length is known */
+#define SA_DATA_F_MMSG_TRUNC	0x04	/* more messages than SA_MAX_MMSG in one call */
+
+/* Per-CPU loss and activity counters (array map "counters"). */
+enum sa_counter {
+	SA_CNT_RB_FULL = 0,	/* ring buffer output failed: event lost */
+	SA_CNT_RB_FULL_BYTES,	/* payload bytes in those lost data events */
+	SA_CNT_STASH_FULL,	/* sys_enter stash update failed */
+	SA_CNT_CONN_FULL,	/* connection map full: socket not tracked */
+	SA_CNT_TARGET_FULL,	/* target map full: child not followed */
+	SA_CNT_READ_FAIL,	/* bpf_probe_read_user failed: payload lost */
+	SA_CNT_MMSG_TRUNC,	/* messages past SA_MAX_MMSG not emitted */
+	SA_CNT_EVENTS,		/* events written to the ring buffer */
+	SA_CNT_MAX,
+};
+
+/* Common header: first in every event. */
+struct sa_event_hdr {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 type;		/* enum sa_event_type */
+	__u32 tgid;
+	__u32 pid;		/* thread id */
+	__u32 size;		/* bytes of the whole event, header included */
+	__u8 comm[SA_COMM_LEN];
+};
+
+/* Connection id: (tgid, fd, gen). gen is unique per collector run. */
+struct sa_conn_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct sa_data_event {
+	struct sa_event_hdr hdr;
+	__u64 pos;		/* stream position of byte 0, per direction */
+	__u32 gen;
+	__s32 fd;
+	__u32 orig_len;		/* bytes the syscall moved */
+	__u32 cap_len;		/* bytes that follow in data[] */
+	__u16 syscall;		/* syscall number (x86_64) */
+	__u8 dir;		/* enum sa_dir */
+	__u8 flags;		/* SA_DATA_F_* */
+	__u32 pad;
+	/* __u8 data[cap_len] follows */
+};
+
+struct sa_addr {
+	__u8 addr[16];		/* IPv4 in the first 4 bytes, or IPv6 */
+	__u16 port;		/* host byte order */
+	__u16 family;		/* AF_INET, AF_INET6, AF_UNIX */
+	__u32 pad;
+};
+
+struct sa_conn_event {
+	struct sa_event_hdr hdr;
+	__u64 inode;		/* socket inode number (ss -e, /proc/PID/fd) */
+	__u64 sent;		/* close only: bytes sent / received in total */
+	__u64 recv;
+	struct sa_addr local;
+	struct sa_addr peer;
+	__u32 gen;
+	__s32 fd;
+	__u32 uid;
+	__u8 role;		/* enum sa_role */
+	__u8 transport;		/* enum sa_transport */
+	__u16 pad;
+	__u8 unix_path[SA_UNIX_PATH_LEN]; /* AF_UNIX bound path, when any */
+};
+
+struct sa_proc_event {
+	struct sa_event_hdr hdr;
+	__u32 parent_tgid;	/* fork: the target that forked */
+	__u32 uid;
+	__s32 exit_code;	/* exit: task->exit_code */
+	__u32 pad;
+};
+
+#endif /* SOCKAUDIT_EVENTS_H */

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Correlator: in-order pairing, interim responses, TTL expiry, flush on close. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "correlate.h"
+
+#define MAX_SEEN 64
+
+struct seen {
+	int n;
+	int outcome[MAX_SEEN];
+	char req_target[MAX_SEEN][32];
+	int status[MAX_SEEN];
+	char body[MAX_SEEN][32];
+};
+
+static void collect(void *ctx, const struct exchange *x)
+{
+	struct seen *s = ctx;
+
+	assert_true(s->n < MAX_SEEN);
+	s->outcome[s->n] = x->outcome;
+	snprintf(s->req_target[s->n], 32, "%.31s", x->req ? x->req->m.target : "-");
+	s->status[s->n] = x->resp ? x->resp->m.status : 0;
+	snprintf(s->body[s->n], 32, "%.*s", x->req ? (int)x->req->m.body_len : 0,
+		 x->req && x->req->m.body ? (const char *)x->req->m.body : "");
+	s->n++;
+}
+
+struct fixture {
+	struct seen seen;
+	struct correlator *cr;
+	struct conn conn;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->cr = correlator__new(1000, collect, &f->seen);
+	*state = f;
+	return f->cr ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	correlator__flush_conn(f->cr, &f->conn, OUTCOME_SHUTDOWN);
+	assert_int_equal(correlator__pending(f->cr), 0);
+	correlator__free(f->cr);
+	free(f);
+	return 0;
+}
+
+static struct http_msg req(const char *method, const char *target, uint64_t ts)
+{
+	struct http_msg m = { .is_request = true, .ts_first_ns = ts, .ts_last_ns = ts };
+
+	snprintf(m.method, sizeof(m.method), "%s", method);
+	snprintf(m.target, sizeof(m.target), "%s", target);
+	return m;
+}
+
+static struct http_msg resp(int status, uint64_t ts)
+{
+	struct http_msg m = { .status = status, .ts_first_ns = ts, .ts_last_ns = ts };
+
+	return m;
+}
+
+static void test_pairs_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct http_msg a = req("GET", "/a", 1), b = req("GET", "/b", 2);
+	struct http_msg r1 = resp(200, 3), r2 = resp(404, 4);
+
+	correlator__request(f->cr, &f->conn, &a, 1);
+	correlator__request(f->cr, &f->conn, &b, 1);
+	assert_int_equal(correlator__pending(f->cr), 2);
+	correlator__response(f->cr, &f->conn, &r1, 1);
+	correlator__response(f->cr, &f->conn, &r2, 1);
+	assert_int_equal(f->seen.n, 2);
+	assert_string_equal(f->seen.req_target[0], "/a");
+	assert_int_equal(f->seen.status[0], 200);
+	assert_string_equal(f->seen.req_target[1], "/b");
+	assert_int_equal(f->seen.status[1], 404);
+	assert_int_equal(f->seen.outcome[1], OUTCOME_OK);
+}
+
+static void test_interim_response_skipped(void **state)
+{
+	struct fixture *f = *state;
+	struct http_msg a = req("POST", "/up", 1), cont = resp(100, 2), fin = resp(201, 3);
+
+	correlator__request(f->cr, &f->conn, &a, 1);
+	correlator__response(f->cr, &f->conn, &cont, 1);
+	assert_int_equal(f->seen.n, 0);
+	correlator__response(f->cr, &f->conn, &fin, 1);
+	assert_int_equal(f->seen.n, 1);
+	assert_int_equal(f->seen.status[0], 201);
+}
+
+static void test_response_without_request(void **state)
+{
+	struct fixture *f = *state;
+	struct http_msg r = resp(200, 5);
+
+	correlator__response(f->cr, &f->conn, &r, 1);
+	assert_int_equal(f->seen.n, 1);
+	assert_int_equal(f->seen.outcome[0], OUTCOME_NO_REQUEST);
+	assert_string_equal(f->seen.req_target[0], "-");
+}
+
+static void test_ttl_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct conn other = { 0 };
+	struct http_msg a = req("GET", "/slow", 100), b = req("GET", "/other", 600);
+
+	correlator__request(f->cr, &f->conn, &a, 1);
+	correlator__request(f->cr, &other, &b, 1);
+	correlator__expire(f->cr, 1099);
+	assert_int_equal(f->seen.n, 0);
+	correlator__expire(f->cr, 1100);	/* 100 + ttl 1000 */
+	assert_int_equal(f->seen.n, 1);
+	assert_string_equal(f->seen.req_target[0], "/slow");
+	assert_int_equal(f->seen.outcome[0], OUTCOME_NO_RESPONSE);
+	correlator__expire(f->cr, 1600);
+	assert_int_equal(f->seen.n, 2);
+	assert_int_equal(correlator__pending(f->cr), 0);
+}
+
+static void test_flush_on_close(void **state)
+{
+	struct fixture *f = *state;
+	struct http_msg a = req("GET", "/1", 1), b = req("GET", "/2", 2);
+
+	correlator__request(f->cr, &f->conn, &a, 1);
+	correlator__request(f->cr, &f->conn, &b, 1);
+	correlator__flush_conn(f->cr, &f->conn, OUTCOME_CONN_CLOSED);
+	assert_int_equal(f->seen.n, 2);
+	assert_int_equal(f->seen.outcome[0], OUTCOME_CONN_CLOSED);
+	assert_string_equal(f->seen.req_target[1], "/2");
+}
+
+static void test_head_answer_and_body_copy(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t body[] = "payload";
+	struct http_msg a = req("HEAD", "/h", 1), r = resp(200, 2);
+	struct http_msg p = req("POST", "/p", 3);
+
+	assert_false(correlator__answers_head(&f->conn));
+	correlator__request(f->cr, &f->conn, &a, 1);
+	assert_true(correlator__answers_head(&f->conn));
+	correlator__response(f->cr, &f->conn, &r, 1);
+	p.body = body;
+	p.body_len = 7;
+	correlator__request(f->cr, &f->conn, &p, 1);
+	memset(body, 'X', 7);	/* the parser reuses its buffer: we must have copied */
+	correlator__flush_conn(f->cr, &f->conn, OUTCOME_CONN_CLOSED);
+	assert_string_equal(f->seen.body[1], "payload");
+}
+
+static void test_incomplete_side(void **state)
+{
+	struct fixture *f = *state;
+	struct http_msg a = req("GET", "/cut", 1), r = resp(200, 2);
+
+	r.incomplete = true;
+	correlator__request(f->cr, &f->conn, &a, 1);
+	correlator__response(f->cr, &f->conn, &r, 1);
+	assert_int_equal(f->seen.outcome[0], OUTCOME_INCOMPLETE);
+	assert_string_equal(outcome__name(OUTCOME_INCOMPLETE), "incomplete");
+	assert_string_equal(outcome__name(99), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pairs_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interim_response_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_response_without_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_on_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_answer_and_body_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incomplete_side, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("correlate", tests, NULL, NULL);
+}

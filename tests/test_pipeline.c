@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Reassembly and the whole userspace pipeline, fed crafted kernel events:
+ * gaps, truncated captures, reordering, fd reuse, close, process exit,
+ * malformed events, raw protocols. Records are read back from the sink file.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "pipeline.h"
+#include "sink.h"
+
+#define MAX_LINES 512
+
+struct fixture {
+	char path[64];
+	struct sink *sink;
+	struct pipeline *pl;
+	char *lines[MAX_LINES];
+	int nlines;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct pipeline_opts o = { .ttl_ns = 1000000000ULL, .body_excerpt = 64 };
+	int fd;
+
+	snprintf(f->path, sizeof(f->path), "/tmp/sa-test-pipeline.XXXXXX");
+	fd = mkstemp(f->path);
+	close(fd);
+	unlink(f->path);
+	assert_int_equal(sink__open(&f->sink, f->path, 0), 0);
+	f->pl = pipeline__new(&o, f->sink);
+	assert_non_null(f->pl);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	if (f->pl) {
+		pipeline__free(f->pl);
+		sink__close(f->sink);
+	}
+	for (i = 0; i < f->nlines; i++)
+		free(f->lines[i]);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+/* Finish the pipeline and read every record back. */
+static void finish(struct fixture *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *in;
+
+	pipeline__finish(f->pl);
+	pipeline__report_loss(f->pl, NULL, 0);
+	pipeline__flush_batch(f->pl);
+	assert_int_equal(sink__close(f->sink), 0);
+	in = fopen(f->path, "r");
+	assert_non_null(in);
+	while (getline(&line, &cap, in) > 0 && f->nlines < MAX_LINES)
+		f->lines[f->nlines++] = strdup(line);
+	free(line);
+	fclose(in);
+	f->sink = NULL;
+}
+
+/* The n-th record (0-based) whose text contains all of the given needles. */
+static const char *find(struct fixture *f, int nth, const char *a, const char *b)
+{
+	int i;
+
+	for (i = 0; i < f->nlines; i++)
+		if (strstr(f->lines[i], a) && (!b || strstr(f->lines[i], b)) && nth-- == 0)
+			return f->lines[i];
+	return NULL;
+}
+
+static int count(struct fixture *f, const char *a)
+{
+	int i, n = 0;
+
+	for (i = 0; i < f->nlines; i++)
+		n += strstr(f->lines[i], a) != NULL;
+	return n;
+}
+
+static void fill_hdr(struct sa_event_hdr *h, uint32_t type, uint32_t tgid, uint64_t ts,
+		     uint32_t size)
+{
+	h->ts_ns = ts;
+	h->type = type;
+	h->tgid = tgid;
+	h->pid = tgid;
+	h->size = size;
+	memcpy(h->comm, "testd", 6);
+}
+
+static void ev_conn(struct fixture *f, uint32_t type, int fd, uint32_t gen, int role,
+		    uint64_t sent, uint64_t recv, uint64_t ts)
+{
+	struct sa_conn_event ev = { 0 };
+
+	fill_hdr(&ev.hdr, type, 100, ts, sizeof(ev));
+	ev.fd = fd;
+	ev.gen = gen;
+	ev.role = role;
+	ev.transport = SA_TRANSPORT_TCP;
+	ev.local.family = 2;
+	ev.local.addr[0] = 127;
+	ev.local.addr[3] = 1;
+	ev.local.port = 8080;
+	ev.peer = ev.local;
+	ev.peer.port = 40000 + fd;
+	ev.sent = sent;
+	ev.recv = recv;
+	assert_int_equal(pipeline__event(f->pl, &ev, sizeof(ev)), 0);
+}
+
+/* A data event carrying the first cap bytes of s; orig_len = orig (0: strlen). */
+static void ev_data(struct fixture *f, int fd, uint32_t gen, int dir, uint64_t pos,
+		    const char *s, uint32_t orig, uint32_t cap, uint64_t ts)
+{
+	size_t len = strlen(s);
+	uint8_t buf[sizeof(struct sa_data_event) + 4096];
+	struct sa_data_event *ev = (struct sa_data_event *)buf;
+
+	if (!cap || cap > len)
+		cap = len;
+	memset(ev, 0, sizeof(*ev));
+	fill_hdr(&ev->hdr, SA_EV_DATA, 100, ts, sizeof(*ev) + cap);
+	ev->fd = fd;
+	ev->gen = gen;
+	ev->dir = dir;
+	ev->pos = pos;
+	ev->orig_len = orig ? orig : len;
+	ev->cap_len = cap;
+	memcpy(buf + sizeof(*ev), s, cap);
+	assert_int_equal(pipeline__event(f->pl, buf, sizeof(*ev) + cap), 0);
+}
+
+static const char GET_A[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char OK_5[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+static void test_simple_exchange(void **state)
+{
+	struct fixture *f = *state;
+	const char *r;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1000);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2000000);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 2500000);
+	finish(f);
+	r = find(f, 0, "\"type\":\"exchange\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"id\":\"100:5:1\""));
+	assert_non_null(strstr(r, "\"role\":\"server\""));
+	assert_non_null(strstr(r, "\"local\":\"127.0.0.1:8080\""));
+	assert_non_null(strstr(r, "\"peer\":\"127.0.0.1:40005\""));
+	assert_non_null(strstr(r, "\"outcome\":\"ok\""));
+	assert_non_null(strstr(r, "\"duration_ms\":0.500"));
+	assert_non_null(strstr(r, "\"method\":\"GET\",\"target\":\"/a\""));
+	assert_non_null(strstr(r, "\"status\":200"));
+	assert_non_null(strstr(r, "\"body\":\"hello\""));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 1);
+	assert_int_equal(count(f, "\"type\":\"loss\""), 0);
+}
+
+static void test_split_events(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = strlen(GET_A), i;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	/* one byte per event, positions continuous */
+	for (i = 0; i < len; i++) {
+		char one[2] = { GET_A[i], 0 };
+
+		ev_data(f, 5, 1, SA_DIR_INGRESS, i, one, 0, 0, 10 + i);
+	}
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 1000);
+	finish(f);
+	assert_non_null(find(f, 0, "\"target\":\"/a\"", "\"outcome\":\"ok\""));
+	assert_int_equal(count(f, "\"type\":\"loss\""), 0);
+}
+
+static void test_gap_in_body_is_skipped_exactly(void **state)
+{
+	struct fixture *f = *state;
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab";
+	size_t hl = strlen(head);
+	const char *r;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, head, 0, 0, 3);
+	/* 5 bytes of body lost (an event dropped), then the last 3 */
+	ev_data(f, 5, 1, SA_DIR_EGRESS, hl + 5, "xyz", 0, 0, 4);
+	/* the next request on the connection still pairs correctly */
+	ev_data(f, 5, 1, SA_DIR_INGRESS, strlen(GET_A), "GET /b HTTP/1.1\r\n\r\n", 0, 0, 5);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, hl + 8, OK_5, 0, 0, 6);
+	finish(f);
+	r = find(f, 0, "\"target\":\"/a\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"lost_bytes\":5"));
+	assert_non_null(strstr(r, "\"status\":200"));
+	assert_non_null(find(f, 0, "\"target\":\"/b\"", "\"outcome\":\"ok\""));
+	r = find(f, 0, "\"counter\":\"stream_gap_bytes\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"count\":5"));
+}
+
+static void test_truncated_capture(void **state)
+{
+	struct fixture *f = *state;
+	char resp[256];
+	const char *r;
+
+	snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n%0100d", 7);
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	/* only 60 of the bytes were captured */
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, resp, strlen(resp), 60, 3);
+	finish(f);
+	r = find(f, 0, "\"type\":\"exchange\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"outcome\":\"ok\""));
+	assert_non_null(strstr(r, "\"body_bytes\":100"));
+	assert_non_null(find(f, 0, "\"counter\":\"capture_truncated_bytes\"", NULL));
+}
+
+static void test_fd_reuse_closes_old_generation(void **state)
+{
+	struct fixture *f = *state;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	/* fd 5 is another socket now (close not seen): gen 2 */
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 2, SA_ROLE_SERVER, 0, 0, 3);
+	ev_data(f, 5, 2, SA_DIR_INGRESS, 0, "GET /new HTTP/1.1\r\n\r\n", 0, 0, 4);
+	ev_data(f, 5, 2, SA_DIR_EGRESS, 0, OK_5, 0, 0, 5);
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:5:1\"", "\"outcome\":\"conn_closed\""));
+	assert_non_null(find(f, 0, "\"id\":\"100:5:2\"", "\"target\":\"/new\""));
+	assert_null(find(f, 0, "\"id\":\"100:5:1\"", "\"status\":200"));
+}
+
+static void test_close_with_pending_and_tail_gap(void **state)
+{
+	struct fixture *f = *state;
+	const char *r;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 6, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 6, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	/* the kernel counted 7 more received bytes than we saw */
+	ev_conn(f, SA_EV_CONN_CLOSE, 6, 1, SA_ROLE_SERVER, 0, strlen(GET_A) + 7, 3);
+	finish(f);
+	r = find(f, 0, "\"type\":\"exchange\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"outcome\":\"conn_closed\""));
+	r = find(f, 0, "\"counter\":\"stream_gap_bytes\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"count\":7"));
+}
+
+static void test_proc_exit_and_shutdown(void **state)
+{
+	struct fixture *f = *state;
+	struct sa_proc_event pe = { 0 };
+
+	ev_conn(f, SA_EV_CONN_OPEN, 7, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 7, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	fill_hdr(&pe.hdr, SA_EV_PROC_EXIT, 100, 3, sizeof(pe));
+	assert_int_equal(pipeline__event(f->pl, &pe, sizeof(pe)), 0);
+	ev_conn(f, SA_EV_CONN_OPEN, 8, 2, SA_ROLE_CLIENT, 0, 0, 4);
+	ev_data(f, 8, 2, SA_DIR_EGRESS, 0, GET_A, 0, 0, 5);
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:7:1\"", "\"outcome\":\"proc_exit\""));
+	assert_non_null(find(f, 0, "\"id\":\"100:8:2\"", "\"outcome\":\"shutdown\""));
+	assert_non_null(find(f, 0, "\"role\":\"client\"", NULL));
+}
+
+static void test_invalid_and_reordered_events(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[sizeof(struct sa_data_event) + 8] = { 0 };
+	struct sa_data_event *ev = (struct sa_data_event *)buf;
+	const char *r;
+
+	fill_hdr(&ev->hdr, SA_EV_DATA, 100, 1, sizeof(buf));
+	ev->cap_len = 8;
+	ev->orig_len = 4;	/* captured more than moved: invalid */
+	pipeline__event(f->pl, buf, sizeof(buf));
+	ev->orig_len = 8;
+	pipeline__event(f->pl, buf, sizeof(buf) - 1);	/* size mismatch */
+	ev->hdr.type = 99;
+	pipeline__event(f->pl, buf, sizeof(buf));
+	pipeline__event(f->pl, buf, 3);
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 4, "/a H", 0, 0, 3);	/* already seen */
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 4);
+	finish(f);
+	r = find(f, 0, "\"counter\":\"invalid_events\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"count\":4"));
+	assert_non_null(find(f, 0, "\"counter\":\"reordered_events\"", NULL));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 1);
+}
+
+static void test_keepalive_many(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t in = 0, out = 0;
+	int i;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 9, 1, SA_ROLE_SERVER, 0, 0, 1);
+	for (i = 0; i < 200; i++) {
+		char req[64];
+
+		snprintf(req, sizeof(req), "GET /r%d HTTP/1.1\r\n\r\n", i);
+		ev_data(f, 9, 1, SA_DIR_INGRESS, in, req, 0, 0, 10 + 2 * i);
+		in += strlen(req);
+		ev_data(f, 9, 1, SA_DIR_EGRESS, out, OK_5, 0, 0, 11 + 2 * i);
+		out += strlen(OK_5);
+	}
+	finish(f);
+	assert_int_equal(count(f, "\"outcome\":\"ok\""), 200);
+	assert_non_null(find(f, 0, "\"target\":\"/r199\"", NULL));
+}
+
+static void test_raw_protocol(void **state)
+{
+	struct fixture *f = *state;
+	const char *r;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 10, 1, SA_ROLE_CLIENT, 0, 0, 1);
+	ev_data(f, 10, 1, SA_DIR_EGRESS, 0, "PING 1\n", 0, 0, 2);
+	ev_data(f, 10, 1, SA_DIR_INGRESS, 0, "PONG 1\n", 0, 0, 3);
+	ev_data(f, 10, 1, SA_DIR_EGRESS, 7, "PING 2\n", 0, 0, 4);
+	ev_conn(f, SA_EV_CONN_CLOSE, 10, 1, SA_ROLE_CLIENT, 14, 7, 5);
+	finish(f);
+	assert_int_equal(count(f, "\"proto\":\"raw\""), 2);
+	r = find(f, 0, "\"proto\":\"raw\"", "\"outcome\":\"ok\"");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "PONG 1\\n"));
+	assert_non_null(find(f, 0, "PING 2", "\"outcome\":\"conn_closed\""));
+}
+
+static void test_unknown_role_inferred(void **state)
+{
+	struct fixture *f = *state;
+
+	/* a socket that existed before the collector: role unknown */
+	ev_conn(f, SA_EV_CONN_OPEN, 11, 1, SA_ROLE_UNKNOWN, 0, 0, 1);
+	ev_data(f, 11, 1, SA_DIR_EGRESS, 0, GET_A, 0, 0, 2);
+	ev_data(f, 11, 1, SA_DIR_INGRESS, 0, OK_5, 0, 0, 3);
+	finish(f);
+	assert_non_null(find(f, 0, "\"role\":\"client\"", "\"status\":200"));
+}
+
+static void test_ttl_expiry_record(void **state)
+{
+	struct fixture *f = *state;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 12, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 12, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 1000);
+	pipeline__tick(f->pl, 1000 + 1000000000ULL);
+	finish(f);
+	assert_non_null(find(f, 0, "\"outcome\":\"no_response\"", "\"target\":\"/a\""));
+	assert_null(find(f, 0, "\"outcome\":\"shutdown\"", NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_simple_exchange, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_in_body_is_skipped_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_capture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_reuse_closes_old_generation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_pending_and_tail_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_exit_and_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_and_reordered_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_raw_protocol, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_role_inferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_expiry_record, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Kernel capture: feature probes, load, attach, targets, ring buffer, counters. */
+#include <dirent.h>
+#include <signal.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "capture.h"
+#include "capture.skel.h"
+#include "log.h"
+
+#define TRACEFS_DIR	"/sys/kernel/tracing"
+#define TRACEFS_MAGIC_NR 0x74726163
+
+struct capture {
+	struct capture_bpf *skel;
+	struct ring_buffer *rb;
+	capture_event_fn fn;
+	void *ctx;
+	enum attach_mode mode;
+};
+
+/* Syscalls with a per-syscall tracepoint pair (close has only sys_enter). */
+static const char *const tp_syscalls[] = {
+	"read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
+	"recvmmsg", "sendmmsg", "sendfile64", "accept", "accept4", "connect", "close",
+};
+
+static bool libbpf_verbose;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int tracefs__ensure(void)
+{
+	struct statfs sf;
+
+	if (statfs(TRACEFS_DIR, &sf) == 0 && sf.f_type == TRACEFS_MAGIC_NR)
+		return 0;
+	if (mount("tracefs", TRACEFS_DIR, "tracefs", 0, NULL)) {
+		int err = -errno;
+
+		log_err("cannot mount tracefs at %s: %s; mount it (mount -t tracefs tracefs %s) "
+			"or use --attach raw_tp", TRACEFS_DIR, strerror(errno), TRACEFS_DIR);
+		return err;
+	}
+	log_info("mounted tracefs at %s", TRACEFS_DIR);
+	return 0;
+}
+
+static int probe_privileges(void)
+{
+	if (geteuid() != 0) {
+		log_err("not running as root: sockaudit needs CAP_BPF, CAP_PERFMON and "
+			"CAP_SYS_ADMIN; run it as root (sudo)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		log_err("no kernel BTF at /sys/kernel/btf/vmlinux: sockaudit needs a kernel built "
+			"with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int probe_tracepoints(void)
+{
+	char path[256];
+	size_t i;
+	int err = tracefs__ensure();
+
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(tp_syscalls) / sizeof(tp_syscalls[0]); i++) {
+		snprintf(path, sizeof(path), TRACEFS_DIR "/events/syscalls/sys_enter_%s",
+			 tp_syscalls[i]);
+		if (access(path, F_OK)) {
+			log_err("tracepoint syscalls/sys_enter_%s is missing (kernel without "
+				"CONFIG_FTRACE_SYSCALLS?); use --attach raw_tp", tp_syscalls[i]);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int probe_btf_tracepoints(void)
+{
+	static const char *const names[] = {
+		"btf_trace_sched_process_fork", "btf_trace_sched_process_exit",
+	};
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int err = 0;
+	size_t i;
+
+	if (!vmlinux) {
+		log_err("cannot load kernel BTF from /sys/kernel/btf/vmlinux: %s", strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (btf__find_by_name_kind(vmlinux, names[i], BTF_KIND_TYPEDEF) < 0) {
+			log_err("kernel BTF has no %s: tp_btf on sched_process_fork/exit is "
+				"needed to follow children", names[i]);
+			err = -ENOENT;
+			break;
+		}
+	}
+	btf__free(vmlinux);
+	return err;
+}
+
+/* Load only the programs of the chosen attach mode. */
+static void select_programs(struct capture_bpf *skel, enum attach_mode mode)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		bool is_tp = strncmp(sec, "tracepoint/", 11) == 0;
+		bool is_raw = strncmp(sec, "raw_tp/", 7) == 0;
+
+		if ((is_tp && mode != ATTACH_TRACEPOINT) || (is_raw && mode != ATTACH_RAW_TP))
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
+static int ring_cb(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+
+	return c->fn(c->ctx, data, size);
+}
+
+static int configure(struct capture *c, const struct capture_opts *opts)
+{
+	struct capture_bpf *skel = c->skel;
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t rb_bytes = (opts->ringbuf_mb ? opts->ringbuf_mb : 16) << 20;
+
+	if (ncpu <= 0) {
+		log_err("cannot count possible CPUs: %s", strerror(-ncpu));
+		return ncpu ? ncpu : -EINVAL;
+	}
+	skel->rodata->targ_max_capture = opts->max_capture;
+	skel->rodata->targ_self_tgid = getpid();
+	skel->rodata->targ_wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : rb_bytes / 4;
+	bpf_map__set_max_entries(skel->maps.scratch, ncpu);
+	bpf_map__set_max_entries(skel->maps.events, rb_bytes);
+	select_programs(skel, opts->mode);
+	return 0;
+}
+
+int capture__open(struct capture **out, const struct capture_opts *opts,
+		  capture_event_fn fn, void *ctx)
+{
+	struct capture *c;
+	int err;
+
+	libbpf_verbose = opts->verbose;
+	libbpf_set_print(libbpf_log);
+	err = probe_privileges();
+	if (!err)
+		err = probe_btf_tracepoints();
+	if (!err && opts->mode == ATTACH_TRACEPOINT)
+		err = probe_tracepoints();
+	if (err)
+		return err;
+	if (opts->max_capture == 0 || opts->max_capture > SA_MAX_CAPTURE) {
+		log_err("max_capture_bytes %u out of range: use 1..%u", opts->max_capture,
+			SA_MAX_CAPTURE);
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fn = fn;
+	c->ctx = ctx;
+	c->mode = opts->mode;
+	c->skel = capture_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		log_err("cannot open the BPF object: %s", strerror(errno));
+		goto out_free;
+	}
+	err = configure(c, opts);
+	if (err)
+		goto out_destroy;
+	err = capture_bpf__load(c->skel);
+	if (err) {
+		log_err("the kernel refused the BPF programs (%s); run with -v for the "
+			"verifier log", strerror(-err));
+		goto out_destroy;
+	}
+	err = capture_bpf__attach(c->skel);
+	if (err) {
+		log_err("cannot attach the BPF programs: %s", strerror(-err));
+		goto out_destroy;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), ring_cb, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		log_err("cannot open the ring buffer: %s", strerror(errno));
+		goto out_destroy;
+	}
+	*out = c;
+	return 0;
+
+out_destroy:
+	capture_bpf__destroy(c->skel);
+out_free:
+	free(c);
+	return err;
+}
+
+void capture__close(struct capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	capture_bpf__destroy(c->skel);
+	free(c);
+}
+
+static int add_one(struct capture *c, pid_t tgid)
+{
+	uint32_t key = tgid;
+	uint8_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &key, &one, BPF_ANY)) {
+		log_err("cannot add pid %d to the targets map: %s", tgid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Parent pid from /proc/PID/stat (the field after the parenthesised comm). */
+static pid_t proc_ppid(const char *pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		if (sscanf(p + 1, " %*c %d", &ppid) != 1)
+			ppid = -1;
+	fclose(f);
+	return ppid;
+}
+
+/* Add every process whose ancestry reaches tgid (one /proc pass per level). */
+static int add_descendants(struct capture *c, pid_t tgid)
+{
+	bool added = true;
+	int rounds = 0;
+
+	while (added && rounds++ < 64) {
+		struct dirent *de;
+		DIR *d = opendir("/proc");
+
+		if (!d)
+			return -errno;
+		added = false;
+		while ((de = readdir(d))) {
+			uint32_t pid, ppid;
+			uint8_t v;
+
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			pid = atoi(de->d_name);
+			ppid = proc_ppid(de->d_name);
+			if ((pid_t)ppid <= 0 || (pid_t)pid == getpid())
+				continue;
+			if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.targets), &ppid, &v) ||
+			    !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.targets), &pid, &v))
+				continue;
+			if (add_one(c, pid) == 0)
+				added = true;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+int capture__add_target(struct capture *c, pid_t tgid, bool descendants)
+{
+	int err;
+
+	if (tgid <= 0 || (kill(tgid, 0) && errno == ESRCH)) {
+		log_err("pid %d does not exist: check the --pid value", tgid);
+		return -ESRCH;
+	}
+	if (tgid == getpid()) {
+		log_err("pid %d is sockaudit itself: the collector never audits itself", tgid);
+		return -EINVAL;
+	}
+	err = add_one(c, tgid);
+	if (!err && descendants)
+		err = add_descendants(c, tgid);
+	return err;
+}
+
+void capture__forget_tgid(struct capture *c, uint32_t tgid)
+{
+	int fd = bpf_map__fd(c->skel->maps.conns);
+	struct sa_conn_key key, next;
+	struct sa_conn_key *prev = NULL;
+
+	/* deleting while iterating restarts the walk; collect-and-delete per step */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		if (key.tgid == tgid) {
+			bpf_map_delete_elem(fd, &key);
+			prev = NULL;
+			continue;
+		}
+		prev = &key;
+	}
+	bpf_map_delete_elem(bpf_map__fd(c->skel->maps.targets), &tgid);
+}
+
+void capture__detach(struct capture *c)
+{
+	capture_bpf__detach(c->skel);
+}
+
+int capture__poll(struct capture *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	return capture__drain(c);
+}
+
+int capture__drain(struct capture *c)
+{
+	int total = 0, n;
+
+	while ((n = ring_buffer__consume(c->rb)) > 0)
+		total += n;
+	if (n < 0 && n != -EINTR)
+		return n;
+	return total;
+}
+
+int capture__counters(struct capture *c, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(c->skel->maps.counters);
+	uint64_t vals[ncpu];
+	uint32_t i;
+	int cpu;
+
+	for (i = 0; i < SA_CNT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			return -errno;
+		for (cpu = 0; cpu < ncpu; cpu++)
+			out[i] += vals[cpu];
+	}
+	return 0;
+}
+
+const char *capture__mode_name(const struct capture *c)
+{
+	return c->mode == ATTACH_RAW_TP ? "raw_tp" : "tracepoint";
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Kernel capture: probes what the kernel offers, loads bpf/capture.bpf.c,
+ * attaches it, keeps the target set, and hands ring-buffer events to a
+ * callback. Every failure is reported once, as one line naming the thing.
+ */
+#ifndef SOCKAUDIT_CAPTURE_H
+#define SOCKAUDIT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "sockaudit/events.h"
+
+enum attach_mode {
+	ATTACH_TRACEPOINT = 0,	/* syscalls/sys_{enter,exit}_* (mounts tracefs) */
+	ATTACH_RAW_TP = 1,	/* raw_tp sys_enter/sys_exit */
+};
+
+struct capture_opts {
+	uint32_t max_capture;		/* bytes of payload per syscall */
+	uint32_t ringbuf_mb;
+	uint64_t wakeup_bytes;		/* wake the reader past this backlog */
+	enum attach_mode mode;
+	bool verbose;			/* libbpf debug messages */
+};
+
+/* Called for each event; data/size are valid only during the call. */
+typedef int (*capture_event_fn)(void *ctx, const void *data, size_t size);
+
+struct capture;
+
+int capture__open(struct capture **out, const struct capture_opts *opts,
+		  capture_event_fn fn, void *ctx);
+void capture__close(struct capture *c);
+
+/* Audit tgid (and, with descendants, its existing children). */
+int capture__add_target(struct capture *c, pid_t tgid, bool descendants);
+/* Forget kernel state of a tgid that exited (its connections). */
+void capture__forget_tgid(struct capture *c, uint32_t tgid);
+
+/* Detach every program: no new events; what is queued can still be drained. */
+void capture__detach(struct capture *c);
+
+/* Wait up to timeout_ms for a wakeup, then drain whatever is queued. */
+int capture__poll(struct capture *c, int timeout_ms);
+/* Drain everything queued now; returns events consumed or -errno. */
+int capture__drain(struct capture *c);
+
+/* Sum the per-CPU counters into out[SA_CNT_MAX]. */
+int capture__counters(struct capture *c, uint64_t *out);
+
+/* Ids of the loaded programs and of the targets map (for tests, bpftool). */
+const char *capture__mode_name(const struct capture *c);
+
+/* Mount tracefs at /sys/kernel/tracing when it is not there. 0 or -errno. */
+int tracefs__ensure(void);
+
+#endif /* SOCKAUDIT_CAPTURE_H */

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Collector main loop: run, exec, record and replay. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "collector.h"
+#include "json.h"
+#include "log.h"
+#include "recfile.h"
+#include "sink.h"
+#include "version.h"
+
+#define TICK_NS 1000000000ULL	/* expiry and loss reports, once a second */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct collector {
+	const struct collector_opts *o;
+	struct capture *cap;
+	struct pipeline *pl;
+	struct sink *sink;
+	struct recfile rec;
+	pid_t child;
+	int child_status;		/* exit status to pass on (exec) */
+	bool child_done;
+	const char *stop_reason;
+	uint64_t kcnt[SA_CNT_MAX];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int64_t mono_to_real_offset(void)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return (int64_t)(r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+}
+
+static int on_event(void *ctx, const void *data, size_t size)
+{
+	struct collector *co = ctx;
+
+	if (co->rec.f)
+		recfile__append(&co->rec, data, size);
+	if (co->pl)
+		pipeline__event(co->pl, data, size);
+	return 0;
+}
+
+static void on_target_exit(void *ctx, uint32_t tgid)
+{
+	struct collector *co = ctx;
+
+	if (co->cap)
+		capture__forget_tgid(co->cap, tgid);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	/* no SA_RESTART: a signal interrupts the ring buffer wait */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void start_fields(struct jbuf *jb, void *arg)
+{
+	struct collector *co = arg;
+	const struct collector_opts *o = co->o;
+	int i;
+
+	jbuf__key(jb, "version");
+	jbuf__cstr(jb, SOCKAUDIT_VERSION);
+	jbuf__key(jb, "attach");
+	jbuf__cstr(jb, capture__mode_name(co->cap));
+	jbuf__key(jb, "targets");
+	jbuf__arr_open(jb);
+	if (co->child)
+		jbuf__u64(jb, co->child);
+	for (i = 0; i < o->npids; i++)
+		jbuf__u64(jb, o->pids[i]);
+	jbuf__arr_close(jb);
+	jbuf__key(jb, "max_capture_bytes");
+	jbuf__u64(jb, o->cap.max_capture);
+	jbuf__key(jb, "request_ttl_s");
+	jbuf__u64(jb, o->pl.ttl_ns / 1000000000ULL);
+}
+
+static void put_counters(struct jbuf *jb, const struct collector *co)
+{
+	const uint64_t *cnt = pipeline__counters(co->pl);
+	int i;
+
+	jbuf__key(jb, "kernel");
+	jbuf__obj_open(jb);
+	for (i = 0; i < SA_CNT_MAX; i++) {
+		jbuf__key(jb, kernel_counter_name(i));
+		jbuf__u64(jb, co->kcnt[i]);
+	}
+	jbuf__obj_close(jb);
+	jbuf__key(jb, "collector");
+	jbuf__obj_open(jb);
+	for (i = 0; i < PL_CNT_MAX; i++) {
+		jbuf__key(jb, pipeline__counter_name(i));
+		jbuf__u64(jb, cnt[i]);
+	}
+	jbuf__obj_close(jb);
+}
+
+static void stop_fields(struct jbuf *jb, void *arg)
+{
+	struct collector *co = arg;
+	struct pipeline_stats st;
+
+	pipeline__stats(co->pl, &st);
+	jbuf__key(jb, "reason");
+	jbuf__cstr(jb, co->stop_reason);
+	if (co->child) {
+		jbuf__key(jb, "exit_status");
+		jbuf__i64(jb, co->child_status);
+	}
+	jbuf__key(jb, "events");
+	jbuf__u64(jb, st.events);
+	jbuf__key(jb, "exchanges");
+	jbuf__u64(jb, st.exchanges);
+	put_counters(jb, co);
+}
+
+/* Fork the command, held at a gate until its pid is a target, then exec it. */
+static int start_child(struct collector *co)
+{
+	int gate[2];
+	char go = 1;
+	pid_t pid;
+
+	if (pipe2(gate, O_CLOEXEC)) {
+		log_err("cannot create a pipe to start %s: %s", co->o->argv[0], strerror(errno));
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("cannot fork to start %s: %s", co->o->argv[0], strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		close(gate[1]);
+		if (read(gate[0], &go, 1) != 1)
+			_exit(127);	/* the collector failed before releasing us */
+		execvp(co->o->argv[0], co->o->argv);
+		fprintf(stderr, "sockaudit: error: cannot execute %s: %s\n", co->o->argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(gate[0]);
+	co->child = pid;
+	if (capture__add_target(co->cap, pid, false)) {
+		close(gate[1]);
+		waitpid(pid, NULL, 0);
+		co->child = 0;
+		return -EINVAL;
+	}
+	if (write(gate[1], &go, 1) != 1) {
+		close(gate[1]);
+		return -errno;
+	}
+	close(gate[1]);
+	return 0;
+}
+
+static int add_pids(struct collector *co)
+{
+	int i, err;
+
+	for (i = 0; i < co->o->npids; i++) {
+		err = capture__add_target(co->cap, co->o->pids[i], true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool pids_gone(const struct collector *co)
+{
+	int i;
+
+	for (i = 0; i < co->o->npids; i++)
+		if (kill(co->o->pids[i], 0) == 0 || errno != ESRCH)
+			return false;
+	return co->o->npids > 0;
+}
+
+static void reap_child(struct collector *co)
+{
+	int status;
+
+	if (!co->child || co->child_done || waitpid(co->child, &status, WNOHANG) != co->child)
+		return;
+	co->child_done = true;
+	co->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	co->stop_reason = "command exited";
+}
+
+/* A stop signal: exec forwards the first one to the command and waits for it. */
+static bool should_stop(struct collector *co, int *signals_seen)
+{
+	if (stop_signal) {
+		int sig = stop_signal;
+
+		stop_signal = 0;
+		(*signals_seen)++;
+		if (co->child && !co->child_done && *signals_seen == 1) {
+			kill(co->child, sig);
+		} else {
+			co->stop_reason = sig == SIGINT ? "SIGINT" : "SIGTERM";
+			return true;
+		}
+	}
+	reap_child(co);
+	if (co->child_done)
+		return true;
+	if (pids_gone(co)) {
+		co->stop_reason = "targets exited";
+		return true;
+	}
+	return false;
+}
+
+static int main_loop(struct collector *co)
+{
+	uint64_t next_tick = mono_ns() + TICK_NS;
+	int signals_seen = 0;
+
+	while (!should_stop(co, &signals_seen)) {
+		int n = capture__poll(co->cap, co->o->drain_ms);
+		uint64_t now = mono_ns();
+
+		if (n < 0) {
+			log_err("reading the ring buffer failed: %s", strerror(-n));
+			co->stop_reason = "ring buffer error";
+			return n;
+		}
+		if (co->pl)
+			pipeline__flush_batch(co->pl);
+		if (now >= next_tick && co->pl) {
+			pipeline__tick(co->pl, now);
+			capture__counters(co->cap, co->kcnt);
+			pipeline__report_loss(co->pl, co->kcnt, now);
+			next_tick = now + TICK_NS;
+		}
+	}
+	return 0;
+}
+
+/* Stop capture, then drain and write everything that was accepted. */
+static int shutdown_all(struct collector *co)
+{
+	int err = 0, e;
+
+	if (co->cap) {
+		capture__detach(co->cap);
+		capture__drain(co->cap);
+		capture__counters(co->cap, co->kcnt);
+		if (co->pl)
+			pipeline__flush_batch(co->pl);
+	}
+	if (co->child && !co->child_done) {
+		int status;
+
+		/* the command outlived a second signal: let it go on unaudited */
+		if (waitpid(co->child, &status, WNOHANG) == co->child)
+			co->child_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+				128 + WTERMSIG(status);
+	}
+	if (co->pl) {
+		uint64_t now = mono_ns();
+
+		pipeline__finish(co->pl);
+		pipeline__report_loss(co->pl, co->cap ? co->kcnt : NULL, now);
+		pipeline__lifecycle(co->pl, "collector_stop", stop_fields, co, now);
+	}
+	if (co->rec.f && (e = recfile__close(&co->rec)))
+		err = e;
+	if (co->sink && (e = sink__close(co->sink)))
+		err = e;
+	co->sink = NULL;
+	return err;
+}
+
+static void print_summary(const struct collector *co)
+{
+	struct pipeline_stats st;
+
+	if (!co->pl)
+		return;
+	pipeline__stats(co->pl, &st);
+	log_info("stopped (%s): %llu events, %llu exchanges, %llu records written to %s",
+		 co->stop_reason, (unsigned long long)st.events,
+		 (unsigned long long)st.exchanges, (unsigned long long)st.records,
+		 co->o->output);
+}
+
+static int open_outputs(struct collector *co, int64_t offset)
+{
+	int err;
+
+	if (co->o->output) {
+		err = sink__open(&co->sink, co->o->output, 0);
+		if (err)
+			return err;
+		co->pl = pipeline__new(&co->o->pl, co->sink);
+		if (!co->pl)
+			return -ENOMEM;
+		pipeline__on_proc_exit(co->pl, on_target_exit, co);
+	}
+	if (co->o->record_path)
+		return recfile__create(&co->rec, co->o->record_path, offset);
+	return 0;
+}
+
+int collector__run(const struct collector_opts *o)
+{
+	struct collector co = { .o = o, .stop_reason = "error" };
+	struct pipeline_opts plo = o->pl;
+	struct collector_opts oo = *o;
+	int err;
+
+	plo.mono_to_real = mono_to_real_offset();
+	plo.live = true;
+	oo.pl = plo;
+	co.o = &oo;
+	install_signals();
+	err = open_outputs(&co, plo.mono_to_real);
+	if (!err)
+		err = capture__open(&co.cap, &o->cap, on_event, &co);
+	if (!err)
+		err = o->argv ? start_child(&co) : add_pids(&co);
+	if (err)
+		goto out;
+	if (co.pl)
+		pipeline__lifecycle(co.pl, "collector_start", start_fields, &co, mono_ns());
+	log_info("auditing %s (attach %s)%s%s", o->argv ? o->argv[0] : "pids",
+		 capture__mode_name(co.cap), o->output ? "; audit log: " : "",
+		 o->output ? o->output : "");
+	co.stop_reason = "error";
+	err = main_loop(&co);
+out:
+	if (shutdown_all(&co) && !err)
+		err = -EIO;
+	if (!err)
+		print_summary(&co);
+	pipeline__free(co.pl);
+	capture__close(co.cap);
+	if (co.child && !co.child_done && err)
+		kill(co.child, SIGTERM);
+	if (err)
+		return 1;
+	return co.child ? co.child_status : 0;
+}
+
+struct replay_ctx {
+	struct pipeline *pl;
+	int64_t offset;		/* set by recfile__replay before the first event */
+	bool clock_set;
+};
+
+static int replay_event(void *ctx, const void *data, size_t size)
+{
+	struct replay_ctx *rc = ctx;
+	const struct sa_event_hdr *h = data;
+
+	if (!rc->clock_set) {
+		pipeline__set_clock(rc->pl, rc->offset);
+		rc->clock_set = true;
+	}
+	pipeline__event(rc->pl, data, size);
+	if (size >= sizeof(*h))
+		pipeline__tick(rc->pl, h->ts_ns);	/* the event clock drives expiry */
+	return 0;
+}
+
+int collector__replay(const struct collector_opts *o, const char *events_path)
+{
+	struct collector co = { .o = o, .stop_reason = "replay end" };
+	struct pipeline_opts plo = o->pl;
+	struct replay_ctx rc = { 0 };
+	int err, e;
+
+	err = sink__open(&co.sink, o->output, 0);
+	if (err)
+		return 1;
+	plo.live = false;
+	co.pl = pipeline__new(&plo, co.sink);
+	if (!co.pl) {
+		sink__close(co.sink);
+		return 1;
+	}
+	rc.pl = co.pl;
+	err = recfile__replay(events_path, &rc.offset, replay_event, &rc);
+	pipeline__finish(co.pl);
+	pipeline__report_loss(co.pl, NULL, 0);
+	e = sink__close(co.sink);
+	print_summary(&co);
+	pipeline__free(co.pl);
+	return err || e ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The collector's life: open the output, load capture, start or attach to
+ * the targets, drain on a timer, expire and report loss once a second, and
+ * on SIGINT/SIGTERM (or when the targets are gone) stop capture, drain what
+ * is left, write pending exchanges, flush and exit.
+ */
+#ifndef SOCKAUDIT_COLLECTOR_H
+#define SOCKAUDIT_COLLECTOR_H
+
+#include <sys/types.h>
+#include "capture.h"
+#include "pipeline.h"
+
+#define COLLECTOR_MAX_PIDS 64
+
+struct collector_opts {
+	struct capture_opts cap;
+	struct pipeline_opts pl;
+	const char *output;		/* audit log (JSON Lines), or NULL */
+	const char *record_path;	/* raw event file, or NULL */
+	pid_t pids[COLLECTOR_MAX_PIDS];	/* run: targets */
+	int npids;
+	char **argv;			/* exec: command to start */
+	int drain_ms;			/* ring buffer drain period */
+};
+
+/* Returns the process exit status: 0, 1 on error, or the command's status. */
+int collector__run(const struct collector_opts *o);
+
+/* Replay a raw event file through the pipeline into o->output. */
+int collector__replay(const struct collector_opts *o, const char *events_path);
+
+#endif /* SOCKAUDIT_COLLECTOR_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Connection tracking and per-direction reassembly.
+ *
+ * A connection is (tgid, fd, gen). Data events are checked against the next
+ * expected stream position of their direction: a jump forward is a gap (lost
+ * events), a short capture (cap_len < orig_len) is a gap after the captured
+ * bytes; both are handed to the protocol parser so it can skip or resync,
+ * and counted.
+ */
+#ifndef SOCKAUDIT_CONNTRACK_H
+#define SOCKAUDIT_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sockaudit/events.h"
+
+enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP, PROTO_RAW };
+
+struct http_parser;
+struct pending;
+
+/* What a direction's parser needs to reach back to its connection. */
+struct conn_side {
+	struct conn *conn;
+	uint8_t dir;		/* enum sa_dir */
+};
+
+struct conn {
+	struct conn *hnext;		/* hash chain */
+	void *owner;			/* the pipeline, for parser callbacks */
+	uint64_t inode;
+	uint64_t expect[2];		/* next stream position, per direction */
+	uint64_t first_ts;
+	uint64_t last_ts;
+	struct sa_addr local;
+	struct sa_addr peer;
+	uint32_t tgid;
+	int32_t fd;
+	uint32_t gen;
+	uint32_t uid;
+	uint32_t tid;			/* thread of the last event */
+	uint8_t role;			/* enum sa_role */
+	uint8_t transport;		/* enum sa_transport */
+	uint8_t proto;			/* enum conn_proto */
+	bool addrs_known;
+	char comm[SA_COMM_LEN];
+	char unix_path[SA_UNIX_PATH_LEN];
+	struct {			/* printable names, made once (conn__name) */
+		bool ready;
+		char id[40];		/* "tgid:fd:gen" */
+		char local[SA_UNIX_PATH_LEN + 8];
+		char peer[64];
+	} names;
+	struct http_parser *hp[2];	/* per direction, created on first data */
+	struct conn_side side[2];
+	/* requests waiting for their response, oldest first (correlate.c) */
+	struct pending *pend_head;
+	struct pending *pend_tail;
+	uint32_t npending;
+	/* raw exchanges: the direction that spoke first, and what is collected */
+	uint8_t raw_init_dir;
+	struct raw_acc *raw;
+};
+
+struct conntrack;
+
+struct conntrack *conntrack__new(void);
+void conntrack__free(struct conntrack *ct);	/* frees conns; call after flushing them */
+
+/* The live connection for (tgid, fd), or NULL. */
+struct conn *conntrack__lookup(struct conntrack *ct, uint32_t tgid, int32_t fd);
+/*
+ * The connection for (tgid, fd, gen); when the table holds an older
+ * generation it is returned in *stale (for the caller to close) and replaced.
+ */
+struct conn *conntrack__get(struct conntrack *ct, uint32_t tgid, int32_t fd, uint32_t gen,
+			    struct conn **stale);
+/* Unlink c from the table (the caller frees it with conntrack__release). */
+void conntrack__remove(struct conntrack *ct, struct conn *c);
+void conntrack__release(struct conn *c);
+
+/* Call fn for each connection (fn may remove and release the one it gets). */
+void conntrack__each(struct conntrack *ct, void (*fn)(void *arg, struct conn *c), void *arg);
+uint32_t conntrack__count(const struct conntrack *ct);
+
+/* "127.0.0.1:8080", "[::1]:443", "unix:/run/x.sock" */
+void conn__fmt_addr(const struct conn *c, bool local, char *buf, size_t len);
+/* Fill c->names once its addresses are known. */
+void conn__name(struct conn *c);
+
+#endif /* SOCKAUDIT_CONNTRACK_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * JSON Lines records (docs/record-schema.md). Each function appends one
+ * whole record, newline included, to a jbuf.
+ */
+#ifndef SOCKAUDIT_FORMAT_JSON_H
+#define SOCKAUDIT_FORMAT_JSON_H
+
+#include <stdint.h>
+#include "correlate.h"
+#include "json.h"
+#include "proc.h"
+
+#define RECORD_VERSION 1
+
+/* Open a record: {"v":1,"seq":..,"ts":..,"type":.. — the caller adds members. */
+void format__begin(struct jbuf *jb, uint64_t seq, uint64_t real_ns, const char *type);
+/* Close the record opened by format__begin and end the line. */
+void format__end(struct jbuf *jb);
+
+/* RFC 3339 UTC with nanoseconds, as a JSON string value. */
+void format__ts(struct jbuf *jb, uint64_t real_ns);
+
+/* An exchange; mono_to_real converts event timestamps to wall clock. */
+void format__exchange(struct jbuf *jb, uint64_t seq, const struct exchange *x,
+		      const struct proc_info *pi, int64_t mono_to_real);
+
+/* True when the exchange deserves immediate attention (auth failures). */
+bool exchange__critical(const struct exchange *x);
+
+#endif /* SOCKAUDIT_FORMAT_JSON_H */

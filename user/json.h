@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * A small JSON writer into a growable buffer. Every string goes through
+ * jbuf__str, which makes it one valid JSON string whatever bytes it holds:
+ * control bytes and DEL as \u00XX (\n \r \t \" \\ as short escapes), valid
+ * UTF-8 kept, each byte of an invalid UTF-8 sequence written as the text
+ * \xNN (a backslash escaped as \\ in JSON). So a record is always one line.
+ */
+#ifndef SOCKAUDIT_JSON_H
+#define SOCKAUDIT_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JBUF_MAX_DEPTH 16
+
+struct jbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool oom;			/* an allocation failed: content is unusable */
+	int depth;
+	bool first[JBUF_MAX_DEPTH];	/* no member written yet at this depth */
+};
+
+void jbuf__init(struct jbuf *jb);
+void jbuf__free(struct jbuf *jb);
+void jbuf__reset(struct jbuf *jb);	/* empty, keeps the allocation */
+
+void jbuf__raw(struct jbuf *jb, const char *s, size_t n);	/* unescaped bytes */
+void jbuf__obj_open(struct jbuf *jb);		/* { (as a value) */
+void jbuf__obj_close(struct jbuf *jb);		/* } */
+void jbuf__arr_open(struct jbuf *jb);		/* [ */
+void jbuf__arr_close(struct jbuf *jb);		/* ] */
+void jbuf__key(struct jbuf *jb, const char *key); /* ,"key": (comma when needed) */
+
+/* Values: after a key, or as array elements (commas handled). */
+void jbuf__str(struct jbuf *jb, const uint8_t *s, size_t n);
+void jbuf__cstr(struct jbuf *jb, const char *s);
+void jbuf__u64(struct jbuf *jb, uint64_t v);
+void jbuf__i64(struct jbuf *jb, int64_t v);
+void jbuf__ms(struct jbuf *jb, uint64_t ns);	/* ns as milliseconds, 3 decimals */
+void jbuf__bool(struct jbuf *jb, bool v);
+void jbuf__null(struct jbuf *jb);
+
+/* Escape n bytes as the inside of a JSON string (no quotes). */
+void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n);
+
+#endif /* SOCKAUDIT_JSON_H */

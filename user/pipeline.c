@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Event dispatch: validation -> conntrack + reassembly -> HTTP parser or raw
+ * exchange -> correlator -> JSON record -> sink.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conntrack.h"
+#include "correlate.h"
+#include "format_json.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "pipeline.h"
+#include "proc.h"
+#include "sink.h"
+
+/* Unknown protocol: what one side said until the other answered. */
+struct raw_acc {
+	struct http_msg msg[2];		/* per direction: sizes, times, excerpt */
+	uint8_t *buf[2];
+	uint32_t tid[2];
+};
+
+struct pipeline {
+	struct pipeline_opts o;
+	struct sink *sink;
+	struct conntrack *ct;
+	struct correlator *cr;
+	struct proc_cache *pc;
+	struct jbuf jb;
+	uint64_t seq;
+	uint32_t batch_records;		/* records in jb not yet given to the sink */
+	uint64_t last_ts;		/* newest event timestamp */
+	uint32_t cur_tid;		/* thread of the event being processed */
+	uint64_t cnt[PL_CNT_MAX];
+	uint64_t cnt_reported[PL_CNT_MAX];
+	uint64_t kcnt_reported[SA_CNT_MAX];
+	struct pipeline_stats st;
+	proc_exit_fn exit_fn;
+	void *exit_ctx;
+};
+
+static const char *const pl_counter_names[PL_CNT_MAX] = {
+	[PL_STREAM_GAP_BYTES] = "stream_gap_bytes",
+	[PL_TRUNCATED_BYTES] = "capture_truncated_bytes",
+	[PL_UNPARSED_BYTES] = "unparsed_bytes",
+	[PL_INVALID_EVENTS] = "invalid_events",
+	[PL_QUEUE_FULL_RECORDS] = "queue_full_records",
+	[PL_REORDERED_EVENTS] = "reordered_events",
+};
+
+static const char *const k_counter_names[SA_CNT_MAX] = {
+	[SA_CNT_RB_FULL] = "ringbuf_full_events",
+	[SA_CNT_RB_FULL_BYTES] = "ringbuf_full_bytes",
+	[SA_CNT_STASH_FULL] = "stash_full",
+	[SA_CNT_CONN_FULL] = "conn_map_full",
+	[SA_CNT_TARGET_FULL] = "target_map_full",
+	[SA_CNT_READ_FAIL] = "user_read_failed",
+	[SA_CNT_MMSG_TRUNC] = "mmsg_truncated",
+	[SA_CNT_EVENTS] = "events",
+};
+
+const char *pipeline__counter_name(int idx)
+{
+	return idx >= 0 && idx < PL_CNT_MAX ? pl_counter_names[idx] : "unknown";
+}
+
+const char *kernel_counter_name(int idx)
+{
+	return idx >= 0 && idx < SA_CNT_MAX ? k_counter_names[idx] : "unknown";
+}
+
+/* ---- records ---- */
+
+/*
+ * Records accumulate in one buffer and reach the sink as one batch per drain
+ * cycle (or per PIPELINE_BATCH_BYTES): one lock and one writer wakeup for
+ * many records. Returns false when the batch was refused (and counted).
+ */
+bool pipeline__flush_batch(struct pipeline *p)
+{
+	bool ok = true;
+
+	if (!p->batch_records)
+		return true;
+	if (p->jb.oom) {
+		log_err("out of memory formatting records %llu..%llu",
+			(unsigned long long)(p->seq - p->batch_records + 1),
+			(unsigned long long)p->seq);
+		ok = false;
+	} else if (sink__write(p->sink, p->jb.buf, p->jb.len)) {
+		ok = false;
+	}
+	if (ok)
+		p->st.records += p->batch_records;
+	else
+		p->cnt[PL_QUEUE_FULL_RECORDS] += p->batch_records;
+	p->batch_records = 0;
+	jbuf__reset(&p->jb);
+	return ok;
+}
+
+static void put_record(struct pipeline *p)
+{
+	p->batch_records++;
+	if (p->jb.len >= PIPELINE_BATCH_BYTES || p->jb.oom)
+		pipeline__flush_batch(p);
+}
+
+static void on_exchange(void *ctx, const struct exchange *x)
+{
+	struct pipeline *p = ctx;
+	const struct proc_info *pi = proc_cache__get(p->pc, x->conn->tgid);
+
+	format__exchange(&p->jb, ++p->seq, x, pi, p->o.mono_to_real);
+	p->st.exchanges++;
+	put_record(p);
+}
+
+void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, void *arg,
+			 uint64_t now_ns)
+{
+	format__begin(&p->jb, ++p->seq, now_ns + p->o.mono_to_real, type);
+	if (fill)
+		fill(&p->jb, arg);
+	format__end(&p->jb);
+	p->batch_records++;
+	pipeline__flush_batch(p);
+}
+
+/* A loss record goes out alone, so we know whether it was accepted. */
+static bool write_loss(struct pipeline *p, const char *source, const char *name,
+		       uint64_t delta, uint64_t total, uint64_t now_ns)
+{
+	pipeline__flush_batch(p);
+	format__begin(&p->jb, ++p->seq, now_ns + p->o.mono_to_real, "loss");
+	jbuf__key(&p->jb, "source");
+	jbuf__cstr(&p->jb, source);
+	jbuf__key(&p->jb, "counter");
+	jbuf__cstr(&p->jb, name);
+	jbuf__key(&p->jb, "count");
+	jbuf__u64(&p->jb, delta);
+	jbuf__key(&p->jb, "total");
+	jbuf__u64(&p->jb, total);
+	format__end(&p->jb);
+	p->batch_records++;
+	return pipeline__flush_batch(p);
+}
+
+void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t now_ns)
+{
+	int i;
+
+	if (!now_ns)
+		now_ns = p->last_ts;
+	for (i = 0; kcnt && i < SA_CNT_MAX; i++) {
+		if (i == SA_CNT_EVENTS || kcnt[i] == p->kcnt_reported[i])
+			continue;
+		if (write_loss(p, "kernel", k_counter_names[i], kcnt[i] - p->kcnt_reported[i],
+			       kcnt[i], now_ns))
+			p->kcnt_reported[i] = kcnt[i];
+	}
+	for (i = 0; i < PL_CNT_MAX; i++) {
+		uint64_t total = p->cnt[i];
+
+		if (total == p->cnt_reported[i])
+			continue;
+		/* a refused loss record moves its own counter: report it next time */
+		if (write_loss(p, "collector", pl_counter_names[i], total - p->cnt_reported[i],
+			       total, now_ns))
+			p->cnt_reported[i] = total;
+	}
+}
+
+/* ---- raw exchanges (protocol not recognised) ---- */
+
+static void raw_reset_side(struct raw_acc *r, int dir)
+{
+	uint8_t *buf = r->buf[dir];
+
+	memset(&r->msg[dir], 0, sizeof(r->msg[dir]));
+	r->msg[dir].body = buf;
+}
+
+static void raw_emit(struct pipeline *p, struct conn *c, int dflt_outcome)
+{
+	struct raw_acc *r = c->raw;
+	int i = c->raw_init_dir;
+	struct msg_copy req = { .m = r->msg[i], .tid = r->tid[i] };
+	struct msg_copy resp = { .m = r->msg[!i], .tid = r->tid[!i] };
+	bool has_req = r->msg[i].wire_bytes || r->msg[i].lost_bytes;
+	bool has_resp = r->msg[!i].wire_bytes || r->msg[!i].lost_bytes;
+	struct exchange x = { .conn = c };
+
+	if (!has_req && !has_resp)
+		return;
+	x.req = has_req ? &req : NULL;
+	x.resp = has_resp ? &resp : NULL;
+	x.outcome = has_req && has_resp ? OUTCOME_OK : has_req ? dflt_outcome : OUTCOME_NO_REQUEST;
+	on_exchange(p, &x);
+	raw_reset_side(r, 0);
+	raw_reset_side(r, 1);
+}
+
+static int raw_init(struct pipeline *p, struct conn *c, int dir)
+{
+	struct raw_acc *r = calloc(1, sizeof(*r) + 2 * (size_t)p->o.body_excerpt);
+
+	if (!r)
+		return -ENOMEM;
+	r->buf[0] = (uint8_t *)(r + 1);
+	r->buf[1] = r->buf[0] + p->o.body_excerpt;
+	raw_reset_side(r, 0);
+	raw_reset_side(r, 1);
+	c->raw = r;
+	c->raw_init_dir = dir;
+	return 0;
+}
+
+/* Bytes (or, with buf NULL, a gap) on one direction of a raw connection. */
+static void raw_data(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf,
+		     size_t len, uint64_t ts)
+{
+	struct raw_acc *r = c->raw;
+	struct http_msg *m = &r->msg[dir];
+
+	if (dir == c->raw_init_dir && r->msg[!dir].wire_bytes)
+		raw_emit(p, c, OUTCOME_OK);	/* the initiator speaks again: next exchange */
+	if (!m->wire_bytes && !m->lost_bytes) {
+		m->ts_first_ns = ts;
+		r->tid[dir] = p->cur_tid;
+	}
+	m->ts_last_ns = ts;
+	if (!buf) {
+		m->lost_bytes += len;
+		return;
+	}
+	if (m->body_len < p->o.body_excerpt) {
+		size_t n = len < p->o.body_excerpt - m->body_len ? len : p->o.body_excerpt - m->body_len;
+
+		memcpy(r->buf[dir] + m->body_len, buf, n);
+		m->body_len += n;
+	}
+	m->wire_bytes += len;
+	m->body_bytes += len;
+	m->body_cut = m->body_len < m->body_bytes;
+}
+
+/* ---- HTTP glue ---- */
+
+static void http_on_message(void *ctx, const struct http_msg *msg)
+{
+	struct conn_side *side = ctx;
+	struct conn *c = side->conn;
+	struct pipeline *p = c->owner;
+
+	if (msg->is_request)
+		correlator__request(p->cr, c, msg, p->cur_tid);
+	else
+		correlator__response(p->cr, c, msg, p->cur_tid);
+}
+
+static bool http_answers_head(void *ctx)
+{
+	struct conn_side *side = ctx;
+
+	return correlator__answers_head(side->conn);
+}
+
+static const struct http_parser_ops http_ops = {
+	.on_message = http_on_message,
+	.answers_head = http_answers_head,
+};
+
+/* Decide the protocol (and, when unknown, the role) from a stream's first bytes. */
+static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len)
+{
+	bool req = http_looks_like_request(buf, len);
+	int d;
+
+	if (req || http_looks_like_response(buf, len)) {
+		c->proto = PROTO_HTTP;
+		if (c->role == SA_ROLE_UNKNOWN)
+			c->role = (req == (dir == SA_DIR_INGRESS)) ? SA_ROLE_SERVER : SA_ROLE_CLIENT;
+		for (d = 0; d < 2; d++) {
+			bool requests = (c->role == SA_ROLE_SERVER) == (d == SA_DIR_INGRESS);
+
+			c->hp[d] = http_parser__new(requests, p->o.body_excerpt, &http_ops,
+						    &c->side[d]);
+			if (!c->hp[d])
+				return -ENOMEM;
+		}
+		return 0;
+	}
+	c->proto = PROTO_RAW;
+	return raw_init(p, c, dir);
+}
+
+static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len,
+		 uint64_t ts)
+{
+	if (!len)
+		return;
+	if (c->proto == PROTO_UNKNOWN && detect(p, c, dir, buf, len)) {
+		p->cnt[PL_UNPARSED_BYTES] += len;
+		return;
+	}
+	if (c->proto == PROTO_RAW) {
+		raw_data(p, c, dir, buf, len, ts);
+		return;
+	}
+	if (http_parser__feed(c->hp[dir], buf, len, ts) == -EPROTO)
+		p->cnt[PL_UNPARSED_BYTES] += len;
+}
+
+/* n bytes of a direction are missing (lost events or capture cut short). */
+static void gap(struct pipeline *p, struct conn *c, int dir, uint64_t n, uint64_t ts)
+{
+	if (c->proto == PROTO_RAW)
+		raw_data(p, c, dir, NULL, n, ts);
+	else if (c->proto == PROTO_HTTP)
+		http_parser__gap(c->hp[dir], n, ts);
+}
+
+/* ---- connections ---- */
+
+/* The connection ends: finish parsers, write what is pending, free it. */
+static void conn_end(struct pipeline *p, struct conn *c, int outcome, uint64_t ts)
+{
+	if (c->proto == PROTO_HTTP) {
+		int resp_dir = c->role == SA_ROLE_SERVER ? SA_DIR_EGRESS : SA_DIR_INGRESS;
+
+		/* a close-delimited response completes first and pairs with its request */
+		http_parser__close(c->hp[resp_dir], ts);
+		http_parser__close(c->hp[!resp_dir], ts);
+	} else if (c->proto == PROTO_RAW) {
+		raw_emit(p, c, outcome);
+	}
+	correlator__flush_conn(p->cr, c, outcome);
+}
+
+static void conn_drop(struct pipeline *p, struct conn *c, int outcome, uint64_t ts)
+{
+	conn_end(p, c, outcome, ts);
+	conntrack__remove(p->ct, c);
+	conntrack__release(c);
+}
+
+static struct conn *conn_for(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
+			     uint32_t gen)
+{
+	struct conn *stale, *c = conntrack__get(p->ct, h->tgid, fd, gen, &stale);
+
+	if (stale) {
+		/* the fd now names another socket: the old one was closed unseen */
+		conn_end(p, stale, OUTCOME_CONN_CLOSED, h->ts_ns);
+		conntrack__release(stale);
+	}
+	if (!c) {
+		log_err("out of memory tracking connection %u:%d", h->tgid, fd);
+		return NULL;
+	}
+	if (!c->first_ts) {
+		c->owner = p;
+		c->first_ts = h->ts_ns;
+		memcpy(c->comm, h->comm, sizeof(c->comm));
+	}
+	c->last_ts = h->ts_ns;
+	c->tid = h->pid;
+	return c;
+}
+
+static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
+{
+	struct conn *c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
+
+	if (!c)
+		return;
+	c->role = ev->role;
+	c->transport = ev->transport;
+	c->uid = ev->uid;
+	c->inode = ev->inode;
+	c->local = ev->local;
+	c->peer = ev->peer;
+	memcpy(c->unix_path, ev->unix_path, sizeof(c->unix_path));
+	c->unix_path[sizeof(c->unix_path) - 1] = '\0';
+	c->addrs_known = true;
+	proc_cache__get(p->pc, ev->hdr.tgid);	/* read exe while the process lives */
+}
+
+static void on_conn_close(struct pipeline *p, const struct sa_conn_event *ev)
+{
+	struct conn *c = conntrack__lookup(p->ct, ev->hdr.tgid, ev->fd);
+	int d;
+
+	if (!c || c->gen != ev->gen)
+		return;
+	/* bytes the kernel counted that never reached us: a gap at the tail */
+	for (d = 0; d < 2; d++) {
+		uint64_t total = d == SA_DIR_EGRESS ? ev->sent : ev->recv;
+
+		if (total > c->expect[d]) {
+			p->cnt[PL_STREAM_GAP_BYTES] += total - c->expect[d];
+			gap(p, c, d, total - c->expect[d], ev->hdr.ts_ns);
+			c->expect[d] = total;
+		}
+	}
+	conn_drop(p, c, OUTCOME_CONN_CLOSED, ev->hdr.ts_ns);
+}
+
+static void on_data(struct pipeline *p, const struct sa_data_event *ev, const uint8_t *payload)
+{
+	struct conn *c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
+	uint64_t ts = ev->hdr.ts_ns, pos = ev->pos;
+	uint32_t cap = ev->cap_len, orig = ev->orig_len;
+	int dir = ev->dir;
+
+	if (!c)
+		return;
+	if (pos > c->expect[dir]) {
+		p->cnt[PL_STREAM_GAP_BYTES] += pos - c->expect[dir];
+		gap(p, c, dir, pos - c->expect[dir], ts);
+	} else if (pos < c->expect[dir]) {
+		/* delivered out of order after a later event: skip what overlaps */
+		uint64_t skip = c->expect[dir] - pos;
+
+		p->cnt[PL_REORDERED_EVENTS]++;
+		if (skip >= orig)
+			return;
+		payload += skip < cap ? skip : cap;
+		cap = skip < cap ? cap - skip : 0;
+		orig -= skip;
+		pos += skip;
+	}
+	feed(p, c, dir, payload, cap, ts);
+	if (orig > cap) {
+		p->cnt[PL_TRUNCATED_BYTES] += orig - cap;
+		gap(p, c, dir, orig - cap, ts);
+	}
+	c->expect[dir] = pos + orig;
+}
+
+struct tgid_arg {
+	struct pipeline *p;
+	uint32_t tgid;
+	int outcome;
+	uint64_t ts;
+};
+
+static void end_if_tgid(void *arg, struct conn *c)
+{
+	struct tgid_arg *a = arg;
+
+	if (a->tgid == 0 || c->tgid == a->tgid)
+		conn_drop(a->p, c, a->outcome, a->ts);
+}
+
+static void on_proc_exit(struct pipeline *p, const struct sa_proc_event *ev)
+{
+	struct tgid_arg a = { p, ev->hdr.tgid, OUTCOME_PROC_EXIT, ev->hdr.ts_ns };
+
+	conntrack__each(p->ct, end_if_tgid, &a);
+	proc_cache__forget(p->pc, ev->hdr.tgid);
+	if (p->exit_fn)
+		p->exit_fn(p->exit_ctx, ev->hdr.tgid);
+}
+
+/* ---- validation and dispatch ---- */
+
+static bool event_valid(const void *data, size_t size)
+{
+	const struct sa_event_hdr *h = data;
+	const struct sa_data_event *d = data;
+
+	if (size < sizeof(*h) || h->size != size)
+		return false;
+	switch (h->type) {
+	case SA_EV_DATA:
+		return size >= sizeof(*d) && d->cap_len <= SA_MAX_CAPTURE &&
+		       size == sizeof(*d) + d->cap_len && d->cap_len <= d->orig_len &&
+		       d->dir <= SA_DIR_INGRESS;
+	case SA_EV_CONN_OPEN:
+	case SA_EV_CONN_CLOSE:
+		return size == sizeof(struct sa_conn_event);
+	case SA_EV_PROC_FORK:
+	case SA_EV_PROC_EXIT:
+		return size == sizeof(struct sa_proc_event);
+	}
+	return false;
+}
+
+int pipeline__event(struct pipeline *p, const void *data, size_t size)
+{
+	const struct sa_event_hdr *h = data;
+
+	if (!event_valid(data, size)) {
+		p->cnt[PL_INVALID_EVENTS]++;
+		return 0;
+	}
+	p->st.events++;
+	p->cur_tid = h->pid;
+	if (h->ts_ns > p->last_ts)
+		p->last_ts = h->ts_ns;
+	switch (h->type) {
+	case SA_EV_DATA:
+		on_data(p, data, (const uint8_t *)data + sizeof(struct sa_data_event));
+		break;
+	case SA_EV_CONN_OPEN:
+		on_conn_open(p, data);
+		break;
+	case SA_EV_CONN_CLOSE:
+		on_conn_close(p, data);
+		break;
+	case SA_EV_PROC_EXIT:
+		on_proc_exit(p, data);
+		break;
+	}
+	return 0;
+}
+
+void pipeline__tick(struct pipeline *p, uint64_t now_ns)
+{
+	correlator__expire(p->cr, now_ns);
+}
+
+void pipeline__finish(struct pipeline *p)
+{
+	struct tgid_arg a = { p, 0, OUTCOME_SHUTDOWN, p->last_ts };
+
+	conntrack__each(p->ct, end_if_tgid, &a);
+	pipeline__flush_batch(p);
+}
+
+/* ---- life ---- */
+
+struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *sink)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->o = *opts;
+	p->sink = sink;
+	jbuf__init(&p->jb);
+	p->ct = conntrack__new();
+	p->cr = correlator__new(opts->ttl_ns, on_exchange, p);
+	p->pc = proc_cache__new(opts->live);
+	if (!p->ct || !p->cr || !p->pc) {
+		pipeline__free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void pipeline__free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	conntrack__free(p->ct);
+	correlator__free(p->cr);
+	proc_cache__free(p->pc);
+	jbuf__free(&p->jb);
+	free(p);
+}
+
+void pipeline__on_proc_exit(struct pipeline *p, proc_exit_fn fn, void *ctx)
+{
+	p->exit_fn = fn;
+	p->exit_ctx = ctx;
+}
+
+void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st)
+{
+	*st = p->st;
+	st->pending = correlator__pending(p->cr);
+	st->conns = conntrack__count(p->ct);
+}
+
+void pipeline__set_clock(struct pipeline *p, int64_t mono_to_real)
+{
+	p->o.mono_to_real = mono_to_real;
+}
+
+const uint64_t *pipeline__counters(const struct pipeline *p)
+{
+	return p->cnt;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The userspace pipeline behind the reader: validates raw kernel events,
+ * tracks connections, parses, correlates, formats and queues records on the
+ * sink. Fed by the live ring buffer or by `replay`, the same way.
+ */
+#ifndef SOCKAUDIT_PIPELINE_H
+#define SOCKAUDIT_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sockaudit/events.h"
+
+/* Userspace loss counters: each one, when it moves, becomes a loss record. */
+enum pl_counter {
+	PL_STREAM_GAP_BYTES = 0,	/* bytes missing between events of a stream */
+	PL_TRUNCATED_BYTES,		/* bytes past max_capture_bytes */
+	PL_UNPARSED_BYTES,		/* bytes of a stream the parser could not read */
+	PL_INVALID_EVENTS,		/* malformed events (bad size, type, lengths) */
+	PL_QUEUE_FULL_RECORDS,		/* records the sink queue refused */
+	PL_REORDERED_EVENTS,		/* events older than their stream position */
+	PL_CNT_MAX,
+};
+
+struct pipeline_opts {
+	uint64_t ttl_ns;		/* request TTL (no_response after it) */
+	uint32_t body_excerpt;		/* bytes of each body kept in a record */
+	int64_t mono_to_real;		/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	bool live;			/* read /proc for process facts */
+};
+
+struct pipeline_stats {
+	uint64_t events;
+	uint64_t exchanges;
+	uint64_t records;
+	uint64_t pending;
+	uint32_t conns;
+};
+
+struct sink;
+struct pipeline;
+
+/* Called when a target's last thread exited (to clean kernel maps). */
+typedef void (*proc_exit_fn)(void *ctx, uint32_t tgid);
+
+struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *sink);
+void pipeline__free(struct pipeline *p);
+void pipeline__on_proc_exit(struct pipeline *p, proc_exit_fn fn, void *ctx);
+
+/* One raw kernel event. Malformed events are counted and skipped: returns 0. */
+int pipeline__event(struct pipeline *p, const void *data, size_t size);
+
+#define PIPELINE_BATCH_BYTES (256u << 10)
+
+/* Hand the records formatted so far to the sink (once per drain cycle). */
+bool pipeline__flush_batch(struct pipeline *p);
+
+/* Expire requests past their TTL; now_ns on the event clock (CLOCK_MONOTONIC). */
+void pipeline__tick(struct pipeline *p, uint64_t now_ns);
+
+/*
+ * Write a loss record for every counter that moved since the last call:
+ * kernel counters (kcnt[SA_CNT_MAX], may be NULL) and our own.
+ * now_ns 0 means "the newest event's time" (replay).
+ */
+void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t now_ns);
+
+/* Lifecycle records (collector_start, collector_stop): fill adds members. */
+struct jbuf;
+typedef void (*fields_fn)(struct jbuf *jb, void *arg);
+void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, void *arg,
+			 uint64_t now_ns);
+
+/* Write every pending exchange (collector stopping) with outcome shutdown. */
+void pipeline__finish(struct pipeline *p);
+
+/* Set the event-to-wall-clock offset (replay learns it from the file). */
+void pipeline__set_clock(struct pipeline *p, int64_t mono_to_real);
+
+void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st);
+const uint64_t *pipeline__counters(const struct pipeline *p);
+const char *pipeline__counter_name(int idx);
+const char *kernel_counter_name(int idx);
+
+#endif /* SOCKAUDIT_PIPELINE_H */
