@@ -53,7 +53,7 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 # Everything the build, the tests, the demo and the benchmark use.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
 	    pkg-config make gcc libc6-dev nginx-light curl python3 jq socat wrk \
-	    openssl valgrind iproute2 procps
+	    openssl valgrind iproute2 procps bc
 
 .PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help
 
@@ -107,11 +107,11 @@ $(OUT)/tests/%: tests/%.c $(LIB) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
-# libFuzzer harnesses: built from the sources directly, with clang.
-$(OUT)/fuzz/%: tests/fuzz/%.c $(USER_SRCS) | $(OUT)/fuzz
+# libFuzzer harnesses: built from the parser and encoder sources, with clang.
+FUZZ_DEPS := user/http.c user/json.c user/log.c
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< \
-		$(filter-out user/capture.c,$(USER_SRCS)) -lpthread -o $@
+	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< $(FUZZ_DEPS) -o $@
 
 unit: $(TEST_BINS) ## run the cmocka unit tests
 	@fail=0; for t in $(TEST_BINS); do $$t || fail=1; done; exit $$fail

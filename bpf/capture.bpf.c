@@ -494,7 +494,7 @@ static __always_inline int on_exit(long ret)
 /* ---- attach mode 1: raw_tp sys_enter / sys_exit, one program each ---- */
 
 SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long nr)
+int BPF_PROG(sa_raw_enter, struct pt_regs *regs, long nr)
 {
 	if (sc_kind(nr) == SC_NONE)
 		return 0;
@@ -503,7 +503,7 @@ int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long nr)
 }
 
 SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
+int BPF_PROG(sa_raw_exit, struct pt_regs *regs, long ret)
 {
 	return on_exit(ret);
 }
@@ -512,13 +512,13 @@ int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 
 #define TP_PAIR_NAMED(name, tp)							\
 SEC("tracepoint/syscalls/sys_enter_" #tp)					\
-int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)			\
+int sa_enter_##name(struct trace_event_raw_sys_enter *ctx)			\
 {										\
 	return on_enter(SYS_##name, ctx->args[0], ctx->args[1], ctx->args[2],	\
 			ctx->args[3]);						\
 }										\
 SEC("tracepoint/syscalls/sys_exit_" #tp)					\
-int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)			\
+int sa_exit_##name(struct trace_event_raw_sys_exit *ctx)			\
 {										\
 	return on_exit(ctx->ret);						\
 }
@@ -540,7 +540,7 @@ TP_PAIR(accept4)
 TP_PAIR(connect)
 
 SEC("tracepoint/syscalls/sys_enter_close")
-int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
+int sa_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	return on_enter(SYS_close, ctx->args[0], 0, 0, 0);
 }
@@ -548,7 +548,7 @@ int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 /* ---- process lifecycle: follow children, forget the dead ---- */
 
 SEC("tp_btf/sched_process_fork")
-int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+int BPF_PROG(sa_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	struct sa_proc_event ev = {};
@@ -568,7 +568,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit_proc, struct task_struct *p)
+int BPF_PROG(sa_exit_proc, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
 	struct sa_proc_event ev = {};

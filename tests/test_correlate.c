@@ -84,8 +84,8 @@ static void test_pairs_in_order(void **state)
 	correlator__request(f->cr, &f->conn, &a, 1);
 	correlator__request(f->cr, &f->conn, &b, 1);
 	assert_int_equal(correlator__pending(f->cr), 2);
-	correlator__response(f->cr, &f->conn, &r1, 1);
-	correlator__response(f->cr, &f->conn, &r2, 1);
+	correlator__response(f->cr, &f->conn, &r1, 1, false);
+	correlator__response(f->cr, &f->conn, &r2, 1, false);
 	assert_int_equal(f->seen.n, 2);
 	assert_string_equal(f->seen.req_target[0], "/a");
 	assert_int_equal(f->seen.status[0], 200);
@@ -100,9 +100,9 @@ static void test_interim_response_skipped(void **state)
 	struct http_msg a = req("POST", "/up", 1), cont = resp(100, 2), fin = resp(201, 3);
 
 	correlator__request(f->cr, &f->conn, &a, 1);
-	correlator__response(f->cr, &f->conn, &cont, 1);
+	correlator__response(f->cr, &f->conn, &cont, 1, false);
 	assert_int_equal(f->seen.n, 0);
-	correlator__response(f->cr, &f->conn, &fin, 1);
+	correlator__response(f->cr, &f->conn, &fin, 1, false);
 	assert_int_equal(f->seen.n, 1);
 	assert_int_equal(f->seen.status[0], 201);
 }
@@ -112,7 +112,7 @@ static void test_response_without_request(void **state)
 	struct fixture *f = *state;
 	struct http_msg r = resp(200, 5);
 
-	correlator__response(f->cr, &f->conn, &r, 1);
+	correlator__response(f->cr, &f->conn, &r, 1, false);
 	assert_int_equal(f->seen.n, 1);
 	assert_int_equal(f->seen.outcome[0], OUTCOME_NO_REQUEST);
 	assert_string_equal(f->seen.req_target[0], "-");
@@ -160,7 +160,7 @@ static void test_head_answer_and_body_copy(void **state)
 	assert_false(correlator__answers_head(&f->conn));
 	correlator__request(f->cr, &f->conn, &a, 1);
 	assert_true(correlator__answers_head(&f->conn));
-	correlator__response(f->cr, &f->conn, &r, 1);
+	correlator__response(f->cr, &f->conn, &r, 1, false);
 	p.body = body;
 	p.body_len = 7;
 	correlator__request(f->cr, &f->conn, &p, 1);
@@ -176,10 +176,34 @@ static void test_incomplete_side(void **state)
 
 	r.incomplete = true;
 	correlator__request(f->cr, &f->conn, &a, 1);
-	correlator__response(f->cr, &f->conn, &r, 1);
+	correlator__response(f->cr, &f->conn, &r, 1, false);
 	assert_int_equal(f->seen.outcome[0], OUTCOME_INCOMPLETE);
 	assert_string_equal(outcome__name(OUTCOME_INCOMPLETE), "incomplete");
 	assert_string_equal(outcome__name(99), "unknown");
+}
+
+static void test_early_response_waits_for_request(void **state)
+{
+	struct fixture *f = *state;
+	struct http_msg a = req("POST", "/upload", 1), r = resp(413, 2), b = req("GET", "/next", 4);
+	struct http_msg r2 = resp(200, 5);
+
+	/* the server answered before the request body was all read */
+	correlator__response(f->cr, &f->conn, &r, 1, true);
+	assert_int_equal(f->seen.n, 0);
+	correlator__request(f->cr, &f->conn, &a, 1);
+	assert_int_equal(f->seen.n, 1);
+	assert_string_equal(f->seen.req_target[0], "/upload");
+	assert_int_equal(f->seen.status[0], 413);
+	correlator__request(f->cr, &f->conn, &b, 1);
+	correlator__response(f->cr, &f->conn, &r2, 1, false);
+	assert_string_equal(f->seen.req_target[1], "/next");
+	assert_int_equal(f->seen.status[1], 200);
+	/* an early response whose request never completes: no_request on close */
+	correlator__response(f->cr, &f->conn, &r, 1, true);
+	correlator__flush_conn(f->cr, &f->conn, OUTCOME_CONN_CLOSED);
+	assert_int_equal(f->seen.n, 3);
+	assert_int_equal(f->seen.outcome[2], OUTCOME_NO_REQUEST);
 }
 
 int main(void)
@@ -192,6 +216,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush_on_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head_answer_and_body_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_side, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_response_waits_for_request, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("correlate", tests, NULL, NULL);

@@ -58,6 +58,10 @@ struct conn {
 	struct pending *pend_head;
 	struct pending *pend_tail;
 	uint32_t npending;
+	/* responses that came before their request was complete (correlate.c) */
+	struct pending *early_head;
+	struct pending *early_tail;
+	uint32_t nearly;
 	/* raw exchanges: the direction that spoke first, and what is collected */
 	uint8_t raw_init_dir;
 	struct raw_acc *raw;

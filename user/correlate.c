@@ -4,6 +4,10 @@
 #include <string.h>
 #include "correlate.h"
 
+/* Early responses kept per connection (they wait for a request in progress). */
+#define CORR_MAX_EARLY 16
+
+/* A waiting request, or (on conn->early_*) a response that came early. */
 struct pending {
 	struct pending *next;		/* on the connection, oldest first */
 	struct pending *gprev, *gnext;	/* on the global arrival list */
@@ -120,10 +124,35 @@ static void pending__free(struct pending *p)
 	free(p);
 }
 
+/* Take the oldest early response off c. */
+static struct pending *pop_early(struct conn *c)
+{
+	struct pending *p = c->early_head;
+
+	if (!p)
+		return NULL;
+	c->early_head = p->next;
+	if (!c->early_head)
+		c->early_tail = NULL;
+	c->nearly--;
+	return p;
+}
+
 void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
 			 uint32_t tid)
 {
-	struct pending *p = calloc(1, sizeof(*p));
+	struct pending *p, *early = pop_early(c);
+
+	if (early) {
+		struct msg_copy req;
+
+		msg_copy__init(&req, m, tid);
+		emit(cr, c, &req, &early->req, outcome_of(m, &early->req.m, OUTCOME_OK));
+		free(req.body);
+		pending__free(early);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
 
 	if (!p) {
 		struct msg_copy mc = { .m = *m, .tid = tid };
@@ -150,14 +179,34 @@ void correlator__request(struct correlator *cr, struct conn *c, const struct htt
 	cr->npending++;
 }
 
+/* Keep a response until the request it answers is complete. */
+static bool hold_early(struct conn *c, const struct http_msg *m, uint32_t tid)
+{
+	struct pending *p;
+
+	if (c->nearly >= CORR_MAX_EARLY || !(p = calloc(1, sizeof(*p))))
+		return false;
+	msg_copy__init(&p->req, m, tid);
+	p->conn = c;
+	if (c->early_tail)
+		c->early_tail->next = p;
+	else
+		c->early_head = p;
+	c->early_tail = p;
+	c->nearly++;
+	return true;
+}
+
 void correlator__response(struct correlator *cr, struct conn *c, const struct http_msg *m,
-			  uint32_t tid)
+			  uint32_t tid, bool req_in_progress)
 {
 	struct msg_copy resp;
 	struct pending *p;
 
 	/* interim responses (100 Continue, 103 Early Hints) do not answer the request */
 	if (m->status >= 100 && m->status < 200 && m->status != 101)
+		return;
+	if (!c->pend_head && req_in_progress && hold_early(c, m, tid))
 		return;
 	msg_copy__init(&resp, m, tid);
 	p = pop_oldest(cr, c);
@@ -181,6 +230,10 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 
 	while ((p = pop_oldest(cr, c))) {
 		emit(cr, c, &p->req, NULL, outcome);
+		pending__free(p);
+	}
+	while ((p = pop_early(c))) {
+		emit(cr, c, NULL, &p->req, OUTCOME_NO_REQUEST);
 		pending__free(p);
 	}
 }

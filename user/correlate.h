@@ -52,13 +52,19 @@ void correlator__free(struct correlator *cr);	/* pending requests must be flushe
 /* A parsed request or response on connection c (tid: thread that moved it). */
 void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
 			 uint32_t tid);
+/*
+ * req_in_progress: a request has started on c but is not complete yet. A
+ * server may answer before it has read the whole request body (nginx does
+ * for `return`): such a response waits for that request instead of being
+ * written as no_request.
+ */
 void correlator__response(struct correlator *cr, struct conn *c, const struct http_msg *m,
-			  uint32_t tid);
+			  uint32_t tid, bool req_in_progress);
 
 /* True when the oldest waiting request of c is a HEAD (its answer has no body). */
 bool correlator__answers_head(const struct conn *c);
 
-/* Write every request waiting on c with the given outcome. */
+/* Write every request (and early response) waiting on c with the given outcome. */
 void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome);
 
 /* Write requests that arrived before now_ns - ttl as no_response. */

@@ -259,7 +259,8 @@ static void http_on_message(void *ctx, const struct http_msg *msg)
 	if (msg->is_request)
 		correlator__request(p->cr, c, msg, p->cur_tid);
 	else
-		correlator__response(p->cr, c, msg, p->cur_tid);
+		correlator__response(p->cr, c, msg, p->cur_tid,
+				     http_parser__busy(c->hp[!side->dir]));
 }
 
 static bool http_answers_head(void *ctx)

@@ -5,6 +5,7 @@
 nginx_conf() {
 	local port=$1 workers=${2:-1}
 	mkdir -p "$WORKDIR/www" "$WORKDIR/logs"
+	chmod 755 "$WORKDIR" "$WORKDIR/www"	# the worker runs as nobody
 	printf 'hello from sockaudit test\n' > "$WORKDIR/www/index.html"
 	head -c 3000 /dev/urandom | base64 -w 76 > "$WORKDIR/www/big.txt"
 	cat > "$WORKDIR/nginx.conf" <<CONF

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer harness for user/http.c.
+ *
+ * Input: a 4-byte header, then the stream.
+ *   byte 0: bit 0 requests, bit 1 answers HEAD, bits 2-7 excerpt size
+ *   bytes 1, 2: two cut points (scaled to the stream)
+ *   byte 3: gap size for the third run (0: none)
+ * Three parsers see the stream: whole; cut in three; cut in three with a
+ * gap after the first piece. The first two must report exactly the same
+ * messages (nothing depends on where input is split); every message of all
+ * three must hold the invariants of struct http_msg.
+ *
+ * Linked with all the user modules: everything but the entry point is static.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define MAX_MSGS 64
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct run {
+	size_t excerpt_max;
+	bool requests;
+	bool head;
+	uint64_t ts;		/* current feed's timestamp */
+	int n;
+	int errors;
+	uint64_t hash[MAX_MSGS];
+};
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	return h;
+}
+
+static void check_cstr(const char *s, size_t size)
+{
+	if (!memchr(s, '\0', size))
+		abort();
+}
+
+static void on_message(void *ctx, const struct http_msg *m)
+{
+	struct run *r = ctx;
+	struct http_msg copy;
+	volatile uint8_t sink = 0;
+	size_t i;
+
+	if (m->body_len > r->excerpt_max || m->body_len > m->body_bytes)
+		abort();
+	if (m->body_len && !m->body)
+		abort();
+	for (i = 0; i < m->body_len; i++)	/* ASan: the excerpt is readable */
+		sink ^= m->body[i];
+	(void)sink;
+	if (m->body_cut != (m->body_len < m->body_bytes))
+		abort();
+	if (m->lost_bytes > m->body_bytes || m->lost_bytes > m->wire_bytes)
+		abort();
+	if (m->body_bytes - m->lost_bytes > m->wire_bytes)
+		abort();
+	if (m->ts_first_ns > m->ts_last_ns || m->ts_last_ns > r->ts)
+		abort();
+	if (m->is_request != r->requests || (m->is_request && m->status))
+		abort();
+	if (!m->incomplete && m->version != 10 && m->version != 11)
+		abort();
+	if (!m->incomplete && !m->is_request && (m->status < 100 || m->status > 999))
+		abort();
+	check_cstr(m->method, sizeof(m->method));
+	check_cstr(m->target, sizeof(m->target));
+	check_cstr(m->reason, sizeof(m->reason));
+	check_cstr(m->content_type, sizeof(m->content_type));
+	check_cstr(m->host, sizeof(m->host));
+	if (m->is_request && !m->incomplete && !m->method[0])
+		abort();
+
+	memcpy(&copy, m, sizeof(copy));
+	copy.body = NULL;
+	copy.ts_first_ns = copy.ts_last_ns = 0;	/* differ with the cuts */
+	if (r->n < MAX_MSGS)
+		r->hash[r->n] = fnv(fnv(0xcbf29ce484222325ull, &copy, sizeof(copy)),
+				    m->body, m->body_len);
+	r->n++;
+}
+
+static bool answers_head(void *ctx)
+{
+	struct run *r = ctx;
+
+	return r->head;
+}
+
+static const struct http_parser_ops ops = {
+	.on_message = on_message,
+	.answers_head = answers_head,
+};
+
+static void feed(struct http_parser *p, struct run *r, const uint8_t *b, size_t n)
+{
+	r->ts++;
+	if (http_parser__feed(p, b, n, r->ts) < 0)
+		r->errors++;
+}
+
+/* Feed s cut at c1 <= c2, with a gap of gap bytes after the first piece. */
+static void run_stream(struct run *r, const uint8_t *s, size_t n, size_t c1, size_t c2,
+		       uint64_t gap)
+{
+	struct http_parser *p = http_parser__new(r->requests, r->excerpt_max, &ops, r);
+
+	if (!p)
+		return;
+	feed(p, r, s, c1);
+	if (gap) {
+		r->ts++;
+		http_parser__gap(p, gap, r->ts);
+	}
+	feed(p, r, s + c1, c2 - c1);
+	feed(p, r, s + c2, n - c2);
+	if (!gap && http_parser__busy(p) && r->errors)
+		abort();	/* after an error nothing is under way */
+	r->ts++;
+	http_parser__gap(p, 1, r->ts);
+	feed(p, r, s, n);
+	r->ts++;
+	http_parser__close(p, r->ts);
+	if (http_parser__busy(p))
+		abort();
+	http_parser__free(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct run a = { 0 }, b, c;
+	const uint8_t *s = data + 4;
+	size_t n, c1, c2, t;
+
+	if (size < 4)
+		return 0;
+	n = size - 4;
+	a.requests = data[0] & 1;
+	a.head = data[0] & 2;
+	a.excerpt_max = data[0] >> 2;
+	b = a;
+	c = a;
+	c1 = n * data[1] / 255;
+	c2 = n * data[2] / 255;
+	if (c1 > c2) {
+		t = c1;
+		c1 = c2;
+		c2 = t;
+	}
+
+	(void)http_looks_like_request(s, n);
+	(void)http_looks_like_response(s, n);
+
+	run_stream(&a, s, n, 0, 0, 0);
+	run_stream(&b, s, n, c1, c2, 0);
+	if (a.n != b.n || !a.errors != !b.errors)
+		abort();
+	for (int i = 0; i < a.n && i < MAX_MSGS; i++)
+		if (a.hash[i] != b.hash[i])
+			abort();
+	run_stream(&c, s, n, c1, c2, data[3]);
+	return 0;
+}

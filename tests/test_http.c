@@ -1,0 +1,936 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests for user/http.c: framing of requests and responses, streams
+ * split at every byte, gaps, garbage, limits and detection.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define MAX_RECS	256
+#define EXCERPT		64
+
+/* A message as the callback saw it, with its excerpt copied out. */
+struct rec {
+	struct http_msg m;
+	uint8_t body[EXCERPT];
+};
+
+/* What a parser reported; also the answers_head replies, in order. */
+struct col {
+	struct rec *recs;
+	int n;
+	const bool *heads;
+	int nheads;
+	int head_calls;
+	int errors;		/* feeds that returned < 0 */
+	struct http_parser *p;
+};
+
+static void on_message(void *ctx, const struct http_msg *m)
+{
+	struct col *c = ctx;
+	struct rec *r;
+
+	assert_true(c->n < MAX_RECS);
+	r = &c->recs[c->n++];
+	memcpy(&r->m, m, sizeof(*m));
+	assert_true(m->body_len <= EXCERPT);
+	if (m->body_len)
+		memcpy(r->body, m->body, m->body_len);
+	r->m.body = NULL;
+}
+
+static bool answers_head(void *ctx)
+{
+	struct col *c = ctx;
+	int i = c->head_calls++;
+
+	return i < c->nheads && c->heads[i];
+}
+
+static const struct http_parser_ops ops = {
+	.on_message = on_message,
+	.answers_head = answers_head,
+};
+
+static void col_reset(struct col *c)
+{
+	http_parser__free(c->p);
+	c->p = NULL;
+	c->n = 0;
+	c->heads = NULL;
+	c->nheads = 0;
+	c->head_calls = 0;
+	c->errors = 0;
+}
+
+static struct col *col_new(void)
+{
+	struct col *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->recs = calloc(MAX_RECS, sizeof(*c->recs));
+	if (!c->recs) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void col_free(struct col *c)
+{
+	if (!c)
+		return;
+	http_parser__free(c->p);
+	free(c->recs);
+	free(c);
+}
+
+static int setup(void **state)
+{
+	*state = col_new();
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	col_free(*state);
+	return 0;
+}
+
+/* A fresh parser for this test (the previous one, if any, is freed). */
+static struct http_parser *parser(struct col *c, bool requests, size_t excerpt)
+{
+	col_reset(c);
+	c->p = http_parser__new(requests, excerpt, &ops, c);
+	assert_non_null(c->p);
+	return c->p;
+}
+
+static int feed(struct col *c, const void *b, size_t n, uint64_t ts)
+{
+	int err = http_parser__feed(c->p, b, n, ts);
+
+	if (err)
+		c->errors++;
+	return err;
+}
+
+static int feed_str(struct col *c, const char *s, uint64_t ts)
+{
+	return feed(c, s, strlen(s), ts);
+}
+
+static void assert_body(const struct rec *r, const char *want)
+{
+	assert_int_equal(r->m.body_len, strlen(want));
+	assert_memory_equal(r->body, want, strlen(want));
+}
+
+/* ---- the reference streams ---- */
+
+static const char req_stream[] =
+	"GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n"
+	"POST /api/v1/items?x=1 HTTP/1.1\r\nhost: api.example.com\r\n"
+	"CONTENT-TYPE: application/json\r\nContent-Length: 17\r\n\r\n{\"name\":\"widget\"}"
+	"PUT /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+	"4;name=val\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n"
+	"Expires: never\r\nX-Sum: 1\r\n\r\n"
+	"\r\n"
+	"DELETE /items/7 HTTP/1.0\nHost: h\n\n"
+	"OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n"
+	"X-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n";
+
+static const char resp_stream[] =
+	"HTTP/1.1 100 Continue\r\n\r\n"
+	"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+	"Content-Length: 12\r\n\r\nhello world!"
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+	"1a; ext=\"q\"\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer-A: 1\r\n\r\n"
+	"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"
+	"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"
+	"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nTransfer-Encoding: chunked\r\n\r\n"
+	"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nConnection: close\r\n\r\nnah"
+	"HTTP/1.0 200\r\nContent-Type: text/plain\r\n\r\nclose-delimited body";
+
+/* answers_head for the final responses of resp_stream: the sixth answers HEAD. */
+static const bool resp_heads[] = { false, false, false, false, true, false, false };
+
+static void stream_begin(struct col *c, bool requests)
+{
+	parser(c, requests, EXCERPT);
+	if (!requests) {
+		c->heads = resp_heads;
+		c->nheads = 7;
+	}
+}
+
+/* Feed a stream cut at the given offsets (ascending), then close it. */
+static void run_cuts(struct col *c, bool requests, const char *s, size_t len,
+		     const size_t *cuts, size_t ncuts)
+{
+	size_t i, from = 0, to;
+
+	stream_begin(c, requests);
+	for (i = 0; i <= ncuts; i++) {
+		to = i < ncuts ? cuts[i] : len;
+		feed(c, s + from, to - from, 7);
+		from = to;
+	}
+	http_parser__close(c->p, 9);
+}
+
+static void check_req_stream(struct col *c)
+{
+	struct rec *r = c->recs;
+
+	assert_int_equal(c->errors, 0);
+	assert_int_equal(c->n, 5);
+
+	assert_string_equal(r[0].m.method, "GET");
+	assert_string_equal(r[0].m.target, "/index.html");
+	assert_string_equal(r[0].m.host, "example.com");
+	assert_int_equal(r[0].m.version, 11);
+	assert_true(r[0].m.is_request);
+	assert_false(r[0].m.conn_close);
+	assert_int_equal(r[0].m.body_bytes, 0);
+	assert_int_equal(r[0].m.wire_bytes,
+			 strlen("GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n"));
+
+	assert_string_equal(r[1].m.method, "POST");
+	assert_string_equal(r[1].m.target, "/api/v1/items?x=1");
+	assert_string_equal(r[1].m.host, "api.example.com");
+	assert_string_equal(r[1].m.content_type, "application/json");
+	assert_int_equal(r[1].m.body_bytes, 17);
+	assert_body(&r[1], "{\"name\":\"widget\"}");
+	assert_false(r[1].m.body_cut);
+
+	assert_string_equal(r[2].m.method, "PUT");
+	assert_true(r[2].m.chunked);
+	assert_int_equal(r[2].m.body_bytes, 23);
+	assert_body(&r[2], "Wikipedia in\r\n\r\nchunks.");
+
+	assert_string_equal(r[3].m.method, "DELETE");
+	assert_int_equal(r[3].m.version, 10);
+	assert_true(r[3].m.conn_close);
+	assert_int_equal(r[3].m.wire_bytes, strlen("DELETE /items/7 HTTP/1.0\nHost: h\n\n"));
+
+	assert_string_equal(r[4].m.method, "OPTIONS");
+	assert_string_equal(r[4].m.target, "*");
+	assert_false(r[4].m.conn_close);
+	for (int i = 0; i < 5; i++) {
+		assert_false(r[i].m.incomplete);
+		assert_int_equal(r[i].m.lost_bytes, 0);
+		assert_int_equal(r[i].m.status, 0);
+	}
+}
+
+static void check_resp_stream(struct col *c)
+{
+	struct rec *r = c->recs;
+	uint64_t wire = 0;
+	int i;
+
+	assert_int_equal(c->errors, 0);
+	assert_int_equal(c->n, 8);
+	assert_int_equal(c->head_calls, 7);
+
+	assert_int_equal(r[0].m.status, 100);
+	assert_string_equal(r[0].m.reason, "Continue");
+	assert_int_equal(r[1].m.status, 200);
+	assert_string_equal(r[1].m.content_type, "text/html; charset=utf-8");
+	assert_body(&r[1], "hello world!");
+	assert_true(r[2].m.chunked);
+	assert_int_equal(r[2].m.body_bytes, 26);
+	assert_body(&r[2], "abcdefghijklmnopqrstuvwxyz");
+	assert_int_equal(r[3].m.status, 204);
+	assert_int_equal(r[3].m.body_bytes, 0);
+	assert_int_equal(r[4].m.status, 304);
+	assert_int_equal(r[5].m.status, 200);		/* answers HEAD */
+	assert_int_equal(r[5].m.body_bytes, 0);
+	assert_false(r[5].m.chunked);
+	assert_int_equal(r[6].m.status, 404);
+	assert_string_equal(r[6].m.reason, "Not Found");
+	assert_true(r[6].m.conn_close);
+	assert_body(&r[6], "nah");
+	assert_int_equal(r[7].m.status, 200);
+	assert_int_equal(r[7].m.version, 10);
+	assert_string_equal(r[7].m.reason, "");
+	assert_true(r[7].m.conn_close);
+	assert_body(&r[7], "close-delimited body");
+	for (i = 0; i < 8; i++) {
+		assert_false(r[i].m.incomplete);
+		assert_false(r[i].m.is_request);
+		assert_int_equal(r[i].m.ts_first_ns, 7);
+		assert_int_equal(r[i].m.ts_last_ns, 7);
+		wire += r[i].m.wire_bytes;
+	}
+	assert_int_equal(wire, sizeof(resp_stream) - 1);
+}
+
+static void test_request_stream(void **state)
+{
+	struct col *c = *state;
+
+	run_cuts(c, true, req_stream, sizeof(req_stream) - 1, NULL, 0);
+	check_req_stream(c);
+}
+
+static void test_response_stream(void **state)
+{
+	struct col *c = *state;
+
+	run_cuts(c, false, resp_stream, sizeof(resp_stream) - 1, NULL, 0);
+	check_resp_stream(c);
+}
+
+/* ---- split anywhere ---- */
+
+static void assert_same(const struct col *a, const struct col *b, const char *what, size_t at)
+{
+	int i;
+
+	if (a->n != b->n || a->errors != b->errors || a->head_calls != b->head_calls)
+		fail_msg("%s at %zu: %d/%d messages, %d/%d errors", what, at, a->n, b->n,
+			 a->errors, b->errors);
+	for (i = 0; i < a->n; i++) {
+		if (memcmp(&a->recs[i].m, &b->recs[i].m, sizeof(a->recs[i].m)) ||
+		    memcmp(a->recs[i].body, b->recs[i].body, a->recs[i].m.body_len))
+			fail_msg("%s at %zu: message %d differs", what, at, i);
+	}
+}
+
+static void check_all_splits(bool requests, const char *s, size_t len)
+{
+	struct col *whole = col_new(), *cut = col_new();
+	size_t k, *every;
+
+	assert_non_null(whole);
+	assert_non_null(cut);
+	run_cuts(whole, requests, s, len, NULL, 0);
+	for (k = 0; k <= len; k++) {
+		run_cuts(cut, requests, s, len, &k, 1);
+		assert_same(whole, cut, "two pieces", k);
+	}
+	every = calloc(len, sizeof(*every));
+	assert_non_null(every);
+	for (k = 0; k < len; k++)
+		every[k] = k + 1;
+	run_cuts(cut, requests, s, len, every, len - 1);
+	assert_same(whole, cut, "byte by byte", 0);
+	free(every);
+	col_free(whole);
+	col_free(cut);
+}
+
+static void test_split_requests(void **state)
+{
+	check_all_splits(true, req_stream, sizeof(req_stream) - 1);
+}
+
+static void test_split_responses(void **state)
+{
+	check_all_splits(false, resp_stream, sizeof(resp_stream) - 1);
+}
+
+/* Random three-way cuts of both streams, and of a stream that turns to garbage. */
+static void test_split_random(void **state)
+{
+	static const char bad[] = "GET / HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\nContent-Length: 1\r\n\r\n"
+				  "xGET /y HTTP/1.1\r\n\r\nHELLO THERE\r\n\r\n";
+	struct col *whole = col_new(), *cut = col_new();
+	const char *s[] = { req_stream, resp_stream, bad };
+	size_t lens[] = { sizeof(req_stream) - 1, sizeof(resp_stream) - 1, sizeof(bad) - 1 };
+	bool reqs[] = { true, false, true };
+	size_t cuts[2];
+	int i, k;
+
+	srand(4242);
+	for (k = 0; k < 3; k++) {
+		run_cuts(whole, reqs[k], s[k], lens[k], NULL, 0);
+		for (i = 0; i < 300; i++) {
+			cuts[0] = (size_t)rand() % (lens[k] + 1);
+			cuts[1] = (size_t)rand() % (lens[k] + 1);
+			if (cuts[0] > cuts[1]) {
+				size_t t = cuts[0];
+
+				cuts[0] = cuts[1];
+				cuts[1] = t;
+			}
+			run_cuts(cut, reqs[k], s[k], lens[k], cuts, 2);
+			if (k == 2) {
+				/* when the error is returned depends on the cut; that it is does not */
+				assert_int_equal(cut->n, whole->n);
+				assert_true(cut->errors >= 1);
+				continue;
+			}
+			assert_same(whole, cut, "random", cuts[0]);
+		}
+	}
+	assert_int_equal(whole->n, 3);
+	col_free(whole);
+	col_free(cut);
+}
+
+/* ---- framing ---- */
+
+static void test_keepalive_many(void **state)
+{
+	struct col *c = *state;
+	char msg[256], fill[64];
+	int i, n;
+
+	memset(fill, 'x', sizeof(fill));
+
+	parser(c, true, EXCERPT);
+	for (i = 0; i < 200; i++) {
+		if (i % 3 == 0)
+			n = snprintf(msg, sizeof(msg), "GET /r/%d HTTP/1.1\r\nHost: h%d\r\n\r\n", i, i);
+		else if (i % 3 == 1)
+			n = snprintf(msg, sizeof(msg),
+				     "POST /r/%d HTTP/1.1\r\nContent-Length: %d\r\n\r\n%.*s",
+				     i, i % 50 + 1, i % 50 + 1, fill);
+		else
+			n = snprintf(msg, sizeof(msg),
+				     "PATCH /r/%d HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+				     "3\r\n%03d\r\n0\r\n\r\n", i, i % 1000);
+		assert_int_equal(feed(c, msg, (size_t)n, (uint64_t)i), 0);
+		assert_int_equal(c->n, i + 1);
+		assert_false(http_parser__busy(c->p));
+		assert_int_equal(c->recs[i].m.wire_bytes, (uint64_t)n);
+		assert_int_equal(c->recs[i].m.ts_first_ns, (uint64_t)i);
+		snprintf(msg, sizeof(msg), "/r/%d", i);
+		assert_string_equal(c->recs[i].m.target, msg);
+	}
+}
+
+static void test_pipelining(void **state)
+{
+	struct col *c = *state;
+	static const char reqs[] = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+				   "HEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+				   "POST /3 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+				   "GET /4 HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char resps[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+				    "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
+				    "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+				    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+	static const bool heads[] = { false, true, false, false };
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed(c, reqs, sizeof(reqs) - 1, 1), 0);
+	assert_int_equal(c->n, 4);
+	assert_string_equal(c->recs[1].m.method, "HEAD");
+	assert_body(&c->recs[2], "abc");
+	assert_string_equal(c->recs[3].m.target, "/4");
+
+	parser(c, false, EXCERPT);
+	c->heads = heads;
+	c->nheads = 4;
+	assert_int_equal(feed(c, resps, sizeof(resps) - 1, 1), 0);
+	assert_int_equal(c->n, 4);
+	assert_int_equal(c->head_calls, 4);
+	assert_body(&c->recs[0], "ok");
+	assert_int_equal(c->recs[1].m.body_bytes, 0);
+	assert_int_equal(c->recs[2].m.status, 201);
+	assert_body(&c->recs[3], "hi");
+	assert_false(http_parser__busy(c->p));
+}
+
+static void test_continue_then_final(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 100 Continue\r\n\r\n", 1), 0);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->head_calls, 0);	/* interim responses answer nothing */
+	assert_false(http_parser__busy(c->p));
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 2), 0);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->head_calls, 1);
+	assert_int_equal(c->recs[1].m.status, 200);
+}
+
+static void test_close_delimited(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npart one, ", 10), 0);
+	assert_int_equal(feed_str(c, "part two", 20), 0);
+	assert_true(http_parser__busy(c->p));
+	assert_int_equal(c->n, 0);
+	http_parser__close(c->p, 30);
+	assert_int_equal(c->n, 1);
+	assert_false(c->recs[0].m.incomplete);
+	assert_true(c->recs[0].m.conn_close);
+	assert_body(&c->recs[0], "part one, part two");
+	assert_int_equal(c->recs[0].m.ts_first_ns, 10);
+	assert_int_equal(c->recs[0].m.ts_last_ns, 20);
+	assert_false(http_parser__busy(c->p));
+}
+
+static void test_close_incomplete(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\n12345", 1), 0);
+	http_parser__close(c->p, 2);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.body_bytes, 5);
+
+	/* a head cut short still says what it can */
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "GET /partial HTTP/1.1\r\nHost: x\r\nAcc", 1), 0);
+	assert_true(http_parser__busy(c->p));
+	http_parser__close(c->p, 2);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+	assert_string_equal(c->recs[0].m.method, "GET");
+	assert_string_equal(c->recs[0].m.target, "/partial");
+	assert_string_equal(c->recs[0].m.host, "x");
+
+	/* nothing started: nothing reported */
+	parser(c, true, EXCERPT);
+	http_parser__close(c->p, 2);
+	assert_int_equal(c->n, 0);
+}
+
+static void test_timestamps(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "\r\n", 50), 0);	/* belongs to no message */
+	assert_int_equal(feed_str(c, "POST / HTTP/1.1\r\nContent-", 100), 0);
+	assert_int_equal(feed_str(c, "Length: 4\r\n\r\nab", 200), 0);
+	assert_int_equal(feed_str(c, "cdGET", 300), 0);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->recs[0].m.ts_first_ns, 100);
+	assert_int_equal(c->recs[0].m.ts_last_ns, 300);
+	assert_int_equal(feed_str(c, " / HTTP/1.1\r\n\r\n", 400), 0);
+	assert_int_equal(c->recs[1].m.ts_first_ns, 300);
+	assert_int_equal(c->recs[1].m.ts_last_ns, 400);
+}
+
+static void test_connection_header(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "GET / HTTP/1.1\r\nConnection: Close\r\n\r\n"
+				     "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+				     "GET / HTTP/1.0\r\n\r\n"
+				     "GET / HTTP/1.1\r\nConnection: upgrade, close\r\n\r\n", 1), 0);
+	assert_int_equal(c->n, 4);
+	assert_true(c->recs[0].m.conn_close);
+	assert_false(c->recs[1].m.conn_close);
+	assert_true(c->recs[2].m.conn_close);
+	assert_true(c->recs[3].m.conn_close);
+}
+
+static void test_long_fields_cut(void **state)
+{
+	struct col *c = *state;
+	char *req = malloc(4096);
+	size_t n;
+
+	assert_non_null(req);
+	n = (size_t)sprintf(req, "GET /");
+	memset(req + n, 'a', 2000);
+	n += 2000;
+	n += (size_t)sprintf(req + n, " HTTP/1.1\r\nHost: ");
+	memset(req + n, 'h', 400);
+	n += 400;
+	n += (size_t)sprintf(req + n, "\r\n\r\n");
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed(c, req, n, 1), 0);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(strlen(c->recs[0].m.target), HTTP_TARGET_MAX - 1);
+	assert_int_equal(strlen(c->recs[0].m.host), HTTP_HOST_MAX - 1);
+	free(req);
+}
+
+static void test_excerpt_cut(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, false, 8);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
+				     "0123456789abcdefghij", 1), 0);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->recs[0].m.body_bytes, 20);
+	assert_body(&c->recs[0], "01234567");
+	assert_true(c->recs[0].m.body_cut);
+
+	parser(c, false, 0);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", 1), 0);
+	assert_int_equal(c->recs[0].m.body_len, 0);
+	assert_true(c->recs[0].m.body_cut);
+
+	/* a body exactly the size of the excerpt is not cut */
+	parser(c, false, 8);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nabcdefgh", 1), 0);
+	assert_false(c->recs[0].m.body_cut);
+}
+
+/* ---- gaps ---- */
+
+static void test_gap_in_body(void **state)
+{
+	struct col *c = *state;
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+	char b[40];
+
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, head, 1), 0);
+	assert_int_equal(feed_str(c, "aaaaaaaaaa", 2), 0);
+	http_parser__gap(c->p, 50, 3);
+	assert_true(http_parser__busy(c->p));
+	memset(b, 'b', sizeof(b));
+	assert_int_equal(feed(c, b, sizeof(b), 4), 0);
+	assert_int_equal(c->n, 1);
+	assert_false(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.lost_bytes, 50);
+	assert_int_equal(c->recs[0].m.body_bytes, 100);
+	assert_int_equal(c->recs[0].m.wire_bytes, sizeof(head) - 1 + 100);
+	assert_body(&c->recs[0], "aaaaaaaaaa");	/* nothing after the hole */
+	assert_true(c->recs[0].m.body_cut);
+	assert_int_equal(c->recs[0].m.ts_last_ns, 4);
+	/* and the next message is in step */
+	assert_int_equal(feed_str(c, "HTTP/1.1 204 No Content\r\n\r\n", 5), 0);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->recs[1].m.lost_bytes, 0);
+}
+
+static void test_gap_ends_body(void **state)
+{
+	struct col *c = *state;
+
+	/* the gap covers exactly the rest of the body */
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", 1), 0);
+	http_parser__gap(c->p, 5, 2);
+	assert_int_equal(c->n, 1);
+	assert_false(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.lost_bytes, 5);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 3), 0);
+	assert_int_equal(c->n, 2);
+
+	/* more than the rest: the message completes, the stream resyncs */
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", 1), 0);
+	http_parser__gap(c->p, 30, 2);
+	assert_int_equal(c->n, 1);
+	assert_false(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.lost_bytes, 5);
+	assert_int_equal(feed_str(c, "ost bytes\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 3), 0);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->recs[1].m.status, 201);
+	assert_int_equal(c->recs[1].m.ts_first_ns, 3);
+}
+
+static void test_gap_in_chunk(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				     "10\r\n0123", 1), 0);
+	http_parser__gap(c->p, 12, 2);		/* exactly the rest of the chunk */
+	assert_int_equal(feed_str(c, "\r\n3\r\nxyz\r\n0\r\n\r\n", 3), 0);
+	assert_int_equal(c->n, 1);
+	assert_false(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.lost_bytes, 12);
+	assert_int_equal(c->recs[0].m.body_bytes, 19);
+	assert_body(&c->recs[0], "0123");
+
+	/* beyond the chunk: where the next size line is is unknown */
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				     "10\r\n0123", 1), 0);
+	http_parser__gap(c->p, 40, 2);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+	assert_false(http_parser__busy(c->p));
+}
+
+static void test_gap_in_head(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "GET /a HTTP/1.1\r\nHost: x", 1), 0);
+	http_parser__gap(c->p, 30, 2);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+	assert_string_equal(c->recs[0].m.method, "GET");
+	assert_string_equal(c->recs[0].m.target, "/a");
+	assert_false(http_parser__busy(c->p));
+	/* resync: only a method at a line start counts */
+	assert_int_equal(feed_str(c, "ail\r\nmore GET /x HTTP/1.1\r\n", 3), 0);
+	assert_int_equal(feed_str(c, "GE", 4), 0);
+	assert_int_equal(feed_str(c, "T /b HTTP/1.1\r\nHost: y\r\n\r\n", 5), 0);
+	assert_int_equal(c->n, 2);
+	assert_false(c->recs[1].m.incomplete);
+	assert_string_equal(c->recs[1].m.target, "/b");
+	assert_string_equal(c->recs[1].m.host, "y");
+	assert_int_equal(c->recs[1].m.ts_first_ns, 4);
+	assert_int_equal(c->recs[1].m.wire_bytes, strlen("GET /b HTTP/1.1\r\nHost: y\r\n\r\n"));
+}
+
+static void test_gap_resync(void **state)
+{
+	struct col *c = *state;
+
+	/* right after a gap counts as a line start */
+	parser(c, true, EXCERPT);
+	http_parser__gap(c->p, 100, 1);
+	assert_int_equal(feed_str(c, "POST /c HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", 2), 0);
+	assert_int_equal(c->n, 1);
+	assert_body(&c->recs[0], "hi");
+
+	/* a method word that is not a request line is skipped, quietly */
+	parser(c, true, EXCERPT);
+	http_parser__gap(c->p, 100, 1);
+	assert_int_equal(feed_str(c, "GET is a word\r\nDELETE\r\nGET /ok HTTP/1.1\r\n\r\n", 2), 0);
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->recs[0].m.target, "/ok");
+
+	/* responses resync on HTTP/1. */
+	parser(c, false, EXCERPT);
+	http_parser__gap(c->p, 100, 1);
+	assert_int_equal(feed_str(c, "<html>HTTP/1.1 200\r\n</html>\r\nHTTP/1.1 204 No\r\n\r\n", 2), 0);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->recs[0].m.status, 204);
+}
+
+/* ---- protocol errors and limits ---- */
+
+static void test_garbage(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed(c, "\x16\x03\x01\x00\xa5", 5, 1), -EPROTO);
+	assert_int_equal(c->n, 0);
+	assert_false(http_parser__busy(c->p));
+	assert_int_equal(feed_str(c, "GET / HTTP/1.1\r\n\r\n", 2), -EPROTO);	/* sticky */
+	assert_int_equal(c->n, 0);
+	http_parser__gap(c->p, 1, 3);
+	assert_int_equal(feed_str(c, "GET / HTTP/1.1\r\n\r\n", 4), 0);
+	assert_int_equal(c->n, 1);
+
+	/* garbage after a good message */
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nSSH-2.0-OpenSSH\r\n", 1),
+			 -EPROTO);
+	assert_int_equal(c->n, 1);
+
+	/* a token line that is no request line */
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "HELLO world\r\n", 1), -EPROTO);
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "GET / HTTP/2.0\r\n\r\n", 1), -EPROTO);
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 2000 OK\r\n\r\n", 1), -EPROTO);
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 099 Low\r\n\r\n", 1), -EPROTO);
+
+	/* found by fuzz_http: a second CR before the LF, whole or cut after it */
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\r\n\r\n", 1), -EPROTO);
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\r", 1), -EPROTO);
+	assert_int_equal(c->n, 0);
+}
+
+static void test_bad_framing(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n", 1), -EPROTO);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "POST / HTTP/1.1\r\nContent-Length: 1\r\n"
+				     "Content-Length: 2\r\n\r\n", 1), -EPROTO);
+
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				     "zz\r\n", 1), -EPROTO);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				     "3\r\nabcX", 1), -EPROTO);
+
+	/* identical duplicates are fine */
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "POST / HTTP/1.1\r\nContent-Length: 1\r\n"
+				     "Content-Length: 1\r\n\r\nz", 1), 0);
+	assert_int_equal(c->n, 1);
+}
+
+static void test_switching_protocols(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, false, EXCERPT);
+	assert_int_equal(feed_str(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 1), 0);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->recs[0].m.status, 101);
+	assert_int_equal(feed(c, "\x81\x05hello", 7, 2), -EPROTO);
+	assert_int_equal(c->n, 1);
+}
+
+static size_t build_head(char *b, size_t size)
+{
+	size_t n;
+
+	n = (size_t)snprintf(b, 64, "GET /big HTTP/1.1\r\nX-Big: ");
+	memset(b + n, 'x', size - n - 4);
+	memcpy(b + size - 4, "\r\n\r\n", 4);
+	return size;
+}
+
+static void test_oversize_head(void **state)
+{
+	struct col *c = *state;
+	char *b = malloc(HTTP_HEAD_MAX + 4000);
+	size_t n;
+
+	assert_non_null(b);
+	n = build_head(b, HTTP_HEAD_MAX);
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed(c, b, n, 1), 0);
+	assert_int_equal(c->n, 1);
+	assert_false(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.wire_bytes, HTTP_HEAD_MAX);
+
+	n = build_head(b, HTTP_HEAD_MAX + 1);
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed(c, b, n, 1), -EPROTO);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+	assert_string_equal(c->recs[0].m.method, "GET");
+	assert_string_equal(c->recs[0].m.target, "/big");
+
+	/* fed in small pieces it fails the same way */
+	n = build_head(b, HTTP_HEAD_MAX + 4000);
+	parser(c, true, EXCERPT);
+	for (size_t i = 0; i < n; i += 100)
+		feed(c, b + i, n - i < 100 ? n - i : 100, 1);
+	assert_true(c->errors >= 1);
+	assert_int_equal(c->n, 1);
+	assert_true(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.wire_bytes, HTTP_HEAD_MAX);
+	free(b);
+}
+
+/* ---- detection ---- */
+
+static bool req(const char *s)
+{
+	return http_looks_like_request((const uint8_t *)s, strlen(s));
+}
+
+static bool resp(const char *s)
+{
+	return http_looks_like_response((const uint8_t *)s, strlen(s));
+}
+
+static void test_looks_like(void **state)
+{
+	assert_true(req("G"));
+	assert_true(req("GE"));
+	assert_true(req("GET"));
+	assert_true(req("GET "));
+	assert_true(req("GET /index.html HT"));
+	assert_true(req("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+	assert_true(req("OPTIONS * HTTP/1.0\r\n"));
+	assert_true(req("CONNECT"));
+	assert_true(req("DEL"));
+	assert_false(req(""));
+	assert_false(req("GETX"));
+	assert_false(req("get /"));
+	assert_false(req("GET  /"));
+	assert_false(req("PROPFIND / HTTP/1.1"));
+	assert_false(req("GET / HTTP/2\r\n"));
+	assert_false(req("GET / HTTP/1.1 extra\r\n"));
+	assert_false(req("\x16\x03\x01"));
+	assert_false(req("PRI * HTTP/2.0\r\n"));
+
+	assert_true(resp("H"));
+	assert_true(resp("HTTP/"));
+	assert_true(resp("HTTP/1.1"));
+	assert_true(resp("HTTP/1.1 2"));
+	assert_true(resp("HTTP/1.1 200 OK\r\n"));
+	assert_true(resp("HTTP/1.0 404\r\n\r\n"));
+	assert_false(resp(""));
+	assert_false(resp("HTTP/2 200"));
+	assert_false(resp("HTTP/1.1 2x"));
+	assert_false(resp("HTTP/1.1 200OK"));
+	assert_false(resp("http/1.1 200 OK"));
+	assert_false(resp("GET / HTTP/1.1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest framing_tests[] = {
+		cmocka_unit_test(test_request_stream),
+		cmocka_unit_test(test_response_stream),
+		cmocka_unit_test(test_keepalive_many),
+		cmocka_unit_test(test_pipelining),
+		cmocka_unit_test(test_continue_then_final),
+		cmocka_unit_test(test_close_delimited),
+		cmocka_unit_test(test_close_incomplete),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_connection_header),
+		cmocka_unit_test(test_long_fields_cut),
+		cmocka_unit_test(test_excerpt_cut),
+	};
+	const struct CMUnitTest split_tests[] = {
+		cmocka_unit_test(test_split_requests),
+		cmocka_unit_test(test_split_responses),
+		cmocka_unit_test(test_split_random),
+	};
+	const struct CMUnitTest gap_tests[] = {
+		cmocka_unit_test(test_gap_in_body),
+		cmocka_unit_test(test_gap_ends_body),
+		cmocka_unit_test(test_gap_in_chunk),
+		cmocka_unit_test(test_gap_in_head),
+		cmocka_unit_test(test_gap_resync),
+	};
+	const struct CMUnitTest error_tests[] = {
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_bad_framing),
+		cmocka_unit_test(test_switching_protocols),
+		cmocka_unit_test(test_oversize_head),
+		cmocka_unit_test(test_looks_like),
+	};
+	int fails = 0;
+
+	fails += cmocka_run_group_tests_name("http_framing", framing_tests, setup, teardown);
+	fails += cmocka_run_group_tests_name("http_split", split_tests, setup, teardown);
+	fails += cmocka_run_group_tests_name("http_gap", gap_tests, setup, teardown);
+	fails += cmocka_run_group_tests_name("http_errors", error_tests, setup, teardown);
+	return fails ? 1 : 0;
+}

@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests for user/json.c: escaping of every byte class, strict UTF-8,
+ * commas and nesting, numbers, and random records checked by a strict JSON
+ * validator (and by python3's json module when it is there).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static int setup(void **state)
+{
+	struct jbuf *jb = malloc(sizeof(*jb));
+
+	if (!jb)
+		return -1;
+	jbuf__init(jb);
+	*state = jb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct jbuf *jb = *state;
+
+	jbuf__free(jb);
+	free(jb);
+	return 0;
+}
+
+/* jbuf__str of n bytes, compared with the expected JSON text. */
+static void check_str(struct jbuf *jb, const void *in, size_t n, const char *want)
+{
+	jbuf__reset(jb);
+	jbuf__str(jb, in, n);
+	assert_false(jb->oom);
+	assert_int_equal(jb->len, strlen(want));
+	assert_string_equal(jb->buf, want);
+}
+
+/* ---- a strict JSON validator (RFC 8259, UTF-8 per Unicode table 3-7) ---- */
+
+struct cursor {
+	const uint8_t *s;
+	size_t n;
+	size_t i;
+	int depth;
+};
+
+static bool v_value(struct cursor *c);
+
+static void v_ws(struct cursor *c)
+{
+	while (c->i < c->n && strchr(" \t\r\n", c->s[c->i]) && c->s[c->i])
+		c->i++;
+}
+
+static bool v_lit(struct cursor *c, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	if (c->n - c->i < l || memcmp(c->s + c->i, lit, l))
+		return false;
+	c->i += l;
+	return true;
+}
+
+static size_t v_utf8(const uint8_t *s, size_t n)
+{
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t len, k;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	if (s[0] == 0xed)
+		hi = 0x9f;
+	if (s[0] == 0xf0)
+		lo = 0x90;
+	if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k < len; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+static bool v_string(struct cursor *c)
+{
+	size_t k;
+
+	if (c->i >= c->n || c->s[c->i] != '"')
+		return false;
+	c->i++;
+	while (c->i < c->n) {
+		uint8_t b = c->s[c->i];
+
+		if (b == '"') {
+			c->i++;
+			return true;
+		}
+		if (b < 0x20)
+			return false;
+		if (b == '\\') {
+			if (++c->i >= c->n)
+				return false;
+			b = c->s[c->i++];
+			if (b == 'u') {
+				for (k = 0; k < 4; k++, c->i++)
+					if (c->i >= c->n || !strchr("0123456789abcdefABCDEF", c->s[c->i]) ||
+					    !c->s[c->i])
+						return false;
+			} else if (!strchr("\"\\/bfnrt", b) || !b) {
+				return false;
+			}
+			continue;
+		}
+		if (b < 0x80) {
+			c->i++;
+			continue;
+		}
+		k = v_utf8(c->s + c->i, c->n - c->i);
+		if (!k)
+			return false;
+		c->i += k;
+	}
+	return false;
+}
+
+static bool v_number(struct cursor *c)
+{
+	size_t start = c->i;
+
+	if (c->i < c->n && c->s[c->i] == '-')
+		c->i++;
+	if (c->i >= c->n || c->s[c->i] < '0' || c->s[c->i] > '9')
+		return false;
+	if (c->s[c->i] == '0')
+		c->i++;
+	else
+		while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9')
+			c->i++;
+	if (c->i < c->n && c->s[c->i] == '.') {
+		c->i++;
+		if (c->i >= c->n || c->s[c->i] < '0' || c->s[c->i] > '9')
+			return false;
+		while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9')
+			c->i++;
+	}
+	return c->i > start;
+}
+
+static bool v_members(struct cursor *c, char close, bool keyed)
+{
+	c->i++;
+	v_ws(c);
+	if (c->i < c->n && c->s[c->i] == close) {
+		c->i++;
+		return true;
+	}
+	for (;;) {
+		v_ws(c);
+		if (keyed) {
+			if (!v_string(c))
+				return false;
+			v_ws(c);
+			if (c->i >= c->n || c->s[c->i++] != ':')
+				return false;
+		}
+		if (!v_value(c))
+			return false;
+		v_ws(c);
+		if (c->i >= c->n)
+			return false;
+		if (c->s[c->i] == close) {
+			c->i++;
+			return true;
+		}
+		if (c->s[c->i++] != ',')
+			return false;
+	}
+}
+
+static bool v_value(struct cursor *c)
+{
+	bool ok;
+
+	v_ws(c);
+	if (c->i >= c->n || c->depth > 64)
+		return false;
+	switch (c->s[c->i]) {
+	case '{':
+	case '[':
+		c->depth++;
+		ok = v_members(c, c->s[c->i] == '{' ? '}' : ']', c->s[c->i] == '{');
+		c->depth--;
+		return ok;
+	case '"':
+		return v_string(c);
+	case 't':
+		return v_lit(c, "true");
+	case 'f':
+		return v_lit(c, "false");
+	case 'n':
+		return v_lit(c, "null");
+	default:
+		return v_number(c);
+	}
+}
+
+static bool json_valid(const char *s, size_t n)
+{
+	struct cursor c = { (const uint8_t *)s, n, 0, 0 };
+
+	if (!v_value(&c))
+		return false;
+	v_ws(&c);
+	return c.i == c.n;
+}
+
+/* ---- escaping ---- */
+
+static void test_control_bytes(void **state)
+{
+	struct jbuf *jb = *state;
+	char want[16];
+	unsigned int c;
+
+	for (c = 0; c < 0x80; c++) {
+		uint8_t b = (uint8_t)c;
+
+		if (c >= 0x20 && c < 0x7f)
+			continue;
+		switch (c) {
+		case '\n': strcpy(want, "\"\\n\""); break;
+		case '\r': strcpy(want, "\"\\r\""); break;
+		case '\t': strcpy(want, "\"\\t\""); break;
+		case '\b': strcpy(want, "\"\\b\""); break;
+		case '\f': strcpy(want, "\"\\f\""); break;
+		default: snprintf(want, sizeof(want), "\"\\u%04x\"", c);
+		}
+		check_str(jb, &b, 1, want);
+	}
+	check_str(jb, "\x1f", 1, "\"\\u001f\"");
+	check_str(jb, "\x7f", 1, "\"\\u007f\"");
+	check_str(jb, "a\0b", 3, "\"a\\u0000b\"");
+}
+
+static void test_printable_ascii(void **state)
+{
+	struct jbuf *jb = *state;
+	char in[128], want[140];
+	size_t n = 0, w = 0;
+	unsigned int c;
+
+	want[w++] = '"';
+	for (c = 0x20; c < 0x7f; c++) {
+		in[n++] = (char)c;
+		if (c == '"' || c == '\\')
+			want[w++] = '\\';
+		want[w++] = (char)c;
+	}
+	want[w++] = '"';
+	want[w] = '\0';
+	check_str(jb, in, n, want);
+}
+
+static void test_quotes_backslashes(void **state)
+{
+	struct jbuf *jb = *state;
+
+	check_str(jb, "\"", 1, "\"\\\"\"");
+	check_str(jb, "\\", 1, "\"\\\\\"");
+	check_str(jb, "say \"hi\" \\o/", 12, "\"say \\\"hi\\\" \\\\o/\"");
+	check_str(jb, "", 0, "\"\"");
+}
+
+static void test_invalid_utf8(void **state)
+{
+	struct jbuf *jb = *state;
+
+	check_str(jb, "\x80", 1, "\"\\\\x80\"");			/* lone continuation */
+	check_str(jb, "a\xbf" "b", 3, "\"a\\\\xbfb\"");
+	check_str(jb, "\xc0\x80", 2, "\"\\\\xc0\\\\x80\"");		/* overlong NUL */
+	check_str(jb, "\xc1\xbf", 2, "\"\\\\xc1\\\\xbf\"");		/* overlong 2-byte */
+	check_str(jb, "\xe0\x80\xaf", 3, "\"\\\\xe0\\\\x80\\\\xaf\"");	/* overlong 3-byte */
+	check_str(jb, "\xf0\x80\x80\xaf", 4, "\"\\\\xf0\\\\x80\\\\x80\\\\xaf\"");
+	check_str(jb, "\xed\xa0\x80", 3, "\"\\\\xed\\\\xa0\\\\x80\"");	/* surrogate D800 */
+	check_str(jb, "\xed\xbf\xbf", 3, "\"\\\\xed\\\\xbf\\\\xbf\"");	/* surrogate DFFF */
+	check_str(jb, "\xf4\x90\x80\x80", 4, "\"\\\\xf4\\\\x90\\\\x80\\\\x80\"");	/* > U+10FFFF */
+	check_str(jb, "\xf5\x80\x80\x80", 4, "\"\\\\xf5\\\\x80\\\\x80\\\\x80\"");
+	check_str(jb, "\xff\xfe", 2, "\"\\\\xff\\\\xfe\"");
+	check_str(jb, "ok\xe2\x82", 4, "\"ok\\\\xe2\\\\x82\"");		/* truncated at end */
+	check_str(jb, "\xf0\x9f\x98", 3, "\"\\\\xf0\\\\x9f\\\\x98\"");
+	check_str(jb, "\xe2\x82" "A", 3, "\"\\\\xe2\\\\x82A\"");	/* cut by ASCII */
+	/* A valid sequence right after an invalid lead byte is kept. */
+	check_str(jb, "\xc3\xc3\xa9", 3, "\"\\\\xc3\xc3\xa9\"");
+}
+
+static void test_valid_utf8(void **state)
+{
+	struct jbuf *jb = *state;
+
+	check_str(jb, "caf\xc3\xa9", 5, "\"caf\xc3\xa9\"");
+	check_str(jb, "\xc2\x80", 2, "\"\xc2\x80\"");			/* U+0080 */
+	check_str(jb, "\xe2\x82\xac", 3, "\"\xe2\x82\xac\"");		/* euro */
+	check_str(jb, "\xe0\xa0\x80", 3, "\"\xe0\xa0\x80\"");		/* U+0800 */
+	check_str(jb, "\xed\x9f\xbf", 3, "\"\xed\x9f\xbf\"");		/* U+D7FF */
+	check_str(jb, "\xee\x80\x80", 3, "\"\xee\x80\x80\"");		/* U+E000 */
+	check_str(jb, "\xef\xbf\xbf", 3, "\"\xef\xbf\xbf\"");		/* U+FFFF */
+	check_str(jb, "\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\"");	/* emoji */
+	check_str(jb, "\xf4\x8f\xbf\xbf", 4, "\"\xf4\x8f\xbf\xbf\"");	/* U+10FFFF */
+	check_str(jb, "\xe2\x82\xac\n\"", 5, "\"\xe2\x82\xac\\n\\\"\"");
+}
+
+/* ---- structure ---- */
+
+static void test_nesting_commas(void **state)
+{
+	struct jbuf *jb = *state;
+	const char *want = "{\"a\":1,\"b\":[1,\"x\",{\"c\":null,\"d\":-5},[],{}],"
+			   "\"e\":{},\"f\":[[true],[false,0.143]],\"g\":\"z\"}";
+
+	jbuf__reset(jb);
+	jbuf__obj_open(jb);
+	jbuf__key(jb, "a");
+	jbuf__u64(jb, 1);
+	jbuf__key(jb, "b");
+	jbuf__arr_open(jb);
+	jbuf__u64(jb, 1);
+	jbuf__cstr(jb, "x");
+	jbuf__obj_open(jb);
+	jbuf__key(jb, "c");
+	jbuf__cstr(jb, NULL);
+	jbuf__key(jb, "d");
+	jbuf__i64(jb, -5);
+	jbuf__obj_close(jb);
+	jbuf__arr_open(jb);
+	jbuf__arr_close(jb);
+	jbuf__obj_open(jb);
+	jbuf__obj_close(jb);
+	jbuf__arr_close(jb);
+	jbuf__key(jb, "e");
+	jbuf__obj_open(jb);
+	jbuf__obj_close(jb);
+	jbuf__key(jb, "f");
+	jbuf__arr_open(jb);
+	jbuf__arr_open(jb);
+	jbuf__bool(jb, true);
+	jbuf__arr_close(jb);
+	jbuf__arr_open(jb);
+	jbuf__bool(jb, false);
+	jbuf__ms(jb, 143000);
+	jbuf__arr_close(jb);
+	jbuf__arr_close(jb);
+	jbuf__key(jb, "g");
+	jbuf__str(jb, (const uint8_t *)"z", 1);
+	jbuf__obj_close(jb);
+	assert_false(jb->oom);
+	assert_int_equal(jb->depth, 0);
+	assert_string_equal(jb->buf, want);
+	assert_true(json_valid(jb->buf, jb->len));
+}
+
+/* Records one after another, with the caller's newline, need no reset. */
+static void test_records_back_to_back(void **state)
+{
+	struct jbuf *jb = *state;
+
+	jbuf__reset(jb);
+	jbuf__obj_open(jb);
+	jbuf__key(jb, "n");
+	jbuf__u64(jb, 1);
+	jbuf__obj_close(jb);
+	jbuf__raw(jb, "\n", 1);
+	jbuf__obj_open(jb);
+	jbuf__key(jb, "n");
+	jbuf__u64(jb, 2);
+	jbuf__obj_close(jb);
+	assert_string_equal(jb->buf, "{\"n\":1}\n{\"n\":2}");
+}
+
+static void test_key_escaped(void **state)
+{
+	struct jbuf *jb = *state;
+
+	jbuf__reset(jb);
+	jbuf__obj_open(jb);
+	jbuf__key(jb, "a\"b\n");
+	jbuf__bool(jb, true);
+	jbuf__obj_close(jb);
+	assert_string_equal(jb->buf, "{\"a\\\"b\\n\":true}");
+}
+
+static void test_too_deep(void **state)
+{
+	struct jbuf *jb = *state;
+	int i;
+
+	jbuf__reset(jb);
+	for (i = 0; i < JBUF_MAX_DEPTH - 1; i++)
+		jbuf__arr_open(jb);
+	assert_false(jb->oom);
+	jbuf__arr_open(jb);
+	assert_true(jb->oom);
+	/* reset makes the buffer usable again */
+	jbuf__reset(jb);
+	assert_false(jb->oom);
+	jbuf__u64(jb, 7);
+	assert_string_equal(jb->buf, "7");
+}
+
+static void test_reset_keeps_buffer(void **state)
+{
+	struct jbuf *jb = *state;
+	char *before;
+	size_t cap;
+
+	jbuf__reset(jb);
+	jbuf__cstr(jb, "some text long enough to allocate");
+	before = jb->buf;
+	cap = jb->cap;
+	assert_non_null(before);
+	jbuf__reset(jb);
+	assert_int_equal(jb->len, 0);
+	assert_ptr_equal(jb->buf, before);
+	assert_int_equal(jb->cap, cap);
+	assert_string_equal(jb->buf, "");
+}
+
+static void test_growth(void **state)
+{
+	struct jbuf *jb = *state;
+	size_t n = 100000, i;
+	uint8_t *in = malloc(n);
+
+	assert_non_null(in);
+	for (i = 0; i < n; i++)
+		in[i] = (uint8_t)(i % 2 ? 'a' : '\n');
+	jbuf__reset(jb);
+	jbuf__str(jb, in, n);
+	assert_false(jb->oom);
+	assert_int_equal(jb->len, 2 + n / 2 * 3);
+	assert_true(jb->cap > jb->len);
+	assert_int_equal(jb->buf[jb->len], '\0');
+	free(in);
+}
+
+/* ---- numbers ---- */
+
+static void check_ms(struct jbuf *jb, uint64_t ns, const char *want)
+{
+	jbuf__reset(jb);
+	jbuf__ms(jb, ns);
+	assert_string_equal(jb->buf, want);
+}
+
+static void test_ms(void **state)
+{
+	struct jbuf *jb = *state;
+
+	check_ms(jb, 0, "0.000");
+	check_ms(jb, 999, "0.000");
+	check_ms(jb, 1000, "0.001");
+	check_ms(jb, 143000, "0.143");
+	check_ms(jb, 1000000, "1.000");
+	check_ms(jb, 1999999, "1.999");
+	check_ms(jb, 12345678901ull, "12345.678");
+	check_ms(jb, UINT64_MAX, "18446744073709.551");
+}
+
+static void test_integers(void **state)
+{
+	struct jbuf *jb = *state;
+
+	jbuf__reset(jb);
+	jbuf__arr_open(jb);
+	jbuf__u64(jb, 0);
+	jbuf__u64(jb, UINT64_MAX);
+	jbuf__i64(jb, INT64_MIN);
+	jbuf__i64(jb, INT64_MAX);
+	jbuf__i64(jb, -1);
+	jbuf__arr_close(jb);
+	assert_string_equal(jb->buf, "[0,18446744073709551615,-9223372036854775808,"
+				     "9223372036854775807,-1]");
+}
+
+/* ---- random records ---- */
+
+/* Random bytes biased towards the interesting: controls, quotes, UTF-8 leads. */
+static size_t random_bytes(uint8_t *b, size_t max)
+{
+	static const uint8_t pick[] = { 0, '\n', '"', '\\', 0x7f, 0x80, 0xbf, 0xc0, 0xc2,
+					0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 'a' };
+	size_t n = (size_t)rand() % max, i;
+
+	for (i = 0; i < n; i++) {
+		int r = rand() % 4;
+
+		if (r == 0)
+			b[i] = pick[rand() % (int)sizeof(pick)];
+		else if (r == 1 && i + 1 < n && rand() % 2)
+			b[i] = (uint8_t)(0x80 | rand() % 0x40);
+		else
+			b[i] = (uint8_t)rand();
+	}
+	return n;
+}
+
+static void random_record(struct jbuf *jb)
+{
+	uint8_t b[64];
+	int k, members = 1 + rand() % 6;
+
+	jbuf__reset(jb);
+	jbuf__obj_open(jb);
+	for (k = 0; k < members; k++) {
+		jbuf__key(jb, k % 2 ? "s" : "arr");
+		if (k % 2) {
+			jbuf__str(jb, b, random_bytes(b, sizeof(b)));
+			continue;
+		}
+		jbuf__arr_open(jb);
+		jbuf__str(jb, b, random_bytes(b, sizeof(b)));
+		jbuf__u64(jb, (uint64_t)rand());
+		jbuf__str(jb, b, random_bytes(b, sizeof(b)));
+		jbuf__arr_close(jb);
+	}
+	jbuf__obj_close(jb);
+}
+
+static void test_random_valid(void **state)
+{
+	struct jbuf *jb = *state;
+	int i;
+
+	srand(12345);
+	for (i = 0; i < 20000; i++) {
+		random_record(jb);
+		assert_false(jb->oom);
+		assert_int_equal(strlen(jb->buf), jb->len);	/* no NUL inside */
+		if (!json_valid(jb->buf, jb->len))
+			fail_msg("invalid JSON: %s", jb->buf);
+	}
+}
+
+/* The validator itself must refuse what it is meant to catch. */
+static void test_validator_refuses(void **state)
+{
+	assert_false(json_valid("\"a\nb\"", strlen("\"a\nb\"")));
+	assert_false(json_valid("\"\\x41\"", strlen("\"\\x41\"")));
+	assert_false(json_valid("\"\xc0\x80\"", strlen("\"\xc0\x80\"")));
+	assert_false(json_valid("\"\xed\xa0\x80\"", strlen("\"\xed\xa0\x80\"")));
+	assert_false(json_valid("[1,]", strlen("[1,]")));
+	assert_false(json_valid("{\"a\":1,}", strlen("{\"a\":1,}")));
+	assert_false(json_valid("{\"a\" 1}", strlen("{\"a\" 1}")));
+	assert_true(json_valid("{\"a\":[1,\"\\\\x80\",null]}", strlen("{\"a\":[1,\"\\\\x80\",null]}")));
+}
+
+/* python3's json.loads agrees, when python3 is installed (else SKIP). */
+static void test_python_agrees(void **state)
+{
+	struct jbuf *jb = *state;
+	FILE *f;
+	int i, rc;
+
+	if (system("python3 -c '' >/dev/null 2>&1")) {
+		skip();
+		return;
+	}
+	srand(777);
+	for (i = 0; i < 5; i++) {
+		random_record(jb);
+		f = popen("python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read()"
+			  ".decode(\"utf-8\", \"strict\"))'", "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(jb->buf, 1, jb->len, f), jb->len);
+		rc = pclose(f);
+		if (rc)
+			fail_msg("python3 refused: %s", jb->buf);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest escape_tests[] = {
+		cmocka_unit_test(test_control_bytes),
+		cmocka_unit_test(test_printable_ascii),
+		cmocka_unit_test(test_quotes_backslashes),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_valid_utf8),
+		cmocka_unit_test(test_growth),
+	};
+	const struct CMUnitTest structure_tests[] = {
+		cmocka_unit_test(test_nesting_commas),
+		cmocka_unit_test(test_records_back_to_back),
+		cmocka_unit_test(test_key_escaped),
+		cmocka_unit_test(test_too_deep),
+		cmocka_unit_test(test_reset_keeps_buffer),
+		cmocka_unit_test(test_ms),
+		cmocka_unit_test(test_integers),
+	};
+	const struct CMUnitTest roundtrip_tests[] = {
+		cmocka_unit_test(test_validator_refuses),
+		cmocka_unit_test(test_random_valid),
+		cmocka_unit_test(test_python_agrees),
+	};
+	int fails = 0;
+
+	fails += cmocka_run_group_tests_name("json_escape", escape_tests, setup, teardown);
+	fails += cmocka_run_group_tests_name("json_structure", structure_tests, setup, teardown);
+	fails += cmocka_run_group_tests_name("json_roundtrip", roundtrip_tests, setup, teardown);
+	return fails ? 1 : 0;
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * JSON writer into a growable buffer (see json.h).
+ *
+ * Every write goes through jbuf__reserve, which sets jb->oom and turns all
+ * later writes into no-ops when the buffer cannot grow: a caller checks oom
+ * once per record instead of after every call. The buffer is kept
+ * NUL-terminated so a record can be handed to string functions as is.
+ *
+ * Commas come from the first[] stack alone: jbuf__key writes one unless it is
+ * the first member and leaves first[depth] set, so the value that follows
+ * writes none and clears it; array elements write one unless first.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+#define JBUF_MIN_CAP 256
+
+void jbuf__init(struct jbuf *jb)
+{
+	memset(jb, 0, sizeof(*jb));
+	jb->first[0] = true;
+}
+
+void jbuf__free(struct jbuf *jb)
+{
+	if (!jb)
+		return;
+	free(jb->buf);
+	jbuf__init(jb);
+}
+
+/* A new record: clears oom too, so one failed record does not poison the next. */
+void jbuf__reset(struct jbuf *jb)
+{
+	jb->len = 0;
+	jb->oom = false;
+	jb->depth = 0;
+	jb->first[0] = true;
+	if (jb->buf)
+		jb->buf[0] = '\0';
+}
+
+/* Room for n more bytes and the NUL; false (and oom set) when there is none. */
+static bool jbuf__reserve(struct jbuf *jb, size_t n)
+{
+	size_t need, cap;
+	char *nb;
+
+	if (jb->oom)
+		return false;
+	if (n < jb->cap - jb->len)
+		return true;
+	if (n > SIZE_MAX / 4 - jb->len)
+		goto out_oom;
+	need = jb->len + n + 1;
+	cap = jb->cap ? jb->cap : JBUF_MIN_CAP;
+	while (cap < need)
+		cap *= 2;
+	nb = realloc(jb->buf, cap);
+	if (!nb)
+		goto out_oom;
+	jb->buf = nb;
+	jb->cap = cap;
+	return true;
+
+out_oom:
+	jb->oom = true;
+	return false;
+}
+
+static void jbuf__put(struct jbuf *jb, const void *s, size_t n)
+{
+	if (!jbuf__reserve(jb, n))
+		return;
+	memcpy(jb->buf + jb->len, s, n);
+	jb->len += n;
+	jb->buf[jb->len] = '\0';
+}
+
+static void jbuf__putc(struct jbuf *jb, char c)
+{
+	jbuf__put(jb, &c, 1);
+}
+
+void jbuf__raw(struct jbuf *jb, const char *s, size_t n)
+{
+	jbuf__put(jb, s, n);
+}
+
+/*
+ * Before a value: a comma when an earlier element or member precedes it at
+ * this depth. Top-level values never get one (records are separated by the
+ * caller, usually with a newline).
+ */
+static void jbuf__sep(struct jbuf *jb)
+{
+	if (jb->depth <= 0 || jb->depth >= JBUF_MAX_DEPTH)
+		return;
+	if (!jb->first[jb->depth])
+		jbuf__putc(jb, ',');
+	jb->first[jb->depth] = false;
+}
+
+/* Deeper than first[] can track: the commas would be wrong, so give up the record. */
+static void jbuf__open(struct jbuf *jb, char c)
+{
+	jbuf__sep(jb);
+	jbuf__putc(jb, c);
+	if (jb->depth + 1 >= JBUF_MAX_DEPTH) {
+		jb->oom = true;
+		return;
+	}
+	jb->depth++;
+	jb->first[jb->depth] = true;
+}
+
+static void jbuf__close(struct jbuf *jb, char c)
+{
+	jbuf__putc(jb, c);
+	if (jb->depth > 0)
+		jb->depth--;
+}
+
+void jbuf__obj_open(struct jbuf *jb)
+{
+	jbuf__open(jb, '{');
+}
+
+void jbuf__obj_close(struct jbuf *jb)
+{
+	jbuf__close(jb, '}');
+}
+
+void jbuf__arr_open(struct jbuf *jb)
+{
+	jbuf__open(jb, '[');
+}
+
+void jbuf__arr_close(struct jbuf *jb)
+{
+	jbuf__close(jb, ']');
+}
+
+static void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
+{
+	jbuf__putc(jb, '"');
+	jbuf__escape(jb, s, n);
+	jbuf__putc(jb, '"');
+}
+
+/* Leaves first[depth] set so the value after it writes no comma (see top). */
+void jbuf__key(struct jbuf *jb, const char *key)
+{
+	if (jb->depth > 0 && jb->depth < JBUF_MAX_DEPTH) {
+		if (!jb->first[jb->depth])
+			jbuf__putc(jb, ',');
+		jb->first[jb->depth] = true;
+	}
+	jbuf__quoted(jb, (const uint8_t *)key, strlen(key));
+	jbuf__putc(jb, ':');
+}
+
+void jbuf__str(struct jbuf *jb, const uint8_t *s, size_t n)
+{
+	jbuf__sep(jb);
+	jbuf__quoted(jb, s, n);
+}
+
+/* NULL is written as null, so optional fields need no test at the caller. */
+void jbuf__cstr(struct jbuf *jb, const char *s)
+{
+	if (!s) {
+		jbuf__null(jb);
+		return;
+	}
+	jbuf__str(jb, (const uint8_t *)s, strlen(s));
+}
+
+/* Decimal digits of v ending just before end; returns where they start. */
+static char *fmt_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+void jbuf__u64(struct jbuf *jb, uint64_t v)
+{
+	char tmp[24], *end = tmp + sizeof(tmp), *p;
+
+	p = fmt_u64(end, v);
+	jbuf__sep(jb);
+	jbuf__put(jb, p, (size_t)(end - p));
+}
+
+void jbuf__i64(struct jbuf *jb, int64_t v)
+{
+	char tmp[24], *end = tmp + sizeof(tmp), *p;
+
+	/* Negate in unsigned arithmetic: -INT64_MIN does not fit an int64_t. */
+	p = fmt_u64(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	jbuf__sep(jb);
+	jbuf__put(jb, p, (size_t)(end - p));
+}
+
+/* Truncated to the microsecond: 1999999 ns is 1.999, as a duration never rounds up. */
+void jbuf__ms(struct jbuf *jb, uint64_t ns)
+{
+	char tmp[32], *end = tmp + sizeof(tmp), *p;
+	uint64_t us = ns / 1000;
+
+	p = end - 4;
+	p[0] = '.';
+	p[1] = (char)('0' + us / 100 % 10);
+	p[2] = (char)('0' + us / 10 % 10);
+	p[3] = (char)('0' + us % 10);
+	p = fmt_u64(p, us / 1000);
+	jbuf__sep(jb);
+	jbuf__put(jb, p, (size_t)(end - p));
+}
+
+void jbuf__bool(struct jbuf *jb, bool v)
+{
+	jbuf__sep(jb);
+	if (v)
+		jbuf__put(jb, "true", 4);
+	else
+		jbuf__put(jb, "false", 5);
+}
+
+void jbuf__null(struct jbuf *jb)
+{
+	jbuf__sep(jb);
+	jbuf__put(jb, "null", 4);
+}
+
+static bool json_safe(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (Unicode table 3-7), or 0:
+ * overlongs, surrogates, code points above U+10FFFF and truncated sequences
+ * are all rejected by the second-byte ranges and the continuation test.
+ */
+static size_t utf8_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* One byte that cannot be copied: a short escape, \u00XX, or \\xNN if not UTF-8. */
+static void escape_byte(struct jbuf *jb, uint8_t c)
+{
+	char e[6] = { '\\', 'u', '0', '0', hexdig[c >> 4], hexdig[c & 15] };
+	char s = 0;
+
+	switch (c) {
+	case '"': s = '"'; break;
+	case '\\': s = '\\'; break;
+	case '\n': s = 'n'; break;
+	case '\r': s = 'r'; break;
+	case '\t': s = 't'; break;
+	case '\b': s = 'b'; break;
+	case '\f': s = 'f'; break;
+	}
+	if (s) {
+		e[1] = s;
+		jbuf__put(jb, e, 2);
+	} else if (c < 0x80) {
+		jbuf__put(jb, e, 6);
+	} else {
+		char x[5] = { '\\', '\\', 'x', hexdig[c >> 4], hexdig[c & 15] };
+
+		jbuf__put(jb, x, 5);
+	}
+}
+
+/* Runs of bytes that need no escape (ASCII or valid UTF-8) go out in one copy. */
+void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n)
+{
+	size_t i = 0, start, k;
+
+	while (i < n) {
+		start = i;
+		while (i < n) {
+			if (json_safe(s[i]))
+				i++;
+			else if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)))
+				i += k;
+			else
+				break;
+		}
+		if (i > start)
+			jbuf__put(jb, s + start, i - start);
+		if (i < n)
+			escape_byte(jb, s[i++]);
+	}
+}
