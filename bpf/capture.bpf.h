@@ -55,6 +55,7 @@ static __always_inline bool sc_is_recv(int kind)
 /* Syscall arguments kept from sys_enter to sys_exit, per thread. */
 struct stash {
 	__u64 ts;	/* entry time: the timestamp of a send */
+	__u64 id;	/* pid_tgid */
 	__u64 buf;	/* buffer, iovec array, msghdr or mmsghdr vector */
 	__u64 len;	/* length, iovcnt or vlen */
 	__s32 fd;

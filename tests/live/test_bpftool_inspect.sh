@@ -10,7 +10,9 @@ python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORKDIR" >/dev/nul
 SRV=$!
 PIDS_TO_KILL+=("$SRV")
 wait_port "$port"
+sa_ids() { bpftool -j prog show | jq -r '.[] | select(.name | startswith("sa_")) | .id' | sort; }
 for mode in tracepoint raw_tp; do
+	before=$(sa_ids)	# another collector may be running: ours are the new ids
 	start_collector "$log" run --pid "$SRV" --attach "$mode"
 	progs=$(bpftool -j prog show | jq -r '.[].name')
 	case $mode in
@@ -20,7 +22,8 @@ for mode in tracepoint raw_tp; do
 	for p in $want; do
 		printf '%s\n' "$progs" | grep -qx "$p" || fail "$mode: program $p not loaded"
 	done
-	ids=$(bpftool -j prog show | jq -r '.[] | select(.name | startswith("sa_")) | .id')
+	ids=$(comm -13 <(echo "$before") <(sa_ids))
+	[ -n "$ids" ] || fail "$mode: no sa_ programs appeared"
 	# our target map, found through the programs this collector loaded
 	map_id=$(bpftool -j map show | jq -r '.[] | select(.name=="targets") | .id' | tail -n 1)
 	[ -n "$map_id" ] || fail "no targets map"
