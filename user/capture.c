@@ -21,19 +21,25 @@
 #define TRACEFS_DIR	"/sys/kernel/tracing"
 #define TRACEFS_MAGIC_NR 0x74726163
 
+
+/* Syscalls with a per-syscall tracepoint pair (close needs only sys_enter). */
+static const char *const tp_syscalls[] = {
+	"read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
+	"recvmmsg", "sendmmsg", "sendfile64", "accept", "accept4", "connect", "close",
+};
+#define N_TP_SYSCALLS (sizeof(tp_syscalls) / sizeof(tp_syscalls[0]))
+
 struct capture {
 	struct capture_bpf *skel;
+	struct bpf_link *tp_links[2 * N_TP_SYSCALLS];	/* tracepoint mode */
+	int n_tp_links;
 	struct ring_buffer *rb;
 	capture_event_fn fn;
 	void *ctx;
 	enum attach_mode mode;
 };
 
-/* Syscalls with a per-syscall tracepoint pair (close has only sys_enter). */
-static const char *const tp_syscalls[] = {
-	"read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
-	"recvmmsg", "sendmmsg", "sendfile64", "accept", "accept4", "connect", "close",
-};
+
 
 static bool libbpf_verbose;
 
@@ -86,7 +92,7 @@ static int probe_tracepoints(void)
 
 	if (err)
 		return err;
-	for (i = 0; i < sizeof(tp_syscalls) / sizeof(tp_syscalls[0]); i++) {
+	for (i = 0; i < N_TP_SYSCALLS; i++) {
 		snprintf(path, sizeof(path), TRACEFS_DIR "/events/syscalls/sys_enter_%s",
 			 tp_syscalls[i]);
 		if (access(path, F_OK)) {
@@ -130,12 +136,48 @@ static void select_programs(struct capture_bpf *skel, enum attach_mode mode)
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
-		bool is_tp = strncmp(sec, "tracepoint/", 11) == 0;
+		bool is_tp = strcmp(sec, "tracepoint") == 0;
 		bool is_raw = strncmp(sec, "raw_tp/", 7) == 0;
 
 		if ((is_tp && mode != ATTACH_TRACEPOINT) || (is_raw && mode != ATTACH_RAW_TP))
 			bpf_program__set_autoload(prog, false);
 	}
+}
+
+/* Attach the shared enter/exit programs to each syscall's tracepoints. */
+static int attach_syscall_tracepoints(struct capture *c)
+{
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < N_TP_SYSCALLS; i++) {
+		bool enter_only = strcmp(tp_syscalls[i], "close") == 0;
+		int dir;
+
+		for (dir = 0; dir < (enter_only ? 1 : 2); dir++) {
+			struct bpf_program *prog = dir ? c->skel->progs.sa_sys_exit :
+					enter_only ? c->skel->progs.sa_sys_close :
+						     c->skel->progs.sa_sys_enter;
+			struct bpf_link *l;
+
+			snprintf(name, sizeof(name), "sys_%s_%s", dir ? "exit" : "enter",
+				 tp_syscalls[i]);
+			l = bpf_program__attach_tracepoint(prog, "syscalls", name);
+			if (!l) {
+				log_err("cannot attach to tracepoint syscalls/%s: %s", name,
+					strerror(errno));
+				return -errno;
+			}
+			c->tp_links[c->n_tp_links++] = l;
+		}
+	}
+	return 0;
+}
+
+static void destroy_tp_links(struct capture *c)
+{
+	while (c->n_tp_links > 0)
+		bpf_link__destroy(c->tp_links[--c->n_tp_links]);
 }
 
 static int ring_cb(void *ctx, void *data, size_t size)
@@ -206,6 +248,8 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		goto out_destroy;
 	}
 	err = capture_bpf__attach(c->skel);
+	if (!err && c->mode == ATTACH_TRACEPOINT)
+		err = attach_syscall_tracepoints(c);
 	if (err) {
 		log_err("cannot attach the BPF programs: %s", strerror(-err));
 		goto out_destroy;
@@ -220,6 +264,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	return 0;
 
 out_destroy:
+	destroy_tp_links(c);
 	capture_bpf__destroy(c->skel);
 out_free:
 	free(c);
@@ -231,6 +276,7 @@ void capture__close(struct capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	destroy_tp_links(c);
 	capture_bpf__destroy(c->skel);
 	free(c);
 }
@@ -338,7 +384,12 @@ void capture__forget_tgid(struct capture *c, uint32_t tgid)
 
 void capture__detach(struct capture *c)
 {
-	capture_bpf__detach(c->skel);
+	/*
+	 * A flag the programs check first: capture stops at once. Unlinking
+	 * syscall tracepoints waits for an RCU grace period each (seconds in
+	 * all); that happens in capture__close, after the log is safe.
+	 */
+	c->skel->bss->capture_stopped = 1;
 }
 
 int capture__poll(struct capture *c, int timeout_ms)

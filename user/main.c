@@ -53,7 +53,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "sockaudit: error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
+	fprintf(stderr, " (sockaudit help: usage)\n");
 	return 2;
 }
 

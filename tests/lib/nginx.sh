@@ -56,7 +56,12 @@ free_port() {
 start_collector() {
 	local log=$1; shift
 	rm -f "$log"
-	"$SOCKAUDIT" "$@" -o "$log" 2>>"$WORKDIR/collector.err" &
+	# -o goes right after the subcommand (and record's event file), before any "--"
+	if [ "$1" = record ]; then
+		"$SOCKAUDIT" record "$2" -o "$log" "${@:3}" 2>>"$WORKDIR/collector.err" &
+	else
+		"$SOCKAUDIT" "$1" -o "$log" "${@:2}" 2>>"$WORKDIR/collector.err" &
+	fi
 	SA_PID=$!
 	local tries=300
 	while [ "$tries" -gt 0 ]; do

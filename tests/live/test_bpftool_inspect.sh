@@ -16,7 +16,7 @@ for mode in tracepoint raw_tp; do
 	start_collector "$log" run --pid "$SRV" --attach "$mode"
 	progs=$(bpftool -j prog show | jq -r '.[].name')
 	case $mode in
-	tracepoint) want="sa_enter_read sa_exit_write sa_enter_close sa_fork sa_exit_proc";;
+	tracepoint) want="sa_sys_enter sa_sys_exit sa_fork sa_exit_proc";;
 	raw_tp) want="sa_raw_enter sa_raw_exit sa_fork sa_exit_proc";;
 	esac
 	for p in $want; do
