@@ -36,7 +36,8 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lpthread
 
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+	      -Wno-unused-parameter -Wno-missing-field-initializers \
 	      -Ivmlinux -Iinclude
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -119,22 +120,35 @@ unit: $(TEST_BINS) ## run the cmocka unit tests
 live: $(BIN) ## run the live tests (real programs under the collector; root)
 	@SOCKAUDIT=$(abspath $(BIN)) tests/live/run.sh
 
-test: deps ## install, build, run every test
+# Sanitizer, valgrind and fuzz runs first; the unit and live run last, so
+# its closing "N passed, N failed, N skipped" line ends the output.
+test: deps ## install, build, run every test (asan, valgrind, fuzz, unit, live)
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory valgrind
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) tests/run-all.sh $(TEST_BINS)
 
 asan: deps ## build with ASan/UBSan and run the unit and live tests
-	$(Q)$(MAKE) --no-print-directory ASAN=1 all unit live
+	$(Q)$(MAKE) --no-print-directory ASAN=1 all unit live > build-asan.log 2>&1 \
+		|| { tail -n 60 build-asan.log; echo "asan: FAILED (build-asan.log)"; exit 1; }
+	@grep '^live:' build-asan.log | sed 's/^/asan /'; rm -f build-asan.log
 
 valgrind: $(TEST_BINS) ## run the unit tests under valgrind
 	@fail=0; for t in $(TEST_BINS); do \
-		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null || fail=1; \
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null 2>&1 \
+			|| { echo "valgrind: $$t FAILED"; fail=1; }; \
 	done; [ $$fail = 0 ] && echo "valgrind: $(words $(TEST_BINS)) unit test binaries clean"; exit $$fail
 
+# New inputs go to build/fuzz/corpus-*, the committed seeds stay as they are.
 fuzz: $(FUZZ_BINS) ## build the fuzz harnesses and run each briefly (FUZZ_SECONDS=20)
 	@for f in $(FUZZ_BINS); do \
-		echo "fuzz: $$f for $${FUZZ_SECONDS:-20}s"; \
-		$$f -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=1024 tests/fuzz/corpus/$$(basename $$f) 2>&1 | tail -n 1 || exit 1; \
+		n=$$(basename $$f); mkdir -p $(OUT)/fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $${FUZZ_SECONDS:-20}s"; \
+		$$f -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=1024 \
+			$(OUT)/fuzz/corpus-$$n tests/fuzz/corpus/$$n > $(OUT)/fuzz/$$n.log 2>&1 \
+			|| { tail -n 30 $(OUT)/fuzz/$$n.log; echo "fuzz: $$n FAILED"; exit 1; }; \
+		tail -n 1 $(OUT)/fuzz/$$n.log; \
 	done
 
 demo: deps all ## run the bundled demo workload under the collector

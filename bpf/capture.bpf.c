@@ -88,7 +88,7 @@ static __always_inline bool is_target(__u32 tgid)
 	return tgid != targ_self_tgid && bpf_map_lookup_elem(&targets, &tgid);
 }
 
-/* Common header; comm is filled by the callers that need it (not data events). */
+/* Common header, all but comm. */
 static __always_inline void fill_hdr_id(struct sa_event_hdr *h, __u32 type, __u64 ts, __u32 size,
 					__u64 id)
 {
@@ -302,7 +302,7 @@ static __noinline __u32 copy_iov(struct scratch *s, __u64 uiov, __u64 iovcnt, __
 		struct iovec iov;
 		__u64 n;
 
-		if (i >= iovcnt || off >= want)
+		if ((__u64)i >= iovcnt || off >= want)
 			return off;
 		if (bpf_probe_read_user(&iov, sizeof(iov), &iovp[i])) {
 			count(SA_CNT_READ_FAIL, 1);
@@ -353,6 +353,7 @@ static __noinline int emit_data(struct stash *st, struct conn_state *cs, __u64 u
 		cap = SA_MAX_CAPTURE;
 	fill_hdr_id(&s->ev.hdr, SA_EV_DATA, st->dir == SA_DIR_EGRESS ? st->ts : bpf_ktime_get_ns(),
 		    sizeof(s->ev) + cap, st->id);
+	bpf_get_current_comm(&s->ev.hdr.comm, sizeof(s->ev.hdr.comm));
 	s->ev.gen = cs->gen;
 	s->ev.fd = st->fd;
 	s->ev.orig_len = len;
@@ -380,7 +381,7 @@ static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 n
 		struct user_msghdr mh;
 		__u32 mlen;
 
-		if (i >= nmsg)
+		if ((__u32)i >= nmsg)
 			return 0;
 		if (bpf_probe_read_user(&mh, sizeof(mh), &vec[i].msg_hdr) ||
 		    bpf_probe_read_user(&mlen, sizeof(mlen), &vec[i].msg_len)) {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Every capture path: requests read with recv, read, readv and recvmsg (into
+# several buffers), answers written with sendmsg (3 iovecs), writev, sendmmsg
+# (2 messages) and sendfile (length only); and a 16 KiB capture size.
+. "$(dirname "$0")/../lib/common.sh"
+require_root
+port=$(free_port)
+log=$WORKDIR/audit.log
+python3 "$LIB/../live/helpers/variants_server.py" "$port" "$WORKDIR" &
+SRV=$!
+PIDS_TO_KILL+=("$SRV")
+wait_port "$port"
+start_collector "$log" run --pid "$SRV" --max-capture 16384 --body-excerpt 32768
+for p in plain sendmsg writev mmsg sendfile big plain2 sendmsg2; do
+	curl -sf "http://127.0.0.1:$port/$p" -o "$WORKDIR/$p.out"
+done
+stop_collector
+q='[.[] | select(.type=="exchange")]'
+body() { jqlog "$log" "$q | map(select(.request.target==\"/$1\")) | .[0].response.body"; }
+assert_eq "exchanges" 8 "$(jqlog "$log" "$q | length")"
+assert_eq "outcomes" '["ok"]' "$(jqlog "$log" "$q | map(.outcome) | unique | tojson")"
+assert_eq "sendmsg body" "sendmsg-body" "$(body sendmsg)"
+assert_eq "writev body" "writev-body" "$(body writev)"
+assert_eq "sendmmsg body" "mmsg-body" "$(body mmsg)"
+assert_eq "plain body" "plain-body" "$(body plain)"
+assert_eq "sendfile length" 5000 "$(jqlog "$log" "$q | map(select(.request.target==\"/sendfile\")) | .[0].response.body_bytes")"
+assert_eq "sendfile excerpt" "" "$(body sendfile)"
+# one 20000-byte send: 16384 bytes captured (headers included), the rest counted
+big_len=$(jqlog "$log" "$q | map(select(.request.target==\"/big\")) | .[0] | .response.body | length")
+assert_ge "16 KiB capture" 16300 "$big_len"
+assert_eq "big body length" 20000 "$(jqlog "$log" "$q | map(select(.request.target==\"/big\")) | .[0].response.body_bytes")"
+trunc=$(jqlog "$log" '[.[] | select(.type=="loss" and .counter=="capture_truncated_bytes") | .count] | add')
+# big: a 42-byte header and 20000 body bytes in one send
+assert_eq "truncated bytes (sendfile 5000 + big 20042-16384)" $((5000 + 20042 - 16384)) "$trunc"
+echo ok
