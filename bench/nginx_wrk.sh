@@ -5,7 +5,7 @@
 #   ROUNDS=3 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp"
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 DUR=${SECONDS_PER_RUN:-5}
 CONNS=${CONNS:-50}
 MODES=${MODES:-"tracepoint raw_tp"}
@@ -33,7 +33,7 @@ rps() { awk '/^Requests\/sec:/ { print $2 }'; }
 
 run_wrk() { wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$port/" ; }
 
-declare -A sum_rps
+declare -A sum_rps ratios
 sum_rps[untraced]=0
 for m in $MODES; do sum_rps[$m]=0; done
 report=""
@@ -52,6 +52,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		recs=$(grep -c '"type":"exchange"' "$log" || true)
 		lost=$( (grep '"type":"loss"' "$log" || true) | jq -s 'map(.count) | add // 0')
 		sum_rps[$m]=$(echo "${sum_rps[$m]} + $t" | bc -l)
+		ratios[$m]+="$(echo "$t / $u" | bc -l) "
 		report+=$(printf 'round %d %-10s %10.0f req/s  ratio %.3f  records %d / served %d  loss records total %s\n' \
 			"$r" "$m" "$t" "$(echo "$t / $u" | bc -l)" "$recs" "$((after - before))" "$lost")$'\n'
 	done
@@ -60,6 +61,8 @@ printf '%s' "$report"
 echo "---"
 printf 'mean untraced   %10.0f req/s\n' "$(echo "${sum_rps[untraced]} / $ROUNDS" | bc -l)"
 for m in $MODES; do
-	printf 'mean %-10s %10.0f req/s  ratio %.3f\n' "$m" "$(echo "${sum_rps[$m]} / $ROUNDS" | bc -l)" \
-		"$(echo "${sum_rps[$m]} / ${sum_rps[untraced]}" | bc -l)"
+	median=$(printf '%s\n' ${ratios[$m]} | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	printf 'mean %-10s %10.0f req/s  ratio of means %.3f  median ratio %.3f\n' "$m" \
+		"$(echo "${sum_rps[$m]} / $ROUNDS" | bc -l)" \
+		"$(echo "${sum_rps[$m]} / ${sum_rps[untraced]}" | bc -l)" "$median"
 done

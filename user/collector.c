@@ -91,20 +91,20 @@ static void start_fields(struct jbuf *jb, void *arg)
 	const struct collector_opts *o = co->o;
 	int i;
 
-	jbuf__key(jb, "version");
+	JBUF_KEY(jb, "version");
 	jbuf__cstr(jb, SOCKAUDIT_VERSION);
-	jbuf__key(jb, "attach");
+	JBUF_KEY(jb, "attach");
 	jbuf__cstr(jb, capture__mode_name(co->cap));
-	jbuf__key(jb, "targets");
+	JBUF_KEY(jb, "targets");
 	jbuf__arr_open(jb);
 	if (co->child)
 		jbuf__u64(jb, co->child);
 	for (i = 0; i < o->npids; i++)
 		jbuf__u64(jb, o->pids[i]);
 	jbuf__arr_close(jb);
-	jbuf__key(jb, "max_capture_bytes");
+	JBUF_KEY(jb, "max_capture_bytes");
 	jbuf__u64(jb, o->cap.max_capture);
-	jbuf__key(jb, "request_ttl_s");
+	JBUF_KEY(jb, "request_ttl_s");
 	jbuf__u64(jb, o->pl.ttl_ns / 1000000000ULL);
 }
 
@@ -113,14 +113,14 @@ static void put_counters(struct jbuf *jb, const struct collector *co)
 	const uint64_t *cnt = pipeline__counters(co->pl);
 	int i;
 
-	jbuf__key(jb, "kernel");
+	JBUF_KEY(jb, "kernel");
 	jbuf__obj_open(jb);
 	for (i = 0; i < SA_CNT_MAX; i++) {
 		jbuf__key(jb, kernel_counter_name(i));
 		jbuf__u64(jb, co->kcnt[i]);
 	}
 	jbuf__obj_close(jb);
-	jbuf__key(jb, "collector");
+	JBUF_KEY(jb, "collector");
 	jbuf__obj_open(jb);
 	for (i = 0; i < PL_CNT_MAX; i++) {
 		jbuf__key(jb, pipeline__counter_name(i));
@@ -135,15 +135,15 @@ static void stop_fields(struct jbuf *jb, void *arg)
 	struct pipeline_stats st;
 
 	pipeline__stats(co->pl, &st);
-	jbuf__key(jb, "reason");
+	JBUF_KEY(jb, "reason");
 	jbuf__cstr(jb, co->stop_reason);
 	if (co->child) {
-		jbuf__key(jb, "exit_status");
+		JBUF_KEY(jb, "exit_status");
 		jbuf__i64(jb, co->child_status);
 	}
-	jbuf__key(jb, "events");
+	JBUF_KEY(jb, "events");
 	jbuf__u64(jb, st.events);
-	jbuf__key(jb, "exchanges");
+	JBUF_KEY(jb, "exchanges");
 	jbuf__u64(jb, st.exchanges);
 	put_counters(jb, co);
 }

@@ -42,13 +42,13 @@ void format__ts(struct jbuf *jb, uint64_t real_ns)
 void format__begin(struct jbuf *jb, uint64_t seq, uint64_t real_ns, const char *type)
 {
 	jbuf__obj_open(jb);
-	jbuf__key(jb, "v");
+	JBUF_KEY(jb, "v");
 	jbuf__u64(jb, RECORD_VERSION);
-	jbuf__key(jb, "seq");
+	JBUF_KEY(jb, "seq");
 	jbuf__u64(jb, seq);
-	jbuf__key(jb, "ts");
+	JBUF_KEY(jb, "ts");
 	format__ts(jb, real_ns);
-	jbuf__key(jb, "type");
+	JBUF_KEY(jb, "type");
 	jbuf__cstr(jb, type);
 }
 
@@ -68,39 +68,39 @@ static void put_proc(struct jbuf *jb, const struct exchange *x, const struct pro
 	const struct conn *c = x->conn;
 	const struct msg_copy *m = x->req ? x->req : x->resp;
 
-	jbuf__key(jb, "proc");
+	JBUF_KEY(jb, "proc");
 	jbuf__obj_open(jb);
-	jbuf__key(jb, "pid");
+	JBUF_KEY(jb, "pid");
 	jbuf__u64(jb, c->tgid);
-	jbuf__key(jb, "tid");
+	JBUF_KEY(jb, "tid");
 	jbuf__u64(jb, m ? m->tid : c->tid);
-	jbuf__key(jb, "comm");
+	JBUF_KEY(jb, "comm");
 	jbuf__str(jb, (const uint8_t *)c->comm, strnlen(c->comm, sizeof(c->comm)));
-	jbuf__key(jb, "exe");
+	JBUF_KEY(jb, "exe");
 	if (pi && pi->exe[0])
 		jbuf__cstr(jb, pi->exe);
 	else
 		jbuf__null(jb);
-	jbuf__key(jb, "uid");
+	JBUF_KEY(jb, "uid");
 	jbuf__u64(jb, c->uid);
 	jbuf__obj_close(jb);
 }
 
 static void put_conn(struct jbuf *jb, const struct conn *c)
 {
-	jbuf__key(jb, "conn");
+	JBUF_KEY(jb, "conn");
 	jbuf__obj_open(jb);
-	jbuf__key(jb, "id");
+	JBUF_KEY(jb, "id");
 	jbuf__cstr(jb, c->names.id);
-	jbuf__key(jb, "role");
+	JBUF_KEY(jb, "role");
 	jbuf__cstr(jb, role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
-	jbuf__key(jb, "transport");
+	JBUF_KEY(jb, "transport");
 	jbuf__cstr(jb, c->transport == SA_TRANSPORT_UNIX ? "unix" : "tcp");
-	jbuf__key(jb, "local");
+	JBUF_KEY(jb, "local");
 	jbuf__cstr(jb, c->names.local);
-	jbuf__key(jb, "peer");
+	JBUF_KEY(jb, "peer");
 	jbuf__cstr(jb, c->names.peer);
-	jbuf__key(jb, "tls");
+	JBUF_KEY(jb, "tls");
 	jbuf__bool(jb, false);
 	jbuf__obj_close(jb);
 }
@@ -116,38 +116,38 @@ static void put_opt_str(struct jbuf *jb, const char *key, const char *s)
 /* Members common to both sides: time, sizes, excerpt, completeness. */
 static void put_side_common(struct jbuf *jb, const struct http_msg *m, int64_t off)
 {
-	jbuf__key(jb, "ts");
+	JBUF_KEY(jb, "ts");
 	format__ts(jb, m->ts_first_ns + off);
-	jbuf__key(jb, "version");
+	JBUF_KEY(jb, "version");
 	jbuf__cstr(jb, m->version == 10 ? "HTTP/1.0" : "HTTP/1.1");
 	put_opt_str(jb, "content_type", m->content_type);
-	jbuf__key(jb, "bytes");
+	JBUF_KEY(jb, "bytes");
 	jbuf__u64(jb, m->wire_bytes);
-	jbuf__key(jb, "body_bytes");
+	JBUF_KEY(jb, "body_bytes");
 	jbuf__u64(jb, m->body_bytes);
-	jbuf__key(jb, "body");
+	JBUF_KEY(jb, "body");
 	jbuf__str(jb, m->body, m->body_len);
 	if (m->body_cut) {
-		jbuf__key(jb, "body_truncated");
+		JBUF_KEY(jb, "body_truncated");
 		jbuf__bool(jb, true);
 	}
 	if (m->lost_bytes) {
-		jbuf__key(jb, "lost_bytes");
+		JBUF_KEY(jb, "lost_bytes");
 		jbuf__u64(jb, m->lost_bytes);
 	}
 	if (m->incomplete) {
-		jbuf__key(jb, "incomplete");
+		JBUF_KEY(jb, "incomplete");
 		jbuf__bool(jb, true);
 	}
 }
 
 static void put_request(struct jbuf *jb, const struct http_msg *m, int64_t off)
 {
-	jbuf__key(jb, "request");
+	JBUF_KEY(jb, "request");
 	jbuf__obj_open(jb);
-	jbuf__key(jb, "method");
+	JBUF_KEY(jb, "method");
 	jbuf__cstr(jb, m->method);
-	jbuf__key(jb, "target");
+	JBUF_KEY(jb, "target");
 	jbuf__cstr(jb, m->target);
 	put_opt_str(jb, "host", m->host);
 	put_side_common(jb, m, off);
@@ -156,9 +156,9 @@ static void put_request(struct jbuf *jb, const struct http_msg *m, int64_t off)
 
 static void put_response(struct jbuf *jb, const struct http_msg *m, int64_t off)
 {
-	jbuf__key(jb, "response");
+	JBUF_KEY(jb, "response");
 	jbuf__obj_open(jb);
-	jbuf__key(jb, "status");
+	JBUF_KEY(jb, "status");
 	jbuf__u64(jb, m->status);
 	put_opt_str(jb, "reason", m->reason);
 	put_side_common(jb, m, off);
@@ -176,14 +176,14 @@ void format__exchange(struct jbuf *jb, uint64_t seq, const struct exchange *x,
 	format__begin(jb, seq, ts + off, "exchange");
 	put_proc(jb, x, pi);
 	put_conn(jb, x->conn);
-	jbuf__key(jb, "proto");
+	JBUF_KEY(jb, "proto");
 	jbuf__cstr(jb, proto_names[x->conn->proto <= PROTO_RAW ? x->conn->proto : 0]);
-	jbuf__key(jb, "outcome");
+	JBUF_KEY(jb, "outcome");
 	jbuf__cstr(jb, outcome__name(x->outcome));
-	jbuf__key(jb, "critical");
+	JBUF_KEY(jb, "critical");
 	jbuf__bool(jb, exchange__critical(x));
 	if (req && resp) {
-		jbuf__key(jb, "duration_ms");
+		JBUF_KEY(jb, "duration_ms");
 		jbuf__ms(jb, resp->ts_last_ns > req->ts_first_ns ?
 			 resp->ts_last_ns - req->ts_first_ns : 0);
 	}

@@ -72,16 +72,18 @@ out_oom:
 	return false;
 }
 
-static void jbuf__put(struct jbuf *jb, const void *s, size_t n)
+/* Inlined everywhere: records are built from many short pieces. */
+static inline __attribute__((always_inline)) void jbuf__put(struct jbuf *jb, const void *s,
+							       size_t n)
 {
-	if (!jbuf__reserve(jb, n))
+	if (__builtin_expect(n >= jb->cap - jb->len || jb->oom, 0) && !jbuf__reserve(jb, n))
 		return;
 	memcpy(jb->buf + jb->len, s, n);
 	jb->len += n;
 	jb->buf[jb->len] = '\0';
 }
 
-static void jbuf__putc(struct jbuf *jb, char c)
+static inline __attribute__((always_inline)) void jbuf__putc(struct jbuf *jb, char c)
 {
 	jbuf__put(jb, &c, 1);
 }
@@ -153,6 +155,16 @@ static void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 }
 
 /* Leaves first[depth] set so the value after it writes no comma (see top). */
+void jbuf__key_raw(struct jbuf *jb, const char *quoted_key_colon, size_t n)
+{
+	if (jb->depth > 0 && jb->depth < JBUF_MAX_DEPTH) {
+		if (!jb->first[jb->depth])
+			jbuf__putc(jb, ',');
+		jb->first[jb->depth] = true;
+	}
+	jbuf__put(jb, quoted_key_colon, n);
+}
+
 void jbuf__key(struct jbuf *jb, const char *key)
 {
 	if (jb->depth > 0 && jb->depth < JBUF_MAX_DEPTH) {

@@ -34,6 +34,12 @@ void jbuf__obj_close(struct jbuf *jb);		/* } */
 void jbuf__arr_open(struct jbuf *jb);		/* [ */
 void jbuf__arr_close(struct jbuf *jb);		/* ] */
 void jbuf__key(struct jbuf *jb, const char *key); /* ,"key": (comma when needed) */
+/*
+ * The same for a key that is a string literal made of identifier characters:
+ * written with one copy, no strlen and no escaping (the hot path of records).
+ */
+#define JBUF_KEY(jb, k) jbuf__key_raw((jb), "\"" k "\":", sizeof("\"" k "\":") - 1)
+void jbuf__key_raw(struct jbuf *jb, const char *quoted_key_colon, size_t n);
 
 /* Values: after a key, or as array elements (commas handled). */
 void jbuf__str(struct jbuf *jb, const uint8_t *s, size_t n);

@@ -136,13 +136,13 @@ static bool write_loss(struct pipeline *p, const char *source, const char *name,
 {
 	pipeline__flush_batch(p);
 	format__begin(&p->jb, ++p->seq, now_ns + p->o.mono_to_real, "loss");
-	jbuf__key(&p->jb, "source");
+	JBUF_KEY(&p->jb, "source");
 	jbuf__cstr(&p->jb, source);
-	jbuf__key(&p->jb, "counter");
+	JBUF_KEY(&p->jb, "counter");
 	jbuf__cstr(&p->jb, name);
-	jbuf__key(&p->jb, "count");
+	JBUF_KEY(&p->jb, "count");
 	jbuf__u64(&p->jb, delta);
-	jbuf__key(&p->jb, "total");
+	JBUF_KEY(&p->jb, "total");
 	jbuf__u64(&p->jb, total);
 	format__end(&p->jb);
 	p->batch_records++;
