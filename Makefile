@@ -154,7 +154,7 @@ fuzz: $(FUZZ_BINS) ## build the fuzz harnesses and run each briefly (FUZZ_SECOND
 demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
-bench: deps all ## nginx under wrk, untraced vs traced (ratio)
+bench: deps all ## nginx under wrk, untraced vs traced (ratio); MODES, ROUNDS to change
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 
 clean: ## remove build trees

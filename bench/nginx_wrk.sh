@@ -2,13 +2,14 @@
 # nginx (one worker) under wrk on loopback: untraced and traced, alternating
 # in the same run. Prints requests/s of each, the traced/untraced ratio and
 # records written vs requests served (nginx's access log counts them).
-#   ROUNDS=3 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp"
+#   ROUNDS=5 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp wakeup"
+# (wakeup: tracepoint mode with a reader wakeup for every event, to compare)
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
 ROUNDS=${ROUNDS:-5}
 DUR=${SECONDS_PER_RUN:-5}
 CONNS=${CONNS:-50}
-MODES=${MODES:-"tracepoint raw_tp"}
+MODES=${MODES:-"tracepoint raw_tp wakeup"}
 EXTRA=${EXTRA:-}
 WORKDIR=$(mktemp -d /tmp/sockaudit-bench.XXXXXX)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,7 +45,11 @@ for r in $(seq 1 "$ROUNDS"); do
 	report+=$(printf 'round %d untraced   %10.0f req/s\n' "$r" "$u")$'\n'
 	for m in $MODES; do
 		log="$WORKDIR/audit-$m.log"
-		start_collector "$log" run --pid "$NGINX_PID" --attach "$m" $EXTRA
+		case $m in
+		wakeup) args="--attach tracepoint --wakeup-bytes 1";;
+		*) args="--attach $m";;
+		esac
+		start_collector "$log" run --pid "$NGINX_PID" $args $EXTRA
 		before=$(served)
 		t=$(run_wrk | rps)
 		after=$(served)

@@ -29,10 +29,13 @@ static const char usage_text[] =
 "      --attach MODE       tracepoint (per-syscall, default) or raw_tp\n"
 "      --ringbuf-mb N      ring buffer size in MiB (default 16)\n"
 "      --drain-ms N        ring buffer drain period (default 20)\n"
+"      --wakeup-bytes N    wake the reader once N bytes wait (default: a quarter of the\n"
+"                          ring; 1 wakes it for every event, for comparison)\n"
 "  -v, --verbose           debug and libbpf messages\n"
 "  -q, --quiet             errors only\n";
 
-enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN };
+enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
+       OPT_WAKEUP };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -43,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "drain-ms", required_argument, NULL, OPT_DRAIN },
+	{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -135,6 +139,10 @@ static int parse_option(struct collector_opts *o, int c, const char *arg)
 	case OPT_DRAIN:
 		err = parse_uint("--drain-ms", arg, 1, 1000, &v);
 		o->drain_ms = v;
+		break;
+	case OPT_WAKEUP:
+		err = parse_uint("--wakeup-bytes", arg, 1, 1UL << 30, &v);
+		o->cap.wakeup_bytes = v;
 		break;
 	case 'v':
 		o->cap.verbose = true;
