@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Output formats, one interface, chosen by a sink's `type`:
+ * json_lines (default), cef, syslog, line, csv.
+ *
+ * Every formatter renders from the same prepared exchange (format.c):
+ * excerpts sanitized (sanitize.h) and redacted (redact.h) once, before
+ * anything is written; a formatter applies only its own escaping. Each
+ * call appends exactly one record, newline included, to a jbuf (json.h is
+ * a growable byte buffer; non-JSON formats write through jbuf__raw).
+ *
+ * Usage (a sink):
+ *	const struct formatter *f = formatter__find(cfg->type);
+ *	if (!f) error "unknown sink type";
+ *	f->exchange(&jb, &fo, seq, x, pi, mono_to_real);
+ *	f->event(&jb, &fo, seq, real_ns, "rotate", fields, nfields);
+ */
+#ifndef SOCKAUDIT_FORMAT_H
+#define SOCKAUDIT_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "correlate.h"
+#include "json.h"
+#include "proc.h"
+
+struct redactor;
+
+#define FORMAT_MAX_MESSAGE_DEFAULT	10000u	/* bytes per serialized record */
+#define FORMAT_MAX_MESSAGE_MIN		512u	/* below this a record cannot stay whole */
+
+/* Per-sink options; zero-initialized means defaults. */
+struct format_opts {
+	uint32_t max_message_length;	/* sink config max_message_length; 0: default */
+	const struct redactor *redactor; /* NULL: the built-in default rules */
+	const char *hostname;		/* syslog HOSTNAME, CEF dvchost; NULL: gethostname */
+	const char *app_name;		/* syslog APP-NAME; NULL: "sockaudit" */
+};
+
+/* One member of a non-exchange record (loss, collector_start, rotate...). */
+enum format_field_kind { FF_STR, FF_U64, FF_I64, FF_BOOL };
+
+struct format_field {
+	const char *key;		/* identifier characters only */
+	enum format_field_kind kind;
+	union {
+		const char *s;		/* FF_STR: NUL-terminated, sanitized here */
+		uint64_t u;
+		int64_t i;
+		bool b;
+	};
+};
+
+struct formatter {
+	const char *type;		/* the sink `type` that selects it */
+	/* One exchange record; returns 0, or -ENOMEM (jb->oom set). */
+	int (*exchange)(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
+			const struct exchange *x, const struct proc_info *pi,
+			int64_t mono_to_real);
+	/* One record of another type (`type` names it: "loss", "rotate", ...). */
+	int (*event)(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
+		     uint64_t real_ns, const char *type, const struct format_field *f,
+		     size_t nf);
+	/*
+	 * True when a record on a stream transport must be framed (syslog:
+	 * RFC 6587 octet counting, see format__frame_octets).
+	 */
+	bool stream_framed;
+};
+
+/* The formatter for a sink type, or NULL when the type is unknown. */
+const struct formatter *formatter__find(const char *type);
+
+/* Names of every format, NULL-terminated (for error messages and help). */
+extern const char *const format_types[];
+
+/*
+ * RFC 6587 octet-counting: replace the record that starts at jb->buf[start]
+ * (ending in '\n') with "LEN SP MSG", newline dropped. For syslog over TCP.
+ */
+void format__frame_octets(struct jbuf *jb, size_t start);
+
+#endif /* SOCKAUDIT_FORMAT_H */
