@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* JSON-RPC 2.0 message extraction and newline-delimited framing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "jsonrpc.h"
+
+#define JSCAN_MAX_DEPTH 64
+
+/* A cursor over a JSON text that may end early (cut). */
+struct jscan {
+	const uint8_t *p;
+	const uint8_t *end;
+	bool cut;	/* the text ended inside a value */
+	bool bad;	/* not JSON */
+};
+
+static const char *const kind_names[] = {
+	[RPC_NONE] = "none",
+	[RPC_REQUEST] = "request",
+	[RPC_NOTIFICATION] = "notification",
+	[RPC_RESULT] = "result",
+	[RPC_ERROR] = "error",
+};
+
+const char *rpc_kind__name(int kind)
+{
+	return kind >= RPC_NONE && kind <= RPC_ERROR ? kind_names[kind] : "none";
+}
+
+static void skip_ws(struct jscan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* Look at the next non-blank byte; 0 when the text ended (and mark it cut). */
+static int peek(struct jscan *s)
+{
+	skip_ws(s);
+	if (s->p >= s->end) {
+		s->cut = true;
+		return 0;
+	}
+	return *s->p;
+}
+
+static bool expect(struct jscan *s, int c)
+{
+	int got = peek(s);
+
+	if (got == c) {
+		s->p++;
+		return true;
+	}
+	if (got)
+		s->bad = true;
+	return false;
+}
+
+/* Append one byte to a bounded C string. */
+static void put_ch(char *out, size_t cap, size_t *n, int c)
+{
+	if (out && *n + 1 < cap)
+		out[(*n)++] = (char)c;
+}
+
+static int simple_escape(int c)
+{
+	switch (c) {
+	case 'n': return '\n';
+	case 't': return '\t';
+	case 'r': return '\r';
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case '"': case '\\': case '/': return c;
+	}
+	return -1;
+}
+
+/*
+ * A string value, decoded into out (cut to fit; out may be NULL to skip).
+ * \uXXXX escapes are kept as written: the record escapes whatever they hold.
+ */
+static bool scan_string(struct jscan *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (!expect(s, '"'))
+		return false;
+	while (s->p < s->end) {
+		int c = *s->p++;
+
+		if (c == '"') {
+			if (out)
+				out[n] = '\0';
+			return true;
+		}
+		if (c == '\\') {
+			int e;
+
+			if (s->p >= s->end)
+				break;
+			e = simple_escape(*s->p);
+			if (e < 0 && *s->p != 'u') {
+				s->bad = true;
+				return false;
+			}
+			put_ch(out, cap, &n, e < 0 ? '\\' : e);
+			if (e < 0)
+				put_ch(out, cap, &n, 'u');
+			s->p++;
+			continue;
+		}
+		if (c < 0x20) {
+			s->bad = true;
+			return false;
+		}
+		put_ch(out, cap, &n, c);
+	}
+	s->cut = true;
+	if (out)
+		out[n] = '\0';
+	return false;
+}
+
+/* A number's text, copied as written (ids keep their spelling). */
+static bool scan_number(struct jscan *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	skip_ws(s);
+	if (s->p >= s->end || !(*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))) {
+		s->bad = s->p < s->end;
+		s->cut = s->p >= s->end;
+		return false;
+	}
+	while (s->p < s->end && strchr("+-0123456789.eE", *s->p) && *s->p)
+		put_ch(out, cap, &n, *s->p++);
+	if (out)
+		out[n] = '\0';
+	if (s->p >= s->end)
+		s->cut = true;
+	return true;
+}
+
+static bool scan_literal(struct jscan *s, const char *lit)
+{
+	size_t n = strlen(lit), have = (size_t)(s->end - s->p);
+
+	if (have < n) {
+		if (memcmp(s->p, lit, have))
+			s->bad = true;
+		s->cut = !s->bad;
+		s->p = s->end;
+		return false;
+	}
+	if (memcmp(s->p, lit, n)) {
+		s->bad = true;
+		return false;
+	}
+	s->p += n;
+	return true;
+}
+
+/* Skip any value, nested ones included, without recursion. */
+static bool skip_value(struct jscan *s)
+{
+	int depth = 0, c = peek(s);
+
+	if (c == '"')
+		return scan_string(s, NULL, 0);
+	if (c == 't' || c == 'f' || c == 'n')
+		return scan_literal(s, c == 't' ? "true" : c == 'f' ? "false" : "null");
+	if (c != '{' && c != '[')
+		return c && scan_number(s, NULL, 0);
+	while (s->p < s->end) {
+		c = *s->p;
+		if (c == '"') {
+			if (!scan_string(s, NULL, 0))
+				return false;
+			continue;
+		}
+		s->p++;
+		if (c == '{' || c == '[') {
+			if (++depth > JSCAN_MAX_DEPTH) {
+				s->bad = true;
+				return false;
+			}
+		} else if ((c == '}' || c == ']') && --depth == 0) {
+			return true;
+		}
+	}
+	s->cut = true;
+	return false;
+}
+
+/* The id: a number or a string (kept with its quotes, so 1 and "1" differ), or null. */
+static void scan_id(struct jscan *s, struct rpc_msg *m)
+{
+	int c = peek(s);
+
+	m->has_id = true;
+	if (c == '"') {
+		char tmp[RPC_ID_MAX - 2];
+
+		scan_string(s, tmp, sizeof(tmp));
+		m->id[0] = '"';
+		strcpy(m->id + 1, tmp);
+		strcat(m->id, "\"");
+	} else if (c == 'n') {
+		scan_literal(s, "null");
+		strcpy(m->id, "null");
+	} else {
+		scan_number(s, m->id, sizeof(m->id));
+	}
+}
+
+typedef void (*member_fn)(struct jscan *s, const char *key, void *arg);
+
+/* Walk an object's members, handing each key's value to fn (which must consume it). */
+static bool scan_object(struct jscan *s, member_fn fn, void *arg)
+{
+	char key[32];
+
+	if (!expect(s, '{'))
+		return false;
+	if (peek(s) == '}') {
+		s->p++;
+		return true;
+	}
+	while (!s->bad && !s->cut) {
+		const uint8_t *before;
+
+		if (!scan_string(s, key, sizeof(key)) || !expect(s, ':'))
+			return false;
+		before = s->p;
+		fn(s, key, arg);
+		if (s->bad || s->cut)
+			return false;
+		if (s->p == before)	/* fn did not consume the value */
+			skip_value(s);
+		if (peek(s) == ',') {
+			s->p++;
+			continue;
+		}
+		return expect(s, '}');
+	}
+	return false;
+}
+
+static void params_member(struct jscan *s, const char *key, void *arg)
+{
+	struct rpc_msg *m = arg;
+
+	if (strcmp(key, "name") == 0 && peek(s) == '"')
+		scan_string(s, m->tool, sizeof(m->tool));
+	else
+		skip_value(s);
+}
+
+static void error_member(struct jscan *s, const char *key, void *arg)
+{
+	struct rpc_msg *m = arg;
+	char num[32];
+
+	if (strcmp(key, "code") == 0 && scan_number(s, num, sizeof(num)))
+		m->err_code = strtoll(num, NULL, 10);
+	else if (strcmp(key, "message") == 0 && peek(s) == '"')
+		scan_string(s, m->err_msg, sizeof(m->err_msg));
+	else
+		skip_value(s);
+}
+
+struct msg_scan {
+	struct rpc_msg *m;
+	bool version, result;
+};
+
+static void message_member(struct jscan *s, const char *key, void *arg)
+{
+	struct msg_scan *ms = arg;
+	struct rpc_msg *m = ms->m;
+	char v[8];
+
+	if (strcmp(key, "jsonrpc") == 0) {
+		ms->version = peek(s) == '"' && scan_string(s, v, sizeof(v)) && !strcmp(v, "2.0");
+	} else if (strcmp(key, "id") == 0) {
+		scan_id(s, m);
+	} else if (strcmp(key, "method") == 0 && peek(s) == '"') {
+		scan_string(s, m->method, sizeof(m->method));
+	} else if (strcmp(key, "params") == 0 && peek(s) == '{') {
+		scan_object(s, params_member, m);
+	} else if (strcmp(key, "error") == 0 && peek(s) == '{') {
+		m->has_error = true;
+		scan_object(s, error_member, m);
+	} else if (strcmp(key, "result") == 0) {
+		ms->result = true;
+		skip_value(s);
+	} else {
+		skip_value(s);
+	}
+}
+
+static void classify(struct rpc_msg *m, const struct msg_scan *ms)
+{
+	if (m->method[0])
+		m->kind = m->has_id ? RPC_REQUEST : RPC_NOTIFICATION;
+	else if (m->has_error)
+		m->kind = RPC_ERROR;
+	else if (ms->result || (m->has_id && m->cut))
+		m->kind = RPC_RESULT;
+	if (strcmp(m->method, "tools/call") != 0)
+		m->tool[0] = '\0';
+}
+
+/* One message object; false when it is not JSON-RPC. */
+static bool parse_message(struct jscan *s, struct rpc_msg *m)
+{
+	struct msg_scan ms = { .m = m };
+
+	memset(m, 0, sizeof(*m));
+	scan_object(s, message_member, &ms);
+	m->cut = s->cut;
+	if (s->bad)
+		return false;
+	classify(m, &ms);
+	return m->kind != RPC_NONE && (ms.version || m->cut || m->method[0]);
+}
+
+int jsonrpc__parse(const uint8_t *buf, size_t len, struct rpc_msg *out, int max)
+{
+	struct jscan s = { .p = buf, .end = buf + len };
+	int n = 0;
+
+	if (peek(&s) == '{')
+		return parse_message(&s, &out[0]) ? 1 : -EPROTO;
+	if (!expect(&s, '['))
+		return -EPROTO;
+	while (n < max && peek(&s) == '{') {
+		if (!parse_message(&s, &out[n]))
+			return n ? n : -EPROTO;
+		n++;
+		if (s.cut || peek(&s) != ',')
+			break;
+		s.p++;
+	}
+	return n ? n : (s.cut ? 0 : -EPROTO);
+}
+
+bool jsonrpc__looks_like(const uint8_t *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	return i < len && (buf[i] == '{' || buf[i] == '[');
+}
+
+/* ---- framing ---- */
+
+int rpc_stream__init(struct rpc_stream *s, size_t keep, rpc_line_fn fn, void *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->keep = keep ? keep : 1;
+	s->buf = malloc(s->keep);
+	s->fn = fn;
+	s->ctx = ctx;
+	return s->buf ? 0 : -ENOMEM;
+}
+
+void rpc_stream__free(struct rpc_stream *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+}
+
+static bool blank(const uint8_t *p, size_t n)
+{
+	while (n && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++, n--;
+	return n == 0;
+}
+
+static void emit_line(struct rpc_stream *s)
+{
+	struct rpc_line l = {
+		.text = s->buf, .text_len = s->len, .bytes = s->bytes, .lost = s->lost,
+		.ts_first = s->ts_first, .ts_last = s->ts_last,
+	};
+
+	if (l.text_len && l.text[l.text_len - 1] == '\r')
+		l.text_len--;
+	if (s->lost || !blank(l.text, l.text_len))
+		s->fn(s->ctx, &l);
+	s->len = 0;
+	s->bytes = 0;
+	s->lost = 0;
+	s->hole = false;
+}
+
+static void take(struct rpc_stream *s, const uint8_t *p, size_t n, uint64_t ts)
+{
+	size_t room = s->keep - s->len;
+
+	if (!s->bytes && !s->lost)
+		s->ts_first = ts;
+	s->ts_last = ts;
+	if (!s->hole) {
+		memcpy(s->buf + s->len, p, n < room ? n : room);
+		s->len += n < room ? n : room;
+	}
+	s->bytes += n;
+}
+
+void rpc_stream__feed(struct rpc_stream *s, const uint8_t *buf, size_t len, uint64_t ts)
+{
+	while (len) {
+		const uint8_t *nl = memchr(buf, '\n', len);
+		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
+
+		take(s, buf, nl ? n - 1 : n, ts);
+		if (nl) {
+			s->bytes++;	/* the newline */
+			emit_line(s);
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
+void rpc_stream__gap(struct rpc_stream *s, uint64_t n, uint64_t ts)
+{
+	if (!s->bytes && !s->lost)
+		s->ts_first = ts;
+	s->ts_last = ts;
+	s->lost += n;
+	s->bytes += n;
+	s->hole = true;		/* the excerpt stops at the hole */
+}
+
+void rpc_stream__close(struct rpc_stream *s)
+{
+	if (s->bytes)
+		emit_line(s);
+}

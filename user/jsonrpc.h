@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * JSON-RPC 2.0 messages (the Model Context Protocol's wire format).
+ *
+ * jsonrpc__parse reads one JSON text — an object or a batch array — and
+ * extracts what an audit record needs: kind, id, method, the tool name of
+ * tools/call, and an error's code and message. It tolerates a text cut
+ * short (a capture excerpt): members seen before the cut are kept.
+ *
+ * rpc_stream frames newline-delimited messages (MCP stdio, JSON-RPC over
+ * TCP or Unix sockets) out of a byte stream split anywhere, in bounded memory.
+ */
+#ifndef SOCKAUDIT_JSONRPC_H
+#define SOCKAUDIT_JSONRPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RPC_ID_MAX	64	/* the id's JSON text: 7, "abc" */
+#define RPC_METHOD_MAX	96
+#define RPC_TOOL_MAX	96
+#define RPC_ERRMSG_MAX	160
+#define RPC_BATCH_MAX	64	/* messages taken from one batch array */
+
+enum rpc_kind {
+	RPC_NONE = 0,
+	RPC_REQUEST,		/* method and id */
+	RPC_NOTIFICATION,	/* method, no id */
+	RPC_RESULT,		/* id and result */
+	RPC_ERROR,		/* id (maybe null) and error */
+};
+
+struct rpc_msg {
+	int64_t err_code;
+	uint8_t kind;		/* enum rpc_kind */
+	bool has_id;
+	bool has_error;
+	bool cut;		/* the text ended before the message did */
+	char id[RPC_ID_MAX];
+	char method[RPC_METHOD_MAX];
+	char tool[RPC_TOOL_MAX];		/* params.name of tools/call */
+	char err_msg[RPC_ERRMSG_MAX];
+};
+
+const char *rpc_kind__name(int kind);
+
+/*
+ * Parse one JSON text into up to max messages (a batch gives several).
+ * Returns the number of messages found (0 when the text holds none), or
+ * -EPROTO when it is not JSON-RPC at all.
+ */
+int jsonrpc__parse(const uint8_t *buf, size_t len, struct rpc_msg *out, int max);
+
+/* First non-blank byte opens an object or an array. */
+bool jsonrpc__looks_like(const uint8_t *buf, size_t len);
+
+/* ---- newline-delimited framing ---- */
+
+struct rpc_line {
+	const uint8_t *text;	/* the line's first bytes (no newline) */
+	size_t text_len;	/* bytes kept (<= the keep limit) */
+	uint64_t bytes;		/* bytes of the whole line, newline included */
+	uint64_t lost;		/* bytes of it lost in gaps */
+	uint64_t ts_first;
+	uint64_t ts_last;
+};
+
+typedef void (*rpc_line_fn)(void *ctx, const struct rpc_line *line);
+
+struct rpc_stream {
+	uint8_t *buf;		/* the current line's first `keep` bytes */
+	size_t len;
+	size_t keep;
+	uint64_t bytes;		/* of the current line so far */
+	uint64_t lost;
+	uint64_t ts_first;
+	uint64_t ts_last;
+	bool hole;		/* bytes were lost: keep nothing more of this line */
+	rpc_line_fn fn;
+	void *ctx;
+};
+
+/* keep: bytes of each line kept for parsing and the record's excerpt. */
+int rpc_stream__init(struct rpc_stream *s, size_t keep, rpc_line_fn fn, void *ctx);
+void rpc_stream__free(struct rpc_stream *s);
+void rpc_stream__feed(struct rpc_stream *s, const uint8_t *buf, size_t len, uint64_t ts);
+/* n bytes lost: they belong to the current line (which is reported cut). */
+void rpc_stream__gap(struct rpc_stream *s, uint64_t n, uint64_t ts);
+/* End of stream: a last line without a newline is reported. */
+void rpc_stream__close(struct rpc_stream *s);
+
+#endif /* SOCKAUDIT_JSONRPC_H */
