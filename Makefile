@@ -34,7 +34,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
 ALL_CFLAGS := $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lpthread
+LDLIBS   := -lbpf -lelf -lz -lpthread -lhs
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -109,7 +109,9 @@ $(OUT)/tests/%: tests/%.c $(LIB) | $(OUT)/tests
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
 # libFuzzer harnesses: built from the parser and encoder sources, with clang.
-FUZZ_DEPS := user/http.c user/json.c user/log.c
+FUZZ_DEPS := user/http.c user/json.c user/log.c user/sanitize.c user/redact.c user/format.c \
+	     user/format_json.c user/format_cef.c user/format_syslog.c user/format_line.c \
+	     user/format_csv.c user/correlate.c user/conntrack.c user/jsonrpc.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< $(FUZZ_DEPS) -o $@
@@ -161,3 +163,8 @@ clean: ## remove build trees
 	rm -rf build build-asan
 
 -include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
+
+# ---- issue 4: sanitize, redact, formats ----
+# The fuzz link line has no LDLIBS: the redactor's Hyperscan goes in here
+# (--no-as-needed: it comes before the sources that use it on that line).
+$(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lhs -Wl,--pop-state

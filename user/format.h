@@ -67,6 +67,8 @@ struct formatter {
 	 * RFC 6587 octet counting, see format__frame_octets).
 	 */
 	bool stream_framed;
+	/* A line to write at the top of each new file (csv: the columns), or NULL. */
+	const char *file_header;
 };
 
 /* The formatter for a sink type, or NULL when the type is unknown. */

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Exchange and lifecycle records as JSON Lines. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "format_json.h"
+#include "format_int.h"
 
 static const char *const role_names[] = { "unknown", "server", "client" };
-static const char *const proto_names[] = { "unknown", "http", "raw" };
+static const char *const proto_names[] = { "unknown", "http", "raw", "jsonrpc" };
 
 /* The date and time of one second, kept: most records share it with the last. */
 struct ts_cache {
@@ -63,10 +65,24 @@ bool exchange__critical(const struct exchange *x)
 	return x->resp && (x->resp->m.status == 401 || x->resp->m.status == 403);
 }
 
-static void put_proc(struct jbuf *jb, const struct exchange *x, const struct proc_info *pi)
+/* A text made safe by the prepare step: only JSON's own escaping is left. */
+static void put_text(struct jbuf *jb, const struct prep *p, int f)
 {
-	const struct conn *c = x->conn;
-	const struct msg_copy *m = x->req ? x->req : x->resp;
+	jbuf__str(jb, (const uint8_t *)prep__s(p, f), prep__n(p, f));
+}
+
+static void put_opt_text(struct jbuf *jb, const struct prep *p, const char *key, int f)
+{
+	if (!prep__n(p, f))
+		return;
+	jbuf__key(jb, key);
+	put_text(jb, p, f);
+}
+
+static void put_proc(struct jbuf *jb, const struct prep *p)
+{
+	const struct conn *c = p->x->conn;
+	const struct msg_copy *m = p->x->req ? p->x->req : p->x->resp;
 
 	JBUF_KEY(jb, "proc");
 	jbuf__obj_open(jb);
@@ -75,10 +91,10 @@ static void put_proc(struct jbuf *jb, const struct exchange *x, const struct pro
 	JBUF_KEY(jb, "tid");
 	jbuf__u64(jb, m ? m->tid : c->tid);
 	JBUF_KEY(jb, "comm");
-	jbuf__str(jb, (const uint8_t *)c->comm, strnlen(c->comm, sizeof(c->comm)));
+	put_text(jb, p, PF_COMM);
 	JBUF_KEY(jb, "exe");
-	if (pi && pi->exe[0])
-		jbuf__cstr(jb, pi->exe);
+	if (prep__n(p, PF_EXE))
+		put_text(jb, p, PF_EXE);
 	else
 		jbuf__null(jb);
 	JBUF_KEY(jb, "uid");
@@ -86,8 +102,10 @@ static void put_proc(struct jbuf *jb, const struct exchange *x, const struct pro
 	jbuf__obj_close(jb);
 }
 
-static void put_conn(struct jbuf *jb, const struct conn *c)
+static void put_conn(struct jbuf *jb, const struct prep *p)
 {
+	const struct conn *c = p->x->conn;
+
 	JBUF_KEY(jb, "conn");
 	jbuf__obj_open(jb);
 	JBUF_KEY(jb, "id");
@@ -97,36 +115,33 @@ static void put_conn(struct jbuf *jb, const struct conn *c)
 	JBUF_KEY(jb, "transport");
 	jbuf__cstr(jb, c->transport == SA_TRANSPORT_UNIX ? "unix" : "tcp");
 	JBUF_KEY(jb, "local");
-	jbuf__cstr(jb, c->names.local);
+	put_text(jb, p, PF_LOCAL);
 	JBUF_KEY(jb, "peer");
-	jbuf__cstr(jb, c->names.peer);
+	put_text(jb, p, PF_PEER);
 	JBUF_KEY(jb, "tls");
 	jbuf__bool(jb, false);
 	jbuf__obj_close(jb);
 }
 
-static void put_opt_str(struct jbuf *jb, const char *key, const char *s)
-{
-	if (!s[0])
-		return;
-	jbuf__key(jb, key);
-	jbuf__cstr(jb, s);
-}
-
 /* Members common to both sides: time, sizes, excerpt, completeness. */
-static void put_side_common(struct jbuf *jb, const struct http_msg *m, int64_t off)
+static void put_side_common(struct jbuf *jb, const struct prep *p, const struct http_msg *m,
+			    int side)
 {
 	JBUF_KEY(jb, "ts");
-	format__ts(jb, m->ts_first_ns + off);
+	format__ts(jb, m->ts_first_ns + p->off);
 	JBUF_KEY(jb, "version");
 	jbuf__cstr(jb, m->version == 10 ? "HTTP/1.0" : "HTTP/1.1");
-	put_opt_str(jb, "content_type", m->content_type);
+	put_opt_text(jb, p, "content_type", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
 	JBUF_KEY(jb, "bytes");
 	jbuf__u64(jb, m->wire_bytes);
 	JBUF_KEY(jb, "body_bytes");
 	jbuf__u64(jb, m->body_bytes);
+	if (p->kind[side] != PK_TEXT) {
+		JBUF_KEY(jb, "body_kind");
+		jbuf__cstr(jb, sanitize__kind_name(p->kind[side]));
+	}
 	JBUF_KEY(jb, "body");
-	jbuf__str(jb, m->body, m->body_len);
+	put_text(jb, p, side ? PF_RESP_BODY : PF_REQ_BODY);
 	if (m->body_cut) {
 		JBUF_KEY(jb, "body_truncated");
 		jbuf__bool(jb, true);
@@ -141,55 +156,124 @@ static void put_side_common(struct jbuf *jb, const struct http_msg *m, int64_t o
 	}
 }
 
-static void put_request(struct jbuf *jb, const struct http_msg *m, int64_t off)
+static void put_request(struct jbuf *jb, const struct prep *p)
 {
 	JBUF_KEY(jb, "request");
 	jbuf__obj_open(jb);
 	JBUF_KEY(jb, "method");
-	jbuf__cstr(jb, m->method);
+	put_text(jb, p, PF_METHOD);
 	JBUF_KEY(jb, "target");
-	jbuf__cstr(jb, m->target);
-	put_opt_str(jb, "host", m->host);
-	put_side_common(jb, m, off);
+	put_text(jb, p, PF_TARGET);
+	put_opt_text(jb, p, "host", PF_HOST);
+	put_side_common(jb, p, p->req, 0);
 	jbuf__obj_close(jb);
 }
 
-static void put_response(struct jbuf *jb, const struct http_msg *m, int64_t off)
+static void put_response(struct jbuf *jb, const struct prep *p)
 {
 	JBUF_KEY(jb, "response");
 	jbuf__obj_open(jb);
 	JBUF_KEY(jb, "status");
-	jbuf__u64(jb, m->status);
-	put_opt_str(jb, "reason", m->reason);
-	put_side_common(jb, m, off);
+	jbuf__u64(jb, p->resp->status);
+	put_opt_text(jb, p, "reason", PF_REASON);
+	put_side_common(jb, p, p->resp, 1);
 	jbuf__obj_close(jb);
 }
 
-void format__exchange(struct jbuf *jb, uint64_t seq, const struct exchange *x,
-		      const struct proc_info *pi, int64_t off)
+/* "redactions":["bearer_token",...] in rule order, only when one fired. */
+static void put_redactions(struct jbuf *jb, const struct prep *p)
 {
-	const struct http_msg *req = x->req ? &x->req->m : NULL;
-	const struct http_msg *resp = x->resp ? &x->resp->m : NULL;
-	uint64_t ts = req ? req->ts_first_ns : resp->ts_first_ns;
+	size_t i, n;
 
-	conn__name((struct conn *)x->conn);
-	format__begin(jb, seq, ts + off, "exchange");
-	put_proc(jb, x, pi);
-	put_conn(jb, x->conn);
+	if (!p->hits.mask)
+		return;
+	n = redactor__nrules(p->r);
+	JBUF_KEY(jb, "redactions");
+	jbuf__arr_open(jb);
+	for (i = 0; i < n; i++)
+		if (p->hits.mask & (1ULL << i))
+			jbuf__cstr(jb, redactor__rule_name(p->r, i));
+	jbuf__arr_close(jb);
+}
+
+static void render_json(struct jbuf *jb, const struct prep *p, const struct format_opts *o)
+{
+	const struct exchange *x = p->x;
+	uint64_t ts = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
+
+	format__begin(jb, p->seq, ts + p->off, "exchange");
+	put_proc(jb, p);
+	put_conn(jb, p);
 	JBUF_KEY(jb, "proto");
 	jbuf__cstr(jb, proto_names[x->conn->proto <= PROTO_RAW ? x->conn->proto : 0]);
 	JBUF_KEY(jb, "outcome");
 	jbuf__cstr(jb, outcome__name(x->outcome));
 	JBUF_KEY(jb, "critical");
 	jbuf__bool(jb, exchange__critical(x));
-	if (req && resp) {
+	if (p->req && p->resp) {
 		JBUF_KEY(jb, "duration_ms");
-		jbuf__ms(jb, resp->ts_last_ns > req->ts_first_ns ?
-			 resp->ts_last_ns - req->ts_first_ns : 0);
+		jbuf__ms(jb, prep__duration_ns(p));
 	}
-	if (req)
-		put_request(jb, req, off);
-	if (resp)
-		put_response(jb, resp, off);
+	if (p->req)
+		put_request(jb, p);
+	if (p->resp)
+		put_response(jb, p);
+	put_redactions(jb, p);
+	if (p->truncated) {
+		JBUF_KEY(jb, "truncated");
+		jbuf__bool(jb, true);
+	}
+	if (p->redact_failed) {
+		JBUF_KEY(jb, "redaction_failed");
+		jbuf__bool(jb, true);
+	}
 	format__end(jb);
+}
+
+static int json_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
+			 const struct exchange *x, const struct proc_info *pi, int64_t off)
+{
+	return format__run(jb, o, render_json, seq, x, pi, off);
+}
+
+static int json_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
+		      uint64_t real_ns, const char *type, const struct format_field *f, size_t nf)
+{
+	size_t i, len;
+	const char *s;
+
+	format__begin(jb, seq, real_ns, type);
+	for (i = 0; i < nf; i++) {
+		jbuf__key(jb, f[i].key);
+		switch (f[i].kind) {
+		case FF_STR:
+			s = format__safe_cstr(f[i].s, &len);
+			jbuf__str(jb, (const uint8_t *)s, len);
+			break;
+		case FF_U64:
+			jbuf__u64(jb, f[i].u);
+			break;
+		case FF_I64:
+			jbuf__i64(jb, f[i].i);
+			break;
+		case FF_BOOL:
+			jbuf__bool(jb, f[i].b);
+			break;
+		}
+	}
+	format__end(jb);
+	return jb->oom ? -ENOMEM : 0;
+}
+
+const struct formatter format_json_lines = {
+	.type = "json_lines",
+	.exchange = json_exchange,
+	.event = json_event,
+};
+
+/* The pipeline's entry point: json_lines with the default options. */
+void format__exchange(struct jbuf *jb, uint64_t seq, const struct exchange *x,
+		      const struct proc_info *pi, int64_t off)
+{
+	json_exchange(jb, NULL, seq, x, pi, off);
 }

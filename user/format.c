@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The formatter table, the shared prepare step and the length cap
+ * (format.h, format_int.h).
+ *
+ * Buffers of the prepare step are thread-local and reused: a record costs
+ * no allocation once they have grown to the usual excerpt size.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format_int.h"
+#include "format_json.h"
+#include "log.h"
+
+/* Bytes seen past the cut so a secret that straddles it is still found. */
+#define REDACT_LOOKAHEAD 1024
+#define SHRINK_ROUNDS 8
+
+const char *const format_types[] = { "json_lines", "cef", "syslog", "line", "csv", NULL };
+
+static const struct formatter *const formatters[] = {
+	&format_json_lines, &format_cef, &format_syslog, &format_line, &format_csv,
+};
+
+const struct formatter *formatter__find(const char *type)
+{
+	size_t i;
+
+	if (!type)
+		return NULL;
+	for (i = 0; i < sizeof(formatters) / sizeof(formatters[0]); i++)
+		if (!strcmp(formatters[i]->type, type))
+			return formatters[i];
+	return NULL;
+}
+
+/* ---- per-thread scratch ---- */
+
+struct prep_tls {
+	struct prep p;
+	uint8_t *strip;			/* stage 1: escape sequences removed */
+	size_t strip_len, strip_cap;
+	struct jbuf redacted;		/* stage 2: secrets replaced */
+	struct jbuf cstr;		/* format__safe_cstr */
+};
+
+static __thread struct prep_tls tls;
+
+static atomic_bool warned_truncation;
+
+static uint32_t max_len(const struct format_opts *o)
+{
+	uint32_t m = o && o->max_message_length ? o->max_message_length :
+						  FORMAT_MAX_MESSAGE_DEFAULT;
+
+	return m < FORMAT_MAX_MESSAGE_MIN ? FORMAT_MAX_MESSAGE_MIN : m;
+}
+
+/*
+ * Stage 1 into tls.strip: at most limit + REDACT_LOOKAHEAD bytes of s with
+ * escape sequences removed. Returns true when s did not fit.
+ */
+static bool strip_bounded(const uint8_t *s, size_t n, size_t limit)
+{
+	size_t cap = limit + REDACT_LOOKAHEAD, used;
+
+	if (tls.strip_cap < cap) {
+		uint8_t *b = realloc(tls.strip, cap);
+
+		if (!b) {
+			tls.strip_len = 0;
+			return true;
+		}
+		tls.strip = b;
+		tls.strip_cap = cap;
+	}
+	tls.strip_len = sanitize__strip(tls.strip, cap, s, n, &used);
+	return used < n;
+}
+
+/*
+ * One text of the record: stripped, redacted (when r), escaped and bounded
+ * by limit. A text the redactor could not scan is withheld, never written.
+ */
+static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool redact,
+		      size_t limit)
+{
+	struct jbuf *out = &p->f[f];
+	bool cut = strip_bounded(s, n, limit);
+	const uint8_t *src = tls.strip;
+	size_t len = tls.strip_len;
+
+	if (redact && p->r) {
+		jbuf__reset(&tls.redacted);
+		if (redactor__redact(p->r, src, len, &tls.redacted, &p->hits) ||
+		    tls.redacted.oom) {
+			jbuf__raw(out, "[redaction failed]", 18);
+			p->redact_failed = true;
+			return;
+		}
+		src = (const uint8_t *)tls.redacted.buf;
+		len = tls.redacted.len;
+	}
+	if (sanitize__escape(out, src, len, limit) < len || cut) {
+		sanitize__cut(out, limit);
+		p->truncated = true;
+	}
+}
+
+static void prep_cstr(struct prep *p, int f, const char *s, size_t max, size_t limit)
+{
+	if (s)
+		prep_text(p, f, (const uint8_t *)s, strnlen(s, max), false, limit);
+}
+
+static void prep_body(struct prep *p, int side, int f, const struct http_msg *m, size_t limit)
+{
+	int kind = sanitize__detect(m->body, m->body_len, m->content_type);
+
+	p->kind[side] = kind;
+	if (kind != PK_TEXT)
+		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
+	else
+		prep_text(p, f, m->body, m->body_len, true, limit);
+}
+
+static void prep_reset(struct prep *p)
+{
+	int i;
+
+	for (i = 0; i < PF_MAX; i++) {
+		jbuf__reset(&p->f[i]);
+		jbuf__raw(&p->f[i], "", 0);
+	}
+	memset(&p->hits, 0, sizeof(p->hits));
+	p->kind[0] = p->kind[1] = PK_TEXT;
+	p->truncated = p->redact_failed = false;
+}
+
+static struct prep *prepare(const struct format_opts *o, uint64_t seq, const struct exchange *x,
+			    const struct proc_info *pi, int64_t off)
+{
+	struct prep *p = &tls.p;
+	const struct conn *c = x->conn;
+	size_t lim = max_len(o);
+
+	prep_reset(p);
+	p->seq = seq, p->off = off, p->x = x, p->pi = pi;
+	p->req = x->req ? &x->req->m : NULL;
+	p->resp = x->resp ? &x->resp->m : NULL;
+	p->r = o && o->redactor ? o->redactor : redactor__default();
+	prep_cstr(p, PF_COMM, c->comm, sizeof(c->comm), lim);
+	prep_cstr(p, PF_EXE, pi ? pi->exe : NULL, sizeof(pi->exe), lim);
+	prep_cstr(p, PF_LOCAL, c->names.local, sizeof(c->names.local), lim);
+	prep_cstr(p, PF_PEER, c->names.peer, sizeof(c->names.peer), lim);
+	if (p->req) {
+		prep_cstr(p, PF_METHOD, p->req->method, HTTP_METHOD_MAX, lim);
+		prep_text(p, PF_TARGET, (const uint8_t *)p->req->target,
+			  strnlen(p->req->target, HTTP_TARGET_MAX), true, lim);
+		prep_cstr(p, PF_HOST, p->req->host, HTTP_HOST_MAX, lim);
+		prep_cstr(p, PF_REQ_CTYPE, p->req->content_type, HTTP_CTYPE_MAX, lim);
+		prep_body(p, 0, PF_REQ_BODY, p->req, lim);
+	}
+	if (p->resp) {
+		prep_cstr(p, PF_REASON, p->resp->reason, HTTP_REASON_MAX, lim);
+		prep_cstr(p, PF_RESP_CTYPE, p->resp->content_type, HTTP_CTYPE_MAX, lim);
+		prep_body(p, 1, PF_RESP_BODY, p->resp, lim);
+	}
+	return p;
+}
+
+/*
+ * Cut the longest texts until excess bytes are gone from the record
+ * (escaping only ever adds bytes, so a text byte cut is a record byte
+ * saved). False when nothing is left to cut.
+ */
+static bool prep_shrink(struct prep *p, size_t excess)
+{
+	/* the mark and "truncated":true cost bytes too */
+	size_t need = excess + SANITIZE_TRUNC_MARK_LEN + 24;
+
+	while (need) {
+		int i, big = -1;
+		size_t take, keep;
+
+		for (i = 0; i < PF_MAX; i++)
+			if (p->f[i].len > SANITIZE_TRUNC_MARK_LEN &&
+			    (big < 0 || p->f[i].len > p->f[big].len))
+				big = i;
+		if (big < 0)
+			return false;
+		take = need < p->f[big].len ? need : p->f[big].len;
+		keep = p->f[big].len - take;
+		sanitize__cut(&p->f[big], keep < SANITIZE_TRUNC_MARK_LEN ?
+				SANITIZE_TRUNC_MARK_LEN : keep);
+		p->truncated = true;
+		need -= take;
+	}
+	return true;
+}
+
+static void jbuf_rewind(struct jbuf *jb, size_t len)
+{
+	jb->len = len;
+	if (jb->buf)
+		jb->buf[len] = '\0';
+	jb->depth = 0;
+	jb->first[0] = true;
+}
+
+static void warn_truncated(const struct prep *p, uint32_t max)
+{
+	if (atomic_exchange(&warned_truncation, true))
+		return;
+	log_warn("record seq %llu cut to max_message_length=%u bytes (\"truncated\": true); "
+		 "raise max_message_length in the sink config to keep longer excerpts "
+		 "(this warning is shown once)", (unsigned long long)p->seq, max);
+}
+
+int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint64_t seq,
+		const struct exchange *x, const struct proc_info *pi, int64_t off)
+{
+	struct prep *p = prepare(o, seq, x, pi, off);
+	size_t start = jb->len, max = max_len(o);
+	int round;
+
+	conn__name((struct conn *)x->conn);
+	for (round = 0;; round++) {
+		fn(jb, p, o);
+		if (jb->oom || jb->len - start <= max || round == SHRINK_ROUNDS ||
+		    !prep_shrink(p, jb->len - start - max))
+			break;
+		jbuf_rewind(jb, start);
+	}
+	if (p->truncated)
+		warn_truncated(p, (uint32_t)max);
+	return jb->oom ? -ENOMEM : 0;
+}
+
+const char *format__safe_cstr(const char *s, size_t *len)
+{
+	struct jbuf *b = &tls.cstr;
+	size_t n = s ? strlen(s) : 0;
+
+	jbuf__reset(b);
+	jbuf__raw(b, "", 0);
+	if (n && sanitize__escape(b, (const uint8_t *)s, n, FORMAT_MAX_MESSAGE_MIN) < n)
+		sanitize__cut(b, FORMAT_MAX_MESSAGE_MIN);
+	*len = b->oom ? 0 : b->len;
+	return b->oom || !b->buf ? "" : b->buf;
+}
+
+/* ---- small helpers ---- */
+
+size_t format__ts_text(char out[40], uint64_t real_ns, int frac_digits)
+{
+	time_t secs = (time_t)(real_ns / 1000000000ULL);
+	uint32_t frac = real_ns % 1000000000ULL;
+	struct tm tm;
+	size_t len;
+	int i;
+
+	gmtime_r(&secs, &tm);
+	len = strftime(out, 40, "%Y-%m-%dT%H:%M:%S.", &tm);
+	for (i = 9; i > frac_digits; i--)
+		frac /= 10;
+	for (i = frac_digits - 1; i >= 0; i--, frac /= 10)
+		out[len + (size_t)i] = (char)('0' + frac % 10);
+	len += (size_t)frac_digits;
+	out[len++] = 'Z';
+	out[len] = '\0';
+	return len;
+}
+
+static char host_name[256];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+/* Once per process: gethostname is a system call, records are many. */
+static void host_resolve(void)
+{
+	if (gethostname(host_name, sizeof(host_name) - 1) || !host_name[0])
+		snprintf(host_name, sizeof(host_name), "-");
+}
+
+const char *format__hostname(const struct format_opts *o)
+{
+	if (o && o->hostname && o->hostname[0])
+		return o->hostname;
+	pthread_once(&host_once, host_resolve);
+	return host_name;
+}
+
+void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *sep)
+{
+	size_t i, n = p->r ? redactor__nrules(p->r) : 0;
+	bool first = true;
+
+	for (i = 0; i < n; i++) {
+		const char *name;
+
+		if (!(p->hits.mask & (1ULL << i)))
+			continue;
+		name = redactor__rule_name(p->r, i);
+		if (!first)
+			jbuf__raw(out, sep, strlen(sep));
+		jbuf__raw(out, name, strlen(name));
+		first = false;
+	}
+}
+
+void format__u64(struct jbuf *jb, uint64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	jbuf__raw(jb, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void format__ms(struct jbuf *jb, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	char frac[4] = { '.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
+			 (char)('0' + us % 10) };
+
+	format__u64(jb, us / 1000);
+	jbuf__raw(jb, frac, 4);
+}
+
+int prep__severity(const struct prep *p)
+{
+	if (p->redact_failed)
+		return 9;
+	if (exchange__critical(p->x))
+		return 8;
+	if (p->x->outcome != OUTCOME_OK || (p->resp && p->resp->status >= 500))
+		return 5;
+	return 3;
+}
+
+const char *prep__role(const struct prep *p)
+{
+	static const char *const names[] = { "unknown", "server", "client" };
+	int r = p->x->conn->role;
+
+	return names[r >= 0 && r <= SA_ROLE_CLIENT ? r : 0];
+}
+
+const char *prep__proto(const struct prep *p)
+{
+	static const char *const names[] = { "unknown", "http", "raw", "jsonrpc" };
+	int pr = p->x->conn->proto;
+
+	return names[pr >= 0 && pr <= PROTO_JSONRPC ? pr : 0];
+}
+
+uint64_t prep__duration_ns(const struct prep *p)
+{
+	if (!p->req || !p->resp || p->resp->ts_last_ns <= p->req->ts_first_ns)
+		return 0;
+	return p->resp->ts_last_ns - p->req->ts_first_ns;
+}
+
+void format__split_endpoint(const char *ep, char *addr, size_t alen, uint32_t *port)
+{
+	const char *colon = strrchr(ep, ':');
+	size_t n = colon ? (size_t)(colon - ep) : strlen(ep);
+	char *end;
+	unsigned long v;
+
+	*port = 0;
+	if (colon) {
+		errno = 0;
+		v = strtoul(colon + 1, &end, 10);
+		if (errno || *end || end == colon + 1 || v > 65535)
+			n = strlen(ep);
+		else
+			*port = (uint32_t)v;
+	}
+	if (n >= alen)
+		n = alen - 1;
+	memcpy(addr, ep, n);
+	addr[n] = '\0';
+	/* [::1]:80 -> ::1 */
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+		memmove(addr, addr + 1, n - 2);
+		addr[n - 2] = '\0';
+	}
+}
+
+/* RFC 6587 3.4.1: the frame is the decimal length, a space, the message. */
+void format__frame_octets(struct jbuf *jb, size_t start)
+{
+	char tmp[24], *p = tmp + sizeof(tmp) - 1;
+	size_t len, n, pre;
+
+	if (jb->oom || start >= jb->len)
+		return;
+	len = jb->len - start;
+	if (jb->buf[jb->len - 1] == '\n')
+		len--;
+	*p = ' ';
+	n = len;
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	pre = (size_t)(tmp + sizeof(tmp) - p);
+	jbuf__raw(jb, tmp, pre);	/* grow by the prefix, then move the message */
+	if (jb->oom)
+		return;
+	memmove(jb->buf + start + pre, jb->buf + start, len);
+	memcpy(jb->buf + start, p, pre);
+	jb->len = start + pre + len;
+	jb->buf[jb->len] = '\0';
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Shared by the formatters (format_*.c), not by their callers: the
+ * prepared exchange every format renders from, and small helpers.
+ *
+ * format__prepare() makes every text of an exchange safe once: sanitized
+ * (sanitize.h) and, for payload-bearing fields, redacted (redact.h). A
+ * renderer then writes the record with its own escaping only. If the
+ * record comes out longer than max_message_length, format__run() cuts the
+ * longest texts, marks them "...[truncated]" and renders again.
+ */
+#ifndef SOCKAUDIT_FORMAT_INT_H
+#define SOCKAUDIT_FORMAT_INT_H
+
+#include "format.h"
+#include "redact.h"
+#include "sanitize.h"
+
+enum prep_field {
+	PF_COMM = 0, PF_EXE, PF_LOCAL, PF_PEER,
+	PF_METHOD, PF_TARGET, PF_HOST, PF_REQ_CTYPE, PF_REQ_BODY,
+	PF_REASON, PF_RESP_CTYPE, PF_RESP_BODY,
+	PF_MAX,
+};
+
+struct prep {
+	uint64_t seq;
+	int64_t off;			/* event clock to wall clock, ns */
+	const struct exchange *x;
+	const struct http_msg *req, *resp;	/* NULL when that side is missing */
+	const struct proc_info *pi;
+	const struct redactor *r;
+	struct jbuf f[PF_MAX];		/* safe texts (empty when absent) */
+	int kind[2];			/* payload kind of the request, response body */
+	struct redact_hits hits;
+	bool truncated;			/* a text was cut for max_message_length */
+	bool redact_failed;		/* a text was withheld because the scan failed */
+};
+
+static inline const char *prep__s(const struct prep *p, int f)
+{
+	return p->f[f].buf ? p->f[f].buf : "";
+}
+
+static inline size_t prep__n(const struct prep *p, int f)
+{
+	return p->f[f].len;
+}
+
+typedef void (*render_fn)(struct jbuf *jb, const struct prep *p, const struct format_opts *o);
+
+/* Prepare x, render it with fn and cut it to max_message_length. */
+int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint64_t seq,
+		const struct exchange *x, const struct proc_info *pi, int64_t off);
+
+/* A field of a non-exchange record made safe (sanitized, bounded); valid until the next call. */
+const char *format__safe_cstr(const char *s, size_t *len);
+
+/* RFC 3339 UTC; frac_digits 9 (ns) or 6 (us, RFC 5424). Returns the length written. */
+size_t format__ts_text(char out[40], uint64_t real_ns, int frac_digits);
+
+/* This host's name (o->hostname, or gethostname once), never NULL. */
+const char *format__hostname(const struct format_opts *o);
+
+/* Names of the rules that fired, comma-separated, into out. */
+void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *sep);
+
+/* "u64" as decimal text appended raw. */
+void format__u64(struct jbuf *jb, uint64_t v);
+
+/* Milliseconds with 3 decimals, as jbuf__ms writes them, appended raw. */
+void format__ms(struct jbuf *jb, uint64_t ns);
+
+/* Duration of a paired exchange in ns, 0 when one-sided. */
+uint64_t prep__duration_ns(const struct prep *p);
+
+/*
+ * 0-10 (CEF scale): 3 for a normal exchange, 5 for a server error or a
+ * one-sided exchange (no response, closed, incomplete...), 8 for a
+ * critical one (authentication refused), 9 when a text had to be withheld.
+ */
+int prep__severity(const struct prep *p);
+
+const char *prep__role(const struct prep *p);
+const char *prep__proto(const struct prep *p);
+
+/* A connection endpoint "addr:port" split at its last ':' (unix paths: no port). */
+void format__split_endpoint(const char *ep, char *addr, size_t alen, uint32_t *port);
+
+extern const struct formatter format_json_lines, format_cef, format_syslog, format_line,
+	format_csv;
+
+#endif /* SOCKAUDIT_FORMAT_INT_H */

@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Secret redaction with one Hyperscan database for all rules (redact.h).
+ *
+ * Why Hyperscan: a record's excerpts are scanned for ~20 patterns on the
+ * collector's hot path. Hyperscan matches them all in one pass over the
+ * text; PCRE2 (even with JIT) needs one pass per pattern, so its cost grows
+ * with the rule count (figures: bench/format_bench.c, docs/formats.md).
+ *
+ * Hyperscan reports every end offset of every match with its leftmost
+ * start (HS_FLAG_SOM_LEFTMOST). Matches of one rule that overlap are merged
+ * into one candidate region; a per-rule refine step turns a region into the
+ * spans to replace (zero when a check such as Luhn fails); overlapping
+ * spans of different rules are resolved leftmost-longest, then by rule
+ * order, so a specific rule listed first wins a tie.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hs/hs.h>
+
+#include "redact.h"
+
+struct span {
+	size_t from, to;
+	int rule;
+};
+
+/* Spans to replace inside the candidate region [from, to) of s. */
+typedef size_t (*refine_fn)(const uint8_t *s, size_t n, size_t from, size_t to,
+			    struct span *out, size_t max);
+
+struct rule_def {
+	const char *name;
+	const char *re;
+	unsigned flags;
+	bool off;		/* off unless enabled by name */
+	refine_fn refine;	/* NULL: the whole region */
+};
+
+struct redactor {
+	hs_database_t *db;
+	int nrules;
+	char names[REDACT_MAX_RULES][REDACT_NAME_MAX];
+	refine_fn refine[REDACT_MAX_RULES];
+	bool on[REDACT_MAX_RULES];
+	bool enabled;
+	/* mutable state behind a const redactor: the scan is one at a time */
+	pthread_mutex_t *lock;
+	hs_scratch_t *scratch;
+	struct span *cand;		/* candidate regions, then spans */
+	size_t ncand, cap_cand;
+	bool cand_oom;
+	uint64_t *counts;
+};
+
+/* ---- refine steps ---- */
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(uint8_t c)
+{
+	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static size_t one(struct span *out, size_t max, size_t from, size_t to)
+{
+	if (!max || from >= to)
+		return 0;
+	out[0].from = from;
+	out[0].to = to;
+	return 1;
+}
+
+/* key=value, "key": "value", key: value — the value alone, quotes kept outside. */
+static size_t refine_kv(const uint8_t *s, size_t n, size_t from, size_t to, struct span *out,
+			size_t max)
+{
+	size_t v = from;
+	uint8_t q = 0;
+
+	while (v < to && s[v] != ':' && s[v] != '=')
+		v++;
+	for (v++; v < to && (s[v] == ' ' || s[v] == '\t'); v++)
+		;
+	if (v < to && (s[v] == '"' || s[v] == '\''))
+		q = s[v++];
+	if (q && to > v && s[to - 1] == q)
+		to--;
+	return one(out, max, v, to);
+}
+
+/* "Bearer <token>", "Basic <b64>": the part after the scheme and its blanks. */
+static size_t after_blank(const uint8_t *s, size_t from, size_t to)
+{
+	while (from < to && s[from] != ' ' && s[from] != '\t')
+		from++;
+	while (from < to && (s[from] == ' ' || s[from] == '\t'))
+		from++;
+	return from;
+}
+
+static size_t refine_bearer(const uint8_t *s, size_t n, size_t from, size_t to,
+			    struct span *out, size_t max)
+{
+	return one(out, max, after_blank(s, from, to), to);
+}
+
+static int b64_val(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (is_digit(c))
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Basic credentials decode to "user:password": anything else is prose ("basic setup"). */
+static bool b64_has_colon(const uint8_t *s, size_t n)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i;
+
+	if (n % 4)
+		return false;
+	for (i = 0; i < n && s[i] != '='; i++) {
+		int v = b64_val(s[i]);
+
+		if (v < 0)
+			return false;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (((acc >> bits) & 0xff) == ':')
+				return true;
+		}
+	}
+	return false;
+}
+
+static size_t refine_basic(const uint8_t *s, size_t n, size_t from, size_t to,
+			   struct span *out, size_t max)
+{
+	size_t v = after_blank(s, from, to);
+
+	return b64_has_colon(s + v, to - v) ? one(out, max, v, to) : 0;
+}
+
+/* Cookie: / Set-Cookie: — the whole header value. */
+static size_t refine_cookie(const uint8_t *s, size_t n, size_t from, size_t to,
+			    struct span *out, size_t max)
+{
+	const uint8_t *c = memchr(s + from, ':', to - from);
+	size_t v = c ? (size_t)(c - s) + 1 : to;
+
+	while (v < to && (s[v] == ' ' || s[v] == '\t'))
+		v++;
+	while (to > v && (s[to - 1] == ' ' || s[to - 1] == '\t'))
+		to--;
+	return one(out, max, v, to);
+}
+
+/* The last 40 characters: the key itself, after "aws_secret_access_key=". */
+static size_t refine_tail40(const uint8_t *s, size_t n, size_t from, size_t to,
+			    struct span *out, size_t max)
+{
+	return to - from >= 40 ? one(out, max, to - 40, to) : 0;
+}
+
+/* A PEM private key block up to its END line, or to the end of the text. */
+static size_t refine_pem(const uint8_t *s, size_t n, size_t from, size_t to, struct span *out,
+			 size_t max)
+{
+	const uint8_t *end = memmem(s + to, n - to, "-----END", 8);
+	const uint8_t *dash;
+
+	if (!end)
+		return one(out, max, from, n);
+	dash = memmem(end + 8, n - (size_t)(end + 8 - s), "-----", 5);
+	return one(out, max, from, dash ? (size_t)(dash + 5 - s) : n);
+}
+
+bool redact__luhn(const char *s, size_t n)
+{
+	int sum = 0, dbl = 0, digits = 0;
+	size_t i;
+
+	for (i = n; i-- > 0;) {
+		int d;
+
+		if (!is_digit((uint8_t)s[i]))
+			continue;
+		d = s[i] - '0';
+		if (dbl && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+		dbl = !dbl;
+		digits++;
+	}
+	return digits && sum % 10 == 0;
+}
+
+/*
+ * A card at s[p]: 13-19 digits, grouped by one kind of separator (space or
+ * dash) or none, passing Luhn, not all zeros. A dash- or un-separated run
+ * longer than 19 digits is something else (a UUID, an id) and is left whole;
+ * space-separated runs may continue with other numbers ("... exp 12 25"),
+ * so their longest valid prefix ending at a group boundary is taken.
+ */
+static size_t card_at(const uint8_t *s, size_t n, size_t p)
+{
+	size_t q = p, ends[24], best = 0;
+	int digits = 0, nends = 0, i;
+	uint8_t sep = 0;
+	bool nonzero = false;
+
+	while (q < n && is_digit(s[q])) {
+		nonzero |= s[q] != '0';
+		digits++, q++;
+		if (q < n && is_digit(s[q]))
+			continue;
+		if (digits >= 13 && digits <= 19 && nends < 24)
+			ends[nends++] = q;
+		if (q + 1 < n && (s[q] == ' ' || s[q] == '-') && is_digit(s[q + 1]) &&
+		    (!sep || s[q] == sep)) {
+			sep = s[q++];
+			continue;
+		}
+		break;
+	}
+	if (!nonzero || (digits > 19 && sep != ' ') || (q < n && (is_alnum(s[q]) || s[q] == '_')))
+		return 0;
+	for (i = nends - 1; i >= 0 && !best; i--)
+		if (redact__luhn((const char *)s + p, ends[i] - p))
+			best = ends[i];
+	return best;
+}
+
+/* A digit that starts a run: not after a letter, digit, '_', '.' or "digit-". */
+static bool run_start(const uint8_t *s, size_t p)
+{
+	if (!p)
+		return true;
+	if (is_alnum(s[p - 1]) || s[p - 1] == '_' || s[p - 1] == '.')
+		return false;
+	return !(p >= 2 && s[p - 1] == '-' && is_digit(s[p - 2]));
+}
+
+static size_t refine_card(const uint8_t *s, size_t n, size_t from, size_t to,
+			  struct span *out, size_t max)
+{
+	size_t p = from, k = 0, end;
+
+	while (p < to && k < max) {
+		if (is_digit(s[p]) && run_start(s, p) && (end = card_at(s, n, p))) {
+			k += one(out + k, max - k, p, end);
+			p = end;
+			continue;
+		}
+		while (p < to && is_digit(s[p]))
+			p++;
+		p++;
+	}
+	return k;
+}
+
+/* 123-45-6789 with a valid area (not 000, 666, 9xx), group and serial, standing alone. */
+static size_t refine_ssn(const uint8_t *s, size_t n, size_t from, size_t to, struct span *out,
+			 size_t max)
+{
+	const uint8_t *d = s + from;
+
+	if (to - from != 11 || !memcmp(d, "000", 3) || !memcmp(d, "666", 3) || d[0] == '9' ||
+	    !memcmp(d + 4, "00", 2) || !memcmp(d + 7, "0000", 4))
+		return 0;
+	if (from >= 2 && s[from - 1] == '-' && is_digit(s[from - 2]))
+		return 0;
+	if (to + 1 < n && s[to] == '-' && is_digit(s[to + 1]))
+		return 0;
+	return one(out, max, from, to);
+}
+
+static size_t refine_ipv6(const uint8_t *s, size_t n, size_t from, size_t to,
+			  struct span *out, size_t max)
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+	struct in6_addr a;
+
+	if (to - from >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, s + from, to - from);
+	tmp[to - from] = '\0';
+	return inet_pton(AF_INET6, tmp, &a) == 1 ? one(out, max, from, to) : 0;
+}
+
+#define CL HS_FLAG_CASELESS
+#define KEY_PREFIX "[\"']?[A-Za-z0-9_.-]{0,40}"
+#define KV_VALUE "[\"']?\\s*[:=]\\s*(\"(\\\\.|[^\"\\\\\\r\\n])*\"|'[^'\\r\\n]*'|[^\\s&,;\"'<>}\\])]+)"
+
+/* Order matters on ties: a more specific rule comes before a general one. */
+static const struct rule_def builtin[] = {
+	{ "pem_private_key", "-----BEGIN[A-Z ]{0,30}PRIVATE KEY-----", 0, false, refine_pem },
+	{ "jwt", "\\beyJ[A-Za-z0-9_-]{4,}\\.eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*", 0, false,
+	  NULL },
+	{ "bearer_token", "\\bbearer[ \\t]+[A-Za-z0-9._~+/-]{8,}=*", CL, false, refine_bearer },
+	{ "basic_auth", "\\bbasic[ \\t]+[A-Za-z0-9+/]{4,}={0,2}", CL, false, refine_basic },
+	{ "set_cookie", "\\bset-cookie[ \\t]*:[^\\r\\n]+", CL, false, refine_cookie },
+	{ "cookie", "\\bcookie[ \\t]*:[^\\r\\n]+", CL, false, refine_cookie },
+	{ "aws_access_key", "\\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\\b", 0,
+	  false, NULL },
+	{ "aws_secret_key",
+	  "aws_?secret_?(access_?)?key[\"']?\\s*[:=]\\s*[\"']?[A-Za-z0-9/+]{40}", CL, false,
+	  refine_tail40 },
+	{ "github_token", "\\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})",
+	  0, false, NULL },
+	{ "slack_token",
+	  "\\bxox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\\.slack\\.com/services/[A-Za-z0-9/_-]+",
+	  0, false, NULL },
+	{ "stripe_key", "\\b([rsp]k|whsec)_(live|test)_[A-Za-z0-9]{16,}|\\bwhsec_[A-Za-z0-9]{24,}",
+	  0, false, NULL },
+	{ "google_api_key", "\\bAIza[0-9A-Za-z_-]{35}", 0, false, NULL },
+	{ "anthropic_key", "\\bsk-ant-[A-Za-z0-9_-]{20,}", 0, false, NULL },
+	{ "openai_key", "\\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", 0, false, NULL },
+	{ "password", KEY_PREFIX "(passw(or)?d|pwd|passphrase)" KV_VALUE, CL, false, refine_kv },
+	{ "secret_field",
+	  KEY_PREFIX "(secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
+	  "client[_-]?secret|credentials?)" KV_VALUE, CL, false, refine_kv },
+	{ "credit_card", "\\d([ -]?\\d){12,18}", 0, false, refine_card },
+	{ "ssn", "\\b\\d{3}-\\d{2}-\\d{4}\\b", 0, false, refine_ssn },
+	{ "email", "[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})*\\.[A-Za-z]{2,24}",
+	  0, false, NULL },
+	{ "ipv4", "\\b(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}\\b", 0,
+	  true, NULL },
+	{ "ipv6", "[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}", 0, true, refine_ipv6 },
+};
+
+#define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+
+const char *const redact_builtin_names[] = {
+	"pem_private_key", "jwt", "bearer_token", "basic_auth", "set_cookie", "cookie",
+	"aws_access_key", "aws_secret_key", "github_token", "slack_token", "stripe_key",
+	"google_api_key", "anthropic_key", "openai_key", "password", "secret_field",
+	"credit_card", "ssn", "email", "ipv4", "ipv6", NULL,
+};
+
+void redact_opts__defaults(struct redact_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->enabled = true;
+}
+
+/* ---- building ---- */
+
+static int builtin_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NBUILTIN; i++)
+		if (!strcmp(builtin[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static bool name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (!n || n >= REDACT_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(is_digit((uint8_t)name[i]) || (name[i] >= 'a' && name[i] <= 'z') ||
+		      name[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Switch built-ins on and off by name; an unknown name is an error, not a no-op. */
+static int apply_switches(struct redactor *r, const struct redact_opts *o, char *err,
+			  size_t errlen)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < o->nenable; i++) {
+		if ((k = builtin_index(o->enable[i])) < 0)
+			goto out_unknown_enable;
+		r->on[k] = true;
+	}
+	for (i = 0; i < o->ndisable; i++) {
+		if ((k = builtin_index(o->disable[i])) < 0)
+			goto out_unknown_disable;
+		r->on[k] = false;
+	}
+	return 0;
+
+out_unknown_enable:
+	snprintf(err, errlen, "redaction: enable: unknown rule '%s' (see docs/formats.md)",
+		 o->enable[i]);
+	return -EINVAL;
+out_unknown_disable:
+	snprintf(err, errlen, "redaction: disable: unknown rule '%s' (see docs/formats.md)",
+		 o->disable[i]);
+	return -EINVAL;
+}
+
+static int add_custom(struct redactor *r, const struct redact_custom *c, char *err,
+		      size_t errlen)
+{
+	int i;
+
+	if (!c->name || !name_ok(c->name)) {
+		snprintf(err, errlen, "redaction: custom rule name '%s' must be 1-%d characters "
+			 "of a-z, 0-9 and _", c->name ? c->name : "", REDACT_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < r->nrules; i++)
+		if (!strcmp(r->names[i], c->name)) {
+			snprintf(err, errlen, "redaction: custom rule '%s': name already used",
+				 c->name);
+			return -EINVAL;
+		}
+	if (!c->regex || !c->regex[0]) {
+		snprintf(err, errlen, "redaction: custom rule '%s': empty regex", c->name);
+		return -EINVAL;
+	}
+	if (r->nrules >= REDACT_MAX_RULES) {
+		snprintf(err, errlen, "redaction: custom rule '%s': more than %d rules", c->name,
+			 REDACT_MAX_RULES);
+		return -E2BIG;
+	}
+	snprintf(r->names[r->nrules], REDACT_NAME_MAX, "%s", c->name);
+	r->on[r->nrules++] = true;
+	return 0;
+}
+
+/*
+ * Compile every rule that is on into one database. Patterns that can match
+ * the empty string are refused by Hyperscan (and would redact nothing): the
+ * compile error names the rule, as the config author wrote it.
+ */
+static int compile(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
+{
+	const char *exprs[REDACT_MAX_RULES];
+	unsigned flags[REDACT_MAX_RULES], ids[REDACT_MAX_RULES];
+	hs_compile_error_t *ce = NULL;
+	unsigned n = 0;
+	int i;
+
+	for (i = 0; i < r->nrules; i++) {
+		if (!r->on[i])
+			continue;
+		exprs[n] = i < (int)NBUILTIN ? builtin[i].re : o->custom[i - NBUILTIN].regex;
+		flags[n] = (i < (int)NBUILTIN ? builtin[i].flags : 0) | HS_FLAG_SOM_LEFTMOST;
+		ids[n++] = (unsigned)i;
+	}
+	if (!n)
+		return 0;
+	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &r->db, &ce) !=
+	    HS_SUCCESS) {
+		int bad = ce && ce->expression >= 0 ? (int)ids[ce->expression] : -1;
+
+		snprintf(err, errlen, "redaction: rule '%s': bad pattern /%s/: %s",
+			 bad >= 0 ? r->names[bad] : "?", bad >= 0 ? exprs[ce->expression] : "",
+			 ce ? ce->message : "compile failed");
+		hs_free_compile_error(ce);
+		return -EINVAL;
+	}
+	if (hs_alloc_scratch(r->db, &r->scratch) != HS_SUCCESS) {
+		snprintf(err, errlen, "redaction: out of memory for the scan scratch");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int setup(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
+{
+	size_t i;
+	int e;
+
+	for (i = 0; i < NBUILTIN; i++) {
+		snprintf(r->names[i], REDACT_NAME_MAX, "%s", builtin[i].name);
+		r->refine[i] = builtin[i].refine;
+		r->on[i] = !builtin[i].off;
+	}
+	r->nrules = (int)NBUILTIN;
+	if ((e = apply_switches(r, o, err, errlen)))
+		return e;
+	for (i = 0; i < o->ncustom; i++)
+		if ((e = add_custom(r, &o->custom[i], err, errlen)))
+			return e;
+	return compile(r, o, err, errlen);
+}
+
+struct redactor *redactor__new(const struct redact_opts *o, char *err, size_t errlen)
+{
+	struct redactor *r = calloc(1, sizeof(*r));
+
+	snprintf(err, errlen, "redaction: out of memory");
+	if (!r)
+		return NULL;
+	r->enabled = o->enabled;
+	r->lock = malloc(sizeof(*r->lock));
+	r->counts = calloc(REDACT_MAX_RULES, sizeof(*r->counts));
+	if (!r->lock || !r->counts) {
+		free(r->lock);
+		r->lock = NULL;
+		goto out_free;
+	}
+	pthread_mutex_init(r->lock, NULL);
+	if (r->enabled && setup(r, o, err, errlen))
+		goto out_free;
+	err[0] = '\0';
+	return r;
+
+out_free:
+	redactor__free(r);
+	return NULL;
+}
+
+void redactor__free(struct redactor *r)
+{
+	if (!r)
+		return;
+	hs_free_scratch(r->scratch);
+	hs_free_database(r->db);
+	if (r->lock)
+		pthread_mutex_destroy(r->lock);
+	free(r->lock);
+	free(r->cand);
+	free(r->counts);
+	free(r);
+}
+
+static struct redactor *default_r;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void default_build(void)
+{
+	struct redact_opts o;
+	char err[256];
+
+	redact_opts__defaults(&o);
+	default_r = redactor__new(&o, err, sizeof(err));
+	if (!default_r)
+		fprintf(stderr, "sockaudit: %s\n", err);
+}
+
+const struct redactor *redactor__default(void)
+{
+	pthread_once(&default_once, default_build);
+	return default_r;
+}
+
+/* ---- scanning ---- */
+
+static bool cand_push(struct redactor *r, size_t from, size_t to, int rule)
+{
+	if (r->ncand == r->cap_cand) {
+		size_t cap = r->cap_cand ? r->cap_cand * 2 : 64;
+		struct span *c = realloc(r->cand, cap * sizeof(*c));
+
+		if (!c) {
+			r->cand_oom = true;
+			return false;
+		}
+		r->cand = c;
+		r->cap_cand = cap;
+	}
+	r->cand[r->ncand++] = (struct span){ from, to, rule };
+	return true;
+}
+
+/* Matches arrive by end offset: one that overlaps the last of its rule extends it. */
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *ctx)
+{
+	struct redactor *r = ctx;
+	size_t i;
+
+	for (i = r->ncand; i-- > 0 && r->ncand - i <= 8;) {
+		struct span *c = &r->cand[i];
+
+		if (c->rule == (int)id && from <= c->to) {
+			if (from < c->from)
+				c->from = from;
+			if (to > c->to)
+				c->to = to;
+			return 0;
+		}
+	}
+	return cand_push(r, from, to, (int)id) ? 0 : 1;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	if (x->to != y->to)
+		return x->to > y->to ? -1 : 1;
+	return x->rule - y->rule;
+}
+
+/* Candidate regions (cand[0..nreg)) become spans appended after them. */
+static size_t refine_all(struct redactor *r, const uint8_t *s, size_t n, size_t nreg)
+{
+	struct span tmp[32];
+	size_t i, k, j;
+
+	for (i = 0; i < nreg; i++) {
+		struct span c = r->cand[i];
+
+		k = r->refine[c.rule] ? r->refine[c.rule](s, n, c.from, c.to, tmp, 32) :
+					one(tmp, 32, c.from, c.to);
+		for (j = 0; j < k; j++)
+			if (!cand_push(r, tmp[j].from, tmp[j].to, c.rule))
+				return 0;
+	}
+	return r->ncand - nreg;
+}
+
+static void put_marker(struct jbuf *out, const char *name)
+{
+	jbuf__raw(out, REDACT_MARK_PREFIX, sizeof(REDACT_MARK_PREFIX) - 1);
+	jbuf__raw(out, name, strlen(name));
+	jbuf__raw(out, "]", 1);
+}
+
+static void emit(const struct redactor *r, const uint8_t *s, size_t n, struct span *sp,
+		 size_t nsp, struct jbuf *out, struct redact_hits *hits)
+{
+	size_t last = 0, i;
+
+	qsort(sp, nsp, sizeof(*sp), span_cmp);
+	for (i = 0; i < nsp; i++) {
+		if (sp[i].from < last)
+			continue;	/* overlaps the span already replaced */
+		jbuf__raw(out, (const char *)s + last, sp[i].from - last);
+		put_marker(out, r->names[sp[i].rule]);
+		last = sp[i].to;
+		r->counts[sp[i].rule]++;
+		if (hits) {
+			hits->mask |= 1ULL << sp[i].rule;
+			hits->count[sp[i].rule]++;
+		}
+	}
+	jbuf__raw(out, (const char *)s + last, n - last);
+}
+
+static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, struct jbuf *out,
+		       struct redact_hits *hits)
+{
+	size_t nreg, nsp;
+
+	r->ncand = 0;
+	r->cand_oom = false;
+	if (hs_scan(r->db, (const char *)s, (unsigned)n, 0, r->scratch, on_match, r) !=
+	    HS_SUCCESS || r->cand_oom)
+		return r->cand_oom ? -ENOMEM : -EIO;
+	if (!r->ncand) {
+		jbuf__raw(out, (const char *)s, n);
+		return 0;
+	}
+	nreg = r->ncand;
+	nsp = refine_all(r, s, n, nreg);
+	if (r->cand_oom)
+		return -ENOMEM;
+	emit(r, s, n, r->cand + nreg, nsp, out, hits);
+	return 0;
+}
+
+int redactor__redact(const struct redactor *cr, const uint8_t *s, size_t n, struct jbuf *out,
+		     struct redact_hits *hits)
+{
+	struct redactor *r = (struct redactor *)cr;	/* scan state only, under the lock */
+	int err;
+
+	if (!r->enabled || !r->db || !n) {
+		jbuf__raw(out, (const char *)s, n);
+		return 0;
+	}
+	if (n > UINT32_MAX)
+		return -E2BIG;
+	pthread_mutex_lock(r->lock);
+	err = scan_locked(r, s, n, out, hits);
+	pthread_mutex_unlock(r->lock);
+	return err;
+}
+
+size_t redactor__nrules(const struct redactor *r)
+{
+	return (size_t)r->nrules;
+}
+
+const char *redactor__rule_name(const struct redactor *r, size_t i)
+{
+	return i < (size_t)r->nrules ? r->names[i] : NULL;
+}
+
+uint64_t redactor__count(const struct redactor *r, size_t i)
+{
+	return i < (size_t)r->nrules ? r->counts[i] : 0;
+}
+
+bool redactor__rule_on(const struct redactor *r, size_t i)
+{
+	return i < (size_t)r->nrules && r->enabled && r->on[i];
+}
