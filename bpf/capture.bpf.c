@@ -502,7 +502,12 @@ static __always_inline void exit_data(struct stash *st, __u32 tgid, long ret)
 	}
 }
 
-static __always_inline int on_exit(long ret)
+/*
+ * A thread blocked in accept() when capture started has no stash entry; its
+ * accept still returns a server connection, which nr tells us (only sockets
+ * opened before capture started are left with an unknown role).
+ */
+static __always_inline int on_exit(long nr, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -510,8 +515,11 @@ static __always_inline int on_exit(long ret)
 
 	/* only targets stash anything: the stash lookup is the target check */
 	st = bpf_map_lookup_elem(&stash, &id);
-	if (!st || st->kind == SC_NONE)
+	if (!st || st->kind == SC_NONE) {
+		if (ret >= 0 && sc_kind(nr) == SC_ACCEPT && is_target(tgid))
+			conn_get(tgid, ret, SA_ROLE_SERVER);
 		return 0;
+	}
 	if (st->kind == SC_ACCEPT) {
 		if (ret >= 0)
 			conn_get(tgid, ret, SA_ROLE_SERVER);
@@ -541,7 +549,7 @@ int BPF_PROG(sa_raw_exit, struct pt_regs *regs, long ret)
 {
 	if (capture_stopped)
 		return 0;
-	return on_exit(ret);
+	return on_exit(BPF_CORE_READ(regs, orig_ax), ret);
 }
 
 /*
@@ -584,7 +592,7 @@ int sa_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	if (capture_stopped)
 		return 0;
-	return on_exit(ctx->ret);
+	return on_exit((int)ctx->id, ctx->ret);
 }
 
 /* ---- process lifecycle: follow children, forget the dead ---- */

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include "conntrack.h"
 #include "http.h"
+#include "jsonrpc.h"
 
 #define CT_BUCKETS_MIN 1024
 
@@ -44,6 +45,11 @@ void conntrack__release(struct conn *c)
 		return;
 	http_parser__free(c->hp[0]);
 	http_parser__free(c->hp[1]);
+	for (int d = 0; d < 2; d++) {
+		if (c->rs[d])
+			rpc_stream__free(c->rs[d]);
+		free(c->rs[d]);
+	}
 	free(c->raw);
 	free(c);
 }

@@ -15,10 +15,11 @@
 #include <stdint.h>
 #include "sockaudit/events.h"
 
-enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP, PROTO_RAW };
+enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP, PROTO_RAW, PROTO_JSONRPC };
 
 struct http_parser;
 struct pending;
+struct rpc_stream;
 
 /* What a direction's parser needs to reach back to its connection. */
 struct conn_side {
@@ -53,6 +54,7 @@ struct conn {
 		char peer[64];
 	} names;
 	struct http_parser *hp[2];	/* per direction, created on first data */
+	struct rpc_stream *rs[2];	/* JSON-RPC line framing, per direction */
 	struct conn_side side[2];
 	/* requests waiting for their response, oldest first (correlate.c) */
 	struct pending *pend_head;

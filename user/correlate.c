@@ -1,5 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Pairs requests with responses per connection; expires the unanswered. */
+/*
+ * Pairs requests with responses per connection: HTTP/1.x in order, JSON-RPC
+ * by id in any order and in both directions. Expires the unanswered, bounds
+ * what waits, and writes every message in exactly one exchange.
+ *
+ * A waiting message is packed into one allocation sized to what it holds
+ * (numbers, its strings, its excerpt), not kept as a full struct msg_copy:
+ * a million waiting requests must not cost a million times 2 KiB.
+ */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "correlate.h"
@@ -7,21 +16,54 @@
 /* Early responses kept per connection (they wait for a request in progress). */
 #define CORR_MAX_EARLY 16
 
+/* The strings of a msg_copy that are packed: where they live and their size. */
+static const struct {
+	size_t off;
+	size_t cap;
+} pack_strs[] = {
+	{ offsetof(struct msg_copy, m.method), HTTP_METHOD_MAX },
+	{ offsetof(struct msg_copy, m.target), HTTP_TARGET_MAX },
+	{ offsetof(struct msg_copy, m.reason), HTTP_REASON_MAX },
+	{ offsetof(struct msg_copy, m.content_type), HTTP_CTYPE_MAX },
+	{ offsetof(struct msg_copy, m.host), HTTP_HOST_MAX },
+	{ offsetof(struct msg_copy, rpc.id), RPC_ID_MAX },
+	{ offsetof(struct msg_copy, rpc.method), RPC_METHOD_MAX },
+	{ offsetof(struct msg_copy, rpc.tool), RPC_TOOL_MAX },
+	{ offsetof(struct msg_copy, rpc.err_msg), RPC_ERRMSG_MAX },
+};
+#define N_PACK_STRS (sizeof(pack_strs) / sizeof(pack_strs[0]))
+#define PACK_STR_ID 5
+
+/* A msg_copy without its strings and excerpt, which follow it in memory. */
+struct packed {
+	uint64_t ts_first, ts_last, wire_bytes, body_bytes, lost_bytes;
+	int64_t err_code;
+	int32_t status, version;
+	uint32_t tid, body_len;
+	uint16_t str_len[N_PACK_STRS];
+	uint8_t rpc_kind, dir;
+	bool is_request, chunked, conn_close, body_cut, incomplete;
+	bool has_id, has_error, rpc_cut;
+	char data[];			/* the strings (no NULs), then the excerpt */
+};
+
 /* A waiting request, or (on conn->early_*) a response that came early. */
 struct pending {
 	struct pending *next;		/* on the connection, oldest first */
 	struct pending *gprev, *gnext;	/* on the global arrival list */
 	struct conn *conn;
 	uint64_t arrived_ns;
-	struct msg_copy req;
+	struct packed *msg;
 };
 
 struct correlator {
 	uint64_t ttl_ns;
+	struct corr_bounds bounds;
 	exchange_fn fn;
 	void *ctx;
 	struct pending *ghead, *gtail;	/* arrival order: oldest first */
 	uint64_t npending;
+	uint64_t evicted;
 };
 
 static const char *const outcome_names[OUTCOME_MAX] = {
@@ -32,12 +74,89 @@ static const char *const outcome_names[OUTCOME_MAX] = {
 	[OUTCOME_INCOMPLETE] = "incomplete",
 	[OUTCOME_PROC_EXIT] = "proc_exit",
 	[OUTCOME_SHUTDOWN] = "shutdown",
+	[OUTCOME_ERROR] = "error",
+	[OUTCOME_NOTIFICATION] = "notification",
+	[OUTCOME_EVICTED] = "evicted",
 };
 
 const char *outcome__name(int outcome)
 {
 	return outcome >= 0 && outcome < OUTCOME_MAX ? outcome_names[outcome] : "unknown";
 }
+
+/* ---- packing ---- */
+
+static struct packed *pack(const struct msg_copy *mc)
+{
+	const struct http_msg *m = &mc->m;
+	size_t lens[N_PACK_STRS], total = 0, i;
+	struct packed *pk;
+	char *p;
+
+	for (i = 0; i < N_PACK_STRS; i++) {
+		lens[i] = strnlen((const char *)mc + pack_strs[i].off, pack_strs[i].cap - 1);
+		total += lens[i];
+	}
+	pk = malloc(sizeof(*pk) + total + m->body_len);
+	if (!pk)
+		return NULL;
+	*pk = (struct packed){
+		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
+		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
+		.err_code = mc->rpc.err_code, .status = m->status, .version = m->version,
+		.tid = mc->tid, .body_len = m->body_len, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
+		.is_request = m->is_request, .chunked = m->chunked, .conn_close = m->conn_close,
+		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = mc->rpc.has_id,
+		.has_error = mc->rpc.has_error, .rpc_cut = mc->rpc.cut,
+	};
+	for (i = 0, p = pk->data; i < N_PACK_STRS; p += lens[i], i++) {
+		pk->str_len[i] = lens[i];
+		memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
+	}
+	if (m->body_len)
+		memcpy(p, m->body, m->body_len);
+	return pk;
+}
+
+/* Rebuild a msg_copy (on the caller's stack) from a packed message. */
+static void unpack(const struct packed *pk, struct msg_copy *mc)
+{
+	const char *p = pk->data;
+	size_t i;
+
+	memset(&mc->rpc, 0, sizeof(mc->rpc));
+	mc->m = (struct http_msg){
+		.ts_first_ns = pk->ts_first, .ts_last_ns = pk->ts_last,
+		.wire_bytes = pk->wire_bytes, .body_bytes = pk->body_bytes,
+		.lost_bytes = pk->lost_bytes, .body_len = pk->body_len,
+		.status = pk->status, .version = pk->version, .is_request = pk->is_request,
+		.chunked = pk->chunked, .conn_close = pk->conn_close, .body_cut = pk->body_cut,
+		.incomplete = pk->incomplete,
+	};
+	for (i = 0; i < N_PACK_STRS; p += pk->str_len[i], i++)
+		memcpy((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
+	mc->m.body = (const uint8_t *)p;
+	mc->body = (uint8_t *)mc->m.body;
+	mc->rpc.kind = pk->rpc_kind;
+	mc->rpc.err_code = pk->err_code;
+	mc->rpc.has_id = pk->has_id;
+	mc->rpc.has_error = pk->has_error;
+	mc->rpc.cut = pk->rpc_cut;
+	mc->tid = pk->tid;
+	mc->dir = pk->dir;
+}
+
+static bool packed_id_is(const struct packed *pk, const char *id)
+{
+	const char *p = pk->data;
+	size_t i;
+
+	for (i = 0; i < PACK_STR_ID; i++)
+		p += pk->str_len[i];
+	return pk->str_len[PACK_STR_ID] == strlen(id) && !memcmp(p, id, pk->str_len[PACK_STR_ID]);
+}
+
+/* ---- life ---- */
 
 struct correlator *correlator__new(uint64_t ttl_ns, exchange_fn fn, void *ctx)
 {
@@ -48,7 +167,15 @@ struct correlator *correlator__new(uint64_t ttl_ns, exchange_fn fn, void *ctx)
 	cr->ttl_ns = ttl_ns;
 	cr->fn = fn;
 	cr->ctx = ctx;
+	correlator__set_bounds(cr, &(struct corr_bounds){ 0 });
 	return cr;
+}
+
+void correlator__set_bounds(struct correlator *cr, const struct corr_bounds *b)
+{
+	cr->bounds.max_pending = b->max_pending ? b->max_pending : CORR_DEFAULT_MAX_PENDING;
+	cr->bounds.max_pending_per_conn = b->max_pending_per_conn ? b->max_pending_per_conn :
+					  CORR_DEFAULT_MAX_PER_CONN;
 }
 
 void correlator__free(struct correlator *cr)
@@ -56,24 +183,7 @@ void correlator__free(struct correlator *cr)
 	free(cr);
 }
 
-/* Copy a parsed message; the excerpt is duplicated (the parser reuses its buffer). */
-static int msg_copy__init(struct msg_copy *mc, const struct http_msg *m, uint32_t tid)
-{
-	mc->m = *m;
-	mc->tid = tid;
-	mc->body = NULL;
-	if (m->body_len) {
-		mc->body = malloc(m->body_len);
-		if (!mc->body) {
-			mc->m.body_len = 0;
-			mc->m.body_cut = true;
-			return -1;
-		}
-		memcpy(mc->body, m->body, m->body_len);
-	}
-	mc->m.body = mc->body;
-	return 0;
-}
+/* ---- emitting ---- */
 
 static int outcome_of(const struct http_msg *req, const struct http_msg *resp, int dflt)
 {
@@ -90,6 +200,20 @@ static void emit(struct correlator *cr, const struct conn *c, const struct msg_c
 	cr->fn(cr->ctx, &x);
 }
 
+/* Write a packed request (and maybe a live response) and free the request. */
+static void emit_packed(struct correlator *cr, const struct conn *c, struct pending *p,
+			const struct msg_copy *resp, int outcome)
+{
+	struct msg_copy req;
+
+	unpack(p->msg, &req);
+	emit(cr, c, &req, resp, outcome);
+	free(p->msg);
+	free(p);
+}
+
+/* ---- the lists ---- */
+
 static void unlink_global(struct correlator *cr, struct pending *p)
 {
 	if (p->gprev)
@@ -103,67 +227,57 @@ static void unlink_global(struct correlator *cr, struct pending *p)
 	cr->npending--;
 }
 
-/* Take the oldest request off c (and off the global list). */
+/* Take p off c's list (prev is the entry before it, or NULL) and the global one. */
+static void unlink_pending(struct correlator *cr, struct conn *c, struct pending *prev,
+			   struct pending *p)
+{
+	if (prev)
+		prev->next = p->next;
+	else
+		c->pend_head = p->next;
+	if (c->pend_tail == p)
+		c->pend_tail = prev;
+	c->npending--;
+	unlink_global(cr, p);
+}
+
 static struct pending *pop_oldest(struct correlator *cr, struct conn *c)
 {
 	struct pending *p = c->pend_head;
 
-	if (!p)
-		return NULL;
-	c->pend_head = p->next;
-	if (!c->pend_head)
-		c->pend_tail = NULL;
-	c->npending--;
-	unlink_global(cr, p);
+	if (p)
+		unlink_pending(cr, c, NULL, p);
 	return p;
 }
 
-static void pending__free(struct pending *p)
+/* Make room under the bounds: the oldest waiting requests are written as evicted. */
+static void enforce_bounds(struct correlator *cr, struct conn *c)
 {
-	free(p->req.body);
-	free(p);
-}
-
-/* Take the oldest early response off c. */
-static struct pending *pop_early(struct conn *c)
-{
-	struct pending *p = c->early_head;
-
-	if (!p)
-		return NULL;
-	c->early_head = p->next;
-	if (!c->early_head)
-		c->early_tail = NULL;
-	c->nearly--;
-	return p;
-}
-
-void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
-			 uint32_t tid)
-{
-	struct pending *p, *early = pop_early(c);
-
-	if (early) {
-		struct msg_copy req;
-
-		msg_copy__init(&req, m, tid);
-		emit(cr, c, &req, &early->req, outcome_of(m, &early->req.m, OUTCOME_OK));
-		free(req.body);
-		pending__free(early);
-		return;
+	while (c->npending >= cr->bounds.max_pending_per_conn && c->pend_head) {
+		cr->evicted++;
+		emit_packed(cr, c, pop_oldest(cr, c), NULL, OUTCOME_EVICTED);
 	}
+	while (cr->npending >= cr->bounds.max_pending && cr->ghead) {
+		struct conn *oc = cr->ghead->conn;
+
+		cr->evicted++;
+		emit_packed(cr, oc, pop_oldest(cr, oc), NULL, OUTCOME_EVICTED);
+	}
+}
+
+/* Queue a request on c; false when out of memory (the caller writes it alone). */
+static bool push_pending(struct correlator *cr, struct conn *c, const struct msg_copy *mc)
+{
+	struct pending *p;
+
+	enforce_bounds(cr, c);
 	p = calloc(1, sizeof(*p));
-
-	if (!p) {
-		struct msg_copy mc = { .m = *m, .tid = tid };
-
-		mc.m.body_len = 0;	/* out of memory: still write the request alone */
-		emit(cr, c, &mc, NULL, OUTCOME_NO_RESPONSE);
-		return;
+	if (!p || !(p->msg = pack(mc))) {
+		free(p);
+		return false;
 	}
-	msg_copy__init(&p->req, m, tid);
 	p->conn = c;
-	p->arrived_ns = m->ts_first_ns;
+	p->arrived_ns = mc->m.ts_first_ns;
 	if (c->pend_tail)
 		c->pend_tail->next = p;
 	else
@@ -177,16 +291,34 @@ void correlator__request(struct correlator *cr, struct conn *c, const struct htt
 		cr->ghead = p;
 	cr->gtail = p;
 	cr->npending++;
+	return true;
+}
+
+static struct pending *pop_early(struct conn *c)
+{
+	struct pending *p = c->early_head;
+
+	if (!p)
+		return NULL;
+	c->early_head = p->next;
+	if (!c->early_head)
+		c->early_tail = NULL;
+	c->nearly--;
+	return p;
 }
 
 /* Keep a response until the request it answers is complete. */
-static bool hold_early(struct conn *c, const struct http_msg *m, uint32_t tid)
+static bool hold_early(struct conn *c, const struct msg_copy *mc)
 {
 	struct pending *p;
 
 	if (c->nearly >= CORR_MAX_EARLY || !(p = calloc(1, sizeof(*p))))
 		return false;
-	msg_copy__init(&p->req, m, tid);
+	p->msg = pack(mc);
+	if (!p->msg) {
+		free(p);
+		return false;
+	}
 	p->conn = c;
 	if (c->early_tail)
 		c->early_tail->next = p;
@@ -195,6 +327,37 @@ static bool hold_early(struct conn *c, const struct http_msg *m, uint32_t tid)
 	c->early_tail = p;
 	c->nearly++;
 	return true;
+}
+
+/* ---- HTTP: in order ---- */
+
+static void msg_copy__wrap(struct msg_copy *mc, const struct http_msg *m, uint32_t tid)
+{
+	memset(&mc->rpc, 0, sizeof(mc->rpc));
+	mc->m = *m;
+	mc->body = (uint8_t *)m->body;
+	mc->tid = tid;
+	mc->dir = 0;
+}
+
+void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
+			 uint32_t tid)
+{
+	struct pending *early = pop_early(c);
+	struct msg_copy req;
+
+	msg_copy__wrap(&req, m, tid);
+	if (early) {
+		struct msg_copy resp;
+
+		unpack(early->msg, &resp);
+		emit(cr, c, &req, &resp, outcome_of(m, &resp.m, OUTCOME_OK));
+		free(early->msg);
+		free(early);
+		return;
+	}
+	if (!push_pending(cr, c, &req))
+		emit(cr, c, &req, NULL, OUTCOME_NO_RESPONSE);	/* out of memory: alone */
 }
 
 void correlator__response(struct correlator *cr, struct conn *c, const struct http_msg *m,
@@ -206,35 +369,87 @@ void correlator__response(struct correlator *cr, struct conn *c, const struct ht
 	/* interim responses (100 Continue, 103 Early Hints) do not answer the request */
 	if (m->status >= 100 && m->status < 200 && m->status != 101)
 		return;
-	if (!c->pend_head && req_in_progress && hold_early(c, m, tid))
+	msg_copy__wrap(&resp, m, tid);
+	if (!c->pend_head && req_in_progress && hold_early(c, &resp))
 		return;
-	msg_copy__init(&resp, m, tid);
 	p = pop_oldest(cr, c);
 	if (p) {
-		emit(cr, c, &p->req, &resp, outcome_of(&p->req.m, m, OUTCOME_OK));
-		pending__free(p);
+		struct msg_copy req;
+
+		unpack(p->msg, &req);
+		emit(cr, c, &req, &resp, outcome_of(&req.m, m, OUTCOME_OK));
+		free(p->msg);
+		free(p);
 	} else {
 		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
 	}
-	free(resp.body);
 }
 
 bool correlator__answers_head(const struct conn *c)
 {
-	return c->pend_head && strcmp(c->pend_head->req.m.method, "HEAD") == 0;
+	const struct packed *pk = c->pend_head ? c->pend_head->msg : NULL;
+
+	return pk && pk->str_len[0] == 4 && !memcmp(pk->data, "HEAD", 4);
 }
+
+/* ---- JSON-RPC: by id ---- */
+
+/* The waiting request with this id that travelled the other way, unlinked. */
+static struct pending *take_by_id(struct correlator *cr, struct conn *c, const char *id,
+				  uint8_t resp_dir)
+{
+	struct pending *p, *prev = NULL;
+
+	for (p = c->pend_head; p; prev = p, p = p->next) {
+		if (p->msg->dir != resp_dir && p->msg->rpc_kind == RPC_REQUEST &&
+		    packed_id_is(p->msg, id)) {
+			unlink_pending(cr, c, prev, p);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+void correlator__rpc(struct correlator *cr, struct conn *c, const struct msg_copy *mc)
+{
+	struct pending *p;
+
+	switch (mc->rpc.kind) {
+	case RPC_REQUEST:
+		if (!push_pending(cr, c, mc))
+			emit(cr, c, mc, NULL, OUTCOME_NO_RESPONSE);
+		return;
+	case RPC_NOTIFICATION:
+		emit(cr, c, mc, NULL, OUTCOME_NOTIFICATION);
+		return;
+	case RPC_RESULT:
+	case RPC_ERROR:
+		p = mc->rpc.has_id ? take_by_id(cr, c, mc->rpc.id, mc->dir) : NULL;
+		if (!p) {
+			emit(cr, c, NULL, mc, OUTCOME_NO_REQUEST);
+			return;
+		}
+		emit_packed(cr, c, p, mc, mc->rpc.kind == RPC_ERROR ? OUTCOME_ERROR :
+			    outcome_of(NULL, &mc->m, OUTCOME_OK));
+		return;
+	}
+}
+
+/* ---- ending ---- */
 
 void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 {
 	struct pending *p;
 
-	while ((p = pop_oldest(cr, c))) {
-		emit(cr, c, &p->req, NULL, outcome);
-		pending__free(p);
-	}
+	while ((p = pop_oldest(cr, c)))
+		emit_packed(cr, c, p, NULL, outcome);
 	while ((p = pop_early(c))) {
-		emit(cr, c, NULL, &p->req, OUTCOME_NO_REQUEST);
-		pending__free(p);
+		struct msg_copy resp;
+
+		unpack(p->msg, &resp);
+		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
+		free(p->msg);
+		free(p);
 	}
 }
 
@@ -243,15 +458,22 @@ void correlator__expire(struct correlator *cr, uint64_t now_ns)
 	while (cr->ghead && cr->ghead->arrived_ns + cr->ttl_ns <= now_ns) {
 		struct pending *p = cr->ghead;
 		struct conn *c = p->conn;
+		struct pending *prev = NULL, *q;
 
-		/* HTTP/1.x answers in order: the oldest on its conn is the oldest overall */
-		p = pop_oldest(cr, c);
-		emit(cr, c, &p->req, NULL, OUTCOME_NO_RESPONSE);
-		pending__free(p);
+		/* JSON-RPC answers out of order: p need not be first on its conn */
+		for (q = c->pend_head; q && q != p; q = q->next)
+			prev = q;
+		unlink_pending(cr, c, prev, p);
+		emit_packed(cr, c, p, NULL, OUTCOME_NO_RESPONSE);
 	}
 }
 
 uint64_t correlator__pending(const struct correlator *cr)
 {
 	return cr->npending;
+}
+
+uint64_t correlator__evicted(const struct correlator *cr)
+{
+	return cr->evicted;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "conntrack.h"
 #include "http.h"
+#include "jsonrpc.h"
 
 enum outcome {
 	OUTCOME_OK = 0,		/* request and response paired */
@@ -23,16 +24,25 @@ enum outcome {
 	OUTCOME_INCOMPLETE,	/* a side ended early (gap, close) */
 	OUTCOME_PROC_EXIT,	/* the process exited with the request pending */
 	OUTCOME_SHUTDOWN,	/* the collector stopped with the request pending */
+	OUTCOME_ERROR,		/* paired; the response is a JSON-RPC error */
+	OUTCOME_NOTIFICATION,	/* a JSON-RPC notification: one-sided by design */
+	OUTCOME_EVICTED,	/* a pending-request bound was hit: written early */
 	OUTCOME_MAX,
 };
 
 const char *outcome__name(int outcome);
 
-/* One message kept for an exchange: the parsed summary and an owned excerpt. */
+/*
+ * One message of an exchange: the parsed summary (HTTP start line and
+ * headers, or for JSON-RPC the sizes and excerpt of the message), an owned
+ * excerpt, and the JSON-RPC facts when the message is JSON-RPC.
+ */
 struct msg_copy {
 	struct http_msg m;
+	struct rpc_msg rpc;		/* rpc.kind == RPC_NONE: not JSON-RPC */
 	uint8_t *body;
 	uint32_t tid;
+	uint8_t dir;			/* enum sa_dir the message travelled */
 };
 
 struct exchange {
@@ -42,11 +52,21 @@ struct exchange {
 	int outcome;
 };
 
+/* Bounds; 0 means the default. */
+struct corr_bounds {
+	uint64_t max_pending;		/* requests waiting, all connections */
+	uint32_t max_pending_per_conn;
+};
+
+#define CORR_DEFAULT_MAX_PENDING	100000
+#define CORR_DEFAULT_MAX_PER_CONN	1000
+
 typedef void (*exchange_fn)(void *ctx, const struct exchange *x);
 
 struct correlator;
 
 struct correlator *correlator__new(uint64_t ttl_ns, exchange_fn fn, void *ctx);
+void correlator__set_bounds(struct correlator *cr, const struct corr_bounds *b);
 void correlator__free(struct correlator *cr);	/* pending requests must be flushed first */
 
 /* A parsed request or response on connection c (tid: thread that moved it). */
@@ -61,6 +81,14 @@ void correlator__request(struct correlator *cr, struct conn *c, const struct htt
 void correlator__response(struct correlator *cr, struct conn *c, const struct http_msg *m,
 			  uint32_t tid, bool req_in_progress);
 
+/*
+ * A JSON-RPC message on c (mc->rpc set, mc->dir the way it travelled).
+ * Requests wait keyed by id and direction; results and errors pair with
+ * the request of the same id that went the other way, in any order;
+ * notifications are written at once, one-sided.
+ */
+void correlator__rpc(struct correlator *cr, struct conn *c, const struct msg_copy *mc);
+
 /* True when the oldest waiting request of c is a HEAD (its answer has no body). */
 bool correlator__answers_head(const struct conn *c);
 
@@ -71,5 +99,7 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome);
 void correlator__expire(struct correlator *cr, uint64_t now_ns);
 
 uint64_t correlator__pending(const struct correlator *cr);
+/* Requests written early because a bound was hit (a loss counter). */
+uint64_t correlator__evicted(const struct correlator *cr);
 
 #endif /* SOCKAUDIT_CORRELATE_H */

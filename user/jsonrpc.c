@@ -357,6 +357,61 @@ bool jsonrpc__looks_like(const uint8_t *buf, size_t len)
 	return i < len && (buf[i] == '{' || buf[i] == '[');
 }
 
+/* ---- inside HTTP ---- */
+
+/* Keep the better of two candidates: the answer to want_id, else the first. */
+static void choose(struct rpc_msg *best, int *have, const struct rpc_msg *m, const char *want_id)
+{
+	bool answers = want_id && (m->kind == RPC_RESULT || m->kind == RPC_ERROR) &&
+		       !strcmp(m->id, want_id);
+	bool best_answers = *have && want_id && !strcmp(best->id, want_id) &&
+			    (best->kind == RPC_RESULT || best->kind == RPC_ERROR);
+
+	if (!*have || (answers && !best_answers))
+		*best = *m;
+	(*have)++;
+}
+
+static void take_text(const uint8_t *p, size_t n, const char *want_id, struct rpc_msg *out,
+		      int *have)
+{
+	struct rpc_msg msgs[8];
+	int i, k = jsonrpc__parse(p, n, msgs, 8);
+
+	for (i = 0; i < k; i++)
+		choose(out, have, &msgs[i], want_id);
+}
+
+/* Each "data:" line of an event stream holds one message (MCP sends one per event). */
+static void take_sse(const uint8_t *p, size_t len, const char *want_id, struct rpc_msg *out,
+		     int *have)
+{
+	const uint8_t *end = p + len;
+
+	while (p < end) {
+		const uint8_t *nl = memchr(p, '\n', end - p);
+		const uint8_t *eol = nl ? nl : end;
+
+		if (eol - p > 5 && !memcmp(p, "data:", 5))
+			take_text(p + 5, eol - p - 5, want_id, out, have);
+		p = nl ? nl + 1 : end;
+	}
+}
+
+int jsonrpc__from_http(const char *content_type, const uint8_t *body, size_t len,
+		       const char *want_id, struct rpc_msg *out)
+{
+	int have = 0;
+
+	if (!content_type || !len)
+		return 0;
+	if (strstr(content_type, "text/event-stream"))
+		take_sse(body, len, want_id, out, &have);
+	else if (strstr(content_type, "json") && jsonrpc__looks_like(body, len))
+		take_text(body, len, want_id, out, &have);
+	return have;
+}
+
 /* ---- framing ---- */
 
 int rpc_stream__init(struct rpc_stream *s, size_t keep, rpc_line_fn fn, void *ctx)

@@ -55,6 +55,16 @@ int jsonrpc__parse(const uint8_t *buf, size_t len, struct rpc_msg *out, int max)
 /* First non-blank byte opens an object or an array. */
 bool jsonrpc__looks_like(const uint8_t *buf, size_t len);
 
+/*
+ * The JSON-RPC message an HTTP body carries: application/json (one message
+ * or a batch) or text/event-stream (MCP Streamable HTTP: "data:" lines of
+ * events). With want_id (a response's side), the result or error with that
+ * id is preferred over other messages (notifications sent before it).
+ * Returns how many JSON-RPC messages the body holds; *out is the chosen one.
+ */
+int jsonrpc__from_http(const char *content_type, const uint8_t *body, size_t len,
+		       const char *want_id, struct rpc_msg *out);
+
 /* ---- newline-delimited framing ---- */
 
 struct rpc_line {

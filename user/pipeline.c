@@ -275,6 +275,92 @@ static const struct http_parser_ops http_ops = {
 	.answers_head = http_answers_head,
 };
 
+/* ---- JSON-RPC glue ---- */
+
+/* Every message of a line (a batch has several) goes to the correlator. */
+static void rpc_on_line(void *ctx, const struct rpc_line *l)
+{
+	struct conn_side *side = ctx;
+	struct conn *c = side->conn;
+	struct pipeline *p = c->owner;
+	struct rpc_msg msgs[RPC_BATCH_MAX];
+	int i, n = jsonrpc__parse(l->text, l->text_len, msgs, RPC_BATCH_MAX);
+
+	if (n <= 0) {
+		p->cnt[PL_UNPARSED_BYTES] += l->bytes;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct msg_copy mc = { .tid = p->cur_tid, .dir = side->dir, .rpc = msgs[i] };
+		struct http_msg *m = &mc.m;
+
+		m->ts_first_ns = l->ts_first;
+		m->ts_last_ns = l->ts_last;
+		m->wire_bytes = l->bytes;
+		m->body_bytes = l->bytes;
+		m->lost_bytes = l->lost;
+		m->body = l->text;
+		m->body_len = l->text_len < p->o.body_excerpt ? l->text_len : p->o.body_excerpt;
+		m->body_cut = m->body_len < l->bytes - (l->bytes > l->text_len ? 1 : 0);
+		m->incomplete = l->lost > 0;
+		mc.body = (uint8_t *)l->text;
+		correlator__rpc(p->cr, c, &mc);
+	}
+}
+
+/* Line framing per direction; each line keeps enough to parse and excerpt. */
+static int rpc_init(struct pipeline *p, struct conn *c)
+{
+	size_t keep = p->o.body_excerpt > 4096 ? p->o.body_excerpt : 4096;
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		c->rs[d] = calloc(1, sizeof(*c->rs[d]));
+		if (!c->rs[d] || rpc_stream__init(c->rs[d], keep, rpc_on_line, &c->side[d]))
+			return -ENOMEM;
+	}
+	c->proto = PROTO_JSONRPC;
+	return 0;
+}
+
+/*
+ * MCP over HTTP: the request body is a JSON-RPC message and the answer is
+ * JSON or an event stream; note what they hold, and an error answer makes
+ * the outcome "error". Copies are made only when there is something to note.
+ */
+static void http_rpc(struct exchange *x, struct msg_copy *req, struct msg_copy *resp)
+{
+	const char *want = NULL;
+	struct rpc_msg m;
+
+	if (x->req && jsonrpc__from_http(x->req->m.content_type, x->req->m.body,
+					 x->req->m.body_len, NULL, &m) > 0) {
+		*req = *x->req;
+		req->rpc = m;
+		x->req = req;
+		want = m.kind == RPC_REQUEST ? req->rpc.id : NULL;
+	}
+	if (x->resp && jsonrpc__from_http(x->resp->m.content_type, x->resp->m.body,
+					  x->resp->m.body_len, want, &m) > 0) {
+		*resp = *x->resp;
+		resp->rpc = m;
+		x->resp = resp;
+		if (m.kind == RPC_ERROR && x->outcome == OUTCOME_OK)
+			x->outcome = OUTCOME_ERROR;
+	}
+}
+
+/* Every exchange the correlator completes: HTTP ones may carry JSON-RPC. */
+static void on_correlated(void *ctx, const struct exchange *x0)
+{
+	struct msg_copy req, resp;
+	struct exchange x = *x0;
+
+	if (x.conn->proto == PROTO_HTTP)
+		http_rpc(&x, &req, &resp);
+	on_exchange(ctx, &x);
+}
+
 /* Decide the protocol (and, when unknown, the role) from a stream's first bytes. */
 static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len)
 {
@@ -295,6 +381,12 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 		}
 		return 0;
 	}
+	if (jsonrpc__looks_like(buf, len)) {
+		/* who speaks first is the client, unless accept/connect said otherwise */
+		if (c->role == SA_ROLE_UNKNOWN)
+			c->role = dir == SA_DIR_EGRESS ? SA_ROLE_CLIENT : SA_ROLE_SERVER;
+		return rpc_init(p, c);
+	}
 	c->proto = PROTO_RAW;
 	return raw_init(p, c, dir);
 }
@@ -312,6 +404,10 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 		raw_data(p, c, dir, buf, len, ts);
 		return;
 	}
+	if (c->proto == PROTO_JSONRPC) {
+		rpc_stream__feed(c->rs[dir], buf, len, ts);
+		return;
+	}
 	if (http_parser__feed(c->hp[dir], buf, len, ts) == -EPROTO)
 		p->cnt[PL_UNPARSED_BYTES] += len;
 }
@@ -323,6 +419,8 @@ static void gap(struct pipeline *p, struct conn *c, int dir, uint64_t n, uint64_
 		raw_data(p, c, dir, NULL, n, ts);
 	else if (c->proto == PROTO_HTTP)
 		http_parser__gap(c->hp[dir], n, ts);
+	else if (c->proto == PROTO_JSONRPC)
+		rpc_stream__gap(c->rs[dir], n, ts);
 }
 
 /* ---- connections ---- */
@@ -338,6 +436,9 @@ static void conn_end(struct pipeline *p, struct conn *c, int outcome, uint64_t t
 		http_parser__close(c->hp[!resp_dir], ts);
 	} else if (c->proto == PROTO_RAW) {
 		raw_emit(p, c, outcome);
+	} else if (c->proto == PROTO_JSONRPC) {
+		rpc_stream__close(c->rs[0]);
+		rpc_stream__close(c->rs[1]);
 	}
 	correlator__flush_conn(p->cr, c, outcome);
 }
@@ -546,7 +647,7 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 	p->sink = sink;
 	jbuf__init(&p->jb);
 	p->ct = conntrack__new();
-	p->cr = correlator__new(opts->ttl_ns, on_exchange, p);
+	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
 	p->pc = proc_cache__new(opts->live);
 	if (!p->ct || !p->cr || !p->pc) {
 		pipeline__free(p);
