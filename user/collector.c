@@ -12,24 +12,39 @@
 #include "collector.h"
 #include "json.h"
 #include "log.h"
+#include "outpath.h"
 #include "recfile.h"
 #include "sink.h"
 #include "version.h"
 
 #define TICK_NS 1000000000ULL	/* expiry and loss reports, once a second */
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal, rotate_signal;
 
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
 }
 
+static void on_reload_signal(int sig)
+{
+	reload_signal = 1;
+}
+
+static void on_rotate_signal(int sig)
+{
+	rotate_signal = 1;
+}
+
 struct collector {
 	const struct collector_opts *o;
 	struct capture *cap;
 	struct pipeline *pl;
-	struct sink *sink;
+	struct config *cfg;		/* the config in force */
+	struct config reloaded;		/* owned once a reload was applied */
+	struct sink *handles[CONFIG_MAX_SINKS];	/* one per configured sink */
+	int nhandles;
+	char fail_reason[320];
 	struct recfile rec;
 	pid_t child;
 	int child_status;		/* exit status to pass on (exec) */
@@ -82,7 +97,33 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_rotate_signal;
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Which config is in force and where records go. */
+static void put_config(struct jbuf *jb, const struct collector *co)
+{
+	int i;
+
+	JBUF_KEY(jb, "config");
+	if (co->cfg && co->cfg->path)
+		jbuf__cstr(jb, co->cfg->path);
+	else
+		jbuf__null(jb);
+	JBUF_KEY(jb, "config_digest");
+	if (co->cfg && co->cfg->path)
+		jbuf__cstr(jb, co->cfg->digest);
+	else
+		jbuf__null(jb);
+	JBUF_KEY(jb, "sinks");
+	jbuf__arr_open(jb);
+	for (i = 0; co->cfg && i < co->cfg->n_sinks; i++)
+		jbuf__cstr(jb, co->cfg->sinks[i].output_file);
+	jbuf__arr_close(jb);
 }
 
 static void start_fields(struct jbuf *jb, void *arg)
@@ -106,6 +147,7 @@ static void start_fields(struct jbuf *jb, void *arg)
 	jbuf__u64(jb, o->cap.max_capture);
 	JBUF_KEY(jb, "request_ttl_s");
 	jbuf__u64(jb, o->pl.ttl_ns / 1000000000ULL);
+	put_config(jb, co);
 }
 
 static void put_counters(struct jbuf *jb, const struct collector *co)
@@ -247,6 +289,154 @@ static bool should_stop(struct collector *co, int *signals_seen)
 	return false;
 }
 
+/* ---- sinks ---- */
+
+static int close_sinks(struct collector *co)
+{
+	int i, e, err = 0;
+
+	for (i = 0; i < co->nhandles; i++)
+		if ((e = sink__close(co->handles[i])) && !err)
+			err = e;
+	co->nhandles = 0;
+	return err;
+}
+
+/* The pipeline writes once to each distinct writer (shared files). */
+static int feed_sinks(struct collector *co)
+{
+	struct sink *d[CONFIG_MAX_SINKS];
+	int i, j, n = 0;
+
+	for (i = 0; i < co->nhandles; i++) {
+		for (j = 0; j < n && d[j] != co->handles[i]; j++)
+			;
+		if (j == n)
+			d[n++] = co->handles[i];
+	}
+	return pipeline__set_sinks(co->pl, d, n);
+}
+
+/* Open every sink of cfg; a critical one that cannot be set up fails all. */
+static int open_sinks(struct collector *co, const struct config *cfg)
+{
+	char err[CONFIG_ERR_LEN];
+	int i, e;
+
+	for (i = 0; i < cfg->n_sinks; i++) {
+		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, sizeof(err));
+		if (e) {
+			log_err("%s; the sink is critical: not starting it", err);
+			close_sinks(co);
+			return e;
+		}
+		co->nhandles = i + 1;
+	}
+	pipeline__set_rules(co->pl, &cfg->rules);
+	return feed_sinks(co);
+}
+
+/* A critical sink that cannot go on stops the collector. */
+static bool sink_failed(struct collector *co)
+{
+	const char *why;
+	int i;
+
+	for (i = 0; i < co->nhandles; i++) {
+		if (sink__failed(co->handles[i], &why) && sink__critical(co->handles[i])) {
+			snprintf(co->fail_reason, sizeof(co->fail_reason), "%s", why);
+			co->stop_reason = co->fail_reason;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct reload_info {
+	const struct collector *co;
+	const char *status;
+	const char *error;
+};
+
+static void reload_fields(struct jbuf *jb, void *arg)
+{
+	const struct reload_info *ri = arg;
+
+	JBUF_KEY(jb, "status");
+	jbuf__cstr(jb, ri->status);
+	if (ri->error) {
+		JBUF_KEY(jb, "error");
+		jbuf__cstr(jb, ri->error);
+	}
+	put_config(jb, ri->co);
+}
+
+static int load_next(const struct collector *co, struct config *next, char *err, size_t n)
+{
+	int e = config__load(next, co->o->config_path, err, n);
+
+	if (!e && (e = config__override(next, co->o->output, co->o->flush_mode, err, n)))
+		config__free(next);
+	return e;
+}
+
+/*
+ * SIGHUP: reload the config file (if any) and reopen every output, so an
+ * external logrotate's `create` is followed. Writers are closed (flushed)
+ * before the new ones open: no fd survives a reload. A bad new config, or
+ * one whose critical sink cannot be set up, leaves the running one in force.
+ */
+static int reload(struct collector *co)
+{
+	struct reload_info ri = { .co = co, .status = "applied" };
+	char err[CONFIG_ERR_LEN] = "";
+	struct config next;
+	bool have_next = co->o->config_path && !load_next(co, &next, err, sizeof(err));
+
+	if (co->o->config_path && !have_next)
+		log_err("config reload rejected: %s; the running config stays", err);
+	pipeline__flush_batch(co->pl);
+	close_sinks(co);
+	if (have_next && !open_sinks(co, &next)) {
+		config__free(&co->reloaded);
+		co->reloaded = next;
+		co->cfg = &co->reloaded;
+	} else {
+		if (have_next) {
+			config__free(&next);
+			snprintf(err, sizeof(err), "a critical sink of the new config cannot be set up");
+		}
+		if (co->o->config_path)
+			ri.status = "rejected", ri.error = err;
+		if (open_sinks(co, co->cfg)) {
+			co->stop_reason = "outputs cannot be reopened after SIGHUP";
+			return -EIO;
+		}
+	}
+	log_info("SIGHUP: outputs reopened; config %s", ri.status);
+	pipeline__lifecycle(co->pl, "config_reload", reload_fields, &ri, mono_ns());
+	return 0;
+}
+
+static int handle_signals(struct collector *co)
+{
+	int i;
+
+	if (!co->pl)
+		return 0;
+	if (rotate_signal) {
+		rotate_signal = 0;
+		pipeline__flush_batch(co->pl);
+		for (i = 0; i < co->nhandles; i++)
+			sink__rotate(co->handles[i]);
+	}
+	if (reload_signal) {
+		reload_signal = 0;
+		return reload(co);
+	}
+	return 0;
+}
+
 static int main_loop(struct collector *co)
 {
 	uint64_t next_tick = mono_ns() + TICK_NS;
@@ -263,6 +453,10 @@ static int main_loop(struct collector *co)
 		}
 		if (co->pl)
 			pipeline__flush_batch(co->pl);
+		if (handle_signals(co))
+			return -EIO;
+		if (co->pl && sink_failed(co))
+			return -EIO;
 		if (now >= next_tick && co->pl) {
 			pipeline__tick(co->pl, now);
 			capture__counters(co->cap, co->kcnt);
@@ -302,9 +496,8 @@ static int shutdown_all(struct collector *co)
 	}
 	if (co->rec.f && (e = recfile__close(&co->rec)))
 		err = e;
-	if (co->sink && (e = sink__close(co->sink)))
+	if ((e = close_sinks(co)))
 		err = e;
-	co->sink = NULL;
 	return err;
 }
 
@@ -315,24 +508,24 @@ static void print_summary(const struct collector *co)
 	if (!co->pl)
 		return;
 	pipeline__stats(co->pl, &st);
-	log_info("stopped (%s): %llu events, %llu exchanges, %llu records written to %s",
+	log_info("stopped (%s): %llu events, %llu exchanges, %llu records written to %s%s",
 		 co->stop_reason, (unsigned long long)st.events,
 		 (unsigned long long)st.exchanges, (unsigned long long)st.records,
-		 co->o->output);
+		 co->cfg->sinks[0].output_file, co->cfg->n_sinks > 1 ? " and other sinks" : "");
 }
 
 static int open_outputs(struct collector *co, int64_t offset)
 {
 	int err;
 
-	if (co->o->output) {
-		err = sink__open(&co->sink, co->o->output, 0);
-		if (err)
-			return err;
-		co->pl = pipeline__new(&co->o->pl, co->sink);
+	if (co->cfg && co->cfg->n_sinks) {
+		co->pl = pipeline__new(&co->o->pl, NULL);
 		if (!co->pl)
 			return -ENOMEM;
 		pipeline__on_proc_exit(co->pl, on_target_exit, co);
+		err = open_sinks(co, co->cfg);
+		if (err)
+			return err;
 	}
 	if (co->o->record_path)
 		return recfile__create(&co->rec, co->o->record_path, offset);
@@ -341,7 +534,7 @@ static int open_outputs(struct collector *co, int64_t offset)
 
 int collector__run(const struct collector_opts *o)
 {
-	struct collector co = { .o = o, .stop_reason = "error" };
+	struct collector co = { .o = o, .stop_reason = "error", .cfg = o->cfg };
 	struct pipeline_opts plo = o->pl;
 	struct collector_opts oo = *o;
 	int err;
@@ -361,8 +554,8 @@ int collector__run(const struct collector_opts *o)
 	if (co.pl)
 		pipeline__lifecycle(co.pl, "collector_start", start_fields, &co, mono_ns());
 	log_info("auditing %s (attach %s)%s%s", o->argv ? o->argv[0] : "pids",
-		 capture__mode_name(co.cap), o->output ? "; audit log: " : "",
-		 o->output ? o->output : "");
+		 capture__mode_name(co.cap), co.pl ? "; audit log: " : "",
+		 co.pl ? co.cfg->sinks[0].output_file : "");
 	co.stop_reason = "error";
 	err = main_loop(&co);
 out:
@@ -371,6 +564,7 @@ out:
 	if (!err)
 		print_summary(&co);
 	pipeline__free(co.pl);
+	config__free(&co.reloaded);
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);
@@ -402,26 +596,65 @@ static int replay_event(void *ctx, const void *data, size_t size)
 
 int collector__replay(const struct collector_opts *o, const char *events_path)
 {
-	struct collector co = { .o = o, .stop_reason = "replay end" };
+	struct collector co = { .o = o, .stop_reason = "replay end", .cfg = o->cfg };
 	struct pipeline_opts plo = o->pl;
 	struct replay_ctx rc = { 0 };
 	int err, e;
 
-	err = sink__open(&co.sink, o->output, 0);
-	if (err)
-		return 1;
 	plo.live = false;
-	co.pl = pipeline__new(&plo, co.sink);
-	if (!co.pl) {
-		sink__close(co.sink);
+	co.pl = pipeline__new(&plo, NULL);
+	if (!co.pl || open_sinks(&co, co.cfg)) {
+		pipeline__free(co.pl);
 		return 1;
 	}
 	rc.pl = co.pl;
 	err = recfile__replay(events_path, &rc.offset, replay_event, &rc);
 	pipeline__finish(co.pl);
 	pipeline__report_loss(co.pl, NULL, 0);
-	e = sink__close(co.sink);
+	e = close_sinks(&co);
 	print_summary(&co);
 	pipeline__free(co.pl);
 	return err || e ? 1 : 0;
+}
+
+/* Every output path as the collector would open it, creating nothing. */
+static int check_outputs(const struct config *c)
+{
+	char err[CONFIG_ERR_LEN];
+	int i, fd, bad = 0;
+
+	for (i = 0; i < c->n_sinks; i++) {
+		const struct sink_config *sc = &c->sinks[i];
+		struct outpath_req req = {
+			.path = sc->output_file, .base_directory = sc->base_directory,
+			.mode = sc->file_mode, .gid = sc->gid, .critical = sc->critical,
+			.check_only = true,
+		};
+
+		fd = outpath__open(&req, err, sizeof(err));
+		if (fd < 0) {
+			fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, sc->line, err);
+			bad = 1;
+		} else if (fd > 0) {
+			close(fd);
+		}
+	}
+	return bad;
+}
+
+int collector__check_config(const char *path)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c;
+	int bad;
+
+	if (config__load(&c, path, err, sizeof(err))) {
+		fprintf(stderr, "sockaudit: error: %s\n", err);
+		return 1;
+	}
+	bad = check_outputs(&c);
+	if (!bad)
+		printf("%s: ok (%d sinks, sha256 %s)\n", path, c.n_sinks, c.digest);
+	config__free(&c);
+	return bad;
 }

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include "capture.h"
+#include "config.h"
 #include "pipeline.h"
 
 #define COLLECTOR_MAX_PIDS 64
@@ -17,7 +18,10 @@
 struct collector_opts {
 	struct capture_opts cap;
 	struct pipeline_opts pl;
-	const char *output;		/* audit log (JSON Lines), or NULL */
+	const char *output;		/* -o: audit log (JSON Lines), or NULL */
+	const char *config_path;	/* -c: YAML config, or NULL */
+	int flush_mode;			/* --flush-mode, or -1 */
+	struct config *cfg;		/* sinks after CLI overrides (NULL: no output) */
 	const char *record_path;	/* raw event file, or NULL */
 	pid_t pids[COLLECTOR_MAX_PIDS];	/* run: targets */
 	int npids;
@@ -25,10 +29,16 @@ struct collector_opts {
 	int drain_ms;			/* ring buffer drain period */
 };
 
-/* Returns the process exit status: 0, 1 on error, or the command's status. */
+/*
+ * Returns the process exit status: 0, 1 on error, or the command's status.
+ * SIGUSR1 rotates every sink; SIGHUP reopens them and reloads config_path.
+ */
 int collector__run(const struct collector_opts *o);
 
 /* Replay a raw event file through the pipeline into o->output. */
 int collector__replay(const struct collector_opts *o, const char *events_path);
+
+/* check-config: load path and check every output path. 0 or 1 (printed). */
+int collector__check_config(const char *path);
 
 #endif /* SOCKAUDIT_COLLECTOR_H */

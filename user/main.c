@@ -15,13 +15,17 @@
 #define DEFAULT_DRAIN_MS	20
 
 static const char usage_text[] =
-"usage: sockaudit run --pid PID [--pid PID ...] -o LOG [options]\n"
-"       sockaudit exec -o LOG [options] -- CMD [ARGS...]\n"
+"usage: sockaudit run --pid PID [--pid PID ...] (-o LOG | -c CONFIG) [options]\n"
+"       sockaudit exec (-o LOG | -c CONFIG) [options] -- CMD [ARGS...]\n"
+"       sockaudit check-config -c CONFIG\n"
 "       sockaudit record EVENTS (--pid PID ... | -- CMD [ARGS...]) [-o LOG] [options]\n"
 "       sockaudit replay EVENTS -o LOG [--ttl S] [--body-excerpt N]\n"
 "       sockaudit version\n"
 "options:\n"
-"  -o, --output FILE       audit log, JSON Lines (created 0600, appended)\n"
+"  -o, --output FILE       audit log, JSON Lines (created 0600, appended); with -c it\n"
+"                          replaces the first sink's output_file\n"
+"  -c, --config FILE       YAML config (docs/configuration.md); flags override it\n"
+"      --flush-mode MODE   immediate (default), batched or hybrid, for every sink\n"
 "  -p, --pid PID           audit PID and its children (repeatable)\n"
 "      --max-capture N     payload bytes captured per syscall (default 4096, 1..32768)\n"
 "      --ttl SECONDS       unanswered requests are written as no_response after this (default 300)\n"
@@ -35,10 +39,12 @@ static const char usage_text[] =
 "  -q, --quiet             errors only\n";
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
-       OPT_WAKEUP };
+       OPT_WAKEUP, OPT_FLUSH };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "flush-mode", required_argument, NULL, OPT_FLUSH },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "max-capture", required_argument, NULL, OPT_MAX_CAPTURE },
 	{ "ttl", required_argument, NULL, OPT_TTL },
@@ -104,6 +110,17 @@ static int parse_option(struct collector_opts *o, int c, const char *arg)
 	case 'o':
 		o->output = arg;
 		break;
+	case 'c':
+		o->config_path = arg;
+		break;
+	case OPT_FLUSH: {
+		enum flush_mode m;
+
+		if (config__flush_mode(arg, &m))
+			return usage_error("--flush-mode '%s': use immediate, batched or hybrid", arg);
+		o->flush_mode = m;
+		break;
+	}
 	case 'p':
 		if (o->npids == COLLECTOR_MAX_PIDS)
 			return usage_error("too many --pid options (at most 64)%s", "");
@@ -168,14 +185,79 @@ static void set_defaults(struct collector_opts *o)
 	o->pl.ttl_ns = DEFAULT_TTL_S * 1000000000ULL;
 	o->pl.body_excerpt = DEFAULT_EXCERPT;
 	o->drain_ms = DEFAULT_DRAIN_MS;
+	o->flush_mode = -1;
+}
+
+/* The collector settings a config file gives, before the flags override them. */
+static void apply_file(struct collector_opts *o, const struct collector_config *cc)
+{
+	if (cc->has_max_capture)
+		o->cap.max_capture = cc->max_capture_bytes;
+	if (cc->has_ringbuf)
+		o->cap.ringbuf_mb = cc->ringbuf_mb;
+	if (cc->has_attach)
+		o->cap.mode = cc->attach;
+	if (cc->has_drain)
+		o->drain_ms = cc->drain_ms;
+	if (cc->has_ttl)
+		o->pl.ttl_ns = (uint64_t)(cc->request_ttl_s * 1e9);
+	if (cc->has_excerpt)
+		o->pl.body_excerpt = cc->body_excerpt;
+}
+
+/* First pass: only -c, so the file's values come before the flags. */
+static const char *find_config(int argc, char **argv)
+{
+	const char *path = NULL;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:c:p:vqh", long_opts, NULL)) != -1)
+		if (c == 'c')
+			path = optarg;
+	opterr = 1;
+	return path;
+}
+
+/* Load -c (if any), apply -o and --flush-mode on top; o->cfg points at cfg. */
+static int build_config(struct collector_opts *o, struct config *cfg)
+{
+	char err[CONFIG_ERR_LEN];
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (o->config_path && config__load(cfg, o->config_path, err, sizeof(err))) {
+		fprintf(stderr, "sockaudit: error: %s\n", err);
+		return 2;
+	}
+	if (config__override(cfg, o->output, o->flush_mode, err, sizeof(err))) {
+		fprintf(stderr, "sockaudit: error: %s\n", err);
+		config__free(cfg);
+		return 2;
+	}
+	o->cfg = cfg->n_sinks ? cfg : NULL;
+	return 0;
 }
 
 static int parse_args(struct collector_opts *o, int argc, char **argv)
 {
 	int c, err;
 
+	const char *cfg_path = find_config(argc, argv);
+	struct config probe;
+	char msg[CONFIG_ERR_LEN];
+
+	/* the file's collector settings first, so every flag below overrides them */
+	if (cfg_path) {
+		if (config__load(&probe, cfg_path, msg, sizeof(msg))) {
+			fprintf(stderr, "sockaudit: error: %s\n", msg);
+			return 2;
+		}
+		apply_file(o, &probe.col);
+		config__free(&probe);
+	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:p:vqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:c:p:vqh", long_opts, NULL)) != -1) {
 		err = parse_option(o, c, optarg);
 		if (err)
 			return err;
@@ -187,6 +269,7 @@ static int cmd_capture(const char *cmd, int argc, char **argv)
 {
 	struct collector_opts o;
 	bool is_exec = strcmp(cmd, "exec") == 0, is_record = strcmp(cmd, "record") == 0;
+	struct config cfg;
 	int err;
 
 	set_defaults(&o);
@@ -208,14 +291,20 @@ static int cmd_capture(const char *cmd, int argc, char **argv)
 		return usage_error("give --pid or a command, not both%s", "");
 	if (!is_exec && !is_record && (o.argv || !o.npids))
 		return usage_error("run needs --pid PID (use exec to start a command)%s", "");
-	if (!is_record && !o.output)
-		return usage_error("%s needs -o LOG, the audit log to write", cmd);
-	return collector__run(&o);
+	if (!is_record && !o.output && !o.config_path)
+		return usage_error("%s needs -o LOG or -c CONFIG, where to write the audit log", cmd);
+	err = build_config(&o, &cfg);
+	if (err)
+		return err;
+	err = collector__run(&o);
+	config__free(&cfg);
+	return err;
 }
 
 static int cmd_replay(int argc, char **argv)
 {
 	struct collector_opts o;
+	struct config cfg;
 	const char *events;
 	int err;
 
@@ -226,9 +315,22 @@ static int cmd_replay(int argc, char **argv)
 	err = parse_args(&o, argc - 1, argv + 1);
 	if (err)
 		return err;
-	if (!o.output)
-		return usage_error("replay needs -o LOG, the audit log to write%s", "");
-	return collector__replay(&o, events);
+	if (!o.output && !o.config_path)
+		return usage_error("replay needs -o LOG or -c CONFIG, where to write the audit "
+				   "log%s", "");
+	err = build_config(&o, &cfg);
+	if (err)
+		return err;
+	err = collector__replay(&o, events);
+	config__free(&cfg);
+	return err;
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+	if (argc != 3 || (strcmp(argv[1], "-c") && strcmp(argv[1], "--config")))
+		return usage_error("check-config needs -c CONFIG%s", "");
+	return collector__check_config(argv[2]);
 }
 
 int main(int argc, char **argv)
@@ -247,5 +349,7 @@ int main(int argc, char **argv)
 		return cmd_capture(cmd, argc - 1, argv + 1);
 	if (!strcmp(cmd, "replay"))
 		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check-config"))
+		return cmd_check_config(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
 }

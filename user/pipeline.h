@@ -52,6 +52,13 @@ void pipeline__on_proc_exit(struct pipeline *p, proc_exit_fn fn, void *ctx);
 int pipeline__event(struct pipeline *p, const void *data, size_t size);
 
 #define PIPELINE_BATCH_BYTES (256u << 10)
+#define PIPELINE_MAX_SINKS 32
+
+/* Feed records to these sinks from now on (distinct writers; config reload). */
+int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n);
+/* Extra critical records for hybrid sinks (config critical_rules; may be NULL). */
+struct critical_rules;
+void pipeline__set_rules(struct pipeline *p, const struct critical_rules *rules);
 
 /* Hand the records formatted so far to the sink (once per drain cycle). */
 bool pipeline__flush_batch(struct pipeline *p);

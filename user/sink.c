@@ -1,162 +1,699 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Output file with a writer thread. Two buffers: the producer appends to
- * `fill` under the lock; the writer swaps it with its empty `spare` and writes
- * outside the lock, so one write() carries everything queued since the last.
+ * Writer thread per output file. Producers append whole records to `fill`
+ * under the lock; the writer swaps it with its empty `spare` and does all
+ * I/O outside the lock, so each cycle carries everything queued since the
+ * last one: with flush_mode immediate that is group commit (one write, one
+ * fdatasync for every record that arrived while the previous sync ran).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
+#include "format_json.h"
+#include "json.h"
 #include "log.h"
+#include "outpath.h"
+#include "rotate.h"
 #include "sink.h"
+
+#define RETRY_NS	1000000000ULL	/* unset output: retry setup once a second */
+#define SPACE_CHECK_NS	1000000000ULL	/* free space looked at once a second */
+
+/* Records held while the output cannot be set up, oldest first (a ring). */
+struct early_ring {
+	char **rec;
+	size_t *len;
+	uint32_t cap, head, n;
+};
 
 struct sink {
 	pthread_mutex_t mu;
 	pthread_cond_t work;		/* writer: something to do */
-	pthread_cond_t done;		/* flushers: written generation advanced */
+	pthread_cond_t done;		/* flushers: synced generation advanced */
 	pthread_t thread;
+	struct sink_config cfg;
 	char *fill, *spare;
 	size_t fill_len, fill_cap, spare_cap, max_bytes;
-	uint64_t queued_gen;		/* bumped on every append */
+	size_t fill_crit;		/* bytes of fill up to its last critical record */
+	uint32_t fill_recs;
+	uint64_t queued_gen;		/* bumped on every put */
 	uint64_t synced_gen;		/* everything up to here is on disk */
-	uint64_t dropped;
-	bool sync_wanted;
-	bool stop;
-	int err;			/* first write error (-errno) */
+	bool sync_wanted, rotate_wanted, stop;
+	uint32_t refs;
+	struct sink *next;		/* registry of open files */
+
+	/* writer side (only the writer thread touches these after start) */
 	int fd;
-	char *path;
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;			/* bytes in the current file */
+	uint64_t unsynced_recs, unsynced_since, next_retry, next_space_check;
+	uint64_t next_interval;		/* CLOCK_REALTIME ns of the next interval rotation */
+	struct rotator *rot;
+	struct early_ring early;
+	bool set_up, failing, suspended;
+	struct jbuf jb;			/* rotate and oversize records */
+
+	/* read by the collector */
+	int fatal;			/* -errno: a critical sink cannot go on */
+	char fatal_reason[256];
+	uint64_t dropped;
+	uint64_t lost[SINK_LOST_MAX];
 };
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sink *registry;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= n;
+static const char *const lost_names[SINK_LOST_MAX] = {
+	[SINK_LOST_WRITE] = "write_failed_records",
+	[SINK_LOST_EARLY] = "early_buffer_overflow_records",
+	[SINK_LOST_OVERSIZE] = "oversize_records",
+	[SINK_LOST_SUSPEND] = "suspended_records",
+	[SINK_LOST_UNSET] = "never_set_up_records",
+};
+
+const char *sink__lost_name(enum sink_lost what)
+{
+	return what < SINK_LOST_MAX ? lost_names[what] : "unknown";
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void count_lost(struct sink *s, enum sink_lost what, uint64_t n)
+{
+	__atomic_add_fetch(&s->lost[what], n, __ATOMIC_RELAXED);
+}
+
+static uint32_t count_lines(const char *buf, size_t len)
+{
+	const char *end = buf + len;
+	uint32_t n = 0;
+
+	while ((buf = memchr(buf, '\n', end - buf))) {
+		n++;
+		buf++;
+	}
+	return n;
+}
+
+/* ---- opening ---- */
+
+static int open_file(struct sink *s, char *err, size_t errlen)
+{
+	struct outpath_req req = {
+		.path = s->cfg.output_file,
+		.base_directory = s->cfg.base_directory,
+		.mode = s->cfg.file_mode,
+		.gid = s->cfg.gid,
+		.critical = s->cfg.critical,
+	};
+	struct stat st;
+	int fd = outpath__open(&req, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	fstat(fd, &st);		/* outpath__open has fstat'ed this fd already */
+	s->fd = fd;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->size = st.st_size;
+	return 0;
+}
+
+/*
+ * A record cut by a crash (kill -9 in the middle of a write) would glue
+ * itself to the next one: cut the file back to its last newline.
+ */
+static uint64_t last_newline_end(int rfd, uint64_t size)
+{
+	char buf[4096];
+	uint64_t end = size, pos;
+	ssize_t n;
+
+	while (end) {
+		pos = end > sizeof(buf) ? end - sizeof(buf) : 0;
+		n = pread(rfd, buf, end - pos, pos);
+		if (n <= 0)
+			return size;	/* cannot tell: leave the file as it is */
+		for (; n > 0 && buf[n - 1] != '\n'; n--)
+			;
+		if (n > 0)
+			return pos + n;
+		end = pos;
 	}
 	return 0;
 }
 
-/* Write one swapped batch; on error the batch is lost and the error kept. */
-static void writer_batch(struct sink *s, char *buf, size_t len, bool sync)
+static void cut_torn_tail(struct sink *s)
 {
-	int err = write_all(s->fd, buf, len);
+	char self[64];
+	uint64_t keep;
+	int rfd;
 
-	if (!err && sync && fdatasync(s->fd))
-		err = -errno;
-	if (err) {
-		pthread_mutex_lock(&s->mu);
-		if (!s->err)
-			log_err("cannot write audit log %s: %s", s->path, strerror(-err));
-		if (!s->err)
-			s->err = err;
-		pthread_mutex_unlock(&s->mu);
+	if (!s->size)
+		return;
+	/* the same inode, readable: our fd is write-only */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
+	rfd = open(self, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0)
+		return;
+	keep = last_newline_end(rfd, s->size);
+	close(rfd);
+	if (keep == s->size || ftruncate(s->fd, keep))
+		return;
+	log_warn("audit log %s ended in a partial record (a crash while writing): cut %llu "
+		 "bytes", s->cfg.output_file, (unsigned long long)(s->size - keep));
+	count_lost(s, SINK_LOST_WRITE, 1);
+	s->size = keep;
+}
+
+static uint64_t next_boundary(enum rotate_interval iv)
+{
+	uint64_t period = iv == ROTATE_HOURLY ? 3600ULL : 86400ULL;
+	uint64_t now = now_ns(CLOCK_REALTIME) / 1000000000ULL;
+
+	if (iv == ROTATE_NONE)
+		return UINT64_MAX;
+	return (now / period + 1) * period * 1000000000ULL;	/* UTC boundaries */
+}
+
+/* ---- writing ---- */
+
+static void set_fatal(struct sink *s, int err, const char *what)
+{
+	pthread_mutex_lock(&s->mu);
+	if (!s->fatal) {
+		snprintf(s->fatal_reason, sizeof(s->fatal_reason), "critical audit log %s: %s: %s",
+			 s->cfg.output_file, what, strerror(-err));
+		s->fatal = err;
+		log_err("%s; stopping (free space or fix the output, then restart)",
+			s->fatal_reason);
 	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A write or sync failed: critical sinks stop the collector, others retry. */
+static void write_failed(struct sink *s, int err, uint32_t nrec, const char *what)
+{
+	count_lost(s, SINK_LOST_WRITE, nrec);
+	if (s->cfg.critical) {
+		set_fatal(s, err, what);
+	} else if (!s->failing) {
+		log_warn("audit log %s: %s: %s; counting lost records and retrying",
+			 s->cfg.output_file, what, strerror(-err));
+	}
+	s->failing = true;
+}
+
+static void write_ok(struct sink *s)
+{
+	if (s->failing && !s->fatal)
+		log_info("audit log %s: writing again", s->cfg.output_file);
+	s->failing = false;
+}
+
+/* Whole records out in one writev; a short write is cut back, never kept. */
+static int write_iov(struct sink *s, struct iovec *iov, int n, uint32_t nrec)
+{
+	size_t total = 0;
+	ssize_t w;
+	int i, err = 0;
+
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (!total)
+		return 0;
+	do
+		w = writev(s->fd, iov, n);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w < total)
+		err = -ENOSPC;	/* the rest would not fit: undo the part written */
+	if (err) {
+		if (w > 0 && ftruncate(s->fd, s->size))
+			log_err("audit log %s: cannot cut a partial record: %s", s->cfg.output_file,
+				strerror(errno));
+		write_failed(s, err, nrec, "write failed");
+		return err;
+	}
+	s->size += total;
+	s->unsynced_recs += nrec;
+	if (!s->unsynced_since)
+		s->unsynced_since = now_ns(CLOCK_MONOTONIC);
+	write_ok(s);
+	return 0;
+}
+
+static int write_buf(struct sink *s, const char *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return write_iov(s, &iov, 1, count_lines(buf, len));
+}
+
+static void do_sync(struct sink *s)
+{
+	if (!s->unsynced_recs || s->fd < 0)
+		return;
+	if (fdatasync(s->fd)) {
+		write_failed(s, -errno, 0, "fdatasync failed");
+		return;
+	}
+	s->unsynced_recs = 0;
+	s->unsynced_since = 0;
+}
+
+/* The first record of every new file: why, and where the previous one went. */
+static void put_rotate_record(struct sink *s, const char *reason)
+{
+	char prev[4200];
+
+	snprintf(prev, sizeof(prev), "%s.1%s", s->cfg.output_file,
+		 s->cfg.backup_count ? (s->cfg.compress ? ".gz" : "") : "");
+	jbuf__reset(&s->jb);
+	jbuf__obj_open(&s->jb);
+	JBUF_KEY(&s->jb, "v");
+	jbuf__u64(&s->jb, RECORD_VERSION);
+	JBUF_KEY(&s->jb, "ts");
+	format__ts(&s->jb, now_ns(CLOCK_REALTIME));
+	JBUF_KEY(&s->jb, "type");
+	jbuf__cstr(&s->jb, "rotate");
+	JBUF_KEY(&s->jb, "reason");
+	jbuf__cstr(&s->jb, reason);
+	JBUF_KEY(&s->jb, "file");
+	jbuf__cstr(&s->jb, s->cfg.output_file);
+	JBUF_KEY(&s->jb, "previous");
+	if (s->cfg.backup_count)
+		jbuf__cstr(&s->jb, prev);
+	else
+		jbuf__null(&s->jb);
+	jbuf__obj_close(&s->jb);
+	jbuf__raw(&s->jb, "\n", 1);
+}
+
+static void rotate_now(struct sink *s, const char *reason)
+{
+	char err[512];
+	int e;
+
+	do_sync(s);
+	if (rotator__rotate(s->rot))
+		return;		/* logged; keep writing to the current file */
+	close(s->fd);
+	s->fd = -1;
+	e = open_file(s, err, sizeof(err));
+	if (e) {
+		write_failed(s, e, 0, err);
+		return;
+	}
+	s->next_interval = next_boundary(s->cfg.rotate_interval);
+	put_rotate_record(s, reason);
+	if (!s->jb.oom)
+		write_buf(s, s->jb.buf, s->jb.len);
+}
+
+/* Bytes of buf (whole records) that still fit under max_file_size. */
+static size_t fitting_prefix(const struct sink *s, const char *buf, size_t len)
+{
+	uint64_t room = s->cfg.max_file_size > s->size ? s->cfg.max_file_size - s->size : 0;
+	const char *nl;
+
+	if (!s->cfg.max_file_size || len <= room)
+		return len;
+	nl = room ? memrchr(buf, '\n', room) : NULL;
+	if (nl)
+		return nl - buf + 1;
+	if (s->size > 0)
+		return 0;	/* rotate first, the record goes to the new file */
+	nl = memchr(buf, '\n', len);	/* one record bigger than the limit: alone */
+	return nl ? (size_t)(nl - buf + 1) : len;
+}
+
+/* Write records, rotating by size between records (never inside one). */
+static void write_records(struct sink *s, const char *buf, size_t len)
+{
+	bool fresh = false;	/* just rotated: the next record goes in, whatever its size */
+
+	while (len) {
+		size_t n = fitting_prefix(s, buf, len);
+
+		if (!n && !fresh) {
+			rotate_now(s, "size");
+			fresh = true;
+			continue;
+		}
+		if (!n) {
+			const char *nl = memchr(buf, '\n', len);
+
+			n = nl ? (size_t)(nl - buf + 1) : len;
+		}
+		if (s->fd < 0) {
+			write_failed(s, -EBADF, count_lines(buf, len), "no open file");
+			return;
+		}
+		if (write_buf(s, buf, n)) {
+			count_lost(s, SINK_LOST_WRITE, count_lines(buf + n, len - n));
+			return;
+		}
+		fresh = false;
+		buf += n;
+		len -= n;
+	}
+}
+
+/*
+ * Replace each record longer than max_message_length by a short loss
+ * record in place (it is always shorter), so a reader never gets a line it
+ * cannot take. Returns the new length.
+ */
+static size_t cut_oversize(struct sink *s, char *buf, size_t len)
+{
+	size_t max = s->cfg.max_message_length, in = 0, out = 0;
+	char rec[256];
+
+	if (len <= max)
+		return len;
+	while (in < len) {
+		char *nl = memchr(buf + in, '\n', len - in);
+		size_t n = nl ? (size_t)(nl - (buf + in)) + 1 : len - in;
+
+		if (n > max + 1) {
+			int r = snprintf(rec, sizeof(rec), "{\"v\":%d,\"type\":\"loss\",\"source\":"
+					 "\"sink\",\"counter\":\"oversize_records\",\"count\":1,"
+					 "\"bytes\":%zu,\"max_message_length\":%zu}\n",
+					 RECORD_VERSION, n - 1, max);
+
+			memcpy(buf + out, rec, r);
+			out += r;
+			count_lost(s, SINK_LOST_OVERSIZE, 1);
+		} else {
+			memmove(buf + out, buf + in, n);
+			out += n;
+		}
+		in += n;
+	}
+	return out;
+}
+
+/* ---- early buffering ---- */
+
+static int early_init(struct early_ring *r, uint32_t cap)
+{
+	r->cap = cap;
+	if (!cap)
+		return 0;
+	r->rec = calloc(cap, sizeof(*r->rec));
+	r->len = calloc(cap, sizeof(*r->len));
+	return r->rec && r->len ? 0 : -ENOMEM;
+}
+
+static void early_free(struct early_ring *r)
+{
+	uint32_t i;
+
+	for (i = 0; r->rec && i < r->cap; i++)
+		free(r->rec[i]);
+	free(r->rec);
+	free(r->len);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Keep one record; when full the oldest goes (counted). */
+static void early_push(struct sink *s, const char *rec, size_t len)
+{
+	struct early_ring *r = &s->early;
+	uint32_t slot = (r->head + r->n) % (r->cap ? r->cap : 1);
+	char *copy;
+
+	if (!r->cap || !(copy = malloc(len))) {
+		count_lost(s, SINK_LOST_EARLY, 1);
+		return;
+	}
+	memcpy(copy, rec, len);
+	if (r->n == r->cap) {
+		slot = r->head;
+		free(r->rec[slot]);
+		r->head = (r->head + 1) % r->cap;
+		r->n--;
+		count_lost(s, SINK_LOST_EARLY, 1);
+	}
+	r->rec[slot] = copy;
+	r->len[slot] = len;
+	r->n++;
+}
+
+static void early_buffer(struct sink *s, const char *buf, size_t len)
+{
+	const char *end = buf + len, *nl;
+
+	for (; buf < end; buf = nl + 1) {
+		nl = memchr(buf, '\n', end - buf);
+		if (!nl)
+			nl = end - 1;
+		early_push(s, buf, nl - buf + 1);
+	}
+}
+
+/* Write what was held, in order, then forget it. */
+static void early_drain(struct sink *s)
+{
+	struct early_ring *r = &s->early;
+
+	while (r->n) {
+		uint32_t i = r->head;
+
+		if (s->fd >= 0)
+			write_records(s, r->rec[i], r->len[i]);
+		free(r->rec[i]);
+		r->rec[i] = NULL;
+		r->head = (r->head + 1) % r->cap;
+		r->n--;
+	}
+}
+
+static void finish_setup(struct sink *s)
+{
+	__atomic_store_n(&s->set_up, true, __ATOMIC_RELEASE);
+	s->next_interval = next_boundary(s->cfg.rotate_interval);
+	cut_torn_tail(s);
+	rotator__prune_age(s->rot);
+}
+
+/* Unset output: try again once RETRY_NS passed (or when stopping). */
+static void retry_setup(struct sink *s, bool force)
+{
+	char err[512];
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (!force && now < s->next_retry)
+		return;
+	s->next_retry = now + RETRY_NS;
+	if (open_file(s, err, sizeof(err)))
+		return;
+	log_info("audit log %s is set up now: writing %u buffered records", s->cfg.output_file,
+		 s->early.n);
+	finish_setup(s);
+	early_drain(s);
+	do_sync(s);
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_broadcast(&s->done);	/* sink__is_set_up waiters */
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- space left ---- */
+
+static void check_space(struct sink *s)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC), avail;
+	struct statvfs vfs;
+	bool low;
+
+	if (!s->cfg.space_left || now < s->next_space_check || fstatvfs(s->fd, &vfs))
+		return;
+	s->next_space_check = now + SPACE_CHECK_NS;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	low = avail < s->cfg.space_left;
+	if (low && !s->suspended)
+		log_warn("audit log %s: %llu MiB left on its file system, below space_left_mb %llu",
+			 s->cfg.output_file, (unsigned long long)(avail >> 20),
+			 (unsigned long long)(s->cfg.space_left >> 20));
+	if (!low) {
+		if (s->suspended)
+			log_info("audit log %s: free space is back, writing again",
+				 s->cfg.output_file);
+		s->suspended = false;
+		return;
+	}
+	if (s->cfg.space_left_action == SPACE_ROTATE) {
+		rotator__drop_oldest(s->rot);
+		rotate_now(s, "space_left");
+	} else if (s->cfg.space_left_action == SPACE_EXIT) {
+		set_fatal(s, -ENOSPC, "space_left_mb reached (space_left_action: exit)");
+	}
+	s->suspended = s->cfg.space_left_action == SPACE_SUSPEND;
+	s->next_space_check = now + (s->suspended ? 0 : SPACE_CHECK_NS);
+}
+
+/* ---- the writer ---- */
+
+struct cycle {
+	char *buf;
+	size_t len, crit;
+	uint32_t nrec;
+	bool sync, rotate, stop;
+};
+
+static bool sync_due(const struct sink *s, const struct cycle *c)
+{
+	if (!s->unsynced_recs)
+		return false;
+	if (c->sync || c->stop || s->cfg.flush_mode == FLUSH_IMMEDIATE)
+		return true;
+	return s->unsynced_recs >= s->cfg.batch_size ||
+	       now_ns(CLOCK_MONOTONIC) - s->unsynced_since >=
+	       s->cfg.batch_interval_ms * 1000000ULL;
+}
+
+/* The file could not be reopened after a rotation: try again. */
+static bool reopen_if_closed(struct sink *s, uint32_t nrec)
+{
+	char err[512];
+	int e;
+
+	if (s->fd >= 0)
+		return true;
+	e = open_file(s, err, sizeof(err));
+	if (e) {
+		write_failed(s, e, nrec, "cannot reopen it");
+		return false;
+	}
+	return true;
+}
+
+static void writer_cycle(struct sink *s, struct cycle *c)
+{
+	if (!s->set_up) {
+		retry_setup(s, c->stop);
+		if (!s->set_up) {
+			early_buffer(s, c->buf, c->len);
+			return;
+		}
+	}
+	if (!reopen_if_closed(s, c->nrec))
+		return;
+	if (c->rotate || now_ns(CLOCK_REALTIME) >= s->next_interval)
+		rotate_now(s, c->rotate ? "signal" : "interval");
+	check_space(s);
+	if (s->suspended) {
+		count_lost(s, SINK_LOST_SUSPEND, c->nrec);
+	} else if (s->cfg.flush_mode == FLUSH_HYBRID && c->crit) {
+		/* the critical record is on disk before any later one is written */
+		write_records(s, c->buf, cut_oversize(s, c->buf, c->crit));
+		do_sync(s);
+		write_records(s, c->buf + c->crit, cut_oversize(s, c->buf + c->crit,
+								 c->len - c->crit));
+	} else {
+		write_records(s, c->buf, cut_oversize(s, c->buf, c->len));
+	}
+	if (sync_due(s, c))
+		do_sync(s);
+}
+
+/* Under mu: the earliest time the writer must wake without new records. */
+static uint64_t writer_deadline(const struct sink *s)
+{
+	uint64_t d = UINT64_MAX, mono = now_ns(CLOCK_MONOTONIC);
+	uint64_t real = now_ns(CLOCK_REALTIME);
+
+	if (!s->set_up)
+		d = s->next_retry;
+	else if (s->unsynced_recs)
+		d = s->unsynced_since + s->cfg.batch_interval_ms * 1000000ULL;
+	if (s->set_up && s->next_interval != UINT64_MAX) {
+		uint64_t iv = s->next_interval > real ? s->next_interval - real : 0;
+
+		if (mono + iv < d)
+			d = mono + iv;
+	}
+	return d;
+}
+
+/* Under mu: wait for records, a request, or the deadline. false: stop. */
+static bool writer_wait(struct sink *s)
+{
+	while (!s->fill_len && !s->sync_wanted && !s->rotate_wanted && !s->stop) {
+		uint64_t d = writer_deadline(s);
+		struct timespec ts = { .tv_sec = d / 1000000000ULL, .tv_nsec = d % 1000000000ULL };
+
+		if (d == UINT64_MAX)
+			pthread_cond_wait(&s->work, &s->mu);
+		else if (pthread_cond_timedwait(&s->work, &s->mu, &ts) == ETIMEDOUT)
+			return true;
+	}
+	return s->fill_len || s->sync_wanted || s->rotate_wanted || !s->stop;
+}
+
+/* Under mu: take everything queued (group commit). */
+static void take_queue(struct sink *s, struct cycle *c)
+{
+	size_t cap = s->fill_cap;
+
+	c->buf = s->fill;
+	c->len = s->fill_len;
+	c->crit = s->fill_crit;
+	c->nrec = s->fill_recs;
+	c->sync = s->sync_wanted;
+	c->rotate = s->rotate_wanted;
+	c->stop = s->stop;
+	s->fill = s->spare;
+	s->spare = c->buf;
+	s->fill_cap = s->spare_cap;
+	s->spare_cap = cap;
+	s->fill_len = s->fill_crit = 0;
+	s->fill_recs = 0;
+	s->sync_wanted = s->rotate_wanted = false;
 }
 
 static void *writer_main(void *arg)
 {
 	struct sink *s = arg;
+	struct cycle last = { .stop = true };	/* a last setup try, a last sync */
 
 	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		char *buf;
-		size_t len;
-		uint64_t gen;
-		bool sync;
+	while (writer_wait(s)) {
+		struct cycle c;
+		uint64_t gen = s->queued_gen;
 
-		while (!s->fill_len && !s->sync_wanted && !s->stop)
-			pthread_cond_wait(&s->work, &s->mu);
-		if (!s->fill_len && !s->sync_wanted && s->stop)
-			break;
-		buf = s->fill;
-		len = s->fill_len;
-		s->fill = s->spare;
-		s->spare = buf;
-		size_t cap = s->fill_cap;
-		s->fill_cap = s->spare_cap;
-		s->spare_cap = cap;
-		s->fill_len = 0;
-		gen = s->queued_gen;
-		sync = s->sync_wanted;
-		s->sync_wanted = false;
+		take_queue(s, &c);
 		pthread_mutex_unlock(&s->mu);
-
-		writer_batch(s, buf, len, sync);
-
+		writer_cycle(s, &c);
 		pthread_mutex_lock(&s->mu);
-		if (sync)
+		/* a failing sink releases flushers too: they read the error */
+		if (!s->unsynced_recs || !s->set_up || s->failing)
 			s->synced_gen = gen;
 		pthread_cond_broadcast(&s->done);
 	}
 	pthread_mutex_unlock(&s->mu);
+	writer_cycle(s, &last);
 	return NULL;
 }
 
-static int open_output(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		      0600);
-
-	if (fd < 0) {
-		int err = -errno;
-
-		log_err("cannot open audit log %s: %s; check the path and its directory",
-			path, strerror(errno));
-		return err;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		log_err("audit log %s is not a regular file: give a path to a regular file", path);
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
-}
-
-int sink__open(struct sink **out, const char *path, size_t queue_bytes)
-{
-	struct sink *s = calloc(1, sizeof(*s));
-	int err;
-
-	if (!s)
-		return -ENOMEM;
-	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
-	s->path = strdup(path);
-	s->fd = open_output(path);
-	if (s->fd < 0 || !s->path) {
-		err = s->fd < 0 ? s->fd : -ENOMEM;
-		goto out_free;
-	}
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
-	err = -pthread_create(&s->thread, NULL, writer_main, s);
-	if (err) {
-		log_err("cannot start the writer thread for %s: %s", path, strerror(-err));
-		goto out_close;
-	}
-	*out = s;
-	return 0;
-
-out_close:
-	close(s->fd);
-out_free:
-	free(s->path);
-	free(s);
-	return err;
-}
+/* ---- producers ---- */
 
 static int grow(char **buf, size_t *cap, size_t need)
 {
@@ -173,23 +710,31 @@ static int grow(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-int sink__write(struct sink *s, const char *rec, size_t len)
+int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&s->mu);
 	if (s->fill_len + len > s->max_bytes ||
 	    (s->fill_len + len > s->fill_cap && grow(&s->fill, &s->fill_cap, s->fill_len + len))) {
-		s->dropped++;
+		s->dropped += nrec;
 		err = -ENOBUFS;
 	} else {
-		memcpy(s->fill + s->fill_len, rec, len);
+		memcpy(s->fill + s->fill_len, buf, len);
+		if (crit_len)
+			s->fill_crit = s->fill_len + crit_len;
 		s->fill_len += len;
+		s->fill_recs += nrec;
 		s->queued_gen++;
 		pthread_cond_signal(&s->work);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return err;
+}
+
+int sink__write(struct sink *s, const char *rec, size_t len)
+{
+	return sink__put(s, rec, len, count_lines(rec, len), 0);
 }
 
 int sink__flush(struct sink *s)
@@ -203,34 +748,250 @@ int sink__flush(struct sink *s)
 	pthread_cond_signal(&s->work);
 	while (s->synced_gen < gen || s->sync_wanted)
 		pthread_cond_wait(&s->done, &s->mu);
-	err = s->err;
+	err = s->fatal;
 	pthread_mutex_unlock(&s->mu);
 	return err;
 }
 
-int sink__close(struct sink *s)
+void sink__rotate(struct sink *s)
 {
-	int err;
-
-	if (!s)
-		return 0;
-	sink__flush(s);
 	pthread_mutex_lock(&s->mu);
-	s->stop = true;
+	s->rotate_wanted = true;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
-	err = s->err;
-	if (close(s->fd) && !err)
-		err = -errno;
+}
+
+/* ---- lifetime ---- */
+
+static void sink_free(struct sink *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	rotator__free(s->rot);
+	early_free(&s->early);
+	jbuf__free(&s->jb);
+	sink_config__free(&s->cfg);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->fill);
 	free(s->spare);
-	free(s->path);
 	free(s);
+}
+
+static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->fd = -1;
+	s->refs = 1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	jbuf__init(&s->jb);
+	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
+	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
+	    !(s->rot = rotator__new(cfg->output_file, cfg->backup_count, cfg->compress,
+				    cfg->max_age_days))) {
+		sink_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+#define WARN_IGNORED(key, fmt, a, b) do {						\
+	if ((a) != (b))									\
+		log_warn("audit log %s is shared: the first sink's " key " (" fmt ") "	\
+			 "applies, " key " " fmt " of the sink at line %d is ignored",	\
+			 s->cfg.output_file, (a), (b), cfg->line);			\
+} while (0)
+
+/* A second sink on the same file: say which of its settings do not apply. */
+static void warn_ignored(const struct sink *s, const struct sink_config *cfg)
+{
+	WARN_IGNORED("max_file_size_mb", "%llu", (unsigned long long)(s->cfg.max_file_size >> 20),
+		     (unsigned long long)(cfg->max_file_size >> 20));
+	WARN_IGNORED("backup_count", "%u", s->cfg.backup_count, cfg->backup_count);
+	WARN_IGNORED("rotate_interval", "%d", (int)s->cfg.rotate_interval, (int)cfg->rotate_interval);
+	WARN_IGNORED("compress", "%d", (int)s->cfg.compress, (int)cfg->compress);
+	WARN_IGNORED("max_age_days", "%u", s->cfg.max_age_days, cfg->max_age_days);
+	WARN_IGNORED("flush_mode", "%s", config__flush_mode_name(s->cfg.flush_mode),
+		     config__flush_mode_name(cfg->flush_mode));
+	WARN_IGNORED("batch_size", "%u", s->cfg.batch_size, cfg->batch_size);
+	WARN_IGNORED("batch_interval_ms", "%u", s->cfg.batch_interval_ms, cfg->batch_interval_ms);
+	WARN_IGNORED("file_mode", "%04o", s->cfg.file_mode, cfg->file_mode);
+	WARN_IGNORED("max_message_length", "%u", s->cfg.max_message_length,
+		     cfg->max_message_length);
+}
+
+/* Under registry_mu: the open sink writing the same file, if any. */
+static struct sink *registry_find(dev_t dev, ino_t ino)
+{
+	struct sink *s;
+
+	for (s = registry; s; s = s->next)
+		if (s->set_up && s->dev == dev && s->ino == ino)
+			return s;
+	return NULL;
+}
+
+static void registry_unlink(struct sink *s)
+{
+	struct sink **pp;
+
+	for (pp = &registry; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			return;
+		}
+	}
+}
+
+/* Share an open writer of the same file: one more reference. */
+static struct sink *share(struct sink *fresh, const struct sink_config *cfg)
+{
+	struct sink *s = registry_find(fresh->dev, fresh->ino);
+
+	if (!s)
+		return NULL;
+	warn_ignored(s, cfg);
+	pthread_mutex_lock(&s->mu);
+	s->refs++;
+	if (cfg->critical)
+		s->cfg.critical = true;	/* the stricter handling wins */
+	pthread_mutex_unlock(&s->mu);
+	sink_free(fresh);
+	return s;
+}
+
+static int start(struct sink *s, struct sink **out)
+{
+	int err = pthread_create(&s->thread, NULL, writer_main, s);
+
+	if (err) {
+		log_err("cannot start the writer thread for %s: %s", s->cfg.output_file,
+			strerror(err));
+		return -err;
+	}
+	s->next = registry;
+	registry = s;
+	*out = s;
+	return 0;
+}
+
+int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_bytes,
+		 char *err, size_t errlen)
+{
+	struct sink *s = sink_alloc(cfg, queue_bytes), *shared;
+	int e;
+
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_lock(&registry_mu);
+	e = open_file(s, err, errlen);
+	if (!e && (shared = share(s, cfg))) {
+		*out = shared;
+		goto out_unlock;
+	}
+	if (e && cfg->critical)
+		goto out_free;
+	if (e)
+		log_warn("%s; buffering up to %u records and retrying every second", err,
+			 cfg->event_buffer_size);
+	else
+		finish_setup(s);
+	s->next_retry = now_ns(CLOCK_MONOTONIC) + RETRY_NS;
+	e = start(s, out);
+	if (e)
+		goto out_free;
+out_unlock:
+	pthread_mutex_unlock(&registry_mu);
+	return 0;
+out_free:
+	pthread_mutex_unlock(&registry_mu);
+	sink_free(s);
+	return e;
+}
+
+int sink__open(struct sink **out, const char *path, size_t queue_bytes)
+{
+	struct sink_config cfg;
+	char err[512];
+	int e;
+
+	sink_config__defaults(&cfg);
+	e = sink_config__set_output(&cfg, path, err, sizeof(err));
+	if (!e)
+		e = sink__create(out, &cfg, queue_bytes, err, sizeof(err));
+	if (e)
+		log_err("%s", err);
+	sink_config__free(&cfg);
+	return e;
+}
+
+/* Stop the writer after it wrote (or, unset, counted) everything queued. */
+static int stop_writer(struct sink *s)
+{
+	int err;
+
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	if (s->early.n) {
+		log_err("audit log %s was never set up: %u buffered records are lost",
+			s->cfg.output_file, s->early.n);
+		count_lost(s, SINK_LOST_UNSET, s->early.n);
+	}
+	rotator__wait_idle(s->rot);
+	err = s->fatal;
+	if (s->fd >= 0 && close(s->fd) && !err)
+		err = -errno;
+	s->fd = -1;
 	return err;
+}
+
+int sink__close(struct sink *s)
+{
+	bool last;
+	int err;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&registry_mu);
+	pthread_mutex_lock(&s->mu);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&s->mu);
+	if (last)
+		registry_unlink(s);
+	pthread_mutex_unlock(&registry_mu);
+	if (!last)
+		return sink__flush(s);
+	err = stop_writer(s);
+	sink_free(s);
+	return err;
+}
+
+int sink__failed(const struct sink *s, const char **reason)
+{
+	int err = __atomic_load_n(&s->fatal, __ATOMIC_ACQUIRE);
+
+	if (reason)
+		*reason = err ? s->fatal_reason : NULL;
+	return err;
+}
+
+bool sink__critical(const struct sink *s)
+{
+	return s->cfg.critical;
+}
+
+bool sink__is_set_up(const struct sink *s)
+{
+	return __atomic_load_n(&s->set_up, __ATOMIC_ACQUIRE);
 }
 
 uint64_t sink__dropped(const struct sink *s)
@@ -238,7 +999,17 @@ uint64_t sink__dropped(const struct sink *s)
 	return __atomic_load_n(&s->dropped, __ATOMIC_RELAXED);
 }
 
+uint64_t sink__lost(const struct sink *s, enum sink_lost what)
+{
+	return what < SINK_LOST_MAX ? __atomic_load_n(&s->lost[what], __ATOMIC_RELAXED) : 0;
+}
+
 const char *sink__path(const struct sink *s)
 {
-	return s->path;
+	return s->cfg.output_file;
+}
+
+uint32_t sink__refs(const struct sink *s)
+{
+	return s->refs;
 }

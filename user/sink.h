@@ -1,30 +1,68 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * An output file fed through a bounded in-memory queue and written by its
- * own thread, so the reader never waits on the disk. When the queue is full
- * the record is refused and counted; the caller turns the count into a loss
- * record once there is room again.
+ * An audit sink: one output file, a bounded queue and a writer thread, so
+ * the reader never waits on the disk. The writer does the flush mode
+ * (immediate = group commit, batched, hybrid), rotation, early-event
+ * buffering while the output cannot be set up, and failure handling. Sinks
+ * whose outputs are the same file (device and inode) share one writer.
  */
 #ifndef SOCKAUDIT_SINK_H
 #define SOCKAUDIT_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "config.h"
 
 #define SINK_DEFAULT_QUEUE_BYTES (64u << 20)
 
+/* Records a sink lost after accepting them: each becomes a loss record. */
+enum sink_lost {
+	SINK_LOST_WRITE = 0,		/* a write failed (ENOSPC, EIO) */
+	SINK_LOST_EARLY,		/* early buffer overflow (oldest dropped) */
+	SINK_LOST_OVERSIZE,		/* longer than max_message_length */
+	SINK_LOST_SUSPEND,		/* space_left_action: suspend */
+	SINK_LOST_UNSET,		/* still buffered when the sink closed unset */
+	SINK_LOST_MAX,
+};
+
 struct sink;
 
-/* Open (create, mode 0600) path for appending and start the writer thread. */
+/* A critical sink with default settings writing path (the plain -o case). */
 int sink__open(struct sink **out, const char *path, size_t queue_bytes);
-/* Queue one whole record (ends with '\n'). 0, or -ENOBUFS when the queue is full. */
+/*
+ * Open cfg's output and start (or share) its writer. A non-critical sink
+ * whose output cannot be set up yet buffers records and retries; a critical
+ * one fails: -errno with one line in err.
+ */
+int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_bytes,
+		 char *err, size_t errlen);
+
+/*
+ * Queue nrec whole records (buf ends with '\n'); crit_len: bytes of buf up
+ * to the end of its last critical record (0: none). 0, or -ENOBUFS when the
+ * queue is full (nothing queued; the caller counts the loss).
+ */
+int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len);
+/* sink__put of whole records, counted here, none critical. */
 int sink__write(struct sink *s, const char *rec, size_t len);
 /* Wait until everything queued is written and fdatasync'ed. 0 or -errno. */
 int sink__flush(struct sink *s);
-/* Flush, stop the thread, close. Returns the first write error, if any. */
+/* Drop one reference; the last flushes, stops the writer and closes. */
 int sink__close(struct sink *s);
 
+/* Ask the writer to rotate now (SIGUSR1). */
+void sink__rotate(struct sink *s);
+
+/* Nonzero (-errno) once a critical sink cannot go on; reason says why. */
+int sink__failed(const struct sink *s, const char **reason);
+bool sink__critical(const struct sink *s);
+bool sink__is_set_up(const struct sink *s);
+
 uint64_t sink__dropped(const struct sink *s);	/* records refused (queue full) */
+uint64_t sink__lost(const struct sink *s, enum sink_lost what);
+const char *sink__lost_name(enum sink_lost what);
 const char *sink__path(const struct sink *s);
+uint32_t sink__refs(const struct sink *s);
 
 #endif /* SOCKAUDIT_SINK_H */

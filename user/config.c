@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * YAML configuration with libyaml's document API: the whole file becomes a
+ * node tree whose nodes carry their line, so every error can name file:line.
+ * Tables of keys (name, parser, range) drive the checks, one table per map.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+#include "capture.h"
+#include "config.h"
+#include "outpath.h"
+
+#define CONFIG_MAX_BYTES (1u << 20)
+
+/* Parsing state: the document, where errors go, the key path for messages. */
+struct cfg_ctx {
+	yaml_document_t doc;
+	const char *file;
+	char *err;
+	size_t errlen;
+	char key[160];
+};
+
+static int cfg_error(struct cfg_ctx *cx, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One line: FILE:LINE: key 'K': what is wrong and what is allowed. */
+static int cfg_error(struct cfg_ctx *cx, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int off;
+
+	off = snprintf(cx->err, cx->errlen, "%s:%lu: key '%s': ", cx->file,
+		       n ? (unsigned long)n->start_mark.line + 1 : 1UL, cx->key);
+	if (off < 0 || (size_t)off >= cx->errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(cx->err + off, cx->errlen - off, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int want_scalar(struct cfg_ctx *cx, const yaml_node_t *n, const char *what,
+		       const char **out)
+{
+	*out = scalar(n);
+	if (!*out)
+		return cfg_error(cx, n, "expected %s, got a %s", what,
+				 n && n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+	return 0;
+}
+
+static int parse_u64(struct cfg_ctx *cx, const yaml_node_t *n, uint64_t lo, uint64_t hi,
+		     uint64_t *out)
+{
+	const char *s;
+	char *end;
+	unsigned long long v;
+
+	if (want_scalar(cx, n, "a whole number", &s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+		return cfg_error(cx, n, "'%s' is not a whole number in %llu..%llu", s,
+				 (unsigned long long)lo, (unsigned long long)hi);
+	*out = v;
+	return 0;
+}
+
+static int parse_u32(struct cfg_ctx *cx, const yaml_node_t *n, uint32_t lo, uint32_t hi,
+		     uint32_t *out)
+{
+	uint64_t v;
+	int err = parse_u64(cx, n, lo, hi, &v);
+
+	if (!err)
+		*out = v;
+	return err;
+}
+
+static int parse_bool(struct cfg_ctx *cx, const yaml_node_t *n, bool *out)
+{
+	const char *s;
+
+	if (want_scalar(cx, n, "true or false", &s))
+		return -EINVAL;
+	if (!strcmp(s, "true") || !strcmp(s, "false")) {
+		*out = s[0] == 't';
+		return 0;
+	}
+	return cfg_error(cx, n, "'%s' is not allowed; use true or false", s);
+}
+
+/* names[] is NULL-terminated; the index found goes to *out. */
+static int parse_enum(struct cfg_ctx *cx, const yaml_node_t *n, const char *const *names,
+		      const char *allowed, int *out)
+{
+	const char *s;
+	int i;
+
+	if (want_scalar(cx, n, allowed, &s))
+		return -EINVAL;
+	for (i = 0; names[i]; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return cfg_error(cx, n, "'%s' is not allowed; use %s", s, allowed);
+}
+
+static int parse_str(struct cfg_ctx *cx, const yaml_node_t *n, char **out)
+{
+	const char *s;
+
+	if (want_scalar(cx, n, "a string", &s))
+		return -EINVAL;
+	if (!s[0])
+		return cfg_error(cx, n, "is empty; give a value or leave the key out");
+	free(*out);
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int parse_path(struct cfg_ctx *cx, const yaml_node_t *n, char **out)
+{
+	char msg[CONFIG_ERR_LEN];
+	const char *s;
+	int err;
+
+	if (want_scalar(cx, n, "a path", &s))
+		return -EINVAL;
+	if (!s[0])
+		return cfg_error(cx, n, "is empty; give a path");
+	free(*out);
+	*out = NULL;
+	err = outpath__expand(s, out, msg, sizeof(msg));
+	if (err == -EINVAL)
+		return cfg_error(cx, n, "%s", msg);
+	return err;
+}
+
+/* ---- sinks ---- */
+
+static const char *const flush_names[] = { "immediate", "batched", "hybrid", NULL };
+static const char *const interval_names[] = { "none", "hourly", "daily", NULL };
+static const char *const action_names[] = { "warn", "rotate", "suspend", "exit", NULL };
+static const char *const attach_names[] = { "tracepoint", "raw_tp", NULL };
+
+static const char *const sink_types[] = { "json_lines", NULL };
+#define SINK_TYPES_ALLOWED "json_lines (the only format that renders so far)"
+
+int config__flush_mode(const char *name, enum flush_mode *out)
+{
+	int i;
+
+	for (i = 0; flush_names[i]; i++) {
+		if (!strcmp(name, flush_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *config__flush_mode_name(enum flush_mode m)
+{
+	return m <= FLUSH_HYBRID ? flush_names[m] : "unknown";
+}
+
+void sink_config__defaults(struct sink_config *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->max_file_size = 10ULL << 20;
+	sc->backup_count = 5;
+	sc->critical = true;
+	sc->flush_mode = FLUSH_IMMEDIATE;
+	sc->batch_size = 100;
+	sc->batch_interval_ms = 1000;
+	sc->event_buffer_size = 100;
+	sc->file_mode = 0600;
+	sc->gid = (gid_t)-1;
+	sc->max_message_length = 10000;
+	sc->space_left_action = SPACE_WARN;
+}
+
+void sink_config__free(struct sink_config *sc)
+{
+	if (!sc)
+		return;
+	free(sc->type);
+	free(sc->output_file);
+	free(sc->base_directory);
+	free(sc->log_group);
+	sc->type = sc->output_file = sc->base_directory = sc->log_group = NULL;
+}
+
+static int dup_or_null(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+int sink_config__copy(struct sink_config *dst, const struct sink_config *src)
+{
+	*dst = *src;
+	if (dup_or_null(&dst->type, src->type) | dup_or_null(&dst->output_file, src->output_file) |
+	    dup_or_null(&dst->base_directory, src->base_directory) |
+	    dup_or_null(&dst->log_group, src->log_group)) {
+		sink_config__free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int sink_config__set_output(struct sink_config *sc, const char *path, char *err, size_t errlen)
+{
+	char *p = NULL;
+	int e = outpath__expand(path, &p, err, errlen);
+
+	if (e)
+		return e;
+	free(sc->output_file);
+	sc->output_file = p;
+	return 0;
+}
+
+static int parse_file_mode(struct cfg_ctx *cx, const yaml_node_t *n, uint32_t *out)
+{
+	const char *s;
+	char *end;
+	unsigned long v;
+
+	if (want_scalar(cx, n, "0600 or 0640", &s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno || end == s || *end || (v != 0600 && v != 0640))
+		return cfg_error(cx, n, "'%s' is not allowed; use 0600, or 0640 with log_group", s);
+	*out = v;
+	return 0;
+}
+
+static int parse_group(struct cfg_ctx *cx, const yaml_node_t *n, struct sink_config *sc)
+{
+	struct group *gr;
+	int err = parse_str(cx, n, &sc->log_group);
+
+	if (err)
+		return err;
+	gr = getgrnam(sc->log_group);
+	if (!gr)
+		return cfg_error(cx, n, "group '%s' does not exist; give an existing group name",
+				 sc->log_group);
+	sc->gid = gr->gr_gid;
+	return 0;
+}
+
+/* One key of a sink's config: map. */
+static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
+		    struct sink_config *sc)
+{
+	uint64_t mb;
+	int e, err;
+
+	if (!strcmp(k, "output_file"))
+		return parse_path(cx, v, &sc->output_file);
+	if (!strcmp(k, "base_directory"))
+		return parse_path(cx, v, &sc->base_directory);
+	if (!strcmp(k, "max_file_size_mb")) {
+		err = parse_u64(cx, v, 0, 1 << 20, &mb);
+		sc->max_file_size = mb << 20;
+		return err;
+	}
+	if (!strcmp(k, "space_left_mb")) {
+		err = parse_u64(cx, v, 0, 1 << 30, &mb);
+		sc->space_left = mb << 20;
+		return err;
+	}
+	if (!strcmp(k, "backup_count"))
+		return parse_u32(cx, v, 0, 1000, &sc->backup_count);
+	if (!strcmp(k, "max_age_days"))
+		return parse_u32(cx, v, 0, 36500, &sc->max_age_days);
+	if (!strcmp(k, "batch_size"))
+		return parse_u32(cx, v, 1, 1000000, &sc->batch_size);
+	if (!strcmp(k, "batch_interval_ms"))
+		return parse_u32(cx, v, 1, 3600000, &sc->batch_interval_ms);
+	if (!strcmp(k, "event_buffer_size"))
+		return parse_u32(cx, v, 0, 1000000, &sc->event_buffer_size);
+	if (!strcmp(k, "max_message_length"))
+		return parse_u32(cx, v, 256, 16 << 20, &sc->max_message_length);
+	if (!strcmp(k, "file_mode"))
+		return parse_file_mode(cx, v, &sc->file_mode);
+	if (!strcmp(k, "log_group"))
+		return parse_group(cx, v, sc);
+	if (!strcmp(k, "compress"))
+		return parse_bool(cx, v, &sc->compress);
+	if (!strcmp(k, "critical"))
+		return parse_bool(cx, v, &sc->critical);
+	if (!strcmp(k, "rotate_interval")) {
+		err = parse_enum(cx, v, interval_names, "none, hourly or daily", &e);
+		sc->rotate_interval = e;
+		return err;
+	}
+	if (!strcmp(k, "flush_mode")) {
+		err = parse_enum(cx, v, flush_names, "immediate, batched or hybrid", &e);
+		sc->flush_mode = e;
+		return err;
+	}
+	if (!strcmp(k, "space_left_action")) {
+		err = parse_enum(cx, v, action_names, "warn, rotate, suspend or exit", &e);
+		sc->space_left_action = e;
+		return err;
+	}
+	return cfg_error(cx, v, "unknown key; allowed: output_file, max_file_size_mb, "
+			 "backup_count, rotate_interval, compress, max_age_days, critical, "
+			 "flush_mode, batch_size, batch_interval_ms, event_buffer_size, "
+			 "base_directory, file_mode, log_group, space_left_mb, space_left_action, "
+			 "max_message_length");
+}
+
+typedef int (*key_fn)(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg);
+
+/* Call fn for every key of a mapping, with cx->key set to prefix.key. */
+static int each_key(struct cfg_ctx *cx, const yaml_node_t *map, const char *prefix, key_fn fn,
+		    void *arg)
+{
+	yaml_node_pair_t *pr;
+
+	if (!map || map->type != YAML_MAPPING_NODE) {
+		snprintf(cx->key, sizeof(cx->key), "%s", prefix);
+		return cfg_error(cx, map, "expected a mapping of keys");
+	}
+	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *kn = yaml_document_get_node(&cx->doc, pr->key);
+		const yaml_node_t *vn = yaml_document_get_node(&cx->doc, pr->value);
+		const char *k = scalar(kn);
+		int err;
+
+		snprintf(cx->key, sizeof(cx->key), "%s%s%s", prefix, prefix[0] ? "." : "",
+			 k ? k : "?");
+		if (!k)
+			return cfg_error(cx, kn, "keys must be plain names");
+		err = fn(cx, k, vn, arg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int sink_config_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	return sink_key(cx, k, v, arg);
+}
+
+static int plugin_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct sink_config *sc = arg;
+	char prefix[sizeof(cx->key)];
+	int t;
+
+	if (!strcmp(k, "type")) {
+		if (parse_enum(cx, v, sink_types, SINK_TYPES_ALLOWED, &t))
+			return -EINVAL;
+		return parse_str(cx, v, &sc->type);
+	}
+	if (!strcmp(k, "config")) {
+		snprintf(prefix, sizeof(prefix), "%s", cx->key);
+		return each_key(cx, v, prefix, sink_config_key, sc);
+	}
+	return cfg_error(cx, v, "unknown key; allowed: type, config");
+}
+
+/* Cross-key rules, checked once the entry is read. */
+static int sink_check(struct cfg_ctx *cx, const yaml_node_t *n, struct sink_config *sc)
+{
+	if (!sc->type)
+		return cfg_error(cx, n, "missing 'type'; use " SINK_TYPES_ALLOWED);
+	if (!sc->output_file)
+		return cfg_error(cx, n, "missing 'config.output_file'; give the audit log's path");
+	if (sc->file_mode == 0640 && !sc->log_group)
+		return cfg_error(cx, n, "file_mode 0640 needs log_group; set log_group or use 0600");
+	if (sc->output_file[0] != '/' && !sc->base_directory)
+		return cfg_error(cx, n, "output_file '%s' is relative; give an absolute path or "
+				 "set base_directory", sc->output_file);
+	if (sc->base_directory && sc->base_directory[0] != '/')
+		return cfg_error(cx, n, "base_directory '%s' must be an absolute path",
+				 sc->base_directory);
+	return 0;
+}
+
+static int parse_plugins(struct cfg_ctx *cx, const yaml_node_t *seq, struct config *c)
+{
+	yaml_node_item_t *it;
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return cfg_error(cx, seq, "expected a list of {type, config} entries");
+	for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		const yaml_node_t *n = yaml_document_get_node(&cx->doc, *it);
+		struct sink_config *sc = &c->sinks[c->n_sinks];
+		char prefix[48];
+
+		snprintf(prefix, sizeof(prefix), "auditing_plugins[%d]", c->n_sinks);
+		snprintf(cx->key, sizeof(cx->key), "%s", prefix);
+		if (c->n_sinks == CONFIG_MAX_SINKS)
+			return cfg_error(cx, n, "too many sinks; at most %d", CONFIG_MAX_SINKS);
+		sink_config__defaults(sc);
+		sc->line = n->start_mark.line + 1;
+		c->n_sinks++;
+		if (each_key(cx, n, prefix, plugin_key, sc))
+			return -EINVAL;
+		snprintf(cx->key, sizeof(cx->key), "%s", prefix);
+		if (sink_check(cx, n, sc))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- collector settings ---- */
+
+static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct collector_config *cc = arg;
+	int err;
+
+	if (!strcmp(k, "max_capture_bytes")) {
+		cc->has_max_capture = true;
+		return parse_u32(cx, v, 1, SA_MAX_CAPTURE, &cc->max_capture_bytes);
+	}
+	if (!strcmp(k, "ringbuf_mb")) {
+		cc->has_ringbuf = true;
+		err = parse_u32(cx, v, 1, 1024, &cc->ringbuf_mb);
+		if (!err && (cc->ringbuf_mb & (cc->ringbuf_mb - 1)))
+			return cfg_error(cx, v, "%u is not a power of two in 1..1024",
+					 cc->ringbuf_mb);
+		return err;
+	}
+	if (!strcmp(k, "drain_ms")) {
+		cc->has_drain = true;
+		return parse_u32(cx, v, 1, 1000, &cc->drain_ms);
+	}
+	if (!strcmp(k, "attach")) {
+		cc->has_attach = true;
+		return parse_enum(cx, v, attach_names, "tracepoint or raw_tp", &cc->attach);
+	}
+	return cfg_error(cx, v, "unknown key; allowed: max_capture_bytes, attach, ringbuf_mb, "
+			 "drain_ms");
+}
+
+static int parse_seconds(struct cfg_ctx *cx, const yaml_node_t *n, double *out)
+{
+	const char *s;
+	char *end;
+	double v;
+
+	if (want_scalar(cx, n, "a number of seconds", &s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365)
+		return cfg_error(cx, n, "'%s' is not a number of seconds in (0, 31536000]", s);
+	*out = v;
+	return 0;
+}
+
+static int correlation_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct collector_config *cc = arg;
+
+	if (!strcmp(k, "request_ttl_s")) {
+		cc->has_ttl = true;
+		return parse_seconds(cx, v, &cc->request_ttl_s);
+	}
+	if (!strcmp(k, "body_excerpt")) {
+		cc->has_excerpt = true;
+		return parse_u32(cx, v, 0, SA_MAX_CAPTURE, &cc->body_excerpt);
+	}
+	return cfg_error(cx, v, "unknown key; allowed: request_ttl_s, body_excerpt");
+}
+
+/* A list of scalars: each passed to fn with its index. */
+static int each_item(struct cfg_ctx *cx, const yaml_node_t *seq,
+		     int (*fn)(struct cfg_ctx *, const yaml_node_t *, struct critical_rules *),
+		     struct critical_rules *r)
+{
+	yaml_node_item_t *it;
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return cfg_error(cx, seq, "expected a list");
+	if (seq->data.sequence.items.top - seq->data.sequence.items.start > CONFIG_MAX_RULES)
+		return cfg_error(cx, seq, "too many entries; at most %d", CONFIG_MAX_RULES);
+	for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++)
+		if (fn(cx, yaml_document_get_node(&cx->doc, *it), r))
+			return -EINVAL;
+	return 0;
+}
+
+static int rule_status(struct cfg_ctx *cx, const yaml_node_t *n, struct critical_rules *r)
+{
+	uint32_t v;
+	int err = parse_u32(cx, n, 100, 599, &v);
+
+	if (!err)
+		r->http_status[r->n_status++] = v;
+	return err;
+}
+
+static int rule_method(struct cfg_ctx *cx, const yaml_node_t *n, struct critical_rules *r)
+{
+	r->methods[r->n_methods] = NULL;
+	if (parse_str(cx, n, &r->methods[r->n_methods]))
+		return -EINVAL;
+	r->n_methods++;
+	return 0;
+}
+
+static int rule_prefix(struct cfg_ctx *cx, const yaml_node_t *n, struct critical_rules *r)
+{
+	r->target_prefixes[r->n_prefixes] = NULL;
+	if (parse_str(cx, n, &r->target_prefixes[r->n_prefixes]))
+		return -EINVAL;
+	r->n_prefixes++;
+	return 0;
+}
+
+static int rules_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	if (!strcmp(k, "http_status"))
+		return each_item(cx, v, rule_status, arg);
+	if (!strcmp(k, "methods"))
+		return each_item(cx, v, rule_method, arg);
+	if (!strcmp(k, "target_prefixes"))
+		return each_item(cx, v, rule_prefix, arg);
+	return cfg_error(cx, v, "unknown key; allowed: http_status, methods, target_prefixes");
+}
+
+static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct config *c = arg;
+
+	if (!strcmp(k, "auditing_plugins"))
+		return parse_plugins(cx, v, c);
+	if (!strcmp(k, "capture"))
+		return each_key(cx, v, "capture", capture_key, &c->col);
+	if (!strcmp(k, "correlation"))
+		return each_key(cx, v, "correlation", correlation_key, &c->col);
+	if (!strcmp(k, "critical_rules"))
+		return each_key(cx, v, "critical_rules", rules_key, &c->rules);
+	return cfg_error(cx, v, "unknown key; allowed: auditing_plugins, capture, correlation, "
+			 "critical_rules");
+}
+
+/* ---- file ---- */
+
+/* Read the whole file, refusing one that anyone but root could have written. */
+static int read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int e = 0;
+
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open config %s: %s; check the path", path,
+			 strerror(errno));
+		return e;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
+		snprintf(err, errlen, "config %s is not a regular file of at most 1 MiB; give the "
+			 "path of the YAML file", path);
+		e = -EINVAL;
+	} else if ((st.st_uid != 0 && (st.st_mode & S_IWUSR)) ||
+		   (st.st_gid != 0 && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH)) {
+		snprintf(err, errlen, "config %s is writable by someone other than root (owner %u, "
+			 "group %u, mode %04o): chown root:root and chmod go-w it", path,
+			 (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+		e = -EPERM;
+	} else if (!(*buf = malloc(st.st_size + 1))) {
+		e = -ENOMEM;
+	} else if ((n = read(fd, *buf, st.st_size)) != st.st_size) {
+		snprintf(err, errlen, "cannot read config %s: %s", path,
+			 n < 0 ? strerror(errno) : "short read");
+		free(*buf);
+		e = -EIO;
+	} else {
+		(*buf)[n] = 0;
+		*len = n;
+	}
+	close(fd);
+	return e;
+}
+
+static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct config *c)
+{
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int err = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &cx->doc)) {
+		snprintf(cx->err, cx->errlen, "%s:%lu: YAML syntax error: %s; fix the file",
+			 cx->file, (unsigned long)parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "unknown");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	yaml_parser_delete(&parser);
+	root = yaml_document_get_root_node(&cx->doc);
+	if (!root)
+		err = cfg_error(cx, NULL, "the file is empty; add auditing_plugins");
+	else
+		err = each_key(cx, root, "", top_key, c);
+	if (!err && !c->n_sinks)
+		err = cfg_error(cx, root, "no auditing_plugins entry; add at least one sink");
+	yaml_document_delete(&cx->doc);
+	return err;
+}
+
+int config__load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct cfg_ctx cx = { .file = path, .err = err, .errlen = errlen };
+	char *buf = NULL;
+	size_t len = 0;
+	int e;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(cx.key, sizeof(cx.key), "(top level)");
+	e = read_file(path, &buf, &len, err, errlen);
+	if (e)
+		return e;
+	config__sha256_hex(buf, len, c->digest);
+	c->path = strdup(path);
+	e = c->path ? parse_doc(&cx, buf, len, c) : -ENOMEM;
+	free(buf);
+	if (e)
+		config__free(c);
+	return e;
+}
+
+int config__override(struct config *c, const char *output, int flush, char *err, size_t errlen)
+{
+	int i, e;
+
+	if (output && !c->n_sinks) {
+		sink_config__defaults(&c->sinks[0]);
+		c->sinks[0].type = strdup("json_lines");
+		if (!c->sinks[0].type)
+			return -ENOMEM;
+		c->n_sinks = 1;
+	}
+	if (output) {
+		e = sink_config__set_output(&c->sinks[0], output, err, errlen);
+		if (e)
+			return e;
+	}
+	for (i = 0; flush >= 0 && i < c->n_sinks; i++)
+		c->sinks[i].flush_mode = flush;
+	return 0;
+}
+
+void config__free(struct config *c)
+{
+	int i;
+
+	for (i = 0; i < c->n_sinks; i++)
+		sink_config__free(&c->sinks[i]);
+	for (i = 0; i < c->rules.n_methods; i++)
+		free(c->rules.methods[i]);
+	for (i = 0; i < c->rules.n_prefixes; i++)
+		free(c->rules.target_prefixes[i]);
+	free(c->path);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- SHA-256 (FIPS 180-4), for the config digest in collector_start ---- */
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+	0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+	0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+	0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+	0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha_block(uint32_t h[8], const uint8_t *p)
+{
+	uint32_t w[64], v[8], t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | p[4 * i + 1] << 16 | p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (i = 16; i < 64; i++)
+		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
+		       w[i - 7] + (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
+	memcpy(v, h, sizeof(v));
+	for (i = 0; i < 64; i++) {
+		t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) +
+		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
+		t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) +
+		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(v + 1, v, 7 * sizeof(v[0]));
+		v[4] += t1;
+		v[0] = t1 + t2;
+	}
+	for (i = 0; i < 8; i++)
+		h[i] += v[i];
+}
+
+void config__sha256_hex(const void *data, size_t n, char out[65])
+{
+	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	const uint8_t *p = data;
+	uint8_t tail[128] = { 0 };
+	size_t rest = n % 64, tl = rest < 56 ? 64 : 128, i;
+	uint64_t bits = (uint64_t)n * 8;
+
+	for (i = 0; i + 64 <= n; i += 64)
+		sha_block(h, p + i);
+	memcpy(tail, p + i, rest);
+	tail[rest] = 0x80;
+	for (i = 0; i < 8; i++)
+		tail[tl - 1 - i] = bits >> (8 * i);
+	for (i = 0; i < tl; i += 64)
+		sha_block(h, tail + i);
+	for (i = 0; i < 8; i++)
+		snprintf(out + 8 * i, 9, "%08x", h[i]);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The YAML configuration (docs/configuration.md): audit sinks in the
+ * auditing-plugin schema plus the collector's own settings. Loading checks
+ * every key, type and range and fails with one message naming file:line, the
+ * key and what is allowed; nothing here opens an output.
+ */
+#ifndef SOCKAUDIT_CONFIG_H
+#define SOCKAUDIT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_MAX_SINKS	32
+#define CONFIG_MAX_RULES	16
+#define CONFIG_ERR_LEN		512
+
+enum flush_mode { FLUSH_IMMEDIATE = 0, FLUSH_BATCHED, FLUSH_HYBRID };
+enum rotate_interval { ROTATE_NONE = 0, ROTATE_HOURLY, ROTATE_DAILY };
+enum space_action { SPACE_WARN = 0, SPACE_ROTATE, SPACE_SUSPEND, SPACE_EXIT };
+
+/* One `auditing_plugins` entry. Paths are kept as written (after `~`). */
+struct sink_config {
+	char *type;			/* json_lines */
+	char *output_file;
+	char *base_directory;		/* NULL: none */
+	char *log_group;		/* NULL: none */
+	uint64_t max_file_size;		/* bytes; 0: no size rotation */
+	uint64_t space_left;		/* bytes; 0: no check */
+	uint32_t backup_count;
+	uint32_t max_age_days;		/* 0: keep by count only */
+	uint32_t batch_size;
+	uint32_t batch_interval_ms;
+	uint32_t event_buffer_size;
+	uint32_t max_message_length;
+	uint32_t file_mode;
+	gid_t gid;			/* of log_group, when set */
+	enum rotate_interval rotate_interval;
+	enum flush_mode flush_mode;
+	enum space_action space_left_action;
+	bool compress;
+	bool critical;
+	int line;			/* where the entry starts, for messages */
+};
+
+/* Extra records that hybrid sinks sync at once (besides 401/403 and loss). */
+struct critical_rules {
+	int http_status[CONFIG_MAX_RULES];
+	int n_status;
+	char *methods[CONFIG_MAX_RULES];
+	int n_methods;
+	char *target_prefixes[CONFIG_MAX_RULES];
+	int n_prefixes;
+};
+
+/* Collector settings; has_* says the file set them (the CLI may override). */
+struct collector_config {
+	uint32_t max_capture_bytes;
+	uint32_t ringbuf_mb;
+	uint32_t body_excerpt;
+	uint32_t drain_ms;
+	double request_ttl_s;
+	int attach;			/* enum attach_mode */
+	bool has_max_capture, has_ringbuf, has_excerpt, has_drain, has_ttl, has_attach;
+};
+
+struct config {
+	char *path;
+	struct sink_config sinks[CONFIG_MAX_SINKS];
+	int n_sinks;
+	struct critical_rules rules;
+	struct collector_config col;
+	char digest[65];		/* SHA-256 of the file, hex */
+};
+
+/* Defaults for one sink writing to path (NULL: none yet). */
+void sink_config__defaults(struct sink_config *sc);
+/* Deep copy; -ENOMEM on failure (dst is then freed). */
+int sink_config__copy(struct sink_config *dst, const struct sink_config *src);
+void sink_config__free(struct sink_config *sc);
+/* Set output_file (after `~` expansion and the `$` check). 0 or -EINVAL + err. */
+int sink_config__set_output(struct sink_config *sc, const char *path, char *err, size_t errlen);
+
+/* Load and check path. 0, or -errno with one line in err. */
+int config__load(struct config *c, const char *path, char *err, size_t errlen);
+void config__free(struct config *c);
+
+/*
+ * CLI overrides: output (-o, may be NULL) replaces the first sink's
+ * output_file, or makes the one sink when there is none; flush >= 0
+ * (--flush-mode) applies to every sink. 0 or -errno + err.
+ */
+int config__override(struct config *c, const char *output, int flush, char *err, size_t errlen);
+
+/* Parse a flush mode name; -EINVAL when unknown. */
+int config__flush_mode(const char *name, enum flush_mode *out);
+const char *config__flush_mode_name(enum flush_mode m);
+
+/* Hex SHA-256 of n bytes into out[65]. */
+void config__sha256_hex(const void *data, size_t n, char out[65]);
+
+#endif /* SOCKAUDIT_CONFIG_H */

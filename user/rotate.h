@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Rotated files of one audit log: FILE.1 (newest) .. FILE.N, or FILE.k.gz
+ * with compress. The writer renames (fast, under a lock) and goes on; a
+ * compressor thread gzips FILE.1 in the background and follows the file's
+ * index as later rotations shift it, so the writer never waits for zlib.
+ */
+#ifndef SOCKAUDIT_ROTATE_H
+#define SOCKAUDIT_ROTATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rotator;
+
+/* NULL on ENOMEM or when the compressor thread cannot start (logged). */
+struct rotator *rotator__new(const char *path, uint32_t backup_count, bool compress,
+			     uint32_t max_age_days);
+/* Wait for pending compressions, stop the thread, free. NULL is fine. */
+void rotator__free(struct rotator *r);
+
+/*
+ * Shift FILE.k -> FILE.k+1 (dropping the one beyond backup_count), rename
+ * FILE -> FILE.1 and queue its compression. The caller then opens a new FILE.
+ * 0 or -errno (logged).
+ */
+int rotator__rotate(struct rotator *r);
+
+/* Remove rotated files older than max_age_days (no-op when 0). */
+void rotator__prune_age(struct rotator *r);
+
+/* Delete the oldest rotated file, if any (space_left_action: rotate). */
+void rotator__drop_oldest(struct rotator *r);
+
+/* Block until no compression is pending (tests, shutdown). */
+void rotator__wait_idle(struct rotator *r);
+
+#endif /* SOCKAUDIT_ROTATE_H */
