@@ -11,9 +11,11 @@
 #include "format_json.h"
 #include "http.h"
 #include "json.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "pipeline.h"
 #include "proc.h"
+#include "config.h"
 #include "sink.h"
 
 /* Unknown protocol: what one side said until the other answered. */
@@ -25,7 +27,11 @@ struct raw_acc {
 
 struct pipeline {
 	struct pipeline_opts o;
-	struct sink *sink;
+	struct sink *sinks[PIPELINE_MAX_SINKS];	/* distinct writers, fed the same records */
+	int nsinks;
+	const struct critical_rules *rules;	/* hybrid sinks sync these at once */
+	size_t batch_crit;		/* bytes of jb up to the end of its last critical record */
+	uint64_t sink_reported[PIPELINE_MAX_SINKS][SINK_LOST_MAX + 1];
 	struct conntrack *ct;
 	struct correlator *cr;
 	struct proc_cache *pc;
@@ -79,6 +85,18 @@ const char *kernel_counter_name(int idx)
  * cycle (or per PIPELINE_BATCH_BYTES): one lock and one writer wakeup for
  * many records. Returns false when the batch was refused (and counted).
  */
+/* The same batch to every sink; false when one refused it (queue full). */
+static bool put_all_sinks(struct pipeline *p)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < p->nsinks; i++)
+		if (sink__put(p->sinks[i], p->jb.buf, p->jb.len, p->batch_records, p->batch_crit))
+			ok = false;
+	return ok;
+}
+
 bool pipeline__flush_batch(struct pipeline *p)
 {
 	bool ok = true;
@@ -90,7 +108,7 @@ bool pipeline__flush_batch(struct pipeline *p)
 			(unsigned long long)(p->seq - p->batch_records + 1),
 			(unsigned long long)p->seq);
 		ok = false;
-	} else if (sink__write(p->sink, p->jb.buf, p->jb.len)) {
+	} else if (!put_all_sinks(p)) {
 		ok = false;
 	}
 	if (ok)
@@ -98,15 +116,65 @@ bool pipeline__flush_batch(struct pipeline *p)
 	else
 		p->cnt[PL_QUEUE_FULL_RECORDS] += p->batch_records;
 	p->batch_records = 0;
+	p->batch_crit = 0;
 	jbuf__reset(&p->jb);
 	return ok;
 }
 
-static void put_record(struct pipeline *p)
+/* critical: the record just formatted must be synced at once by hybrid sinks. */
+static void put_record(struct pipeline *p, bool critical)
 {
 	p->batch_records++;
+	if (critical)
+		p->batch_crit = p->jb.len;
 	if (p->jb.len >= PIPELINE_BATCH_BYTES || p->jb.oom)
 		pipeline__flush_batch(p);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* Built-in critical exchanges (auth failures) and the configured rules. */
+static bool record_critical(const struct pipeline *p, const struct exchange *x)
+{
+	const struct critical_rules *r = p->rules;
+	int i;
+
+	if (exchange__critical(x))
+		return true;
+	if (!r)
+		return false;
+	for (i = 0; x->resp && i < r->n_status; i++)
+		if (x->resp->m.status == r->http_status[i])
+			return true;
+	for (i = 0; x->req && i < r->n_methods; i++)
+		if (!strcmp(x->req->m.method, r->methods[i]))
+			return true;
+	for (i = 0; x->req && i < r->n_prefixes; i++)
+		if (has_prefix(x->req->m.target, r->target_prefixes[i]))
+			return true;
+	return false;
+}
+
+void pipeline__set_rules(struct pipeline *p, const struct critical_rules *rules)
+{
+	p->rules = rules;
+}
+
+int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n)
+{
+	int i;
+
+	pipeline__flush_batch(p);
+	if (n > PIPELINE_MAX_SINKS)
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		p->sinks[i] = sinks[i];
+	p->nsinks = n;
+	memset(p->sink_reported, 0, sizeof(p->sink_reported));
+	return 0;
 }
 
 static void on_exchange(void *ctx, const struct exchange *x)
@@ -116,7 +184,7 @@ static void on_exchange(void *ctx, const struct exchange *x)
 
 	format__exchange(&p->jb, ++p->seq, x, pi, p->o.mono_to_real);
 	p->st.exchanges++;
-	put_record(p);
+	put_record(p, record_critical(p, x));
 }
 
 void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, void *arg,
@@ -131,13 +199,18 @@ void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, v
 }
 
 /* A loss record goes out alone, so we know whether it was accepted. */
-static bool write_loss(struct pipeline *p, const char *source, const char *name,
-		       uint64_t delta, uint64_t total, uint64_t now_ns)
+/* sink: the audit log that lost the records (NULL: all of them). */
+static bool write_loss_at(struct pipeline *p, const char *source, const char *sink,
+			  const char *name, uint64_t delta, uint64_t total, uint64_t now_ns)
 {
 	pipeline__flush_batch(p);
 	format__begin(&p->jb, ++p->seq, now_ns + p->o.mono_to_real, "loss");
 	JBUF_KEY(&p->jb, "source");
 	jbuf__cstr(&p->jb, source);
+	if (sink) {
+		JBUF_KEY(&p->jb, "sink");
+		jbuf__cstr(&p->jb, sink);
+	}
 	JBUF_KEY(&p->jb, "counter");
 	jbuf__cstr(&p->jb, name);
 	JBUF_KEY(&p->jb, "count");
@@ -145,8 +218,31 @@ static bool write_loss(struct pipeline *p, const char *source, const char *name,
 	JBUF_KEY(&p->jb, "total");
 	jbuf__u64(&p->jb, total);
 	format__end(&p->jb);
-	p->batch_records++;
+	put_record(p, true);	/* a loss is news an operator must not lose in turn */
 	return pipeline__flush_batch(p);
+}
+
+static bool write_loss(struct pipeline *p, const char *source, const char *name,
+		       uint64_t delta, uint64_t total, uint64_t now_ns)
+{
+	return write_loss_at(p, source, NULL, name, delta, total, now_ns);
+}
+
+/* Records a sink refused (queue full) or lost after taking them. */
+static void report_sink_loss(struct pipeline *p, int si, uint64_t now_ns)
+{
+	struct sink *s = p->sinks[si];
+	uint64_t *rep = p->sink_reported[si];
+	int i;
+
+	for (i = 0; i <= SINK_LOST_MAX; i++) {
+		uint64_t total = i == SINK_LOST_MAX ? sink__dropped(s) : sink__lost(s, i);
+		const char *name = i == SINK_LOST_MAX ? "queue_full_records" : sink__lost_name(i);
+
+		if (total != rep[i] && write_loss_at(p, "sink", sink__path(s), name,
+						     total - rep[i], total, now_ns))
+			rep[i] = total;
+	}
 }
 
 void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t now_ns)
@@ -172,6 +268,8 @@ void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t no
 			       total, now_ns))
 			p->cnt_reported[i] = total;
 	}
+	for (i = 0; i < p->nsinks; i++)
+		report_sink_loss(p, i, now_ns);
 }
 
 /* ---- raw exchanges (protocol not recognised) ---- */
@@ -644,7 +742,8 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 	if (!p)
 		return NULL;
 	p->o = *opts;
-	p->sink = sink;
+	p->sinks[0] = sink;
+	p->nsinks = sink != NULL;
 	jbuf__init(&p->jb);
 	p->ct = conntrack__new();
 	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
