@@ -97,7 +97,13 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool re
 	const uint8_t *src = tls.strip;
 	size_t len = tls.strip_len;
 
-	if (redact && p->r) {
+	if (redact && !p->r) {
+		/* redaction is on but no redactor could be built: withhold, never leak */
+		jbuf__raw(out, "[redaction failed]", 18);
+		p->redact_failed = true;
+		return;
+	}
+	if (redact) {
 		jbuf__reset(&tls.redacted);
 		if (redactor__redact(p->r, src, len, &tls.redacted, &p->hits) ||
 		    tls.redacted.oom) {
@@ -227,11 +233,12 @@ static void warn_truncated(const struct prep *p, uint32_t max)
 int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint64_t seq,
 		const struct exchange *x, const struct proc_info *pi, int64_t off)
 {
-	struct prep *p = prepare(o, seq, x, pi, off);
 	size_t start = jb->len, max = max_len(o);
+	struct prep *p;
 	int round;
 
-	conn__name((struct conn *)x->conn);
+	conn__name((struct conn *)x->conn);	/* before prepare reads the names */
+	p = prepare(o, seq, x, pi, off);
 	for (round = 0;; round++) {
 		fn(jb, p, o);
 		if (jb->oom || jb->len - start <= max || round == SHRINK_ROUNDS ||

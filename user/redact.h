@@ -73,8 +73,8 @@ const char *redactor__rule_name(const struct redactor *r, size_t i);
 uint64_t redactor__count(const struct redactor *r, size_t i);
 bool redactor__rule_on(const struct redactor *r, size_t i);
 
-/* Names of the built-in rules, NULL-terminated (docs, config validation). */
-extern const char *const redact_builtin_names[];
+/* Name of built-in rule i, NULL past the last (docs, config validation). */
+const char *redact__builtin_name(size_t i);
 
 /* Luhn checksum over the digits of s (other characters skipped). */
 bool redact__luhn(const char *s, size_t n);

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests for user/redact.c: a corpus of true positives (each secret
+ * must vanish and its kind be listed) and look-alikes that must stay
+ * untouched (a 16-digit number failing Luhn, an order id, UUIDs, prose),
+ * custom rules, rule switches and clear errors.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redact.h"
+
+struct tp {
+	const char *text;	/* holds the secret */
+	const char *secret;	/* must not survive */
+	const char *kind;	/* must be listed */
+	const char *kept;	/* must survive (context), or NULL */
+};
+
+static const struct tp positives[] = {
+	{ "card 4111 1111 1111 1111 exp 12 25", "4111 1111 1111 1111", "credit_card", "exp 12 25" },
+	{ "card=5500-0000-0000-0004;", "5500-0000-0000-0004", "credit_card", "card=" },
+	{ "amex 378282246310005.", "378282246310005", "credit_card", "amex" },
+	{ "pan:4012888888881881", "4012888888881881", "credit_card", "pan:" },
+	{ "ssn 123-45-6789 on file", "123-45-6789", "ssn", "on file" },
+	{ "mail jane.doe+x@example.co.uk now", "jane.doe+x@example.co.uk", "email", "now" },
+	{ "key AKIAIOSFODNN7EXAMPLE ok", "AKIAIOSFODNN7EXAMPLE", "aws_access_key", "ok" },
+	{ "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_key", NULL },
+	{ "t=ghp_abcdefghijklmnopqrstuvwxyz0123456789AB", "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB",
+	  "github_token", NULL },
+	{ "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+	  "github_pat_11ABCDEFG0123456789", "github_token", NULL },
+	{ "slack xoxb-1234567890-abcdefghijkl", "xoxb-1234567890-abcdefghijkl", "slack_token", NULL },
+	{ "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "stripe_key",
+	  NULL },
+	{ "g AIzaSyA-1234567890abcdefghijklmnopqrstu", "AIzaSyA-1234567890abcdefghijklmnopqrstu",
+	  "google_api_key", NULL },
+	{ "k sk-proj-abcdefghijklmnopqrstuvwxyz012345", "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+	  "openai_key", NULL },
+	{ "k sk-ant-api03-abcdefghijklmnopqrstuvwxyz_012345", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz",
+	  "anthropic_key", NULL },
+	{ "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+	  "eyJzdWIiOiIxMjM0In0", "jwt", NULL },
+	{ "Authorization: Bearer abc.DEF-123_xyz~789\r\nHost: x", "abc.DEF-123_xyz~789", "bearer_token",
+	  "Host: x" },
+	{ "Authorization: Basic dXNlcjpodW50ZXIy\r\n", "dXNlcjpodW50ZXIy", "basic_auth",
+	  "Authorization: Basic " },
+	{ "Cookie: session=abc123; theme=dark\r\nAccept: */*", "session=abc123", "cookie", "Accept" },
+	{ "Set-Cookie: sid=s3cr3t; HttpOnly\r\n", "sid=s3cr3t", "set_cookie", "Set-Cookie:" },
+	{ "{\"user\":\"bob\",\"password\":\"hunter2\"}", "hunter2", "password", "\"user\":\"bob\"" },
+	{ "{\"password\": \"with \\\"quote\\\" inside\"}", "inside", "password", NULL },
+	{ "GET /login?user=bob&passwd=hunter2&x=1", "hunter2", "password", "&x=1" },
+	{ "user=bob&password=p%40ss&remember=1", "p%40ss", "password", "remember=1" },
+	{ "db_password: s3cret!\n", "s3cret!", "password", "db_password" },
+	{ "{\"api_key\":\"AbC123xyz\"}", "AbC123xyz", "secret_field", "api_key" },
+	{ "X-Api-Key: zzz999yyy", "zzz999yyy", "secret_field", NULL },
+	{ "client_secret=Q1w2E3r4&grant=x", "Q1w2E3r4", "secret_field", "grant=x" },
+	{ "access_token=ya29.a0AfH6SM", "ya29.a0AfH6SM", "secret_field", NULL },
+	{ "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----\nafter",
+	  "MIIEowIBAAKCAQEA7", "pem_private_key", "after" },
+	{ "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA cut", "b3BlbnNzaC1rZXkt",
+	  "pem_private_key", NULL },
+};
+
+/* Look-alikes: none of these may be touched. */
+static const char *const negatives[] = {
+	"order 4111111111111112 shipped",		/* 16 digits, fails Luhn */
+	"order id ORD-2024-000123-4111111111111111",	/* an id, not a card */
+	"uuid 123e4567-e89b-12d3-a456-426614174000",
+	"uuid 12345678-1234-1234-1234-123456789012",
+	"phone +1 415 555 0100, date 2024-01-15",
+	"000-12-3456 and 666-12-3456 are not SSNs",
+	"a basic setup with basic configuration",
+	"{\"max_tokens\": 100, \"total_tokens\": 57, \"token_count\": 3}",
+	"bearer of bad news",
+	"10.0.0.1 and fe80::1 stay when ip rules are off",
+	"version 1.2.3.4 and time 12:30:45",
+	"sk-short and AKIA-not-a-key and x@y",
+	"0000 0000 0000 0000 is all zeros",
+};
+
+static struct redactor *mk(const struct redact_opts *o)
+{
+	char err[256];
+	struct redactor *r = redactor__new(o, err, sizeof(err));
+
+	if (!r)
+		fail_msg("%s", err);
+	return r;
+}
+
+static int setup(void **state)
+{
+	struct redact_opts o;
+
+	redact_opts__defaults(&o);
+	*state = mk(&o);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	redactor__free(*state);
+	return 0;
+}
+
+static char *run(const struct redactor *r, const char *in, struct redact_hits *h)
+{
+	static struct jbuf out;
+
+	jbuf__reset(&out);
+	jbuf__raw(&out, "", 0);
+	assert_int_equal(redactor__redact(r, (const uint8_t *)in, strlen(in), &out, h), 0);
+	return out.buf;
+}
+
+static bool hit(const struct redactor *r, const struct redact_hits *h, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < redactor__nrules(r); i++)
+		if ((h->mask & (1ULL << i)) && !strcmp(redactor__rule_name(r, i), kind))
+			return true;
+	return false;
+}
+
+static void test_true_positives(void **state)
+{
+	const struct redactor *r = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(positives) / sizeof(positives[0]); i++) {
+		const struct tp *t = &positives[i];
+		struct redact_hits h = { 0 };
+		char want[64];
+		char *out = run(r, t->text, &h);
+
+		snprintf(want, sizeof(want), "[REDACTED:%s]", t->kind);
+		if (strstr(out, t->secret) || !strstr(out, want) || !hit(r, &h, t->kind) ||
+		    (t->kept && !strstr(out, t->kept)))
+			fail_msg("case %zu: \"%s\" -> \"%s\"", i, t->text, out);
+	}
+}
+
+static void test_look_alikes_stay(void **state)
+{
+	const struct redactor *r = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(negatives) / sizeof(negatives[0]); i++) {
+		struct redact_hits h = { 0 };
+		char *out = run(r, negatives[i], &h);
+
+		if (strcmp(out, negatives[i]) || h.mask)
+			fail_msg("look-alike %zu changed: \"%s\" -> \"%s\"", i, negatives[i], out);
+	}
+}
+
+static void test_counts_per_kind(void **state)
+{
+	const struct redactor *r = *state;
+	struct redact_hits h = { 0 };
+	size_t i, card = SIZE_MAX;
+	uint64_t before;
+
+	for (i = 0; i < redactor__nrules(r); i++)
+		if (!strcmp(redactor__rule_name(r, i), "credit_card"))
+			card = i;
+	assert_true(card != SIZE_MAX);
+	before = redactor__count(r, card);
+	run(r, "4111111111111111 and 5500 0000 0000 0004 and a@b.io", &h);
+	assert_int_equal(h.count[card], 2);
+	assert_int_equal(redactor__count(r, card), before + 2);
+	assert_true(hit(r, &h, "email"));
+}
+
+static void test_luhn(void **state)
+{
+	assert_true(redact__luhn("4111 1111 1111 1111", 19));
+	assert_false(redact__luhn("4111111111111112", 16));
+	assert_true(redact__luhn("79927398713", 11));
+	assert_false(redact__luhn("", 0));
+}
+
+static void test_custom_and_switches(void **state)
+{
+	const struct redact_custom custom[] = { { "employee_id", "EMP-[0-9]{6}" } };
+	const char *const off[] = { "email" }, *const on[] = { "ipv4", "ipv6" };
+	struct redact_opts o;
+	struct redactor *r;
+	char *out;
+
+	redact_opts__defaults(&o);
+	o.custom = custom, o.ncustom = 1;
+	o.disable = off, o.ndisable = 1;
+	o.enable = on, o.nenable = 2;
+	r = mk(&o);
+	out = run(r, "EMP-123456 a@b.io 10.1.2.3 fe80::1 2001:db8::8a2e:370:7334", NULL);
+	assert_string_equal(out, "[REDACTED:employee_id] a@b.io [REDACTED:ipv4] [REDACTED:ipv6] "
+			    "[REDACTED:ipv6]");
+	redactor__free(r);
+
+	o.enabled = false;
+	r = mk(&o);
+	assert_string_equal(run(r, "4111111111111111", NULL), "4111111111111111");
+	redactor__free(r);
+}
+
+static void test_errors_are_clear(void **state)
+{
+	const struct redact_custom bad_re[] = { { "mine", "EMP-([0-9]{6}" } };
+	const struct redact_custom bad_name[] = { { "My Rule", "x+" } };
+	const struct redact_custom dup[] = { { "email", "x+" } };
+	const char *const unknown[] = { "credit_cards" };
+	struct redact_opts o;
+	char err[256];
+
+	redact_opts__defaults(&o);
+	o.custom = bad_re, o.ncustom = 1;
+	assert_null(redactor__new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "rule 'mine': bad pattern /EMP-([0-9]{6}/"));
+	o.custom = bad_name;
+	assert_null(redactor__new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "custom rule name 'My Rule'"));
+	o.custom = dup;
+	assert_null(redactor__new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "'email': name already used"));
+	o.ncustom = 0;
+	o.disable = unknown, o.ndisable = 1;
+	assert_null(redactor__new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown rule 'credit_cards'"));
+}
+
+/* Overlaps: one marker per secret, the leftmost-longest wins. */
+static void test_overlaps(void **state)
+{
+	const struct redactor *r = *state;
+
+	assert_string_equal(run(r, "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+				NULL), "Authorization: Bearer [REDACTED:bearer_token]");
+	assert_string_equal(run(r, "{\"token\":\"sk-ant-api03-abcdefghijklmnopqrstuvwxyz\"}", NULL),
+			    "{\"token\":\"[REDACTED:anthropic_key]\"}");	/* the specific rule wins a tie */
+	assert_string_equal(run(r, "", NULL), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_true_positives),
+		cmocka_unit_test(test_look_alikes_stay),
+		cmocka_unit_test(test_counts_per_kind),
+		cmocka_unit_test(test_luhn),
+		cmocka_unit_test(test_custom_and_switches),
+		cmocka_unit_test(test_errors_are_clear),
+		cmocka_unit_test(test_overlaps),
+	};
+
+	return cmocka_run_group_tests_name("redact", tests, setup, teardown);
+}
