@@ -168,3 +168,6 @@ clean: ## remove build trees
 # The fuzz link line has no LDLIBS: the redactor's Hyperscan goes in here
 # (--no-as-needed: it comes before the sources that use it on that line).
 $(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lhs -Wl,--pop-state
+# issue 3 per-target flags: mocks for syscalls that must fail on demand
+$(OUT)/tests/test_outpath: LDFLAGS += -Wl,--wrap=syscall
+$(OUT)/tests/test_sink: LDFLAGS += -Wl,--wrap=writev

@@ -782,14 +782,19 @@ static void sink_free(struct sink *s)
 static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes)
 {
 	struct sink *s = calloc(1, sizeof(*s));
+	pthread_condattr_t mono;
 
 	if (!s)
 		return NULL;
 	s->fd = -1;
 	s->refs = 1;
+	pthread_condattr_init(&mono);
+	/* writer deadlines are on CLOCK_MONOTONIC: wall clock steps do not move them */
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->work, &mono);
 	pthread_cond_init(&s->done, NULL);
+	pthread_condattr_destroy(&mono);
 	jbuf__init(&s->jb);
 	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
 	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
@@ -992,6 +997,20 @@ bool sink__critical(const struct sink *s)
 bool sink__is_set_up(const struct sink *s)
 {
 	return __atomic_load_n(&s->set_up, __ATOMIC_ACQUIRE);
+}
+
+bool sink__wait_set_up(struct sink *s, int timeout_ms)
+{
+	uint64_t d = now_ns(CLOCK_REALTIME) + timeout_ms * 1000000ULL;
+	struct timespec ts = { .tv_sec = d / 1000000000ULL, .tv_nsec = d % 1000000000ULL };
+	bool up;
+
+	pthread_mutex_lock(&s->mu);
+	while (!(up = sink__is_set_up(s)) &&
+	       pthread_cond_timedwait(&s->done, &s->mu, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&s->mu);
+	return up || sink__is_set_up(s);
 }
 
 uint64_t sink__dropped(const struct sink *s)

@@ -58,6 +58,8 @@ void sink__rotate(struct sink *s);
 int sink__failed(const struct sink *s, const char **reason);
 bool sink__critical(const struct sink *s);
 bool sink__is_set_up(const struct sink *s);
+/* Wait up to timeout_ms for an unset output to be set up; true once it is. */
+bool sink__wait_set_up(struct sink *s, int timeout_ms);
 
 uint64_t sink__dropped(const struct sink *s);	/* records refused (queue full) */
 uint64_t sink__lost(const struct sink *s, enum sink_lost what);

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Config loading: defaults, every error names file:line and the key, permissions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "config.h"
+
+static char dir[] = "/tmp/sa-config.XXXXXX";
+static char path[64];
+
+static int setup(void **state)
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static void write_cfg(const char *text, mode_t mode)
+{
+	FILE *f;
+
+	unlink(path);	/* a fresh file, owned by us */
+	f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Load text; returns the error text ("" on success). */
+static const char *load(const char *text, struct config *c)
+{
+	static char err[CONFIG_ERR_LEN];
+
+	err[0] = 0;
+	write_cfg(text, 0644);
+	if (!config__load(c, path, err, sizeof(err)))
+		return "";
+	return err;
+}
+
+#define SINK "auditing_plugins:\n  - type: json_lines\n    config:\n      output_file: /var/log/a.log\n"
+
+static void test_defaults(void **state)
+{
+	struct config c;
+
+	assert_string_equal(load(SINK, &c), "");
+	assert_int_equal(c.n_sinks, 1);
+	assert_int_equal(c.sinks[0].max_file_size, 10 << 20);
+	assert_int_equal(c.sinks[0].backup_count, 5);
+	assert_true(c.sinks[0].critical);
+	assert_int_equal(c.sinks[0].flush_mode, FLUSH_IMMEDIATE);
+	assert_int_equal(c.sinks[0].batch_size, 100);
+	assert_int_equal(c.sinks[0].batch_interval_ms, 1000);
+	assert_int_equal(c.sinks[0].event_buffer_size, 100);
+	assert_int_equal(c.sinks[0].file_mode, 0600);
+	assert_int_equal(c.sinks[0].max_message_length, 10000);
+	assert_int_equal(strlen(c.digest), 64);
+	config__free(&c);
+}
+
+static void test_all_keys(void **state)
+{
+	struct config c;
+
+	assert_string_equal(load(SINK "      max_file_size_mb: 2\n      backup_count: 3\n"
+				 "      rotate_interval: hourly\n      compress: true\n"
+				 "      max_age_days: 7\n      critical: false\n"
+				 "      flush_mode: hybrid\n      batch_size: 10\n"
+				 "      batch_interval_ms: 50\n      event_buffer_size: 5\n"
+				 "      base_directory: /var/log\n      space_left_mb: 100\n"
+				 "      space_left_action: suspend\n      max_message_length: 4096\n"
+				 "capture: {max_capture_bytes: 8192, attach: raw_tp, ringbuf_mb: 32}\n"
+				 "correlation: {request_ttl_s: 1.5, body_excerpt: 64}\n"
+				 "critical_rules: {http_status: [500], methods: [DELETE], "
+				 "target_prefixes: [/admin]}\n", &c), "");
+	assert_int_equal(c.sinks[0].max_file_size, 2 << 20);
+	assert_int_equal(c.sinks[0].rotate_interval, ROTATE_HOURLY);
+	assert_true(c.sinks[0].compress);
+	assert_false(c.sinks[0].critical);
+	assert_int_equal(c.sinks[0].flush_mode, FLUSH_HYBRID);
+	assert_int_equal(c.sinks[0].space_left, 100ULL << 20);
+	assert_int_equal(c.sinks[0].space_left_action, SPACE_SUSPEND);
+	assert_string_equal(c.sinks[0].base_directory, "/var/log");
+	assert_true(c.col.has_attach && c.col.attach == 1);
+	assert_int_equal(c.col.ringbuf_mb, 32);
+	assert_true(c.col.request_ttl_s == 1.5);
+	assert_int_equal(c.rules.http_status[0], 500);
+	assert_string_equal(c.rules.methods[0], "DELETE");
+	assert_string_equal(c.rules.target_prefixes[0], "/admin");
+	config__free(&c);
+}
+
+static void expect_error(const char *text, int line, const char *key, const char *allowed)
+{
+	char want[128];
+	struct config c;
+	const char *err = load(text, &c);
+
+	snprintf(want, sizeof(want), "%s:%d: key '%s'", path, line, key);
+	if (!strstr(err, want) || !strstr(err, allowed))
+		fail_msg("error '%s' lacks '%s' or '%s'", err, want, allowed);
+}
+
+static void test_errors(void **state)
+{
+	expect_error(SINK "      flush_mode: fast\n", 5, "auditing_plugins[0].config.flush_mode",
+		     "immediate, batched or hybrid");
+	expect_error(SINK "      backup_count: -1\n", 5, "auditing_plugins[0].config.backup_count",
+		     "0..1000");
+	expect_error(SINK "      batch_size: 0\n", 5, "auditing_plugins[0].config.batch_size",
+		     "1..1000000");
+	expect_error(SINK "      colour: red\n", 5, "auditing_plugins[0].config.colour",
+		     "allowed: output_file");
+	expect_error(SINK "      compress: [1]\n", 5, "auditing_plugins[0].config.compress",
+		     "true or false");
+	expect_error(SINK "      file_mode: 0644\n", 5, "auditing_plugins[0].config.file_mode",
+		     "0600, or 0640 with log_group");
+	expect_error(SINK "bogus: 1\n", 5, "bogus", "allowed: auditing_plugins");
+	expect_error(SINK "capture: {ringbuf_mb: 3}\n", 5, "capture.ringbuf_mb", "power of two");
+	expect_error("auditing_plugins:\n  - type: xml\n", 2, "auditing_plugins[0].type",
+		     "json_lines");
+	expect_error("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		     "      output_file: ~/$LOGDIR/a.log\n", 4,
+		     "auditing_plugins[0].config.output_file", "environment variables are not expanded");
+	expect_error("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		     "      output_file: a.log\n", 2, "auditing_plugins[0]", "base_directory");
+}
+
+static void test_tilde(void **state)
+{
+	struct config c;
+
+	assert_string_equal(load("auditing_plugins:\n  - type: json_lines\n    config:\n"
+				 "      output_file: ~/a.log\n", &c), "");
+	assert_true(c.sinks[0].output_file[0] == '/');
+	assert_non_null(strstr(c.sinks[0].output_file, "/a.log"));
+	assert_null(strchr(c.sinks[0].output_file, '~'));
+	config__free(&c);
+}
+
+static void test_writable_config_refused(void **state)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c;
+
+	write_cfg(SINK, 0666);
+	assert_int_equal(config__load(&c, path, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "writable by someone other than root"));
+	write_cfg(SINK, 0644);
+	assert_int_equal(chown(path, 65534, 0), 0);
+	assert_int_equal(config__load(&c, path, err, sizeof(err)), -EPERM);
+}
+
+static void test_syntax_error(void **state)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c;
+
+	write_cfg("auditing_plugins: [\n  - x\n", 0644);
+	assert_int_equal(config__load(&c, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "YAML syntax error"));
+}
+
+static void test_override(void **state)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c = { 0 };
+
+	assert_int_equal(config__override(&c, "/tmp/x.log", FLUSH_BATCHED, err, sizeof(err)), 0);
+	assert_int_equal(c.n_sinks, 1);
+	assert_string_equal(c.sinks[0].output_file, "/tmp/x.log");
+	assert_int_equal(c.sinks[0].flush_mode, FLUSH_BATCHED);
+	config__free(&c);
+}
+
+static void test_sha256(void **state)
+{
+	char hex[65];
+
+	config__sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	config__sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_tilde),
+		cmocka_unit_test(test_writable_config_refused),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_override),
+		cmocka_unit_test(test_sha256),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}
