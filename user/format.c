@@ -183,33 +183,43 @@ static struct prep *prepare(const struct format_opts *o, uint64_t seq, const str
 }
 
 /*
- * Cut the longest texts until excess bytes are gone from the record
- * (escaping only ever adds bytes, so a text byte cut is a record byte
- * saved). False when nothing is left to cut.
+ * Cut the longest texts by about `need` bytes in all. A text byte costs one
+ * to two record bytes once a format has escaped it, so the caller asks for
+ * half the excess first and renders again; the cut converges without
+ * throwing away twice what it must. False when nothing is left to cut.
  */
-static bool prep_shrink(struct prep *p, size_t excess)
+static bool prep_shrink(struct prep *p, size_t need)
 {
-	/* the mark and "truncated":true cost bytes too */
-	size_t need = excess + SANITIZE_TRUNC_MARK_LEN + 24;
+	bool cut = false;
 
 	while (need) {
 		int i, big = -1;
 		size_t take, keep;
 
 		for (i = 0; i < PF_MAX; i++)
-			if (p->f[i].len > SANITIZE_TRUNC_MARK_LEN &&
+			if (p->f[i].len > 2 * SANITIZE_TRUNC_MARK_LEN &&
 			    (big < 0 || p->f[i].len > p->f[big].len))
 				big = i;
 		if (big < 0)
-			return false;
-		take = need < p->f[big].len ? need : p->f[big].len;
-		keep = p->f[big].len - take;
-		sanitize__cut(&p->f[big], keep < SANITIZE_TRUNC_MARK_LEN ?
-				SANITIZE_TRUNC_MARK_LEN : keep);
-		p->truncated = true;
-		need -= take;
+			return cut;
+		/* the mark replaces what is cut: take it back too */
+		take = need + SANITIZE_TRUNC_MARK_LEN;
+		keep = take < p->f[big].len - SANITIZE_TRUNC_MARK_LEN ? p->f[big].len - take :
+									 SANITIZE_TRUNC_MARK_LEN;
+		need -= need < p->f[big].len - keep ? need : p->f[big].len - keep;
+		sanitize__cut(&p->f[big], keep);
+		p->truncated = cut = true;
 	}
-	return true;
+	return cut;
+}
+
+/* Excess text to cut this round: half, then all of it on the last rounds. */
+static size_t shrink_need(size_t excess, int round)
+{
+	/* "truncated":true and the marks add bytes the first time */
+	size_t extra = round ? 0 : 24;
+
+	return (round < SHRINK_ROUNDS - 2 ? excess / 2 + 1 : excess) + extra;
 }
 
 static void jbuf_rewind(struct jbuf *jb, size_t len)
@@ -242,7 +252,7 @@ int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint
 	for (round = 0;; round++) {
 		fn(jb, p, o);
 		if (jb->oom || jb->len - start <= max || round == SHRINK_ROUNDS ||
-		    !prep_shrink(p, jb->len - start - max))
+		    !prep_shrink(p, shrink_need(jb->len - start - max, round)))
 			break;
 		jbuf_rewind(jb, start);
 	}
@@ -255,10 +265,12 @@ const char *format__safe_cstr(const char *s, size_t *len)
 {
 	struct jbuf *b = &tls.cstr;
 	size_t n = s ? strlen(s) : 0;
+	bool cut = strip_bounded((const uint8_t *)s, n, FORMAT_MAX_MESSAGE_MIN);
 
 	jbuf__reset(b);
 	jbuf__raw(b, "", 0);
-	if (n && sanitize__escape(b, (const uint8_t *)s, n, FORMAT_MAX_MESSAGE_MIN) < n)
+	if (sanitize__escape(b, tls.strip, tls.strip_len, FORMAT_MAX_MESSAGE_MIN) <
+	    tls.strip_len || cut)
 		sanitize__cut(b, FORMAT_MAX_MESSAGE_MIN);
 	*len = b->oom ? 0 : b->len;
 	return b->oom || !b->buf ? "" : b->buf;

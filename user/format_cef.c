@@ -112,7 +112,8 @@ static void render_cef(struct jbuf *jb, const struct prep *p, const struct forma
 	uint64_t ts = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
 
 	header(jb, "exchange", "HTTP exchange", 13, prep__severity(p));
-	ext_u64(jb, "rt", (ts + (uint64_t)p->off) / 1000000);
+	jbuf__raw(jb, "rt=", 3);	/* the first extension: no blank after the header */
+	format__u64(jb, (ts + (uint64_t)p->off) / 1000000);
 	ext_cstr(jb, "dvchost", format__hostname(o));
 	ext_u64(jb, "externalId", p->seq);
 	ext_u64(jb, "dpid", p->x->conn->tgid);
@@ -165,7 +166,8 @@ static int cef_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 
 	s = format__safe_cstr(type, &len);
 	header(jb, s, s, len, strcmp(type, "loss") ? 3 : 6);
-	ext_u64(jb, "rt", real_ns / 1000000);
+	jbuf__raw(jb, "rt=", 3);
+	format__u64(jb, real_ns / 1000000);
 	ext_cstr(jb, "dvchost", format__hostname(o));
 	ext_u64(jb, "externalId", seq);
 	for (i = 0; i < nf; i++) {
