@@ -209,6 +209,10 @@ static void test_world_writable_parent(void **state)
 	fd = try_open(p, false, false);	/* non-critical: warned, opened */
 	assert_true(fd >= 0);
 	close(fd);
+	assert_int_equal(chmod(d, 01777), 0);	/* sticky, like /tmp: warned */
+	fd = try_open(p, false, true);
+	assert_true(fd >= 0);
+	close(fd);
 }
 
 static void test_expand(void **state)

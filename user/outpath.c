@@ -199,7 +199,7 @@ static int open_parent(const struct outpath_req *req, const char **leaf, char *e
 	else if ((fd = open(dir[0] ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		fd = -errno;
 	if (fd < 0)
-		fail(err, errlen, fd, "cannot open the directory of audit log %s: %s; create it "
+		fail(err, errlen, fd, "cannot open audit log %s: its directory: %s; create it "
 		     "or fix the path", req->path, dir_errstr(-fd));
 	free(dir);
 	return fd;
@@ -214,7 +214,11 @@ static int check_parent(int dfd, const struct outpath_req *req, char *err, size_
 			    req->path, strerror(errno));
 	if (!(st.st_mode & S_IWOTH))
 		return 0;
-	if (req->critical)
+	/*
+	 * Sticky (/tmp): others may add names but cannot rename or remove our
+	 * file, and a name planted first is caught by the fd checks: warn.
+	 */
+	if (req->critical && !(st.st_mode & S_ISVTX))
 		return fail(err, errlen, -EPERM, "the directory of audit log %s is world-writable: "
 			    "use a directory only root can write (or mark the sink critical: false)",
 			    req->path);
