@@ -26,6 +26,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 targ_max_capture = SA_DEFAULT_CAPTURE;
 const volatile __u32 targ_self_tgid = 0;
+const volatile __u32 targ_capture_pipes = 0;	/* stdin/stdout pipes too */
 /* Wake the reader only once this much is waiting; it drains on a timer. */
 const volatile __u64 targ_wakeup_bytes = 1 << 20;
 
@@ -141,15 +142,35 @@ static __always_inline struct file *fd_file(int fd)
 	return f;
 }
 
-/* The sock behind file f when it is one we audit; transport in *tr. */
+static __always_inline struct sock *audited_sock(struct file *f, __u8 *tr);
+
+/*
+ * Whether file f (at fd) is one we audit; transport in *tr, and for sockets
+ * the sock in *skp. Pipes are audited only as stdin/stdout (MCP's stdio
+ * transport) and only when asked for.
+ */
+static __always_inline bool audited_file(struct file *f, int fd, __u8 *tr, struct sock **skp)
+{
+	__u32 mode = f ? BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT : 0;
+
+	*skp = NULL;
+	if (mode == S_IFIFO && targ_capture_pipes && (fd == 0 || fd == 1)) {
+		*tr = SA_TRANSPORT_PIPE;
+		return true;
+	}
+	if (mode != S_IFSOCK)
+		return false;
+	*skp = audited_sock(f, tr);
+	return *skp != NULL;
+}
+
+/* The sock behind socket file f when it is one we audit; transport in *tr. */
 static __always_inline struct sock *audited_sock(struct file *f, __u8 *tr)
 {
 	struct socket *so;
 	struct sock *sk;
 	__u16 family, type, proto;
 
-	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return NULL;
 	so = BPF_CORE_READ(f, private_data);
 	sk = BPF_CORE_READ(so, sk);
 	if (!sk)
@@ -219,7 +240,8 @@ static __noinline struct conn_state *conn_open(struct sa_conn_key *key, struct f
 	ev.transport = tr;
 	ev.uid = (__u32)bpf_get_current_uid_gid();
 	ev.inode = BPF_CORE_READ(f, f_inode, i_ino);
-	read_addrs(sk, &ev);
+	if (sk)
+		read_addrs(sk, &ev);
 	output(&ev, sizeof(ev), 0);
 	return bpf_map_lookup_elem(&conns, key);
 }
@@ -241,8 +263,7 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, int fd, __u8 role
 	cs = bpf_map_lookup_elem(&conns, &key);
 	if (cs && cs->file == (__u64)f && role_if_new == SA_ROLE_UNKNOWN)
 		return cs;
-	sk = audited_sock(f, &tr);
-	if (!sk)
+	if (!audited_file(f, fd, &tr, &sk))
 		return NULL;
 	return conn_open(&key, f, sk, tr, role_if_new);
 }
@@ -360,7 +381,7 @@ static __noinline int emit_data(struct stash *st, struct conn_state *cs, __u64 u
 	s->ev.cap_len = cap;
 	s->ev.syscall = st->nr;
 	s->ev.dir = st->dir;
-	s->ev.flags = flags;
+	s->ev.flags = flags | (cs->transport == SA_TRANSPORT_PIPE ? SA_DATA_F_PIPE : 0);
 	s->ev.pos = __sync_fetch_and_add(&cs->pos[st->dir & 1], len);
 	return output(s, sizeof(s->ev) + cap, len);
 }

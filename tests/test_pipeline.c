@@ -358,7 +358,8 @@ static void test_raw_protocol(void **state)
 	assert_int_equal(count(f, "\"proto\":\"raw\""), 2);
 	r = find(f, 0, "\"proto\":\"raw\"", "\"outcome\":\"ok\"");
 	assert_non_null(r);
-	assert_non_null(strstr(r, "PONG 1\\n"));
+	/* LF is a C0 control: the sanitizer writes it as the text \x0a */
+	assert_non_null(strstr(r, "PONG 1\\\\x0a"));
 	assert_non_null(find(f, 0, "PING 2", "\"outcome\":\"conn_closed\""));
 }
 
@@ -386,6 +387,127 @@ static void test_ttl_expiry_record(void **state)
 	assert_null(find(f, 0, "\"outcome\":\"shutdown\"", NULL));
 }
 
+static void test_jsonrpc_stream(void **state)
+{
+	struct fixture *f = *state;
+	const char *a = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"t1\"}}\n"
+			"{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"tools/list\"}\n";
+	const char *b = "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"result\":{}}\n"
+			"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n"
+			"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":\"boom\"}}\n";
+
+	ev_conn(f, SA_EV_CONN_OPEN, 20, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 20, 1, SA_DIR_INGRESS, 0, a, 0, 0, 1000);
+	ev_data(f, 20, 1, SA_DIR_EGRESS, 0, b, 0, 0, 3000);
+	finish(f);
+	assert_non_null(find(f, 0, "\"proto\":\"jsonrpc\"", "\"method\":\"tools/list\",\"id\":\"\\\"x\\\"\""));
+	assert_non_null(find(f, 0, "\"tool\":\"t1\"", "\"outcome\":\"error\""));
+	assert_non_null(find(f, 0, "\"code\":-32000", "\"message\":\"boom\""));
+	assert_non_null(find(f, 0, "\"outcome\":\"notification\"", "notifications/progress"));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 3);
+}
+
+/* stdin and stdout pipes of one process are one stream, in either order of opening */
+static void test_stdio_merged(void **state)
+{
+	struct fixture *f = *state;
+	struct sa_conn_event ev = { 0 };
+	const char *req = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"initialize\"}\n";
+	const char *resp = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}\n";
+	uint8_t buf[sizeof(struct sa_data_event) + 128];
+	struct sa_data_event *d = (struct sa_data_event *)buf;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const char *s = i ? resp : req;
+
+		memset(buf, 0, sizeof(buf));
+		fill_hdr(&d->hdr, SA_EV_DATA, 100, 10 + i, sizeof(*d) + strlen(s));
+		d->fd = i;			/* read on stdin, write on stdout */
+		d->gen = 40 + i;		/* each pipe its own generation */
+		d->dir = i ? SA_DIR_EGRESS : SA_DIR_INGRESS;
+		d->orig_len = d->cap_len = strlen(s);
+		d->flags = SA_DATA_F_PIPE;
+		memcpy(buf + sizeof(*d), s, strlen(s));
+		assert_int_equal(pipeline__event(f->pl, buf, sizeof(*d) + strlen(s)), 0);
+	}
+	fill_hdr(&ev.hdr, SA_EV_CONN_CLOSE, 100, 20, sizeof(ev));
+	ev.transport = SA_TRANSPORT_PIPE;
+	ev.fd = 1;
+	ev.gen = 41;
+	ev.sent = strlen(resp);
+	assert_int_equal(pipeline__event(f->pl, &ev, sizeof(ev)), 0);
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:stdio\"", "\"method\":\"initialize\""));
+	assert_non_null(find(f, 0, "\"transport\":\"pipe\"", "\"outcome\":\"ok\""));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 1);
+}
+
+static void test_max_connections_and_idle(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline_opts o = { .ttl_ns = 1000000000ULL, .body_excerpt = 64,
+				   .max_connections = 2, .idle_ns = 5000 };
+	int fd;
+
+	pipeline__free(f->pl);
+	f->pl = pipeline__new(&o, f->sink);
+	assert_non_null(f->pl);
+	for (fd = 30; fd < 33; fd++) {
+		ev_conn(f, SA_EV_CONN_OPEN, fd, fd, SA_ROLE_SERVER, 0, 0, fd);
+		ev_data(f, fd, fd, SA_DIR_INGRESS, 0, GET_A, 0, 0, 100 + fd);
+	}
+	/* a third connection evicted the least recently active one, fd 30 */
+	assert_int_equal(pipeline__counters(f->pl)[PL_EVICTED_CONNS], 1);
+	pipeline__tick(f->pl, 200);
+	assert_int_equal(pipeline__counters(f->pl)[PL_EVICTED_CONNS], 1);
+	/* idle past 5 us: the other two are freed */
+	pipeline__tick(f->pl, 6000);
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:30:30\"", "\"outcome\":\"evicted\""));
+	assert_non_null(find(f, 0, "\"counter\":\"evicted_connections\"", NULL));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 3);
+}
+
+static void test_websocket_upgrade_goes_raw(void **state)
+{
+	struct fixture *f = *state;
+	const char *up = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+	const char *sw = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+
+	ev_conn(f, SA_EV_CONN_OPEN, 40, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 40, 1, SA_DIR_INGRESS, 0, up, 0, 0, 2);
+	ev_data(f, 40, 1, SA_DIR_EGRESS, 0, sw, 0, 0, 3);
+	ev_data(f, 40, 1, SA_DIR_INGRESS, strlen(up), "\x81\x05hello", 0, 0, 4);
+	ev_data(f, 40, 1, SA_DIR_EGRESS, strlen(sw), "\x81\x05world", 0, 0, 5);
+	finish(f);
+	assert_non_null(find(f, 0, "\"status\":101", "\"target\":\"/ws\""));
+	assert_non_null(find(f, 0, "\"proto\":\"raw\"", "world"));
+	assert_null(find(f, 0, "\"counter\":\"unparsed_bytes\"", NULL));
+}
+
+static void test_pending_bound(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline_opts o = { .ttl_ns = 1000000000ULL, .body_excerpt = 64,
+				   .max_pending_per_conn = 3 };
+	uint64_t pos = 0;
+	int i;
+
+	pipeline__free(f->pl);
+	f->pl = pipeline__new(&o, f->sink);
+	ev_conn(f, SA_EV_CONN_OPEN, 50, 1, SA_ROLE_SERVER, 0, 0, 1);
+	for (i = 0; i < 10; i++) {
+		ev_data(f, 50, 1, SA_DIR_INGRESS, pos, GET_A, 0, 0, 10 + i);
+		pos += strlen(GET_A);
+	}
+	pipeline__tick(f->pl, 100);
+	assert_int_equal(pipeline__counters(f->pl)[PL_EVICTED_REQUESTS], 7);
+	finish(f);
+	assert_int_equal(count(f, "\"outcome\":\"evicted\""), 7);
+	assert_int_equal(count(f, "\"outcome\":\"shutdown\""), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +523,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_raw_protocol, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_role_inferred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_expiry_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jsonrpc_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdio_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_connections_and_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_websocket_upgrade_goes_raw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);

@@ -199,6 +199,7 @@ static int configure(struct capture *c, const struct capture_opts *opts)
 	}
 	skel->rodata->targ_max_capture = opts->max_capture;
 	skel->rodata->targ_self_tgid = getpid();
+	skel->rodata->targ_capture_pipes = opts->capture_pipes;
 	skel->rodata->targ_wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : rb_bytes / 4;
 	bpf_map__set_max_entries(skel->maps.scratch, ncpu);
 	bpf_map__set_max_entries(skel->maps.events, rb_bytes);

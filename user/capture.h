@@ -22,6 +22,7 @@ struct capture_opts {
 	uint32_t ringbuf_mb;
 	uint64_t wakeup_bytes;		/* wake the reader past this backlog */
 	enum attach_mode mode;
+	bool capture_pipes;		/* stdin/stdout pipes of targets too (stdio) */
 	bool verbose;			/* libbpf debug messages */
 };
 

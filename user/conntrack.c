@@ -15,7 +15,45 @@ struct conntrack {
 	struct conn **buckets;
 	uint32_t nbuckets;	/* power of two */
 	uint32_t count;
+	struct conn *lru_head, *lru_tail;	/* least recently active first */
 };
+
+static void lru_unlink(struct conntrack *ct, struct conn *c)
+{
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else if (ct->lru_head == c)
+		ct->lru_head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else if (ct->lru_tail == c)
+		ct->lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+}
+
+static void lru_append(struct conntrack *ct, struct conn *c)
+{
+	c->lru_prev = ct->lru_tail;
+	c->lru_next = NULL;
+	if (ct->lru_tail)
+		ct->lru_tail->lru_next = c;
+	else
+		ct->lru_head = c;
+	ct->lru_tail = c;
+}
+
+void conntrack__touch(struct conntrack *ct, struct conn *c)
+{
+	if (ct->lru_tail == c)
+		return;
+	lru_unlink(ct, c);
+	lru_append(ct, c);
+}
+
+struct conn *conntrack__oldest(const struct conntrack *ct)
+{
+	return ct->lru_head;
+}
 
 static uint32_t ct_hash(uint32_t tgid, int32_t fd)
 {
@@ -115,6 +153,7 @@ void conntrack__remove(struct conntrack *ct, struct conn *c)
 			*pp = c->hnext;
 			c->hnext = NULL;
 			ct->count--;
+			lru_unlink(ct, c);
 			return;
 		}
 	}
@@ -147,6 +186,7 @@ struct conn *conntrack__get(struct conntrack *ct, uint32_t tgid, int32_t fd, uin
 	c->hnext = ct->buckets[b];
 	ct->buckets[b] = c;
 	ct->count++;
+	lru_append(ct, c);
 	return c;
 }
 
@@ -178,6 +218,10 @@ void conn__fmt_addr(const struct conn *c, bool local, char *buf, size_t len)
 		snprintf(buf, len, "unix:%s", local && c->unix_path[0] ? c->unix_path : "");
 		return;
 	}
+	if (c->transport == SA_TRANSPORT_PIPE) {
+		snprintf(buf, len, "%s", local ? "pipe:stdin" : "pipe:stdout");
+		return;
+	}
 	if (!c->addrs_known || (a->family != AF_INET && a->family != AF_INET6)) {
 		snprintf(buf, len, "unknown");
 		return;
@@ -193,8 +237,22 @@ void conn__name(struct conn *c)
 {
 	if (c->names.ready)
 		return;
-	snprintf(c->names.id, sizeof(c->names.id), "%u:%d:%u", c->tgid, c->fd, c->gen);
+	if (c->fd == CONN_STDIO_FD)
+		snprintf(c->names.id, sizeof(c->names.id), "%u:stdio", c->tgid);
+	else
+		snprintf(c->names.id, sizeof(c->names.id), "%u:%d:%u", c->tgid, c->fd, c->gen);
 	conn__fmt_addr(c, true, c->names.local, sizeof(c->names.local));
 	conn__fmt_addr(c, false, c->names.peer, sizeof(c->names.peer));
 	c->names.ready = true;
+}
+
+const char *conn__transport_name(const struct conn *c)
+{
+	switch (c->transport) {
+	case SA_TRANSPORT_UNIX:
+		return "unix";
+	case SA_TRANSPORT_PIPE:
+		return "pipe";
+	}
+	return "tcp";
 }

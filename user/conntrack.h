@@ -15,7 +15,13 @@
 #include <stdint.h>
 #include "sockaudit/events.h"
 
-enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP, PROTO_RAW, PROTO_JSONRPC };
+enum conn_proto {
+	PROTO_UNKNOWN = 0,
+	PROTO_HTTP,
+	PROTO_RAW,	/* not recognised: raw exchanges */
+	PROTO_JSONRPC,
+	PROTO_SKIPPED,	/* a stdio pipe that is not JSON-RPC: counted, not recorded */
+};
 
 struct http_parser;
 struct pending;
@@ -29,6 +35,7 @@ struct conn_side {
 
 struct conn {
 	struct conn *hnext;		/* hash chain */
+	struct conn *lru_prev, *lru_next; /* activity order: least recent first */
 	void *owner;			/* the pipeline, for parser callbacks */
 	uint64_t inode;
 	uint64_t expect[2];		/* next stream position, per direction */
@@ -45,6 +52,7 @@ struct conn {
 	uint8_t transport;		/* enum sa_transport */
 	uint8_t proto;			/* enum conn_proto */
 	bool addrs_known;
+	bool upgraded;			/* HTTP 101: the stream is another protocol now */
 	char comm[SA_COMM_LEN];
 	char unix_path[SA_UNIX_PATH_LEN];
 	struct {			/* printable names, made once (conn__name) */
@@ -67,7 +75,13 @@ struct conn {
 	/* raw exchanges: the direction that spoke first, and what is collected */
 	uint8_t raw_init_dir;
 	struct raw_acc *raw;
+	/* stdio (SA_TRANSPORT_PIPE): stdin and stdout are one logical stream */
+	uint32_t pipe_gen[2];		/* generation of the pipe behind each direction */
+	bool pipe_closed[2];
 };
+
+/* Conntrack key fd of a target's stdin+stdout merged into one stream. */
+#define CONN_STDIO_FD (-1)
 
 struct conntrack;
 
@@ -86,6 +100,11 @@ struct conn *conntrack__get(struct conntrack *ct, uint32_t tgid, int32_t fd, uin
 void conntrack__remove(struct conntrack *ct, struct conn *c);
 void conntrack__release(struct conn *c);
 
+/* c saw activity: it moves to the most recent end of the activity order. */
+void conntrack__touch(struct conntrack *ct, struct conn *c);
+/* The least recently active connection, or NULL. */
+struct conn *conntrack__oldest(const struct conntrack *ct);
+
 /* Call fn for each connection (fn may remove and release the one it gets). */
 void conntrack__each(struct conntrack *ct, void (*fn)(void *arg, struct conn *c), void *arg);
 uint32_t conntrack__count(const struct conntrack *ct);
@@ -94,5 +113,7 @@ uint32_t conntrack__count(const struct conntrack *ct);
 void conn__fmt_addr(const struct conn *c, bool local, char *buf, size_t len);
 /* Fill c->names once its addresses are known. */
 void conn__name(struct conn *c);
+/* "tcp", "unix" or "pipe" */
+const char *conn__transport_name(const struct conn *c);
 
 #endif /* SOCKAUDIT_CONNTRACK_H */

@@ -150,6 +150,36 @@ static void prep_reset(struct prep *p)
 	p->truncated = p->redact_failed = false;
 }
 
+/*
+ * JSON-RPC facts (method, id, tool, error message) made safe like every
+ * other text; an error message can quote the input, so it is redacted.
+ * On a JSON-RPC stream the HTTP start-line fields are empty: the method and
+ * tool stand in for them, so formats without an "rpc" object still say
+ * what was called.
+ */
+static void prep_rpc(struct prep *p, size_t lim)
+{
+	const struct exchange *x = p->x;
+	const struct rpc_msg *rq, *rs, *id;
+
+	rq = p->rpc_req = x->req && x->req->rpc.kind ? &x->req->rpc : NULL;
+	rs = p->rpc_resp = x->resp && x->resp->rpc.kind ? &x->resp->rpc : NULL;
+	id = rq && rq->has_id ? rq : rs && rs->has_id ? rs : NULL;
+	if (rq) {
+		prep_cstr(p, PF_RPC_METHOD, rq->method, RPC_METHOD_MAX, lim);
+		prep_cstr(p, PF_RPC_TOOL, rq->tool, RPC_TOOL_MAX, lim);
+	}
+	if (id)
+		prep_cstr(p, PF_RPC_ID, id->id, RPC_ID_MAX, lim);
+	if (rs && rs->kind == RPC_ERROR)
+		prep_text(p, PF_RPC_ERRMSG, (const uint8_t *)rs->err_msg,
+			  strnlen(rs->err_msg, RPC_ERRMSG_MAX), true, lim);
+	if (x->conn->proto == PROTO_JSONRPC && rq) {
+		prep_cstr(p, PF_METHOD, rq->method, RPC_METHOD_MAX, lim);
+		prep_cstr(p, PF_TARGET, rq->tool, RPC_TOOL_MAX, lim);
+	}
+}
+
 static struct prep *prepare(const struct format_opts *o, uint64_t seq, const struct exchange *x,
 			    const struct proc_info *pi, int64_t off)
 {
@@ -179,6 +209,7 @@ static struct prep *prepare(const struct format_opts *o, uint64_t seq, const str
 		prep_cstr(p, PF_RESP_CTYPE, p->resp->content_type, HTTP_CTYPE_MAX, lim);
 		prep_body(p, 1, PF_RESP_BODY, p->resp, lim);
 	}
+	prep_rpc(p, lim);
 	return p;
 }
 
@@ -372,6 +403,11 @@ const char *prep__role(const struct prep *p)
 	int r = p->x->conn->role;
 
 	return names[r >= 0 && r <= SA_ROLE_CLIENT ? r : 0];
+}
+
+const char *prep__transport(const struct prep *p)
+{
+	return conn__transport_name(p->x->conn);
 }
 
 const char *prep__proto(const struct prep *p)

@@ -20,6 +20,7 @@ enum prep_field {
 	PF_COMM = 0, PF_EXE, PF_LOCAL, PF_PEER,
 	PF_METHOD, PF_TARGET, PF_HOST, PF_REQ_CTYPE, PF_REQ_BODY,
 	PF_REASON, PF_RESP_CTYPE, PF_RESP_BODY,
+	PF_RPC_METHOD, PF_RPC_ID, PF_RPC_TOOL, PF_RPC_ERRMSG,	/* JSON-RPC, when any */
 	PF_MAX,
 };
 
@@ -28,6 +29,7 @@ struct prep {
 	int64_t off;			/* event clock to wall clock, ns */
 	const struct exchange *x;
 	const struct http_msg *req, *resp;	/* NULL when that side is missing */
+	const struct rpc_msg *rpc_req, *rpc_resp; /* JSON-RPC facts of each side, or NULL */
 	const struct proc_info *pi;
 	const struct redactor *r;
 	struct jbuf f[PF_MAX];		/* safe texts (empty when absent) */
@@ -48,6 +50,9 @@ static inline size_t prep__n(const struct prep *p, int f)
 }
 
 typedef void (*render_fn)(struct jbuf *jb, const struct prep *p, const struct format_opts *o);
+
+/* "tcp", "unix", "pipe" */
+const char *prep__transport(const struct prep *p);
 
 /* Prepare x, render it with fn and cut it to max_message_length. */
 int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint64_t seq,

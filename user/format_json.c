@@ -8,7 +8,6 @@
 #include "format_int.h"
 
 static const char *const role_names[] = { "unknown", "server", "client" };
-static const char *const proto_names[] = { "unknown", "http", "raw", "jsonrpc" };
 
 /* The date and time of one second, kept: most records share it with the last. */
 struct ts_cache {
@@ -113,7 +112,7 @@ static void put_conn(struct jbuf *jb, const struct prep *p)
 	JBUF_KEY(jb, "role");
 	jbuf__cstr(jb, role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
 	JBUF_KEY(jb, "transport");
-	jbuf__cstr(jb, c->transport == SA_TRANSPORT_UNIX ? "unix" : "tcp");
+	jbuf__cstr(jb, prep__transport(p));
 	JBUF_KEY(jb, "local");
 	put_text(jb, p, PF_LOCAL);
 	JBUF_KEY(jb, "peer");
@@ -129,8 +128,10 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 {
 	JBUF_KEY(jb, "ts");
 	format__ts(jb, m->ts_first_ns + p->off);
-	JBUF_KEY(jb, "version");
-	jbuf__cstr(jb, m->version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+	if (p->x->conn->proto == PROTO_HTTP) {
+		JBUF_KEY(jb, "version");
+		jbuf__cstr(jb, m->version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+	}
 	put_opt_text(jb, p, "content_type", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
 	JBUF_KEY(jb, "bytes");
 	jbuf__u64(jb, m->wire_bytes);
@@ -156,10 +157,21 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 	}
 }
 
+/* A JSON-RPC stream's messages have no start line: only the common members. */
+static bool http_fields(const struct prep *p)
+{
+	return p->x->conn->proto != PROTO_JSONRPC;
+}
+
 static void put_request(struct jbuf *jb, const struct prep *p)
 {
 	JBUF_KEY(jb, "request");
 	jbuf__obj_open(jb);
+	if (!http_fields(p)) {
+		put_side_common(jb, p, p->req, 0);
+		jbuf__obj_close(jb);
+		return;
+	}
 	JBUF_KEY(jb, "method");
 	put_text(jb, p, PF_METHOD);
 	JBUF_KEY(jb, "target");
@@ -173,10 +185,47 @@ static void put_response(struct jbuf *jb, const struct prep *p)
 {
 	JBUF_KEY(jb, "response");
 	jbuf__obj_open(jb);
+	if (!http_fields(p)) {
+		put_side_common(jb, p, p->resp, 1);
+		jbuf__obj_close(jb);
+		return;
+	}
 	JBUF_KEY(jb, "status");
 	jbuf__u64(jb, p->resp->status);
 	put_opt_text(jb, p, "reason", PF_REASON);
 	put_side_common(jb, p, p->resp, 1);
+	jbuf__obj_close(jb);
+}
+
+/*
+ * JSON-RPC facts, over a stream or inside HTTP bodies:
+ * "rpc":{"method","id","tool","direction","error":{"code","message"}}.
+ * direction says who sent the request: inbound = to the audited process.
+ */
+static void put_rpc(struct jbuf *jb, const struct prep *p)
+{
+	const struct msg_copy *rq = p->rpc_req ? p->x->req : NULL;
+
+	if (!p->rpc_req && !p->rpc_resp)
+		return;
+	JBUF_KEY(jb, "rpc");
+	jbuf__obj_open(jb);
+	put_opt_text(jb, p, "method", PF_RPC_METHOD);
+	put_opt_text(jb, p, "id", PF_RPC_ID);
+	put_opt_text(jb, p, "tool", PF_RPC_TOOL);
+	if (rq && p->x->conn->proto == PROTO_JSONRPC) {
+		JBUF_KEY(jb, "direction");
+		jbuf__cstr(jb, rq->dir == SA_DIR_INGRESS ? "inbound" : "outbound");
+	}
+	if (p->rpc_resp && p->rpc_resp->kind == RPC_ERROR) {
+		JBUF_KEY(jb, "error");
+		jbuf__obj_open(jb);
+		JBUF_KEY(jb, "code");
+		jbuf__i64(jb, p->rpc_resp->err_code);
+		JBUF_KEY(jb, "message");
+		put_text(jb, p, PF_RPC_ERRMSG);
+		jbuf__obj_close(jb);
+	}
 	jbuf__obj_close(jb);
 }
 
@@ -205,7 +254,7 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 	put_proc(jb, p);
 	put_conn(jb, p);
 	JBUF_KEY(jb, "proto");
-	jbuf__cstr(jb, proto_names[x->conn->proto <= PROTO_RAW ? x->conn->proto : 0]);
+	jbuf__cstr(jb, prep__proto(p));
 	JBUF_KEY(jb, "outcome");
 	jbuf__cstr(jb, outcome__name(x->outcome));
 	JBUF_KEY(jb, "critical");
@@ -214,6 +263,7 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 		JBUF_KEY(jb, "duration_ms");
 		jbuf__ms(jb, prep__duration_ns(p));
 	}
+	put_rpc(jb, p);
 	if (p->req)
 		put_request(jb, p);
 	if (p->resp)

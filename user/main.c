@@ -33,13 +33,14 @@ static const char usage_text[] =
 "      --attach MODE       tracepoint (per-syscall, default) or raw_tp\n"
 "      --ringbuf-mb N      ring buffer size in MiB (default 16)\n"
 "      --drain-ms N        ring buffer drain period (default 20)\n"
+"      --capture-pipes     also audit targets' stdin/stdout pipes (MCP stdio servers)\n"
 "      --wakeup-bytes N    wake the reader once N bytes wait (default: a quarter of the\n"
 "                          ring; 1 wakes it for every event, for comparison)\n"
 "  -v, --verbose           debug and libbpf messages\n"
 "  -q, --quiet             errors only\n";
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
-       OPT_WAKEUP, OPT_FLUSH };
+       OPT_WAKEUP, OPT_FLUSH, OPT_PIPES };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -53,6 +54,7 @@ static const struct option long_opts[] = {
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "drain-ms", required_argument, NULL, OPT_DRAIN },
 	{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
+	{ "capture-pipes", no_argument, NULL, OPT_PIPES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -156,6 +158,9 @@ static int parse_option(struct collector_opts *o, int c, const char *arg)
 	case OPT_DRAIN:
 		err = parse_uint("--drain-ms", arg, 1, 1000, &v);
 		o->drain_ms = v;
+		break;
+	case OPT_PIPES:
+		o->cap.capture_pipes = true;
 		break;
 	case OPT_WAKEUP:
 		err = parse_uint("--wakeup-bytes", arg, 1, 1UL << 30, &v);

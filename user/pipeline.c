@@ -55,6 +55,9 @@ static const char *const pl_counter_names[PL_CNT_MAX] = {
 	[PL_INVALID_EVENTS] = "invalid_events",
 	[PL_QUEUE_FULL_RECORDS] = "queue_full_records",
 	[PL_REORDERED_EVENTS] = "reordered_events",
+	[PL_EVICTED_REQUESTS] = "evicted_requests",
+	[PL_EVICTED_CONNS] = "evicted_connections",
+	[PL_STDIO_SKIPPED_BYTES] = "stdio_not_jsonrpc_bytes",
 };
 
 static const char *const k_counter_names[SA_CNT_MAX] = {
@@ -359,6 +362,8 @@ static void http_on_message(void *ctx, const struct http_msg *msg)
 	else
 		correlator__response(p->cr, c, msg, p->cur_tid,
 				     http_parser__busy(c->hp[!side->dir]));
+	if (!msg->is_request && msg->status == 101)
+		c->upgraded = true;	/* WebSocket and the like: raw from here on */
 }
 
 static bool http_answers_head(void *ctx)
@@ -485,9 +490,19 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 			c->role = dir == SA_DIR_EGRESS ? SA_ROLE_CLIENT : SA_ROLE_SERVER;
 		return rpc_init(p, c);
 	}
+	if (c->transport == SA_TRANSPORT_PIPE) {
+		/*
+		 * stdio is audited for MCP (JSON-RPC); other programs' stdout
+		 * (shell wrappers, command substitutions) is counted, not recorded
+		 */
+		c->proto = PROTO_SKIPPED;
+		return 0;
+	}
 	c->proto = PROTO_RAW;
 	return raw_init(p, c, dir);
 }
+
+static void upgrade_to_raw(struct pipeline *p, struct conn *c);
 
 static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len,
 		 uint64_t ts)
@@ -502,12 +517,33 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 		raw_data(p, c, dir, buf, len, ts);
 		return;
 	}
+	if (c->proto == PROTO_SKIPPED) {
+		p->cnt[PL_STDIO_SKIPPED_BYTES] += len;
+		return;
+	}
 	if (c->proto == PROTO_JSONRPC) {
 		rpc_stream__feed(c->rs[dir], buf, len, ts);
 		return;
 	}
-	if (http_parser__feed(c->hp[dir], buf, len, ts) == -EPROTO)
+	if (c->upgraded) {
+		upgrade_to_raw(p, c);
+		raw_data(p, c, dir, buf, len, ts);
+		return;
+	}
+	if (http_parser__feed(c->hp[dir], buf, len, ts) == -EPROTO && !c->upgraded)
 		p->cnt[PL_UNPARSED_BYTES] += len;
+}
+
+/* After 101 Switching Protocols the client speaks first in raw exchanges. */
+static void upgrade_to_raw(struct pipeline *p, struct conn *c)
+{
+	int client_dir = c->role == SA_ROLE_SERVER ? SA_DIR_INGRESS : SA_DIR_EGRESS;
+
+	correlator__flush_conn(p->cr, c, OUTCOME_CONN_CLOSED);
+	if (raw_init(p, c, client_dir))
+		return;
+	c->proto = PROTO_RAW;
+	c->upgraded = false;
 }
 
 /* n bytes of a direction are missing (lost events or capture cut short). */
@@ -548,6 +584,31 @@ static void conn_drop(struct pipeline *p, struct conn *c, int outcome, uint64_t 
 	conntrack__release(c);
 }
 
+/*
+ * Over max_connections: the least recently active connection goes (its
+ * waiting requests written as evicted), never the one just opened.
+ */
+static void evict_conns(struct pipeline *p, const struct conn *keep, uint64_t ts)
+{
+	while (conntrack__count(p->ct) > p->o.max_connections) {
+		struct conn *old = conntrack__oldest(p->ct);
+
+		if (!old || old == keep)
+			return;
+		p->cnt[PL_EVICTED_CONNS]++;
+		conn_drop(p, old, OUTCOME_EVICTED, ts);
+	}
+}
+
+/* Connection state idle longer than idle_ns is freed (the kernel keeps its own). */
+static void expire_idle(struct pipeline *p, uint64_t now_ns)
+{
+	struct conn *c;
+
+	while ((c = conntrack__oldest(p->ct)) && c->last_ts + p->o.idle_ns <= now_ns)
+		conn_drop(p, c, OUTCOME_NO_RESPONSE, now_ns);
+}
+
 static struct conn *conn_for(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
 			     uint32_t gen)
 {
@@ -566,16 +627,56 @@ static struct conn *conn_for(struct pipeline *p, const struct sa_event_hdr *h, i
 		c->owner = p;
 		c->first_ts = h->ts_ns;
 		memcpy(c->comm, h->comm, sizeof(c->comm));
+		evict_conns(p, c, h->ts_ns);
 	}
 	c->last_ts = h->ts_ns;
 	c->tid = h->pid;
+	conntrack__touch(p->ct, c);
+	return c;
+}
+
+/* stdin carries what a stdio server is asked, stdout its answers. */
+static int stdio_dir(int32_t fd)
+{
+	return fd == 0 ? SA_DIR_INGRESS : SA_DIR_EGRESS;
+}
+
+/*
+ * A target's stdin or stdout pipe: both are one logical stream keyed
+ * (tgid, stdio). Each direction follows its own pipe's generation, so a
+ * pipe replaced by dup2 restarts that direction's positions.
+ */
+static struct conn *stdio_conn(struct pipeline *p, const struct sa_event_hdr *h, int dir,
+			       uint32_t gen, uint64_t pos)
+{
+	struct conn *c = conn_for(p, h, CONN_STDIO_FD, 0);
+
+	if (!c)
+		return NULL;
+	if (!c->transport) {
+		c->transport = SA_TRANSPORT_PIPE;
+		c->role = SA_ROLE_SERVER;
+	}
+	if (c->pipe_gen[dir] != gen) {
+		c->pipe_gen[dir] = gen;
+		c->expect[dir] = pos;
+		c->pipe_closed[dir] = false;
+	}
 	return c;
 }
 
 static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 {
-	struct conn *c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
+	struct conn *c;
 
+	if (ev->transport == SA_TRANSPORT_PIPE) {
+		c = stdio_conn(p, &ev->hdr, stdio_dir(ev->fd), ev->gen, 0);
+		if (c)
+			c->uid = ev->uid;
+		proc_cache__get(p->pc, ev->hdr.tgid);
+		return;
+	}
+	c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	if (!c)
 		return;
 	c->role = ev->role;
@@ -590,29 +691,51 @@ static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 	proc_cache__get(p->pc, ev->hdr.tgid);	/* read exe while the process lives */
 }
 
+/* Bytes the kernel counted on direction d that never reached us: a tail gap. */
+static void tail_gap(struct pipeline *p, struct conn *c, int d, uint64_t total, uint64_t ts)
+{
+	if (total > c->expect[d]) {
+		p->cnt[PL_STREAM_GAP_BYTES] += total - c->expect[d];
+		gap(p, c, d, total - c->expect[d], ts);
+		c->expect[d] = total;
+	}
+}
+
+/* stdin or stdout closed: the stdio stream ends once both are. */
+static void stdio_close(struct pipeline *p, const struct sa_conn_event *ev)
+{
+	struct conn *c = conntrack__lookup(p->ct, ev->hdr.tgid, CONN_STDIO_FD);
+	int d = stdio_dir(ev->fd);
+
+	if (!c || c->pipe_gen[d] != ev->gen)
+		return;
+	tail_gap(p, c, d, d == SA_DIR_EGRESS ? ev->sent : ev->recv, ev->hdr.ts_ns);
+	c->pipe_closed[d] = true;
+	if (c->pipe_closed[!d])
+		conn_drop(p, c, OUTCOME_CONN_CLOSED, ev->hdr.ts_ns);
+}
+
 static void on_conn_close(struct pipeline *p, const struct sa_conn_event *ev)
 {
-	struct conn *c = conntrack__lookup(p->ct, ev->hdr.tgid, ev->fd);
-	int d;
+	struct conn *c;
 
+	if (ev->transport == SA_TRANSPORT_PIPE) {
+		stdio_close(p, ev);
+		return;
+	}
+	c = conntrack__lookup(p->ct, ev->hdr.tgid, ev->fd);
 	if (!c || c->gen != ev->gen)
 		return;
-	/* bytes the kernel counted that never reached us: a gap at the tail */
-	for (d = 0; d < 2; d++) {
-		uint64_t total = d == SA_DIR_EGRESS ? ev->sent : ev->recv;
-
-		if (total > c->expect[d]) {
-			p->cnt[PL_STREAM_GAP_BYTES] += total - c->expect[d];
-			gap(p, c, d, total - c->expect[d], ev->hdr.ts_ns);
-			c->expect[d] = total;
-		}
-	}
+	tail_gap(p, c, SA_DIR_EGRESS, ev->sent, ev->hdr.ts_ns);
+	tail_gap(p, c, SA_DIR_INGRESS, ev->recv, ev->hdr.ts_ns);
 	conn_drop(p, c, OUTCOME_CONN_CLOSED, ev->hdr.ts_ns);
 }
 
 static void on_data(struct pipeline *p, const struct sa_data_event *ev, const uint8_t *payload)
 {
-	struct conn *c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
+	struct conn *c = ev->flags & SA_DATA_F_PIPE ?
+		stdio_conn(p, &ev->hdr, ev->dir, ev->gen, ev->pos) :
+		conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	uint64_t ts = ev->hdr.ts_ns, pos = ev->pos;
 	uint32_t cap = ev->cap_len, orig = ev->orig_len;
 	int dir = ev->dir;
@@ -723,6 +846,8 @@ int pipeline__event(struct pipeline *p, const void *data, size_t size)
 void pipeline__tick(struct pipeline *p, uint64_t now_ns)
 {
 	correlator__expire(p->cr, now_ns);
+	expire_idle(p, now_ns);
+	p->cnt[PL_EVICTED_REQUESTS] = correlator__evicted(p->cr);
 }
 
 void pipeline__finish(struct pipeline *p)
@@ -742,12 +867,20 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 	if (!p)
 		return NULL;
 	p->o = *opts;
+	if (!p->o.idle_ns)
+		p->o.idle_ns = PIPELINE_DEFAULT_IDLE_NS;
+	if (!p->o.max_connections)
+		p->o.max_connections = PIPELINE_DEFAULT_MAX_CONNS;
 	p->sinks[0] = sink;
 	p->nsinks = sink != NULL;
 	jbuf__init(&p->jb);
 	p->ct = conntrack__new();
 	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
 	p->pc = proc_cache__new(opts->live);
+	if (p->cr)
+		correlator__set_bounds(p->cr, &(struct corr_bounds){
+			.max_pending = opts->max_pending,
+			.max_pending_per_conn = opts->max_pending_per_conn });
 	if (!p->ct || !p->cr || !p->pc) {
 		pipeline__free(p);
 		return NULL;

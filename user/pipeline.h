@@ -20,11 +20,18 @@ enum pl_counter {
 	PL_INVALID_EVENTS,		/* malformed events (bad size, type, lengths) */
 	PL_QUEUE_FULL_RECORDS,		/* records the sink queue refused */
 	PL_REORDERED_EVENTS,		/* events older than their stream position */
+	PL_EVICTED_REQUESTS,		/* written early: max_pending bounds hit */
+	PL_EVICTED_CONNS,		/* connections dropped: max_connections hit */
+	PL_STDIO_SKIPPED_BYTES,		/* stdin/stdout bytes of streams that are not JSON-RPC */
 	PL_CNT_MAX,
 };
 
 struct pipeline_opts {
 	uint64_t ttl_ns;		/* request TTL (no_response after it) */
+	uint64_t idle_ns;		/* connection state kept this long idle (0: 900 s) */
+	uint32_t max_connections;	/* tracked at once (0: 65536, the kernel map's size) */
+	uint32_t max_pending_per_conn;	/* (0: CORR_DEFAULT_MAX_PER_CONN) */
+	uint64_t max_pending;		/* requests waiting overall (0: CORR_DEFAULT_MAX_PENDING) */
 	uint32_t body_excerpt;		/* bytes of each body kept in a record */
 	int64_t mono_to_real;		/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	bool live;			/* read /proc for process facts */
@@ -50,6 +57,9 @@ void pipeline__on_proc_exit(struct pipeline *p, proc_exit_fn fn, void *ctx);
 
 /* One raw kernel event. Malformed events are counted and skipped: returns 0. */
 int pipeline__event(struct pipeline *p, const void *data, size_t size);
+
+#define PIPELINE_DEFAULT_IDLE_NS	(900ULL * 1000000000ULL)
+#define PIPELINE_DEFAULT_MAX_CONNS	65536
 
 #define PIPELINE_BATCH_BYTES (256u << 10)
 #define PIPELINE_MAX_SINKS 32

@@ -43,12 +43,14 @@ enum sa_role {
 enum sa_transport {
 	SA_TRANSPORT_TCP = 1,
 	SA_TRANSPORT_UNIX = 2,
+	SA_TRANSPORT_PIPE = 3,	/* stdin/stdout pipe of a target (stdio transport) */
 };
 
 /* sa_data_event.flags */
 #define SA_DATA_F_IOV_TRUNC	0x01	/* more iovecs than SA_MAX_IOV: cap_len < orig_len */
 #define SA_DATA_F_LEN_ONLY	0x02	/* sendfile: only the length is known */
 #define SA_DATA_F_MMSG_TRUNC	0x04	/* more messages than SA_MAX_MMSG in one call */
+#define SA_DATA_F_PIPE		0x08	/* on a stdin/stdout pipe (SA_TRANSPORT_PIPE) */
 
 /* Per-CPU loss and activity counters (array map "counters"). */
 enum sa_counter {

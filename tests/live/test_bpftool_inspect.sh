@@ -13,6 +13,7 @@ wait_port "$port"
 sa_ids() { bpftool -j prog show | jq -r '.[] | select(.name | startswith("sa_")) | .id' | sort; }
 for mode in tracepoint raw_tp; do
 	before=$(sa_ids)	# another collector may be running: ours are the new ids
+	maps_before=$(bpftool -j map show | jq -r '.[] | select(.name=="targets") | .id' | sort)
 	start_collector "$log" run --pid "$SRV" --attach "$mode"
 	progs=$(bpftool -j prog show | jq -r '.[].name')
 	case $mode in
@@ -24,8 +25,8 @@ for mode in tracepoint raw_tp; do
 	done
 	ids=$(comm -13 <(echo "$before") <(sa_ids))
 	[ -n "$ids" ] || fail "$mode: no sa_ programs appeared"
-	# our target map, found through the programs this collector loaded
-	map_id=$(bpftool -j map show | jq -r '.[] | select(.name=="targets") | .id' | tail -n 1)
+	# our targets map: one that appeared with this collector (others may run)
+	map_id=$(comm -13 <(echo "$maps_before") <(bpftool -j map show | jq -r '.[] | select(.name=="targets") | .id' | sort) | tail -n 1)
 	[ -n "$map_id" ] || fail "no targets map"
 	keys=$(bpftool -j map dump id "$map_id" | jq -r '.[] | (.formatted.key // .key)')
 	printf '%s\n' "$keys" | grep -qx "$SRV" || fail "$mode: targets map has no $SRV: $keys"

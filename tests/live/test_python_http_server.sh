@@ -24,7 +24,7 @@ SA_PID=
 assert_valid_jsonl "$log"
 q='[.[] | select(.type=="exchange")]'
 assert_eq "exchanges" 4 "$(jqlog "$log" "$q | length")"
-assert_eq "GET small" "200 small file" "$(jqlog "$log" "$q | map(select(.request.method==\"GET\" and .request.target==\"/small.txt\")) | .[0] | \"\(.response.status) \(.response.body | rtrimstr(\"\n\"))\"")"
+assert_eq "GET small" "200 small file" "$(jqlog "$log" "$q | map(select(.request.method==\"GET\" and .request.target==\"/small.txt\")) | .[0] | \"\(.response.status) \(.response.body | rtrimstr(\"\\\\x0a\"))\"")"
 assert_eq "HEAD has no body" "200 0" "$(jqlog "$log" "$q | map(select(.request.method==\"HEAD\")) | .[0] | \"\(.response.status) \(.response.body_bytes)\"")"
 assert_eq "404" 404 "$(jqlog "$log" "$q | map(select(.request.target==\"/missing\")) | .[0].response.status")"
 assert_eq "big body length" 20000 "$(jqlog "$log" "$q | map(select(.request.target==\"/big.txt\")) | .[0].response.body_bytes")"
