@@ -11,6 +11,7 @@ DUR=${SECONDS_PER_RUN:-5}
 CONNS=${CONNS:-50}
 MODES=${MODES:-"tracepoint raw_tp wakeup"}
 EXTRA=${EXTRA:-}
+CONFIG=${CONFIG:-}	# a sockaudit YAML config (-c); -o still names the log
 WORKDIR=$(mktemp -d /tmp/sockaudit-bench.XXXXXX)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/lib/nginx.sh"
@@ -49,13 +50,15 @@ for r in $(seq 1 "$ROUNDS"); do
 		wakeup) args="--attach tracepoint --wakeup-bytes 1";;
 		*) args="--attach $m";;
 		esac
-		start_collector "$log" run --pid "$NGINX_PID" $args $EXTRA
+		rm -f "$log"*
+		start_collector "$log" run --pid "$NGINX_PID" $args ${CONFIG:+-c "$CONFIG"} $EXTRA
 		before=$(served)
 		t=$(run_wrk | rps)
 		after=$(served)
 		stop_collector
-		recs=$(grep -c '"type":"exchange"' "$log" || true)
-		lost=$( (grep '"type":"loss"' "$log" || true) | jq -s 'map(.count) | add // 0')
+		# rotated files (LOG.N, LOG.N.gz) hold records too
+		recs=$(zcat -f "$log"* | grep -c '"type":"exchange"' || true)
+		lost=$( (zcat -f "$log"* | grep '"type":"loss"' || true) | jq -s 'map(.count) | add // 0')
 		sum_rps[$m]=$(echo "${sum_rps[$m]} + $t" | bc -l)
 		ratios[$m]+="$(echo "$t / $u" | bc -l) "
 		report+=$(printf 'round %d %-10s %10.0f req/s  ratio %.3f  records %d / served %d  loss records total %s\n' \
