@@ -165,9 +165,28 @@ clean: ## remove build trees
 -include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
 
 # ---- issue 4: sanitize, redact, formats ----
-# The fuzz link line has no LDLIBS: the redactor's Hyperscan goes in here
+# The fuzz link line has no LDLIBS: the redactor's Hyperscan and PCRE2 go in here
 # (--no-as-needed: it comes before the sources that use it on that line).
-$(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lhs -Wl,--pop-state
+$(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lhs -lpcre2-8 -Wl,--pop-state
+
 # issue 3 per-target flags: mocks for syscalls that must fail on demand
 $(OUT)/tests/test_outpath: LDFLAGS += -Wl,--wrap=syscall
 $(OUT)/tests/test_sink: LDFLAGS += -Wl,--wrap=writev
+
+# Formatting throughput (sanitize + redact + format, MB/s and ns/record) and
+# Hyperscan against PCRE2-JIT. Separate from `make bench`, which needs nginx.
+$(OUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUT)/bench/format_bench: bench/format_bench.c $(LIB) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lpcre2-8 -o $@
+
+.PHONY: bench-format
+bench-format: $(OUT)/bench/format_bench ## sanitize+redact+format MB/s, ns/record; Hyperscan vs PCRE2-JIT
+	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
+
+# Synthetic raw event files for memory and scale runs (bench/memory.sh).
+$(OUT)/bench/gen_events: bench/gen_events.c $(LIB) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@

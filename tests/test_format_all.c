@@ -177,7 +177,7 @@ static void test_one_backslash(void **state)
 
 static void test_truncation_every_format(void **state)
 {
-	struct format_opts o = { .max_message_length = 1000 };
+	struct format_opts o = { .max_message_length = FORMAT_MAX_MESSAGE_MIN };
 	size_t n = 50000, i;
 	char *big = malloc(n);
 
@@ -188,7 +188,7 @@ static void test_truncation_every_format(void **state)
 		char *rec = render(types[i], &o, big, n, big, n);
 
 		assert_one_line(rec);
-		if (strlen(rec) > 1000)
+		if (strlen(rec) > FORMAT_MAX_MESSAGE_MIN)
 			fail_msg("%s: %zu bytes > max_message_length", types[i], strlen(rec));
 		/* syslog escapes the mark's ']' in a PARAM-VALUE */
 		if (!strstr(rec, "...[truncated") || !strstr(rec, "truncated"))

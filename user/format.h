@@ -28,7 +28,7 @@
 struct redactor;
 
 #define FORMAT_MAX_MESSAGE_DEFAULT	10000u	/* bytes per serialized record */
-#define FORMAT_MAX_MESSAGE_MIN		512u	/* below this a record cannot stay whole */
+#define FORMAT_MAX_MESSAGE_MIN		2048u	/* below this a record skeleton may not fit */
 
 /* Per-sink options; zero-initialized means defaults. */
 struct format_opts {

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Secret redaction with one Hyperscan database for all rules (redact.h).
+ * Secret redaction (redact.h): Hyperscan finds which rules occur, PCRE2-JIT
+ * finds where.
  *
- * Why Hyperscan: a record's excerpts are scanned for ~20 patterns on the
- * collector's hot path. Hyperscan matches them all in one pass over the
- * text; PCRE2 (even with JIT) needs one pass per pattern, so its cost grows
- * with the rule count (figures: bench/format_bench.c, docs/formats.md).
+ * Why: a record's excerpts are scanned for ~20 patterns on the collector's
+ * hot path, and nearly every excerpt holds no secret at all. Hyperscan
+ * answers "does any rule match?" for all of them in one pass at memory
+ * speed (HS_FLAG_SINGLEMATCH, no start-of-match tracking, which is what
+ * makes Hyperscan slow). Only for the rules that fired does a PCRE2-JIT
+ * pass locate the matches. PCRE2 alone needs one pass per rule over every
+ * text; Hyperscan with leftmost-start reporting (HS_FLAG_SOM_LEFTMOST) was
+ * measured at a few tens of MB/s on these patterns. Figures:
+ * bench/format_bench.c, docs/formats.md.
  *
- * Hyperscan reports every end offset of every match with its leftmost
- * start (HS_FLAG_SOM_LEFTMOST). Matches of one rule that overlap are merged
- * into one candidate region; a per-rule refine step turns a region into the
+ * A located match is a candidate; a per-rule refine step turns it into the
  * spans to replace (zero when a check such as Luhn fails); overlapping
  * spans of different rules are resolved leftmost-longest, then by rule
  * order, so a specific rule listed first wins a tie.
@@ -21,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "redact.h"
 
@@ -43,6 +49,7 @@ struct rule_def {
 
 struct redactor {
 	hs_database_t *db;
+	pcre2_code *pc[REDACT_MAX_RULES];	/* NULL for rules that are off */
 	int nrules;
 	char names[REDACT_MAX_RULES][REDACT_NAME_MAX];
 	refine_fn refine[REDACT_MAX_RULES];
@@ -51,6 +58,8 @@ struct redactor {
 	/* mutable state behind a const redactor: the scan is one at a time */
 	pthread_mutex_t *lock;
 	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	uint64_t fired;			/* rules Hyperscan saw in the current text */
 	struct span *cand;		/* candidate regions, then spans */
 	size_t ncand, cap_cand;
 	bool cand_oom;
@@ -351,6 +360,15 @@ const char *redact__builtin_name(size_t i)
 	return i < NBUILTIN ? builtin[i].name : NULL;
 }
 
+const char *redact__builtin_pattern(size_t i, bool *caseless, bool *on)
+{
+	if (i >= NBUILTIN)
+		return NULL;
+	*caseless = builtin[i].flags & HS_FLAG_CASELESS;
+	*on = !builtin[i].off;
+	return builtin[i].re;
+}
+
 void redact_opts__defaults(struct redact_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -441,10 +459,32 @@ static int add_custom(struct redactor *r, const struct redact_custom *c, char *e
 	return 0;
 }
 
+/* The locating pattern of rule i; the error names the rule and the offset. */
+static int compile_pcre(struct redactor *r, int i, const char *re, unsigned hsflags, char *err,
+			size_t errlen)
+{
+	uint32_t opts = hsflags & HS_FLAG_CASELESS ? PCRE2_CASELESS : 0;
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	int code;
+
+	r->pc[i] = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
+	if (!r->pc[i]) {
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(err, errlen, "redaction: rule '%s': bad pattern /%s/ at offset %zu: %s",
+			 r->names[i], re, (size_t)off, (const char *)msg);
+		return -EINVAL;
+	}
+	/* JIT is an optimisation: without it (no executable memory) matching still works */
+	pcre2_jit_compile(r->pc[i], PCRE2_JIT_COMPLETE);
+	return 0;
+}
+
 /*
- * Compile every rule that is on into one database. Patterns that can match
- * the empty string are refused by Hyperscan (and would redact nothing): the
- * compile error names the rule, as the config author wrote it.
+ * Compile every rule that is on: each into PCRE2 (locating), all into one
+ * Hyperscan database (detecting). Hyperscan refuses some constructs PCRE2
+ * takes (backreferences, lookaround) and patterns that match the empty
+ * string; its error names the rule too.
  */
 static int compile(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
 {
@@ -452,13 +492,15 @@ static int compile(struct redactor *r, const struct redact_opts *o, char *err, s
 	unsigned flags[REDACT_MAX_RULES], ids[REDACT_MAX_RULES];
 	hs_compile_error_t *ce = NULL;
 	unsigned n = 0;
-	int i;
+	int i, e;
 
 	for (i = 0; i < r->nrules; i++) {
 		if (!r->on[i])
 			continue;
 		exprs[n] = i < (int)NBUILTIN ? builtin[i].re : o->custom[i - NBUILTIN].regex;
-		flags[n] = (i < (int)NBUILTIN ? builtin[i].flags : 0) | HS_FLAG_SOM_LEFTMOST;
+		flags[n] = (i < (int)NBUILTIN ? builtin[i].flags : 0) | HS_FLAG_SINGLEMATCH;
+		if ((e = compile_pcre(r, i, exprs[n], flags[n], err, errlen)))
+			return e;
 		ids[n++] = (unsigned)i;
 	}
 	if (!n)
@@ -473,7 +515,8 @@ static int compile(struct redactor *r, const struct redact_opts *o, char *err, s
 		hs_free_compile_error(ce);
 		return -EINVAL;
 	}
-	if (hs_alloc_scratch(r->db, &r->scratch) != HS_SUCCESS) {
+	r->md = pcre2_match_data_create(4, NULL);
+	if (hs_alloc_scratch(r->db, &r->scratch) != HS_SUCCESS || !r->md) {
 		snprintf(err, errlen, "redaction: out of memory for the scan scratch");
 		return -ENOMEM;
 	}
@@ -531,6 +574,9 @@ void redactor__free(struct redactor *r)
 		return;
 	hs_free_scratch(r->scratch);
 	hs_free_database(r->db);
+	for (int i = 0; i < REDACT_MAX_RULES; i++)
+		pcre2_code_free(r->pc[i]);
+	pcre2_match_data_free(r->md);
 	if (r->lock)
 		pthread_mutex_destroy(r->lock);
 	free(r->lock);
@@ -578,25 +624,28 @@ static bool cand_push(struct redactor *r, size_t from, size_t to, int rule)
 	return true;
 }
 
-/* Matches arrive by end offset: one that overlaps the last of its rule extends it. */
+/* Hyperscan only says which rules occur (SINGLEMATCH: once each). */
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		    unsigned flags, void *ctx)
 {
 	struct redactor *r = ctx;
-	size_t i;
 
-	for (i = r->ncand; i-- > 0 && r->ncand - i <= 8;) {
-		struct span *c = &r->cand[i];
+	r->fired |= 1ULL << id;
+	return 0;
+}
 
-		if (c->rule == (int)id && from <= c->to) {
-			if (from < c->from)
-				c->from = from;
-			if (to > c->to)
-				c->to = to;
-			return 0;
-		}
+/* Where rule i matches in s: each match becomes a candidate region. */
+static bool locate(struct redactor *r, int i, const uint8_t *s, size_t n)
+{
+	PCRE2_SIZE at = 0, *ov = pcre2_get_ovector_pointer(r->md);
+
+	/* 0 is a match too: the ovector is kept small, groups are not needed */
+	while (at < n && pcre2_match(r->pc[i], s, n, at, 0, r->md, NULL) >= 0) {
+		if (!cand_push(r, ov[0], ov[1], i))
+			return false;
+		at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 	}
-	return cand_push(r, from, to, (int)id) ? 0 : 1;
+	return true;
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -660,16 +709,21 @@ static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, struct jb
 		       struct redact_hits *hits)
 {
 	size_t nreg, nsp;
+	int i;
 
 	r->ncand = 0;
 	r->cand_oom = false;
+	r->fired = 0;
 	if (hs_scan(r->db, (const char *)s, (unsigned)n, 0, r->scratch, on_match, r) !=
-	    HS_SUCCESS || r->cand_oom)
-		return r->cand_oom ? -ENOMEM : -EIO;
-	if (!r->ncand) {
+	    HS_SUCCESS)
+		return -EIO;
+	if (!r->fired) {
 		jbuf__raw(out, (const char *)s, n);
 		return 0;
 	}
+	for (i = 0; i < r->nrules; i++)
+		if ((r->fired & (1ULL << i)) && !locate(r, i, s, n))
+			return -ENOMEM;
 	nreg = r->ncand;
 	nsp = refine_all(r, s, n, nreg);
 	if (r->cand_oom)

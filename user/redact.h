@@ -75,6 +75,8 @@ bool redactor__rule_on(const struct redactor *r, size_t i);
 
 /* Name of built-in rule i, NULL past the last (docs, config validation). */
 const char *redact__builtin_name(size_t i);
+/* Its pattern, whether it is caseless and on by default (the benchmark compiles them too). */
+const char *redact__builtin_pattern(size_t i, bool *caseless, bool *on);
 
 /* Luhn checksum over the digits of s (other characters skipped). */
 bool redact__luhn(const char *s, size_t n);

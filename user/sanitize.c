@@ -288,27 +288,34 @@ static size_t c1_seq_len(const uint8_t *s, size_t n)
 	return 0;
 }
 
+/* The next byte that may start a sequence (ESC, or 0xc2 of a C1 control), or n. */
+static size_t next_intro(const uint8_t *s, size_t i, size_t n)
+{
+	const uint8_t *e = memchr(s + i, ESC, n - i);
+	const uint8_t *c = memchr(s + i, 0xc2, (e ? (size_t)(e - s) : n) - i);
+
+	return c ? (size_t)(c - s) : e ? (size_t)(e - s) : n;
+}
+
 size_t sanitize__strip(uint8_t *out, size_t cap, const uint8_t *s, size_t n, size_t *consumed)
 {
-	size_t i = 0, o = 0, k;
+	size_t i = 0, o = 0, run, k;
 
 	while (i < n && o < cap) {
-		const uint8_t *e = memchr(s + i, ESC, n - i);
-		size_t run = (e ? (size_t)(e - s) : n) - i;
-
-		/* the common case: no ESC, copy; C1 forms are rare and checked per byte */
-		for (k = 0; k < run && o < cap; k++) {
-			size_t c1 = s[i] == 0xc2 ? c1_seq_len(s + i, n - i) : 0;
-
-			if (c1) {
-				i += c1;
-				k += c1 - 1;
-				continue;
-			}
-			out[o++] = s[i++];
+		/* the common case: no sequence at all, one copy (memchr is vectorised) */
+		run = next_intro(s, i, n) - i;
+		if (run > cap - o)
+			run = cap - o;
+		memcpy(out + o, s + i, run);
+		i += run, o += run;
+		if (i >= n || o >= cap)
+			break;
+		k = s[i] == ESC ? esc_seq_len(s + i, n - i) : c1_seq_len(s + i, n - i);
+		if (k) {
+			i += k;
+			continue;
 		}
-		if (i < n && s[i] == ESC && o < cap)
-			i += esc_seq_len(s + i, n - i);
+		out[o++] = s[i++];	/* 0xc2 of an ordinary character */
 	}
 	*consumed = i;
 	return o;
