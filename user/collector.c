@@ -575,9 +575,29 @@ out:
 
 struct replay_ctx {
 	struct pipeline *pl;
+	struct collector *co;
 	int64_t offset;		/* set by recfile__replay before the first event */
+	uint64_t events;
 	bool clock_set;
 };
+
+/*
+ * Replay has no kernel to keep up with: every REPLAY_SYNC_EVENTS it waits
+ * for the writers, so records never outrun them (the queue stays small and
+ * is never refused) and memory stays what the pipeline itself needs.
+ */
+#define REPLAY_SYNC_EVENTS 65536
+
+static void replay_backpressure(struct replay_ctx *rc)
+{
+	int i;
+
+	if (++rc->events % REPLAY_SYNC_EVENTS)
+		return;
+	pipeline__flush_batch(rc->pl);
+	for (i = 0; i < rc->co->nhandles; i++)
+		sink__flush(rc->co->handles[i]);
+}
 
 static int replay_event(void *ctx, const void *data, size_t size)
 {
@@ -591,6 +611,7 @@ static int replay_event(void *ctx, const void *data, size_t size)
 	pipeline__event(rc->pl, data, size);
 	if (size >= sizeof(*h))
 		pipeline__tick(rc->pl, h->ts_ns);	/* the event clock drives expiry */
+	replay_backpressure(rc);
 	return 0;
 }
 
@@ -608,6 +629,7 @@ int collector__replay(const struct collector_opts *o, const char *events_path)
 		return 1;
 	}
 	rc.pl = co.pl;
+	rc.co = &co;
 	err = recfile__replay(events_path, &rc.offset, replay_event, &rc);
 	pipeline__finish(co.pl);
 	pipeline__report_loss(co.pl, NULL, 0);

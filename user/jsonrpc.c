@@ -418,16 +418,41 @@ int rpc_stream__init(struct rpc_stream *s, size_t keep, rpc_line_fn fn, void *ct
 {
 	memset(s, 0, sizeof(*s));
 	s->keep = keep ? keep : 1;
-	s->buf = malloc(s->keep);
 	s->fn = fn;
 	s->ctx = ctx;
-	return s->buf ? 0 : -ENOMEM;
+	return 0;
+}
+
+/*
+ * Room for n more kept bytes, allocated as lines need it: ten thousand idle
+ * connections must not hold two full-size line buffers each. On ENOMEM the
+ * excerpt just stops growing.
+ */
+static size_t reserve(struct rpc_stream *s, size_t n)
+{
+	size_t want = s->len + n < s->keep ? s->len + n : s->keep;
+	size_t cap = s->cap ? s->cap : 256;
+	uint8_t *nb;
+
+	if (want <= s->cap)
+		return want - s->len;
+	while (cap < want)
+		cap *= 2;
+	if (cap > s->keep)
+		cap = s->keep;
+	nb = realloc(s->buf, cap);
+	if (!nb)
+		return s->cap - s->len;
+	s->buf = nb;
+	s->cap = cap;
+	return want - s->len;
 }
 
 void rpc_stream__free(struct rpc_stream *s)
 {
 	free(s->buf);
 	s->buf = NULL;
+	s->cap = s->len = 0;
 }
 
 static bool blank(const uint8_t *p, size_t n)
@@ -456,12 +481,12 @@ static void emit_line(struct rpc_stream *s)
 
 static void take(struct rpc_stream *s, const uint8_t *p, size_t n, uint64_t ts)
 {
-	size_t room = s->keep - s->len;
-
 	if (!s->bytes && !s->lost)
 		s->ts_first = ts;
 	s->ts_last = ts;
-	if (!s->hole) {
+	if (!s->hole && n) {
+		size_t room = reserve(s, n);
+
 		memcpy(s->buf + s->len, p, n < room ? n : room);
 		s->len += n < room ? n : room;
 	}

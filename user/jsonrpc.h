@@ -81,6 +81,7 @@ typedef void (*rpc_line_fn)(void *ctx, const struct rpc_line *line);
 struct rpc_stream {
 	uint8_t *buf;		/* the current line's first `keep` bytes */
 	size_t len;
+	size_t cap;		/* allocated: grows to keep only for long lines */
 	size_t keep;
 	uint64_t bytes;		/* of the current line so far */
 	uint64_t lost;
