@@ -23,6 +23,7 @@
 #include "format.h"
 #include "sanitize.h"
 #include "format_fixture.h"
+#include "format_grammar.h"
 
 static const char *const types[] = { "json_lines", "cef", "syslog", "line", "csv" };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
@@ -74,15 +75,6 @@ static bool matches(const char *re, const char *s)
 	regfree(&rx);
 	return rc == 0;
 }
-
-/* RFC 5424 with SD, ABNF as an ERE: PRI VERSION TS HOST APP PROCID MSGID SD [MSG]. */
-#define SYSLOG_RE "^<[0-9]{1,3}>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\\.[0-9]{1,6})?Z " \
-	"[!-~]{1,255} [!-~]{1,48} [!-~]{1,128} [!-~]{1,32} " \
-	"(-|(\\[[!#-<>-\\\\^-~]{1,32}( [!#-<>-\\\\^-~]{1,32}=\"([^]\"\\\\]|\\\\[]\"\\\\])*\")*\\])+)" \
-	"( [^\n]*)?\n$"
-/* CEF: 7 header fields with | and \ escaped, then key=value with = and \ escaped. */
-#define CEF_RE "^CEF:0(\\|([^|\\\\]|\\\\[|\\\\])*){6}\\|" \
-	"([A-Za-z0-9_]+=([^=\\\\\n]|\\\\[=\\\\nr])*)( [A-Za-z0-9_]+=([^=\\\\\n]|\\\\[=\\\\nr])*)*\n$"
 
 /* python3 checks: json (one object, string members round-trip) or csv (one row, 26 cols). */
 static void python_check(const char *rec, const char *kind, const char *want_body)

@@ -307,6 +307,28 @@ const char *format__safe_cstr(const char *s, size_t *len)
 	return b->oom || !b->buf ? "" : b->buf;
 }
 
+const char *format__field_text(const struct format_field *f, char num[24], size_t *len)
+{
+	bool neg = f->kind == FF_I64 && f->i < 0;
+	uint64_t v = f->kind == FF_U64 ? f->u : neg ? (uint64_t)0 - (uint64_t)f->i : (uint64_t)f->i;
+	char *p = num + 24;
+
+	if (f->kind == FF_STR)
+		return format__safe_cstr(f->s, len);
+	if (f->kind == FF_BOOL) {
+		*len = f->b ? 4 : 5;
+		return f->b ? "true" : "false";
+	}
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	*len = (size_t)(num + 24 - p);
+	return p;
+}
+
 /* ---- small helpers ---- */
 
 size_t format__ts_text(char out[40], uint64_t real_ns, int frac_digits)

@@ -162,35 +162,17 @@ static int cef_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 		     uint64_t real_ns, const char *type, const struct format_field *f, size_t nf)
 {
 	size_t i, len;
-	const char *s;
+	char num[24];
+	const char *s = format__safe_cstr(type, &len);
 
-	s = format__safe_cstr(type, &len);
 	header(jb, s, s, len, strcmp(type, "loss") ? 3 : 6);
 	jbuf__raw(jb, "rt=", 3);
 	format__u64(jb, real_ns / 1000000);
 	ext_cstr(jb, "dvchost", format__hostname(o));
 	ext_u64(jb, "externalId", seq);
 	for (i = 0; i < nf; i++) {
-		switch (f[i].kind) {
-		case FF_STR:
-			s = format__safe_cstr(f[i].s, &len);
-			ext(jb, f[i].key, s, len);
-			break;
-		case FF_U64:
-			ext_u64(jb, f[i].key, f[i].u);
-			break;
-		case FF_I64:
-			if (f[i].i < 0) {
-				ext(jb, f[i].key, "-", 1);
-				format__u64(jb, (uint64_t)0 - (uint64_t)f[i].i);
-			} else {
-				ext_u64(jb, f[i].key, (uint64_t)f[i].i);
-			}
-			break;
-		case FF_BOOL:
-			ext_cstr(jb, f[i].key, f[i].b ? "true" : "false");
-			break;
-		}
+		s = format__field_text(&f[i], num, &len);
+		ext(jb, f[i].key, s, len);
 	}
 	jbuf__raw(jb, "\n", 1);
 	return jb->oom ? -ENOMEM : 0;

@@ -124,6 +124,7 @@ static void put_details(struct jbuf *jb, const struct format_field *f, size_t nf
 {
 	struct jbuf d;
 	size_t i, len;
+	char num[24];
 	const char *s;
 
 	jbuf__init(&d);
@@ -132,17 +133,8 @@ static void put_details(struct jbuf *jb, const struct format_field *f, size_t nf
 			jbuf__raw(&d, ";", 1);
 		jbuf__raw(&d, f[i].key, strlen(f[i].key));
 		jbuf__raw(&d, "=", 1);
-		if (f[i].kind == FF_STR) {
-			s = format__safe_cstr(f[i].s, &len);
-			jbuf__raw(&d, s, len);
-		} else if (f[i].kind == FF_BOOL) {
-			jbuf__raw(&d, f[i].b ? "true" : "false", f[i].b ? 4 : 5);
-		} else if (f[i].kind == FF_I64 && f[i].i < 0) {
-			jbuf__raw(&d, "-", 1);
-			format__u64(&d, (uint64_t)0 - (uint64_t)f[i].i);
-		} else {
-			format__u64(&d, f[i].kind == FF_U64 ? f[i].u : (uint64_t)f[i].i);
-		}
+		s = format__field_text(&f[i], num, &len);
+		jbuf__raw(&d, s, len);
 	}
 	if (d.oom)
 		jb->oom = true;

@@ -61,6 +61,13 @@ int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint
 /* A field of a non-exchange record made safe (sanitized, bounded); valid until the next call. */
 const char *format__safe_cstr(const char *s, size_t *len);
 
+/*
+ * The value of a non-exchange record's field as text: strings sanitized
+ * (valid until the next call), numbers in decimal into num, booleans as
+ * true/false. For the text formats, which write every value the same way.
+ */
+const char *format__field_text(const struct format_field *f, char num[24], size_t *len);
+
 /* RFC 3339 UTC; frac_digits 9 (ns) or 6 (us, RFC 5424). Returns the length written. */
 size_t format__ts_text(char out[40], uint64_t real_ns, int frac_digits);
 

@@ -115,6 +115,7 @@ static int line_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq
 		      uint64_t real_ns, const char *type, const struct format_field *f, size_t nf)
 {
 	size_t i, len;
+	char num[24];
 	const char *s = format__safe_cstr(type, &len);
 
 	put_ts(jb, real_ns);
@@ -122,21 +123,12 @@ static int line_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq
 	put_quoted(jb, s, len);
 	kv_u64(jb, "seq", seq);
 	for (i = 0; i < nf; i++) {
-		switch (f[i].kind) {
-		case FF_STR:
-			s = format__safe_cstr(f[i].s, &len);
+		s = format__field_text(&f[i], num, &len);
+		if (f[i].kind == FF_STR) {
 			kv_text(jb, f[i].key, s, len);
-			break;
-		case FF_U64:
-			kv_u64(jb, f[i].key, f[i].u);
-			break;
-		case FF_I64:
-			kv_word(jb, f[i].key, f[i].i < 0 ? "-" : "");
-			format__u64(jb, f[i].i < 0 ? (uint64_t)0 - (uint64_t)f[i].i : (uint64_t)f[i].i);
-			break;
-		case FF_BOOL:
-			kv_word(jb, f[i].key, f[i].b ? "true" : "false");
-			break;
+		} else {	/* numbers and booleans: bare words */
+			kv_word(jb, f[i].key, "");
+			jbuf__raw(jb, s, len);
 		}
 	}
 	jbuf__raw(jb, "\n", 1);

@@ -199,28 +199,11 @@ static int syslog_exchange(struct jbuf *jb, const struct format_opts *o, uint64_
 
 static void param_field(struct jbuf *jb, const struct format_field *f)
 {
+	char num[24];
 	size_t len;
-	const char *s;
+	const char *s = format__field_text(f, num, &len);
 
-	switch (f->kind) {
-	case FF_STR:
-		s = format__safe_cstr(f->s, &len);
-		param(jb, f->key, s, len);
-		break;
-	case FF_U64:
-		param_u64(jb, f->key, f->u);
-		break;
-	case FF_I64:
-		jbuf__raw(jb, " ", 1);
-		put_param_name(jb, f->key);
-		jbuf__raw(jb, f->i < 0 ? "=\"-" : "=\"", f->i < 0 ? 3 : 2);
-		format__u64(jb, f->i < 0 ? (uint64_t)0 - (uint64_t)f->i : (uint64_t)f->i);
-		jbuf__raw(jb, "\"", 1);
-		break;
-	case FF_BOOL:
-		param_cstr(jb, f->key, f->b ? "true" : "false");
-		break;
-	}
+	param(jb, f->key, s, len);
 }
 
 static int syslog_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,

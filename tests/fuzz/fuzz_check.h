@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sanitize.h"
+#include "../format_grammar.h"
 
 struct planted {
 	const char *text;	/* what is inserted */
@@ -198,13 +199,6 @@ static bool json_valid(const char *rec)
 }
 
 /* ---- grammars ---- */
-
-#define SYSLOG_RE "^<[0-9]{1,3}>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\\.[0-9]{1,6})?Z " \
-	"[!-~]{1,255} [!-~]{1,48} [!-~]{1,128} [!-~]{1,32} " \
-	"(-|(\\[[!#-<>-\\\\^-~]{1,32}( [!#-<>-\\\\^-~]{1,32}=\"([^]\"\\\\]|\\\\[]\"\\\\])*\")*\\])+)" \
-	"( [^\n]*)?\n$"
-#define CEF_RE "^CEF:0(\\|([^|\\\\]|\\\\[|\\\\])*){6}\\|" \
-	"([A-Za-z0-9_]+=([^=\\\\\n]|\\\\[=\\\\nr])*)( [A-Za-z0-9_]+=([^=\\\\\n]|\\\\[=\\\\nr])*)*\n$"
 
 static bool rx_match(const char *re, const char *s)
 {
