@@ -401,6 +401,7 @@ static int reload(struct collector *co)
 		config__free(&co->reloaded);
 		co->reloaded = next;
 		co->cfg = &co->reloaded;
+		pipeline__set_rules(co->pl, &co->cfg->rules);	/* next was a copy on our stack */
 	} else {
 		if (have_next) {
 			config__free(&next);
