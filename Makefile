@@ -56,7 +56,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
 	    pkg-config make gcc libc6-dev nginx-light curl python3 jq socat wrk \
 	    openssl valgrind iproute2 procps bc libyaml-dev libhyperscan-dev libpcre2-dev libssl-dev
 
-.PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help
+.PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help fixtures
 
 all: $(BIN) ## build the collector (build/sockaudit)
 
@@ -152,6 +152,13 @@ fuzz: $(FUZZ_BINS) ## build the fuzz harnesses and run each briefly (FUZZ_SECOND
 			|| { tail -n 30 $(OUT)/fuzz/$$n.log; echo "fuzz: $$n FAILED"; exit 1; }; \
 		tail -n 1 $(OUT)/fuzz/$$n.log; \
 	done
+
+# Recorded from the live tests; tests/replay/run.sh replays them without BPF.
+FIXTURE_TESTS := test_jsonrpc_socket test_mcp_stdio test_mcp_http_sse test_http_edges \
+		 test_syscall_variants test_unix_and_children
+fixtures: $(BIN) ## re-record tests/fixtures from the live tests (root)
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) SA_FIXTURE_DIR=$(abspath tests/fixtures) \
+		tests/live/run.sh $(addprefix tests/live/,$(addsuffix .sh,$(FIXTURE_TESTS)))
 
 demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh

@@ -23,6 +23,15 @@ for t in "$@"; do
 	fi
 done
 
+# recorded fixtures through the pipeline without BPF
+replay_out=$("$here/replay/run.sh" 2>&1)
+printf '%s\n' "$replay_out" | grep -v '^replay: '
+line=$(printf '%s\n' "$replay_out" | grep '^replay: ' | tail -n 1)
+rp=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
+rf=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+[ -n "$rp" ] || { rp=0; rf=1; echo "FAIL replay: runner printed no summary"; }
+pass=$((pass + rp)) failn=$((failn + rf))
+
 live_out=$("$here/live/run.sh" 2>&1)
 printf '%s\n' "$live_out" | grep -v '^live: '
 line=$(printf '%s\n' "$live_out" | grep '^live: ' | tail -n 1)

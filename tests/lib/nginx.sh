@@ -56,6 +56,12 @@ free_port() {
 start_collector() {
 	local log=$1; shift
 	rm -f "$log"
+	FIXTURE_LOG=
+	# make fixtures: a run or exec also records its raw events for replay tests
+	if [ -n "${SA_FIXTURE_DIR:-}" ] && { [ "$1" = run ] || [ "$1" = exec ]; }; then
+		FIXTURE_LOG=$log
+		set -- record "$SA_FIXTURE_DIR/$(fixture_name "$log").rec" "${@:2}"
+	fi
 	# -o goes right after the subcommand (and record's event file), before any "--"
 	if [ "$1" = record ]; then
 		"$SOCKAUDIT" record "$2" -o "$log" "${@:3}" 2>>"$WORKDIR/collector.err" &
@@ -78,4 +84,20 @@ start_collector() {
 stop_collector() {
 	kill -INT "$SA_PID"
 	wait "$SA_PID"
+	fixture_done
+}
+
+# fixture_done: after a recorded collector exited, save what replay must give
+fixture_done() {
+	[ -z "${FIXTURE_LOG:-}" ] || fixture_summary "$FIXTURE_LOG" \
+		> "$SA_FIXTURE_DIR/$(fixture_name "$FIXTURE_LOG").expected"
+}
+
+# fixture_name LOG: test name and log name, e.g. test_http_edges-closing
+fixture_name() { echo "$(basename "$0" .sh)-$(basename "$1" .log)"; }
+
+# fixture_summary LOG: what a replay must reproduce, one sorted line per exchange
+fixture_summary() {
+	jq -s -r '.[] | select(.type=="exchange") |
+		"\(.proto) \(.outcome) \(.request.method // "-") \(.request.target // "-") \(.response.status // "-") \(.rpc.method // "-") \(.rpc.tool // "-") \(.rpc.id // "-")"' "$1" | sort
 }

@@ -8,8 +8,11 @@ require_root
 H=$LIB/../live/helpers
 log=$WORKDIR/mcp.log
 rc=0
-"$SOCKAUDIT" exec --capture-pipes -o "$log" -- python3 "$H/mcp_host.py" "$H/mcp_stdio_server.py" \
+sub=(exec)	# make fixtures: record the raw events too
+[ -z "${SA_FIXTURE_DIR:-}" ] || sub=(record "$SA_FIXTURE_DIR/$(fixture_name "$log").rec")
+"$SOCKAUDIT" "${sub[@]}" --capture-pipes -o "$log" -- python3 "$H/mcp_host.py" "$H/mcp_stdio_server.py" \
 	</dev/null >"$WORKDIR/host.out" 2>"$WORKDIR/host.err" || rc=$?
+[ -z "${SA_FIXTURE_DIR:-}" ] || fixture_summary "$log" > "$SA_FIXTURE_DIR/$(fixture_name "$log").expected"
 assert_eq "host exit status" 0 "$rc"
 q='[.[] | select(.type=="exchange")]'
 assert_valid_jsonl "$log"

@@ -26,6 +26,7 @@ for i in 1 2 3 4; do curl -sf "http://127.0.0.1:$port/f$i" >/dev/null; done
 kill -TERM "$(pgrep -P "$SA_PID")"
 wait "$SA_PID" || true
 SA_PID=
+fixture_done
 assert_eq "forked exchanges" 4 "$(jqlog "$log" "$q | length")"
 parent=$(jqlog "$log" '.[] | select(.type=="collector_start") | .targets[0]')
 pids=$(jqlog "$log" "$q | map(.proc.pid) | unique | length")
