@@ -78,6 +78,11 @@ static bool strip_bounded(const uint8_t *s, size_t n, size_t limit)
 			tls.strip_len = 0;
 			return true;
 		}
+		/*
+		 * Zeroed once: PCRE2's JIT reads whole vectors, a little past the
+		 * end of the subject, and valgrind would flag the bytes it never uses.
+		 */
+		memset(b + tls.strip_cap, 0, cap - tls.strip_cap);
 		tls.strip = b;
 		tls.strip_cap = cap;
 	}
