@@ -34,13 +34,18 @@ static const char usage_text[] =
 "      --ringbuf-mb N      ring buffer size in MiB (default 16)\n"
 "      --drain-ms N        ring buffer drain period (default 20)\n"
 "      --capture-pipes     also audit targets' stdin/stdout pipes (MCP stdio servers)\n"
+"      --max-pending N     requests waiting for answers, all connections (default 100000)\n"
+"      --max-pending-per-conn N  requests waiting on one connection (default 1000)\n"
+"      --max-connections N connections tracked at once (default 65536)\n"
+"      --idle-timeout S    connection state kept this long without traffic (default 900)\n"
 "      --wakeup-bytes N    wake the reader once N bytes wait (default: a quarter of the\n"
 "                          ring; 1 wakes it for every event, for comparison)\n"
 "  -v, --verbose           debug and libbpf messages\n"
 "  -q, --quiet             errors only\n";
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
-       OPT_WAKEUP, OPT_FLUSH, OPT_PIPES };
+       OPT_WAKEUP, OPT_FLUSH, OPT_PIPES, OPT_MAX_PENDING, OPT_MAX_PER_CONN, OPT_MAX_CONNS,
+       OPT_IDLE };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -55,6 +60,10 @@ static const struct option long_opts[] = {
 	{ "drain-ms", required_argument, NULL, OPT_DRAIN },
 	{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
 	{ "capture-pipes", no_argument, NULL, OPT_PIPES },
+	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
+	{ "max-pending-per-conn", required_argument, NULL, OPT_MAX_PER_CONN },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -87,7 +96,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned
 	return 0;
 }
 
-static int parse_ttl(const char *s, uint64_t *ttl_ns)
+static int parse_seconds(const char *opt, const char *s, uint64_t *ns)
 {
 	char *end;
 	double v;
@@ -95,11 +104,11 @@ static int parse_ttl(const char *s, uint64_t *ttl_ns)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365) {
-		fprintf(stderr, "sockaudit: error: --ttl '%s' is not a number of seconds "
-			"in (0, 31536000]\n", s);
+		fprintf(stderr, "sockaudit: error: %s '%s' is not a number of seconds "
+			"in (0, 31536000]\n", opt, s);
 		return -EINVAL;
 	}
-	*ttl_ns = (uint64_t)(v * 1e9);
+	*ns = (uint64_t)(v * 1e9);
 	return 0;
 }
 
@@ -134,7 +143,7 @@ static int parse_option(struct collector_opts *o, int c, const char *arg)
 		o->cap.max_capture = v;
 		break;
 	case OPT_TTL:
-		err = parse_ttl(arg, &o->pl.ttl_ns);
+		err = parse_seconds("--ttl", arg, &o->pl.ttl_ns);
 		break;
 	case OPT_EXCERPT:
 		err = parse_uint("--body-excerpt", arg, 0, SA_MAX_CAPTURE, &v);
@@ -161,6 +170,21 @@ static int parse_option(struct collector_opts *o, int c, const char *arg)
 		break;
 	case OPT_PIPES:
 		o->cap.capture_pipes = true;
+		break;
+	case OPT_MAX_PENDING:
+		err = parse_uint("--max-pending", arg, 1, 100000000, &v);
+		o->pl.max_pending = v;
+		break;
+	case OPT_MAX_PER_CONN:
+		err = parse_uint("--max-pending-per-conn", arg, 1, 10000000, &v);
+		o->pl.max_pending_per_conn = v;
+		break;
+	case OPT_MAX_CONNS:
+		err = parse_uint("--max-connections", arg, 1, 10000000, &v);
+		o->pl.max_connections = v;
+		break;
+	case OPT_IDLE:
+		err = parse_seconds("--idle-timeout", arg, &o->pl.idle_ns);
 		break;
 	case OPT_WAKEUP:
 		err = parse_uint("--wakeup-bytes", arg, 1, 1UL << 30, &v);
