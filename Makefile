@@ -61,7 +61,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
 all: $(BIN) ## build the collector (build/sockaudit)
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
 		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
 
 deps: ## install what is missing (Debian packages; idempotent)

@@ -4,8 +4,11 @@
 # and a summary of the records this run wrote.
 #
 #   SOCKAUDIT  the collector binary (default: build/sockaudit in this repository)
-#   LOG        the audit log (default: /tmp/sockaudit-demo/audit.log; appended to)
+#   LOG        the audit log (default: /tmp/sockaudit-demo/audit.log; appended to,
+#              and rotated by the collector at 10 MB into LOG.1 ... LOG.5)
 #
+# The summary covers this run only: the records from the collector_start
+# that names this run's server pid to the collector_stop after it.
 # Exits non-zero when the collector failed or wrote no exchange record.
 set -euo pipefail
 
@@ -23,9 +26,6 @@ command -v python3 >/dev/null || die "python3 is not installed (make deps instal
 command -v jq >/dev/null || die "jq is not installed (make deps installs it)"
 
 mkdir -p "$(dirname "$LOG")"
-# the log is appended to: summarize only what this run adds
-offset=0
-[ -f "$LOG" ] && offset=$(stat -c %s "$LOG")
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 errfile=$(mktemp /tmp/sockaudit-demo-stderr.XXXXXX)
@@ -74,7 +74,14 @@ cat "$errfile" >&2
 
 [ "$rc" = 0 ] || die "the collector (or the server it ran) exited with status $rc"
 
-records=$(tail -c +"$((offset + 1))" "$LOG")
+# this run's records (a rotation during the run leaves its start in LOG.1)
+files=("$LOG")
+[ -f "$LOG.1" ] && files=("$LOG.1" "$LOG")
+records=$(cat "${files[@]}" | jq -c -s --argjson pid "$srv" '
+	(map(.type == "collector_start" and .targets == [$pid]) | indices(true) | last) as $i
+	| if $i == null then empty else .[$i:]
+	  | (map(.type == "collector_stop") | indices(true) | first) as $j
+	  | if $j == null then .[] else .[:$j + 1][] end end')
 summary() { printf '%s\n' "$records" | jq -s -r "$1"; }
 
 exchanges=$(summary '[.[] | select(.type == "exchange")] | length')

@@ -146,7 +146,7 @@ static void start_fields(struct jbuf *jb, void *arg)
 	JBUF_KEY(jb, "max_capture_bytes");
 	jbuf__u64(jb, o->cap.max_capture);
 	JBUF_KEY(jb, "request_ttl_s");
-	jbuf__u64(jb, o->pl.ttl_ns / 1000000000ULL);
+	jbuf__ms(jb, o->pl.ttl_ns / 1000);	/* seconds, 3 decimals: --ttl 0.5 is 0.500 */
 	put_config(jb, co);
 }
 
@@ -158,6 +158,8 @@ static void put_counters(struct jbuf *jb, const struct collector *co)
 	JBUF_KEY(jb, "kernel");
 	jbuf__obj_open(jb);
 	for (i = 0; i < SA_CNT_MAX; i++) {
+		if (i == SA_CNT_EVENTS)
+			continue;	/* not kept in the kernel: "events" counts them */
 		jbuf__key(jb, kernel_counter_name(i));
 		jbuf__u64(jb, co->kcnt[i]);
 	}
@@ -276,6 +278,9 @@ static bool should_stop(struct collector *co, int *signals_seen)
 			kill(co->child, sig);
 		} else {
 			co->stop_reason = sig == SIGINT ? "SIGINT" : "SIGTERM";
+			/* the command did not stop: we did, as the signal asked */
+			if (co->child && !co->child_done)
+				co->child_status = 128 + sig;
 			return true;
 		}
 	}
@@ -635,7 +640,8 @@ int collector__replay(const struct collector_opts *o, const char *events_path)
 	pipeline__finish(co.pl);
 	pipeline__report_loss(co.pl, NULL, 0);
 	e = close_sinks(&co);
-	print_summary(&co);
+	if (!err && !e)
+		print_summary(&co);
 	pipeline__free(co.pl);
 	return err || e ? 1 : 0;
 }

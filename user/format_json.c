@@ -157,10 +157,10 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 	}
 }
 
-/* A JSON-RPC stream's messages have no start line: only the common members. */
+/* Only HTTP messages have a start line; JSON-RPC and raw get the common members. */
 static bool http_fields(const struct prep *p)
 {
-	return p->x->conn->proto != PROTO_JSONRPC;
+	return p->x->conn->proto == PROTO_HTTP;
 }
 
 static void put_request(struct jbuf *jb, const struct prep *p)

@@ -286,7 +286,11 @@ static int parse_args(struct collector_opts *o, int argc, char **argv)
 		config__free(&probe);
 	}
 	optind = 1;
+	opterr = 0;	/* getopt's own message lacks our prefix: ours is below */
 	while ((c = getopt_long(argc, argv, "+o:c:p:vqh", long_opts, NULL)) != -1) {
+		if (c == '?')
+			return usage_error("unknown option or missing value in '%s'",
+					   argv[optind - 1]);
 		err = parse_option(o, c, optarg);
 		if (err)
 			return err;

@@ -61,7 +61,7 @@ enum sa_counter {
 	SA_CNT_TARGET_FULL,	/* target map full: child not followed */
 	SA_CNT_READ_FAIL,	/* bpf_probe_read_user failed: payload lost */
 	SA_CNT_MMSG_TRUNC,	/* messages past SA_MAX_MMSG not emitted */
-	SA_CNT_EVENTS,		/* events written to the ring buffer */
+	SA_CNT_EVENTS,		/* unused: userspace counts the events it reads */
 	SA_CNT_MAX,
 };
 
