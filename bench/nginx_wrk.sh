@@ -24,6 +24,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Unless CONFIG says otherwise: one sink that never rotates during the run
+# (the default rotation at 10 MB with 5 backups would delete records the
+# count below needs), flush mode FLUSH (immediate by default).
+if [ -z "$CONFIG" ]; then
+	CONFIG=$WORKDIR/bench.yaml
+	cat > "$CONFIG" <<YAML
+auditing_plugins:
+  - type: json_lines
+    config:
+      output_file: $WORKDIR/audit.log
+      max_file_size_mb: 0
+      flush_mode: ${FLUSH:-immediate}
+YAML
+fi
+
 port=$(free_port)
 nginx_conf "$port" 1
 nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
