@@ -163,8 +163,16 @@ fixtures: $(BIN) ## re-record tests/fixtures from the live tests (root)
 demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
-bench: deps all ## nginx under wrk, untraced vs traced (ratio); MODES, ROUNDS to change
+# Every benchmark; each prints its own table (docs/benchmarks.md explains them).
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench ## all benchmarks: nginx ratio, memory, writer, formats
+	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
+	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) GEN=$(abspath $(OUT)/bench/gen_events) bench/memory.sh
+	@echo "== records/s per flush mode (bench/writer_bench.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
+	@echo "== sanitize + redact + format (bench/format_bench.c)"
+	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
 
 clean: ## remove build trees
 	rm -rf build build-asan
