@@ -197,6 +197,8 @@ void sink_config__defaults(struct sink_config *sc)
 	sc->gid = (gid_t)-1;
 	sc->max_message_length = 10000;
 	sc->space_left_action = SPACE_WARN;
+	sc->integrity.checkpoint_every = 10000;
+	sc->integrity.checkpoint_interval_s = 60;
 }
 
 void sink_config__free(struct sink_config *sc)
@@ -207,7 +209,11 @@ void sink_config__free(struct sink_config *sc)
 	free(sc->output_file);
 	free(sc->base_directory);
 	free(sc->log_group);
+	free(sc->integrity.key_file);
+	free(sc->integrity.state_file);
+	free(sc->integrity.anchor_file);
 	sc->type = sc->output_file = sc->base_directory = sc->log_group = NULL;
+	sc->integrity.key_file = sc->integrity.state_file = sc->integrity.anchor_file = NULL;
 }
 
 static int dup_or_null(char **dst, const char *src)
@@ -221,7 +227,10 @@ int sink_config__copy(struct sink_config *dst, const struct sink_config *src)
 	*dst = *src;
 	if (dup_or_null(&dst->type, src->type) | dup_or_null(&dst->output_file, src->output_file) |
 	    dup_or_null(&dst->base_directory, src->base_directory) |
-	    dup_or_null(&dst->log_group, src->log_group)) {
+	    dup_or_null(&dst->log_group, src->log_group) |
+	    dup_or_null(&dst->integrity.key_file, src->integrity.key_file) |
+	    dup_or_null(&dst->integrity.state_file, src->integrity.state_file) |
+	    dup_or_null(&dst->integrity.anchor_file, src->integrity.anchor_file)) {
 		sink_config__free(dst);
 		return -ENOMEM;
 	}
@@ -270,6 +279,29 @@ static int parse_group(struct cfg_ctx *cx, const yaml_node_t *n, struct sink_con
 	sc->gid = gr->gr_gid;
 	return 0;
 }
+
+/* One key of a sink's integrity: map. */
+static int integrity_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct integrity_config *ic = arg;
+
+	if (!strcmp(k, "key_file"))
+		return parse_path(cx, v, &ic->key_file);
+	if (!strcmp(k, "state_file"))
+		return parse_path(cx, v, &ic->state_file);
+	if (!strcmp(k, "anchor_file"))
+		return parse_path(cx, v, &ic->anchor_file);
+	if (!strcmp(k, "checkpoint_every_records"))
+		return parse_u32(cx, v, 0, 100000000, &ic->checkpoint_every);
+	if (!strcmp(k, "checkpoint_interval_s"))
+		return parse_u32(cx, v, 0, 86400, &ic->checkpoint_interval_s);
+	return cfg_error(cx, v, "unknown key; allowed: key_file, state_file, anchor_file, "
+			 "checkpoint_every_records, checkpoint_interval_s");
+}
+
+typedef int (*key_fn)(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg);
+static int each_key(struct cfg_ctx *cx, const yaml_node_t *map, const char *prefix, key_fn fn,
+		    void *arg);
 
 /* One key of a sink's config: map. */
 static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
@@ -322,6 +354,12 @@ static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
 		sc->flush_mode = e;
 		return err;
 	}
+	if (!strcmp(k, "integrity")) {
+		char prefix[sizeof(cx->key)];
+
+		snprintf(prefix, sizeof(prefix), "%s", cx->key);
+		return each_key(cx, v, prefix, integrity_key, &sc->integrity);
+	}
 	if (!strcmp(k, "space_left_action")) {
 		err = parse_enum(cx, v, action_names, "warn, rotate, suspend or exit", &e);
 		sc->space_left_action = e;
@@ -331,10 +369,8 @@ static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
 			 "backup_count, rotate_interval, compress, max_age_days, critical, "
 			 "flush_mode, batch_size, batch_interval_ms, event_buffer_size, "
 			 "base_directory, file_mode, log_group, space_left_mb, space_left_action, "
-			 "max_message_length");
+			 "max_message_length, integrity");
 }
-
-typedef int (*key_fn)(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg);
 
 /* Call fn for every key of a mapping, with cx->key set to prefix.key. */
 static int each_key(struct cfg_ctx *cx, const yaml_node_t *map, const char *prefix, key_fn fn,
@@ -398,6 +434,10 @@ static int sink_check(struct cfg_ctx *cx, const yaml_node_t *n, struct sink_conf
 	if (sc->output_file[0] != '/' && !sc->base_directory)
 		return cfg_error(cx, n, "output_file '%s' is relative; give an absolute path or "
 				 "set base_directory", sc->output_file);
+	if (!sc->integrity.key_file &&
+	    (sc->integrity.state_file || sc->integrity.anchor_file))
+		return cfg_error(cx, n, "integrity needs key_file; make one with "
+				 "`sockaudit keygen FILE` and set integrity.key_file");
 	if (sc->base_directory && sc->base_directory[0] != '/')
 		return cfg_error(cx, n, "base_directory '%s' must be an absolute path",
 				 sc->base_directory);

@@ -21,6 +21,15 @@ enum flush_mode { FLUSH_IMMEDIATE = 0, FLUSH_BATCHED, FLUSH_HYBRID };
 enum rotate_interval { ROTATE_NONE = 0, ROTATE_HOURLY, ROTATE_DAILY };
 enum space_action { SPACE_WARN = 0, SPACE_ROTATE, SPACE_SUSPEND, SPACE_EXIT };
 
+/* A sink's integrity chain (docs/integrity.md); off while key_file is NULL. */
+struct integrity_config {
+	char *key_file;
+	char *state_file;		/* NULL: output_file + ".chain" */
+	char *anchor_file;		/* NULL: output_file + ".anchor" */
+	uint32_t checkpoint_every;	/* records between checkpoints; 0: none by count */
+	uint32_t checkpoint_interval_s;	/* seconds between checkpoints; 0: none by time */
+};
+
 /* One `auditing_plugins` entry. Paths are kept as written (after `~`). */
 struct sink_config {
 	char *type;			/* json_lines */
@@ -42,6 +51,7 @@ struct sink_config {
 	enum space_action space_left_action;
 	bool compress;
 	bool critical;
+	struct integrity_config integrity;
 	int line;			/* where the entry starts, for messages */
 };
 

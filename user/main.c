@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "chainfile.h"
 #include "collector.h"
 #include "log.h"
+#include "verify.h"
 #include "version.h"
 
 #define DEFAULT_TTL_S		300
@@ -20,6 +22,8 @@ static const char usage_text[] =
 "       sockaudit check-config -c CONFIG\n"
 "       sockaudit record EVENTS (--pid PID ... | -- CMD [ARGS...]) [-o LOG] [options]\n"
 "       sockaudit replay EVENTS -o LOG [--ttl S] [--body-excerpt N]\n"
+"       sockaudit keygen KEYFILE\n"
+"       sockaudit verify [--key KEYFILE] [--anchor ANCHOR] [--allow-gaps] LOG...\n"
 "       sockaudit version\n"
 "options:\n"
 "  -o, --output FILE       audit log, JSON Lines (created 0600, appended); with -c it\n"
@@ -366,6 +370,22 @@ static int cmd_check_config(int argc, char **argv)
 	return collector__check_config(argv[2]);
 }
 
+/* A new integrity key (docs/integrity.md); copy it off the host for verify. */
+static int cmd_keygen(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error("keygen needs the key file to create%s", "");
+	if (chainfile__keygen(argv[1], err, sizeof(err))) {
+		fprintf(stderr, "sockaudit: error: %s\n", err);
+		return 1;
+	}
+	printf("wrote %s (mode 0600); keep a copy off this host: `sockaudit verify --key` "
+	       "needs it\n", argv[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -382,6 +402,10 @@ int main(int argc, char **argv)
 		return cmd_capture(cmd, argc - 1, argv + 1);
 	if (!strcmp(cmd, "replay"))
 		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(cmd, "keygen"))
+		return cmd_keygen(argc - 1, argv + 1);
+	if (!strcmp(cmd, "verify"))
+		return verify__main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check-config"))
 		return cmd_check_config(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);

@@ -17,6 +17,9 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include "chain.h"
+#include "chainfile.h"
 #include "format_json.h"
 #include "json.h"
 #include "log.h"
@@ -61,6 +64,16 @@ struct sink {
 	struct early_ring early;
 	bool set_up, failing, suspended;
 	struct jbuf jb;			/* rotate and oversize records */
+
+	/* integrity chain (NULL: off); the writer owns it once started */
+	struct chain *chain;
+	char *state_path, *anchor_path;
+	uint8_t key0[CHAIN_KEY_LEN];	/* the key file's key, erased once the chain began */
+	bool chain_begun;
+	char *sealed;			/* the sealed copy of what is being written */
+	size_t sealed_cap;
+	uint64_t since_ckpt;		/* records since the last checkpoint */
+	uint64_t next_ckpt;		/* CLOCK_MONOTONIC ns of the next timed checkpoint */
 
 	/* read by the collector */
 	int fatal;			/* -errno: a critical sink cannot go on */
@@ -266,6 +279,8 @@ static int write_buf(struct sink *s, const char *buf, size_t len)
 	return write_iov(s, &iov, 1, count_lines(buf, len));
 }
 
+static void save_state(struct sink *s, bool durable);
+
 static void do_sync(struct sink *s)
 {
 	if (!s->unsynced_recs || s->fd < 0)
@@ -276,6 +291,270 @@ static void do_sync(struct sink *s)
 	}
 	s->unsynced_recs = 0;
 	s->unsynced_since = 0;
+	save_state(s, false);	/* a restart after kill -9 resumes from here */
+}
+
+/* ---- integrity chain (docs/integrity.md) ---- */
+
+/* Seal buf's lines and write them; a failed write leaves the chain where it was. */
+static int write_chunk(struct sink *s, const char *buf, size_t n)
+{
+	struct chain_state undo;
+	size_t len = 0;
+	int e;
+
+	if (!s->chain)
+		return write_buf(s, buf, n);
+	chain__save(s->chain, &undo);
+	e = chain__seal(s->chain, buf, n, &s->sealed, &s->sealed_cap, &len);
+	if (e)
+		write_failed(s, e, count_lines(buf, n), "cannot seal records (libcrypto)");
+	else
+		e = write_buf(s, s->sealed, len);
+	if (e) {
+		chain__restore(s->chain, &undo);
+		return e;
+	}
+	s->since_ckpt += chain__state(s->chain)->seq - undo.seq;
+	OPENSSL_cleanse(&undo, sizeof(undo));	/* holds an older key */
+	return 0;
+}
+
+/* Persist the chain's position; durable: fsync'ed before the rename. */
+static void save_state(struct sink *s, bool durable)
+{
+	int e;
+
+	if (!s->chain || !s->chain_begun)
+		return;
+	e = chainfile__save_state(s->state_path, s->cfg.output_file, chain__state(s->chain),
+				  durable);
+	if (e)
+		log_warn("audit log %s: cannot write chain state %s: %s; a restart will write a "
+			 "chain_gap record", s->cfg.output_file, s->state_path, strerror(-e));
+}
+
+/* Start a writer record in s->jb: {"v","ts","type" ... */
+static void record_open(struct sink *s, const char *type)
+{
+	jbuf__reset(&s->jb);
+	jbuf__obj_open(&s->jb);
+	JBUF_KEY(&s->jb, "v");
+	jbuf__u64(&s->jb, RECORD_VERSION);
+	JBUF_KEY(&s->jb, "ts");
+	format__ts(&s->jb, now_ns(CLOCK_REALTIME));
+	JBUF_KEY(&s->jb, "type");
+	jbuf__cstr(&s->jb, type);
+}
+
+/* The chain's position as fields: where this record sits and what it follows. */
+static void chain_fields(struct sink *s)
+{
+	const struct chain_state *st = chain__state(s->chain);
+	char hex[CHAIN_HEX_LEN + 1];
+
+	chain__hex(st->head, CHAIN_MAC_LEN, hex);
+	JBUF_KEY(&s->jb, "chain_seq");
+	jbuf__u64(&s->jb, st->seq);
+	JBUF_KEY(&s->jb, "prev_chain");
+	jbuf__cstr(&s->jb, hex);
+}
+
+/* Close the record in s->jb and write it sealed. */
+static int record_write(struct sink *s)
+{
+	jbuf__obj_close(&s->jb);
+	jbuf__raw(&s->jb, "\n", 1);
+	if (s->jb.oom) {
+		write_failed(s, -ENOMEM, 1, "no memory for a writer record");
+		return -ENOMEM;
+	}
+	return write_chunk(s, s->jb.buf, s->jb.len);
+}
+
+static void checkpoint(struct sink *s, const char *why)
+{
+	const struct chain_state *st = chain__state(s->chain);
+	uint64_t recs = s->since_ckpt;
+	int e;
+
+	record_open(s, "checkpoint");
+	JBUF_KEY(&s->jb, "reason");
+	jbuf__cstr(&s->jb, why);
+	JBUF_KEY(&s->jb, "records");
+	jbuf__u64(&s->jb, recs);
+	chain_fields(s);
+	if (record_write(s))
+		return;
+	do_sync(s);
+	if (s->unsynced_recs)
+		return;	/* not on disk: an anchor line now could name a record never written */
+	e = chainfile__anchor(s->anchor_path, s->cfg.output_file, st->seq - 1, st->head);
+	if (e)
+		log_warn("audit log %s: cannot append to anchor file %s: %s; its checkpoint is "
+			 "in the log only", s->cfg.output_file, s->anchor_path, strerror(-e));
+	save_state(s, true);
+	s->since_ckpt = 0;
+	if (s->cfg.integrity.checkpoint_interval_s)
+		s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
+			       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
+}
+
+/* A checkpoint every checkpoint_every records or checkpoint_interval_s (or forced). */
+static void maybe_checkpoint(struct sink *s, bool force)
+{
+	const struct integrity_config *ic = &s->cfg.integrity;
+
+	if (!s->chain || !s->chain_begun || s->fd < 0 || !s->since_ckpt)
+		return;
+	if (force)
+		checkpoint(s, "stop");
+	else if (ic->checkpoint_every && s->since_ckpt >= ic->checkpoint_every)
+		checkpoint(s, "records");
+	else if (ic->checkpoint_interval_s && now_ns(CLOCK_MONOTONIC) >= s->next_ckpt)
+		checkpoint(s, "interval");
+}
+
+/*
+ * The last whole line of the open file (the previous run's last record),
+ * NUL-terminated in a malloc'ed buffer; NULL when the file is empty.
+ */
+static char *last_line(struct sink *s, size_t *len)
+{
+	size_t cap = s->cfg.max_message_length + CHAIN_OVERHEAD + 2;
+	uint64_t from;
+	char self[64], *buf, *nl;
+	ssize_t n;
+	int rfd;
+
+	if (!s->size || !(buf = malloc(cap + 1)))
+		return NULL;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
+	rfd = open(self, O_RDONLY | O_CLOEXEC);
+	from = s->size > cap ? s->size - cap : 0;
+	n = rfd < 0 ? -1 : pread(rfd, buf, s->size - from, from);
+	if (rfd >= 0)
+		close(rfd);
+	if (n <= 0 || buf[n - 1] != '\n') {
+		free(buf);
+		return NULL;
+	}
+	buf[--n] = '\0';
+	nl = memrchr(buf, '\n', n);
+	*len = nl ? (size_t)(n - (nl + 1 - buf)) : (size_t)n;
+	memmove(buf, nl ? nl + 1 : buf, *len + 1);
+	return buf;
+}
+
+static bool rotated_exists(const struct sink *s)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s.1", s->cfg.output_file);
+	if (!access(p, F_OK))
+		return true;
+	snprintf(p, sizeof(p), "%s.1.gz", s->cfg.output_file);
+	return !access(p, F_OK);
+}
+
+/* Does the state continue the file? NULL if so, else why not (a chain_gap reason). */
+static const char *resume_check(struct sink *s, struct chain_state *st)
+{
+	struct chain_line cl;
+	size_t len = 0;
+	char *last = last_line(s, &len);
+	int e = chainfile__load_state(s->state_path, s->cfg.output_file, st);
+	const char *why = NULL;
+
+	if (e == -ENOENT)
+		why = !last && !rotated_exists(s) ? "first_start" : "state_missing";
+	else if (e)
+		why = "state_unreadable";
+	else if (!last)
+		why = "log_missing";	/* a state, and the file it continues is empty */
+	else if (chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN))
+		why = "state_mismatch";	/* records after the saved state, or an edit */
+	free(last);
+	return why;
+}
+
+/* The first record of this run: chain_resume, or chain_gap starting over. */
+static void chain_begin(struct sink *s)
+{
+	struct chain_state st;
+	const char *why = resume_check(s, &st);
+
+	if (why) {
+		chain__reset(s->chain, s->key0);
+		record_open(s, "chain_gap");
+		JBUF_KEY(&s->jb, "reason");
+		jbuf__cstr(&s->jb, why);
+		if (strcmp(why, "first_start"))
+			log_warn("audit log %s: chain state %s: %s; writing a chain_gap record and "
+				 "starting a new chain", s->cfg.output_file, s->state_path, why);
+	} else {
+		chain__restore(s->chain, &st);
+		record_open(s, "chain_resume");
+	}
+	OPENSSL_cleanse(&st, sizeof(st));
+	OPENSSL_cleanse(s->key0, sizeof(s->key0));	/* forward security from here on */
+	JBUF_KEY(&s->jb, "file");
+	jbuf__cstr(&s->jb, s->cfg.output_file);
+	chain_fields(s);
+	s->chain_begun = true;
+	s->since_ckpt = 0;
+	s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
+		       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
+	if (!record_write(s)) {
+		do_sync(s);
+		save_state(s, true);
+	}
+}
+
+/* path, or output_file + suffix (beside the log, under base_directory if relative). */
+static char *side_path(const struct sink *s, const char *path, const char *suffix)
+{
+	const char *out = s->cfg.output_file, *base = s->cfg.base_directory;
+	char *p = NULL;
+
+	if (path)
+		return strdup(path);
+	if (out[0] != '/' && base) {
+		if (asprintf(&p, "%s/%s%s", base, out, suffix) < 0)
+			return NULL;
+	} else if (asprintf(&p, "%s%s", out, suffix) < 0) {
+		return NULL;
+	}
+	return p;
+}
+
+/* Load the key and set up the chain; it begins once the output is set up. */
+static int chain_open(struct sink *s, char *err, size_t errlen)
+{
+	const struct integrity_config *ic = &s->cfg.integrity;
+	struct chain_state zero = { 0 };
+	enum chain_fmt fmt;
+	int e;
+
+	if (!ic->key_file)
+		return 0;
+	if (chain__fmt_from_type(s->cfg.type ? s->cfg.type : "json_lines", &fmt)) {
+		snprintf(err, errlen, "audit log %s: no integrity chain for type '%s'",
+			 s->cfg.output_file, s->cfg.type);
+		return -EINVAL;
+	}
+	e = chainfile__load_key(ic->key_file, s->key0, err, errlen);
+	if (e)
+		return e;
+	s->state_path = side_path(s, ic->state_file, ".chain");
+	s->anchor_path = side_path(s, ic->anchor_file, ".anchor");
+	s->chain = chain__new(fmt, &zero);
+	if (!s->state_path || !s->anchor_path || !s->chain) {
+		snprintf(err, errlen, "audit log %s: cannot set up its integrity chain (no "
+			 "memory, or libcrypto without HMAC-SHA256)", s->cfg.output_file);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* The first record of every new file: why, and where the previous one went. */
@@ -285,14 +564,7 @@ static void put_rotate_record(struct sink *s, const char *reason)
 
 	snprintf(prev, sizeof(prev), "%s.1%s", s->cfg.output_file,
 		 s->cfg.backup_count ? (s->cfg.compress ? ".gz" : "") : "");
-	jbuf__reset(&s->jb);
-	jbuf__obj_open(&s->jb);
-	JBUF_KEY(&s->jb, "v");
-	jbuf__u64(&s->jb, RECORD_VERSION);
-	JBUF_KEY(&s->jb, "ts");
-	format__ts(&s->jb, now_ns(CLOCK_REALTIME));
-	JBUF_KEY(&s->jb, "type");
-	jbuf__cstr(&s->jb, "rotate");
+	record_open(s, "rotate");
 	JBUF_KEY(&s->jb, "reason");
 	jbuf__cstr(&s->jb, reason);
 	JBUF_KEY(&s->jb, "file");
@@ -302,8 +574,8 @@ static void put_rotate_record(struct sink *s, const char *reason)
 		jbuf__cstr(&s->jb, prev);
 	else
 		jbuf__null(&s->jb);
-	jbuf__obj_close(&s->jb);
-	jbuf__raw(&s->jb, "\n", 1);
+	if (s->chain)
+		chain_fields(s);	/* the previous file's last chain value, and its seq */
 }
 
 static void rotate_now(struct sink *s, const char *reason)
@@ -323,8 +595,26 @@ static void rotate_now(struct sink *s, const char *reason)
 	}
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
 	put_rotate_record(s, reason);
-	if (!s->jb.oom)
-		write_buf(s, s->jb.buf, s->jb.len);
+	if (!record_write(s) && s->chain) {
+		do_sync(s);
+		save_state(s, true);
+	}
+}
+
+/* Like memrchr(buf, '\n', room), counting each line CHAIN_OVERHEAD longer (sealed). */
+static const char *sealed_room_end(const char *buf, size_t len, uint64_t room)
+{
+	const char *p = buf, *nl, *last = NULL;
+	uint64_t used = 0;
+
+	while (p < buf + len && (nl = memchr(p, '\n', buf + len - p))) {
+		used += nl - p + 1 + CHAIN_OVERHEAD;
+		if (used > room)
+			break;
+		last = nl;
+		p = nl + 1;
+	}
+	return last;
 }
 
 /* Bytes of buf (whole records) that still fit under max_file_size. */
@@ -333,6 +623,15 @@ static size_t fitting_prefix(const struct sink *s, const char *buf, size_t len)
 	uint64_t room = s->cfg.max_file_size > s->size ? s->cfg.max_file_size - s->size : 0;
 	const char *nl;
 
+	if (s->chain && s->cfg.max_file_size) {
+		nl = sealed_room_end(buf, len, room);
+		if (nl)
+			return nl - buf + 1;
+		if (s->size > 0)
+			return 0;
+		nl = memchr(buf, '\n', len);
+		return nl ? (size_t)(nl - buf + 1) : len;
+	}
 	if (!s->cfg.max_file_size || len <= room)
 		return len;
 	nl = room ? memrchr(buf, '\n', room) : NULL;
@@ -366,7 +665,7 @@ static void write_records(struct sink *s, const char *buf, size_t len)
 			write_failed(s, -EBADF, count_lines(buf, len), "no open file");
 			return;
 		}
-		if (write_buf(s, buf, n)) {
+		if (write_chunk(s, buf, n)) {
 			count_lost(s, SINK_LOST_WRITE, count_lines(buf + n, len - n));
 			return;
 		}
@@ -491,6 +790,8 @@ static void finish_setup(struct sink *s)
 	__atomic_store_n(&s->set_up, true, __ATOMIC_RELEASE);
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
 	cut_torn_tail(s);
+	if (s->chain)
+		chain_begin(s);
 	rotator__prune_age(s->rot);
 }
 
@@ -612,6 +913,7 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 	}
 	if (sync_due(s, c))
 		do_sync(s);
+	maybe_checkpoint(s, false);
 }
 
 /* Under mu: the earliest time the writer must wake without new records. */
@@ -630,6 +932,9 @@ static uint64_t writer_deadline(const struct sink *s)
 		if (mono + iv < d)
 			d = mono + iv;
 	}
+	if (s->chain && s->since_ckpt && s->cfg.integrity.checkpoint_interval_s &&
+	    s->next_ckpt < d)
+		d = s->next_ckpt;
 	return d;
 }
 
@@ -690,6 +995,8 @@ static void *writer_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->mu);
 	writer_cycle(s, &last);
+	maybe_checkpoint(s, true);	/* the anchor then covers the log to its end */
+	save_state(s, true);
 	return NULL;
 }
 
@@ -770,6 +1077,11 @@ static void sink_free(struct sink *s)
 	rotator__free(s->rot);
 	early_free(&s->early);
 	jbuf__free(&s->jb);
+	chain__free(s->chain);
+	OPENSSL_cleanse(s->key0, sizeof(s->key0));
+	free(s->state_path);
+	free(s->anchor_path);
+	free(s->sealed);
 	sink_config__free(&s->cfg);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);
@@ -894,6 +1206,11 @@ int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_
 
 	if (!s)
 		return -ENOMEM;
+	e = chain_open(s, err, errlen);
+	if (e) {
+		sink_free(s);
+		return e;
+	}
 	pthread_mutex_lock(&registry_mu);
 	e = open_file(s, err, errlen);
 	if (!e && (shared = share(s, cfg))) {

@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The verifier. Memory stays bounded whatever the log's size: one read
+ * buffer, one line, and on the first bad record one more line to tell an
+ * edit from an insertion, a deletion or a swap. The anchor file (a few
+ * lines per million records) is the only thing held whole.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <openssl/crypto.h>
+#include "chain.h"
+#include "chainfile.h"
+#include "verify.h"
+
+#define READ_CHUNK	(1u << 20)
+#define MAX_LINE	(64u << 20)	/* no record is this long: max_message_length is 16 MiB */
+#define MAX_BACKUPS	1000		/* backup_count's upper bound */
+#define MAX_DELETED	100000		/* a deletion this long is still named as one */
+#define MAX_ANCHORS	(1u << 24)
+
+/* ---- the line parser (also fuzzed: tests/fuzz/fuzz_verify.c) ---- */
+
+/* Value of "key": in body as a string (quotes stripped) or a number; NULL if absent. */
+static const char *field(const char *body, size_t len, const char *quoted_key, size_t *vlen)
+{
+	size_t kl = strlen(quoted_key);
+	const char *p = memmem(body, len, quoted_key, kl), *end = body + len, *v;
+
+	if (!p)
+		return NULL;
+	v = p + kl;
+	if (v < end && *v == '"') {
+		const char *q = memchr(v + 1, '"', end - v - 1);
+
+		v++;
+		if (!q)
+			return NULL;
+		*vlen = q - v;
+		return v;
+	}
+	for (p = v; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	*vlen = p - v;
+	return *vlen ? v : NULL;
+}
+
+static bool parse_u64(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!n || n > 19)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static const struct { const char *name; enum verify_ctl type; } ctl_names[] = {
+	{ "rotate", CTL_ROTATE }, { "chain_resume", CTL_RESUME }, { "chain_gap", CTL_GAP },
+	{ "checkpoint", CTL_CHECKPOINT },
+};
+
+/*
+ * Writer records are JSON objects made by the sink with "type" as their
+ * third member; an exchange cannot fake one: quotes inside its strings are
+ * escaped, and the chain value covers every byte anyway.
+ */
+void verify__parse_ctl(const char *body, size_t len, struct verify_ctl_info *o)
+{
+	const char *t, *v;
+	size_t tl, vl, i;
+
+	memset(o, 0, sizeof(*o));
+	if (len < 8 || memcmp(body, "{\"v\":", 5) || !(t = field(body, len, "\"type\":", &tl)))
+		return;
+	for (i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
+		if (strlen(ctl_names[i].name) == tl && !memcmp(t, ctl_names[i].name, tl))
+			o->type = ctl_names[i].type;
+	if (o->type == CTL_NONE)
+		return;
+	if (o->type == CTL_GAP && (v = field(body, len, "\"reason\":", &vl)) &&
+	    vl < sizeof(o->reason)) {
+		memcpy(o->reason, v, vl);
+		o->reason[vl] = '\0';
+	}
+	o->has_pos = (v = field(body, len, "\"chain_seq\":", &vl)) && parse_u64(v, vl, &o->seq) &&
+		     (v = field(body, len, "\"prev_chain\":", &vl)) &&
+		     !chain__unhex(v, vl, o->prev, sizeof(o->prev));
+}
+
+int verify__parse_anchor(const char *line, size_t len, uint64_t *seq, uint8_t mac[32])
+{
+	const char *v;
+	size_t vl;
+
+	if (!len || line[0] != '{' || !(v = field(line, len, "\"chain_seq\":", &vl)) ||
+	    !parse_u64(v, vl, seq) || !(v = field(line, len, "\"chain\":", &vl)) ||
+	    chain__unhex(v, vl, mac, CHAIN_MAC_LEN))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- reading a rotated set, line by line ---- */
+
+struct set_reader {
+	char **paths;			/* oldest first */
+	int n, cur;
+	gzFile f;
+	char *buf, *line;
+	size_t len, pos, line_cap;
+	uint64_t lineno, bytes;
+	bool eof, has_nl;
+};
+
+static int open_next(struct set_reader *r)
+{
+	if (r->f)
+		gzclose(r->f);
+	r->f = NULL;
+	if (++r->cur >= r->n)
+		return 0;
+	r->f = gzopen(r->paths[r->cur], "rb");	/* plain files are read through as they are */
+	if (!r->f) {
+		fprintf(stderr, "sockaudit: error: cannot read %s: %s; check the path and "
+			"permissions\n", r->paths[r->cur], strerror(errno ? errno : EIO));
+		return -EIO;
+	}
+	gzbuffer(r->f, 1u << 18);
+	r->len = r->pos = 0;
+	r->lineno = 0;
+	r->eof = false;
+	return 1;
+}
+
+static int fill(struct set_reader *r)
+{
+	int n = gzread(r->f, r->buf, READ_CHUNK);
+	int zerr;
+
+	if (n < 0) {
+		fprintf(stderr, "sockaudit: error: cannot read %s: %s\n", r->paths[r->cur],
+			gzerror(r->f, &zerr));
+		return -EIO;
+	}
+	r->len = n;
+	r->pos = 0;
+	r->eof = n == 0;
+	r->bytes += n;
+	return 0;
+}
+
+static int append(struct set_reader *r, size_t *have, const char *p, size_t n)
+{
+	if (*have + n + 1 > r->line_cap) {
+		size_t cap = r->line_cap ? r->line_cap : 4096;
+		char *q;
+
+		while (cap < *have + n + 1)
+			cap *= 2;
+		if (cap > MAX_LINE + 1 || !(q = realloc(r->line, cap))) {
+			fprintf(stderr, "sockaudit: error: %s:%" PRIu64 ": a line longer than "
+				"%u MiB; this is not a sockaudit log\n", r->paths[r->cur],
+				r->lineno + 1, MAX_LINE >> 20);
+			return -E2BIG;
+		}
+		r->line = q;
+		r->line_cap = cap;
+	}
+	memcpy(r->line + *have, p, n);
+	*have += n;
+	return 0;
+}
+
+/* The next line of the current file: 1, 0 at its end, -errno. */
+static int next_in_file(struct set_reader *r, const char **line, size_t *len)
+{
+	size_t have = 0;
+	char *nl;
+
+	for (;;) {
+		if (r->pos == r->len && (r->eof || fill(r) || r->eof)) {
+			if (r->len && !r->eof)
+				return -EIO;
+			if (!have)
+				return 0;
+			r->has_nl = false;	/* a last line without '\n': a torn tail */
+			break;
+		}
+		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+		if (nl && !have) {	/* the common case: no copy */
+			*line = r->buf + r->pos;
+			*len = nl - *line;
+			r->pos = nl - r->buf + 1;
+			r->has_nl = true;
+			r->lineno++;
+			return 1;
+		}
+		if (append(r, &have, r->buf + r->pos, (nl ? nl : r->buf + r->len) - (r->buf + r->pos)))
+			return -E2BIG;
+		r->pos = nl ? (size_t)(nl - r->buf + 1) : r->len;
+		if (nl) {
+			r->has_nl = true;
+			break;
+		}
+	}
+	r->line[have] = '\0';
+	*line = r->line;
+	*len = have;
+	r->lineno++;
+	return 1;
+}
+
+/* The next line of the set; *first is set at the first line of each file. */
+static int next_line(struct set_reader *r, const char **line, size_t *len, bool *first)
+{
+	int e;
+
+	for (;;) {
+		if (r->f) {
+			e = next_in_file(r, line, len);
+			if (e) {
+				*first = r->lineno == 1;
+				return e;
+			}
+		}
+		e = open_next(r);
+		if (e <= 0)
+			return e;
+	}
+}
+
+static const char *cur_path(const struct set_reader *r)
+{
+	return r->cur < r->n ? r->paths[r->cur] : r->paths[r->n - 1];
+}
+
+/* ---- finding the files of a set ---- */
+
+static char *rotated_name(const char *log, int k, bool gz)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s.%d%s", log, k, gz ? ".gz" : "") < 0)
+		return NULL;
+	return p;
+}
+
+static char *existing_rotated(const char *log, int k)
+{
+	char *p = rotated_name(log, k, false);
+
+	if (p && !access(p, F_OK))
+		return p;
+	free(p);
+	p = rotated_name(log, k, true);
+	if (p && !access(p, F_OK))
+		return p;
+	free(p);
+	return NULL;
+}
+
+static void free_paths(char **paths, int n)
+{
+	while (n > 0)
+		free(paths[--n]);
+	free(paths);
+}
+
+/*
+ * LOG.N .. LOG.1 then LOG. A hole in the numbers is a deleted file: *missing
+ * gets its name. 0, or -ENOENT when nothing of the set exists.
+ */
+static int find_set(const char *log, char ***out, int *n, char **missing)
+{
+	int k, top = 0, i = 0;
+	char **paths, *p;
+
+	for (k = 1; k <= MAX_BACKUPS; k++) {
+		p = existing_rotated(log, k);
+		if (p)
+			top = k;
+		free(p);
+	}
+	if (!top && access(log, F_OK))
+		return -ENOENT;
+	paths = calloc(top + 1, sizeof(*paths));
+	if (!paths)
+		return -ENOMEM;
+	for (k = top; k >= 1; k--) {
+		p = existing_rotated(log, k);
+		if (!p && !*missing)
+			*missing = rotated_name(log, k, false);
+		if (p)
+			paths[i++] = p;
+	}
+	if (!access(log, F_OK))
+		paths[i++] = strdup(log);
+	else if (!*missing)
+		*missing = strdup(log);
+	*out = paths;
+	*n = i;
+	return 0;
+}
+
+/* ---- the walk ---- */
+
+struct anchor {
+	uint64_t seq;
+	uint8_t mac[CHAIN_MAC_LEN];
+};
+
+struct vopts {
+	const char *key_file, *anchor_file;
+	bool allow_gaps;
+	bool have_key;
+	uint8_t key0[CHAIN_KEY_LEN];
+	struct anchor *anc;
+	size_t nanc;
+};
+
+struct walk {
+	const struct vopts *o;
+	struct chain_crypto *cc;
+	struct set_reader r;
+	bool started;
+	uint64_t seq;
+	uint8_t head[CHAIN_MAC_LEN], key[CHAIN_KEY_LEN];
+	uint64_t records, rotations, resumes, gaps, checkpoints, anc_matched;
+	size_t ai;			/* next anchor entry to match */
+	char unanchored[4200];		/* a checkpoint not in the anchor (only the last may be) */
+	bool bad;
+};
+
+static void bad(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("TAMPERED %s:%" PRIu64 ": ", cur_path(&w->r), w->r.lineno);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	w->bad = true;
+}
+
+/* key <- k(seq) for a chain that starts at seq from the key file's key. */
+static int key_at(struct walk *w, uint64_t seq)
+{
+	uint64_t i;
+
+	memcpy(w->key, w->o->key0, CHAIN_KEY_LEN);
+	for (i = 0; i < seq; i++)
+		if (chain__evolve(w->cc, w->key))
+			return -EIO;
+	return 0;
+}
+
+static void start_at(struct walk *w, uint64_t seq, const uint8_t *prev)
+{
+	w->started = true;
+	w->seq = seq;
+	memcpy(w->head, prev, CHAIN_MAC_LEN);
+	if (w->o->have_key)
+		key_at(w, seq);
+}
+
+/* Does line l hold the chain value for (key, prev, seq)? */
+static bool fits(struct walk *w, const uint8_t *key, const uint8_t *prev, uint64_t seq,
+		 const struct chain_line *l)
+{
+	uint8_t mac[CHAIN_MAC_LEN];
+
+	return !chain__mac(w->cc, key, prev, seq, l, mac) && !memcmp(mac, l->mac, CHAIN_MAC_LEN);
+}
+
+/* n records deleted before f: the next record follows f at seq + 1 + n. 0: none found. */
+static uint64_t deleted_before(struct walk *w, const struct chain_line *f,
+			       const struct chain_line *nx)
+{
+	uint8_t k[CHAIN_KEY_LEN];
+	uint64_t d, found = 0;
+
+	memcpy(k, w->key, sizeof(k));
+	chain__evolve(w->cc, k);
+	for (d = 1; d <= MAX_DELETED && !found; d++) {
+		chain__evolve(w->cc, k);
+		if (fits(w, k, f->mac, w->seq + 1 + d, nx))
+			found = d;
+	}
+	OPENSSL_cleanse(k, sizeof(k));
+	return found;
+}
+
+/* f does not follow the chain: read one more record to say how. */
+static void diagnose(struct walk *w, const struct chain_line *f0)
+{
+	struct chain_line f = *f0, nx;
+	uint8_t k1[CHAIN_KEY_LEN];
+	const char *line;
+	size_t len;
+	bool first;
+	uint64_t d, at = w->r.lineno;
+	char path[4200], *copy = malloc(f.pre_len + f.mid_len + f.post_len + 1);
+
+	snprintf(path, sizeof(path), "%s", cur_path(&w->r));
+	if (!copy) {
+		bad(w, "does not follow the chain (modified, inserted or deleted records)");
+		return;
+	}
+	/* the reader reuses its buffer: keep f's body in a copy */
+	memcpy(copy, f.pre, f.pre_len);
+	memcpy(copy + f.pre_len, f.mid, f.mid_len);
+	memcpy(copy + f.pre_len + f.mid_len, f.post, f.post_len);
+	f.pre = copy;
+	f.pre_len += f.mid_len + f.post_len;
+	f.mid_len = f.post_len = 0;
+	memcpy(k1, w->key, sizeof(k1));
+	chain__evolve(w->cc, k1);
+	printf("TAMPERED %s:%" PRIu64 ": ", path, at);
+	if (next_line(&w->r, &line, &len, &first) <= 0 || chain__split(line, len, &nx))
+		printf("modified or inserted: the record does not follow the chain, and no "
+		       "record after it shows which");
+	else if (fits(w, w->key, w->head, w->seq, &nx) && fits(w, k1, nx.mac, w->seq + 1, &f))
+		printf("reordered: this record and the next one (%s:%" PRIu64 ") are swapped",
+		       cur_path(&w->r), w->r.lineno);
+	else if (fits(w, w->key, w->head, w->seq, &nx))
+		printf("inserted: this record is not part of the chain; the next one continues "
+		       "it");
+	else if (fits(w, k1, f.mac, w->seq + 1, &nx))
+		printf("modified: the record's bytes changed after it was written; its chain "
+		       "value and the next record still follow the chain");
+	else if ((d = deleted_before(w, &f, &nx)))
+		printf("deleted: %" PRIu64 " record(s) missing before this one (chain seq %"
+		       PRIu64 "..%" PRIu64 ")", d, w->seq, w->seq + d - 1);
+	else
+		printf("does not follow the chain: modified, inserted or deleted records");
+	putchar('\n');
+	w->bad = true;
+	OPENSSL_cleanse(k1, sizeof(k1));
+	free(copy);
+}
+
+/* The first record of the set: where the chain starts. false: the head was cut. */
+static bool first_record(struct walk *w, const struct verify_ctl_info *c)
+{
+	static const uint8_t zero[CHAIN_MAC_LEN];
+
+	if (c->type == CTL_GAP && c->has_pos && c->seq == 0) {
+		start_at(w, 0, zero);
+		return true;
+	}
+	if (c->type == CTL_ROTATE && c->has_pos && w->r.cur == 0 && w->r.lineno == 1) {
+		printf("note %s: starts at chain seq %" PRIu64 " (older files were rotated "
+		       "away)\n", cur_path(&w->r), c->seq);
+		start_at(w, c->seq, c->prev);
+		return true;
+	}
+	bad(w, "deleted: the oldest record does not start a chain nor continue a rotated "
+	    "file (the log's head was cut)");
+	return false;
+}
+
+/* The first record of a later file must be the rotate record following the file before. */
+static bool file_start(struct walk *w, const struct verify_ctl_info *c)
+{
+	if (c->type == CTL_GAP)
+		return true;	/* a new chain in a new file: gap() reports it */
+	if (c->type != CTL_ROTATE || !c->has_pos) {
+		bad(w, "a file of the set does not start with a rotate record: replaced, or its "
+		    "head cut");
+		return false;
+	}
+	if (c->seq > w->seq) {
+		bad(w, "missing rotated file or deleted tail: this file continues chain seq %"
+		    PRIu64 " but the file before it ends at seq %" PRIu64 " (%" PRIu64
+		    " records missing)", c->seq, w->seq, c->seq - w->seq);
+		return false;
+	}
+	if (c->seq < w->seq) {
+		bad(w, "reordered files: this file continues chain seq %" PRIu64 " but the file "
+		    "before it already reached seq %" PRIu64, c->seq, w->seq);
+		return false;
+	}
+	if (memcmp(c->prev, w->head, CHAIN_MAC_LEN)) {
+		bad(w, "the previous file's last record is not the one this file continues "
+		    "(modified, or a file replaced)");
+		return false;
+	}
+	w->rotations++;
+	return true;
+}
+
+/* A chain_gap after the start: the collector began anew without its state. */
+static void gap(struct walk *w, const struct verify_ctl_info *c)
+{
+	static const uint8_t zero[CHAIN_MAC_LEN];
+
+	printf("GAP %s:%" PRIu64 ": chain reset (chain_gap, reason %s): the collector started "
+	       "a new chain; records before it cannot be proven complete\n", cur_path(&w->r),
+	       w->r.lineno, c->reason[0] ? c->reason : "?");
+	w->gaps++;
+	start_at(w, 0, zero);
+}
+
+/* A checkpoint: its value must be the next one in the anchor (when given). */
+static void anchor_match(struct walk *w, const uint8_t *mac)
+{
+	const struct vopts *o = w->o;
+	size_t j;
+
+	w->checkpoints++;
+	if (!o->nanc)
+		return;
+	for (j = w->ai; j < o->nanc; j++)
+		if (o->anc[j].seq == w->seq && !memcmp(o->anc[j].mac, mac, CHAIN_MAC_LEN))
+			break;
+	if (j == o->nanc) {
+		snprintf(w->unanchored, sizeof(w->unanchored), "%s:%" PRIu64, cur_path(&w->r),
+			 w->r.lineno);
+		return;
+	}
+	if (w->unanchored[0]) {
+		printf("TAMPERED %s: checkpoint not in the anchor: the log was rewritten after "
+		       "the anchor was shipped\n", w->unanchored);
+		w->bad = true;
+	} else if (w->anc_matched && j > w->ai) {
+		bad(w, "deleted: the anchor's checkpoint at chain seq %" PRIu64 " is missing "
+		    "before this checkpoint", o->anc[w->ai].seq);
+	}
+	w->anc_matched++;
+	w->ai = j + 1;
+}
+
+/* Position fields of a writer record must name the record before it. */
+static bool position_ok(struct walk *w, const struct verify_ctl_info *c)
+{
+	if (c->type == CTL_NONE || c->type == CTL_GAP || !c->has_pos)
+		return true;
+	if (c->seq == w->seq && !memcmp(c->prev, w->head, CHAIN_MAC_LEN))
+		return true;
+	bad(w, "%s record names chain seq %" PRIu64 " but follows seq %" PRIu64 ": records "
+	    "deleted or inserted before it", c->type == CTL_CHECKPOINT ? "a checkpoint" :
+	    c->type == CTL_RESUME ? "a chain_resume" : "a rotate", c->seq, w->seq);
+	return false;
+}
+
+/* One record: false once the log is found bad. */
+static bool record(struct walk *w, const char *line, size_t len, bool first)
+{
+	struct verify_ctl_info c;
+	struct chain_line l;
+
+	if (chain__split(line, len, &l)) {
+		bad(w, w->r.has_nl ? "modified or inserted: the line carries no chain value" :
+		    "truncated tail: the last line is a partial record (no newline)");
+		return false;
+	}
+	verify__parse_ctl(l.pre, l.pre_len, &c);
+	if (!w->started && !first_record(w, &c))
+		return false;
+	else if (first && w->records && !file_start(w, &c))
+		return false;
+	if (c.type == CTL_GAP && (w->records || strcmp(c.reason, "first_start")))
+		gap(w, &c);
+	if (w->o->have_key && !fits(w, w->key, w->head, w->seq, &l)) {
+		diagnose(w, &l);
+		return false;
+	}
+	if (!position_ok(w, &c))
+		return false;
+	w->resumes += c.type == CTL_RESUME;
+	memcpy(w->head, l.mac, CHAIN_MAC_LEN);
+	if (c.type == CTL_CHECKPOINT)
+		anchor_match(w, l.mac);
+	w->seq++;
+	w->records++;
+	if (w->o->have_key)
+		chain__evolve(w->cc, w->key);
+	return !w->bad;
+}
+
+/* After the last line: a torn line, and checkpoints the anchor has beyond the end. */
+static void tail_checks(struct walk *w)
+{
+	const struct vopts *o = w->o;
+
+	if (w->records && !w->r.has_nl) {
+		bad(w, "truncated tail: the last line is a partial record (no newline)");
+		return;
+	}
+	if (!o->nanc || w->bad)
+		return;
+	if (!w->anc_matched) {
+		printf("TAMPERED %s: truncated or replaced: none of the anchor's %zu checkpoints "
+		       "is in the log\n", cur_path(&w->r), o->nanc);
+		w->bad = true;
+	} else if (w->ai < o->nanc) {
+		printf("TAMPERED %s:%" PRIu64 ": truncated tail: the log ends at chain seq %"
+		       PRIu64 " but the anchor has %zu later checkpoint(s), the last at seq %"
+		       PRIu64 "\n", cur_path(&w->r), w->r.lineno, w->seq - 1, o->nanc - w->ai,
+		       o->anc[o->nanc - 1].seq);
+		w->bad = true;
+	} else if (w->unanchored[0]) {
+		printf("note %s: the last checkpoint is not in the anchor yet (written just before "
+		       "a stop or crash)\n", w->unanchored);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void summary(const struct walk *w, const char *log, double secs)
+{
+	double mb = w->r.bytes / 1e6;
+
+	printf("%s %s: %d file(s), %" PRIu64 " records, %" PRIu64 " rotations, %" PRIu64
+	       " restarts, %" PRIu64 " checkpoints (%" PRIu64 " in the anchor), %" PRIu64
+	       " gaps; %.1f MB in %.2f s, %.1f MB/s%s\n",
+	       w->gaps && !w->o->allow_gaps ? "NOT PROVEN" : "OK", log, w->r.n, w->records,
+	       w->rotations, w->resumes, w->checkpoints, w->anc_matched, w->gaps, mb, secs,
+	       secs > 0 ? mb / secs : 0.0,
+	       w->o->have_key ? "" : "; no --key: links and anchor checked, not record contents");
+}
+
+static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
+{
+	struct walk w = { .o = o, .r = { .paths = paths, .n = n, .cur = -1 } };
+	const char *line;
+	size_t len;
+	bool first;
+	double t0 = now_s();
+	int e, rc;
+
+	w.cc = chain_crypto__new();
+	w.r.buf = malloc(READ_CHUNK);
+	if (!w.cc || !w.r.buf) {
+		fprintf(stderr, "sockaudit: error: no memory or no HMAC-SHA256 in libcrypto\n");
+		rc = VERIFY_USAGE;
+		goto out;
+	}
+	while ((e = next_line(&w.r, &line, &len, &first)) > 0 && record(&w, line, len, first))
+		;
+	if (e < 0) {
+		rc = VERIFY_USAGE;
+		goto out;
+	}
+	if (!w.bad)
+		tail_checks(&w);
+	if (!w.bad)
+		summary(&w, log, now_s() - t0);
+	rc = w.bad || (w.gaps && !o->allow_gaps) ? VERIFY_BAD : VERIFY_OK;
+out:
+	if (w.r.f)
+		gzclose(w.r.f);
+	OPENSSL_cleanse(w.key, sizeof(w.key));
+	chain_crypto__free(w.cc);
+	free(w.r.buf);
+	free(w.r.line);
+	return rc;
+}
+
+static int verify_log(const struct vopts *o, const char *log)
+{
+	char **paths = NULL, *missing = NULL;
+	int n = 0, rc, e = find_set(log, &paths, &n, &missing);
+
+	if (e) {
+		fprintf(stderr, "sockaudit: error: %s: %s; give the audit log's path (its "
+			"rotated files LOG.N are found beside it)\n", log, strerror(-e));
+		return VERIFY_USAGE;
+	}
+	if (missing) {
+		printf("TAMPERED %s: missing rotated file: the set has files on both sides of "
+		       "it\n", missing);
+		rc = VERIFY_BAD;
+	} else {
+		rc = walk_set(o, log, paths, n);
+	}
+	free(missing);
+	free_paths(paths, n);
+	return rc;
+}
+
+/* ---- options ---- */
+
+static int load_anchor(struct vopts *o)
+{
+	FILE *f = fopen(o->anchor_file, "re");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "sockaudit: error: anchor file %s: %s; give the anchor copied "
+			"off the host\n", o->anchor_file, strerror(errno));
+		return VERIFY_USAGE;
+	}
+	while (!rc && (n = getline(&line, &cap, f)) > 0) {
+		struct anchor a;
+
+		lineno++;
+		if (n && line[n - 1] == '\n')
+			n--;
+		if (verify__parse_anchor(line, n, &a.seq, a.mac) || o->nanc == MAX_ANCHORS) {
+			fprintf(stderr, "sockaudit: error: anchor file %s:%zu is not an anchor "
+				"line; give the file the collector's anchor_file wrote\n",
+				o->anchor_file, lineno);
+			rc = VERIFY_USAGE;
+		} else if (!(o->nanc & (o->nanc + 1)) || !o->anc) {
+			struct anchor *p = realloc(o->anc, (o->nanc + 1) * 2 * sizeof(*p));
+
+			if (!p)
+				rc = VERIFY_USAGE;
+			else
+				o->anc = p;
+		}
+		if (!rc)
+			o->anc[o->nanc++] = a;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static int usage(const char *what)
+{
+	fprintf(stderr, "sockaudit: error: %s (usage: sockaudit verify [--key FILE] "
+		"[--anchor FILE] [--allow-gaps] LOG...)\n", what);
+	return VERIFY_USAGE;
+}
+
+static int parse_opts(struct vopts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "anchor", required_argument, NULL, 'a' },
+		{ "allow-gaps", no_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'k')
+			o->key_file = optarg;
+		else if (c == 'a')
+			o->anchor_file = optarg;
+		else if (c == 'g')
+			o->allow_gaps = true;
+		else
+			return usage("unknown option or missing value");
+	}
+	if (optind == argc)
+		return usage("verify needs the audit log(s) to check");
+	if (o->anchor_file && argc - optind > 1)
+		return usage("--anchor belongs to one log: verify one LOG per --anchor");
+	return 0;
+}
+
+int verify__main(int argc, char **argv)
+{
+	struct vopts o = { 0 };
+	char err[512];
+	int rc, i, worst = VERIFY_OK;
+
+	rc = parse_opts(&o, argc, argv);
+	if (!rc && o.key_file) {
+		if (chainfile__load_key(o.key_file, o.key0, err, sizeof(err))) {
+			fprintf(stderr, "sockaudit: error: %s\n", err);
+			rc = VERIFY_USAGE;
+		}
+		o.have_key = true;
+	}
+	if (!rc && o.anchor_file)
+		rc = load_anchor(&o);
+	for (i = optind; !rc && i < argc; i++) {
+		int r = verify_log(&o, argv[i]);
+
+		if (r == VERIFY_USAGE || (r == VERIFY_BAD && worst == VERIFY_OK))
+			worst = r;
+	}
+	OPENSSL_cleanse(o.key0, sizeof(o.key0));
+	free(o.anc);
+	return rc ? rc : worst;
+}
