@@ -392,7 +392,7 @@ static int split_json(const char *l, size_t len, struct chain_line *o)
 {
 	size_t tail = JSON_TAIL_LEN + CHAIN_HEX_LEN + 2, at;
 
-	if (len < tail + 2 || l[0] != '{' || memcmp(l + len - 2, "\"}", 2) ||
+	if (len < tail + 1 || l[0] != '{' || memcmp(l + len - 2, "\"}", 2) ||
 	    memcmp(l + len - tail, JSON_TAIL, JSON_TAIL_LEN))
 		return -EINVAL;
 	at = len - tail;

@@ -175,41 +175,47 @@ int chainfile__save_state(const char *path, const char *log, const struct chain_
 	return e;
 }
 
-/* "name value" on its own line of buf; the value (NUL-terminated in place) or NULL. */
-static char *state_field(char *buf, const char *name)
-{
-	size_t n = strlen(name);
-	char *p, *nl;
+/* The "name value" lines of a state file, each value NUL-terminated in place. */
+struct state_fields {
+	char *file, *seq, *head, *key;
+};
 
-	for (p = buf; p && *p; p = nl ? nl + 1 : NULL) {
-		nl = strchr(p, '\n');
-		if (!strncmp(p, name, n) && p[n] == ' ') {
-			if (nl)
-				*nl = '\0';
-			return p + n + 1;
-		}
+static void state_fields(char *buf, struct state_fields *f)
+{
+	char *line, *save = NULL, *sp;
+
+	memset(f, 0, sizeof(*f));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp++ = '\0';
+		if (!strcmp(line, "file"))
+			f->file = sp;
+		else if (!strcmp(line, "seq"))
+			f->seq = sp;
+		else if (!strcmp(line, "head"))
+			f->head = sp;
+		else if (!strcmp(line, "key"))
+			f->key = sp;
 	}
-	return NULL;
 }
 
 static int parse_state(char *buf, const char *log, struct chain_state *st)
 {
-	char *file, *seq, *head, *key, *end;
+	struct state_fields f;
+	char *end;
 
 	if (strncmp(buf, STATE_MAGIC "\n", sizeof(STATE_MAGIC)))
 		return -EINVAL;
-	/* each lookup cuts its line: look them up in file order */
-	file = state_field(buf, "file");
-	seq = file ? state_field(file + strlen(file) + 1, "seq") : NULL;
-	head = seq ? state_field(seq + strlen(seq) + 1, "head") : NULL;
-	key = head ? state_field(head + strlen(head) + 1, "key") : NULL;
-	if (!key || strcmp(file, log))
+	state_fields(buf + sizeof(STATE_MAGIC), &f);
+	if (!f.file || !f.seq || !f.head || !f.key || strcmp(f.file, log))
 		return -EINVAL;
 	errno = 0;
-	st->seq = strtoull(seq, &end, 10);
-	if (errno || end == seq || *end ||
-	    chain__unhex(head, strlen(head), st->head, CHAIN_MAC_LEN) ||
-	    chain__unhex(key, strlen(key), st->key, CHAIN_KEY_LEN))
+	st->seq = strtoull(f.seq, &end, 10);
+	if (errno || end == f.seq || *end ||
+	    chain__unhex(f.head, strlen(f.head), st->head, CHAIN_MAC_LEN) ||
+	    chain__unhex(f.key, strlen(f.key), st->key, CHAIN_KEY_LEN))
 		return -EINVAL;
 	return 0;
 }

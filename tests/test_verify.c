@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The writer's chain read back by the verifier: a rotated, gzip'ed set
+ * with a restart verifies; an edit, a deleted rotated file, a lost state
+ * and the anchor's tail are caught where they are; a failed write
+ * (writev wrapped to fail) leaves no hole in the chain; exit statuses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "chainfile.h"
+#include "config.h"
+#include "sink.h"
+#include "verify.h"
+
+static bool fail_writes;
+
+ssize_t __real_writev(int fd, const struct iovec *iov, int n);
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int n)
+{
+	if (__atomic_load_n(&fail_writes, __ATOMIC_SEQ_CST)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return __real_writev(fd, iov, n);
+}
+
+static char dir[64], logp[128], keyp[128], anchorp[160], statep[160], out[8192];
+
+static int setup(void **state)
+{
+	char err[512];
+
+	snprintf(dir, sizeof(dir), "/tmp/sa-verify.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(logp, sizeof(logp), "%s/a.log", dir);
+	snprintf(keyp, sizeof(keyp), "%s/k", dir);
+	snprintf(anchorp, sizeof(anchorp), "%s.anchor", logp);
+	snprintf(statep, sizeof(statep), "%s.chain", logp);
+	assert_int_equal(chainfile__keygen(keyp, err, sizeof(err)), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[96];
+
+	if (getenv("KEEP"))
+		return 0;	/* KEEP=1: leave the logs for a look */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static struct sink *open_sink(uint64_t max_size, bool critical)
+{
+	struct sink_config cfg;
+	struct sink *s = NULL;
+	char err[512];
+
+	sink_config__defaults(&cfg);
+	assert_int_equal(sink_config__set_output(&cfg, logp, err, sizeof(err)), 0);
+	cfg.type = strdup("json_lines");
+	cfg.integrity.key_file = strdup(keyp);
+	cfg.integrity.checkpoint_every = 20;
+	cfg.max_file_size = max_size;
+	cfg.backup_count = 20;
+	cfg.compress = true;
+	cfg.critical = critical;
+	cfg.flush_mode = FLUSH_BATCHED;
+	assert_int_equal(sink__create(&s, &cfg, 0, err, sizeof(err)), 0);
+	sink_config__free(&cfg);
+	return s;
+}
+
+/* n exchange-like records, flushed one by one so rotation falls between them. */
+static void put_records(struct sink *s, int from, int n)
+{
+	char rec[256];
+	int i;
+
+	for (i = from; i < from + n; i++) {
+		int len = snprintf(rec, sizeof(rec), "{\"v\":1,\"seq\":%d,\"type\":\"exchange\","
+				   "\"pad\":\"%0100d\"}\n", i, i);
+
+		assert_int_equal(sink__write(s, rec, len), 0);
+		assert_int_equal(sink__flush(s), 0);
+	}
+}
+
+/* Run `verify ARGS...` with its stdout caught in out[]; returns the exit status. */
+static int run_verify(int argc, ...)
+{
+	char *argv[8] = { "verify" }, path[128];
+	va_list ap;
+	int i, rc, fd, saved;
+	ssize_t n;
+
+	va_start(ap, argc);
+	for (i = 0; i < argc; i++)
+		argv[i + 1] = va_arg(ap, char *);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 1);
+	rc = verify__main(argc + 1, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	fd = open(path, O_RDONLY);
+	n = read(fd, out, sizeof(out) - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	return rc;
+}
+
+/* A set with rotations (gzip), a restart and checkpoints. */
+static void write_clean_set(void)
+{
+	struct sink *s = open_sink(4096, true);
+
+	put_records(s, 1, 60);
+	assert_int_equal(sink__close(s), 0);
+	s = open_sink(4096, true);	/* a restart: chain_resume */
+	put_records(s, 61, 30);
+	assert_int_equal(sink__close(s), 0);
+}
+
+static void test_clean_set_verifies(void **state)
+{
+	char gz[160];
+
+	write_clean_set();
+	snprintf(gz, sizeof(gz), "%s.2.gz", logp);
+	assert_int_equal(access(gz, F_OK), 0);	/* rotated and compressed */
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 0);
+	assert_non_null(strstr(out, "OK "));
+	assert_non_null(strstr(out, " 1 restarts"));
+	assert_null(strstr(out, " 0 rotations"));
+	/* without the key: the links and the anchor only, said so */
+	assert_int_equal(run_verify(1, logp), 0);
+	assert_non_null(strstr(out, "no --key"));
+}
+
+/* Change one byte of line `line` of path. */
+static void edit_line(const char *path, int line)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "sed -i '%ds/\"exchange\"/\"exchangf\"/' %s", line, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_edit_found_in_place(void **state)
+{
+	char want[200];
+
+	write_clean_set();
+	edit_line(logp, 4);
+	assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
+	snprintf(want, sizeof(want), "TAMPERED %s:4: modified", logp);
+	assert_non_null(strstr(out, want));
+}
+
+static void test_missing_rotated_file(void **state)
+{
+	char path[160];
+
+	write_clean_set();
+	snprintf(path, sizeof(path), "%s.2.gz", logp);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
+	assert_non_null(strstr(out, "missing rotated file"));
+	assert_non_null(strstr(out, ".2:"));	/* it names the hole */
+}
+
+/* Cutting the log back to before its last checkpoints: only the anchor shows it. */
+static void test_truncated_tail(void **state)
+{
+	struct stat st;
+	char cmd[600];
+
+	write_clean_set();
+	assert_int_equal(stat(logp, &st), 0);
+	snprintf(cmd, sizeof(cmd), "head -n 3 %s > %s.t && mv %s.t %s", logp, logp, logp, logp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_verify(3, "--key", keyp, logp), 0);	/* no anchor: unseen */
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 1);
+	assert_non_null(strstr(out, "truncated tail"));
+}
+
+/* Lost state: an explicit chain_gap, never a silent new start. */
+static void test_lost_state_is_a_gap(void **state)
+{
+	struct sink *s = open_sink(0, true);
+
+	put_records(s, 1, 5);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(unlink(statep), 0);
+	s = open_sink(0, true);
+	put_records(s, 6, 5);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
+	assert_non_null(strstr(out, "GAP "));
+	assert_non_null(strstr(out, "state_missing"));
+	assert_non_null(strstr(out, "NOT PROVEN"));
+	assert_int_equal(run_verify(4, "--key", keyp, "--allow-gaps", logp), 0);
+}
+
+/* Records whose write failed are not in the chain: no hole for verify to find. */
+static void test_failed_write_leaves_no_hole(void **state)
+{
+	struct sink *s = open_sink(0, false);
+
+	put_records(s, 1, 5);
+	__atomic_store_n(&fail_writes, true, __ATOMIC_SEQ_CST);
+	put_records(s, 6, 3);
+	__atomic_store_n(&fail_writes, false, __ATOMIC_SEQ_CST);
+	put_records(s, 9, 5);
+	assert_true(sink__lost(s, SINK_LOST_WRITE) >= 3);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 0);
+}
+
+static void test_usage_and_unreadable(void **state)
+{
+	char bad[160];
+
+	assert_int_equal(run_verify(0), 2);
+	assert_int_equal(run_verify(1, "--bogus"), 2);
+	snprintf(bad, sizeof(bad), "%s/none.log", dir);
+	assert_int_equal(run_verify(1, bad), 2);
+	assert_int_equal(run_verify(3, "--key", bad, bad), 2);
+	assert_int_equal(run_verify(4, "--anchor", anchorp, bad, bad), 2);
+}
+
+static void test_parse_ctl(void **state)
+{
+	static const char rot[] = "{\"v\":1,\"ts\":\"t\",\"type\":\"rotate\",\"reason\":\"size\","
+		"\"chain_seq\":42,\"prev_chain\":\"0101010101010101010101010101010101010101010101"
+		"010101010101010101\"}";
+	static const char gap[] = "{\"v\":1,\"ts\":\"t\",\"type\":\"chain_gap\",\"reason\":"
+		"\"state_missing\"}";
+	static const char ex[] = "{\"v\":1,\"type\":\"exchange\",\"body\":\"\\\"type\\\":\\\"rotate\"}";
+	struct verify_ctl_info c;
+
+	verify__parse_ctl(rot, strlen(rot), &c);
+	assert_int_equal(c.type, CTL_ROTATE);
+	assert_true(c.has_pos);
+	assert_int_equal(c.seq, 42);
+	assert_int_equal(c.prev[31], 1);
+	verify__parse_ctl(gap, strlen(gap), &c);
+	assert_int_equal(c.type, CTL_GAP);
+	assert_false(c.has_pos);
+	assert_string_equal(c.reason, "state_missing");
+	verify__parse_ctl(ex, strlen(ex), &c);
+	assert_int_equal(c.type, CTL_NONE);
+	verify__parse_ctl("{\"v\":", 5, &c);
+	assert_int_equal(c.type, CTL_NONE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_clean_set_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edit_found_in_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_rotated_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_state_is_a_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_leaves_no_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usage_and_unreadable, setup, teardown),
+		cmocka_unit_test(test_parse_ctl),
+	};
+
+	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
+}
