@@ -111,7 +111,8 @@ $(OUT)/tests/%: tests/%.c $(LIB) | $(OUT)/tests
 # libFuzzer harnesses: built from the parser and encoder sources, with clang.
 FUZZ_DEPS := user/http.c user/json.c user/log.c user/sanitize.c user/redact.c user/format.c \
 	     user/format_json.c user/format_cef.c user/format_syslog.c user/format_line.c \
-	     user/format_csv.c user/correlate.c user/conntrack.c user/jsonrpc.c
+	     user/format_csv.c user/correlate.c user/conntrack.c user/jsonrpc.c \
+	     user/chain.c user/chainfile.c user/verify.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< $(FUZZ_DEPS) -o $@
@@ -208,3 +209,5 @@ $(OUT)/bench/gen_events: bench/gen_events.c $(LIB) | $(OUT)/bench
 
 # issue 6: the verifier's test makes the writer's writev fail on demand
 $(OUT)/tests/test_verify: LDFLAGS += -Wl,--wrap=writev
+# the verifier's harness links libcrypto (HMAC, SHA-256) and zlib (.gz reading)
+$(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lcrypto -lz -Wl,--pop-state

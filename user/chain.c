@@ -301,9 +301,11 @@ static char *put(char *o, const void *s, size_t n)
 }
 
 /*
- * Write line (no '\n') with hex placed as fmt wants at o; returns the end.
- * A JSON object line is sealed as JSON whatever the sink's format: the
- * writer's own records (rotate, checkpoint, ...) are JSON in every file.
+ * Write line (no '\n') with hex placed at o; returns the end. The place is
+ * chosen by the line's own shape first, exactly as chain__split looks for
+ * it, so the two can never disagree: a JSON object line is sealed as JSON
+ * (the writer's own records are JSON in every file), an RFC 5424 line gets
+ * the SD-ELEMENT; the rest go by the sink's format.
  */
 static char *place(enum chain_fmt fmt, const char *l, size_t len, const char *hex, char *o)
 {
@@ -317,7 +319,7 @@ static char *place(enum chain_fmt fmt, const char *l, size_t len, const char *he
 		o = put(o, hex, CHAIN_HEX_LEN);
 		return put(o, "\"}", 2);
 	}
-	if (fmt == CHAIN_FMT_SYSLOG && sd_bounds(l, len, &first, &last, &end)) {
+	if (sd_bounds(l, len, &first, &last, &end)) {
 		bool nil = l[first] == '-';
 
 		o = put(o, l, nil ? first : end);
