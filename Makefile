@@ -211,3 +211,16 @@ $(OUT)/bench/gen_events: bench/gen_events.c $(LIB) | $(OUT)/bench
 $(OUT)/tests/test_verify: LDFLAGS += -Wl,--wrap=writev
 # the verifier's harness links libcrypto (HMAC, SHA-256) and zlib (.gz reading)
 $(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lcrypto -lz -Wl,--pop-state
+
+# issue 6: the chain's cost on the writer thread, then verify MB/s and peak RSS
+# on the chained log it leaves (INTEGRITY_MB, default 1024; on /var/tmp).
+$(OUT)/bench/chain_bench: bench/chain_bench.c $(LIB) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+.PHONY: bench-integrity
+bench-integrity: $(OUT)/bench/chain_bench $(BIN) ## writer records/s with and without the chain; verify MB/s and RSS
+	$(Q)d=$$(mktemp -d $${TMPDIR:-/var/tmp}/sockaudit-ibench.XXXXXX); \
+	$(OUT)/bench/chain_bench $$d $${INTEGRITY_MB:-1024} && \
+	/usr/bin/time -f 'verify peak RSS: %M KiB' $(BIN) verify --key $$d/bench.key $$d/bench.chained; \
+	rm -rf $$d
