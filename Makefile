@@ -120,13 +120,13 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) | $(OUT)/fuzz
 unit: $(TEST_BINS) ## run the cmocka unit tests
 	@fail=0; for t in $(TEST_BINS); do $$t || fail=1; done; exit $$fail
 
-live: $(BIN) ## run the live tests (real programs under the collector; root)
+live: $(BIN) $(OUT)/bench/gen_events ## run the live tests (real programs under the collector; root)
 	@SOCKAUDIT=$(abspath $(BIN)) tests/live/run.sh
 
 # Sanitizer, valgrind and fuzz runs first; the unit and live run last, so
 # its closing "N passed, N failed, N skipped" line ends the output.
 test: deps ## install, build, run every test (asan, valgrind, fuzz, unit, live)
-	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS) $(OUT)/bench/gen_events
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}

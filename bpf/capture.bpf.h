@@ -75,6 +75,7 @@ struct conn_state {
 };
 
 struct scratch {
+	__u64 nevents;		/* data events from this CPU (wakeup check cadence) */
 	struct sa_data_event ev;
 	/* twice the ceiling so that (off < MAX) + (n <= MAX) stays in bounds */
 	__u8 data[2 * SA_MAX_CAPTURE];

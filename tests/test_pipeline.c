@@ -180,6 +180,23 @@ static void test_simple_exchange(void **state)
 	assert_int_equal(count(f, "\"type\":\"loss\""), 0);
 }
 
+/* A redacted secret makes the exchange critical, and never reaches the log. */
+static void test_secret_is_critical(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = "GET /login?user=al&password=c2lnbmF0dXJl HTTP/1.1\r\n\r\n";
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 3);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, strlen(GET_A), req, 0, 0, 4);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, strlen(OK_5), OK_5, 0, 0, 5);
+	finish(f);
+	assert_int_equal(count(f, "\"critical\":true"), 1);
+	assert_non_null(find(f, 0, "\"critical\":true", "\"redactions\""));
+	assert_null(find(f, 0, "c2lnbmF0dXJl", NULL));
+}
+
 static void test_split_events(void **state)
 {
 	struct fixture *f = *state;
@@ -402,6 +419,9 @@ static void test_jsonrpc_stream(void **state)
 	finish(f);
 	assert_non_null(find(f, 0, "\"proto\":\"jsonrpc\"", "\"method\":\"tools/list\",\"id\":\"\\\"x\\\"\""));
 	assert_non_null(find(f, 0, "\"tool\":\"t1\"", "\"outcome\":\"error\""));
+	/* a JSON-RPC error is critical: hybrid sinks sync it at once */
+	assert_non_null(find(f, 0, "\"outcome\":\"error\"", "\"critical\":true"));
+	assert_null(find(f, 0, "\"tools/list\"", "\"critical\":true"));
 	assert_non_null(find(f, 0, "\"code\":-32000", "\"message\":\"boom\""));
 	assert_non_null(find(f, 0, "\"outcome\":\"notification\"", "notifications/progress"));
 	assert_int_equal(count(f, "\"type\":\"exchange\""), 3);
@@ -513,6 +533,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_simple_exchange, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_is_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_in_body_is_skipped_exactly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_capture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_reuse_closes_old_generation, setup, teardown),

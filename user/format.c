@@ -413,11 +413,21 @@ void format__ms(struct jbuf *jb, uint64_t ns)
 	jbuf__raw(jb, frac, 4);
 }
 
+bool prep__critical(const struct prep *p)
+{
+	return exchange__critical(p->x) || p->hits.mask;	/* a secret was seen */
+}
+
+bool format__last_critical(void)
+{
+	return prep__critical(&tls.p);
+}
+
 int prep__severity(const struct prep *p)
 {
 	if (p->redact_failed)
 		return 9;
-	if (exchange__critical(p->x))
+	if (prep__critical(p))
 		return 8;
 	if (p->x->outcome != OUTCOME_OK || (p->resp && p->resp->status >= 500))
 		return 5;

@@ -74,6 +74,13 @@ struct formatter {
 /* The formatter for a sink type, or NULL when the type is unknown. */
 const struct formatter *formatter__find(const char *type);
 
+/*
+ * Whether the exchange this thread formatted last was critical: an auth
+ * failure, a JSON-RPC error, or one with a secret redacted (hybrid sinks
+ * sync it before the next record).
+ */
+bool format__last_critical(void);
+
 /* Names of every format, NULL-terminated (for error messages and help). */
 extern const char *const format_types[];
 

@@ -89,7 +89,7 @@ static void render_csv(struct jbuf *jb, const struct prep *p, const struct forma
 	col_field(jb, p, PF_PEER);
 	col_word(jb, prep__proto(p));
 	col_word(jb, outcome__name(p->x->outcome));
-	col_word(jb, exchange__critical(p->x) ? "true" : "false");
+	col_word(jb, prep__critical(p) ? "true" : "false");
 	jbuf__raw(jb, ",", 1);
 	if (p->req && p->resp)
 		format__ms(jb, prep__duration_ns(p));

@@ -51,6 +51,9 @@ static inline size_t prep__n(const struct prep *p, int f)
 
 typedef void (*render_fn)(struct jbuf *jb, const struct prep *p, const struct format_opts *o);
 
+/* Critical: auth failure, JSON-RPC error, or a secret redacted from it. */
+bool prep__critical(const struct prep *p);
+
 /* "tcp", "unix", "pipe" */
 const char *prep__transport(const struct prep *p);
 

@@ -61,7 +61,8 @@ void format__end(struct jbuf *jb)
 
 bool exchange__critical(const struct exchange *x)
 {
-	return x->resp && (x->resp->m.status == 401 || x->resp->m.status == 403);
+	return (x->resp && (x->resp->m.status == 401 || x->resp->m.status == 403)) ||
+	       x->outcome == OUTCOME_ERROR;	/* a JSON-RPC error answer */
 }
 
 /* A text made safe by the prepare step: only JSON's own escaping is left. */
@@ -258,7 +259,7 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 	JBUF_KEY(jb, "outcome");
 	jbuf__cstr(jb, outcome__name(x->outcome));
 	JBUF_KEY(jb, "critical");
-	jbuf__bool(jb, exchange__critical(x));
+	jbuf__bool(jb, prep__critical(p));
 	if (p->req && p->resp) {
 		JBUF_KEY(jb, "duration_ms");
 		jbuf__ms(jb, prep__duration_ns(p));

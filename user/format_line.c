@@ -79,7 +79,7 @@ static void render_line(struct jbuf *jb, const struct prep *p, const struct form
 	kv_field(jb, p, "peer", PF_PEER);
 	kv_field(jb, p, "local", PF_LOCAL);
 	kv_word(jb, "outcome", outcome__name(p->x->outcome));
-	if (exchange__critical(p->x))
+	if (prep__critical(p))
 		kv_word(jb, "critical", "true");
 	if (p->req && p->resp) {
 		jbuf__raw(jb, " duration_ms=", 13);

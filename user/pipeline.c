@@ -8,6 +8,7 @@
 #include <string.h>
 #include "conntrack.h"
 #include "correlate.h"
+#include "format.h"
 #include "format_json.h"
 #include "http.h"
 #include "json.h"
@@ -187,7 +188,7 @@ static void on_exchange(void *ctx, const struct exchange *x)
 
 	format__exchange(&p->jb, ++p->seq, x, pi, p->o.mono_to_real);
 	p->st.exchanges++;
-	put_record(p, record_critical(p, x));
+	put_record(p, format__last_critical() || record_critical(p, x));
 }
 
 void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, void *arg,
@@ -197,7 +198,7 @@ void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, v
 	if (fill)
 		fill(&p->jb, arg);
 	format__end(&p->jb);
-	p->batch_records++;
+	put_record(p, true);	/* lifecycle and integrity records are rare and matter */
 	pipeline__flush_batch(p);
 }
 
