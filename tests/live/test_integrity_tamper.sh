@@ -52,12 +52,15 @@ load a 1500
 stop_collector
 start_sa
 load b 300
+kill -HUP "$SA_PID"	# a reload reopens the writer: the chain resumes
+for _ in $(seq 100); do grep -q '"config_reload"' "$log" && break; sleep 0.05; done
+load b2 100
 stop_collector
 ls "$log".*.gz > /dev/null 2>&1 || fail "no rotated .gz file: the set did not rotate"
 out=$("$SOCKAUDIT" verify --key "$key" --anchor "$log.anchor" "$log") || fail "clean set: $out"
 echo "$out"
 case $out in OK*" 0 rotations"*|*" 0 restarts"*) fail "clean set lacks a rotation or restart: $out";; esac
-assert_ge "chain_resume records" 1 "$(zcat -f "$log".*.gz "$log" | grep -c '"type":"chain_resume"' || true)"
+assert_ge "chain_resume records (restart, reload)" 2 "$(zcat -f "$log".*.gz "$log" | grep -c '"type":"chain_resume"' || true)"
 assert_eq "chain field on every current line" "$(wc -l < "$log")" "$(grep -c ',"chain":"[0-9a-f]\{64\}"}$' "$log")"
 
 # attack NAME: a fresh copy of the set in $WORKDIR/NAME, its log path in $t
