@@ -883,6 +883,11 @@ static bool reopen_if_closed(struct sink *s, uint32_t nrec)
 		write_failed(s, e, nrec, "cannot reopen it");
 		return false;
 	}
+	if (!s->size) {
+		/* the rename of a rotation went through: the new file starts as any new file */
+		put_rotate_record(s, "reopen");
+		record_write(s);
+	}
 	return true;
 }
 
