@@ -218,6 +218,40 @@ static void test_lost_state_is_a_gap(void **state)
 	assert_int_equal(run_verify(4, "--key", keyp, "--allow-gaps", logp), 0);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cp %s %s", from, to);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A state that lags the log (a crash after the last save) is caught up, not a gap. */
+static void test_crash_catches_up(void **state)
+{
+	struct sink *s = open_sink(0, true);
+	char old[200];
+
+	put_records(s, 1, 5);
+	snprintf(old, sizeof(old), "%s.old", statep);
+	copy_file(statep, old);		/* the state as it was 5 records in */
+	put_records(s, 6, 7);
+	assert_int_equal(sink__close(s), 0);
+	copy_file(old, statep);
+	s = open_sink(0, true);
+	put_records(s, 13, 2);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 0);
+	assert_non_null(strstr(out, " 0 gaps"));
+	/* the same, but a record after the old state's head was edited: a gap */
+	copy_file(old, statep);
+	edit_line(logp, 10);
+	s = open_sink(0, true);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(run_verify(4, "--key", keyp, "--allow-gaps", logp), 1);
+	assert_non_null(strstr(out, "TAMPERED"));
+}
+
 /* Records whose write failed are not in the chain: no hole for verify to find. */
 static void test_failed_write_leaves_no_hole(void **state)
 {
@@ -279,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_state_is_a_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_write_leaves_no_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_catches_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_and_unreadable, setup, teardown),
 		cmocka_unit_test(test_parse_ctl),
 	};

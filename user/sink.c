@@ -70,6 +70,7 @@ struct sink {
 	char *state_path, *anchor_path;
 	uint8_t key0[CHAIN_KEY_LEN];	/* the key file's key, erased once the chain began */
 	bool chain_begun;
+	uint64_t caught_up;		/* records re-verified after a crash at the start */
 	char *sealed;			/* the sealed copy of what is being written */
 	size_t sealed_cap;
 	uint64_t since_ckpt;		/* records since the last checkpoint */
@@ -457,6 +458,56 @@ static bool rotated_exists(const struct sink *s)
 	return !access(p, F_OK);
 }
 
+/* One line after the state's head: it must carry the next chain value. */
+static bool catch_up_line(struct chain_crypto *cc, struct chain_state *st, const char *line,
+			  size_t len)
+{
+	struct chain_line cl;
+	uint8_t mac[CHAIN_MAC_LEN];
+
+	if (chain__split(line, len, &cl) || chain__mac(cc, st->key, st->head, st->seq, &cl, mac) ||
+	    memcmp(mac, cl.mac, CHAIN_MAC_LEN) || chain__evolve(cc, st->key))
+		return false;
+	memcpy(st->head, mac, CHAIN_MAC_LEN);
+	st->seq++;
+	return true;
+}
+
+/*
+ * After a crash the state lags the file by what was written after its last
+ * save: find the state's head in the file and re-verify every later line
+ * with the state's key, moving st to the file's end. Only the holder of
+ * that key could have written them, so the chain goes on without a gap.
+ */
+static bool catch_up(struct sink *s, struct chain_state *st)
+{
+	struct chain_crypto *cc = chain_crypto__new();
+	char self[64], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	bool found = false, ok = true;
+	struct chain_line cl;
+	FILE *f;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
+	f = cc ? fopen(self, "re") : NULL;
+	while (f && ok && (len = getline(&line, &cap, f)) > 0) {
+		len -= line[len - 1] == '\n';
+		if (found && (ok = catch_up_line(cc, st, line, len)))
+			s->caught_up++;
+		else if (!found)	/* lines before the head: any, even from before integrity was on */
+			found = !chain__split(line, len, &cl) &&
+				!memcmp(cl.mac, st->head, CHAIN_MAC_LEN);
+	}
+	if (f)
+		fclose(f);
+	free(line);
+	chain_crypto__free(cc);
+	if (!found || !ok)
+		s->caught_up = 0;
+	return found && ok;
+}
+
 /* Does the state continue the file? NULL if so, else why not (a chain_gap reason). */
 static const char *resume_check(struct sink *s, struct chain_state *st)
 {
@@ -472,8 +523,9 @@ static const char *resume_check(struct sink *s, struct chain_state *st)
 		why = "state_unreadable";
 	else if (!last)
 		why = "log_missing";	/* a state, and the file it continues is empty */
-	else if (chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN))
-		why = "state_mismatch";	/* records after the saved state, or an edit */
+	else if ((chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN)) &&
+		 !catch_up(s, st))
+		why = "state_mismatch";	/* the state's head is not there, or an edit after it */
 	free(last);
 	return why;
 }
@@ -495,6 +547,13 @@ static void chain_begin(struct sink *s)
 	} else {
 		chain__restore(s->chain, &st);
 		record_open(s, "chain_resume");
+		if (s->caught_up) {
+			JBUF_KEY(&s->jb, "caught_up");
+			jbuf__u64(&s->jb, s->caught_up);
+			log_info("audit log %s: chain state was %llu records behind (a crash): "
+				 "re-verified them and resumed", s->cfg.output_file,
+				 (unsigned long long)s->caught_up);
+		}
 	}
 	OPENSSL_cleanse(&st, sizeof(st));
 	OPENSSL_cleanse(s->key0, sizeof(s->key0));	/* forward security from here on */
