@@ -352,6 +352,11 @@ static void test_anchor_file(void **state)
 	assert_int_equal(seq, 99);
 	fclose(f);
 	assert_int_equal(verify__parse_anchor("{\"chain_seq\":1}", 15, &seq, back), -EINVAL);
+	/* never appended through a hard link to another file */
+	char other[140];
+	snprintf(other, sizeof(other), "%s/other", dir);
+	assert_int_equal(link(path, other), 0);
+	assert_int_equal(chainfile__anchor(path, "/var/log/a.log", 100, mac), -EPERM);
 }
 
 int main(void)

@@ -157,7 +157,9 @@ int chainfile__save_state(const char *path, const char *log, const struct chain_
 	n = format_state(buf, sizeof(buf), log, st);
 	if (n < 0 || snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* a fresh file: never truncate what a planted link points at */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return -errno;
@@ -240,6 +242,21 @@ int chainfile__load_state(const char *path, const char *log, struct chain_state 
 
 /* ---- anchor ---- */
 
+/* Append only to a plain file of ours: not a device, not a hard link to another file. */
+static int open_anchor(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
 int chainfile__anchor(const char *path, const char *log, uint64_t seq,
 		      const uint8_t mac[CHAIN_MAC_LEN])
 {
@@ -262,9 +279,8 @@ int chainfile__anchor(const char *path, const char *log, uint64_t seq,
 	jbuf__cstr(&jb, hex);
 	jbuf__obj_close(&jb);
 	jbuf__raw(&jb, "\n", 1);
-	fd = jb.oom ? -1 : open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-				0600);
-	e = jb.oom ? -ENOMEM : fd < 0 ? -errno : write_all(fd, jb.buf, jb.len);
+	fd = jb.oom ? -ENOMEM : open_anchor(path);
+	e = fd < 0 ? fd : write_all(fd, jb.buf, jb.len);
 	if (!e && fsync(fd))
 		e = -errno;
 	if (fd >= 0)
