@@ -143,6 +143,30 @@ static void test_errors(void **state)
 		     "      output_file: a.log\n", 2, "auditing_plugins[0]", "base_directory");
 }
 
+/* fd_kinds turns stdio capture on; the correlation bounds come from the file too. */
+static void test_capture_and_bounds(void **state)
+{
+	struct config c;
+
+	assert_string_equal(load(SINK "capture:\n  fd_kinds: [sockets, pipes]\n"
+				 "correlation:\n  max_pending_requests: 500\n"
+				 "  max_pending_per_conn: 7\n  max_connections: 2000\n"
+				 "  idle_timeout_s: 2.5\n", &c), "");
+	assert_true(c.col.has_fd_kinds);
+	assert_true(c.col.capture_pipes);
+	assert_int_equal(c.col.max_pending, 500);
+	assert_int_equal(c.col.max_pending_per_conn, 7);
+	assert_int_equal(c.col.max_connections, 2000);
+	assert_true(c.col.idle_timeout_s > 2.4 && c.col.idle_timeout_s < 2.6);
+	config__free(&c);
+	expect_error(SINK "capture:\n  fd_kinds: [pipes]\n", 6, "capture.fd_kinds",
+		     "sockets are always audited");
+	expect_error(SINK "capture:\n  fd_kinds: [sockets, files]\n", 6, "capture.fd_kinds",
+		     "allowed: sockets, pipes");
+	expect_error(SINK "correlation:\n  max_connections: 0\n", 6, "correlation.max_connections",
+		     "1..10000000");
+}
+
 static void test_tilde(void **state)
 {
 	struct config c;
@@ -206,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_capture_and_bounds),
 		cmocka_unit_test(test_tilde),
 		cmocka_unit_test(test_writable_config_refused),
 		cmocka_unit_test(test_syntax_error),

@@ -475,6 +475,33 @@ static int parse_plugins(struct cfg_ctx *cx, const yaml_node_t *seq, struct conf
 
 /* ---- collector settings ---- */
 
+/* fd_kinds: [sockets, pipes]. Sockets are always audited; pipes means stdin/stdout. */
+static int parse_fd_kinds(struct cfg_ctx *cx, const yaml_node_t *v, bool *pipes)
+{
+	const yaml_node_item_t *it;
+	bool sockets = false;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cfg_error(cx, v, "a list of fd kinds: sockets, pipes");
+	*pipes = false;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *n = yaml_document_get_node(&cx->doc, *it);
+		const char *s;
+
+		if (want_scalar(cx, n, "sockets or pipes", &s))
+			return -EINVAL;
+		if (!strcmp(s, "sockets"))
+			sockets = true;
+		else if (!strcmp(s, "pipes"))
+			*pipes = true;
+		else
+			return cfg_error(cx, n, "unknown fd kind '%s'; allowed: sockets, pipes", s);
+	}
+	if (!sockets)
+		return cfg_error(cx, v, "sockets are always audited: list sockets (and pipes)");
+	return 0;
+}
+
 static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
 	struct collector_config *cc = arg;
@@ -500,8 +527,12 @@ static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 		cc->has_attach = true;
 		return parse_enum(cx, v, attach_names, "tracepoint or raw_tp", &cc->attach);
 	}
+	if (!strcmp(k, "fd_kinds")) {
+		cc->has_fd_kinds = true;
+		return parse_fd_kinds(cx, v, &cc->capture_pipes);
+	}
 	return cfg_error(cx, v, "unknown key; allowed: max_capture_bytes, attach, ringbuf_mb, "
-			 "drain_ms");
+			 "drain_ms, fd_kinds");
 }
 
 static int parse_seconds(struct cfg_ctx *cx, const yaml_node_t *n, double *out)
@@ -532,7 +563,17 @@ static int correlation_key(struct cfg_ctx *cx, const char *k, const yaml_node_t 
 		cc->has_excerpt = true;
 		return parse_u32(cx, v, 0, SA_MAX_CAPTURE, &cc->body_excerpt);
 	}
-	return cfg_error(cx, v, "unknown key; allowed: request_ttl_s, body_excerpt");
+	if (!strcmp(k, "max_pending_requests"))
+		return parse_u32(cx, v, 1, 100000000, &cc->max_pending);
+	if (!strcmp(k, "max_pending_per_conn"))
+		return parse_u32(cx, v, 1, 10000000, &cc->max_pending_per_conn);
+	if (!strcmp(k, "max_connections"))
+		return parse_u32(cx, v, 1, 10000000, &cc->max_connections);
+	if (!strcmp(k, "idle_timeout_s"))
+		return parse_seconds(cx, v, &cc->idle_timeout_s);
+	return cfg_error(cx, v, "unknown key; allowed: request_ttl_s, body_excerpt, "
+			 "max_pending_requests, max_pending_per_conn, max_connections, "
+			 "idle_timeout_s");
 }
 
 /* A list of scalars: each passed to fn with its index. */

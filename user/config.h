@@ -74,6 +74,11 @@ struct collector_config {
 	double request_ttl_s;
 	int attach;			/* enum attach_mode */
 	bool has_max_capture, has_ringbuf, has_excerpt, has_drain, has_ttl, has_attach;
+	bool has_fd_kinds;
+	/* correlation bounds; 0: not set (the collector's defaults apply) */
+	uint32_t max_pending, max_pending_per_conn, max_connections;
+	double idle_timeout_s;
+	bool capture_pipes;		/* fd_kinds lists pipes: stdin/stdout too */
 };
 
 struct config {

@@ -230,6 +230,16 @@ static void apply_file(struct collector_opts *o, const struct collector_config *
 		o->cap.ringbuf_mb = cc->ringbuf_mb;
 	if (cc->has_attach)
 		o->cap.mode = cc->attach;
+	if (cc->has_fd_kinds)
+		o->cap.capture_pipes = cc->capture_pipes;
+	if (cc->max_pending)
+		o->pl.max_pending = cc->max_pending;
+	if (cc->max_pending_per_conn)
+		o->pl.max_pending_per_conn = cc->max_pending_per_conn;
+	if (cc->max_connections)
+		o->pl.max_connections = cc->max_connections;
+	if (cc->idle_timeout_s > 0)
+		o->pl.idle_ns = (uint64_t)(cc->idle_timeout_s * 1e9);
 	if (cc->has_drain)
 		o->drain_ms = cc->drain_ms;
 	if (cc->has_ttl)

@@ -9,7 +9,7 @@ check() {	# check LOG CONNS PER
 	local log=$1 conns=$2 per=$3 q='[.[] | select(.type=="exchange")]'
 	local calls=$(( conns * ((per + 2) / 3) ))
 	assert_valid_jsonl "$log"
-	assert_eq "paired client requests" $((conns * per)) \
+	assert_eq "paired client requests (and 2 in a batch each)" $((conns * (per + 2))) \
 		"$(jqlog "$log" "$q | map(select(.rpc.direction==\"inbound\" and (.outcome==\"ok\" or .outcome==\"error\"))) | length")"
 	assert_eq "tools/call with tool" "$calls" \
 		"$(jqlog "$log" "$q | map(select(.rpc.method==\"tools/call\" and .rpc.tool==\"get_weather\" and .outcome==\"ok\")) | length")"
@@ -20,7 +20,10 @@ check() {	# check LOG CONNS PER
 	assert_eq "notifications" $((2 * conns)) \
 		"$(jqlog "$log" "$q | map(select(.outcome==\"notification\")) | length")"
 	assert_eq "unpaired" 0 "$(jqlog "$log" "$q | map(select(.outcome==\"no_request\" or .outcome==\"no_response\" or .outcome==\"conn_closed\")) | length")"
-	assert_eq "ids match" 0 "$(jqlog "$log" "$q | map(select(.response and .request and (.response.body | fromjson | .id | tojson) != .rpc.id)) | length")"
+	assert_eq "batch elements paired" $((2 * conns)) \
+		"$(jqlog "$log" "$q | map(select((.rpc.id // \"\") | test(\"^\\\"b\")) | select(.outcome==\"ok\")) | length")"
+	# each answer's body carries the id the record pairs it with (batches: the array)
+	assert_eq "ids match" 0 "$(jqlog "$log" "$q | map(select(.response and .request) | select(.rpc.id as \$id | (.response.body | fromjson | if type == \"array\" then map(.id | tojson) else [.id | tojson] end) | index(\$id) == null)) | length")"
 	assert_eq "roles" '["server"]' "$(jqlog "$log" "$q | map(.conn.role) | unique | tojson")"
 	assert_eq "positive durations" 0 "$(jqlog "$log" "$q | map(select(.request and .response and .duration_ms <= 0)) | length")"
 }

@@ -30,16 +30,20 @@ def run(k):
         f.write(json.dumps(msg).encode() + b"\n")
         ids.append(rid)
     f.write(b'{"jsonrpc":"2.0","method":"notifications/progress"}\n')
+    batch = [{"jsonrpc": "2.0", "id": f"b{k}-{j}", "method": "tools/list"} for j in range(2)]
+    f.write(json.dumps(batch).encode() + b"\n")
     f.flush()
     answered = set()
     for line in f:
         msg = json.loads(line)
-        if msg.get("method") == "ping":
+        if isinstance(msg, list):        # the batch's answers
+            answered.update(json.dumps(m["id"]) for m in msg)
+        elif msg.get("method") == "ping":
             f.write(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {}}).encode() + b"\n")
             f.flush()
         elif "id" in msg and "method" not in msg:
             answered.add(json.dumps(msg["id"]))
-        if len(answered) == per:
+        if len(answered) == per + 2:
             break
     c.shutdown(socket.SHUT_WR)
     c.close()

@@ -18,6 +18,12 @@ def handle(c):
     held = []
     for line in f:
         msg = json.loads(line)
+        if isinstance(msg, list):        # a batch: answered as a batch, in order
+            out = [{"jsonrpc": "2.0", "id": m["id"], "result": {"batch": True}}
+                   for m in msg if "id" in m]
+            f.write(json.dumps(out).encode() + b"\n")
+            f.flush()
+            continue
         if "method" not in msg:          # the client's answer to our ping
             continue
         if "id" not in msg:              # a notification from the client
