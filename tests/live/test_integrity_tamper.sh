@@ -32,7 +32,9 @@ CFG
 chmod 644 "$WORKDIR/i.yaml"
 
 # start the collector without removing the log (a restart continues it)
-starts() { local n; n=$(grep -c '"collector_start"' "$log" 2>/dev/null) || true; echo "${n:-0}"; }
+# runs that attached so far: counted in the collector's messages, not in the
+# log, whose first records of a run may go to a new file when it rotates
+starts() { local n; n=$(grep -c 'info: auditing pids' "$WORKDIR/collector.err" 2>/dev/null) || true; echo "${n:-0}"; }
 start_sa() {
 	local before
 	before=$(starts)
