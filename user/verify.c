@@ -564,8 +564,10 @@ static bool record(struct walk *w, const char *line, size_t len, bool first)
 	struct chain_line l;
 
 	if (chain__split(line, len, &l)) {
-		bad(w, w->r.has_nl ? "modified or inserted: the line carries no chain value" :
-		    "truncated tail: the last line is a partial record (no newline)");
+		bad(w, !w->r.has_nl ? "truncated tail: the last line is a partial record (no newline)" :
+		    w->records ? "modified or inserted: the line carries no chain value" :
+		    "no chain value on the first line: written without integrity on, or its head "
+		    "replaced");
 		return false;
 	}
 	verify__parse_ctl(l.pre, l.pre_len, &c);
