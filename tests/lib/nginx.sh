@@ -101,3 +101,14 @@ fixture_summary() {
 	jq -s -r '.[] | select(.type=="exchange") |
 		"\(.proto) \(.outcome) \(.request.method // "-") \(.request.target // "-") \(.response.status // "-") \(.rpc.method // "-") \(.rpc.tool // "-") \(.rpc.id // "-")"' "$1" | sort
 }
+
+# start_nginx: a throwaway nginx (one worker) on a free loopback port, ready
+# to serve; sets port and NGINX_PID (the master) and kills it at exit.
+start_nginx() {
+	port=$(free_port)
+	nginx_conf "$port" 1
+	nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
+	NGINX_PID=$!
+	PIDS_TO_KILL+=("$NGINX_PID")
+	wait_port "$port"
+}

@@ -8,12 +8,7 @@ require_root
 H=$LIB/../live/helpers
 q='[.[] | select(.type=="exchange")]'
 
-port=$(free_port)
-nginx_conf "$port" 1
-nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
-NGINX_PID=$!
-PIDS_TO_KILL+=("$NGINX_PID")
-wait_port "$port"
+start_nginx
 log=$WORKDIR/pipelined.log
 start_collector "$log" run --pid "$NGINX_PID"
 expected=$(python3 "$H/pipelined_client.py" "$port" 30)

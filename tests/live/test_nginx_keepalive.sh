@@ -4,12 +4,7 @@
 # method, path and status, a positive duration, and no loss.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
-port=$(free_port)
-nginx_conf "$port" 1
-nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
-NGINX_PID=$!
-PIDS_TO_KILL+=("$NGINX_PID")
-wait_port "$port"
+start_nginx
 log=$WORKDIR/audit.log
 start_collector "$log" run --pid "$NGINX_PID"
 expected=$(python3 "$LIB/../live/helpers/keepalive_client.py" "$port" 1000 50)

@@ -3,12 +3,7 @@
 # through the same pipeline without BPF and writes the same exchanges.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
-port=$(free_port)
-nginx_conf "$port" 1
-nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
-NGINX_PID=$!
-PIDS_TO_KILL+=("$NGINX_PID")
-wait_port "$port"
+start_nginx
 live=$WORKDIR/live.log
 start_collector "$live" record "$WORKDIR/events.rec" --pid "$NGINX_PID"
 python3 "$LIB/../live/helpers/keepalive_client.py" "$port" 200 10 >/dev/null

@@ -5,12 +5,8 @@
 # holds whole lines, and a restart cuts a torn tail.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
-port=$(free_port)
-nginx_conf "$port"
-nginx -c "$WORKDIR/nginx.conf" &
-PIDS_TO_KILL+=("$!")
-wait_port "$port"
-ngx=$(cat "$WORKDIR/nginx.pid" 2>/dev/null || pgrep -n -f "nginx -c $WORKDIR/nginx.conf")
+start_nginx
+ngx=$NGINX_PID
 log=$WORKDIR/r.log
 cat > "$WORKDIR/r.yaml" <<CFG
 auditing_plugins:

@@ -9,12 +9,8 @@ mnt=$WORKDIR/small
 mkdir -p "$mnt"
 mount -t tmpfs -o size=1m,mode=0700 sockaudit-test "$mnt" || skip "cannot mount a tmpfs"
 trap 'umount "$mnt" 2>/dev/null || true; cleanup' EXIT
-port=$(free_port)
-nginx_conf "$port"
-nginx -c "$WORKDIR/nginx.conf" &
-PIDS_TO_KILL+=("$!")
-wait_port "$port"
-ngx=$(cat "$WORKDIR/nginx.pid" 2>/dev/null || pgrep -n -f "nginx -c $WORKDIR/nginx.conf")
+start_nginx
+ngx=$NGINX_PID
 mkcfg() {	# mkcfg FILE CRITICAL_LOG NONCRITICAL_LOG
 	cat > "$1" <<CFG
 auditing_plugins:

@@ -5,12 +5,8 @@
 # and the new file starts with a rotate record.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
-port=$(free_port)
-nginx_conf "$port"
-nginx -c "$WORKDIR/nginx.conf" &
-PIDS_TO_KILL+=("$!")
-wait_port "$port"
-ngx=$(cat "$WORKDIR/nginx.pid" 2>/dev/null || pgrep -n -f "nginx -c $WORKDIR/nginx.conf")
+start_nginx
+ngx=$NGINX_PID
 log=$WORKDIR/a.log
 cfg=$WORKDIR/c.yaml
 cat > "$cfg" <<CFG
