@@ -165,12 +165,14 @@ demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
 # Every benchmark; each prints its own table (docs/benchmarks.md explains them).
-bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench ## all benchmarks: nginx ratio, memory, writer, formats
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) GEN=$(abspath $(OUT)/bench/gen_events) bench/memory.sh
-	@echo "== records/s per flush mode (bench/writer_bench.sh)"
+	@echo "== the writer alone: records/s per flush mode (bench/writer_rate.c)"
+	$(Q)d=$$(mktemp -d /var/tmp/sockaudit-wr.XXXXXX) && $(OUT)/bench/writer_rate $$d; rm -rf $$d
+	@echo "== records/s per flush mode through replay (bench/writer_bench.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
@@ -224,3 +226,8 @@ bench-integrity: $(OUT)/bench/chain_bench $(BIN) ## writer records/s with and wi
 	$(OUT)/bench/chain_bench $$d $${INTEGRITY_MB:-1024} && \
 	/usr/bin/time -f 'verify peak RSS: %M KiB' $(BIN) verify --key $$d/bench.key $$d/bench.chained; \
 	rm -rf $$d
+
+# The writer alone, records/s per flush mode (bench/writer_rate.c).
+$(OUT)/bench/writer_rate: bench/writer_rate.c $(LIB) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
