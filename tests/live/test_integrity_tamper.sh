@@ -7,12 +7,8 @@
 # file, and a chain reset (state file removed before a restart).
 . "$(dirname "$0")/../lib/common.sh"
 require_root
-port=$(free_port)
-nginx_conf "$port"
-nginx -c "$WORKDIR/nginx.conf" &
-PIDS_TO_KILL+=("$!")
-wait_port "$port"
-ngx=$(cat "$WORKDIR/nginx.pid" 2>/dev/null || pgrep -n -f "nginx -c $WORKDIR/nginx.conf")
+start_nginx
+ngx=$NGINX_PID
 log=$WORKDIR/set/r.log
 key=$WORKDIR/k.key
 mkdir -p "$WORKDIR/set"
