@@ -99,6 +99,28 @@ static void test_compress(void **state)
 	rotator__free(r);
 }
 
+/* A compressed file keeps the log's mode (0640 with log_group), never more. */
+static void test_compress_keeps_mode(void **state)
+{
+	struct rotator *r = rotator__new(path, 3, true, 0);
+	char gz[160];
+	struct stat st;
+
+	make_log("one\n");
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(rotator__rotate(r), 0);
+	rotator__wait_idle(r);
+	snprintf(gz, sizeof(gz), "%s.1.gz", path);
+	assert_int_equal(stat(gz, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	make_log("two\n");	/* created 0600 */
+	assert_int_equal(rotator__rotate(r), 0);
+	rotator__wait_idle(r);
+	assert_int_equal(stat(gz, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	rotator__free(r);
+}
+
 static void test_max_age(void **state)
 {
 	struct rotator *r = rotator__new(path, 5, false, 1);
@@ -135,6 +157,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_names_and_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compress_keeps_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_oldest, setup, teardown),
 	};

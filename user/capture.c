@@ -69,7 +69,7 @@ int tracefs__ensure(void)
 	return 0;
 }
 
-static int probe_privileges(void)
+int capture__probe_privileges(void)
 {
 	if (geteuid() != 0) {
 		log_err("not running as root: sockaudit needs CAP_BPF, CAP_PERFMON and "
@@ -215,7 +215,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_log);
-	err = probe_privileges();
+	err = capture__probe_privileges();
 	if (!err)
 		err = probe_btf_tracepoints();
 	if (!err && opts->mode == ATTACH_TRACEPOINT)

@@ -31,6 +31,9 @@ typedef int (*capture_event_fn)(void *ctx, const void *data, size_t size);
 
 struct capture;
 
+/* Root and kernel BTF, checked before anything is opened. 0 or -errno (logged). */
+int capture__probe_privileges(void);
+
 int capture__open(struct capture **out, const struct capture_opts *opts,
 		  capture_event_fn fn, void *ctx);
 void capture__close(struct capture *c);

@@ -550,6 +550,10 @@ int collector__run(const struct collector_opts *o)
 	oo.pl = plo;
 	co.o = &oo;
 	install_signals();
+	/* not root or no BTF: say so before any audit log is created */
+	err = capture__probe_privileges();
+	if (err)
+		return 1;
 	err = open_outputs(&co, plo.mono_to_real);
 	if (!err)
 		err = capture__open(&co.cap, &o->cap, on_event, &co);

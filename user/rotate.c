@@ -123,6 +123,23 @@ int rotator__rotate(struct rotator *r)
 	return err;
 }
 
+/*
+ * The compressed file gets the mode and group of the file it replaces
+ * (file_mode, log_group), never more: 0600 when that cannot be read.
+ */
+static void keep_mode(int in, int out)
+{
+	struct stat st;
+
+	if (fstat(in, &st)) {
+		fchmod(out, 0600);
+		return;
+	}
+	if (fchown(out, (uid_t)-1, st.st_gid))
+		st.st_mode &= ~(mode_t)0077;	/* without the group, no group bits */
+	fchmod(out, st.st_mode & 0640);
+}
+
 /* gzip fd into a new temporary file beside the log; its name goes to tmp. */
 static int gzip_to_tmp(struct rotator *r, int in, char *tmp, size_t n)
 {
@@ -135,7 +152,7 @@ static int gzip_to_tmp(struct rotator *r, int in, char *tmp, size_t n)
 	out = mkostemp(tmp, O_CLOEXEC);
 	if (out < 0)
 		return -errno;
-	fchmod(out, 0600);
+	keep_mode(in, out);
 	gz = gzdopen(dup(out), "wb6");
 	if (!gz) {
 		err = -ENOMEM;

@@ -19,8 +19,10 @@ expect_error "--ttl 'soon'" "$SOCKAUDIT" exec --ttl soon -o "$WORKDIR/x.log" -- 
 expect_error "unknown command" "$SOCKAUDIT" frobnicate
 expect_error "cannot execute /nonexistent" "$SOCKAUDIT" exec -o "$WORKDIR/x.log" -- /nonexistent
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	rm -f /tmp/sockaudit-nobody.log
 	expect_error "not running as root" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$SOCKAUDIT" exec -o /tmp/sockaudit-nobody.log -- true
+	[ ! -e /tmp/sockaudit-nobody.log ] || fail "a refused start still created its audit log"
 fi
 
 rc=0
