@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include <zlib.h>
 #include "chain.h"
 #include "chainfile.h"
 #include "format_json.h"
@@ -473,39 +474,79 @@ static bool catch_up_line(struct chain_crypto *cc, struct chain_state *st, const
 	return true;
 }
 
+struct catch_ctx {
+	struct sink *s;
+	struct chain_state *st;
+	struct chain_crypto *cc;
+	bool found;		/* the state's head was seen */
+	bool ok;		/* every line after it continued the chain */
+};
+
+/* Lines before the state's head are skipped; every line after it must follow. */
+static void catch_up_text(struct catch_ctx *cx, const char *line, size_t len)
+{
+	struct chain_line cl;
+
+	if (cx->found) {
+		if ((cx->ok = catch_up_line(cx->cc, cx->st, line, len)))
+			cx->s->caught_up++;
+	} else {
+		/* before the head: any line, even from before integrity was on */
+		cx->found = !chain__split(line, len, &cl) &&
+			    !memcmp(cl.mac, cx->st->head, CHAIN_MAC_LEN);
+	}
+}
+
+/* Every line of one file, plain or gzip (gzopen reads both). */
+static void catch_up_file(struct catch_ctx *cx, const char *path)
+{
+	size_t cap = cx->s->cfg.max_message_length + CHAIN_OVERHEAD + 2, len;
+	char *line = malloc(cap + 1);
+	gzFile gz = line ? gzopen(path, "rb") : NULL;
+
+	while (gz && cx->ok && gzgets(gz, line, cap + 1)) {
+		len = strlen(line);
+		if (len && line[len - 1] == '\n')
+			len--;
+		else if (!gzeof(gz))
+			cx->ok = !cx->found;	/* longer than any record: not ours */
+		catch_up_text(cx, line, len);
+	}
+	if (gz)
+		gzclose(gz);
+	free(line);
+}
+
 /*
- * After a crash the state lags the file by what was written after its last
- * save: find the state's head in the file and re-verify every later line
- * with the state's key, moving st to the file's end. Only the holder of
- * that key could have written them, so the chain goes on without a gap.
+ * After a crash the state lags the log by what was written after its last
+ * save: find the state's head and re-verify every later line with the
+ * state's key, moving st to the end. Only the holder of that key could have
+ * written them, so the chain goes on without a gap. The head is looked for
+ * in the current file, then in the newest rotated one (a crash after a
+ * rotation, before the next save), from where the check runs on into the
+ * current file.
  */
 static bool catch_up(struct sink *s, struct chain_state *st)
 {
-	struct chain_crypto *cc = chain_crypto__new();
-	char self[64], *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	bool found = false, ok = true;
-	struct chain_line cl;
-	FILE *f;
+	struct catch_ctx cx = { .s = s, .st = st, .cc = chain_crypto__new(), .ok = true };
+	char self[64], rotated[4200];
 
+	s->caught_up = 0;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
-	f = cc ? fopen(self, "re") : NULL;
-	while (f && ok && (len = getline(&line, &cap, f)) > 0) {
-		len -= line[len - 1] == '\n';
-		if (found && (ok = catch_up_line(cc, st, line, len)))
-			s->caught_up++;
-		else if (!found)	/* lines before the head: any, even from before integrity was on */
-			found = !chain__split(line, len, &cl) &&
-				!memcmp(cl.mac, st->head, CHAIN_MAC_LEN);
+	if (cx.cc)
+		catch_up_file(&cx, self);
+	if (cx.cc && !cx.found) {
+		snprintf(rotated, sizeof(rotated), "%s.1", s->cfg.output_file);
+		if (access(rotated, F_OK))
+			strcat(rotated, ".gz");
+		catch_up_file(&cx, rotated);
+		if (cx.found && cx.ok)
+			catch_up_file(&cx, self);
 	}
-	if (f)
-		fclose(f);
-	free(line);
-	chain_crypto__free(cc);
-	if (!found || !ok)
+	chain_crypto__free(cx.cc);
+	if (!cx.found || !cx.ok)
 		s->caught_up = 0;
-	return found && ok;
+	return cx.found && cx.ok;
 }
 
 /* Does the state continue the file? NULL if so, else why not (a chain_gap reason). */
