@@ -78,8 +78,9 @@ static int run(const char *log, const char *key, uint64_t bytes, double *rps, do
 	while (written < bytes) {
 		size_t n = fill_batch(buf, seq);
 
+		/* queue full: the writer is the bottleneck, as meant; wait until it drained */
 		while (sink__put(s, buf, n, BATCH, 0) == -ENOBUFS)
-			usleep(100);	/* queue full: the writer is the bottleneck, as meant */
+			sink__flush(s);
 		seq += BATCH;
 		written += n;
 	}
