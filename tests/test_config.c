@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
+#include "redact.h"
 
 static char dir[] = "/tmp/sa-config.XXXXXX";
 static char path[64];
@@ -143,6 +144,78 @@ static void test_errors(void **state)
 		     "      output_file: a.log\n", 2, "auditing_plugins[0]", "base_directory");
 }
 
+/* Every format is a sink type; each sink keeps its own max_message_length. */
+static void test_types(void **state)
+{
+	static const char *const types[] = { "json_lines", "cef", "syslog", "line", "csv" };
+	char text[512];
+	struct config c;
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(text, sizeof(text), "auditing_plugins:\n  - type: %s\n    config:\n"
+			 "      output_file: /var/log/a.%zu\n      max_message_length: %zu\n",
+			 types[i], i, 4096 + i);
+		assert_string_equal(load(text, &c), "");
+		assert_string_equal(c.sinks[0].type, types[i]);
+		assert_int_equal(c.sinks[0].max_message_length, 4096 + i);
+		assert_null(c.redactor);
+		assert_null(c.sinks[0].redactor);
+		config__free(&c);
+	}
+	expect_error("auditing_plugins:\n  - type: xml\n", 2, "auditing_plugins[0].type",
+		     "json_lines, cef, syslog, line or csv");
+	expect_error(SINK "      max_message_length: 1000\n", 5,
+		     "auditing_plugins[0].config.max_message_length", "2048..16777216");
+}
+
+#define REDACT_SINKS SINK "  - type: csv\n    config:\n      output_file: /var/log/b.csv\n"
+
+/* The redaction section builds one redactor, shared by every sink. */
+static void test_redaction(void **state)
+{
+	struct redact_hits hits = { 0 };
+	struct jbuf out;
+	struct config c;
+	const char *in = "id EMP-123456 mail bob@example.com from 10.1.2.3";
+
+	assert_string_equal(load(REDACT_SINKS "redaction:\n  enabled: true\n  disable: [email]\n"
+				 "  enable: [ipv4]\n  custom_rules:\n    - name: employee_id\n"
+				 "      regex: \"EMP-[0-9]{6}\"\n", &c), "");
+	assert_non_null(c.redactor);
+	assert_ptr_equal(c.sinks[0].redactor, c.redactor);
+	assert_ptr_equal(c.sinks[1].redactor, c.redactor);
+	jbuf__init(&out);
+	assert_int_equal(redactor__redact(c.redactor, (const uint8_t *)in, strlen(in), &out,
+					  &hits), 0);
+	jbuf__raw(&out, "", 1);
+	assert_non_null(strstr(out.buf, "[REDACTED:employee_id]"));
+	assert_non_null(strstr(out.buf, "bob@example.com"));	/* email switched off */
+	assert_non_null(strstr(out.buf, "[REDACTED:ipv4]"));	/* ipv4 switched on */
+	jbuf__free(&out);
+	config__free(&c);
+}
+
+static void test_redaction_errors(void **state)
+{
+	expect_error(SINK "redaction:\n  custom_rules:\n    - name: employee_id\n"
+		     "      regex: \"EMP-([0-9]{6}\"\n", 7, "redaction",
+		     "rule 'employee_id': bad pattern /EMP-([0-9]{6}/");
+	expect_error(SINK "redaction:\n  disable:\n    - email\n    - credit_cards\n", 8,
+		     "redaction", "disable: unknown rule 'credit_cards'");
+	expect_error(SINK "redaction:\n  custom_rules:\n    - name: My Rule\n      regex: x\n", 7,
+		     "redaction", "must be 1-31 characters");
+	expect_error(SINK "redaction:\n  custom_rules:\n    - name: a\n", 7,
+		     "redaction.custom_rules[0]", "needs both name and regex");
+	expect_error(SINK "redaction:\n  custom_rules:\n    - name: a\n      regexp: x\n", 8,
+		     "redaction.custom_rules[0].regexp", "allowed: name, regex");
+	expect_error(SINK "redaction:\n  ip: true\n", 6, "redaction.ip",
+		     "allowed: enabled, disable, enable, custom_rules");
+	expect_error(SINK "redaction:\n  enabled: yes\n", 6, "redaction.enabled", "true or false");
+	expect_error(SINK "redaction:\n  disable: email\n", 6, "redaction.disable",
+		     "list of rule names");
+}
+
 /* fd_kinds turns stdio capture on; the correlation bounds come from the file too. */
 static void test_capture_and_bounds(void **state)
 {
@@ -236,6 +309,9 @@ int main(void)
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_redaction),
+		cmocka_unit_test(test_redaction_errors),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

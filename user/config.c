@@ -19,7 +19,9 @@
 #include "capture.h"
 #include "chain.h"
 #include "config.h"
+#include "format.h"
 #include "outpath.h"
+#include "redact.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
 
@@ -164,8 +166,9 @@ static const char *const interval_names[] = { "none", "hourly", "daily", NULL };
 static const char *const action_names[] = { "warn", "rotate", "suspend", "exit", NULL };
 static const char *const attach_names[] = { "tracepoint", "raw_tp", NULL };
 
-static const char *const sink_types[] = { "json_lines", NULL };
-#define SINK_TYPES_ALLOWED "json_lines (the only format that renders so far)"
+/* format.h's format_types: every type has a formatter (and a chain field, chain.h) */
+#define sink_types format_types
+#define SINK_TYPES_ALLOWED "json_lines, cef, syslog, line or csv"
 
 int config__flush_mode(const char *name, enum flush_mode *out)
 {
@@ -337,7 +340,7 @@ static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
 	if (!strcmp(k, "event_buffer_size"))
 		return parse_u32(cx, v, 0, 1000000, &sc->event_buffer_size);
 	if (!strcmp(k, "max_message_length"))
-		return parse_u32(cx, v, 256, 16 << 20, &sc->max_message_length);
+		return parse_u32(cx, v, FORMAT_MAX_MESSAGE_MIN, 16 << 20, &sc->max_message_length);
 	if (!strcmp(k, "file_mode"))
 		return parse_file_mode(cx, v, &sc->file_mode);
 	if (!strcmp(k, "log_group"))
@@ -632,6 +635,142 @@ static int rules_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, vo
 	return cfg_error(cx, v, "unknown key; allowed: http_status, methods, target_prefixes");
 }
 
+/* ---- redaction (docs/formats.md) ---- */
+
+/* What the section says, with the node of each name so errors can point at it. */
+struct redact_section {
+	struct redact_opts ro;
+	const char *disable[REDACT_MAX_RULES], *enable[REDACT_MAX_RULES];
+	struct redact_custom custom[REDACT_MAX_RULES];
+	const yaml_node_t *node[3 * REDACT_MAX_RULES];	/* each name given, in file order */
+	const char *node_name[3 * REDACT_MAX_RULES];
+	int nnodes;
+	const yaml_node_t *section;
+};
+
+/* A list of rule names (disable, enable): pointers into the document. */
+static int rule_names(struct cfg_ctx *cx, const yaml_node_t *seq, struct redact_section *rs,
+		      const char **names, size_t *n)
+{
+	const yaml_node_item_t *it;
+	const char *s;
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return cfg_error(cx, seq, "expected a list of rule names, e.g. [email, ipv4]");
+	for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		const yaml_node_t *item = yaml_document_get_node(&cx->doc, *it);
+
+		if (want_scalar(cx, item, "a rule name", &s))
+			return -EINVAL;
+		if (*n == REDACT_MAX_RULES)
+			return cfg_error(cx, item, "too many rule names; at most %d",
+					 REDACT_MAX_RULES);
+		names[(*n)++] = s;
+		rs->node_name[rs->nnodes] = s;
+		rs->node[rs->nnodes++] = item;
+	}
+	return 0;
+}
+
+/* One custom_rules entry: {name, regex}. */
+static int custom_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct redact_custom *c = arg;
+
+	if (!strcmp(k, "name"))
+		return want_scalar(cx, v, "a rule name", &c->name);
+	if (!strcmp(k, "regex"))
+		return want_scalar(cx, v, "a regular expression", &c->regex);
+	return cfg_error(cx, v, "unknown key; allowed: name, regex");
+}
+
+static int custom_rules(struct cfg_ctx *cx, const yaml_node_t *seq, struct redact_section *rs)
+{
+	const yaml_node_item_t *it;
+	char prefix[64];
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return cfg_error(cx, seq, "expected a list of {name, regex} entries");
+	for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		const yaml_node_t *item = yaml_document_get_node(&cx->doc, *it);
+		struct redact_custom *c = &rs->custom[rs->ro.ncustom];
+
+		snprintf(prefix, sizeof(prefix), "redaction.custom_rules[%zu]", rs->ro.ncustom);
+		snprintf(cx->key, sizeof(cx->key), "%s", prefix);
+		if (rs->ro.ncustom == REDACT_MAX_RULES)
+			return cfg_error(cx, item, "too many custom rules; at most %d",
+					 REDACT_MAX_RULES);
+		if (each_key(cx, item, prefix, custom_key, c))
+			return -EINVAL;
+		snprintf(cx->key, sizeof(cx->key), "%s", prefix);
+		if (!c->name || !c->regex)
+			return cfg_error(cx, item, "needs both name and regex");
+		rs->node_name[rs->nnodes] = c->name;
+		rs->node[rs->nnodes++] = item;
+		rs->ro.ncustom++;
+	}
+	return 0;
+}
+
+static int redaction_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct redact_section *rs = arg;
+
+	if (!strcmp(k, "enabled"))
+		return parse_bool(cx, v, &rs->ro.enabled);
+	if (!strcmp(k, "disable"))
+		return rule_names(cx, v, rs, rs->disable, &rs->ro.ndisable);
+	if (!strcmp(k, "enable"))
+		return rule_names(cx, v, rs, rs->enable, &rs->ro.nenable);
+	if (!strcmp(k, "custom_rules"))
+		return custom_rules(cx, v, rs);
+	return cfg_error(cx, v, "unknown key; allowed: enabled, disable, enable, custom_rules");
+}
+
+/* The node whose rule name the redactor's message quotes ('name'), else the section. */
+static const yaml_node_t *blamed_node(const struct redact_section *rs, const char *msg)
+{
+	char quoted[REDACT_NAME_MAX + 8];
+	int i;
+
+	for (i = 0; i < rs->nnodes; i++) {
+		snprintf(quoted, sizeof(quoted), "'%s'", rs->node_name[i]);
+		if (strstr(msg, quoted))
+			return rs->node[i];
+	}
+	return rs->section;
+}
+
+/*
+ * Build the redactor now, while the document's nodes are alive: a bad
+ * pattern or an unknown rule name is reported at its own line.
+ */
+static int parse_redaction(struct cfg_ctx *cx, const yaml_node_t *v, struct config *c)
+{
+	struct redact_section *rs = calloc(1, sizeof(*rs));
+	char msg[CONFIG_ERR_LEN];
+	int err;
+
+	if (!rs)
+		return -ENOMEM;
+	redact_opts__defaults(&rs->ro);
+	rs->ro.disable = rs->disable;
+	rs->ro.enable = rs->enable;
+	rs->ro.custom = rs->custom;
+	rs->section = v;
+	err = each_key(cx, v, "redaction", redaction_key, rs);
+	if (!err) {
+		redactor__free(c->redactor);
+		c->redactor = redactor__new(&rs->ro, msg, sizeof(msg));
+		snprintf(cx->key, sizeof(cx->key), "redaction");
+		if (!c->redactor)
+			err = cfg_error(cx, blamed_node(rs, msg), "%s; fix it or remove the rule",
+					!strncmp(msg, "redaction: ", 11) ? msg + 11 : msg);
+	}
+	free(rs);
+	return err;
+}
+
 static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
 	struct config *c = arg;
@@ -644,8 +783,10 @@ static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void
 		return each_key(cx, v, "correlation", correlation_key, &c->col);
 	if (!strcmp(k, "critical_rules"))
 		return each_key(cx, v, "critical_rules", rules_key, &c->rules);
+	if (!strcmp(k, "redaction"))
+		return parse_redaction(cx, v, c);
 	return cfg_error(cx, v, "unknown key; allowed: auditing_plugins, capture, correlation, "
-			 "critical_rules");
+			 "critical_rules, redaction");
 }
 
 /* ---- file ---- */
@@ -693,7 +834,7 @@ static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct con
 {
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	int err = 0;
+	int i, err = 0;
 
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
@@ -714,6 +855,8 @@ static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct con
 	if (!err && !c->n_sinks)
 		err = cfg_error(cx, root, "no auditing_plugins entry; add at least one sink");
 	yaml_document_delete(&cx->doc);
+	for (i = 0; !err && i < c->n_sinks; i++)
+		c->sinks[i].redactor = c->redactor;
 	return err;
 }
 
@@ -769,6 +912,7 @@ void config__free(struct config *c)
 		free(c->rules.methods[i]);
 	for (i = 0; i < c->rules.n_prefixes; i++)
 		free(c->rules.target_prefixes[i]);
+	redactor__free(c->redactor);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
 }

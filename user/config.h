@@ -30,9 +30,11 @@ struct integrity_config {
 	uint32_t checkpoint_interval_s;	/* seconds between checkpoints; 0: none by time */
 };
 
+struct redactor;
+
 /* One `auditing_plugins` entry. Paths are kept as written (after `~`). */
 struct sink_config {
-	char *type;			/* json_lines */
+	char *type;			/* json_lines, cef, syslog, line or csv */
 	char *output_file;
 	char *base_directory;		/* NULL: none */
 	char *log_group;		/* NULL: none */
@@ -52,6 +54,8 @@ struct sink_config {
 	bool compress;
 	bool critical;
 	struct integrity_config integrity;
+	/* the config's redaction section, borrowed from struct config (NULL: defaults) */
+	const struct redactor *redactor;
 	int line;			/* where the entry starts, for messages */
 };
 
@@ -87,6 +91,8 @@ struct config {
 	int n_sinks;
 	struct critical_rules rules;
 	struct collector_config col;
+	/* built from the `redaction:` section (NULL: none, the built-in defaults) */
+	struct redactor *redactor;
 	char digest[65];		/* SHA-256 of the file, hex */
 };
 
