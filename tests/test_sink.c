@@ -188,7 +188,7 @@ static void test_rotate_record_first(void **state)
 	buf = slurp(c.output_file, &len);
 	assert_non_null(strstr(buf, "\"type\":\"rotate\""));
 	assert_true(strstr(buf, "\"type\":\"rotate\"") < strstr(buf, "\"i\":3"));
-	assert_int_equal(strncmp(buf, "{\"v\":1,\"ts\":", 12), 0);
+	assert_int_equal(strncmp(buf, "{\"v\":1,\"seq\":0,\"ts\":", 20), 0);
 	free(buf);
 	sink_config__free(&c);
 }
@@ -308,6 +308,59 @@ static void test_oversize(void **state)
 	sink_config__free(&c);
 }
 
+/*
+ * The writer's own records are in the sink's format: a csv file starts with
+ * its column header (again after a rotation) and a rotate record is a csv
+ * row; an oversize record becomes a loss record in the format too.
+ */
+static void test_writer_records_in_format(void **state)
+{
+	struct sink_config c;
+	char *buf, rotated[160];
+	struct sink *s;
+	size_t len;
+
+	cfg_for(&c, "w.csv");
+	c.type = strdup("csv");
+	c.max_message_length = 2048;
+	s = make(&c);
+	put_n(s, 0, 1, 10);
+	put_n(s, 1, 1, 3000);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(sink__lost(s, SINK_LOST_OVERSIZE), 1);
+	sink__rotate(s);
+	put_n(s, 2, 1, 10);
+	assert_int_equal(sink__close(s), 0);
+	buf = slurp(c.output_file, &len);
+	assert_int_equal(strncmp(buf, "seq,ts,type,pid,", 16), 0);
+	assert_non_null(strstr(buf, ",details\n0,"));
+	assert_non_null(strstr(buf, ",\"rotate\","));
+	assert_non_null(strstr(buf, "\"reason=signal;file="));
+	free(buf);
+	snprintf(rotated, sizeof(rotated), "%s.1", c.output_file);
+	buf = slurp(rotated, &len);
+	assert_int_equal(strncmp(buf, "seq,ts,type,pid,", 16), 0);
+	assert_non_null(strstr(buf, ",\"loss\","));
+	assert_non_null(strstr(buf, "counter=oversize_records;count=1;bytes="));
+	assert_null(strstr(buf, "\"i\":1,"));
+	free(buf);
+	sink_config__free(&c);
+}
+
+/* A type no formatter renders is refused by name. */
+static void test_unknown_type(void **state)
+{
+	struct sink_config c;
+	struct sink *s = NULL;
+	char err[512];
+
+	cfg_for(&c, "u.log");
+	c.type = strdup("xml");
+	assert_int_equal(sink__create(&s, &c, 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown type 'xml'; use json_lines, cef"));
+	sink_config__free(&c);
+}
+
 static void test_queue_full(void **state)
 {
 	struct sink_config c;
@@ -414,6 +467,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_early_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_critical_unset_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_records_in_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_noncritical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_critical, setup, teardown),

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "chainfile.h"
 #include "config.h"
+#include "format.h"
 #include "sink.h"
 #include "verify.h"
 
@@ -35,6 +36,7 @@ ssize_t __wrap_writev(int fd, const struct iovec *iov, int n)
 }
 
 static char dir[64], logp[128], keyp[128], anchorp[160], statep[160], out[8192];
+static const char *sink_type = "json_lines";	/* of the sinks open_sink makes */
 
 static int setup(void **state)
 {
@@ -68,7 +70,7 @@ static struct sink *open_sink(uint64_t max_size, bool critical)
 
 	sink_config__defaults(&cfg);
 	assert_int_equal(sink_config__set_output(&cfg, logp, err, sizeof(err)), 0);
-	cfg.type = strdup("json_lines");
+	cfg.type = strdup(sink_type);
 	cfg.integrity.key_file = strdup(keyp);
 	cfg.integrity.checkpoint_every = 20;
 	cfg.max_file_size = max_size;
@@ -279,6 +281,149 @@ static void test_usage_and_unreadable(void **state)
 	assert_int_equal(run_verify(4, "--anchor", anchorp, bad, bad), 2);
 }
 
+/* n records rendered by the sink's formatter (loss records: every format has them). */
+static void put_format_records(struct sink *s, int from, int n)
+{
+	const struct formatter *f = formatter__find(sink_type);
+	struct format_field fl[] = {
+		{ .key = "counter", .kind = FF_STR, .s = "exchange_like" },
+		{ .key = "pad", .kind = FF_STR, .s = "0123456789012345678901234567890123456789" },
+		{ .key = "count", .kind = FF_U64 },
+	};
+	struct jbuf jb;
+	int i;
+
+	jbuf__init(&jb);
+	for (i = from; i < from + n; i++) {
+		jbuf__reset(&jb);
+		fl[2].u = i;
+		assert_int_equal(f->event(&jb, NULL, i, 1795454012914000000ULL + i, "loss", fl, 3), 0);
+		assert_int_equal(sink__write(s, jb.buf, jb.len), 0);
+		assert_int_equal(sink__flush(s), 0);
+	}
+	jbuf__free(&jb);
+}
+
+/* Swap one character of line `line` (1-based) of path for another. */
+static void flip_line(const char *path, int line)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "sed -i '%ds/exchange_like/exchange_lika/' %s", line, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Number (1-based) of the first line of path holding needle. */
+static int first_line_with(const char *path, const char *needle)
+{
+	char cmd[512];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "grep -n -m1 -- '%s' %s", needle, path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static int count_matches(const char *path, const char *needle)
+{
+	char cmd[512];
+	FILE *p;
+	int n = -1;
+
+	/* the log and its rotated files, gzip'ed or not */
+	snprintf(cmd, sizeof(cmd), "zcat -f %s %s.[0-9]* | grep -c -- '%s'", path, path, needle);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/*
+ * Every format: the writer's own records (chain_gap, rotate, chain_resume,
+ * checkpoint) are in the file's format and sealed in its natural field; a
+ * rotated set with a restart verifies; one changed byte is found in place.
+ */
+static void test_every_format_verifies(void **state)
+{
+	static const char *const types[] = { "json_lines", "cef", "syslog", "line", "csv" };
+	static const char *const marks[] = { "\"chain\":\"", " chain=", "chain@32473 v=",
+					     " chain=", "," };
+	char want[256], rot[160];
+	struct sink *s;
+	size_t i;
+	int ln;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		sink_type = types[i];
+		s = open_sink(4096, true);
+		put_format_records(s, 1, 40);
+		assert_int_equal(sink__close(s), 0);
+		s = open_sink(4096, true);	/* chain_resume */
+		put_format_records(s, 41, 10);
+		assert_int_equal(sink__close(s), 0);
+		assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 0);
+		assert_non_null(strstr(out, "OK "));
+		assert_non_null(strstr(out, " 1 restarts"));
+		assert_null(strstr(out, " 0 rotations"));
+		/* the writer's records are in the format: none is a JSON object */
+		if (strcmp(types[i], "json_lines"))
+			assert_int_equal(count_matches(logp, "^{"), 0);
+		assert_true(count_matches(logp, "chain_resume") >= 1);
+		assert_true(count_matches(logp, marks[i]) >= 1);
+		if (!strcmp(types[i], "csv")) {
+			snprintf(rot, sizeof(rot), "%s.1.gz", logp);
+			snprintf(want, sizeof(want), "zcat %s | head -n 1 | grep -q "
+				 "'^seq,ts,type,.*,details,chain$'", rot);
+			assert_int_equal(system(want), 0);	/* a header after rotation too */
+			assert_true(count_matches(logp, "^seq,ts,type,") >= 2);
+		}
+		ln = first_line_with(logp, "exchange_like");
+		flip_line(logp, ln);
+		assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
+		snprintf(want, sizeof(want), "TAMPERED %s:%d: modified", logp, ln);
+		if (!strstr(out, want))
+			fail_msg("%s: %s", types[i], out);
+		assert_int_equal(teardown(state), 0);
+		assert_int_equal(setup(state), 0);
+	}
+	sink_type = "json_lines";
+}
+
+/* Writer records of the text formats: the type at its place, the chain fields found. */
+static void test_parse_ctl_text(void **state)
+{
+	static const char *const lines[] = {
+		"<109>1 2026-11-23T17:13:32.914656Z vm sockaudit 1 rotate [sockaudit@32473 "
+		"seq=\"0\" reason=\"size\" chain_seq=\"42\" prev_chain=\"%s\" file=\"/x\"] rotate",
+		"CEF:0|sockaudit|sockaudit|0.1.0|rotate|rotate|3|rt=1 dvchost=vm externalId=0 "
+		"reason=size chain_seq=42 prev_chain=%s file=/x",
+		"2026-11-23T17:13:32.914656368Z \"rotate\" seq=0 reason=\"size\" chain_seq=42 "
+		"prev_chain=\"%s\" file=\"/x\"",
+		"0,2026-11-23T17:13:32.914656368Z,\"rotate\",,,,,,,,,,,,,,,,,,,,,,,\"reason=size;"
+		"chain_seq=42;prev_chain=%s;file=/x\"",
+	};
+	static const char hex[] = "0101010101010101010101010101010101010101010101010101010101010101";
+	static const char ex[] = "2026-11-23T17:13:32.914656368Z exchange seq=1 method=\"GET\" "
+		"target=\"/ \\\"rotate\\\" chain_seq=1\"";
+	struct verify_ctl_info c;
+	char line[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(line, sizeof(line), lines[i], hex);
+		verify__parse_ctl(line, strlen(line), &c);
+		if (c.type != CTL_ROTATE || !c.has_pos || c.seq != 42 || c.prev[31] != 1)
+			fail_msg("not parsed: %s", line);
+	}
+	verify__parse_ctl(ex, strlen(ex), &c);
+	assert_int_equal(c.type, CTL_NONE);
+}
+
 static void test_parse_ctl(void **state)
 {
 	static const char rot[] = "{\"v\":1,\"ts\":\"t\",\"type\":\"rotate\",\"reason\":\"size\","
@@ -316,6 +461,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_catches_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_and_unreadable, setup, teardown),
 		cmocka_unit_test(test_parse_ctl),
+		cmocka_unit_test(test_parse_ctl_text),
+		cmocka_unit_test_setup_teardown(test_every_format_verifies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);

@@ -303,9 +303,9 @@ static char *put(char *o, const void *s, size_t n)
 /*
  * Write line (no '\n') with hex placed at o; returns the end. The place is
  * chosen by the line's own shape first, exactly as chain__split looks for
- * it, so the two can never disagree: a JSON object line is sealed as JSON
- * (the writer's own records are JSON in every file), an RFC 5424 line gets
- * the SD-ELEMENT; the rest go by the sink's format.
+ * it, so the two can never disagree: a JSON object line is sealed as JSON,
+ * an RFC 5424 line gets the SD-ELEMENT; the rest go by the sink's format
+ * (the writer renders its own records in the sink's format too).
  */
 static char *place(enum chain_fmt fmt, const char *l, size_t len, const char *hex, char *o)
 {
@@ -437,6 +437,15 @@ static int split_suffix(const char *l, size_t len, struct chain_line *o)
 	else
 		return -EINVAL;
 	return chain__unhex(hex, CHAIN_HEX_LEN, o->mac, CHAIN_MAC_LEN);
+}
+
+#define CSV_HEADER_START "seq,ts,type,"
+
+/* A record line starts with a number (seq) there, never with a column name. */
+bool chain__is_header(const char *line, size_t len)
+{
+	return len >= sizeof(CSV_HEADER_START) - 1 &&
+	       !memcmp(line, CSV_HEADER_START, sizeof(CSV_HEADER_START) - 1);
 }
 
 /* The rule is picked by the first byte, as place() picked it, then the suffix rules. */

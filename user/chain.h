@@ -14,6 +14,8 @@
  *   syslog      [chain@32473 v="<hex>"] as the last SD-ELEMENT
  *   csv         ",<hex>" as a last column
  * Sealing and splitting are exact inverses: split(seal(x)) gives back x.
+ * The one line that is not sealed is a CSV file's column header, the
+ * first line of each csv file (chain__is_header).
  */
 #ifndef SOCKAUDIT_CHAIN_H
 #define SOCKAUDIT_CHAIN_H
@@ -73,6 +75,9 @@ void chain__restore(struct chain *c, struct chain_state *st);	/* erases *st */
  */
 int chain__seal(struct chain *c, const char *buf, size_t len, char **out, size_t *cap,
 		size_t *out_len);
+
+/* A CSV column header ("seq,ts,type,..."): the unsealed first line of a csv file. */
+bool chain__is_header(const char *line, size_t len);
 
 /* Take a sealed line (no '\n') apart; -EINVAL when it carries no chain value. */
 int chain__split(const char *line, size_t len, struct chain_line *out);

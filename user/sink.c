@@ -21,7 +21,7 @@
 #include <zlib.h>
 #include "chain.h"
 #include "chainfile.h"
-#include "format_json.h"
+#include "format.h"
 #include "json.h"
 #include "log.h"
 #include "outpath.h"
@@ -64,7 +64,10 @@ struct sink {
 	struct rotator *rot;
 	struct early_ring early;
 	bool set_up, failing, suspended;
-	struct jbuf jb;			/* rotate and oversize records */
+	const struct formatter *fmt;	/* the sink's type: its records and the writer's own */
+	struct format_opts fo;
+	struct jbuf jb;			/* the writer's own records */
+	struct jbuf over;		/* a batch whose oversize records were replaced */
 
 	/* integrity chain (NULL: off); the writer owns it once started */
 	struct chain *chain;
@@ -106,6 +109,12 @@ static uint64_t now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A sink made without a type (-o) writes json_lines. */
+static const char *sink_type(const struct sink_config *cfg)
+{
+	return cfg->type ? cfg->type : "json_lines";
 }
 
 static void count_lost(struct sink *s, enum sink_lost what, uint64_t n)
@@ -336,57 +345,98 @@ static void save_state(struct sink *s, bool durable)
 			 "chain_gap record", s->cfg.output_file, s->state_path, strerror(-e));
 }
 
-/* Start a writer record in s->jb: {"v","ts","type" ... */
-static void record_open(struct sink *s, const char *type)
+/*
+ * A record the writer makes itself (rotate, chain_*, checkpoint, loss):
+ * its members, rendered by the sink's formatter like any other record, so
+ * every line of a file is in the file's format. seq 0: these records are
+ * not numbered by the pipeline.
+ */
+#define WREC_MAX_FIELDS 8
+
+struct wrec {
+	const char *type;
+	struct format_field f[WREC_MAX_FIELDS];
+	size_t n;
+	char hex[CHAIN_HEX_LEN + 1];
+};
+
+static void wrec_str(struct wrec *w, const char *key, const char *v)
 {
-	jbuf__reset(&s->jb);
-	jbuf__obj_open(&s->jb);
-	JBUF_KEY(&s->jb, "v");
-	jbuf__u64(&s->jb, RECORD_VERSION);
-	JBUF_KEY(&s->jb, "ts");
-	format__ts(&s->jb, now_ns(CLOCK_REALTIME));
-	JBUF_KEY(&s->jb, "type");
-	jbuf__cstr(&s->jb, type);
+	w->f[w->n++] = (struct format_field){ .key = key, .kind = FF_STR, .s = v };
 }
 
-/* The chain's position as fields: where this record sits and what it follows. */
-static void chain_fields(struct sink *s)
+static void wrec_u64(struct wrec *w, const char *key, uint64_t v)
+{
+	w->f[w->n++] = (struct format_field){ .key = key, .kind = FF_U64, .u = v };
+}
+
+/*
+ * The chain's position as fields: where this record sits and what it
+ * follows. They come before any path, so a verifier looking for
+ * chain_seq= in a text format finds these first.
+ */
+static void chain_fields(struct sink *s, struct wrec *w)
 {
 	const struct chain_state *st = chain__state(s->chain);
-	char hex[CHAIN_HEX_LEN + 1];
 
-	chain__hex(st->head, CHAIN_MAC_LEN, hex);
-	JBUF_KEY(&s->jb, "chain_seq");
-	jbuf__u64(&s->jb, st->seq);
-	JBUF_KEY(&s->jb, "prev_chain");
-	jbuf__cstr(&s->jb, hex);
+	chain__hex(st->head, CHAIN_MAC_LEN, w->hex);
+	wrec_u64(w, "chain_seq", st->seq);
+	wrec_str(w, "prev_chain", w->hex);
 }
 
-/* Close the record in s->jb and write it sealed. */
-static int record_write(struct sink *s)
+/* Render w in the sink's format into s->jb. */
+static int wrec_render(struct sink *s, const struct wrec *w)
 {
-	jbuf__obj_close(&s->jb);
-	jbuf__raw(&s->jb, "\n", 1);
-	if (s->jb.oom) {
+	jbuf__reset(&s->jb);
+	s->fmt->event(&s->jb, &s->fo, 0, now_ns(CLOCK_REALTIME), w->type, w->f, w->n);
+	return s->jb.oom ? -ENOMEM : 0;
+}
+
+/* Render w and write it sealed. */
+static int record_write(struct sink *s, const struct wrec *w)
+{
+	if (wrec_render(s, w)) {
 		write_failed(s, -ENOMEM, 1, "no memory for a writer record");
 		return -ENOMEM;
 	}
 	return write_chunk(s, s->jb.buf, s->jb.len);
 }
 
+/*
+ * The top of a new file: the format's header line (csv: the column names,
+ * plus "chain" when sealed). Not a record: it is not sealed, and verify
+ * skips it as the first line of a file.
+ */
+static void put_file_header(struct sink *s)
+{
+	const char *h = s->fmt->file_header;
+	size_t n;
+
+	if (!h || s->size || s->fd < 0)
+		return;
+	n = strlen(h) - 1;	/* without its '\n' */
+	jbuf__reset(&s->jb);
+	jbuf__raw(&s->jb, h, n);
+	if (s->chain)
+		jbuf__raw(&s->jb, ",chain", 6);
+	jbuf__raw(&s->jb, "\n", 1);
+	if (s->jb.oom)
+		write_failed(s, -ENOMEM, 0, "no memory for the file header");
+	else
+		write_iov(s, &(struct iovec){ .iov_base = s->jb.buf, .iov_len = s->jb.len }, 1, 0);
+}
+
 static void checkpoint(struct sink *s, const char *why)
 {
 	const struct chain_state *st = chain__state(s->chain);
 	uint64_t recs = s->since_ckpt;
+	struct wrec w = { .type = "checkpoint" };
 	int e;
 
-	record_open(s, "checkpoint");
-	JBUF_KEY(&s->jb, "reason");
-	jbuf__cstr(&s->jb, why);
-	JBUF_KEY(&s->jb, "records");
-	jbuf__u64(&s->jb, recs);
-	chain_fields(s);
-	if (record_write(s))
+	wrec_str(&w, "reason", why);
+	wrec_u64(&w, "records", recs);
+	chain_fields(s, &w);
+	if (record_write(s, &w))
 		return;
 	do_sync(s);
 	if (s->unsynced_recs)
@@ -503,6 +553,7 @@ static void catch_up_file(struct catch_ctx *cx, const char *path)
 	size_t cap = cx->s->cfg.max_message_length + CHAIN_OVERHEAD + 2, len;
 	char *line = malloc(cap + 1);
 	gzFile gz = line ? gzopen(path, "rb") : NULL;
+	bool first = true;
 
 	while (gz && cx->ok && gzgets(gz, line, cap + 1)) {
 		len = strlen(line);
@@ -510,7 +561,9 @@ static void catch_up_file(struct catch_ctx *cx, const char *path)
 			len--;
 		else if (!gzeof(gz))
 			cx->ok = !cx->found;	/* longer than any record: not ours */
-		catch_up_text(cx, line, len);
+		if (!first || !chain__is_header(line, len))	/* csv: the unsealed header */
+			catch_up_text(cx, line, len);
+		first = false;
 	}
 	if (gz)
 		gzclose(gz);
@@ -558,6 +611,10 @@ static const char *resume_check(struct sink *s, struct chain_state *st)
 	int e = chainfile__load_state(s->state_path, s->cfg.output_file, st);
 	const char *why = NULL;
 
+	if (last && chain__is_header(last, len)) {
+		free(last);	/* a csv file with only its header: no record yet */
+		last = NULL;
+	}
 	if (e == -ENOENT)
 		why = !last && !rotated_exists(s) ? "first_start" : "state_missing";
 	else if (e)
@@ -576,21 +633,18 @@ static void chain_begin(struct sink *s)
 {
 	struct chain_state st;
 	const char *why = resume_check(s, &st);
+	struct wrec w = { .type = why ? "chain_gap" : "chain_resume" };
 
 	if (why) {
 		chain__reset(s->chain, s->key0);
-		record_open(s, "chain_gap");
-		JBUF_KEY(&s->jb, "reason");
-		jbuf__cstr(&s->jb, why);
+		wrec_str(&w, "reason", why);
 		if (strcmp(why, "first_start"))
 			log_warn("audit log %s: chain state %s: %s; writing a chain_gap record and "
 				 "starting a new chain", s->cfg.output_file, s->state_path, why);
 	} else {
 		chain__restore(s->chain, &st);
-		record_open(s, "chain_resume");
 		if (s->caught_up) {
-			JBUF_KEY(&s->jb, "caught_up");
-			jbuf__u64(&s->jb, s->caught_up);
+			wrec_u64(&w, "caught_up", s->caught_up);
 			log_info("audit log %s: chain state was %llu records behind (a crash): "
 				 "re-verified them and resumed", s->cfg.output_file,
 				 (unsigned long long)s->caught_up);
@@ -598,14 +652,13 @@ static void chain_begin(struct sink *s)
 	}
 	OPENSSL_cleanse(&st, sizeof(st));
 	OPENSSL_cleanse(s->key0, sizeof(s->key0));	/* forward security from here on */
-	JBUF_KEY(&s->jb, "file");
-	jbuf__cstr(&s->jb, s->cfg.output_file);
-	chain_fields(s);
+	chain_fields(s, &w);
+	wrec_str(&w, "file", s->cfg.output_file);
 	s->chain_begun = true;
 	s->since_ckpt = 0;
 	s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
 		       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
-	if (!record_write(s)) {
+	if (!record_write(s, &w)) {
 		do_sync(s);
 		save_state(s, true);
 	}
@@ -638,7 +691,7 @@ static int chain_open(struct sink *s, char *err, size_t errlen)
 
 	if (!ic->key_file)
 		return 0;
-	if (chain__fmt_from_type(s->cfg.type ? s->cfg.type : "json_lines", &fmt)) {
+	if (chain__fmt_from_type(sink_type(&s->cfg), &fmt)) {
 		snprintf(err, errlen, "audit log %s: no integrity chain for type '%s'",
 			 s->cfg.output_file, s->cfg.type);
 		return -EINVAL;
@@ -657,25 +710,25 @@ static int chain_open(struct sink *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* The first record of every new file: why, and where the previous one went. */
-static void put_rotate_record(struct sink *s, const char *reason)
+/*
+ * The first record of every new file (after the format's header): why, and
+ * where the previous one went (no `previous` when backup_count is 0).
+ */
+static int put_rotate_record(struct sink *s, const char *reason)
 {
+	struct wrec w = { .type = "rotate" };
 	char prev[4200];
 
+	put_file_header(s);
 	snprintf(prev, sizeof(prev), "%s.1%s", s->cfg.output_file,
-		 s->cfg.backup_count ? (s->cfg.compress ? ".gz" : "") : "");
-	record_open(s, "rotate");
-	JBUF_KEY(&s->jb, "reason");
-	jbuf__cstr(&s->jb, reason);
-	JBUF_KEY(&s->jb, "file");
-	jbuf__cstr(&s->jb, s->cfg.output_file);
-	JBUF_KEY(&s->jb, "previous");
-	if (s->cfg.backup_count)
-		jbuf__cstr(&s->jb, prev);
-	else
-		jbuf__null(&s->jb);
+		 s->cfg.compress ? ".gz" : "");
+	wrec_str(&w, "reason", reason);
 	if (s->chain)
-		chain_fields(s);	/* the previous file's last chain value, and its seq */
+		chain_fields(s, &w);	/* the previous file's last chain value, and its seq */
+	wrec_str(&w, "file", s->cfg.output_file);
+	if (s->cfg.backup_count)
+		wrec_str(&w, "previous", prev);
+	return record_write(s, &w);
 }
 
 static void rotate_now(struct sink *s, const char *reason)
@@ -694,8 +747,7 @@ static void rotate_now(struct sink *s, const char *reason)
 		return;
 	}
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
-	put_rotate_record(s, reason);
-	if (!record_write(s) && s->chain) {
+	if (!put_rotate_record(s, reason) && s->chain) {
 		do_sync(s);
 		save_state(s, true);
 	}
@@ -775,38 +827,73 @@ static void write_records(struct sink *s, const char *buf, size_t len)
 	}
 }
 
-/*
- * Replace each record longer than max_message_length by a short loss
- * record in place (it is always shorter), so a reader never gets a line it
- * cannot take. Returns the new length.
- */
-static size_t cut_oversize(struct sink *s, char *buf, size_t len)
+/* The loss record that stands for one record longer than max_message_length. */
+static void put_oversize_loss(struct sink *s, struct jbuf *out, size_t bytes)
 {
-	size_t max = s->cfg.max_message_length, in = 0, out = 0;
-	char rec[256];
+	struct format_field f[] = {
+		{ .key = "source", .kind = FF_STR, .s = "sink" },
+		{ .key = "counter", .kind = FF_STR, .s = "oversize_records" },
+		{ .key = "count", .kind = FF_U64, .u = 1 },
+		{ .key = "bytes", .kind = FF_U64, .u = bytes },
+		{ .key = "max_message_length", .kind = FF_U64, .u = s->cfg.max_message_length },
+	};
 
-	if (len <= max)
-		return len;
-	while (in < len) {
-		char *nl = memchr(buf + in, '\n', len - in);
-		size_t n = nl ? (size_t)(nl - (buf + in)) + 1 : len - in;
+	s->fmt->event(out, &s->fo, 0, now_ns(CLOCK_REALTIME), "loss", f,
+		      sizeof(f) / sizeof(f[0]));
+	count_lost(s, SINK_LOST_OVERSIZE, 1);
+}
 
-		if (n > max + 1) {
-			int r = snprintf(rec, sizeof(rec), "{\"v\":%d,\"type\":\"loss\",\"source\":"
-					 "\"sink\",\"counter\":\"oversize_records\",\"count\":1,"
-					 "\"bytes\":%zu,\"max_message_length\":%zu}\n",
-					 RECORD_VERSION, n - 1, max);
+static bool has_oversize(const char *buf, size_t len, size_t max)
+{
+	const char *p = buf, *end = buf + len, *nl;
 
-			memcpy(buf + out, rec, r);
-			out += r;
-			count_lost(s, SINK_LOST_OVERSIZE, 1);
-		} else {
-			memmove(buf + out, buf + in, n);
-			out += n;
-		}
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (!nl)
+			nl = end - 1;
+		if ((size_t)(nl - p) > max)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A backstop: the formatters already cut every record to max_message_length,
+ * so this finds nothing unless a record came from elsewhere. Each record
+ * longer than that becomes a loss record in the sink's format (in s->over),
+ * so no reader gets a line it cannot take. Returns the batch to write.
+ */
+static const char *cut_oversize(struct sink *s, const char *buf, size_t *len)
+{
+	size_t max = s->cfg.max_message_length, in = 0;
+
+	if (*len <= max || !has_oversize(buf, *len, max))
+		return buf;
+	jbuf__reset(&s->over);
+	while (in < *len) {
+		const char *nl = memchr(buf + in, '\n', *len - in);
+		size_t n = nl ? (size_t)(nl - (buf + in)) + 1 : *len - in;
+
+		if (n > max + 1)
+			put_oversize_loss(s, &s->over, n - 1);
+		else
+			jbuf__raw(&s->over, buf + in, n);
 		in += n;
 	}
-	return out;
+	if (s->over.oom) {	/* cannot replace them: the records go as they are */
+		log_warn("audit log %s: no memory to replace an oversize record",
+			 s->cfg.output_file);
+		return buf;
+	}
+	*len = s->over.len;
+	return s->over.buf;
+}
+
+/* Write a part of a cycle's batch, oversize records replaced. */
+static void write_part(struct sink *s, const char *buf, size_t len)
+{
+	buf = cut_oversize(s, buf, &len);
+	write_records(s, buf, len);
 }
 
 /* ---- early buffering ---- */
@@ -877,7 +964,7 @@ static void early_drain(struct sink *s)
 		uint32_t i = r->head;
 
 		if (s->fd >= 0)
-			write_records(s, r->rec[i], r->len[i]);
+			write_part(s, r->rec[i], r->len[i]);
 		free(r->rec[i]);
 		r->rec[i] = NULL;
 		r->head = (r->head + 1) % r->cap;
@@ -890,6 +977,7 @@ static void finish_setup(struct sink *s)
 	__atomic_store_n(&s->set_up, true, __ATOMIC_RELEASE);
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
 	cut_torn_tail(s);
+	put_file_header(s);
 	if (s->chain)
 		chain_begin(s);
 	rotator__prune_age(s->rot);
@@ -986,7 +1074,6 @@ static bool reopen_if_closed(struct sink *s, uint32_t nrec)
 	if (!s->size) {
 		/* the rename of a rotation went through: the new file starts as any new file */
 		put_rotate_record(s, "reopen");
-		record_write(s);
 	}
 	return true;
 }
@@ -1009,12 +1096,11 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 		count_lost(s, SINK_LOST_SUSPEND, c->nrec);
 	} else if (s->cfg.flush_mode == FLUSH_HYBRID && c->crit) {
 		/* the critical record is on disk before any later one is written */
-		write_records(s, c->buf, cut_oversize(s, c->buf, c->crit));
+		write_part(s, c->buf, c->crit);
 		do_sync(s);
-		write_records(s, c->buf + c->crit, cut_oversize(s, c->buf + c->crit,
-								 c->len - c->crit));
+		write_part(s, c->buf + c->crit, c->len - c->crit);
 	} else {
-		write_records(s, c->buf, cut_oversize(s, c->buf, c->len));
+		write_part(s, c->buf, c->len);
 	}
 	if (sync_due(s, c))
 		do_sync(s);
@@ -1182,6 +1268,7 @@ static void sink_free(struct sink *s)
 	rotator__free(s->rot);
 	early_free(&s->early);
 	jbuf__free(&s->jb);
+	jbuf__free(&s->over);
 	chain__free(s->chain);
 	OPENSSL_cleanse(s->key0, sizeof(s->key0));
 	free(s->state_path);
@@ -1213,6 +1300,10 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	pthread_cond_init(&s->done, NULL);
 	pthread_condattr_destroy(&mono);
 	jbuf__init(&s->jb);
+	jbuf__init(&s->over);
+	s->fmt = formatter__find(sink_type(cfg));
+	s->fo.max_message_length = cfg->max_message_length;
+	s->fo.redactor = cfg->redactor;
 	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
 	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
 	    !(s->rot = rotator__new(cfg->output_file, cfg->backup_count, cfg->compress,
@@ -1246,6 +1337,10 @@ static void warn_ignored(const struct sink *s, const struct sink_config *cfg)
 	WARN_IGNORED("file_mode", "%04o", s->cfg.file_mode, cfg->file_mode);
 	WARN_IGNORED("max_message_length", "%u", s->cfg.max_message_length,
 		     cfg->max_message_length);
+	if (strcmp(sink_type(&s->cfg), sink_type(cfg)))
+		log_warn("audit log %s is shared: the first sink's type (%s) applies, type %s of "
+			 "the sink at line %d is ignored; give it its own output_file",
+			 s->cfg.output_file, sink_type(&s->cfg), sink_type(cfg), cfg->line);
 }
 
 /* Under registry_mu: the open sink writing the same file, if any. */
@@ -1306,9 +1401,15 @@ static int start(struct sink *s, struct sink **out)
 int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_bytes,
 		 char *err, size_t errlen)
 {
-	struct sink *s = sink_alloc(cfg, queue_bytes), *shared;
+	struct sink *s, *shared;
 	int e;
 
+	if (!formatter__find(sink_type(cfg))) {
+		snprintf(err, errlen, "audit log %s: unknown type '%s'; use json_lines, cef, "
+			 "syslog, line or csv", cfg->output_file, cfg->type);
+		return -EINVAL;
+	}
+	s = sink_alloc(cfg, queue_bytes);
 	if (!s)
 		return -ENOMEM;
 	e = chain_open(s, err, errlen);
@@ -1453,4 +1554,10 @@ const char *sink__path(const struct sink *s)
 uint32_t sink__refs(const struct sink *s)
 {
 	return s->refs;
+}
+
+const struct formatter *sink__formatter(const struct sink *s, struct format_opts *o)
+{
+	*o = s->fo;
+	return s->fmt;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "format.h"
 
 #define SINK_DEFAULT_QUEUE_BYTES (64u << 20)
 
@@ -65,6 +66,11 @@ uint64_t sink__dropped(const struct sink *s);	/* records refused (queue full) */
 uint64_t sink__lost(const struct sink *s, enum sink_lost what);
 const char *sink__lost_name(enum sink_lost what);
 const char *sink__path(const struct sink *s);
+/*
+ * The formatter of the sink's type and its options (max_message_length,
+ * redactor): what records for it must be rendered with.
+ */
+const struct formatter *sink__formatter(const struct sink *s, struct format_opts *o);
 uint32_t sink__refs(const struct sink *s);
 
 #endif /* SOCKAUDIT_SINK_H */

@@ -73,32 +73,116 @@ static const struct { const char *name; enum verify_ctl type; } ctl_names[] = {
 	{ "checkpoint", CTL_CHECKPOINT },
 };
 
+/* After the n-th sep of b (n >= 1): the rest, or NULL when there are fewer. */
+static const char *after_nth(const char *b, const char *end, char sep, int n)
+{
+	while (n-- > 0) {
+		b = memchr(b, sep, end - b);
+		if (!b)
+			return NULL;
+		b++;
+	}
+	return b;
+}
+
+/* A run of [A-Za-z0-9_] at p (a type, reason, number or hex value); its length. */
+static size_t word_len(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+			   (*q >= '0' && *q <= '9') || *q == '_'))
+		q++;
+	return q - p;
+}
+
 /*
- * Writer records are JSON objects made by the sink with "type" as their
- * third member; an exchange cannot fake one: quotes inside its strings are
- * escaped, and the chain value covers every byte anyway.
+ * The record type of a line in a text format, found at its fixed place, so
+ * an exchange can never pass for a writer record:
+ *   syslog  MSGID, the sixth header field   <PRI>1 TS HOST APP PROCID MSGID
+ *   cef     the signature id, field 5       CEF:0|vendor|product|version|TYPE|
+ *   csv     the third column                seq,ts,"TYPE",...
+ *   line    the quoted word after the time  TS "TYPE" seq=...
+ */
+static const char *text_type(const char *b, size_t len, size_t *tl)
+{
+	const char *end = b + len, *t = NULL, *digits;
+
+	if (b[0] == '<')
+		t = after_nth(b, end, ' ', 5);
+	else if (len > 4 && !memcmp(b, "CEF:", 4))
+		t = after_nth(b, end, '|', 4);
+	else if (b[0] >= '0' && b[0] <= '9') {
+		digits = b + word_len(b, end);
+		t = digits < end && *digits == ',' ? after_nth(b, end, ',', 2) :
+		    after_nth(b, end, ' ', 1);
+		if (t && t < end && *t == '"')
+			t++;
+	}
+	if (!t)
+		return NULL;
+	*tl = word_len(t, end);
+	return t;
+}
+
+/*
+ * key=value in a text format: " key=v" (cef, line), " key=\"v\"" (syslog,
+ * line) or ";key=v" / "\"key=v" (csv details). The values looked for are
+ * words; the sink writes the chain fields before any path, so the first
+ * match is the writer's own.
+ */
+static const char *text_field(const char *b, size_t len, const char *key, size_t *vl)
+{
+	const char *end = b + len, *p = b, *v;
+	size_t kl = strlen(key);
+
+	while ((p = memmem(p, end - p, key, kl))) {
+		v = p + kl;
+		if (p > b && strchr(" ;\"", p[-1]) && v < end && *v == '=') {
+			v += v + 1 < end && v[1] == '"' ? 2 : 1;
+			*vl = word_len(v, end);
+			return *vl ? v : NULL;
+		}
+		p = v;
+	}
+	return NULL;
+}
+
+/*
+ * Writer records are rendered by the sink's formatter: a JSON object with
+ * "type" as its fourth member, or a line of a text format with the type at
+ * its fixed place (text_type). An exchange cannot fake one: in JSON quotes
+ * inside strings are escaped, in the text formats the type is positional,
+ * and the chain value covers every byte anyway.
  */
 void verify__parse_ctl(const char *body, size_t len, struct verify_ctl_info *o)
 {
+	bool json = len >= 8 && !memcmp(body, "{\"v\":", 5);
 	const char *t, *v;
 	size_t tl, vl, i;
 
 	memset(o, 0, sizeof(*o));
-	if (len < 8 || memcmp(body, "{\"v\":", 5) || !(t = field(body, len, "\"type\":", &tl)))
+	if (len < 8)
+		return;
+	t = json ? field(body, len, "\"type\":", &tl) : text_type(body, len, &tl);
+	if (!t)
 		return;
 	for (i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
 		if (strlen(ctl_names[i].name) == tl && !memcmp(t, ctl_names[i].name, tl))
 			o->type = ctl_names[i].type;
 	if (o->type == CTL_NONE)
 		return;
-	if (o->type == CTL_GAP && (v = field(body, len, "\"reason\":", &vl)) &&
-	    vl < sizeof(o->reason)) {
+	v = json ? field(body, len, "\"reason\":", &vl) : text_field(body, len, "reason", &vl);
+	if (o->type == CTL_GAP && v && vl < sizeof(o->reason)) {
 		memcpy(o->reason, v, vl);
 		o->reason[vl] = '\0';
 	}
-	o->has_pos = (v = field(body, len, "\"chain_seq\":", &vl)) && parse_u64(v, vl, &o->seq) &&
-		     (v = field(body, len, "\"prev_chain\":", &vl)) &&
-		     !chain__unhex(v, vl, o->prev, sizeof(o->prev));
+	v = json ? field(body, len, "\"chain_seq\":", &vl) :
+		   text_field(body, len, "chain_seq", &vl);
+	o->has_pos = v && parse_u64(v, vl, &o->seq);
+	v = json ? field(body, len, "\"prev_chain\":", &vl) :
+		   text_field(body, len, "prev_chain", &vl);
+	o->has_pos = o->has_pos && v && !chain__unhex(v, vl, o->prev, sizeof(o->prev));
 }
 
 int verify__parse_anchor(const char *line, size_t len, uint64_t *seq, uint8_t mac[32])
@@ -240,6 +324,22 @@ static int next_line(struct set_reader *r, const char **line, size_t *len, bool 
 		if (e <= 0)
 			return e;
 	}
+}
+
+/*
+ * The next record: a csv file's column header (its unsealed first line) is
+ * skipped, and the line after it is then the file's first record.
+ */
+static int next_record(struct set_reader *r, const char **line, size_t *len, bool *first)
+{
+	int e = next_line(r, line, len, first);
+
+	if (e > 0 && *first && chain__is_header(*line, *len)) {
+		e = next_line(r, line, len, first);
+		if (e > 0 && r->lineno == 2)
+			*first = true;
+	}
+	return e;
 }
 
 static const char *cur_path(const struct set_reader *r)
@@ -455,7 +555,7 @@ static void diagnose(struct walk *w, const struct chain_line *f0)
 }
 
 /* The first record of the set: where the chain starts. false: the head was cut. */
-static bool first_record(struct walk *w, const struct verify_ctl_info *c)
+static bool first_record(struct walk *w, const struct verify_ctl_info *c, bool first)
 {
 	static const uint8_t zero[CHAIN_MAC_LEN];
 
@@ -463,7 +563,7 @@ static bool first_record(struct walk *w, const struct verify_ctl_info *c)
 		start_at(w, 0, zero);
 		return true;
 	}
-	if (c->type == CTL_ROTATE && c->has_pos && w->r.cur == 0 && w->r.lineno == 1) {
+	if (c->type == CTL_ROTATE && c->has_pos && w->r.cur == 0 && first) {
 		printf("note %s: starts at chain seq %" PRIu64 " (older files were rotated "
 		       "away)\n", cur_path(&w->r), c->seq);
 		start_at(w, c->seq, c->prev);
@@ -582,7 +682,7 @@ static bool record(struct walk *w, const char *line, size_t len, bool first)
 		return false;
 	}
 	verify__parse_ctl(l.pre, l.pre_len, &c);
-	if (!w->started && !first_record(w, &c))
+	if (!w->started && !first_record(w, &c, first))
 		return false;
 	else if (first && w->records && !file_start(w, &c))
 		return false;
@@ -669,7 +769,7 @@ static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 		rc = VERIFY_USAGE;
 		goto out;
 	}
-	while ((e = next_line(&w.r, &line, &len, &first)) > 0 && record(&w, line, len, first))
+	while ((e = next_record(&w.r, &line, &len, &first)) > 0 && record(&w, line, len, first))
 		;
 	if (e < 0) {
 		rc = VERIFY_USAGE;
