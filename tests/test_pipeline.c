@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "config.h"
 #include "pipeline.h"
+#include "redact.h"
 #include "sink.h"
 
 #define MAX_LINES 512
@@ -195,6 +197,120 @@ static void test_secret_is_critical(void **state)
 	assert_int_equal(count(f, "\"critical\":true"), 1);
 	assert_non_null(find(f, 0, "\"critical\":true", "\"redactions\""));
 	assert_null(find(f, 0, "c2lnbmF0dXJl", NULL));
+}
+
+/* A sink of type `type` writing f->path + suffix; r: its redactor (NULL: defaults). */
+static struct sink *typed_sink(struct fixture *f, const char *type, const char *suffix,
+			       const struct redactor *r)
+{
+	struct sink_config c;
+	struct sink *s = NULL;
+	char path[96], err[512];
+
+	snprintf(path, sizeof(path), "%s%s", f->path, suffix);
+	unlink(path);
+	sink_config__defaults(&c);
+	c.output_file = strdup(path);
+	c.type = strdup(type);
+	c.redactor = r;
+	assert_int_equal(sink__create(&s, &c, 0, err, sizeof(err)), 0);
+	sink_config__free(&c);
+	return s;
+}
+
+static char *slurp_path(struct fixture *f, const char *suffix)
+{
+	char path[96], *buf = calloc(1, 1 << 16);
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s%s", f->path, suffix);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	assert_true(fread(buf, 1, (1 << 16) - 1, in) > 0);
+	fclose(in);
+	unlink(path);
+	return buf;
+}
+
+static void one_exchange_and_lifecycle(struct fixture *f)
+{
+	const char *req = "GET /emp/EMP-123456 HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct format_field lf[] = {
+		{ .key = "reason", .kind = FF_STR, .s = "test" },
+		{ .key = "events", .kind = FF_U64, .u = 3 },
+	};
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1000);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, req, 0, 0, 2000000);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 2500000);
+	pipeline__lifecycle(f->pl, "collector_stop", lf, 2, 3000000);
+}
+
+/*
+ * Each sink gets its own format; sinks that render alike share one
+ * rendering (and so get the same bytes); a different redactor is a
+ * different rendering.
+ */
+static void test_sinks_render_own_format(void **state)
+{
+	struct fixture *f = *state;
+	struct redact_custom emp = { .name = "employee_id", .regex = "EMP-[0-9]{6}" };
+	struct redact_opts ro;
+	struct redactor *r;
+	struct sink *s[5];
+	char err[256], *cef1, *cef2, *csv, *own;
+	int i;
+
+	redact_opts__defaults(&ro);
+	ro.custom = &emp;
+	ro.ncustom = 1;
+	r = redactor__new(&ro, err, sizeof(err));
+	assert_non_null(r);
+	s[0] = f->sink;
+	s[1] = typed_sink(f, "cef", ".cef1", NULL);
+	s[2] = typed_sink(f, "cef", ".cef2", NULL);
+	s[3] = typed_sink(f, "csv", ".csv", NULL);
+	s[4] = typed_sink(f, "json_lines", ".own", r);
+	assert_int_equal(pipeline__set_sinks(f->pl, s, 5), 0);
+	assert_int_equal(pipeline__ngroups(f->pl), 4);	/* json, cef (x2), csv, json+redactor */
+	one_exchange_and_lifecycle(f);
+	assert_int_equal(pipeline__set_sinks(f->pl, s, 1), 0);	/* flushes; then close the rest */
+	for (i = 1; i < 5; i++)
+		assert_int_equal(sink__close(s[i]), 0);
+	finish(f);
+	cef1 = slurp_path(f, ".cef1");
+	cef2 = slurp_path(f, ".cef2");
+	csv = slurp_path(f, ".csv");
+	own = slurp_path(f, ".own");
+	assert_string_equal(cef1, cef2);
+	assert_int_equal(strncmp(cef1, "CEF:0|sockaudit|sockaudit|", 26), 0);
+	assert_non_null(strstr(cef1, "|exchange|"));
+	assert_non_null(strstr(cef1, "|collector_stop|collector_stop|3|"));
+	assert_non_null(strstr(cef1, "reason=test events=3"));
+	assert_int_equal(strncmp(csv, "seq,ts,type,", 12), 0);
+	assert_non_null(strstr(csv, ",exchange,"));
+	assert_non_null(strstr(csv, "\"reason=test;events=3\""));
+	assert_non_null(find(f, 0, "\"type\":\"exchange\"", "/emp/EMP-123456"));
+	assert_non_null(find(f, 0, "\"type\":\"collector_stop\"", "\"events\":3"));
+	assert_non_null(strstr(own, "/emp/[REDACTED:employee_id]"));
+	assert_null(strstr(own, "EMP-123456"));
+	free(cef1);
+	free(cef2);
+	free(csv);
+	free(own);
+	redactor__free(r);
+}
+
+/* One sink (the common case): one rendering, the same as before. */
+static void test_one_sink_one_group(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pipeline__ngroups(f->pl), 1);
+	one_exchange_and_lifecycle(f);
+	finish(f);
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 1);
+	assert_int_equal(count(f, "\"type\":\"collector_stop\""), 1);
 }
 
 static void test_split_events(void **state)
@@ -549,6 +665,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_connections_and_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_websocket_upgrade_goes_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sinks_render_own_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_sink_one_group, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);

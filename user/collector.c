@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "collector.h"
-#include "json.h"
+#include "format.h"
 #include "log.h"
 #include "outpath.h"
 #include "recfile.h"
@@ -104,92 +104,112 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Which config is in force and where records go. */
-static void put_config(struct jbuf *jb, const struct collector *co)
-{
-	int i;
+/*
+ * The members of a lifecycle record, flat (every format renders a flat
+ * list): nested counters become prefixed keys (kernel_*, pipeline_*), lists
+ * become one text (targets "4451,4452") or numbered keys (sink_1, sink_2).
+ * Keys and texts made here live in the struct until the record is written.
+ */
+#define LC_MAX_FIELDS	(16 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS)
+#define LC_KEY_LEN	40
 
-	JBUF_KEY(jb, "config");
-	if (co->cfg && co->cfg->path)
-		jbuf__cstr(jb, co->cfg->path);
-	else
-		jbuf__null(jb);
-	JBUF_KEY(jb, "config_digest");
-	if (co->cfg && co->cfg->path)
-		jbuf__cstr(jb, co->cfg->digest);
-	else
-		jbuf__null(jb);
-	JBUF_KEY(jb, "sinks");
-	jbuf__arr_open(jb);
-	for (i = 0; co->cfg && i < co->cfg->n_sinks; i++)
-		jbuf__cstr(jb, co->cfg->sinks[i].output_file);
-	jbuf__arr_close(jb);
+struct lc_fields {
+	struct format_field f[LC_MAX_FIELDS];
+	size_t n;
+	char keys[LC_MAX_FIELDS][LC_KEY_LEN];
+	char targets[COLLECTOR_MAX_PIDS * 12 + 12];
+};
+
+static void lc_str(struct lc_fields *l, const char *key, const char *v)
+{
+	l->f[l->n++] = (struct format_field){ .key = key, .kind = FF_STR, .s = v };
 }
 
-static void start_fields(struct jbuf *jb, void *arg)
+static void lc_u64(struct lc_fields *l, const char *key, uint64_t v)
 {
-	struct collector *co = arg;
-	const struct collector_opts *o = co->o;
+	l->f[l->n++] = (struct format_field){ .key = key, .kind = FF_U64, .u = v };
+}
+
+/* A key made of a prefix and a name (or number), kept in l->keys. */
+static const char *lc_key(struct lc_fields *l, const char *prefix, const char *name, int num)
+{
+	char *k = l->keys[l->n];
+
+	if (name)
+		snprintf(k, LC_KEY_LEN, "%s%s", prefix, name);
+	else
+		snprintf(k, LC_KEY_LEN, "%s%d", prefix, num);
+	return k;
+}
+
+/* Which config is in force (absent without -c) and where records go. */
+static void put_config(struct lc_fields *l, const struct collector *co)
+{
+	int i, n = co->cfg ? co->cfg->n_sinks : 0;
+
+	if (co->cfg && co->cfg->path) {
+		lc_str(l, "config", co->cfg->path);
+		lc_str(l, "config_digest", co->cfg->digest);
+	}
+	lc_u64(l, "sinks", n);
+	for (i = 0; i < n; i++)
+		lc_str(l, lc_key(l, "sink_", NULL, i + 1), co->cfg->sinks[i].output_file);
+}
+
+/* "4451,4452": the command's pid (exec) and the --pid values (run). */
+static void put_targets(struct lc_fields *l, const struct collector *co)
+{
+	size_t off = 0, cap = sizeof(l->targets);
 	int i;
 
-	JBUF_KEY(jb, "version");
-	jbuf__cstr(jb, SOCKAUDIT_VERSION);
-	JBUF_KEY(jb, "attach");
-	jbuf__cstr(jb, capture__mode_name(co->cap));
-	JBUF_KEY(jb, "targets");
-	jbuf__arr_open(jb);
+	l->targets[0] = '\0';
 	if (co->child)
-		jbuf__u64(jb, co->child);
-	for (i = 0; i < o->npids; i++)
-		jbuf__u64(jb, o->pids[i]);
-	jbuf__arr_close(jb);
-	JBUF_KEY(jb, "max_capture_bytes");
-	jbuf__u64(jb, o->cap.max_capture);
-	JBUF_KEY(jb, "request_ttl_s");
-	jbuf__ms(jb, o->pl.ttl_ns / 1000);	/* seconds, 3 decimals: --ttl 0.5 is 0.500 */
-	put_config(jb, co);
+		off += snprintf(l->targets, cap, "%d", (int)co->child);
+	for (i = 0; i < co->o->npids && off < cap; i++)
+		off += snprintf(l->targets + off, cap - off, "%s%d", off ? "," : "",
+				(int)co->o->pids[i]);
+	lc_str(l, "targets", l->targets);
 }
 
-static void put_counters(struct jbuf *jb, const struct collector *co)
+static void start_fields(struct lc_fields *l, const void *arg)
+{
+	const struct collector *co = arg;
+
+	lc_str(l, "version", SOCKAUDIT_VERSION);
+	lc_str(l, "attach", capture__mode_name(co->cap));
+	put_targets(l, co);
+	lc_u64(l, "max_capture_bytes", co->o->cap.max_capture);
+	lc_u64(l, "request_ttl_ms", co->o->pl.ttl_ns / 1000000);
+	put_config(l, co);
+}
+
+static void put_counters(struct lc_fields *l, const struct collector *co)
 {
 	const uint64_t *cnt = pipeline__counters(co->pl);
 	int i;
 
-	JBUF_KEY(jb, "kernel");
-	jbuf__obj_open(jb);
 	for (i = 0; i < SA_CNT_MAX; i++) {
 		if (i == SA_CNT_EVENTS)
 			continue;	/* not kept in the kernel: "events" counts them */
-		jbuf__key(jb, kernel_counter_name(i));
-		jbuf__u64(jb, co->kcnt[i]);
+		lc_u64(l, lc_key(l, "kernel_", kernel_counter_name(i), 0), co->kcnt[i]);
 	}
-	jbuf__obj_close(jb);
-	JBUF_KEY(jb, "collector");
-	jbuf__obj_open(jb);
-	for (i = 0; i < PL_CNT_MAX; i++) {
-		jbuf__key(jb, pipeline__counter_name(i));
-		jbuf__u64(jb, cnt[i]);
-	}
-	jbuf__obj_close(jb);
+	for (i = 0; i < PL_CNT_MAX; i++)
+		lc_u64(l, lc_key(l, "pipeline_", pipeline__counter_name(i), 0), cnt[i]);
 }
 
-static void stop_fields(struct jbuf *jb, void *arg)
+static void stop_fields(struct lc_fields *l, const void *arg)
 {
-	struct collector *co = arg;
+	const struct collector *co = arg;
 	struct pipeline_stats st;
 
 	pipeline__stats(co->pl, &st);
-	JBUF_KEY(jb, "reason");
-	jbuf__cstr(jb, co->stop_reason);
-	if (co->child) {
-		JBUF_KEY(jb, "exit_status");
-		jbuf__i64(jb, co->child_status);
-	}
-	JBUF_KEY(jb, "events");
-	jbuf__u64(jb, st.events);
-	JBUF_KEY(jb, "exchanges");
-	jbuf__u64(jb, st.exchanges);
-	put_counters(jb, co);
+	lc_str(l, "reason", co->stop_reason);
+	if (co->child)
+		l->f[l->n++] = (struct format_field){ .key = "exit_status", .kind = FF_I64,
+						      .i = co->child_status };
+	lc_u64(l, "events", st.events);
+	lc_u64(l, "exchanges", st.exchanges);
+	put_counters(l, co);
 }
 
 /* Fork the command, held at a gate until its pid is a target, then exec it. */
@@ -363,17 +383,30 @@ struct reload_info {
 	const char *error;
 };
 
-static void reload_fields(struct jbuf *jb, void *arg)
+static void reload_fields(struct lc_fields *l, const void *arg)
 {
 	const struct reload_info *ri = arg;
 
-	JBUF_KEY(jb, "status");
-	jbuf__cstr(jb, ri->status);
-	if (ri->error) {
-		JBUF_KEY(jb, "error");
-		jbuf__cstr(jb, ri->error);
+	lc_str(l, "status", ri->status);
+	if (ri->error)
+		lc_str(l, "error", ri->error);
+	put_config(l, ri->co);
+}
+
+/* Write a lifecycle record; its fields are big, so they live on the heap. */
+static void lifecycle(struct collector *co, const char *type,
+		      void (*fill)(struct lc_fields *, const void *), const void *arg,
+		      uint64_t now)
+{
+	struct lc_fields *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		log_err("no memory for the %s record; it is not written", type);
+		return;
 	}
-	put_config(jb, ri->co);
+	fill(l, arg);
+	pipeline__lifecycle(co->pl, type, l->f, l->n, now);
+	free(l);
 }
 
 static int load_next(const struct collector *co, struct config *next, char *err, size_t n)
@@ -420,7 +453,7 @@ static int reload(struct collector *co)
 		}
 	}
 	log_info("SIGHUP: outputs reopened; config %s", ri.status);
-	pipeline__lifecycle(co->pl, "config_reload", reload_fields, &ri, mono_ns());
+	lifecycle(co, "config_reload", reload_fields, &ri, mono_ns());
 	return 0;
 }
 
@@ -498,7 +531,7 @@ static int shutdown_all(struct collector *co)
 
 		pipeline__finish(co->pl);
 		pipeline__report_loss(co->pl, co->cap ? co->kcnt : NULL, now);
-		pipeline__lifecycle(co->pl, "collector_stop", stop_fields, co, now);
+		lifecycle(co, "collector_stop", stop_fields, co, now);
 	}
 	if (co->rec.f && (e = recfile__close(&co->rec)))
 		err = e;
@@ -562,7 +595,7 @@ int collector__run(const struct collector_opts *o)
 	if (err)
 		goto out;
 	if (co.pl)
-		pipeline__lifecycle(co.pl, "collector_start", start_fields, &co, mono_ns());
+		lifecycle(&co, "collector_start", start_fields, &co, mono_ns());
 	log_info("auditing %s (attach %s)%s%s", o->argv ? o->argv[0] : "pids",
 		 capture__mode_name(co.cap), co.pl ? "; audit log: " : "",
 		 co.pl ? co.cfg->sinks[0].output_file : "");

@@ -19,6 +19,19 @@
 #include "config.h"
 #include "sink.h"
 
+/*
+ * The sinks that take the same bytes: one formatter with one set of options
+ * (max_message_length, redactor). Each record is rendered once per group.
+ */
+struct out_group {
+	const struct formatter *f;
+	struct format_opts o;
+	struct jbuf jb;			/* this batch's records, rendered for the group */
+	size_t crit;			/* bytes of jb up to the end of its last critical record */
+	struct sink *sinks[PIPELINE_MAX_SINKS];
+	int nsinks;
+};
+
 /* Unknown protocol: what one side said until the other answered. */
 struct raw_acc {
 	struct http_msg msg[2];		/* per direction: sizes, times, excerpt */
@@ -28,17 +41,17 @@ struct raw_acc {
 
 struct pipeline {
 	struct pipeline_opts o;
-	struct sink *sinks[PIPELINE_MAX_SINKS];	/* distinct writers, fed the same records */
+	struct sink *sinks[PIPELINE_MAX_SINKS];	/* distinct writers */
 	int nsinks;
+	struct out_group groups[PIPELINE_MAX_SINKS];	/* the sinks by rendering */
+	int ngroups;
 	const struct critical_rules *rules;	/* hybrid sinks sync these at once */
-	size_t batch_crit;		/* bytes of jb up to the end of its last critical record */
 	uint64_t sink_reported[PIPELINE_MAX_SINKS][SINK_LOST_MAX + 1];
 	struct conntrack *ct;
 	struct correlator *cr;
 	struct proc_cache *pc;
-	struct jbuf jb;
 	uint64_t seq;
-	uint32_t batch_records;		/* records in jb not yet given to the sink */
+	uint32_t batch_records;		/* records rendered, not yet given to the sinks */
 	uint64_t last_ts;		/* newest event timestamp */
 	uint32_t cur_tid;		/* thread of the event being processed */
 	uint64_t cnt[PL_CNT_MAX];
@@ -85,54 +98,81 @@ const char *kernel_counter_name(int idx)
 /* ---- records ---- */
 
 /*
- * Records accumulate in one buffer and reach the sink as one batch per drain
- * cycle (or per PIPELINE_BATCH_BYTES): one lock and one writer wakeup for
- * many records. Returns false when the batch was refused (and counted).
+ * Records accumulate in one buffer per group and reach the sinks as one
+ * batch per drain cycle (or per PIPELINE_BATCH_BYTES): one lock and one
+ * writer wakeup for many records. With one group (the common case: one
+ * sink, or sinks of one type) each record is rendered once, as before.
  */
-/* The same batch to every sink; false when one refused it (queue full). */
+
+/* A group's batch to each of its sinks; false when one refused it (queue full). */
+static bool put_group(const struct out_group *g, uint32_t nrec)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < g->nsinks; i++)
+		if (sink__put(g->sinks[i], g->jb.buf, g->jb.len, nrec, g->crit))
+			ok = false;
+	return ok;
+}
+
+/* Every group's batch to its sinks; false when one was refused or not rendered. */
 static bool put_all_sinks(struct pipeline *p)
 {
 	bool ok = true;
 	int i;
 
-	for (i = 0; i < p->nsinks; i++)
-		if (sink__put(p->sinks[i], p->jb.buf, p->jb.len, p->batch_records, p->batch_crit))
+	for (i = 0; i < p->ngroups; i++) {
+		struct out_group *g = &p->groups[i];
+
+		if (g->jb.oom) {
+			log_err("out of memory formatting records %llu..%llu as %s",
+				(unsigned long long)(p->seq - p->batch_records + 1),
+				(unsigned long long)p->seq, g->f->type);
 			ok = false;
+		} else if (!put_group(g, p->batch_records)) {
+			ok = false;
+		}
+		jbuf__reset(&g->jb);
+		g->crit = 0;
+	}
 	return ok;
 }
 
 bool pipeline__flush_batch(struct pipeline *p)
 {
-	bool ok = true;
+	bool ok;
 
 	if (!p->batch_records)
 		return true;
-	if (p->jb.oom) {
-		log_err("out of memory formatting records %llu..%llu",
-			(unsigned long long)(p->seq - p->batch_records + 1),
-			(unsigned long long)p->seq);
-		ok = false;
-	} else if (!put_all_sinks(p)) {
-		ok = false;
-	}
+	ok = put_all_sinks(p);
 	if (ok)
 		p->st.records += p->batch_records;
 	else
 		p->cnt[PL_QUEUE_FULL_RECORDS] += p->batch_records;
 	p->batch_records = 0;
-	p->batch_crit = 0;
-	jbuf__reset(&p->jb);
 	return ok;
 }
 
-/* critical: the record just formatted must be synced at once by hybrid sinks. */
-static void put_record(struct pipeline *p, bool critical)
+/* The record just rendered into every group is in the batch. */
+static void put_record(struct pipeline *p)
 {
+	int i;
+
 	p->batch_records++;
+	for (i = 0; i < p->ngroups; i++) {
+		if (p->groups[i].jb.len >= PIPELINE_BATCH_BYTES || p->groups[i].jb.oom) {
+			pipeline__flush_batch(p);
+			return;
+		}
+	}
+}
+
+/* critical: hybrid sinks must sync the record just rendered into g at once. */
+static void group_mark(struct out_group *g, bool critical)
+{
 	if (critical)
-		p->batch_crit = p->jb.len;
-	if (p->jb.len >= PIPELINE_BATCH_BYTES || p->jb.oom)
-		pipeline__flush_batch(p);
+		g->crit = g->jb.len;
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -167,6 +207,35 @@ void pipeline__set_rules(struct pipeline *p, const struct critical_rules *rules)
 	p->rules = rules;
 }
 
+static bool same_rendering(const struct out_group *g, const struct formatter *f,
+			   const struct format_opts *o)
+{
+	return g->f == f && g->o.max_message_length == o->max_message_length &&
+	       g->o.redactor == o->redactor;
+}
+
+/* Put sink s in the group that renders as it wants, or in a new one. */
+static void group_add(struct pipeline *p, struct sink *s)
+{
+	struct format_opts o;
+	const struct formatter *f = sink__formatter(s, &o);
+	struct out_group *g;
+	int i;
+
+	for (i = 0; i < p->ngroups && !same_rendering(&p->groups[i], f, &o); i++)
+		;
+	g = &p->groups[i];
+	if (i == p->ngroups) {
+		p->ngroups++;
+		g->f = f;
+		g->o = o;
+		g->nsinks = 0;
+		g->crit = 0;
+		jbuf__reset(&g->jb);
+	}
+	g->sinks[g->nsinks++] = s;
+}
+
 int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n)
 {
 	int i;
@@ -174,31 +243,59 @@ int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n)
 	pipeline__flush_batch(p);
 	if (n > PIPELINE_MAX_SINKS)
 		return -E2BIG;
-	for (i = 0; i < n; i++)
+	p->ngroups = 0;
+	for (i = 0; i < n; i++) {
 		p->sinks[i] = sinks[i];
+		group_add(p, sinks[i]);
+	}
 	p->nsinks = n;
 	memset(p->sink_reported, 0, sizeof(p->sink_reported));
 	return 0;
+}
+
+int pipeline__ngroups(const struct pipeline *p)
+{
+	return p->ngroups;
 }
 
 static void on_exchange(void *ctx, const struct exchange *x)
 {
 	struct pipeline *p = ctx;
 	const struct proc_info *pi = proc_cache__get(p->pc, x->conn->tgid);
+	bool rule = record_critical(p, x);
+	uint64_t seq = ++p->seq;
+	int i;
 
-	format__exchange(&p->jb, ++p->seq, x, pi, p->o.mono_to_real);
+	for (i = 0; i < p->ngroups; i++) {
+		struct out_group *g = &p->groups[i];
+
+		g->f->exchange(&g->jb, &g->o, seq, x, pi, p->o.mono_to_real);
+		group_mark(g, rule || format__last_critical());
+	}
 	p->st.exchanges++;
-	put_record(p, format__last_critical() || record_critical(p, x));
+	put_record(p);
 }
 
-void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, void *arg,
-			 uint64_t now_ns)
+/* A record of another type, in every group's format; always critical (rare, it matters). */
+static void put_event(struct pipeline *p, const char *type, const struct format_field *f,
+		      size_t nf, uint64_t now_ns)
 {
-	format__begin(&p->jb, ++p->seq, now_ns + p->o.mono_to_real, type);
-	if (fill)
-		fill(&p->jb, arg);
-	format__end(&p->jb);
-	put_record(p, true);	/* lifecycle and integrity records are rare and matter */
+	uint64_t seq = ++p->seq, real = now_ns + p->o.mono_to_real;
+	int i;
+
+	for (i = 0; i < p->ngroups; i++) {
+		struct out_group *g = &p->groups[i];
+
+		g->f->event(&g->jb, &g->o, seq, real, type, f, nf);
+		group_mark(g, true);
+	}
+	put_record(p);
+}
+
+void pipeline__lifecycle(struct pipeline *p, const char *type, const struct format_field *f,
+			 size_t nf, uint64_t now_ns)
+{
+	put_event(p, type, f, nf, now_ns);
 	pipeline__flush_batch(p);
 }
 
@@ -207,22 +304,17 @@ void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, v
 static bool write_loss_at(struct pipeline *p, const char *source, const char *sink,
 			  const char *name, uint64_t delta, uint64_t total, uint64_t now_ns)
 {
+	struct format_field f[5];
+	size_t n = 0;
+
+	f[n++] = (struct format_field){ .key = "source", .kind = FF_STR, .s = source };
+	if (sink)
+		f[n++] = (struct format_field){ .key = "sink", .kind = FF_STR, .s = sink };
+	f[n++] = (struct format_field){ .key = "counter", .kind = FF_STR, .s = name };
+	f[n++] = (struct format_field){ .key = "count", .kind = FF_U64, .u = delta };
+	f[n++] = (struct format_field){ .key = "total", .kind = FF_U64, .u = total };
 	pipeline__flush_batch(p);
-	format__begin(&p->jb, ++p->seq, now_ns + p->o.mono_to_real, "loss");
-	JBUF_KEY(&p->jb, "source");
-	jbuf__cstr(&p->jb, source);
-	if (sink) {
-		JBUF_KEY(&p->jb, "sink");
-		jbuf__cstr(&p->jb, sink);
-	}
-	JBUF_KEY(&p->jb, "counter");
-	jbuf__cstr(&p->jb, name);
-	JBUF_KEY(&p->jb, "count");
-	jbuf__u64(&p->jb, delta);
-	JBUF_KEY(&p->jb, "total");
-	jbuf__u64(&p->jb, total);
-	format__end(&p->jb);
-	put_record(p, true);	/* a loss is news an operator must not lose in turn */
+	put_event(p, "loss", f, n, now_ns);
 	return pipeline__flush_batch(p);
 }
 
@@ -864,6 +956,7 @@ void pipeline__finish(struct pipeline *p)
 struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *sink)
 {
 	struct pipeline *p = calloc(1, sizeof(*p));
+	int i;
 
 	if (!p)
 		return NULL;
@@ -872,9 +965,10 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 		p->o.idle_ns = PIPELINE_DEFAULT_IDLE_NS;
 	if (!p->o.max_connections)
 		p->o.max_connections = PIPELINE_DEFAULT_MAX_CONNS;
-	p->sinks[0] = sink;
-	p->nsinks = sink != NULL;
-	jbuf__init(&p->jb);
+	for (i = 0; i < PIPELINE_MAX_SINKS; i++)
+		jbuf__init(&p->groups[i].jb);
+	if (sink)
+		pipeline__set_sinks(p, &sink, 1);
 	p->ct = conntrack__new();
 	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
 	p->pc = proc_cache__new(opts->live);
@@ -891,12 +985,15 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 
 void pipeline__free(struct pipeline *p)
 {
+	int i;
+
 	if (!p)
 		return;
 	conntrack__free(p->ct);
 	correlator__free(p->cr);
 	proc_cache__free(p->pc);
-	jbuf__free(&p->jb);
+	for (i = 0; i < PIPELINE_MAX_SINKS; i++)
+		jbuf__free(&p->groups[i].jb);
 	free(p);
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The userspace pipeline behind the reader: validates raw kernel events,
- * tracks connections, parses, correlates, formats and queues records on the
- * sink. Fed by the live ring buffer or by `replay`, the same way.
+ * tracks connections, parses, correlates, formats (once per distinct
+ * rendering of the sinks) and queues records on the sinks. Fed by the live ring buffer or by `replay`, the same way.
  */
 #ifndef SOCKAUDIT_PIPELINE_H
 #define SOCKAUDIT_PIPELINE_H
@@ -64,8 +64,14 @@ int pipeline__event(struct pipeline *p, const void *data, size_t size);
 #define PIPELINE_BATCH_BYTES (256u << 10)
 #define PIPELINE_MAX_SINKS 32
 
-/* Feed records to these sinks from now on (distinct writers; config reload). */
+/*
+ * Feed records to these sinks from now on (distinct writers; config reload).
+ * Sinks that render alike (sink__formatter: same type, max_message_length
+ * and redactor) share one rendering of each record.
+ */
 int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n);
+/* How many distinct renderings the sinks need (tests, metrics). */
+int pipeline__ngroups(const struct pipeline *p);
 /* Extra critical records for hybrid sinks (config critical_rules; may be NULL). */
 struct critical_rules;
 void pipeline__set_rules(struct pipeline *p, const struct critical_rules *rules);
@@ -83,11 +89,14 @@ void pipeline__tick(struct pipeline *p, uint64_t now_ns);
  */
 void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t now_ns);
 
-/* Lifecycle records (collector_start, collector_stop): fill adds members. */
-struct jbuf;
-typedef void (*fields_fn)(struct jbuf *jb, void *arg);
-void pipeline__lifecycle(struct pipeline *p, const char *type, fields_fn fill, void *arg,
-			 uint64_t now_ns);
+/*
+ * Lifecycle records (collector_start, collector_stop, config_reload) with
+ * members f[0..nf), flat (format.h: every format renders a flat list), in
+ * every sink's format.
+ */
+struct format_field;
+void pipeline__lifecycle(struct pipeline *p, const char *type, const struct format_field *f,
+			 size_t nf, uint64_t now_ns);
 
 /* Write every pending exchange (collector stopping) with outcome shutdown. */
 void pipeline__finish(struct pipeline *p);

@@ -26,6 +26,6 @@ assert_eq "slow call paired" '"call-1"' "$(jqlog "$log" "$q | map(select(.rpc.to
 assert_eq "error" "-32601" "$(jqlog "$log" "$q | map(select(.outcome==\"error\")) | .[0].rpc.error.code")"
 assert_eq "notifications" 6 "$(jqlog "$log" "$q | map(select(.outcome==\"notification\")) | length")"
 assert_eq "stderr never audited" 0 "$(grep -c 'server got' "$log" || true)"
-host=$(jqlog "$log" '.[] | select(.type=="collector_start") | .targets[0]')
+host=$(jqlog "$log" '.[] | select(.type=="collector_start") | .targets | split(",")[0]')
 assert_eq "records come from the server, not the host" 0 "$(jqlog "$log" "$q | map(select(.proc.pid == $host)) | length")"
 echo ok
