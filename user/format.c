@@ -515,3 +515,16 @@ void format__frame_octets(struct jbuf *jb, size_t start)
 	jb->len = start + pre + len;
 	jb->buf[jb->len] = '\0';
 }
+
+/* This thread's scratch buffers freed (a writer thread, before it exits). */
+void format__thread_free(void)
+{
+	int i;
+
+	for (i = 0; i < PF_MAX; i++)
+		jbuf__free(&tls.p.f[i]);
+	free(tls.strip);
+	jbuf__free(&tls.redacted);
+	jbuf__free(&tls.cstr);
+	memset(&tls, 0, sizeof(tls));
+}

@@ -90,4 +90,11 @@ extern const char *const format_types[];
  */
 void format__frame_octets(struct jbuf *jb, size_t start);
 
+/*
+ * Free the calling thread's formatting scratch (every formatter keeps
+ * per-thread buffers): a thread that formatted records calls it before it
+ * exits, or the buffers are lost with the thread.
+ */
+void format__thread_free(void);
+
 #endif /* SOCKAUDIT_FORMAT_H */

@@ -1188,6 +1188,7 @@ static void *writer_main(void *arg)
 	writer_cycle(s, &last);
 	maybe_checkpoint(s, true);	/* the anchor then covers the log to its end */
 	save_state(s, true);
+	format__thread_free();	/* the writer's own records were formatted here */
 	return NULL;
 }
 
