@@ -71,6 +71,14 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
+/*
+ * The same set as `targets`, as one bit per tgid: a plain memory load
+ * answers "not a target" for every other process's syscalls, where a hash
+ * lookup is a helper call (~50 ns here). The map stays the authority
+ * (bpftool shows it; tgids past the bitmap use it); both change together.
+ */
+__u64 target_bits[SA_TARGET_BITS / 64];
+
 /* Next connection generation; one global counter, shared by all CPUs. */
 __u32 next_gen = 0;
 /* Set by userspace to stop capture at once (detaching takes seconds). */
@@ -84,9 +92,38 @@ static __always_inline void count(__u32 idx, __u64 n)
 		*c += n;
 }
 
+/*
+ * Index of tgid's word in target_bits, for tgid < SA_TARGET_BITS. The mask
+ * repeats that bound for the verifier; the empty asm keeps the compiler
+ * from dropping it as redundant.
+ */
+static __always_inline __u32 target_word(__u32 tgid)
+{
+	__u32 w = tgid / 64;
+
+	asm volatile("" : "+r"(w));
+	return w & (SA_TARGET_BITS / 64 - 1);
+}
+
 static __always_inline bool is_target(__u32 tgid)
 {
-	return tgid != targ_self_tgid && bpf_map_lookup_elem(&targets, &tgid);
+	if (tgid == targ_self_tgid)
+		return false;
+	if (tgid < SA_TARGET_BITS)
+		return (target_bits[target_word(tgid)] >> (tgid % 64)) & 1;
+	return bpf_map_lookup_elem(&targets, &tgid);
+}
+
+static __always_inline void target_bit_set(__u32 tgid, bool on)
+{
+	__u64 bit = 1ULL << (tgid % 64);
+
+	if (tgid >= SA_TARGET_BITS)
+		return;
+	if (on)
+		__sync_fetch_and_or(&target_bits[target_word(tgid)], bit);
+	else
+		__sync_fetch_and_and(&target_bits[target_word(tgid)], ~bit);
 }
 
 /* Common header, all but comm. */
@@ -550,10 +587,12 @@ static __always_inline int on_exit(long nr, long ret)
 	__u32 tgid = id >> 32;
 	struct stash *st;
 
-	/* only targets stash anything: the stash lookup is the target check */
+	/* only targets stash anything; most syscalls here are other processes' */
+	if (!is_target(tgid))
+		return 0;
 	st = bpf_map_lookup_elem(&stash, &id);
 	if (!st || st->kind == SC_NONE) {
-		if (ret >= 0 && sc_kind(nr) == SC_ACCEPT && is_target(tgid))
+		if (ret >= 0 && sc_kind(nr) == SC_ACCEPT)
 			conn_get(tgid, ret, SA_ROLE_SERVER);
 		return 0;
 	}
@@ -645,6 +684,8 @@ int BPF_PROG(sa_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_NOEXIST) == -E2BIG)
 		count(SA_CNT_TARGET_FULL, 1);
+	else
+		target_bit_set(ctgid, true);
 	fill_hdr(&ev.hdr, SA_EV_PROC_FORK, bpf_ktime_get_ns(), sizeof(ev));
 	ev.hdr.tgid = ctgid;
 	ev.hdr.pid = child->pid;
@@ -666,6 +707,7 @@ int BPF_PROG(sa_exit_proc, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	bpf_map_delete_elem(&targets, &tgid);
+	target_bit_set(tgid, false);
 	fill_hdr(&ev.hdr, SA_EV_PROC_EXIT, bpf_ktime_get_ns(), sizeof(ev));
 	ev.exit_code = p->exit_code;
 	output(&ev, sizeof(ev), 0);

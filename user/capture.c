@@ -282,6 +282,20 @@ void capture__close(struct capture *c)
 	free(c);
 }
 
+/* The programs' fast "is this a target" bit (capture.bpf.c), beside the map. */
+static void target_bit(struct capture *c, uint32_t tgid, bool on)
+{
+	__u64 *w, bit = 1ULL << (tgid % 64);
+
+	if (tgid >= SA_TARGET_BITS)
+		return;
+	w = &c->skel->bss->target_bits[tgid / 64];
+	if (on)
+		__atomic_fetch_or(w, bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
+}
+
 static int add_one(struct capture *c, pid_t tgid)
 {
 	uint32_t key = tgid;
@@ -291,6 +305,7 @@ static int add_one(struct capture *c, pid_t tgid)
 		log_err("cannot add pid %d to the targets map: %s", tgid, strerror(errno));
 		return -errno;
 	}
+	target_bit(c, key, true);
 	return 0;
 }
 
@@ -381,6 +396,7 @@ void capture__forget_tgid(struct capture *c, uint32_t tgid)
 		prev = &key;
 	}
 	bpf_map_delete_elem(bpf_map__fd(c->skel->maps.targets), &tgid);
+	target_bit(c, tgid, false);
 }
 
 void capture__detach(struct capture *c)

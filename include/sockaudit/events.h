@@ -20,6 +20,7 @@
 #define SA_MAX_IOV		16	/* iovecs copied per readv/writev/msg call */
 #define SA_MAX_MMSG		8	/* messages emitted per sendmmsg/recvmmsg call */
 #define SA_UNIX_PATH_LEN	108
+#define SA_TARGET_BITS		(1U << 22)	/* tgids the target bitmap covers: pid_max's 64-bit default */
 
 enum sa_event_type {
 	SA_EV_DATA = 1,		/* payload sent or received on a socket */
