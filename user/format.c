@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ascii.h"
 #include "format_int.h"
 #include "format_json.h"
 #include "log.h"
@@ -98,9 +99,18 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool re
 		      size_t limit)
 {
 	struct jbuf *out = &p->f[f];
-	bool cut = strip_bounded(s, n, limit);
-	const uint8_t *src = tls.strip;
-	size_t len = tls.strip_len;
+	bool cut;
+	const uint8_t *src;
+	size_t len;
+
+	/* printable ASCII that fits is already safe text: no pass has anything to do */
+	if (n <= limit && !redact && ascii_printable_prefix(s, n) == n) {
+		jbuf__raw(out, (const char *)s, n);
+		return;
+	}
+	cut = strip_bounded(s, n, limit);
+	src = tls.strip;
+	len = tls.strip_len;
 
 	if (redact && !p->r) {
 		/* redaction is on but no redactor could be built: withhold, never leak */

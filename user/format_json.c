@@ -25,6 +25,7 @@ void format__ts(struct jbuf *jb, uint64_t real_ns)
 	char buf[48];
 	int i;
 
+	buf[0] = '"';
 	if (secs != ts_cache.secs) {
 		struct tm tm;
 
@@ -33,11 +34,13 @@ void format__ts(struct jbuf *jb, uint64_t real_ns)
 					"%Y-%m-%dT%H:%M:%S.", &tm);
 		ts_cache.secs = secs;
 	}
-	memcpy(buf, ts_cache.text, ts_cache.len);
-	for (i = 8; i >= 0; i--, frac /= 10)
+	memcpy(buf + 1, ts_cache.text, ts_cache.len);
+	for (i = 9; i >= 1; i--, frac /= 10)
 		buf[ts_cache.len + i] = '0' + frac % 10;
-	buf[ts_cache.len + 9] = 'Z';
-	jbuf__str(jb, (const uint8_t *)buf, ts_cache.len + 10);
+	buf[ts_cache.len + 10] = 'Z';
+	buf[ts_cache.len + 11] = '"';
+	/* digits and punctuation only: nothing to escape */
+	jbuf__value_raw(jb, buf, ts_cache.len + 12);
 }
 
 void format__begin(struct jbuf *jb, uint64_t seq, uint64_t real_ns, const char *type)

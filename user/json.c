@@ -2,7 +2,7 @@
 /*
  * JSON writer into a growable buffer (see json.h).
  *
- * Every write goes through jbuf__reserve, which sets jb->oom and turns all
+ * Every write goes through jbuf__grow, which sets jb->oom and turns all
  * later writes into no-ops when the buffer cannot grow: a caller checks oom
  * once per record instead of after every call. The buffer is kept
  * NUL-terminated so a record can be handed to string functions as is.
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "json.h"
 
 #define JBUF_MIN_CAP 256
@@ -45,7 +46,7 @@ void jbuf__reset(struct jbuf *jb)
 }
 
 /* Room for n more bytes and the NUL; false (and oom set) when there is none. */
-static bool jbuf__reserve(struct jbuf *jb, size_t n)
+bool jbuf__grow(struct jbuf *jb, size_t n)
 {
 	size_t need, cap;
 	char *nb;
@@ -72,25 +73,9 @@ out_oom:
 	return false;
 }
 
-/* Inlined everywhere: records are built from many short pieces. */
-static inline __attribute__((always_inline)) void jbuf__put(struct jbuf *jb, const void *s,
-							       size_t n)
-{
-	if (__builtin_expect(n >= jb->cap - jb->len || jb->oom, 0) && !jbuf__reserve(jb, n))
-		return;
-	memcpy(jb->buf + jb->len, s, n);
-	jb->len += n;
-	jb->buf[jb->len] = '\0';
-}
-
 static inline __attribute__((always_inline)) void jbuf__putc(struct jbuf *jb, char c)
 {
-	jbuf__put(jb, &c, 1);
-}
-
-void jbuf__raw(struct jbuf *jb, const char *s, size_t n)
-{
-	jbuf__put(jb, s, n);
+	jbuf__raw(jb, &c, 1);
 }
 
 /*
@@ -154,26 +139,17 @@ static void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 	jbuf__putc(jb, '"');
 }
 
-/* Leaves first[depth] set so the value after it writes no comma (see top). */
-void jbuf__key_raw(struct jbuf *jb, const char *quoted_key_colon, size_t n)
-{
-	if (jb->depth > 0 && jb->depth < JBUF_MAX_DEPTH) {
-		if (!jb->first[jb->depth])
-			jbuf__putc(jb, ',');
-		jb->first[jb->depth] = true;
-	}
-	jbuf__put(jb, quoted_key_colon, n);
-}
-
 void jbuf__key(struct jbuf *jb, const char *key)
 {
-	if (jb->depth > 0 && jb->depth < JBUF_MAX_DEPTH) {
-		if (!jb->first[jb->depth])
-			jbuf__putc(jb, ',');
-		jb->first[jb->depth] = true;
-	}
+	jbuf__key_raw(jb, "", 0);
 	jbuf__quoted(jb, (const uint8_t *)key, strlen(key));
 	jbuf__putc(jb, ':');
+}
+
+void jbuf__value_raw(struct jbuf *jb, const char *json, size_t n)
+{
+	jbuf__sep(jb);
+	jbuf__raw(jb, json, n);
 }
 
 void jbuf__str(struct jbuf *jb, const uint8_t *s, size_t n)
@@ -208,7 +184,7 @@ void jbuf__u64(struct jbuf *jb, uint64_t v)
 
 	p = fmt_u64(end, v);
 	jbuf__sep(jb);
-	jbuf__put(jb, p, (size_t)(end - p));
+	jbuf__raw(jb, p, (size_t)(end - p));
 }
 
 void jbuf__i64(struct jbuf *jb, int64_t v)
@@ -220,7 +196,7 @@ void jbuf__i64(struct jbuf *jb, int64_t v)
 	if (v < 0)
 		*--p = '-';
 	jbuf__sep(jb);
-	jbuf__put(jb, p, (size_t)(end - p));
+	jbuf__raw(jb, p, (size_t)(end - p));
 }
 
 /* Truncated to the microsecond: 1999999 ns is 1.999, as a duration never rounds up. */
@@ -236,22 +212,22 @@ void jbuf__ms(struct jbuf *jb, uint64_t ns)
 	p[3] = (char)('0' + us % 10);
 	p = fmt_u64(p, us / 1000);
 	jbuf__sep(jb);
-	jbuf__put(jb, p, (size_t)(end - p));
+	jbuf__raw(jb, p, (size_t)(end - p));
 }
 
 void jbuf__bool(struct jbuf *jb, bool v)
 {
 	jbuf__sep(jb);
 	if (v)
-		jbuf__put(jb, "true", 4);
+		jbuf__raw(jb, "true", 4);
 	else
-		jbuf__put(jb, "false", 5);
+		jbuf__raw(jb, "false", 5);
 }
 
 void jbuf__null(struct jbuf *jb)
 {
 	jbuf__sep(jb);
-	jbuf__put(jb, "null", 4);
+	jbuf__raw(jb, "null", 4);
 }
 
 static bool json_safe(uint8_t c)
@@ -313,13 +289,13 @@ static void escape_byte(struct jbuf *jb, uint8_t c)
 	}
 	if (s) {
 		e[1] = s;
-		jbuf__put(jb, e, 2);
+		jbuf__raw(jb, e, 2);
 	} else if (c < 0x80) {
-		jbuf__put(jb, e, 6);
+		jbuf__raw(jb, e, 6);
 	} else {
 		char x[5] = { '\\', '\\', 'x', hexdig[c >> 4], hexdig[c & 15] };
 
-		jbuf__put(jb, x, 5);
+		jbuf__raw(jb, x, 5);
 	}
 }
 
@@ -331,6 +307,9 @@ void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n)
 	while (i < n) {
 		start = i;
 		while (i < n) {
+			i += ascii_json_words(s + i, n - i);
+			if (i >= n)
+				break;
 			if (json_safe(s[i]))
 				i++;
 			else if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)))
@@ -339,7 +318,7 @@ void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n)
 				break;
 		}
 		if (i > start)
-			jbuf__put(jb, s + start, i - start);
+			jbuf__raw(jb, (const char *)s + start, i - start);
 		if (i < n)
 			escape_byte(jb, s[i++]);
 	}

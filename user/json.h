@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JBUF_MAX_DEPTH 16
 
@@ -28,7 +29,19 @@ void jbuf__init(struct jbuf *jb);
 void jbuf__free(struct jbuf *jb);
 void jbuf__reset(struct jbuf *jb);	/* empty, keeps the allocation */
 
-void jbuf__raw(struct jbuf *jb, const char *s, size_t n);	/* unescaped bytes */
+/* Room for n more bytes and the NUL; false (and oom set) when there is none. */
+bool jbuf__grow(struct jbuf *jb, size_t n);
+
+/* Unescaped bytes. Inline: records are built from many short pieces. */
+static inline void jbuf__raw(struct jbuf *jb, const char *s, size_t n)
+{
+	if (__builtin_expect(n >= jb->cap - jb->len || jb->oom, 0) && !jbuf__grow(jb, n))
+		return;
+	memcpy(jb->buf + jb->len, s, n);
+	jb->len += n;
+	jb->buf[jb->len] = '\0';
+}
+
 void jbuf__obj_open(struct jbuf *jb);		/* { (as a value) */
 void jbuf__obj_close(struct jbuf *jb);		/* } */
 void jbuf__arr_open(struct jbuf *jb);		/* [ */
@@ -39,10 +52,21 @@ void jbuf__key(struct jbuf *jb, const char *key); /* ,"key": (comma when needed)
  * written with one copy, no strlen and no escaping (the hot path of records).
  */
 #define JBUF_KEY(jb, k) jbuf__key_raw((jb), "\"" k "\":", sizeof("\"" k "\":") - 1)
-void jbuf__key_raw(struct jbuf *jb, const char *quoted_key_colon, size_t n);
+/* Leaves first[depth] set so the value after it writes no comma (see json.c). */
+static inline void jbuf__key_raw(struct jbuf *jb, const char *quoted_key_colon, size_t n)
+{
+	if (jb->depth > 0 && jb->depth < JBUF_MAX_DEPTH) {
+		if (!jb->first[jb->depth])
+			jbuf__raw(jb, ",", 1);
+		jb->first[jb->depth] = true;
+	}
+	jbuf__raw(jb, quoted_key_colon, n);
+}
 
 /* Values: after a key, or as array elements (commas handled). */
 void jbuf__str(struct jbuf *jb, const uint8_t *s, size_t n);
+/* A value already encoded as JSON (a quoted timestamp, a cached fragment). */
+void jbuf__value_raw(struct jbuf *jb, const char *json, size_t n);
 void jbuf__cstr(struct jbuf *jb, const char *s);
 void jbuf__u64(struct jbuf *jb, uint64_t v);
 void jbuf__i64(struct jbuf *jb, int64_t v);

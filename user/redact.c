@@ -60,6 +60,7 @@ struct redactor {
 	quick_fn native[REDACT_MAX_RULES];
 	bool on[REDACT_MAX_RULES];
 	bool enabled;
+	size_t min_len;			/* shortest text any rule that is on can match */
 	/* mutable state behind a const redactor: the scan is one at a time */
 	pthread_mutex_t *lock;
 	hs_scratch_t *scratch;
@@ -499,6 +500,46 @@ static int compile_pcre(struct redactor *r, int i, const char *re, unsigned hsfl
 	return 0;
 }
 
+/* *min lowered to re's shortest match; false when Hyperscan cannot tell. */
+static bool width_at_most(const char *re, unsigned flags, size_t *min)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+	bool ok;
+
+	if (hs_expression_info(re, flags, &info, &ce) != HS_SUCCESS) {
+		hs_free_compile_error(ce);
+		return false;
+	}
+	ok = info->min_width > 0;
+	if (ok && info->min_width < *min)
+		*min = info->min_width;
+	free(info);
+	return ok;
+}
+
+/*
+ * The shortest text any rule can match (Hyperscan's min_width over every
+ * pattern, native rules' kept patterns included): a shorter text, like
+ * most paths, method names and small bodies, needs no scan at all. 0 when
+ * a width is unknown, which turns the shortcut off.
+ */
+static size_t min_match_len(const char *const *exprs, const unsigned *flags, unsigned n,
+			    const struct redactor *r)
+{
+	size_t min = SIZE_MAX;
+	unsigned i;
+	int k;
+
+	for (k = 0; k < r->nrules && k < (int)NBUILTIN; k++)
+		if (r->on[k] && r->native[k] && !width_at_most(builtin[k].re, builtin[k].flags, &min))
+			return 0;
+	for (i = 0; i < n; i++)
+		if (!width_at_most(exprs[i], flags[i], &min))
+			return 0;
+	return min == SIZE_MAX ? 0 : min;
+}
+
 /*
  * Compile every rule that is on: each into PCRE2 (locating), all into one
  * Hyperscan database (detecting). Hyperscan refuses some constructs PCRE2
@@ -522,6 +563,7 @@ static int compile(struct redactor *r, const struct redact_opts *o, char *err, s
 			return e;
 		ids[n++] = (unsigned)i;
 	}
+	r->min_len = min_match_len(exprs, flags, n, r);
 	r->md = pcre2_match_data_create(4, NULL);
 	if (!n)
 		return r->md ? 0 : -ENOMEM;
@@ -764,7 +806,7 @@ int redactor__redact(const struct redactor *cr, const uint8_t *s, size_t n, stru
 	struct redactor *r = (struct redactor *)cr;	/* scan state only, under the lock */
 	int err;
 
-	if (!r->enabled || !r->md || !n) {
+	if (!r->enabled || !r->md || n < r->min_len || !n) {
 		jbuf__raw(out, (const char *)s, n);
 		return 0;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "sanitize.h"
 
 #define ESC 0x1b
@@ -358,6 +359,11 @@ size_t sanitize__escape(struct jbuf *out, const uint8_t *s, size_t n, size_t lim
 
 		start = i;
 		while (i < n && i - start < room) {
+			/* printable ASCII a word at a time, then one byte at a time */
+			i += ascii_printable_words(s + i, n - i < room - (i - start) ?
+							      n - i : room - (i - start));
+			if (i >= n || i - start >= room)
+				break;
 			if (plain(s[i]))
 				i++;
 			else if (s[i] >= 0x80 && (k = utf8_decode(s + i, n - i, &cp)) &&

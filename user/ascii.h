@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Eight bytes at a time: how much of a text is printable ASCII that needs
+ * no escaping. Almost every byte of a record (methods, paths, headers,
+ * JSON bodies) is; scanning words instead of bytes keeps the sanitizer and
+ * the JSON writer off the per-byte path for them.
+ *
+ * The word tests are the classic SWAR forms (Hacker's Delight 6-1,
+ * "Bit Twiddling Hacks"): each is nonzero exactly when some byte of the
+ * word matches, which is all a prefix scan needs.
+ */
+#ifndef SOCKAUDIT_ASCII_H
+#define SOCKAUDIT_ASCII_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SWAR_ONES	0x0101010101010101ULL
+#define SWAR_HIGH	0x8080808080808080ULL
+
+static inline uint64_t swar_load(const uint8_t *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+/* Nonzero when some byte of w is 0. */
+static inline uint64_t swar_has_zero(uint64_t w)
+{
+	return (w - SWAR_ONES) & ~w & SWAR_HIGH;
+}
+
+/* Nonzero when some byte of w is below 0x20 or above 0x7e. */
+static inline uint64_t swar_not_printable(uint64_t w)
+{
+	uint64_t below = (w - SWAR_ONES * 0x20) & ~w & SWAR_HIGH;
+	uint64_t above = ((w + SWAR_ONES * (0x7f - 0x7e)) | w) & SWAR_HIGH;
+
+	return below | above;
+}
+
+/* Nonzero when some byte of w is not printable, or is '"' or '\\'. */
+static inline uint64_t swar_json_special(uint64_t w)
+{
+	return swar_not_printable(w) | swar_has_zero(w ^ (SWAR_ONES * '"')) |
+	       swar_has_zero(w ^ (SWAR_ONES * '\\'));
+}
+
+/* Bytes at the start of s that are printable ASCII (0x20-0x7e), whole words only. */
+static inline size_t ascii_printable_words(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 8 <= n && !swar_not_printable(swar_load(s + i)))
+		i += 8;
+	return i;
+}
+
+/* Bytes at the start of s JSON copies as they are, whole words only. */
+static inline size_t ascii_json_words(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 8 <= n && !swar_json_special(swar_load(s + i)))
+		i += 8;
+	return i;
+}
+
+/* Length of the printable ASCII prefix of s. */
+static inline size_t ascii_printable_prefix(const uint8_t *s, size_t n)
+{
+	size_t i = ascii_printable_words(s, n);
+
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
+		i++;
+	return i;
+}
+
+#endif /* SOCKAUDIT_ASCII_H */
