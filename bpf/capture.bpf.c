@@ -523,9 +523,11 @@ static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64
 		conn_close(tgid, fd);
 		return 0;
 	}
-	/* sendfile(out_fd, in_fd, ...): the socket is out_fd. */
-	if (kind != SC_ACCEPT && kind != SC_CONNECT && !conn_get(tgid, fd, SA_ROLE_UNKNOWN))
-		return 0;
+	/*
+	 * Whether fd is an audited socket is decided at exit, and only when
+	 * bytes moved: a receive that finds nothing (EAGAIN) or a target's
+	 * file I/O costs no fd table walk or connection lookup here.
+	 */
 	if ((kind == SC_RECV_FLAT && nr == SYS_recvfrom && (a3 & MSG_PEEK)) ||
 	    (kind == SC_RECV_MSG && (a2 & MSG_PEEK)))
 		return 0;	/* peeked bytes are read again later */
@@ -546,11 +548,14 @@ static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64
 
 static __always_inline void exit_data(struct stash *st, __u32 tgid, long ret)
 {
-	struct sa_conn_key key = { .tgid = tgid, .fd = st->fd };
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct conn_state *cs;
 	struct user_msghdr mh;
 
-	if (!cs || ret <= 0)
+	if (ret <= 0)
+		return;
+	/* sendfile(out_fd, in_fd, ...): the socket is out_fd, st->fd */
+	cs = conn_get(tgid, st->fd, SA_ROLE_UNKNOWN);
+	if (!cs)
 		return;
 	switch (st->kind) {
 	case SC_RECV_FLAT: case SC_SEND_FLAT:

@@ -18,14 +18,13 @@ struct ts_cache {
 
 static __thread struct ts_cache ts_cache = { .secs = -1 };
 
-void format__ts(struct jbuf *jb, uint64_t real_ns)
+/* "2026-11-23T15:36:01.123456789Z" with its quotes into buf; returns the length. */
+static size_t ts_quoted(char buf[48], uint64_t real_ns)
 {
 	time_t secs = real_ns / 1000000000ULL;
 	uint32_t frac = real_ns % 1000000000ULL;
-	char buf[48];
 	int i;
 
-	buf[0] = '"';
 	if (secs != ts_cache.secs) {
 		struct tm tm;
 
@@ -34,13 +33,21 @@ void format__ts(struct jbuf *jb, uint64_t real_ns)
 					"%Y-%m-%dT%H:%M:%S.", &tm);
 		ts_cache.secs = secs;
 	}
+	buf[0] = '"';
 	memcpy(buf + 1, ts_cache.text, ts_cache.len);
 	for (i = 9; i >= 1; i--, frac /= 10)
 		buf[ts_cache.len + i] = '0' + frac % 10;
 	buf[ts_cache.len + 10] = 'Z';
 	buf[ts_cache.len + 11] = '"';
+	return ts_cache.len + 12;
+}
+
+void format__ts(struct jbuf *jb, uint64_t real_ns)
+{
+	char buf[48];
+
 	/* digits and punctuation only: nothing to escape */
-	jbuf__value_raw(jb, buf, ts_cache.len + 12);
+	jbuf__value_raw(jb, buf, ts_quoted(buf, real_ns));
 }
 
 void format__begin(struct jbuf *jb, uint64_t seq, uint64_t real_ns, const char *type)
@@ -68,97 +75,131 @@ bool exchange__critical(const struct exchange *x)
 	       x->outcome == OUTCOME_ERROR;	/* a JSON-RPC error answer */
 }
 
+/*
+ * The exchange record has a fixed layout, so it is written as constant
+ * pieces with their commas included (PUT) and values appended raw: no
+ * comma bookkeeping per member, and a constant-size copy per key. Only
+ * texts go through the escaper. Lifecycle and other records, whose
+ * members vary, use the general writer in json.c.
+ */
+#define PUT(jb, lit) jbuf__raw((jb), (lit), sizeof(lit) - 1)
+
 /* A text made safe by the prepare step: only JSON's own escaping is left. */
 static void put_text(struct jbuf *jb, const struct prep *p, int f)
 {
-	jbuf__str(jb, (const uint8_t *)prep__s(p, f), prep__n(p, f));
+	PUT(jb, "\"");
+	jbuf__escape(jb, (const uint8_t *)prep__s(p, f), prep__n(p, f));
+	PUT(jb, "\"");
 }
 
-static void put_opt_text(struct jbuf *jb, const struct prep *p, const char *key, int f)
+/* One of our own names ("tcp", "ok", ...): nothing in it to escape. */
+static void put_name(struct jbuf *jb, const char *name)
 {
-	if (!prep__n(p, f))
-		return;
-	jbuf__key(jb, key);
-	put_text(jb, p, f);
+	PUT(jb, "\"");
+	jbuf__raw(jb, name, strlen(name));
+	PUT(jb, "\"");
 }
+
+static void put_bool(struct jbuf *jb, bool v)
+{
+	if (v)
+		PUT(jb, "true");
+	else
+		PUT(jb, "false");
+}
+
+static void put_ts(struct jbuf *jb, uint64_t real_ns)
+{
+	char buf[48];
+
+	jbuf__raw(jb, buf, ts_quoted(buf, real_ns));
+}
+
+/* ,"key":"text" when the text is not empty; key_lit has the comma and colon. */
+#define PUT_OPT_TEXT(jb, p, key_lit, f)				\
+	do {							\
+		if (prep__n((p), (f))) {			\
+			PUT((jb), key_lit);			\
+			put_text((jb), (p), (f));		\
+		}						\
+	} while (0)
 
 static void put_proc(struct jbuf *jb, const struct prep *p)
 {
 	const struct conn *c = p->x->conn;
 	const struct msg_copy *m = p->x->req ? p->x->req : p->x->resp;
 
-	JBUF_KEY(jb, "proc");
-	jbuf__obj_open(jb);
-	JBUF_KEY(jb, "pid");
-	jbuf__u64(jb, c->tgid);
-	JBUF_KEY(jb, "tid");
-	jbuf__u64(jb, m ? m->tid : c->tid);
-	JBUF_KEY(jb, "comm");
+	PUT(jb, ",\"proc\":{\"pid\":");
+	format__u64(jb, c->tgid);
+	PUT(jb, ",\"tid\":");
+	format__u64(jb, m ? m->tid : c->tid);
+	PUT(jb, ",\"comm\":");
 	put_text(jb, p, PF_COMM);
-	JBUF_KEY(jb, "exe");
+	PUT(jb, ",\"exe\":");
 	if (prep__n(p, PF_EXE))
 		put_text(jb, p, PF_EXE);
 	else
-		jbuf__null(jb);
-	JBUF_KEY(jb, "uid");
-	jbuf__u64(jb, c->uid);
-	jbuf__obj_close(jb);
+		PUT(jb, "null");
+	PUT(jb, ",\"uid\":");
+	format__u64(jb, c->uid);
+	PUT(jb, "}");
 }
 
 static void put_conn(struct jbuf *jb, const struct prep *p)
 {
 	const struct conn *c = p->x->conn;
 
-	JBUF_KEY(jb, "conn");
-	jbuf__obj_open(jb);
-	JBUF_KEY(jb, "id");
-	jbuf__cstr(jb, c->names.id);
-	JBUF_KEY(jb, "role");
-	jbuf__cstr(jb, role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
-	JBUF_KEY(jb, "transport");
-	jbuf__cstr(jb, prep__transport(p));
-	JBUF_KEY(jb, "local");
+	PUT(jb, ",\"conn\":{\"id\":\"");
+	/* digits and colons, or "tgid:stdio" */
+	jbuf__raw(jb, c->names.id, strnlen(c->names.id, sizeof(c->names.id)));
+	PUT(jb, "\",\"role\":");
+	put_name(jb, role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
+	PUT(jb, ",\"transport\":");
+	put_name(jb, prep__transport(p));
+	PUT(jb, ",\"local\":");
 	put_text(jb, p, PF_LOCAL);
-	JBUF_KEY(jb, "peer");
+	PUT(jb, ",\"peer\":");
 	put_text(jb, p, PF_PEER);
-	JBUF_KEY(jb, "tls");
-	jbuf__bool(jb, false);
-	jbuf__obj_close(jb);
+	PUT(jb, ",\"tls\":false}");
 }
 
-/* Members common to both sides: time, sizes, excerpt, completeness. */
+/*
+ * Members common to both sides: time, sizes, excerpt, completeness.
+ * first: nothing precedes them in the side's object.
+ */
 static void put_side_common(struct jbuf *jb, const struct prep *p, const struct http_msg *m,
-			    int side)
+			    int side, bool first)
 {
-	JBUF_KEY(jb, "ts");
-	format__ts(jb, m->ts_first_ns + p->off);
+	if (first)
+		PUT(jb, "\"ts\":");
+	else
+		PUT(jb, ",\"ts\":");
+	put_ts(jb, m->ts_first_ns + p->off);
 	if (p->x->conn->proto == PROTO_HTTP) {
-		JBUF_KEY(jb, "version");
-		jbuf__cstr(jb, m->version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+		if (m->version == 10)
+			PUT(jb, ",\"version\":\"HTTP/1.0\"");
+		else
+			PUT(jb, ",\"version\":\"HTTP/1.1\"");
 	}
-	put_opt_text(jb, p, "content_type", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
-	JBUF_KEY(jb, "bytes");
-	jbuf__u64(jb, m->wire_bytes);
-	JBUF_KEY(jb, "body_bytes");
-	jbuf__u64(jb, m->body_bytes);
+	PUT_OPT_TEXT(jb, p, ",\"content_type\":", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
+	PUT(jb, ",\"bytes\":");
+	format__u64(jb, m->wire_bytes);
+	PUT(jb, ",\"body_bytes\":");
+	format__u64(jb, m->body_bytes);
 	if (p->kind[side] != PK_TEXT) {
-		JBUF_KEY(jb, "body_kind");
-		jbuf__cstr(jb, sanitize__kind_name(p->kind[side]));
+		PUT(jb, ",\"body_kind\":");
+		put_name(jb, sanitize__kind_name(p->kind[side]));
 	}
-	JBUF_KEY(jb, "body");
+	PUT(jb, ",\"body\":");
 	put_text(jb, p, side ? PF_RESP_BODY : PF_REQ_BODY);
-	if (m->body_cut) {
-		JBUF_KEY(jb, "body_truncated");
-		jbuf__bool(jb, true);
-	}
+	if (m->body_cut)
+		PUT(jb, ",\"body_truncated\":true");
 	if (m->lost_bytes) {
-		JBUF_KEY(jb, "lost_bytes");
-		jbuf__u64(jb, m->lost_bytes);
+		PUT(jb, ",\"lost_bytes\":");
+		format__u64(jb, m->lost_bytes);
 	}
-	if (m->incomplete) {
-		JBUF_KEY(jb, "incomplete");
-		jbuf__bool(jb, true);
-	}
+	if (m->incomplete)
+		PUT(jb, ",\"incomplete\":true");
 }
 
 /* Only HTTP messages have a start line; JSON-RPC and raw get the common members. */
@@ -169,36 +210,47 @@ static bool http_fields(const struct prep *p)
 
 static void put_request(struct jbuf *jb, const struct prep *p)
 {
-	JBUF_KEY(jb, "request");
-	jbuf__obj_open(jb);
-	if (!http_fields(p)) {
-		put_side_common(jb, p, p->req, 0);
-		jbuf__obj_close(jb);
-		return;
+	PUT(jb, ",\"request\":{");
+	if (http_fields(p)) {
+		PUT(jb, "\"method\":");
+		put_text(jb, p, PF_METHOD);
+		PUT(jb, ",\"target\":");
+		put_text(jb, p, PF_TARGET);
+		PUT_OPT_TEXT(jb, p, ",\"host\":", PF_HOST);
 	}
-	JBUF_KEY(jb, "method");
-	put_text(jb, p, PF_METHOD);
-	JBUF_KEY(jb, "target");
-	put_text(jb, p, PF_TARGET);
-	put_opt_text(jb, p, "host", PF_HOST);
-	put_side_common(jb, p, p->req, 0);
-	jbuf__obj_close(jb);
+	put_side_common(jb, p, p->req, 0, !http_fields(p));
+	PUT(jb, "}");
 }
 
 static void put_response(struct jbuf *jb, const struct prep *p)
 {
-	JBUF_KEY(jb, "response");
-	jbuf__obj_open(jb);
-	if (!http_fields(p)) {
-		put_side_common(jb, p, p->resp, 1);
-		jbuf__obj_close(jb);
-		return;
+	PUT(jb, ",\"response\":{");
+	if (http_fields(p)) {
+		PUT(jb, "\"status\":");
+		format__u64(jb, p->resp->status);
+		PUT_OPT_TEXT(jb, p, ",\"reason\":", PF_REASON);
 	}
-	JBUF_KEY(jb, "status");
-	jbuf__u64(jb, p->resp->status);
-	put_opt_text(jb, p, "reason", PF_REASON);
-	put_side_common(jb, p, p->resp, 1);
-	jbuf__obj_close(jb);
+	put_side_common(jb, p, p->resp, 1, !http_fields(p));
+	PUT(jb, "}");
+}
+
+/* A member of an object whose first member is not known in advance. */
+static void put_member_key(struct jbuf *jb, bool *first, const char *key)
+{
+	if (!*first)
+		PUT(jb, ",");
+	*first = false;
+	put_name(jb, key);
+	PUT(jb, ":");
+}
+
+static void put_rpc_text(struct jbuf *jb, const struct prep *p, bool *first, const char *key,
+			 int f)
+{
+	if (!prep__n(p, f))
+		return;
+	put_member_key(jb, first, key);
+	put_text(jb, p, f);
 }
 
 /*
@@ -209,44 +261,52 @@ static void put_response(struct jbuf *jb, const struct prep *p)
 static void put_rpc(struct jbuf *jb, const struct prep *p)
 {
 	const struct msg_copy *rq = p->rpc_req ? p->x->req : NULL;
+	bool first = true;
 
 	if (!p->rpc_req && !p->rpc_resp)
 		return;
-	JBUF_KEY(jb, "rpc");
-	jbuf__obj_open(jb);
-	put_opt_text(jb, p, "method", PF_RPC_METHOD);
-	put_opt_text(jb, p, "id", PF_RPC_ID);
-	put_opt_text(jb, p, "tool", PF_RPC_TOOL);
+	PUT(jb, ",\"rpc\":{");
+	put_rpc_text(jb, p, &first, "method", PF_RPC_METHOD);
+	put_rpc_text(jb, p, &first, "id", PF_RPC_ID);
+	put_rpc_text(jb, p, &first, "tool", PF_RPC_TOOL);
 	if (rq && p->x->conn->proto == PROTO_JSONRPC) {
-		JBUF_KEY(jb, "direction");
-		jbuf__cstr(jb, rq->dir == SA_DIR_INGRESS ? "inbound" : "outbound");
+		put_member_key(jb, &first, "direction");
+		put_name(jb, rq->dir == SA_DIR_INGRESS ? "inbound" : "outbound");
 	}
 	if (p->rpc_resp && p->rpc_resp->kind == RPC_ERROR) {
-		JBUF_KEY(jb, "error");
-		jbuf__obj_open(jb);
-		JBUF_KEY(jb, "code");
-		jbuf__i64(jb, p->rpc_resp->err_code);
-		JBUF_KEY(jb, "message");
+		int64_t code = p->rpc_resp->err_code;
+
+		put_member_key(jb, &first, "error");
+		PUT(jb, "{\"code\":");
+		if (code < 0)
+			PUT(jb, "-");
+		format__u64(jb, code < 0 ? (uint64_t)0 - (uint64_t)code : (uint64_t)code);
+		PUT(jb, ",\"message\":");
 		put_text(jb, p, PF_RPC_ERRMSG);
-		jbuf__obj_close(jb);
+		PUT(jb, "}");
 	}
-	jbuf__obj_close(jb);
+	PUT(jb, "}");
 }
 
 /* "redactions":["bearer_token",...] in rule order, only when one fired. */
 static void put_redactions(struct jbuf *jb, const struct prep *p)
 {
 	size_t i, n;
+	bool first = true;
 
 	if (!p->hits.mask)
 		return;
 	n = redactor__nrules(p->r);
-	JBUF_KEY(jb, "redactions");
-	jbuf__arr_open(jb);
-	for (i = 0; i < n; i++)
-		if (p->hits.mask & (1ULL << i))
-			jbuf__cstr(jb, redactor__rule_name(p->r, i));
-	jbuf__arr_close(jb);
+	PUT(jb, ",\"redactions\":[");
+	for (i = 0; i < n; i++) {
+		if (!(p->hits.mask & (1ULL << i)))
+			continue;
+		if (!first)
+			PUT(jb, ",");
+		first = false;
+		put_name(jb, redactor__rule_name(p->r, i));	/* [a-z0-9_] */
+	}
+	PUT(jb, "]");
 }
 
 static void render_json(struct jbuf *jb, const struct prep *p, const struct format_opts *o)
@@ -254,18 +314,23 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 	const struct exchange *x = p->x;
 	uint64_t ts = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
 
-	format__begin(jb, p->seq, ts + p->off, "exchange");
+	(void)o;
+	PUT(jb, "{\"v\":" RECORD_VERSION_TEXT ",\"seq\":");
+	format__u64(jb, p->seq);
+	PUT(jb, ",\"ts\":");
+	put_ts(jb, ts + p->off);
+	PUT(jb, ",\"type\":\"exchange\"");
 	put_proc(jb, p);
 	put_conn(jb, p);
-	JBUF_KEY(jb, "proto");
-	jbuf__cstr(jb, prep__proto(p));
-	JBUF_KEY(jb, "outcome");
-	jbuf__cstr(jb, outcome__name(x->outcome));
-	JBUF_KEY(jb, "critical");
-	jbuf__bool(jb, prep__critical(p));
+	PUT(jb, ",\"proto\":");
+	put_name(jb, prep__proto(p));
+	PUT(jb, ",\"outcome\":");
+	put_name(jb, outcome__name(x->outcome));
+	PUT(jb, ",\"critical\":");
+	put_bool(jb, prep__critical(p));
 	if (p->req && p->resp) {
-		JBUF_KEY(jb, "duration_ms");
-		jbuf__ms(jb, prep__duration_ns(p));
+		PUT(jb, ",\"duration_ms\":");
+		format__ms(jb, prep__duration_ns(p));
 	}
 	put_rpc(jb, p);
 	if (p->req)
@@ -273,15 +338,11 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 	if (p->resp)
 		put_response(jb, p);
 	put_redactions(jb, p);
-	if (p->truncated) {
-		JBUF_KEY(jb, "truncated");
-		jbuf__bool(jb, true);
-	}
-	if (p->redact_failed) {
-		JBUF_KEY(jb, "redaction_failed");
-		jbuf__bool(jb, true);
-	}
-	format__end(jb);
+	if (p->truncated)
+		PUT(jb, ",\"truncated\":true");
+	if (p->redact_failed)
+		PUT(jb, ",\"redaction_failed\":true");
+	PUT(jb, "}\n");
 }
 
 static int json_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,

@@ -12,6 +12,7 @@
 #include "proc.h"
 
 #define RECORD_VERSION 1
+#define RECORD_VERSION_TEXT "1"	/* the same, for records written as constant text */
 
 /* Open a record: {"v":1,"seq":..,"ts":..,"type":.. — the caller adds members. */
 void format__begin(struct jbuf *jb, uint64_t seq, uint64_t real_ns, const char *type);
