@@ -614,23 +614,31 @@ static __always_inline int on_exit(long nr, long ret)
 	return 0;
 }
 
-/* ---- attach mode 1: raw_tp sys_enter / sys_exit, one program each ---- */
-
-SEC("raw_tp/sys_enter")
+/*
+ * ---- attach mode 1: BTF raw tracepoints sys_enter / sys_exit ----
+ * One program each, run for every syscall of every process: the syscall
+ * number and the target bit are checked before anything else. regs is a
+ * trusted BTF pointer here, so the arguments are plain loads (a raw_tp
+ * program needs a probe read for each), and there is no per-event perf
+ * buffer to fill as for the syscalls/ tracepoints.
+ */
+SEC("tp_btf/sys_enter")
 int BPF_PROG(sa_raw_enter, struct pt_regs *regs, long nr)
 {
 	if (sc_kind(nr) == SC_NONE || capture_stopped)
 		return 0;
-	return on_enter(nr, PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs),
-			PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs));
+	return on_enter(nr, regs->di, regs->si, regs->dx, regs->r10);
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(sa_raw_exit, struct pt_regs *regs, long ret)
 {
-	if (capture_stopped)
+	long nr;
+
+	if (capture_stopped || !is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	return on_exit(BPF_CORE_READ(regs, orig_ax), ret);
+	nr = regs->orig_ax;
+	return sc_kind(nr) == SC_NONE ? 0 : on_exit(nr, ret);
 }
 
 /*

@@ -137,7 +137,7 @@ static void select_programs(struct capture_bpf *skel, enum attach_mode mode)
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 		bool is_tp = strcmp(sec, "tracepoint") == 0;
-		bool is_raw = strncmp(sec, "raw_tp/", 7) == 0;
+		bool is_raw = strncmp(sec, "tp_btf/sys_", 11) == 0;
 
 		if ((is_tp && mode != ATTACH_TRACEPOINT) || (is_raw && mode != ATTACH_RAW_TP))
 			bpf_program__set_autoload(prog, false);
