@@ -87,9 +87,7 @@ bool exchange__critical(const struct exchange *x)
 /* A text made safe by the prepare step: only JSON's own escaping is left. */
 static void put_text(struct jbuf *jb, const struct prep *p, int f)
 {
-	PUT(jb, "\"");
-	jbuf__escape(jb, (const uint8_t *)prep__s(p, f), prep__n(p, f));
-	PUT(jb, "\"");
+	jbuf__quoted(jb, (const uint8_t *)prep__s(p, f), prep__n(p, f));
 }
 
 /* One of our own names ("tcp", "ok", ...): nothing in it to escape. */

@@ -416,13 +416,16 @@ static void startline_spans(struct http_parser *p, const uint8_t *s, size_t n)
 		p->reason = span_of(p, s + 13, n - 13);
 }
 
-static bool name_is(const uint8_t *s, size_t n, const char *name)
+static bool name_is_n(const uint8_t *s, size_t n, const char *name, size_t len)
 {
-	return strlen(name) == n && !strncasecmp((const char *)s, name, n);
+	return len == n && !strncasecmp((const char *)s, name, n);
 }
 
+/* A header name or token against a literal: the length rules most out first. */
+#define name_is(s, n, lit) name_is_n((s), (n), (lit), sizeof(lit) - 1)
+
 /* Does the comma-separated list s contain tok (case-insensitive)? Or end with it (last)? */
-static bool list_has(const uint8_t *s, size_t n, const char *tok, bool last)
+static bool list_has_n(const uint8_t *s, size_t n, const char *tok, size_t toklen, bool last)
 {
 	size_t i = 0, a, b;
 	bool found = false;
@@ -438,12 +441,14 @@ static bool list_has(const uint8_t *s, size_t n, const char *tok, bool last)
 			b--;
 		if (b == a)
 			continue;
-		found = name_is(s + a, b - a, tok);
+		found = name_is_n(s + a, b - a, tok, toklen);
 		if (found && !last)
 			return true;
 	}
 	return found;
 }
+
+#define list_has(s, n, lit, last) list_has_n((s), (n), (lit), sizeof(lit) - 1, (last))
 
 /* Content-Length: digits only; 0 or -EPROTO (a smuggling attempt looks like this). */
 static int content_length(const uint8_t *s, size_t n, uint64_t *out)

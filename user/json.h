@@ -76,5 +76,7 @@ void jbuf__null(struct jbuf *jb);
 
 /* Escape n bytes as the inside of a JSON string (no quotes). */
 void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n);
+/* "s" with s escaped (jbuf__escape): a JSON string value without the comma logic. */
+void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n);
 
 #endif /* SOCKAUDIT_JSON_H */
