@@ -263,6 +263,39 @@ static void test_control_bytes(void **state)
 	check_str(jb, "a\0b", 3, "\"a\\u0000b\"");
 }
 
+/*
+ * The escaper reads whole 8-byte words where it can: every byte that needs
+ * escaping (and one that does not) at every position of a 24-byte text
+ * must come out exactly as it does alone, with the plain bytes around it
+ * untouched.
+ */
+static void test_special_byte_any_position(void **state)
+{
+	static const uint8_t specials[] = { 0x00, 0x09, 0x0a, 0x1f, '"', '\\', 0x7f, 0x80, 0xff,
+					    0x20, 0x7e };
+	struct jbuf *jb = *state, alone;
+	size_t i, pos;
+
+	jbuf__init(&alone);
+	for (i = 0; i < sizeof(specials); i++) {
+		jbuf__reset(&alone);
+		jbuf__str(&alone, &specials[i], 1);
+		for (pos = 0; pos < 24; pos++) {
+			uint8_t in[24];
+			char want[128];
+
+			memset(in, 'a', sizeof(in));
+			in[pos] = specials[i];
+			/* "aaa" + the byte's escape (without its quotes) + "aaa" */
+			snprintf(want, sizeof(want), "\"%.*s%.*s%.*s\"", (int)pos,
+				 "aaaaaaaaaaaaaaaaaaaaaaaa", (int)(alone.len - 2), alone.buf + 1,
+				 (int)(23 - pos), "aaaaaaaaaaaaaaaaaaaaaaaa");
+			check_str(jb, in, sizeof(in), want);
+		}
+	}
+	jbuf__free(&alone);
+}
+
 static void test_printable_ascii(void **state)
 {
 	struct jbuf *jb = *state;
@@ -602,6 +635,7 @@ int main(void)
 {
 	const struct CMUnitTest escape_tests[] = {
 		cmocka_unit_test(test_control_bytes),
+		cmocka_unit_test(test_special_byte_any_position),
 		cmocka_unit_test(test_printable_ascii),
 		cmocka_unit_test(test_quotes_backslashes),
 		cmocka_unit_test(test_invalid_utf8),

@@ -190,6 +190,30 @@ static void test_luhn(void **state)
 	assert_false(redact__luhn("", 0));
 }
 
+/*
+ * Texts shorter than the shortest match of every rule that is on are not
+ * scanned: a secret at that shortest length is still found, with and
+ * without short rules (ipv4) switched on, and short plain texts stay.
+ */
+static void test_short_texts(void **state)
+{
+	const char *const on[] = { "ipv4" };
+	const struct redactor *r = *state;
+	struct redact_opts o;
+	struct redactor *r4;
+
+	assert_string_equal(run(r, "a@b.io", NULL), "[REDACTED:email]");
+	assert_string_equal(run(r, "GET", NULL), "GET");
+	assert_string_equal(run(r, "/", NULL), "/");
+	assert_string_equal(run(r, "", NULL), "");
+	redact_opts__defaults(&o);
+	o.enable = on, o.nenable = 1;
+	r4 = mk(&o);
+	assert_string_equal(run(r4, "1.2.3.4", NULL), "[REDACTED:ipv4]");
+	assert_string_equal(run(r4, "a@b.io", NULL), "[REDACTED:email]");
+	redactor__free(r4);
+}
+
 static void test_custom_and_switches(void **state)
 {
 	const struct redact_custom custom[] = { { "employee_id", "EMP-[0-9]{6}" } };
@@ -259,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_counts_per_kind),
 		cmocka_unit_test(test_luhn),
 		cmocka_unit_test(test_custom_and_switches),
+		cmocka_unit_test(test_short_texts),
 		cmocka_unit_test(test_errors_are_clear),
 		cmocka_unit_test(test_overlaps),
 	};

@@ -60,6 +60,42 @@ static void test_every_control_byte(void **state)
 	assert_string_equal(CLEAN("a\0b"), "a\\x00b");
 }
 
+/*
+ * Printable ASCII is scanned a word at a time: a byte that must be escaped
+ * is found at every position of a 24-byte text, and a limit that falls in
+ * the middle of a word cuts exactly there.
+ */
+static void test_escape_any_position(void **state)
+{
+	static const uint8_t bytes[] = { 0x00, 0x01, 0x0a, 0x0d, 0x1f, 0x7f, 0x80, 0xff };
+	char want[64];
+	size_t i, pos;
+	struct jbuf out;
+
+	(void)state;
+	for (i = 0; i < sizeof(bytes); i++) {
+		for (pos = 0; pos < 24; pos++) {
+			uint8_t in[24];
+
+			memset(in, 'a', sizeof(in));
+			in[pos] = bytes[i];
+			snprintf(want, sizeof(want), "%.*s\\x%02x%.*s", (int)pos,
+				 "aaaaaaaaaaaaaaaaaaaaaaaa", bytes[i], (int)(23 - pos),
+				 "aaaaaaaaaaaaaaaaaaaaaaaa");
+			assert_string_equal(clean(in, sizeof(in), 100), want);
+		}
+	}
+	jbuf__init(&out);
+	for (pos = 0; pos <= 24; pos++) {
+		jbuf__reset(&out);
+		jbuf__raw(&out, "", 0);
+		assert_int_equal(sanitize__escape(&out, (const uint8_t *)"abcdefghijklmnopqrstuvwx",
+						  24, pos), pos);
+		assert_int_equal(out.len, pos);
+	}
+	jbuf__free(&out);
+}
+
 static void test_crlf_never_raw(void **state)
 {
 	assert_string_equal(CLEAN("a\r\nb"), "a\\x0d\\x0ab");
@@ -215,6 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_control_byte),
+		cmocka_unit_test(test_escape_any_position),
 		cmocka_unit_test(test_crlf_never_raw),
 		cmocka_unit_test(test_ansi_removed),
 		cmocka_unit_test(test_bidi_and_invisible),
