@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "redact.h"
 
@@ -214,6 +216,50 @@ static void test_short_texts(void **state)
 	redactor__free(r4);
 }
 
+/*
+ * A text that ends right before an unmapped page: Hyperscan 5.4.0's
+ * AVX-512 VBMI matcher reads past the end of its input (the fuzzer found a
+ * crash), so the redactor must never scan the caller's bytes in place.
+ * Every corpus text, and the fuzzer's input, is placed at a page's end.
+ */
+static void test_text_at_page_end(void **state)
+{
+	/* the crashing input, as the fuzzer saved it, then a planted secret */
+	static const char fuzz_input[] = {
+		0x3a, 0x31, 0x20, 0x22, 0x30, 0xc4, 0x29, 0xed, 0xed, 0xed, 0xed, 0xed,
+		0xed, 0xed, 0xed, 0xed, 0xed, 0xed, 0xed, 0xed, 0xed, 0xed, 0x3a, 0x22,
+		0x34, 0xc4, 0x31, 0x31, 0x20, 0x31, 0x31, 0x31, 0x31, 0xfc, 0x4f, 0x20,
+		0x31, 0x31, 0x30, 0x35, 0x20, 0x5d, 0x31, 0x31, 0x31, 0x3a, 0x31, 0x22,
+		0xa3, 0xd, 0xa, 0x1b, 0x31, 0x20, 0x30, 0xe2, 0xae,
+		' ', 'p', 'w', 'd', '=', 'h', 'u', 'n', 't', 'e', 'r', '2', 0
+	};
+	const struct redactor *r = *state;
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (i = 0; i <= sizeof(positives) / sizeof(positives[0]); i++) {
+		const char *t = i < sizeof(positives) / sizeof(positives[0]) ? positives[i].text :
+									      fuzz_input;
+		size_t n = strlen(t), cut;
+		struct jbuf out;
+
+		/* every tail of the text too: the over-read depends on the length */
+		for (cut = 0; cut < n; cut++) {
+			uint8_t *at = map + page - (n - cut);
+
+			memcpy(at, t + cut, n - cut);
+			jbuf__init(&out);
+			assert_int_equal(redactor__redact(r, at, n - cut, &out, NULL), 0);
+			jbuf__free(&out);
+		}
+	}
+	munmap(map, 2 * (size_t)page);
+}
+
 static void test_custom_and_switches(void **state)
 {
 	const struct redact_custom custom[] = { { "employee_id", "EMP-[0-9]{6}" } };
@@ -284,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_luhn),
 		cmocka_unit_test(test_custom_and_switches),
 		cmocka_unit_test(test_short_texts),
+		cmocka_unit_test(test_text_at_page_end),
 		cmocka_unit_test(test_errors_are_clear),
 		cmocka_unit_test(test_overlaps),
 	};

@@ -70,6 +70,8 @@ struct redactor {
 	size_t ncand, cap_cand;
 	bool cand_oom;
 	uint64_t *counts;
+	uint8_t *pad;			/* the text as Hyperscan scans it (scan_copy) */
+	size_t pad_cap;
 };
 
 /* ---- refine steps ---- */
@@ -644,6 +646,7 @@ void redactor__free(struct redactor *r)
 	free(r->lock);
 	free(r->cand);
 	free(r->counts);
+	free(r->pad);
 	free(r);
 }
 
@@ -770,16 +773,42 @@ static void emit(const struct redactor *r, const uint8_t *s, size_t n, struct sp
 	jbuf__raw(out, (const char *)s + last, n - last);
 }
 
+/*
+ * Hyperscan 5.4.0's AVX-512 VBMI literal matcher reads past the end of the
+ * text (vectorscan issue #322): a text that ends just before an unmapped
+ * page crashes the scan (our fuzzer found it). Hyperscan and PCRE2's JIT
+ * scan a copy followed by zeroed slack instead; offsets are the same.
+ */
+#define HS_SCAN_SLACK 64
+
+static const uint8_t *scan_copy(struct redactor *r, const uint8_t *s, size_t n)
+{
+	if (r->pad_cap < n + HS_SCAN_SLACK) {
+		uint8_t *b = realloc(r->pad, n + HS_SCAN_SLACK);
+
+		if (!b)
+			return NULL;
+		r->pad = b;
+		r->pad_cap = n + HS_SCAN_SLACK;
+	}
+	memcpy(r->pad, s, n);
+	memset(r->pad + n, 0, HS_SCAN_SLACK);
+	return r->pad;
+}
+
 static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, struct jbuf *out,
 		       struct redact_hits *hits)
 {
+	const uint8_t *copy = r->db ? scan_copy(r, s, n) : s;
 	size_t nreg, nsp;
 	int i;
 
 	r->ncand = 0;
 	r->cand_oom = false;
 	r->fired = 0;
-	if (r->db && hs_scan(r->db, (const char *)s, (unsigned)n, 0, r->scratch, on_match, r) !=
+	if (!copy)
+		return -ENOMEM;
+	if (r->db && hs_scan(r->db, (const char *)copy, (unsigned)n, 0, r->scratch, on_match, r) !=
 	    HS_SUCCESS)
 		return -EIO;
 	for (i = 0; i < r->nrules; i++)
@@ -790,7 +819,7 @@ static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, struct jb
 		return 0;
 	}
 	for (i = 0; i < r->nrules; i++)
-		if ((r->fired & (1ULL << i)) && !locate(r, i, s, n))
+		if ((r->fired & (1ULL << i)) && !locate(r, i, copy, n))
 			return -ENOMEM;
 	nreg = r->ncand;
 	nsp = refine_all(r, s, n, nreg);
