@@ -12,6 +12,7 @@
 #ifndef SOCKAUDIT_ASCII_H
 #define SOCKAUDIT_ASCII_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -77,6 +78,26 @@ static inline size_t ascii_printable_prefix(const uint8_t *s, size_t n)
 	while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
 		i++;
 	return i;
+}
+
+static inline uint8_t ascii_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/*
+ * s[0..n) equals lower[0..n), ASCII letters in s compared case-blind;
+ * lower is all lowercase. Inline: strncasecmp goes through the locale and a
+ * call for names of four to twenty bytes, many times per message.
+ */
+static inline bool ascii_caseeq(const uint8_t *s, const char *lower, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ascii_lower(s[i]) != (uint8_t)lower[i])
+			return false;
+	return true;
 }
 
 #endif /* SOCKAUDIT_ASCII_H */

@@ -53,7 +53,7 @@ struct pending {
 	struct pending *gprev, *gnext;	/* on the global arrival list */
 	struct conn *conn;
 	uint64_t arrived_ns;
-	struct packed *msg;
+	struct packed *msg;		/* right after this struct, in the same allocation */
 };
 
 struct correlator {
@@ -86,20 +86,13 @@ const char *outcome__name(int outcome)
 
 /* ---- packing ---- */
 
-static struct packed *pack(const struct msg_copy *mc)
+/* Pack mc into pk, which has room for the lens of its strings and its excerpt. */
+static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t *lens)
 {
 	const struct http_msg *m = &mc->m;
-	size_t lens[N_PACK_STRS], total = 0, i;
-	struct packed *pk;
+	size_t i;
 	char *p;
 
-	for (i = 0; i < N_PACK_STRS; i++) {
-		lens[i] = strnlen((const char *)mc + pack_strs[i].off, pack_strs[i].cap - 1);
-		total += lens[i];
-	}
-	pk = malloc(sizeof(*pk) + total + m->body_len);
-	if (!pk)
-		return NULL;
 	*pk = (struct packed){
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
 		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
@@ -115,28 +108,61 @@ static struct packed *pack(const struct msg_copy *mc)
 	}
 	if (m->body_len)
 		memcpy(p, m->body, m->body_len);
-	return pk;
 }
 
-/* Rebuild a msg_copy (on the caller's stack) from a packed message. */
+/* Bytes the strings of mc take packed, each length into lens. */
+static size_t pack_strs_len(const struct msg_copy *mc, size_t *lens)
+{
+	size_t total = 0, i;
+
+	for (i = 0; i < N_PACK_STRS; i++) {
+		lens[i] = strnlen((const char *)mc + pack_strs[i].off, pack_strs[i].cap - 1);
+		total += lens[i];
+	}
+	return total;
+}
+
+/* Empty JSON-RPC facts: scalars and the first byte of each string. */
+static void rpc_clear(struct rpc_msg *r)
+{
+	r->err_code = 0;
+	r->kind = RPC_NONE;
+	r->has_id = r->has_error = r->cut = false;
+	r->id[0] = r->method[0] = r->tool[0] = r->err_msg[0] = '\0';
+}
+
+/*
+ * Rebuild a msg_copy (on the caller's stack) from a packed message. Member
+ * by member: zeroing the struct first would write its 2 KiB of string
+ * arrays for every message.
+ */
 static void unpack(const struct packed *pk, struct msg_copy *mc)
 {
+	struct http_msg *m = &mc->m;
 	const char *p = pk->data;
 	size_t i;
 
-	memset(&mc->rpc, 0, sizeof(mc->rpc));
-	mc->m = (struct http_msg){
-		.ts_first_ns = pk->ts_first, .ts_last_ns = pk->ts_last,
-		.wire_bytes = pk->wire_bytes, .body_bytes = pk->body_bytes,
-		.lost_bytes = pk->lost_bytes, .body_len = pk->body_len,
-		.status = pk->status, .version = pk->version, .is_request = pk->is_request,
-		.chunked = pk->chunked, .conn_close = pk->conn_close, .body_cut = pk->body_cut,
-		.incomplete = pk->incomplete,
-	};
-	for (i = 0; i < N_PACK_STRS; p += pk->str_len[i], i++)
-		memcpy((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
-	mc->m.body = (const uint8_t *)p;
-	mc->body = (uint8_t *)mc->m.body;
+	m->ts_first_ns = pk->ts_first;
+	m->ts_last_ns = pk->ts_last;
+	m->wire_bytes = pk->wire_bytes;
+	m->body_bytes = pk->body_bytes;
+	m->lost_bytes = pk->lost_bytes;
+	m->body_len = pk->body_len;
+	m->status = pk->status;
+	m->version = pk->version;
+	m->is_request = pk->is_request;
+	m->chunked = pk->chunked;
+	m->conn_close = pk->conn_close;
+	m->body_cut = pk->body_cut;
+	m->incomplete = pk->incomplete;
+	for (i = 0; i < N_PACK_STRS; p += pk->str_len[i], i++) {
+		char *dst = (char *)mc + pack_strs[i].off;
+
+		memcpy(dst, p, pk->str_len[i]);
+		dst[pk->str_len[i]] = '\0';
+	}
+	m->body = (const uint8_t *)p;
+	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;
 	mc->rpc.err_code = pk->err_code;
 	mc->rpc.has_id = pk->has_id;
@@ -154,6 +180,21 @@ static bool packed_id_is(const struct packed *pk, const char *id)
 	for (i = 0; i < PACK_STR_ID; i++)
 		p += pk->str_len[i];
 	return pk->str_len[PACK_STR_ID] == strlen(id) && !memcmp(p, id, pk->str_len[PACK_STR_ID]);
+}
+
+/* A list entry holding mc packed: one allocation, freed with free(). */
+static struct pending *pending_new(const struct msg_copy *mc)
+{
+	size_t lens[N_PACK_STRS], total = pack_strs_len(mc, lens);
+	struct pending *p = malloc(sizeof(*p) + sizeof(struct packed) + total + mc->m.body_len);
+
+	_Static_assert(sizeof(struct pending) % _Alignof(struct packed) == 0,
+		       "the packed message follows the entry, aligned");
+	if (!p)
+		return NULL;
+	*p = (struct pending){ .msg = (struct packed *)(p + 1) };
+	pack_into(p->msg, mc, lens);
+	return p;
 }
 
 /* ---- life ---- */
@@ -208,7 +249,6 @@ static void emit_packed(struct correlator *cr, const struct conn *c, struct pend
 
 	unpack(p->msg, &req);
 	emit(cr, c, &req, resp, outcome);
-	free(p->msg);
 	free(p);
 }
 
@@ -271,11 +311,9 @@ static bool push_pending(struct correlator *cr, struct conn *c, const struct msg
 	struct pending *p;
 
 	enforce_bounds(cr, c);
-	p = calloc(1, sizeof(*p));
-	if (!p || !(p->msg = pack(mc))) {
-		free(p);
+	p = pending_new(mc);
+	if (!p)
 		return false;
-	}
 	p->conn = c;
 	p->arrived_ns = mc->m.ts_first_ns;
 	if (c->pend_tail)
@@ -312,13 +350,8 @@ static bool hold_early(struct conn *c, const struct msg_copy *mc)
 {
 	struct pending *p;
 
-	if (c->nearly >= CORR_MAX_EARLY || !(p = calloc(1, sizeof(*p))))
+	if (c->nearly >= CORR_MAX_EARLY || !(p = pending_new(mc)))
 		return false;
-	p->msg = pack(mc);
-	if (!p->msg) {
-		free(p);
-		return false;
-	}
 	p->conn = c;
 	if (c->early_tail)
 		c->early_tail->next = p;
@@ -331,10 +364,27 @@ static bool hold_early(struct conn *c, const struct msg_copy *mc)
 
 /* ---- HTTP: in order ---- */
 
+/* The HTTP strings are the last members of http_msg and the first packed ones. */
+#define N_HTTP_STRS 5
+_Static_assert(offsetof(struct msg_copy, m) == 0, "pack_strs offsets are http_msg offsets");
+_Static_assert(offsetof(struct http_msg, method) > offsetof(struct http_msg, incomplete) &&
+		       offsetof(struct http_msg, method) > offsetof(struct http_msg, body_len),
+	       "the strings follow every other member of http_msg");
+
+/* m as a msg_copy: its numbers, then each string up to its NUL, not the whole arrays. */
 static void msg_copy__wrap(struct msg_copy *mc, const struct http_msg *m, uint32_t tid)
 {
-	memset(&mc->rpc, 0, sizeof(mc->rpc));
-	mc->m = *m;
+	size_t i;
+
+	rpc_clear(&mc->rpc);
+	memcpy(&mc->m, m, offsetof(struct http_msg, method));
+	for (i = 0; i < N_HTTP_STRS; i++) {
+		size_t off = pack_strs[i].off;
+		size_t n = strnlen((const char *)m + off, pack_strs[i].cap - 1);
+
+		memcpy((char *)mc + off, (const char *)m + off, n);
+		((char *)mc)[off + n] = '\0';
+	}
 	mc->body = (uint8_t *)m->body;
 	mc->tid = tid;
 	mc->dir = 0;
@@ -352,7 +402,6 @@ void correlator__request(struct correlator *cr, struct conn *c, const struct htt
 
 		unpack(early->msg, &resp);
 		emit(cr, c, &req, &resp, outcome_of(m, &resp.m, OUTCOME_OK));
-		free(early->msg);
 		free(early);
 		return;
 	}
@@ -378,7 +427,6 @@ void correlator__response(struct correlator *cr, struct conn *c, const struct ht
 
 		unpack(p->msg, &req);
 		emit(cr, c, &req, &resp, outcome_of(&req.m, m, OUTCOME_OK));
-		free(p->msg);
 		free(p);
 	} else {
 		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
@@ -448,7 +496,6 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 
 		unpack(p->msg, &resp);
 		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
-		free(p->msg);
 		free(p);
 	}
 }

@@ -123,9 +123,10 @@ static int detect_magic(const uint8_t *s, size_t n)
 	return PK_TEXT;
 }
 
+/* ct starts with the lowercase prefix; the compare stops at ct's NUL, a mismatch. */
 static bool ctype_is(const char *ct, const char *prefix)
 {
-	return !strncasecmp(ct, prefix, strlen(prefix));
+	return ascii_caseeq((const uint8_t *)ct, prefix, strlen(prefix));
 }
 
 static int detect_ctype(const char *ct)
