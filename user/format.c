@@ -99,18 +99,25 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool re
 		      size_t limit)
 {
 	struct jbuf *out = &p->f[f];
-	bool cut;
-	const uint8_t *src;
-	size_t len;
+	/*
+	 * Printable ASCII that fits is already safe text: nothing to strip or
+	 * escape, and what the redactor makes of it is printable too (its
+	 * markers are). Only the redaction scan may be left.
+	 */
+	bool printable = n <= limit && ascii_printable_prefix(s, n) == n;
+	bool cut = false;
+	const uint8_t *src = s;
+	size_t len = n;
 
-	/* printable ASCII that fits is already safe text: no pass has anything to do */
-	if (n <= limit && !redact && ascii_printable_prefix(s, n) == n) {
+	if (printable && !redact) {
 		jbuf__raw(out, (const char *)s, n);
 		return;
 	}
-	cut = strip_bounded(s, n, limit);
-	src = tls.strip;
-	len = tls.strip_len;
+	if (!printable) {
+		cut = strip_bounded(s, n, limit);
+		src = tls.strip;
+		len = tls.strip_len;
+	}
 
 	if (redact && !p->r) {
 		/* redaction is on but no redactor could be built: withhold, never leak */
@@ -128,6 +135,11 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool re
 		}
 		src = (const uint8_t *)tls.redacted.buf;
 		len = tls.redacted.len;
+	}
+	if (printable && len <= limit) {
+		if (len)
+			jbuf__raw(out, (const char *)src, len);
+		return;
 	}
 	if (sanitize__escape(out, src, len, limit) < len || cut) {
 		sanitize__cut(out, limit);
@@ -334,10 +346,7 @@ const char *format__field_text(const struct format_field *f, char num[24], size_
 		*len = f->b ? 4 : 5;
 		return f->b ? "true" : "false";
 	}
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	p = jbuf__digits(p, v);
 	if (neg)
 		*--p = '-';
 	*len = (size_t)(num + 24 - p);
@@ -404,12 +413,8 @@ void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *
 
 void format__u64(struct jbuf *jb, uint64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
+	char tmp[24], *p = jbuf__digits(tmp + sizeof(tmp), v);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	jbuf__raw(jb, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
@@ -503,7 +508,7 @@ void format__split_endpoint(const char *ep, char *addr, size_t alen, uint32_t *p
 void format__frame_octets(struct jbuf *jb, size_t start)
 {
 	char tmp[24], *p = tmp + sizeof(tmp) - 1;
-	size_t len, n, pre;
+	size_t len, pre;
 
 	if (jb->oom || start >= jb->len)
 		return;
@@ -511,11 +516,7 @@ void format__frame_octets(struct jbuf *jb, size_t start)
 	if (jb->buf[jb->len - 1] == '\n')
 		len--;
 	*p = ' ';
-	n = len;
-	do {
-		*--p = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
+	p = jbuf__digits(p, len);
 	pre = (size_t)(tmp + sizeof(tmp) - p);
 	jbuf__raw(jb, tmp, pre);	/* grow by the prefix, then move the message */
 	if (jb->oom)

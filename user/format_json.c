@@ -23,7 +23,7 @@ static size_t ts_quoted(char buf[48], uint64_t real_ns)
 {
 	time_t secs = real_ns / 1000000000ULL;
 	uint32_t frac = real_ns % 1000000000ULL;
-	int i;
+	char *digits, *lead;
 
 	if (secs != ts_cache.secs) {
 		struct tm tm;
@@ -35,8 +35,10 @@ static size_t ts_quoted(char buf[48], uint64_t real_ns)
 	}
 	buf[0] = '"';
 	memcpy(buf + 1, ts_cache.text, ts_cache.len);
-	for (i = 9; i >= 1; i--, frac /= 10)
-		buf[ts_cache.len + i] = '0' + frac % 10;
+	/* nine digits of nanoseconds, zero-padded on the left */
+	digits = buf + ts_cache.len + 1;
+	lead = jbuf__digits(digits + 9, frac);
+	memset(digits, '0', (size_t)(lead - digits));
 	buf[ts_cache.len + 10] = 'Z';
 	buf[ts_cache.len + 11] = '"';
 	return ts_cache.len + 12;

@@ -190,13 +190,25 @@ void jbuf__cstr(struct jbuf *jb, const char *s)
 	jbuf__str(jb, (const uint8_t *)s, strlen(s));
 }
 
-/* Decimal digits of v ending just before end; returns where they start. */
-static char *fmt_u64(char *end, uint64_t v)
+/* "00" to "99": two digits per division, half the divisions of a digit loop. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+char *jbuf__digits(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		end -= 2;
+		memcpy(end, digit_pairs + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + v * 2, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
 }
 
@@ -204,7 +216,7 @@ void jbuf__u64(struct jbuf *jb, uint64_t v)
 {
 	char tmp[24], *end = tmp + sizeof(tmp), *p;
 
-	p = fmt_u64(end, v);
+	p = jbuf__digits(end, v);
 	jbuf__sep(jb);
 	jbuf__raw(jb, p, (size_t)(end - p));
 }
@@ -214,7 +226,7 @@ void jbuf__i64(struct jbuf *jb, int64_t v)
 	char tmp[24], *end = tmp + sizeof(tmp), *p;
 
 	/* Negate in unsigned arithmetic: -INT64_MIN does not fit an int64_t. */
-	p = fmt_u64(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+	p = jbuf__digits(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 	if (v < 0)
 		*--p = '-';
 	jbuf__sep(jb);
@@ -232,7 +244,7 @@ void jbuf__ms(struct jbuf *jb, uint64_t ns)
 	p[1] = (char)('0' + us / 100 % 10);
 	p[2] = (char)('0' + us / 10 % 10);
 	p[3] = (char)('0' + us % 10);
-	p = fmt_u64(p, us / 1000);
+	p = jbuf__digits(p, us / 1000);
 	jbuf__sep(jb);
 	jbuf__raw(jb, p, (size_t)(end - p));
 }

@@ -42,6 +42,9 @@ static inline void jbuf__raw(struct jbuf *jb, const char *s, size_t n)
 	jb->buf[jb->len] = '\0';
 }
 
+/* Decimal digits of v written to end just before end (room for 20); returns their start. */
+char *jbuf__digits(char *end, uint64_t v);
+
 void jbuf__obj_open(struct jbuf *jb);		/* { (as a value) */
 void jbuf__obj_close(struct jbuf *jb);		/* } */
 void jbuf__arr_open(struct jbuf *jb);		/* [ */
