@@ -359,6 +359,9 @@ static __always_inline __u32 copy_flat(struct scratch *s, __u64 ubuf, __u32 want
 	return want;
 }
 
+/* iovecs fetched per probe read: one helper call for writev's usual two or three */
+#define IOV_BATCH 4
+
 /*
  * Copy up to want bytes spread over a user iovec array. Sets *trunc when
  * the data continues past the last iovec we are willing to read.
@@ -367,26 +370,35 @@ static __noinline __u32 copy_iov(struct scratch *s, __u64 uiov, __u64 iovcnt, __
 				 bool *trunc)
 {
 	struct iovec *iovp = (struct iovec *)uiov;
+	struct iovec iov[IOV_BATCH];
 	__u32 off = 0;
 	int i;
 
 	for (i = 0; i < SA_MAX_IOV; i++) {
-		struct iovec iov;
+		int k = i % IOV_BATCH;
 		__u64 n;
 
 		if ((__u64)i >= iovcnt || off >= want)
 			return off;
-		if (bpf_probe_read_user(&iov, sizeof(iov), &iovp[i])) {
-			count(SA_CNT_READ_FAIL, 1);
-			return off;
+		if (k == 0) {
+			__u32 sz = (iovcnt - i < IOV_BATCH ? iovcnt - i : IOV_BATCH) * sizeof(iov[0]);
+
+			/* the bound again, where the verifier sees it */
+			asm volatile("" : "+r"(sz));
+			if (sz > sizeof(iov))
+				sz = sizeof(iov);
+			if (bpf_probe_read_user(iov, sz, &iovp[i])) {
+				count(SA_CNT_READ_FAIL, 1);
+				return off;
+			}
 		}
-		n = iov.iov_len;
+		n = iov[k].iov_len;
 		if (n > want - off)
 			n = want - off;
 		off &= SA_MAX_CAPTURE - 1;
 		if (n > SA_MAX_CAPTURE)
 			n = SA_MAX_CAPTURE;
-		if (n && bpf_probe_read_user(&s->data[off], n, iov.iov_base)) {
+		if (n && bpf_probe_read_user(&s->data[off], n, iov[k].iov_base)) {
 			count(SA_CNT_READ_FAIL, 1);
 			return off;
 		}

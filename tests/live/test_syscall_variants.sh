@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every capture path: requests read with recv, read, readv and recvmsg (into
-# several buffers), answers written with sendmsg (3 iovecs), writev, sendmmsg
+# several buffers), answers written with sendmsg (3 iovecs), writev (2 and 6), sendmmsg
 # (2 messages) and sendfile (length only); and a 16 KiB capture size.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
@@ -11,17 +11,18 @@ SRV=$!
 PIDS_TO_KILL+=("$SRV")
 wait_port "$port"
 start_collector "$log" run --pid "$SRV" --max-capture 16384 --body-excerpt 32768
-for p in plain sendmsg writev mmsg sendfile big plain2 sendmsg2; do
+for p in plain sendmsg writev writev6 mmsg sendfile big plain2 sendmsg2; do
 	curl -sf "http://127.0.0.1:$port/$p" -o "$WORKDIR/$p.out"
 done
 stop_collector
 q='[.[] | select(.type=="exchange")]'
 # the sanitizer writes LF as the text \x0a
 body() { jqlog "$log" "$q | map(select(.request.target==\"/$1\")) | .[0].response.body | rtrimstr(\"\\\\x0a\")"; }
-assert_eq "exchanges" 8 "$(jqlog "$log" "$q | length")"
+assert_eq "exchanges" 9 "$(jqlog "$log" "$q | length")"
 assert_eq "outcomes" '["ok"]' "$(jqlog "$log" "$q | map(.outcome) | unique | tojson")"
 assert_eq "sendmsg body" "sendmsg-body" "$(body sendmsg)"
 assert_eq "writev body" "writev-body" "$(body writev)"
+assert_eq "writev, six iovecs" "writev6-body" "$(body writev6)"
 assert_eq "sendmmsg body" "mmsg-body" "$(body mmsg)"
 assert_eq "plain body" "plain-body" "$(body plain)"
 assert_eq "sendfile length" 5000 "$(jqlog "$log" "$q | map(select(.request.target==\"/sendfile\")) | .[0].response.body_bytes")"

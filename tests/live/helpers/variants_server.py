@@ -74,6 +74,10 @@ def answer(c, path):
         c.sendmsg([head[:10], head[10:], body])
     elif path == "/writev":
         os.writev(fd, [head, body])
+    elif path == "/writev6":
+        # six iovecs: the capture fetches iovecs four at a time
+        parts = [head[:5], head[5:17], head[17:], body[:3], body[3:8], body[8:]]
+        os.writev(fd, parts)
     elif path == "/mmsg":
         sendmmsg(fd, [head, body])
     elif path == "/sendfile":
