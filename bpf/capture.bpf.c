@@ -645,12 +645,12 @@ int BPF_PROG(sa_raw_enter, struct pt_regs *regs, long nr)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sa_raw_exit, struct pt_regs *regs, long ret)
 {
-	long nr;
+	/* the number first: a load, where the target check needs a helper call */
+	long nr = regs->orig_ax;
 
-	if (capture_stopped || !is_target(bpf_get_current_pid_tgid() >> 32))
+	if (sc_kind(nr) == SC_NONE || capture_stopped)
 		return 0;
-	nr = regs->orig_ax;
-	return sc_kind(nr) == SC_NONE ? 0 : on_exit(nr, ret);
+	return on_exit(nr, ret);	/* checks the target before anything else */
 }
 
 /*
