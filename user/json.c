@@ -35,16 +35,6 @@ void jbuf__free(struct jbuf *jb)
 }
 
 /* A new record: clears oom too, so one failed record does not poison the next. */
-void jbuf__reset(struct jbuf *jb)
-{
-	jb->len = 0;
-	jb->oom = false;
-	jb->depth = 0;
-	jb->first[0] = true;
-	if (jb->buf)
-		jb->buf[0] = '\0';
-}
-
 /* Room for n more bytes and the NUL; false (and oom set) when there is none. */
 bool jbuf__grow(struct jbuf *jb, size_t n)
 {

@@ -27,10 +27,20 @@ struct jbuf {
 
 void jbuf__init(struct jbuf *jb);
 void jbuf__free(struct jbuf *jb);
-void jbuf__reset(struct jbuf *jb);	/* empty, keeps the allocation */
 
 /* Room for n more bytes and the NUL; false (and oom set) when there is none. */
 bool jbuf__grow(struct jbuf *jb, size_t n);
+
+/* Empty again, keeping the allocation (inline: a record resets a dozen texts). */
+static inline void jbuf__reset(struct jbuf *jb)
+{
+	jb->len = 0;
+	jb->oom = false;
+	jb->depth = 0;
+	jb->first[0] = true;
+	if (jb->buf)
+		jb->buf[0] = '\0';
+}
 
 /* Unescaped bytes. Inline: records are built from many short pieces. */
 static inline void jbuf__raw(struct jbuf *jb, const char *s, size_t n)
