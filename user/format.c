@@ -106,7 +106,7 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool re
 	 */
 	bool printable = n <= limit && ascii_printable_prefix(s, n) == n;
 	bool cut = false;
-	const uint8_t *src = s;
+	const uint8_t *src = n ? s : (const uint8_t *)"";	/* an absent body is NULL */
 	size_t len = n;
 
 	if (printable && !redact) {
