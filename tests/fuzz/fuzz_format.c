@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int which;
 	uint8_t *body = fuzz_plant(data, size, &n, &which);
 	/* the target, two bodies, and syslog repeats the target in MSG */
-	size_t budget = 4 * secret_budget(data, size, which);
+	size_t budget = 4 * secret_budget(body, n, which);
 
 	fixture__init(&fx, body, n, body, n);
 	tlen = n < sizeof(fx.req.m.target) - 1 ? n : sizeof(fx.req.m.target) - 1;
