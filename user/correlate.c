@@ -122,6 +122,13 @@ static size_t pack_strs_len(const struct msg_copy *mc, size_t *lens)
 	return total;
 }
 
+/* n bytes of src as the string at dst: its arrays are never copied whole. */
+static void str_set(char *dst, const char *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Empty JSON-RPC facts: scalars and the first byte of each string. */
 static void rpc_clear(struct rpc_msg *r)
 {
@@ -155,12 +162,8 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->conn_close = pk->conn_close;
 	m->body_cut = pk->body_cut;
 	m->incomplete = pk->incomplete;
-	for (i = 0; i < N_PACK_STRS; p += pk->str_len[i], i++) {
-		char *dst = (char *)mc + pack_strs[i].off;
-
-		memcpy(dst, p, pk->str_len[i]);
-		dst[pk->str_len[i]] = '\0';
-	}
+	for (i = 0; i < N_PACK_STRS; p += pk->str_len[i], i++)
+		str_set((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
 	m->body = (const uint8_t *)p;
 	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;
@@ -379,11 +382,9 @@ static void msg_copy__wrap(struct msg_copy *mc, const struct http_msg *m, uint32
 	rpc_clear(&mc->rpc);
 	memcpy(&mc->m, m, offsetof(struct http_msg, method));
 	for (i = 0; i < N_HTTP_STRS; i++) {
-		size_t off = pack_strs[i].off;
-		size_t n = strnlen((const char *)m + off, pack_strs[i].cap - 1);
+		const char *src = (const char *)m + pack_strs[i].off;
 
-		memcpy((char *)mc + off, (const char *)m + off, n);
-		((char *)mc)[off + n] = '\0';
+		str_set((char *)mc + pack_strs[i].off, src, strnlen(src, pack_strs[i].cap - 1));
 	}
 	mc->body = (uint8_t *)m->body;
 	mc->tid = tid;
