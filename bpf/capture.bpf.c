@@ -42,10 +42,15 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
+/*
+ * One slot per thread, hung off the task itself: finding it is a pointer
+ * walk, where a hash keyed by pid_tgid costs a hash and a bucket search at
+ * every enter and exit. The kernel frees a slot with its thread.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);	/* threads of all targets */
-	__type(key, __u64);		/* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct stash);
 } stash SEC(".maps");
 
@@ -78,6 +83,16 @@ struct {
  * (bpftool shows it; tgids past the bitmap use it); both change together.
  */
 __u64 target_bits[SA_TARGET_BITS / 64];
+
+/*
+ * One byte per (tgid, fd) slot, set when a connection is tracked there and
+ * never cleared: zero means close() has nothing to look up in `conns`.
+ * Servers close files all the time (nginx one per request it serves from
+ * disk); a byte load answers for those where a hash lookup cost ~70 ns. A
+ * slot shared or left set only costs that lookup.
+ */
+#define CONN_HINT_SLOTS (1 << 16)
+__u8 conn_hint[CONN_HINT_SLOTS];
 
 /* Next connection generation; one global counter, shared by all CPUs. */
 __u32 next_gen = 0;
@@ -112,6 +127,15 @@ static __always_inline bool is_target(__u32 tgid)
 	if (tgid < SA_TARGET_BITS)
 		return (target_bits[target_word(tgid)] >> (tgid % 64)) & 1;
 	return bpf_map_lookup_elem(&targets, &tgid);
+}
+
+/* Distinct fds of one tgid get distinct slots (the XOR is one to one). */
+static __always_inline __u32 conn_hint_slot(__u32 tgid, int fd)
+{
+	__u32 h = (tgid * 0x9E3779B1u) ^ (__u32)fd;
+
+	asm volatile("" : "+r"(h));	/* keep the mask for the verifier */
+	return h & (CONN_HINT_SLOTS - 1);
 }
 
 static __always_inline void target_bit_set(__u32 tgid, bool on)
@@ -280,6 +304,7 @@ static __noinline struct conn_state *conn_open(struct sa_conn_key *key, struct f
 	init.gen = __sync_fetch_and_add(&next_gen, 1) + 1;
 	init.role = role;
 	init.transport = tr;
+	conn_hint[conn_hint_slot(key->tgid, key->fd)] = 1;	/* before close can look */
 	if (bpf_map_update_elem(&conns, key, &init, BPF_ANY)) {
 		count(SA_CNT_CONN_FULL, 1);
 		return NULL;
@@ -323,8 +348,11 @@ static __always_inline void conn_close(__u32 tgid, int fd)
 {
 	struct sa_conn_key key = { .tgid = tgid, .fd = fd };
 	struct sa_conn_event ev = {};
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct conn_state *cs;
 
+	if (!conn_hint[conn_hint_slot(tgid, fd)])
+		return;
+	cs = bpf_map_lookup_elem(&conns, &key);
 	if (!cs)
 		return;
 	fill_hdr(&ev.hdr, SA_EV_CONN_CLOSE, bpf_ktime_get_ns(), sizeof(ev));
@@ -502,23 +530,18 @@ static __always_inline int sc_kind(long nr)
 }
 
 /*
- * This thread's stash entry, created on its first audited syscall. Entries
- * are reused in place (armed at enter, disarmed at exit) rather than
- * inserted and deleted per syscall: a hash update plus delete cost ~330 ns
- * per syscall here, a lookup ~40. The LRU evicts entries of dead threads.
+ * This thread's stash slot, created on its first audited syscall and reused
+ * in place after that (armed at enter, disarmed at exit). Creating one can
+ * fail only when the kernel is out of memory.
  */
-static __always_inline struct stash *stash_slot(__u64 id)
+static __always_inline struct stash *stash_slot(bool create)
 {
-	struct stash *st = bpf_map_lookup_elem(&stash, &id);
-	struct stash init = {};
+	struct stash *st = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), NULL,
+						create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 
-	if (st)
-		return st;
-	if (bpf_map_update_elem(&stash, &id, &init, BPF_NOEXIST)) {
+	if (!st && create)
 		count(SA_CNT_STASH_FULL, 1);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&stash, &id);
+	return st;
 }
 
 static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
@@ -543,7 +566,7 @@ static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64
 	if ((kind == SC_RECV_FLAT && nr == SYS_recvfrom && (a3 & MSG_PEEK)) ||
 	    (kind == SC_RECV_MSG && (a2 & MSG_PEEK)))
 		return 0;	/* peeked bytes are read again later */
-	st = stash_slot(id);
+	st = stash_slot(true);
 	if (!st)
 		return 0;
 	st->dir = sc_is_recv(kind) ? SA_DIR_INGRESS : SA_DIR_EGRESS;
@@ -607,7 +630,7 @@ static __always_inline int on_exit(long nr, long ret)
 	/* only targets stash anything; most syscalls here are other processes' */
 	if (!is_target(tgid))
 		return 0;
-	st = bpf_map_lookup_elem(&stash, &id);
+	st = stash_slot(false);
 	if (!st || st->kind == SC_NONE) {
 		if (ret >= 0 && sc_kind(nr) == SC_ACCEPT)
 			conn_get(tgid, ret, SA_ROLE_SERVER);
@@ -663,21 +686,25 @@ int BPF_PROG(sa_raw_exit, struct pt_regs *regs, long ret)
 /*
  * The kernel refuses to attach a program whose context reads go past the
  * tracepoint's record, and each syscall's record holds only its own
- * arguments: read args[0..2] (every syscall here but close has three), and
- * recvfrom's flags (args[3]) through a probe read.
+ * arguments: the shared program reads args[0..2] (every syscall it serves
+ * has three); recvfrom, whose flags (args[3]) say whether it only peeks,
+ * has its own.
  */
 SEC("tracepoint")
 int sa_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	/* the record's __syscall_nr is an int at the offset of id: the rest is padding */
-	long nr = (int)ctx->id;
-	__u64 a3 = 0;
-
 	if (capture_stopped)
 		return 0;
-	if (nr == SYS_recvfrom)
-		bpf_probe_read_kernel(&a3, sizeof(a3), &ctx->args[3]);
-	return on_enter(nr, ctx->args[0], ctx->args[1], ctx->args[2], a3);
+	return on_enter((int)ctx->id, ctx->args[0], ctx->args[1], ctx->args[2], 0);
+}
+
+SEC("tracepoint")
+int sa_sys_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	if (capture_stopped)
+		return 0;
+	return on_enter(SYS_recvfrom, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
 }
 
 SEC("tracepoint")

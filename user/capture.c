@@ -144,7 +144,17 @@ static void select_programs(struct capture_bpf *skel, enum attach_mode mode)
 	}
 }
 
-/* Attach the shared enter/exit programs to each syscall's tracepoints. */
+/* The program for a syscall's sys_enter: the shared one but for two. */
+static struct bpf_program *enter_prog(struct capture *c, const char *syscall)
+{
+	if (!strcmp(syscall, "close"))
+		return c->skel->progs.sa_sys_close;
+	if (!strcmp(syscall, "recvfrom"))
+		return c->skel->progs.sa_sys_recvfrom;
+	return c->skel->progs.sa_sys_enter;
+}
+
+/* Attach the enter/exit programs to each syscall's tracepoints. */
 static int attach_syscall_tracepoints(struct capture *c)
 {
 	char name[64];
@@ -156,8 +166,7 @@ static int attach_syscall_tracepoints(struct capture *c)
 
 		for (dir = 0; dir < (enter_only ? 1 : 2); dir++) {
 			struct bpf_program *prog = dir ? c->skel->progs.sa_sys_exit :
-					enter_only ? c->skel->progs.sa_sys_close :
-						     c->skel->progs.sa_sys_enter;
+							 enter_prog(c, tp_syscalls[i]);
 			struct bpf_link *l;
 
 			snprintf(name, sizeof(name), "sys_%s_%s", dir ? "exit" : "enter",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTTP/1.0-style server (one request per connection) that reads and answers
 with a different syscall family per request, to exercise every capture path:
-read with recv / read / readv / recvmsg (2 iovecs); answer with sendmsg
+read with recv / read / readv / recvmsg (2 iovecs) / recv after a MSG_PEEK; answer with sendmsg
 (3 iovecs), writev, sendmmsg (2 messages), sendfile (length only), send."""
 import ctypes
 import itertools
@@ -44,6 +44,11 @@ def read_request(c, how):
     data = b""
     while b"\r\n\r\n" not in data:
         if how == "recv":
+            chunk = c.recv(65536)
+        elif how == "peek":
+            # recvfrom with MSG_PEEK: the bytes are read again below and
+            # must be captured once, by that read
+            c.recv(65536, socket.MSG_PEEK)
             chunk = c.recv(65536)
         elif how == "read":
             chunk = os.read(fd, 65536)
@@ -95,7 +100,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port))
 s.listen(16)
-for how in itertools.cycle(["recv", "read", "readv", "recvmsg"]):
+for how in itertools.cycle(["recv", "read", "readv", "recvmsg", "peek"]):
     c, _ = s.accept()
     path = read_request(c, how)
     if path:
