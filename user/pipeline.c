@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "proc.h"
+#include "redact.h"
 #include "config.h"
 #include "sink.h"
 
@@ -232,6 +233,13 @@ static void group_add(struct pipeline *p, struct sink *s)
 		g->nsinks = 0;
 		g->crit = 0;
 		jbuf__reset(&g->jb);
+		/*
+		 * The built-in rules compile in ~0.1 s of CPU: do it now, before
+		 * the collector says it has started, not while the first
+		 * records wait (and the audited service with them).
+		 */
+		if (!o.redactor)
+			redactor__default();
 	}
 	g->sinks[g->nsinks++] = s;
 }
