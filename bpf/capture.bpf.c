@@ -199,13 +199,13 @@ static __always_inline int output(void *ev, __u64 size, __u64 payload)
 }
 
 /*
- * The struct file behind fd in the current task, or NULL. The walk down to
- * the fd array uses direct BTF loads (no helper call each); only the array
- * slot needs bpf_probe_read_kernel. Helper calls dominate our cost per event.
+ * The struct file behind fd in task (the current one), or NULL. The walk
+ * down to the fd array uses direct BTF loads (no helper call each); only
+ * the array slot needs bpf_probe_read_kernel. Helper calls dominate our
+ * cost per event.
  */
-static __always_inline struct file *fd_file(int fd)
+static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file **fds;
 	struct file *f = NULL;
@@ -326,10 +326,11 @@ static __noinline struct conn_state *conn_open(struct sa_conn_key *key, struct f
  * The connection state for fd, opening one when the fd is an audited socket
  * not seen before (or a different file than the one we tracked there).
  */
-static __always_inline struct conn_state *conn_get(__u32 tgid, int fd, __u8 role_if_new)
+static __always_inline struct conn_state *conn_get(struct task_struct *task, int fd,
+						   __u8 role_if_new)
 {
-	struct sa_conn_key key = { .tgid = tgid, .fd = fd };
-	struct file *f = fd_file(fd);
+	struct sa_conn_key key = { .tgid = task->tgid, .fd = fd };
+	struct file *f = fd_file(task, fd);
 	struct conn_state *cs;
 	struct sock *sk;
 	__u8 tr = 0;
@@ -534,9 +535,9 @@ static __always_inline int sc_kind(long nr)
  * in place after that (armed at enter, disarmed at exit). Creating one can
  * fail only when the kernel is out of memory.
  */
-static __always_inline struct stash *stash_slot(bool create)
+static __always_inline struct stash *stash_slot(struct task_struct *task, bool create)
 {
-	struct stash *st = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), NULL,
+	struct stash *st = bpf_task_storage_get(&stash, task, NULL,
 						create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 
 	if (!st && create)
@@ -544,10 +545,15 @@ static __always_inline struct stash *stash_slot(bool create)
 	return st;
 }
 
+/*
+ * Both handlers start from the task: one helper call gives the ids (plain
+ * loads), the stash slot and the fd table, where pid_tgid and one task
+ * lookup per use were three or four calls.
+ */
 static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid;
 	int kind = sc_kind(nr);
 	struct stash *st;
 	int fd = (int)a0;
@@ -566,13 +572,13 @@ static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64
 	if ((kind == SC_RECV_FLAT && nr == SYS_recvfrom && (a3 & MSG_PEEK)) ||
 	    (kind == SC_RECV_MSG && (a2 & MSG_PEEK)))
 		return 0;	/* peeked bytes are read again later */
-	st = stash_slot(true);
+	st = stash_slot(task, true);
 	if (!st)
 		return 0;
 	st->dir = sc_is_recv(kind) ? SA_DIR_INGRESS : SA_DIR_EGRESS;
 	/* a send is timestamped at entry, a receive at exit */
 	st->ts = st->dir == SA_DIR_EGRESS ? bpf_ktime_get_ns() : 0;
-	st->id = id;
+	st->id = (__u64)tgid << 32 | (__u32)task->pid;
 	st->buf = kind == SC_SENDFILE ? 0 : a1;
 	st->len = a2;
 	st->fd = fd;
@@ -581,7 +587,7 @@ static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64
 	return 0;
 }
 
-static __always_inline void exit_data(struct stash *st, __u32 tgid, long ret)
+static __always_inline void exit_data(struct stash *st, struct task_struct *task, long ret)
 {
 	struct conn_state *cs;
 	struct user_msghdr mh;
@@ -589,7 +595,7 @@ static __always_inline void exit_data(struct stash *st, __u32 tgid, long ret)
 	if (ret <= 0)
 		return;
 	/* sendfile(out_fd, in_fd, ...): the socket is out_fd, st->fd */
-	cs = conn_get(tgid, st->fd, SA_ROLE_UNKNOWN);
+	cs = conn_get(task, st->fd, SA_ROLE_UNKNOWN);
 	if (!cs)
 		return;
 	switch (st->kind) {
@@ -623,27 +629,26 @@ static __always_inline void exit_data(struct stash *st, __u32 tgid, long ret)
  */
 static __always_inline int on_exit(long nr, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct stash *st;
 
 	/* only targets stash anything; most syscalls here are other processes' */
-	if (!is_target(tgid))
+	if (!is_target(task->tgid))
 		return 0;
-	st = stash_slot(false);
+	st = stash_slot(task, false);
 	if (!st || st->kind == SC_NONE) {
 		if (ret >= 0 && sc_kind(nr) == SC_ACCEPT)
-			conn_get(tgid, ret, SA_ROLE_SERVER);
+			conn_get(task, ret, SA_ROLE_SERVER);
 		return 0;
 	}
 	if (st->kind == SC_ACCEPT) {
 		if (ret >= 0)
-			conn_get(tgid, ret, SA_ROLE_SERVER);
+			conn_get(task, ret, SA_ROLE_SERVER);
 	} else if (st->kind == SC_CONNECT) {
 		if (ret == 0 || ret == -EINPROGRESS)
-			conn_get(tgid, st->fd, SA_ROLE_CLIENT);
+			conn_get(task, st->fd, SA_ROLE_CLIENT);
 	} else {
-		exit_data(st, tgid, ret);
+		exit_data(st, task, ret);
 	}
 	st->kind = SC_NONE;	/* disarmed on every path */
 	return 0;
