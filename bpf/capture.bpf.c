@@ -440,10 +440,11 @@ static __noinline __u32 copy_iov(struct scratch *s, __u64 uiov, __u64 iovcnt, __
 
 /*
  * Emit one data event: len bytes moved by the syscall in st, payload taken
- * from a flat buffer (iovcnt == 0) or an iovec array.
+ * from a flat buffer (iovcnt == 0) or an iovec array. Inlined at its two
+ * call sites: a BPF-to-BPF call costs a return thunk here too.
  */
-static __noinline int emit_data(struct stash *st, struct conn_state *cs, __u64 ubuf,
-				__u64 iovcnt, __u64 len_flags)
+static __always_inline int emit_data(struct stash *st, struct conn_state *cs, __u64 ubuf,
+				     __u64 iovcnt, __u64 len_flags)
 {
 	struct scratch *s = scratch_get();
 	__u32 len = (__u32)len_flags;
@@ -480,7 +481,7 @@ static __noinline int emit_data(struct stash *st, struct conn_state *cs, __u64 u
 			    ++s->nevents & 63 ? BPF_RB_NO_WAKEUP : rb_flags());
 }
 
-/* BPF calls take 5 arguments: length and flags travel in one. */
+/* Length and flags of a data event, in one argument of emit_data. */
 static __always_inline __u64 len_flags(__u32 len, __u8 flags)
 {
 	return (__u64)flags << 32 | len;
@@ -591,6 +592,8 @@ static __always_inline void exit_data(struct stash *st, struct task_struct *task
 {
 	struct conn_state *cs;
 	struct user_msghdr mh;
+	__u64 ubuf = st->buf, iovcnt = 0;
+	__u8 flags = 0;
 
 	if (ret <= 0)
 		return;
@@ -600,26 +603,30 @@ static __always_inline void exit_data(struct stash *st, struct task_struct *task
 		return;
 	switch (st->kind) {
 	case SC_RECV_FLAT: case SC_SEND_FLAT:
-		emit_data(st, cs, st->buf, 0, len_flags(ret, 0));
 		break;
 	case SC_RECV_IOV: case SC_SEND_IOV:
-		emit_data(st, cs, st->buf, st->len, len_flags(ret, 0));
+		iovcnt = st->len;
 		break;
 	case SC_RECV_MSG: case SC_SEND_MSG:
 		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)st->buf)) {
 			count(SA_CNT_READ_FAIL, 1);
-			emit_data(st, cs, 0, 0, len_flags(ret, SA_DATA_F_LEN_ONLY));
+			flags = SA_DATA_F_LEN_ONLY;
 			break;
 		}
-		emit_data(st, cs, (__u64)mh.msg_iov, mh.msg_iovlen, len_flags(ret, 0));
+		ubuf = (__u64)mh.msg_iov;
+		iovcnt = mh.msg_iovlen;
 		break;
 	case SC_RECV_MMSG: case SC_SEND_MMSG:
 		emit_mmsg(st, cs, ret);
-		break;
+		return;
 	case SC_SENDFILE:
-		emit_data(st, cs, 0, 0, len_flags(ret, SA_DATA_F_LEN_ONLY));
+		flags = SA_DATA_F_LEN_ONLY;
 		break;
+	default:
+		return;
 	}
+	/* one call site: the event code is inlined once */
+	emit_data(st, cs, ubuf, iovcnt, len_flags(ret, flags));
 }
 
 /*
