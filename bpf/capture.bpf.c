@@ -2,8 +2,11 @@
 /*
  * Socket payload capture for target processes.
  *
- * Syscall arguments are stashed per thread at sys_enter and the event is
- * emitted at sys_exit, once the return value says how many bytes moved.
+ * A send's arguments are stashed per thread at sys_enter (which is when it
+ * is timestamped) and the event is emitted at sys_exit, once the return
+ * value says how many bytes moved. A receive, accept or connect hooks only
+ * sys_exit: its arguments are still in the user registers saved at entry,
+ * and they go through the same per-thread stash from there.
  * Only sockets we audit (TCP over IPv4/IPv6, Unix stream) are captured: the
  * fd is resolved through the task's file table, so file I/O never reaches the
  * ring buffer. A connection is (tgid, fd, gen); gen changes whenever the
@@ -42,15 +45,10 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
-/*
- * One slot per thread, hung off the task itself: finding it is a pointer
- * walk, where a hash keyed by pid_tgid costs a hash and a bucket search at
- * every enter and exit. The kernel frees a slot with its thread.
- */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);	/* threads of all targets */
+	__type(key, __u64);		/* pid_tgid */
 	__type(value, struct stash);
 } stash SEC(".maps");
 
@@ -531,19 +529,42 @@ static __always_inline int sc_kind(long nr)
 	return SC_NONE;
 }
 
+/* pid_tgid of task, from two loads instead of a helper call. */
+static __always_inline __u64 task_id(struct task_struct *task)
+{
+	return (__u64)task->tgid << 32 | (__u32)task->pid;
+}
+
 /*
- * This thread's stash slot, created on its first audited syscall and reused
- * in place after that (armed at enter, disarmed at exit). Creating one can
- * fail only when the kernel is out of memory.
+ * This thread's stash entry, created on its first audited syscall. Entries
+ * are reused in place (armed at enter, disarmed at exit) rather than
+ * inserted and deleted per syscall: a hash update plus delete cost ~330 ns
+ * per syscall here, a lookup ~40. The LRU evicts entries of dead threads.
  */
 static __always_inline struct stash *stash_slot(struct task_struct *task, bool create)
 {
-	struct stash *st = bpf_task_storage_get(&stash, task, NULL,
-						create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	__u64 id = task_id(task);
+	struct stash *st = bpf_map_lookup_elem(&stash, &id);
+	struct stash init = {};
 
-	if (!st && create)
+	if (st || !create)
+		return st;
+	if (bpf_map_update_elem(&stash, &id, &init, BPF_NOEXIST)) {
 		count(SA_CNT_STASH_FULL, 1);
-	return st;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&stash, &id);
+}
+
+/*
+ * Receives, accept and connect need nothing from sys_enter: their exit
+ * reads the arguments from the user registers saved at syscall entry
+ * (they are still there at sys_exit), so they cost one hook, not two.
+ * Sends keep their enter hook, which timestamps them at entry.
+ */
+static __always_inline bool sc_exit_only(int kind)
+{
+	return sc_is_recv(kind) || kind == SC_ACCEPT || kind == SC_CONNECT;
 }
 
 /*
@@ -551,7 +572,7 @@ static __always_inline struct stash *stash_slot(struct task_struct *task, bool c
  * loads), the stash slot and the fd table, where pid_tgid and one task
  * lookup per use were three or four calls.
  */
-static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = task->tgid;
@@ -559,27 +580,18 @@ static __always_inline int on_enter(long nr, __u64 a0, __u64 a1, __u64 a2, __u64
 	struct stash *st;
 	int fd = (int)a0;
 
-	if (kind == SC_NONE || !is_target(tgid))
+	if (kind == SC_NONE || sc_exit_only(kind) || !is_target(tgid))
 		return 0;
 	if (kind == SC_CLOSE) {
 		conn_close(tgid, fd);
 		return 0;
 	}
-	/*
-	 * Whether fd is an audited socket is decided at exit, and only when
-	 * bytes moved: a receive that finds nothing (EAGAIN) or a target's
-	 * file I/O costs no fd table walk or connection lookup here.
-	 */
-	if ((kind == SC_RECV_FLAT && nr == SYS_recvfrom && (a3 & MSG_PEEK)) ||
-	    (kind == SC_RECV_MSG && (a2 & MSG_PEEK)))
-		return 0;	/* peeked bytes are read again later */
 	st = stash_slot(task, true);
 	if (!st)
 		return 0;
-	st->dir = sc_is_recv(kind) ? SA_DIR_INGRESS : SA_DIR_EGRESS;
-	/* a send is timestamped at entry, a receive at exit */
-	st->ts = st->dir == SA_DIR_EGRESS ? bpf_ktime_get_ns() : 0;
-	st->id = (__u64)tgid << 32 | (__u32)task->pid;
+	st->dir = SA_DIR_EGRESS;
+	st->ts = bpf_ktime_get_ns();	/* a send is timestamped at entry */
+	st->id = task_id(task);
 	st->buf = kind == SC_SENDFILE ? 0 : a1;
 	st->len = a2;
 	st->fd = fd;
@@ -630,33 +642,71 @@ static __always_inline void exit_data(struct stash *st, struct task_struct *task
 }
 
 /*
- * A thread blocked in accept() when capture started has no stash entry; its
- * accept still returns a server connection, which nr tells us (only sockets
- * opened before capture started are left with an unknown role).
+ * A receive's arguments, from the registers saved at its entry, into this
+ * thread's stash slot (the one path to exit_data the verifier then walks).
+ * NULL for a peek: peeked bytes are read again later (recvfrom's flags are
+ * its 4th argument, recvmsg's its 3rd).
  */
-static __always_inline int on_exit(long nr, long ret)
+static __always_inline struct stash *stash_recv(struct task_struct *task, struct pt_regs *regs,
+						long nr, int kind)
+{
+	struct stash *st;
+
+	if ((nr == SYS_recvfrom && (regs->r10 & MSG_PEEK)) ||
+	    (kind == SC_RECV_MSG && (regs->dx & MSG_PEEK)))
+		return NULL;
+	st = stash_slot(task, true);
+	if (!st)
+		return NULL;
+	st->dir = SA_DIR_INGRESS;	/* timestamped at exit, in emit_data */
+	st->ts = 0;
+	st->id = task_id(task);
+	st->buf = regs->si;
+	st->len = regs->dx;
+	st->fd = regs->di;
+	st->nr = nr;
+	st->kind = kind;
+	return st;
+}
+
+/*
+ * regs: the syscall's user registers, or NULL to fetch them (tracepoint
+ * mode). Receives, accept and connect use them; a send was stashed at entry.
+ * Whether fd is an audited socket is decided here, and only when bytes
+ * moved: a receive that finds nothing (EAGAIN) or a target's file I/O
+ * costs no fd table walk or connection lookup.
+ */
+static __always_inline int on_exit(long nr, long ret, struct pt_regs *regs)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	int kind = sc_kind(nr);
 	struct stash *st;
 
 	/* only targets stash anything; most syscalls here are other processes' */
 	if (!is_target(task->tgid))
 		return 0;
-	st = stash_slot(task, false);
-	if (!st || st->kind == SC_NONE) {
-		if (ret >= 0 && sc_kind(nr) == SC_ACCEPT)
+	if (sc_exit_only(kind) && !regs)
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (kind == SC_ACCEPT) {
+		if (ret >= 0)
 			conn_get(task, ret, SA_ROLE_SERVER);
 		return 0;
 	}
-	if (st->kind == SC_ACCEPT) {
-		if (ret >= 0)
-			conn_get(task, ret, SA_ROLE_SERVER);
-	} else if (st->kind == SC_CONNECT) {
+	if (kind == SC_CONNECT) {
 		if (ret == 0 || ret == -EINPROGRESS)
-			conn_get(task, st->fd, SA_ROLE_CLIENT);
-	} else {
-		exit_data(st, task, ret);
+			conn_get(task, regs->di, SA_ROLE_CLIENT);
+		return 0;
 	}
+	if (sc_is_recv(kind)) {
+		if (ret <= 0)
+			return 0;
+		st = stash_recv(task, regs, nr, kind);
+	} else {
+		st = stash_slot(task, false);
+	}
+	if (!st || st->kind == SC_NONE)
+		return 0;
+	exit_data(st, task, ret);
 	st->kind = SC_NONE;	/* disarmed on every path */
 	return 0;
 }
@@ -672,9 +722,11 @@ static __always_inline int on_exit(long nr, long ret)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sa_raw_enter, struct pt_regs *regs, long nr)
 {
-	if (sc_kind(nr) == SC_NONE || capture_stopped)
+	int kind = sc_kind(nr);
+
+	if (kind == SC_NONE || sc_exit_only(kind) || capture_stopped)
 		return 0;
-	return on_enter(nr, regs->di, regs->si, regs->dx, regs->r10);
+	return on_enter(nr, regs->di, regs->si, regs->dx);
 }
 
 SEC("tp_btf/sys_exit")
@@ -685,7 +737,7 @@ int BPF_PROG(sa_raw_exit, struct pt_regs *regs, long ret)
 
 	if (sc_kind(nr) == SC_NONE || capture_stopped)
 		return 0;
-	return on_exit(nr, ret);	/* checks the target before anything else */
+	return on_exit(nr, ret, regs);	/* checks the target before anything else */
 }
 
 /*
@@ -698,9 +750,7 @@ int BPF_PROG(sa_raw_exit, struct pt_regs *regs, long ret)
 /*
  * The kernel refuses to attach a program whose context reads go past the
  * tracepoint's record, and each syscall's record holds only its own
- * arguments: the shared program reads args[0..2] (every syscall it serves
- * has three); recvfrom, whose flags (args[3]) say whether it only peeks,
- * has its own.
+ * arguments: read args[0..2] (every send has three).
  */
 SEC("tracepoint")
 int sa_sys_enter(struct trace_event_raw_sys_enter *ctx)
@@ -708,15 +758,7 @@ int sa_sys_enter(struct trace_event_raw_sys_enter *ctx)
 	/* the record's __syscall_nr is an int at the offset of id: the rest is padding */
 	if (capture_stopped)
 		return 0;
-	return on_enter((int)ctx->id, ctx->args[0], ctx->args[1], ctx->args[2], 0);
-}
-
-SEC("tracepoint")
-int sa_sys_recvfrom(struct trace_event_raw_sys_enter *ctx)
-{
-	if (capture_stopped)
-		return 0;
-	return on_enter(SYS_recvfrom, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
+	return on_enter((int)ctx->id, ctx->args[0], ctx->args[1], ctx->args[2]);
 }
 
 SEC("tracepoint")
@@ -724,7 +766,7 @@ int sa_sys_close(struct trace_event_raw_sys_enter *ctx)
 {
 	if (capture_stopped)
 		return 0;
-	return on_enter(SYS_close, ctx->args[0], 0, 0, 0);
+	return on_enter(SYS_close, ctx->args[0], 0, 0);
 }
 
 SEC("tracepoint")
@@ -732,7 +774,7 @@ int sa_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	if (capture_stopped)
 		return 0;
-	return on_exit((int)ctx->id, ctx->ret);
+	return on_exit((int)ctx->id, ctx->ret, NULL);
 }
 
 /* ---- process lifecycle: follow children, forget the dead ---- */

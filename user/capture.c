@@ -22,10 +22,24 @@
 #define TRACEFS_MAGIC_NR 0x74726163
 
 
-/* Syscalls with a per-syscall tracepoint pair (close needs only sys_enter). */
-static const char *const tp_syscalls[] = {
-	"read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
-	"recvmmsg", "sendmmsg", "sendfile64", "accept", "accept4", "connect", "close",
+/*
+ * The syscalls we hook, and at which end. Sends are timestamped at entry;
+ * receives, accept and connect are handled at exit alone (their arguments
+ * are read from the registers saved at entry); close needs only its entry.
+ */
+enum { TP_ENTER = 1, TP_EXIT = 2 };
+static const struct {
+	const char *name;
+	int ends;
+} tp_syscalls[] = {
+	{ "read", TP_EXIT },		{ "write", TP_ENTER | TP_EXIT },
+	{ "readv", TP_EXIT },		{ "writev", TP_ENTER | TP_EXIT },
+	{ "recvfrom", TP_EXIT },	{ "sendto", TP_ENTER | TP_EXIT },
+	{ "recvmsg", TP_EXIT },		{ "sendmsg", TP_ENTER | TP_EXIT },
+	{ "recvmmsg", TP_EXIT },	{ "sendmmsg", TP_ENTER | TP_EXIT },
+	{ "sendfile64", TP_ENTER | TP_EXIT },
+	{ "accept", TP_EXIT },		{ "accept4", TP_EXIT },
+	{ "connect", TP_EXIT },		{ "close", TP_ENTER },
 };
 #define N_TP_SYSCALLS (sizeof(tp_syscalls) / sizeof(tp_syscalls[0]))
 
@@ -94,10 +108,10 @@ static int probe_tracepoints(void)
 		return err;
 	for (i = 0; i < N_TP_SYSCALLS; i++) {
 		snprintf(path, sizeof(path), TRACEFS_DIR "/events/syscalls/sys_enter_%s",
-			 tp_syscalls[i]);
+			 tp_syscalls[i].name);
 		if (access(path, F_OK)) {
 			log_err("tracepoint syscalls/sys_enter_%s is missing (kernel without "
-				"CONFIG_FTRACE_SYSCALLS?); use --attach raw_tp", tp_syscalls[i]);
+				"CONFIG_FTRACE_SYSCALLS?); use --attach raw_tp", tp_syscalls[i].name);
 			return -ENOENT;
 		}
 	}
@@ -144,33 +158,33 @@ static void select_programs(struct capture_bpf *skel, enum attach_mode mode)
 	}
 }
 
-/* The program for a syscall's sys_enter: the shared one but for two. */
-static struct bpf_program *enter_prog(struct capture *c, const char *syscall)
+/* The program for one end of a syscall's tracepoints. */
+static struct bpf_program *tp_prog(struct capture *c, const char *syscall, int end)
 {
+	if (end == TP_EXIT)
+		return c->skel->progs.sa_sys_exit;
 	if (!strcmp(syscall, "close"))
 		return c->skel->progs.sa_sys_close;
-	if (!strcmp(syscall, "recvfrom"))
-		return c->skel->progs.sa_sys_recvfrom;
 	return c->skel->progs.sa_sys_enter;
 }
 
-/* Attach the enter/exit programs to each syscall's tracepoints. */
+/* Attach the enter/exit programs to the tracepoints each syscall needs. */
 static int attach_syscall_tracepoints(struct capture *c)
 {
 	char name[64];
 	size_t i;
 
 	for (i = 0; i < N_TP_SYSCALLS; i++) {
-		bool enter_only = strcmp(tp_syscalls[i], "close") == 0;
-		int dir;
+		int end;
 
-		for (dir = 0; dir < (enter_only ? 1 : 2); dir++) {
-			struct bpf_program *prog = dir ? c->skel->progs.sa_sys_exit :
-							 enter_prog(c, tp_syscalls[i]);
+		for (end = TP_ENTER; end <= TP_EXIT; end <<= 1) {
+			struct bpf_program *prog = tp_prog(c, tp_syscalls[i].name, end);
 			struct bpf_link *l;
 
-			snprintf(name, sizeof(name), "sys_%s_%s", dir ? "exit" : "enter",
-				 tp_syscalls[i]);
+			if (!(tp_syscalls[i].ends & end))
+				continue;
+			snprintf(name, sizeof(name), "sys_%s_%s", end == TP_EXIT ? "exit" : "enter",
+				 tp_syscalls[i].name);
 			l = bpf_program__attach_tracepoint(prog, "syscalls", name);
 			if (!l) {
 				log_err("cannot attach to tracepoint syscalls/%s: %s", name,

@@ -17,7 +17,7 @@ for mode in tracepoint raw_tp; do
 	start_collector "$log" run --pid "$SRV" --attach "$mode"
 	progs=$(bpftool -j prog show | jq -r '.[].name')
 	case $mode in
-	tracepoint) want="sa_sys_enter sa_sys_recvfrom sa_sys_close sa_sys_exit sa_fork sa_exit_proc";;
+	tracepoint) want="sa_sys_enter sa_sys_close sa_sys_exit sa_fork sa_exit_proc";;
 	raw_tp) want="sa_raw_enter sa_raw_exit sa_fork sa_exit_proc";;
 	esac
 	for p in $want; do
@@ -30,9 +30,9 @@ for mode in tracepoint raw_tp; do
 	[ -n "$map_id" ] || fail "no targets map"
 	keys=$(bpftool -j map dump id "$map_id" | jq -r '.[] | (.formatted.key // .key)')
 	printf '%s\n' "$keys" | grep -qx "$SRV" || fail "$mode: targets map has no $SRV: $keys"
-	# syscall arguments wait in task-local storage, one slot per thread
-	stash_types=$(bpftool -j map show | jq -r '.[] | select(.name=="stash") | .type' | sort -u)
-	assert_eq "$mode: stash map type" task_storage "$stash_types"
+	# syscall arguments wait per thread in an LRU hash keyed by pid_tgid
+	stash_types=$(bpftool -j map show | jq -r '.[] | select(.name=="stash") | "\(.type) key \(.bytes_key)"' | sort -u)
+	assert_eq "$mode: stash map" "lru_hash key 8" "$stash_types"
 	curl -sf "http://127.0.0.1:$port/" >/dev/null
 	stop_collector
 	# the kernel frees programs after an RCU grace period: poll, up to 5 s
