@@ -53,7 +53,10 @@ static __always_inline bool sc_is_recv(int kind)
 	return kind >= SC_RECV_FLAT && kind <= SC_RECV_MMSG;
 }
 
-/* Syscall arguments kept from sys_enter to sys_exit, per thread. */
+/*
+ * A syscall's arguments, per thread: a send's kept from sys_enter to
+ * sys_exit, a receive's read from its saved registers at sys_exit.
+ */
 struct stash {
 	__u64 ts;	/* entry time: the timestamp of a send */
 	__u64 id;	/* pid_tgid */
