@@ -98,21 +98,32 @@ int capture__probe_privileges(void)
 	return 0;
 }
 
+static const char *tp_end_name(int end)
+{
+	return end == TP_EXIT ? "exit" : "enter";
+}
+
+/* Every tracepoint we will attach exists (checked before any log is written). */
 static int probe_tracepoints(void)
 {
 	char path[256];
 	size_t i;
-	int err = tracefs__ensure();
+	int end, err = tracefs__ensure();
 
 	if (err)
 		return err;
 	for (i = 0; i < N_TP_SYSCALLS; i++) {
-		snprintf(path, sizeof(path), TRACEFS_DIR "/events/syscalls/sys_enter_%s",
-			 tp_syscalls[i].name);
-		if (access(path, F_OK)) {
-			log_err("tracepoint syscalls/sys_enter_%s is missing (kernel without "
-				"CONFIG_FTRACE_SYSCALLS?); use --attach raw_tp", tp_syscalls[i].name);
-			return -ENOENT;
+		for (end = TP_ENTER; end <= TP_EXIT; end <<= 1) {
+			if (!(tp_syscalls[i].ends & end))
+				continue;
+			snprintf(path, sizeof(path), TRACEFS_DIR "/events/syscalls/sys_%s_%s",
+				 tp_end_name(end), tp_syscalls[i].name);
+			if (access(path, F_OK)) {
+				log_err("tracepoint syscalls/sys_%s_%s is missing (kernel without "
+					"CONFIG_FTRACE_SYSCALLS?); use --attach raw_tp",
+					tp_end_name(end), tp_syscalls[i].name);
+				return -ENOENT;
+			}
 		}
 	}
 	return 0;
@@ -183,7 +194,7 @@ static int attach_syscall_tracepoints(struct capture *c)
 
 			if (!(tp_syscalls[i].ends & end))
 				continue;
-			snprintf(name, sizeof(name), "sys_%s_%s", end == TP_EXIT ? "exit" : "enter",
+			snprintf(name, sizeof(name), "sys_%s_%s", tp_end_name(end),
 				 tp_syscalls[i].name);
 			l = bpf_program__attach_tracepoint(prog, "syscalls", name);
 			if (!l) {

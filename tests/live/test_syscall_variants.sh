@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every capture path: requests read with recv, read, readv and recvmsg (into
-# several buffers) and recv after a MSG_PEEK (peeked bytes captured once), answers written with sendmsg (3 iovecs), writev (2 and 6), sendmmsg
+# several buffers) and recv after a MSG_PEEK (peeked bytes captured once);
+# answers written with sendmsg (3 iovecs), writev (2 and 6), sendmmsg
 # (2 messages) and sendfile (length only); and a 16 KiB capture size.
 . "$(dirname "$0")/../lib/common.sh"
 require_root

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """HTTP/1.0-style server (one request per connection) that reads and answers
 with a different syscall family per request, to exercise every capture path:
-read with recv / read / readv / recvmsg (2 iovecs) / recv after a MSG_PEEK; answer with sendmsg
-(3 iovecs), writev, sendmmsg (2 messages), sendfile (length only), send."""
+read with recv / read / readv / recvmsg (2 iovecs) / recv after a MSG_PEEK;
+answer with sendmsg (3 iovecs), writev, sendmmsg (2 messages), sendfile
+(length only), send."""
 import ctypes
 import itertools
 import os
