@@ -7,8 +7,9 @@
 #   LOG        the audit log (default: /tmp/sockaudit-demo/audit.log; appended to,
 #              and rotated by the collector at 10 MB into LOG.1 ... LOG.5)
 #
-# The summary covers this run only: the records from the collector_start
-# that names this run's server pid to the collector_stop after it.
+# The summary covers this run only: the records from the collector_start to
+# the collector_stop that carry this run's run_id (the collector prints it on
+# stderr as "run_id=HEX" when auditing starts).
 # Exits non-zero when the collector failed or wrote no exchange record.
 set -euo pipefail
 
@@ -74,19 +75,27 @@ cat "$errfile" >&2
 
 [ "$rc" = 0 ] || die "the collector (or the server it ran) exited with status $rc"
 
-# this run's records (a rotation during the run leaves its start in LOG.1)
-files=("$LOG")
-[ -f "$LOG.1" ] && files=("$LOG.1" "$LOG")
-records=$(cat "${files[@]}" | jq -c -s --argjson pid "$srv" '
-	(map(.type == "collector_start" and .targets == [$pid]) | indices(true) | last) as $i
+run_id=$(grep -o 'run_id=[0-9a-f]\{32\}' "$errfile" | head -n1 | cut -d= -f2 || true)
+[ -n "$run_id" ] || die "the collector did not print its run_id on stderr"
+
+# this run's records (rotations during the run leave its start in LOG.N)
+files=()
+for n in 5 4 3 2 1; do
+	if [ -f "$LOG.$n" ]; then files+=("$LOG.$n"); fi
+done
+files+=("$LOG")
+records=$(cat "${files[@]}" | jq -c -s --arg id "$run_id" '
+	(map(.type == "collector_start" and .run_id == $id) | indices(true) | last) as $i
 	| if $i == null then empty else .[$i:]
-	  | (map(.type == "collector_stop") | indices(true) | first) as $j
+	  | (map(.type == "collector_stop" and .run_id == $id) | indices(true) | first) as $j
 	  | if $j == null then .[] else .[:$j + 1][] end end')
+[ -n "$records" ] || die "no collector_start with run_id $run_id in ${files[*]}"
 summary() { printf '%s\n' "$records" | jq -s -r "$1"; }
 
 exchanges=$(summary '[.[] | select(.type == "exchange")] | length')
 echo
 echo "audit log: $LOG"
+echo "run_id: $run_id"
 echo "records written by this run: $(summary 'length')"
 echo "exchange records: $exchanges"
 echo "by status:"

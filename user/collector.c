@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include "version.h"
 
 #define TICK_NS 1000000000ULL	/* expiry and loss reports, once a second */
+#define RUN_ID_BYTES 16		/* 128 random bits: runs sharing a log never collide */
+#define RUN_ID_HEX (2 * RUN_ID_BYTES)
 
 static volatile sig_atomic_t stop_signal, reload_signal, rotate_signal;
 
@@ -51,6 +54,7 @@ struct collector {
 	bool child_done;
 	const char *stop_reason;
 	uint64_t kcnt[SA_CNT_MAX];
+	char run_id[RUN_ID_HEX + 1];	/* names this run in its start and stop records */
 };
 
 static uint64_t mono_ns(void)
@@ -175,6 +179,7 @@ static void start_fields(struct lc_fields *l, const void *arg)
 {
 	const struct collector *co = arg;
 
+	lc_str(l, "run_id", co->run_id);
 	lc_str(l, "version", SOCKAUDIT_VERSION);
 	lc_str(l, "attach", capture__mode_name(co->cap));
 	put_targets(l, co);
@@ -203,6 +208,7 @@ static void stop_fields(struct lc_fields *l, const void *arg)
 	struct pipeline_stats st;
 
 	pipeline__stats(co->pl, &st);
+	lc_str(l, "run_id", co->run_id);
 	lc_str(l, "reason", co->stop_reason);
 	if (co->child)
 		l->f[l->n++] = (struct format_field){ .key = "exit_status", .kind = FF_I64,
@@ -210,6 +216,24 @@ static void stop_fields(struct lc_fields *l, const void *arg)
 	lc_u64(l, "events", st.events);
 	lc_u64(l, "exchanges", st.exchanges);
 	put_counters(l, co);
+}
+
+/*
+ * A run identifier, so a reader of a shared (appended, rotated) log can pick
+ * this run's records from its collector_start to its collector_stop.
+ */
+static int make_run_id(struct collector *co)
+{
+	unsigned char b[RUN_ID_BYTES];
+	int i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		log_err("cannot draw a random run_id: %s", strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < RUN_ID_BYTES; i++)
+		snprintf(co->run_id + 2 * i, 3, "%02x", b[i]);
+	return 0;
 }
 
 /* Fork the command, held at a gate until its pid is a target, then exec it. */
@@ -585,7 +609,7 @@ int collector__run(const struct collector_opts *o)
 	install_signals();
 	/* not root or no BTF: say so before any audit log is created */
 	err = capture__probe_privileges();
-	if (err)
+	if (err || make_run_id(&co))
 		return 1;
 	err = open_outputs(&co, plo.mono_to_real);
 	if (!err)
@@ -596,8 +620,9 @@ int collector__run(const struct collector_opts *o)
 		goto out;
 	if (co.pl)
 		lifecycle(&co, "collector_start", start_fields, &co, mono_ns());
-	log_info("auditing %s (attach %s)%s%s", o->argv ? o->argv[0] : "pids",
-		 capture__mode_name(co.cap), co.pl ? "; audit log: " : "",
+	/* run_id=HEX: the member's name and value, as in the records (demo/run.sh) */
+	log_info("auditing %s (attach %s) run_id=%s%s%s", o->argv ? o->argv[0] : "pids",
+		 capture__mode_name(co.cap), co.run_id, co.pl ? "; audit log: " : "",
 		 co.pl ? co.cfg->sinks[0].output_file : "");
 	co.stop_reason = "error";
 	err = main_loop(&co);
