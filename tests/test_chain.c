@@ -310,24 +310,79 @@ static void test_keygen(void **state)
 	assert_non_null(strstr(err, "sockaudit keygen"));
 }
 
+/* Replace the first occurrence of what in path with with (same length or not). */
+static void replace_in(const char *path, const char *what, const char *with)
+{
+	char buf[8192], *p;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, what);
+	assert_non_null(p);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(buf, 1, p - buf, f);
+	fputs(with, f);
+	fputs(p + strlen(what), f);
+	fclose(f);
+}
+
 static void test_state_file(void **state)
 {
 	struct chain_state st = { .seq = 12345 }, back;
-	char path[128], tmp[140];
+	uint8_t key0[32], mk[32], other[32];
+	char path[128], tmp[140], anchor[128], hexkey[65];
+	struct chainfile_seal sl = { mk, anchor }, sl2 = { other, anchor };
+	bool anchored = true;
 
 	memset(st.head, 0xab, 32);
 	memset(st.key, 0xcd, 32);
+	memset(key0, 0x11, 32);
+	assert_int_equal(chainfile__state_key(key0, mk), 0);
+	key0[0] ^= 1;
+	assert_int_equal(chainfile__state_key(key0, other), 0);
+	assert_memory_not_equal(mk, other, 32);
 	snprintf(path, sizeof(path), "%s/s", dir);
-	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &back), -ENOENT);
-	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, true), 0);
+	snprintf(anchor, sizeof(anchor), "%s/s.anchor", dir);
+	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
+			 -ENOENT);
+	assert_false(anchored);
+	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, &sl, true), 0);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	assert_int_not_equal(access(tmp, F_OK), 0);	/* renamed into place */
-	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &back), 0);
+	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored), 0);
 	assert_memory_equal(&back, &st, sizeof(st));
-	/* the state of another log is not this log's state */
-	assert_int_equal(chainfile__load_state(path, "/var/log/b.log", &back), -EINVAL);
+	assert_false(anchored);		/* no anchor line yet */
+	/* the state of another log is a mismatch, not an unreadable file */
+	assert_int_equal(chainfile__load_state(path, "/var/log/b.log", &sl, &back, &anchored),
+			 -EBADMSG);
+	/* made with another key file: a mismatch */
+	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl2, &back, &anchored),
+			 -EBADMSG);
+	/* the attack: the key line replaced (well-formed hex), the MAC left as it was */
+	for (int i = 0; i < 64; i++)
+		hexkey[i] = i % 2 ? 'd' : 'c';	/* st.key's bytes 0xcd */
+	hexkey[64] = '\0';
+	replace_in(path, hexkey, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
+			 -EBADMSG);
+	/* an anchor with a line: the state says so */
+	assert_int_equal(chainfile__anchor(anchor, "/var/log/a.log", 1, st.head), 0);
+	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, &sl, true), 0);
+	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored), 0);
+	assert_true(anchored);
+	/* a version-1 state (no MAC) and a cut one: unreadable */
+	replace_in(path, "sockaudit-chain-state 2", "sockaudit-chain-state 1");
+	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
+			 -EINVAL);
+	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, &sl, true), 0);
 	assert_int_equal(truncate(path, 60), 0);
-	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &back), -EINVAL);
+	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
+			 -EINVAL);
 }
 
 static void test_anchor_file(void **state)

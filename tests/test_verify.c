@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "chainfile.h"
 #include "config.h"
@@ -202,17 +203,28 @@ static void test_truncated_tail(void **state)
 	assert_non_null(strstr(out, "truncated tail"));
 }
 
-/* Lost state: an explicit chain_gap, never a silent new start. */
-static void test_lost_state_is_a_gap(void **state)
+/* A run of n1 records, then harm() done to the files, then a restart writing n2 more. */
+static void run_restart(int n1, void (*harm)(void), int n2)
 {
 	struct sink *s = open_sink(0, true);
 
-	put_records(s, 1, 5);
+	put_records(s, 1, n1);
 	assert_int_equal(sink__close(s), 0);
-	assert_int_equal(unlink(statep), 0);
+	harm();
 	s = open_sink(0, true);
-	put_records(s, 6, 5);
+	put_records(s, n1 + 1, n2);
 	assert_int_equal(sink__close(s), 0);
+}
+
+static void drop_state(void)
+{
+	assert_int_equal(unlink(statep), 0);
+}
+
+/* Lost state: an explicit chain_gap, never a silent new start. */
+static void test_lost_state_is_a_gap(void **state)
+{
+	run_restart(5, drop_state, 5);
 	assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
 	assert_non_null(strstr(out, "GAP "));
 	assert_non_null(strstr(out, "state_missing"));
@@ -449,6 +461,185 @@ static void test_parse_ctl(void **state)
 	assert_int_equal(c.type, CTL_NONE);
 }
 
+/* An emptied anchor does not hide a cut tail: the log has checkpoints the anchor lacks. */
+static void test_emptied_anchor_and_cut_tail(void **state)
+{
+	char cmd[600];
+
+	write_clean_set();
+	assert_int_equal(truncate(anchorp, 0), 0);
+	snprintf(cmd, sizeof(cmd), "head -n 3 %s > %s.t && mv %s.t %s", logp, logp, logp, logp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 1);
+	assert_non_null(strstr(out, "anchor file"));
+	assert_non_null(strstr(out, "is empty but the log has"));
+	/* the same without the cut: still an emptied anchor */
+	assert_int_equal(teardown(state), 0);
+	assert_int_equal(setup(state), 0);
+	write_clean_set();
+	assert_int_equal(truncate(anchorp, 0), 0);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 1);
+	assert_non_null(strstr(out, "is empty but the log has"));
+}
+
+/* The happy path of an empty anchor: one checkpoint, just written before a crash. */
+static void test_empty_anchor_one_checkpoint(void **state)
+{
+	struct sink *s = open_sink(0, true);
+
+	put_records(s, 1, 5);
+	assert_int_equal(sink__close(s), 0);	/* the stop checkpoint: the only one */
+	assert_int_equal(truncate(anchorp, 0), 0);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 0);
+	assert_non_null(strstr(out, "not in the empty anchor"));
+}
+
+/* LOG.k and LOG.k.gz side by side: equal (interrupted compression) is read once; edited fails. */
+static void test_plain_and_gz_copies(void **state)
+{
+	char cmd[600];
+
+	write_clean_set();
+	snprintf(cmd, sizeof(cmd), "zcat %s.2.gz > %s.2", logp, logp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 0);
+	assert_non_null(strstr(out, "holds the same records"));
+	/* the attack: the .gz edited, the plain copy left as it was */
+	snprintf(cmd, sizeof(cmd), "zcat %s.2.gz | sed '2s/\"exchange\"/\"exchangf\"/' | "
+		 "gzip > %s.t && mv %s.t %s.2.gz", logp, logp, logp, logp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 1);
+	assert_non_null(strstr(out, "hold different records"));
+	/* and the other way round */
+	snprintf(cmd, sizeof(cmd), "zcat %s.2 | gzip > %s.2.gz && sed -i '2s/\"exchange\"/"
+		 "\"exchangf\"/' %s.2", logp, logp, logp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
+	assert_non_null(strstr(out, "hold different records"));
+}
+
+/* Replace the value of the state file's line NAME with val. */
+static void set_state_line(const char *name, const char *val)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "sed -i 's|^%s .*|%s %s|' %s", name, name, val, statep);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int log_has(const char *needle)
+{
+	return count_matches(logp, needle);
+}
+
+static void replace_state_key(void)
+{
+	set_state_line("key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+}
+
+/* A state whose key was replaced is refused at start (state_mismatch), not resumed. */
+static void test_state_key_replaced(void **state)
+{
+	run_restart(5, replace_state_key, 5);
+	assert_int_equal(log_has("\"reason\":\"state_mismatch\""), 1);
+	assert_int_equal(log_has("chain_resume"), 0);
+	/* the chain after the refused state is whole: only the reset is reported */
+	assert_int_equal(run_verify(4, "--key", keyp, "--allow-gaps", logp), 0);
+	assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
+	assert_non_null(strstr(out, "state_mismatch"));
+	assert_null(strstr(out, "TAMPERED"));
+}
+
+/* The state of another log is a mismatch; a state that is not one is unreadable. */
+static void test_state_reasons(void **state)
+{
+	struct sink *s = open_sink(0, true);
+
+	put_records(s, 1, 3);
+	assert_int_equal(sink__close(s), 0);
+	set_state_line("file", "/var/log/other.log");
+	s = open_sink(0, true);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(log_has("\"reason\":\"state_mismatch\""), 1);
+	assert_int_equal(truncate(statep, 10), 0);
+	s = open_sink(0, true);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(log_has("\"reason\":\"state_unreadable\""), 1);
+	assert_int_equal(run_verify(4, "--key", keyp, "--allow-gaps", logp), 0);
+}
+
+static void drop_anchor(void)
+{
+	assert_int_equal(unlink(anchorp), 0);
+}
+
+/* An anchor deleted on the host: the next start says so in the log and verify notes it. */
+static void test_anchor_deleted_is_recorded(void **state)
+{
+	struct sink *s;
+
+	run_restart(30, drop_anchor, 30);
+	assert_int_equal(log_has("\"type\":\"anchor_missing\""), 1);
+	assert_int_equal(run_verify(5, "--key", keyp, "--anchor", anchorp, logp), 0);
+	assert_non_null(strstr(out, "found its anchor file missing"));
+	/* a plain restart with the anchor in place writes no such record */
+	s = open_sink(0, true);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(log_has("\"type\":\"anchor_missing\""), 1);
+}
+
+/* verify with another key: TAMPERED at the first record, and the hint that a wrong key looks so. */
+static void test_wrong_key_says_so(void **state)
+{
+	char other[160], err[256];
+
+	write_clean_set();
+	snprintf(other, sizeof(other), "%s/k2", dir);
+	assert_int_equal(chainfile__keygen(other, err, sizeof(err)), 0);
+	assert_int_equal(run_verify(3, "--key", other, logp), 1);
+	assert_non_null(strstr(out, "TAMPERED"));
+	assert_non_null(strstr(out, "a wrong --key looks exactly like this"));
+	/* a real edit further in does not get the hint */
+	edit_line(logp, 4);
+	assert_int_equal(run_verify(3, "--key", keyp, logp), 1);
+	assert_null(strstr(out, "wrong --key"));
+}
+
+/* A directory verify may not search: the real errno, not "No such file". */
+static void test_unreadable_dir_names_errno(void **state)
+{
+	char errp[160], buf[1024];
+	int fd, status;
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip();		/* needs to drop to another user */
+	write_clean_set();
+	assert_int_equal(chmod(dir, 0700), 0);
+	snprintf(errp, sizeof(errp), "/tmp/sa-verify-err.%d", (int)getpid());
+	fd = open(errp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "verify", logp, NULL };
+
+		dup2(fd, 2);
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		_exit(verify__main(2, argv));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(errp);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_non_null(strstr(buf, "Permission denied"));
+	assert_null(strstr(buf, "No such file"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +654,14 @@ int main(void)
 		cmocka_unit_test(test_parse_ctl),
 		cmocka_unit_test(test_parse_ctl_text),
 		cmocka_unit_test_setup_teardown(test_every_format_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emptied_anchor_and_cut_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_anchor_one_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_and_gz_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_key_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_reasons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor_deleted_is_recorded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key_says_so, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_dir_names_errno, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);

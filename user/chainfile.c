@@ -10,12 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "chainfile.h"
 #include "format_json.h"
 #include "json.h"
 
-#define STATE_MAGIC	"sockaudit-chain-state 1"
+#define STATE_MAGIC	"sockaudit-chain-state 2"	/* 2: anchored and mac lines */
+#define STATE_KEY_LABEL	"sockaudit-state-mac-v1"
 #define STATE_MAX	8192
 
 /* All of buf to fd, EINTR and short writes retried. */
@@ -135,26 +137,71 @@ int chainfile__load_key(const char *path, uint8_t key[CHAIN_KEY_LEN], char *err,
 
 /* ---- state ---- */
 
-static int format_state(char *buf, size_t cap, const char *log, const struct chain_state *st)
+int chainfile__state_key(const uint8_t key0[CHAIN_KEY_LEN], uint8_t out[CHAIN_KEY_LEN])
 {
-	char head[CHAIN_HEX_LEN + 1], key[CHAIN_HEX_LEN + 1];
-	int n;
+	size_t n = 0;
+
+	/* a key of its own: the chain's keys evolve from key0 by another label */
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key0, CHAIN_KEY_LEN,
+		       (const unsigned char *)STATE_KEY_LABEL, sizeof(STATE_KEY_LABEL),
+		       out, CHAIN_KEY_LEN, &n) || n != CHAIN_KEY_LEN)
+		return -EIO;
+	return 0;
+}
+
+/* HMAC-SHA256 of text[0..n) with the state key, as hex. 0 or -EIO. */
+static int state_mac(const struct chainfile_seal *sl, const char *text, size_t n,
+		     char hex[CHAIN_HEX_LEN + 1])
+{
+	uint8_t mac[CHAIN_MAC_LEN];
+	size_t got = 0;
+
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, sl->mac_key, CHAIN_KEY_LEN,
+		       (const unsigned char *)text, n, mac, sizeof(mac), &got) ||
+	    got != CHAIN_MAC_LEN)
+		return -EIO;
+	chain__hex(mac, CHAIN_MAC_LEN, hex);
+	return 0;
+}
+
+/* An anchor that holds at least one line (a checkpoint was anchored). */
+static bool anchor_written(const char *path)
+{
+	struct stat st;
+
+	return path && !lstat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+static int format_state(char *buf, size_t cap, const char *log, const struct chain_state *st,
+			const struct chainfile_seal *sl)
+{
+	char head[CHAIN_HEX_LEN + 1], key[CHAIN_HEX_LEN + 1], mac[CHAIN_HEX_LEN + 1];
+	int n, m;
 
 	chain__hex(st->head, CHAIN_MAC_LEN, head);
 	chain__hex(st->key, CHAIN_KEY_LEN, key);
-	n = snprintf(buf, cap, STATE_MAGIC "\nfile %s\nseq %" PRIu64 "\nhead %s\nkey %s\n", log,
-		     st->seq, head, key);
+	n = snprintf(buf, cap, STATE_MAGIC "\nfile %s\nseq %" PRIu64 "\nhead %s\nkey %s\n"
+		     "anchored %d\n", log, st->seq, head, key, anchor_written(sl->anchor));
 	OPENSSL_cleanse(key, sizeof(key));
-	return n > 0 && (size_t)n < cap ? n : -ENAMETOOLONG;
+	if (n <= 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	if (state_mac(sl, buf, n, mac))
+		return -EIO;
+	m = snprintf(buf + n, cap - n, "mac %s\n", mac);
+	return m > 0 && (size_t)m < cap - n ? n + m : -ENAMETOOLONG;
 }
 
 int chainfile__save_state(const char *path, const char *log, const struct chain_state *st,
-			  bool durable)
+			  const struct chainfile_seal *sl, bool durable)
 {
 	char tmp[4200], buf[STATE_MAX];
 	int fd, n, e;
 
-	n = format_state(buf, sizeof(buf), log, st);
+	n = format_state(buf, sizeof(buf), log, st, sl);
+	if (n == -EIO) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return n;
+	}
 	if (n < 0 || snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	/* a fresh file: never truncate what a planted link points at */
@@ -179,12 +226,15 @@ int chainfile__save_state(const char *path, const char *log, const struct chain_
 
 /* The "name value" lines of a state file, each value NUL-terminated in place. */
 struct state_fields {
-	char *file, *seq, *head, *key;
+	char *file, *seq, *head, *key, *anchored;
 };
 
 static void state_fields(char *buf, struct state_fields *f)
 {
+	static const char *const names[] = { "file", "seq", "head", "key", "anchored" };
+	char **slots[] = { &f->file, &f->seq, &f->head, &f->key, &f->anchored };
 	char *line, *save = NULL, *sp;
+	size_t i;
 
 	memset(f, 0, sizeof(*f));
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -192,48 +242,76 @@ static void state_fields(char *buf, struct state_fields *f)
 		if (!sp)
 			continue;
 		*sp++ = '\0';
-		if (!strcmp(line, "file"))
-			f->file = sp;
-		else if (!strcmp(line, "seq"))
-			f->seq = sp;
-		else if (!strcmp(line, "head"))
-			f->head = sp;
-		else if (!strcmp(line, "key"))
-			f->key = sp;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(line, names[i]))
+				*slots[i] = sp;
 	}
 }
 
-static int parse_state(char *buf, const char *log, struct chain_state *st)
+/*
+ * The MAC line closes the file and covers every byte before it. -EINVAL
+ * when there is none (not a state of this version), -EBADMSG when it does
+ * not match. On success the MAC line is cut off.
+ */
+static int check_state_mac(char *buf, const struct chainfile_seal *sl)
+{
+	char *m = strstr(buf, "\nmac "), want[CHAIN_HEX_LEN + 1];
+	size_t n;
+
+	if (!m)
+		return -EINVAL;
+	n = m + 1 - buf;
+	if (strlen(m + 5) != CHAIN_HEX_LEN + 1 || m[5 + CHAIN_HEX_LEN] != '\n')
+		return -EINVAL;
+	if (state_mac(sl, buf, n, want))
+		return -EINVAL;
+	if (CRYPTO_memcmp(want, m + 5, CHAIN_HEX_LEN))
+		return -EBADMSG;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int parse_state(char *buf, const char *log, const struct chainfile_seal *sl,
+		       struct chain_state *st, bool *anchored)
 {
 	struct state_fields f;
 	char *end;
+	int e;
 
 	if (strncmp(buf, STATE_MAGIC "\n", sizeof(STATE_MAGIC)))
 		return -EINVAL;
+	e = check_state_mac(buf, sl);
+	if (e)
+		return e;
 	state_fields(buf + sizeof(STATE_MAGIC), &f);
-	if (!f.file || !f.seq || !f.head || !f.key || strcmp(f.file, log))
+	if (!f.file || !f.seq || !f.head || !f.key || !f.anchored)
 		return -EINVAL;
+	if (strcmp(f.file, log))
+		return -EBADMSG;	/* the state of another log: it does not continue this one */
 	errno = 0;
 	st->seq = strtoull(f.seq, &end, 10);
 	if (errno || end == f.seq || *end ||
 	    chain__unhex(f.head, strlen(f.head), st->head, CHAIN_MAC_LEN) ||
 	    chain__unhex(f.key, strlen(f.key), st->key, CHAIN_KEY_LEN))
 		return -EINVAL;
+	*anchored = !strcmp(f.anchored, "1");
 	return 0;
 }
 
-int chainfile__load_state(const char *path, const char *log, struct chain_state *st)
+int chainfile__load_state(const char *path, const char *log, const struct chainfile_seal *sl,
+			  struct chain_state *st, bool *anchored)
 {
 	char buf[STATE_MAX];
 	ssize_t n;
 	int fd, e;
 
+	*anchored = false;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EINVAL;
 	n = read_small(fd, buf, sizeof(buf));
 	close(fd);
-	e = n < 0 ? -EINVAL : parse_state(buf, log, st);
+	e = n < 0 ? -EINVAL : parse_state(buf, log, sl, st, anchored);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (e)
 		OPENSSL_cleanse(st, sizeof(*st));

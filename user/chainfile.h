@@ -17,13 +17,34 @@ int chainfile__keygen(const char *path, char *err, size_t errlen);
 int chainfile__load_key(const char *path, uint8_t key[CHAIN_KEY_LEN], char *err, size_t errlen);
 
 /*
- * Write the state (the log it belongs to, seq, head, current key) to path
- * atomically: a temporary file, fsync when durable, rename. 0 or -errno.
+ * What ties a state file to its chain: a MAC key derived from the key
+ * file's key (chainfile__state_key), so a state whose key, head or log was
+ * replaced by someone without the key file is refused; and the anchor path,
+ * so a restart can tell that an anchor written before has gone.
+ */
+struct chainfile_seal {
+	const uint8_t *mac_key;		/* CHAIN_KEY_LEN bytes */
+	const char *anchor;		/* the anchor file's path */
+};
+
+/* The state file's MAC key from the key file's key. 0 or -EIO. */
+int chainfile__state_key(const uint8_t key0[CHAIN_KEY_LEN], uint8_t out[CHAIN_KEY_LEN]);
+
+/*
+ * Write the state (the log it belongs to, seq, head, current key, whether
+ * the anchor held a line, and a MAC over all of it) to path atomically: a
+ * temporary file, fsync when durable, rename. 0 or -errno.
  */
 int chainfile__save_state(const char *path, const char *log, const struct chain_state *st,
-			  bool durable);
-/* 0, -ENOENT (no state file), or -EINVAL (malformed, or for another log). */
-int chainfile__load_state(const char *path, const char *log, struct chain_state *st);
+			  const struct chainfile_seal *sl, bool durable);
+/*
+ * 0, -ENOENT (no state file), -EINVAL (unreadable: not a state file of this
+ * version, or malformed), or -EBADMSG (a state of another log, or its MAC
+ * does not match: replaced, edited, or made with another key file).
+ * *anchored: the anchor held a line when the state was saved.
+ */
+int chainfile__load_state(const char *path, const char *log, const struct chainfile_seal *sl,
+			  struct chain_state *st, bool *anchored);
 
 /* Append one fsync'ed anchor line: {"ts","file","chain_seq","chain"}. 0 or -errno. */
 int chainfile__anchor(const char *path, const char *log, uint64_t seq,

@@ -73,6 +73,7 @@ struct sink {
 	struct chain *chain;
 	char *state_path, *anchor_path;
 	uint8_t key0[CHAIN_KEY_LEN];	/* the key file's key, erased once the chain began */
+	uint8_t state_key[CHAIN_KEY_LEN];	/* MACs the state file (from key0) */
 	bool chain_begun;
 	uint64_t caught_up;		/* records re-verified after a crash at the start */
 	char *sealed;			/* the sealed copy of what is being written */
@@ -339,7 +340,7 @@ static void save_state(struct sink *s, bool durable)
 	if (!s->chain || !s->chain_begun)
 		return;
 	e = chainfile__save_state(s->state_path, s->cfg.output_file, chain__state(s->chain),
-				  durable);
+				  &(struct chainfile_seal){ s->state_key, s->anchor_path }, durable);
 	if (e)
 		log_warn("audit log %s: cannot write chain state %s: %s; a restart will write a "
 			 "chain_gap record", s->cfg.output_file, s->state_path, strerror(-e));
@@ -603,12 +604,14 @@ static bool catch_up(struct sink *s, struct chain_state *st)
 }
 
 /* Does the state continue the file? NULL if so, else why not (a chain_gap reason). */
-static const char *resume_check(struct sink *s, struct chain_state *st)
+static const char *resume_check(struct sink *s, struct chain_state *st, bool *anchored)
 {
 	struct chain_line cl;
 	size_t len = 0;
 	char *last = last_line(s, &len);
-	int e = chainfile__load_state(s->state_path, s->cfg.output_file, st);
+	int e = chainfile__load_state(s->state_path, s->cfg.output_file,
+				      &(struct chainfile_seal){ s->state_key, s->anchor_path },
+				      st, anchored);
 	const char *why = NULL;
 
 	if (last && chain__is_header(last, len)) {
@@ -617,6 +620,8 @@ static const char *resume_check(struct sink *s, struct chain_state *st)
 	}
 	if (e == -ENOENT)
 		why = !last && !rotated_exists(s) ? "first_start" : "state_missing";
+	else if (e == -EBADMSG)
+		why = "state_mismatch";	/* another log's, or not made with this key file */
 	else if (e)
 		why = "state_unreadable";
 	else if (!last)
@@ -628,11 +633,33 @@ static const char *resume_check(struct sink *s, struct chain_state *st)
 	return why;
 }
 
+/*
+ * The state says the anchor held checkpoints, and it is gone or empty now:
+ * deleted on the host. Say so in the log (after the chain's first record)
+ * before a new anchor starts where the old one was.
+ */
+static void anchor_check(struct sink *s, bool anchored)
+{
+	struct wrec w = { .type = "anchor_missing" };
+	struct stat st;
+
+	if (!anchored || (!stat(s->anchor_path, &st) && st.st_size > 0))
+		return;
+	log_warn("audit log %s: anchor file %s held checkpoints and is now missing or empty "
+		 "(deleted on the host?); writing an anchor_missing record and starting it anew: "
+		 "verify older checkpoints against a copy shipped off the host",
+		 s->cfg.output_file, s->anchor_path);
+	chain_fields(s, &w);
+	wrec_str(&w, "anchor", s->anchor_path);
+	record_write(s, &w);
+}
+
 /* The first record of this run: chain_resume, or chain_gap starting over. */
 static void chain_begin(struct sink *s)
 {
 	struct chain_state st;
-	const char *why = resume_check(s, &st);
+	bool anchored = false;
+	const char *why = resume_check(s, &st, &anchored);
 	struct wrec w = { .type = why ? "chain_gap" : "chain_resume" };
 
 	if (why) {
@@ -659,6 +686,7 @@ static void chain_begin(struct sink *s)
 	s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
 		       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
 	if (!record_write(s, &w)) {
+		anchor_check(s, anchored);
 		do_sync(s);
 		save_state(s, true);
 	}
@@ -699,6 +727,11 @@ static int chain_open(struct sink *s, char *err, size_t errlen)
 	e = chainfile__load_key(ic->key_file, s->key0, err, errlen);
 	if (e)
 		return e;
+	if (chainfile__state_key(s->key0, s->state_key)) {
+		snprintf(err, errlen, "audit log %s: cannot derive the chain state's key "
+			 "(libcrypto without HMAC-SHA256)", s->cfg.output_file);
+		return -EIO;
+	}
 	s->state_path = side_path(s, ic->state_file, ".chain");
 	s->anchor_path = side_path(s, ic->anchor_file, ".anchor");
 	s->chain = chain__new(fmt, &zero);
@@ -1272,6 +1305,7 @@ static void sink_free(struct sink *s)
 	jbuf__free(&s->over);
 	chain__free(s->chain);
 	OPENSSL_cleanse(s->key0, sizeof(s->key0));
+	OPENSSL_cleanse(s->state_key, sizeof(s->state_key));
 	free(s->state_path);
 	free(s->anchor_path);
 	free(s->sealed);

@@ -70,7 +70,7 @@ static bool parse_u64(const char *s, size_t n, uint64_t *out)
 
 static const struct { const char *name; enum verify_ctl type; } ctl_names[] = {
 	{ "rotate", CTL_ROTATE }, { "chain_resume", CTL_RESUME }, { "chain_gap", CTL_GAP },
-	{ "checkpoint", CTL_CHECKPOINT },
+	{ "checkpoint", CTL_CHECKPOINT }, { "anchor_missing", CTL_ANCHOR_MISSING },
 };
 
 /* After the n-th sep of b (n >= 1): the rest, or NULL when there are fewer. */
@@ -358,17 +358,76 @@ static char *rotated_name(const char *log, int k, bool gz)
 	return p;
 }
 
-static char *existing_rotated(const char *log, int k)
+/* 1 when path exists, 0 when it does not, -errno when that cannot be told (EACCES). */
+static int exists(const char *path)
 {
-	char *p = rotated_name(log, k, false);
+	if (!access(path, F_OK))
+		return 1;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+}
 
-	if (p && !access(p, F_OK))
+/* Do two files (each plain or gzip) hold the same bytes? */
+static bool same_content(const char *a, const char *b)
+{
+	gzFile fa = gzopen(a, "rb"), fb = gzopen(b, "rb");
+	char *ba = malloc(1u << 16), *bb = malloc(1u << 16);
+	bool same = fa && fb && ba && bb;
+	int na, nb;
+
+	while (same) {
+		na = gzread(fa, ba, 1u << 16);
+		nb = gzread(fb, bb, 1u << 16);
+		same = na == nb && na >= 0 && !memcmp(ba, bb, na > 0 ? na : 0);
+		if (na <= 0)
+			break;
+	}
+	if (fa)
+		gzclose(fa);
+	if (fb)
+		gzclose(fb);
+	free(ba);
+	free(bb);
+	return same;
+}
+
+/* What find_set found beside the log besides the files to read. */
+struct set_found {
+	char *missing;		/* the first hole in the numbers */
+	char *differ;		/* LOG.k whose LOG.k.gz holds other bytes */
+};
+
+/*
+ * LOG.k or LOG.k.gz. Both exist after a compression was interrupted
+ * between writing the .gz and removing the plain file: then they hold the
+ * same records and the plain one is read; if they differ, one was edited,
+ * and f->differ names them. NULL when neither exists.
+ */
+static char *existing_rotated(const char *log, int k, struct set_found *f, int *err)
+{
+	char *p = rotated_name(log, k, false), *gz = rotated_name(log, k, true);
+	int ep = p ? exists(p) : -ENOMEM, eg = gz ? exists(gz) : -ENOMEM;
+
+	if (ep < 0 || eg < 0) {
+		*err = ep < 0 ? ep : eg;
+		ep = eg = 0;
+	}
+	if (ep && eg) {
+		if (!same_content(p, gz)) {
+			if (!f->differ)
+				f->differ = strdup(p);
+		} else {
+			printf("note %s: %s.gz holds the same records (a compression was "
+			       "interrupted); read once\n", p, p);
+		}
+	}
+	if (ep) {
+		free(gz);
 		return p;
+	}
 	free(p);
-	p = rotated_name(log, k, true);
-	if (p && !access(p, F_OK))
-		return p;
-	free(p);
+	if (eg)
+		return gz;
+	free(gz);
 	return NULL;
 }
 
@@ -379,40 +438,63 @@ static void free_paths(char **paths, int n)
 	free(paths);
 }
 
-/*
- * LOG.N .. LOG.1 then LOG. A hole in the numbers is a deleted file: *missing
- * gets its name. 0, or -ENOENT when nothing of the set exists.
- */
-static int find_set(const char *log, char ***out, int *n, char **missing)
+/* The highest k with LOG.k or LOG.k.gz; 0 if none. -errno if one cannot be looked at. */
+static int top_rotated(const char *log)
 {
-	int k, top = 0, i = 0;
-	char **paths, *p;
+	int k, top = 0, e1, e2;
+	char *p;
 
 	for (k = 1; k <= MAX_BACKUPS; k++) {
-		p = existing_rotated(log, k);
-		if (p)
-			top = k;
+		p = rotated_name(log, k, false);
+		e1 = p ? exists(p) : -ENOMEM;
 		free(p);
+		p = rotated_name(log, k, true);
+		e2 = p ? exists(p) : -ENOMEM;
+		free(p);
+		if (e1 < 0 || e2 < 0)
+			return e1 < 0 ? e1 : e2;
+		if (e1 || e2)
+			top = k;
 	}
-	if (!top && access(log, F_OK))
+	return top;
+}
+
+/*
+ * LOG.N .. LOG.1 then LOG. A hole in the numbers is a deleted file:
+ * f->missing gets its name. 0, -ENOENT when nothing of the set exists, or
+ * -errno when a file or the directory cannot be looked at (EACCES).
+ */
+static int find_set(const char *log, char ***out, int *n, struct set_found *f)
+{
+	int k, top = top_rotated(log), i = 0, e = 0, el;
+	char **paths, *p;
+
+	if (top < 0)
+		return top;
+	el = exists(log);
+	if (el < 0)
+		return el;
+	if (!top && !el)
 		return -ENOENT;
 	paths = calloc(top + 1, sizeof(*paths));
 	if (!paths)
 		return -ENOMEM;
 	for (k = top; k >= 1; k--) {
-		p = existing_rotated(log, k);
-		if (!p && !*missing)
-			*missing = rotated_name(log, k, false);
+		p = existing_rotated(log, k, f, &e);
+		if (!p && !f->missing)
+			f->missing = rotated_name(log, k, false);
 		if (p)
 			paths[i++] = p;
 	}
-	if (!access(log, F_OK))
+	if (el)
 		paths[i++] = strdup(log);
-	else if (!*missing)
-		*missing = strdup(log);
+	else if (!f->missing)
+		f->missing = strdup(log);
 	*out = paths;
 	*n = i;
-	return 0;
+	if (e)
+		free_paths(paths, i);
+	return e;
 }
 
 /* ---- the walk ---- */
@@ -623,7 +705,7 @@ static void anchor_match(struct walk *w, const uint8_t *mac)
 	size_t j;
 
 	w->checkpoints++;
-	if (!o->nanc)
+	if (!o->anchor_file)
 		return;
 	for (j = w->ai; j < o->nanc; j++)
 		if (o->anc[j].seq == w->seq && !memcmp(o->anc[j].mac, mac, CHAIN_MAC_LEN))
@@ -664,7 +746,8 @@ static bool position_ok(struct walk *w, const struct verify_ctl_info *c)
 		return true;
 	bad(w, "%s record names chain seq %" PRIu64 " but follows seq %" PRIu64 ": records "
 	    "deleted or inserted before it", c->type == CTL_CHECKPOINT ? "a checkpoint" :
-	    c->type == CTL_RESUME ? "a chain_resume" : "a rotate", c->seq, w->seq);
+	    c->type == CTL_RESUME ? "a chain_resume" :
+	    c->type == CTL_ANCHOR_MISSING ? "an anchor_missing" : "a rotate", c->seq, w->seq);
 	return false;
 }
 
@@ -689,12 +772,22 @@ static bool record(struct walk *w, const char *line, size_t len, bool first)
 	if (c.type == CTL_GAP && (w->records || strcmp(c.reason, "first_start")))
 		gap(w, &c);
 	if (w->o->have_key && !fits(w, w->key, w->head, w->seq, &l)) {
+		bool chain_start = !w->records || !w->seq;
+
 		diagnose(w, &l);
+		if (chain_start)
+			printf("note: this is the first record of a chain: a wrong --key looks "
+			       "exactly like this (give the key file the collector's key_file "
+			       "named; a key_file changed between runs fails at a chain_gap)\n");
 		return false;
 	}
 	if (!position_ok(w, &c))
 		return false;
 	w->resumes += c.type == CTL_RESUME;
+	if (c.type == CTL_ANCHOR_MISSING)
+		printf("note %s:%" PRIu64 ": the collector found its anchor file missing at this "
+		       "start (deleted on the host): checkpoints before it can be checked only "
+		       "against a copy shipped earlier\n", cur_path(&w->r), w->r.lineno);
 	memcpy(w->head, l.mac, CHAIN_MAC_LEN);
 	if (c.type == CTL_CHECKPOINT)
 		anchor_match(w, l.mac);
@@ -714,9 +807,20 @@ static void tail_checks(struct walk *w)
 		bad(w, "truncated tail: the last line is a partial record (no newline)");
 		return;
 	}
-	if (!o->nanc || w->bad)
+	if (!o->anchor_file || w->bad)
 		return;
-	if (!w->anc_matched) {
+	if (!o->nanc && w->checkpoints > 1) {
+		/* each checkpoint is anchored right after it reaches the log */
+		printf("TAMPERED %s: the anchor file %s is empty but the log has %" PRIu64
+		       " checkpoints: the anchor was emptied or replaced (and the log may be cut); "
+		       "verify against the copy shipped off the host\n", cur_path(&w->r),
+		       o->anchor_file, w->checkpoints);
+		w->bad = true;
+	} else if (!o->nanc) {
+		if (w->checkpoints)
+			printf("note %s: the log's one checkpoint is not in the empty anchor "
+			       "(written just before a stop or crash)\n", w->unanchored);
+	} else if (!w->anc_matched) {
 		printf("TAMPERED %s: truncated or replaced: none of the anchor's %zu checkpoints "
 		       "is in the log\n", cur_path(&w->r), o->nanc);
 		w->bad = true;
@@ -792,22 +896,34 @@ out:
 
 static int verify_log(const struct vopts *o, const char *log)
 {
-	char **paths = NULL, *missing = NULL;
-	int n = 0, rc, e = find_set(log, &paths, &n, &missing);
+	struct set_found f = { 0 };
+	char **paths = NULL;
+	int n = 0, rc, e = find_set(log, &paths, &n, &f);
 
 	if (e) {
-		fprintf(stderr, "sockaudit: error: %s: %s; give the audit log's path (its "
-			"rotated files LOG.N are found beside it)\n", log, strerror(-e));
+		fprintf(stderr, "sockaudit: error: %s: %s; %s\n", log, strerror(-e),
+			e == -ENOENT ? "give the audit log's path (its rotated files LOG.N are "
+				       "found beside it)" :
+				       "verify needs to read the log, its rotated files and their "
+				       "directory: check the permissions");
+		free(f.missing);
+		free(f.differ);
 		return VERIFY_USAGE;
 	}
-	if (missing) {
+	if (f.differ) {
+		printf("TAMPERED %s: both %s and %s.gz exist and hold different records: one "
+		       "of them was edited (an interrupted compression leaves two equal "
+		       "copies)\n", f.differ, f.differ, f.differ);
+		rc = VERIFY_BAD;
+	} else if (f.missing) {
 		printf("TAMPERED %s: missing rotated file: the set has files on both sides of "
-		       "it\n", missing);
+		       "it\n", f.missing);
 		rc = VERIFY_BAD;
 	} else {
 		rc = walk_set(o, log, paths, n);
 	}
-	free(missing);
+	free(f.missing);
+	free(f.differ);
 	free_paths(paths, n);
 	return rc;
 }

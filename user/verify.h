@@ -18,7 +18,8 @@
 #define VERIFY_USAGE	2
 
 /* What a writer record says about the chain (verify's line parser). */
-enum verify_ctl { CTL_NONE = 0, CTL_ROTATE, CTL_RESUME, CTL_GAP, CTL_CHECKPOINT };
+enum verify_ctl { CTL_NONE = 0, CTL_ROTATE, CTL_RESUME, CTL_GAP, CTL_CHECKPOINT,
+		  CTL_ANCHOR_MISSING };
 
 struct verify_ctl_info {
 	enum verify_ctl type;
