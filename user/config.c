@@ -2,7 +2,7 @@
 /*
  * YAML configuration with libyaml's document API: the whole file becomes a
  * node tree whose nodes carry their line, so every error can name file:line.
- * Tables of keys (name, parser, range) drive the checks, one table per map.
+ * One key function per map (sink_key, integrity_key, ...) parses each key with its range.
  */
 #include <errno.h>
 #include <fcntl.h>

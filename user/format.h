@@ -4,7 +4,7 @@
  * json_lines (default), cef, syslog, line, csv.
  *
  * Every formatter renders from the same prepared exchange (format.c):
- * excerpts sanitized (sanitize.h) and redacted (redact.h) once, before
+ * excerpts sanitized (sanitize.h) and redacted (redact.h) once per rendering group, before
  * anything is written; a formatter applies only its own escaping. Each
  * call appends exactly one record, newline included, to a jbuf (json.h is
  * a growable byte buffer; non-JSON formats write through jbuf__raw).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Event dispatch: validation -> conntrack + reassembly -> HTTP parser or raw
- * exchange -> correlator -> JSON record -> sink.
+ * exchange -> correlator -> one rendering per group of sinks (format.h) -> sinks.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * Fixed-width types only, widest fields first, no pointers: the same bytes
  * are read by the BPF program, by the collector, and from `record` files
  * replayed later (so the layout is also a file format: bump
- * SA_RECORD_VERSION when it changes).
+ * RECFILE_VERSION in user/recfile.h when it changes).
  */
 #ifndef SOCKAUDIT_EVENTS_H
 #define SOCKAUDIT_EVENTS_H
@@ -76,7 +76,7 @@ struct sa_event_hdr {
 	__u8 comm[SA_COMM_LEN];
 };
 
-/* Connection id: (tgid, fd, gen). gen is unique per collector run. */
+/* Key of the conns map: (tgid, fd); gen (per run) is in the value and in every event. */
 struct sa_conn_key {
 	__u32 tgid;
 	__s32 fd;
