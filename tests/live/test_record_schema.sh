@@ -5,7 +5,8 @@
 # (http, jsonrpc, mcp stdio, raw) and from one live workload that writes
 # every other type: the demo server under `exec` with an integrity sink
 # (chain_gap, checkpoint, chain_resume after SIGHUP and a restart), SIGUSR1
-# (rotate), a small --max-capture (loss), a redacted password, and seven
+# (rotate), the anchor deleted before the restart (anchor_missing), a small
+# --max-capture (loss), a redacted password, and seven
 # sinks with long names and max_message_length 2048, whose collector_start
 # is longer than that (the writer's oversize loss record).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,13 +84,14 @@ c=$(count config_reload)
 kill -HUP "$SA_PID"
 wait_for "config_reload record" more_than config_reload "$c"
 stop_run
+rm "$live/a.log.anchor"	# deleted on the host: the restart writes anchor_missing
 run_once	# a restart: the chain resumes from the state file
 stop_run
 
 for f in "$live"/*; do
 	case $f in *.log|*.log.[0-9]*) logs+=("$f");; esac
 done
-for t in chain_gap chain_resume checkpoint rotate config_reload; do
+for t in chain_gap chain_resume checkpoint rotate config_reload anchor_missing; do
 	assert_ge "$t records in the live log" 1 "$(count "$t")"
 done
 grep -q '"counter":"oversize_records","count":1,"bytes"' "$live"/b1-*.log \
