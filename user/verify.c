@@ -366,12 +366,13 @@ static int exists(const char *path)
 	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 }
 
-/* Do two files (each plain or gzip) hold the same bytes? */
-static bool same_content(const char *a, const char *b)
+/* Do two files (each plain or gzip) hold the same bytes? 1, 0, or -errno (cannot read). */
+static int same_content(const char *a, const char *b)
 {
 	gzFile fa = gzopen(a, "rb"), fb = gzopen(b, "rb");
+	int e = fa && fb ? 0 : -(errno ? errno : EIO);
 	char *ba = malloc(1u << 16), *bb = malloc(1u << 16);
-	bool same = fa && fb && ba && bb;
+	bool same = !e && ba && bb;
 	int na, nb;
 
 	while (same) {
@@ -385,9 +386,11 @@ static bool same_content(const char *a, const char *b)
 		gzclose(fa);
 	if (fb)
 		gzclose(fb);
+	if (!e && (!ba || !bb))
+		e = -ENOMEM;
 	free(ba);
 	free(bb);
-	return same;
+	return e ? e : same;
 }
 
 /* What find_set found beside the log besides the files to read. */
@@ -412,7 +415,11 @@ static char *existing_rotated(const char *log, int k, struct set_found *f, int *
 		ep = eg = 0;
 	}
 	if (ep && eg) {
-		if (!same_content(p, gz)) {
+		int same = same_content(p, gz);
+
+		if (same < 0) {
+			*err = same;
+		} else if (!same) {
 			if (!f->differ)
 				f->differ = strdup(p);
 		} else {
