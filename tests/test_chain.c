@@ -20,6 +20,7 @@
 #include <openssl/hmac.h>
 #include "chain.h"
 #include "chainfile.h"
+#include "outpath.h"
 #include "verify.h"
 
 static const uint8_t key0[CHAIN_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
@@ -313,13 +314,14 @@ static void test_keygen(void **state)
 static void test_state_file(void **state)
 {
 	struct chain_state st = { .seq = 12345 }, back;
-	char path[128], tmp[140];
+	char path[128], tmp[140], err[512];
 
 	memset(st.head, 0xab, 32);
 	memset(st.key, 0xcd, 32);
 	snprintf(path, sizeof(path), "%s/s", dir);
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &back), -ENOENT);
-	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, true), 0);
+	assert_int_equal(chainfile__save_state(&(struct outpath_req){ .path = path, .mode = 0600,
+		.gid = (gid_t)-1 }, "/var/log/a.log", &st, true, err, sizeof(err)), 0);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	assert_int_not_equal(access(tmp, F_OK), 0);	/* renamed into place */
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &back), 0);
@@ -332,15 +334,18 @@ static void test_state_file(void **state)
 
 static void test_anchor_file(void **state)
 {
+	struct outpath_req at = { .what = "anchor file", .mode = 0600, .gid = (gid_t)-1 };
 	uint8_t mac[32], back[32];
-	char path[128], line[512];
+	char path[128], line[512], err[512];
 	uint64_t seq = 0;
 	FILE *f;
 
 	memset(mac, 0x5a, 32);
 	snprintf(path, sizeof(path), "%s/a", dir);
-	assert_int_equal(chainfile__anchor(path, "/var/log/a \"q\".log", 77, mac), 0);
-	assert_int_equal(chainfile__anchor(path, "/var/log/a.log", 99, mac), 0);
+	at.path = path;
+	assert_int_equal(chainfile__anchor(&at, "/var/log/a \"q\".log", 77, mac, err, sizeof(err)),
+			 0);
+	assert_int_equal(chainfile__anchor(&at, "/var/log/a.log", 99, mac, err, sizeof(err)), 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof(line), f));
@@ -356,7 +361,8 @@ static void test_anchor_file(void **state)
 	char other[140];
 	snprintf(other, sizeof(other), "%s/other", dir);
 	assert_int_equal(link(path, other), 0);
-	assert_int_equal(chainfile__anchor(path, "/var/log/a.log", 100, mac), -EPERM);
+	assert_int_equal(chainfile__anchor(&at, "/var/log/a.log", 100, mac, err, sizeof(err)),
+			 -EPERM);
 }
 
 int main(void)

@@ -16,17 +16,26 @@ int chainfile__keygen(const char *path, char *err, size_t errlen);
 /* Read a key file (must not be readable by group or others). 0 or -errno + err. */
 int chainfile__load_key(const char *path, uint8_t key[CHAIN_KEY_LEN], char *err, size_t errlen);
 
+struct outpath_req;
+
 /*
- * Write the state (the log it belongs to, seq, head, current key) to path
- * atomically: a temporary file, fsync when durable, rename. 0 or -errno.
+ * Write the state (the log it belongs to, seq, head, current key) to
+ * at->path atomically: a temporary file created exclusively beside it
+ * (outpath.h), fsync when durable, rename. 0 or -errno + err.
  */
-int chainfile__save_state(const char *path, const char *log, const struct chain_state *st,
-			  bool durable);
-/* 0, -ENOENT (no state file), or -EINVAL (malformed, or for another log). */
+int chainfile__save_state(const struct outpath_req *at, const char *log,
+			  const struct chain_state *st, bool durable, char *err, size_t errlen);
+/*
+ * 0, -ENOENT (no state file), or -EINVAL (malformed, for another log, or
+ * not a regular file of ours: then logged with the reason, never read).
+ */
 int chainfile__load_state(const char *path, const char *log, struct chain_state *st);
 
-/* Append one fsync'ed anchor line: {"ts","file","chain_seq","chain"}. 0 or -errno. */
-int chainfile__anchor(const char *path, const char *log, uint64_t seq,
-		      const uint8_t mac[CHAIN_MAC_LEN]);
+/*
+ * Append one fsync'ed anchor line {"ts","file","chain_seq","chain"} to
+ * at->path, opened through outpath__open. 0 or -errno + err.
+ */
+int chainfile__anchor(const struct outpath_req *at, const char *log, uint64_t seq,
+		      const uint8_t mac[CHAIN_MAC_LEN], char *err, size_t errlen);
 
 #endif /* SOCKAUDIT_CHAINFILE_H */
