@@ -152,8 +152,9 @@ static void test_devices(void **state)
 {
 	char p[128];
 
-	expect_refused("/dev/null", false, "a system directory");
-	expect_refused("/dev/zero", false, "a system directory");
+	expect_refused("/dev/null", false, "a character device");
+	expect_refused("/dev/zero", false, "a character device");
+	expect_refused("/dev/sockaudit-test.log", false, "a system directory");
 	in_base(p, sizeof(p), "null");
 	assert_int_equal(mknod(p, S_IFCHR | 0666, makedev(1, 3)), 0);
 	expect_refused(p, true, "a character device");

@@ -304,6 +304,11 @@ static int check_parent(int dfd, const struct outpath_req *req, char *err, size_
 	return 0;
 }
 
+static bool bad_leaf(const char *leaf)
+{
+	return !leaf[0] || !strcmp(leaf, ".") || !strcmp(leaf, "..");
+}
+
 int outpath__open_dir(const struct outpath_req *req, const char **leaf, char *err,
 		      size_t errlen)
 {
@@ -535,7 +540,7 @@ int outpath__openat(int dfd, const char *leaf, const struct outpath_req *req, ch
 	bool exists = false;
 	int fd = -1, e, tries;
 
-	if (!leaf[0] || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
+	if (bad_leaf(leaf))
 		return fail(err, errlen, -EISDIR, "%s %s names a directory: give a file name",
 			    what_of(req), req->path);
 	for (tries = 0; tries < 2; tries++) {
@@ -562,12 +567,18 @@ int outpath__openat(int dfd, const char *leaf, const struct outpath_req *req, ch
 int outpath__open(const struct outpath_req *req, char *err, size_t errlen)
 {
 	const char *leaf = NULL;
+	struct stat st;
 	int dfd, fd;
 
-	dfd = outpath__open_dir(req, &leaf, err, errlen);
+	dfd = open_parent(req, &leaf, err, errlen);
 	if (dfd < 0)
 		return dfd;
-	fd = outpath__openat(dfd, leaf, req, err, errlen);
+	/* the most precise reason first: /dev/null is a device before it is in /dev */
+	if (req->how != OUTPATH_NEW && !bad_leaf(leaf) &&
+	    !fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) && !S_ISREG(st.st_mode))
+		fd = refuse_type(req, &st, err, errlen);
+	else if (!(fd = check_parent(dfd, req, err, errlen)))
+		fd = outpath__openat(dfd, leaf, req, err, errlen);
 	close(dfd);
 	return fd;
 }
