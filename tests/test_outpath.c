@@ -440,8 +440,16 @@ static void test_open_read(void **state)
 	assert_int_equal(fchown(fd, 65534, 65534), 0);
 	close(fd);
 	assert_true(outpath__open_read(AT_FDCWD, q, q, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "not a regular file of uid 0"));
 	assert_int_equal(outpath__open_read(AT_FDCWD, "/nonexistent-x", "x", err, sizeof(err)),
 			 -ENOENT);
+	in_base(p, sizeof(p), "state-orig");	/* a second name for a file of ours */
+	fd = open(p, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	in_base(q, sizeof(q), "state-hard");
+	assert_int_equal(link(p, q), 0);
+	assert_true(outpath__open_read(AT_FDCWD, q, q, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "with one link"));
 }
 
 static void test_expand(void **state)

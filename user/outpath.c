@@ -597,10 +597,12 @@ int outpath__open_read(int dfd, const char *name, const char *path, char *err, s
 	fd = openat(dfd, name, O_RDONLY | SAFE_FLAGS);
 	if (fd < 0)
 		return leaf_error(dfd, name, &req, errno, err, errlen);
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1) {
 		close(fd);
-		return fail(err, errlen, -EPERM, "file %s is not a regular file of %s: not "
-			    "reading it; remove it", path, owner_name(geteuid(), who, sizeof(who)));
+		return fail(err, errlen, -EPERM, "file %s is not a regular file of %s with one "
+			    "link: not reading it; remove it", path,
+			    owner_name(geteuid(), who, sizeof(who)));
 	}
 	return fd;
 }
