@@ -591,7 +591,6 @@ static void catch_up_file(struct catch_ctx *cx, int fd)
 
 	if (!gz && fd >= 0)
 		close(fd);
-
 	while (gz && cx->ok && gzgets(gz, line, cap + 1)) {
 		len = strlen(line);
 		if (len && line[len - 1] == '\n')
@@ -623,7 +622,7 @@ static bool catch_up(struct sink *s, struct chain_state *st)
 	int fd;
 
 	s->caught_up = 0;
-	/* the same inode, readable: our fd may be write-only */
+	/* the same inode with an offset of its own (the writer's fd appends) */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
 	if (cx.cc)
 		catch_up_file(&cx, open(self, O_RDONLY | O_CLOEXEC));
