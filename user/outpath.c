@@ -299,7 +299,8 @@ static int check_parent(int dfd, const struct outpath_req *req, char *err, size_
 	if (!req->allow_shared_directory)
 		return fail(err, errlen, -EPERM, "the directory %s of %s %s is writable by other "
 			    "users (sticky, like /tmp): they can plant names beside it; use a "
-			    "directory only root can write, or set allow_shared_directory: true",
+			    "directory only root can write, or set allow_shared_directory: true in the "
+			    "sink's config",
 			    real, what_of(req), req->path);
 	return 0;
 }
