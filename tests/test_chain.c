@@ -20,6 +20,7 @@
 #include <openssl/hmac.h>
 #include "chain.h"
 #include "chainfile.h"
+#include "outpath.h"
 #include "verify.h"
 
 static const uint8_t key0[CHAIN_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
@@ -335,8 +336,10 @@ static void test_state_file(void **state)
 {
 	struct chain_state st = { .seq = 12345 }, back;
 	uint8_t key0[32], mk[32], other[32];
-	char path[128], tmp[140], anchor[128], hexkey[65];
+	char path[128], tmp[140], anchor[128], hexkey[65], err[512];
 	struct chainfile_seal sl = { mk, anchor }, sl2 = { other, anchor };
+	struct outpath_req at = { .mode = 0600, .gid = (gid_t)-1 };
+	struct outpath_req aat = { .what = "anchor file", .mode = 0600, .gid = (gid_t)-1 };
 	bool anchored = true;
 
 	memset(st.head, 0xab, 32);
@@ -348,10 +351,13 @@ static void test_state_file(void **state)
 	assert_memory_not_equal(mk, other, 32);
 	snprintf(path, sizeof(path), "%s/s", dir);
 	snprintf(anchor, sizeof(anchor), "%s/s.anchor", dir);
+	at.path = path;
+	aat.path = anchor;
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
 			 -ENOENT);
 	assert_false(anchored);
-	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, &sl, true), 0);
+	assert_int_equal(chainfile__save_state(&at, "/var/log/a.log", &st, &sl, true, err,
+					       sizeof(err)), 0);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	assert_int_not_equal(access(tmp, F_OK), 0);	/* renamed into place */
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored), 0);
@@ -371,15 +377,17 @@ static void test_state_file(void **state)
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
 			 -EBADMSG);
 	/* an anchor with a line: the state says so */
-	assert_int_equal(chainfile__anchor(anchor, "/var/log/a.log", 1, st.head), 0);
-	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, &sl, true), 0);
+	assert_int_equal(chainfile__anchor(&aat, "/var/log/a.log", 1, st.head, err, sizeof(err)), 0);
+	assert_int_equal(chainfile__save_state(&at, "/var/log/a.log", &st, &sl, true, err,
+					       sizeof(err)), 0);
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored), 0);
 	assert_true(anchored);
 	/* a version-1 state (no MAC) and a cut one: unreadable */
 	replace_in(path, "sockaudit-chain-state 2", "sockaudit-chain-state 1");
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
 			 -EINVAL);
-	assert_int_equal(chainfile__save_state(path, "/var/log/a.log", &st, &sl, true), 0);
+	assert_int_equal(chainfile__save_state(&at, "/var/log/a.log", &st, &sl, true, err,
+					       sizeof(err)), 0);
 	assert_int_equal(truncate(path, 60), 0);
 	assert_int_equal(chainfile__load_state(path, "/var/log/a.log", &sl, &back, &anchored),
 			 -EINVAL);
@@ -387,15 +395,18 @@ static void test_state_file(void **state)
 
 static void test_anchor_file(void **state)
 {
+	struct outpath_req at = { .what = "anchor file", .mode = 0600, .gid = (gid_t)-1 };
 	uint8_t mac[32], back[32];
-	char path[128], line[512];
+	char path[128], line[512], err[512];
 	uint64_t seq = 0;
 	FILE *f;
 
 	memset(mac, 0x5a, 32);
 	snprintf(path, sizeof(path), "%s/a", dir);
-	assert_int_equal(chainfile__anchor(path, "/var/log/a \"q\".log", 77, mac), 0);
-	assert_int_equal(chainfile__anchor(path, "/var/log/a.log", 99, mac), 0);
+	at.path = path;
+	assert_int_equal(chainfile__anchor(&at, "/var/log/a \"q\".log", 77, mac, err, sizeof(err)),
+			 0);
+	assert_int_equal(chainfile__anchor(&at, "/var/log/a.log", 99, mac, err, sizeof(err)), 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof(line), f));
@@ -411,7 +422,8 @@ static void test_anchor_file(void **state)
 	char other[140];
 	snprintf(other, sizeof(other), "%s/other", dir);
 	assert_int_equal(link(path, other), 0);
-	assert_int_equal(chainfile__anchor(path, "/var/log/a.log", 100, mac), -EPERM);
+	assert_int_equal(chainfile__anchor(&at, "/var/log/a.log", 100, mac, err, sizeof(err)),
+			 -EPERM);
 }
 
 int main(void)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,19 @@
 #include <unistd.h>
 #include <utime.h>
 #include <zlib.h>
+#include "outpath.h"
 #include "rotate.h"
 
 static char dir[64], path[96];
+static bool allow_shared;
+
+static struct rotator *rot(uint32_t backups, bool compress, uint32_t max_age_days)
+{
+	struct outpath_req log = { .path = path, .mode = 0600, .gid = (gid_t)-1,
+				   .allow_shared_directory = allow_shared };
+
+	return rotator__new(&log, backups, compress, max_age_days);
+}
 
 static int setup(void **state)
 {
@@ -51,7 +62,7 @@ static bool exists(const char *suffix)
 
 static void test_names_and_count(void **state)
 {
-	struct rotator *r = rotator__new(path, 2, false, 0);
+	struct rotator *r = rot(2, false, 0);
 
 	make_log("one\n");
 	assert_int_equal(rotator__rotate(r), 0);
@@ -82,7 +93,7 @@ static void gz_content(const char *suffix, char *out, int n)
 
 static void test_compress(void **state)
 {
-	struct rotator *r = rotator__new(path, 3, true, 0);
+	struct rotator *r = rot(3, true, 0);
 	char buf[64];
 
 	make_log("first\n");
@@ -102,7 +113,7 @@ static void test_compress(void **state)
 /* A compressed file keeps the log's mode (0640 with log_group), never more. */
 static void test_compress_keeps_mode(void **state)
 {
-	struct rotator *r = rotator__new(path, 3, true, 0);
+	struct rotator *r = rot(3, true, 0);
 	char gz[160];
 	struct stat st;
 
@@ -123,7 +134,7 @@ static void test_compress_keeps_mode(void **state)
 
 static void test_max_age(void **state)
 {
-	struct rotator *r = rotator__new(path, 5, false, 1);
+	struct rotator *r = rot(5, false, 1);
 	struct utimbuf old = { .actime = time(NULL) - 3 * 86400, .modtime = time(NULL) - 3 * 86400 };
 	char p[128];
 
@@ -140,7 +151,7 @@ static void test_max_age(void **state)
 
 static void test_drop_oldest(void **state)
 {
-	struct rotator *r = rotator__new(path, 3, false, 0);
+	struct rotator *r = rot(3, false, 0);
 
 	make_log("a\n");
 	rotator__rotate(r);
@@ -152,6 +163,113 @@ static void test_drop_oldest(void **state)
 	rotator__free(r);
 }
 
+/* A file in dir owned by uid (planted by another user), with text. */
+static void plant_file(const char *name, uid_t uid, mode_t mode, const char *text)
+{
+	char p[160];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchown(fd, uid, uid), 0);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void plant_link(const char *target, const char *name)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+/* victim's bytes and mode are still "root file\n" and 0644. */
+static void victim_unchanged(const char *victim)
+{
+	char buf[64] = { 0 };
+	struct stat st;
+	int fd = open(victim, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 10);
+	close(fd);
+	assert_string_equal(buf, "root file\n");
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+/*
+ * Names planted at every rotated name (a symlink to a root file, a FIFO,
+ * another user's file): rotation moves or replaces names, never writes
+ * through them or hangs on them, and compresses only its own file.
+ */
+static void test_planted_names(void **state)
+{
+	char victim[128], fifo[128], buf[64];
+	struct rotator *r = rot(3, true, 0);
+
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	plant_file("victim", 0, 0644, "root file\n");
+	plant_link(victim, "a.log.1");
+	plant_link(victim, "a.log.2.gz");
+	snprintf(fifo, sizeof(fifo), "%s.1.gz", path);
+	assert_int_equal(mkfifo(fifo, 0666), 0);
+	plant_file("a.log.3", 65534, 0666, "nobody\n");
+	make_log("ours\n");
+	assert_int_equal(rotator__rotate(r), 0);
+	rotator__wait_idle(r);
+	gz_content(".1.gz", buf, sizeof(buf));
+	assert_string_equal(buf, "ours\n");
+	victim_unchanged(victim);
+	rotator__free(r);
+}
+
+/* Old or oldest, a file that is not ours is never removed (nor counted as freed). */
+static void test_prune_and_drop_leave_others(void **state)
+{
+	struct utimbuf old = { .actime = time(NULL) - 3 * 86400, .modtime = time(NULL) - 3 * 86400 };
+	struct rotator *r = rot(3, false, 1);
+	char p[128];
+
+	plant_file("a.log.2", 65534, 0600, "nobody\n");
+	snprintf(p, sizeof(p), "%s.2", path);
+	assert_int_equal(utime(p, &old), 0);
+	plant_link("/etc/hostname", "a.log.2.gz");
+	make_log("ours\n");
+	assert_int_equal(rotator__rotate(r), 0);	/* .2 -> .3: names move, nothing followed */
+	assert_true(exists(".3") && exists(".3.gz"));
+	rotator__prune_age(r);
+	assert_true(exists(".3"));			/* three days old, but nobody's */
+	rotator__drop_oldest(r);			/* skips nobody's .3 and the link */
+	assert_true(exists(".3") && exists(".3.gz"));
+	assert_false(exists(".1"));
+	rotator__free(r);
+}
+
+/* Rotation works in the log's directory only as outpath allows it. */
+static void test_shared_directory(void **state)
+{
+	struct rotator *r;
+
+	assert_int_equal(chmod(dir, 0777), 0);
+	r = rot(2, false, 0);
+	make_log("one\n");
+	assert_int_equal(rotator__rotate(r), -EPERM);	/* others could swap names */
+	assert_true(exists(""));
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(rotator__rotate(r), -EPERM);	/* sticky, not allowed */
+	rotator__free(r);
+	allow_shared = true;
+	r = rot(2, false, 0);
+	assert_int_equal(rotator__rotate(r), 0);
+	assert_true(exists(".1"));
+	rotator__free(r);
+	allow_shared = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +278,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compress_keeps_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_and_drop_leave_others, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_directory, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("rotate", tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "chainfile.h"
 #include "format_json.h"
 #include "json.h"
+#include "log.h"
+#include "outpath.h"
 
 #define STATE_MAGIC	"sockaudit-chain-state 2"	/* 2: anchored and mac lines */
 #define STATE_KEY_LABEL	"sockaudit-state-mac-v1"
@@ -191,36 +194,59 @@ static int format_state(char *buf, size_t cap, const char *log, const struct cha
 	return m > 0 && (size_t)m < cap - n ? n + m : -ENAMETOOLONG;
 }
 
-int chainfile__save_state(const char *path, const char *log, const struct chain_state *st,
-			  const struct chainfile_seal *sl, bool durable)
+/* Write buf to a fresh tmp beside the state in dfd and rename it over the state. */
+static int replace_state(int dfd, const char *leaf, const struct outpath_req *at,
+			 const char *buf, int n, bool durable, char *err, size_t errlen)
 {
-	char tmp[4200], buf[STATE_MAX];
-	int fd, n, e;
+	struct outpath_req tr = *at;
+	char tleaf[NAME_MAX + 1], tpath[4200];
+	int fd, e;
 
-	n = format_state(buf, sizeof(buf), log, st, sl);
-	if (n == -EIO) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return n;
-	}
-	if (n < 0 || snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tleaf, sizeof(tleaf), "%s.tmp", leaf) >= (int)sizeof(tleaf) ||
+	    snprintf(tpath, sizeof(tpath), "%s.tmp", at->path) >= (int)sizeof(tpath))
 		return -ENAMETOOLONG;
-	/* a fresh file: never truncate what a planted link points at */
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return -errno;
-	}
+	tr.path = tpath;
+	tr.how = OUTPATH_NEW;
+	/* a fresh file: a name planted there is only a name, never written through */
+	unlinkat(dfd, tleaf, 0);
+	fd = outpath__openat(dfd, tleaf, &tr, err, errlen);
+	if (fd < 0)
+		return fd;
 	e = write_all(fd, buf, n);
-	OPENSSL_cleanse(buf, sizeof(buf));
 	if (!e && durable && fsync(fd))
 		e = -errno;
 	if (close(fd) && !e)
 		e = -errno;
-	if (!e && rename(tmp, path))
-		e = -errno;	/* rename: readers see the old state or the new, never half */
-	if (e)
-		unlink(tmp);
+	/* rename: readers see the old state or the new, never half */
+	if (!e && renameat(dfd, tleaf, dfd, leaf))
+		e = -errno;
+	if (e) {
+		unlinkat(dfd, tleaf, 0);
+		snprintf(err, errlen, "cannot write chain state %s: %s", at->path, strerror(-e));
+	}
+	return e;
+}
+
+int chainfile__save_state(const struct outpath_req *at, const char *log,
+			  const struct chain_state *st, const struct chainfile_seal *sl,
+			  bool durable, char *err, size_t errlen)
+{
+	char buf[STATE_MAX];
+	const char *leaf;
+	int dfd, n, e;
+
+	n = format_state(buf, sizeof(buf), log, st, sl);
+	if (n < 0) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		snprintf(err, errlen, "cannot write chain state %s: %s", at->path,
+			 n == -EIO ? "the state MAC could not be computed" : strerror(-n));
+		return n;
+	}
+	dfd = outpath__open_dir(at, &leaf, err, errlen);
+	e = dfd < 0 ? dfd : replace_state(dfd, leaf, at, buf, n, durable, err, errlen);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (dfd >= 0)
+		close(dfd);
 	return e;
 }
 
@@ -301,14 +327,18 @@ static int parse_state(char *buf, const char *log, const struct chainfile_seal *
 int chainfile__load_state(const char *path, const char *log, const struct chainfile_seal *sl,
 			  struct chain_state *st, bool *anchored)
 {
-	char buf[STATE_MAX];
+	char buf[STATE_MAX], err[512];
 	ssize_t n;
 	int fd, e;
 
 	*anchored = false;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -EINVAL;
+	fd = outpath__open_read(AT_FDCWD, path, path, err, sizeof(err));
+	if (fd == -ENOENT)
+		return -ENOENT;
+	if (fd < 0) {
+		log_warn("chain state: %s", err);
+		return -EINVAL;
+	}
 	n = read_small(fd, buf, sizeof(buf));
 	close(fd);
 	e = n < 0 ? -EINVAL : parse_state(buf, log, sl, st, anchored);
@@ -320,23 +350,8 @@ int chainfile__load_state(const char *path, const char *log, const struct chainf
 
 /* ---- anchor ---- */
 
-/* Append only to a plain file of ours: not a device, not a hard link to another file. */
-static int open_anchor(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	struct stat st;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
-		close(fd);
-		return -EPERM;
-	}
-	return fd;
-}
-
-int chainfile__anchor(const char *path, const char *log, uint64_t seq,
-		      const uint8_t mac[CHAIN_MAC_LEN])
+int chainfile__anchor(const struct outpath_req *at, const char *log, uint64_t seq,
+		      const uint8_t mac[CHAIN_MAC_LEN], char *err, size_t errlen)
 {
 	char hex[CHAIN_HEX_LEN + 1];
 	struct timespec ts;
@@ -357,10 +372,14 @@ int chainfile__anchor(const char *path, const char *log, uint64_t seq,
 	jbuf__cstr(&jb, hex);
 	jbuf__obj_close(&jb);
 	jbuf__raw(&jb, "\n", 1);
-	fd = jb.oom ? -ENOMEM : open_anchor(path);
+	/* only a plain file of ours, appended to: never a FIFO, a link or another's file */
+	fd = jb.oom ? -ENOMEM : outpath__open(at, err, errlen);
 	e = fd < 0 ? fd : write_all(fd, jb.buf, jb.len);
 	if (!e && fsync(fd))
 		e = -errno;
+	if (e && fd >= 0)
+		snprintf(err, errlen, "cannot append to anchor file %s: %s", at->path,
+			 strerror(-e));
 	if (fd >= 0)
 		close(fd);
 	jbuf__free(&jb);

@@ -16,6 +16,8 @@ int chainfile__keygen(const char *path, char *err, size_t errlen);
 /* Read a key file (must not be readable by group or others). 0 or -errno + err. */
 int chainfile__load_key(const char *path, uint8_t key[CHAIN_KEY_LEN], char *err, size_t errlen);
 
+struct outpath_req;
+
 /*
  * What ties a state file to its chain: a MAC key derived from the key
  * file's key (chainfile__state_key), so a state whose key, head or log was
@@ -32,22 +34,29 @@ int chainfile__state_key(const uint8_t key0[CHAIN_KEY_LEN], uint8_t out[CHAIN_KE
 
 /*
  * Write the state (the log it belongs to, seq, head, current key, whether
- * the anchor held a line, and a MAC over all of it) to path atomically: a
- * temporary file, fsync when durable, rename. 0 or -errno.
+ * the anchor held a line, and a MAC over all of it) to at->path
+ * atomically: a temporary file created exclusively beside it (outpath.h),
+ * fsync when durable, rename. 0 or -errno + err.
  */
-int chainfile__save_state(const char *path, const char *log, const struct chain_state *st,
-			  const struct chainfile_seal *sl, bool durable);
+int chainfile__save_state(const struct outpath_req *at, const char *log,
+			  const struct chain_state *st, const struct chainfile_seal *sl,
+			  bool durable, char *err, size_t errlen);
 /*
  * 0, -ENOENT (no state file), -EINVAL (unreadable: not a state file of this
  * version, or malformed), or -EBADMSG (a state of another log, or its MAC
- * does not match: replaced, edited, or made with another key file).
+ * does not match: replaced, edited, or made with another key file). A
+ * file that is not a regular file of ours is -EINVAL, logged with the reason,
+ * never read.
  * *anchored: the anchor held a line when the state was saved.
  */
 int chainfile__load_state(const char *path, const char *log, const struct chainfile_seal *sl,
 			  struct chain_state *st, bool *anchored);
 
-/* Append one fsync'ed anchor line: {"ts","file","chain_seq","chain"}. 0 or -errno. */
-int chainfile__anchor(const char *path, const char *log, uint64_t seq,
-		      const uint8_t mac[CHAIN_MAC_LEN]);
+/*
+ * Append one fsync'ed anchor line {"ts","file","chain_seq","chain"} to
+ * at->path, opened through outpath__open. 0 or -errno + err.
+ */
+int chainfile__anchor(const struct outpath_req *at, const char *log, uint64_t seq,
+		      const uint8_t mac[CHAIN_MAC_LEN], char *err, size_t errlen);
 
 #endif /* SOCKAUDIT_CHAINFILE_H */

@@ -718,7 +718,8 @@ static int check_outputs(const struct config *c)
 		const struct sink_config *sc = &c->sinks[i];
 		struct outpath_req req = {
 			.path = sc->output_file, .base_directory = sc->base_directory,
-			.mode = sc->file_mode, .gid = sc->gid, .critical = sc->critical,
+			.format = sc->type ? sc->type : "json_lines", .mode = sc->file_mode,
+			.gid = sc->gid, .allow_shared_directory = sc->allow_shared_directory,
 			.check_only = true,
 		};
 

@@ -349,6 +349,8 @@ static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
 		return parse_bool(cx, v, &sc->compress);
 	if (!strcmp(k, "critical"))
 		return parse_bool(cx, v, &sc->critical);
+	if (!strcmp(k, "allow_shared_directory"))
+		return parse_bool(cx, v, &sc->allow_shared_directory);
 	if (!strcmp(k, "rotate_interval")) {
 		err = parse_enum(cx, v, interval_names, "none, hourly or daily", &e);
 		sc->rotate_interval = e;
@@ -374,7 +376,7 @@ static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
 			 "backup_count, rotate_interval, compress, max_age_days, critical, "
 			 "flush_mode, batch_size, batch_interval_ms, event_buffer_size, "
 			 "base_directory, file_mode, log_group, space_left_mb, space_left_action, "
-			 "max_message_length, integrity");
+			 "max_message_length, integrity, allow_shared_directory");
 }
 
 /* Call fn for every key of a mapping, with cx->key set to prefix.key. */

@@ -53,6 +53,7 @@ struct sink_config {
 	enum space_action space_left_action;
 	bool compress;
 	bool critical;
+	bool allow_shared_directory;	/* a sticky directory others write (/tmp) is accepted */
 	struct integrity_config integrity;
 	/* the config's redaction section, borrowed from struct config (NULL: defaults) */
 	const struct redactor *redactor;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
+#include "outpath.h"
 #include "recfile.h"
 #include "sockaudit/events.h"
 
@@ -21,12 +22,21 @@ struct rec_header {
 int recfile__create(struct recfile *rf, const char *path, int64_t mono_to_real)
 {
 	struct rec_header h = { .version = RECFILE_VERSION, .mono_to_real = mono_to_real };
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* the collector's one opening (outpath.h): never a FIFO, a link or another's file */
+	struct outpath_req req = { .path = path, .what = "event file", .mode = 0600,
+				   .gid = (gid_t)-1 };
+	char err[512];
+	int fd = outpath__open(&req, err, sizeof(err));
 
 	memcpy(h.magic, RECFILE_MAGIC, sizeof(h.magic));
 	if (fd < 0) {
-		log_err("cannot create event file %s: %s", path, strerror(errno));
-		return -errno;
+		log_err("%s", err);
+		return fd;
+	}
+	if (ftruncate(fd, 0)) {		/* a new recording replaces an old one of ours */
+		log_err("cannot truncate event file %s: %s", path, strerror(errno));
+		close(fd);
+		return -EIO;
 	}
 	rf->f = fdopen(fd, "w");
 	rf->path = strdup(path);

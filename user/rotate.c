@@ -6,20 +6,24 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "log.h"
+#include "outpath.h"
 #include "rotate.h"
 
 struct gz_job {
 	struct gz_job *next;
 	int fd;				/* the rotated file, read-only */
+	int dfd;			/* the log's directory, as checked at the rotation */
 	uint32_t index;			/* FILE.index is its current name */
 };
 
@@ -30,28 +34,70 @@ struct rotator {
 	pthread_t thread;
 	struct gz_job *jobs, *running;	/* queued jobs; the one being compressed */
 	bool has_thread, stop;
-	char *path;
+	bool failing;			/* the last rotation failed (said once) */
+	char *path, *base;
+	const char *leaf;		/* the log's name in its directory (in path) */
+	bool allow_shared;
 	uint32_t backup_count;
 	uint32_t max_age_days;
 	bool compress;
 };
 
+/* The name of FILE.k(.gz) in the log's directory. */
 static void name_of(const struct rotator *r, uint32_t k, bool gz, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s.%u%s", r->path, k, gz ? ".gz" : "");
+	snprintf(buf, n, "%s.%u%s", r->leaf, k, gz ? ".gz" : "");
 }
 
-static void unlink_quiet(const char *p)
+/* How the log's directory and the files made in it are checked (outpath.h). */
+static struct outpath_req dir_req(const struct rotator *r)
 {
-	if (unlink(p) && errno != ENOENT)
-		log_warn("cannot remove rotated audit log %s: %s", p, strerror(errno));
+	return (struct outpath_req){
+		.path = r->path,
+		.base_directory = r->base,
+		.mode = 0600,
+		.gid = (gid_t)-1,
+		.allow_shared_directory = r->allow_shared,
+	};
 }
 
-static void rename_quiet(const char *from, const char *to)
+/*
+ * The log's directory, checked as the log's (owner, who may write it),
+ * held as an fd: every name of one rotation is in that directory even if
+ * a path above it is swapped meanwhile. -errno, logged.
+ */
+static int open_dir(const struct rotator *r)
 {
-	if (rename(from, to) && errno != ENOENT)
-		log_warn("cannot rename rotated audit log %s to %s: %s", from, to,
+	struct outpath_req req = dir_req(r);
+	const char *leaf;
+	char err[512];
+	int dfd = outpath__open_dir(&req, &leaf, err, sizeof(err));
+
+	if (dfd < 0)
+		log_warn("rotated files of %s: %s", r->path, err);
+	return dfd;
+}
+
+static void unlink_quiet(const struct rotator *r, int dfd, const char *name)
+{
+	if (unlinkat(dfd, name, 0) && errno != ENOENT)
+		log_warn("cannot remove rotated audit log %s (beside %s): %s", name, r->path,
 			 strerror(errno));
+}
+
+/* renameat never follows a symlink planted at either name: it moves names only. */
+static void rename_quiet(const struct rotator *r, int dfd, const char *from, const char *to)
+{
+	if (renameat(dfd, from, dfd, to) && errno != ENOENT)
+		log_warn("cannot rename rotated audit log %s to %s (beside %s): %s", from, to,
+			 r->path, strerror(errno));
+}
+
+/* A regular file of ours at name (not a link, a FIFO or another user's file)? */
+static bool ours(int dfd, const char *name, struct stat *st)
+{
+	return !fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st->st_mode) &&
+	       st->st_uid == geteuid();
 }
 
 static void bump_jobs(struct gz_job *j)
@@ -61,40 +107,44 @@ static void bump_jobs(struct gz_job *j)
 }
 
 /* Under mu: FILE.k(.gz) -> FILE.k+1(.gz); the one at backup_count goes. */
-static void shift_locked(struct rotator *r)
+static void shift_locked(struct rotator *r, int dfd)
 {
-	char from[4096], to[4096];
+	char from[NAME_MAX + 1], to[NAME_MAX + 1];
 	uint32_t k;
 	int gz;
 
 	for (gz = 0; gz < 2; gz++) {
 		name_of(r, r->backup_count, gz, to, sizeof(to));
-		unlink_quiet(to);
+		unlink_quiet(r, dfd, to);
 		for (k = r->backup_count; k > 1; k--) {
 			name_of(r, k - 1, gz, from, sizeof(from));
 			name_of(r, k, gz, to, sizeof(to));
-			rename_quiet(from, to);
+			rename_quiet(r, dfd, from, to);
 		}
 	}
 	bump_jobs(r->jobs);
 	bump_jobs(r->running);
 }
 
-static int queue_job(struct rotator *r)
+static int queue_job(struct rotator *r, int dfd)
 {
-	char name[4096];
+	char name[NAME_MAX + 1], path[4200], err[512];
 	struct gz_job *j = calloc(1, sizeof(*j));
 
 	name_of(r, 1, false, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s.1", r->path);
 	if (!j)
 		return -ENOMEM;
 	j->index = 1;
-	j->fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (j->fd < 0) {
-		log_warn("cannot open rotated audit log %s to compress it: %s; it stays "
-			 "uncompressed", name, strerror(errno));
+	j->fd = outpath__open_read(dfd, name, path, err, sizeof(err));
+	j->dfd = j->fd < 0 ? -1 : fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	if (j->fd < 0 || j->dfd < 0) {
+		log_warn("cannot compress rotated audit log %s: %s; it stays uncompressed", path,
+			 j->fd < 0 ? err : strerror(errno));
+		if (j->fd >= 0)
+			close(j->fd);
 		free(j);
-		return -errno;
+		return -EIO;
 	}
 	j->next = r->jobs;	/* order does not matter: each job has its own file */
 	r->jobs = j;
@@ -102,22 +152,38 @@ static int queue_job(struct rotator *r)
 	return 0;
 }
 
+/* Under mu: FILE -> FILE.1 (or removed without backups), in the checked directory. */
+static int rotate_locked(struct rotator *r, int dfd)
+{
+	char to[NAME_MAX + 1];
+
+	if (r->backup_count)
+		shift_locked(r, dfd);
+	name_of(r, 1, false, to, sizeof(to));
+	if (!r->backup_count ? unlinkat(dfd, r->leaf, 0) : renameat(dfd, r->leaf, dfd, to)) {
+		if (!r->failing)	/* once: the writer tries again at every batch */
+			log_err("cannot rotate audit log %s: %s; writing on to it, check its "
+				"directory", r->path, strerror(errno));
+		r->failing = true;
+		return -errno;
+	}
+	if (r->failing)
+		log_info("audit log %s rotates again", r->path);
+	r->failing = false;
+	if (r->backup_count && r->compress)
+		queue_job(r, dfd);
+	return 0;
+}
+
 int rotator__rotate(struct rotator *r)
 {
-	char to[4096];
-	int err = 0;
+	int dfd, err;
 
 	pthread_mutex_lock(&r->mu);
-	if (r->backup_count)
-		shift_locked(r);
-	name_of(r, 1, false, to, sizeof(to));
-	if (!r->backup_count ? unlink(r->path) : rename(r->path, to)) {
-		err = -errno;
-		log_err("cannot rotate audit log %s: %s; check its directory", r->path,
-			strerror(errno));
-	} else if (r->backup_count && r->compress) {
-		queue_job(r);
-	}
+	dfd = open_dir(r);
+	err = dfd < 0 ? dfd : rotate_locked(r, dfd);
+	if (dfd >= 0)
+		close(dfd);
 	pthread_mutex_unlock(&r->mu);
 	rotator__prune_age(r);
 	return err;
@@ -140,25 +206,51 @@ static void keep_mode(int in, int out)
 	fchmod(out, st.st_mode & 0640);
 }
 
-/* gzip fd into a new temporary file beside the log; its name goes to tmp. */
-static int gzip_to_tmp(struct rotator *r, int in, char *tmp, size_t n)
+/*
+ * A new temporary file beside the log, created exclusively through
+ * outpath: a name planted there is skipped, never written through. Its
+ * name in the directory goes to tmp. fd or -errno (logged).
+ */
+static int create_tmp(struct rotator *r, int dfd, char *tmp, size_t n)
+{
+	struct outpath_req req = dir_req(r);
+	char path[4200], err[512];
+	uint32_t v;
+	int fd = -EEXIST, i;
+
+	req.how = OUTPATH_NEW;
+	req.what = "compressed audit log";
+	req.path = path;
+	for (i = 0; i < 16 && fd == -EEXIST; i++) {
+		if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+			v = (uint32_t)rand();
+		snprintf(tmp, n, "%s.gz-tmp.%08x", r->leaf, v);
+		snprintf(path, sizeof(path), "%s.gz-tmp.%08x", r->path, v);
+		fd = outpath__openat(dfd, tmp, &req, err, sizeof(err));
+	}
+	if (fd < 0)
+		log_warn("%s", err);
+	return fd;
+}
+
+/* gzip j's file into a new temporary file beside the log; its name goes to tmp. */
+static int gzip_to_tmp(struct rotator *r, struct gz_job *j, char *tmp, size_t n)
 {
 	char buf[65536];
 	gzFile gz;
 	ssize_t got;
 	int out, err = 0;
 
-	snprintf(tmp, n, "%s.gz-tmp.XXXXXX", r->path);
-	out = mkostemp(tmp, O_CLOEXEC);
+	out = create_tmp(r, j->dfd, tmp, n);
 	if (out < 0)
-		return -errno;
-	keep_mode(in, out);
+		return out;
+	keep_mode(j->fd, out);
 	gz = gzdopen(dup(out), "wb6");
 	if (!gz) {
 		err = -ENOMEM;
 		goto out_close;
 	}
-	while ((got = read(in, buf, sizeof(buf))) > 0) {
+	while ((got = read(j->fd, buf, sizeof(buf))) > 0) {
 		if (gzwrite(gz, buf, got) != got) {
 			err = -EIO;
 			break;
@@ -173,32 +265,32 @@ static int gzip_to_tmp(struct rotator *r, int in, char *tmp, size_t n)
 out_close:
 	close(out);
 	if (err)
-		unlink(tmp);
+		unlinkat(j->dfd, tmp, 0);
 	return err;
 }
 
 /* Put the compressed copy in place of FILE.index (wherever shifts moved it). */
 static void finish_job(struct rotator *r, struct gz_job *j, const char *tmp)
 {
-	char plain[4096], gz[4096];
+	char plain[NAME_MAX + 1], gz[NAME_MAX + 1];
 
 	name_of(r, j->index, false, plain, sizeof(plain));
 	name_of(r, j->index, true, gz, sizeof(gz));
 	if (j->index > r->backup_count) {
-		unlink_quiet(tmp);	/* rotated away while we compressed */
-	} else if (rename(tmp, gz)) {
-		log_warn("cannot rename %s to %s: %s; %s stays uncompressed", tmp, gz,
-			 strerror(errno), plain);
-		unlink_quiet(tmp);
+		unlink_quiet(r, j->dfd, tmp);	/* rotated away while we compressed */
+	} else if (renameat(j->dfd, tmp, j->dfd, gz)) {
+		log_warn("cannot rename %s to %s (beside %s): %s; %s stays uncompressed", tmp, gz,
+			 r->path, strerror(errno), plain);
+		unlink_quiet(r, j->dfd, tmp);
 	} else {
-		unlink_quiet(plain);
+		unlink_quiet(r, j->dfd, plain);
 	}
 }
 
 static void run_job(struct rotator *r, struct gz_job *j)
 {
-	char tmp[4200];
-	int err = gzip_to_tmp(r, j->fd, tmp, sizeof(tmp));
+	char tmp[NAME_MAX + 1];
+	int err = gzip_to_tmp(r, j, tmp, sizeof(tmp));
 
 	pthread_mutex_lock(&r->mu);
 	if (err)
@@ -209,6 +301,7 @@ static void run_job(struct rotator *r, struct gz_job *j)
 	r->running = NULL;
 	pthread_mutex_unlock(&r->mu);
 	close(j->fd);
+	close(j->dfd);
 	free(j);
 }
 
@@ -237,16 +330,22 @@ static void *compressor_main(void *arg)
 	return NULL;
 }
 
-struct rotator *rotator__new(const char *path, uint32_t backup_count, bool compress,
-			     uint32_t max_age_days)
+struct rotator *rotator__new(const struct outpath_req *log, uint32_t backup_count,
+			     bool compress, uint32_t max_age_days)
 {
 	struct rotator *r = calloc(1, sizeof(*r));
+	const char *path = log->path;
 	int err;
 
-	if (!r || !(r->path = strdup(path))) {
+	if (!r || !(r->path = strdup(path)) ||
+	    (log->base_directory && !(r->base = strdup(log->base_directory)))) {
+		if (r)
+			free(r->path);
 		free(r);
 		return NULL;
 	}
+	r->leaf = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
+	r->allow_shared = log->allow_shared_directory;
 	r->backup_count = backup_count;
 	r->compress = compress;
 	r->max_age_days = max_age_days;
@@ -289,40 +388,47 @@ void rotator__free(struct rotator *r)
 	pthread_cond_destroy(&r->work);
 	pthread_cond_destroy(&r->idle);
 	free(r->path);
+	free(r->base);
 	free(r);
 }
 
+/* Only regular files of ours go: a name planted beside the log is left alone. */
 void rotator__prune_age(struct rotator *r)
 {
 	time_t cutoff = time(NULL) - (time_t)r->max_age_days * 86400;
-	char name[4096];
+	char name[NAME_MAX + 1];
 	struct stat st;
 	uint32_t k;
-	int gz;
+	int gz, dfd;
 
 	if (!r->max_age_days)
 		return;
 	pthread_mutex_lock(&r->mu);
-	for (k = 1; k <= r->backup_count; k++) {
+	dfd = open_dir(r);
+	for (k = 1; dfd >= 0 && k <= r->backup_count; k++) {
 		for (gz = 0; gz < 2; gz++) {
 			name_of(r, k, gz, name, sizeof(name));
-			if (!lstat(name, &st) && S_ISREG(st.st_mode) && st.st_mtime < cutoff)
-				unlink_quiet(name);
+			if (ours(dfd, name, &st) && st.st_mtime < cutoff)
+				unlink_quiet(r, dfd, name);
 		}
 	}
+	if (dfd >= 0)
+		close(dfd);
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Under mu: remove FILE.k or FILE.k.gz; true when one was there. */
-static bool drop_locked(struct rotator *r, uint32_t k)
+/* Under mu: remove FILE.k or FILE.k.gz if it is ours; true when one went. */
+static bool drop_locked(struct rotator *r, int dfd, uint32_t k)
 {
-	char name[4096];
+	char name[NAME_MAX + 1];
+	struct stat st;
 	int gz;
 
 	for (gz = 0; gz < 2; gz++) {
 		name_of(r, k, gz, name, sizeof(name));
-		if (!unlink(name)) {
-			log_warn("removed rotated audit log %s to free disk space", name);
+		if (ours(dfd, name, &st) && !unlinkat(dfd, name, 0)) {
+			log_warn("removed rotated audit log %s (beside %s) to free disk space", name,
+				 r->path);
 			return true;
 		}
 	}
@@ -332,9 +438,13 @@ static bool drop_locked(struct rotator *r, uint32_t k)
 void rotator__drop_oldest(struct rotator *r)
 {
 	uint32_t k;
+	int dfd;
 
 	pthread_mutex_lock(&r->mu);
-	for (k = r->backup_count; k >= 1 && !drop_locked(r, k); k--)
+	dfd = open_dir(r);
+	for (k = r->backup_count; dfd >= 0 && k >= 1 && !drop_locked(r, dfd, k); k--)
 		;
+	if (dfd >= 0)
+		close(dfd);
 	pthread_mutex_unlock(&r->mu);
 }

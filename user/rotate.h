@@ -12,10 +12,16 @@
 #include <stdint.h>
 
 struct rotator;
+struct outpath_req;
 
-/* NULL on ENOMEM or when the compressor thread cannot start (logged). */
-struct rotator *rotator__new(const char *path, uint32_t backup_count, bool compress,
-			     uint32_t max_age_days);
+/*
+ * log: the log's path and how its directory is checked (outpath.h); every
+ * rotation works in that directory, checked again, through its fd, and
+ * makes its gzip copies through outpath. NULL on ENOMEM or when the
+ * compressor thread cannot start (logged).
+ */
+struct rotator *rotator__new(const struct outpath_req *log, uint32_t backup_count,
+			     bool compress, uint32_t max_age_days);
 /* Wait for pending compressions, stop the thread, free. NULL is fine. */
 void rotator__free(struct rotator *r);
 
@@ -26,10 +32,10 @@ void rotator__free(struct rotator *r);
  */
 int rotator__rotate(struct rotator *r);
 
-/* Remove rotated files older than max_age_days (no-op when 0). */
+/* Remove rotated files (ours only) older than max_age_days (no-op when 0). */
 void rotator__prune_age(struct rotator *r);
 
-/* Delete the oldest rotated file, if any (space_left_action: rotate). */
+/* Delete the oldest rotated file of ours, if any (space_left_action: rotate). */
 void rotator__drop_oldest(struct rotator *r);
 
 /* Block until no compression is pending (tests, shutdown). */

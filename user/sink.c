@@ -137,18 +137,45 @@ static uint32_t count_lines(const char *buf, size_t len)
 
 /* ---- opening ---- */
 
+/* How the log is opened: outpath.h's checks, and its content of this sink's format. */
+static void log_req(const struct sink_config *cfg, struct outpath_req *req)
+{
+	*req = (struct outpath_req){
+		.path = cfg->output_file,
+		.base_directory = cfg->base_directory,
+		.format = sink_type(cfg),
+		.mode = cfg->file_mode,
+		.gid = cfg->gid,
+		.allow_shared_directory = cfg->allow_shared_directory,
+	};
+}
+
+/*
+ * A file beside the log (state, anchor): the same checks, no look inside.
+ * One named in the config is where it says; a default one lies beside the
+ * log, beneath base_directory like it.
+ */
+static void side_req(const struct sink *s, const char *path, bool configured, const char *what,
+		     unsigned int mode, struct outpath_req *req)
+{
+	*req = (struct outpath_req){
+		.path = path,
+		.base_directory = configured ? NULL : s->cfg.base_directory,
+		.what = what,
+		.mode = mode,
+		.gid = (gid_t)-1,
+		.allow_shared_directory = s->cfg.allow_shared_directory,
+	};
+}
+
 static int open_file(struct sink *s, char *err, size_t errlen)
 {
-	struct outpath_req req = {
-		.path = s->cfg.output_file,
-		.base_directory = s->cfg.base_directory,
-		.mode = s->cfg.file_mode,
-		.gid = s->cfg.gid,
-		.critical = s->cfg.critical,
-	};
+	struct outpath_req req;
 	struct stat st;
-	int fd = outpath__open(&req, err, errlen);
+	int fd;
 
+	log_req(&s->cfg, &req);
+	fd = outpath__open(&req, err, errlen);
 	if (fd < 0)
 		return fd;
 	fstat(fd, &st);		/* outpath__open has fstat'ed this fd already */
@@ -335,15 +362,19 @@ static int write_chunk(struct sink *s, const char *buf, size_t n)
 /* Persist the chain's position; durable: fsync'ed before the rename. */
 static void save_state(struct sink *s, bool durable)
 {
+	struct outpath_req at;
+	char err[512];
 	int e;
 
 	if (!s->chain || !s->chain_begun)
 		return;
-	e = chainfile__save_state(s->state_path, s->cfg.output_file, chain__state(s->chain),
-				  &(struct chainfile_seal){ s->state_key, s->anchor_path }, durable);
+	side_req(s, s->state_path, s->cfg.integrity.state_file, "chain state", 0600, &at);
+	e = chainfile__save_state(&at, s->cfg.output_file, chain__state(s->chain),
+				  &(struct chainfile_seal){ s->state_key, s->anchor_path }, durable,
+				  err, sizeof(err));
 	if (e)
-		log_warn("audit log %s: cannot write chain state %s: %s; a restart will write a "
-			 "chain_gap record", s->cfg.output_file, s->state_path, strerror(-e));
+		log_warn("audit log %s: %s; a restart will write a chain_gap record",
+			 s->cfg.output_file, err);
 }
 
 /*
@@ -432,6 +463,8 @@ static void checkpoint(struct sink *s, const char *why)
 	const struct chain_state *st = chain__state(s->chain);
 	uint64_t recs = s->since_ckpt;
 	struct wrec w = { .type = "checkpoint" };
+	struct outpath_req at;
+	char err[512];
 	int e;
 
 	wrec_str(&w, "reason", why);
@@ -442,10 +475,12 @@ static void checkpoint(struct sink *s, const char *why)
 	do_sync(s);
 	if (s->unsynced_recs)
 		return;	/* not on disk: an anchor line now could name a record never written */
-	e = chainfile__anchor(s->anchor_path, s->cfg.output_file, st->seq - 1, st->head);
+	side_req(s, s->anchor_path, s->cfg.integrity.anchor_file, "anchor file",
+		 s->cfg.file_mode, &at);
+	e = chainfile__anchor(&at, s->cfg.output_file, st->seq - 1, st->head, err, sizeof(err));
 	if (e)
-		log_warn("audit log %s: cannot append to anchor file %s: %s; its checkpoint is "
-			 "in the log only", s->cfg.output_file, s->anchor_path, strerror(-e));
+		log_warn("audit log %s: %s; its checkpoint is in the log only",
+			 s->cfg.output_file, err);
 	save_state(s, true);
 	s->since_ckpt = 0;
 	if (s->cfg.integrity.checkpoint_interval_s)
@@ -548,14 +583,16 @@ static void catch_up_text(struct catch_ctx *cx, const char *line, size_t len)
 	}
 }
 
-/* Every line of one file, plain or gzip (gzopen reads both). */
-static void catch_up_file(struct catch_ctx *cx, const char *path)
+/* Every line of one file, plain or gzip (gzdopen reads both); takes fd. */
+static void catch_up_file(struct catch_ctx *cx, int fd)
 {
 	size_t cap = cx->s->cfg.max_message_length + CHAIN_OVERHEAD + 2, len;
-	char *line = malloc(cap + 1);
-	gzFile gz = line ? gzopen(path, "rb") : NULL;
+	char *line = fd >= 0 ? malloc(cap + 1) : NULL;
+	gzFile gz = line ? gzdopen(fd, "rb") : NULL;
 	bool first = true;
 
+	if (!gz && fd >= 0)
+		close(fd);
 	while (gz && cx->ok && gzgets(gz, line, cap + 1)) {
 		len = strlen(line);
 		if (len && line[len - 1] == '\n')
@@ -583,19 +620,25 @@ static void catch_up_file(struct catch_ctx *cx, const char *path)
 static bool catch_up(struct sink *s, struct chain_state *st)
 {
 	struct catch_ctx cx = { .s = s, .st = st, .cc = chain_crypto__new(), .ok = true };
-	char self[64], rotated[4200];
+	char self[64], rotated[4200], err[512];
+	int fd;
 
 	s->caught_up = 0;
+	/* the same inode with an offset of its own (the writer's fd appends) */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
 	if (cx.cc)
-		catch_up_file(&cx, self);
+		catch_up_file(&cx, open(self, O_RDONLY | O_CLOEXEC));
 	if (cx.cc && !cx.found) {
 		snprintf(rotated, sizeof(rotated), "%s.1", s->cfg.output_file);
 		if (access(rotated, F_OK))
 			strcat(rotated, ".gz");
-		catch_up_file(&cx, rotated);
+		/* a name beside the log: never a FIFO (a hang) or a link to follow */
+		fd = outpath__open_read(AT_FDCWD, rotated, rotated, err, sizeof(err));
+		if (fd < 0 && fd != -ENOENT)
+			log_warn("audit log %s: %s", s->cfg.output_file, err);
+		catch_up_file(&cx, fd);
 		if (cx.found && cx.ok)
-			catch_up_file(&cx, self);
+			catch_up_file(&cx, open(self, O_RDONLY | O_CLOEXEC));
 	}
 	chain_crypto__free(cx.cc);
 	if (!cx.found || !cx.ok)
@@ -1321,6 +1364,7 @@ static void sink_free(struct sink *s)
 static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes)
 {
 	struct sink *s = calloc(1, sizeof(*s));
+	struct outpath_req req;
 	pthread_condattr_t mono;
 
 	if (!s)
@@ -1340,8 +1384,9 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	s->fo.max_message_length = cfg->max_message_length;
 	s->fo.redactor = cfg->redactor;
 	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
+	log_req(cfg, &req);
 	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
-	    !(s->rot = rotator__new(cfg->output_file, cfg->backup_count, cfg->compress,
+	    !(s->rot = rotator__new(&req, cfg->backup_count, cfg->compress,
 				    cfg->max_age_days))) {
 		sink_free(s);
 		return NULL;
