@@ -45,7 +45,7 @@ struct collector {
 	struct config reloaded;		/* owned once a reload was applied */
 	struct sink *handles[CONFIG_MAX_SINKS];	/* one per configured sink */
 	int nhandles;
-	char fail_reason[320];
+	char fail_reason[1024];
 	struct recfile rec;
 	pid_t child;
 	int child_status;		/* exit status to pass on (exec) */

@@ -54,6 +54,7 @@ struct sink {
 	uint64_t queued_gen;		/* bumped on every put */
 	uint64_t synced_gen;		/* everything up to here is on disk */
 	bool sync_wanted, rotate_wanted, stop;
+	bool in_cycle;			/* the writer works on a batch it took */
 	uint32_t refs;
 	struct sink *next;		/* registry of open files */
 
@@ -94,7 +95,7 @@ struct sink {
 
 	/* read by the collector */
 	int fatal;			/* -errno: a critical sink cannot go on */
-	char fatal_reason[256];
+	char fatal_reason[1024];
 	uint64_t dropped;
 	uint64_t lost[SINK_LOST_MAX];
 };
@@ -1218,7 +1219,10 @@ static bool reopen_if_closed(struct sink *s, uint32_t nrec)
 		return true;
 	e = open_file(s, err, sizeof(err));
 	if (e) {
-		write_failed(s, e, nrec, "cannot reopen it");
+		char what[600];
+
+		snprintf(what, sizeof(what), "cannot open it again (%s)", err);
+		write_failed(s, e, nrec, what);
 		return false;
 	}
 	/*
@@ -1252,7 +1256,8 @@ static const char *file_gone(const struct sink *s)
 }
 
 /*
- * Before each batch: is the file still at its path? If not, say so, close
+ * Before each batch: is the file still at its path? (since_check counts
+ * the lines written since the last look.) If not, say so, close
  * it and open the path again with every check (reopen_if_closed, which
  * also retries while the path is refused). Records written to a file
  * deleted under the writer are lost: counted.
@@ -1288,7 +1293,8 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 			return;
 		}
 	}
-	reopen_if_gone(s);
+	if (c->len)
+		reopen_if_gone(s);	/* a look before each batch, none while idle */
 	if (!reopen_if_closed(s, c->nrec))
 		return;
 	if (c->rotate || now_ns(CLOCK_REALTIME) >= s->next_interval)
@@ -1378,10 +1384,12 @@ static void *writer_main(void *arg)
 		uint64_t gen = s->queued_gen;
 
 		take_queue(s, &c);
+		s->in_cycle = true;
 		pthread_mutex_unlock(&s->mu);
 		writer_cycle(s, &c);
 		progress(s);
 		pthread_mutex_lock(&s->mu);
+		s->in_cycle = false;
 		/* a failing sink releases flushers too: they read the error */
 		if (!s->unsynced_recs || !s->set_up || s->failing)
 			s->synced_gen = gen;
@@ -1448,7 +1456,8 @@ int sink__flush(struct sink *s)
 	gen = s->queued_gen;
 	s->sync_wanted = true;
 	pthread_cond_signal(&s->work);
-	while (s->synced_gen < gen || s->sync_wanted)
+	/* and the cycle that took the request is over: the writer is idle then */
+	while (s->synced_gen < gen || s->sync_wanted || s->in_cycle)
 		pthread_cond_wait(&s->done, &s->mu);
 	err = s->fatal;
 	pthread_mutex_unlock(&s->mu);
