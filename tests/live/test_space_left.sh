@@ -13,7 +13,7 @@ GEN=${GEN:-$(dirname "$SOCKAUDIT")/bench/gen_events}
 fs=$WORKDIR/fs
 mkdir -p "$fs"
 mount -t tmpfs -o size=4m,mode=0700 tmpfs "$fs" || skip "cannot mount a tmpfs"
-trap 'umount "$fs" 2>/dev/null; cleanup' EXIT
+trap 'umount "$fs" 2>/dev/null || true; cleanup' EXIT
 "$GEN" "$WORKDIR/ev.rec" 10 10 1
 head -c 3000000 /dev/zero > "$fs/filler"	# leaves about 1 MiB: below 2
 q='[.[] | select(.type=="exchange")]'
