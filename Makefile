@@ -189,7 +189,7 @@ $(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lhs -lpcre2-8 -Wl,--p
 
 # issue 3 per-target flags: mocks for syscalls that must fail on demand
 $(OUT)/tests/test_outpath: LDFLAGS += -Wl,--wrap=syscall
-$(OUT)/tests/test_sink: LDFLAGS += -Wl,--wrap=writev
+$(OUT)/tests/test_sink: LDFLAGS += -Wl,--wrap=writev -Wl,--wrap=fstatvfs -Wl,--wrap=fdatasync
 
 # Formatting throughput (sanitize + redact + format, MB/s and ns/record) and
 # Hyperscan against PCRE2-JIT. Separate from `make bench`, which needs nginx.

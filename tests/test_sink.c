@@ -3,7 +3,13 @@
  * The writer: group commit, batched timer, hybrid ordering, size rotation
  * without split records, shared files, early buffering and its overflow,
  * oversize records, a full queue, and write errors (writev wrapped to fail
- * with ENOSPC on demand) on critical and non-critical sinks.
+ * with ENOSPC on demand) on critical and non-critical sinks. Hostile and
+ * full environments: a log deleted, moved, replaced or swapped for a
+ * symlink under the writer (reopened, recorded, the chain still verifies),
+ * a second collector on the same log (refused by the lock, naming the pid),
+ * space_left checked per batch (fstatvfs wrapped to report a nearly full
+ * file system), and a stop that stays bounded while a writer is stuck
+ * (fdatasync wrapped to block).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include "chainfile.h"
 #include "sink.h"
+#include "verify.h"
 
 /* writev mock: counts calls, fails with ENOSPC while fail_writes is set. */
 static pthread_mutex_t mock_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -41,6 +52,50 @@ ssize_t __wrap_writev(int fd, const struct iovec *iov, int n)
 	return __real_writev(fd, iov, n);
 }
 
+/*
+ * fstatvfs mock: with fake_avail set, the file system has that many bytes
+ * free (4 KiB blocks); fstatvfs_calls counts the looks.
+ */
+static uint64_t fake_avail;
+static int fstatvfs_calls;
+
+int __real_fstatvfs(int fd, struct statvfs *v);
+int __wrap_fstatvfs(int fd, struct statvfs *v)
+{
+	int e = __real_fstatvfs(fd, v);
+
+	__atomic_add_fetch(&fstatvfs_calls, 1, __ATOMIC_RELAXED);
+	if (!e && __atomic_load_n(&fake_avail, __ATOMIC_RELAXED)) {
+		v->f_frsize = 4096;
+		v->f_bavail = __atomic_load_n(&fake_avail, __ATOMIC_RELAXED) / 4096;
+	}
+	return e;
+}
+
+/*
+ * fdatasync mock: block_sync 1 blocks until a signal interrupts the wait
+ * (EINTR, as a blocking call on a FIFO or a slow NFS answer); block_sync 2
+ * blocks and ignores signals (D state on a frozen file system) until the
+ * test sets it back to 0.
+ */
+static int block_sync;
+
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd)
+{
+	int mode = __atomic_load_n(&block_sync, __ATOMIC_RELAXED);
+	struct timespec ts = { .tv_nsec = 5000000 };
+
+	if (mode == 1 && pause() < 0) {
+		errno = EINTR;
+		return -1;
+	}
+	while (mode == 2 && (mode = __atomic_load_n(&block_sync, __ATOMIC_RELAXED)) == 2)
+		while (nanosleep(&ts, NULL) && errno == EINTR)
+			;
+	return __real_fdatasync(fd);
+}
+
 static char dir[64];
 
 static int setup(void **state)
@@ -49,6 +104,8 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	fail_writes = false;
 	writev_calls = 0;
+	fake_avail = 0;
+	block_sync = 0;
 	return 0;
 }
 
@@ -113,10 +170,21 @@ static void put_n(struct sink *s, int from, int n, size_t pad)
 	int i, len;
 
 	for (i = from; i < from + n; i++) {
-		len = snprintf(rec, sizeof(rec), "{\"type\":\"rec\",\"i\":%d,\"pad\":\"%*s\"}\n", i,
+		len = snprintf(rec, sizeof(rec), "{\"v\":1,\"seq\":0,\"type\":\"rec\",\"i\":%d,\"pad\":\"%*s\"}\n", i,
 			       (int)pad, "");
 		assert_int_equal(sink__put(s, rec, len, 1, 0), 0);
 	}
+}
+
+/* n records in one put: the writer takes them in one batch. */
+static void put_batch(struct sink *s, int from, int n)
+{
+	char buf[4096];
+	int i, len = 0;
+
+	for (i = from; i < from + n; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "{\"v\":1,\"seq\":0,\"type\":\"rec\",\"i\":%d}\n", i);
+	assert_int_equal(sink__put(s, buf, len, n, 0), 0);
 }
 
 static void test_group_commit(void **state)
@@ -457,8 +525,485 @@ static void test_hybrid_critical_first(void **state)
 	sink_config__free(&c);
 }
 
-int main(void)
+/* ---- the file leaves its path under the writer ---- */
+
+/* The first line of path, in a static buffer. */
+static const char *first_line(const char *path)
 {
+	static char line[4096];
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	return line;
+}
+
+static int count_in(const char *path, const char *what)
+{
+	size_t len;
+	char *buf = slurp(path, &len), *p = buf;
+	int n = 0;
+
+	while ((p = strstr(p, what))) {
+		n++;
+		p += strlen(what);
+	}
+	free(buf);
+	return n;
+}
+
+/* Deleted while open: the path is opened again, the records since the last look counted lost. */
+static void test_reopen_after_unlink(void **state)
+{
+	struct sink_config c;
+	struct sink *s;
+
+	cfg_for(&c, "u.log");
+	s = make(&c);
+	put_batch(s, 0, 3);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(unlink(c.output_file), 0);
+	put_n(s, 3, 2, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(sink__lost(s, SINK_LOST_UNLINKED), 3);
+	assert_int_equal(sink__close(s), 0);
+	assert_non_null(strstr(first_line(c.output_file),
+			       "\"type\":\"rotate\",\"reason\":\"unlinked\""));
+	assert_non_null(strstr(first_line(c.output_file), "\"old_file_records\":3"));
+	assert_int_equal(count_in(c.output_file, "\"type\":\"rec\""), 2);
+	sink_config__free(&c);
+}
+
+/*
+ * logrotate without SIGHUP: moved away (nothing lost, the records are in
+ * the moved file), then replaced by a new file it created: each change is
+ * noticed at the next batch and starts the file at the path with a rotate
+ * record saying how.
+ */
+static void test_reopen_after_move_and_replace(void **state)
+{
+	struct sink_config c;
+	char moved[160], made[160];
+	struct sink *s;
+	int fd;
+
+	cfg_for(&c, "m.log");
+	snprintf(moved, sizeof(moved), "%s.moved", c.output_file);
+	snprintf(made, sizeof(made), "%s.new", c.output_file);
+	s = make(&c);
+	put_n(s, 0, 2, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(rename(c.output_file, moved), 0);	/* moved: no file at the path */
+	put_batch(s, 2, 3);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(count_in(moved, "\"type\":\"rec\""), 2);
+	assert_non_null(strstr(first_line(c.output_file), "\"reason\":\"moved\""));
+	/*
+	 * moved and a new file created in its place, as logrotate's create
+	 * does; in one step (an exchange of the two names), so the writer
+	 * cannot look between the two
+	 */
+	fd = open(made, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(renameat2(AT_FDCWD, made, AT_FDCWD, c.output_file, RENAME_EXCHANGE), 0);
+	assert_int_equal(rename(made, moved), 0);
+	put_n(s, 5, 4, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(sink__lost(s, SINK_LOST_UNLINKED), 0);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(count_in(moved, "\"type\":\"rec\""), 3);
+	assert_non_null(strstr(first_line(c.output_file),
+			       "\"type\":\"rotate\",\"reason\":\"replaced\""));
+	/* the lines written to it after the last look: its rotate record and records 2..4 */
+	assert_non_null(strstr(first_line(c.output_file), "\"old_file_records\":4"));
+	assert_int_equal(count_in(c.output_file, "\"type\":\"rec\""), 4);
+	sink_config__free(&c);
+}
+
+/*
+ * The path swapped for a symlink to a file the writer must not touch: the
+ * symlink is refused (records counted lost, a non-critical sink goes on)
+ * and the target is unchanged; once a regular file can be made there
+ * again, writing resumes with a rotate record. A critical sink stops.
+ */
+static void test_reopen_refuses_symlink(void **state)
+{
+	struct sink_config c;
+	char victim[160];
+	const char *why;
+	struct sink *s;
+	struct stat st;
+	int fd;
+
+	cfg_for(&c, "sym.log");
+	c.critical = false;
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_int_equal(write(fd, "root:x:0:0\n", 11), 11);
+	close(fd);
+	s = make(&c);
+	put_n(s, 0, 2, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(unlink(c.output_file), 0);
+	assert_int_equal(symlink(victim, c.output_file), 0);
+	put_n(s, 2, 3, 1);
+	assert_int_equal(sink__flush(s), 0);
+	put_n(s, 5, 1, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(sink__lost(s, SINK_LOST_WRITE), 4);
+	assert_int_equal(sink__failed(s, NULL), 0);
+	assert_int_equal(unlink(c.output_file), 0);
+	put_n(s, 6, 1, 1);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_size, 11);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_non_null(strstr(first_line(c.output_file), "\"reason\":\"unlinked\""));
+	assert_int_equal(count_in(c.output_file, "\"type\":\"rec\""), 1);
+	sink_config__free(&c);
+
+	cfg_for(&c, "symc.log");
+	s = make(&c);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(unlink(c.output_file), 0);
+	assert_int_equal(symlink(victim, c.output_file), 0);
+	put_n(s, 0, 1, 1);
+	assert_int_not_equal(sink__flush(s), 0);
+	assert_int_not_equal(sink__failed(s, &why), 0);
+	assert_non_null(strstr(why, "symlink"));
+	sink__close(s);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_size, 11);
+	sink_config__free(&c);
+}
+
+/* Run `verify ARGS` with its output on /dev/null; its exit status. */
+static int verify_quiet(char *log, char *key)
+{
+	char *argv[] = { "verify", "--key", key, log, NULL };
+	int saved = dup(1), null = open("/dev/null", O_WRONLY), rc;
+
+	fflush(stdout);
+	dup2(null, 1);
+	rc = verify__main(4, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(null);
+	return rc;
+}
+
+/*
+ * With the integrity chain, a file moved away to LOG.1 under the writer (a
+ * logrotate without SIGHUP) is followed by a new LOG whose rotate record
+ * continues the chain: verify passes over LOG.1 and LOG.
+ */
+static void test_reopen_keeps_chain(void **state)
+{
+	char key[128], moved[160], err[512];
+	struct sink_config c;
+	struct sink *s;
+
+	snprintf(key, sizeof(key), "%s/key", dir);
+	assert_int_equal(chainfile__keygen(key, err, sizeof(err)), 0);
+	cfg_for(&c, "chain.log");
+	c.integrity.key_file = strdup(key);
+	c.backup_count = 5;
+	snprintf(moved, sizeof(moved), "%s.1", c.output_file);
+	s = make(&c);
+	put_n(s, 0, 5, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(rename(c.output_file, moved), 0);
+	put_n(s, 5, 5, 1);
+	assert_int_equal(sink__close(s), 0);
+	assert_non_null(strstr(first_line(c.output_file), "\"reason\":\"moved\""));
+	assert_non_null(strstr(first_line(c.output_file), "\"chain_seq\":"));
+	assert_int_equal(verify_quiet(c.output_file, key), VERIFY_OK);
+	sink_config__free(&c);
+}
+
+/* ---- one writer per log ---- */
+
+static char *self_exe;
+
+/*
+ * In another process (this binary run again: a fork would inherit the
+ * registry of open writers and share the first one): try to open path's
+ * sink; the error (or how it is) into fd.
+ */
+static void child_open(const char *path, bool critical, int fd)
+{
+	struct sink_config c;
+	struct sink *s = NULL;
+	char err[512] = "ok";
+	int e;
+
+	sink_config__defaults(&c);
+	c.output_file = strdup(path);
+	c.critical = critical;
+	e = sink__create(&s, &c, 0, err, sizeof(err));
+	if (!e && !critical)
+		snprintf(err, sizeof(err), "%s", sink__is_set_up(s) ? "set up" : "waiting");
+	if (write(fd, err, strlen(err) + 1) < 0)
+		_exit(2);
+	_exit(e ? 1 : 0);
+}
+
+static int other_process_opens(const char *path, bool critical, char *msg, size_t n)
+{
+	int p[2], status;
+	ssize_t got;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		char fd[16];
+
+		snprintf(fd, sizeof(fd), "%d", p[1]);
+		execl(self_exe, self_exe, "--open-other", path, critical ? "1" : "0", fd, NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	got = read(p[0], msg, n - 1);
+	msg[got > 0 ? got : 0] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A second collector on the same log is refused, naming the pid that holds
+ * it, before it wrote a byte; the lock outlives a rotation; a non-critical
+ * second sink waits (buffers) instead of writing.
+ */
+static void test_lock_refuses_second_writer(void **state)
+{
+	struct sink_config c;
+	char msg[512], pid[32];
+	struct stat before, after;
+	struct sink *s;
+
+	cfg_for(&c, "l.log");
+	s = make(&c);
+	put_n(s, 0, 3, 1);
+	assert_int_equal(sink__flush(s), 0);
+	stat(c.output_file, &before);
+	assert_int_equal(other_process_opens(c.output_file, true, msg, sizeof(msg)), 1);
+	snprintf(pid, sizeof(pid), "pid %d", (int)getpid());
+	assert_non_null(strstr(msg, c.output_file));
+	assert_non_null(strstr(msg, pid));
+	assert_non_null(strstr(msg, "another collector"));
+	stat(c.output_file, &after);
+	assert_int_equal(after.st_size, before.st_size);
+	sink__rotate(s);
+	put_n(s, 3, 1, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(other_process_opens(c.output_file, true, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, pid));
+	assert_int_equal(other_process_opens(c.output_file, false, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "waiting");
+	assert_int_equal(sink__close(s), 0);
+	/* once the first writer is gone, the log can be taken */
+	assert_int_equal(other_process_opens(c.output_file, true, msg, sizeof(msg)), 0);
+	sink_config__free(&c);
+}
+
+/* ---- space_left ---- */
+
+/* stderr into a file while fn runs; how many times what was written there. */
+static int stderr_count(void (*fn)(void *), void *arg, const char *what)
+{
+	char path[128];
+	int saved, fd, n;
+
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	n = count_in(path, what);
+	return n;
+}
+
+struct space_run {
+	struct sink_config c;
+	struct sink *s;
+};
+
+/* Ten batches with 1 MiB free, then space back, then short again. */
+static void low_space_batches(void *arg)
+{
+	struct space_run *r = arg;
+	int i;
+
+	fake_avail = 1 << 20;
+	for (i = 0; i < 10; i++) {
+		put_n(r->s, i, 1, 1);
+		assert_int_equal(sink__flush(r->s), 0);
+	}
+	fake_avail = 100 << 20;
+	put_n(r->s, 10, 1, 1);
+	assert_int_equal(sink__flush(r->s), 0);
+	fake_avail = 1 << 20;
+	put_n(r->s, 11, 1, 1);
+	assert_int_equal(sink__flush(r->s), 0);
+}
+
+/* warn: one warning each time space runs short, not one per batch or second. */
+static void test_space_warn_once(void **state)
+{
+	struct space_run r;
+
+	cfg_for(&r.c, "sw.log");
+	r.c.space_left = 2 << 20;
+	r.c.space_left_action = SPACE_WARN;
+	r.s = make(&r.c);
+	assert_int_equal(stderr_count(low_space_batches, &r, "below space_left_mb 2"), 2);
+	assert_int_equal(sink__failed(r.s, NULL), 0);
+	assert_int_equal(sink__close(r.s), 0);
+	assert_int_equal(count_in(r.c.output_file, "\"type\":\"rec\""), 12);
+	sink_config__free(&r.c);
+}
+
+/*
+ * exit on a non-critical sink: the collector is asked to stop (sink__failed),
+ * with a reason naming space_left and not calling the sink critical.
+ */
+static void test_space_exit_noncritical(void **state)
+{
+	struct sink_config c;
+	const char *why;
+	struct sink *s;
+
+	cfg_for(&c, "se.log");
+	c.critical = false;
+	c.space_left = 2 << 20;
+	c.space_left_action = SPACE_EXIT;
+	s = make(&c);
+	put_n(s, 0, 1, 1);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(sink__failed(s, NULL), 0);
+	fake_avail = 1 << 20;
+	put_n(s, 1, 1, 1);
+	sink__flush(s);
+	assert_int_equal(sink__failed(s, &why), -ENOSPC);
+	assert_non_null(strstr(why, "space_left_mb reached"));
+	assert_non_null(strstr(why, c.output_file));
+	assert_null(strstr(why, "critical"));
+	/* the collector's last records still go in: there is space, only less than asked */
+	put_n(s, 2, 1, 1);
+	sink__close(s);
+	assert_int_equal(count_in(c.output_file, "\"type\":\"rec\""), 3);
+	sink_config__free(&c);
+}
+
+/*
+ * The check is on the write path: a batch that would bring free space below
+ * space_left_mb triggers the action before it is written (suspend: counted,
+ * not written), although the last look, one batch earlier, found enough.
+ */
+static void test_space_checked_per_batch(void **state)
+{
+	struct sink_config c;
+	char big[8192];
+	struct sink *s;
+	int calls;
+
+	cfg_for(&c, "sb.log");
+	c.space_left = 2 << 20;
+	c.space_left_action = SPACE_SUSPEND;
+	s = make(&c);
+	fake_avail = (2 << 20) + 4096;	/* room for a small batch above the line, not 8 KiB */
+	put_n(s, 0, 1, 1);
+	assert_int_equal(sink__flush(s), 0);
+	calls = fstatvfs_calls;
+	memset(big, 'x', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	assert_int_equal(sink__put(s, big, sizeof(big), 1, 0), 0);
+	assert_int_equal(sink__flush(s), 0);
+	assert_true(fstatvfs_calls > calls);
+	assert_int_equal(sink__lost(s, SINK_LOST_SUSPEND), 1);
+	fake_avail = 100 << 20;
+	put_n(s, 1, 1, 1);
+	assert_int_equal(sink__close(s), 0);
+	assert_int_equal(count_in(c.output_file, "\"type\":\"rec\""), 2);
+	assert_int_equal(count_in(c.output_file, "xxxx"), 0);
+	sink_config__free(&c);
+}
+
+/* ---- a bounded stop ---- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* A writer blocked in an interruptible call is kicked out of it: the stop ends. */
+static void test_stop_kicks_blocked_writer(void **state)
+{
+	struct sink_config c;
+	struct sink *s;
+	uint64_t t0;
+
+	cfg_for(&c, "k.log");
+	c.critical = false;
+	s = make(&c);
+	block_sync = 1;
+	put_n(s, 0, 1, 1);	/* the writer blocks in fdatasync */
+	while (!count_in(c.output_file, "\"type\":\"rec\""))
+		usleep(1000);
+	t0 = mono_ms();
+	sink__close(s);
+	assert_true(mono_ms() - t0 < 3000);
+	sink_config__free(&c);
+}
+
+/*
+ * A writer stuck where no signal reaches it (a frozen file system): the stop
+ * leaves it behind within a bound, counting what it still held.
+ */
+static void test_stop_leaves_stuck_writer(void **state)
+{
+	struct sink_config c;
+	struct sink *s;
+	uint64_t t0;
+
+	cfg_for(&c, "st.log");
+	s = make(&c);
+	block_sync = 2;
+	put_n(s, 0, 1, 1);
+	while (!count_in(c.output_file, "\"type\":\"rec\""))
+		usleep(1000);
+	put_n(s, 1, 4, 1);	/* queued behind the stuck sync */
+	t0 = mono_ms();
+	assert_int_equal(sink__close(s), -EIO);
+	assert_true(mono_ms() - t0 < 3000);
+	assert_int_equal(sink__lost(s, SINK_LOST_STUCK), 4);
+	block_sync = 0;		/* let the thread finish before the test's directory goes */
+	while (count_in(c.output_file, "\"type\":\"rec\"") < 5)
+		usleep(1000);
+	sink_config__free(&c);
+}
+
+int main(int argc, char **argv)
+{
+	self_exe = argv[0];
+	if (argc == 5 && !strcmp(argv[1], "--open-other"))
+		child_open(argv[2], argv[3][0] == '1', atoi(argv[4]));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_no_split, setup, teardown),
@@ -474,6 +1019,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_error_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batched_idle_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hybrid_critical_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_after_unlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_after_move_and_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_refuses_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_refuses_second_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_space_warn_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_space_exit_noncritical, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_space_checked_per_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_kicks_blocked_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_leaves_stuck_writer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("sink", tests, NULL, NULL);

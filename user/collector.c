@@ -21,6 +21,7 @@
 #define TICK_NS 1000000000ULL	/* expiry and loss reports, once a second */
 #define RUN_ID_BYTES 16		/* 128 random bits: runs sharing a log never collide */
 #define RUN_ID_HEX (2 * RUN_ID_BYTES)
+#define COMMAND_GRACE_NS (5 * 1000000000ULL)	/* SIGTERM to SIGKILL, sink failure in exec */
 
 static volatile sig_atomic_t stop_signal, reload_signal, rotate_signal;
 
@@ -47,12 +48,13 @@ struct collector {
 	struct config reloaded;		/* owned once a reload was applied */
 	struct sink *handles[CONFIG_MAX_SINKS];	/* one per configured sink */
 	int nhandles;
-	char fail_reason[320];
+	char fail_reason[1024];
 	struct recfile rec;
 	pid_t child;
 	int child_status;		/* exit status to pass on (exec) */
 	bool child_done;
 	const char *stop_reason;
+	const char *command_signal;	/* what the collector sent the command (sink failure) */
 	uint64_t kcnt[SA_CNT_MAX];
 	char run_id[RUN_ID_HEX + 1];	/* names this run in its start and stop records */
 };
@@ -213,6 +215,8 @@ static void stop_fields(struct lc_fields *l, const void *arg)
 	if (co->child)
 		l->f[l->n++] = (struct format_field){ .key = "exit_status", .kind = FF_I64,
 						      .i = co->child_status };
+	if (co->command_signal)
+		lc_str(l, "command_signal", co->command_signal);
 	lc_u64(l, "events", st.events);
 	lc_u64(l, "exchanges", st.exchanges);
 	put_counters(l, co);
@@ -385,14 +389,17 @@ static int open_sinks(struct collector *co, const struct config *cfg)
 	return feed_sinks(co);
 }
 
-/* A critical sink that cannot go on stops the collector. */
+/*
+ * A sink that asks to stop (a critical one cannot go on, or its
+ * space_left_action exit fired) stops the collector.
+ */
 static bool sink_failed(struct collector *co)
 {
 	const char *why;
 	int i;
 
 	for (i = 0; i < co->nhandles; i++) {
-		if (sink__failed(co->handles[i], &why) && sink__critical(co->handles[i])) {
+		if (sink__failed(co->handles[i], &why)) {
 			snprintf(co->fail_reason, sizeof(co->fail_reason), "%s", why);
 			co->stop_reason = co->fail_reason;
 			return true;
@@ -500,6 +507,51 @@ static int handle_signals(struct collector *co)
 	return 0;
 }
 
+/* Wait until the command exited or deadline passed, auditing it meanwhile. */
+static void audit_until_exit(struct collector *co, uint64_t deadline)
+{
+	while (!co->child_done && mono_ns() < deadline) {
+		if (capture__poll(co->cap, co->o->drain_ms) < 0)
+			break;
+		if (co->pl)
+			pipeline__flush_batch(co->pl);
+		reap_child(co);
+	}
+}
+
+/*
+ * exec, and a sink stops the collector: the command must not go on
+ * unaudited. It gets SIGTERM and is audited into the other sinks until it
+ * exits; SIGKILL after COMMAND_GRACE_NS. collector_stop then carries the
+ * sink's reason, the command's exit_status and command_signal.
+ */
+static void stop_command(struct collector *co)
+{
+	const char *reason = co->stop_reason;
+	int status;
+
+	if (!co->child || co->child_done)
+		return;
+	log_err("%s: sending SIGTERM to the command %s (pid %d): it must not run unaudited",
+		reason, co->o->argv[0], (int)co->child);
+	co->command_signal = "SIGTERM";
+	kill(co->child, SIGTERM);
+	audit_until_exit(co, mono_ns() + COMMAND_GRACE_NS);
+	if (!co->child_done) {
+		log_err("the command %s (pid %d) did not exit within %llu s of SIGTERM: sending "
+			"SIGKILL", co->o->argv[0], (int)co->child,
+			(unsigned long long)(COMMAND_GRACE_NS / 1000000000ULL));
+		co->command_signal = "SIGKILL";
+		kill(co->child, SIGKILL);
+		if (waitpid(co->child, &status, 0) == co->child) {
+			co->child_done = true;
+			co->child_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+				128 + WTERMSIG(status);
+		}
+	}
+	co->stop_reason = reason;	/* the sink's failure, not "command exited" */
+}
+
 static int main_loop(struct collector *co)
 {
 	uint64_t next_tick = mono_ns() + TICK_NS;
@@ -518,8 +570,10 @@ static int main_loop(struct collector *co)
 			pipeline__flush_batch(co->pl);
 		if (handle_signals(co))
 			return -EIO;
-		if (co->pl && sink_failed(co))
+		if (co->pl && sink_failed(co)) {
+			stop_command(co);
 			return -EIO;
+		}
 		if (now >= next_tick && co->pl) {
 			pipeline__tick(co->pl, now);
 			capture__counters(co->cap, co->kcnt);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,9 @@
 #include "sink.h"
 
 #define RETRY_NS	1000000000ULL	/* unset output: retry setup once a second */
-#define SPACE_CHECK_NS	1000000000ULL	/* free space looked at once a second */
+#define SPACE_ROTATE_NS	1000000000ULL	/* space_left_action rotate: at most once a second */
+#define STOP_STALL_NS	400000000ULL	/* a stopping writer this long without progress is stuck */
+#define STOP_GRACE_NS	200000000ULL	/* after the interrupt: then it is left behind */
 
 /* Records held while the output cannot be set up, oldest first (a ring). */
 struct early_ring {
@@ -51,19 +54,29 @@ struct sink {
 	uint64_t queued_gen;		/* bumped on every put */
 	uint64_t synced_gen;		/* everything up to here is on disk */
 	bool sync_wanted, rotate_wanted, stop;
+	bool in_cycle;			/* the writer works on a batch it took */
 	uint32_t refs;
 	struct sink *next;		/* registry of open files */
 
 	/* writer side (only the writer thread touches these after start) */
 	int fd;
+	int lock_fd;			/* LOG.lock, write-locked while this sink writes LOG */
+	char *lock_path;
+	char *where;			/* output_file as stat() finds it (under base_directory) */
 	dev_t dev;
 	ino_t ino;
 	uint64_t size;			/* bytes in the current file */
-	uint64_t unsynced_recs, unsynced_since, next_retry, next_space_check;
+	uint64_t since_check;		/* records written since the file was last seen at its path */
+	const char *gone_why;		/* the open file left its path: unlinked, moved, replaced */
+	uint64_t gone_recs;		/* records written to it after it was last seen in place */
+	uint64_t unsynced_recs, unsynced_since, next_retry, next_space_rotate;
 	uint64_t next_interval;		/* CLOCK_REALTIME ns of the next interval rotation */
 	struct rotator *rot;
 	struct early_ring early;
-	bool set_up, failing, suspended;
+	bool set_up, failing, suspended, space_low;
+	bool kicked;			/* a stop interrupted the writer: no more retries */
+	bool left;			/* stuck at the stop: left behind, never freed */
+	uint64_t beat;			/* bumped at each step of the writer: a stop sees progress */
 	const struct formatter *fmt;	/* the sink's type: its records and the writer's own */
 	struct format_opts fo;
 	struct jbuf jb;			/* the writer's own records */
@@ -83,7 +96,7 @@ struct sink {
 
 	/* read by the collector */
 	int fatal;			/* -errno: a critical sink cannot go on */
-	char fatal_reason[256];
+	char fatal_reason[1024];
 	uint64_t dropped;
 	uint64_t lost[SINK_LOST_MAX];
 };
@@ -97,6 +110,8 @@ static const char *const lost_names[SINK_LOST_MAX] = {
 	[SINK_LOST_OVERSIZE] = "oversize_records",
 	[SINK_LOST_SUSPEND] = "suspended_records",
 	[SINK_LOST_UNSET] = "never_set_up_records",
+	[SINK_LOST_UNLINKED] = "unlinked_file_records",
+	[SINK_LOST_STUCK] = "stuck_writer_records",
 };
 
 const char *sink__lost_name(enum sink_lost what)
@@ -121,6 +136,12 @@ static const char *sink_type(const struct sink_config *cfg)
 static void count_lost(struct sink *s, enum sink_lost what, uint64_t n)
 {
 	__atomic_add_fetch(&s->lost[what], n, __ATOMIC_RELAXED);
+}
+
+/* The writer got through one more step (a stopping sink waits while it does). */
+static void progress(struct sink *s)
+{
+	__atomic_add_fetch(&s->beat, 1, __ATOMIC_RELAXED);
 }
 
 static uint32_t count_lines(const char *buf, size_t len)
@@ -176,6 +197,7 @@ static int open_file(struct sink *s, char *err, size_t errlen)
 
 	log_req(&s->cfg, &req);
 	fd = outpath__open(&req, err, errlen);
+	progress(s);
 	if (fd < 0)
 		return fd;
 	fstat(fd, &st);		/* outpath__open has fstat'ed this fd already */
@@ -183,7 +205,72 @@ static int open_file(struct sink *s, char *err, size_t errlen)
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->size = st.st_size;
+	s->since_check = 0;
 	return 0;
+}
+
+/*
+ * One writer per log set: a POSIX write lock on LOG.lock (beside the log,
+ * opened with the log's checks), held while this sink writes. It is not on
+ * the log itself, whose inode moves to LOG.1 at each rotation; the lock
+ * file stays, so a rotation never opens a window for a second collector.
+ * A POSIX lock (not flock) so the refusal can name the pid holding it.
+ * Taken after the registry lookup: a POSIX lock is dropped when the process
+ * closes any descriptor of the file, so a sink sharing a writer never
+ * opens it.
+ */
+static int lock_output(struct sink *s, char *err, size_t errlen)
+{
+	struct outpath_req req;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd;
+
+	if (s->lock_fd >= 0)
+		return 0;
+	side_req(s, s->lock_path, false, "lock file", 0600, &req);
+	fd = outpath__open(&req, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (!fcntl(fd, F_SETLK, &fl)) {
+		s->lock_fd = fd;
+		return 0;
+	}
+	if (errno != EAGAIN && errno != EACCES) {
+		snprintf(err, errlen, "audit log %s: cannot lock %s: %s", s->cfg.output_file,
+			 s->lock_path, strerror(errno));
+		close(fd);
+		return -ENOLCK;
+	}
+	fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(fd, F_GETLK, &fl) || fl.l_type == F_UNLCK || fl.l_pid <= 0)
+		snprintf(err, errlen, "audit log %s is written by another collector (it holds %s): "
+			 "stop it, or give this sink another output_file", s->cfg.output_file,
+			 s->lock_path);
+	else
+		snprintf(err, errlen, "audit log %s is written by another collector (pid %d holds "
+			 "%s): stop it, or give this sink another output_file", s->cfg.output_file,
+			 (int)fl.l_pid, s->lock_path);
+	close(fd);
+	return -EBUSY;
+}
+
+static void unlock_output(struct sink *s)
+{
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);	/* closing drops the lock */
+	s->lock_fd = -1;
+}
+
+/* Open the log and take its lock (a new log set, or a retry of an unset one). */
+static int open_locked(struct sink *s, char *err, size_t errlen)
+{
+	int e = open_file(s, err, errlen);
+
+	if (!e && (e = lock_output(s, err, errlen))) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	return e;
 }
 
 /*
@@ -245,17 +332,25 @@ static uint64_t next_boundary(enum rotate_interval iv)
 
 /* ---- writing ---- */
 
-static void set_fatal(struct sink *s, int err, const char *what)
+/* Ask the collector to stop (once): err and the reason collector_stop gives. */
+static void want_stop(struct sink *s, int err, const char *reason, const char *todo)
 {
 	pthread_mutex_lock(&s->mu);
 	if (!s->fatal) {
-		snprintf(s->fatal_reason, sizeof(s->fatal_reason), "critical audit log %s: %s: %s",
-			 s->cfg.output_file, what, strerror(-err));
-		s->fatal = err;
-		log_err("%s; stopping (free space or fix the output, then restart)",
-			s->fatal_reason);
+		snprintf(s->fatal_reason, sizeof(s->fatal_reason), "%s", reason);
+		__atomic_store_n(&s->fatal, err, __ATOMIC_RELEASE);
+		log_err("%s; stopping the collector (%s)", s->fatal_reason, todo);
 	}
 	pthread_mutex_unlock(&s->mu);
+}
+
+static void set_fatal(struct sink *s, int err, const char *what)
+{
+	char why[sizeof(s->fatal_reason)];
+
+	snprintf(why, sizeof(why), "critical audit log %s: %s: %s", s->cfg.output_file, what,
+		 strerror(-err));
+	want_stop(s, err, why, "free space or fix the output, then restart");
 }
 
 /* A write or sync failed: critical sinks stop the collector, others retry. */
@@ -291,7 +386,8 @@ static int write_iov(struct sink *s, struct iovec *iov, int n, uint32_t nrec)
 		return 0;
 	do
 		w = writev(s->fd, iov, n);
-	while (w < 0 && errno == EINTR);
+	while (w < 0 && errno == EINTR && !__atomic_load_n(&s->kicked, __ATOMIC_RELAXED));
+	progress(s);
 	if (w < 0)
 		err = -errno;
 	else if ((size_t)w < total)
@@ -304,6 +400,7 @@ static int write_iov(struct sink *s, struct iovec *iov, int n, uint32_t nrec)
 		return err;
 	}
 	s->size += total;
+	s->since_check += nrec;
 	s->unsynced_recs += nrec;
 	if (!s->unsynced_since)
 		s->unsynced_since = now_ns(CLOCK_MONOTONIC);
@@ -326,8 +423,10 @@ static void do_sync(struct sink *s)
 		return;
 	if (fdatasync(s->fd)) {
 		write_failed(s, -errno, 0, "fdatasync failed");
+		progress(s);
 		return;
 	}
+	progress(s);
 	s->unsynced_recs = 0;
 	s->unsynced_since = 0;
 	save_state(s, false);	/* a restart after kill -9 resumes from here */
@@ -788,7 +887,10 @@ static int chain_open(struct sink *s, char *err, size_t errlen)
 
 /*
  * The first record of every new file (after the format's header): why, and
- * where the previous one went (no `previous` when backup_count is 0).
+ * where the previous one went (no `previous` when backup_count is 0). After
+ * the file left its path under the writer (s->gone_why), the reason says
+ * how, old_file_records how many records went to it after it was last seen
+ * in place, and there is no `previous`: the writer did not name it.
  */
 static int put_rotate_record(struct sink *s, const char *reason)
 {
@@ -798,13 +900,25 @@ static int put_rotate_record(struct sink *s, const char *reason)
 	put_file_header(s);
 	snprintf(prev, sizeof(prev), "%s.1%s", s->cfg.output_file,
 		 s->cfg.compress ? ".gz" : "");
-	wrec_str(&w, "reason", reason);
+	wrec_str(&w, "reason", s->gone_why ? s->gone_why : reason);
 	if (s->chain)
 		chain_fields(s, &w);	/* the previous file's last chain value, and its seq */
 	wrec_str(&w, "file", s->cfg.output_file);
-	if (s->cfg.backup_count)
+	if (s->gone_why)
+		wrec_u64(&w, "old_file_records", s->gone_recs);
+	else if (s->cfg.backup_count)
 		wrec_str(&w, "previous", prev);
+	s->gone_why = NULL;
 	return record_write(s, &w);
+}
+
+/* The new file's rotate record on disk, and the chain state with it. */
+static void start_file(struct sink *s, const char *reason)
+{
+	if (!put_rotate_record(s, reason) && s->chain) {
+		do_sync(s);
+		save_state(s, true);
+	}
 }
 
 static void rotate_now(struct sink *s, const char *reason)
@@ -823,10 +937,7 @@ static void rotate_now(struct sink *s, const char *reason)
 		return;
 	}
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
-	if (!put_rotate_record(s, reason) && s->chain) {
-		do_sync(s);
-		save_state(s, true);
-	}
+	start_file(s, reason);
 }
 
 /* Like memrchr(buf, '\n', room), counting each line CHAIN_OVERHEAD longer (sealed). */
@@ -1068,7 +1179,7 @@ static void retry_setup(struct sink *s, bool force)
 	if (!force && now < s->next_retry)
 		return;
 	s->next_retry = now + RETRY_NS;
-	if (open_file(s, err, sizeof(err)))
+	if (open_locked(s, err, sizeof(err)))
 		return;
 	log_info("audit log %s is set up now: writing %u buffered records", s->cfg.output_file,
 		 s->early.n);
@@ -1082,36 +1193,71 @@ static void retry_setup(struct sink *s, bool force)
 
 /* ---- space left ---- */
 
-static void check_space(struct sink *s)
-{
-	uint64_t now = now_ns(CLOCK_MONOTONIC), avail;
-	struct statvfs vfs;
-	bool low;
+static const char *const space_action_names[] = {
+	[SPACE_WARN] = "warn", [SPACE_ROTATE] = "rotate", [SPACE_SUSPEND] = "suspend",
+	[SPACE_EXIT] = "exit",
+};
 
-	if (!s->cfg.space_left || now < s->next_space_check || fstatvfs(s->fd, &vfs))
-		return;
-	s->next_space_check = now + SPACE_CHECK_NS;
-	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	low = avail < s->cfg.space_left;
-	if (low && !s->suspended)
-		log_warn("audit log %s: %llu MiB left on its file system, below space_left_mb %llu",
-			 s->cfg.output_file, (unsigned long long)(avail >> 20),
-			 (unsigned long long)(s->cfg.space_left >> 20));
-	if (!low) {
-		if (s->suspended)
-			log_info("audit log %s: free space is back, writing again",
-				 s->cfg.output_file);
-		s->suspended = false;
-		return;
-	}
-	if (s->cfg.space_left_action == SPACE_ROTATE) {
+static void space_act(struct sink *s, uint64_t avail)
+{
+	char why[sizeof(s->fatal_reason)];
+
+	switch (s->cfg.space_left_action) {
+	case SPACE_ROTATE:
+		s->next_space_rotate = now_ns(CLOCK_MONOTONIC) + SPACE_ROTATE_NS;
 		rotator__drop_oldest(s->rot);
 		rotate_now(s, "space_left");
-	} else if (s->cfg.space_left_action == SPACE_EXIT) {
-		set_fatal(s, -ENOSPC, "space_left_mb reached (space_left_action: exit)");
+		break;
+	case SPACE_SUSPEND:
+		s->suspended = true;
+		break;
+	case SPACE_EXIT:
+		snprintf(why, sizeof(why), "audit log %s: space_left_mb reached: %llu MiB left on "
+			 "its file system, below %llu (space_left_action: exit)", s->cfg.output_file,
+			 (unsigned long long)(avail >> 20),
+			 (unsigned long long)(s->cfg.space_left >> 20));
+		want_stop(s, -ENOSPC, why, "free space, then restart");
+		break;
+	case SPACE_WARN:
+		break;
 	}
-	s->suspended = s->cfg.space_left_action == SPACE_SUSPEND;
-	s->next_space_check = now + (s->suspended ? 0 : SPACE_CHECK_NS);
+}
+
+/*
+ * Before each batch: would writing it leave less than space_left_mb free?
+ * One fstatvfs per batch, on the write path, so the action comes before a
+ * fast fill reaches ENOSPC. The warning comes once each time space runs
+ * short; rotate repeats (dropping the next oldest file) at most once a
+ * second while it stays short; suspend lasts until space is back.
+ */
+static void check_space(struct sink *s, uint64_t incoming)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (!s->cfg.space_left || s->fd < 0 || fstatvfs(s->fd, &vfs))
+		return;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail >= s->cfg.space_left + incoming) {
+		if (s->space_low)
+			log_info("audit log %s: free space is back above space_left_mb %llu%s",
+				 s->cfg.output_file, (unsigned long long)(s->cfg.space_left >> 20),
+				 s->suspended ? ": writing again" : "");
+		s->space_low = s->suspended = false;
+		return;
+	}
+	if (!s->space_low) {
+		s->space_low = true;
+		log_warn("audit log %s: %llu MiB left on its file system, below space_left_mb %llu "
+			 "(space_left_action: %s)", s->cfg.output_file,
+			 (unsigned long long)(avail >> 20),
+			 (unsigned long long)(s->cfg.space_left >> 20),
+			 space_action_names[s->cfg.space_left_action]);
+		space_act(s, avail);
+	} else if (s->cfg.space_left_action == SPACE_ROTATE &&
+		   now_ns(CLOCK_MONOTONIC) >= s->next_space_rotate) {
+		space_act(s, avail);
+	}
 }
 
 /* ---- the writer ---- */
@@ -1144,14 +1290,69 @@ static bool reopen_if_closed(struct sink *s, uint32_t nrec)
 		return true;
 	e = open_file(s, err, sizeof(err));
 	if (e) {
-		write_failed(s, e, nrec, "cannot reopen it");
+		char what[600];
+
+		snprintf(what, sizeof(what), "cannot open it again (%s)", err);
+		write_failed(s, e, nrec, what);
 		return false;
 	}
-	if (!s->size) {
-		/* the rename of a rotation went through: the new file starts as any new file */
-		put_rotate_record(s, "reopen");
-	}
+	/*
+	 * The rename of a rotation went through, or the old file left its
+	 * path: the new file starts as any new file.
+	 */
+	if (!s->size || s->gone_why)
+		start_file(s, "reopen");
 	return true;
+}
+
+/*
+ * How the open file left its path, or NULL while it is still there: an
+ * external logrotate without SIGHUP moves it, an operator deletes it,
+ * someone swaps it. Records written to it after that are not where a
+ * reader looks. One fstat and one lstat per batch.
+ */
+static const char *file_gone(const struct sink *s)
+{
+	struct stat fst, pst;
+
+	if (fstat(s->fd, &fst))
+		return NULL;
+	if (!fst.st_nlink)
+		return "unlinked";
+	if (lstat(s->where, &pst))
+		return errno == ENOENT || errno == ENOTDIR ? "moved" : NULL;
+	if (pst.st_dev != s->dev || pst.st_ino != s->ino)
+		return "replaced";
+	return NULL;
+}
+
+/*
+ * Before each batch: is the file still at its path? (since_check counts
+ * the lines written since the last look.) If not, say so, close
+ * it and open the path again with every check (reopen_if_closed, which
+ * also retries while the path is refused). Records written to a file
+ * deleted under the writer are lost: counted.
+ */
+static void reopen_if_gone(struct sink *s)
+{
+	const char *why;
+
+	if (s->fd < 0 || !(why = file_gone(s))) {
+		s->since_check = 0;
+		return;
+	}
+	log_warn("audit log %s was %s while open (%llu records written to it since it was last "
+		 "seen in place%s): opening the path again", s->cfg.output_file, why,
+		 (unsigned long long)s->since_check,
+		 strcmp(why, "unlinked") ? "" : ", lost with it");
+	if (!strcmp(why, "unlinked"))
+		count_lost(s, SINK_LOST_UNLINKED, s->since_check);
+	do_sync(s);
+	close(s->fd);
+	s->fd = -1;
+	s->gone_why = why;
+	s->gone_recs = s->since_check;
+	s->since_check = 0;
 }
 
 static void writer_cycle(struct sink *s, struct cycle *c)
@@ -1163,11 +1364,13 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 			return;
 		}
 	}
+	if (c->len)
+		reopen_if_gone(s);	/* a look before each batch, none while idle */
 	if (!reopen_if_closed(s, c->nrec))
 		return;
 	if (c->rotate || now_ns(CLOCK_REALTIME) >= s->next_interval)
 		rotate_now(s, c->rotate ? "signal" : "interval");
-	check_space(s);
+	check_space(s, c->len + (s->chain ? (uint64_t)c->nrec * CHAIN_OVERHEAD : 0));
 	if (s->suspended) {
 		count_lost(s, SINK_LOST_SUSPEND, c->nrec);
 	} else if (s->cfg.flush_mode == FLUSH_HYBRID && c->crit) {
@@ -1252,9 +1455,12 @@ static void *writer_main(void *arg)
 		uint64_t gen = s->queued_gen;
 
 		take_queue(s, &c);
+		s->in_cycle = true;
 		pthread_mutex_unlock(&s->mu);
 		writer_cycle(s, &c);
+		progress(s);
 		pthread_mutex_lock(&s->mu);
+		s->in_cycle = false;
 		/* a failing sink releases flushers too: they read the error */
 		if (!s->unsynced_recs || !s->set_up || s->failing)
 			s->synced_gen = gen;
@@ -1321,7 +1527,8 @@ int sink__flush(struct sink *s)
 	gen = s->queued_gen;
 	s->sync_wanted = true;
 	pthread_cond_signal(&s->work);
-	while (s->synced_gen < gen || s->sync_wanted)
+	/* and the cycle that took the request is over: the writer is idle then */
+	while (s->synced_gen < gen || s->sync_wanted || s->in_cycle)
 		pthread_cond_wait(&s->done, &s->mu);
 	err = s->fatal;
 	pthread_mutex_unlock(&s->mu);
@@ -1342,6 +1549,9 @@ static void sink_free(struct sink *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
+	unlock_output(s);
+	free(s->lock_path);
+	free(s->where);
 	rotator__free(s->rot);
 	early_free(&s->early);
 	jbuf__free(&s->jb);
@@ -1370,6 +1580,7 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	if (!s)
 		return NULL;
 	s->fd = -1;
+	s->lock_fd = -1;
 	s->refs = 1;
 	pthread_condattr_init(&mono);
 	/* writer deadlines are on CLOCK_MONOTONIC: wall clock steps do not move them */
@@ -1386,6 +1597,8 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
 	log_req(cfg, &req);
 	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
+	    !(s->lock_path = side_path(s, NULL, ".lock")) ||
+	    !(s->where = side_path(s, NULL, "")) ||
 	    !(s->rot = rotator__new(&req, cfg->backup_count, cfg->compress,
 				    cfg->max_age_days))) {
 		sink_free(s);
@@ -1463,9 +1676,48 @@ static struct sink *share(struct sink *fresh, const struct sink_config *cfg)
 	return s;
 }
 
+/*
+ * The signal a stopping collector sends a stuck writer: a handler that does
+ * nothing, installed without SA_RESTART, so a blocking open, write or wait
+ * returns EINTR.
+ */
+#define SINK_KICK_SIG (SIGRTMIN + 2)
+
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+static void install_kick(void)
+{
+	struct sigaction sa = { .sa_handler = on_kick };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SINK_KICK_SIG, &sa, NULL);
+}
+
+/*
+ * Writers take no signal but the kick: SIGTERM, SIGINT, SIGHUP and SIGUSR1
+ * go to the main thread, which stops, reloads or rotates.
+ */
+static int spawn_writer(struct sink *s)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	sigset_t all, old;
+	int err;
+
+	pthread_once(&once, install_kick);
+	sigfillset(&all);
+	sigdelset(&all, SINK_KICK_SIG);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&s->thread, NULL, writer_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
 static int start(struct sink *s, struct sink **out)
 {
-	int err = pthread_create(&s->thread, NULL, writer_main, s);
+	int err = spawn_writer(s);
 
 	if (err) {
 		log_err("cannot start the writer thread for %s: %s", s->cfg.output_file,
@@ -1503,6 +1755,10 @@ int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_
 		*out = shared;
 		goto out_unlock;
 	}
+	if (!e && (e = lock_output(s, err, errlen))) {
+		close(s->fd);
+		s->fd = -1;
+	}
 	if (e && cfg->critical)
 		goto out_free;
 	if (e)
@@ -1539,6 +1795,65 @@ int sink__open(struct sink **out, const char *path, size_t queue_bytes)
 	return e;
 }
 
+/* Writers left behind, stuck in I/O: never freed, they may still wake up. */
+static struct sink *left_behind;
+
+/*
+ * Join the writer while it makes progress. One that made none for
+ * STOP_STALL_NS is kicked (its blocking call returns EINTR, and it retries
+ * nothing more); still nothing STOP_GRACE_NS later, it is left behind: a
+ * file system that does not answer (a hung NFS server, a frozen file
+ * system) must not keep the collector from stopping. false: left behind.
+ */
+static bool join_writer(struct sink *s)
+{
+	uint64_t beat = __atomic_load_n(&s->beat, __ATOMIC_RELAXED), b;
+	uint64_t since = now_ns(CLOCK_MONOTONIC), now;
+	bool kicked = false;
+
+	for (;;) {
+		uint64_t d = now_ns(CLOCK_REALTIME) + 20000000ULL;
+		struct timespec ts = { .tv_sec = d / 1000000000ULL, .tv_nsec = d % 1000000000ULL };
+
+		if (!pthread_timedjoin_np(s->thread, NULL, &ts))
+			return true;
+		now = now_ns(CLOCK_MONOTONIC);
+		b = __atomic_load_n(&s->beat, __ATOMIC_RELAXED);
+		if (b != beat) {
+			beat = b;
+			since = now;
+			kicked = false;
+		} else if (!kicked && now - since >= STOP_STALL_NS) {
+			__atomic_store_n(&s->kicked, true, __ATOMIC_RELAXED);
+			pthread_kill(s->thread, SINK_KICK_SIG);
+			kicked = true;
+			since = now;
+		} else if (kicked && now - since >= STOP_GRACE_NS) {
+			return false;
+		}
+	}
+}
+
+/* A writer that did not stop: say what is lost with it and keep it. */
+static int leave_behind(struct sink *s)
+{
+	uint32_t queued;
+
+	pthread_mutex_lock(&s->mu);
+	queued = s->fill_recs;
+	pthread_mutex_unlock(&s->mu);
+	count_lost(s, SINK_LOST_STUCK, queued);
+	log_err("audit log %s: its writer is stuck in I/O (the file system does not answer): "
+		"stopping without it; %u records still queued for it are lost", s->cfg.output_file,
+		queued);
+	s->left = true;
+	pthread_mutex_lock(&registry_mu);
+	s->next = left_behind;
+	left_behind = s;
+	pthread_mutex_unlock(&registry_mu);
+	return -EIO;
+}
+
 /* Stop the writer after it wrote (or, unset, counted) everything queued. */
 static int stop_writer(struct sink *s)
 {
@@ -1548,7 +1863,8 @@ static int stop_writer(struct sink *s)
 	s->stop = true;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
+	if (!join_writer(s))
+		return leave_behind(s);
 	if (s->early.n) {
 		log_err("audit log %s was never set up: %u buffered records are lost",
 			s->cfg.output_file, s->early.n);
@@ -1579,7 +1895,8 @@ int sink__close(struct sink *s)
 	if (!last)
 		return sink__flush(s);
 	err = stop_writer(s);
-	sink_free(s);
+	if (!s->left)
+		sink_free(s);
 	return err;
 }
 

@@ -24,6 +24,8 @@ enum sink_lost {
 	SINK_LOST_OVERSIZE,		/* longer than max_message_length */
 	SINK_LOST_SUSPEND,		/* space_left_action: suspend */
 	SINK_LOST_UNSET,		/* still buffered when the sink closed unset */
+	SINK_LOST_UNLINKED,		/* written to the file after it was deleted under us */
+	SINK_LOST_STUCK,		/* queued to a writer stuck in I/O when the collector stopped */
 	SINK_LOST_MAX,
 };
 
@@ -49,13 +51,20 @@ int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t
 int sink__write(struct sink *s, const char *rec, size_t len);
 /* Wait until everything queued is written and fdatasync'ed. 0 or -errno. */
 int sink__flush(struct sink *s);
-/* Drop one reference; the last flushes, stops the writer and closes. */
+/*
+ * Drop one reference; the last flushes, stops the writer and closes. The
+ * wait is bounded: a writer that makes no progress for a while (stuck in
+ * I/O) is interrupted, then left behind (-EIO, its queue counted lost).
+ */
 int sink__close(struct sink *s);
 
 /* Ask the writer to rotate now (SIGUSR1). */
 void sink__rotate(struct sink *s);
 
-/* Nonzero (-errno) once a critical sink cannot go on; reason says why. */
+/*
+ * Nonzero (-errno) once the sink asks the collector to stop: a critical sink
+ * cannot go on, or space_left_action exit fired (any sink); reason says why.
+ */
 int sink__failed(const struct sink *s, const char **reason);
 bool sink__critical(const struct sink *s);
 bool sink__is_set_up(const struct sink *s);

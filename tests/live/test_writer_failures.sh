@@ -61,3 +61,22 @@ for _ in $(seq 100); do [ -s "$WORKDIR/later/e.log" ] && break; sleep 0.05; done
 stop_collector
 assert_eq "first buffered record" collector_start "$(head -n1 "$WORKDIR/later/e.log" | jq -r .type)"
 assert_ge "exchanges written after setup" 3 "$(grep -c '"type":"exchange"' "$WORKDIR/later/e.log")"
+
+# exec: a critical sink fails (ENOSPC) while the command runs: the command
+# must not go on unaudited: it gets SIGTERM, and the other sink says so
+rm -f "$mnt"/*.log
+head -c 900000 /dev/zero > "$mnt/filler"	# a few dozen records from full
+mkcfg "$WORKDIR/x.yaml" "$mnt/xcrit.log" "$WORKDIR/x-other.log"
+rc=0
+timeout 60 "$SOCKAUDIT" exec -c "$WORKDIR/x.yaml" -- bash -c \
+	"while :; do curl -s -o /dev/null http://127.0.0.1:$port/big.txt; done" \
+	2>"$WORKDIR/x.err" || rc=$?
+assert_eq "exec, critical sink failed: exit status" 1 "$rc"
+grep -q "sending SIGTERM to the command bash (pid [0-9]*): it must not run unaudited" \
+	"$WORKDIR/x.err" || fail "no word of the command being stopped: $(cat "$WORKDIR/x.err")"
+cmd=$(jqlog "$WORKDIR/x-other.log" '.[0].targets')
+kill -0 "$cmd" 2>/dev/null && fail "the command (pid $cmd) still runs"
+stop=$(jqlog "$WORKDIR/x-other.log" '.[-1] | "\(.type) \(.exit_status) \(.command_signal)"')
+assert_eq "the other sink's last record" "collector_stop 143 SIGTERM" "$stop"
+jqlog "$WORKDIR/x-other.log" '.[-1].reason' | grep -q "^critical audit log $mnt/xcrit.log: write failed" \
+	|| fail "collector_stop does not name the failed sink"

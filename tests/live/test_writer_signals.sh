@@ -41,6 +41,9 @@ assert_eq "reloads applied" 101 "$(grep -c '"status":"applied"' "$log")"
 
 # logrotate with create: move the file away, HUP, records go to the new file
 curl -s -o /dev/null "http://127.0.0.1:$port/before-move"
+# written before the move: else the writer, noticing the move at its next
+# batch, puts it in the file it makes again at the path
+for _ in $(seq 200); do grep -q /before-move "$log" && break; sleep 0.025; done
 mv "$log" "$log.moved"
 kill -HUP "$SA_PID"
 wait_records "$log" config_reload 1
