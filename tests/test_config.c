@@ -287,6 +287,134 @@ static void test_override(void **state)
 	config__free(&c);
 }
 
+/* Load text and expect an error containing each of the given parts. */
+static void expect_refused(const char *text, const char *part1, const char *part2)
+{
+	struct config c;
+	const char *err = load(text, &c);
+
+	if (!err[0])
+		config__free(&c);
+	if (!err[0] || !strstr(err, part1) || (part2 && !strstr(err, part2)))
+		fail_msg("error '%s' lacks '%s' / '%s'", err, part1, part2 ? part2 : "");
+}
+
+/* The clobber: the last output_file was /etc/passwd; both lines are named. */
+static void test_duplicate_keys(void **state)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s:5: key 'output_file' is given twice", path);
+	expect_refused(SINK "      output_file: /etc/passwd\n", line, "at lines 4 and 5");
+	snprintf(line, sizeof(line), "%s:6: key 'auditing_plugins' is given twice", path);
+	expect_refused(SINK "capture: {}\nauditing_plugins:\n  - type: csv\n    config:\n"
+		       "      output_file: /var/log/b\n", line, "at lines 1 and 6");
+	/* nested deeper, and in a flow mapping */
+	expect_refused(SINK "      integrity: {key_file: /k, key_file: /j}\n",
+		       "key 'key_file' is given twice", "at lines 5 and 5");
+	expect_refused(SINK "redaction:\n  custom_rules:\n    - name: a\n      regex: x\n"
+		       "      name: b\n", "key 'name' is given twice", "at lines 7 and 9");
+}
+
+static void test_second_document(void **state)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s:5: a second YAML document", path);
+	expect_refused(SINK "---\nauditing_plugins: []\n", line, "keep one document");
+	/* a first '---' alone starts the one document: fine */
+	expect_refused("---\n" SINK "...\n---\n" SINK, "a second YAML document", NULL);
+}
+
+/* "\0" in a double-quoted string: once cut at the NUL, now refused. */
+static void test_nul_in_string(void **state)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s:4: a NUL character", path);
+	expect_refused("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		       "      output_file: \"/var/log/a.log\\0/etc/passwd\"\n", line, "remove it");
+	expect_refused(SINK "critical_rules: {methods: [\"GET\\0X\"]}\n", "a NUL character",
+		       NULL);
+}
+
+static void test_tags_and_aliases(void **state)
+{
+	expect_refused("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		       "      output_file: !!binary L3Zhci9sb2cvYQ==\n", "YAML tags", "!!binary");
+	expect_refused(SINK "      critical: !!bool true\n", "YAML tags", NULL);
+	expect_refused(SINK "capture: !custom {}\n", "YAML tags", NULL);
+	expect_refused(SINK "      base_directory: &d /var/log\n", "anchors (&name)", NULL);
+	expect_refused("x: &a [1]\n" SINK, "anchors (&name)", NULL);
+}
+
+/* `~` and null are no value: output_file once became the home directory. */
+static void test_null_values(void **state)
+{
+	static const char *const nulls[] = { "~", "null", "Null", "NULL" };
+	char text[256];
+	size_t i;
+	struct config c;
+
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++) {
+		snprintf(text, sizeof(text), "auditing_plugins:\n  - type: json_lines\n"
+			 "    config:\n      output_file: %s\n", nulls[i]);
+		expect_refused(text, "key 'auditing_plugins[0].config.output_file': is null",
+			       "leave the key out");
+	}
+	expect_refused(SINK "      log_group: ~\n", "config.log_group': is null", NULL);
+	expect_refused(SINK "correlation: {request_ttl_s: null}\n", "request_ttl_s': is null",
+		       NULL);
+	/* quoted, it is a name like any other */
+	assert_string_equal(load(SINK "critical_rules: {methods: [\"null\"]}\n", &c), "");
+	assert_string_equal(c.rules.methods[0], "null");
+	config__free(&c);
+}
+
+/* 100,000 levels deep: refused at the bound, before any tree is built. */
+static void test_depth_bomb(void **state)
+{
+	size_t levels = 100000, i, n = 0;
+	char *text = malloc(2 * levels + 16);
+	char line[160];
+
+	assert_non_null(text);
+	n += sprintf(text, "x: ");
+	for (i = 0; i < levels; i++)
+		text[n++] = '[';
+	for (i = 0; i < levels; i++)
+		text[n++] = ']';
+	text[n++] = '\n';
+	text[n] = 0;
+	snprintf(line, sizeof(line), "%s:1: nested deeper than 16 levels", path);
+	expect_refused(text, line, "at most 5");
+	free(text);
+	expect_refused(SINK "capture: {a: {b: {c: {d: {e: {f: {g: {h: {i: {j: {k: {l: {m: {n: "
+		       "{o: {p: 1}}}}}}}}}}}}}}}}\n", "nested deeper than 16 levels", NULL);
+}
+
+static void test_size_bound(void **state)
+{
+	size_t n = (1u << 20) + 2;
+	char *text = malloc(n + 1);
+
+	assert_non_null(text);
+	memset(text, '#', n);
+	memcpy(text, SINK, strlen(SINK));
+	text[strlen(SINK)] = '#';
+	text[n] = 0;
+	expect_refused(text, "at most 1 MiB", NULL);
+	free(text);
+}
+
+/* A config with no sink says so and what to add, not a key of another section. */
+static void test_no_sink(void **state)
+{
+	expect_refused("capture: {attach: raw_tp}\n", "key 'auditing_plugins': the config has "
+		       "no sink", "output_file");
+	expect_refused("auditing_plugins: []\n", "the config has no sink", NULL);
+}
+
 static void test_sha256(void **state)
 {
 	char hex[65];
@@ -312,6 +440,14 @@ int main(void)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_redaction),
 		cmocka_unit_test(test_redaction_errors),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_second_document),
+		cmocka_unit_test(test_nul_in_string),
+		cmocka_unit_test(test_tags_and_aliases),
+		cmocka_unit_test(test_null_values),
+		cmocka_unit_test(test_depth_bomb),
+		cmocka_unit_test(test_size_bound),
+		cmocka_unit_test(test_no_sink),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

@@ -24,6 +24,9 @@
 #include "redact.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
+/* a config needs 5 levels (auditing_plugins, entry, config, integrity, value) */
+#define CONFIG_MAX_DEPTH 16
+#define CONFIG_MAX_DEPTH_S "16"
 
 /* Parsing state: the document, where errors go, the key path for messages. */
 struct cfg_ctx {
@@ -58,6 +61,20 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* YAML's null spellings, unquoted: a value the operator did not give. */
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!strcmp((const char *)n->data.scalar.value, nulls[i]))
+			return true;
+	return false;
+}
+
 static int want_scalar(struct cfg_ctx *cx, const yaml_node_t *n, const char *what,
 		       const char **out)
 {
@@ -65,6 +82,8 @@ static int want_scalar(struct cfg_ctx *cx, const yaml_node_t *n, const char *wha
 	if (!*out)
 		return cfg_error(cx, n, "expected %s, got a %s", what,
 				 n && n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+	if (is_null(n))
+		return cfg_error(cx, n, "is null ('%s'); give %s or leave the key out", *out, what);
 	return 0;
 }
 
@@ -830,30 +849,177 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 	return e;
 }
 
-static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct config *c)
+/* FILE:LINE: what is wrong, for what the event pass finds (no key known yet). */
+static int scan_error(struct cfg_ctx *cx, const yaml_mark_t *m, const char *what)
+{
+	snprintf(cx->err, cx->errlen, "%s:%lu: %s", cx->file, (unsigned long)m->line + 1, what);
+	return -EINVAL;
+}
+
+static int syntax_error(struct cfg_ctx *cx, const yaml_parser_t *p)
+{
+	snprintf(cx->err, cx->errlen, "%s:%lu: YAML syntax error: %s; fix the file", cx->file,
+		 (unsigned long)p->problem_mark.line + 1, p->problem ? p->problem : "unknown");
+	return -EINVAL;
+}
+
+/* One event of the first pass: what the node tree would hide or take long to build. */
+static int scan_event(struct cfg_ctx *cx, const yaml_event_t *ev, int *depth, int *docs)
+{
+	const yaml_char_t *tag = NULL, *anchor = NULL;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++*docs > 1)
+			return scan_error(cx, &ev->start_mark, "a second YAML document (after "
+					  "'---') is not allowed; keep one document per file");
+		break;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		if (++*depth > CONFIG_MAX_DEPTH)
+			return scan_error(cx, &ev->start_mark, "nested deeper than "
+					  CONFIG_MAX_DEPTH_S " levels; a config needs at most 5");
+		tag = ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.tag :
+			ev->data.sequence_start.tag;
+		anchor = ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.anchor :
+			ev->data.sequence_start.anchor;
+		break;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		--*depth;
+		break;
+	case YAML_SCALAR_EVENT:
+		tag = ev->data.scalar.tag;
+		anchor = ev->data.scalar.anchor;
+		if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
+			return scan_error(cx, &ev->start_mark, "a NUL character (\\0) in a value "
+					  "is not allowed; remove it");
+		break;
+	case YAML_ALIAS_EVENT:
+		return scan_error(cx, &ev->start_mark, "aliases (*name) are not allowed; write "
+				  "the value out");
+	default:
+		break;
+	}
+	if (tag)
+		return scan_error(cx, &ev->start_mark, "YAML tags (such as !!binary) are not "
+				  "allowed; write the plain value");
+	if (anchor)
+		return scan_error(cx, &ev->start_mark, "anchors (&name) are not allowed; write "
+				  "the value out");
+	return 0;
+}
+
+/*
+ * First pass over the events, stopping at the first problem: depth is
+ * checked as the parser goes, so a file nested 100,000 levels deep is
+ * refused after CONFIG_MAX_DEPTH of them instead of being built first.
+ */
+static int scan_doc(struct cfg_ctx *cx, const char *buf, size_t len)
 {
 	yaml_parser_t parser;
-	yaml_node_t *root;
-	int i, err = 0;
+	yaml_event_t ev;
+	int depth = 0, docs = 0, err = 0;
+	bool end = false;
 
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!err && !end) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			err = syntax_error(cx, &parser);
+			break;
+		}
+		err = scan_event(cx, &ev, &depth, &docs);
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return err;
+}
+
+struct key_at {
+	const char *name;
+	unsigned long line;
+};
+
+static int key_at_cmp(const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* A key given twice in one mapping: YAML would keep the last one silently. */
+static int mapping_dups(struct cfg_ctx *cx, const yaml_node_t *map)
+{
+	size_t i, n = 0, cap = map->data.mapping.pairs.top - map->data.mapping.pairs.start;
+	struct key_at *k = calloc(cap ? cap : 1, sizeof(*k));
+	yaml_node_pair_t *pr;
+	int err = 0;
+
+	if (!k)
+		return -ENOMEM;
+	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *kn = yaml_document_get_node(&cx->doc, pr->key);
+
+		if (scalar(kn))
+			k[n++] = (struct key_at){ scalar(kn), kn->start_mark.line + 1 };
+	}
+	qsort(k, n, sizeof(*k), key_at_cmp);
+	for (i = 1; i < n && !err; i++) {
+		if (strcmp(k[i - 1].name, k[i].name))
+			continue;
+		snprintf(cx->err, cx->errlen, "%s:%lu: key '%s' is given twice, at lines %lu and "
+			 "%lu; keep one", cx->file, k[i].line, k[i].name, k[i - 1].line, k[i].line);
+		err = -EINVAL;
+	}
+	free(k);
+	return err;
+}
+
+/* Every mapping of the document, nested or not: the node array holds them all. */
+static int check_dups(struct cfg_ctx *cx)
+{
+	yaml_node_t *n;
+	int err = 0;
+
+	for (n = cx->doc.nodes.start; n < cx->doc.nodes.top && !err; n++)
+		if (n->type == YAML_MAPPING_NODE)
+			err = mapping_dups(cx, n);
+	return err;
+}
+
+static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct config *c)
+{
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int i, err;
+
+	err = scan_doc(cx, buf, len);
+	if (err)
+		return err;
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &cx->doc)) {
-		snprintf(cx->err, cx->errlen, "%s:%lu: YAML syntax error: %s; fix the file",
-			 cx->file, (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "unknown");
+		err = syntax_error(cx, &parser);
 		yaml_parser_delete(&parser);
-		return -EINVAL;
+		return err;
 	}
 	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&cx->doc);
 	if (!root)
 		err = cfg_error(cx, NULL, "the file is empty; add auditing_plugins");
-	else
+	else if (!(err = check_dups(cx)))
 		err = each_key(cx, root, "", top_key, c);
-	if (!err && !c->n_sinks)
-		err = cfg_error(cx, root, "no auditing_plugins entry; add at least one sink");
+	if (!err && !c->n_sinks) {
+		snprintf(cx->key, sizeof(cx->key), "auditing_plugins");
+		err = cfg_error(cx, root, "the config has no sink; add an auditing_plugins list "
+				"with at least one {type: json_lines, config: {output_file: "
+				"/var/log/sockaudit/audit.log}} entry");
+	}
 	yaml_document_delete(&cx->doc);
 	for (i = 0; !err && i < c->n_sinks; i++)
 		c->sinks[i].redactor = c->redactor;
