@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "format.h"
 #include "outpath.h"
 #include "redact.h"
+#include "settings.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
 /* a config needs 5 levels (auditing_plugins, entry, config, integrity, value) */
@@ -87,21 +87,17 @@ static int want_scalar(struct cfg_ctx *cx, const yaml_node_t *n, const char *wha
 	return 0;
 }
 
+/* Whole numbers go through the settings' parser: one spelling for the file and the flags. */
 static int parse_u64(struct cfg_ctx *cx, const yaml_node_t *n, uint64_t lo, uint64_t hi,
 		     uint64_t *out)
 {
 	const char *s;
-	char *end;
-	unsigned long long v;
 
 	if (want_scalar(cx, n, "a whole number", &s))
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+	if (settings__parse_uint(s, lo, hi, out))
 		return cfg_error(cx, n, "'%s' is not a whole number in %llu..%llu", s,
 				 (unsigned long long)lo, (unsigned long long)hi);
-	*out = v;
 	return 0;
 }
 
@@ -264,8 +260,13 @@ int sink_config__copy(struct sink_config *dst, const struct sink_config *src)
 int sink_config__set_output(struct sink_config *sc, const char *path, char *err, size_t errlen)
 {
 	char *p = NULL;
-	int e = outpath__expand(path, &p, err, errlen);
+	int e;
 
+	if (!path[0]) {
+		snprintf(err, errlen, "the audit log path is empty; give a file path");
+		return -EINVAL;
+	}
+	e = outpath__expand(path, &p, err, errlen);
 	if (e)
 		return e;
 	free(sc->output_file);
@@ -524,27 +525,30 @@ static int parse_fd_kinds(struct cfg_ctx *cx, const yaml_node_t *v, bool *pipes)
 	return 0;
 }
 
+/* A key of the settings table (settings.h): parsed as its flag is. */
+static int setting_key(struct cfg_ctx *cx, const struct setting *st, const yaml_node_t *v,
+		       struct collector_config *cc)
+{
+	char msg[CONFIG_ERR_LEN];
+	const char *s;
+	uint64_t val;
+
+	if (want_scalar(cx, v, st->unit == SU_SECONDS ? "a number of seconds" : "a whole number",
+			&s))
+		return -EINVAL;
+	if (setting__parse(st, s, &val, msg, sizeof(msg)))
+		return cfg_error(cx, v, "%s", msg);
+	collector_config__set(cc, st->id, val);
+	return 0;
+}
+
 static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
+	const struct setting *st = settings__by_key("capture", k);
 	struct collector_config *cc = arg;
-	int err;
 
-	if (!strcmp(k, "max_capture_bytes")) {
-		cc->has_max_capture = true;
-		return parse_u32(cx, v, 1, SA_MAX_CAPTURE, &cc->max_capture_bytes);
-	}
-	if (!strcmp(k, "ringbuf_mb")) {
-		cc->has_ringbuf = true;
-		err = parse_u32(cx, v, 1, 1024, &cc->ringbuf_mb);
-		if (!err && (cc->ringbuf_mb & (cc->ringbuf_mb - 1)))
-			return cfg_error(cx, v, "%u is not a power of two in 1..1024",
-					 cc->ringbuf_mb);
-		return err;
-	}
-	if (!strcmp(k, "drain_ms")) {
-		cc->has_drain = true;
-		return parse_u32(cx, v, 1, 1000, &cc->drain_ms);
-	}
+	if (st)
+		return setting_key(cx, st, v, cc);
 	if (!strcmp(k, "attach")) {
 		cc->has_attach = true;
 		return parse_enum(cx, v, attach_names, "tracepoint or raw_tp", &cc->attach);
@@ -557,45 +561,54 @@ static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 			 "drain_ms, fd_kinds");
 }
 
-static int parse_seconds(struct cfg_ctx *cx, const yaml_node_t *n, double *out)
-{
-	const char *s;
-	char *end;
-	double v;
-
-	if (want_scalar(cx, n, "a number of seconds", &s))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365)
-		return cfg_error(cx, n, "'%s' is not a number of seconds in (0, 31536000]", s);
-	*out = v;
-	return 0;
-}
-
 static int correlation_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
-	struct collector_config *cc = arg;
+	const struct setting *st = settings__by_key("correlation", k);
 
-	if (!strcmp(k, "request_ttl_s")) {
-		cc->has_ttl = true;
-		return parse_seconds(cx, v, &cc->request_ttl_s);
-	}
-	if (!strcmp(k, "body_excerpt")) {
-		cc->has_excerpt = true;
-		return parse_u32(cx, v, 0, SA_MAX_CAPTURE, &cc->body_excerpt);
-	}
-	if (!strcmp(k, "max_pending_requests"))
-		return parse_u32(cx, v, 1, 100000000, &cc->max_pending);
-	if (!strcmp(k, "max_pending_per_conn"))
-		return parse_u32(cx, v, 1, 10000000, &cc->max_pending_per_conn);
-	if (!strcmp(k, "max_connections"))
-		return parse_u32(cx, v, 1, 10000000, &cc->max_connections);
-	if (!strcmp(k, "idle_timeout_s"))
-		return parse_seconds(cx, v, &cc->idle_timeout_s);
+	if (st)
+		return setting_key(cx, st, v, arg);
 	return cfg_error(cx, v, "unknown key; allowed: request_ttl_s, body_excerpt, "
 			 "max_pending_requests, max_pending_per_conn, max_connections, "
 			 "idle_timeout_s");
+}
+
+void collector_config__set(struct collector_config *cc, enum setting_id id, uint64_t v)
+{
+	switch (id) {
+	case SET_MAX_CAPTURE:
+		cc->max_capture_bytes = v, cc->has_max_capture = true;
+		break;
+	case SET_RINGBUF_MB:
+		cc->ringbuf_mb = v, cc->has_ringbuf = true;
+		break;
+	case SET_DRAIN_MS:
+		cc->drain_ms = v, cc->has_drain = true;
+		break;
+	case SET_REQUEST_TTL:
+		cc->request_ttl_ns = v, cc->request_ttl_s = v / 1e9, cc->has_ttl = true;
+		break;
+	case SET_BODY_EXCERPT:
+		cc->body_excerpt = v, cc->has_excerpt = true;
+		break;
+	case SET_MAX_PENDING:
+		cc->max_pending = v;
+		break;
+	case SET_MAX_PER_CONN:
+		cc->max_pending_per_conn = v;
+		break;
+	case SET_MAX_CONNECTIONS:
+		cc->max_connections = v;
+		break;
+	case SET_IDLE_TIMEOUT:
+		cc->idle_timeout_ns = v, cc->idle_timeout_s = v / 1e9;
+		break;
+	case SET_WAKEUP_BYTES:
+		cc->wakeup_bytes = v;
+		break;
+	case SET_PID:
+	case SET__COUNT:
+		break;	/* pids are a list (collector_opts), not a setting value */
+	}
 }
 
 /* A list of scalars: each passed to fn with its index. */
