@@ -2,6 +2,7 @@
 /* Collector main loop: run, exec, record and replay. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include "version.h"
 
 #define TICK_NS 1000000000ULL	/* expiry and loss reports, once a second */
+/* events the reader sets aside while a reload swaps the sinks (beyond: counted, lost) */
+#define BACKLOG_MAX_BYTES (256u << 20)
 
 static volatile sig_atomic_t stop_signal, reload_signal, rotate_signal;
 
@@ -36,6 +39,37 @@ static void on_rotate_signal(int sig)
 	rotate_signal = 1;
 }
 
+/* Raw events held while the sinks are swapped: [u32 size, pad][data, 8-aligned]... */
+struct backlog {
+	char *buf;
+	size_t len, cap;
+	uint64_t events, dropped, dropped_total;
+};
+
+/*
+ * A SIGHUP reload, off the capture path: the thread parses the config
+ * (PARSING) while the reader goes on as before; then it asks for the sinks
+ * (SWAP_WANTED), the reader hands them over and sets events aside
+ * (SWAPPING), the thread closes the old sinks and opens the new ones, or
+ * reopens the old on failure, and says so (SWAPPED). The reader then writes
+ * the config_reload record and feeds the events it set aside.
+ */
+enum reload_phase { RELOAD_IDLE = 0, RELOAD_PARSING, RELOAD_SWAP_WANTED, RELOAD_SWAPPING,
+		    RELOAD_SWAPPED };
+
+struct reload_job {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int phase;			/* enum reload_phase; read by the reader without mu */
+	struct config next;
+	bool have_next;
+	int result;			/* 0, or -EIO: no sink could be reopened */
+	const char *status;		/* "applied" or "rejected" */
+	char err[CONFIG_ERR_LEN];
+	uint64_t started_ns;
+};
+
 struct collector {
 	const struct collector_opts *o;
 	struct capture *cap;
@@ -51,6 +85,9 @@ struct collector {
 	bool child_done;
 	const char *stop_reason;
 	uint64_t kcnt[SA_CNT_MAX];
+	struct reload_job *reload;	/* in flight, or NULL */
+	bool deferring;			/* the sinks are being swapped: events go to backlog */
+	struct backlog backlog;
 };
 
 static uint64_t mono_ns(void)
@@ -70,13 +107,43 @@ static int64_t mono_to_real_offset(void)
 	return (int64_t)(r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
 }
 
+#define BACKLOG_ALIGN(n) (((n) + 7) & ~(size_t)7)
+
+/* Keep one event for later; past BACKLOG_MAX_BYTES it is counted as lost. */
+static void backlog__put(struct backlog *b, const void *data, size_t size)
+{
+	size_t need = b->len + 8 + BACKLOG_ALIGN(size);
+	char *nb;
+
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : (1u << 20);
+
+		while (cap < need)
+			cap *= 2;
+		nb = need <= BACKLOG_MAX_BYTES ?
+			realloc(b->buf, cap < BACKLOG_MAX_BYTES ? cap : BACKLOG_MAX_BYTES) : NULL;
+		if (!nb) {
+			b->dropped++;
+			return;
+		}
+		b->buf = nb;
+		b->cap = cap < BACKLOG_MAX_BYTES ? cap : BACKLOG_MAX_BYTES;
+	}
+	*(uint32_t *)(b->buf + b->len) = size;
+	memcpy(b->buf + b->len + 8, data, size);
+	b->len = need;
+	b->events++;
+}
+
 static int on_event(void *ctx, const void *data, size_t size)
 {
 	struct collector *co = ctx;
 
 	if (co->rec.f)
 		recfile__append(&co->rec, data, size);
-	if (co->pl)
+	if (co->deferring)
+		backlog__put(&co->backlog, data, size);
+	else if (co->pl)
 		pipeline__event(co->pl, data, size);
 	return 0;
 }
@@ -342,23 +409,33 @@ static int feed_sinks(struct collector *co)
 	return pipeline__set_sinks(co->pl, d, n);
 }
 
-/* Open every sink of cfg; a critical one that cannot be set up fails all. */
-static int open_sinks(struct collector *co, const struct config *cfg)
+/* Open every sink of cfg; a critical one that cannot be set up fails all (err says why). */
+static int open_sinks(struct collector *co, const struct config *cfg, char *err, size_t errlen)
 {
-	char err[CONFIG_ERR_LEN];
 	int i, e;
 
 	for (i = 0; i < cfg->n_sinks; i++) {
-		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, sizeof(err));
+		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, errlen);
 		if (e) {
-			log_err("%s; the sink is critical: not starting it", err);
 			close_sinks(co);
+			feed_sinks(co);		/* the pipeline holds no closed sink */
 			return e;
 		}
 		co->nhandles = i + 1;
 	}
 	pipeline__set_rules(co->pl, &cfg->rules);
 	return feed_sinks(co);
+}
+
+/* At start: a sink that cannot be opened is fatal, said once. */
+static int open_sinks_or_say(struct collector *co, const struct config *cfg)
+{
+	char err[CONFIG_ERR_LEN];
+	int e = open_sinks(co, cfg, err, sizeof(err));
+
+	if (e)
+		log_err("%s; the sink is critical: not starting it", err);
+	return e;
 }
 
 /* A critical sink that cannot go on stops the collector. */
@@ -381,6 +458,8 @@ struct reload_info {
 	const struct collector *co;
 	const char *status;
 	const char *error;
+	uint64_t held_events;
+	uint64_t reload_ms;
 };
 
 static void reload_fields(struct lc_fields *l, const void *arg)
@@ -390,6 +469,8 @@ static void reload_fields(struct lc_fields *l, const void *arg)
 	lc_str(l, "status", ri->status);
 	if (ri->error)
 		lc_str(l, "error", ri->error);
+	lc_u64(l, "reload_ms", ri->reload_ms);
+	lc_u64(l, "held_events", ri->held_events);
 	put_config(l, ri->co);
 }
 
@@ -418,43 +499,208 @@ static int load_next(const struct collector *co, struct config *next, char *err,
 	return e;
 }
 
-/*
- * SIGHUP: reload the config file (if any) and reopen every output, so an
- * external logrotate's `create` is followed. Writers are closed (flushed)
- * before the new ones open: no fd survives a reload. A bad new config, or
- * one whose critical sink cannot be set up, leaves the running one in force.
- */
-static int reload(struct collector *co)
-{
-	struct reload_info ri = { .co = co, .status = "applied" };
-	char err[CONFIG_ERR_LEN] = "";
-	struct config next;
-	bool have_next = co->o->config_path && !load_next(co, &next, err, sizeof(err));
+/* ---- reload (SIGHUP), off the capture path ---- */
 
-	if (co->o->config_path && !have_next)
-		log_err("config reload rejected: %s; the running config stays", err);
-	pipeline__flush_batch(co->pl);
+static void reload_set_phase(struct reload_job *j, int phase)
+{
+	pthread_mutex_lock(&j->mu);
+	__atomic_store_n(&j->phase, phase, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Wait until the phase is one of mask's bits; returns it. */
+static int reload_wait_phase(struct reload_job *j, unsigned int mask)
+{
+	int phase;
+
+	pthread_mutex_lock(&j->mu);
+	while (!(mask & (1u << (phase = j->phase))))
+		pthread_cond_wait(&j->cv, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+	return phase;
+}
+
+/*
+ * The reader has handed the sinks over: close them (their writers flush)
+ * and open the new config's, or reopen the running ones when a critical
+ * sink of the new config cannot be set up. Runs on the reload thread.
+ */
+static int reload_swap(struct collector *co, struct reload_job *j)
+{
+	char why[CONFIG_ERR_LEN];
+
 	close_sinks(co);
-	if (have_next && !open_sinks(co, &next)) {
-		config__free(&co->reloaded);
-		co->reloaded = next;
+	if (j->have_next && !open_sinks(co, &j->next, why, sizeof(why))) {
+		config__free(&co->reloaded);	/* the old sinks are closed: nothing borrows it */
+		co->reloaded = j->next;
+		j->have_next = false;
 		co->cfg = &co->reloaded;
-		pipeline__set_rules(co->pl, &co->cfg->rules);	/* next was a copy on our stack */
-	} else {
-		if (have_next) {
-			config__free(&next);
-			snprintf(err, sizeof(err), "a critical sink of the new config cannot be set up");
-		}
-		if (co->o->config_path)
-			ri.status = "rejected", ri.error = err;
-		if (open_sinks(co, co->cfg)) {
-			co->stop_reason = "outputs cannot be reopened after SIGHUP";
-			return -EIO;
+		pipeline__set_rules(co->pl, &co->cfg->rules);	/* j->next moved */
+		return 0;
+	}
+	if (j->have_next) {
+		snprintf(j->err, sizeof(j->err), "a critical sink of the new config cannot be "
+			 "set up: %.440s", why);
+		log_err("config reload rejected: %s; the running config stays", j->err);
+	}
+	if (co->o->config_path)
+		j->status = "rejected";
+	if (open_sinks(co, co->cfg, why, sizeof(why))) {
+		log_err("%s; no output can be reopened after SIGHUP", why);
+		co->stop_reason = "outputs cannot be reopened after SIGHUP";
+		return -EIO;
+	}
+	return 0;
+}
+
+static void *reload_main(void *arg)
+{
+	struct collector *co = arg;
+	struct reload_job *j = co->reload;
+
+	/* the slow part (YAML, redaction patterns, groups) while the reader goes on */
+	if (co->o->config_path) {
+		j->have_next = !load_next(co, &j->next, j->err, sizeof(j->err));
+		if (!j->have_next) {
+			j->status = "rejected";
+			log_err("config reload rejected: %s; the running config stays", j->err);
 		}
 	}
-	log_info("SIGHUP: outputs reopened; config %s", ri.status);
-	lifecycle(co, "config_reload", reload_fields, &ri, mono_ns());
+	reload_set_phase(j, RELOAD_SWAP_WANTED);
+	reload_wait_phase(j, 1u << RELOAD_SWAPPING);
+	j->result = reload_swap(co, j);
+	reload_set_phase(j, RELOAD_SWAPPED);
+	return NULL;
+}
+
+static int reload_start(struct collector *co)
+{
+	struct reload_job *j = calloc(1, sizeof(*j));
+	int e;
+
+	if (!j) {
+		log_err("SIGHUP: no memory to reload; the running config and outputs stay");
+		return 0;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	j->status = "applied";
+	j->phase = RELOAD_PARSING;
+	j->started_ns = mono_ns();
+	co->reload = j;
+	e = pthread_create(&j->thread, NULL, reload_main, co);
+	if (e) {
+		log_err("SIGHUP: cannot start the reload thread: %s; the running config and "
+			"outputs stay", strerror(e));
+		co->reload = NULL;
+		free(j);
+	}
 	return 0;
+}
+
+/* The reader stops touching the pipeline and the sinks; events are set aside. */
+static void reload_hand_over(struct collector *co, struct reload_job *j)
+{
+	pipeline__flush_batch(co->pl);
+	co->deferring = true;
+	reload_set_phase(j, RELOAD_SWAPPING);
+}
+
+/* Feed what was set aside; what did not fit becomes a loss record. */
+static void backlog__feed(struct collector *co)
+{
+	struct backlog *b = &co->backlog;
+	size_t off = 0;
+
+	while (off < b->len) {
+		uint32_t size = *(const uint32_t *)(b->buf + off);
+
+		pipeline__event(co->pl, b->buf + off + 8, size);
+		off += 8 + BACKLOG_ALIGN(size);
+	}
+	pipeline__flush_batch(co->pl);
+	if (b->dropped) {
+		struct format_field f[4] = {
+			{ .key = "source", .kind = FF_STR, .s = "collector" },
+			{ .key = "counter", .kind = FF_STR, .s = "reload_held_events" },
+			{ .key = "count", .kind = FF_U64, .u = b->dropped },
+			{ .key = "total", .kind = FF_U64, .u = b->dropped_total + b->dropped },
+		};
+
+		log_warn("%llu events could not be held during the reload (over %u MiB): lost",
+			 (unsigned long long)b->dropped, BACKLOG_MAX_BYTES >> 20);
+		pipeline__lifecycle(co->pl, "loss", f, 4, mono_ns());
+		b->dropped_total += b->dropped;
+	}
+	b->len = 0;
+	b->events = b->dropped = 0;
+	if (b->cap > (4u << 20)) {	/* a burst's buffer is not kept */
+		free(b->buf);
+		b->buf = NULL;
+		b->cap = 0;
+	}
+}
+
+/* The new sinks are in place: record the reload, then the events held meanwhile. */
+static int reload_finish(struct collector *co)
+{
+	struct reload_job *j = co->reload;
+	struct reload_info ri = { .co = co, .status = j->status };
+	int result = j->result;
+
+	pthread_join(j->thread, NULL);
+	co->reload = NULL;
+	co->deferring = false;
+	ri.error = strcmp(j->status, "applied") ? j->err : NULL;
+	ri.held_events = co->backlog.events;
+	ri.reload_ms = (mono_ns() - j->started_ns) / 1000000;
+	if (!result) {
+		log_info("SIGHUP: outputs reopened; config %s (%llu ms, %llu events held)",
+			 ri.status, (unsigned long long)ri.reload_ms,
+			 (unsigned long long)ri.held_events);
+		lifecycle(co, "config_reload", reload_fields, &ri, mono_ns());
+	}
+	backlog__feed(co);
+	if (j->have_next)
+		config__free(&j->next);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+	return result;
+}
+
+/* The reader's part of a reload: start it, hand the sinks over, take them back. */
+static int reload_step(struct collector *co)
+{
+	int phase;
+
+	if (!co->reload) {
+		if (reload_signal) {
+			reload_signal = 0;	/* a SIGHUP during a reload: one more after it */
+			return reload_start(co);
+		}
+		return 0;
+	}
+	phase = __atomic_load_n(&co->reload->phase, __ATOMIC_ACQUIRE);
+	if (phase == RELOAD_SWAP_WANTED)
+		reload_hand_over(co, co->reload);
+	else if (phase == RELOAD_SWAPPED)
+		return reload_finish(co);
+	return 0;
+}
+
+/* Stopping: let a reload in flight end (its thread owns the sinks meanwhile). */
+static int reload_wait(struct collector *co)
+{
+	unsigned int mask = 1u << RELOAD_SWAP_WANTED | 1u << RELOAD_SWAPPED;
+
+	if (!co->reload)
+		return 0;
+	if (reload_wait_phase(co->reload, mask) == RELOAD_SWAP_WANTED)
+		reload_hand_over(co, co->reload);
+	reload_wait_phase(co->reload, 1u << RELOAD_SWAPPED);
+	return reload_finish(co);
 }
 
 static int handle_signals(struct collector *co)
@@ -463,17 +709,13 @@ static int handle_signals(struct collector *co)
 
 	if (!co->pl)
 		return 0;
-	if (rotate_signal) {
+	if (rotate_signal && !co->deferring) {
 		rotate_signal = 0;
 		pipeline__flush_batch(co->pl);
 		for (i = 0; i < co->nhandles; i++)
 			sink__rotate(co->handles[i]);
 	}
-	if (reload_signal) {
-		reload_signal = 0;
-		return reload(co);
-	}
-	return 0;
+	return reload_step(co);
 }
 
 static int main_loop(struct collector *co)
@@ -490,13 +732,15 @@ static int main_loop(struct collector *co)
 			co->stop_reason = "ring buffer error";
 			return n;
 		}
-		if (co->pl)
+		if (co->pl && !co->deferring)
 			pipeline__flush_batch(co->pl);
 		if (handle_signals(co))
 			return -EIO;
-		if (co->pl && sink_failed(co))
+		if (!co->pl || co->deferring)
+			continue;	/* a reload thread has the sinks */
+		if (sink_failed(co))
 			return -EIO;
-		if (now >= next_tick && co->pl) {
+		if (now >= next_tick) {
 			pipeline__tick(co->pl, now);
 			capture__counters(co->cap, co->kcnt);
 			pipeline__report_loss(co->pl, co->kcnt, now);
@@ -562,7 +806,7 @@ static int open_outputs(struct collector *co, int64_t offset)
 		if (!co->pl)
 			return -ENOMEM;
 		pipeline__on_proc_exit(co->pl, on_target_exit, co);
-		err = open_sinks(co, co->cfg);
+		err = open_sinks_or_say(co, co->cfg);
 		if (err)
 			return err;
 	}
@@ -601,6 +845,8 @@ int collector__run(const struct collector_opts *o)
 		 co.pl ? co.cfg->sinks[0].output_file : "");
 	co.stop_reason = "error";
 	err = main_loop(&co);
+	if (reload_wait(&co) && !err)
+		err = -EIO;
 out:
 	if (shutdown_all(&co) && !err)
 		err = -EIO;
@@ -608,6 +854,7 @@ out:
 		print_summary(&co);
 	pipeline__free(co.pl);
 	config__free(&co.reloaded);
+	free(co.backlog.buf);
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);
@@ -667,7 +914,7 @@ int collector__replay(const struct collector_opts *o, const char *events_path)
 
 	plo.live = false;
 	co.pl = pipeline__new(&plo, NULL);
-	if (!co.pl || open_sinks(&co, co.cfg)) {
+	if (!co.pl || open_sinks_or_say(&co, co.cfg)) {
 		pipeline__free(co.pl);
 		return 1;
 	}

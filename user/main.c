@@ -151,8 +151,8 @@ static int check_pid(pid_t pid)
 	int e = pid_stat(pid, &state, &flags);
 
 	if (e) {
-		fprintf(stderr, "sockaudit: error: --pid %d: no such process (%s); give the pid "
-			"of a running program\n", (int)pid, strerror(-e));
+		fprintf(stderr, "sockaudit: error: pid %d does not exist (%s): check the --pid "
+			"value\n", (int)pid, strerror(-e));
 		return 2;
 	}
 	if (flags & PF_KTHREAD) {
