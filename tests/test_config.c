@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "chainfile.h"
 #include "config.h"
 #include "redact.h"
+#include "settings.h"
 
 static char dir[] = "/tmp/sa-config.XXXXXX";
 static char path[64];
@@ -415,6 +417,155 @@ static void test_no_sink(void **state)
 	expect_refused("auditing_plugins: []\n", "the config has no sink", NULL);
 }
 
+/* One parser for the flags and the file: the same text gets the same answer. */
+static void test_settings_shared(void **state)
+{
+	static const struct { const char *text; bool ok; uint64_t ns; } ttl[] = {
+		{ "1.5", true, 1500000000ULL }, { "2e3", true, 2000000000000ULL },
+		{ ".25", true, 250000000ULL }, { "0.001", true, 1000000ULL },
+		{ "1e-9", false, 0 }, { "0.0004", false, 0 }, { "0", false, 0 },
+		{ "0x10", false, 0 }, { " 5", false, 0 }, { "+5", false, 0 }, { "-1", false, 0 },
+		{ "inf", false, 0 }, { "nan", false, 0 }, { "5s", false, 0 }, { ".", false, 0 },
+		{ "1e", false, 0 }, { "31536001", false, 0 },
+	};
+	const struct setting *st = settings__by_flag("--ttl");
+	char err[CONFIG_ERR_LEN], text[256];
+	struct config c;
+	uint64_t v;
+	size_t i;
+
+	assert_ptr_equal(st, settings__by_key("correlation", "request_ttl_s"));
+	for (i = 0; i < sizeof(ttl) / sizeof(ttl[0]); i++) {
+		int e = setting__parse(st, ttl[i].text, &v, err, sizeof(err));
+
+		snprintf(text, sizeof(text), SINK "correlation: {request_ttl_s: \"%s\"}\n",
+			 ttl[i].text);
+		if (ttl[i].ok) {
+			assert_int_equal(e, 0);
+			assert_int_equal(v, ttl[i].ns);
+			assert_string_equal(load(text, &c), "");
+			assert_int_equal(c.col.request_ttl_ns, ttl[i].ns);
+			config__free(&c);
+		} else {
+			assert_int_equal(e, -EINVAL);
+			/* the file says the same thing as the flag, after its file:line: key */
+			assert_non_null(strstr(load(text, &c), err));
+		}
+	}
+	assert_int_equal(setting__parse(st, "1e-9", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "less than 1 ms"));
+}
+
+static void test_settings_whole_numbers(void **state)
+{
+	const struct setting *rb = settings__by_flag("--ringbuf-mb");
+	const struct setting *pid = settings__by_flag("--pid");
+	char err[CONFIG_ERR_LEN];
+	uint64_t v;
+
+	assert_ptr_equal(rb, settings__by_key("capture", "ringbuf_mb"));
+	assert_int_equal(setting__parse(rb, "64", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(setting__parse(rb, "3", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "power of two in 1..1024"));
+	assert_int_equal(setting__parse(rb, "0x10", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(rb, " 16", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(rb, "16 ", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(rb, "", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(pid, "99999999999999999999999", &v, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(setting__parse(pid, "0", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "1..4194304"));
+	assert_null(settings__by_key("capture", "wakeup_bytes"));	/* a flag only */
+	/* YAML refuses what the flag refuses, with the same words */
+	expect_refused(SINK "capture: {ringbuf_mb: \" 16\"}\n", "capture.ringbuf_mb",
+		       "' 16' is not a whole number in 1..1024 (MiB)");
+	expect_refused(SINK "capture: {drain_ms: 0x10}\n", "capture.drain_ms", "1..1000 (ms)");
+	expect_refused(SINK "      backup_count: \"+3\"\n", "backup_count", "0..1000");
+}
+
+static char keypath[96];
+
+/* A config whose one sink has integrity with key_file k. */
+static const char *integrity_cfg(const char *k)
+{
+	static char text[512];
+
+	snprintf(text, sizeof(text), SINK "      integrity: {key_file: %s}\n", k);
+	return text;
+}
+
+static int key_error(char *err, size_t len)
+{
+	uint8_t key[CHAIN_KEY_LEN];
+
+	return chainfile__load_key(keypath, key, err, len);
+}
+
+/* The key file: owner, mode, type, symlink, content. */
+static void test_key_file_checks(void **state)
+{
+	char err[CONFIG_ERR_LEN], target[128];
+	struct config c;
+
+	snprintf(keypath, sizeof(keypath), "%s/k.key", dir);
+	unlink(keypath);
+	assert_int_equal(chainfile__keygen(keypath, err, sizeof(err)), 0);
+	assert_int_equal(key_error(err, sizeof(err)), 0);
+	assert_string_equal(load(integrity_cfg(keypath), &c), "");
+	config__free(&c);
+
+	assert_int_equal(chown(keypath, 65534, 65534), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "is owned by"));
+	assert_non_null(strstr(err, "uid 65534"));
+	assert_int_equal(chown(keypath, 0, 0), 0);
+	assert_int_equal(chmod(keypath, 0644), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "mode 0644"));
+	assert_int_equal(chmod(keypath, 0640), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EPERM);
+
+	/* a symlink to a good key */
+	snprintf(target, sizeof(target), "%s/real.key", dir);
+	assert_int_equal(chmod(keypath, 0600), 0);
+	assert_int_equal(rename(keypath, target), 0);
+	assert_int_equal(symlink(target, keypath), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	unlink(keypath);
+	unlink(target);
+
+	/* a FIFO: refused at once, never waited on */
+	assert_int_equal(mkfifo(keypath, 0600), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(keypath);
+
+	/* bad hex */
+	write_cfg("not hex at all\n", 0600);
+	assert_int_equal(rename(path, keypath), 0);
+	assert_int_not_equal(key_error(err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "64 lower-case hex digits"));
+	unlink(keypath);
+}
+
+/* A config owned by another user is refused even read-only: its owner can chmod it back. */
+static void test_config_owner(void **state)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c;
+
+	write_cfg(SINK, 0444);
+	assert_int_equal(chown(path, 65534, 0), 0);
+	assert_int_equal(config__load(&c, path, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "is owned by"));
+	assert_non_null(strstr(err, "(uid 65534)"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(config__load(&c, path, err, sizeof(err)), 0);
+	config__free(&c);
+}
+
 static void test_sha256(void **state)
 {
 	char hex[65];
@@ -448,6 +599,10 @@ int main(void)
 		cmocka_unit_test(test_depth_bomb),
 		cmocka_unit_test(test_size_bound),
 		cmocka_unit_test(test_no_sink),
+		cmocka_unit_test(test_settings_shared),
+		cmocka_unit_test(test_settings_whole_numbers),
+		cmocka_unit_test(test_key_file_checks),
+		cmocka_unit_test(test_config_owner),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

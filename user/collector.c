@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include "chainfile.h"
 #include "collector.h"
 #include "format.h"
 #include "log.h"
@@ -930,7 +932,23 @@ int collector__replay(const struct collector_opts *o, const char *events_path)
 	return err || e ? 1 : 0;
 }
 
-/* Every output path as the collector would open it, creating nothing. */
+/* The integrity key as a start would read it (owner, mode, type, hex), then forgotten. */
+static int check_key(const struct config *c, const struct sink_config *sc)
+{
+	uint8_t key[CHAIN_KEY_LEN];
+	char err[CONFIG_ERR_LEN];
+	int e;
+
+	if (!sc->integrity.key_file)
+		return 0;
+	e = chainfile__load_key(sc->integrity.key_file, key, err, sizeof(err));
+	OPENSSL_cleanse(key, sizeof(key));
+	if (e)
+		fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, sc->line, err);
+	return e ? 1 : 0;
+}
+
+/* Every output path and key as the collector would open them, creating nothing. */
 static int check_outputs(const struct config *c)
 {
 	char err[CONFIG_ERR_LEN];
@@ -938,6 +956,8 @@ static int check_outputs(const struct config *c)
 
 	for (i = 0; i < c->n_sinks; i++) {
 		const struct sink_config *sc = &c->sinks[i];
+
+		bad |= check_key(c, sc);
 		struct outpath_req req = {
 			.path = sc->output_file, .base_directory = sc->base_directory,
 			.mode = sc->file_mode, .gid = sc->gid, .critical = sc->critical,

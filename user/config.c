@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -841,8 +842,15 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 		snprintf(err, errlen, "config %s is not a regular file of at most 1 MiB; give the "
 			 "path of the YAML file", path);
 		e = -EINVAL;
-	} else if ((st.st_uid != 0 && (st.st_mode & S_IWUSR)) ||
-		   (st.st_gid != 0 && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH)) {
+	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		/* even mode 0444: its owner can chmod it back and rewrite it */
+		struct passwd *pw = getpwuid(st.st_uid);
+
+		snprintf(err, errlen, "config %s is owned by %s%s%s(uid %u), who can change it "
+			 "at any time: chown root it", path, pw ? "user " : "", pw ? pw->pw_name : "",
+			 pw ? " " : "", (unsigned)st.st_uid);
+		e = -EPERM;
+	} else if ((st.st_gid != 0 && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH)) {
 		snprintf(err, errlen, "config %s is writable by someone other than root (owner %u, "
 			 "group %u, mode %04o): chown root:root and chmod go-w it", path,
 			 (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
