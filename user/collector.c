@@ -70,6 +70,10 @@ struct reload_job {
 	const char *status;		/* "applied" or "rejected" */
 	char err[CONFIG_ERR_LEN];
 	uint64_t started_ns;
+	/* what parsing needs, copied: a stop may leave the thread behind (see reload_wait) */
+	const char *path, *output;
+	int flush_mode;
+	bool cancel;			/* under mu: the collector stopped while parsing */
 };
 
 struct collector {
@@ -492,15 +496,6 @@ static void lifecycle(struct collector *co, const char *type,
 	free(l);
 }
 
-static int load_next(const struct collector *co, struct config *next, char *err, size_t n)
-{
-	int e = config__load(next, co->o->config_path, err, n);
-
-	if (!e && (e = config__override(next, co->o->output, co->o->flush_mode, err, n)))
-		config__free(next);
-	return e;
-}
-
 /* ---- reload (SIGHUP), off the capture path ---- */
 
 static void reload_set_phase(struct reload_job *j, int phase)
@@ -556,20 +551,44 @@ static int reload_swap(struct collector *co, struct reload_job *j)
 	return 0;
 }
 
+/* The slow part (YAML, redaction patterns, groups), touching nothing of the collector. */
+static void reload_parse(struct reload_job *j)
+{
+	char *err = j->err;
+	size_t n = sizeof(j->err);
+
+	if (!j->path)
+		return;
+	j->have_next = !config__load(&j->next, j->path, err, n);
+	if (j->have_next && config__override(&j->next, j->output, j->flush_mode, err, n)) {
+		config__free(&j->next);
+		j->have_next = false;
+	}
+	if (!j->have_next) {
+		j->status = "rejected";
+		log_err("config reload rejected: %s; the running config stays", err);
+	}
+}
+
 static void *reload_main(void *arg)
 {
 	struct collector *co = arg;
 	struct reload_job *j = co->reload;
+	bool cancel;
 
-	/* the slow part (YAML, redaction patterns, groups) while the reader goes on */
-	if (co->o->config_path) {
-		j->have_next = !load_next(co, &j->next, j->err, sizeof(j->err));
-		if (!j->have_next) {
-			j->status = "rejected";
-			log_err("config reload rejected: %s; the running config stays", j->err);
-		}
+	reload_parse(j);
+	pthread_mutex_lock(&j->mu);
+	cancel = j->cancel;
+	if (!cancel) {
+		j->phase = RELOAD_SWAP_WANTED;
+		pthread_cond_broadcast(&j->cv);
 	}
-	reload_set_phase(j, RELOAD_SWAP_WANTED);
+	pthread_mutex_unlock(&j->mu);
+	if (cancel) {	/* the collector is gone: j was left to us, co is not ours */
+		if (j->have_next)
+			config__free(&j->next);
+		return NULL;
+	}
 	reload_wait_phase(j, 1u << RELOAD_SWAPPING);
 	j->result = reload_swap(co, j);
 	reload_set_phase(j, RELOAD_SWAPPED);
@@ -589,6 +608,9 @@ static int reload_start(struct collector *co)
 	pthread_cond_init(&j->cv, NULL);
 	j->status = "applied";
 	j->phase = RELOAD_PARSING;
+	j->path = co->o->config_path;	/* argv strings: they outlive any thread */
+	j->output = co->o->output;
+	j->flush_mode = co->o->flush_mode;
 	j->started_ns = mono_ns();
 	co->reload = j;
 	e = pthread_create(&j->thread, NULL, reload_main, co);
@@ -692,13 +714,29 @@ static int reload_step(struct collector *co)
 	return 0;
 }
 
-/* Stopping: let a reload in flight end (its thread owns the sinks meanwhile). */
+/*
+ * Stopping: a reload still parsing is abandoned (the stop does not wait for
+ * slow patterns to compile; the thread ends alone, with its job); one that
+ * has the sinks is let finish, as they are its until then.
+ */
 static int reload_wait(struct collector *co)
 {
 	unsigned int mask = 1u << RELOAD_SWAP_WANTED | 1u << RELOAD_SWAPPED;
+	struct reload_job *j = co->reload;
+	bool parsing;
 
-	if (!co->reload)
+	if (!j)
 		return 0;
+	pthread_mutex_lock(&j->mu);
+	parsing = j->phase == RELOAD_PARSING;
+	j->cancel = parsing;
+	pthread_mutex_unlock(&j->mu);
+	if (parsing) {
+		log_info("stopping: the config reload in progress is abandoned");
+		pthread_detach(j->thread);
+		co->reload = NULL;
+		return 0;
+	}
 	if (reload_wait_phase(co->reload, mask) == RELOAD_SWAP_WANTED)
 		reload_hand_over(co, co->reload);
 	reload_wait_phase(co->reload, 1u << RELOAD_SWAPPED);

@@ -4,7 +4,8 @@
 # is parsed off the capture path, so exchanges keep being written between the
 # SIGHUP and the config_reload record, and no ring-buffer loss appears after
 # the SIGHUP. (When the reader parsed the config itself, it stopped draining
-# for the whole load and the 4 MiB ring overflowed.)
+# for the whole load and the 4 MiB ring overflowed.) A SIGTERM during a
+# reload still being parsed stops the collector without waiting for it.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
 start_nginx
@@ -37,19 +38,33 @@ kill -HUP "$SA_PID"
 until [ "$(count_type config_reload)" -ge 1 ]; do
 	kill -0 "$SA_PID" || fail "collector died during the reload"; sleep 0.05
 done
-# a few more exchanges after the swap, then stop everything
+# a few more exchanges after the swap
 after=$(count_type exchange)
 until [ "$(count_type exchange)" -ge $((after + 100)) ]; do sleep 0.05; done
+# SIGTERM while the next reload is still parsing: the stop does not wait for it
+tasks=$(ls "/proc/$SA_PID/task" | wc -l)
+kill -HUP "$SA_PID"
+until [ "$(ls "/proc/$SA_PID/task" | wc -l)" -gt "$tasks" ]; do sleep 0.01; done
+t0=$(date +%s%N)
+kill -TERM "$SA_PID"
+rc=0; wait "$SA_PID" || rc=$?
+stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+SA_PID=
 touch "$WORKDIR/stop"
 wait "$LOAD"
-stop_collector
+assert_eq "exit status on SIGTERM during a reload" 0 "$rc"
 assert_valid_jsonl "$log"
+grep -q "config reload in progress is abandoned" "$WORKDIR/collector.err" ||
+	fail "the stop did not abandon the reload: $(cat "$WORKDIR/collector.err")"
+assert_eq "config_reload records (the abandoned one writes none)" 1 "$(count_type config_reload)"
+assert_eq "stop reason" SIGTERM "$(jqlog "$log" '.[] | select(.type=="collector_stop") | .reason')"
 
 reload=$(grep -m1 '"type":"config_reload"' "$log")
 echo "config_reload: $reload"
 assert_eq "reload status" applied "$(jq -r .status <<<"$reload")"
 ms=$(jq -r .reload_ms <<<"$reload")
 assert_ge "reload took long (the slow config)" 1000 "$ms"
+echo "stop during a reload took $stop_ms ms (a reload takes $ms ms)"
 rl=$(grep -n -m1 '"type":"config_reload"' "$log" | cut -d: -f1)
 during=$(sed -n "$((mark + 1)),$((rl - 1))p" "$log" | grep -c '"type":"exchange"' || true)
 echo "exchanges written between SIGHUP and config_reload: $during (reload took $ms ms)"
