@@ -135,6 +135,8 @@ static void test_errors(void **state)
 		     "true or false");
 	expect_error(SINK "      file_mode: 0644\n", 5, "auditing_plugins[0].config.file_mode",
 		     "0600, or 0640 with log_group");
+	expect_error(SINK "      file_mode: \" 0600\"\n", 5,
+		     "auditing_plugins[0].config.file_mode", "0600, or 0640 with log_group");
 	expect_error(SINK "bogus: 1\n", 5, "bogus", "allowed: auditing_plugins");
 	expect_error(SINK "capture: {ringbuf_mb: 3}\n", 5, "capture.ringbuf_mb", "power of two");
 	expect_error("auditing_plugins:\n  - type: xml\n", 2, "auditing_plugins[0].type",
@@ -405,7 +407,7 @@ static void test_size_bound(void **state)
 	memcpy(text, SINK, strlen(SINK));
 	text[strlen(SINK)] = '#';
 	text[n] = 0;
-	expect_refused(text, "at most 1 MiB", NULL);
+	expect_refused(text, "1048578 bytes: larger than a config can be", "at most 1 MiB");
 	free(text);
 }
 

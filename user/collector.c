@@ -551,6 +551,53 @@ static int reload_swap(struct collector *co, struct reload_job *j)
 	return 0;
 }
 
+/*
+ * One sink as a start would set it up (its key, then its output path),
+ * creating nothing and keeping no key. 0, or -errno with the reason in err.
+ */
+static int sink_check(const struct sink_config *sc, char *err, size_t errlen)
+{
+	struct outpath_req req = {
+		.path = sc->output_file, .base_directory = sc->base_directory,
+		.mode = sc->file_mode, .gid = sc->gid, .critical = sc->critical,
+		.check_only = true,
+	};
+	uint8_t key[CHAIN_KEY_LEN];
+	int fd, e;
+
+	if (sc->integrity.key_file) {
+		e = chainfile__load_key(sc->integrity.key_file, key, err, errlen);
+		OPENSSL_cleanse(key, sizeof(key));
+		if (e)
+			return e;
+	}
+	fd = outpath__open(&req, err, errlen);
+	if (fd > 0)
+		close(fd);
+	return fd < 0 ? fd : 0;
+}
+
+/*
+ * The new config's critical sinks checked as check-config does, before the
+ * running sinks are touched: most refusals (a bad key file, a path that
+ * cannot be a log) are found here. A non-critical sink is set up later
+ * anyway (it buffers and retries), so it is not refused here.
+ */
+static int reload_precheck(const struct config *c, char *err, size_t errlen)
+{
+	char why[CONFIG_ERR_LEN];
+	int i;
+
+	for (i = 0; i < c->n_sinks; i++) {
+		if (!c->sinks[i].critical || !sink_check(&c->sinks[i], why, sizeof(why)))
+			continue;
+		snprintf(err, errlen, "%s:%d: critical sink: %.440s", c->path, c->sinks[i].line,
+			 why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The slow part (YAML, redaction patterns, groups), touching nothing of the collector. */
 static void reload_parse(struct reload_job *j)
 {
@@ -561,6 +608,10 @@ static void reload_parse(struct reload_job *j)
 		return;
 	j->have_next = !config__load(&j->next, j->path, err, n);
 	if (j->have_next && config__override(&j->next, j->output, j->flush_mode, err, n)) {
+		config__free(&j->next);
+		j->have_next = false;
+	}
+	if (j->have_next && reload_precheck(&j->next, err, n)) {
 		config__free(&j->next);
 		j->have_next = false;
 	}
@@ -970,44 +1021,17 @@ int collector__replay(const struct collector_opts *o, const char *events_path)
 	return err || e ? 1 : 0;
 }
 
-/* The integrity key as a start would read it (owner, mode, type, hex), then forgotten. */
-static int check_key(const struct config *c, const struct sink_config *sc)
-{
-	uint8_t key[CHAIN_KEY_LEN];
-	char err[CONFIG_ERR_LEN];
-	int e;
-
-	if (!sc->integrity.key_file)
-		return 0;
-	e = chainfile__load_key(sc->integrity.key_file, key, err, sizeof(err));
-	OPENSSL_cleanse(key, sizeof(key));
-	if (e)
-		fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, sc->line, err);
-	return e ? 1 : 0;
-}
-
-/* Every output path and key as the collector would open them, creating nothing. */
+/* Every output path and key of c; each problem printed (check-config). */
 static int check_outputs(const struct config *c)
 {
 	char err[CONFIG_ERR_LEN];
-	int i, fd, bad = 0;
+	int i, bad = 0;
 
 	for (i = 0; i < c->n_sinks; i++) {
-		const struct sink_config *sc = &c->sinks[i];
-
-		bad |= check_key(c, sc);
-		struct outpath_req req = {
-			.path = sc->output_file, .base_directory = sc->base_directory,
-			.mode = sc->file_mode, .gid = sc->gid, .critical = sc->critical,
-			.check_only = true,
-		};
-
-		fd = outpath__open(&req, err, sizeof(err));
-		if (fd < 0) {
-			fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, sc->line, err);
+		if (sink_check(&c->sinks[i], err, sizeof(err))) {
+			fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, c->sinks[i].line,
+				err);
 			bad = 1;
-		} else if (fd > 0) {
-			close(fd);
 		}
 	}
 	return bad;

@@ -285,7 +285,8 @@ static int parse_file_mode(struct cfg_ctx *cx, const yaml_node_t *n, uint32_t *o
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 8);
-	if (errno || end == s || *end || (v != 0600 && v != 0640))
+	/* strtoul takes blanks and a sign: octal digits only, as the flags' numbers */
+	if (errno || !s[0] || s[strspn(s, "01234567")] || (v != 0600 && v != 0640))
 		return cfg_error(cx, n, "'%s' is not allowed; use 0600, or 0640 with log_group", s);
 	*out = v;
 	return 0;
@@ -838,10 +839,15 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 			 strerror(errno));
 		return e;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
-		snprintf(err, errlen, "config %s is not a regular file of at most 1 MiB; give the "
-			 "path of the YAML file", path);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "config %s is not a regular file; give the path of the YAML "
+			 "file", path);
 		e = -EINVAL;
+	} else if (st.st_size > CONFIG_MAX_BYTES) {
+		snprintf(err, errlen, "config %s is %lld bytes: larger than a config can be (at "
+			 "most 1 MiB); give the path of the YAML file", path,
+			 (long long)st.st_size);
+		e = -EFBIG;
 	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		/* even mode 0444: its owner can chmod it back and rewrite it */
 		struct passwd *pw = getpwuid(st.st_uid);

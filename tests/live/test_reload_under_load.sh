@@ -4,7 +4,8 @@
 # is parsed off the capture path, so exchanges keep being written between the
 # SIGHUP and the config_reload record, and no ring-buffer loss appears after
 # the SIGHUP. (When the reader parsed the config itself, it stopped draining
-# for the whole load and the 4 MiB ring overflowed.) A SIGTERM during a
+# for the whole load and the 4 MiB ring overflowed.) A config whose critical
+# sink cannot be set up is rejected with the reason. A SIGTERM during a
 # reload still being parsed stops the collector without waiting for it.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
@@ -39,8 +40,28 @@ until [ "$(count_type config_reload)" -ge 1 ]; do
 	kill -0 "$SA_PID" || fail "collector died during the reload"; sleep 0.05
 done
 # a few more exchanges after the swap
-after=$(count_type exchange)
-until [ "$(count_type exchange)" -ge $((after + 100)) ]; do sleep 0.05; done
+more_exchanges() {
+	local after
+	after=$(count_type exchange)
+	until [ "$(count_type exchange)" -ge $((after + $1)) ]; do
+		kill -0 "$SA_PID" || fail "collector died"; sleep 0.05
+	done
+}
+more_exchanges 100
+# a new config whose critical sink has a key others can read: rejected before
+# the running sinks are touched, the reason in the record, records go on
+cp "$cfg" "$WORKDIR/slow.yaml"
+"$SOCKAUDIT" keygen "$WORKDIR/k.key" >/dev/null
+chmod 644 "$WORKDIR/k.key"
+{ echo "$sink" | sed "s|output_file: .*|&\n      integrity: {key_file: $WORKDIR/k.key}|"; } > "$cfg"
+kill -HUP "$SA_PID"
+until [ "$(count_type config_reload)" -ge 2 ]; do sleep 0.05; done
+rejected=$(grep '"type":"config_reload"' "$log" | tail -n1)
+assert_eq "reload with a readable key" rejected "$(jq -r .status <<<"$rejected")"
+jq -r .error <<<"$rejected" | grep -q "critical sink: key file $WORKDIR/k.key has mode 0644" ||
+	fail "the rejection does not say why: $rejected"
+more_exchanges 50
+cp "$WORKDIR/slow.yaml" "$cfg"
 # SIGTERM while the next reload is still parsing: the stop does not wait for it
 tasks=$(ls "/proc/$SA_PID/task" | wc -l)
 kill -HUP "$SA_PID"
@@ -56,7 +77,7 @@ assert_eq "exit status on SIGTERM during a reload" 0 "$rc"
 assert_valid_jsonl "$log"
 grep -q "config reload in progress is abandoned" "$WORKDIR/collector.err" ||
 	fail "the stop did not abandon the reload: $(cat "$WORKDIR/collector.err")"
-assert_eq "config_reload records (the abandoned one writes none)" 1 "$(count_type config_reload)"
+assert_eq "config_reload records (the abandoned one writes none)" 2 "$(count_type config_reload)"
 assert_eq "stop reason" SIGTERM "$(jqlog "$log" '.[] | select(.type=="collector_stop") | .reason')"
 
 reload=$(grep -m1 '"type":"config_reload"' "$log")
