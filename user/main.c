@@ -199,7 +199,7 @@ static int set_output(struct collector_opts *o, const char *arg)
 	return 0;
 }
 
-static const char *const flag_of[] = {
+static const char *const flag_of[OPT__END] = {
 	[OPT_MAX_CAPTURE] = "--max-capture", [OPT_TTL] = "--ttl",
 	[OPT_EXCERPT] = "--body-excerpt", [OPT_RINGBUF] = "--ringbuf-mb",
 	[OPT_DRAIN] = "--drain-ms", [OPT_WAKEUP] = "--wakeup-bytes",
