@@ -74,6 +74,7 @@ struct reload_job {
 	const char *path, *output;
 	int flush_mode;
 	bool cancel;			/* under mu: the collector stopped while parsing */
+	struct collector *co;		/* touched only once the reader handed the sinks over */
 };
 
 struct collector {
@@ -623,15 +624,14 @@ static void reload_parse(struct reload_job *j)
 
 static void *reload_main(void *arg)
 {
-	struct collector *co = arg;
-	struct reload_job *j = co->reload;
+	struct reload_job *j = arg;
 	bool cancel;
 
 	reload_parse(j);
 	pthread_mutex_lock(&j->mu);
 	cancel = j->cancel;
 	if (!cancel) {
-		j->phase = RELOAD_SWAP_WANTED;
+		__atomic_store_n(&j->phase, RELOAD_SWAP_WANTED, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&j->cv);
 	}
 	pthread_mutex_unlock(&j->mu);
@@ -641,7 +641,7 @@ static void *reload_main(void *arg)
 		return NULL;
 	}
 	reload_wait_phase(j, 1u << RELOAD_SWAPPING);
-	j->result = reload_swap(co, j);
+	j->result = reload_swap(j->co, j);
 	reload_set_phase(j, RELOAD_SWAPPED);
 	return NULL;
 }
@@ -664,7 +664,8 @@ static int reload_start(struct collector *co)
 	j->flush_mode = co->o->flush_mode;
 	j->started_ns = mono_ns();
 	co->reload = j;
-	e = pthread_create(&j->thread, NULL, reload_main, co);
+	j->co = co;
+	e = pthread_create(&j->thread, NULL, reload_main, j);
 	if (e) {
 		log_err("SIGHUP: cannot start the reload thread: %s; the running config and "
 			"outputs stay", strerror(e));
