@@ -296,21 +296,6 @@ static void apply_settings(struct collector_opts *o, const struct collector_conf
 		o->cap.wakeup_bytes = cc->wakeup_bytes;
 }
 
-/* First pass: only -c, so the file's values come before the flags. */
-static const char *find_config(int argc, char **argv)
-{
-	const char *path = NULL;
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:c:p:vqh", long_opts, NULL)) != -1)
-		if (c == 'c')
-			path = optarg;
-	opterr = 1;
-	return path;
-}
-
 /* Apply -o and --flush-mode to the loaded config; o->cfg points at cfg. */
 static int build_config(struct collector_opts *o, struct config *cfg)
 {
@@ -325,33 +310,29 @@ static int build_config(struct collector_opts *o, struct config *cfg)
 }
 
 /*
- * Load -c once, into cfg (kept for the sinks), then the flags: the file's
- * collector settings first, so every flag overrides them.
+ * The flags, then -c loaded once, into cfg (kept for the sinks): the file's
+ * collector settings are applied first, so every flag overrides them.
  */
 static int parse_args(struct collector_opts *o, struct config *cfg, int argc, char **argv)
 {
-	const char *cfg_path = find_config(argc, argv);
 	struct collector_config cli = { 0 };
 	char msg[CONFIG_ERR_LEN];
 	int c, err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (cfg_path && config__load(cfg, cfg_path, msg, sizeof(msg))) {
-		fprintf(stderr, "sockaudit: error: %s\n", msg);
-		return 2;
-	}
 	optind = 1;
 	opterr = 0;	/* getopt's own message lacks our prefix: ours is below */
 	while ((c = getopt_long(argc, argv, "+o:c:p:vqh", long_opts, NULL)) != -1) {
 		if (c == '?')
-			err = usage_error("unknown option or missing value in '%s'",
-					  argv[optind - 1]);
-		else
-			err = parse_option(o, &cli, c, optarg);
-		if (err) {
-			config__free(cfg);
+			return usage_error("unknown option or missing value in '%s'",
+					   argv[optind - 1]);
+		err = parse_option(o, &cli, c, optarg);
+		if (err)
 			return err;
-		}
+	}
+	if (o->config_path && config__load(cfg, o->config_path, msg, sizeof(msg))) {
+		fprintf(stderr, "sockaudit: error: %s\n", msg);
+		return 2;
 	}
 	apply_settings(o, &cfg->col);
 	apply_settings(o, &cli);

@@ -75,6 +75,15 @@ if id nobody >/dev/null 2>&1; then
 	chown nobody "$WORKDIR/k.yaml"; chmod 444 "$WORKDIR/k.yaml"
 	expect_error "k.yaml is owned by user nobody" "$SOCKAUDIT" check-config -c "$WORKDIR/k.yaml"
 fi
+# flags override the file's settings, wherever -c stands
+printf 'auditing_plugins:\n  - type: json_lines\n    config:\n      output_file: %s\ncorrelation: {request_ttl_s: 60}\ncapture: {max_capture_bytes: 1024}\n' \
+	"$WORKDIR/o.log" > "$WORKDIR/o.yaml"
+chmod 644 "$WORKDIR/o.yaml"
+"$SOCKAUDIT" exec -c "$WORKDIR/o.yaml" --ttl 5 -q -- true
+"$SOCKAUDIT" exec --max-capture 2048 -q -c "$WORKDIR/o.yaml" -- true
+assert_eq "settings of two starts (file, then flags over it)" "5000 1024,60000 2048" \
+	"$(jqlog "$WORKDIR/o.log" '[.[] | select(.type=="collector_start") |
+		"\(.request_ttl_ms) \(.max_capture_bytes)"] | join(",")')"
 # a config with no sink says so, not another section's key
 printf 'capture: {attach: raw_tp}\n' > "$WORKDIR/nosink.yaml"; chmod 644 "$WORKDIR/nosink.yaml"
 expect_error "the config has no sink" "$SOCKAUDIT" run --pid 1 -c "$WORKDIR/nosink.yaml"
