@@ -568,6 +568,19 @@ static void test_config_owner(void **state)
 	config__free(&c);
 }
 
+/* -o "" (and an empty path anywhere) is an empty path, not "a directory". */
+static void test_empty_output(void **state)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c = { 0 };
+
+	assert_int_equal(config__override(&c, "", FLUSH_BATCHED, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "the audit log path is empty"));
+	config__free(&c);
+	expect_refused("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		       "      output_file: \"\"\n", "config.output_file': is empty", "give a path");
+}
+
 static void test_sha256(void **state)
 {
 	char hex[65];
@@ -605,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_settings_whole_numbers),
 		cmocka_unit_test(test_key_file_checks),
 		cmocka_unit_test(test_config_owner),
+		cmocka_unit_test(test_empty_output),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
