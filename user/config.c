@@ -2,7 +2,12 @@
 /*
  * YAML configuration with libyaml's document API: the whole file becomes a
  * node tree whose nodes carry their line, so every error can name file:line.
- * Tables of keys (name, parser, range) drive the checks, one table per map.
+ * Three passes: the parser's events first (a second document, tags,
+ * anchors, aliases, NUL in a value, nesting past CONFIG_MAX_DEPTH: refused
+ * before any tree is built), then every mapping of the tree for duplicate
+ * keys, then one function per map (top_key, sink_key, capture_key, ...)
+ * matching its keys. The collector's numbers are read with the settings
+ * table (settings.h), the same parser and ranges as the command line's.
  */
 #include <errno.h>
 #include <fcntl.h>
