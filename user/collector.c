@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include "chainfile.h"
+#include "backlog.h"
 #include "collector.h"
 #include "format.h"
 #include "log.h"
@@ -40,13 +41,6 @@ static void on_rotate_signal(int sig)
 {
 	rotate_signal = 1;
 }
-
-/* Raw events held while the sinks are swapped: [u32 size, pad][data, 8-aligned]... */
-struct backlog {
-	char *buf;
-	size_t len, cap;
-	uint64_t events, dropped, dropped_total;
-};
 
 /*
  * A SIGHUP reload, off the capture path: the thread parses the config
@@ -95,6 +89,7 @@ struct collector {
 	struct reload_job *reload;	/* in flight, or NULL */
 	bool deferring;			/* the sinks are being swapped: events go to backlog */
 	struct backlog backlog;
+	uint64_t backlog_dropped;	/* events not held, all reloads: the loss record's total */
 };
 
 static uint64_t mono_ns(void)
@@ -112,34 +107,6 @@ static int64_t mono_to_real_offset(void)
 	clock_gettime(CLOCK_REALTIME, &r);
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	return (int64_t)(r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
-}
-
-#define BACKLOG_ALIGN(n) (((n) + 7) & ~(size_t)7)
-
-/* Keep one event for later; past BACKLOG_MAX_BYTES it is counted as lost. */
-static void backlog__put(struct backlog *b, const void *data, size_t size)
-{
-	size_t need = b->len + 8 + BACKLOG_ALIGN(size);
-	char *nb;
-
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : (1u << 20);
-
-		while (cap < need)
-			cap *= 2;
-		nb = need <= BACKLOG_MAX_BYTES ?
-			realloc(b->buf, cap < BACKLOG_MAX_BYTES ? cap : BACKLOG_MAX_BYTES) : NULL;
-		if (!nb) {
-			b->dropped++;
-			return;
-		}
-		b->buf = nb;
-		b->cap = cap < BACKLOG_MAX_BYTES ? cap : BACKLOG_MAX_BYTES;
-	}
-	*(uint32_t *)(b->buf + b->len) = size;
-	memcpy(b->buf + b->len + 8, data, size);
-	b->len = need;
-	b->events++;
 }
 
 static int on_event(void *ctx, const void *data, size_t size)
@@ -683,38 +650,30 @@ static void reload_hand_over(struct collector *co, struct reload_job *j)
 	reload_set_phase(j, RELOAD_SWAPPING);
 }
 
-/* Feed what was set aside; what did not fit becomes a loss record. */
-static void backlog__feed(struct collector *co)
+static void feed_event(void *ctx, const void *data, size_t size)
 {
-	struct backlog *b = &co->backlog;
-	size_t off = 0;
+	pipeline__event(ctx, data, size);
+}
 
-	while (off < b->len) {
-		uint32_t size = *(const uint32_t *)(b->buf + off);
+/* Feed what was set aside; what did not fit becomes a loss record. */
+static void backlog_feed(struct collector *co)
+{
+	uint64_t dropped = co->backlog.dropped;
 
-		pipeline__event(co->pl, b->buf + off + 8, size);
-		off += 8 + BACKLOG_ALIGN(size);
-	}
+	backlog__drain(&co->backlog, feed_event, co->pl);
 	pipeline__flush_batch(co->pl);
-	if (b->dropped) {
+	if (dropped) {
+		uint64_t total = co->backlog_dropped += dropped;
 		struct format_field f[4] = {
 			{ .key = "source", .kind = FF_STR, .s = "collector" },
 			{ .key = "counter", .kind = FF_STR, .s = "reload_held_events" },
-			{ .key = "count", .kind = FF_U64, .u = b->dropped },
-			{ .key = "total", .kind = FF_U64, .u = b->dropped_total + b->dropped },
+			{ .key = "count", .kind = FF_U64, .u = dropped },
+			{ .key = "total", .kind = FF_U64, .u = total },
 		};
 
 		log_warn("%llu events could not be held during the reload (over %u MiB): lost",
-			 (unsigned long long)b->dropped, BACKLOG_MAX_BYTES >> 20);
+			 (unsigned long long)dropped, BACKLOG_MAX_BYTES >> 20);
 		pipeline__lifecycle(co->pl, "loss", f, 4, mono_ns());
-		b->dropped_total += b->dropped;
-	}
-	b->len = 0;
-	b->events = b->dropped = 0;
-	if (b->cap > (4u << 20)) {	/* a burst's buffer is not kept */
-		free(b->buf);
-		b->buf = NULL;
-		b->cap = 0;
 	}
 }
 
@@ -737,7 +696,7 @@ static int reload_finish(struct collector *co)
 			 (unsigned long long)ri.held_events);
 		lifecycle(co, "config_reload", reload_fields, &ri, mono_ns());
 	}
-	backlog__feed(co);
+	backlog_feed(co);
 	if (j->have_next)
 		config__free(&j->next);
 	pthread_cond_destroy(&j->cv);
@@ -916,6 +875,7 @@ int collector__run(const struct collector_opts *o)
 
 	plo.mono_to_real = mono_to_real_offset();
 	plo.live = true;
+	backlog__init(&co.backlog, BACKLOG_MAX_BYTES);
 	oo.pl = plo;
 	co.o = &oo;
 	install_signals();
@@ -946,7 +906,7 @@ out:
 		print_summary(&co);
 	pipeline__free(co.pl);
 	config__free(&co.reloaded);
-	free(co.backlog.buf);
+	backlog__free(&co.backlog);
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);
