@@ -84,6 +84,18 @@ chmod 644 "$WORKDIR/o.yaml"
 assert_eq "settings of two starts (file, then flags over it)" "5000 1024,60000 2048" \
 	"$(jqlog "$WORKDIR/o.log" '[.[] | select(.type=="collector_start") |
 		"\(.request_ttl_ms) \(.max_capture_bytes)"] | join(",")')"
+# the clobber of issue 12: output_file twice, the last one a passwd-like file
+cp /etc/passwd "$WORKDIR/passwd"; chmod 644 "$WORKDIR/passwd"
+before=$(sha256sum < "$WORKDIR/passwd")
+printf 'auditing_plugins:\n  - type: json_lines\n    config:\n      output_file: %s\n      output_file: %s\n' \
+	"$WORKDIR/dup.log" "$WORKDIR/passwd" > "$WORKDIR/dup.yaml"
+chmod 644 "$WORKDIR/dup.yaml"
+expect_error "dup.yaml:5: key 'output_file' is given twice, at lines 4 and 5" \
+	"$SOCKAUDIT" exec -c "$WORKDIR/dup.yaml" -- true
+expect_error "is given twice, at lines 4 and 5" "$SOCKAUDIT" check-config -c "$WORKDIR/dup.yaml"
+assert_eq "passwd copy bytes" "$before" "$(sha256sum < "$WORKDIR/passwd")"
+assert_eq "passwd copy mode" 644 "$(stat -c %a "$WORKDIR/passwd")"
+[ ! -e "$WORKDIR/dup.log" ] || fail "a refused config created its audit log"
 # a config with no sink says so, not another section's key
 printf 'capture: {attach: raw_tp}\n' > "$WORKDIR/nosink.yaml"; chmod 644 "$WORKDIR/nosink.yaml"
 expect_error "the config has no sink" "$SOCKAUDIT" run --pid 1 -c "$WORKDIR/nosink.yaml"
