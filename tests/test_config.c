@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "chainfile.h"
 #include "config.h"
 #include "redact.h"
+#include "settings.h"
 
 static char dir[] = "/tmp/sa-config.XXXXXX";
 static char path[64];
@@ -133,6 +135,8 @@ static void test_errors(void **state)
 		     "true or false");
 	expect_error(SINK "      file_mode: 0644\n", 5, "auditing_plugins[0].config.file_mode",
 		     "0600, or 0640 with log_group");
+	expect_error(SINK "      file_mode: \" 0600\"\n", 5,
+		     "auditing_plugins[0].config.file_mode", "0600, or 0640 with log_group");
 	expect_error(SINK "bogus: 1\n", 5, "bogus", "allowed: auditing_plugins");
 	expect_error(SINK "capture: {ringbuf_mb: 3}\n", 5, "capture.ringbuf_mb", "power of two");
 	expect_error("auditing_plugins:\n  - type: xml\n", 2, "auditing_plugins[0].type",
@@ -287,6 +291,296 @@ static void test_override(void **state)
 	config__free(&c);
 }
 
+/* Load text and expect an error containing each of the given parts. */
+static void expect_refused(const char *text, const char *part1, const char *part2)
+{
+	struct config c;
+	const char *err = load(text, &c);
+
+	if (!err[0])
+		config__free(&c);
+	if (!err[0] || !strstr(err, part1) || (part2 && !strstr(err, part2)))
+		fail_msg("error '%s' lacks '%s' / '%s'", err, part1, part2 ? part2 : "");
+}
+
+/* The clobber: the last output_file was /etc/passwd; both lines are named. */
+static void test_duplicate_keys(void **state)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s:5: key 'output_file' is given twice", path);
+	expect_refused(SINK "      output_file: /etc/passwd\n", line, "at lines 4 and 5");
+	snprintf(line, sizeof(line), "%s:6: key 'auditing_plugins' is given twice", path);
+	expect_refused(SINK "capture: {}\nauditing_plugins:\n  - type: csv\n    config:\n"
+		       "      output_file: /var/log/b\n", line, "at lines 1 and 6");
+	/* nested deeper, and in a flow mapping */
+	expect_refused(SINK "      integrity: {key_file: /k, key_file: /j}\n",
+		       "key 'key_file' is given twice", "at lines 5 and 5");
+	expect_refused(SINK "redaction:\n  custom_rules:\n    - name: a\n      regex: x\n"
+		       "      name: b\n", "key 'name' is given twice", "at lines 7 and 9");
+}
+
+static void test_second_document(void **state)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s:5: a second YAML document", path);
+	expect_refused(SINK "---\nauditing_plugins: []\n", line, "keep one document");
+	/* a first '---' alone starts the one document: fine */
+	expect_refused("---\n" SINK "...\n---\n" SINK, "a second YAML document", NULL);
+}
+
+/* "\0" in a double-quoted string: once cut at the NUL, now refused. */
+static void test_nul_in_string(void **state)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s:4: a NUL character", path);
+	expect_refused("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		       "      output_file: \"/var/log/a.log\\0/etc/passwd\"\n", line, "remove it");
+	expect_refused(SINK "critical_rules: {methods: [\"GET\\0X\"]}\n", "a NUL character",
+		       NULL);
+}
+
+static void test_tags_and_aliases(void **state)
+{
+	expect_refused("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		       "      output_file: !!binary L3Zhci9sb2cvYQ==\n", "YAML tags", "!!binary");
+	expect_refused(SINK "      critical: !!bool true\n", "YAML tags", NULL);
+	expect_refused(SINK "capture: !custom {}\n", "YAML tags", NULL);
+	expect_refused(SINK "      base_directory: &d /var/log\n", "anchors (&name)", NULL);
+	expect_refused("x: &a [1]\n" SINK, "anchors (&name)", NULL);
+}
+
+/* `~` and null are no value: output_file once became the home directory. */
+static void test_null_values(void **state)
+{
+	static const char *const nulls[] = { "~", "null", "Null", "NULL" };
+	char text[256];
+	size_t i;
+	struct config c;
+
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++) {
+		snprintf(text, sizeof(text), "auditing_plugins:\n  - type: json_lines\n"
+			 "    config:\n      output_file: %s\n", nulls[i]);
+		expect_refused(text, "key 'auditing_plugins[0].config.output_file': is null",
+			       "leave the key out");
+	}
+	expect_refused(SINK "      log_group: ~\n", "config.log_group': is null", NULL);
+	expect_refused(SINK "correlation: {request_ttl_s: null}\n", "request_ttl_s': is null",
+		       NULL);
+	/* quoted, it is a name like any other */
+	assert_string_equal(load(SINK "critical_rules: {methods: [\"null\"]}\n", &c), "");
+	assert_string_equal(c.rules.methods[0], "null");
+	config__free(&c);
+}
+
+/* 100,000 levels deep: refused at the bound, before any tree is built. */
+static void test_depth_bomb(void **state)
+{
+	size_t levels = 100000, i, n = 0;
+	char *text = malloc(2 * levels + 16);
+	char line[160];
+
+	assert_non_null(text);
+	n += sprintf(text, "x: ");
+	for (i = 0; i < levels; i++)
+		text[n++] = '[';
+	for (i = 0; i < levels; i++)
+		text[n++] = ']';
+	text[n++] = '\n';
+	text[n] = 0;
+	snprintf(line, sizeof(line), "%s:1: nested deeper than 16 levels", path);
+	expect_refused(text, line, "at most 5");
+	free(text);
+	expect_refused(SINK "capture: {a: {b: {c: {d: {e: {f: {g: {h: {i: {j: {k: {l: {m: {n: "
+		       "{o: {p: 1}}}}}}}}}}}}}}}}\n", "nested deeper than 16 levels", NULL);
+}
+
+static void test_size_bound(void **state)
+{
+	size_t n = (1u << 20) + 2;
+	char *text = malloc(n + 1);
+
+	assert_non_null(text);
+	memset(text, '#', n);
+	memcpy(text, SINK, strlen(SINK));
+	text[strlen(SINK)] = '#';
+	text[n] = 0;
+	expect_refused(text, "1048578 bytes: larger than a config can be", "at most 1 MiB");
+	free(text);
+}
+
+/* A config with no sink says so and what to add, not a key of another section. */
+static void test_no_sink(void **state)
+{
+	expect_refused("capture: {attach: raw_tp}\n", "key 'auditing_plugins': the config has "
+		       "no sink", "output_file");
+	expect_refused("auditing_plugins: []\n", "the config has no sink", NULL);
+}
+
+/* One parser for the flags and the file: the same text gets the same answer. */
+static void test_settings_shared(void **state)
+{
+	static const struct { const char *text; bool ok; uint64_t ns; } ttl[] = {
+		{ "1.5", true, 1500000000ULL }, { "2e3", true, 2000000000000ULL },
+		{ ".25", true, 250000000ULL }, { "0.001", true, 1000000ULL },
+		{ "1e-9", false, 0 }, { "0.0004", false, 0 }, { "0", false, 0 },
+		{ "0x10", false, 0 }, { " 5", false, 0 }, { "+5", false, 0 }, { "-1", false, 0 },
+		{ "inf", false, 0 }, { "nan", false, 0 }, { "5s", false, 0 }, { ".", false, 0 },
+		{ "1e", false, 0 }, { "31536001", false, 0 },
+	};
+	const struct setting *st = settings__by_flag("--ttl");
+	char err[CONFIG_ERR_LEN], text[256];
+	struct config c;
+	uint64_t v;
+	size_t i;
+
+	assert_ptr_equal(st, settings__by_key("correlation", "request_ttl_s"));
+	for (i = 0; i < sizeof(ttl) / sizeof(ttl[0]); i++) {
+		int e = setting__parse(st, ttl[i].text, &v, err, sizeof(err));
+
+		snprintf(text, sizeof(text), SINK "correlation: {request_ttl_s: \"%s\"}\n",
+			 ttl[i].text);
+		if (ttl[i].ok) {
+			assert_int_equal(e, 0);
+			assert_int_equal(v, ttl[i].ns);
+			assert_string_equal(load(text, &c), "");
+			assert_int_equal(c.col.request_ttl_ns, ttl[i].ns);
+			config__free(&c);
+		} else {
+			assert_int_equal(e, -EINVAL);
+			/* the file says the same thing as the flag, after its file:line: key */
+			assert_non_null(strstr(load(text, &c), err));
+		}
+	}
+	assert_int_equal(setting__parse(st, "1e-9", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "less than 1 ms"));
+}
+
+static void test_settings_whole_numbers(void **state)
+{
+	const struct setting *rb = settings__by_flag("--ringbuf-mb");
+	const struct setting *pid = settings__by_flag("--pid");
+	char err[CONFIG_ERR_LEN];
+	uint64_t v;
+
+	assert_ptr_equal(rb, settings__by_key("capture", "ringbuf_mb"));
+	assert_int_equal(setting__parse(rb, "64", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(setting__parse(rb, "3", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "power of two in 1..1024"));
+	assert_int_equal(setting__parse(rb, "0x10", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(rb, " 16", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(rb, "16 ", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(rb, "", &v, err, sizeof(err)), -EINVAL);
+	assert_int_equal(setting__parse(pid, "99999999999999999999999", &v, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(setting__parse(pid, "0", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "1..4194304"));
+	assert_null(settings__by_key("capture", "wakeup_bytes"));	/* a flag only */
+	/* YAML refuses what the flag refuses, with the same words */
+	expect_refused(SINK "capture: {ringbuf_mb: \" 16\"}\n", "capture.ringbuf_mb",
+		       "' 16' is not a whole number in 1..1024 (MiB)");
+	expect_refused(SINK "capture: {drain_ms: 0x10}\n", "capture.drain_ms", "1..1000 (ms)");
+	expect_refused(SINK "      backup_count: \"+3\"\n", "backup_count", "0..1000");
+}
+
+static char keypath[96];
+
+/* A config whose one sink has integrity with key_file k. */
+static const char *integrity_cfg(const char *k)
+{
+	static char text[512];
+
+	snprintf(text, sizeof(text), SINK "      integrity: {key_file: %s}\n", k);
+	return text;
+}
+
+static int key_error(char *err, size_t len)
+{
+	uint8_t key[CHAIN_KEY_LEN];
+
+	return chainfile__load_key(keypath, key, err, len);
+}
+
+/* The key file: owner, mode, type, symlink, content. */
+static void test_key_file_checks(void **state)
+{
+	char err[CONFIG_ERR_LEN], target[128];
+	struct config c;
+
+	snprintf(keypath, sizeof(keypath), "%s/k.key", dir);
+	unlink(keypath);
+	assert_int_equal(chainfile__keygen(keypath, err, sizeof(err)), 0);
+	assert_int_equal(key_error(err, sizeof(err)), 0);
+	assert_string_equal(load(integrity_cfg(keypath), &c), "");
+	config__free(&c);
+
+	assert_int_equal(chown(keypath, 65534, 65534), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "is owned by"));
+	assert_non_null(strstr(err, "uid 65534"));
+	assert_int_equal(chown(keypath, 0, 0), 0);
+	assert_int_equal(chmod(keypath, 0644), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "mode 0644"));
+	assert_int_equal(chmod(keypath, 0640), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EPERM);
+
+	/* a symlink to a good key */
+	snprintf(target, sizeof(target), "%s/real.key", dir);
+	assert_int_equal(chmod(keypath, 0600), 0);
+	assert_int_equal(rename(keypath, target), 0);
+	assert_int_equal(symlink(target, keypath), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	unlink(keypath);
+	unlink(target);
+
+	/* a FIFO: refused at once, never waited on */
+	assert_int_equal(mkfifo(keypath, 0600), 0);
+	assert_int_equal(key_error(err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(keypath);
+
+	/* bad hex */
+	write_cfg("not hex at all\n", 0600);
+	assert_int_equal(rename(path, keypath), 0);
+	assert_int_not_equal(key_error(err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "64 lower-case hex digits"));
+	unlink(keypath);
+}
+
+/* A config owned by another user is refused even read-only: its owner can chmod it back. */
+static void test_config_owner(void **state)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c;
+
+	write_cfg(SINK, 0444);
+	assert_int_equal(chown(path, 65534, 0), 0);
+	assert_int_equal(config__load(&c, path, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "is owned by"));
+	assert_non_null(strstr(err, "(uid 65534)"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(config__load(&c, path, err, sizeof(err)), 0);
+	config__free(&c);
+}
+
+/* -o "" (and an empty path anywhere) is an empty path, not "a directory". */
+static void test_empty_output(void **state)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config c = { 0 };
+
+	assert_int_equal(config__override(&c, "", FLUSH_BATCHED, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "the audit log path is empty"));
+	config__free(&c);
+	expect_refused("auditing_plugins:\n  - type: json_lines\n    config:\n"
+		       "      output_file: \"\"\n", "config.output_file': is empty", "give a path");
+}
+
 static void test_sha256(void **state)
 {
 	char hex[65];
@@ -312,6 +606,19 @@ int main(void)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_redaction),
 		cmocka_unit_test(test_redaction_errors),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_second_document),
+		cmocka_unit_test(test_nul_in_string),
+		cmocka_unit_test(test_tags_and_aliases),
+		cmocka_unit_test(test_null_values),
+		cmocka_unit_test(test_depth_bomb),
+		cmocka_unit_test(test_size_bound),
+		cmocka_unit_test(test_no_sink),
+		cmocka_unit_test(test_settings_shared),
+		cmocka_unit_test(test_settings_whole_numbers),
+		cmocka_unit_test(test_key_file_checks),
+		cmocka_unit_test(test_config_owner),
+		cmocka_unit_test(test_empty_output),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

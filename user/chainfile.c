@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +92,24 @@ static ssize_t read_small(int fd, char *buf, size_t cap)
 	return n;
 }
 
+/* "user alice (uid 1000)" or "uid 1000" for messages. */
+static void owner_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		snprintf(buf, len, "user %s (uid %u)", pw->pw_name, (unsigned)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+}
+
+/*
+ * The key must be a regular file that only its reader (or root) owns and
+ * can read: another owner could read it or swap it at any time.
+ */
 static int check_key_fd(int fd, const char *path, char *err, size_t errlen)
 {
+	char owner[64];
 	struct stat st;
 
 	if (fstat(fd, &st))
@@ -102,6 +119,12 @@ static int check_key_fd(int fd, const char *path, char *err, size_t errlen)
 			 "`sockaudit keygen` wrote", path);
 		return -EINVAL;
 	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		owner_name(st.st_uid, owner, sizeof(owner));
+		snprintf(err, errlen, "key file %s is owned by %s, who can read or replace it; "
+			 "chown root it (or make a new key with `sockaudit keygen`)", path, owner);
+		return -EPERM;
+	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen, "key file %s has mode %04o: readable by others; "
 			 "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
@@ -110,19 +133,32 @@ static int check_key_fd(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* O_NONBLOCK: a FIFO planted at the name must not hang the open. */
+static int open_key(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int e = -errno;
+
+	if (fd >= 0)
+		return fd;
+	if (e == -ELOOP)
+		snprintf(err, errlen, "key file %s is a symbolic link; give the key file itself",
+			 path);
+	else
+		snprintf(err, errlen, "key file %s: %s; create it with `sockaudit keygen %s`",
+			 path, strerror(-e), path);
+	return e;
+}
+
 int chainfile__load_key(const char *path, uint8_t key[CHAIN_KEY_LEN], char *err, size_t errlen)
 {
 	char buf[CHAIN_HEX_LEN + 8];
 	ssize_t n;
 	int fd, e;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		e = -errno;
-		snprintf(err, errlen, "key file %s: %s; create it with `sockaudit keygen %s`",
-			 path, strerror(-e), path);
-		return e;
-	}
+	fd = open_key(path, err, errlen);
+	if (fd < 0)
+		return fd;
 	e = check_key_fd(fd, path, err, errlen);
 	n = e ? 0 : read_small(fd, buf, sizeof(buf));
 	close(fd);

@@ -13,7 +13,10 @@
 
 /* A new key file: 32 random bytes as hex, mode 0600, never over an existing file. */
 int chainfile__keygen(const char *path, char *err, size_t errlen);
-/* Read a key file (must not be readable by group or others). 0 or -errno + err. */
+/*
+ * Read a key file: a regular file (not a symlink or FIFO), owned by root or
+ * by us, not readable by group or others, 64 hex digits. 0 or -errno + err.
+ */
 int chainfile__load_key(const char *path, uint8_t key[CHAIN_KEY_LEN], char *err, size_t errlen);
 
 struct outpath_req;

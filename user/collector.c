@@ -2,6 +2,7 @@
 /* Collector main loop: run, exec, record and replay. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include "chainfile.h"
+#include "backlog.h"
 #include "collector.h"
 #include "format.h"
 #include "log.h"
@@ -22,6 +26,8 @@
 #define RUN_ID_BYTES 16		/* 128 random bits: runs sharing a log never collide */
 #define RUN_ID_HEX (2 * RUN_ID_BYTES)
 #define COMMAND_GRACE_NS (5 * 1000000000ULL)	/* SIGTERM to SIGKILL, sink failure in exec */
+/* events the reader sets aside while a reload swaps the sinks (beyond: counted, lost) */
+#define BACKLOG_MAX_BYTES (256u << 20)
 
 static volatile sig_atomic_t stop_signal, reload_signal, rotate_signal;
 
@@ -40,6 +46,35 @@ static void on_rotate_signal(int sig)
 	rotate_signal = 1;
 }
 
+/*
+ * A SIGHUP reload, off the capture path: the thread parses the config
+ * (PARSING) while the reader goes on as before; then it asks for the sinks
+ * (SWAP_WANTED), the reader hands them over and sets events aside
+ * (SWAPPING), the thread closes the old sinks and opens the new ones, or
+ * reopens the old on failure, and says so (SWAPPED). The reader then writes
+ * the config_reload record and feeds the events it set aside.
+ */
+enum reload_phase { RELOAD_IDLE = 0, RELOAD_PARSING, RELOAD_SWAP_WANTED, RELOAD_SWAPPING,
+		    RELOAD_SWAPPED };
+
+struct reload_job {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int phase;			/* enum reload_phase; read by the reader without mu */
+	struct config next;
+	bool have_next;
+	int result;			/* 0, or -EIO: no sink could be reopened */
+	const char *status;		/* "applied" or "rejected" */
+	char err[CONFIG_ERR_LEN];
+	uint64_t started_ns;
+	/* what parsing needs, copied: a stop may leave the thread behind (see reload_wait) */
+	const char *path, *output;
+	int flush_mode;
+	bool cancel;			/* under mu: the collector stopped while parsing */
+	struct collector *co;		/* touched only once the reader handed the sinks over */
+};
+
 struct collector {
 	const struct collector_opts *o;
 	struct capture *cap;
@@ -57,6 +92,10 @@ struct collector {
 	const char *command_signal;	/* what the collector sent the command (sink failure) */
 	uint64_t kcnt[SA_CNT_MAX];
 	char run_id[RUN_ID_HEX + 1];	/* names this run in its start and stop records */
+	struct reload_job *reload;	/* in flight, or NULL */
+	bool deferring;			/* the sinks are being swapped: events go to backlog */
+	struct backlog backlog;
+	uint64_t backlog_dropped;	/* events not held, all reloads: the loss record's total */
 };
 
 static uint64_t mono_ns(void)
@@ -82,7 +121,9 @@ static int on_event(void *ctx, const void *data, size_t size)
 
 	if (co->rec.f)
 		recfile__append(&co->rec, data, size);
-	if (co->pl)
+	if (co->deferring)
+		backlog__put(&co->backlog, data, size);
+	else if (co->pl)
 		pipeline__event(co->pl, data, size);
 	return 0;
 }
@@ -370,23 +411,33 @@ static int feed_sinks(struct collector *co)
 	return pipeline__set_sinks(co->pl, d, n);
 }
 
-/* Open every sink of cfg; a critical one that cannot be set up fails all. */
-static int open_sinks(struct collector *co, const struct config *cfg)
+/* Open every sink of cfg; a critical one that cannot be set up fails all (err says why). */
+static int open_sinks(struct collector *co, const struct config *cfg, char *err, size_t errlen)
 {
-	char err[CONFIG_ERR_LEN];
 	int i, e;
 
 	for (i = 0; i < cfg->n_sinks; i++) {
-		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, sizeof(err));
+		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, errlen);
 		if (e) {
-			log_err("%s; the sink is critical: not starting it", err);
 			close_sinks(co);
+			feed_sinks(co);		/* the pipeline holds no closed sink */
 			return e;
 		}
 		co->nhandles = i + 1;
 	}
 	pipeline__set_rules(co->pl, &cfg->rules);
 	return feed_sinks(co);
+}
+
+/* At start: a sink that cannot be opened is fatal, said once. */
+static int open_sinks_or_say(struct collector *co, const struct config *cfg)
+{
+	char err[CONFIG_ERR_LEN];
+	int e = open_sinks(co, cfg, err, sizeof(err));
+
+	if (e)
+		log_err("%s; the sink is critical: not starting it", err);
+	return e;
 }
 
 /*
@@ -412,6 +463,8 @@ struct reload_info {
 	const struct collector *co;
 	const char *status;
 	const char *error;
+	uint64_t held_events;
+	uint64_t reload_ms;
 };
 
 static void reload_fields(struct lc_fields *l, const void *arg)
@@ -421,6 +474,8 @@ static void reload_fields(struct lc_fields *l, const void *arg)
 	lc_str(l, "status", ri->status);
 	if (ri->error)
 		lc_str(l, "error", ri->error);
+	lc_u64(l, "reload_ms", ri->reload_ms);
+	lc_u64(l, "held_events", ri->held_events);
 	put_config(l, ri->co);
 }
 
@@ -440,52 +495,295 @@ static void lifecycle(struct collector *co, const char *type,
 	free(l);
 }
 
-static int load_next(const struct collector *co, struct config *next, char *err, size_t n)
-{
-	int e = config__load(next, co->o->config_path, err, n);
+/* ---- reload (SIGHUP), off the capture path ---- */
 
-	if (!e && (e = config__override(next, co->o->output, co->o->flush_mode, err, n)))
-		config__free(next);
-	return e;
+static void reload_set_phase(struct reload_job *j, int phase)
+{
+	pthread_mutex_lock(&j->mu);
+	__atomic_store_n(&j->phase, phase, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Wait until the phase is one of mask's bits; returns it. */
+static int reload_wait_phase(struct reload_job *j, unsigned int mask)
+{
+	int phase;
+
+	pthread_mutex_lock(&j->mu);
+	while (!(mask & (1u << (phase = j->phase))))
+		pthread_cond_wait(&j->cv, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+	return phase;
 }
 
 /*
- * SIGHUP: reload the config file (if any) and reopen every output, so an
- * external logrotate's `create` is followed. Writers are closed (flushed)
- * before the new ones open: no fd survives a reload. A bad new config, or
- * one whose critical sink cannot be set up, leaves the running one in force.
+ * The reader has handed the sinks over: close them (their writers flush)
+ * and open the new config's, or reopen the running ones when a critical
+ * sink of the new config cannot be set up. Runs on the reload thread.
  */
-static int reload(struct collector *co)
+static int reload_swap(struct collector *co, struct reload_job *j)
 {
-	struct reload_info ri = { .co = co, .status = "applied" };
-	char err[CONFIG_ERR_LEN] = "";
-	struct config next;
-	bool have_next = co->o->config_path && !load_next(co, &next, err, sizeof(err));
+	char why[CONFIG_ERR_LEN];
 
-	if (co->o->config_path && !have_next)
-		log_err("config reload rejected: %s; the running config stays", err);
-	pipeline__flush_batch(co->pl);
 	close_sinks(co);
-	if (have_next && !open_sinks(co, &next)) {
-		config__free(&co->reloaded);
-		co->reloaded = next;
+	if (j->have_next && !open_sinks(co, &j->next, why, sizeof(why))) {
+		config__free(&co->reloaded);	/* the old sinks are closed: nothing borrows it */
+		co->reloaded = j->next;
+		j->have_next = false;
 		co->cfg = &co->reloaded;
-		pipeline__set_rules(co->pl, &co->cfg->rules);	/* next was a copy on our stack */
-	} else {
-		if (have_next) {
-			config__free(&next);
-			snprintf(err, sizeof(err), "a critical sink of the new config cannot be set up");
-		}
-		if (co->o->config_path)
-			ri.status = "rejected", ri.error = err;
-		if (open_sinks(co, co->cfg)) {
-			co->stop_reason = "outputs cannot be reopened after SIGHUP";
-			return -EIO;
-		}
+		pipeline__set_rules(co->pl, &co->cfg->rules);	/* j->next moved */
+		return 0;
 	}
-	log_info("SIGHUP: outputs reopened; config %s", ri.status);
-	lifecycle(co, "config_reload", reload_fields, &ri, mono_ns());
+	if (j->have_next) {
+		snprintf(j->err, sizeof(j->err), "a critical sink of the new config cannot be "
+			 "set up: %.440s", why);
+		log_err("config reload rejected: %s; the running config stays", j->err);
+	}
+	if (co->o->config_path)
+		j->status = "rejected";
+	if (open_sinks(co, co->cfg, why, sizeof(why))) {
+		log_err("%s; no output can be reopened after SIGHUP", why);
+		co->stop_reason = "outputs cannot be reopened after SIGHUP";
+		return -EIO;
+	}
 	return 0;
+}
+
+/*
+ * One sink as a start would set it up (its key, then its output path),
+ * creating nothing and keeping no key. 0, or -errno with the reason in err.
+ */
+static int sink_check(const struct sink_config *sc, char *err, size_t errlen)
+{
+	struct outpath_req req = {
+		.path = sc->output_file, .base_directory = sc->base_directory,
+		.format = sc->type ? sc->type : "json_lines", .mode = sc->file_mode,
+		.gid = sc->gid, .allow_shared_directory = sc->allow_shared_directory,
+		.check_only = true,
+	};
+	uint8_t key[CHAIN_KEY_LEN];
+	int fd, e;
+
+	if (sc->integrity.key_file) {
+		e = chainfile__load_key(sc->integrity.key_file, key, err, errlen);
+		OPENSSL_cleanse(key, sizeof(key));
+		if (e)
+			return e;
+	}
+	fd = outpath__open(&req, err, errlen);
+	if (fd > 0)
+		close(fd);
+	return fd < 0 ? fd : 0;
+}
+
+/*
+ * The new config's critical sinks checked as check-config does, before the
+ * running sinks are touched: most refusals (a bad key file, a path that
+ * cannot be a log) are found here. A non-critical sink is set up later
+ * anyway (it buffers and retries), so it is not refused here.
+ */
+static int reload_precheck(const struct config *c, char *err, size_t errlen)
+{
+	char why[CONFIG_ERR_LEN];
+	int i;
+
+	for (i = 0; i < c->n_sinks; i++) {
+		if (!c->sinks[i].critical || !sink_check(&c->sinks[i], why, sizeof(why)))
+			continue;
+		snprintf(err, errlen, "%s:%d: critical sink: %.440s", c->path, c->sinks[i].line,
+			 why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The slow part (YAML, redaction patterns, groups), touching nothing of the collector. */
+static void reload_parse(struct reload_job *j)
+{
+	char *err = j->err;
+	size_t n = sizeof(j->err);
+
+	if (!j->path)
+		return;
+	j->have_next = !config__load(&j->next, j->path, err, n);
+	if (j->have_next && config__override(&j->next, j->output, j->flush_mode, err, n)) {
+		config__free(&j->next);
+		j->have_next = false;
+	}
+	if (j->have_next && reload_precheck(&j->next, err, n)) {
+		config__free(&j->next);
+		j->have_next = false;
+	}
+	if (!j->have_next) {
+		j->status = "rejected";
+		log_err("config reload rejected: %s; the running config stays", err);
+	}
+}
+
+static void *reload_main(void *arg)
+{
+	struct reload_job *j = arg;
+	bool cancel;
+
+	reload_parse(j);
+	pthread_mutex_lock(&j->mu);
+	cancel = j->cancel;
+	if (!cancel) {
+		__atomic_store_n(&j->phase, RELOAD_SWAP_WANTED, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (cancel) {	/* the collector is gone: j was left to us, co is not ours */
+		if (j->have_next)
+			config__free(&j->next);
+		return NULL;
+	}
+	reload_wait_phase(j, 1u << RELOAD_SWAPPING);
+	j->result = reload_swap(j->co, j);
+	reload_set_phase(j, RELOAD_SWAPPED);
+	return NULL;
+}
+
+static int reload_start(struct collector *co)
+{
+	struct reload_job *j = calloc(1, sizeof(*j));
+	int e;
+
+	if (!j) {
+		log_err("SIGHUP: no memory to reload; the running config and outputs stay");
+		return 0;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	j->status = "applied";
+	j->phase = RELOAD_PARSING;
+	j->path = co->o->config_path;	/* argv strings: they outlive any thread */
+	j->output = co->o->output;
+	j->flush_mode = co->o->flush_mode;
+	j->started_ns = mono_ns();
+	co->reload = j;
+	j->co = co;
+	e = pthread_create(&j->thread, NULL, reload_main, j);
+	if (e) {
+		log_err("SIGHUP: cannot start the reload thread: %s; the running config and "
+			"outputs stay", strerror(e));
+		co->reload = NULL;
+		free(j);
+	}
+	return 0;
+}
+
+/* The reader stops touching the pipeline and the sinks; events are set aside. */
+static void reload_hand_over(struct collector *co, struct reload_job *j)
+{
+	pipeline__flush_batch(co->pl);
+	co->deferring = true;
+	reload_set_phase(j, RELOAD_SWAPPING);
+}
+
+static void feed_event(void *ctx, const void *data, size_t size)
+{
+	pipeline__event(ctx, data, size);
+}
+
+/* Feed what was set aside; what did not fit becomes a loss record. */
+static void backlog_feed(struct collector *co)
+{
+	uint64_t dropped = co->backlog.dropped;
+
+	backlog__drain(&co->backlog, feed_event, co->pl);
+	pipeline__flush_batch(co->pl);
+	if (dropped) {
+		uint64_t total = co->backlog_dropped += dropped;
+		struct format_field f[4] = {
+			{ .key = "source", .kind = FF_STR, .s = "collector" },
+			{ .key = "counter", .kind = FF_STR, .s = "reload_held_events" },
+			{ .key = "count", .kind = FF_U64, .u = dropped },
+			{ .key = "total", .kind = FF_U64, .u = total },
+		};
+
+		log_warn("%llu events could not be held during the reload (over %u MiB): lost",
+			 (unsigned long long)dropped, BACKLOG_MAX_BYTES >> 20);
+		pipeline__lifecycle(co->pl, "loss", f, 4, mono_ns());
+	}
+}
+
+/* The new sinks are in place: record the reload, then the events held meanwhile. */
+static int reload_finish(struct collector *co)
+{
+	struct reload_job *j = co->reload;
+	struct reload_info ri = { .co = co, .status = j->status };
+	int result = j->result;
+
+	pthread_join(j->thread, NULL);
+	co->reload = NULL;
+	co->deferring = false;
+	ri.error = strcmp(j->status, "applied") ? j->err : NULL;
+	ri.held_events = co->backlog.events;
+	ri.reload_ms = (mono_ns() - j->started_ns) / 1000000;
+	if (!result) {
+		log_info("SIGHUP: outputs reopened; config %s (%llu ms, %llu events held)",
+			 ri.status, (unsigned long long)ri.reload_ms,
+			 (unsigned long long)ri.held_events);
+		lifecycle(co, "config_reload", reload_fields, &ri, mono_ns());
+	}
+	backlog_feed(co);
+	if (j->have_next)
+		config__free(&j->next);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+	return result;
+}
+
+/* The reader's part of a reload: start it, hand the sinks over, take them back. */
+static int reload_step(struct collector *co)
+{
+	int phase;
+
+	if (!co->reload) {
+		if (reload_signal) {
+			reload_signal = 0;	/* a SIGHUP during a reload: one more after it */
+			return reload_start(co);
+		}
+		return 0;
+	}
+	phase = __atomic_load_n(&co->reload->phase, __ATOMIC_ACQUIRE);
+	if (phase == RELOAD_SWAP_WANTED)
+		reload_hand_over(co, co->reload);
+	else if (phase == RELOAD_SWAPPED)
+		return reload_finish(co);
+	return 0;
+}
+
+/*
+ * Stopping: a reload still parsing is abandoned (the stop does not wait for
+ * slow patterns to compile; the thread ends alone, with its job); one that
+ * has the sinks is let finish, as they are its until then.
+ */
+static int reload_wait(struct collector *co)
+{
+	unsigned int mask = 1u << RELOAD_SWAP_WANTED | 1u << RELOAD_SWAPPED;
+	struct reload_job *j = co->reload;
+	bool parsing;
+
+	if (!j)
+		return 0;
+	pthread_mutex_lock(&j->mu);
+	parsing = j->phase == RELOAD_PARSING;
+	j->cancel = parsing;
+	pthread_mutex_unlock(&j->mu);
+	if (parsing) {
+		log_info("stopping: the config reload in progress is abandoned");
+		pthread_detach(j->thread);
+		co->reload = NULL;
+		return 0;
+	}
+	if (reload_wait_phase(co->reload, mask) == RELOAD_SWAP_WANTED)
+		reload_hand_over(co, co->reload);
+	reload_wait_phase(co->reload, 1u << RELOAD_SWAPPED);
+	return reload_finish(co);
 }
 
 static int handle_signals(struct collector *co)
@@ -494,17 +792,13 @@ static int handle_signals(struct collector *co)
 
 	if (!co->pl)
 		return 0;
-	if (rotate_signal) {
+	if (rotate_signal && !co->deferring) {
 		rotate_signal = 0;
 		pipeline__flush_batch(co->pl);
 		for (i = 0; i < co->nhandles; i++)
 			sink__rotate(co->handles[i]);
 	}
-	if (reload_signal) {
-		reload_signal = 0;
-		return reload(co);
-	}
-	return 0;
+	return reload_step(co);
 }
 
 /* Wait until the command exited or deadline passed, auditing it meanwhile. */
@@ -566,15 +860,17 @@ static int main_loop(struct collector *co)
 			co->stop_reason = "ring buffer error";
 			return n;
 		}
-		if (co->pl)
+		if (co->pl && !co->deferring)
 			pipeline__flush_batch(co->pl);
 		if (handle_signals(co))
 			return -EIO;
-		if (co->pl && sink_failed(co)) {
+		if (!co->pl || co->deferring)
+			continue;	/* a reload thread has the sinks */
+		if (sink_failed(co)) {
 			stop_command(co);
 			return -EIO;
 		}
-		if (now >= next_tick && co->pl) {
+		if (now >= next_tick) {
 			pipeline__tick(co->pl, now);
 			capture__counters(co->cap, co->kcnt);
 			pipeline__report_loss(co->pl, co->kcnt, now);
@@ -640,7 +936,7 @@ static int open_outputs(struct collector *co, int64_t offset)
 		if (!co->pl)
 			return -ENOMEM;
 		pipeline__on_proc_exit(co->pl, on_target_exit, co);
-		err = open_sinks(co, co->cfg);
+		err = open_sinks_or_say(co, co->cfg);
 		if (err)
 			return err;
 	}
@@ -658,6 +954,7 @@ int collector__run(const struct collector_opts *o)
 
 	plo.mono_to_real = mono_to_real_offset();
 	plo.live = true;
+	backlog__init(&co.backlog, BACKLOG_MAX_BYTES);
 	oo.pl = plo;
 	co.o = &oo;
 	install_signals();
@@ -680,6 +977,8 @@ int collector__run(const struct collector_opts *o)
 		 co.pl ? co.cfg->sinks[0].output_file : "");
 	co.stop_reason = "error";
 	err = main_loop(&co);
+	if (reload_wait(&co) && !err)
+		err = -EIO;
 out:
 	if (shutdown_all(&co) && !err)
 		err = -EIO;
@@ -687,6 +986,7 @@ out:
 		print_summary(&co);
 	pipeline__free(co.pl);
 	config__free(&co.reloaded);
+	backlog__free(&co.backlog);
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);
@@ -746,7 +1046,7 @@ int collector__replay(const struct collector_opts *o, const char *events_path)
 
 	plo.live = false;
 	co.pl = pipeline__new(&plo, NULL);
-	if (!co.pl || open_sinks(&co, co.cfg)) {
+	if (!co.pl || open_sinks_or_say(&co, co.cfg)) {
 		pipeline__free(co.pl);
 		return 1;
 	}
@@ -762,27 +1062,17 @@ int collector__replay(const struct collector_opts *o, const char *events_path)
 	return err || e ? 1 : 0;
 }
 
-/* Every output path as the collector would open it, creating nothing. */
+/* Every output path and key of c; each problem printed (check-config). */
 static int check_outputs(const struct config *c)
 {
 	char err[CONFIG_ERR_LEN];
-	int i, fd, bad = 0;
+	int i, bad = 0;
 
 	for (i = 0; i < c->n_sinks; i++) {
-		const struct sink_config *sc = &c->sinks[i];
-		struct outpath_req req = {
-			.path = sc->output_file, .base_directory = sc->base_directory,
-			.format = sc->type ? sc->type : "json_lines", .mode = sc->file_mode,
-			.gid = sc->gid, .allow_shared_directory = sc->allow_shared_directory,
-			.check_only = true,
-		};
-
-		fd = outpath__open(&req, err, sizeof(err));
-		if (fd < 0) {
-			fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, sc->line, err);
+		if (sink_check(&c->sinks[i], err, sizeof(err))) {
+			fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, c->sinks[i].line,
+				err);
 			bad = 1;
-		} else if (fd > 0) {
-			close(fd);
 		}
 	}
 	return bad;

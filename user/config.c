@@ -2,12 +2,17 @@
 /*
  * YAML configuration with libyaml's document API: the whole file becomes a
  * node tree whose nodes carry their line, so every error can name file:line.
- * One key function per map (sink_key, integrity_key, ...) parses each key with its range.
+ * Three passes: the parser's events first (a second document, tags,
+ * anchors, aliases, NUL in a value, nesting past CONFIG_MAX_DEPTH: refused
+ * before any tree is built), then every mapping of the tree for duplicate
+ * keys, then one function per map (top_key, sink_key, capture_key, ...)
+ * matching its keys. The collector's numbers are read with the settings
+ * table (settings.h), the same parser and ranges as the command line's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <math.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +27,12 @@
 #include "format.h"
 #include "outpath.h"
 #include "redact.h"
+#include "settings.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
+/* a config needs 5 levels (auditing_plugins, entry, config, integrity, value) */
+#define CONFIG_MAX_DEPTH 16
+#define CONFIG_MAX_DEPTH_S "16"
 
 /* Parsing state: the document, where errors go, the key path for messages. */
 struct cfg_ctx {
@@ -58,6 +67,20 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* YAML's null spellings, unquoted: a value the operator did not give. */
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!strcmp((const char *)n->data.scalar.value, nulls[i]))
+			return true;
+	return false;
+}
+
 static int want_scalar(struct cfg_ctx *cx, const yaml_node_t *n, const char *what,
 		       const char **out)
 {
@@ -65,24 +88,22 @@ static int want_scalar(struct cfg_ctx *cx, const yaml_node_t *n, const char *wha
 	if (!*out)
 		return cfg_error(cx, n, "expected %s, got a %s", what,
 				 n && n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+	if (is_null(n))
+		return cfg_error(cx, n, "is null ('%s'); give %s or leave the key out", *out, what);
 	return 0;
 }
 
+/* Whole numbers go through the settings' parser: one spelling for the file and the flags. */
 static int parse_u64(struct cfg_ctx *cx, const yaml_node_t *n, uint64_t lo, uint64_t hi,
 		     uint64_t *out)
 {
 	const char *s;
-	char *end;
-	unsigned long long v;
 
 	if (want_scalar(cx, n, "a whole number", &s))
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+	if (settings__parse_uint(s, lo, hi, out))
 		return cfg_error(cx, n, "'%s' is not a whole number in %llu..%llu", s,
 				 (unsigned long long)lo, (unsigned long long)hi);
-	*out = v;
 	return 0;
 }
 
@@ -245,8 +266,13 @@ int sink_config__copy(struct sink_config *dst, const struct sink_config *src)
 int sink_config__set_output(struct sink_config *sc, const char *path, char *err, size_t errlen)
 {
 	char *p = NULL;
-	int e = outpath__expand(path, &p, err, errlen);
+	int e;
 
+	if (!path[0]) {
+		snprintf(err, errlen, "the audit log path is empty; give a file path");
+		return -EINVAL;
+	}
+	e = outpath__expand(path, &p, err, errlen);
 	if (e)
 		return e;
 	free(sc->output_file);
@@ -264,7 +290,8 @@ static int parse_file_mode(struct cfg_ctx *cx, const yaml_node_t *n, uint32_t *o
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 8);
-	if (errno || end == s || *end || (v != 0600 && v != 0640))
+	/* strtoul takes blanks and a sign: octal digits only, as the flags' numbers */
+	if (errno || !s[0] || s[strspn(s, "01234567")] || (v != 0600 && v != 0640))
 		return cfg_error(cx, n, "'%s' is not allowed; use 0600, or 0640 with log_group", s);
 	*out = v;
 	return 0;
@@ -507,27 +534,30 @@ static int parse_fd_kinds(struct cfg_ctx *cx, const yaml_node_t *v, bool *pipes)
 	return 0;
 }
 
+/* A key of the settings table (settings.h): parsed as its flag is. */
+static int setting_key(struct cfg_ctx *cx, const struct setting *st, const yaml_node_t *v,
+		       struct collector_config *cc)
+{
+	char msg[CONFIG_ERR_LEN];
+	const char *s;
+	uint64_t val;
+
+	if (want_scalar(cx, v, st->unit == SU_SECONDS ? "a number of seconds" : "a whole number",
+			&s))
+		return -EINVAL;
+	if (setting__parse(st, s, &val, msg, sizeof(msg)))
+		return cfg_error(cx, v, "%s", msg);
+	collector_config__set(cc, st->id, val);
+	return 0;
+}
+
 static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
+	const struct setting *st = settings__by_key("capture", k);
 	struct collector_config *cc = arg;
-	int err;
 
-	if (!strcmp(k, "max_capture_bytes")) {
-		cc->has_max_capture = true;
-		return parse_u32(cx, v, 1, SA_MAX_CAPTURE, &cc->max_capture_bytes);
-	}
-	if (!strcmp(k, "ringbuf_mb")) {
-		cc->has_ringbuf = true;
-		err = parse_u32(cx, v, 1, 1024, &cc->ringbuf_mb);
-		if (!err && (cc->ringbuf_mb & (cc->ringbuf_mb - 1)))
-			return cfg_error(cx, v, "%u is not a power of two in 1..1024",
-					 cc->ringbuf_mb);
-		return err;
-	}
-	if (!strcmp(k, "drain_ms")) {
-		cc->has_drain = true;
-		return parse_u32(cx, v, 1, 1000, &cc->drain_ms);
-	}
+	if (st)
+		return setting_key(cx, st, v, cc);
 	if (!strcmp(k, "attach")) {
 		cc->has_attach = true;
 		return parse_enum(cx, v, attach_names, "tracepoint or raw_tp", &cc->attach);
@@ -540,45 +570,54 @@ static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 			 "drain_ms, fd_kinds");
 }
 
-static int parse_seconds(struct cfg_ctx *cx, const yaml_node_t *n, double *out)
-{
-	const char *s;
-	char *end;
-	double v;
-
-	if (want_scalar(cx, n, "a number of seconds", &s))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365)
-		return cfg_error(cx, n, "'%s' is not a number of seconds in (0, 31536000]", s);
-	*out = v;
-	return 0;
-}
-
 static int correlation_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
-	struct collector_config *cc = arg;
+	const struct setting *st = settings__by_key("correlation", k);
 
-	if (!strcmp(k, "request_ttl_s")) {
-		cc->has_ttl = true;
-		return parse_seconds(cx, v, &cc->request_ttl_s);
-	}
-	if (!strcmp(k, "body_excerpt")) {
-		cc->has_excerpt = true;
-		return parse_u32(cx, v, 0, SA_MAX_CAPTURE, &cc->body_excerpt);
-	}
-	if (!strcmp(k, "max_pending_requests"))
-		return parse_u32(cx, v, 1, 100000000, &cc->max_pending);
-	if (!strcmp(k, "max_pending_per_conn"))
-		return parse_u32(cx, v, 1, 10000000, &cc->max_pending_per_conn);
-	if (!strcmp(k, "max_connections"))
-		return parse_u32(cx, v, 1, 10000000, &cc->max_connections);
-	if (!strcmp(k, "idle_timeout_s"))
-		return parse_seconds(cx, v, &cc->idle_timeout_s);
+	if (st)
+		return setting_key(cx, st, v, arg);
 	return cfg_error(cx, v, "unknown key; allowed: request_ttl_s, body_excerpt, "
 			 "max_pending_requests, max_pending_per_conn, max_connections, "
 			 "idle_timeout_s");
+}
+
+void collector_config__set(struct collector_config *cc, enum setting_id id, uint64_t v)
+{
+	switch (id) {
+	case SET_MAX_CAPTURE:
+		cc->max_capture_bytes = v, cc->has_max_capture = true;
+		break;
+	case SET_RINGBUF_MB:
+		cc->ringbuf_mb = v, cc->has_ringbuf = true;
+		break;
+	case SET_DRAIN_MS:
+		cc->drain_ms = v, cc->has_drain = true;
+		break;
+	case SET_REQUEST_TTL:
+		cc->request_ttl_ns = v, cc->request_ttl_s = v / 1e9, cc->has_ttl = true;
+		break;
+	case SET_BODY_EXCERPT:
+		cc->body_excerpt = v, cc->has_excerpt = true;
+		break;
+	case SET_MAX_PENDING:
+		cc->max_pending = v;
+		break;
+	case SET_MAX_PER_CONN:
+		cc->max_pending_per_conn = v;
+		break;
+	case SET_MAX_CONNECTIONS:
+		cc->max_connections = v;
+		break;
+	case SET_IDLE_TIMEOUT:
+		cc->idle_timeout_ns = v, cc->idle_timeout_s = v / 1e9;
+		break;
+	case SET_WAKEUP_BYTES:
+		cc->wakeup_bytes = v;
+		break;
+	case SET_PID:
+	case SET__COUNT:
+		break;	/* pids are a list (collector_opts), not a setting value */
+	}
 }
 
 /* A list of scalars: each passed to fn with its index. */
@@ -807,12 +846,24 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 			 strerror(errno));
 		return e;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
-		snprintf(err, errlen, "config %s is not a regular file of at most 1 MiB; give the "
-			 "path of the YAML file", path);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "config %s is not a regular file; give the path of the YAML "
+			 "file", path);
 		e = -EINVAL;
-	} else if ((st.st_uid != 0 && (st.st_mode & S_IWUSR)) ||
-		   (st.st_gid != 0 && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH)) {
+	} else if (st.st_size > CONFIG_MAX_BYTES) {
+		snprintf(err, errlen, "config %s is %lld bytes: larger than a config can be (at "
+			 "most 1 MiB); give the path of the YAML file", path,
+			 (long long)st.st_size);
+		e = -EFBIG;
+	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		/* even mode 0444: its owner can chmod it back and rewrite it */
+		struct passwd *pw = getpwuid(st.st_uid);
+
+		snprintf(err, errlen, "config %s is owned by %s%s%s(uid %u), who can change it "
+			 "at any time: chown root it", path, pw ? "user " : "", pw ? pw->pw_name : "",
+			 pw ? " " : "", (unsigned)st.st_uid);
+		e = -EPERM;
+	} else if ((st.st_gid != 0 && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH)) {
 		snprintf(err, errlen, "config %s is writable by someone other than root (owner %u, "
 			 "group %u, mode %04o): chown root:root and chmod go-w it", path,
 			 (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
@@ -832,30 +883,177 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 	return e;
 }
 
-static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct config *c)
+/* FILE:LINE: what is wrong, for what the event pass finds (no key known yet). */
+static int scan_error(struct cfg_ctx *cx, const yaml_mark_t *m, const char *what)
+{
+	snprintf(cx->err, cx->errlen, "%s:%lu: %s", cx->file, (unsigned long)m->line + 1, what);
+	return -EINVAL;
+}
+
+static int syntax_error(struct cfg_ctx *cx, const yaml_parser_t *p)
+{
+	snprintf(cx->err, cx->errlen, "%s:%lu: YAML syntax error: %s; fix the file", cx->file,
+		 (unsigned long)p->problem_mark.line + 1, p->problem ? p->problem : "unknown");
+	return -EINVAL;
+}
+
+/* One event of the first pass: what the node tree would hide or take long to build. */
+static int scan_event(struct cfg_ctx *cx, const yaml_event_t *ev, int *depth, int *docs)
+{
+	const yaml_char_t *tag = NULL, *anchor = NULL;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++*docs > 1)
+			return scan_error(cx, &ev->start_mark, "a second YAML document (after "
+					  "'---') is not allowed; keep one document per file");
+		break;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		if (++*depth > CONFIG_MAX_DEPTH)
+			return scan_error(cx, &ev->start_mark, "nested deeper than "
+					  CONFIG_MAX_DEPTH_S " levels; a config needs at most 5");
+		tag = ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.tag :
+			ev->data.sequence_start.tag;
+		anchor = ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.anchor :
+			ev->data.sequence_start.anchor;
+		break;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		--*depth;
+		break;
+	case YAML_SCALAR_EVENT:
+		tag = ev->data.scalar.tag;
+		anchor = ev->data.scalar.anchor;
+		if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
+			return scan_error(cx, &ev->start_mark, "a NUL character (\\0) in a value "
+					  "is not allowed; remove it");
+		break;
+	case YAML_ALIAS_EVENT:
+		return scan_error(cx, &ev->start_mark, "aliases (*name) are not allowed; write "
+				  "the value out");
+	default:
+		break;
+	}
+	if (tag)
+		return scan_error(cx, &ev->start_mark, "YAML tags (such as !!binary) are not "
+				  "allowed; write the plain value");
+	if (anchor)
+		return scan_error(cx, &ev->start_mark, "anchors (&name) are not allowed; write "
+				  "the value out");
+	return 0;
+}
+
+/*
+ * First pass over the events, stopping at the first problem: depth is
+ * checked as the parser goes, so a file nested 100,000 levels deep is
+ * refused after CONFIG_MAX_DEPTH of them instead of being built first.
+ */
+static int scan_doc(struct cfg_ctx *cx, const char *buf, size_t len)
 {
 	yaml_parser_t parser;
-	yaml_node_t *root;
-	int i, err = 0;
+	yaml_event_t ev;
+	int depth = 0, docs = 0, err = 0;
+	bool end = false;
 
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!err && !end) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			err = syntax_error(cx, &parser);
+			break;
+		}
+		err = scan_event(cx, &ev, &depth, &docs);
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return err;
+}
+
+struct key_at {
+	const char *name;
+	unsigned long line;
+};
+
+static int key_at_cmp(const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* A key given twice in one mapping: YAML would keep the last one silently. */
+static int mapping_dups(struct cfg_ctx *cx, const yaml_node_t *map)
+{
+	size_t i, n = 0, cap = map->data.mapping.pairs.top - map->data.mapping.pairs.start;
+	struct key_at *k = calloc(cap ? cap : 1, sizeof(*k));
+	yaml_node_pair_t *pr;
+	int err = 0;
+
+	if (!k)
+		return -ENOMEM;
+	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *kn = yaml_document_get_node(&cx->doc, pr->key);
+
+		if (scalar(kn))
+			k[n++] = (struct key_at){ scalar(kn), kn->start_mark.line + 1 };
+	}
+	qsort(k, n, sizeof(*k), key_at_cmp);
+	for (i = 1; i < n && !err; i++) {
+		if (strcmp(k[i - 1].name, k[i].name))
+			continue;
+		snprintf(cx->err, cx->errlen, "%s:%lu: key '%s' is given twice, at lines %lu and "
+			 "%lu; keep one", cx->file, k[i].line, k[i].name, k[i - 1].line, k[i].line);
+		err = -EINVAL;
+	}
+	free(k);
+	return err;
+}
+
+/* Every mapping of the document, nested or not: the node array holds them all. */
+static int check_dups(struct cfg_ctx *cx)
+{
+	yaml_node_t *n;
+	int err = 0;
+
+	for (n = cx->doc.nodes.start; n < cx->doc.nodes.top && !err; n++)
+		if (n->type == YAML_MAPPING_NODE)
+			err = mapping_dups(cx, n);
+	return err;
+}
+
+static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct config *c)
+{
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int i, err;
+
+	err = scan_doc(cx, buf, len);
+	if (err)
+		return err;
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &cx->doc)) {
-		snprintf(cx->err, cx->errlen, "%s:%lu: YAML syntax error: %s; fix the file",
-			 cx->file, (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "unknown");
+		err = syntax_error(cx, &parser);
 		yaml_parser_delete(&parser);
-		return -EINVAL;
+		return err;
 	}
 	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&cx->doc);
 	if (!root)
 		err = cfg_error(cx, NULL, "the file is empty; add auditing_plugins");
-	else
+	else if (!(err = check_dups(cx)))
 		err = each_key(cx, root, "", top_key, c);
-	if (!err && !c->n_sinks)
-		err = cfg_error(cx, root, "no auditing_plugins entry; add at least one sink");
+	if (!err && !c->n_sinks) {
+		snprintf(cx->key, sizeof(cx->key), "auditing_plugins");
+		err = cfg_error(cx, root, "the config has no sink; add an auditing_plugins list "
+				"with at least one {type: json_lines, config: {output_file: "
+				"/var/log/sockaudit/audit.log}} entry");
+	}
 	yaml_document_delete(&cx->doc);
 	for (i = 0; !err && i < c->n_sinks; i++)
 		c->sinks[i].redactor = c->redactor;

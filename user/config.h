@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "settings.h"
 
 #define CONFIG_MAX_SINKS	32
 #define CONFIG_MAX_RULES	16
@@ -77,12 +78,15 @@ struct collector_config {
 	uint32_t body_excerpt;
 	uint32_t drain_ms;
 	double request_ttl_s;
+	uint64_t request_ttl_ns;	/* the same, as parsed (no rounding back and forth) */
 	int attach;			/* enum attach_mode */
 	bool has_max_capture, has_ringbuf, has_excerpt, has_drain, has_ttl, has_attach;
 	bool has_fd_kinds;
 	/* correlation bounds; 0: not set (the collector's defaults apply) */
 	uint32_t max_pending, max_pending_per_conn, max_connections;
 	double idle_timeout_s;
+	uint64_t idle_timeout_ns;
+	uint32_t wakeup_bytes;		/* command line only; 0: not set */
 	bool capture_pipes;		/* fd_kinds lists pipes: stdin/stdout too */
 };
 
@@ -115,6 +119,9 @@ void config__free(struct config *c);
  * (--flush-mode) applies to every sink. 0 or -errno + err.
  */
 int config__override(struct config *c, const char *output, int flush, char *err, size_t errlen);
+
+/* Set one setting of the table (settings.h), value as setting__parse gave it. */
+void collector_config__set(struct collector_config *cc, enum setting_id id, uint64_t v);
 
 /* Parse a flush mode name; -EINVAL when unknown. */
 int config__flush_mode(const char *name, enum flush_mode *out);

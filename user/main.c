@@ -2,13 +2,13 @@
 /* sockaudit command line: subcommands and their options, nothing else. */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "chainfile.h"
 #include "collector.h"
 #include "log.h"
+#include "settings.h"
 #include "verify.h"
 #include "version.h"
 
@@ -49,7 +49,7 @@ static const char usage_text[] =
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
        OPT_WAKEUP, OPT_FLUSH, OPT_PIPES, OPT_MAX_PENDING, OPT_MAX_PER_CONN, OPT_MAX_CONNS,
-       OPT_IDLE };
+       OPT_IDLE, OPT__END };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -82,49 +82,139 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
-/* Parse an integer option in [lo, hi]; -EINVAL with a message otherwise. */
-static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
-		      unsigned long *out)
+/* A flag of the settings table (settings.h): the same parser and range as the file's key. */
+static int parse_setting(struct collector_config *cli, const char *flag, const char *arg,
+			 uint64_t *out)
 {
-	char *end;
-	unsigned long v;
+	const struct setting *st = settings__by_flag(flag);
+	char msg[CONFIG_ERR_LEN];
+	uint64_t v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "sockaudit: error: %s '%s' is not a whole number in %lu..%lu\n",
-			opt, s, lo, hi);
-		return -EINVAL;
+	if (setting__parse(st, arg, &v, msg, sizeof(msg))) {
+		fprintf(stderr, "sockaudit: error: %s %s\n", flag, msg);
+		return 2;
 	}
-	*out = v;
+	if (out)
+		*out = v;
+	else
+		collector_config__set(cli, st->id, v);
 	return 0;
 }
 
-static int parse_seconds(const char *opt, const char *s, uint64_t *ns)
+/* Read /proc/PID/stat: state letter and the task flags (field 9). */
+static int pid_stat(pid_t pid, char *state, unsigned long *flags)
 {
-	char *end;
-	double v;
+	char path[64], buf[1024];
+	const char *p;
+	FILE *f;
+	size_t n;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365) {
-		fprintf(stderr, "sockaudit: error: %s '%s' is not a number of seconds "
-			"in (0, 31536000]\n", opt, s);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* the command name may hold blanks and ')' */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
 		return -EINVAL;
-	}
-	*ns = (uint64_t)(v * 1e9);
 	return 0;
 }
 
-static int parse_option(struct collector_opts *o, int c, const char *arg)
+/* The thread group a pid belongs to (its own id unless it is a thread). */
+static pid_t pid_tgid(pid_t pid)
 {
-	unsigned long v;
-	int err = 0;
+	char path[64], line[128];
+	pid_t tgid = pid;
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+#define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
+
+/* A --pid must be a live user-space process: a kernel thread or a zombie has no traffic. */
+static int check_pid(pid_t pid)
+{
+	unsigned long flags = 0;
+	char state = 0;
+	pid_t tgid;
+	int e = pid_stat(pid, &state, &flags);
+
+	if (e) {
+		fprintf(stderr, "sockaudit: error: pid %d does not exist (%s): check the --pid "
+			"value\n", (int)pid, strerror(-e));
+		return 2;
+	}
+	if (flags & PF_KTHREAD) {
+		fprintf(stderr, "sockaudit: error: --pid %d is a kernel thread: it has no "
+			"sockets to audit; give the pid of a user-space program\n", (int)pid);
+		return 2;
+	}
+	if (state == 'Z' || state == 'X') {
+		fprintf(stderr, "sockaudit: error: --pid %d is a zombie (it exited and waits for "
+			"its parent): nothing left to audit\n", (int)pid);
+		return 2;
+	}
+	tgid = pid_tgid(pid);
+	if (tgid != pid) {
+		fprintf(stderr, "sockaudit: error: --pid %d is a thread of process %d; give %d\n",
+			(int)pid, (int)tgid, (int)tgid);
+		return 2;
+	}
+	return 0;
+}
+
+static int add_pid(struct collector_opts *o, const char *arg)
+{
+	uint64_t v;
+	int err;
+
+	if (o->npids == COLLECTOR_MAX_PIDS)
+		return usage_error("too many --pid options (at most 64)%s", "");
+	err = parse_setting(NULL, "--pid", arg, &v);
+	if (!err)
+		err = check_pid(v);
+	if (!err)
+		o->pids[o->npids++] = v;
+	return err;
+}
+
+/* -o: an empty path would otherwise reach the file checks as "a directory". */
+static int set_output(struct collector_opts *o, const char *arg)
+{
+	if (!arg[0])
+		return usage_error("-o: the audit log path is empty; give a file path such as "
+				   "/var/log/sockaudit/audit.log%s", "");
+	o->output = arg;
+	return 0;
+}
+
+static const char *const flag_of[OPT__END] = {
+	[OPT_MAX_CAPTURE] = "--max-capture", [OPT_TTL] = "--ttl",
+	[OPT_EXCERPT] = "--body-excerpt", [OPT_RINGBUF] = "--ringbuf-mb",
+	[OPT_DRAIN] = "--drain-ms", [OPT_WAKEUP] = "--wakeup-bytes",
+	[OPT_MAX_PENDING] = "--max-pending", [OPT_MAX_PER_CONN] = "--max-pending-per-conn",
+	[OPT_MAX_CONNS] = "--max-connections", [OPT_IDLE] = "--idle-timeout",
+};
+
+static int parse_option(struct collector_opts *o, struct collector_config *cli, int c,
+			const char *arg)
+{
+	if (c >= OPT_MAX_CAPTURE && c < OPT__END && flag_of[c])
+		return parse_setting(cli, flag_of[c], arg, NULL);
 	switch (c) {
 	case 'o':
-		o->output = arg;
-		break;
+		return set_output(o, arg);
 	case 'c':
 		o->config_path = arg;
 		break;
@@ -137,62 +227,18 @@ static int parse_option(struct collector_opts *o, int c, const char *arg)
 		break;
 	}
 	case 'p':
-		if (o->npids == COLLECTOR_MAX_PIDS)
-			return usage_error("too many --pid options (at most 64)%s", "");
-		err = parse_uint("--pid", arg, 1, 0x7fffffff, &v);
-		o->pids[o->npids++] = v;
-		break;
-	case OPT_MAX_CAPTURE:
-		err = parse_uint("--max-capture", arg, 1, SA_MAX_CAPTURE, &v);
-		o->cap.max_capture = v;
-		break;
-	case OPT_TTL:
-		err = parse_seconds("--ttl", arg, &o->pl.ttl_ns);
-		break;
-	case OPT_EXCERPT:
-		err = parse_uint("--body-excerpt", arg, 0, SA_MAX_CAPTURE, &v);
-		o->pl.body_excerpt = v;
-		break;
+		return add_pid(o, arg);
 	case OPT_ATTACH:
 		if (strcmp(arg, "tracepoint") == 0)
-			o->cap.mode = ATTACH_TRACEPOINT;
+			cli->attach = ATTACH_TRACEPOINT;
 		else if (strcmp(arg, "raw_tp") == 0)
-			o->cap.mode = ATTACH_RAW_TP;
+			cli->attach = ATTACH_RAW_TP;
 		else
 			return usage_error("--attach '%s': use tracepoint or raw_tp", arg);
-		break;
-	case OPT_RINGBUF:
-		err = parse_uint("--ringbuf-mb", arg, 1, 1024, &v);
-		/* the ring buffer size must be a power of two pages */
-		if (!err && (v & (v - 1)))
-			return usage_error("--ringbuf-mb %s is not a power of two", arg);
-		o->cap.ringbuf_mb = v;
-		break;
-	case OPT_DRAIN:
-		err = parse_uint("--drain-ms", arg, 1, 1000, &v);
-		o->drain_ms = v;
+		cli->has_attach = true;
 		break;
 	case OPT_PIPES:
-		o->cap.capture_pipes = true;
-		break;
-	case OPT_MAX_PENDING:
-		err = parse_uint("--max-pending", arg, 1, 100000000, &v);
-		o->pl.max_pending = v;
-		break;
-	case OPT_MAX_PER_CONN:
-		err = parse_uint("--max-pending-per-conn", arg, 1, 10000000, &v);
-		o->pl.max_pending_per_conn = v;
-		break;
-	case OPT_MAX_CONNS:
-		err = parse_uint("--max-connections", arg, 1, 10000000, &v);
-		o->pl.max_connections = v;
-		break;
-	case OPT_IDLE:
-		err = parse_seconds("--idle-timeout", arg, &o->pl.idle_ns);
-		break;
-	case OPT_WAKEUP:
-		err = parse_uint("--wakeup-bytes", arg, 1, 1UL << 30, &v);
-		o->cap.wakeup_bytes = v;
+		cli->capture_pipes = cli->has_fd_kinds = true;
 		break;
 	case 'v':
 		o->cap.verbose = true;
@@ -207,7 +253,7 @@ static int parse_option(struct collector_opts *o, int c, const char *arg)
 	default:
 		return 2;
 	}
-	return err ? 2 : 0;
+	return 0;
 }
 
 static void set_defaults(struct collector_opts *o)
@@ -221,8 +267,8 @@ static void set_defaults(struct collector_opts *o)
 	o->flush_mode = -1;
 }
 
-/* The collector settings a config file gives, before the flags override them. */
-static void apply_file(struct collector_opts *o, const struct collector_config *cc)
+/* Settings the file (then the flags, the same way) give, over the defaults. */
+static void apply_settings(struct collector_opts *o, const struct collector_config *cc)
 {
 	if (cc->has_max_capture)
 		o->cap.max_capture = cc->max_capture_bytes;
@@ -238,77 +284,74 @@ static void apply_file(struct collector_opts *o, const struct collector_config *
 		o->pl.max_pending_per_conn = cc->max_pending_per_conn;
 	if (cc->max_connections)
 		o->pl.max_connections = cc->max_connections;
-	if (cc->idle_timeout_s > 0)
-		o->pl.idle_ns = (uint64_t)(cc->idle_timeout_s * 1e9);
+	if (cc->idle_timeout_ns)
+		o->pl.idle_ns = cc->idle_timeout_ns;
 	if (cc->has_drain)
 		o->drain_ms = cc->drain_ms;
 	if (cc->has_ttl)
-		o->pl.ttl_ns = (uint64_t)(cc->request_ttl_s * 1e9);
+		o->pl.ttl_ns = cc->request_ttl_ns;
 	if (cc->has_excerpt)
 		o->pl.body_excerpt = cc->body_excerpt;
+	if (cc->wakeup_bytes)
+		o->cap.wakeup_bytes = cc->wakeup_bytes;
 }
 
-/* First pass: only -c, so the file's values come before the flags. */
-static const char *find_config(int argc, char **argv)
-{
-	const char *path = NULL;
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:c:p:vqh", long_opts, NULL)) != -1)
-		if (c == 'c')
-			path = optarg;
-	opterr = 1;
-	return path;
-}
-
-/* Load -c (if any), apply -o and --flush-mode on top; o->cfg points at cfg. */
+/* Apply -o and --flush-mode to the loaded config; o->cfg points at cfg. */
 static int build_config(struct collector_opts *o, struct config *cfg)
 {
 	char err[CONFIG_ERR_LEN];
 
-	memset(cfg, 0, sizeof(*cfg));
-	if (o->config_path && config__load(cfg, o->config_path, err, sizeof(err))) {
-		fprintf(stderr, "sockaudit: error: %s\n", err);
-		return 2;
-	}
 	if (config__override(cfg, o->output, o->flush_mode, err, sizeof(err))) {
 		fprintf(stderr, "sockaudit: error: %s\n", err);
-		config__free(cfg);
 		return 2;
 	}
 	o->cfg = cfg->n_sinks ? cfg : NULL;
 	return 0;
 }
 
-static int parse_args(struct collector_opts *o, int argc, char **argv)
+/*
+ * The flags, then -c loaded once, into cfg (kept for the sinks): the file's
+ * collector settings are applied first, so every flag overrides them.
+ */
+static int parse_args(struct collector_opts *o, struct config *cfg, int argc, char **argv)
 {
+	struct collector_config cli = { 0 };
+	char msg[CONFIG_ERR_LEN];
 	int c, err;
 
-	const char *cfg_path = find_config(argc, argv);
-	struct config probe;
-	char msg[CONFIG_ERR_LEN];
-
-	/* the file's collector settings first, so every flag below overrides them */
-	if (cfg_path) {
-		if (config__load(&probe, cfg_path, msg, sizeof(msg))) {
-			fprintf(stderr, "sockaudit: error: %s\n", msg);
-			return 2;
-		}
-		apply_file(o, &probe.col);
-		config__free(&probe);
-	}
+	memset(cfg, 0, sizeof(*cfg));
 	optind = 1;
 	opterr = 0;	/* getopt's own message lacks our prefix: ours is below */
 	while ((c = getopt_long(argc, argv, "+o:c:p:vqh", long_opts, NULL)) != -1) {
 		if (c == '?')
 			return usage_error("unknown option or missing value in '%s'",
 					   argv[optind - 1]);
-		err = parse_option(o, c, optarg);
+		err = parse_option(o, &cli, c, optarg);
 		if (err)
 			return err;
 	}
+	if (o->config_path && config__load(cfg, o->config_path, msg, sizeof(msg))) {
+		fprintf(stderr, "sockaudit: error: %s\n", msg);
+		return 2;
+	}
+	apply_settings(o, &cfg->col);
+	apply_settings(o, &cli);
+	return 0;
+}
+
+/* What run, exec and record need besides their options. */
+static int check_targets(const struct collector_opts *o, const char *cmd, bool is_exec,
+			 bool is_record)
+{
+	if ((is_exec || (is_record && !o->npids)) && !o->argv)
+		return usage_error("%s needs a command after --", cmd);
+	if (o->argv && o->npids)
+		return usage_error("give --pid or a command, not both%s", "");
+	if (!is_exec && !is_record && (o->argv || !o->npids))
+		return usage_error("run needs --pid PID (use exec to start a command)%s", "");
+	if (!is_record && !o->output && !o->config_path)
+		return usage_error("%s needs -o LOG or -c CONFIG, where to write the audit log",
+				   cmd);
 	return 0;
 }
 
@@ -327,23 +370,16 @@ static int cmd_capture(const char *cmd, int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	err = parse_args(&o, argc, argv);
+	err = parse_args(&o, &cfg, argc, argv);
 	if (err)
 		return err;
 	if (optind < argc)
 		o.argv = &argv[optind];
-	if ((is_exec || (is_record && !o.npids)) && !o.argv)
-		return usage_error("%s needs a command after --", cmd);
-	if (o.argv && o.npids)
-		return usage_error("give --pid or a command, not both%s", "");
-	if (!is_exec && !is_record && (o.argv || !o.npids))
-		return usage_error("run needs --pid PID (use exec to start a command)%s", "");
-	if (!is_record && !o.output && !o.config_path)
-		return usage_error("%s needs -o LOG or -c CONFIG, where to write the audit log", cmd);
-	err = build_config(&o, &cfg);
-	if (err)
-		return err;
-	err = collector__run(&o);
+	err = check_targets(&o, cmd, is_exec, is_record);
+	if (!err)
+		err = build_config(&o, &cfg);
+	if (!err)
+		err = collector__run(&o);
 	config__free(&cfg);
 	return err;
 }
@@ -359,16 +395,16 @@ static int cmd_replay(int argc, char **argv)
 	if (argc < 2 || argv[1][0] == '-')
 		return usage_error("replay needs the event file to read%s", "");
 	events = argv[1];
-	err = parse_args(&o, argc - 1, argv + 1);
+	err = parse_args(&o, &cfg, argc - 1, argv + 1);
 	if (err)
 		return err;
 	if (!o.output && !o.config_path)
-		return usage_error("replay needs -o LOG or -c CONFIG, where to write the audit "
-				   "log%s", "");
-	err = build_config(&o, &cfg);
-	if (err)
-		return err;
-	err = collector__replay(&o, events);
+		err = usage_error("replay needs -o LOG or -c CONFIG, where to write the audit "
+				  "log%s", "");
+	if (!err)
+		err = build_config(&o, &cfg);
+	if (!err)
+		err = collector__replay(&o, events);
 	config__free(&cfg);
 	return err;
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Accepts connections, reads what is sent, never answers; stays until killed."""
+"""Accepts connections, reads what is sent, never answers; stays until killed.
+With a second argument, appends a line to that file after each read with data,
+so a test can wait until the request was received (read by a syscall)."""
 import socket
 import sys
 import threading
@@ -7,10 +9,15 @@ import threading
 held = []
 
 
+mark = sys.argv[2] if len(sys.argv) > 2 else None
+
+
 def hold(conn):
     held.append(conn)
     while conn.recv(65536):
-        pass
+        if mark:
+            with open(mark, "a") as f:
+                f.write("received\n")
 
 
 s = socket.socket()
