@@ -514,6 +514,8 @@ static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 		cc->has_max_capture = true;
 		return parse_u32(cx, v, 1, SA_MAX_CAPTURE, &cc->max_capture_bytes);
 	}
+	if (!strcmp(k, "capture_budget_bytes"))
+		return parse_u32(cx, v, 1, SA_MAX_BUDGET, &cc->capture_budget_bytes);
 	if (!strcmp(k, "ringbuf_mb")) {
 		cc->has_ringbuf = true;
 		err = parse_u32(cx, v, 1, 1024, &cc->ringbuf_mb);
@@ -534,8 +536,8 @@ static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 		cc->has_fd_kinds = true;
 		return parse_fd_kinds(cx, v, &cc->capture_pipes);
 	}
-	return cfg_error(cx, v, "unknown key; allowed: max_capture_bytes, attach, ringbuf_mb, "
-			 "drain_ms, fd_kinds");
+	return cfg_error(cx, v, "unknown key; allowed: max_capture_bytes, capture_budget_bytes, "
+			 "attach, ringbuf_mb, drain_ms, fd_kinds");
 }
 
 static int parse_seconds(struct cfg_ctx *cx, const yaml_node_t *n, double *out)
