@@ -591,10 +591,35 @@ static __always_inline __u64 len_flags(__u32 len, __u8 flags)
 	return (__u64)flags << 32 | len;
 }
 
-/* sendmmsg/recvmmsg: one event per message, up to SA_MAX_MMSG. */
+/* Adds the length of message SA_MAX_MMSG + i to the per-CPU sum (bpf_loop). */
+static long mmsg_len_cb(__u64 i, void *ctx)
+{
+	struct scratch *s = scratch_get();
+	struct mmsghdr *vec;
+	__u32 mlen;
+
+	if (!s)
+		return 1;
+	vec = (struct mmsghdr *)s->mmsg_vec;
+	if (bpf_probe_read_user(&mlen, sizeof(mlen), &vec[SA_MAX_MMSG + i].msg_len)) {
+		count(SA_CNT_READ_FAIL, 1);
+		return 1;
+	}
+	s->mmsg_rest += mlen;
+	return 0;
+}
+
+/*
+ * sendmmsg/recvmmsg: one syscall's worth of events per message, up to
+ * SA_MAX_MMSG messages. The messages past those are not captured, but
+ * their lengths are summed into one event without payload, so that the
+ * stream positions after them stay exact (userspace sees bytes not
+ * captured, not a hole it cannot place).
+ */
 static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 nmsg)
 {
 	struct mmsghdr *vec = (struct mmsghdr *)st->buf;
+	struct scratch *s;
 	int i;
 
 	for (i = 0; i < SA_MAX_MMSG; i++) {
@@ -610,8 +635,18 @@ static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 n
 		}
 		emit_data(st, cs, (__u64)mh.msg_iov, mh.msg_iovlen, len_flags(mlen, 0));
 	}
-	if (nmsg > SA_MAX_MMSG)
-		count(SA_CNT_MMSG_TRUNC, nmsg - SA_MAX_MMSG);
+	s = scratch_get();
+	if (nmsg <= SA_MAX_MMSG || !s)
+		return 0;
+	count(SA_CNT_MMSG_TRUNC, nmsg - SA_MAX_MMSG);
+	s->mmsg_vec = (__u64)vec;
+	s->mmsg_rest = 0;
+	bpf_loop(nmsg - SA_MAX_MMSG, mmsg_len_cb, NULL, 0);
+	if (s->mmsg_rest > 0xffffffffULL)
+		s->mmsg_rest = 0xffffffffULL;	/* an event's length is 32 bits */
+	if (s->mmsg_rest)
+		emit_data(st, cs, 0, 0,
+			  len_flags(s->mmsg_rest, SA_DATA_F_LEN_ONLY | SA_DATA_F_MMSG_TRUNC));
 	return 0;
 }
 

@@ -95,6 +95,8 @@ struct chunk_ctx {
 struct scratch {
 	__u64 nevents;		/* data events from this CPU (wakeup check cadence) */
 	struct chunk_ctx x;
+	__u64 mmsg_vec;		/* sendmmsg/recvmmsg: the mmsghdr vector, and */
+	__u64 mmsg_rest;	/* the bytes of its messages past SA_MAX_MMSG */
 	struct sa_data_event ev;
 	/* twice the ceiling so that (off < MAX) + (n <= MAX) stays in bounds */
 	__u8 data[2 * SA_MAX_CAPTURE];

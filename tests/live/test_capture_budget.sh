@@ -6,6 +6,7 @@
 #  - a DELETE hidden behind a 60 KB POST body is recorded with its target;
 #  - 10,000 pipelined GETs read in one recv give 10,000 records;
 #  - a 300 KB answer is counted whole, its excerpt from its first byte;
+#  - sendmmsg past its 8th message: the rest counted, the positions exact;
 #  - past the budget, exactly the bytes beyond it are counted as truncated.
 . "$(dirname "$0")/../lib/common.sh"
 require_root
@@ -55,6 +56,17 @@ assert_eq "big body bytes" 300000 "$(jqlog "$log" "$q | .[0].response.body_bytes
 assert_eq "big body excerpt" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
 	"$(jqlog "$log" "$q | .[0].response.body")"
 assert_eq "big: nothing truncated" 0 "$(truncated "$log")"
+
+# sendmmsg of 12 messages: the 8 first captured, the last 4 counted in one
+# length-only event, so the answer is whole (its lengths exact) and the
+# bytes not captured are known. 11000 body bytes in 11 messages of 1000,
+# after a 38-byte header message.
+run_case mmsg recv "" mmsg 11000
+assert_eq "mmsg answer" 1 "$answers"
+assert_eq "mmsg body bytes" 11000 "$(jqlog "$log" "$q | .[0].response.body_bytes")"
+assert_eq "mmsg lost bytes" 4000 "$(jqlog "$log" "$q | .[0].response.lost_bytes")"
+assert_eq "mmsg truncated bytes" 4000 "$(truncated "$log")"
+assert_eq "mmsg outcome" ok "$(jqlog "$log" "$q | .[0].outcome")"
 
 # Past the budget: the bytes beyond it are counted, exactly. The POST's
 # headers are 60 bytes, the DELETE 44: 60 + 100000 + 44 read in one recv.

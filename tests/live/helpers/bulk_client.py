@@ -3,7 +3,8 @@
 reads the answers to the end. Prints how many responses came back.
   bulk_client.py PORT smuggle BODY_BYTES   POST /innocent + DELETE /admin/users/42
   bulk_client.py PORT pipelined N          N GETs /p/0 .. /p/N-1
-  bulk_client.py PORT big N                GET /big/N (an N-byte answer)"""
+  bulk_client.py PORT big N                GET /big/N (an N-byte answer)
+  bulk_client.py PORT mmsg N               GET /mmsg/N (the same, by sendmmsg)"""
 import socket
 import sys
 
@@ -15,7 +16,7 @@ if kind == "smuggle":
 elif kind == "pipelined":
     req = b"".join(b"GET /p/%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(n))
 else:
-    req = b"GET /big/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n
+    req = b"GET /%s/%d HTTP/1.1\r\nHost: x\r\n\r\n" % (kind.encode(), n)
 c = socket.create_connection(("127.0.0.1", port))
 c.sendall(req)
 c.shutdown(socket.SHUT_WR)

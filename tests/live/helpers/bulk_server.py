@@ -6,7 +6,9 @@ does that executes a request hidden behind a large body.
   bulk_server.py PORT recv|recvmsg
 recv: recvfrom into one buffer; recvmsg: recvmsg into 24 buffers of odd
 sizes (the iovec path). A target /big/N is answered with an N-byte body
-sent with sendmsg over 40 buffers; every other target with its own name."""
+sent with sendmsg over 40 buffers; /mmsg/N the same in 12 messages of one
+sendmmsg; every other target with its own name."""
+import ctypes
 import socket
 import sys
 
@@ -40,12 +42,33 @@ def requests(data):
 
 
 def answer(target):
-    if target.startswith("/big/"):
-        n = int(target[5:])
+    if target.startswith(("/big/", "/mmsg/")):
+        n = int(target.split("/")[2])
         body = bytes(b"0123456789abcdef"[i % 16] for i in range(n))
     else:
         body = f"{target}\n".encode()
     return [f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode(), body]
+
+
+def sendmmsg(c, parts):
+    """One sendmmsg, one message (of one iovec) per part."""
+    class IOVec(ctypes.Structure):
+        _fields_ = [("base", ctypes.c_char_p), ("len", ctypes.c_size_t)]
+
+    class Hdr(ctypes.Structure):	# struct msghdr
+        _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint),
+                    ("iov", ctypes.POINTER(IOVec)), ("iovlen", ctypes.c_size_t),
+                    ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                    ("flags", ctypes.c_int)]
+
+    class MMsg(ctypes.Structure):	# struct mmsghdr
+        _fields_ = [("hdr", Hdr), ("len", ctypes.c_uint)]
+    iovs = [IOVec(p, len(p)) for p in parts]
+    vec = (MMsg * len(parts))()
+    for i, iov in enumerate(iovs):
+        vec[i].hdr.iov, vec[i].hdr.iovlen = ctypes.pointer(iov), 1
+    n = ctypes.CDLL(None, use_errno=True).sendmmsg(c.fileno(), vec, len(parts), 0)
+    assert n == len(parts), ctypes.get_errno()
 
 
 def send_all(c, parts):
@@ -73,9 +96,14 @@ while True:
     c, _ = s.accept()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
     data = read_all(c)
-    parts = []
+    parts, mmsg = [], False
     for _, target in requests(data):
         parts += answer(target)
-    if parts:
+        mmsg |= target.startswith("/mmsg/")
+    if mmsg:
+        head, body = parts
+        step = (len(body) + 10) // 11
+        sendmmsg(c, [head] + [body[i:i + step] for i in range(0, len(body), step)])
+    elif parts:
         send_all(c, parts)
     c.close()
