@@ -376,6 +376,60 @@ static void test_truncated_capture(void **state)
 	assert_non_null(find(f, 0, "\"counter\":\"capture_truncated_bytes\"", NULL));
 }
 
+/*
+ * One receive of a 10000-byte POST body and a DELETE behind it, emitted by
+ * the kernel as chunks of 4096 bytes with consecutive positions. On fd 5
+ * every chunk arrives; on fd 6 the middle one (inside the body) was lost to
+ * a full ring buffer. Both DELETEs are recorded; the loss is exactly the
+ * chunk, and it lands on the POST.
+ */
+static void chunked_recv(struct fixture *f, int fd, bool lose_middle)
+{
+	static const char head[] = "POST /innocent HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n";
+	static const char tail[] = "DELETE /admin/users/42 HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+				   "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	char *stream = malloc(sizeof(head) + 10000 + sizeof(tail));
+	size_t len, off;
+
+	assert_non_null(stream);
+	len = (size_t)sprintf(stream, "%s%0*d%s", head, 10000, 0, tail);
+	ev_conn(f, SA_EV_CONN_OPEN, fd, 1, SA_ROLE_SERVER, 0, 0, 1);
+	for (off = 0; off < len; off += 4096) {
+		uint32_t n = len - off < 4096 ? len - off : 4096;
+
+		if (!(lose_middle && off == 4096))
+			ev_data(f, fd, 1, SA_DIR_INGRESS, off, stream + off, n, n, 2);
+	}
+	ev_data(f, fd, 1, SA_DIR_EGRESS, 0, resp, 0, 0, 3);
+	ev_conn(f, SA_EV_CONN_CLOSE, fd, 1, SA_ROLE_SERVER, strlen(resp), len, 4);
+	free(stream);
+}
+
+static void test_chunked_syscall(void **state)
+{
+	struct fixture *f = *state;
+	const char *r;
+
+	chunked_recv(f, 5, false);
+	chunked_recv(f, 6, true);
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:5:1\"", "\"target\":\"/admin/users/42\""));
+	assert_non_null(find(f, 0, "\"id\":\"100:6:1\"", "\"target\":\"/admin/users/42\""));
+	r = find(f, 0, "\"id\":\"100:5:1\"", "\"target\":\"/innocent\"");
+	assert_non_null(r);
+	assert_null(strstr(r, "lost_bytes"));
+	r = find(f, 0, "\"id\":\"100:6:1\"", "\"target\":\"/innocent\"");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"body_bytes\":10000"));
+	assert_non_null(strstr(r, "\"lost_bytes\":4096"));
+	r = find(f, 0, "\"counter\":\"stream_gap_bytes\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"count\":4096"));
+	assert_int_equal(count(f, "\"method\":\"DELETE\""), 2);
+	assert_int_equal(count(f, "no_request"), 0);
+}
+
 static void test_fd_reuse_closes_old_generation(void **state)
 {
 	struct fixture *f = *state;
@@ -667,6 +721,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sinks_render_own_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_sink_one_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunked_syscall, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
