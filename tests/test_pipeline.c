@@ -706,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secret_is_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_in_body_is_skipped_exactly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_capture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunked_syscall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_reuse_closes_old_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_pending_and_tail_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_exit_and_shutdown, setup, teardown),
@@ -721,7 +722,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sinks_render_own_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_sink_one_group, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chunked_syscall, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
