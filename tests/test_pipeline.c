@@ -430,6 +430,29 @@ static void test_chunked_syscall(void **state)
 	assert_int_equal(count(f, "no_request"), 0);
 }
 
+/*
+ * A connection's first event (a POST's head and the start of its body) was
+ * lost: the next event, the rest of the body, starts no message. It is held
+ * back, not taken for a raw stream; the GET after it is recorded as HTTP.
+ */
+static void test_first_event_lost(void **state)
+{
+	static const char post[] = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n"
+				   "0123456789abcdefghij0123456789";
+	struct fixture *f = *state;
+	size_t cut = strlen(post) - 10, end = strlen(post);
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, cut, post + cut, 0, 0, 2);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, end, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0, 3);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 4);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, strlen(OK_5), OK_5, 0, 0, 5);
+	finish(f);
+	assert_non_null(find(f, 0, "\"proto\":\"http\"", "\"target\":\"/b\""));
+	assert_int_equal(count(f, "\"proto\":\"raw\""), 0);
+	assert_non_null(find(f, 0, "\"counter\":\"stream_gap_bytes\"", "\"count\":"));
+}
+
 static void test_fd_reuse_closes_old_generation(void **state)
 {
 	struct fixture *f = *state;
@@ -707,6 +730,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gap_in_body_is_skipped_exactly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_capture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chunked_syscall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_event_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_reuse_closes_old_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_pending_and_tail_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_exit_and_shutdown, setup, teardown),
