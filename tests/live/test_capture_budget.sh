@@ -12,6 +12,7 @@
 require_root
 H=$LIB/../live/helpers
 q='[.[] | select(.type=="exchange")]'
+events() { jqlog "$1" '.[] | select(.type=="collector_stop") | .events'; }
 truncated() { jqlog "$1" '[.[] | select(.type=="loss" and .counter=="capture_truncated_bytes") | .count] | add // 0'; }
 
 # run_case NAME RECV_MODE COLLECTOR_ARGS CLIENT_ARGS...: one server, one collector, one client
@@ -42,6 +43,9 @@ for mode in recv recvmsg; do
 	assert_eq "$mode: responses" '[200,200]' "$(jqlog "$log" "$q | map(.response.status) | tojson")"
 	assert_eq "$mode: nothing lost" 0 "$(jqlog "$log" '[.[] | select(.type=="loss")] | length')"
 done
+# recv: accept, the 60103 bytes read in ceil(60103 / 4096) = 15 chunks, the
+# two answers in one send, close
+assert_eq "recv: events" 18 "$(events "$WORKDIR/smuggle-recv.log")"
 
 # (more than the default 1,000 requests wait on one connection at once)
 run_case pipelined recv "--max-pending-per-conn 10000" pipelined 10000
@@ -56,6 +60,9 @@ assert_eq "big body bytes" 300000 "$(jqlog "$log" "$q | .[0].response.body_bytes
 assert_eq "big body excerpt" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
 	"$(jqlog "$log" "$q | .[0].response.body")"
 assert_eq "big: nothing truncated" 0 "$(truncated "$log")"
+# accept, the request (one event: a small syscall is one chunk), the
+# 300038-byte answer in ceil(300038 / 4096) = 74 chunks, close
+assert_eq "big: events" 77 "$(events "$log")"
 
 # sendmmsg of 12 messages: the 8 first captured, the last 4 counted in one
 # length-only event, so the answer is whole (its lengths exact) and the
