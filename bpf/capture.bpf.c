@@ -390,6 +390,8 @@ static __always_inline __u32 copy_flat(struct scratch *s, __u64 ubuf, __u32 want
 
 /* iovecs fetched per probe read: one helper call for writev's usual two or three */
 #define IOV_BATCH 4
+/* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel) */
+#define BPF_LOOP_MAX (1U << 23)
 /* iovecs one chunk walks at most (a chunk ends early past them: the next goes on) */
 #define IOV_PER_CHUNK 16
 
@@ -537,6 +539,8 @@ __noinline int emit_rest(void)
 	loops = (s->x.want - s->x.done) / targ_max_capture + 2;
 	if (s->x.iovcnt)
 		loops += s->x.iovcnt / IOV_PER_CHUNK;
+	if (loops > BPF_LOOP_MAX)
+		loops = BPF_LOOP_MAX;	/* more would fail at once; the rest goes length-only */
 	bpf_loop(loops, chunk_cb, NULL, 0);
 	if (s->x.stop)
 		return 0;
