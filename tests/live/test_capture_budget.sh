@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Capture past max_capture: a server that reads a whole connection in one
-# receive (recvfrom, or recvmsg into 25 buffers) and answers in one send
+# receive (recvfrom, or recvmsg into 65 buffers) and answers in one send
 # (sendmsg over 40 buffers) is seen in full, in chunks of max_capture bytes
 # up to capture_budget per syscall:
 #  - a DELETE hidden behind a 60 KB POST body is recorded with its target;

@@ -4,7 +4,7 @@ syscall (MSG_WAITALL until the client shuts its side down), then answers
 every request it finds, all answers in ONE send syscall: what a server
 does that executes a request hidden behind a large body.
   bulk_server.py PORT recv|recvmsg
-recv: recvfrom into one buffer; recvmsg: recvmsg into 24 buffers of odd
+recv: recvfrom into one buffer; recvmsg: recvmsg into 65 buffers of odd
 sizes (the iovec path). A target /big/N is answered with an N-byte body
 sent with sendmsg over 40 buffers; /mmsg/N the same in 12 messages of one
 sendmmsg; every other target with its own name."""
@@ -18,7 +18,8 @@ MAX = 8 << 20
 
 def read_all(c):
     if mode == "recvmsg":
-        bufs = [bytearray(s) for s in [777, 4000, 1] * 8] + [bytearray(MAX)]
+        # 40 one-byte buffers first: a chunk ends after 16 iovecs, not full
+        bufs = [bytearray(s) for s in [1] * 40 + [777, 4000, 1] * 8] + [bytearray(MAX)]
         n = c.recvmsg_into(bufs, 0, socket.MSG_WAITALL)[0]
         return b"".join(bytes(b) for b in bufs)[:n]
     return c.recv(MAX, socket.MSG_WAITALL)
