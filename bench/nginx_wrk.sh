@@ -4,12 +4,21 @@
 # records written vs requests served (nginx's access log counts them).
 #   ROUNDS=5 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp wakeup"
 # (wakeup: tracepoint mode with a reader wakeup for every event, to compare)
+# BASELINE=/path/to/an/older/sockaudit adds, for each mode M, a run "base-M"
+# of that binary right after the run of $SOCKAUDIT in the same round: a
+# before/after comparison under the same machine load.
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
 ROUNDS=${ROUNDS:-5}
 DUR=${SECONDS_PER_RUN:-5}
 CONNS=${CONNS:-50}
 MODES=${MODES:-"tracepoint raw_tp wakeup"}
+BASELINE=${BASELINE:-}
+if [ -n "$BASELINE" ]; then
+	[ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable sockaudit" >&2; exit 1; }
+	MODES=$(for m in $MODES; do printf '%s base-%s ' "$m" "$m"; done)
+fi
+NEW_BIN=$SOCKAUDIT
 EXTRA=${EXTRA:-}
 CONFIG=${CONFIG:-}	# a sockaudit YAML config (-c); -o still names the log
 WORKDIR=$(mktemp -d /tmp/sockaudit-bench.XXXXXX)
@@ -75,9 +84,12 @@ for r in $(seq 1 "$ROUNDS"); do
 	report+=$(printf 'round %d untraced   %10.0f req/s  steal %d%%\n' "$r" "$u" "$us")$'\n'
 	for m in $MODES; do
 		log="$WORKDIR/audit-$m.log"
-		case $m in
+		SOCKAUDIT=$NEW_BIN
+		mode=$m
+		case $m in base-*) SOCKAUDIT=$BASELINE; mode=${m#base-};; esac
+		case $mode in
 		wakeup) args="--attach tracepoint --wakeup-bytes 1";;
-		*) args="--attach $m";;
+		*) args="--attach $mode";;
 		esac
 		rm -f "$log"*
 		start_collector "$log" run --pid "$NGINX_PID" $args ${CONFIG:+-c "$CONFIG"} $EXTRA

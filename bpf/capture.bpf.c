@@ -27,7 +27,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-const volatile __u32 targ_max_capture = SA_DEFAULT_CAPTURE;
+const volatile __u32 targ_max_capture = SA_DEFAULT_CAPTURE;	/* bytes per chunk (event) */
+const volatile __u32 targ_capture_budget = SA_DEFAULT_BUDGET;	/* bytes per syscall */
 const volatile __u32 targ_self_tgid = 0;
 const volatile __u32 targ_capture_pipes = 0;	/* stdin/stdout pipes too */
 /* Wake the reader only once this much is waiting; it drains on a timer. */
@@ -381,6 +382,7 @@ static __always_inline __u32 copy_flat(struct scratch *s, __u64 ubuf, __u32 want
 		return 0;
 	if (bpf_probe_read_user(s->data, want, (void *)ubuf)) {
 		count(SA_CNT_READ_FAIL, 1);
+		s->x.fail = true;
 		return 0;
 	}
 	return want;
@@ -388,95 +390,203 @@ static __always_inline __u32 copy_flat(struct scratch *s, __u64 ubuf, __u32 want
 
 /* iovecs fetched per probe read: one helper call for writev's usual two or three */
 #define IOV_BATCH 4
+/* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel) */
+#define BPF_LOOP_MAX (1U << 23)
+/* iovecs one chunk walks at most (a chunk ends early past them: the next goes on) */
+#define IOV_PER_CHUNK 16
 
 /*
- * Copy up to want bytes spread over a user iovec array. Sets *trunc when
- * the data continues past the last iovec we are willing to read.
+ * Copy up to want bytes from the syscall's user iovec array, from the
+ * cursor in s->x on (iov_idx, iov_skip bytes into it), and move the cursor
+ * past them. Each loop consumes one iovec whole, or fills the chunk and
+ * stops. A global function: the verifier checks it once, not at each of
+ * its call sites.
  */
-static __noinline __u32 copy_iov(struct scratch *s, __u64 uiov, __u64 iovcnt, __u32 want,
-				 bool *trunc)
+__noinline __u32 copy_iov(struct scratch *s, __u32 want)
 {
-	struct iovec *iovp = (struct iovec *)uiov;
 	struct iovec iov[IOV_BATCH];
-	__u32 off = 0;
-	int i;
+	struct chunk_ctx *x;
+	struct iovec *iovp;
+	__u64 skip, n, left;
+	__u32 off = 0, start;
+	int j;
 
-	for (i = 0; i < SA_MAX_IOV; i++) {
-		int k = i % IOV_BATCH;
-		__u64 n;
+	if (!s)
+		return 0;
+	x = &s->x;
+	iovp = (struct iovec *)x->ubuf;
+	start = x->iov_idx;
+	skip = x->iov_skip;
+	for (j = 0; j < IOV_PER_CHUNK; j++) {
+		__u32 i = start + j;
+		int k = j % IOV_BATCH;
 
-		if ((__u64)i >= iovcnt || off >= want)
-			return off;
+		if (i >= x->iovcnt || i >= SA_MAX_IOV || off >= want)
+			break;
 		if (k == 0) {
-			__u32 sz = (iovcnt - i < IOV_BATCH ? iovcnt - i : IOV_BATCH) * sizeof(iov[0]);
+			__u32 sz = (x->iovcnt - i < IOV_BATCH ? x->iovcnt - i : IOV_BATCH) *
+				   sizeof(iov[0]);
 
 			/* the bound again, where the verifier sees it */
 			asm volatile("" : "+r"(sz));
 			if (sz > sizeof(iov))
 				sz = sizeof(iov);
-			if (bpf_probe_read_user(iov, sz, &iovp[i])) {
-				count(SA_CNT_READ_FAIL, 1);
-				return off;
-			}
+			if (bpf_probe_read_user(iov, sz, &iovp[i]))
+				goto fault;
 		}
-		n = iov[k].iov_len;
-		if (n > want - off)
-			n = want - off;
+		left = iov[k].iov_len - skip;
+		n = left < want - off ? left : want - off;
 		off &= SA_MAX_CAPTURE - 1;
 		if (n > SA_MAX_CAPTURE)
 			n = SA_MAX_CAPTURE;
-		if (n && bpf_probe_read_user(&s->data[off], n, iov[k].iov_base)) {
-			count(SA_CNT_READ_FAIL, 1);
+		if (n && bpf_probe_read_user(&s->data[off], n, iov[k].iov_base + skip))
+			goto fault;
+		off += n;
+		if (n < left) {
+			x->iov_skip = skip + n;	/* the chunk is full inside this iovec */
 			return off;
 		}
-		off += n;
+		skip = 0;
+		x->iov_idx = i + 1;
+		x->iov_skip = 0;
 	}
-	if (off < want && iovcnt > SA_MAX_IOV)
-		*trunc = true;
+	return off;
+fault:
+	count(SA_CNT_READ_FAIL, 1);
+	x->fail = true;
 	return off;
 }
 
+/* The syscall's bytes past its iovecs (or our iovec limit) cannot be captured. */
+static __always_inline bool iov_spent(const struct chunk_ctx *x)
+{
+	return x->iovcnt && (x->iov_idx >= x->iovcnt || x->iov_idx >= SA_MAX_IOV);
+}
+
 /*
- * Emit one data event: len bytes moved by the syscall in st, payload taken
- * from a flat buffer (iovcnt == 0) or an iovec array. Inlined at its two
- * call sites: a BPF-to-BPF call costs a return thunk here too.
+ * Copy and emit the syscall's next chunk (from s->x.done). The last chunk
+ * (budget reached, or nothing more can be read) covers the rest of the
+ * syscall in orig_len, so positions stay exact; x->stop is set then, and
+ * when the ring buffer refused the chunk (the rest of the syscall is lost,
+ * counted in the kernel counters, a gap to userspace).
  */
-static __always_inline int emit_data(struct stash *st, struct conn_state *cs, __u64 ubuf,
-				     __u64 iovcnt, __u64 len_flags)
+static __always_inline void emit_chunk(struct scratch *s)
+{
+	struct chunk_ctx *x = &s->x;
+	__u32 want = x->want - x->done, cap, orig;
+	__u8 flags = x->flags;
+	bool last;
+
+	if (want > targ_max_capture)
+		want = targ_max_capture;
+	if (flags & SA_DATA_F_LEN_ONLY)
+		cap = 0, x->fail = true;
+	else if (x->iovcnt)
+		cap = copy_iov(s, want);
+	else
+		cap = copy_flat(s, x->ubuf + x->done, want);
+	if (cap > SA_MAX_CAPTURE)
+		cap = SA_MAX_CAPTURE;
+	last = x->fail || x->done + cap >= x->want || iov_spent(x);
+	if (!last && !cap)
+		return;		/* only empty iovecs walked: nothing to say yet */
+	if (last && iov_spent(x) && x->done + cap < x->len)
+		flags |= SA_DATA_F_IOV_TRUNC;
+	orig = last ? x->len - x->done : cap;
+	s->ev.hdr.size = sizeof(s->ev) + cap;
+	s->ev.pos = x->base + x->done;
+	s->ev.orig_len = orig;
+	s->ev.cap_len = cap;
+	s->ev.flags = flags | (x->done ? SA_DATA_F_CONT : 0);
+	x->stop = last;
+	/* the backlog is looked at every 64 data events per CPU, not on each */
+	if (output_flags(&s->ev, sizeof(s->ev) + cap, x->len - x->done,
+			 ++s->nevents & 63 ? BPF_RB_NO_WAKEUP : rb_flags()))
+		x->stop = true;
+	x->done += cap;
+}
+
+static long chunk_cb(__u64 i, void *ctx)
 {
 	struct scratch *s = scratch_get();
-	__u32 len = (__u32)len_flags;
-	__u8 flags = len_flags >> 32;
-	__u32 want = len < targ_max_capture ? len : targ_max_capture;
-	bool trunc = false;
-	__u32 cap;
+	long stop;
+
+	if (!s || s->x.stop)
+		return 1;
+	emit_chunk(s);
+	/* the verifier wants 0 or 1 exactly, which a bool load does not prove */
+	stop = s->x.stop;
+	asm volatile("" : "+r"(stop));
+	return stop & 1;
+}
+
+/*
+ * The chunks after the first, for a syscall larger than max_capture. Each
+ * loop either fills a chunk or walks IOV_PER_CHUNK iovecs, so the count
+ * below is enough; should it not be, one event without payload closes the
+ * syscall so that its bytes are still accounted for. The cursor lives in
+ * the per-CPU scratch (BPF programs do not migrate between CPUs), not on
+ * the stack: the verifier sees its fields as unknown at each loop instead
+ * of following them from one to the next, and the stack stays small.
+ */
+__noinline int emit_rest(void)
+{
+	struct scratch *s = scratch_get();
+	__u32 loops;
 
 	if (!s)
 		return 0;
-	if (flags & SA_DATA_F_LEN_ONLY)
-		cap = 0;
-	else if (iovcnt)
-		cap = copy_iov(s, ubuf, iovcnt, want, &trunc);
-	else
-		cap = copy_flat(s, ubuf, want);
-	if (trunc)
-		flags |= SA_DATA_F_IOV_TRUNC;
-	if (cap > SA_MAX_CAPTURE)
-		cap = SA_MAX_CAPTURE;
+	loops = (s->x.want - s->x.done) / targ_max_capture + 2;
+	if (s->x.iovcnt)
+		loops += s->x.iovcnt / IOV_PER_CHUNK;
+	if (loops > BPF_LOOP_MAX)
+		loops = BPF_LOOP_MAX;	/* more would fail at once; the rest goes length-only */
+	bpf_loop(loops, chunk_cb, NULL, 0);
+	if (s->x.stop)
+		return 0;
+	s->x.flags |= SA_DATA_F_LEN_ONLY;
+	emit_chunk(s);
+	return 0;
+}
+
+/*
+ * Emit one data syscall: len bytes moved by the syscall in st, payload taken
+ * from a flat buffer (iovcnt == 0) or an iovec array, in chunks of up to
+ * max_capture bytes while capture_budget lasts. The common small syscall
+ * is one chunk, emitted here; inlined at its two call sites (a BPF-to-BPF
+ * call costs a return thunk here too).
+ */
+static __always_inline void emit_data(struct stash *st, struct conn_state *cs, __u64 ubuf,
+				      __u64 iovcnt, __u64 len_flags)
+{
+	struct scratch *s = scratch_get();
+	struct chunk_ctx *x;
+	__u32 len = (__u32)len_flags;
+
+	if (!s)
+		return;
+	x = &s->x;
+	x->len = len;
+	x->want = len < targ_capture_budget ? len : targ_capture_budget;
+	x->done = 0;
+	x->ubuf = ubuf;
+	x->iovcnt = iovcnt;
+	x->iov_idx = 0;
+	x->iov_skip = 0;
+	x->fail = false;
+	x->stop = false;
+	x->flags = (len_flags >> 32) | (cs->transport == SA_TRANSPORT_PIPE ? SA_DATA_F_PIPE : 0);
 	fill_hdr_id(&s->ev.hdr, SA_EV_DATA, st->dir == SA_DIR_EGRESS ? st->ts : bpf_ktime_get_ns(),
-		    sizeof(s->ev) + cap, st->id);
+		    0, st->id);
 	current_comm(s->ev.hdr.comm);
 	s->ev.gen = cs->gen;
 	s->ev.fd = st->fd;
-	s->ev.orig_len = len;
-	s->ev.cap_len = cap;
 	s->ev.syscall = st->nr;
 	s->ev.dir = st->dir;
-	s->ev.flags = flags | (cs->transport == SA_TRANSPORT_PIPE ? SA_DATA_F_PIPE : 0);
-	s->ev.pos = __sync_fetch_and_add(&cs->pos[st->dir & 1], len);
-	/* the backlog is looked at every 64 data events per CPU, not on each */
-	return output_flags(&s->ev, sizeof(s->ev) + cap, len,
-			    ++s->nevents & 63 ? BPF_RB_NO_WAKEUP : rb_flags());
+	x->base = __sync_fetch_and_add(&cs->pos[st->dir & 1], len);
+	emit_chunk(s);
+	if (!x->stop)
+		emit_rest();
 }
 
 /* Length and flags of a data event, in one argument of emit_data. */
@@ -485,10 +595,35 @@ static __always_inline __u64 len_flags(__u32 len, __u8 flags)
 	return (__u64)flags << 32 | len;
 }
 
-/* sendmmsg/recvmmsg: one event per message, up to SA_MAX_MMSG. */
+/* Adds the length of message SA_MAX_MMSG + i to the per-CPU sum (bpf_loop). */
+static long mmsg_len_cb(__u64 i, void *ctx)
+{
+	struct scratch *s = scratch_get();
+	struct mmsghdr *vec;
+	__u32 mlen;
+
+	if (!s)
+		return 1;
+	vec = (struct mmsghdr *)s->mmsg_vec;
+	if (bpf_probe_read_user(&mlen, sizeof(mlen), &vec[SA_MAX_MMSG + i].msg_len)) {
+		count(SA_CNT_READ_FAIL, 1);
+		return 1;
+	}
+	s->mmsg_rest += mlen;
+	return 0;
+}
+
+/*
+ * sendmmsg/recvmmsg: one syscall's worth of events per message, up to
+ * SA_MAX_MMSG messages. The messages past those are not captured, but
+ * their lengths are summed into one event without payload, so that the
+ * stream positions after them stay exact (userspace sees bytes not
+ * captured, not a hole it cannot place).
+ */
 static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 nmsg)
 {
 	struct mmsghdr *vec = (struct mmsghdr *)st->buf;
+	struct scratch *s;
 	int i;
 
 	for (i = 0; i < SA_MAX_MMSG; i++) {
@@ -504,8 +639,18 @@ static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 n
 		}
 		emit_data(st, cs, (__u64)mh.msg_iov, mh.msg_iovlen, len_flags(mlen, 0));
 	}
-	if (nmsg > SA_MAX_MMSG)
-		count(SA_CNT_MMSG_TRUNC, nmsg - SA_MAX_MMSG);
+	s = scratch_get();
+	if (nmsg <= SA_MAX_MMSG || !s)
+		return 0;
+	count(SA_CNT_MMSG_TRUNC, nmsg - SA_MAX_MMSG);
+	s->mmsg_vec = (__u64)vec;
+	s->mmsg_rest = 0;
+	bpf_loop(nmsg - SA_MAX_MMSG, mmsg_len_cb, NULL, 0);
+	if (s->mmsg_rest > 0xffffffffULL)
+		s->mmsg_rest = 0xffffffffULL;	/* an event's length is 32 bits */
+	if (s->mmsg_rest)
+		emit_data(st, cs, 0, 0,
+			  len_flags(s->mmsg_rest, SA_DATA_F_LEN_ONLY | SA_DATA_F_MMSG_TRUNC));
 	return 0;
 }
 

@@ -77,8 +77,26 @@ struct conn_state {
 	__u16 pad;
 };
 
+/* A data syscall being emitted in chunks: the cursor, kept in the per-CPU scratch. */
+struct chunk_ctx {
+	__u64 ubuf;	/* flat buffer, or the iovec array */
+	__u64 iovcnt;	/* 0: flat */
+	__u64 iov_skip;	/* bytes of iov[iov_idx] already copied */
+	__u64 base;	/* stream position of the syscall's first byte */
+	__u32 iov_idx;	/* the iovec the next chunk starts in */
+	__u32 len;	/* bytes the syscall moved */
+	__u32 want;	/* bytes to capture: len, up to capture_budget */
+	__u32 done;	/* bytes of the syscall emitted so far */
+	__u8 flags;	/* SA_DATA_F_* of every chunk */
+	bool fail;	/* user memory could not be read: the rest is not captured */
+	bool stop;	/* the syscall's last event is out (or the ring refused one) */
+};
+
 struct scratch {
 	__u64 nevents;		/* data events from this CPU (wakeup check cadence) */
+	struct chunk_ctx x;
+	__u64 mmsg_vec;		/* sendmmsg/recvmmsg: the mmsghdr vector, and */
+	__u64 mmsg_rest;	/* the bytes of its messages past SA_MAX_MMSG */
 	struct sa_data_event ev;
 	/* twice the ceiling so that (off < MAX) + (n <= MAX) stays in bounds */
 	__u8 data[2 * SA_MAX_CAPTURE];

@@ -244,6 +244,20 @@ static void test_capture_and_bounds(void **state)
 		     "1..10000000");
 }
 
+static void test_capture_budget(void **state)
+{
+	struct config c;
+
+	assert_string_equal(load(SINK "capture:\n  capture_budget_bytes: 65536\n", &c), "");
+	assert_int_equal(c.col.capture_budget_bytes, 65536);
+	config__free(&c);
+	expect_error(SINK "capture:\n  capture_budget_bytes: 0\n", 6,
+		     "capture.capture_budget_bytes", "1..268435456");
+	expect_error(SINK "capture:\n  capture_budget_bytes: 268435457\n", 6,
+		     "capture.capture_budget_bytes", "1..268435456");
+	expect_error(SINK "capture:\n  budget: 1\n", 6, "capture.budget", "capture_budget_bytes");
+}
+
 static void test_tilde(void **state)
 {
 	struct config c;
@@ -598,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_capture_and_bounds),
+		cmocka_unit_test(test_capture_budget),
 		cmocka_unit_test(test_tilde),
 		cmocka_unit_test(test_writable_config_refused),
 		cmocka_unit_test(test_syntax_error),

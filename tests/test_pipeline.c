@@ -376,6 +376,83 @@ static void test_truncated_capture(void **state)
 	assert_non_null(find(f, 0, "\"counter\":\"capture_truncated_bytes\"", NULL));
 }
 
+/*
+ * One receive of a 10000-byte POST body and a DELETE behind it, emitted by
+ * the kernel as chunks of 4096 bytes with consecutive positions. On fd 5
+ * every chunk arrives; on fd 6 the middle one (inside the body) was lost to
+ * a full ring buffer. Both DELETEs are recorded; the loss is exactly the
+ * chunk, and it lands on the POST.
+ */
+static void chunked_recv(struct fixture *f, int fd, bool lose_middle)
+{
+	static const char head[] = "POST /innocent HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n";
+	static const char tail[] = "DELETE /admin/users/42 HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+				   "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	char *stream = malloc(sizeof(head) + 10000 + sizeof(tail));
+	size_t len, off;
+
+	assert_non_null(stream);
+	len = (size_t)sprintf(stream, "%s%0*d%s", head, 10000, 0, tail);
+	ev_conn(f, SA_EV_CONN_OPEN, fd, 1, SA_ROLE_SERVER, 0, 0, 1);
+	for (off = 0; off < len; off += 4096) {
+		uint32_t n = len - off < 4096 ? len - off : 4096;
+
+		if (!(lose_middle && off == 4096))
+			ev_data(f, fd, 1, SA_DIR_INGRESS, off, stream + off, n, n, 2);
+	}
+	ev_data(f, fd, 1, SA_DIR_EGRESS, 0, resp, 0, 0, 3);
+	ev_conn(f, SA_EV_CONN_CLOSE, fd, 1, SA_ROLE_SERVER, strlen(resp), len, 4);
+	free(stream);
+}
+
+static void test_chunked_syscall(void **state)
+{
+	struct fixture *f = *state;
+	const char *r;
+
+	chunked_recv(f, 5, false);
+	chunked_recv(f, 6, true);
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:5:1\"", "\"target\":\"/admin/users/42\""));
+	assert_non_null(find(f, 0, "\"id\":\"100:6:1\"", "\"target\":\"/admin/users/42\""));
+	r = find(f, 0, "\"id\":\"100:5:1\"", "\"target\":\"/innocent\"");
+	assert_non_null(r);
+	assert_null(strstr(r, "lost_bytes"));
+	r = find(f, 0, "\"id\":\"100:6:1\"", "\"target\":\"/innocent\"");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"body_bytes\":10000"));
+	assert_non_null(strstr(r, "\"lost_bytes\":4096"));
+	r = find(f, 0, "\"counter\":\"stream_gap_bytes\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"count\":4096"));
+	assert_int_equal(count(f, "\"method\":\"DELETE\""), 2);
+	assert_int_equal(count(f, "no_request"), 0);
+}
+
+/*
+ * A connection's first event (a POST's head and the start of its body) was
+ * lost: the next event, the rest of the body, starts no message. It is held
+ * back, not taken for a raw stream; the GET after it is recorded as HTTP.
+ */
+static void test_first_event_lost(void **state)
+{
+	static const char post[] = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n"
+				   "0123456789abcdefghij0123456789";
+	struct fixture *f = *state;
+	size_t cut = strlen(post) - 10, end = strlen(post);
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, cut, post + cut, 0, 0, 2);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, end, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0, 3);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 4);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, strlen(OK_5), OK_5, 0, 0, 5);
+	finish(f);
+	assert_non_null(find(f, 0, "\"proto\":\"http\"", "\"target\":\"/b\""));
+	assert_int_equal(count(f, "\"proto\":\"raw\""), 0);
+	assert_non_null(find(f, 0, "\"counter\":\"stream_gap_bytes\"", "\"count\":"));
+}
+
 static void test_fd_reuse_closes_old_generation(void **state)
 {
 	struct fixture *f = *state;
@@ -652,6 +729,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secret_is_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_in_body_is_skipped_exactly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_capture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunked_syscall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_event_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_reuse_closes_old_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_pending_and_tail_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_exit_and_shutdown, setup, teardown),

@@ -226,12 +226,18 @@ static int configure(struct capture *c, const struct capture_opts *opts)
 	struct capture_bpf *skel = c->skel;
 	int ncpu = libbpf_num_possible_cpus();
 	uint32_t rb_bytes = (opts->ringbuf_mb ? opts->ringbuf_mb : 16) << 20;
+	uint32_t budget = opts->capture_budget ? opts->capture_budget : SA_DEFAULT_BUDGET;
 
 	if (ncpu <= 0) {
 		log_err("cannot count possible CPUs: %s", strerror(-ncpu));
 		return ncpu ? ncpu : -EINVAL;
 	}
 	skel->rodata->targ_max_capture = opts->max_capture;
+	skel->rodata->targ_capture_budget = budget;
+	if (budget > rb_bytes / 2)
+		log_warn("capture budget of %u bytes is over half the %u-byte ring buffer: one "
+			 "large syscall can fill it (its tail is then lost, and counted); raise "
+			 "--ringbuf-mb or lower --capture-budget", budget, rb_bytes);
 	skel->rodata->targ_self_tgid = getpid();
 	skel->rodata->targ_capture_pipes = opts->capture_pipes;
 	skel->rodata->targ_wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : rb_bytes / 4;
@@ -259,6 +265,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	if (opts->max_capture == 0 || opts->max_capture > SA_MAX_CAPTURE) {
 		log_err("max_capture_bytes %u out of range: use 1..%u", opts->max_capture,
 			SA_MAX_CAPTURE);
+		return -EINVAL;
+	}
+	if (opts->capture_budget > SA_MAX_BUDGET) {
+		log_err("capture_budget_bytes %u out of range: use 1..%u", opts->capture_budget,
+			SA_MAX_BUDGET);
 		return -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));

@@ -18,7 +18,8 @@ enum attach_mode {
 };
 
 struct capture_opts {
-	uint32_t max_capture;		/* bytes of payload per syscall */
+	uint32_t max_capture;		/* bytes of payload per event (chunk) */
+	uint32_t capture_budget;	/* bytes of payload per syscall, in chunks (0: default) */
 	uint32_t ringbuf_mb;
 	uint64_t wakeup_bytes;		/* wake the reader past this backlog */
 	enum attach_mode mode;

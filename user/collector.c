@@ -227,6 +227,7 @@ static void start_fields(struct lc_fields *l, const void *arg)
 	lc_str(l, "attach", capture__mode_name(co->cap));
 	put_targets(l, co);
 	lc_u64(l, "max_capture_bytes", co->o->cap.max_capture);
+	lc_u64(l, "capture_budget_bytes", co->o->cap.capture_budget);
 	lc_u64(l, "request_ttl_ms", co->o->pl.ttl_ns / 1000000);
 	put_config(l, co);
 }

@@ -566,8 +566,8 @@ static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 		cc->has_fd_kinds = true;
 		return parse_fd_kinds(cx, v, &cc->capture_pipes);
 	}
-	return cfg_error(cx, v, "unknown key; allowed: max_capture_bytes, attach, ringbuf_mb, "
-			 "drain_ms, fd_kinds");
+	return cfg_error(cx, v, "unknown key; allowed: max_capture_bytes, capture_budget_bytes, "
+			 "attach, ringbuf_mb, drain_ms, fd_kinds");
 }
 
 static int correlation_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
@@ -586,6 +586,9 @@ void collector_config__set(struct collector_config *cc, enum setting_id id, uint
 	switch (id) {
 	case SET_MAX_CAPTURE:
 		cc->max_capture_bytes = v, cc->has_max_capture = true;
+		break;
+	case SET_CAPTURE_BUDGET:
+		cc->capture_budget_bytes = v;
 		break;
 	case SET_RINGBUF_MB:
 		cc->ringbuf_mb = v, cc->has_ringbuf = true;

@@ -74,6 +74,7 @@ struct critical_rules {
 /* Collector settings; has_* says the file set them (the CLI may override). */
 struct collector_config {
 	uint32_t max_capture_bytes;
+	uint32_t capture_budget_bytes;	/* 0: not set */
 	uint32_t ringbuf_mb;
 	uint32_t body_excerpt;
 	uint32_t drain_ms;

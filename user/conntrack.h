@@ -39,6 +39,13 @@ struct conn {
 	void *owner;			/* the pipeline, for parser callbacks */
 	uint64_t inode;
 	uint64_t expect[2];		/* next stream position, per direction */
+	/*
+	 * Bytes lost (gaps) or held back per direction before the protocol
+	 * was known: a stream whose first event was lost is not judged from
+	 * the middle of a message; the parsers get these as a gap once it is.
+	 */
+	uint64_t pre_gap[2];
+	uint64_t pre_gap_held;		/* bytes held back so far, both directions */
 	uint64_t first_ts;
 	uint64_t last_ts;
 	struct sa_addr local;

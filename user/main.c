@@ -31,7 +31,9 @@ static const char usage_text[] =
 "  -c, --config FILE       YAML config (docs/configuration.md); flags override it\n"
 "      --flush-mode MODE   immediate (default), batched or hybrid, for every sink\n"
 "  -p, --pid PID           audit PID and its children (repeatable)\n"
-"      --max-capture N     payload bytes captured per syscall (default 4096, 1..32768)\n"
+"      --max-capture N     payload bytes per captured event (default 4096, 1..32768)\n"
+"      --capture-budget N  payload bytes captured per syscall, in events of --max-capture\n"
+"                          bytes (default 1048576, 1..268435456)\n"
 "      --ttl SECONDS       unanswered requests are written as no_response after this (default 300)\n"
 "      --body-excerpt N    body bytes kept per message in a record (default 1024)\n"
 "      --attach MODE       tracepoint (per-syscall, default) or raw_tp\n"
@@ -49,7 +51,7 @@ static const char usage_text[] =
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
        OPT_WAKEUP, OPT_FLUSH, OPT_PIPES, OPT_MAX_PENDING, OPT_MAX_PER_CONN, OPT_MAX_CONNS,
-       OPT_IDLE, OPT__END };
+       OPT_IDLE, OPT_BUDGET, OPT__END };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -57,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "flush-mode", required_argument, NULL, OPT_FLUSH },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "max-capture", required_argument, NULL, OPT_MAX_CAPTURE },
+	{ "capture-budget", required_argument, NULL, OPT_BUDGET },
 	{ "ttl", required_argument, NULL, OPT_TTL },
 	{ "body-excerpt", required_argument, NULL, OPT_EXCERPT },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
@@ -200,7 +203,7 @@ static int set_output(struct collector_opts *o, const char *arg)
 }
 
 static const char *const flag_of[OPT__END] = {
-	[OPT_MAX_CAPTURE] = "--max-capture", [OPT_TTL] = "--ttl",
+	[OPT_MAX_CAPTURE] = "--max-capture", [OPT_BUDGET] = "--capture-budget", [OPT_TTL] = "--ttl",
 	[OPT_EXCERPT] = "--body-excerpt", [OPT_RINGBUF] = "--ringbuf-mb",
 	[OPT_DRAIN] = "--drain-ms", [OPT_WAKEUP] = "--wakeup-bytes",
 	[OPT_MAX_PENDING] = "--max-pending", [OPT_MAX_PER_CONN] = "--max-pending-per-conn",
@@ -260,6 +263,7 @@ static void set_defaults(struct collector_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->cap.max_capture = SA_DEFAULT_CAPTURE;
+	o->cap.capture_budget = SA_DEFAULT_BUDGET;
 	o->cap.mode = ATTACH_TRACEPOINT;
 	o->pl.ttl_ns = DEFAULT_TTL_S * 1000000000ULL;
 	o->pl.body_excerpt = DEFAULT_EXCERPT;
@@ -272,6 +276,8 @@ static void apply_settings(struct collector_opts *o, const struct collector_conf
 {
 	if (cc->has_max_capture)
 		o->cap.max_capture = cc->max_capture_bytes;
+	if (cc->capture_budget_bytes)
+		o->cap.capture_budget = cc->capture_budget_bytes;
 	if (cc->has_ringbuf)
 		o->cap.ringbuf_mb = cc->ringbuf_mb;
 	if (cc->has_attach)

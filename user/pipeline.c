@@ -604,15 +604,56 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 }
 
 static void upgrade_to_raw(struct pipeline *p, struct conn *c);
+static void gap(struct pipeline *p, struct conn *c, int dir, uint64_t n, uint64_t ts);
+
+/* Unrecognised bytes held back after a gap, before a connection is called raw. */
+#define PRE_GAP_HOLD_MAX (1u << 20)
+
+/*
+ * A connection whose first bytes were lost: bytes that start no message we
+ * know are held back (counted unparsed) rather than read as the start of a
+ * raw stream, until a message start shows up or PRE_GAP_HOLD_MAX is reached.
+ * True when buf was held back.
+ */
+static bool hold_after_gap(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf,
+			   size_t len)
+{
+	if (!c->pre_gap[0] && !c->pre_gap[1])
+		return false;
+	if (http_looks_like_request(buf, len) || http_looks_like_response(buf, len) ||
+	    jsonrpc__looks_like(buf, len) || c->pre_gap_held >= PRE_GAP_HOLD_MAX)
+		return false;
+	c->pre_gap[dir] += len;
+	c->pre_gap_held += len;
+	p->cnt[PL_UNPARSED_BYTES] += len;
+	return true;
+}
+
+/* The protocol is known now: hand the parsers what was lost before it was. */
+static void replay_pre_gap(struct pipeline *p, struct conn *c, uint64_t ts)
+{
+	for (int d = 0; d < 2; d++) {
+		uint64_t n = c->pre_gap[d];
+
+		c->pre_gap[d] = 0;
+		if (n)
+			gap(p, c, d, n, ts);
+	}
+}
 
 static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len,
 		 uint64_t ts)
 {
 	if (!len)
 		return;
-	if (c->proto == PROTO_UNKNOWN && detect(p, c, dir, buf, len)) {
-		p->cnt[PL_UNPARSED_BYTES] += len;
-		return;
+	if (c->proto == PROTO_UNKNOWN) {
+		if (hold_after_gap(p, c, dir, buf, len))
+			return;
+		if (detect(p, c, dir, buf, len)) {
+			p->cnt[PL_UNPARSED_BYTES] += len;
+			return;
+		}
+		replay_pre_gap(p, c, ts);
 	}
 	if (c->proto == PROTO_RAW) {
 		raw_data(p, c, dir, buf, len, ts);
@@ -650,7 +691,9 @@ static void upgrade_to_raw(struct pipeline *p, struct conn *c)
 /* n bytes of a direction are missing (lost events or capture cut short). */
 static void gap(struct pipeline *p, struct conn *c, int dir, uint64_t n, uint64_t ts)
 {
-	if (c->proto == PROTO_RAW)
+	if (c->proto == PROTO_UNKNOWN)
+		c->pre_gap[dir] += n;	/* given to the parsers once the protocol is known */
+	else if (c->proto == PROTO_RAW)
 		raw_data(p, c, dir, NULL, n, ts);
 	else if (c->proto == PROTO_HTTP)
 		http_parser__gap(c->hp[dir], n, ts);

@@ -13,6 +13,8 @@
 const struct setting settings[SET__COUNT] = {
 	{ SET_MAX_CAPTURE, "capture", "max_capture_bytes", "--max-capture", SU_BYTES,
 	  1, SA_MAX_CAPTURE, false },
+	{ SET_CAPTURE_BUDGET, "capture", "capture_budget_bytes", "--capture-budget", SU_BYTES,
+	  1, SA_MAX_BUDGET, false },
 	{ SET_RINGBUF_MB, "capture", "ringbuf_mb", "--ringbuf-mb", SU_MIB, 1, 1024, true },
 	{ SET_DRAIN_MS, "capture", "drain_ms", "--drain-ms", SU_MS, 1, 1000, false },
 	{ SET_REQUEST_TTL, "correlation", "request_ttl_s", "--ttl", SU_SECONDS, 1, YEAR_MS, false },

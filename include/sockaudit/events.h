@@ -16,8 +16,10 @@
 
 #define SA_COMM_LEN		16
 #define SA_MAX_CAPTURE		32768	/* hard ceiling for max_capture_bytes (power of 2) */
-#define SA_DEFAULT_CAPTURE	4096
-#define SA_MAX_IOV		16	/* iovecs copied per readv/writev/msg call */
+#define SA_DEFAULT_CAPTURE	4096	/* payload bytes per data event (one chunk) */
+#define SA_DEFAULT_BUDGET	(1U << 20)	/* payload bytes captured per syscall, in chunks */
+#define SA_MAX_BUDGET		(256U << 20)	/* hard ceiling for capture_budget_bytes */
+#define SA_MAX_IOV		1024	/* iovecs walked per readv/writev/msg call (UIO_MAXIOV) */
 #define SA_MAX_MMSG		8	/* messages emitted per sendmmsg/recvmmsg call */
 #define SA_UNIX_PATH_LEN	108
 #define SA_TARGET_BITS		(1U << 22)	/* tgids the target bitmap covers: pid_max's 64-bit default */
@@ -48,10 +50,11 @@ enum sa_transport {
 };
 
 /* sa_data_event.flags */
-#define SA_DATA_F_IOV_TRUNC	0x01	/* more iovecs than SA_MAX_IOV: cap_len < orig_len */
+#define SA_DATA_F_IOV_TRUNC	0x01	/* more iovecs than SA_MAX_IOV: the rest not captured */
 #define SA_DATA_F_LEN_ONLY	0x02	/* sendfile: only the length is known */
 #define SA_DATA_F_MMSG_TRUNC	0x04	/* more messages than SA_MAX_MMSG in one call */
 #define SA_DATA_F_PIPE		0x08	/* on a stdin/stdout pipe (SA_TRANSPORT_PIPE) */
+#define SA_DATA_F_CONT		0x10	/* a later chunk of the same syscall as the event before */
 
 /* Per-CPU loss and activity counters (array map "counters"). */
 enum sa_counter {
@@ -82,12 +85,22 @@ struct sa_conn_key {
 	__s32 fd;
 };
 
+/*
+ * One chunk of a data syscall. A syscall that moved len bytes is emitted as
+ * consecutive chunks of up to max_capture bytes, while capture_budget lasts:
+ * chunk k has pos = the syscall's position + its offset, and cap_len ==
+ * orig_len, except the syscall's last chunk, whose orig_len also covers what
+ * was not captured (budget spent, unreadable memory): cap_len < orig_len.
+ * A chunk the ring buffer refused is missing, and so is the rest of its
+ * syscall: the next event's pos (or the close's totals) is past the
+ * expected position by exactly the lost range.
+ */
 struct sa_data_event {
 	struct sa_event_hdr hdr;
 	__u64 pos;		/* stream position of byte 0, per direction */
 	__u32 gen;
 	__s32 fd;
-	__u32 orig_len;		/* bytes the syscall moved */
+	__u32 orig_len;		/* bytes of the stream this event covers (see above) */
 	__u32 cap_len;		/* bytes that follow in data[] */
 	__u16 syscall;		/* syscall number (x86_64) */
 	__u8 dir;		/* enum sa_dir */

@@ -15,6 +15,7 @@ expect_error "pid $dead does not exist" "$SOCKAUDIT" run --pid "$dead" -o "$WORK
 expect_error "cannot open audit log $WORKDIR/nodir/x.log" "$SOCKAUDIT" exec -o "$WORKDIR/nodir/x.log" -- true
 expect_error "not a regular file" "$SOCKAUDIT" exec -o /dev/null -- true
 expect_error "--max-capture '99999' is not a whole number" "$SOCKAUDIT" exec --max-capture 99999 -o "$WORKDIR/x.log" -- true
+expect_error "--capture-budget '0' is not a whole number in 1..268435456" "$SOCKAUDIT" exec --capture-budget 0 -o "$WORKDIR/x.log" -- true
 expect_error "--ttl 'soon'" "$SOCKAUDIT" exec --ttl soon -o "$WORKDIR/x.log" -- true
 expect_error "unknown command" "$SOCKAUDIT" frobnicate
 # numbers: one parser for flags and file; a duration that rounds to 0 ms is refused

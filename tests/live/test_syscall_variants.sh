@@ -2,7 +2,8 @@
 # Every capture path: requests read with recv, read, readv and recvmsg (into
 # several buffers) and recv after a MSG_PEEK (peeked bytes captured once);
 # answers written with sendmsg (3 iovecs), writev (2 and 6), sendmmsg
-# (2 messages) and sendfile (length only); and a 16 KiB capture size.
+# (2 messages) and sendfile (length only); and a 16 KiB capture size and
+# budget (one chunk per syscall: the bytes past it are counted, not captured).
 . "$(dirname "$0")/../lib/common.sh"
 require_root
 port=$(free_port)
@@ -11,7 +12,8 @@ python3 "$LIB/../live/helpers/variants_server.py" "$port" "$WORKDIR" &
 SRV=$!
 PIDS_TO_KILL+=("$SRV")
 wait_port "$port"
-start_collector "$log" run --pid "$SRV" --max-capture 16384 --body-excerpt 32768
+start_collector "$log" run --pid "$SRV" --max-capture 16384 --capture-budget 16384 \
+	--body-excerpt 32768
 for p in plain sendmsg writev writev6 mmsg sendfile big plain2 sendmsg2; do
 	curl -sf "http://127.0.0.1:$port/$p" -o "$WORKDIR/$p.out"
 done
