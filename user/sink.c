@@ -1780,6 +1780,42 @@ static int leave_behind(struct sink *s)
 	return -EIO;
 }
 
+/*
+ * sink__flush that gives up (-EIO) when the writer makes no progress for
+ * STOP_STALL_NS: closing a shared sink's other references (a reload, a
+ * stop) never waits on a stuck file system.
+ */
+static int flush_bounded(struct sink *s)
+{
+	uint64_t gen, beat = __atomic_load_n(&s->beat, __ATOMIC_RELAXED);
+	uint64_t since = now_ns(CLOCK_MONOTONIC);
+	int err;
+
+	pthread_mutex_lock(&s->mu);
+	gen = s->queued_gen;
+	s->sync_wanted = true;
+	pthread_cond_signal(&s->work);
+	while (s->synced_gen < gen || s->sync_wanted || s->in_cycle) {
+		uint64_t d = now_ns(CLOCK_REALTIME) + 20000000ULL, b;
+		struct timespec ts = { .tv_sec = d / 1000000000ULL, .tv_nsec = d % 1000000000ULL };
+
+		pthread_cond_timedwait(&s->done, &s->mu, &ts);
+		b = __atomic_load_n(&s->beat, __ATOMIC_RELAXED);
+		if (b != beat) {
+			beat = b;
+			since = now_ns(CLOCK_MONOTONIC);
+		} else if (now_ns(CLOCK_MONOTONIC) - since >= STOP_STALL_NS) {
+			pthread_mutex_unlock(&s->mu);
+			log_err("audit log %s: its writer is stuck in I/O: not waiting for it to flush",
+				s->cfg.output_file);
+			return -EIO;
+		}
+	}
+	err = s->fatal;
+	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
 /* Stop the writer after it wrote (or, unset, counted) everything queued. */
 static int stop_writer(struct sink *s)
 {
@@ -1819,7 +1855,7 @@ int sink__close(struct sink *s)
 		registry_unlink(s);
 	pthread_mutex_unlock(&registry_mu);
 	if (!last)
-		return sink__flush(s);
+		return flush_bounded(s);
 	err = stop_writer(s);
 	if (!s->left)
 		sink_free(s);
