@@ -31,6 +31,7 @@
 
 #define RETRY_NS	1000000000ULL	/* unset output: retry setup once a second */
 #define SPACE_ROTATE_NS	1000000000ULL	/* space_left_action rotate: at most once a second */
+#define SPACE_BACK_BYTES (1ULL << 20)	/* short of space until this much above the line */
 #define STOP_STALL_NS	400000000ULL	/* a stopping writer this long without progress is stuck */
 #define STOP_GRACE_NS	200000000ULL	/* after the interrupt: then it is left behind */
 
@@ -1156,7 +1157,7 @@ static void space_act(struct sink *s, uint64_t avail)
  * Before each batch: would writing it leave less than space_left_mb free?
  * One fstatvfs per batch, on the write path, so the action comes before a
  * fast fill reaches ENOSPC. The warning comes once each time space runs
- * short; rotate repeats (dropping the next oldest file) at most once a
+ * short (it is back 1 MiB above space_left_mb); rotate repeats (dropping the next oldest file) at most once a
  * second while it stays short; suspend lasts until space is back.
  */
 static void check_space(struct sink *s, uint64_t incoming)
@@ -1167,7 +1168,8 @@ static void check_space(struct sink *s, uint64_t incoming)
 	if (!s->cfg.space_left || s->fd < 0 || fstatvfs(s->fd, &vfs))
 		return;
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	if (avail >= s->cfg.space_left + incoming) {
+	/* once short, back only with room to spare: big and small batches do not flap it */
+	if (avail >= s->cfg.space_left + incoming + (s->space_low ? SPACE_BACK_BYTES : 0)) {
 		if (s->space_low)
 			log_info("audit log %s: free space is back above space_left_mb %llu%s",
 				 s->cfg.output_file, (unsigned long long)(s->cfg.space_left >> 20),
