@@ -973,6 +973,38 @@ static void test_stop_kicks_blocked_writer(void **state)
 }
 
 /*
+ * A FIFO planted at the anchor's name between two checkpoints (issue 12's
+ * hang: the writer blocked in open() for an hour): whether the open
+ * refuses it or blocks, closing the sink ends within a bound, and the log
+ * keeps its records.
+ */
+static void test_stop_bounded_fifo_anchor(void **state)
+{
+	char key[128], err[512], anchor[160];
+	struct sink_config c;
+	struct sink *s;
+	uint64_t t0;
+
+	snprintf(key, sizeof(key), "%s/key", dir);
+	assert_int_equal(chainfile__keygen(key, err, sizeof(err)), 0);
+	cfg_for(&c, "fifo.log");
+	c.integrity.key_file = strdup(key);
+	c.integrity.checkpoint_every = 2;
+	snprintf(anchor, sizeof(anchor), "%s.anchor", c.output_file);
+	s = make(&c);
+	put_batch(s, 0, 2);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(unlink(anchor), 0);
+	assert_int_equal(mkfifo(anchor, 0666), 0);
+	put_batch(s, 2, 2);	/* the next checkpoint appends to the anchor */
+	t0 = mono_ms();
+	sink__close(s);
+	assert_true(mono_ms() - t0 < 3000);
+	assert_int_equal(count_in(c.output_file, "\"type\":\"rec\""), 4);
+	sink_config__free(&c);
+}
+
+/*
  * A writer stuck where no signal reaches it (a frozen file system): the stop
  * leaves it behind within a bound, counting what it still held.
  */
@@ -1029,6 +1061,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_space_checked_per_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_kicks_blocked_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_leaves_stuck_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_bounded_fifo_anchor, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("sink", tests, NULL, NULL);

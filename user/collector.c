@@ -345,6 +345,12 @@ static bool pids_gone(const struct collector *co)
 	return co->o->npids > 0;
 }
 
+/* A wait status as an exit status: 128 + N when signal N ended the command. */
+static int exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static void reap_child(struct collector *co)
 {
 	int status;
@@ -352,7 +358,7 @@ static void reap_child(struct collector *co)
 	if (!co->child || co->child_done || waitpid(co->child, &status, WNOHANG) != co->child)
 		return;
 	co->child_done = true;
-	co->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	co->child_status = exit_code(status);
 	co->stop_reason = "command exited";
 }
 
@@ -840,8 +846,7 @@ static void stop_command(struct collector *co)
 		kill(co->child, SIGKILL);
 		if (waitpid(co->child, &status, 0) == co->child) {
 			co->child_done = true;
-			co->child_status = WIFEXITED(status) ? WEXITSTATUS(status) :
-				128 + WTERMSIG(status);
+			co->child_status = exit_code(status);
 		}
 	}
 	co->stop_reason = reason;	/* the sink's failure, not "command exited" */
@@ -898,8 +903,7 @@ static int shutdown_all(struct collector *co)
 
 		/* the command outlived a second signal: let it go on unaudited */
 		if (waitpid(co->child, &status, WNOHANG) == co->child)
-			co->child_status = WIFEXITED(status) ? WEXITSTATUS(status) :
-				128 + WTERMSIG(status);
+			co->child_status = exit_code(status);
 	}
 	if (co->pl) {
 		uint64_t now = mono_ns();

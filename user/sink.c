@@ -31,6 +31,7 @@
 
 #define RETRY_NS	1000000000ULL	/* unset output: retry setup once a second */
 #define SPACE_ROTATE_NS	1000000000ULL	/* space_left_action rotate: at most once a second */
+#define SPACE_BACK_BYTES (1ULL << 20)	/* short of space until this much above the line */
 #define STOP_STALL_NS	400000000ULL	/* a stopping writer this long without progress is stuck */
 #define STOP_GRACE_NS	200000000ULL	/* after the interrupt: then it is left behind */
 
@@ -1227,7 +1228,7 @@ static void space_act(struct sink *s, uint64_t avail)
  * Before each batch: would writing it leave less than space_left_mb free?
  * One fstatvfs per batch, on the write path, so the action comes before a
  * fast fill reaches ENOSPC. The warning comes once each time space runs
- * short; rotate repeats (dropping the next oldest file) at most once a
+ * short (it is back 1 MiB above space_left_mb); rotate repeats (dropping the next oldest file) at most once a
  * second while it stays short; suspend lasts until space is back.
  */
 static void check_space(struct sink *s, uint64_t incoming)
@@ -1238,7 +1239,8 @@ static void check_space(struct sink *s, uint64_t incoming)
 	if (!s->cfg.space_left || s->fd < 0 || fstatvfs(s->fd, &vfs))
 		return;
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	if (avail >= s->cfg.space_left + incoming) {
+	/* once short, back only with room to spare: big and small batches do not flap it */
+	if (avail >= s->cfg.space_left + incoming + (s->space_low ? SPACE_BACK_BYTES : 0)) {
 		if (s->space_low)
 			log_info("audit log %s: free space is back above space_left_mb %llu%s",
 				 s->cfg.output_file, (unsigned long long)(s->cfg.space_left >> 20),
@@ -1854,6 +1856,42 @@ static int leave_behind(struct sink *s)
 	return -EIO;
 }
 
+/*
+ * sink__flush that gives up (-EIO) when the writer makes no progress for
+ * STOP_STALL_NS: closing a shared sink's other references (a reload, a
+ * stop) never waits on a stuck file system.
+ */
+static int flush_bounded(struct sink *s)
+{
+	uint64_t gen, beat = __atomic_load_n(&s->beat, __ATOMIC_RELAXED);
+	uint64_t since = now_ns(CLOCK_MONOTONIC);
+	int err;
+
+	pthread_mutex_lock(&s->mu);
+	gen = s->queued_gen;
+	s->sync_wanted = true;
+	pthread_cond_signal(&s->work);
+	while (s->synced_gen < gen || s->sync_wanted || s->in_cycle) {
+		uint64_t d = now_ns(CLOCK_REALTIME) + 20000000ULL, b;
+		struct timespec ts = { .tv_sec = d / 1000000000ULL, .tv_nsec = d % 1000000000ULL };
+
+		pthread_cond_timedwait(&s->done, &s->mu, &ts);
+		b = __atomic_load_n(&s->beat, __ATOMIC_RELAXED);
+		if (b != beat) {
+			beat = b;
+			since = now_ns(CLOCK_MONOTONIC);
+		} else if (now_ns(CLOCK_MONOTONIC) - since >= STOP_STALL_NS) {
+			pthread_mutex_unlock(&s->mu);
+			log_err("audit log %s: its writer is stuck in I/O: not waiting for it to flush",
+				s->cfg.output_file);
+			return -EIO;
+		}
+	}
+	err = s->fatal;
+	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
 /* Stop the writer after it wrote (or, unset, counted) everything queued. */
 static int stop_writer(struct sink *s)
 {
@@ -1893,7 +1931,7 @@ int sink__close(struct sink *s)
 		registry_unlink(s);
 	pthread_mutex_unlock(&registry_mu);
 	if (!last)
-		return sink__flush(s);
+		return flush_bounded(s);
 	err = stop_writer(s);
 	if (!s->left)
 		sink_free(s);

@@ -80,3 +80,15 @@ stop=$(jqlog "$WORKDIR/x-other.log" '.[-1] | "\(.type) \(.exit_status) \(.comman
 assert_eq "the other sink's last record" "collector_stop 143 SIGTERM" "$stop"
 jqlog "$WORKDIR/x-other.log" '.[-1].reason' | grep -q "^critical audit log $mnt/xcrit.log: write failed" \
 	|| fail "collector_stop does not name the failed sink"
+
+# the same with a command that ignores SIGTERM: SIGKILL 5 s later
+rm -f "$mnt"/*.log "$WORKDIR/x-other.log"
+rc=0
+timeout 60 "$SOCKAUDIT" exec -c "$WORKDIR/x.yaml" -- bash -c \
+	"trap '' TERM; while :; do curl -s -o /dev/null http://127.0.0.1:$port/big.txt; done" \
+	2>"$WORKDIR/xk.err" || rc=$?
+assert_eq "exec, command ignoring SIGTERM: exit status" 1 "$rc"
+grep -q "did not exit within 5 s of SIGTERM: sending SIGKILL" "$WORKDIR/xk.err" \
+	|| fail "no word of SIGKILL: $(cat "$WORKDIR/xk.err")"
+assert_eq "the other sink's last record" "collector_stop 137 SIGKILL" \
+	"$(jqlog "$WORKDIR/x-other.log" '.[-1] | "\(.type) \(.exit_status) \(.command_signal)"')"
