@@ -5,7 +5,7 @@
 # (http, jsonrpc, mcp stdio, raw) and from one live workload that writes
 # every other type: the demo server under `exec` with an integrity sink
 # (chain_gap, checkpoint, chain_resume after SIGHUP and a restart), SIGUSR1
-# (rotate), the anchor deleted before the restart (anchor_missing), a small
+# (rotate), the log moved away (rotate, reason moved), the anchor deleted before the restart (anchor_missing), a small
 # --max-capture (loss), a redacted password, and seven
 # sinks with long names and max_message_length 2048, whose collector_start
 # is longer than that (the writer's oversize loss record).
@@ -83,6 +83,13 @@ wait_for "rotate record" more_than rotate "$r"
 c=$(count config_reload)
 kill -HUP "$SA_PID"
 wait_for "config_reload record" more_than config_reload "$c"
+# the log moved away under the writer (a logrotate without SIGHUP): the
+# writer opens the path again and starts it with a rotate record, reason moved
+r=$(count rotate)
+mv "$live/a.log" "$live/a.log.7"
+wait_for "rotate record after the move" \
+	sh -c 'curl -s -o /dev/null "http://127.0.0.1:$1/health"; grep -q "\"reason\":\"moved\"" "$2"' \
+	_ "$port" "$live/a.log"
 stop_run
 rm "$live/a.log.anchor"	# deleted on the host: the restart writes anchor_missing
 run_once	# a restart: the chain resumes from the state file
