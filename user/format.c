@@ -237,6 +237,9 @@ static void prep_rpc(struct prep *p, size_t lim)
 	if (rs && rs->kind == RPC_ERROR)
 		prep_cstr(p, PF_RPC_ERRMSG, rs->err_msg, RPC_ERRMSG_MAX, lim);
 	if (x->conn->proto == PROTO_JSONRPC && rq) {
+		/* they replace, never extend, whatever the start line left there */
+		jbuf__reset(&p->f[PF_METHOD]);
+		jbuf__reset(&p->f[PF_TARGET]);
 		prep_cstr(p, PF_METHOD, rq->method, RPC_METHOD_MAX, lim);
 		prep_cstr(p, PF_TARGET, rq->tool, RPC_TOOL_MAX, lim);
 	}
