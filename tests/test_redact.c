@@ -81,6 +81,9 @@ static const struct tp positives[] = {
 	{ "card 4111.1111.1111.1111 exp", "4111.1111.1111.1111", "credit_card", "exp" },
 	{ "amex 3782.822463.10005.", "3782.822463.10005", "credit_card", "amex" },
 	{ "pan=5500.0000.0000.0004&x", "5500.0000.0000.0004", "credit_card", "&x" },
+	/* JSON-RPC strings keep \uXXXX as written (an error message, an id) */
+	{ "bad p\\u0061ssword=s3cretpw for caller", "s3cretpw", "password", "for caller" },
+	{ "{\"\\u0074oken\": \"tok3nValue99\"}", "tok3nValue99", "secret_field", "\\u0074oken" },
 };
 
 /* Look-alikes: none of these may be touched. */
@@ -105,6 +108,7 @@ static const char *const negatives[] = {
 	/* percent signs that decode to nothing secret */
 	"100% sure, 50%off, %zz and %4",
 	"/search?q=caf%C3%A9%20au%20lait&page=2",
+	"{\"msg\": \"caf\\u00e9 \\\"quoted\\\" \\u2603\"}",
 };
 
 static struct redactor *mk(const struct redact_opts *o)
@@ -359,8 +363,11 @@ static void test_percent_decoded(void **state)
 			    "/a?password=[REDACTED:password]&y=2");
 	assert_string_equal(run(r, "Authorization: Bearer%20abcdefgh123", NULL),
 			    "Authorization: Bearer%20[REDACTED:bearer_token]");
+	assert_string_equal(run(r, "err: p\\u0061ssword=hunter2, retry", NULL),
+			    "err: p\\u0061ssword=[REDACTED:password], retry");
 	/* an escape cut by the end of the text is text */
 	assert_string_equal(run(r, "a%4", NULL), "a%4");
+	assert_string_equal(run(r, "a\\u006", NULL), "a\\u006");
 }
 
 /*

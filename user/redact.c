@@ -76,9 +76,9 @@ struct redactor {
 	struct spans cand;		/* candidate regions of one pass */
 	struct spans sp;		/* spans to replace, every pass */
 	uint64_t *counts;
-	uint8_t *pad;			/* the text as Hyperscan scans it (scan_copy, pct_decode) */
+	uint8_t *pad;			/* the text as Hyperscan scans it (scan_copy, unescape) */
 	size_t pad_cap;
-	uint32_t *map;			/* pct_decode: decoded offset -> original offset */
+	uint32_t *map;			/* unescape: decoded offset -> original offset */
 	size_t map_cap;
 };
 
@@ -855,16 +855,41 @@ static int hexval(uint8_t c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/*
- * s percent-decoded into r->pad (zeroed slack after it), r->map[i] the
- * offset in s of decoded byte i, r->map[m] = n. Returns m, or 0 when s
- * holds no %XX escape (nothing new to scan).
- */
-static size_t pct_decode(struct redactor *r, const uint8_t *s, size_t n)
+/* Bytes of the escape at s[i] and its value: %XX, or \u00XX below 0x80; 0 if none. */
+static size_t escape_at(const uint8_t *s, size_t n, size_t i, uint8_t *v)
 {
-	size_t i = 0, m = 0;
-	bool any = false;
 	int hi, lo;
+
+	if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+	    (lo = hexval(s[i + 2])) >= 0) {
+		*v = (uint8_t)(hi << 4 | lo);
+		return 3;
+	}
+	/* JSON strings keep \uXXXX as written (jsonrpc.c): ASCII ones spell keys too */
+	if (s[i] == '\\' && i + 5 < n && s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' &&
+	    (hi = hexval(s[i + 4])) >= 0 && hi < 8 && (lo = hexval(s[i + 5])) >= 0) {
+		*v = (uint8_t)(hi << 4 | lo);
+		return 6;
+	}
+	return 0;
+}
+
+/* Whether s may hold an escape escape_at decodes (memchr/memmem are vectorised). */
+static bool may_hold_escape(const uint8_t *s, size_t n)
+{
+	return memchr(s, '%', n) || memmem(s, n, "\\u00", 4);
+}
+
+/*
+ * s decoded (escape_at) into r->pad (zeroed slack after it), r->map[i] the
+ * offset in s of decoded byte i, r->map[m] = n. Returns m, or 0 when s
+ * holds no escape (nothing new to scan).
+ */
+static size_t unescape(struct redactor *r, const uint8_t *s, size_t n)
+{
+	size_t i = 0, m = 0, k;
+	bool any = false;
+	uint8_t v;
 
 	if (r->map_cap < n + 1) {
 		uint32_t *mp = realloc(r->map, (n + 1) * sizeof(*mp));
@@ -878,10 +903,9 @@ static size_t pct_decode(struct redactor *r, const uint8_t *s, size_t n)
 		return 0;
 	while (i < n) {
 		r->map[m] = (uint32_t)i;
-		if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
-			r->pad[m++] = (uint8_t)(hi << 4 | lo);
-			i += 3;
+		if ((k = escape_at(s, n, i, &v))) {
+			r->pad[m++] = v;
+			i += k;
 			any = true;
 			continue;
 		}
@@ -920,10 +944,11 @@ static int find_spans(struct redactor *r, const uint8_t *s, size_t n, bool padde
 }
 
 /*
- * The text as written, then, when it holds a '%', percent-decoded: a key
- * or token spelt with escapes (p%61ssword=, Bearer%20...) is found in the
- * decoded text and replaced in the original. Decoding can also break a
- * match (%26 becomes '&'), so both passes count and their spans are merged.
+ * The text as written, then, when it holds an escape, decoded: a key or
+ * token spelt with escapes (p%61ssword=, Bearer%20..., p\u0061ssword) is
+ * found in the decoded text and replaced in the original. Decoding can
+ * also break a match (%26 becomes '&'), so both passes count and their
+ * spans are merged.
  */
 static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, size_t keep,
 		       struct jbuf *out, struct redact_hits *hits)
@@ -935,7 +960,7 @@ static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, size_t ke
 	r->cand.oom = r->sp.oom = false;
 	if ((err = find_spans(r, s, n, false, NULL)))
 		return err;
-	if (memchr(s, '%', n) && (m = pct_decode(r, s, n)) &&
+	if (may_hold_escape(s, n) && (m = unescape(r, s, n)) &&
 	    (err = find_spans(r, r->pad, m, true, r->map)))
 		return err;
 	if (!r->sp.n) {

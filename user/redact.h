@@ -5,9 +5,10 @@
  * compares this with PCRE2-JIT, one pass per rule). Hyperscan finds
  * candidates; a small per-rule check then decides and narrows them (Luhn
  * for cards, the value after "password=", the whole PEM block...). Each
- * secret is replaced by [REDACTED:<rule name>]. A text holding '%' is
- * scanned a second time percent-decoded (p%61ssword=, Bearer%20...), and
- * what is found there is replaced in the text as written.
+ * secret is replaced by [REDACTED:<rule name>]. A text holding escapes
+ * (%XX, JSON's \u00XX) is scanned a second time decoded (p%61ssword=,
+ * Bearer%20..., p\u0061ssword), and what is found there is replaced in
+ * the text as written.
  *
  * A redactor is built once from struct redact_opts (the `redaction:`
  * section of the config, docs/formats.md) and is safe to share between

@@ -10,7 +10,8 @@
 #  - an application/octet-stream body that is text (password=hunter2...):
 #    no hex preview of it;
 #  - a card cut by the body excerpt (body_excerpt 40);
-#  - JSON-RPC: a method, an id, a tool name and an error message.
+#  - JSON-RPC: a method, an id, a tool name and an error message (its key
+#    spelt p\u0061ssword, as the JSON-RPC parser keeps it).
 # The json_lines records must also keep the text around each secret and
 # list the rules that fired.
 . "$(dirname "$0")/../lib/common.sh"
@@ -98,7 +99,7 @@ assert_eq "cut card replaced whole" "$(printf 'x%.0s' $(seq 29)) [REDACTED:credi
 assert_eq "rules named" 'aws_access_key,bearer_token,credit_card,password' \
 	"$(jqlog "$j" "$ex | map(select(.request.target // \"\" | startswith(\"/a?\"))) | .[0].redactions | sort | join(\",\")")"
 assert_eq "rpc method and error message redacted" \
-	'[REDACTED:anthropic_key]|bad password=[REDACTED:password] for caller' \
+	'[REDACTED:anthropic_key]|bad p\u0061ssword=[REDACTED:password] for caller' \
 	"$(jqlog "$j" "$ex | map(select(.rpc.id == \"1\")) | .[0] | \"\\(.rpc.method)|\\(.rpc.error.message)\"")"
 assert_eq "rpc id and tool redacted" '"[REDACTED:credit_card]" mail:[REDACTED:email]' \
 	"$(jqlog "$j" "$ex | map(select(.rpc.method == \"tools/call\")) | .[0] | \"\(.rpc.id) \(.rpc.tool)\"")"

@@ -3,7 +3,7 @@
 HTTP_PORT and newline-delimited JSON-RPC over TCP on RPC_PORT. Each puts a
 secret where only the record's side texts carry it: the HTTP server in a
 response's reason phrase (/reason) or Content-Type (/ctype), the JSON-RPC
-server in every error message.
+server in every error message (its key spelt with a JSON \\u escape).
 
 usage: leaky_server.py HTTP_PORT RPC_PORT"""
 import json
@@ -14,7 +14,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 REASON = "OK ghp_abcdefghijklmnopqrstuvwxyz0123456789AB"
 CTYPE = "text/plain; card=4111.1111.1111.1111"
-ERRMSG = "bad password=s3cretpw for caller"
+# written as raw JSON: the key spelt with a \u escape, as a JSON encoder may
+ERRMSG = r"bad p\u0061ssword=s3cretpw for caller"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -40,9 +41,9 @@ def rpc_conn(c):
     f = c.makefile("rwb")
     for line in f:
         msg = json.loads(line)
-        out = {"jsonrpc": "2.0", "id": msg.get("id"),
-               "error": {"code": -32000, "message": ERRMSG}}
-        f.write(json.dumps(out).encode() + b"\n")
+        out = '{"jsonrpc":"2.0","id":%s,"error":{"code":-32000,"message":"%s"}}\n' % (
+            json.dumps(msg.get("id")), ERRMSG)
+        f.write(out.encode())
         f.flush()
     c.close()
 
