@@ -58,6 +58,20 @@ struct rule_def {
 	quick_fn native;	/* set: no regex; refine scans the whole text when this says so */
 };
 
+/*
+ * Short texts found clean, remembered: the side texts of records (Host,
+ * Content-Type, method, reason, the process name) repeat from one record
+ * to the next, and a remembered one skips the scan. Only clean texts are
+ * kept, so no secret stays in memory; a text matches a slot byte for byte.
+ */
+#define CLEAN_SLOTS	64
+#define CLEAN_MAX	48	/* longer texts are not remembered */
+
+struct clean_slot {
+	uint8_t len;		/* 0: empty */
+	uint8_t text[CLEAN_MAX];
+};
+
 struct redactor {
 	hs_database_t *db;
 	pcre2_code *pc[REDACT_MAX_RULES];	/* NULL for rules that are off */
@@ -80,6 +94,7 @@ struct redactor {
 	size_t pad_cap;
 	uint32_t *map;			/* unescape: decoded offset -> original offset */
 	size_t map_cap;
+	struct clean_slot *clean;	/* CLEAN_SLOTS, direct-mapped by hash */
 };
 
 /* ---- refine steps ---- */
@@ -645,7 +660,8 @@ struct redactor *redactor__new(const struct redact_opts *o, char *err, size_t er
 	r->enabled = o->enabled;
 	r->lock = malloc(sizeof(*r->lock));
 	r->counts = calloc(REDACT_MAX_RULES, sizeof(*r->counts));
-	if (!r->lock || !r->counts) {
+	r->clean = calloc(CLEAN_SLOTS, sizeof(*r->clean));
+	if (!r->lock || !r->counts || !r->clean) {
 		free(r->lock);
 		r->lock = NULL;
 		goto out_free;
@@ -678,6 +694,7 @@ void redactor__free(struct redactor *r)
 	free(r->counts);
 	free(r->pad);
 	free(r->map);
+	free(r->clean);
 	free(r);
 }
 
@@ -874,10 +891,10 @@ static size_t escape_at(const uint8_t *s, size_t n, size_t i, uint8_t *v)
 	return 0;
 }
 
-/* Whether s may hold an escape escape_at decodes (memchr/memmem are vectorised). */
+/* Whether s may hold an escape escape_at decodes (memchr is vectorised). */
 static bool may_hold_escape(const uint8_t *s, size_t n)
 {
-	return memchr(s, '%', n) || memmem(s, n, "\\u00", 4);
+	return memchr(s, '%', n) || (memchr(s, '\\', n) && memmem(s, n, "\\u00", 4));
 }
 
 /*
@@ -950,12 +967,35 @@ static int find_spans(struct redactor *r, const uint8_t *s, size_t n, bool padde
  * also break a match (%26 becomes '&'), so both passes count and their
  * spans are merged.
  */
+/* The slot of s (FNV-1a), or NULL when s is too long to be remembered. */
+static struct clean_slot *clean_slot(struct redactor *r, const uint8_t *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	if (n > CLEAN_MAX)
+		return NULL;
+	for (i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return &r->clean[(h ^ h >> 16) % CLEAN_SLOTS];
+}
+
+static bool clean_known(const struct clean_slot *c, const uint8_t *s, size_t n)
+{
+	return c && c->len == n && !memcmp(c->text, s, n);
+}
+
 static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, size_t keep,
 		       struct jbuf *out, struct redact_hits *hits)
 {
+	struct clean_slot *c = clean_slot(r, s, n);
 	size_t m;
 	int err;
 
+	if (clean_known(c, s, n)) {
+		jbuf__raw(out, (const char *)s, keep);
+		return 0;
+	}
 	r->sp.n = 0;
 	r->cand.oom = r->sp.oom = false;
 	if ((err = find_spans(r, s, n, false, NULL)))
@@ -964,6 +1004,10 @@ static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, size_t ke
 	    (err = find_spans(r, r->pad, m, true, r->map)))
 		return err;
 	if (!r->sp.n) {
+		if (c) {
+			memcpy(c->text, s, n);
+			c->len = (uint8_t)n;
+		}
 		jbuf__raw(out, (const char *)s, keep);
 		return 0;
 	}
