@@ -213,6 +213,13 @@ static void prep_reset(struct prep *p)
 	p->truncated = p->redact_failed = false;
 }
 
+/* Field "to" becomes a copy of field "from", already prepared: not scanned twice. */
+static void prep_copy(struct prep *p, int to, int from)
+{
+	jbuf__reset(&p->f[to]);
+	jbuf__raw(&p->f[to], prep__s(p, from), prep__n(p, from));
+}
+
 /*
  * JSON-RPC facts (method, id, tool, error message) made safe like every
  * other text; an error message can quote the input, so it is redacted.
@@ -237,11 +244,8 @@ static void prep_rpc(struct prep *p, size_t lim)
 	if (rs && rs->kind == RPC_ERROR)
 		prep_cstr(p, PF_RPC_ERRMSG, rs->err_msg, RPC_ERRMSG_MAX, lim);
 	if (x->conn->proto == PROTO_JSONRPC && rq) {
-		/* they replace, never extend, whatever the start line left there */
-		jbuf__reset(&p->f[PF_METHOD]);
-		jbuf__reset(&p->f[PF_TARGET]);
-		prep_cstr(p, PF_METHOD, rq->method, RPC_METHOD_MAX, lim);
-		prep_cstr(p, PF_TARGET, rq->tool, RPC_TOOL_MAX, lim);
+		prep_copy(p, PF_METHOD, PF_RPC_METHOD);
+		prep_copy(p, PF_TARGET, PF_RPC_TOOL);
 	}
 }
 
