@@ -10,6 +10,8 @@
 #  - an application/octet-stream body that is text (password=hunter2...):
 #    no hex preview of it;
 #  - a card cut by the body excerpt (body_excerpt 40);
+#  - a raw (unrecognised, binary) protocol whose first bytes hold a
+#    password: no hex preview of them;
 #  - JSON-RPC: a method, an id, a tool name and an error message (its key
 #    spelt p\u0061ssword, as the JSON-RPC parser keeps it).
 # The json_lines records must also keep the text around each secret and
@@ -19,11 +21,14 @@ require_root
 hport=$(free_port)
 rport=$(free_port)
 while [ "$rport" = "$hport" ]; do rport=$(free_port); done
-python3 "$LIB/../live/helpers/leaky_server.py" "$hport" "$rport" &
+xport=$(free_port)
+while [ "$xport" = "$hport" ] || [ "$xport" = "$rport" ]; do xport=$(free_port); done
+python3 "$LIB/../live/helpers/leaky_server.py" "$hport" "$rport" "$xport" &
 SRV=$!
 PIDS_TO_KILL+=("$SRV")
 wait_port "$hport"
 wait_port "$rport"
+wait_port "$xport"
 key=$WORKDIR/chain.key
 "$SOCKAUDIT" keygen "$key" >/dev/null
 sink() {	# sink TYPE FILE
@@ -40,9 +45,9 @@ sink() {	# sink TYPE FILE
 	echo "correlation: {body_excerpt: 40}"
 } > "$WORKDIR/cfg.yaml"
 start_collector "$WORKDIR/a.jsonl" run -c "$WORKDIR/cfg.yaml" --pid "$SRV"
-python3 - "$hport" "$rport" <<'PY'
+python3 - "$hport" "$rport" "$xport" <<'PY'
 import json, socket, sys
-hport, rport = int(sys.argv[1]), int(sys.argv[2])
+hport, rport, xport = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 
 def http(head, body=b""):
     s = socket.create_connection(("127.0.0.1", hport))
@@ -69,11 +74,17 @@ for m in ({"jsonrpc": "2.0", "id": 1, "method": "sk-ant-api03-abcdefghijklmnopqr
     f.flush()
     f.readline()
 s.close()
+# a binary login message (length, type, NULs) with the password in its first 16 bytes
+s = socket.create_connection(("127.0.0.1", xport))
+s.sendall(b"\x00\x00\x00\x2a\x01pw=rawS3cret!\x00" + b"\x00\x01\x02\x03" * 7)
+s.recv(64)
+s.close()
 PY
 stop_collector
 secrets=(hunter2 70617373776f7264 abcdefgh.IJKL9 '4111%201111' 4111.1111 AKIAIOSFODNN7EXAMPLE
 	tok3nValue99 ghp_abcdefghijklmnopqrstuvwxyz0123456789AB '5500 0000'
-	sk-ant-api03-abcdefghijklmnopqrstuvwxyz 6011-0009 bob@example.org s3cretpw)
+	sk-ant-api03-abcdefghijklmnopqrstuvwxyz 6011-0009 bob@example.org s3cretpw
+	rawS3cret 7261775333637265)	# the raw password, and its hex
 leaks=0
 for f in a.jsonl a.cef a.syslog a.line a.csv; do
 	for s in "${secrets[@]}"; do
@@ -86,7 +97,7 @@ done
 assert_eq "secrets in clear in the five logs" 0 "$leaks"
 got=$(python3 "$LIB/../live/helpers/check_formats.py" "$WORKDIR"/a.{jsonl,cef,syslog,line,csv} \
 	s3cretpw REDACTED:) || fail "a log does not match its format (above)"
-assert_eq "exchanges in every file" 7 "$got"
+assert_eq "exchanges in every file" 8 "$got"
 j=$WORKDIR/a.jsonl
 ex='[.[] | select(.type=="exchange")]'
 assert_eq "target as written, secrets replaced" \
@@ -103,4 +114,6 @@ assert_eq "rpc method and error message redacted" \
 	"$(jqlog "$j" "$ex | map(select(.rpc.id == \"1\")) | .[0] | \"\\(.rpc.method)|\\(.rpc.error.message)\"")"
 assert_eq "rpc id and tool redacted" '"[REDACTED:credit_card]" mail:[REDACTED:email]' \
 	"$(jqlog "$j" "$ex | map(select(.rpc.method == \"tools/call\")) | .[0] | \"\(.rpc.id) \(.rpc.tool)\"")"
-echo "ok: ${#secrets[@]} secrets in 7 exchanges, none in clear in five formats"
+assert_eq "raw binary message: kind and length, no hex" '[binary binary 47 bytes]' \
+	"$(jqlog "$j" "$ex | map(select(.proto == \"raw\")) | .[0].request.body")"
+echo "ok: ${#secrets[@]} secrets in 8 exchanges, none in clear in five formats"

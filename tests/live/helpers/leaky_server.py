@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Two servers in one process, for the redaction live test: HTTP on
-HTTP_PORT and newline-delimited JSON-RPC over TCP on RPC_PORT. Each puts a
+"""Three servers in one process, for the redaction live test: HTTP on
+HTTP_PORT, newline-delimited JSON-RPC over TCP on RPC_PORT, and a binary
+protocol of its own on RAW_PORT (answers each message with a short binary
+acknowledgement). The first two put a
 secret where only the record's side texts carry it: the HTTP server in a
 response's reason phrase (/reason) or Content-Type (/ctype), the JSON-RPC
 server in every error message (its key spelt with a JSON \\u escape).
 
-usage: leaky_server.py HTTP_PORT RPC_PORT"""
+usage: leaky_server.py HTTP_PORT RPC_PORT RAW_PORT"""
 import json
 import socket
 import sys
@@ -48,15 +50,22 @@ def rpc_conn(c):
     c.close()
 
 
-def rpc_serve(port):
+def raw_conn(c):
+    while c.recv(4096):
+        c.sendall(b"\x00\x02ACK\x00\x00\x00\x00\x00")
+    c.close()
+
+
+def serve(port, handler):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", port))
     s.listen(16)
     while True:
         c, _ = s.accept()
-        threading.Thread(target=rpc_conn, args=(c,), daemon=True).start()
+        threading.Thread(target=handler, args=(c,), daemon=True).start()
 
 
-threading.Thread(target=rpc_serve, args=(int(sys.argv[2]),), daemon=True).start()
+threading.Thread(target=serve, args=(int(sys.argv[2]), rpc_conn), daemon=True).start()
+threading.Thread(target=serve, args=(int(sys.argv[3]), raw_conn), daemon=True).start()
 HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
