@@ -9,7 +9,8 @@
 #  - a card written with dots, in a body;
 #  - an application/octet-stream body that is text (password=hunter2...):
 #    no hex preview of it;
-#  - a card cut by the body excerpt (body_excerpt 40);
+#  - a card cut by the body excerpt (body_excerpt 40), in an HTTP body, a
+#    JSON-RPC message and a raw message;
 #  - a raw (unrecognised, binary) protocol whose first bytes hold a
 #    password: no hex preview of them;
 #  - JSON-RPC: a method, an id, a tool name and an error message (its key
@@ -73,6 +74,14 @@ for m in ({"jsonrpc": "2.0", "id": 1, "method": "sk-ant-api03-abcdefghijklmnopqr
     f.write(json.dumps(m).encode() + b"\n")
     f.flush()
     f.readline()
+# the card starts at byte 30 of the line: the 40-byte excerpt cuts it
+f.write(b'{"id":3,"pad":"xxxxxxxx","c":"5105 1051 0510 5100","jsonrpc":"2.0","method":"a"}\n')
+f.flush()
+f.readline()
+s.close()
+s = socket.create_connection(("127.0.0.1", xport))
+s.sendall(b"x" * 29 + b" 3782 822463 10005 tail\n")
+s.recv(64)
 s.close()
 # a binary login message (length, type, NULs) with the password in its first 16 bytes
 s = socket.create_connection(("127.0.0.1", xport))
@@ -84,7 +93,8 @@ stop_collector
 secrets=(hunter2 70617373776f7264 abcdefgh.IJKL9 '4111%201111' 4111.1111 AKIAIOSFODNN7EXAMPLE
 	tok3nValue99 ghp_abcdefghijklmnopqrstuvwxyz0123456789AB '5500 0000'
 	sk-ant-api03-abcdefghijklmnopqrstuvwxyz 6011-0009 bob@example.org s3cretpw
-	rawS3cret 7261775333637265)	# the raw password, and its hex
+	rawS3cret 7261775333637265	# the raw password, and its hex
+	'5105 1051' '3782 8224')	# cards cut by the excerpt in JSON-RPC and raw
 leaks=0
 for f in a.jsonl a.cef a.syslog a.line a.csv; do
 	for s in "${secrets[@]}"; do
@@ -97,7 +107,7 @@ done
 assert_eq "secrets in clear in the five logs" 0 "$leaks"
 got=$(python3 "$LIB/../live/helpers/check_formats.py" "$WORKDIR"/a.{jsonl,cef,syslog,line,csv} \
 	s3cretpw REDACTED:) || fail "a log does not match its format (above)"
-assert_eq "exchanges in every file" 8 "$got"
+assert_eq "exchanges in every file" 10 "$got"
 j=$WORKDIR/a.jsonl
 ex='[.[] | select(.type=="exchange")]'
 assert_eq "target as written, secrets replaced" \
@@ -115,5 +125,9 @@ assert_eq "rpc method and error message redacted" \
 assert_eq "rpc id and tool redacted" '"[REDACTED:credit_card]" mail:[REDACTED:email]' \
 	"$(jqlog "$j" "$ex | map(select(.rpc.method == \"tools/call\")) | .[0] | \"\(.rpc.id) \(.rpc.tool)\"")"
 assert_eq "raw binary message: kind and length, no hex" '[binary binary 47 bytes]' \
-	"$(jqlog "$j" "$ex | map(select(.proto == \"raw\")) | .[0].request.body")"
-echo "ok: ${#secrets[@]} secrets in 8 exchanges, none in clear in five formats"
+	"$(jqlog "$j" "$ex | map(select(.proto == \"raw\" and .request.body_kind)) | .[0].request.body")"
+assert_eq "cut card in JSON-RPC replaced whole" '{"id":3,"pad":"xxxxxxxx","c":"[REDACTED:credit_card]' \
+	"$(jqlog "$j" "$ex | map(select(.rpc.id == \"3\")) | .[0].request.body")"
+assert_eq "cut card in raw replaced whole" "$(printf 'x%.0s' $(seq 29)) [REDACTED:credit_card]" \
+	"$(jqlog "$j" "$ex | map(select(.proto == \"raw\" and (.request.body | startswith(\"x\")))) | .[0].request.body")"
+echo "ok: ${#secrets[@]} secrets in 10 exchanges, none in clear in five formats"
