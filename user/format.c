@@ -22,10 +22,10 @@
 
 /* Bytes seen past the cut so a secret that straddles it is still found. */
 #define CUT_LOOKAHEAD 1024
+#define SHRINK_ROUNDS 8
 
 _Static_assert(HTTP_BODY_AHEAD >= REDACT_LOOKAHEAD,
 	       "a body excerpt keeps the look-ahead the redactor asks for");
-#define SHRINK_ROUNDS 8
 
 const char *const format_types[] = { "json_lines", "cef", "syslog", "line", "csv", NULL };
 
@@ -150,8 +150,10 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, size_t 
 	if (redact) {
 		jbuf__reset(&tls.redacted);
 		if (!p->r || redactor__redact_cut(p->r, src, len, keep, &tls.redacted, &p->hits) ||
-		    tls.redacted.oom)
-			return withhold(p, out);
+		    tls.redacted.oom) {
+			withhold(p, out);
+			return;
+		}
 		src = (const uint8_t *)tls.redacted.buf;
 		len = keep = tls.redacted.len;
 	}
