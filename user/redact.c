@@ -64,7 +64,7 @@ struct rule_def {
  * to the next, and a remembered one skips the scan. Only clean texts are
  * kept, so no secret stays in memory; a text matches a slot byte for byte.
  */
-#define CLEAN_SLOTS	64
+#define CLEAN_SLOTS	128	/* 64 sets of two: two texts of one hash both stay */
 #define CLEAN_MAX	48	/* longer texts are not remembered */
 
 struct clean_slot {
@@ -94,7 +94,7 @@ struct redactor {
 	size_t pad_cap;
 	uint32_t *map;			/* unescape: decoded offset -> original offset */
 	size_t map_cap;
-	struct clean_slot *clean;	/* CLEAN_SLOTS, direct-mapped by hash */
+	struct clean_slot *clean;	/* CLEAN_SLOTS, in sets of two by hash */
 };
 
 /* ---- refine steps ---- */
@@ -967,8 +967,8 @@ static int find_spans(struct redactor *r, const uint8_t *s, size_t n, bool padde
  * also break a match (%26 becomes '&'), so both passes count and their
  * spans are merged.
  */
-/* The slot of s (FNV-1a), or NULL when s is too long to be remembered. */
-static struct clean_slot *clean_slot(struct redactor *r, const uint8_t *s, size_t n)
+/* The set of two slots for s (FNV-1a), or NULL when s is too long to be remembered. */
+static struct clean_slot *clean_set(struct redactor *r, const uint8_t *s, size_t n)
 {
 	uint32_t h = 2166136261u;
 	size_t i;
@@ -977,18 +977,31 @@ static struct clean_slot *clean_slot(struct redactor *r, const uint8_t *s, size_
 		return NULL;
 	for (i = 0; i < n; i++)
 		h = (h ^ s[i]) * 16777619u;
-	return &r->clean[(h ^ h >> 16) % CLEAN_SLOTS];
+	return &r->clean[(h ^ h >> 16) % (CLEAN_SLOTS / 2) * 2];
 }
 
-static bool clean_known(const struct clean_slot *c, const uint8_t *s, size_t n)
+static bool clean_is(const struct clean_slot *c, const uint8_t *s, size_t n)
 {
-	return c && c->len == n && !memcmp(c->text, s, n);
+	return c->len == n && !memcmp(c->text, s, n);
+}
+
+static bool clean_known(const struct clean_slot *set, const uint8_t *s, size_t n)
+{
+	return set && (clean_is(&set[0], s, n) || clean_is(&set[1], s, n));
+}
+
+/* s goes first in its set; what was first moves second, the second goes. */
+static void clean_remember(struct clean_slot *set, const uint8_t *s, size_t n)
+{
+	set[1] = set[0];
+	memcpy(set[0].text, s, n);
+	set[0].len = (uint8_t)n;
 }
 
 static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, size_t keep,
 		       struct jbuf *out, struct redact_hits *hits)
 {
-	struct clean_slot *c = clean_slot(r, s, n);
+	struct clean_slot *c = clean_set(r, s, n);
 	size_t m;
 	int err;
 
@@ -1004,10 +1017,8 @@ static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, size_t ke
 	    (err = find_spans(r, r->pad, m, true, r->map)))
 		return err;
 	if (!r->sp.n) {
-		if (c) {
-			memcpy(c->text, s, n);
-			c->len = (uint8_t)n;
-		}
+		if (c)
+			clean_remember(c, s, n);
 		jbuf__raw(out, (const char *)s, keep);
 		return 0;
 	}
