@@ -200,17 +200,22 @@ static void test_binary_body(void **state)
 	assert_non_null(strstr(rec, "\"body\":\"[binary gzip 13 bytes hex=1f8b08"));
 }
 
-/* The record of fx in type, kept until the next call. */
-static char *render_fx(const char *type, struct fixture *fx)
+/* The record of fx (with pi, may be NULL) in type, kept until the next call. */
+static char *render_pi(const char *type, struct fixture *fx, const struct proc_info *pi)
 {
 	static struct jbuf jb;
 
 	jbuf__reset(&jb);
 	jbuf__raw(&jb, "", 0);
-	assert_int_equal(formatter__find(type)->exchange(&jb, NULL, 7, &fx->x, NULL, FIXTURE_OFF),
+	assert_int_equal(formatter__find(type)->exchange(&jb, NULL, 7, &fx->x, pi, FIXTURE_OFF),
 			 0);
 	assert_one_line(jb.buf);
 	return jb.buf;
+}
+
+static char *render_fx(const char *type, struct fixture *fx)
+{
+	return render_pi(type, fx, NULL);
 }
 
 /* No secret in rec, and the rule that replaced it named; all leaks printed. */
@@ -242,7 +247,9 @@ static void test_every_text_redacted(void **state)
 	static const char *const http_secrets[] = {
 		"hunter2", "abcdefgh.IJKL", "4111%201111", "4111.1111", "jane@example.com",
 		"AKIAIOSFODNN7EXAMPLE", "tok3nValue", "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB",
+		"ann@ex.io", "ops@example.net",
 	};
+	struct proc_info pi = { .tgid = 4451 };
 	static const char *const rpc_secrets[] = {
 		"sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "5500 0000 0000 0004", "bob@example.org",
 		"s3cretpw", "4111.1111.1111.1111",
@@ -250,9 +257,13 @@ static void test_every_text_redacted(void **state)
 	struct fixture fx;
 	int bad = 0;
 	size_t i;
+	char *rec;
 
+	/* the audited process names itself (prctl) and its executable's path */
+	snprintf(pi.exe, sizeof(pi.exe), "/srv/ops@example.net/bin/app");
 	for (i = 0; i < NTYPES; i++) {
 		fixture__init(&fx, "ok", 2, "ok", 2);
+		snprintf(fx.conn.comm, sizeof(fx.conn.comm), "ann@ex.io");
 		snprintf(fx.req.m.method, sizeof(fx.req.m.method), "AKIAIOSFODNN7EXAMPLE");
 		snprintf(fx.req.m.target, sizeof(fx.req.m.target),
 			 "/a?p%%61ssword=hunter2&t=Bearer%%20abcdefgh.IJKL&c=4111%%201111%%201111%%201111");
@@ -263,7 +274,7 @@ static void test_every_text_redacted(void **state)
 			 "text/plain; card=4111.1111.1111.1111");
 		snprintf(fx.resp.m.reason, sizeof(fx.resp.m.reason),
 			 "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB");
-		bad += count_leaks(types[i], render_fx(types[i], &fx), http_secrets,
+		bad += count_leaks(types[i], render_pi(types[i], &fx, &pi), http_secrets,
 				   sizeof(http_secrets) / sizeof(http_secrets[0]));
 
 		fixture__init(&fx, "{}", 2, "{}", 2);
@@ -285,8 +296,11 @@ static void test_every_text_redacted(void **state)
 	}
 	if (bad)
 		fail_msg("%d leaks (above)", bad);
+	/* the rules that fired in the side texts are named */
+	rec = render_fx("json_lines", &fx);
+	assert_non_null(strstr(rec, "\"redactions\":[\"anthropic_key\",\"password\","
+				    "\"credit_card\",\"email\"]"));
 	/* the record keeps the target as written around the replaced secrets */
-	assert_non_null(strstr(render_fx("json_lines", &fx), "\"redactions\":["));
 	fixture__init(&fx, "ok", 2, "ok", 2);
 	snprintf(fx.req.m.target, sizeof(fx.req.m.target), "/a?p%%61ssword=hunter2&x=1");
 	assert_non_null(strstr(render_fx("json_lines", &fx),
