@@ -200,6 +200,191 @@ static void test_binary_body(void **state)
 	assert_non_null(strstr(rec, "\"body\":\"[binary gzip 13 bytes hex=1f8b08"));
 }
 
+/* The record of fx (with pi, may be NULL) in type, kept until the next call. */
+static char *render_pi(const char *type, struct fixture *fx, const struct proc_info *pi)
+{
+	static struct jbuf jb;
+
+	jbuf__reset(&jb);
+	jbuf__raw(&jb, "", 0);
+	assert_int_equal(formatter__find(type)->exchange(&jb, NULL, 7, &fx->x, pi, FIXTURE_OFF),
+			 0);
+	assert_one_line(jb.buf);
+	return jb.buf;
+}
+
+static char *render_fx(const char *type, struct fixture *fx)
+{
+	return render_pi(type, fx, NULL);
+}
+
+/* No secret in rec, and the rule that replaced it named; all leaks printed. */
+static int count_leaks(const char *type, const char *rec, const char *const *secrets, size_t n)
+{
+	int bad = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (strstr(rec, secrets[k])) {
+			print_error("%s: \"%s\" in clear: %s", type, secrets[k], rec);
+			bad++;
+		}
+	if (!strstr(rec, "REDACTED:")) {
+		print_error("%s: nothing redacted: %s", type, rec);
+		bad++;
+	}
+	return bad;
+}
+
+/*
+ * Issue 13: the texts outside the bodies. An HTTP exchange whose method,
+ * target (percent-encoded), Host, both Content-Types and reason phrase
+ * each carry a secret, then a JSON-RPC exchange whose method, id, tool
+ * and error message do: in no format does any of them survive.
+ */
+static void test_every_text_redacted(void **state)
+{
+	static const char *const http_secrets[] = {
+		"hunter2", "abcdefgh.IJKL", "4111%201111", "4111.1111", "jane@example.com",
+		"AKIAIOSFODNN7EXAMPLE", "tok3nValue", "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB",
+		"ann@ex.io", "ops@example.net",
+	};
+	struct proc_info pi = { .tgid = 4451 };
+	static const char *const rpc_secrets[] = {
+		"sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "5500 0000 0000 0004", "bob@example.org",
+		"s3cretpw", "4111.1111.1111.1111",
+	};
+	struct fixture fx;
+	int bad = 0;
+	size_t i;
+	char *rec;
+
+	/* the audited process names itself (prctl) and its executable's path */
+	snprintf(pi.exe, sizeof(pi.exe), "/srv/ops@example.net/bin/app");
+	for (i = 0; i < NTYPES; i++) {
+		fixture__init(&fx, "ok", 2, "ok", 2);
+		snprintf(fx.conn.comm, sizeof(fx.conn.comm), "ann@ex.io");
+		snprintf(fx.req.m.method, sizeof(fx.req.m.method), "AKIAIOSFODNN7EXAMPLE");
+		snprintf(fx.req.m.target, sizeof(fx.req.m.target),
+			 "/a?p%%61ssword=hunter2&t=Bearer%%20abcdefgh.IJKL&c=4111%%201111%%201111%%201111");
+		snprintf(fx.req.m.host, sizeof(fx.req.m.host), "jane@example.com");
+		snprintf(fx.req.m.content_type, sizeof(fx.req.m.content_type),
+			 "text/plain; token=tok3nValue");
+		snprintf(fx.resp.m.content_type, sizeof(fx.resp.m.content_type),
+			 "text/plain; card=4111.1111.1111.1111");
+		snprintf(fx.resp.m.reason, sizeof(fx.resp.m.reason),
+			 "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB");
+		bad += count_leaks(types[i], render_pi(types[i], &fx, &pi), http_secrets,
+				   sizeof(http_secrets) / sizeof(http_secrets[0]));
+
+		fixture__init(&fx, "{}", 2, "{}", 2);
+		fx.conn.proto = PROTO_JSONRPC;
+		fx.req.rpc.kind = RPC_REQUEST;
+		fx.req.rpc.has_id = true;
+		snprintf(fx.req.rpc.method, sizeof(fx.req.rpc.method),
+			 "sk-ant-api03-abcdefghijklmnopqrstuvwxyz");
+		snprintf(fx.req.rpc.id, sizeof(fx.req.rpc.id), "\"5500 0000 0000 0004\"");
+		snprintf(fx.req.rpc.tool, sizeof(fx.req.rpc.tool), "mail:bob@example.org");
+		fx.resp.rpc.kind = RPC_ERROR;
+		fx.resp.rpc.has_id = true;
+		fx.resp.rpc.err_code = -32000;
+		snprintf(fx.resp.rpc.err_msg, sizeof(fx.resp.rpc.err_msg),
+			 "bad password=s3cretpw for card 4111.1111.1111.1111");
+		fx.x.outcome = OUTCOME_ERROR;
+		bad += count_leaks(types[i], render_fx(types[i], &fx), rpc_secrets,
+				   sizeof(rpc_secrets) / sizeof(rpc_secrets[0]));
+	}
+	if (bad)
+		fail_msg("%d leaks (above)", bad);
+	/* the rules that fired in the side texts are named */
+	rec = render_fx("json_lines", &fx);
+	assert_non_null(strstr(rec, "\"redactions\":[\"anthropic_key\",\"password\","
+				    "\"credit_card\",\"email\"]"));
+	/* the record keeps the target as written around the replaced secrets */
+	fixture__init(&fx, "ok", 2, "ok", 2);
+	snprintf(fx.req.m.target, sizeof(fx.req.m.target), "/a?p%%61ssword=hunter2&x=1");
+	assert_non_null(strstr(render_fx("json_lines", &fx),
+			       "\"target\":\"/a?p%61ssword=[REDACTED:password]&x=1\""));
+}
+
+/*
+ * A body the content type calls binary but that holds text: no hex of it
+ * (hex is not redacted), only its kind and length. A true binary body
+ * keeps its preview.
+ */
+static void test_binary_text_no_hex(void **state)
+{
+	static const char body[] = "password=hunter2&user=bob";
+	static const uint8_t utf16[] = { 'p', 0, 'w', 0, 'd', 0, '=', 0, 'h', 0, 'u', 0, 'n', 0,
+					 't', 0, 'e', 0, 'r', 0, '2', 0 };
+	static const uint8_t blob[] = { 0x00, 0x01, 0xfe, 0x80, 0x7f, 0x00, 0x10, 0x02, 0x03,
+					0x04, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0 };
+	struct fixture fx;
+	size_t i;
+	char *rec;
+
+	for (i = 0; i < NTYPES; i++) {
+		fixture__init(&fx, body, sizeof(body) - 1, "ok", 2);
+		snprintf(fx.req.m.content_type, sizeof(fx.req.m.content_type),
+			 "application/octet-stream");
+		rec = render_fx(types[i], &fx);
+		if (strstr(rec, "70617373776f7264") || strstr(rec, "hex=") || strstr(rec, "hunter2"))
+			fail_msg("%s: the text went out as hex: %s", types[i], rec);
+		assert_non_null(strstr(rec, "[binary binary 25 bytes"));
+	}
+	fixture__init(&fx, utf16, sizeof(utf16), "ok", 2);
+	rec = render_fx("json_lines", &fx);
+	assert_null(strstr(rec, "hex="));
+	fixture__init(&fx, blob, sizeof(blob), "ok", 2);
+	snprintf(fx.req.m.content_type, sizeof(fx.req.m.content_type), "application/octet-stream");
+	assert_non_null(strstr(render_fx("json_lines", &fx),
+			       "[binary binary 17 bytes hex=0001fe807f0010020304"));
+}
+
+/*
+ * A secret cut by --body-excerpt is redacted as if it were whole: the
+ * bytes after the excerpt (body_ahead) are scanned, not written. Every
+ * cut through the card and through the password value, in every format,
+ * printable or with an escape sequence before the cut.
+ */
+static void test_excerpt_cut_secret(void **state)
+{
+	static const char *const bodies[] = {
+		"pay with 4111 1111 1111 1111 now",
+		"pay with 4111.1111.1111.1111 now",
+		"\x1b[31mred\x1b[0m 4111-1111-1111-1111 now",
+		"{\"password\":\"hunter2xyz\"}",
+	};
+	static const char *const leaks[] = { "4111", "1111", "hunter", "xyz" };
+	struct fixture fx;
+	size_t b, keep, i, k, n;
+
+	for (b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++) {
+		n = strlen(bodies[b]);
+		for (keep = 1; keep < n; keep++) {
+			for (i = 0; i < NTYPES; i++) {
+				char *rec;
+
+				fixture__init(&fx, bodies[b], n, "ok", 2);
+				fx.req.m.body_len = keep;
+				fx.req.m.body_ahead = n - keep;
+				fx.req.m.body_cut = true;
+				rec = render_fx(types[i], &fx);
+				for (k = 0; k < sizeof(leaks) / sizeof(leaks[0]); k++)
+					if (strstr(rec, leaks[k]))
+						fail_msg("%s, body \"%s\" cut at %zu: \"%s\" "
+							 "left: %s", types[i], bodies[b], keep,
+							 leaks[k], rec);
+			}
+		}
+	}
+	/* what follows the excerpt is never written */
+	fixture__init(&fx, "hello world", 11, "ok", 2);
+	fx.req.m.body_len = 5;
+	fx.req.m.body_ahead = 6;
+	assert_non_null(strstr(render_fx("json_lines", &fx), "\"body\":\"hello\""));
+}
+
 static void test_events_every_format(void **state)
 {
 	const struct format_field f[] = {
@@ -249,6 +434,9 @@ int main(void)
 		cmocka_unit_test(test_one_backslash),
 		cmocka_unit_test(test_truncation_every_format),
 		cmocka_unit_test(test_binary_body),
+		cmocka_unit_test(test_every_text_redacted),
+		cmocka_unit_test(test_binary_text_no_hex),
+		cmocka_unit_test(test_excerpt_cut_secret),
 		cmocka_unit_test(test_events_every_format),
 		cmocka_unit_test(test_octet_framing),
 	};

@@ -211,6 +211,14 @@ static void test_detect_binary(void **state)
 	jbuf__init(&jb);
 	sanitize__binary_summary(&jb, PK_GZIP, gz, sizeof(gz), 5000);
 	assert_string_equal(jb.buf, "[binary gzip 5000 bytes hex=1f8b080000000000000378]");
+	/* text in the bytes a preview would show: kind and length only (issue 13) */
+	jbuf__reset(&jb);
+	sanitize__binary_summary(&jb, PK_BINARY, (const uint8_t *)"password=hunter2xyz", 19, 19);
+	assert_string_equal(jb.buf, "[binary binary 19 bytes]");
+	jbuf__reset(&jb);
+	sanitize__binary_summary(&jb, PK_BINARY, (const uint8_t *)"\0\x01\xffpwd\x80", 7, 7);
+	/* three letters are not text: a magic number or a length field may spell them */
+	assert_string_equal(jb.buf, "[binary binary 7 bytes hex=0001ff70776480]");
 	jbuf__free(&jb);
 }
 

@@ -39,7 +39,7 @@ struct packed {
 	uint64_t ts_first, ts_last, wire_bytes, body_bytes, lost_bytes;
 	int64_t err_code;
 	int32_t status, version;
-	uint32_t tid, body_len;
+	uint32_t tid, body_len, body_ahead;
 	uint16_t str_len[N_PACK_STRS];
 	uint8_t rpc_kind, dir;
 	bool is_request, chunked, conn_close, body_cut, incomplete;
@@ -97,7 +97,8 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
 		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
 		.err_code = mc->rpc.err_code, .status = m->status, .version = m->version,
-		.tid = mc->tid, .body_len = m->body_len, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
+		.tid = mc->tid, .body_len = m->body_len,
+		.body_ahead = (uint32_t)m->body_ahead, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
 		.is_request = m->is_request, .chunked = m->chunked, .conn_close = m->conn_close,
 		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = mc->rpc.has_id,
 		.has_error = mc->rpc.has_error, .rpc_cut = mc->rpc.cut,
@@ -106,8 +107,8 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 		pk->str_len[i] = lens[i];
 		memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
 	}
-	if (m->body_len)
-		memcpy(p, m->body, m->body_len);
+	if (m->body_len + m->body_ahead)
+		memcpy(p, m->body, m->body_len + m->body_ahead);
 }
 
 /* Bytes the strings of mc take packed, each length into lens. */
@@ -155,6 +156,7 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->body_bytes = pk->body_bytes;
 	m->lost_bytes = pk->lost_bytes;
 	m->body_len = pk->body_len;
+	m->body_ahead = pk->body_ahead;
 	m->status = pk->status;
 	m->version = pk->version;
 	m->is_request = pk->is_request;
@@ -189,7 +191,8 @@ static bool packed_id_is(const struct packed *pk, const char *id)
 static struct pending *pending_new(const struct msg_copy *mc)
 {
 	size_t lens[N_PACK_STRS], total = pack_strs_len(mc, lens);
-	struct pending *p = malloc(sizeof(*p) + sizeof(struct packed) + total + mc->m.body_len);
+	struct pending *p = malloc(sizeof(*p) + sizeof(struct packed) + total + mc->m.body_len +
+				  mc->m.body_ahead);
 
 	_Static_assert(sizeof(struct pending) % _Alignof(struct packed) == 0,
 		       "the packed message follows the entry, aligned");

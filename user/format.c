@@ -21,8 +21,11 @@
 #include "log.h"
 
 /* Bytes seen past the cut so a secret that straddles it is still found. */
-#define REDACT_LOOKAHEAD 1024
+#define CUT_LOOKAHEAD 1024
 #define SHRINK_ROUNDS 8
+
+_Static_assert(HTTP_BODY_AHEAD >= REDACT_LOOKAHEAD,
+	       "a body excerpt keeps the look-ahead the redactor asks for");
 
 const char *const format_types[] = { "json_lines", "cef", "syslog", "line", "csv", NULL };
 
@@ -64,39 +67,65 @@ static uint32_t max_len(const struct format_opts *o)
 	return m < FORMAT_MAX_MESSAGE_MIN ? FORMAT_MAX_MESSAGE_MIN : m;
 }
 
-/*
- * Stage 1 into tls.strip: at most limit + REDACT_LOOKAHEAD bytes of s with
- * escape sequences removed. Returns true when s did not fit.
- */
-static bool strip_bounded(const uint8_t *s, size_t n, size_t limit)
+/* tls.strip holds at least cap bytes; false when it cannot grow. */
+static bool strip_reserve(size_t cap)
 {
-	size_t cap = limit + REDACT_LOOKAHEAD, used;
+	uint8_t *b;
 
-	if (tls.strip_cap < cap) {
-		uint8_t *b = realloc(tls.strip, cap);
-
-		if (!b) {
-			tls.strip_len = 0;
-			return true;
-		}
-		/*
-		 * Zeroed once: PCRE2's JIT reads whole vectors, a little past the
-		 * end of the subject, and valgrind would flag the bytes it never uses.
-		 */
-		memset(b + tls.strip_cap, 0, cap - tls.strip_cap);
-		tls.strip = b;
-		tls.strip_cap = cap;
-	}
-	tls.strip_len = sanitize__strip(tls.strip, cap, s, n, &used);
-	return used < n;
+	if (tls.strip_cap >= cap)
+		return true;
+	b = realloc(tls.strip, cap);
+	if (!b)
+		return false;
+	/*
+	 * Zeroed once: PCRE2's JIT reads whole vectors, a little past the
+	 * end of the subject, and valgrind would flag the bytes it never uses.
+	 */
+	memset(b + tls.strip_cap, 0, cap - tls.strip_cap);
+	tls.strip = b;
+	tls.strip_cap = cap;
+	return true;
 }
 
 /*
- * One text of the record: stripped, redacted (when r), escaped and bounded
- * by limit. A text the redactor could not scan is withheld, never written.
+ * Stage 1 into tls.strip: at most limit + CUT_LOOKAHEAD bytes of the first
+ * keep bytes of s with escape sequences removed, then up to
+ * HTTP_BODY_AHEAD more from the rest of s (the look-ahead). *kept gets
+ * the stripped length of the first part. Returns true when the first
+ * keep bytes did not fit.
  */
-static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool redact,
-		      size_t limit)
+static bool strip_bounded(const uint8_t *s, size_t n, size_t keep, size_t limit, size_t *kept)
+{
+	size_t cap = limit + CUT_LOOKAHEAD, used, rest;
+
+	if (!strip_reserve(cap + HTTP_BODY_AHEAD)) {
+		tls.strip_len = *kept = 0;
+		return true;
+	}
+	tls.strip_len = *kept = sanitize__strip(tls.strip, cap, s, keep, &used);
+	if (used < keep)
+		return true;	/* cut here for the length cap: CUT_LOOKAHEAD is its look-ahead */
+	if (keep < n)
+		tls.strip_len += sanitize__strip(tls.strip + *kept, HTTP_BODY_AHEAD, s + keep,
+						 n - keep, &rest);
+	return false;
+}
+
+static void withhold(struct prep *p, struct jbuf *out)
+{
+	/* the scan could not run (or no redactor could be built): never leak */
+	jbuf__raw(out, "[redaction failed]", 18);
+	p->redact_failed = true;
+}
+
+/*
+ * One text of the record: stripped, redacted (when redact), escaped and
+ * bounded by limit. Only its first keep bytes are written; the n - keep
+ * after them are the look-ahead of a cut excerpt, seen by the redactor
+ * only. A text the redactor could not scan is withheld, never written.
+ */
+static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, size_t keep,
+		      bool redact, size_t limit)
 {
 	struct jbuf *out = &p->f[f];
 	/*
@@ -104,53 +133,62 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, bool re
 	 * escape, and what the redactor makes of it is printable too (its
 	 * markers are). Only the redaction scan may be left.
 	 */
-	bool printable = n <= limit && ascii_printable_prefix(s, n) == n;
+	bool printable = keep <= limit && ascii_printable_prefix(s, n) == n;
 	bool cut = false;
 	const uint8_t *src = n ? s : (const uint8_t *)"";	/* an absent body is NULL */
 	size_t len = n;
 
 	if (printable && !redact) {
-		jbuf__raw(out, (const char *)s, n);
+		jbuf__raw(out, (const char *)s, keep);
 		return;
 	}
 	if (!printable) {
-		cut = strip_bounded(s, n, limit);
+		cut = strip_bounded(s, n, keep, limit, &keep);
 		src = tls.strip;
 		len = tls.strip_len;
 	}
-
-	if (redact && !p->r) {
-		/* redaction is on but no redactor could be built: withhold, never leak */
-		jbuf__raw(out, "[redaction failed]", 18);
-		p->redact_failed = true;
-		return;
-	}
 	if (redact) {
 		jbuf__reset(&tls.redacted);
-		if (redactor__redact(p->r, src, len, &tls.redacted, &p->hits) ||
+		if (!p->r || redactor__redact_cut(p->r, src, len, keep, &tls.redacted, &p->hits) ||
 		    tls.redacted.oom) {
-			jbuf__raw(out, "[redaction failed]", 18);
-			p->redact_failed = true;
+			withhold(p, out);
 			return;
 		}
 		src = (const uint8_t *)tls.redacted.buf;
-		len = tls.redacted.len;
+		len = keep = tls.redacted.len;
 	}
-	if (printable && len <= limit) {
-		if (len)
-			jbuf__raw(out, (const char *)src, len);
+	if (printable && keep <= limit) {
+		if (keep)
+			jbuf__raw(out, (const char *)src, keep);
 		return;
 	}
-	if (sanitize__escape(out, src, len, limit) < len || cut) {
+	if (sanitize__escape(out, src, keep, limit) < keep || cut) {
 		sanitize__cut(out, limit);
 		p->truncated = true;
 	}
 }
 
+/*
+ * A NUL-terminated text of the record: everything the audited side can
+ * write (start line, header values, JSON-RPC facts, its own name and
+ * executable) is redacted; only addresses, which the kernel gives and
+ * the ipv4/ipv6 rules would erase, are not.
+ */
 static void prep_cstr(struct prep *p, int f, const char *s, size_t max, size_t limit)
 {
-	if (s)
-		prep_text(p, f, (const uint8_t *)s, strnlen(s, max), false, limit);
+	size_t n;
+
+	if (!s)
+		return;
+	n = strnlen(s, max);
+	prep_text(p, f, (const uint8_t *)s, n, n, true, limit);
+}
+
+static void prep_addr(struct prep *p, int f, const char *s, size_t max, size_t limit)
+{
+	size_t n = strnlen(s, max);
+
+	prep_text(p, f, (const uint8_t *)s, n, n, false, limit);
 }
 
 static void prep_body(struct prep *p, int side, int f, const struct http_msg *m, size_t limit)
@@ -161,7 +199,7 @@ static void prep_body(struct prep *p, int side, int f, const struct http_msg *m,
 	if (kind != PK_TEXT)
 		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
 	else
-		prep_text(p, f, m->body, m->body_len, true, limit);
+		prep_text(p, f, m->body, m->body_len + m->body_ahead, m->body_len, true, limit);
 }
 
 static void prep_reset(struct prep *p)
@@ -175,6 +213,13 @@ static void prep_reset(struct prep *p)
 	memset(&p->hits, 0, sizeof(p->hits));
 	p->kind[0] = p->kind[1] = PK_TEXT;
 	p->truncated = p->redact_failed = false;
+}
+
+/* Field "to" becomes a copy of field "from", already prepared: not scanned twice. */
+static void prep_copy(struct prep *p, int to, int from)
+{
+	jbuf__reset(&p->f[to]);
+	jbuf__raw(&p->f[to], prep__s(p, from), prep__n(p, from));
 }
 
 /*
@@ -199,11 +244,10 @@ static void prep_rpc(struct prep *p, size_t lim)
 	if (id)
 		prep_cstr(p, PF_RPC_ID, id->id, RPC_ID_MAX, lim);
 	if (rs && rs->kind == RPC_ERROR)
-		prep_text(p, PF_RPC_ERRMSG, (const uint8_t *)rs->err_msg,
-			  strnlen(rs->err_msg, RPC_ERRMSG_MAX), true, lim);
+		prep_cstr(p, PF_RPC_ERRMSG, rs->err_msg, RPC_ERRMSG_MAX, lim);
 	if (x->conn->proto == PROTO_JSONRPC && rq) {
-		prep_cstr(p, PF_METHOD, rq->method, RPC_METHOD_MAX, lim);
-		prep_cstr(p, PF_TARGET, rq->tool, RPC_TOOL_MAX, lim);
+		prep_copy(p, PF_METHOD, PF_RPC_METHOD);
+		prep_copy(p, PF_TARGET, PF_RPC_TOOL);
 	}
 }
 
@@ -221,12 +265,11 @@ static struct prep *prepare(const struct format_opts *o, uint64_t seq, const str
 	p->r = o && o->redactor ? o->redactor : redactor__default();
 	prep_cstr(p, PF_COMM, c->comm, sizeof(c->comm), lim);
 	prep_cstr(p, PF_EXE, pi ? pi->exe : NULL, sizeof(pi->exe), lim);
-	prep_cstr(p, PF_LOCAL, c->names.local, sizeof(c->names.local), lim);
-	prep_cstr(p, PF_PEER, c->names.peer, sizeof(c->names.peer), lim);
+	prep_addr(p, PF_LOCAL, c->names.local, sizeof(c->names.local), lim);
+	prep_addr(p, PF_PEER, c->names.peer, sizeof(c->names.peer), lim);
 	if (p->req) {
 		prep_cstr(p, PF_METHOD, p->req->method, HTTP_METHOD_MAX, lim);
-		prep_text(p, PF_TARGET, (const uint8_t *)p->req->target,
-			  strnlen(p->req->target, HTTP_TARGET_MAX), true, lim);
+		prep_cstr(p, PF_TARGET, p->req->target, HTTP_TARGET_MAX, lim);
 		prep_cstr(p, PF_HOST, p->req->host, HTTP_HOST_MAX, lim);
 		prep_cstr(p, PF_REQ_CTYPE, p->req->content_type, HTTP_CTYPE_MAX, lim);
 		prep_body(p, 0, PF_REQ_BODY, p->req, lim);
@@ -322,8 +365,8 @@ int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint
 const char *format__safe_cstr(const char *s, size_t *len)
 {
 	struct jbuf *b = &tls.cstr;
-	size_t n = s ? strlen(s) : 0;
-	bool cut = strip_bounded((const uint8_t *)s, n, FORMAT_MAX_MESSAGE_MIN);
+	size_t n = s ? strlen(s) : 0, kept;
+	bool cut = strip_bounded((const uint8_t *)s, n, n, FORMAT_MAX_MESSAGE_MIN, &kept);
 
 	jbuf__reset(b);
 	jbuf__raw(b, "", 0);

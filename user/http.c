@@ -344,7 +344,8 @@ static void msg_report(struct http_parser *p, bool incomplete)
 	m.body_bytes = p->body_bytes;
 	m.lost_bytes = p->lost_bytes;
 	m.body = p->excerpt_len ? p->excerpt : NULL;
-	m.body_len = p->excerpt_len;
+	m.body_len = p->excerpt_len < p->excerpt_max ? p->excerpt_len : p->excerpt_max;
+	m.body_ahead = p->excerpt_len - m.body_len;
 	m.status = p->status;
 	m.version = p->version;
 	m.is_request = p->requests;
@@ -372,21 +373,27 @@ static int msg_fail(struct http_parser *p, int err)
 	return err;
 }
 
+/* The excerpt and, after it, the bytes redaction looks ahead at (never written). */
+static size_t excerpt_keep(const struct http_parser *p)
+{
+	return p->excerpt_max ? p->excerpt_max + HTTP_BODY_AHEAD : 0;
+}
+
 static void body_take(struct http_parser *p, const uint8_t *b, size_t n)
 {
-	size_t take, cap;
+	size_t take, cap, keep = excerpt_keep(p);
 	uint8_t *nb;
 
 	p->body_bytes += n;
-	if (p->excerpt_frozen || p->excerpt_len >= p->excerpt_max)
+	if (p->excerpt_frozen || p->excerpt_len >= keep)
 		return;
-	take = n < p->excerpt_max - p->excerpt_len ? n : p->excerpt_max - p->excerpt_len;
+	take = n < keep - p->excerpt_len ? n : keep - p->excerpt_len;
 	if (p->excerpt_len + take > p->excerpt_cap) {
 		cap = p->excerpt_cap ? p->excerpt_cap : 256;
 		while (cap < p->excerpt_len + take)
 			cap *= 2;
-		if (cap > p->excerpt_max)
-			cap = p->excerpt_max;
+		if (cap > keep)
+			cap = keep;
 		nb = realloc(p->excerpt, cap);
 		if (!nb) {
 			/* Only the excerpt is lost; body_cut tells the reader. */

@@ -20,6 +20,12 @@
 #define HTTP_CTYPE_MAX		128
 #define HTTP_HOST_MAX		256
 #define HTTP_HEAD_MAX		16384	/* start line + headers kept for parsing */
+/*
+ * Body bytes kept after the excerpt, never written: redaction scans them so
+ * that a secret cut by the excerpt's end is replaced whole (redact.h,
+ * REDACT_LOOKAHEAD).
+ */
+#define HTTP_BODY_AHEAD		256
 
 struct http_msg {
 	uint64_t ts_first_ns;	/* timestamp of the first byte's event */
@@ -29,6 +35,7 @@ struct http_msg {
 	uint64_t lost_bytes;	/* bytes of this message lost in gaps */
 	const uint8_t *body;	/* excerpt of the de-chunked body, valid during the callback */
 	size_t body_len;	/* bytes in the excerpt (<= excerpt size given to new) */
+	size_t body_ahead;	/* bytes after them at body + body_len (<= HTTP_BODY_AHEAD) */
 	int status;		/* responses: status code; requests: 0 */
 	int version;		/* 10 for HTTP/1.0, 11 for HTTP/1.1 */
 	bool is_request;

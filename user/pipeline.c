@@ -378,6 +378,20 @@ void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t no
 
 /* ---- raw exchanges (protocol not recognised) ---- */
 
+/* Body bytes kept for a record: the excerpt, then what redaction looks ahead at. */
+static size_t excerpt_keep(const struct pipeline *p)
+{
+	return p->o.body_excerpt ? p->o.body_excerpt + HTTP_BODY_AHEAD : 0;
+}
+
+/* A raw side's kept bytes as excerpt plus look-ahead. */
+static void raw_split(struct http_msg *m, size_t excerpt)
+{
+	m->body_ahead = m->body_len > excerpt ? m->body_len - excerpt : 0;
+	m->body_len -= m->body_ahead;
+	m->body_cut = m->body_len < m->body_bytes;
+}
+
 static void raw_reset_side(struct raw_acc *r, int dir)
 {
 	uint8_t *buf = r->buf[dir];
@@ -398,6 +412,8 @@ static void raw_emit(struct pipeline *p, struct conn *c, int dflt_outcome)
 
 	if (!has_req && !has_resp)
 		return;
+	raw_split(&req.m, p->o.body_excerpt);
+	raw_split(&resp.m, p->o.body_excerpt);
 	x.req = has_req ? &req : NULL;
 	x.resp = has_resp ? &resp : NULL;
 	x.outcome = has_req && has_resp ? OUTCOME_OK : has_req ? dflt_outcome : OUTCOME_NO_REQUEST;
@@ -408,12 +424,12 @@ static void raw_emit(struct pipeline *p, struct conn *c, int dflt_outcome)
 
 static int raw_init(struct pipeline *p, struct conn *c, int dir)
 {
-	struct raw_acc *r = calloc(1, sizeof(*r) + 2 * (size_t)p->o.body_excerpt);
+	struct raw_acc *r = calloc(1, sizeof(*r) + 2 * excerpt_keep(p));
 
 	if (!r)
 		return -ENOMEM;
 	r->buf[0] = (uint8_t *)(r + 1);
-	r->buf[1] = r->buf[0] + p->o.body_excerpt;
+	r->buf[1] = r->buf[0] + excerpt_keep(p);
 	raw_reset_side(r, 0);
 	raw_reset_side(r, 1);
 	c->raw = r;
@@ -439,8 +455,8 @@ static void raw_data(struct pipeline *p, struct conn *c, int dir, const uint8_t 
 		m->lost_bytes += len;
 		return;
 	}
-	if (m->body_len < p->o.body_excerpt) {
-		size_t n = len < p->o.body_excerpt - m->body_len ? len : p->o.body_excerpt - m->body_len;
+	if (m->body_len < excerpt_keep(p)) {
+		size_t n = len < excerpt_keep(p) - m->body_len ? len : excerpt_keep(p) - m->body_len;
 
 		memcpy(r->buf[dir] + m->body_len, buf, n);
 		m->body_len += n;
@@ -505,6 +521,9 @@ static void rpc_on_line(void *ctx, const struct rpc_line *l)
 		m->lost_bytes = l->lost;
 		m->body = l->text;
 		m->body_len = l->text_len < p->o.body_excerpt ? l->text_len : p->o.body_excerpt;
+		m->body_ahead = l->text_len - m->body_len;
+		if (m->body_ahead > excerpt_keep(p) - m->body_len)
+			m->body_ahead = excerpt_keep(p) - m->body_len;
 		m->body_cut = m->body_len < l->bytes - (l->bytes > l->text_len ? 1 : 0);
 		m->incomplete = l->lost > 0;
 		mc.body = (uint8_t *)l->text;

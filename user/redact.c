@@ -35,6 +35,13 @@ struct span {
 	int rule;
 };
 
+/* A growable list of spans; oom once a push failed. */
+struct spans {
+	struct span *v;
+	size_t n, cap;
+	bool oom;
+};
+
 /* Spans to replace inside the candidate region [from, to) of s. */
 typedef size_t (*refine_fn)(const uint8_t *s, size_t n, size_t from, size_t to,
 			    struct span *out, size_t max);
@@ -49,6 +56,20 @@ struct rule_def {
 	bool off;		/* off unless enabled by name */
 	refine_fn refine;	/* NULL: the whole region */
 	quick_fn native;	/* set: no regex; refine scans the whole text when this says so */
+};
+
+/*
+ * Short texts found clean, remembered: the side texts of records (Host,
+ * Content-Type, method, reason, the process name) repeat from one record
+ * to the next, and a remembered one skips the scan. Only clean texts are
+ * kept, so no secret stays in memory; a text matches a slot byte for byte.
+ */
+#define CLEAN_SLOTS	128	/* 64 sets of two: two texts of one hash both stay */
+#define CLEAN_MAX	48	/* longer texts are not remembered */
+
+struct clean_slot {
+	uint8_t len;		/* 0: empty */
+	uint8_t text[CLEAN_MAX];
 };
 
 struct redactor {
@@ -66,12 +87,14 @@ struct redactor {
 	hs_scratch_t *scratch;
 	pcre2_match_data *md;
 	uint64_t fired;			/* rules Hyperscan saw in the current text */
-	struct span *cand;		/* candidate regions, then spans */
-	size_t ncand, cap_cand;
-	bool cand_oom;
+	struct spans cand;		/* candidate regions of one pass */
+	struct spans sp;		/* spans to replace, every pass */
 	uint64_t *counts;
-	uint8_t *pad;			/* the text as Hyperscan scans it (scan_copy) */
+	uint8_t *pad;			/* the text as Hyperscan scans it (scan_copy, unescape) */
 	size_t pad_cap;
+	uint32_t *map;			/* unescape: decoded offset -> original offset */
+	size_t map_cap;
+	struct clean_slot *clean;	/* CLEAN_SLOTS, in sets of two by hash */
 };
 
 /* ---- refine steps ---- */
@@ -227,29 +250,50 @@ bool redact__luhn(const char *s, size_t n)
 	return digits && sum % 10 == 0;
 }
 
+/* A card's digits may be grouped by one kind of these, or none. */
+static bool card_sep(uint8_t c)
+{
+	return c == ' ' || c == '-' || c == '.';
+}
+
 /*
- * A card at s[p]: 13-19 digits, grouped by one kind of separator (space or
- * dash) or none, passing Luhn, not all zeros. A dash- or un-separated run
- * longer than 19 digits is something else (a UUID, an id) and is left whole;
- * space-separated runs may continue with other numbers ("... exp 12 25"),
- * so their longest valid prefix ending at a group boundary is taken.
+ * Dots also group decimals, versions and addresses: a dotted card has at
+ * least three groups of at least four digits (4111.1111.1111.1111, amex
+ * 3782.822463.10005), which no IPv4 address, version or "secs.micros"
+ * timestamp has.
+ */
+static bool dotted_card_ok(int groups, int shortest)
+{
+	return groups >= 3 && shortest >= 4;
+}
+
+/*
+ * A card at s[p]: 13-19 digits, grouped by one kind of separator (space,
+ * dash or dot) or none, passing Luhn, not all zeros. A dash-, dot- or
+ * un-separated run longer than 19 digits is something else (a UUID, an
+ * id) and is left whole; space-separated runs may continue with other
+ * numbers ("... exp 12 25"), so their longest valid prefix ending at a
+ * group boundary is taken.
  */
 static size_t card_at(const uint8_t *s, size_t n, size_t p)
 {
 	size_t q = p, ends[24], best = 0;
-	int digits = 0, nends = 0, i;
+	int digits = 0, nends = 0, i, groups = 0, group = 0, shortest = 99;
 	uint8_t sep = 0;
 	bool nonzero = false;
 
 	while (q < n && is_digit(s[q])) {
 		nonzero |= s[q] != '0';
-		digits++, q++;
+		digits++, group++, q++;
 		if (q < n && is_digit(s[q]))
 			continue;
-		if (digits >= 13 && digits <= 19 && nends < 24)
+		groups++;
+		shortest = group < shortest ? group : shortest;
+		group = 0;
+		if (digits >= 13 && digits <= 19 && nends < 24 &&
+		    (sep != '.' || dotted_card_ok(groups, shortest)))
 			ends[nends++] = q;
-		if (q + 1 < n && (s[q] == ' ' || s[q] == '-') && is_digit(s[q + 1]) &&
-		    (!sep || s[q] == sep)) {
+		if (q + 1 < n && card_sep(s[q]) && is_digit(s[q + 1]) && (!sep || s[q] == sep)) {
 			sep = s[q++];
 			continue;
 		}
@@ -366,7 +410,7 @@ static const struct rule_def builtin[] = {
 	{ "secret_field",
 	  KEY_PREFIX "(secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
 	  "client[_-]?secret|credentials?)" KV_VALUE, CL, false, refine_kv, NULL },
-	{ "credit_card", "\\d([ -]?\\d){12,18}", 0, false, refine_card, enough_digits },
+	{ "credit_card", "\\d([ .-]?\\d){12,18}", 0, false, refine_card, enough_digits },
 	{ "ssn", "\\b\\d{3}-\\d{2}-\\d{4}\\b", 0, false, refine_ssn, NULL },
 	{ "email", "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}",
 	  0, false, NULL, NULL },
@@ -616,7 +660,8 @@ struct redactor *redactor__new(const struct redact_opts *o, char *err, size_t er
 	r->enabled = o->enabled;
 	r->lock = malloc(sizeof(*r->lock));
 	r->counts = calloc(REDACT_MAX_RULES, sizeof(*r->counts));
-	if (!r->lock || !r->counts) {
+	r->clean = calloc(CLEAN_SLOTS, sizeof(*r->clean));
+	if (!r->lock || !r->counts || !r->clean) {
 		free(r->lock);
 		r->lock = NULL;
 		goto out_free;
@@ -644,9 +689,12 @@ void redactor__free(struct redactor *r)
 	if (r->lock)
 		pthread_mutex_destroy(r->lock);
 	free(r->lock);
-	free(r->cand);
+	free(r->cand.v);
+	free(r->sp.v);
 	free(r->counts);
 	free(r->pad);
+	free(r->map);
+	free(r->clean);
 	free(r);
 }
 
@@ -672,20 +720,20 @@ const struct redactor *redactor__default(void)
 
 /* ---- scanning ---- */
 
-static bool cand_push(struct redactor *r, size_t from, size_t to, int rule)
+static bool spans_push(struct spans *v, size_t from, size_t to, int rule)
 {
-	if (r->ncand == r->cap_cand) {
-		size_t cap = r->cap_cand ? r->cap_cand * 2 : 64;
-		struct span *c = realloc(r->cand, cap * sizeof(*c));
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct span *c = realloc(v->v, cap * sizeof(*c));
 
 		if (!c) {
-			r->cand_oom = true;
+			v->oom = true;
 			return false;
 		}
-		r->cand = c;
-		r->cap_cand = cap;
+		v->v = c;
+		v->cap = cap;
 	}
-	r->cand[r->ncand++] = (struct span){ from, to, rule };
+	v->v[v->n++] = (struct span){ from, to, rule };
 	return true;
 }
 
@@ -705,11 +753,11 @@ static bool locate(struct redactor *r, int i, const uint8_t *s, size_t n)
 	PCRE2_SIZE at = 0, *ov = pcre2_get_ovector_pointer(r->md);
 
 	if (r->native[i])	/* its refine step reads the whole text */
-		return cand_push(r, 0, n, i);
+		return spans_push(&r->cand, 0, n, i);
 
 	/* 0 is a match too: the ovector is kept small, groups are not needed */
 	while (at < n && pcre2_match(r->pc[i], s, n, at, 0, r->md, NULL) >= 0) {
-		if (!cand_push(r, ov[0], ov[1], i))
+		if (!spans_push(&r->cand, ov[0], ov[1], i))
 			return false;
 		at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 	}
@@ -727,22 +775,26 @@ static int span_cmp(const void *a, const void *b)
 	return x->rule - y->rule;
 }
 
-/* Candidate regions (cand[0..nreg)) become spans appended after them. */
-static size_t refine_all(struct redactor *r, const uint8_t *s, size_t n, size_t nreg)
+/*
+ * Candidate regions become spans to replace, in the offsets of the text
+ * the caller gave: map (when the scanned text is a decoded copy) gives the
+ * original offset of each scanned byte, map[n] the original length.
+ */
+static void refine_all(struct redactor *r, const uint8_t *s, size_t n, const uint32_t *map)
 {
 	struct span tmp[32];
 	size_t i, k, j;
 
-	for (i = 0; i < nreg; i++) {
-		struct span c = r->cand[i];
+	for (i = 0; i < r->cand.n; i++) {
+		struct span c = r->cand.v[i];
 
 		k = r->refine[c.rule] ? r->refine[c.rule](s, n, c.from, c.to, tmp, 32) :
 					one(tmp, 32, c.from, c.to);
 		for (j = 0; j < k; j++)
-			if (!cand_push(r, tmp[j].from, tmp[j].to, c.rule))
-				return 0;
+			if (!spans_push(&r->sp, map ? map[tmp[j].from] : tmp[j].from,
+					map ? map[tmp[j].to] : tmp[j].to, c.rule))
+				return;
 	}
-	return r->ncand - nreg;
 }
 
 static void put_marker(struct jbuf *out, const char *name)
@@ -752,15 +804,22 @@ static void put_marker(struct jbuf *out, const char *name)
 	jbuf__raw(out, "]", 1);
 }
 
-static void emit(const struct redactor *r, const uint8_t *s, size_t n, struct span *sp,
+/*
+ * s up to keep with the spans replaced. Spans that overlap are one secret
+ * (the first marker stands for both, nothing of either is left); a span
+ * that starts before keep is replaced whole, even where it runs past it.
+ */
+static void emit(const struct redactor *r, const uint8_t *s, size_t keep, struct span *sp,
 		 size_t nsp, struct jbuf *out, struct redact_hits *hits)
 {
 	size_t last = 0, i;
 
 	qsort(sp, nsp, sizeof(*sp), span_cmp);
-	for (i = 0; i < nsp; i++) {
-		if (sp[i].from < last)
-			continue;	/* overlaps the span already replaced */
+	for (i = 0; i < nsp && sp[i].from < keep; i++) {
+		if (sp[i].from < last) {
+			last = sp[i].to > last ? sp[i].to : last;
+			continue;
+		}
 		jbuf__raw(out, (const char *)s + last, sp[i].from - last);
 		put_marker(out, r->names[sp[i].rule]);
 		last = sp[i].to;
@@ -770,7 +829,8 @@ static void emit(const struct redactor *r, const uint8_t *s, size_t n, struct sp
 			hits->count[sp[i].rule]++;
 		}
 	}
-	jbuf__raw(out, (const char *)s + last, n - last);
+	if (last < keep)
+		jbuf__raw(out, (const char *)s + last, keep - last);
 }
 
 /*
@@ -781,30 +841,109 @@ static void emit(const struct redactor *r, const uint8_t *s, size_t n, struct sp
  */
 #define HS_SCAN_SLACK 64
 
+static bool pad_reserve(struct redactor *r, size_t n)
+{
+	uint8_t *b;
+
+	if (r->pad_cap >= n + HS_SCAN_SLACK)
+		return true;
+	b = realloc(r->pad, n + HS_SCAN_SLACK);
+	if (!b)
+		return false;
+	r->pad = b;
+	r->pad_cap = n + HS_SCAN_SLACK;
+	return true;
+}
+
 static const uint8_t *scan_copy(struct redactor *r, const uint8_t *s, size_t n)
 {
-	if (r->pad_cap < n + HS_SCAN_SLACK) {
-		uint8_t *b = realloc(r->pad, n + HS_SCAN_SLACK);
-
-		if (!b)
-			return NULL;
-		r->pad = b;
-		r->pad_cap = n + HS_SCAN_SLACK;
-	}
+	if (!pad_reserve(r, n))
+		return NULL;
 	memcpy(r->pad, s, n);
 	memset(r->pad + n, 0, HS_SCAN_SLACK);
 	return r->pad;
 }
 
-static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, struct jbuf *out,
-		       struct redact_hits *hits)
+static int hexval(uint8_t c)
 {
-	const uint8_t *copy = r->db ? scan_copy(r, s, n) : s;
-	size_t nreg, nsp;
+	if (is_digit(c))
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Bytes of the escape at s[i] and its value: %XX, or \u00XX below 0x80; 0 if none. */
+static size_t escape_at(const uint8_t *s, size_t n, size_t i, uint8_t *v)
+{
+	int hi, lo;
+
+	if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+	    (lo = hexval(s[i + 2])) >= 0) {
+		*v = (uint8_t)(hi << 4 | lo);
+		return 3;
+	}
+	/* JSON strings keep \uXXXX as written (jsonrpc.c): ASCII ones spell keys too */
+	if (s[i] == '\\' && i + 5 < n && s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' &&
+	    (hi = hexval(s[i + 4])) >= 0 && hi < 8 && (lo = hexval(s[i + 5])) >= 0) {
+		*v = (uint8_t)(hi << 4 | lo);
+		return 6;
+	}
+	return 0;
+}
+
+/* Whether s may hold an escape escape_at decodes (memchr is vectorised). */
+static bool may_hold_escape(const uint8_t *s, size_t n)
+{
+	return memchr(s, '%', n) || (memchr(s, '\\', n) && memmem(s, n, "\\u00", 4));
+}
+
+/*
+ * s decoded (escape_at) into r->pad (zeroed slack after it), r->map[i] the
+ * offset in s of decoded byte i, r->map[m] = n. Returns m, or 0 when s
+ * holds no escape (nothing new to scan).
+ */
+static size_t unescape(struct redactor *r, const uint8_t *s, size_t n)
+{
+	size_t i = 0, m = 0, k;
+	bool any = false;
+	uint8_t v;
+
+	if (r->map_cap < n + 1) {
+		uint32_t *mp = realloc(r->map, (n + 1) * sizeof(*mp));
+
+		if (!mp)
+			return 0;
+		r->map = mp;
+		r->map_cap = n + 1;
+	}
+	if (!pad_reserve(r, n))
+		return 0;
+	while (i < n) {
+		r->map[m] = (uint32_t)i;
+		if ((k = escape_at(s, n, i, &v))) {
+			r->pad[m++] = v;
+			i += k;
+			any = true;
+			continue;
+		}
+		r->pad[m++] = s[i++];
+	}
+	r->map[m] = (uint32_t)n;
+	memset(r->pad + m, 0, HS_SCAN_SLACK);
+	return any ? m : 0;
+}
+
+/*
+ * Spans of every secret in s (s has HS_SCAN_SLACK zeroed bytes after it
+ * when padded), appended to r->sp in the caller's offsets (see refine_all).
+ */
+static int find_spans(struct redactor *r, const uint8_t *s, size_t n, bool padded,
+		      const uint32_t *map)
+{
+	const uint8_t *copy = r->db && !padded ? scan_copy(r, s, n) : s;
 	int i;
 
-	r->ncand = 0;
-	r->cand_oom = false;
+	r->cand.n = 0;
 	r->fired = 0;
 	if (!copy)
 		return -ENOMEM;
@@ -814,37 +953,103 @@ static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, struct jb
 	for (i = 0; i < r->nrules; i++)
 		if (r->on[i] && r->native[i] && r->native[i](s, n))
 			r->fired |= 1ULL << i;
-	if (!r->fired) {
-		jbuf__raw(out, (const char *)s, n);
-		return 0;
-	}
-	for (i = 0; i < r->nrules; i++)
+	for (i = 0; r->fired && i < r->nrules; i++)
 		if ((r->fired & (1ULL << i)) && !locate(r, i, copy, n))
 			return -ENOMEM;
-	nreg = r->ncand;
-	nsp = refine_all(r, s, n, nreg);
-	if (r->cand_oom)
-		return -ENOMEM;
-	emit(r, s, n, r->cand + nreg, nsp, out, hits);
+	refine_all(r, s, n, map);
+	return r->cand.oom || r->sp.oom ? -ENOMEM : 0;
+}
+
+/*
+ * The text as written, then, when it holds an escape, decoded: a key or
+ * token spelt with escapes (p%61ssword=, Bearer%20..., p\u0061ssword) is
+ * found in the decoded text and replaced in the original. Decoding can
+ * also break a match (%26 becomes '&'), so both passes count and their
+ * spans are merged.
+ */
+/* The set of two slots for s (FNV-1a), or NULL when s is too long to be remembered. */
+static struct clean_slot *clean_set(struct redactor *r, const uint8_t *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	if (n > CLEAN_MAX)
+		return NULL;
+	for (i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return &r->clean[(h ^ h >> 16) % (CLEAN_SLOTS / 2) * 2];
+}
+
+static bool clean_is(const struct clean_slot *c, const uint8_t *s, size_t n)
+{
+	return c->len == n && !memcmp(c->text, s, n);
+}
+
+static bool clean_known(const struct clean_slot *set, const uint8_t *s, size_t n)
+{
+	return set && (clean_is(&set[0], s, n) || clean_is(&set[1], s, n));
+}
+
+/* s goes first in its set; what was first moves second, the second goes. */
+static void clean_remember(struct clean_slot *set, const uint8_t *s, size_t n)
+{
+	set[1] = set[0];
+	memcpy(set[0].text, s, n);
+	set[0].len = (uint8_t)n;
+}
+
+static int scan_locked(struct redactor *r, const uint8_t *s, size_t n, size_t keep,
+		       struct jbuf *out, struct redact_hits *hits)
+{
+	struct clean_slot *c = clean_set(r, s, n);
+	size_t m;
+	int err;
+
+	if (clean_known(c, s, n)) {
+		jbuf__raw(out, (const char *)s, keep);
+		return 0;
+	}
+	r->sp.n = 0;
+	r->cand.oom = r->sp.oom = false;
+	if ((err = find_spans(r, s, n, false, NULL)))
+		return err;
+	if (may_hold_escape(s, n) && (m = unescape(r, s, n)) &&
+	    (err = find_spans(r, r->pad, m, true, r->map)))
+		return err;
+	if (!r->sp.n) {
+		if (c)
+			clean_remember(c, s, n);
+		jbuf__raw(out, (const char *)s, keep);
+		return 0;
+	}
+	emit(r, s, keep, r->sp.v, r->sp.n, out, hits);
 	return 0;
 }
 
-int redactor__redact(const struct redactor *cr, const uint8_t *s, size_t n, struct jbuf *out,
-		     struct redact_hits *hits)
+int redactor__redact_cut(const struct redactor *cr, const uint8_t *s, size_t n, size_t keep,
+			 struct jbuf *out, struct redact_hits *hits)
 {
 	struct redactor *r = (struct redactor *)cr;	/* scan state only, under the lock */
 	int err;
 
+	if (keep > n)
+		keep = n;
 	if (!r->enabled || !r->md || n < r->min_len || !n) {
-		jbuf__raw(out, (const char *)s, n);
+		jbuf__raw(out, (const char *)s, keep);
 		return 0;
 	}
-	if (n > UINT32_MAX)
+	if (n > UINT32_MAX - 1)
 		return -E2BIG;
 	pthread_mutex_lock(r->lock);
-	err = scan_locked(r, s, n, out, hits);
+	err = scan_locked(r, s, n, keep, out, hits);
 	pthread_mutex_unlock(r->lock);
 	return err;
+}
+
+int redactor__redact(const struct redactor *r, const uint8_t *s, size_t n, struct jbuf *out,
+		     struct redact_hits *hits)
+{
+	return redactor__redact_cut(r, s, n, n, out, hits);
 }
 
 size_t redactor__nrules(const struct redactor *r)

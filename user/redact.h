@@ -5,7 +5,10 @@
  * compares this with PCRE2-JIT, one pass per rule). Hyperscan finds
  * candidates; a small per-rule check then decides and narrows them (Luhn
  * for cards, the value after "password=", the whole PEM block...). Each
- * secret is replaced by [REDACTED:<rule name>].
+ * secret is replaced by [REDACTED:<rule name>]. A text holding escapes
+ * (%XX, JSON's \u00XX) is scanned a second time decoded (p%61ssword=,
+ * Bearer%20..., p\u0061ssword), and what is found there is replaced in
+ * the text as written.
  *
  * A redactor is built once from struct redact_opts (the `redaction:`
  * section of the config, docs/formats.md) and is safe to share between
@@ -22,6 +25,13 @@
 #define REDACT_MAX_RULES	64
 #define REDACT_NAME_MAX		32	/* rule names: [a-z0-9_], 1..31 characters */
 #define REDACT_MARK_PREFIX	"[REDACTED:"
+/*
+ * Bytes past the end of a body excerpt that are kept and scanned, so that
+ * a secret the excerpt cuts is still recognised and replaced whole
+ * (redactor__redact_cut); the longest fixed-length secret (a 40-character
+ * AWS secret after its key, a spaced card) fits many times over.
+ */
+#define REDACT_LOOKAHEAD	256
 
 struct redact_custom {
 	const char *name;		/* becomes the kind in [REDACTED:<name>] */
@@ -66,6 +76,15 @@ const struct redactor *redactor__default(void);
  */
 int redactor__redact(const struct redactor *r, const uint8_t *s, size_t n, struct jbuf *out,
 		     struct redact_hits *hits);
+
+/*
+ * As redactor__redact, but only the first keep bytes of s are written:
+ * all n bytes are scanned, and a secret that starts before keep is
+ * replaced whole even where it runs past keep (nothing of it is left at
+ * the cut). For excerpts: n is the excerpt plus what followed it.
+ */
+int redactor__redact_cut(const struct redactor *r, const uint8_t *s, size_t n, size_t keep,
+			 struct jbuf *out, struct redact_hits *hits);
 
 /* Rules, by index (the bits of redact_hits.mask); counters since start. */
 size_t redactor__nrules(const struct redactor *r);

@@ -199,6 +199,25 @@ static void put_u64(struct jbuf *out, uint64_t v)
 	jbuf__raw(out, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+/*
+ * Whether the bytes a hex preview would show hold text: SANITIZE_PREVIEW_TEXT
+ * or more letters and digits among them. Hex is not redacted, so a
+ * "binary" body that starts with "password=hunter2" (a content type is
+ * only a claim) or its UTF-16 spelling would be written in clear; a
+ * magic number, a length field and compressed bytes have few.
+ */
+static bool preview_has_text(const uint8_t *s, size_t n)
+{
+	size_t i, alnum = 0;
+
+	for (i = 0; i < n; i++) {
+		uint8_t lower = s[i] | 0x20;
+
+		alnum += (s[i] >= '0' && s[i] <= '9') || (lower >= 'a' && lower <= 'z');
+	}
+	return alnum >= SANITIZE_PREVIEW_TEXT;
+}
+
 void sanitize__binary_summary(struct jbuf *out, int kind, const uint8_t *s, size_t n,
 			      uint64_t total_bytes)
 {
@@ -209,6 +228,10 @@ void sanitize__binary_summary(struct jbuf *out, int kind, const uint8_t *s, size
 	jbuf__raw(out, name, strlen(name));
 	jbuf__raw(out, " ", 1);
 	put_u64(out, total_bytes);
+	if (preview_has_text(s, m)) {
+		jbuf__raw(out, " bytes]", 7);
+		return;
+	}
 	jbuf__raw(out, " bytes hex=", 11);
 	for (i = 0; i < m; i++) {
 		char h[2] = { hexdig[s[i] >> 4], hexdig[s[i] & 15] };

@@ -25,6 +25,7 @@
 #define SANITIZE_TRUNC_MARK	"...[truncated]"
 #define SANITIZE_TRUNC_MARK_LEN	(sizeof(SANITIZE_TRUNC_MARK) - 1)
 #define SANITIZE_PREFIX_BYTES	16	/* bytes of a binary payload shown in hex */
+#define SANITIZE_PREVIEW_TEXT	4	/* letters and digits among them that stop the preview */
 
 enum payload_kind {
 	PK_TEXT = 0,
@@ -45,7 +46,10 @@ int sanitize__detect(const uint8_t *s, size_t n, const char *content_type);
 
 /*
  * "[binary gzip 1234 bytes hex=1f8b0800...]": length, kind and the first
- * SANITIZE_PREFIX_BYTES in hex, appended to out (already safe text).
+ * SANITIZE_PREFIX_BYTES in hex, appended to out (already safe text). The
+ * hex preview is left out ("[binary binary 1234 bytes]") when those bytes
+ * hold text (SANITIZE_PREVIEW_TEXT letters or digits): hex would carry it
+ * past redaction.
  */
 void sanitize__binary_summary(struct jbuf *out, int kind, const uint8_t *s, size_t n,
 			      uint64_t total_bytes);

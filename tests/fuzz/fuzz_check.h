@@ -36,6 +36,12 @@ static const struct planted plants[] = {
 	{ "password=hunter2hunter2", "hunter2hunter2" },
 	{ "jane.doe@example.com", "jane.doe@example.com" },
 	{ "sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz" },
+	/* spellings that got past the redactor before issue 13 */
+	{ "p%61ssword=hunter2hunter2", "hunter2hunter2" },
+	{ "Bearer%20abcdefgh12345678", "abcdefgh12345678" },
+	{ "4111.1111.1111.1111", "4111.1111.1111.1111" },
+	{ "4111%201111%201111%201111", "4111%201111%201111%201111" },
+	{ "p\\u0061ssword=hunter2hunter2", "hunter2hunter2" },
 };
 
 #define NPLANTS (sizeof(plants) / sizeof(plants[0]))

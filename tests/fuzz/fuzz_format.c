@@ -4,7 +4,9 @@
  * secret become the request body, the response body and the target of an
  * exchange, rendered in each format with a max_message_length chosen by
  * the input; every record must be one line, valid for its format, within
- * the length cap and without the secret (fuzz_check.h).
+ * the length cap and without the secret (fuzz_check.h). The request body
+ * is an excerpt cut at a point the input chooses, followed by its
+ * redaction look-ahead.
  */
 #include "format.h"
 #include "fuzz_check.h"
@@ -28,6 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t budget = 4 * secret_budget(body, n, which);
 
 	fixture__init(&fx, body, n, body, n);
+	/* the request body is an excerpt cut where the input says, with its look-ahead */
+	fx.req.m.body_ahead = size > 3 && data[3] < n ? data[3] : 0;
+	fx.req.m.body_len = n - fx.req.m.body_ahead;
+	fx.req.m.body_cut = fx.req.m.body_ahead > 0;
 	tlen = n < sizeof(fx.req.m.target) - 1 ? n : sizeof(fx.req.m.target) - 1;
 	memcpy(fx.req.m.target, body, tlen);	/* may hold NULs: cut there, as http.c would */
 	fx.req.m.target[tlen] = '\0';

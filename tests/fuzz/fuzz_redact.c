@@ -4,12 +4,30 @@
  * secret; after redaction the secret is gone, every marker is a rule name,
  * and the text outside the markers is what went in (nothing is lost but
  * what was replaced: the output is never longer than the input plus the
- * markers).
+ * markers). The same text cut at a point the input chooses
+ * (redactor__redact_cut, an excerpt with its look-ahead) gives a prefix
+ * of the whole text's output: a secret across the cut is replaced as
+ * when it is whole, and nothing after the cut is written.
  */
 #include "redact.h"
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* s cut at keep: a prefix of whole, the output of all n bytes. */
+static void check_cut(const struct redactor *r, const uint8_t *s, size_t n, size_t keep,
+		      const struct jbuf *whole)
+{
+	struct jbuf cut;
+
+	jbuf__init(&cut);
+	if (redactor__redact_cut(r, s, n, keep, &cut, NULL))
+		abort();
+	if (cut.len > whole->len || (cut.len && memcmp(cut.buf, whole->buf, cut.len)))
+		fuzz_fail("a cut text is not a prefix of the whole text's output",
+			  cut.buf ? cut.buf : "");
+	jbuf__free(&cut);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		marks += hits.count[i] * (sizeof(REDACT_MARK_PREFIX) + REDACT_NAME_MAX);
 	if (out.len > n + marks)
 		fuzz_fail("output longer than input plus markers", out.buf);
+	check_cut(r, buf, n, size ? n * data[size - 1] / 256 : 0, &out);
 	jbuf__free(&out);
 	free(buf);
 	return 0;
