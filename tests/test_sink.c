@@ -1005,6 +1005,40 @@ static void test_stop_bounded_fifo_anchor(void **state)
 }
 
 /*
+ * An anchor that cannot be written (a symlink planted at its name): a
+ * critical sink stops the collector naming the anchor; the log is never
+ * written through the link's target.
+ */
+static void test_anchor_refused_stops_critical(void **state)
+{
+	char key[128], err[512], anchor[160], victim[160];
+	const char *why = NULL;
+	struct sink_config c;
+	struct sink *s;
+
+	snprintf(key, sizeof(key), "%s/key", dir);
+	assert_int_equal(chainfile__keygen(key, err, sizeof(err)), 0);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_int_equal(close(open(victim, O_WRONLY | O_CREAT, 0644)), 0);
+	cfg_for(&c, "ca.log");
+	c.critical = true;
+	c.integrity.key_file = strdup(key);
+	c.integrity.checkpoint_every = 2;
+	snprintf(anchor, sizeof(anchor), "%s.anchor", c.output_file);
+	assert_int_equal(symlink(victim, anchor), 0);
+	s = make(&c);
+	assert_int_equal(sink__failed(s, &why), 0);
+	put_batch(s, 0, 2);	/* the first checkpoint appends to the anchor */
+	sink__flush(s);
+	assert_int_not_equal(sink__failed(s, &why), 0);
+	assert_non_null(strstr(why, "critical audit log"));
+	assert_non_null(strstr(why, anchor));
+	assert_int_equal(count_in(victim, "chain"), 0);
+	sink__close(s);
+	sink_config__free(&c);
+}
+
+/*
  * A writer stuck where no signal reaches it (a frozen file system): the stop
  * leaves it behind within a bound, counting what it still held.
  */
@@ -1062,6 +1096,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_stop_kicks_blocked_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_leaves_stuck_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_bounded_fifo_anchor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor_refused_stops_critical, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("sink", tests, NULL, NULL);

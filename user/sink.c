@@ -94,6 +94,7 @@ struct sink {
 	size_t sealed_cap;
 	uint64_t since_ckpt;		/* records since the last checkpoint */
 	uint64_t next_ckpt;		/* CLOCK_MONOTONIC ns of the next timed checkpoint */
+	bool anchor_failing;		/* the last anchor line could not be written (said once) */
 
 	/* read by the collector */
 	int fatal;			/* -errno: a critical sink cannot go on */
@@ -558,6 +559,32 @@ static void put_file_header(struct sink *s)
 		write_iov(s, &(struct iovec){ .iov_base = s->jb.buf, .iov_len = s->jb.len }, 1, 0);
 }
 
+/*
+ * An anchor line that cannot be written (a name planted there, a full
+ * disk): a critical sink stops the collector, as for its log; another says
+ * so once and again when anchoring works again, not at every checkpoint.
+ */
+static void anchor_result(struct sink *s, int e, const char *err)
+{
+	char why[sizeof(s->fatal_reason)];
+
+	if (!e) {
+		if (s->anchor_failing)
+			log_info("audit log %s: anchor file %s written again", s->cfg.output_file,
+				 s->anchor_path);
+		s->anchor_failing = false;
+		return;
+	}
+	if (s->cfg.critical) {
+		snprintf(why, sizeof(why), "critical audit log %s: %s", s->cfg.output_file, err);
+		want_stop(s, e, why, "fix the anchor file, then restart");
+	} else if (!s->anchor_failing) {
+		log_warn("audit log %s: %s; checkpoints are in the log only until it can be "
+			 "written (said once)", s->cfg.output_file, err);
+	}
+	s->anchor_failing = true;
+}
+
 static void checkpoint(struct sink *s, const char *why)
 {
 	const struct chain_state *st = chain__state(s->chain);
@@ -578,9 +605,7 @@ static void checkpoint(struct sink *s, const char *why)
 	side_req(s, s->anchor_path, s->cfg.integrity.anchor_file, "anchor file",
 		 s->cfg.file_mode, &at);
 	e = chainfile__anchor(&at, s->cfg.output_file, st->seq - 1, st->head, err, sizeof(err));
-	if (e)
-		log_warn("audit log %s: %s; its checkpoint is in the log only",
-			 s->cfg.output_file, err);
+	anchor_result(s, e, err);
 	save_state(s, true);
 	s->since_ckpt = 0;
 	if (s->cfg.integrity.checkpoint_interval_s)
