@@ -4,6 +4,8 @@
  * gaps, truncated captures, reordering, fd reuse, close, process exit,
  * malformed events, raw protocols. Records are read back from the sink file.
  */
+#include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,7 +23,7 @@
 #define MAX_LINES 512
 
 struct fixture {
-	char path[64];
+	char dir[64], path[80];
 	struct sink *sink;
 	struct pipeline *pl;
 	char *lines[MAX_LINES];
@@ -32,17 +34,34 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct pipeline_opts o = { .ttl_ns = 1000000000ULL, .body_excerpt = 64 };
-	int fd;
 
-	snprintf(f->path, sizeof(f->path), "/tmp/sa-test-pipeline.XXXXXX");
-	fd = mkstemp(f->path);
-	close(fd);
-	unlink(f->path);
+	/* a directory of its own: a log directly in /tmp (others write there) is refused */
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sa-test-pipeline.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/audit.log", f->dir);
 	assert_int_equal(sink__open(&f->sink, f->path, 0), 0);
 	f->pl = pipeline__new(&o, f->sink);
 	assert_non_null(f->pl);
 	*state = f;
 	return 0;
+}
+
+/* dir and the files in it (logs and their lock files) */
+static void remove_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
 }
 
 static int teardown(void **state)
@@ -56,7 +75,7 @@ static int teardown(void **state)
 	}
 	for (i = 0; i < f->nlines; i++)
 		free(f->lines[i]);
-	unlink(f->path);
+	remove_dir(f->dir);
 	free(f);
 	return 0;
 }
