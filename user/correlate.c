@@ -38,6 +38,7 @@ static const struct {
 struct packed {
 	uint64_t ts_first, ts_last, wire_bytes, body_bytes, lost_bytes;
 	int64_t err_code;
+	const char *malformed;		/* a static reason word, or NULL */
 	int32_t status, version;
 	uint32_t tid, body_len;
 	uint16_t str_len[N_PACK_STRS];
@@ -96,7 +97,8 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 	*pk = (struct packed){
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
 		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
-		.err_code = mc->rpc.err_code, .status = m->status, .version = m->version,
+		.err_code = mc->rpc.err_code, .malformed = m->malformed,
+		.status = m->status, .version = m->version,
 		.tid = mc->tid, .body_len = m->body_len, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
 		.is_request = m->is_request, .chunked = m->chunked, .conn_close = m->conn_close,
 		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = mc->rpc.has_id,
@@ -154,6 +156,7 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->wire_bytes = pk->wire_bytes;
 	m->body_bytes = pk->body_bytes;
 	m->lost_bytes = pk->lost_bytes;
+	m->malformed = pk->malformed;
 	m->body_len = pk->body_len;
 	m->status = pk->status;
 	m->version = pk->version;
