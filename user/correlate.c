@@ -55,6 +55,13 @@ struct pending {
 	struct conn *conn;
 	uint64_t arrived_ns;
 	struct packed *msg;		/* right after this struct, in the same allocation */
+	/*
+	 * An early response that came with no request waiting or in progress:
+	 * a lost request event shows only when the next one arrives, so it
+	 * waits for that. A placeholder for lost bytes takes it; a request
+	 * seen whole writes it as no_request first.
+	 */
+	bool orphan;
 };
 
 struct correlator {
@@ -351,14 +358,15 @@ static struct pending *pop_early(struct conn *c)
 	return p;
 }
 
-/* Keep a response until the request it answers is complete. */
-static bool hold_early(struct conn *c, const struct msg_copy *mc)
+/* Keep a response until the request it answers is complete (or shows it was lost). */
+static bool hold_early(struct conn *c, const struct msg_copy *mc, bool orphan)
 {
 	struct pending *p;
 
 	if (c->nearly >= CORR_MAX_EARLY || !(p = pending_new(mc)))
 		return false;
 	p->conn = c;
+	p->orphan = orphan;
 	if (c->early_tail)
 		c->early_tail->next = p;
 	else
@@ -394,10 +402,34 @@ static void msg_copy__wrap(struct msg_copy *mc, const struct http_msg *m, uint32
 	mc->dir = 0;
 }
 
+/* A response held early, written alone as no_request; frees it. */
+static void emit_early_alone(struct correlator *cr, struct conn *c, struct pending *p)
+{
+	struct msg_copy resp;
+
+	unpack(p->msg, &resp);
+	emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
+	free(p);
+}
+
+/*
+ * The early response a request takes: orphans only go to a request that
+ * lost bytes (the one they answered was in the gap); before a request seen
+ * whole they are written as no_request.
+ */
+static struct pending *take_early(struct correlator *cr, struct conn *c, const struct http_msg *m)
+{
+	bool lost = m->incomplete && m->lost_bytes;
+
+	while (c->early_head && c->early_head->orphan && !lost)
+		emit_early_alone(cr, c, pop_early(c));
+	return pop_early(c);
+}
+
 void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
 			 uint32_t tid)
 {
-	struct pending *early = pop_early(c);
+	struct pending *early = take_early(cr, c, m);
 	struct msg_copy req;
 
 	msg_copy__wrap(&req, m, tid);
@@ -423,7 +455,7 @@ void correlator__response(struct correlator *cr, struct conn *c, const struct ht
 	if (m->status >= 100 && m->status < 200 && m->status != 101)
 		return;
 	msg_copy__wrap(&resp, m, tid);
-	if (!c->pend_head && req_in_progress && hold_early(c, &resp))
+	if (!c->pend_head && hold_early(c, &resp, !req_in_progress))
 		return;
 	p = pop_oldest(cr, c);
 	if (p) {
@@ -495,13 +527,8 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 
 	while ((p = pop_oldest(cr, c)))
 		emit_packed(cr, c, p, NULL, outcome);
-	while ((p = pop_early(c))) {
-		struct msg_copy resp;
-
-		unpack(p->msg, &resp);
-		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
-		free(p);
-	}
+	while ((p = pop_early(c)))
+		emit_early_alone(cr, c, p);
 }
 
 void correlator__expire(struct correlator *cr, uint64_t now_ns)
