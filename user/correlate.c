@@ -142,6 +142,7 @@ static void str_set(char *dst, const char *src, size_t n)
 static void rpc_clear(struct rpc_msg *r)
 {
 	r->err_code = 0;
+	r->malformed = NULL;
 	r->kind = RPC_NONE;
 	r->has_id = r->has_error = r->cut = false;
 	r->id[0] = r->method[0] = r->tool[0] = r->err_msg[0] = '\0';
@@ -178,6 +179,7 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;
 	mc->rpc.err_code = pk->err_code;
+	mc->rpc.malformed = pk->malformed;
 	mc->rpc.has_id = pk->has_id;
 	mc->rpc.has_error = pk->has_error;
 	mc->rpc.cut = pk->rpc_cut;

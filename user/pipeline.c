@@ -507,6 +507,7 @@ static void rpc_on_line(void *ctx, const struct rpc_line *l)
 		m->body_len = l->text_len < p->o.body_excerpt ? l->text_len : p->o.body_excerpt;
 		m->body_cut = m->body_len < l->bytes - (l->bytes > l->text_len ? 1 : 0);
 		m->incomplete = l->lost > 0;
+		m->malformed = msgs[i].malformed;
 		mc.body = (uint8_t *)l->text;
 		correlator__rpc(p->cr, c, &mc);
 	}
