@@ -384,6 +384,22 @@ static void test_overlong_line_then_next(void **state)
 	}
 }
 
+/* Found by fuzz_jsonrpc: a stray '}' in a batch looped forever. */
+static void test_batch_stray_closer(void **state)
+{
+	static const char text[] = "[}, }}]\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"n\"}\n";
+	struct many m = { 0 };
+	struct rpc_stream s;
+
+	assert_int_equal(rpc_stream__init(&s, 64, on_many, &m), 0);
+	rpc_stream__feed(&s, (const uint8_t *)text, strlen(text), 1);
+	rpc_stream__close(&s);
+	rpc_stream__free(&s);
+	assert_int_equal(m.n, 4);
+	assert_int_equal(m.bad, 3);
+	assert_string_equal(m.last, "2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_batch_stream),
 		cmocka_unit_test(test_batch_every_split),
 		cmocka_unit_test(test_overlong_line_then_next),
+		cmocka_unit_test(test_batch_stray_closer),
 	};
 
 	return cmocka_run_group_tests_name("jsonrpc", tests, NULL, NULL);

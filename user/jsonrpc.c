@@ -624,8 +624,8 @@ static size_t elem_end(struct rpc_stream *s, const uint8_t *b, size_t len, bool 
 		} else if (c == '{' || c == '[') {
 			s->depth++;
 		} else if (c == '}' || c == ']') {
-			if (s->depth == 0)
-				return i;	/* the batch's own ']' after a scalar */
+			if (s->depth == 0)	/* the batch's own ']' after a scalar; a stray '}' */
+				return c == ']' ? i : i + 1;
 			if (--s->depth == 0)
 				return i + 1;
 		} else if (c == ',' && s->depth == 0) {
