@@ -222,6 +222,17 @@ static void test_huge_ids_bounded(void **state)
 	strcpy(text + n + 10000, "2 }");
 	assert_int_equal(parse(text, r, 1), 1);
 	assert_string_equal(r[0].id, b[0].id);
+	/* cut by the end of the text: kept short, marked, and still matched by its first bytes */
+	n = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":");
+	memset(text + n, '7', 100);
+	assert_int_equal(jsonrpc__parse((const uint8_t *)text, n + 100, a, 1), 1);
+	assert_string_equal(a[0].id + RPC_ID_CUT_KEEP, RPC_ID_CUT);
+	assert_true(jsonrpc__id_match(a[0].id, strlen(a[0].id), b[0].id, strlen(b[0].id)));
+	assert_true(jsonrpc__id_match(b[0].id, strlen(b[0].id), a[0].id, strlen(a[0].id)));
+	assert_false(jsonrpc__id_match(a[0].id, strlen(a[0].id), "77", 2));
+	assert_false(jsonrpc__id_match("\"a", 2, "\"ab\"", 4));
+	assert_true(jsonrpc__id_match("\"a~cut", 6, "\"ab\"", 4));
+	assert_false(jsonrpc__id_match("\"b~cut", 6, "\"ab\"", 4));
 	/* a huge string id too */
 	n = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":\"");
 	memset(text + n, 'x', 20000);
@@ -384,6 +395,28 @@ static void test_overlong_line_then_next(void **state)
 	}
 }
 
+/* The answer came: a line cut by the capture ended in its lost bytes. */
+static void test_end_cut(void **state)
+{
+	struct many m = { 0 };
+	struct rpc_stream s;
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"m\",\"params\":\"xx";
+
+	assert_int_equal(rpc_stream__init(&s, 64, on_many, &m), 0);
+	rpc_stream__end_cut(&s);		/* nothing cut: nothing happens */
+	rpc_stream__feed(&s, (const uint8_t *)head, strlen(head), 1);
+	rpc_stream__end_cut(&s);
+	assert_int_equal(m.n, 0);		/* not cut by a gap: still arriving */
+	rpc_stream__gap(&s, 10, 2);
+	rpc_stream__end_cut(&s);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.first, "3");
+	assert_int_equal(m.lost, 10);
+	rpc_stream__close(&s);
+	rpc_stream__free(&s);
+	assert_int_equal(m.n, 1);
+}
+
 /* Found by fuzz_jsonrpc: a stray '}' in a batch looped forever. */
 static void test_batch_stray_closer(void **state)
 {
@@ -418,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_batch_every_split),
 		cmocka_unit_test(test_overlong_line_then_next),
 		cmocka_unit_test(test_batch_stray_closer),
+		cmocka_unit_test(test_end_cut),
 	};
 
 	return cmocka_run_group_tests_name("jsonrpc", tests, NULL, NULL);

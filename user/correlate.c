@@ -144,7 +144,7 @@ static void rpc_clear(struct rpc_msg *r)
 	r->err_code = 0;
 	r->malformed = NULL;
 	r->kind = RPC_NONE;
-	r->has_id = r->has_error = r->cut = false;
+	r->has_id = r->has_error = r->cut = r->guessed = false;
 	r->id[0] = r->method[0] = r->tool[0] = r->err_msg[0] = '\0';
 }
 
@@ -183,6 +183,7 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	mc->rpc.has_id = pk->has_id;
 	mc->rpc.has_error = pk->has_error;
 	mc->rpc.cut = pk->rpc_cut;
+	mc->rpc.guessed = false;
 	mc->tid = pk->tid;
 	mc->dir = pk->dir;
 }
@@ -194,7 +195,7 @@ static bool packed_id_is(const struct packed *pk, const char *id)
 
 	for (i = 0; i < PACK_STR_ID; i++)
 		p += pk->str_len[i];
-	return pk->str_len[PACK_STR_ID] == strlen(id) && !memcmp(p, id, pk->str_len[PACK_STR_ID]);
+	return jsonrpc__id_match(p, pk->str_len[PACK_STR_ID], id, strlen(id));
 }
 
 /* A list entry holding mc packed: one allocation, freed with free(). */
@@ -511,11 +512,20 @@ void correlator__rpc(struct correlator *cr, struct conn *c, const struct msg_cop
 	case RPC_RESULT:
 	case RPC_ERROR:
 		p = mc->rpc.has_id ? take_by_id(cr, c, mc->rpc.id, mc->dir) : NULL;
+		if (!p && mc->rpc.guessed) {
+			/* cut before its method showed (a huge id): it answers nothing, so it asks */
+			struct msg_copy rq = *mc;
+
+			rq.rpc.kind = RPC_REQUEST;
+			correlator__rpc(cr, c, &rq);
+			return;
+		}
 		if (!p) {
 			emit(cr, c, NULL, mc, OUTCOME_NO_REQUEST);
 			return;
 		}
 		emit_packed(cr, c, p, mc, mc->rpc.kind == RPC_ERROR ? OUTCOME_ERROR :
+			    p->msg->incomplete ? OUTCOME_INCOMPLETE :
 			    outcome_of(NULL, &mc->m, OUTCOME_OK));
 		return;
 	}

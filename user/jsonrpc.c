@@ -209,9 +209,9 @@ static uint64_t fnv1a(uint64_t h, uint8_t c)
  * and its answer may space it differently), bounded: a longer id keeps its
  * first bytes and a hash of all of it, so two long ids stay apart.
  */
-static void id_text(struct rpc_msg *m, const uint8_t *p, const uint8_t *end)
+static void id_text(struct rpc_msg *m, const uint8_t *p, const uint8_t *end, bool cut)
 {
-	const size_t cut = RPC_ID_MAX - 1 - ID_HASH_LEN;
+	const size_t keep = RPC_ID_MAX - 1 - ID_HASH_LEN;
 	uint64_t h = 0xcbf29ce484222325ull;
 	bool str = false, esc = false;
 	size_t n = 0;
@@ -232,9 +232,35 @@ static void id_text(struct rpc_msg *m, const uint8_t *p, const uint8_t *end)
 			m->id[n] = (char)c;
 		n++;
 	}
-	if (n > RPC_ID_MAX - 1)
-		snprintf(m->id + cut, RPC_ID_MAX - cut, "~%016llx", (unsigned long long)h);
+	if (cut && n > RPC_ID_CUT_KEEP)
+		n = RPC_ID_CUT_KEEP;
+	if (cut)
+		n += (size_t)snprintf(m->id + n, RPC_ID_MAX - n, "%s", RPC_ID_CUT);
+	else if (n > RPC_ID_MAX - 1)
+		snprintf(m->id + keep, RPC_ID_MAX - keep, "~%016llx", (unsigned long long)h);
 	m->id[n < RPC_ID_MAX - 1 ? n : RPC_ID_MAX - 1] = '\0';
+}
+
+/*
+ * Do two id texts name the same id? Equal, or one was cut (the text ended
+ * inside it: a capture or excerpt limit) and their first bytes agree.
+ */
+bool jsonrpc__id_match(const char *a, size_t an, const char *b, size_t bn)
+{
+	const size_t cl = sizeof(RPC_ID_CUT) - 1;
+	bool ac = an >= cl && !memcmp(a + an - cl, RPC_ID_CUT, cl);
+	bool bc = bn >= cl && !memcmp(b + bn - cl, RPC_ID_CUT, cl);
+	size_t n;
+
+	if (!ac && !bc)
+		return an == bn && !memcmp(a, b, an);
+	an -= ac ? cl : 0;
+	bn -= bc ? cl : 0;
+	/* a whole id shorter than the cut one's first bytes cannot be it */
+	if ((ac && !bc && bn < an) || (bc && !ac && an < bn))
+		return false;
+	n = an < bn ? an : bn;
+	return n > 1 && !memcmp(a, b, n);
 }
 
 /*
@@ -251,7 +277,7 @@ static void scan_id(struct jscan *s, struct rpc_msg *m)
 	start = s->p;
 	if (!skip_value(s) && s->bad)
 		return;
-	id_text(m, start, s->p);
+	id_text(m, start, s->p, s->cut);
 	if (c == '{' || c == '[' || c == 't' || c == 'f')
 		m->malformed = "id_type";
 }
@@ -352,6 +378,7 @@ static void classify(struct rpc_msg *m, const struct msg_scan *ms)
 		m->kind = RPC_ERROR;
 	else if (ms->result || (m->has_id && m->cut))
 		m->kind = RPC_RESULT;
+	m->guessed = m->kind == RPC_RESULT && !ms->result;
 	if (strcmp(m->method, "tools/call") != 0)
 		m->tool[0] = '\0';
 }
@@ -525,6 +552,12 @@ static void emit_msg(struct rpc_stream *s)
 		l.text_len--;
 	if (!blank(l.text, l.text_len))
 		s->fn(s->ctx, &l);
+	if (s->cap > 4096) {
+		/* a long message grew the buffer: idle connections must stay small */
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
 	s->len = 0;
 	s->bytes = 0;
 	s->lost = 0;
@@ -708,6 +741,16 @@ void rpc_stream__gap(struct rpc_stream *s, uint64_t n, uint64_t ts)
 	s->after_gap = true;
 	/* inside a batch the nesting is unknown now: the rest of the line is one message */
 	s->mode = RS_LINE;
+}
+
+void rpc_stream__end_cut(struct rpc_stream *s)
+{
+	if (!s->after_gap)
+		return;
+	s->after_gap = false;
+	if (s->bytes || s->lost)
+		emit_msg(s);
+	s->mode = RS_START;
 }
 
 void rpc_stream__close(struct rpc_stream *s)

@@ -18,10 +18,13 @@
 #include <stdint.h>
 
 #define RPC_ID_MAX	64	/* the id's JSON text: 7, "abc"; longer ones end in ~hash */
+#define RPC_ID_CUT	"~cut"	/* ends an id the text ended inside of */
+#define RPC_ID_CUT_KEEP	40	/* bytes of a cut id kept, and compared */
 #define RPC_METHOD_MAX	96
 #define RPC_TOOL_MAX	96
 #define RPC_ERRMSG_MAX	160
 #define RPC_BATCH_MAX	64	/* messages taken from one batch array */
+#define RPC_KEEP_MIN	16384	/* bytes of a message kept to parse it (not all go in a record) */
 
 enum rpc_kind {
 	RPC_NONE = 0,
@@ -38,6 +41,7 @@ struct rpc_msg {
 	bool has_id;
 	bool has_error;
 	bool cut;		/* the text ended before the message did */
+	bool guessed;		/* cut before method, result or error: RPC_RESULT is a guess */
 	char id[RPC_ID_MAX];
 	char method[RPC_METHOD_MAX];
 	char tool[RPC_TOOL_MAX];		/* params.name of tools/call */
@@ -52,6 +56,9 @@ const char *rpc_kind__name(int kind);
  * -EPROTO when it is not JSON-RPC at all.
  */
 int jsonrpc__parse(const uint8_t *buf, size_t len, struct rpc_msg *out, int max);
+
+/* Two id texts (as in rpc_msg.id) name the same id: equal, or one cut and a prefix match. */
+bool jsonrpc__id_match(const char *a, size_t an, const char *b, size_t bn);
 
 /* First non-blank byte opens an object or an array. */
 bool jsonrpc__looks_like(const uint8_t *buf, size_t len);
@@ -115,6 +122,12 @@ void rpc_stream__feed(struct rpc_stream *s, const uint8_t *buf, size_t len, uint
  * capture does not swallow the next one.
  */
 void rpc_stream__gap(struct rpc_stream *s, uint64_t n, uint64_t ts);
+/*
+ * The other direction spoke: a message cut by a gap with nothing after it
+ * yet is taken as ended (its newline was in the lost bytes), so a request
+ * cut by the capture is recorded before its answer looks for it.
+ */
+void rpc_stream__end_cut(struct rpc_stream *s);
 /* End of stream: a last line without a newline is reported. */
 void rpc_stream__close(struct rpc_stream *s);
 

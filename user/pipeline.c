@@ -513,10 +513,14 @@ static void rpc_on_line(void *ctx, const struct rpc_line *l)
 	}
 }
 
-/* Line framing per direction; each line keeps enough to parse and excerpt. */
+/*
+ * Line framing per direction; each line keeps enough to parse and excerpt:
+ * 16 KiB, so the method after a long id or params is still seen (the
+ * buffer grows only for such lines and shrinks after them).
+ */
 static int rpc_init(struct pipeline *p, struct conn *c)
 {
-	size_t keep = p->o.body_excerpt > 4096 ? p->o.body_excerpt : 4096;
+	size_t keep = p->o.body_excerpt > RPC_KEEP_MIN ? p->o.body_excerpt : RPC_KEEP_MIN;
 	int d;
 
 	for (d = 0; d < 2; d++) {
@@ -624,6 +628,7 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 		return;
 	}
 	if (c->proto == PROTO_JSONRPC) {
+		rpc_stream__end_cut(c->rs[!dir]);
 		rpc_stream__feed(c->rs[dir], buf, len, ts);
 		return;
 	}
