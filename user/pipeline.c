@@ -355,6 +355,8 @@ void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t no
 
 	if (!now_ns)
 		now_ns = p->last_ts;
+	/* evictions since the last tick (a batch just before a stop) count too */
+	p->cnt[PL_EVICTED_REQUESTS] = correlator__evicted(p->cr);
 	for (i = 0; kcnt && i < SA_CNT_MAX; i++) {
 		if (i == SA_CNT_EVENTS || kcnt[i] == p->kcnt_reported[i])
 			continue;

@@ -32,7 +32,9 @@ assert_eq "flagged count" 4 "$(jqlog "$log" "$q | map(select(.request.malformed=
 assert_eq "object id" '{"o":[1,2]}' "$(jqlog "$log" "$q | map(select(.rpc.method==\"odd/id\")) | .[0].rpc.id")"
 assert_eq "ids bounded" 1 "$(jqlog "$log" "$q | map(select(.rpc.method==\"odd/id\") | .rpc.id | length <= 63) | unique | length")"
 assert_eq "next after the long line" ok "$(jqlog "$log" "$q | map(select(.rpc.id==\"\\\"after-long\\\"\")) | .[0].outcome")"
-assert_eq "unpaired" 1 "$(jqlog "$log" "$q | map(select(.outcome==\"no_request\")) | length")"
+assert_eq "deep request recorded" deep "$(jqlog "$log" "$q | map(select(.rpc.id==\"\\\"deep\\\"\")) | .[0].rpc.method")"
+assert_eq "parse errors (id null)" 2 "$(jqlog "$log" "$q | map(select(.outcome==\"no_request\" and .rpc.id==\"null\")) | length")"
+assert_eq "unpaired" 2 "$(jqlog "$log" "$q | map(select(.outcome==\"no_request\")) | length")"
 
 log=$WORKDIR/batch.log
 start_collector "$log" run --pid "$SRV" --max-capture 16384 --max-pending-per-conn 20000

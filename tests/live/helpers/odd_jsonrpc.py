@@ -8,7 +8,9 @@ nested brackets) with a parse error whose id is null.
 
 client PORT MODE: MODE ids: one request per id type (object, array, true,
 false, a 30-digit number, a 5,000-byte string), each answered before the
-next; MODE long: a line of 100,000 '[' then a request with id "after-long";
+next; MODE long: a line of 100,000 '[', a request whose params nest 100,000
+deep (the server cannot parse it: a parse error answers), then a request
+with id "after-long";
 MODE batch: one batch of 10,000 calls (ids "b0".."b9999"), one line.
 """
 import json
@@ -74,6 +76,9 @@ def client(port, mode):
             assert r["id"] == i, r
     elif mode == "long":
         c.sendall(b"[" * 100000 + b"\n")
+        assert json.loads(f.readline())["error"]["code"] == -32700
+        deep = b"[" * 100000 + b"]" * 100000
+        c.sendall(b'{"jsonrpc":"2.0","id":"deep","method":"deep","params":' + deep + b"}\n")
         assert json.loads(f.readline())["error"]["code"] == -32700
         r = call(f, c, {"jsonrpc": "2.0", "id": "after-long", "method": "next"})
         assert r["id"] == "after-long", r
