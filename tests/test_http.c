@@ -760,6 +760,33 @@ static void test_gap_resync(void **state)
 	assert_int_equal(c->recs[1].m.status, 204);
 }
 
+/*
+ * After a gap in a body whose head was lost, the body is glued to the next
+ * request line (no CRLF between): no line start follows, but the next
+ * write does start a request (a client that waits for each answer).
+ */
+static void test_gap_resync_at_write_boundary(void **state)
+{
+	struct col *c = *state;
+	char body[200];
+
+	memset(body, 'x', sizeof(body));
+	parser(c, true, EXCERPT);
+	http_parser__gap(c->p, 1000, 1);
+	assert_int_equal(feed(c, body, sizeof(body), 2), 0);
+	assert_int_equal(feed_str(c, "POST /a HTTP/1.1\r\nContent-Length: 200\r\n\r\n", 3), 0);
+	assert_int_equal(feed(c, body, sizeof(body), 4), 0);
+	assert_int_equal(c->n, 2);
+	assert_true(c->recs[0].m.incomplete);
+	assert_int_equal(c->recs[0].m.wire_bytes, 1000 + sizeof(body));
+	assert_string_equal(c->recs[1].m.target, "/a");
+	assert_int_equal(c->recs[1].m.body_bytes, 200);
+	/* once in step, write boundaries are nothing special */
+	assert_int_equal(feed_str(c, "\x01junk", 5), -EPROTO);
+	assert_int_equal(feed_str(c, "GET /b HTTP/1.1\r\n\r\n", 6), -EPROTO);
+	assert_int_equal(c->n, 2);
+}
+
 /* ---- protocol errors and limits ---- */
 
 static void test_garbage(void **state)
@@ -1035,6 +1062,7 @@ int main(void)
 		cmocka_unit_test(test_gap_in_chunk),
 		cmocka_unit_test(test_gap_in_head),
 		cmocka_unit_test(test_gap_resync),
+		cmocka_unit_test(test_gap_resync_at_write_boundary),
 	};
 	const struct CMUnitTest error_tests[] = {
 		cmocka_unit_test(test_garbage),

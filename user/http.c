@@ -109,6 +109,12 @@ struct http_parser {
 	bool over_start;	/* ... and the current line is the rest of the start line */
 	bool held_body;		/* what the held message takes is its body (not lost head) */
 	bool garbage;		/* skipping a line that is no start line: feed says -EPROTO */
+	/*
+	 * Resync after a gap, until a start line is seen: the start of each
+	 * feed (a syscall) counts as a line start too, as a body glued to the
+	 * next request hides every line start after the gap.
+	 */
+	bool gap_sync;
 	bool skipped;		/* this feed skipped garbage */
 };
 
@@ -890,6 +896,7 @@ static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, boo
 		return false;
 	if (p->from_resync) {
 		p->from_resync = false;
+		p->gap_sync = false;
 		held_report(p);
 	}
 	return true;
@@ -928,6 +935,7 @@ static void head_garbage(struct http_parser *p, bool line_ended)
 	} else {
 		p->garbage = true;
 		p->skipped = true;
+		p->gap_sync = false;
 	}
 	p->state = ST_RESYNC;
 	p->sync_len = line_ended ? 0 : SYNC_SKIP;
@@ -1295,6 +1303,8 @@ int http_parser__feed(struct http_parser *p, const uint8_t *buf, size_t len, uin
 	ssize_t r;
 
 	p->skipped = false;
+	if (p->state == ST_RESYNC && p->gap_sync && p->sync_len == SYNC_SKIP)
+		p->sync_len = 0;	/* a write boundary: maybe a message's start */
 	while (i < len) {
 		r = parser_step(p, buf + i, len - i, ts_ns);
 		if (r < 0)
@@ -1366,6 +1376,7 @@ static void gap_resync(struct http_parser *p, uint64_t n, uint64_t ts)
 	p->state = ST_RESYNC;
 	p->sync_len = 0;
 	p->garbage = false;
+	p->gap_sync = true;
 }
 
 void http_parser__gap(struct http_parser *p, uint64_t nbytes, uint64_t ts_ns)
