@@ -5,6 +5,8 @@ server PORT: a keep-alive server as lenient as the worst real ones: a request
 is whatever comes up to a blank line (and, when the head says chunked, up to
 the next blank line); each gets `HTTP/1.1 200 OK` with a 2-byte body.
 
+bighead PORT: a 1 MiB header block, then a request; prints the first's length.
+
 client PORT: for every case, two connections: [odd, DELETE /secret-...] and
 [GET /a, odd, DELETE /secret-...], one request per send, each answer read
 before the next is sent. Prints one line per connection for the test:
@@ -94,8 +96,20 @@ def client(port):
             print(secret, 3 if second else 2, method, why, "/" + word)
 
 
+def bighead(port):
+    """A 1 MiB header block, then a plain request; prints the first's length."""
+    head = b"GET /big HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n"
+    c = socket.create_connection(("127.0.0.1", port))
+    ask(c, head)
+    ask(c, b"GET /after-big HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.close()
+    print(len(head))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(int(sys.argv[2]))
+    elif sys.argv[1] == "bighead":
+        bighead(int(sys.argv[2]))
     else:
         client(int(sys.argv[2]))
