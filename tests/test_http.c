@@ -787,6 +787,104 @@ static void test_gap_resync_at_write_boundary(void **state)
 	assert_int_equal(c->n, 2);
 }
 
+/* ---- issue 13: lenient, flagged ---- */
+
+struct lenient_case {
+	const char *line;	/* request line, without CRLF */
+	size_t len;
+	const char *method, *target, *malformed;
+	int version;
+};
+
+#define LC(l, m, t, why, v) { l, sizeof(l) - 1, m, t, why, v }
+static const struct lenient_case lenient_cases[] = {
+	LC("GET /t\tab HTTP/1.1", "GET", "/t\tab", "control_char", 11),
+	LC("GET /t\0ab HTTP/1.1", "GET", "/t", "control_char", 11),	/* the NUL ends the C string */
+	LC("GET /t\x1b" "ab HTTP/1.1", "GET", "/t\x1b" "ab", "control_char", 11),
+	LC("GET /t\x7f" "ab HTTP/1.1", "GET", "/t\x7f" "ab", "control_char", 11),
+	LC("GET /t\rab HTTP/1.1", "GET", "/t\rab", "bare_cr", 11),
+	LC("GET  /tab HTTP/1.1", "GET", "/tab", "whitespace", 11),
+	LC("GET /tab  HTTP/1.1", "GET", "/tab", "whitespace", 11),
+	LC("GET /t ab HTTP/1.1", "GET", "/t ab", "whitespace", 11),
+	LC("GET /tab HTTP/2.0", "GET", "/tab", "version", 20),
+	LC("GET /tab HTTP/0.9", "GET", "/tab", "version", 9),
+	LC("GET /tab HTTP/1.1x", "GET", "/tab", "version", 0),
+	LC("GET /tab", "GET", "/tab", "no_version", 0),
+	LC("GE{T /tab HTTP/1.1", "GE{T", "/tab", "method", 11),
+	LC("ABCDEFGHIJKLMNOPQRSTUVWXYZABCD /tab HTTP/1.1", "ABCDEFGHIJKLMNOPQRSTUVW", "/tab",
+	   "method_length", 11),
+	LC("GET HTTP/1.1", "GET", "", "target", 11),
+	LC("get /tab HTTP/1.1", "get", "/tab", NULL, 11),
+	LC("PROPFIND /tab HTTP/1.1", "PROPFIND", "/tab", NULL, 11),
+};
+
+/* Each odd request line, first and after a good request: recorded as seen, the next one too. */
+static void test_lenient_request_lines(void **state)
+{
+	struct col *c = *state;
+	size_t i, n = sizeof(lenient_cases) / sizeof(lenient_cases[0]);
+	char buf[256];
+
+	for (i = 0; i < n; i++) {
+		const struct lenient_case *lc = &lenient_cases[i];
+		size_t len = lc->len;
+
+		for (int second = 0; second < 2; second++) {
+			struct rec *r;
+
+			parser(c, true, EXCERPT);
+			if (second)
+				assert_int_equal(feed_str(c, "GET /a HTTP/1.1\r\n\r\n", 1), 0);
+			memcpy(buf, lc->line, len);
+			memcpy(buf + len, "\r\nHost: h\r\n\r\n", 13);
+			assert_int_equal(feed(c, buf, len + 13, 2), 0);
+			assert_int_equal(feed_str(c, "DELETE /secret HTTP/1.1\r\n\r\n", 3), 0);
+			assert_int_equal(c->n, 2 + second);
+			r = &c->recs[second];
+			assert_string_equal(r->m.method, lc->method);
+			assert_string_equal(r->m.target, lc->target);
+			assert_string_equal(r->m.host, "h");
+			assert_int_equal(r->m.version, lc->version);
+			assert_int_equal(r->m.wire_bytes, len + 13);
+			if (lc->malformed)
+				assert_string_equal(r->m.malformed, lc->malformed);
+			else
+				assert_null(r->m.malformed);
+			assert_string_equal(c->recs[1 + second].m.target, "/secret");
+			assert_null(c->recs[1 + second].m.malformed);
+		}
+	}
+}
+
+/* Header lines that are not strict: flagged, the message and the next parsed. */
+static void test_lenient_headers(void **state)
+{
+	static const struct {
+		const char *hdr, *why;
+	} hs[] = {
+		{ "X-A: a\x01b", "control_char" },
+		{ "X-A: a\rb", "bare_cr" },
+		{ "no colon here", "header" },
+		{ ": empty name", "header" },
+		{ "X A: b", "header" },
+		{ " folded", "obs_fold" },
+	};
+	struct col *c = *state;
+	char buf[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+		parser(c, true, EXCERPT);
+		snprintf(buf, sizeof(buf), "POST /p HTTP/1.1\r\n%s\r\nContent-Length: 2\r\n\r\nhi"
+			 "GET /next HTTP/1.1\r\n\r\n", hs[i].hdr);
+		assert_int_equal(feed_str(c, buf, 1), 0);
+		assert_int_equal(c->n, 2);
+		assert_string_equal(c->recs[0].m.malformed, hs[i].why);
+		assert_body(&c->recs[0], "hi");
+		assert_string_equal(c->recs[1].m.target, "/next");
+	}
+}
+
 /* ---- protocol errors and limits ---- */
 
 static void test_garbage(void **state)
@@ -1063,6 +1161,8 @@ int main(void)
 		cmocka_unit_test(test_gap_in_head),
 		cmocka_unit_test(test_gap_resync),
 		cmocka_unit_test(test_gap_resync_at_write_boundary),
+		cmocka_unit_test(test_lenient_request_lines),
+		cmocka_unit_test(test_lenient_headers),
 	};
 	const struct CMUnitTest error_tests[] = {
 		cmocka_unit_test(test_garbage),

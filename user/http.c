@@ -322,13 +322,13 @@ static void reqline_flags(struct http_parser *p, const uint8_t *s, size_t n,
 			flag(p, s[i] == '\r' ? "bare_cr" : is_ctl(s[i]) ? "control_char" : "method");
 	if (r->m >= HTTP_METHOD_MAX)
 		flag(p, "method_length");
+	if (r->t == r->te)
+		flag(p, "target");
 	if (r->t - r->m != 1 || s[r->m] != ' ' || (r->v < n && (r->v - r->te != 1 || s[r->te] != ' ')))
 		flag(p, "whitespace");
 	for (i = r->t; i < r->te; i++)
 		if (s[i] == '\r' || is_ctl(s[i]) || s[i] == ' ')
 			flag(p, s[i] == '\r' ? "bare_cr" : s[i] == ' ' ? "whitespace" : "control_char");
-	if (r->t == r->te)
-		flag(p, "target");
 	if (r->v == n)
 		flag(p, "no_version");
 	else if (version_code(s + r->v, n - r->v) != 10 && version_code(s + r->v, n - r->v) != 11)
