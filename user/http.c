@@ -1020,10 +1020,8 @@ static ssize_t head_feed(struct http_parser *p, const uint8_t *b, size_t n, uint
 			p->wire_bytes += room;
 			p->ts_last = ts;
 			used += room;
-			if (!head_overflow(p)) {
+			if (!head_overflow(p))
 				head_garbage(p, false);
-				return (ssize_t)used;
-			}
 			return (ssize_t)used;
 		}
 		if (head_append(p, b + used, seg)) {
