@@ -166,6 +166,21 @@ static void test_framing_gap(void **state)
 	assert_int_equal(ls.lost[0], 5);
 	assert_int_equal(ls.bytes[0], 6 + 5 + 6);
 	assert_string_equal(ls.text[1], "{\"id\":9}");
+
+	/* the start of a line lost: its seen tail is handed on (to be counted), no text kept */
+	memset(&ls, 0, sizeof(ls));
+	assert_int_equal(rpc_stream__init(&s, 64, on_line, &ls), 0);
+	rpc_stream__gap(&s, 7, 1);
+	rpc_stream__feed(&s, (const uint8_t *)"tail}\n", 6, 2);
+	/* only lost bytes, then a message: nothing to hand on for the lost ones */
+	rpc_stream__gap(&s, 7, 3);
+	rpc_stream__feed(&s, (const uint8_t *)"{\"id\":4}\n", 9, 4);
+	rpc_stream__free(&s);
+	assert_int_equal(ls.n, 2);
+	assert_string_equal(ls.text[0], "");
+	assert_int_equal(ls.bytes[0], 13);
+	assert_int_equal(ls.lost[0], 7);
+	assert_string_equal(ls.text[1], "{\"id\":4}");
 }
 
 /* ---- issue 13: odd ids, deep nesting, batches, lines past the capture ---- */

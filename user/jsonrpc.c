@@ -540,7 +540,11 @@ static bool blank(const uint8_t *p, size_t n)
 	return n == 0;
 }
 
-/* The current message is over: hand it on (unless it holds nothing to parse). */
+/*
+ * The current message is over: hand it on, unless it is blank or only lost
+ * bytes (counted as a gap already). Seen bytes after a hole are handed on
+ * even when none were kept, so the pipeline counts them.
+ */
 static void emit_msg(struct rpc_stream *s)
 {
 	struct rpc_line l = {
@@ -550,7 +554,7 @@ static void emit_msg(struct rpc_stream *s)
 
 	if (l.text_len && l.text[l.text_len - 1] == '\r')
 		l.text_len--;
-	if (!blank(l.text, l.text_len))
+	if (!blank(l.text, l.text_len) || (s->hole && s->bytes > s->lost))
 		s->fn(s->ctx, &l);
 	if (s->cap > 4096) {
 		/* a long message grew the buffer: idle connections must stay small */

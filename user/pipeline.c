@@ -493,7 +493,7 @@ static void rpc_on_line(void *ctx, const struct rpc_line *l)
 	int i, n = jsonrpc__parse(l->text, l->text_len, msgs, RPC_BATCH_MAX);
 
 	if (n <= 0) {
-		p->cnt[PL_UNPARSED_BYTES] += l->bytes;
+		p->cnt[PL_UNPARSED_BYTES] += l->bytes - l->lost;	/* the lost ones are a gap */
 		return;
 	}
 	for (i = 0; i < n; i++) {
