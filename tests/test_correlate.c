@@ -112,10 +112,47 @@ static void test_response_without_request(void **state)
 	struct fixture *f = *state;
 	struct http_msg r = resp(200, 5);
 
+	struct http_msg a = req("GET", "/next", 6);
+
+	/*
+	 * Issue 13: a lost request event shows only when the next request
+	 * arrives, so the response waits for it; a request seen whole means
+	 * the answer had no request we could know of: no_request, before it.
+	 */
 	correlator__response(f->cr, &f->conn, &r, 1, false);
+	assert_int_equal(f->seen.n, 0);
+	correlator__request(f->cr, &f->conn, &a, 1);
 	assert_int_equal(f->seen.n, 1);
 	assert_int_equal(f->seen.outcome[0], OUTCOME_NO_REQUEST);
 	assert_string_equal(f->seen.req_target[0], "-");
+	assert_int_equal(correlator__pending(f->cr), 1);
+	/* and at the connection's end, alone */
+	correlator__response(f->cr, &f->conn, &r, 1, false);
+	assert_int_equal(f->seen.n, 2);
+	correlator__response(f->cr, &f->conn, &r, 1, false);
+	correlator__flush_conn(f->cr, &f->conn, OUTCOME_CONN_CLOSED);
+	assert_int_equal(f->seen.n, 3);
+	assert_int_equal(f->seen.outcome[2], OUTCOME_NO_REQUEST);
+}
+
+/* The placeholder for a lost request takes the answer that came before the gap showed. */
+static void test_orphan_pairs_with_lost_request(void **state)
+{
+	struct fixture *f = *state;
+	struct http_msg r = resp(200, 5), lost = req("", "", 4), b = req("GET", "/b", 6);
+
+	lost.incomplete = true;
+	lost.lost_bytes = lost.wire_bytes = 28;
+	correlator__response(f->cr, &f->conn, &r, 1, false);
+	correlator__request(f->cr, &f->conn, &lost, 1);
+	assert_int_equal(f->seen.n, 1);
+	assert_int_equal(f->seen.outcome[0], OUTCOME_INCOMPLETE);
+	assert_int_equal(f->seen.status[0], 200);
+	correlator__request(f->cr, &f->conn, &b, 1);
+	correlator__response(f->cr, &f->conn, &r, 1, false);
+	assert_int_equal(f->seen.n, 2);
+	assert_string_equal(f->seen.req_target[1], "/b");
+	assert_int_equal(f->seen.outcome[1], OUTCOME_OK);
 }
 
 static void test_ttl_expiry(void **state)
@@ -212,6 +249,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pairs_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interim_response_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_without_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_pairs_with_lost_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_on_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head_answer_and_body_copy, setup, teardown),

@@ -425,6 +425,40 @@ static void test_octet_framing(void **state)
 	jbuf__free(&jb);
 }
 
+/* Issue 13: why a side is not strict is in every format, and the grammar holds. */
+static void test_malformed_every_format(void **state)
+{
+	static const char *const want[NTYPES] = {
+		"\"malformed\":\"control_char\"", "flexString1=request:control_char,response:version",
+		"req_malformed=\"control_char\"", "req_malformed=control_char",
+		"req_malformed=control_char;resp_malformed=version",
+	};
+	static struct jbuf jb;
+	struct fixture fx;
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++) {
+		const struct formatter *f = formatter__find(types[i]);
+
+		fixture__init(&fx, "a", 1, "b", 1);
+		fx.req.m.malformed = "control_char";
+		fx.resp.m.malformed = "version";
+		fx.resp.m.version = 20;
+		jbuf__reset(&jb);
+		assert_int_equal(f->exchange(&jb, NULL, 42, &fx.x, NULL, FIXTURE_OFF), 0);
+		jbuf__raw(&jb, "", 1);
+		assert_one_line(jb.buf);
+		if (!strstr(jb.buf, want[i]))
+			fail_msg("%s: no %s in %s", types[i], want[i], jb.buf);
+		if (i == 0)
+			assert_non_null(strstr(jb.buf, "\"version\":\"HTTP/2.0\""));
+		if (i == 1 && !matches(CEF_RE, jb.buf))
+			fail_msg("not CEF: %s", jb.buf);
+		if (i == 2 && !matches(SYSLOG_RE, jb.buf))
+			fail_msg("not RFC 5424: %s", jb.buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_excerpt_cut_secret),
 		cmocka_unit_test(test_events_every_format),
 		cmocka_unit_test(test_octet_framing),
+		cmocka_unit_test(test_malformed_every_format),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "jsonrpc.h"
 
@@ -165,6 +166,286 @@ static void test_framing_gap(void **state)
 	assert_int_equal(ls.lost[0], 5);
 	assert_int_equal(ls.bytes[0], 6 + 5 + 6);
 	assert_string_equal(ls.text[1], "{\"id\":9}");
+
+	/* the start of a line lost: its seen tail is handed on (to be counted), no text kept */
+	memset(&ls, 0, sizeof(ls));
+	assert_int_equal(rpc_stream__init(&s, 64, on_line, &ls), 0);
+	rpc_stream__gap(&s, 7, 1);
+	rpc_stream__feed(&s, (const uint8_t *)"tail}\n", 6, 2);
+	/* only lost bytes, then a message: nothing to hand on for the lost ones */
+	rpc_stream__gap(&s, 7, 3);
+	rpc_stream__feed(&s, (const uint8_t *)"{\"id\":4}\n", 9, 4);
+	rpc_stream__free(&s);
+	assert_int_equal(ls.n, 2);
+	assert_string_equal(ls.text[0], "");
+	assert_int_equal(ls.bytes[0], 13);
+	assert_int_equal(ls.lost[0], 7);
+	assert_string_equal(ls.text[1], "{\"id\":4}");
+}
+
+/* ---- issue 13: odd ids, deep nesting, batches, lines past the capture ---- */
+
+static void test_any_id_type(void **state)
+{
+	static const struct {
+		const char *id, *text, *malformed;
+	} ids[] = {
+		{ "{\"a\": [1, 2]}", "{\"a\":[1,2]}", "id_type" },
+		{ "[1, \"x y\"]", "[1,\"x y\"]", "id_type" },
+		{ "true", "true", "id_type" },
+		{ "false", "false", "id_type" },
+		{ "null", "null", NULL },
+		{ "-1.5e3", "-1.5e3", NULL },
+		{ "\"a\\\"b\"", "\"a\\\"b\"", NULL },
+	};
+	struct rpc_msg m[1];
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(text, sizeof(text), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"m\"}", ids[i].id);
+		assert_int_equal(parse(text, m, 1), 1);
+		assert_int_equal(m[0].kind, RPC_REQUEST);
+		assert_string_equal(m[0].id, ids[i].text);
+		if (ids[i].malformed)
+			assert_string_equal(m[0].malformed, ids[i].malformed);
+		else
+			assert_null(m[0].malformed);
+	}
+}
+
+/* Huge ids are bounded, and two that share their first bytes stay apart. */
+static void test_huge_ids_bounded(void **state)
+{
+	struct rpc_msg a[1], b[1], r[1];
+	char *text = malloc(20100);
+	size_t n;
+
+	assert_non_null(text);
+	n = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":");
+	memset(text + n, '7', 10000);
+	strcpy(text + n + 10000, "1}");
+	assert_int_equal(parse(text, a, 1), 1);
+	assert_int_equal(strlen(a[0].id), RPC_ID_MAX - 1);
+	assert_non_null(strchr(a[0].id, '~'));
+	strcpy(text + n + 10000, "2}");
+	assert_int_equal(parse(text, b, 1), 1);
+	assert_string_not_equal(a[0].id, b[0].id);
+	/* its answer, spaced otherwise, has the same id text */
+	n = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"result\":1,\"id\": ");
+	memset(text + n, '7', 10000);
+	strcpy(text + n + 10000, "2 }");
+	assert_int_equal(parse(text, r, 1), 1);
+	assert_string_equal(r[0].id, b[0].id);
+	/* cut by the end of the text: kept short, marked, and still matched by its first bytes */
+	n = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":");
+	memset(text + n, '7', 100);
+	assert_int_equal(jsonrpc__parse((const uint8_t *)text, n + 100, a, 1), 1);
+	assert_string_equal(a[0].id + RPC_ID_CUT_KEEP, RPC_ID_CUT);
+	assert_true(jsonrpc__id_match(a[0].id, strlen(a[0].id), b[0].id, strlen(b[0].id)));
+	assert_true(jsonrpc__id_match(b[0].id, strlen(b[0].id), a[0].id, strlen(a[0].id)));
+	assert_false(jsonrpc__id_match(a[0].id, strlen(a[0].id), "77", 2));
+	assert_false(jsonrpc__id_match("\"a", 2, "\"ab\"", 4));
+	assert_true(jsonrpc__id_match("\"a~cut", 6, "\"ab\"", 4));
+	assert_false(jsonrpc__id_match("\"b~cut", 6, "\"ab\"", 4));
+	/* a huge string id too */
+	n = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":\"");
+	memset(text + n, 'x', 20000);
+	strcpy(text + n + 20000, "\"}");
+	assert_int_equal(parse(text, a, 1), 1);
+	assert_int_equal(strlen(a[0].id), RPC_ID_MAX - 1);
+	assert_int_equal(a[0].kind, RPC_REQUEST);
+	free(text);
+}
+
+/* 100,000 nested brackets in params: the id and method before them are kept. */
+static void test_deep_nesting(void **state)
+{
+	size_t depth = 100000, n;
+	char *text = malloc(2 * depth + 100);
+	struct rpc_msg m[1];
+
+	assert_non_null(text);
+	n = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"deep\",\"params\":");
+	memset(text + n, '[', depth);
+	memset(text + n + depth, ']', depth);
+	strcpy(text + n + 2 * depth, "}");
+	assert_int_equal(parse(text, m, 1), 1);
+	assert_int_equal(m[0].kind, RPC_REQUEST);
+	assert_string_equal(m[0].id, "5");
+	assert_string_equal(m[0].method, "deep");
+	assert_false(m[0].cut);
+	/* and cut inside them (a line longer than the excerpt) */
+	assert_int_equal(jsonrpc__parse((const uint8_t *)text, n + 1000, m, 1), 1);
+	assert_true(m[0].cut);
+	assert_string_equal(m[0].method, "deep");
+	free(text);
+}
+
+struct many {
+	int n;
+	int bad;
+	uint64_t bytes;
+	uint64_t lost;
+	char first[64];
+	char last[64];
+};
+
+static void on_many(void *ctx, const struct rpc_line *l)
+{
+	struct many *m = ctx;
+	struct rpc_msg msg[1];
+
+	if (jsonrpc__parse(l->text, l->text_len, msg, 1) != 1)
+		m->bad++;
+	else
+		snprintf(m->n ? m->last : m->first, 64, "%s", msg[0].id);
+	m->n++;
+	m->bytes += l->bytes;
+	m->lost += l->lost;
+}
+
+/* A batch line of n requests, with nested brackets and strings holding , ] } */
+static char *batch_text(int n, size_t *len)
+{
+	char *b = malloc((size_t)n * 100 + 16), *p = b;
+	int i;
+
+	*p++ = '[';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"m\","
+			     "\"params\":{\"a\":[1,{\"s\":\"],}\\\"\"}]}}", i ? ", " : "", i);
+	p += sprintf(p, "]\n{\"jsonrpc\":\"2.0\",\"id\":\"after\",\"method\":\"n\"}\n");
+	*len = (size_t)(p - b);
+	return b;
+}
+
+/* A batch of 10,000 calls gives 10,000 messages, however the line is split. */
+static void test_batch_stream(void **state)
+{
+	size_t len, cut, cuts[] = { 0, 1, 2, 77, 78, 79, 4096, 65536 };
+	char *b = batch_text(10000, &len);
+	unsigned i;
+
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct many m = { 0 };
+		struct rpc_stream s;
+
+		cut = cuts[i] < len ? cuts[i] : len;
+		assert_int_equal(rpc_stream__init(&s, 4096, on_many, &m), 0);
+		rpc_stream__feed(&s, (const uint8_t *)b, cut, 1);
+		rpc_stream__feed(&s, (const uint8_t *)b + cut, len - cut, 2);
+		rpc_stream__close(&s);
+		rpc_stream__free(&s);
+		assert_int_equal(m.n, 10001);
+		assert_int_equal(m.bad, 0);
+		assert_string_equal(m.first, "0");
+		assert_string_equal(m.last, "\"after\"");
+	}
+	free(b);
+}
+
+/* Every byte a cut: the batch splits the same way. */
+static void test_batch_every_split(void **state)
+{
+	size_t len, cut;
+	char *b = batch_text(3, &len);
+
+	for (cut = 0; cut <= len; cut++) {
+		struct many m = { 0 };
+		struct rpc_stream s;
+
+		assert_int_equal(rpc_stream__init(&s, 4096, on_many, &m), 0);
+		rpc_stream__feed(&s, (const uint8_t *)b, cut, 1);
+		rpc_stream__feed(&s, (const uint8_t *)b + cut, len - cut, 2);
+		rpc_stream__close(&s);
+		rpc_stream__free(&s);
+		assert_int_equal(m.n, 4);
+		assert_int_equal(m.bad, 0);
+	}
+	free(b);
+}
+
+/*
+ * A line longer than the capture: its tail is a gap, and the next write
+ * starts with '{': that is the next request, not more of the long line.
+ */
+static void test_overlong_line_then_next(void **state)
+{
+	struct many m = { 0 };
+	struct rpc_stream s;
+	char head[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"big\",\"params\":[[[[[[";
+	const char next[] = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"next\"}\n";
+
+	assert_int_equal(rpc_stream__init(&s, 64, on_many, &m), 0);
+	rpc_stream__feed(&s, (const uint8_t *)head, strlen(head), 1);
+	rpc_stream__gap(&s, 100000, 1);		/* the rest, newline included, not captured */
+	rpc_stream__feed(&s, (const uint8_t *)next, strlen(next), 2);
+	rpc_stream__close(&s);
+	rpc_stream__free(&s);
+	assert_int_equal(m.n, 2);
+	assert_int_equal(m.bad, 0);
+	assert_string_equal(m.first, "1");
+	assert_string_equal(m.last, "2");
+	assert_int_equal(m.lost, 100000);
+
+	/* 100,000 '[' with its newline captured: skipped to the newline, the next kept */
+	memset(&m, 0, sizeof(m));
+	{
+		size_t n = 100000;
+		char *line = malloc(n + sizeof(next) + 1);
+
+		assert_non_null(line);
+		memset(line, '[', n);
+		line[n] = '\n';
+		memcpy(line + n + 1, next, sizeof(next));
+		assert_int_equal(rpc_stream__init(&s, 4096, on_many, &m), 0);
+		rpc_stream__feed(&s, (const uint8_t *)line, n + 1 + strlen(next), 1);
+		rpc_stream__close(&s);
+		rpc_stream__free(&s);
+		free(line);
+		assert_int_equal(m.n, 2);
+		assert_int_equal(m.bad, 1);
+		assert_string_equal(m.last, "2");
+	}
+}
+
+/* The answer came: a line cut by the capture ended in its lost bytes. */
+static void test_end_cut(void **state)
+{
+	struct many m = { 0 };
+	struct rpc_stream s;
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"m\",\"params\":\"xx";
+
+	assert_int_equal(rpc_stream__init(&s, 64, on_many, &m), 0);
+	rpc_stream__end_cut(&s);		/* nothing cut: nothing happens */
+	rpc_stream__feed(&s, (const uint8_t *)head, strlen(head), 1);
+	rpc_stream__end_cut(&s);
+	assert_int_equal(m.n, 0);		/* not cut by a gap: still arriving */
+	rpc_stream__gap(&s, 10, 2);
+	rpc_stream__end_cut(&s);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.first, "3");
+	assert_int_equal(m.lost, 10);
+	rpc_stream__close(&s);
+	rpc_stream__free(&s);
+	assert_int_equal(m.n, 1);
+}
+
+/* Found by fuzz_jsonrpc: a stray '}' in a batch looped forever. */
+static void test_batch_stray_closer(void **state)
+{
+	static const char text[] = "[}, }}]\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"n\"}\n";
+	struct many m = { 0 };
+	struct rpc_stream s;
+
+	assert_int_equal(rpc_stream__init(&s, 64, on_many, &m), 0);
+	rpc_stream__feed(&s, (const uint8_t *)text, strlen(text), 1);
+	rpc_stream__close(&s);
+	rpc_stream__free(&s);
+	assert_int_equal(m.n, 4);
+	assert_int_equal(m.bad, 3);
+	assert_string_equal(m.last, "2");
 }
 
 int main(void)
@@ -178,6 +459,14 @@ int main(void)
 		cmocka_unit_test(test_not_jsonrpc),
 		cmocka_unit_test(test_framing_every_split),
 		cmocka_unit_test(test_framing_gap),
+		cmocka_unit_test(test_any_id_type),
+		cmocka_unit_test(test_huge_ids_bounded),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_batch_stream),
+		cmocka_unit_test(test_batch_every_split),
+		cmocka_unit_test(test_overlong_line_then_next),
+		cmocka_unit_test(test_batch_stray_closer),
+		cmocka_unit_test(test_end_cut),
 	};
 
 	return cmocka_run_group_tests_name("jsonrpc", tests, NULL, NULL);

@@ -740,6 +740,162 @@ static void test_pending_bound(void **state)
 	assert_int_equal(count(f, "\"outcome\":\"shutdown\""), 3);
 }
 
+/* ---- issue 13: lenient HTTP, gaps ---- */
+
+/* Like ev_data, with a length: the bytes may hold a NUL. */
+static void ev_bytes(struct fixture *f, int fd, int dir, uint64_t pos, const char *b, size_t n,
+		     uint64_t ts)
+{
+	uint8_t buf[sizeof(struct sa_data_event) + 512];
+	struct sa_data_event *ev = (struct sa_data_event *)buf;
+
+	assert_true(n <= 512);
+	memset(ev, 0, sizeof(*ev));
+	fill_hdr(&ev->hdr, SA_EV_DATA, 100, ts, sizeof(*ev) + n);
+	ev->fd = fd;
+	ev->gen = 1;
+	ev->dir = dir;
+	ev->pos = pos;
+	ev->orig_len = ev->cap_len = n;
+	memcpy(buf + sizeof(*ev), b, n);
+	assert_int_equal(pipeline__event(f->pl, buf, sizeof(*ev) + n), 0);
+}
+
+struct odd_request {
+	const char *head;	/* up to (not including) the blank line */
+	size_t len;		/* of head; 0: strlen */
+	const char *method;	/* as the record shows it */
+	const char *reason;	/* "malformed", or NULL for none */
+};
+
+#define ODD(h, m, r) { h, sizeof(h) - 1, m, r }
+static const struct odd_request odd_requests[] = {
+	ODD("GET /t\tab HTTP/1.1", "GET", "control_char"),
+	ODD("GET /t\0ab HTTP/1.1", "GET", "control_char"),
+	ODD("GET /t\x01" "ab HTTP/1.1", "GET", "control_char"),
+	ODD("GET /t\x1b" "ab HTTP/1.1", "GET", "control_char"),
+	ODD("GET /t\x7f" "ab HTTP/1.1", "GET", "control_char"),
+	ODD("GET /t\rab HTTP/1.1", "GET", "bare_cr"),
+	ODD("GET /t\nab HTTP/1.1", "GET", "bare_lf"),
+	ODD("GET  /tab HTTP/1.1", "GET", "whitespace"),
+	ODD("GET /tab HTTP/2.0", "GET", "version"),
+	ODD("GET /tab HTTP/0.9", "GET", "version"),
+	ODD("ABCDEFGHIJKLMNOPQRSTUVWXYZABCD /tab HTTP/1.1", "ABCDEFGHIJKLMNOPQRSTUVW", "method_length"),
+	ODD("get /tab HTTP/1.1", "get", NULL),
+	ODD("POST /tab HTTP/1.1\r\nContent-Length: 1x", "POST", "content_length"),
+	ODD("POST /tab HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz", "POST", "chunk_size"),
+};
+
+/*
+ * One connection: [GET /a,] the odd request, DELETE /secret, each answered.
+ * Every request is written with its method and target, paired with its
+ * answer, and the odd one says why it is odd.
+ */
+static void run_odd(struct fixture *f, const struct odd_request *o, bool second, int fd)
+{
+	char req[256];
+	uint64_t in = 0, out = 0, ts = 10;
+	size_t n = o->len;
+
+	ev_conn(f, SA_EV_CONN_OPEN, fd, 1, SA_ROLE_SERVER, 0, 0, 1);
+	if (second) {
+		ev_bytes(f, fd, SA_DIR_INGRESS, in, GET_A, strlen(GET_A), ts++);
+		in += strlen(GET_A);
+		ev_bytes(f, fd, SA_DIR_EGRESS, out, OK_5, strlen(OK_5), ts++);
+		out += strlen(OK_5);
+	}
+	memcpy(req, o->head, n);
+	memcpy(req + n, "\r\n\r\n", 4);
+	ev_bytes(f, fd, SA_DIR_INGRESS, in, req, n + 4, ts++);
+	in += n + 4;
+	ev_bytes(f, fd, SA_DIR_EGRESS, out, OK_5, strlen(OK_5), ts++);
+	out += strlen(OK_5);
+	ev_bytes(f, fd, SA_DIR_INGRESS, in, "DELETE /secret HTTP/1.1\r\n\r\n", 27, ts++);
+	ev_bytes(f, fd, SA_DIR_EGRESS, out, OK_5, strlen(OK_5), ts++);
+	ev_conn(f, SA_EV_CONN_CLOSE, fd, 1, SA_ROLE_SERVER, out + strlen(OK_5), in + 27, ts++);
+}
+
+static void check_odd(struct fixture *f, const struct odd_request *o, bool second, int fd)
+{
+	char id[32], method[64], reason[64];
+	int i, n = 0, want = second ? 3 : 2;
+
+	snprintf(id, sizeof(id), "\"id\":\"100:%d:1\"", fd);
+	snprintf(method, sizeof(method), "\"method\":\"%s\"", o->method);
+	snprintf(reason, sizeof(reason), "\"malformed\":\"%s\"", o->reason ? o->reason : "");
+	for (i = 0; i < f->nlines; i++) {
+		const char *l = f->lines[i];
+
+		if (!strstr(l, id))
+			continue;
+		n++;
+		assert_non_null(strstr(l, "\"proto\":\"http\""));
+		assert_non_null(strstr(l, "\"outcome\":\"ok\""));
+		assert_non_null(strstr(l, "\"status\":200"));
+	}
+	assert_int_equal(n, want);
+	if (second)
+		assert_non_null(find(f, 0, id, "\"target\":\"/a\""));
+	assert_non_null(find(f, 0, id, "\"target\":\"/secret\""));
+	assert_non_null(find(f, 0, id, method));
+	if (o->reason)
+		assert_non_null(find(f, 0, id, reason));
+	else
+		assert_null(find(f, 0, id, "\"malformed\""));
+}
+
+static void test_odd_requests_first_and_second(void **state)
+{
+	struct fixture *f = *state;
+	size_t i, n = sizeof(odd_requests) / sizeof(odd_requests[0]);
+
+	for (i = 0; i < n; i++) {
+		run_odd(f, &odd_requests[i], false, 100 + (int)i);
+		run_odd(f, &odd_requests[i], true, 200 + (int)i);
+	}
+	finish(f);
+	for (i = 0; i < n; i++) {
+		check_odd(f, &odd_requests[i], false, 100 + (int)i);
+		check_odd(f, &odd_requests[i], true, 200 + (int)i);
+	}
+	assert_int_equal(count(f, "\"outcome\":\"no_request\""), 0);
+}
+
+/*
+ * A request event lost (ring buffer full): its answer pairs with a
+ * placeholder that says what was lost, not with the next request, and is
+ * not a bare no_request; the next exchange is whole.
+ */
+static void test_lost_request_pairs_placeholder(void **state)
+{
+	struct fixture *f = *state;
+	size_t q = strlen(GET_A), r = strlen(OK_5);
+	const char *l;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 0, GET_A, 0, 0, 2);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 0, OK_5, 0, 0, 3);
+	/* the second request's event was dropped */
+	ev_data(f, 5, 1, SA_DIR_EGRESS, r, OK_5, 0, 0, 5);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 2 * q, "GET /c HTTP/1.1\r\n\r\n", 0, 0, 6);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 2 * r, OK_5, 0, 0, 7);
+	/* and the fourth's answer */
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 2 * q + 19, "GET /d HTTP/1.1\r\n\r\n", 0, 0, 8);
+	ev_data(f, 5, 1, SA_DIR_INGRESS, 2 * q + 38, "GET /e HTTP/1.1\r\n\r\n", 0, 0, 9);
+	ev_data(f, 5, 1, SA_DIR_EGRESS, 4 * r, OK_5, 0, 0, 10);
+	finish(f);
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 5);
+	assert_int_equal(count(f, "\"outcome\":\"no_request\""), 0);
+	l = find(f, 0, "\"outcome\":\"incomplete\"", "\"lost_bytes\":28");
+	assert_non_null(l);
+	assert_non_null(strstr(l, "\"status\":200"));
+	assert_non_null(find(f, 0, "\"target\":\"/c\"", "\"outcome\":\"ok\""));
+	l = find(f, 0, "\"target\":\"/d\"", NULL);
+	assert_non_null(strstr(l, "\"outcome\":\"incomplete\""));
+	assert_non_null(strstr(l, "\"lost_bytes\":43"));
+	assert_non_null(find(f, 0, "\"target\":\"/e\"", "\"outcome\":\"ok\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,6 +921,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sinks_render_own_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_sink_one_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_odd_requests_first_and_second, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_request_pairs_placeholder, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);

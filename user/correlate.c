@@ -38,6 +38,7 @@ static const struct {
 struct packed {
 	uint64_t ts_first, ts_last, wire_bytes, body_bytes, lost_bytes;
 	int64_t err_code;
+	const char *malformed;		/* a static reason word, or NULL */
 	int32_t status, version;
 	uint32_t tid, body_len, body_ahead;
 	uint16_t str_len[N_PACK_STRS];
@@ -54,6 +55,13 @@ struct pending {
 	struct conn *conn;
 	uint64_t arrived_ns;
 	struct packed *msg;		/* right after this struct, in the same allocation */
+	/*
+	 * An early response that came with no request waiting or in progress:
+	 * a lost request event shows only when the next one arrives, so it
+	 * waits for that. A placeholder for lost bytes takes it; a request
+	 * seen whole writes it as no_request first.
+	 */
+	bool orphan;
 };
 
 struct correlator {
@@ -96,7 +104,8 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 	*pk = (struct packed){
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
 		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
-		.err_code = mc->rpc.err_code, .status = m->status, .version = m->version,
+		.err_code = mc->rpc.err_code, .malformed = m->malformed,
+		.status = m->status, .version = m->version,
 		.tid = mc->tid, .body_len = m->body_len,
 		.body_ahead = (uint32_t)m->body_ahead, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
 		.is_request = m->is_request, .chunked = m->chunked, .conn_close = m->conn_close,
@@ -134,8 +143,9 @@ static void str_set(char *dst, const char *src, size_t n)
 static void rpc_clear(struct rpc_msg *r)
 {
 	r->err_code = 0;
+	r->malformed = NULL;
 	r->kind = RPC_NONE;
-	r->has_id = r->has_error = r->cut = false;
+	r->has_id = r->has_error = r->cut = r->guessed = false;
 	r->id[0] = r->method[0] = r->tool[0] = r->err_msg[0] = '\0';
 }
 
@@ -155,6 +165,7 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->wire_bytes = pk->wire_bytes;
 	m->body_bytes = pk->body_bytes;
 	m->lost_bytes = pk->lost_bytes;
+	m->malformed = pk->malformed;
 	m->body_len = pk->body_len;
 	m->body_ahead = pk->body_ahead;
 	m->status = pk->status;
@@ -170,9 +181,11 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;
 	mc->rpc.err_code = pk->err_code;
+	mc->rpc.malformed = pk->malformed;
 	mc->rpc.has_id = pk->has_id;
 	mc->rpc.has_error = pk->has_error;
 	mc->rpc.cut = pk->rpc_cut;
+	mc->rpc.guessed = false;
 	mc->tid = pk->tid;
 	mc->dir = pk->dir;
 }
@@ -184,7 +197,7 @@ static bool packed_id_is(const struct packed *pk, const char *id)
 
 	for (i = 0; i < PACK_STR_ID; i++)
 		p += pk->str_len[i];
-	return pk->str_len[PACK_STR_ID] == strlen(id) && !memcmp(p, id, pk->str_len[PACK_STR_ID]);
+	return jsonrpc__id_match(p, pk->str_len[PACK_STR_ID], id, strlen(id));
 }
 
 /* A list entry holding mc packed: one allocation, freed with free(). */
@@ -351,14 +364,15 @@ static struct pending *pop_early(struct conn *c)
 	return p;
 }
 
-/* Keep a response until the request it answers is complete. */
-static bool hold_early(struct conn *c, const struct msg_copy *mc)
+/* Keep a response until the request it answers is complete (or shows it was lost). */
+static bool hold_early(struct conn *c, const struct msg_copy *mc, bool orphan)
 {
 	struct pending *p;
 
 	if (c->nearly >= CORR_MAX_EARLY || !(p = pending_new(mc)))
 		return false;
 	p->conn = c;
+	p->orphan = orphan;
 	if (c->early_tail)
 		c->early_tail->next = p;
 	else
@@ -394,10 +408,34 @@ static void msg_copy__wrap(struct msg_copy *mc, const struct http_msg *m, uint32
 	mc->dir = 0;
 }
 
+/* A response held early, written alone as no_request; frees it. */
+static void emit_early_alone(struct correlator *cr, struct conn *c, struct pending *p)
+{
+	struct msg_copy resp;
+
+	unpack(p->msg, &resp);
+	emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
+	free(p);
+}
+
+/*
+ * The early response a request takes: orphans only go to a request that
+ * lost bytes (the one they answered was in the gap); before a request seen
+ * whole they are written as no_request.
+ */
+static struct pending *take_early(struct correlator *cr, struct conn *c, const struct http_msg *m)
+{
+	bool lost = m->incomplete && m->lost_bytes;
+
+	while (c->early_head && c->early_head->orphan && !lost)
+		emit_early_alone(cr, c, pop_early(c));
+	return pop_early(c);
+}
+
 void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
 			 uint32_t tid)
 {
-	struct pending *early = pop_early(c);
+	struct pending *early = take_early(cr, c, m);
 	struct msg_copy req;
 
 	msg_copy__wrap(&req, m, tid);
@@ -423,7 +461,7 @@ void correlator__response(struct correlator *cr, struct conn *c, const struct ht
 	if (m->status >= 100 && m->status < 200 && m->status != 101)
 		return;
 	msg_copy__wrap(&resp, m, tid);
-	if (!c->pend_head && req_in_progress && hold_early(c, &resp))
+	if (!c->pend_head && hold_early(c, &resp, !req_in_progress))
 		return;
 	p = pop_oldest(cr, c);
 	if (p) {
@@ -477,11 +515,20 @@ void correlator__rpc(struct correlator *cr, struct conn *c, const struct msg_cop
 	case RPC_RESULT:
 	case RPC_ERROR:
 		p = mc->rpc.has_id ? take_by_id(cr, c, mc->rpc.id, mc->dir) : NULL;
+		if (!p && mc->rpc.guessed) {
+			/* cut before its method showed (a huge id): it answers nothing, so it asks */
+			struct msg_copy rq = *mc;
+
+			rq.rpc.kind = RPC_REQUEST;
+			correlator__rpc(cr, c, &rq);
+			return;
+		}
 		if (!p) {
 			emit(cr, c, NULL, mc, OUTCOME_NO_REQUEST);
 			return;
 		}
 		emit_packed(cr, c, p, mc, mc->rpc.kind == RPC_ERROR ? OUTCOME_ERROR :
+			    p->msg->incomplete ? OUTCOME_INCOMPLETE :
 			    outcome_of(NULL, &mc->m, OUTCOME_OK));
 		return;
 	}
@@ -495,13 +542,8 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 
 	while ((p = pop_oldest(cr, c)))
 		emit_packed(cr, c, p, NULL, outcome);
-	while ((p = pop_early(c))) {
-		struct msg_copy resp;
-
-		unpack(p->msg, &resp);
-		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
-		free(p);
-	}
+	while ((p = pop_early(c)))
+		emit_early_alone(cr, c, p);
 }
 
 void correlator__expire(struct correlator *cr, uint64_t now_ns)

@@ -7,6 +7,7 @@
  * other byte needs care here, and nothing is escaped twice.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "format_int.h"
@@ -106,6 +107,21 @@ static void endpoints(struct jbuf *jb, const struct prep *p)
 		ext_u64(jb, "dpt", port);
 }
 
+/* Why a side is not strict HTTP or JSON-RPC: flexString1, "request:<why>,response:<why>". */
+static void malformed_ext(struct jbuf *jb, const struct prep *p)
+{
+	const char *rq = p->req ? p->req->malformed : NULL;
+	const char *rs = p->resp ? p->resp->malformed : NULL;
+	char v[128];
+
+	if (!rq && !rs)
+		return;
+	snprintf(v, sizeof(v), "%s%s%s%s%s", rq ? "request:" : "", rq ? rq : "", rq && rs ? "," : "",
+		 rs ? "response:" : "", rs ? rs : "");
+	ext_cstr(jb, "flexString1", v);
+	ext_cstr(jb, "flexString1Label", "malformed");
+}
+
 static void render_cef(struct jbuf *jb, const struct prep *p, const struct format_opts *o)
 {
 	const char *outcome = outcome__name(p->x->outcome);
@@ -149,6 +165,7 @@ static void render_cef(struct jbuf *jb, const struct prep *p, const struct forma
 	ext_cs(jb, 5, "conn", p->x->conn->names.id, strlen(p->x->conn->names.id));
 	if (p->truncated)
 		ext_cs(jb, 6, "truncated", "true", 4);
+	malformed_ext(jb, p);
 	jbuf__raw(jb, "\n", 1);
 }
 

@@ -8,6 +8,7 @@
  * seq, ts, type and put their members in `details` as key=value;...
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "format_int.h"
@@ -73,6 +74,22 @@ static void put_head(struct jbuf *jb, uint64_t seq, uint64_t real_ns)
 	jbuf__raw(jb, ts, format__ts_text(ts, real_ns, 9));
 }
 
+/* details of an exchange: why a side is not strict, "req_malformed=...;resp_malformed=..." */
+static void malformed_details(struct jbuf *jb, const struct prep *p)
+{
+	const char *rq = p->req ? p->req->malformed : NULL;
+	const char *rs = p->resp ? p->resp->malformed : NULL;
+	char v[128];
+	int n;
+
+	jbuf__raw(jb, ",", 1);
+	if (!rq && !rs)
+		return;
+	n = snprintf(v, sizeof(v), "%s%s%s%s%s", rq ? "req_malformed=" : "", rq ? rq : "",
+		     rq && rs ? ";" : "", rs ? "resp_malformed=" : "", rs ? rs : "");
+	put_quoted(jb, v, n > 0 && (size_t)n < sizeof(v) ? (size_t)n : 0);
+}
+
 static void render_csv(struct jbuf *jb, const struct prep *p, const struct format_opts *o)
 {
 	uint64_t ts = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
@@ -110,7 +127,8 @@ static void render_csv(struct jbuf *jb, const struct prep *p, const struct forma
 	jbuf__raw(jb, ",", 1);
 	format__redactions_csv(jb, p, ";");
 	col_word(jb, p->truncated ? "true" : "false");
-	jbuf__raw(jb, ",\n", 2);
+	malformed_details(jb, p);
+	jbuf__raw(jb, "\n", 1);
 }
 
 static int csv_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,

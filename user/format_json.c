@@ -175,11 +175,13 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 	else
 		PUT(jb, ",\"ts\":");
 	put_ts(jb, m->ts_first_ns + p->off);
-	if (p->x->conn->proto == PROTO_HTTP) {
-		if (m->version == 10)
-			PUT(jb, ",\"version\":\"HTTP/1.0\"");
-		else
-			PUT(jb, ",\"version\":\"HTTP/1.1\"");
+	if (p->x->conn->proto == PROTO_HTTP && m->version) {
+		/* as seen: HTTP/2.0 or HTTP/0.9 written in a request line stay so */
+		char v[] = ",\"version\":\"HTTP/x.y\"";
+
+		v[17] = (char)('0' + m->version / 10 % 10);
+		v[19] = (char)('0' + m->version % 10);
+		jbuf__raw(jb, v, sizeof(v) - 1);
 	}
 	PUT_OPT_TEXT(jb, p, ",\"content_type\":", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
 	PUT(jb, ",\"bytes\":");
@@ -200,6 +202,10 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 	}
 	if (m->incomplete)
 		PUT(jb, ",\"incomplete\":true");
+	if (m->malformed) {
+		PUT(jb, ",\"malformed\":");
+		put_name(jb, m->malformed);
+	}
 }
 
 /* Only HTTP messages have a start line; JSON-RPC and raw get the common members. */

@@ -89,10 +89,14 @@ static void render_line(struct jbuf *jb, const struct prep *p, const struct form
 		kv_field(jb, p, "method", PF_METHOD);
 		kv_field(jb, p, "target", PF_TARGET);
 		kv_u64(jb, "req_bytes", p->req->wire_bytes);
+		if (p->req->malformed)
+			kv_word(jb, "req_malformed", p->req->malformed);
 	}
 	if (p->resp) {
 		kv_u64(jb, "status", (uint64_t)p->resp->status);
 		kv_u64(jb, "resp_bytes", p->resp->wire_bytes);
+		if (p->resp->malformed)
+			kv_word(jb, "resp_malformed", p->resp->malformed);
 	}
 	kv_field(jb, p, "req_body", PF_REQ_BODY);
 	kv_field(jb, p, "resp_body", PF_RESP_BODY);

@@ -145,11 +145,15 @@ static void sd_exchange(struct jbuf *jb, const struct prep *p)
 		param_text(jb, p, "host", PF_HOST);
 		param_u64(jb, "req_bytes", p->req->wire_bytes);
 		param_text(jb, p, "req_body", PF_REQ_BODY);
+		if (p->req->malformed)
+			param_cstr(jb, "req_malformed", p->req->malformed);
 	}
 	if (p->resp) {
 		param_u64(jb, "status", (uint64_t)p->resp->status);
 		param_u64(jb, "resp_bytes", p->resp->wire_bytes);
 		param_text(jb, p, "resp_body", PF_RESP_BODY);
+		if (p->resp->malformed)
+			param_cstr(jb, "resp_malformed", p->resp->malformed);
 	}
 	if (p->hits.mask) {
 		jbuf__raw(jb, " redactions=\"", 13);

@@ -28,6 +28,9 @@
 #define KEEP_CAP	4096		/* buffers above this are freed between messages */
 #define CHUNK_SIZE_MAX	(UINT64_C(1) << 60)
 #define SYNC_SKIP	0xff		/* resync: inside a line that cannot start a message */
+#define METHOD_SCAN	64		/* a method longer than this makes a line garbage */
+#define OVL_MAX		256		/* header line kept once the head buffer is full */
+#define HEAD_STORE	(HTTP_HEAD_MAX - OVL_MAX)	/* head bytes kept for the record */
 
 enum http_state {
 	ST_IDLE,		/* between messages */
@@ -40,8 +43,8 @@ enum http_state {
 	ST_CHUNK_CR,		/* CRLF after a chunk's payload */
 	ST_CHUNK_LF,
 	ST_TRAILER,		/* trailer lines up to an empty one */
-	ST_RESYNC,		/* after a gap: looking for a start line */
-	ST_ERROR,		/* not HTTP: ignore input until a gap */
+	ST_RESYNC,		/* looking for a start line (after a gap, garbage or bad framing) */
+	ST_ERROR,		/* another protocol after 101: ignore input until a gap */
 };
 
 /* Offsets into the head buffer are 16 bits. */
@@ -67,6 +70,13 @@ struct http_parser {
 	void *ctx;
 	uint8_t *head;
 	uint8_t *excerpt;
+	/*
+	 * A message whose end is unknown (bad framing; on the request side,
+	 * bytes lost in it): it takes every byte up to the next start line
+	 * and is reported just before that line's message. NULL: none.
+	 */
+	struct http_msg *held;
+	const char *malformed;	/* the first reason this message is not strictly valid */
 	size_t excerpt_max;
 	size_t excerpt_len;
 	size_t excerpt_cap;
@@ -76,6 +86,7 @@ struct http_parser {
 	uint64_t lost_bytes;
 	uint64_t ts_first;
 	uint64_t ts_last;
+	uint32_t over_len;	/* head past the buffer: bytes of the current line kept */
 	uint16_t head_len;
 	uint16_t head_cap;
 	uint16_t line_start;	/* where the head line being received begins */
@@ -91,14 +102,27 @@ struct http_parser {
 	bool chunked;
 	bool conn_close;
 	bool excerpt_frozen;	/* a gap made later body bytes misplaced in the excerpt */
-	bool from_resync;	/* started by resync: a bad head may be body text, not garbage */
+	bool from_resync;	/* start line not yet seen whole after a resync: may be body text */
 	bool line_empty;	/* trailer: nothing but CR on the current line so far */
+	bool head_over;		/* the head outgrew the buffer: later lines parsed for framing only */
+	bool over_long;		/* ... and the current line did not fit in OVL_MAX */
+	bool over_start;	/* ... and the current line is the rest of the start line */
+	bool held_body;		/* what the held message takes is its body (not lost head) */
+	bool garbage;		/* skipping a line that is no start line: feed says -EPROTO */
+	/*
+	 * Resync after a gap, until a start line is seen: the start of each
+	 * feed (a syscall) counts as a line start too, as a body glued to the
+	 * next request hides every line start after the gap.
+	 */
+	bool gap_sync;
+	bool skipped;		/* this feed skipped garbage */
 };
 
-/* Tokens that may start a line after a resync; also what detection accepts. */
+/* Tokens that may start a line after a resync; also what detection knows. */
 static const char *const known_methods[] = {
 	"GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",
 };
+#define N_KNOWN (sizeof(known_methods) / sizeof(known_methods[0]))
 static const char response_token[] = "HTTP/1.";
 
 struct http_parser *http_parser__new(bool requests, size_t body_excerpt_max,
@@ -122,12 +146,13 @@ void http_parser__free(struct http_parser *p)
 		return;
 	free(p->head);
 	free(p->excerpt);
+	free(p->held);
 	free(p);
 }
 
 bool http_parser__busy(const struct http_parser *p)
 {
-	return p->state != ST_IDLE && p->state != ST_RESYNC && p->state != ST_ERROR;
+	return p->held || (p->state != ST_IDLE && p->state != ST_RESYNC && p->state != ST_ERROR);
 }
 
 /* ---- detection and start-line checks ---- */
@@ -151,6 +176,23 @@ static bool is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_ctl(uint8_t c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Keep the first reason: it is the one a reader of the record needs. */
+static void flag(struct http_parser *p, const char *why)
+{
+	if (!p->malformed)
+		p->malformed = why;
+}
+
 /*
  * s against the literal lit: 1 when s starts with all of it, 0 when s is a
  * proper prefix of it (only if partial), -1 otherwise.
@@ -164,50 +206,148 @@ static int lit_match(const uint8_t *s, size_t n, const char *lit, bool partial)
 	return memcmp(s, lit, ll) ? -1 : 1;
 }
 
-/* "HTTP/1.0" or "HTTP/1.1" at s; returns its length, 0 if cut short (partial), -1. */
+/* A known method, in any case (s holds the method only). */
+static bool known_method(const uint8_t *s, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < N_KNOWN; i++) {
+		const char *k = known_methods[i];
+
+		if (strlen(k) != n + 1)
+			continue;
+		for (j = 0; j < n && ascii_lower(s[j]) == ascii_lower((uint8_t)k[j]); j++)
+			;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/* The first bytes of a known method (any case), its blank not yet there. */
+static bool known_method_prefix(const uint8_t *s, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < N_KNOWN && n; i++) {
+		for (j = 0; j < n && ascii_lower(s[j]) == ascii_lower((uint8_t)known_methods[i][j]); j++)
+			;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/* "HTTP/x.y" (n == 8): 10x+y; -1 when it is not that shape. */
+static int version_code(const uint8_t *s, size_t n)
+{
+	if (n != 8 || memcmp(s, "HTTP/", 5) || !is_digit(s[5]) || s[6] != '.' || !is_digit(s[7]))
+		return -1;
+	return (s[5] - '0') * 10 + (s[7] - '0');
+}
+
+/* A prefix of "HTTP/d.d": 1 whole, 0 a proper prefix (partial), -1 neither. */
 static int version_match(const uint8_t *s, size_t n, bool partial)
 {
-	int r = lit_match(s, n, response_token, partial);
+	static const char shape[] = "HTTP/#.#";
+	size_t i;
 
-	if (r <= 0)
-		return r;
-	if (n == 7)
-		return partial ? 0 : -1;
-	return s[7] == '0' || s[7] == '1' ? 8 : -1;
+	for (i = 0; i < n && i < 8; i++)
+		if (shape[i] == '#' ? !is_digit(s[i]) : s[i] != (uint8_t)shape[i])
+			return -1;
+	return i == 8 ? 1 : partial ? 0 : -1;
+}
+
+/* The bytes of a request line's method: up to its first blank. */
+static size_t method_len(const uint8_t *s, size_t n)
+{
+	size_t m = 0;
+
+	while (m < n && m <= METHOD_SCAN && !is_ws(s[m]))
+		m++;
+	return m;
+}
+
+/* The request line's parts, as offsets into it. */
+struct reqline {
+	size_t m;		/* method: [0, m) */
+	size_t t, te;		/* target: [t, te) */
+	size_t v;		/* version token: [v, n), or n when none */
+};
+
+/*
+ * Split a request line leniently: method up to the first blank, version
+ * the last word when it starts with "HTTP/", target in between. False when
+ * it is no request line at all: no blank after a method of sane length,
+ * nothing after it, or no version and a method that is not a known one
+ * (need_version: the version is required, as after a resync).
+ */
+static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct reqline *r)
+{
+	r->m = method_len(s, n);
+	if (r->m == 0 || r->m > METHOD_SCAN || r->m == n || !is_tchar(s[0]))
+		return false;
+	r->v = n;
+	while (r->v > r->m && !is_ws(s[r->v - 1]))
+		r->v--;
+	if (r->v == r->m || n - r->v < 5 || memcmp(s + r->v, "HTTP/", 5)) {
+		r->v = n;
+		if (need_version || !known_method(s, r->m))
+			return false;
+	}
+	r->t = r->m;
+	while (r->t < r->v && is_ws(s[r->t]))
+		r->t++;
+	r->te = r->t;
+	if (r->v < n) {
+		r->te = r->v;
+		while (r->te > r->t && is_ws(s[r->te - 1]))
+			r->te--;
+	} else {
+		/* old style "GET /path", or a line cut short: the target is one word */
+		while (r->te < n && !is_ws(s[r->te]))
+			r->te++;
+	}
+	return r->t < r->te || r->v < n;
+}
+
+/* Why a request line that splits is still not strictly valid, if it is not. */
+static void reqline_flags(struct http_parser *p, const uint8_t *s, size_t n,
+			  const struct reqline *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->m; i++)
+		if (!is_tchar(s[i]))
+			flag(p, s[i] == '\r' ? "bare_cr" : is_ctl(s[i]) ? "control_char" : "method");
+	if (r->m >= HTTP_METHOD_MAX)
+		flag(p, "method_length");
+	if (r->t == r->te)
+		flag(p, "target");
+	if (r->t - r->m != 1 || s[r->m] != ' ' || (r->v < n && (r->v - r->te != 1 || s[r->te] != ' ')))
+		flag(p, "whitespace");
+	for (i = r->t; i < r->te; i++)
+		if (s[i] == '\r' || is_ctl(s[i]) || s[i] == ' ')
+			flag(p, s[i] == '\r' ? "bare_cr" : s[i] == ' ' ? "whitespace" : "control_char");
+	if (r->v == n)
+		flag(p, "no_version");
+	else if (version_code(s + r->v, n - r->v) != 10 && version_code(s + r->v, n - r->v) != 11)
+		flag(p, "version");
 }
 
 /*
- * Request line without its CR LF: token SP target SP HTTP/1.x. With partial,
- * s may be any prefix of a valid line, so garbage is refused from its first
- * bytes instead of being buffered up to HTTP_HEAD_MAX.
+ * Request line prefix (no LF yet): refuse garbage from its first bytes
+ * instead of buffering it. Consistent with reqline_split: a line refused
+ * here is refused whole too.
  */
-static bool reqline_ok(const uint8_t *s, size_t n, bool partial)
+static bool reqline_prefix_ok(const uint8_t *s, size_t n)
 {
-	size_t i = 0, t;
-	int r;
+	size_t m = method_len(s, n);
 
-	while (i < n && is_tchar(s[i]))
-		i++;
-	if (i >= HTTP_METHOD_MAX)
-		return false;
-	if (i == n)
-		return partial;
-	if (i == 0 || s[i++] != ' ')
-		return false;
-	t = i;
-	while (i < n && s[i] > ' ' && s[i] != 0x7f)
-		i++;
-	if (i == n)
-		return partial;
-	if (i == t || s[i++] != ' ')
-		return false;
-	r = version_match(s + i, n - i, partial);
-	if (r == 0)
-		return true;
-	return r > 0 && (size_t)r == n - i;
+	return n == 0 || (m > 0 && m <= METHOD_SCAN && is_tchar(s[0]));
 }
 
-/* Status line without its CR LF: HTTP/1.x SP 3DIGIT [SP reason]. */
+/* Status line without its CR LF: HTTP/d.d SP 3DIGIT [SP reason]. */
 static bool statusline_ok(const uint8_t *s, size_t n, bool partial)
 {
 	size_t i;
@@ -231,47 +371,56 @@ static bool statusline_ok(const uint8_t *s, size_t n, bool partial)
 	return true;
 }
 
-/* A start line, or with partial what came of it so far: a CR at its end may begin its CR LF. */
-static bool startline_ok(const struct http_parser *p, const uint8_t *s, size_t n, bool partial)
+/* A start line so far (no LF yet): a CR at its end may begin its CR LF. */
+static bool startline_prefix_ok(const struct http_parser *p, const uint8_t *s, size_t n)
 {
-	if (partial && n && s[n - 1] == '\r')
+	if (n && s[n - 1] == '\r')
 		n--;
-	return p->requests ? reqline_ok(s, n, partial) : statusline_ok(s, n, partial);
-}
-
-/* The first line of buf, whole if its LF is there, else as a prefix. */
-static bool firstline_ok(const uint8_t *buf, size_t len, bool requests)
-{
-	const uint8_t *lf = memchr(buf, '\n', len);
-	bool partial = !lf;
-
-	if (lf)
-		len = (size_t)(lf - buf);
-	if (len && buf[len - 1] == '\r')
-		len--;
-	return requests ? reqline_ok(buf, len, partial) : statusline_ok(buf, len, partial);
+	return p->requests ? reqline_prefix_ok(s, n) : statusline_ok(s, n, true);
 }
 
 /*
- * Detection accepts only the common methods, unlike the parser: a stream is
- * called HTTP on its first bytes, and an unknown token is more likely
- * something else. No bytes at all are not called anything.
+ * Detection is stricter than the parser: a stream is called HTTP on its
+ * first bytes, and "get key" is memcached. A method (any case) and a blank
+ * must come first; then the first line carries "HTTP/" (any method, any
+ * version), or is still arriving (a known method), or is an old-style
+ * "GET /path" (a known method in capitals and a path).
  */
 bool http_looks_like_request(const uint8_t *buf, size_t len)
 {
-	size_t i;
+	const uint8_t *lf = memchr(buf, '\n', len);
+	size_t n = lf ? (size_t)(lf - buf) : len, m = method_len(buf, n), i;
 
-	if (!len)
+	if (m == n && !lf && m < 8)
+		return known_method_prefix(buf, m);
+	if (m == 0 || m > METHOD_SCAN || m == n)
 		return false;
-	for (i = 0; i < sizeof(known_methods) / sizeof(known_methods[0]); i++)
-		if (lit_match(buf, len, known_methods[i], true) >= 0)
-			return firstline_ok(buf, len, true);
-	return false;
+	if (n >= 14 && !memcmp(buf, "PRI * HTTP/2.0", 14))
+		return false;	/* the HTTP/2 connection preface */
+	for (i = 0; i < m; i++)
+		if (!is_tchar(buf[i]))
+			return false;
+	for (i = m; i + 5 <= n; i++)
+		if (!memcmp(buf + i, "HTTP/", 5))
+			return true;
+	if (!known_method(buf, m))
+		return false;
+	if (!lf)
+		return true;
+	for (i = 0; i < m; i++)
+		if (buf[i] >= 'a' && buf[i] <= 'z')
+			return false;
+	return m + 1 < n && buf[m + 1] == '/';
 }
 
 bool http_looks_like_response(const uint8_t *buf, size_t len)
 {
-	return len && firstline_ok(buf, len, false);
+	const uint8_t *lf = memchr(buf, '\n', len);
+	size_t n = lf ? (size_t)(lf - buf) : len;
+
+	if (lf && n && buf[n - 1] == '\r')
+		n--;
+	return len && statusline_ok(buf, n, !lf);
 }
 
 /* ---- messages ---- */
@@ -320,11 +469,50 @@ static void msg_begin(struct http_parser *p, uint64_t ts)
 	p->excerpt_len = 0;
 	p->excerpt_frozen = false;
 	p->from_resync = false;
+	p->head_over = false;
+	p->over_long = false;
+	p->over_start = false;
+	p->over_len = 0;
+	p->malformed = NULL;
+	p->garbage = false;
 	p->ts_first = ts;
 	p->ts_last = ts;
 }
 
 static void head_spans(struct http_parser *p);
+
+/* The message as a report sees it: every member set, no memset of the 1.5 KiB of strings. */
+static void msg_fill(struct http_parser *p, struct http_msg *m, bool incomplete)
+{
+	m->ts_first_ns = p->ts_first;
+	m->ts_last_ns = p->ts_last;
+	m->wire_bytes = p->wire_bytes;
+	m->body_bytes = p->body_bytes;
+	m->lost_bytes = p->lost_bytes;
+	m->body = p->excerpt_len ? p->excerpt : NULL;
+	/* the bytes kept past the excerpt are scanned by the redactor, never written */
+	m->body_len = p->excerpt_len < p->excerpt_max ? p->excerpt_len : p->excerpt_max;
+	m->body_ahead = p->excerpt_len - m->body_len;
+	m->malformed = p->malformed;
+	m->status = p->status;
+	m->version = p->version;
+	m->is_request = p->requests;
+	m->chunked = p->chunked;
+	m->conn_close = p->conn_close;
+	m->body_cut = m->body_len < m->body_bytes;
+	m->incomplete = incomplete;
+	span_copy(p, p->method, m->method, sizeof(m->method));
+	span_copy(p, p->target, m->target, sizeof(m->target));
+	span_copy(p, p->reason, m->reason, sizeof(m->reason));
+	span_copy(p, p->ctype, m->content_type, sizeof(m->content_type));
+	span_copy(p, p->host, m->host, sizeof(m->host));
+}
+
+static void deliver(struct http_parser *p, const struct http_msg *m)
+{
+	if (p->ops && p->ops->on_message)
+		p->ops->on_message(p->ctx, m);
+}
 
 /*
  * Report the message and go back to ST_IDLE (the caller may then move on to
@@ -337,40 +525,67 @@ static void msg_report(struct http_parser *p, bool incomplete)
 
 	if (incomplete && p->state == ST_HEAD)
 		head_spans(p);
-	/* every member is set below: no memset of the 1.5 KiB of string arrays */
-	m.ts_first_ns = p->ts_first;
-	m.ts_last_ns = p->ts_last;
-	m.wire_bytes = p->wire_bytes;
-	m.body_bytes = p->body_bytes;
-	m.lost_bytes = p->lost_bytes;
-	m.body = p->excerpt_len ? p->excerpt : NULL;
-	m.body_len = p->excerpt_len < p->excerpt_max ? p->excerpt_len : p->excerpt_max;
-	m.body_ahead = p->excerpt_len - m.body_len;
-	m.status = p->status;
-	m.version = p->version;
-	m.is_request = p->requests;
-	m.chunked = p->chunked;
-	m.conn_close = p->conn_close;
-	m.body_cut = m.body_len < m.body_bytes;
-	m.incomplete = incomplete;
-	span_copy(p, p->method, m.method, sizeof(m.method));
-	span_copy(p, p->target, m.target, sizeof(m.target));
-	span_copy(p, p->reason, m.reason, sizeof(m.reason));
-	span_copy(p, p->ctype, m.content_type, sizeof(m.content_type));
-	span_copy(p, p->host, m.host, sizeof(m.host));
+	msg_fill(p, &m, incomplete);
 	p->state = ST_IDLE;
-	if (p->ops && p->ops->on_message)
-		p->ops->on_message(p->ctx, &m);
+	deliver(p, &m);
 	parser_trim(p);
 }
 
-/* The stream is not HTTP: report what had started, ignore input until a gap. */
-static int msg_fail(struct http_parser *p, int err)
+/* ---- a message whose end is unknown ---- */
+
+/* The held message goes out, before whatever follows it. */
+static void held_report(struct http_parser *p)
 {
-	if (http_parser__busy(p))
+	struct http_msg *h = p->held;
+
+	if (!h)
+		return;
+	p->held = NULL;
+	h->body_cut = h->body_len < h->body_bytes;
+	deliver(p, h);
+	free(h);
+}
+
+/* n more bytes of the stream belong to the held message. */
+static void held_take(struct http_parser *p, uint64_t n, uint64_t ts)
+{
+	struct http_msg *h = p->held;
+
+	if (!h || !n)
+		return;
+	h->wire_bytes += n;
+	if (p->held_body)
+		h->body_bytes += n;
+	if (ts > h->ts_last_ns)
+		h->ts_last_ns = ts;
+}
+
+/*
+ * The open message's end is unknown: keep it aside (copied: the head
+ * buffer is needed to find the next message) and look for the next start
+ * line; at_line_start: the byte after this one begins a line. body: what
+ * follows is its body (bad framing), not the rest of a lost head.
+ */
+static void msg_hold(struct http_parser *p, bool incomplete, bool body, bool at_line_start)
+{
+	struct http_msg *h = malloc(sizeof(*h) + p->excerpt_len);
+
+	if (p->state == ST_HEAD)
+		head_spans(p);
+	if (!h) {
+		/* out of memory: reported now, the bytes up to the next message unaccounted */
 		msg_report(p, true);
-	p->state = ST_ERROR;
-	return err;
+	} else {
+		msg_fill(p, h, incomplete);
+		if (h->body_len)
+			h->body = memcpy(h + 1, p->excerpt, h->body_len);
+		free(p->held);
+		p->held = h;
+		p->held_body = body;
+		parser_trim(p);
+	}
+	p->state = ST_RESYNC;
+	p->sync_len = at_line_start ? 0 : SYNC_SKIP;
 }
 
 /* The excerpt and, after it, the bytes redaction looks ahead at (never written). */
@@ -416,29 +631,37 @@ static struct span span_of(const struct http_parser *p, const uint8_t *s, size_t
 	return sp;
 }
 
-/* Method and target, or status and reason, from a start line already checked. */
-static void startline_spans(struct http_parser *p, const uint8_t *s, size_t n)
+/*
+ * Method, target and version of a request line, or status and reason of a
+ * status line, with the reasons it is not strict. False: no start line.
+ */
+static bool startline_parse(struct http_parser *p, const uint8_t *s, size_t n, bool crlf)
 {
-	const uint8_t *sp, *end = s + n;
+	struct reqline r;
+	int v;
 
-	if (p->requests) {
-		sp = memchr(s, ' ', n);
-		p->method = span_of(p, s, sp ? (size_t)(sp - s) : n);
-		if (!sp)
-			return;
-		s = sp + 1;
-		sp = memchr(s, ' ', (size_t)(end - s));
-		p->target = span_of(p, s, sp ? (size_t)(sp - s) : (size_t)(end - s));
-		if (sp && end - sp > 8)
-			p->version = sp[8] == '0' ? 10 : 11;
-		return;
-	}
-	if (n >= 8)
-		p->version = s[7] == '0' ? 10 : 11;
-	if (n >= 12)
+	if (!p->requests) {
+		if (!statusline_ok(s, n, false))
+			return false;
+		v = version_code(s, 8);
+		p->version = (uint8_t)v;
+		if (v != 10 && v != 11)
+			flag(p, "version");
 		p->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
-	if (n > 13)
-		p->reason = span_of(p, s + 13, n - 13);
+		if (n > 13)
+			p->reason = span_of(p, s + 13, n - 13);
+		return true;
+	}
+	if (!reqline_split(s, n, p->from_resync, &r))
+		return false;
+	if (!crlf)
+		flag(p, "bare_lf");
+	reqline_flags(p, s, n, &r);
+	p->method = span_of(p, s, r.m);
+	p->target = span_of(p, s + r.t, r.te - r.t);
+	v = r.v < n ? version_code(s + r.v, n - r.v) : -1;
+	p->version = v > 0 ? (uint8_t)v : 0;
+	return true;
 }
 
 static bool name_is_n(const uint8_t *s, size_t n, const char *name, size_t len)
@@ -492,22 +715,45 @@ static int content_length(const uint8_t *s, size_t n, uint64_t *out)
 	return 0;
 }
 
-/* One "name: value" line; malformed and folded lines are ignored, not refused. */
+/* A header line's name (before its colon) is a token; else why not. */
+static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool has_colon)
+{
+	size_t i;
+
+	if (is_ws(s[0]))
+		return "obs_fold";
+	if (!has_colon || !nl)
+		return "header";
+	for (i = 0; i < nl; i++)
+		if (!is_tchar(s[i]))
+			return s[i] == '\r' ? "bare_cr" : "header";
+	for (i = nl; i < n; i++)
+		if (is_ctl(s[i]) && s[i] != '\t')
+			return s[i] == '\r' ? "bare_cr" : "control_char";
+	return NULL;
+}
+
+/*
+ * One "name: value" line. A line that is not strictly valid is flagged and
+ * otherwise ignored. Once the head outgrew its buffer (head_over) the line
+ * is in scratch space: only framing is taken from it, no spans.
+ */
 static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
 {
 	const uint8_t *colon = memchr(s, ':', n), *v, *end = s + n;
-	size_t nl = colon ? (size_t)(colon - s) : 0, i;
+	size_t nl = colon ? (size_t)(colon - s) : 0;
+	const char *bad = header_name_bad(s, n, nl, colon != NULL);
 	uint64_t len = 0;
 
-	if (!nl)
-		return;
-	for (i = 0; i < nl; i++)
-		if (!is_tchar(s[i]))
+	if (bad) {
+		flag(p, bad);
+		if (!colon || !nl || bad[0] != 'c')	/* a control byte in a value: still used */
 			return;
+	}
 	v = colon + 1;
-	while (v < end && (*v == ' ' || *v == '\t'))
+	while (v < end && is_ws(*v))
 		v++;
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > v && is_ws(end[-1]))
 		end--;
 	n = (size_t)(end - v);
 	if (name_is(s, nl, "content-length")) {
@@ -524,6 +770,8 @@ static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struc
 			p->conn_close = true;
 		if (list_has(v, n, "keep-alive", false))
 			f->keep_alive = true;
+	} else if (p->head_over) {
+		return;
 	} else if (name_is(s, nl, "content-type") && !p->ctype.len) {
 		p->ctype = span_of(p, v, n);
 	} else if (name_is(s, nl, "host") && !p->host.len) {
@@ -541,16 +789,20 @@ static void head_close_rule(struct http_parser *p)
 /*
  * For a report of a partial head: header lines were parsed as each one
  * ended (an unterminated one is left out), but a start line still without
- * its LF gives what it holds (it passed startline_ok as a prefix).
+ * its LF gives what it holds.
  */
 static void head_spans(struct http_parser *p)
 {
 	size_t n = p->head_len;
 
-	if (p->line_start == 0) {
+	if (p->line_start == 0 && !p->head_over && !p->method.len && !p->status) {
+		const char *why = p->malformed;
+
 		if (n && p->head[n - 1] == '\r')
 			n--;
-		startline_spans(p, p->head, n);
+		/* a line cut short is not a malformed one */
+		startline_parse(p, p->head, n, true);
+		p->malformed = why;
 	}
 	head_close_rule(p);
 }
@@ -560,6 +812,8 @@ static int head_grow(struct http_parser *p, size_t need)
 	size_t cap = p->head_cap ? p->head_cap : HEAD_MIN_CAP;
 	uint8_t *nb;
 
+	if (need <= p->head_cap)
+		return 0;
 	while (cap < need)
 		cap *= 2;
 	if (cap > HTTP_HEAD_MAX)
@@ -586,18 +840,29 @@ static void msg_complete(struct http_parser *p)
 	msg_report(p, false);
 }
 
+/* The body's extent is unknown: the message takes what comes up to the next start line. */
+static void body_unframed(struct http_parser *p, const char *why, bool at_line_start)
+{
+	flag(p, why);
+	msg_hold(p, false, true, at_line_start);
+}
+
 /*
  * The head is whole: choose how the body is delimited (RFC 9112 6.3).
  * Responses ask answers_head once per final response, never for 1xx.
  */
-static int head_done(struct http_parser *p)
+static void head_done(struct http_parser *p)
 {
 	const struct framing f = p->framing;
 	bool no_body = false;
 
 	head_close_rule(p);
-	if (f.bad || (p->requests && f.has_te && !p->chunked))
-		return msg_fail(p, -EPROTO);
+	if (f.has_length && f.has_te)
+		flag(p, "content_length_and_transfer_encoding");
+	if (p->requests && f.has_te && !p->chunked)
+		return body_unframed(p, "transfer_encoding", true);
+	if (f.bad && !p->chunked)
+		return body_unframed(p, "content_length", true);
 	if (!p->requests) {
 		if (p->status < 200) {
 			p->chunked = false;
@@ -605,7 +870,7 @@ static int head_done(struct http_parser *p)
 			/* 101: what follows is another protocol. */
 			if (p->status == 101)
 				p->state = ST_ERROR;
-			return 0;
+			return;
 		}
 		if (p->ops && p->ops->answers_head && p->ops->answers_head(p->ctx))
 			no_body = true;
@@ -627,24 +892,39 @@ static int head_done(struct http_parser *p)
 	} else {
 		msg_complete(p);
 	}
-	return 0;
+}
+
+/*
+ * The start line ended. After a resync it is the proof that a message
+ * starts here, so the held message (what came before) goes out first.
+ */
+static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, bool crlf)
+{
+	if (!startline_parse(p, s, n, crlf))
+		return false;
+	if (p->from_resync) {
+		p->from_resync = false;
+		p->gap_sync = false;
+		held_report(p);
+	}
+	return true;
 }
 
 /*
  * A head line ends at head[head_len - 1]. Returns 1 on the empty line that
- * ends the head, 0 otherwise, <0 when the start line is not HTTP.
+ * ends the head, 0 otherwise, <0 when the start line is not one.
  */
 static int head_line_end(struct http_parser *p)
 {
 	const uint8_t *s = p->head + p->line_start;
 	size_t n = p->head_len - 1u - p->line_start;
+	bool crlf = n && s[n - 1] == '\r';
 
-	if (n && s[n - 1] == '\r')
+	if (crlf)
 		n--;
 	if (p->line_start == 0) {
-		if (!startline_ok(p, s, n, false))
+		if (!startline_end(p, s, n, crlf))
 			return -EPROTO;
-		startline_spans(p, s, n);
 	} else if (n == 0) {
 		return 1;
 	} else {
@@ -654,17 +934,79 @@ static int head_line_end(struct http_parser *p)
 	return 0;
 }
 
-/* Garbage where a start line should be: not a message, nothing to report. */
-static int head_garbage(struct http_parser *p)
+/* The line being received is no start line: skip it, up to its LF. */
+static void head_garbage(struct http_parser *p, bool line_ended)
 {
 	if (p->from_resync) {
-		/* A start token inside a body: keep looking, from the next line. */
-		p->state = ST_RESYNC;
-		p->sync_len = p->head[p->head_len - 1] == '\n' ? 0 : SYNC_SKIP;
-		return 0;
+		/* a start token inside a body: those bytes were the held message's */
+		held_take(p, p->wire_bytes, p->ts_last);
+	} else {
+		p->garbage = true;
+		p->skipped = true;
+		p->gap_sync = false;
 	}
-	p->state = ST_ERROR;
-	return -EPROTO;
+	p->state = ST_RESYNC;
+	p->sync_len = line_ended ? 0 : SYNC_SKIP;
+}
+
+/*
+ * The head outgrew HEAD_STORE: what is kept stays for the record, later
+ * lines go through OVL_MAX bytes of scratch for their framing only, so the
+ * message keeps its true length and framing however big its head. A start
+ * line that long is taken from its first bytes (a known method needed).
+ */
+static bool head_overflow(struct http_parser *p)
+{
+	if (p->line_start == 0) {
+		struct reqline r;
+		size_t n = p->head_len;
+
+		if (p->from_resync || (p->requests && (!reqline_split(p->head, n, false, &r) ||
+							   !known_method(p->head, r.m))))
+			return false;
+		if (!startline_parse(p, p->head, n, true))
+			return false;
+		flag(p, "line_too_long");
+		p->over_start = p->over_long = true;	/* the rest of this line is not kept */
+		p->over_len = 0;
+	} else {
+		p->over_len = p->head_len - p->line_start;
+		p->over_long = p->over_len > OVL_MAX;
+		p->head_len = p->line_start;
+	}
+	p->head_over = true;
+	return head_grow(p, (size_t)p->head_len + OVL_MAX) == 0;
+}
+
+/* One line's bytes past the buffer; at its LF, framing from it or the head's end. */
+static ssize_t head_over_feed(struct http_parser *p, const uint8_t *b, size_t n, uint64_t ts)
+{
+	const uint8_t *lf = memchr(b, '\n', n);
+	size_t seg = lf ? (size_t)(lf - b) + 1 : n, len;
+	uint8_t *line = p->head + p->head_len;
+
+	if (!p->over_long && seg <= OVL_MAX - p->over_len) {
+		memcpy(line + p->over_len, b, seg);
+		p->over_len += (uint32_t)seg;
+	} else {
+		p->over_long = true;
+	}
+	p->wire_bytes += seg;
+	p->ts_last = ts;
+	if (!lf)
+		return (ssize_t)seg;
+	len = p->over_len ? p->over_len - 1 : 0;
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (p->over_long && !p->over_start)
+		flag(p, "header_too_long");
+	else if (!p->over_long && len == 0)
+		head_done(p);
+	else if (!p->over_long)
+		header_line(p, line, len, &p->framing);
+	p->over_len = 0;
+	p->over_long = p->over_start = false;
+	return (ssize_t)seg;
 }
 
 static ssize_t head_feed(struct http_parser *p, const uint8_t *b, size_t n, uint64_t ts)
@@ -673,38 +1015,44 @@ static ssize_t head_feed(struct http_parser *p, const uint8_t *b, size_t n, uint
 	const uint8_t *lf;
 	int r;
 
+	if (p->head_over)
+		return head_over_feed(p, b, n, ts);
 	while (used < n) {
 		lf = memchr(b + used, '\n', n - used);
 		seg = lf ? (size_t)(lf - (b + used)) + 1 : n - used;
-		room = HTTP_HEAD_MAX - p->head_len;
+		room = HEAD_STORE - p->head_len;
 		if (seg > room) {
-			/* Keep exactly HTTP_HEAD_MAX bytes, however the input was split. */
+			/* Keep exactly HEAD_STORE bytes, however the input was split. */
 			if (head_append(p, b + used, room))
-				return msg_fail(p, -ENOMEM);
+				return (ssize_t)used;	/* out of memory: the rest as garbage */
 			p->wire_bytes += room;
 			p->ts_last = ts;
-			if (p->line_start == 0)
-				return head_garbage(p);
-			return msg_fail(p, -EPROTO);
+			used += room;
+			if (!head_overflow(p))
+				head_garbage(p, false);
+			return (ssize_t)used;
 		}
-		if (head_append(p, b + used, seg))
-			return msg_fail(p, -ENOMEM);
+		if (head_append(p, b + used, seg)) {
+			head_garbage(p, lf != NULL);
+			return (ssize_t)(used + seg);
+		}
 		used += seg;
 		p->wire_bytes += seg;
 		p->ts_last = ts;
 		if (!lf)
 			break;
 		r = head_line_end(p);
-		if (r < 0)
-			return head_garbage(p);
+		if (r < 0) {
+			head_garbage(p, true);
+			return (ssize_t)used;
+		}
 		if (r > 0) {
-			r = head_done(p);
-			return r < 0 ? r : (ssize_t)used;
+			head_done(p);
+			return (ssize_t)used;
 		}
 	}
-	if (p->line_start == 0 &&
-	    !startline_ok(p, p->head, p->head_len, true))
-		return head_garbage(p);
+	if (p->line_start == 0 && !startline_prefix_ok(p, p->head, p->head_len))
+		head_garbage(p, false);
 	return (ssize_t)used;
 }
 
@@ -758,7 +1106,7 @@ static void chunk_size_done(struct http_parser *p)
 }
 
 /* One byte of chunk framing (size line, CRLF after data); framing is small, so bytewise. */
-static int chunk_byte(struct http_parser *p, uint8_t c)
+static const char *chunk_byte(struct http_parser *p, uint8_t c)
 {
 	int v;
 
@@ -767,36 +1115,36 @@ static int chunk_byte(struct http_parser *p, uint8_t c)
 		v = hexval(c);
 		if (v >= 0) {
 			if (p->remaining >= CHUNK_SIZE_MAX >> 4)
-				return -EPROTO;
+				return "chunk_size";
 			p->remaining = p->remaining << 4 | (uint64_t)v;
 			p->chunk_digits = 1;
-			return 0;
+			return NULL;
 		}
 		if (!p->chunk_digits)
-			return -EPROTO;
+			return "chunk_size";
 		if (c == '\n')
 			chunk_size_done(p);
 		else if (c == ';' || c == ' ' || c == '\t' || c == '\r')
 			p->state = ST_CHUNK_EXT;
 		else
-			return -EPROTO;
-		return 0;
+			return "chunk_size";
+		return NULL;
 	case ST_CHUNK_CR:
 		if (c == '\r') {
 			p->state = ST_CHUNK_LF;
-			return 0;
+			return NULL;
 		}
 		/* a bare LF is accepted too */
 		__attribute__((fallthrough));
 	case ST_CHUNK_LF:
 		if (c != '\n')
-			return -EPROTO;
+			return "chunk_framing";
 		p->state = ST_CHUNK_SIZE;
 		p->remaining = 0;
 		p->chunk_digits = 0;
-		return 0;
+		return NULL;
 	}
-	return -EPROTO;
+	return "chunk_framing";
 }
 
 /* Skip to the end of a line; returns bytes used and whether the line ended. */
@@ -811,6 +1159,7 @@ static size_t line_skip(const uint8_t *b, size_t n, bool *ended)
 static ssize_t chunk_feed(struct http_parser *p, const uint8_t *b, size_t n, uint64_t ts)
 {
 	size_t used, i, content;
+	const char *bad;
 	bool ended;
 
 	if (p->state == ST_CHUNK_DATA)
@@ -836,8 +1185,9 @@ static ssize_t chunk_feed(struct http_parser *p, const uint8_t *b, size_t n, uin
 		return (ssize_t)used;
 	}
 	p->wire_bytes++;
-	if (chunk_byte(p, b[0]))
-		return msg_fail(p, -EPROTO);
+	bad = chunk_byte(p, b[0]);
+	if (bad)
+		body_unframed(p, bad, b[0] == '\n');
 	return 1;
 }
 
@@ -863,12 +1213,21 @@ static int sync_match(const struct http_parser *p)
 
 	if (!p->requests)
 		return lit_match(p->sync, p->sync_len, response_token, true);
-	for (i = 0; i < sizeof(known_methods) / sizeof(known_methods[0]); i++) {
+	for (i = 0; i < N_KNOWN; i++) {
 		r = lit_match(p->sync, p->sync_len, known_methods[i], true);
 		if (r > best)
 			best = r;
 	}
 	return best;
+}
+
+/* Bytes resync passed over: the held message's, or garbage being skipped. */
+static void resync_drop(struct http_parser *p, size_t n, uint64_t ts)
+{
+	if (p->held)
+		held_take(p, n, ts);
+	else if (p->garbage)
+		p->skipped = true;
 }
 
 /*
@@ -877,13 +1236,15 @@ static int sync_match(const struct http_parser *p)
  */
 static ssize_t resync_feed(struct http_parser *p, const uint8_t *b, size_t n, uint64_t ts)
 {
-	size_t i = 0;
+	size_t i = 0, used;
 	bool ended;
 	int r;
 
 	while (i < n) {
 		if (p->sync_len == SYNC_SKIP) {
-			i += line_skip(b + i, n - i, &ended);
+			used = line_skip(b + i, n - i, &ended);
+			resync_drop(p, used, ts);
+			i += used;
 			if (ended)
 				p->sync_len = 0;
 			continue;
@@ -893,22 +1254,25 @@ static ssize_t resync_feed(struct http_parser *p, const uint8_t *b, size_t n, ui
 		p->sync[p->sync_len++] = b[i++];
 		r = sync_match(p);
 		if (r < 0) {
+			resync_drop(p, p->sync_len, ts);
 			p->sync_len = b[i - 1] == '\n' ? 0 : SYNC_SKIP;
 			continue;
 		}
 		if (r > 0) {
 			uint64_t first = p->ts_first;
+			uint8_t len = p->sync_len;
 
 			msg_begin(p, first);
 			p->ts_last = ts;
 			p->from_resync = true;
-			if (head_append(p, p->sync, p->sync_len)) {
+			p->sync_len = 0;
+			if (head_append(p, p->sync, len)) {
+				resync_drop(p, len, ts);
 				p->state = ST_RESYNC;
 				p->sync_len = SYNC_SKIP;
 				continue;
 			}
-			p->wire_bytes = p->sync_len;
-			p->sync_len = 0;
+			p->wire_bytes = len;
 			return (ssize_t)i;
 		}
 	}
@@ -938,24 +1302,22 @@ static ssize_t parser_step(struct http_parser *p, const uint8_t *b, size_t n, ui
 	}
 }
 
-/*
- * Returns 0, -EPROTO (sticky until a gap), or -ENOMEM when the head buffer
- * could not grow (the parser then behaves as after -EPROTO).
- */
+/* Returns 0, or -EPROTO when bytes were skipped as no HTTP (or follow a 101). */
 int http_parser__feed(struct http_parser *p, const uint8_t *buf, size_t len, uint64_t ts_ns)
 {
 	size_t i = 0;
 	ssize_t r;
 
-	if (p->state == ST_ERROR)
-		return -EPROTO;
+	p->skipped = false;
+	if (p->state == ST_RESYNC && p->gap_sync && p->sync_len == SYNC_SKIP)
+		p->sync_len = 0;	/* a write boundary: maybe a message's start */
 	while (i < len) {
 		r = parser_step(p, buf + i, len - i, ts_ns);
 		if (r < 0)
 			return (int)r;
 		i += (size_t)r;
 	}
-	return 0;
+	return p->skipped ? -EPROTO : 0;
 }
 
 /* Skip up to n bytes of a body whose extent is known; returns how many. */
@@ -980,25 +1342,80 @@ static uint64_t gap_skip(struct http_parser *p, uint64_t n, uint64_t ts)
 	return n;
 }
 
+/* The lost bytes of a message that never showed its head: a placeholder. */
+static void gap_placeholder(struct http_parser *p, uint64_t n, uint64_t ts)
+{
+	msg_begin(p, ts);
+	p->wire_bytes = n;
+	p->lost_bytes = n;
+}
+
+/*
+ * The rest of a gap hides where the next message starts. Request side: the
+ * open message (or a placeholder) is held, so the answer to it pairs with
+ * it. Response side: reported now, pairing with the request it answers.
+ */
+static void gap_resync(struct http_parser *p, uint64_t n, uint64_t ts)
+{
+	if (p->held && (p->state == ST_RESYNC || p->from_resync)) {
+		/* an unconfirmed start line after a resync was the held message's too */
+		if (p->state == ST_HEAD)
+			held_take(p, p->wire_bytes, ts);
+		else if (p->sync_len != SYNC_SKIP)
+			held_take(p, p->sync_len, ts);
+		held_take(p, n, ts);
+		p->held->lost_bytes += n;
+		p->held->incomplete = true;
+	} else {
+		if (!http_parser__busy(p))
+			gap_placeholder(p, n, ts);
+		else {
+			p->wire_bytes += n;
+			p->lost_bytes += n;
+			p->ts_last = ts;
+		}
+		if (p->requests)
+			msg_hold(p, true, false, true);
+		else
+			msg_report(p, true);
+	}
+	p->state = ST_RESYNC;
+	p->sync_len = 0;
+	p->garbage = false;
+	p->gap_sync = true;
+}
+
 void http_parser__gap(struct http_parser *p, uint64_t nbytes, uint64_t ts_ns)
 {
 	if (!nbytes)
 		return;
+	if (p->state == ST_ERROR) {
+		/* another protocol since a 101: look for HTTP again, nothing to hold */
+		p->state = ST_RESYNC;
+		p->sync_len = 0;
+		return;
+	}
 	if (p->state == ST_BODY_CLOSE || p->state == ST_BODY_LEN ||
 	    (p->state == ST_CHUNK_DATA && nbytes <= p->remaining)) {
 		nbytes -= gap_skip(p, nbytes, ts_ns);
 		if (!nbytes)
 			return;
 	}
-	/* The rest of the gap hides where the next message starts. */
-	if (http_parser__busy(p))
-		msg_report(p, true);
-	p->state = ST_RESYNC;
-	p->sync_len = 0;
+	gap_resync(p, nbytes, ts_ns);
 }
 
 void http_parser__close(struct http_parser *p, uint64_t ts_ns)
 {
+	if (p->held) {
+		/* what resync held back, and an unconfirmed start line, were the held message's */
+		if (p->state == ST_HEAD && p->from_resync)
+			held_take(p, p->wire_bytes, ts_ns);
+		else if (p->state == ST_RESYNC && p->sync_len != SYNC_SKIP)
+			held_take(p, p->sync_len, ts_ns);
+		if (p->state == ST_RESYNC || p->from_resync)
+			p->state = ST_IDLE;
+		held_report(p);
+	}
 	if (p->state == ST_BODY_CLOSE)
 		msg_complete(p);
 	else if (http_parser__busy(p))

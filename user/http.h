@@ -34,15 +34,21 @@ struct http_msg {
 	uint64_t body_bytes;	/* body bytes (de-chunked) */
 	uint64_t lost_bytes;	/* bytes of this message lost in gaps */
 	const uint8_t *body;	/* excerpt of the de-chunked body, valid during the callback */
+	/*
+	 * NULL, or why the message is not strictly valid HTTP/1.1 (a static
+	 * word such as "version" or "content_length"): it is still recorded
+	 * as seen, and the parser carries on with the next message.
+	 */
+	const char *malformed;
 	size_t body_len;	/* bytes in the excerpt (<= excerpt size given to new) */
 	size_t body_ahead;	/* bytes after them at body + body_len (<= HTTP_BODY_AHEAD) */
 	int status;		/* responses: status code; requests: 0 */
-	int version;		/* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+	int version;		/* HTTP/x.y as 10x+y (10, 11, 9, 20); 0 when none was seen */
 	bool is_request;
 	bool chunked;
 	bool conn_close;	/* Connection: close, or HTTP/1.0 without keep-alive */
 	bool body_cut;		/* body_len < body_bytes */
-	bool incomplete;	/* ended by close or gap before its end */
+	bool incomplete;	/* ended by close or gap before its end, or bytes of it were lost */
 	char method[HTTP_METHOD_MAX];	/* NUL-terminated, cut to fit */
 	char target[HTTP_TARGET_MAX];
 	char reason[HTTP_REASON_MAX];
@@ -69,16 +75,25 @@ struct http_parser *http_parser__new(bool requests, size_t body_excerpt_max,
 void http_parser__free(struct http_parser *p);
 
 /*
- * Feed captured bytes. Returns 0, or -EPROTO once the stream is not HTTP
- * (the parser then ignores input until http_parser__gap resyncs it).
+ * Feed captured bytes. Returns 0, or -EPROTO when some of them were skipped
+ * as not HTTP at all (a line that is no start line where one must be, or
+ * what follows a 101). A start line or header that is merely not strictly
+ * valid is reported with msg->malformed set, not refused; after a body of
+ * unknown extent (bad Content-Length or chunk size) the parser looks for the
+ * next start line at a line start, and the bytes up to it are that
+ * message's.
  */
 int http_parser__feed(struct http_parser *p, const uint8_t *buf, size_t len, uint64_t ts_ns);
 
 /*
  * nbytes of the stream were lost (capture truncated or events dropped).
  * Inside a body of known length they are skipped exactly and counted in
- * lost_bytes; elsewhere the current message is reported incomplete and the
- * parser looks for the next start line.
+ * lost_bytes. Elsewhere the parser looks for the next start line (the byte
+ * after a gap counts as a line start). On the request side the message
+ * that was open, or when none was a placeholder holding only the lost
+ * bytes, takes every byte up to that start line and is reported then
+ * (incomplete, with lost_bytes), so its response pairs with it and not with
+ * the next request. On the response side it is reported at once.
  */
 void http_parser__gap(struct http_parser *p, uint64_t nbytes, uint64_t ts_ns);
 

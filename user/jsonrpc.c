@@ -2,10 +2,12 @@
 /* JSON-RPC 2.0 message extraction and newline-delimited framing. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include "jsonrpc.h"
 
-#define JSCAN_MAX_DEPTH 64
+/* A longer id keeps its first bytes, "~" and a hash of the whole (16 hex digits). */
+#define ID_HASH_LEN 17
 
 /* A cursor over a JSON text that may end early (cut). */
 struct jscan {
@@ -163,10 +165,15 @@ static bool scan_literal(struct jscan *s, const char *lit)
 	return true;
 }
 
-/* Skip any value, nested ones included, without recursion. */
+/*
+ * Skip any value, nested ones included, without recursion and without a
+ * depth limit: 100,000 nested brackets in params must not hide the id and
+ * method that came before them (the text is bounded by the line excerpt).
+ */
 static bool skip_value(struct jscan *s)
 {
-	int depth = 0, c = peek(s);
+	size_t depth = 0;
+	int c = peek(s);
 
 	if (c == '"')
 		return scan_string(s, NULL, 0);
@@ -183,10 +190,7 @@ static bool skip_value(struct jscan *s)
 		}
 		s->p++;
 		if (c == '{' || c == '[') {
-			if (++depth > JSCAN_MAX_DEPTH) {
-				s->bad = true;
-				return false;
-			}
+			depth++;
 		} else if ((c == '}' || c == ']') && --depth == 0) {
 			return true;
 		}
@@ -195,25 +199,87 @@ static bool skip_value(struct jscan *s)
 	return false;
 }
 
-/* The id: a number or a string (kept with its quotes, so 1 and "1" differ), or null. */
+static uint64_t fnv1a(uint64_t h, uint8_t c)
+{
+	return (h ^ c) * 0x100000001b3ull;
+}
+
+/*
+ * The id's JSON text as written, blanks outside strings dropped (a request
+ * and its answer may space it differently), bounded: a longer id keeps its
+ * first bytes and a hash of all of it, so two long ids stay apart.
+ */
+static void id_text(struct rpc_msg *m, const uint8_t *p, const uint8_t *end, bool cut)
+{
+	const size_t keep = RPC_ID_MAX - 1 - ID_HASH_LEN;
+	uint64_t h = 0xcbf29ce484222325ull;
+	bool str = false, esc = false;
+	size_t n = 0;
+
+	for (; p < end; p++) {
+		uint8_t c = *p;
+
+		if (!str && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+			continue;
+		if (str && esc)
+			esc = false;
+		else if (str && c == '\\')
+			esc = true;
+		else if (c == '"')
+			str = !str;
+		h = fnv1a(h, c);
+		if (n < RPC_ID_MAX - 1)
+			m->id[n] = (char)c;
+		n++;
+	}
+	if (cut && n > RPC_ID_CUT_KEEP)
+		n = RPC_ID_CUT_KEEP;
+	if (cut)
+		n += (size_t)snprintf(m->id + n, RPC_ID_MAX - n, "%s", RPC_ID_CUT);
+	else if (n > RPC_ID_MAX - 1)
+		snprintf(m->id + keep, RPC_ID_MAX - keep, "~%016llx", (unsigned long long)h);
+	m->id[n < RPC_ID_MAX - 1 ? n : RPC_ID_MAX - 1] = '\0';
+}
+
+/*
+ * Do two id texts name the same id? Equal, or one was cut (the text ended
+ * inside it: a capture or excerpt limit) and their first bytes agree.
+ */
+bool jsonrpc__id_match(const char *a, size_t an, const char *b, size_t bn)
+{
+	const size_t cl = sizeof(RPC_ID_CUT) - 1;
+	bool ac = an >= cl && !memcmp(a + an - cl, RPC_ID_CUT, cl);
+	bool bc = bn >= cl && !memcmp(b + bn - cl, RPC_ID_CUT, cl);
+	size_t n;
+
+	if (!ac && !bc)
+		return an == bn && !memcmp(a, b, an);
+	an -= ac ? cl : 0;
+	bn -= bc ? cl : 0;
+	/* a whole id shorter than the cut one's first bytes cannot be it */
+	if ((ac && !bc && bn < an) || (bc && !ac && an < bn))
+		return false;
+	n = an < bn ? an : bn;
+	return n > 1 && !memcmp(a, b, n);
+}
+
+/*
+ * The id, of any type: JSON-RPC allows a string, a number or null; an
+ * object, an array or a boolean is still recorded (so the request is not
+ * lost), flagged. Kept as JSON text, so 1 and "1" differ.
+ */
 static void scan_id(struct jscan *s, struct rpc_msg *m)
 {
+	const uint8_t *start;
 	int c = peek(s);
 
 	m->has_id = true;
-	if (c == '"') {
-		char tmp[RPC_ID_MAX - 2];
-
-		scan_string(s, tmp, sizeof(tmp));
-		m->id[0] = '"';
-		strcpy(m->id + 1, tmp);
-		strcat(m->id, "\"");
-	} else if (c == 'n') {
-		scan_literal(s, "null");
-		strcpy(m->id, "null");
-	} else {
-		scan_number(s, m->id, sizeof(m->id));
-	}
+	start = s->p;
+	if (!skip_value(s) && s->bad)
+		return;
+	id_text(m, start, s->p, s->cut);
+	if (c == '{' || c == '[' || c == 't' || c == 'f')
+		m->malformed = "id_type";
 }
 
 typedef void (*member_fn)(struct jscan *s, const char *key, void *arg);
@@ -304,12 +370,15 @@ static void message_member(struct jscan *s, const char *key, void *arg)
 
 static void classify(struct rpc_msg *m, const struct msg_scan *ms)
 {
+	if (!ms->version && !m->cut && !m->malformed)
+		m->malformed = "version";
 	if (m->method[0])
 		m->kind = m->has_id ? RPC_REQUEST : RPC_NOTIFICATION;
 	else if (m->has_error)
 		m->kind = RPC_ERROR;
 	else if (ms->result || (m->has_id && m->cut))
 		m->kind = RPC_RESULT;
+	m->guessed = m->kind == RPC_RESULT && !ms->result;
 	if (strcmp(m->method, "tools/call") != 0)
 		m->tool[0] = '\0';
 }
@@ -414,12 +483,21 @@ int jsonrpc__from_http(const char *content_type, const uint8_t *body, size_t len
 
 /* ---- framing ---- */
 
+enum rs_mode {
+	RS_START,	/* a line has not shown its first non-blank byte */
+	RS_LINE,	/* a line that is one message */
+	RS_BATCH,	/* a batch line, between its messages */
+	RS_ELEM,	/* a batch line, inside one of its messages */
+	RS_REST,	/* a batch line after its closing bracket: up to the newline */
+};
+
 int rpc_stream__init(struct rpc_stream *s, size_t keep, rpc_line_fn fn, void *ctx)
 {
 	memset(s, 0, sizeof(*s));
 	s->keep = keep ? keep : 1;
 	s->fn = fn;
 	s->ctx = ctx;
+	s->mode = RS_START;
 	return 0;
 }
 
@@ -462,7 +540,12 @@ static bool blank(const uint8_t *p, size_t n)
 	return n == 0;
 }
 
-static void emit_line(struct rpc_stream *s)
+/*
+ * The current message is over: hand it on, unless it is blank or only lost
+ * bytes (counted as a gap already). Seen bytes after a hole are handed on
+ * even when none were kept, so the pipeline counts them.
+ */
+static void emit_msg(struct rpc_stream *s)
 {
 	struct rpc_line l = {
 		.text = s->buf, .text_len = s->len, .bytes = s->bytes, .lost = s->lost,
@@ -471,8 +554,14 @@ static void emit_line(struct rpc_stream *s)
 
 	if (l.text_len && l.text[l.text_len - 1] == '\r')
 		l.text_len--;
-	if (s->lost || !blank(l.text, l.text_len))
+	if (!blank(l.text, l.text_len) || (s->hole && s->bytes > s->lost))
 		s->fn(s->ctx, &l);
+	if (s->cap > 4096) {
+		/* a long message grew the buffer: idle connections must stay small */
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
 	s->len = 0;
 	s->bytes = 0;
 	s->lost = 0;
@@ -493,16 +582,152 @@ static void take(struct rpc_stream *s, const uint8_t *p, size_t n, uint64_t ts)
 	s->bytes += n;
 }
 
+/* A line (or its start): returns bytes used; a '[' first makes it a batch line. */
+static size_t line_feed(struct rpc_stream *s, const uint8_t *b, size_t len, uint64_t ts)
+{
+	const uint8_t *nl = memchr(b, '\n', len);
+	size_t n = nl ? (size_t)(nl - b) + 1 : len, i = 0;
+
+	if (s->mode == RS_START) {
+		/* blanks before the text: counted, not kept, however the line is split */
+		while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r'))
+			i++;
+		if (i < n && b[i] == '[' && !s->lost) {
+			s->bytes = 0;
+			s->mode = RS_BATCH;	/* the blanks and '[' are the batch's framing */
+			return i + 1;
+		}
+		if (i && !s->bytes && !s->lost)
+			s->ts_first = ts;
+		s->bytes += i;
+		s->ts_last = ts;
+		if (i < n && b[i] != '\n')
+			s->mode = RS_LINE;
+	}
+	take(s, b + i, (nl ? n - 1 : n) - i, ts);
+	if (nl) {
+		s->bytes++;	/* the newline */
+		emit_msg(s);
+		s->mode = RS_START;
+	}
+	return n;
+}
+
+/* Between a batch's messages: blanks and commas, its end, or the next message. */
+static size_t batch_feed(struct rpc_stream *s, const uint8_t *b, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == ','))
+		i++;
+	if (i == len)
+		return i;
+	if (b[i] == '\n') {
+		s->mode = RS_START;
+		return i + 1;
+	}
+	if (b[i] == ']') {
+		s->mode = RS_REST;
+		return i + 1;
+	}
+	s->mode = RS_ELEM;
+	s->depth = 0;
+	s->in_str = s->esc = false;
+	return i;
+}
+
+/* Where the current batch message ends in b (len: not yet). */
+static size_t elem_end(struct rpc_stream *s, const uint8_t *b, size_t len, bool *done)
+{
+	size_t i;
+
+	*done = true;
+	for (i = 0; i < len; i++) {
+		uint8_t c = b[i];
+
+		if (c == '\n')
+			return i;
+		if (s->in_str) {
+			if (s->esc)
+				s->esc = false;
+			else if (c == '\\')
+				s->esc = true;
+			else if (c == '"')
+				s->in_str = false;
+			continue;
+		}
+		if (c == '"') {
+			s->in_str = true;
+		} else if (c == '{' || c == '[') {
+			s->depth++;
+		} else if (c == '}' || c == ']') {
+			if (s->depth == 0)	/* the batch's own ']' after a scalar; a stray '}' */
+				return c == ']' ? i : i + 1;
+			if (--s->depth == 0)
+				return i + 1;
+		} else if (c == ',' && s->depth == 0) {
+			return i;
+		}
+	}
+	*done = false;
+	return len;
+}
+
+static size_t elem_feed(struct rpc_stream *s, const uint8_t *b, size_t len, uint64_t ts)
+{
+	bool done;
+	size_t n = elem_end(s, b, len, &done);
+
+	take(s, b, n, ts);
+	if (done) {
+		emit_msg(s);
+		s->mode = RS_BATCH;
+	}
+	return n;
+}
+
+/* After a batch's ']': nothing more of it matters up to the newline. */
+static size_t rest_feed(struct rpc_stream *s, const uint8_t *b, size_t len)
+{
+	const uint8_t *nl = memchr(b, '\n', len);
+
+	if (!nl)
+		return len;
+	s->mode = RS_START;
+	return (size_t)(nl - b) + 1;
+}
+
+/* The first byte after a gap: '{' or '[' starts a message, whatever was cut before it. */
+static void after_gap(struct rpc_stream *s, uint8_t c)
+{
+	s->after_gap = false;
+	if (c != '{' && c != '[')
+		return;
+	if (s->bytes || s->lost)
+		emit_msg(s);
+	s->mode = RS_START;
+}
+
 void rpc_stream__feed(struct rpc_stream *s, const uint8_t *buf, size_t len, uint64_t ts)
 {
-	while (len) {
-		const uint8_t *nl = memchr(buf, '\n', len);
-		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
+	size_t n;
 
-		take(s, buf, nl ? n - 1 : n, ts);
-		if (nl) {
-			s->bytes++;	/* the newline */
-			emit_line(s);
+	if (len && s->after_gap)
+		after_gap(s, buf[0]);
+	while (len) {
+		switch (s->mode) {
+		case RS_BATCH:
+			n = batch_feed(s, buf, len);
+			break;
+		case RS_ELEM:
+			n = elem_feed(s, buf, len, ts);
+			break;
+		case RS_REST:
+			n = rest_feed(s, buf, len);
+			break;
+		default:
+			n = line_feed(s, buf, len, ts);
+			break;
 		}
 		buf += n;
 		len -= n;
@@ -517,10 +742,23 @@ void rpc_stream__gap(struct rpc_stream *s, uint64_t n, uint64_t ts)
 	s->lost += n;
 	s->bytes += n;
 	s->hole = true;		/* the excerpt stops at the hole */
+	s->after_gap = true;
+	/* inside a batch the nesting is unknown now: the rest of the line is one message */
+	s->mode = RS_LINE;
+}
+
+void rpc_stream__end_cut(struct rpc_stream *s)
+{
+	if (!s->after_gap)
+		return;
+	s->after_gap = false;
+	if (s->bytes || s->lost)
+		emit_msg(s);
+	s->mode = RS_START;
 }
 
 void rpc_stream__close(struct rpc_stream *s)
 {
 	if (s->bytes)
-		emit_line(s);
+		emit_msg(s);
 }

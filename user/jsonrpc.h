@@ -17,11 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RPC_ID_MAX	64	/* the id's JSON text: 7, "abc" */
+#define RPC_ID_MAX	64	/* the id's JSON text: 7, "abc"; longer ones end in ~hash */
+#define RPC_ID_CUT	"~cut"	/* ends an id the text ended inside of */
+#define RPC_ID_CUT_KEEP	40	/* bytes of a cut id kept, and compared */
 #define RPC_METHOD_MAX	96
 #define RPC_TOOL_MAX	96
 #define RPC_ERRMSG_MAX	160
 #define RPC_BATCH_MAX	64	/* messages taken from one batch array */
+#define RPC_KEEP_MIN	16384	/* bytes of a message kept to parse it (not all go in a record) */
 
 enum rpc_kind {
 	RPC_NONE = 0,
@@ -33,10 +36,12 @@ enum rpc_kind {
 
 struct rpc_msg {
 	int64_t err_code;
+	const char *malformed;	/* NULL, or why it is not strict JSON-RPC 2.0 ("id_type") */
 	uint8_t kind;		/* enum rpc_kind */
 	bool has_id;
 	bool has_error;
 	bool cut;		/* the text ended before the message did */
+	bool guessed;		/* cut before method, result or error: RPC_RESULT is a guess */
 	char id[RPC_ID_MAX];
 	char method[RPC_METHOD_MAX];
 	char tool[RPC_TOOL_MAX];		/* params.name of tools/call */
@@ -51,6 +56,9 @@ const char *rpc_kind__name(int kind);
  * -EPROTO when it is not JSON-RPC at all.
  */
 int jsonrpc__parse(const uint8_t *buf, size_t len, struct rpc_msg *out, int max);
+
+/* Two id texts (as in rpc_msg.id) name the same id: equal, or one cut and a prefix match. */
+bool jsonrpc__id_match(const char *a, size_t an, const char *b, size_t bn);
 
 /* First non-blank byte opens an object or an array. */
 bool jsonrpc__looks_like(const uint8_t *buf, size_t len);
@@ -67,10 +75,16 @@ int jsonrpc__from_http(const char *content_type, const uint8_t *body, size_t len
 
 /* ---- newline-delimited framing ---- */
 
+/*
+ * One message text: a line, or one message of a batch line ("[...]"), which
+ * is split as it arrives so a batch of any size gives each of its messages
+ * in bounded memory. Bytes of a batch line outside its messages (brackets,
+ * commas, the newline) belong to none.
+ */
 struct rpc_line {
-	const uint8_t *text;	/* the line's first bytes (no newline) */
+	const uint8_t *text;	/* the message's first bytes (no newline) */
 	size_t text_len;	/* bytes kept (<= the keep limit) */
-	uint64_t bytes;		/* bytes of the whole line, newline included */
+	uint64_t bytes;		/* bytes of the whole message, a line's newline included */
 	uint64_t lost;		/* bytes of it lost in gaps */
 	uint64_t ts_first;
 	uint64_t ts_last;
@@ -79,25 +93,41 @@ struct rpc_line {
 typedef void (*rpc_line_fn)(void *ctx, const struct rpc_line *line);
 
 struct rpc_stream {
-	uint8_t *buf;		/* the current line's first `keep` bytes */
+	uint8_t *buf;		/* the current message's first `keep` bytes */
 	size_t len;
 	size_t cap;		/* allocated: grows to keep only for long lines */
 	size_t keep;
-	uint64_t bytes;		/* of the current line so far */
+	uint64_t bytes;		/* of the current message so far */
 	uint64_t lost;
 	uint64_t ts_first;
 	uint64_t ts_last;
-	bool hole;		/* bytes were lost: keep nothing more of this line */
+	uint32_t depth;		/* batch: nesting inside the current message */
+	uint8_t mode;		/* where in a line we are (jsonrpc.c) */
+	bool hole;		/* bytes were lost: keep nothing more of this message */
+	bool after_gap;		/* the next byte follows a gap: '{' or '[' there starts a message */
+	bool in_str;		/* batch: inside a string of the current message */
+	bool esc;		/* ... right after its backslash */
 	rpc_line_fn fn;
 	void *ctx;
 };
 
-/* keep: bytes of each line kept for parsing and the record's excerpt. */
+/* keep: bytes of each message kept for parsing and the record's excerpt. */
 int rpc_stream__init(struct rpc_stream *s, size_t keep, rpc_line_fn fn, void *ctx);
 void rpc_stream__free(struct rpc_stream *s);
 void rpc_stream__feed(struct rpc_stream *s, const uint8_t *buf, size_t len, uint64_t ts);
-/* n bytes lost: they belong to the current line (which is reported cut). */
+/*
+ * n bytes lost: they belong to the current message (which is reported
+ * cut); when the bytes after them start with '{' or '[' (a gap usually ends
+ * at a write boundary) a new message starts there, so a line longer than the
+ * capture does not swallow the next one.
+ */
 void rpc_stream__gap(struct rpc_stream *s, uint64_t n, uint64_t ts);
+/*
+ * The other direction spoke: a message cut by a gap with nothing after it
+ * yet is taken as ended (its newline was in the lost bytes), so a request
+ * cut by the capture is recorded before its answer looks for it.
+ */
+void rpc_stream__end_cut(struct rpc_stream *s);
 /* End of stream: a last line without a newline is reported. */
 void rpc_stream__close(struct rpc_stream *s);
 

@@ -355,6 +355,8 @@ void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t no
 
 	if (!now_ns)
 		now_ns = p->last_ts;
+	/* evictions since the last tick (a batch just before a stop) count too */
+	p->cnt[PL_EVICTED_REQUESTS] = correlator__evicted(p->cr);
 	for (i = 0; kcnt && i < SA_CNT_MAX; i++) {
 		if (i == SA_CNT_EVENTS || kcnt[i] == p->kcnt_reported[i])
 			continue;
@@ -507,7 +509,7 @@ static void rpc_on_line(void *ctx, const struct rpc_line *l)
 	int i, n = jsonrpc__parse(l->text, l->text_len, msgs, RPC_BATCH_MAX);
 
 	if (n <= 0) {
-		p->cnt[PL_UNPARSED_BYTES] += l->bytes;
+		p->cnt[PL_UNPARSED_BYTES] += l->bytes - l->lost;	/* the lost ones are a gap */
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -526,15 +528,20 @@ static void rpc_on_line(void *ctx, const struct rpc_line *l)
 			m->body_ahead = excerpt_keep(p) - m->body_len;
 		m->body_cut = m->body_len < l->bytes - (l->bytes > l->text_len ? 1 : 0);
 		m->incomplete = l->lost > 0;
+		m->malformed = msgs[i].malformed;
 		mc.body = (uint8_t *)l->text;
 		correlator__rpc(p->cr, c, &mc);
 	}
 }
 
-/* Line framing per direction; each line keeps enough to parse and excerpt. */
+/*
+ * Line framing per direction; each line keeps enough to parse and excerpt:
+ * 16 KiB, so the method after a long id or params is still seen (the
+ * buffer grows only for such lines and shrinks after them).
+ */
 static int rpc_init(struct pipeline *p, struct conn *c)
 {
-	size_t keep = p->o.body_excerpt > 4096 ? p->o.body_excerpt : 4096;
+	size_t keep = p->o.body_excerpt > RPC_KEEP_MIN ? p->o.body_excerpt : RPC_KEEP_MIN;
 	int d;
 
 	for (d = 0; d < 2; d++) {
@@ -683,6 +690,7 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 		return;
 	}
 	if (c->proto == PROTO_JSONRPC) {
+		rpc_stream__end_cut(c->rs[!dir]);
 		rpc_stream__feed(c->rs[dir], buf, len, ts);
 		return;
 	}

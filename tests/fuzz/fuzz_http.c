@@ -5,11 +5,15 @@
  * Input: a 4-byte header, then the stream.
  *   byte 0: bit 0 requests, bit 1 answers HEAD, bits 2-7 excerpt size
  *   bytes 1, 2: two cut points (scaled to the stream)
- *   byte 3: gap size for the third run (0: none)
- * Three parsers see the stream: whole; cut in three; cut in three with a
- * gap after the first piece. The first two must report exactly the same
+ *   byte 3: gap size for the third run (0: none); capture budget of the fourth
+ * Four parsers see the stream: whole; cut in three; cut in three with a
+ * gap after the first piece; as writes of about the capture budget (budget
+ * - 1, budget, budget + 1 bytes, and the three cuts) each captured up to the
+ * budget, the rest of each a gap, as the kernel side reports a syscall
+ * larger than its budget. The first two must report exactly the same
  * messages (nothing depends on where input is split); every message of all
- * three must hold the invariants of struct http_msg.
+ * must hold the invariants of struct http_msg, and no byte may be counted
+ * in two messages.
  *
  * Linked with all the user modules: everything but the entry point is static.
  */
@@ -31,6 +35,8 @@ struct run {
 	uint64_t ts;		/* current feed's timestamp */
 	int n;
 	int errors;
+	uint64_t wire;		/* wire_bytes of every message reported */
+	uint64_t fed;		/* bytes fed and lost: no more can be reported */
 	uint64_t hash[MAX_MSGS];
 };
 
@@ -84,15 +90,21 @@ static void on_message(void *ctx, const struct http_msg *m)
 	(void)sink;
 	if (m->body_cut != (m->body_len < m->body_bytes))
 		abort();
-	if (m->lost_bytes > m->body_bytes || m->lost_bytes > m->wire_bytes)
+	/* lost bytes may be head bytes (a gap in a head, a placeholder) */
+	if (m->lost_bytes > m->wire_bytes || (m->lost_bytes && !m->incomplete && !m->body_bytes))
 		abort();
-	if (m->body_bytes - m->lost_bytes > m->wire_bytes)
+	if (m->body_bytes > m->wire_bytes)	/* the body is on the wire, lost or not */
 		abort();
 	if (m->ts_first_ns > m->ts_last_ns || m->ts_last_ns > r->ts)
 		abort();
 	if (m->is_request != r->requests || (m->is_request && m->status))
 		abort();
-	if (!m->incomplete && m->version != 10 && m->version != 11)
+	if (!m->incomplete && m->version != 10 && m->version != 11 && !m->malformed)
+		abort();
+	for (i = 0; m->malformed && m->malformed[i]; i++)	/* a static word: [a-z_]+ */
+		if (!(m->malformed[i] >= 'a' && m->malformed[i] <= 'z') && m->malformed[i] != '_')
+			abort();
+	if (m->malformed && !i)
 		abort();
 	if (!m->incomplete && !m->is_request && (m->status < 100 || m->status > 999))
 		abort();
@@ -104,6 +116,7 @@ static void on_message(void *ctx, const struct http_msg *m)
 	if (m->is_request && !m->incomplete && !m->method[0])
 		abort();
 
+	r->wire += m->wire_bytes;
 	if (r->n < MAX_MSGS)
 		r->hash[r->n] = msg_hash(m);
 	r->n++;
@@ -124,40 +137,92 @@ static const struct http_parser_ops ops = {
 static void feed(struct http_parser *p, struct run *r, const uint8_t *b, size_t n)
 {
 	r->ts++;
+	r->fed += n;
 	if (http_parser__feed(p, b, n, r->ts) < 0)
 		r->errors++;
 }
 
-/* Feed s cut at c1 <= c2, with a gap of gap bytes after the first piece. */
+static void gap(struct http_parser *p, struct run *r, uint64_t n)
+{
+	r->ts++;
+	r->fed += n;
+	http_parser__gap(p, n, r->ts);
+}
+
+/* Every byte reported once at most: held and placeholder messages included. */
+static void check_accounting(const struct run *r)
+{
+	if (r->wire > r->fed)
+		abort();
+}
+
+/* Feed s cut at c1 <= c2, with a gap of lost bytes after the first piece. */
 static void run_stream(struct run *r, const uint8_t *s, size_t n, size_t c1, size_t c2,
-		       uint64_t gap)
+		       uint64_t lost)
 {
 	struct http_parser *p = http_parser__new(r->requests, r->excerpt_max, &ops, r);
 
 	if (!p)
 		return;
 	feed(p, r, s, c1);
-	if (gap) {
-		r->ts++;
-		http_parser__gap(p, gap, r->ts);
-	}
+	if (lost)
+		gap(p, r, lost);
 	feed(p, r, s + c1, c2 - c1);
 	feed(p, r, s + c2, n - c2);
-	if (!gap && http_parser__busy(p) && r->errors)
-		abort();	/* after an error nothing is under way */
-	r->ts++;
-	http_parser__gap(p, 1, r->ts);
+	gap(p, r, 1);
 	feed(p, r, s, n);
 	r->ts++;
 	http_parser__close(p, r->ts);
 	if (http_parser__busy(p))
 		abort();
 	http_parser__free(p);
+	check_accounting(r);
+}
+
+/* One write of len bytes, captured up to budget: the rest is a gap. */
+static void write_captured(struct http_parser *p, struct run *r, const uint8_t *s, size_t len,
+			   size_t budget)
+{
+	feed(p, r, s, len < budget ? len : budget);
+	if (len > budget)
+		gap(p, r, len - budget);
+}
+
+/*
+ * The stream as writes around the capture budget: budget - 1, budget,
+ * budget + 1 bytes in turn, cut also at c1 and c2; each write past the
+ * budget loses its tail, as a syscall bigger than its capture does.
+ */
+static void run_budget(struct run *r, const uint8_t *s, size_t n, size_t c1, size_t c2,
+		       size_t budget)
+{
+	struct http_parser *p = http_parser__new(r->requests, r->excerpt_max, &ops, r);
+	size_t at = 0, len, k = 0;
+
+	if (!p)
+		return;
+	while (at < n) {
+		len = budget - 1 + k++ % 3;
+		if (at < c1 && at + len > c1)
+			len = c1 - at;
+		else if (at < c2 && at + len > c2)
+			len = c2 - at;
+		if (!len || len > n - at)
+			len = n - at;
+		write_captured(p, r, s + at, len, budget);
+		at += len;
+	}
+	r->ts++;
+	http_parser__close(p, r->ts);
+	if (http_parser__busy(p))
+		abort();
+	http_parser__free(p);
+	check_accounting(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct run a = { 0 }, b, c;
+	struct run a = { 0 }, b, c, d;
 	const uint8_t *s = data + 4;
 	size_t n, c1, c2, t;
 
@@ -169,6 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.excerpt_max = data[0] >> 2;
 	b = a;
 	c = a;
+	d = a;
 	c1 = n * data[1] / 255;
 	c2 = n * data[2] / 255;
 	if (c1 > c2) {
@@ -188,5 +254,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a.hash[i] != b.hash[i])
 			abort();
 	run_stream(&c, s, n, c1, c2, data[3]);
+	run_budget(&d, s, n, c1, c2, 2 + data[3]);
 	return 0;
 }
