@@ -432,6 +432,59 @@ static void test_end_cut(void **state)
 	assert_int_equal(m.n, 1);
 }
 
+struct skimmed {
+	int n;
+	struct rpc_msg m[4];
+};
+
+static void on_skim(void *ctx, const struct rpc_line *l)
+{
+	struct skimmed *k = ctx;
+
+	assert_true(k->n < 4);
+	assert_int_equal(jsonrpc__parse(l->text, l->text_len, &k->m[k->n], 1), 1);
+	jsonrpc__skimmed(&k->m[k->n], l);
+	k->n++;
+}
+
+/*
+ * A method past the bytes kept of a line (after a huge id, or huge params)
+ * is still found: an attacker cannot hide what a request asks behind the
+ * limit. A result or error past it says what the message is.
+ */
+static void test_skim_past_keep(void **state)
+{
+	struct skimmed k = { 0 };
+	struct rpc_stream s;
+	char *line = malloc(40000);
+	size_t n;
+
+	assert_non_null(line);
+	assert_int_equal(rpc_stream__init(&s, 64, on_skim, &k), 0);
+	n = (size_t)sprintf(line, "{\"jsonrpc\":\"2.0\",\"id\":\"");
+	memset(line + n, 'i', 20000);
+	n += 20000;
+	n += (size_t)sprintf(line + n, "\",\"params\":{\"method\":\"decoy\",\"a\":[\"}\"]},"
+			     "\"me\\\"x\":1,\"method\":\"tools/call\"}\n");
+	for (size_t i = 0; i < n; i += 1000)	/* however it is split */
+		rpc_stream__feed(&s, (const uint8_t *)line + i, n - i < 1000 ? n - i : 1000, 1);
+	n = (size_t)sprintf(line, "{\"jsonrpc\":\"2.0\",\"id\":\"");
+	memset(line + n, 'i', 20000);
+	n += 20000;
+	n += (size_t)sprintf(line + n, "\",\"error\":{\"code\":1}}\n");
+	rpc_stream__feed(&s, (const uint8_t *)line, n, 2);
+	rpc_stream__close(&s);
+	rpc_stream__free(&s);
+	free(line);
+	assert_int_equal(k.n, 2);
+	assert_int_equal(k.m[0].kind, RPC_REQUEST);
+	assert_string_equal(k.m[0].method, "tools/call");
+	assert_false(k.m[0].guessed);
+	assert_int_equal(k.m[1].kind, RPC_ERROR);
+	assert_false(k.m[1].guessed);
+	assert_true(jsonrpc__id_match(k.m[0].id, strlen(k.m[0].id), k.m[1].id, strlen(k.m[1].id)));
+}
+
 /* Found by fuzz_jsonrpc: a stray '}' in a batch looped forever. */
 static void test_batch_stray_closer(void **state)
 {
@@ -467,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_overlong_line_then_next),
 		cmocka_unit_test(test_batch_stray_closer),
 		cmocka_unit_test(test_end_cut),
+		cmocka_unit_test(test_skim_past_keep),
 	};
 
 	return cmocka_run_group_tests_name("jsonrpc", tests, NULL, NULL);

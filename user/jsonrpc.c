@@ -241,6 +241,21 @@ static void id_text(struct rpc_msg *m, const uint8_t *p, const uint8_t *end, boo
 	m->id[n < RPC_ID_MAX - 1 ? n : RPC_ID_MAX - 1] = '\0';
 }
 
+void jsonrpc__skimmed(struct rpc_msg *m, const struct rpc_line *l)
+{
+	if (!m->cut)
+		return;
+	if (l->method && l->method[0] && !m->method[0]) {
+		snprintf(m->method, sizeof(m->method), "%s", l->method);
+		m->kind = m->has_id ? RPC_REQUEST : RPC_NOTIFICATION;
+		m->guessed = false;
+	} else if (m->guessed && (l->result || l->error)) {
+		m->kind = l->error ? RPC_ERROR : RPC_RESULT;
+		m->has_error = l->error;
+		m->guessed = false;
+	}
+}
+
 /*
  * Do two id texts name the same id? Equal, or one was cut (the text ended
  * inside it: a capture or excerpt limit) and their first bytes agree.
@@ -540,6 +555,96 @@ static bool blank(const uint8_t *p, size_t n)
 	return n == 0;
 }
 
+/* ---- skimming a line past its kept bytes ---- */
+
+enum { SK_KEY, SK_INKEY, SK_COLON, SK_VALUE, SK_OTHER };
+
+/* A top-level member's value starts: note what its key says. */
+static void skim_member(struct rpc_skim *k, bool string)
+{
+	bool is = k->klen <= sizeof(k->key);
+
+	if (is && k->klen == 6 && !memcmp(k->key, "method", 6) && string)
+		k->in_method = !k->has_method;
+	else if (is && k->klen == 6 && !memcmp(k->key, "result", 6))
+		k->result = true;
+	else if (is && k->klen == 5 && !memcmp(k->key, "error", 5))
+		k->error = true;
+	k->state = SK_OTHER;
+}
+
+static void skim_str_byte(struct rpc_skim *k, uint8_t c)
+{
+	if (k->esc) {
+		k->esc = false;
+	} else if (c == '\\') {
+		k->esc = true;
+	} else if (c == '"') {
+		k->in_str = false;
+		if (k->depth == 1 && k->state == SK_INKEY)
+			k->state = SK_COLON;
+		if (k->in_method) {
+			k->in_method = false;
+			k->has_method = true;
+		}
+		return;
+	}
+	if (k->depth == 1 && k->state == SK_INKEY) {
+		if (k->klen < sizeof(k->key))
+			k->key[k->klen] = (char)c;
+		if (k->klen < 255)
+			k->klen++;
+	} else if (k->in_method && k->mlen < sizeof(k->method) - 1)
+		k->method[k->mlen++] = (char)c;
+}
+
+static void skim_byte(struct rpc_skim *k, uint8_t c)
+{
+	if (k->in_str) {
+		skim_str_byte(k, c);
+		return;
+	}
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+		return;
+	if (c == '"') {
+		k->in_str = true;
+		if (k->depth == 1 && k->state == SK_KEY) {
+			k->state = SK_INKEY;
+			k->klen = 0;
+		} else if (k->depth == 1 && k->state == SK_VALUE) {
+			skim_member(k, true);
+		}
+		return;
+	}
+	if (k->depth == 1 && k->state == SK_VALUE)
+		skim_member(k, false);
+	if (c == '{' || c == '[')
+		k->depth++;
+	else if ((c == '}' || c == ']') && k->depth)
+		k->depth--;
+	else if (c == ':' && k->depth == 1 && k->state == SK_COLON)
+		k->state = SK_VALUE;
+	else if (c == ',' && k->depth == 1)
+		k->state = SK_KEY;
+}
+
+static void skim(struct rpc_skim *k, const uint8_t *p, size_t n)
+{
+	while (n--)
+		skim_byte(k, *p++);
+}
+
+/*
+ * The kept bytes of a line are full: follow its structure from its start
+ * (what was kept) so the members past the limit are still seen.
+ */
+static void skim_start(struct rpc_stream *s)
+{
+	memset(&s->skim, 0, sizeof(s->skim));
+	s->skim.active = true;
+	skim(&s->skim, s->buf, s->len);
+}
+
 /*
  * The current message is over: hand it on, unless it is blank or only lost
  * bytes (counted as a gap already). Seen bytes after a hole are handed on
@@ -551,6 +656,14 @@ static void emit_msg(struct rpc_stream *s)
 		.text = s->buf, .text_len = s->len, .bytes = s->bytes, .lost = s->lost,
 		.ts_first = s->ts_first, .ts_last = s->ts_last,
 	};
+
+	if (s->skim.active) {
+		s->skim.method[s->skim.mlen] = '\0';
+		l.method = s->skim.has_method ? s->skim.method : NULL;
+		l.result = s->skim.result;
+		l.error = s->skim.error;
+		s->skim.active = false;
+	}
 
 	if (l.text_len && l.text[l.text_len - 1] == '\r')
 		l.text_len--;
@@ -578,6 +691,10 @@ static void take(struct rpc_stream *s, const uint8_t *p, size_t n, uint64_t ts)
 
 		memcpy(s->buf + s->len, p, n < room ? n : room);
 		s->len += n < room ? n : room;
+		if (s->skim.active)
+			skim(&s->skim, p, n);
+		else if (room < n && s->len == s->keep && s->mode == RS_LINE)
+			skim_start(s), skim(&s->skim, p + room, n - room);
 	}
 	s->bytes += n;
 }
@@ -741,7 +858,7 @@ void rpc_stream__gap(struct rpc_stream *s, uint64_t n, uint64_t ts)
 	s->ts_last = ts;
 	s->lost += n;
 	s->bytes += n;
-	s->hole = true;		/* the excerpt stops at the hole */
+	s->hole = true;		/* the excerpt stops at the hole, and the skim */
 	s->after_gap = true;
 	/* inside a batch the nesting is unknown now: the rest of the line is one message */
 	s->mode = RS_LINE;

@@ -88,9 +88,36 @@ struct rpc_line {
 	uint64_t lost;		/* bytes of it lost in gaps */
 	uint64_t ts_first;
 	uint64_t ts_last;
+	/* past the kept bytes: the top-level members that say what it is (skim) */
+	const char *method;	/* the "method" string, or NULL when none was seen there */
+	bool result;		/* a "result" member */
+	bool error;		/* an "error" member */
 };
 
 typedef void (*rpc_line_fn)(void *ctx, const struct rpc_line *line);
+
+/*
+ * m was parsed from l's kept bytes and cut there: what the skim saw past
+ * them (a method, a result, an error) completes it.
+ */
+void jsonrpc__skimmed(struct rpc_msg *m, const struct rpc_line *l);
+
+/*
+ * A line longer than the bytes kept of it: its top-level members are still
+ * followed, so a method after a huge id or params is not hidden by the limit.
+ */
+struct rpc_skim {
+	uint32_t depth;
+	uint8_t state;		/* at depth 1: key, in key, colon, value, other */
+	uint8_t klen;
+	uint8_t mlen;
+	bool active;
+	bool in_str, esc;
+	bool in_method;		/* inside the "method" string */
+	bool has_method, result, error;
+	char key[8];
+	char method[RPC_METHOD_MAX];
+};
 
 struct rpc_stream {
 	uint8_t *buf;		/* the current message's first `keep` bytes */
@@ -107,6 +134,7 @@ struct rpc_stream {
 	bool after_gap;		/* the next byte follows a gap: '{' or '[' there starts a message */
 	bool in_str;		/* batch: inside a string of the current message */
 	bool esc;		/* ... right after its backslash */
+	struct rpc_skim skim;
 	rpc_line_fn fn;
 	void *ctx;
 };

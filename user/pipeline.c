@@ -512,6 +512,8 @@ static void rpc_on_line(void *ctx, const struct rpc_line *l)
 		p->cnt[PL_UNPARSED_BYTES] += l->bytes - l->lost;	/* the lost ones are a gap */
 		return;
 	}
+	if (n == 1)
+		jsonrpc__skimmed(&msgs[0], l);
 	for (i = 0; i < n; i++) {
 		struct msg_copy mc = { .tid = p->cur_tid, .dir = side->dir, .rpc = msgs[i] };
 		struct http_msg *m = &mc.m;

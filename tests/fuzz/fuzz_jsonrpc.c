@@ -64,6 +64,10 @@ static void check_msgs(const struct rpc_line *l)
 
 	if (k > 4)
 		abort();
+	if (k == 1)
+		jsonrpc__skimmed(&m[0], l);	/* what the skim saw past the kept bytes */
+	if (l->method && !memchr(l->method, '\0', RPC_METHOD_MAX))
+		abort();
 	for (i = 0; i < k; i++) {
 		if (!memchr(m[i].id, '\0', sizeof(m[i].id)) ||
 		    !memchr(m[i].method, '\0', sizeof(m[i].method)) ||
