@@ -3,7 +3,8 @@
 # world-writable directory (like /tmp, accepted with allow_shared_directory):
 # a FIFO, a symlink to a root file and a hard link at every side-file name
 # (LOG.anchor, LOG.chain, LOG.chain.tmp, LOG.1, LOG.1.gz, LOG.2.gz, ...),
-# before the start and again between rotations. The collector refuses each
+# before the start and again between rotations. A critical sink stops
+# cleanly on a planted anchor; a non-critical one refuses each
 # (naming it) or carries on past it, never writes through one, never hangs
 # on a FIFO, and stops on SIGTERM within a second. The log itself planted
 # (FIFO, symlink to a root file) is refused at once; so is the shared
@@ -46,12 +47,13 @@ stop_within_1s() {
 	kill -0 "$1" 2>/dev/null && fail "collector still running 1 s after SIGTERM"
 	wait "$1" || true
 }
-config() {	# config FILE ALLOW: the shared directory accepted or not
+config() {	# config FILE ALLOW [CRITICAL]: the shared directory accepted or not
 	cat > "$1" <<CFG
 auditing_plugins:
   - type: json_lines
     config:
       output_file: $log
+      critical: ${3:-false}
       max_file_size_mb: 1
       backup_count: 4
       compress: true
@@ -60,8 +62,9 @@ auditing_plugins:
 CFG
 	chmod 644 "$1"
 }
-config "$WORKDIR/no.yaml" false
+config "$WORKDIR/no.yaml" false true
 config "$WORKDIR/c.yaml" true
+config "$WORKDIR/crit.yaml" true true
 
 # without allow_shared_directory: refused, naming the key, nothing created
 rc=0; timeout 10 "$SOCKAUDIT" run -c "$WORKDIR/no.yaml" --pid "$ngx" 2>"$WORKDIR/err" || rc=$?
@@ -72,7 +75,7 @@ grep -q "allow_shared_directory: true" "$WORKDIR/err" || fail "no reason given: 
 # the log itself planted: refused at once, no hang, nothing written through
 for kind in fifo symlink; do
 	plant "$kind" a.log
-	rc=0; timeout 10 "$SOCKAUDIT" run -c "$WORKDIR/c.yaml" --pid "$ngx" 2>"$WORKDIR/err" || rc=$?
+	rc=0; timeout 10 "$SOCKAUDIT" run -c "$WORKDIR/crit.yaml" --pid "$ngx" 2>"$WORKDIR/err" || rc=$?
 	[ $rc -ne 124 ] || fail "planted log ($kind): the collector hung"
 	[ $rc -ne 0 ] || fail "planted log ($kind): accepted"
 	grep -q "audit log $log is a .* owned by uid 65534 (nobody)" "$WORKDIR/err" ||
@@ -80,6 +83,27 @@ for kind in fifo symlink; do
 	victim_unchanged "log planted as $kind"
 	rm -f "$log"
 done
+
+# a critical sink whose anchor is a planted FIFO: a clean stop at its first
+# checkpoint, naming the anchor in collector_stop; no hang, nothing written through
+plant fifo a.log.anchor
+rc=0
+timeout 20 "$SOCKAUDIT" run -c "$WORKDIR/crit.yaml" --pid "$ngx" 2>"$WORKDIR/err" &
+crit=$!
+for _ in $(seq 100); do
+	grep -q '"collector_start"' "$log" 2>/dev/null && break
+	kill -0 "$crit" 2>/dev/null || break
+	sleep 0.05
+done
+load() { curl -s -o /dev/null "http://127.0.0.1:$port/big.txt?r=$1&[1-$2]"; }
+load crit 120	# past checkpoint_every_records: the checkpoint meets the FIFO
+wait "$crit" || rc=$?
+[ $rc -ne 124 ] || fail "critical sink, planted anchor: the collector hung"
+[ $rc -ne 0 ] || fail "critical sink, planted anchor: exit 0"
+grep '"collector_stop"' "$log" | grep -q "anchor file $log.anchor is a FIFO" ||
+	fail "critical sink, planted anchor: collector_stop does not name it: $(cat "$WORKDIR/err")"
+victim_unchanged "critical sink, planted anchor"
+rm -f "$log" "$log".*
 
 # every side file planted before the start
 plant fifo a.log.anchor
@@ -98,7 +122,6 @@ for _ in $(seq 300); do
 done
 grep -q '"collector_start"' "$log" || fail "collector never started"
 
-load() { curl -s -o /dev/null "http://127.0.0.1:$port/big.txt?r=$1&[1-$2]"; }
 # rotated_gz K: LOG.K.gz is a regular file (our compressed copy), not a planted name
 rotated_gz() { [ -f "$log.$1.gz" ] && [ ! -L "$log.$1.gz" ]; }
 # load_until_rotated K: requests until LOG.K.gz is ours, bounded
