@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "fuzz_split.h"
 
 #define MAX_MSGS 64
 
@@ -39,15 +40,6 @@ struct run {
 	uint64_t fed;		/* bytes fed and lost: no more can be reported */
 	uint64_t hash[MAX_MSGS];
 };
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
 
 /*
  * The message member by member, strings up to their NUL: the bytes after
@@ -202,13 +194,7 @@ static void run_budget(struct run *r, const uint8_t *s, size_t n, size_t c1, siz
 	if (!p)
 		return;
 	while (at < n) {
-		len = budget - 1 + k++ % 3;
-		if (at < c1 && at + len > c1)
-			len = c1 - at;
-		else if (at < c2 && at + len > c2)
-			len = c2 - at;
-		if (!len || len > n - at)
-			len = n - at;
+		len = split_len(at, n, budget, k++, c1, c2);
 		write_captured(p, r, s + at, len, budget);
 		at += len;
 	}

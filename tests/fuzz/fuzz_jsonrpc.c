@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "jsonrpc.h"
+#include "fuzz_split.h"
 
 #define MAX_MSGS 64
 
@@ -35,15 +36,6 @@ struct run {
 	uint64_t ts;
 	uint64_t hash[MAX_MSGS];
 };
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
 
 static void check_word(const char *w)
 {
@@ -140,13 +132,7 @@ static void run_budget(struct run *r, const uint8_t *b, size_t n, size_t c1, siz
 
 	rpc_stream__init(&s, r->keep, on_msg, r);
 	while (at < n) {
-		len = budget - 1 + k++ % 3;
-		if (at < c1 && at + len > c1)
-			len = c1 - at;
-		else if (at < c2 && at + len > c2)
-			len = c2 - at;
-		if (!len || len > n - at)
-			len = n - at;
+		len = split_len(at, n, budget, k++, c1, c2);
 		feed(&s, r, b + at, len < budget ? len : budget);
 		if (len > budget) {
 			r->ts++;
