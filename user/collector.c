@@ -648,6 +648,7 @@ static void *reload_main(void *arg)
 	}
 	reload_wait_phase(j, 1u << RELOAD_SWAPPING);
 	j->result = reload_swap(j->co, j);
+	format__thread_free();	/* the new sinks' first records were formatted here */
 	reload_set_phase(j, RELOAD_SWAPPED);
 	return NULL;
 }
