@@ -640,6 +640,52 @@ static void test_unreadable_dir_names_errno(void **state)
 	assert_null(strstr(buf, "No such file"));
 }
 
+/* verify ARGV in a child with stderr into a file, killed if it hangs: exit status, stderr */
+static int verify_child(char **argv, int argc, char *buf, size_t cap)
+{
+	char errp[160];
+	int fd, status;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(errp, sizeof(errp), "%s/verify.err", dir);
+	fd = open(errp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 2);
+		alarm(10);	/* a hang on a FIFO ends as SIGALRM, not as a stuck test */
+		_exit(verify__main(argc, argv));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	n = pread(fd, buf, cap - 1, 0);
+	close(fd);
+	unlink(errp);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A FIFO planted where verify reads (the log named, the anchor): refused
+ * at once as not a regular file, never waited on.
+ */
+static void test_fifo_inputs_refused(void **state)
+{
+	char fifo[160], buf[2048];
+	char *as_log[] = { "verify", fifo, NULL };
+	char *as_anchor[] = { "verify", "--anchor", fifo, logp, NULL };
+
+	write_clean_set();
+	snprintf(fifo, sizeof(fifo), "%s/planted", dir);
+	assert_int_equal(mkfifo(fifo, 0666), 0);
+	assert_int_equal(verify_child(as_log, 2, buf, sizeof(buf)), 2);
+	assert_non_null(strstr(buf, "not a regular file"));
+	assert_int_equal(verify_child(as_anchor, 4, buf, sizeof(buf)), 2);
+	assert_non_null(strstr(buf, "not a regular file"));
+	unlink(fifo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -662,6 +708,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_anchor_deleted_is_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_key_says_so, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_dir_names_errno, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_inputs_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);

@@ -6,6 +6,7 @@
  * lines per million records) is the only thing held whole.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include <openssl/crypto.h>
 #include "chain.h"
@@ -209,6 +211,57 @@ struct set_reader {
 	bool eof, has_nl;
 };
 
+/*
+ * A file to read, never a FIFO or device a local user planted in a log
+ * directory (open would block, or read forever): opened without blocking,
+ * then taken only when it is a regular file. The fd, or -1 with errno set.
+ */
+#define EFTYPE_NOT_REGULAR EINVAL	/* what open_input says of a non-regular file */
+
+static int open_input(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st))
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EFTYPE_NOT_REGULAR;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, O_RDONLY))	/* blocking reads again */
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* strerror, with the refusal of open_input said as what it is */
+static const char *input_error(int e)
+{
+	return e == EFTYPE_NOT_REGULAR ? "not a regular file (a FIFO, device, socket or "
+		"directory planted there?)" : strerror(e);
+}
+
+/* gzopen(path, "rb") through open_input: plain files are read through as they are. */
+static gzFile open_gz(const char *path)
+{
+	int fd = open_input(path);
+	gzFile f;
+
+	if (fd < 0)
+		return NULL;
+	f = gzdopen(fd, "rb");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static int open_next(struct set_reader *r)
 {
 	if (r->f)
@@ -216,10 +269,11 @@ static int open_next(struct set_reader *r)
 	r->f = NULL;
 	if (++r->cur >= r->n)
 		return 0;
-	r->f = gzopen(r->paths[r->cur], "rb");	/* plain files are read through as they are */
+	errno = 0;
+	r->f = open_gz(r->paths[r->cur]);
 	if (!r->f) {
 		fprintf(stderr, "sockaudit: error: cannot read %s: %s; check the path and "
-			"permissions\n", r->paths[r->cur], strerror(errno ? errno : EIO));
+			"permissions\n", r->paths[r->cur], input_error(errno ? errno : EIO));
 		return -EIO;
 	}
 	gzbuffer(r->f, 1u << 18);
@@ -369,7 +423,7 @@ static int exists(const char *path)
 /* Do two files (each plain or gzip) hold the same bytes? 1, 0, or -errno (cannot read). */
 static int same_content(const char *a, const char *b)
 {
-	gzFile fa = gzopen(a, "rb"), fb = gzopen(b, "rb");
+	gzFile fa = open_gz(a), fb = open_gz(b);
 	int e = fa && fb ? 0 : -(errno ? errno : EIO);
 	char *ba = malloc(1u << 16), *bb = malloc(1u << 16);
 	bool same = !e && ba && bb;
@@ -939,7 +993,8 @@ static int verify_log(const struct vopts *o, const char *log)
 
 static int load_anchor(struct vopts *o)
 {
-	FILE *f = fopen(o->anchor_file, "re");
+	int fd = open_input(o->anchor_file);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
@@ -947,7 +1002,9 @@ static int load_anchor(struct vopts *o)
 
 	if (!f) {
 		fprintf(stderr, "sockaudit: error: anchor file %s: %s; give the anchor copied "
-			"off the host\n", o->anchor_file, strerror(errno));
+			"off the host\n", o->anchor_file, input_error(errno));
+		if (fd >= 0)
+			close(fd);
 		return VERIFY_USAGE;
 	}
 	while (!rc && (n = getline(&line, &cap, f)) > 0) {
