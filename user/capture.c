@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,10 +209,33 @@ static int attach_syscall_tracepoints(struct capture *c)
 	return 0;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Each tracepoint link's release waits for an RCU grace period (about 56 ms
+ * here): one after the other they took a second of every stop. Released
+ * from one thread each, the waits overlap; a link whose thread cannot be
+ * started is released here.
+ */
 static void destroy_tp_links(struct capture *c)
 {
-	while (c->n_tp_links > 0)
-		bpf_link__destroy(c->tp_links[--c->n_tp_links]);
+	pthread_t th[2 * N_TP_SYSCALLS];
+	bool started[2 * N_TP_SYSCALLS];
+	int i, n = c->n_tp_links;
+
+	for (i = 0; i < n; i++) {
+		started[i] = !pthread_create(&th[i], NULL, destroy_link, c->tp_links[i]);
+		if (!started[i])
+			bpf_link__destroy(c->tp_links[i]);
+	}
+	for (i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+	c->n_tp_links = 0;
 }
 
 static int ring_cb(void *ctx, void *data, size_t size)
