@@ -128,8 +128,10 @@ live: $(BIN) $(OUT)/bench/gen_events ## run the live tests (real programs under 
 test: deps ## install, build, run every test (asan, valgrind, fuzz, unit, live)
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS) $(OUT)/bench/gen_events
 	$(Q)$(MAKE) --no-print-directory asan
-	$(Q)$(MAKE) --no-print-directory valgrind
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
+	@# valgrind and the fuzzers are single-threaded: side by side on two cores
+	$(Q)$(MAKE) --no-print-directory valgrind > $(OUT)/valgrind.log 2>&1 & vg=$$!; \
+		$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-6}; fz=$$?; \
+		wait $$vg; vr=$$?; cat $(OUT)/valgrind.log; [ $$fz = 0 ] && [ $$vr = 0 ]
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) tests/run-all.sh $(TEST_BINS)
 
 asan: deps ## build with ASan/UBSan and run the unit and live tests
