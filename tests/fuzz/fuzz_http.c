@@ -210,7 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct run a = { 0 }, b, c, d;
 	const uint8_t *s = data + 4;
-	size_t n, c1, c2, t;
+	size_t n, c1, c2;
 
 	if (size < 4)
 		return 0;
@@ -221,13 +221,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b = a;
 	c = a;
 	d = a;
-	c1 = n * data[1] / 255;
-	c2 = n * data[2] / 255;
-	if (c1 > c2) {
-		t = c1;
-		c1 = c2;
-		c2 = t;
-	}
+	split_points(n, data[1], data[2], &c1, &c2);
 
 	(void)http_looks_like_request(s, n);
 	(void)http_looks_like_response(s, n);

@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct run a = { 0 }, b, c;
 	const uint8_t *s = data + 4;
-	size_t n, c1, c2, t;
+	size_t n, c1, c2;
 	int i;
 
 	if (size < 4)
@@ -157,13 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.keep = 1 + data[0];
 	b = a;
 	c = a;
-	c1 = n * data[1] / 255;
-	c2 = n * data[2] / 255;
-	if (c1 > c2) {
-		t = c1;
-		c1 = c2;
-		c2 = t;
-	}
+	split_points(n, data[1], data[2], &c1, &c2);
 	(void)jsonrpc__looks_like(s, n);
 	run_cuts(&a, s, n, 0, 0);
 	run_cuts(&b, s, n, c1, c2);

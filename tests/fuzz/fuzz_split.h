@@ -37,4 +37,13 @@ static inline size_t split_len(size_t at, size_t n, size_t budget, size_t k, siz
 	return len;
 }
 
+/* Two split points in an n-byte input, from two header bytes, in order. */
+static inline void split_points(size_t n, uint8_t b1, uint8_t b2, size_t *c1, size_t *c2)
+{
+	size_t x = n * b1 / 255, y = n * b2 / 255;
+
+	*c1 = x < y ? x : y;
+	*c2 = x < y ? y : x;
+}
+
 #endif /* SOCKAUDIT_FUZZ_SPLIT_H */
