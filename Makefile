@@ -170,6 +170,8 @@ demo: deps all ## run the bundled demo workload under the collector
 bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
+	@echo "== the capture's own CPU time per request, from bpf_stats (bench/bpf_cost.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/bpf_cost.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) GEN=$(abspath $(OUT)/bench/gen_events) bench/memory.sh
 	@echo "== the writer alone: records/s per flush mode (bench/writer_rate.c)"
