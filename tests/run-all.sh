@@ -6,6 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 pass=0 failn=0 skipn=0
 
 for t in "$@"; do
+	# build/tests/test_x or build-asan/tests/test_x: say which build
+	name="$(basename "$(dirname "$(dirname "$t")")")/$(basename "$t")"
 	out=$("$t" 2>&1)
 	rc=$?
 	# a binary may run several cmocka groups: add up their counts
@@ -16,10 +18,10 @@ for t in "$@"; do
 	pass=$((pass + run - bad))
 	failn=$((failn + bad))
 	if [ "$bad" != 0 ]; then
-		echo "FAIL unit $(basename "$t"):"
+		echo "FAIL unit $name:"
 		printf '%s\n' "$out" | grep -E 'FAILED|ERROR|error|Assert' | head -n 20 | sed 's/^/    /'
 	else
-		echo "PASS unit $(basename "$t") ($run tests)"
+		echo "PASS unit $name ($run tests)"
 	fi
 done
 
