@@ -35,6 +35,8 @@ CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
 ALL_CFLAGS := $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lpthread -lyaml -lhs -lpcre2-8 -lcrypto
+# issue 17: capabilities after attach (libcap), sd_notify (libsystemd)
+LDLIBS   += -lcap -lsystemd
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Wno-missing-field-initializers \
