@@ -76,6 +76,7 @@ struct reload_job {
 	const char *path, *output;
 	int flush_mode;
 	bool cancel;			/* under mu: the collector stopped while parsing */
+	bool dropped;			/* run: privileges were given up after attach */
 	struct target_set targets;	/* run: the selectors re-read, resolved in the thread */
 	bool have_targets;
 	struct collector *co;		/* touched only once the reader handed the sinks over */
@@ -539,6 +540,20 @@ static int reload_wait_phase(struct reload_job *j, unsigned int mask)
 }
 
 /*
+ * A reload refused for want of a permission the collector gave up after
+ * attach: say so, so the operator does not look for a file-mode mistake.
+ */
+static void privilege_hint(char *err, size_t len, bool dropped)
+{
+	size_t n = strlen(err);
+
+	if (dropped && strstr(err, strerror(EACCES)) && n < len)
+		snprintf(err + n, len - n, "; the collector runs as uid %u with only %s since "
+			 "attach: a reload can only write where that allows (or restart it)",
+			 (unsigned)geteuid(), privs_kept_text);
+}
+
+/*
  * The reader has handed the sinks over: close them (their writers flush)
  * and open the new config's, or reopen the running ones when a critical
  * sink of the new config cannot be set up. Runs on the reload thread.
@@ -559,6 +574,7 @@ static int reload_swap(struct collector *co, struct reload_job *j)
 	if (j->have_next) {
 		snprintf(j->err, sizeof(j->err), "a critical sink of the new config cannot be "
 			 "set up: %.440s", why);
+		privilege_hint(j->err, sizeof(j->err), j->dropped);
 		log_err("config reload rejected: %s; the running config stays", j->err);
 	}
 	if (co->o->config_path)
@@ -657,6 +673,7 @@ static void reload_parse(struct reload_job *j)
 		j->have_next = false;
 	}
 	if (j->have_next && reload_precheck(&j->next, err, n)) {
+		privilege_hint(err, n, j->dropped);
 		config__free(&j->next);
 		j->have_next = false;
 	}
@@ -721,6 +738,7 @@ static int reload_start(struct collector *co)
 	j->path = co->o->config_path;	/* argv strings: they outlive any thread */
 	j->output = co->o->output;
 	j->flush_mode = co->o->flush_mode;
+	j->dropped = co->caps != NULL;
 	j->started_ns = mono_ns();
 	if (!co->o->argv && reload_cli_targets(co, j)) {
 		free(j);
