@@ -180,6 +180,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)d=$$(mktemp -d /var/tmp/sockaudit-wr.XXXXXX) && $(OUT)/bench/writer_rate $$d; rm -rf $$d
 	@echo "== records/s per flush mode through replay (bench/writer_bench.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
+	@echo "== a --cgroup selector: cost for processes not audited (bench/selectors.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/selectors.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
 
