@@ -1132,8 +1132,6 @@ int collector__run(const struct collector_opts *o)
 	if (err || make_run_id(&co))
 		return 1;
 	err = o->argv ? start_exec(&co, plo.mono_to_real) : start_run(&co, plo.mono_to_real);
-	if (err == SERVICE_EXIT_CONFIG)
-		return SERVICE_EXIT_CONFIG;
 	if (err)
 		goto out;
 	if (co.pl)
@@ -1162,7 +1160,7 @@ out:
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);
 	if (err)
-		return 1;
+		return err == SERVICE_EXIT_CONFIG ? SERVICE_EXIT_CONFIG : 1;
 	return co.child ? co.child_status : 0;
 }
 

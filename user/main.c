@@ -383,12 +383,17 @@ static int check_targets(const struct collector_opts *o, const struct config *cf
 {
 	bool selectors = o->targets.n || cfg->targets.n;
 
-	if ((is_exec || is_record) && selectors)
-		return usage_error("--cgroup, --unit, --exe and `targets:` are for run%s", "");
-	if ((is_exec || (is_record && !o->npids)) && !o->argv)
+	if (is_exec && selectors)
+		return usage_error("--cgroup, --unit, --exe and `targets:` are for run (and "
+				   "record); exec audits the command it starts%s", "");
+	if (is_exec && (cfg->user || cfg->group))
+		return usage_error("`user:`/`group:` are for run: exec keeps root's privileges "
+				   "for the command it starts%s", "");
+	if ((is_exec || (is_record && !o->npids && !selectors)) && !o->argv)
 		return usage_error("%s needs a command after --", cmd);
-	if (o->argv && o->npids)
-		return usage_error("give --pid or a command, not both%s", "");
+	if (o->argv && (o->npids || selectors))
+		return usage_error("give targets (--pid, --cgroup, --unit, --exe) or a command, not "
+				   "both%s", "");
 	if (!is_exec && !is_record && (o->argv || (!o->npids && !selectors)))
 		return usage_error("run needs a target: --pid, --cgroup, --unit, --exe or a "
 				   "`targets:` section (use exec to start a command)%s", "");

@@ -2,8 +2,10 @@
 # --cgroup: a python server in a cgroup the test makes in the v2 hierarchy,
 # started after the collector, killed and started again in the same cgroup:
 # every request before and after is recorded, decided in the kernel by the
-# cgroup; a server outside it is not. SIGHUP counts the match again. A
-# missing unit or cgroup is a configuration error (exit 2, one line).
+# cgroup; a server outside it is not. SIGHUP counts the match again. The
+# collector tells systemd (a NOTIFY_SOCKET the test listens on) READY=1
+# once attached, RELOADING=1/READY=1 around SIGHUP, STOPPING=1. A missing
+# unit or cgroup is a configuration error (exit 2, one line).
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/service.sh"
 require_root
@@ -16,8 +18,21 @@ $(http_server_cmd "$out_port") >/dev/null 2>&1 &
 PIDS_TO_KILL+=("$!")
 wait_port "$out_port"
 
+# sd_notify's datagrams, one line each
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(4096).decode() + "\n")
+        out.flush()
+' "$WORKDIR/notify.sock" "$WORKDIR/notify.out" &
+PIDS_TO_KILL+=("$!")
+for _ in $(seq 100); do [ -S "$WORKDIR/notify.sock" ] && break; sleep 0.05; done
 # the path below the v2 root, as a unit's cgroup is named
-start_collector "$log" run --cgroup "$rel"
+NOTIFY_SOCKET=$WORKDIR/notify.sock start_collector "$log" run --cgroup "$rel"
+assert_eq "sd_notify once attached" "READY=1" "$(cat "$WORKDIR/notify.out")"
 in_cgroup $(http_server_cmd "$port")
 wait_port "$port"
 assert_eq "before 1" 404 "$(get "$port" /before1)"
@@ -32,6 +47,9 @@ assert_eq "outside" 404 "$(get "$out_port" /outside2)"
 kill -HUP "$SA_PID"
 for _ in $(seq 100); do grep -q '"config_reload"' "$log" && break; sleep 0.05; done
 stop_collector
+for _ in $(seq 40); do grep -q STOPPING "$WORKDIR/notify.out" && break; sleep 0.05; done
+assert_eq "sd_notify: ready, reload, stop" "READY=1 RELOADING=1 READY=1 STOPPING=1" \
+	"$(tr '\n' ' ' < "$WORKDIR/notify.out" | sed 's/ $//')"
 
 assert_valid_jsonl "$log"
 assert_eq "in the cgroup, before and after the restart" "/after1 /after2 /before1 /before2" \
@@ -56,5 +74,11 @@ rc=$?
 set -e
 assert_eq "not a cgroup: exit status" 2 "$rc"
 grep -q "cgroup /etc: no cgroup directory" "$WORKDIR/cg.err" || fail "not a cgroup message: $(cat "$WORKDIR/cg.err")"
+set +e
+"$SOCKAUDIT" exec --cgroup "$rel" -o "$WORKDIR/x.log" -- true 2>"$WORKDIR/exec.err"
+rc=$?
+set -e
+assert_eq "exec with a selector: exit status" 2 "$rc"
+grep -q "are for run" "$WORKDIR/exec.err" || fail "exec with a selector: $(cat "$WORKDIR/exec.err")"
 [ ! -e "$WORKDIR/x.log" ] || fail "a log was created by a start that failed"
 echo "ok: 4 requests in the cgroup across a restart, 0 outside"
