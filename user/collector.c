@@ -1258,8 +1258,13 @@ int collector__check_config(const char *path)
 		return 1;
 	}
 	bad = check_outputs(&c);
+	if (!bad && targets__resolve(&c.targets, err, sizeof(err))) {
+		fprintf(stderr, "sockaudit: error: %s: targets: %s\n", path, err);
+		bad = 1;
+	}
 	if (!bad)
-		printf("%s: ok (%d sinks, sha256 %s)\n", path, c.n_sinks, c.digest);
+		printf("%s: ok (%d sinks, %d targets, sha256 %s)\n", path, c.n_sinks, c.targets.n,
+		       c.digest);
 	config__free(&c);
 	return bad;
 }

@@ -74,6 +74,11 @@ rc=$?
 set -e
 assert_eq "not a cgroup: exit status" 2 "$rc"
 grep -q "cgroup /etc: no cgroup directory" "$WORKDIR/cg.err" || fail "not a cgroup message: $(cat "$WORKDIR/cg.err")"
+# check-config (the unit's ExecStartPre) resolves the targets: section too
+printf 'targets:\n  unit: no-such-unit-%s\nauditing_plugins:\n  - type: json_lines\n    config: {output_file: %s}\n' \
+	"$$" "$WORKDIR/y.log" > "$WORKDIR/u.yaml"
+"$SOCKAUDIT" check-config -c "$WORKDIR/u.yaml" 2>"$WORKDIR/check.err" && fail "check-config accepted a missing unit"
+grep -q "targets: --unit no-such-unit-$$: no cgroup directory" "$WORKDIR/check.err" || fail "check-config: $(cat "$WORKDIR/check.err")"
 set +e
 "$SOCKAUDIT" exec --cgroup "$rel" -o "$WORKDIR/x.log" -- true 2>"$WORKDIR/exec.err"
 rc=$?
