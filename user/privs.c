@@ -59,7 +59,8 @@ static int drop_bounding(char *err, size_t errlen)
 {
 	cap_value_t v;
 
-	for (v = 0; v <= CAP_LAST_CAP; v++) {
+	/* up to the kernel's last capability, which libcap's headers may not know */
+	for (v = 0; v < (cap_value_t)cap_max_bits(); v++) {
 		if (is_kept(v) || !CAP_IS_SUPPORTED(v))
 			continue;
 		if (cap_drop_bound(v)) {
