@@ -70,13 +70,14 @@ static int service_ids(const struct config *cfg, uid_t *uid, gid_t *gid, char *e
 	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
-	if (cfg->group && !(gr = getgrnam(cfg->group))) {
+	if (!cfg->group)
+		return 0;
+	if (!(gr = getgrnam(cfg->group))) {
 		snprintf(err, errlen, "group '%s' does not exist; create it or change `group:`",
 			 cfg->group);
 		return -ENOENT;
 	}
-	if (cfg->group)
-		*gid = gr->gr_gid;
+	*gid = gr->gr_gid;
 	return 0;
 }
 
