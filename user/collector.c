@@ -1098,6 +1098,8 @@ static int start_run(struct collector *co, int64_t offset)
 	char why[CONFIG_ERR_LEN];
 	int err = service__targets(&co->active, co->o, co->cfg, why, sizeof(why));
 
+	if (!err)
+		err = service__check_ids(co->cfg, why, sizeof(why));
 	if (err) {
 		log_err("%s", why);
 		return SERVICE_EXIT_CONFIG;

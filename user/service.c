@@ -81,6 +81,14 @@ static int service_ids(const struct config *cfg, uid_t *uid, gid_t *gid, char *e
 	return 0;
 }
 
+int service__check_ids(const struct config *cfg, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	return service_ids(cfg, &uid, &gid, err, errlen);
+}
+
 int service__drop_privileges(const struct config *cfg, const char *state_file, char *err,
 			     size_t errlen)
 {

@@ -21,6 +21,9 @@ int service__cli_targets(struct target_set *out, const struct collector_opts *o,
 int service__targets(struct target_set *out, const struct collector_opts *o,
 		     const struct config *cfg, char *err, size_t errlen);
 
+/* `user:`/`group:` exist (checked before anything is loaded). 0, or -ENOENT and err. */
+int service__check_ids(const struct config *cfg, char *err, size_t errlen);
+
 /*
  * After attach, before any thread: the state file's directory given to the
  * service user, then privileges dropped (privs.h) with the sinks' log

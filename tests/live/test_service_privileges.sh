@@ -104,4 +104,13 @@ assert_eq "in b.log, added by SIGHUP" "/f3 /f4" \
 pids=$(jq -s -r '[.[] | select(.type=="exchange") | .proc.pid] | unique | length' <<<"$all")
 assert_ge "processes (the server's forked children)" 2 "$pids"
 "$SOCKAUDIT" verify --key "$key" "$log" >/dev/null || fail "the chain does not verify"
+# a user that does not exist: a configuration error before anything is loaded
+sed -i "s/^user: nobody$/user: no-such-user-$$/" "$WORKDIR/c.yaml"
+set +e
+"$SOCKAUDIT" run -c "$WORKDIR/c.yaml" -o "$WORKDIR/logs/n.log" 2>"$WORKDIR/user.err"
+rc=$?
+set -e
+assert_eq "missing user: exit status" 2 "$rc"
+grep -q "user 'no-such-user-$$' does not exist" "$WORKDIR/user.err" || fail "missing user: $(cat "$WORKDIR/user.err")"
+[ ! -e "$WORKDIR/logs/n.log" ] || fail "a log was created by a start that failed"
 echo "ok: uid 65534, CapEff 0000000000080004; rotation, reload, refusal, chain, status, unload"
