@@ -9,8 +9,11 @@ require_root
 command -v systemd-analyze >/dev/null || skip "no systemd-analyze (make deps installs systemd)"
 repo=$(cd "$LIB/../.." && pwd)
 out=$(dirname "$SOCKAUDIT")
+# the tree the binary under test was built in (make asan: build-asan, ASAN=1)
+tree=(OUT="$out")
+[ "$(basename "$out")" != build-asan ] || tree=(ASAN=1)
 dest=$WORKDIR/root
-mk() { make -s -C "$repo" OUT="$out" DESTDIR="$dest" "$@" >"$WORKDIR/make.out" 2>&1 || { cat "$WORKDIR/make.out" >&2; fail "make $*"; }; }
+mk() { make -s -C "$repo" "${tree[@]}" DESTDIR="$dest" "$@" >"$WORKDIR/make.out" 2>&1 || { cat "$WORKDIR/make.out" >&2; fail "make $*"; }; }
 mk install
 mode() { stat -c '%a %U:%G' "$dest$1"; }
 assert_eq "binary" "755 root:root" "$(mode /usr/local/sbin/sockaudit)"
