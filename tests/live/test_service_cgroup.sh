@@ -79,6 +79,16 @@ printf 'targets:\n  unit: no-such-unit-%s\nauditing_plugins:\n  - type: json_lin
 	"$$" "$WORKDIR/y.log" > "$WORKDIR/u.yaml"
 "$SOCKAUDIT" check-config -c "$WORKDIR/u.yaml" 2>"$WORKDIR/check.err" && fail "check-config accepted a missing unit"
 grep -q "targets: --unit no-such-unit-$$: no cgroup directory" "$WORKDIR/check.err" || fail "check-config: $(cat "$WORKDIR/check.err")"
+# a unit's cgroup, as systemd names it (made here: PID 1 may not be systemd)
+root=$(cgroup_v2_root)
+made_slice=
+[ -d "$root/system.slice" ] || { mkdir "$root/system.slice"; made_slice=1; }
+mkdir "$root/system.slice/sockaudit-test-$$.service"
+sed -i "s/no-such-unit-$$/sockaudit-test-$$/" "$WORKDIR/u.yaml"
+"$SOCKAUDIT" check-config -c "$WORKDIR/u.yaml" > "$WORKDIR/check.out" 2>&1 || true
+rmdir "$root/system.slice/sockaudit-test-$$.service"
+[ -z "$made_slice" ] || rmdir "$root/system.slice" 2>/dev/null || true
+grep -q "ok (1 sinks, 1 targets" "$WORKDIR/check.out" || fail "an existing unit: $(cat "$WORKDIR/check.out")"
 set +e
 "$SOCKAUDIT" exec --cgroup "$rel" -o "$WORKDIR/x.log" -- true 2>"$WORKDIR/exec.err"
 rc=$?
