@@ -677,7 +677,7 @@ static void reload_parse(struct reload_job *j)
 		config__free(&j->next);
 		j->have_next = false;
 	}
-	if (!j->have_next && j->path) {
+	if (!j->have_next) {
 		j->status = "rejected";
 		log_err("config reload rejected: %s; the running config stays", err);
 		return;
