@@ -79,6 +79,17 @@ jq -r 'select(.type=="config_reload") | .error' "$log" | tail -n 1 | grep -q "ro
 assert_eq "forked 4" 200 "$(get "$port" /f4)"
 for _ in $(seq 100); do grep -q '/f4' "$WORKDIR/logs/b.log" && break; sleep 0.05; done
 
+# a selector that cannot be resolved rejects the reload; the running ones stay
+write_config "$WORKDIR/logs/b.log"
+sed -i "s|^  cgroup: .*|&\n  unit: no-such-unit-$$|" "$WORKDIR/c.yaml"
+kill -HUP "$SA_PID"
+wait_reloads 3
+assert_eq "reload with a missing unit" rejected "$(jq -r 'select(.type=="config_reload") | .status' "$log" | tail -n 1)"
+jq -r 'select(.type=="config_reload") | .error' "$log" | tail -n 1 | grep -q "unit no-such-unit-$$: no cgroup directory" \
+	|| fail "missing unit at reload: $(jq -r 'select(.type=="config_reload") | .error' "$log" | tail -n 1)"
+assert_eq "forked 5" 200 "$(get "$port" /f5)"
+for _ in $(seq 100); do grep -q '/f5' "$WORKDIR/logs/b.log" && break; sleep 0.05; done
+
 setpriv --reuid=65534 --regid=65534 --clear-groups "$SOCKAUDIT" status --state-file "$state" > "$WORKDIR/status.out" \
 	|| fail "status as the service user: $(cat "$WORKDIR/status.out")"
 grep -q "^state: running$" "$WORKDIR/status.out" || fail "status: $(cat "$WORKDIR/status.out")"
@@ -97,14 +108,15 @@ done
 "$SOCKAUDIT" status --state-file "$state" >/dev/null 2>&1 && fail "status says running after the stop"
 assert_eq "stop record (then the chain's checkpoint)" "collector_stop checkpoint" "$(tail -n 2 "$log" | jq -r .type | tr '\n' ' ' | sed 's/ $//')"
 all=$(zcat "$log".1.gz; cat "$log")
-assert_eq "in a.log across rotation" "/f1 /f2 /f3 /f4" \
+assert_eq "in a.log across rotation" "/f1 /f2 /f3 /f4 /f5" \
 	"$(jq -s -r '[.[] | select(.type=="exchange") | .request.target] | sort | join(" ")' <<<"$all")"
-assert_eq "in b.log, added by SIGHUP" "/f3 /f4" \
+assert_eq "in b.log, added by SIGHUP" "/f3 /f4 /f5" \
 	"$(jqlog "$WORKDIR/logs/b.log" '[.[] | select(.type=="exchange") | .request.target] | sort | join(" ")')"
 pids=$(jq -s -r '[.[] | select(.type=="exchange") | .proc.pid] | unique | length' <<<"$all")
 assert_ge "processes (the server's forked children)" 2 "$pids"
 "$SOCKAUDIT" verify --key "$key" "$log" >/dev/null || fail "the chain does not verify"
 # a user that does not exist: a configuration error before anything is loaded
+write_config
 sed -i "s/^user: nobody$/user: no-such-user-$$/" "$WORKDIR/c.yaml"
 set +e
 "$SOCKAUDIT" run -c "$WORKDIR/c.yaml" -o "$WORKDIR/logs/n.log" 2>"$WORKDIR/user.err"
