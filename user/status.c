@@ -110,17 +110,25 @@ static int print_lines(const char *text, long *pid, long *updated, char *state, 
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
-	if (!yaml_parser_load(&p, &doc) || !(root = yaml_document_get_root_node(&doc)) ||
-	    root->type != YAML_MAPPING_NODE) {
+	if (!yaml_parser_load(&p, &doc)) {
+		yaml_parser_delete(&p);
+		return -EINVAL;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		yaml_document_delete(&doc);
 		yaml_parser_delete(&p);
 		return -EINVAL;
 	}
 	for (pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
 		yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
-		const char *ks = (const char *)k->data.scalar.value;
-		const char *vs = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : "";
+		const char *ks, *vs;
 
+		if (!k || !v || k->type != YAML_SCALAR_NODE)
+			continue;	/* not what a collector writes: the flat object's members only */
+		ks = (const char *)k->data.scalar.value;
+		vs = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : "";
 		printf("%s: %s\n", ks, vs);
 		if (!strcmp(ks, "pid"))
 			*pid = atol(vs);
