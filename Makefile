@@ -255,18 +255,17 @@ $(OUT)/sockaudit.8: docs/operations.md dist/md2man.py | $(OUT)
 	$(call msg,MAN,$@)
 	$(Q)python3 dist/md2man.py docs/operations.md > $@
 
-$(OUT)/sockaudit.service: dist/sockaudit.service.in | $(OUT)
-	$(call msg,GEN,$@)
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
-
 .PHONY: install uninstall man
 man: $(OUT)/sockaudit.8 ## the man page sockaudit.8 (roff) from docs/operations.md
 
-install: $(BIN) $(OUT)/sockaudit.8 $(OUT)/sockaudit.service ## install the collector, config, unit, man page (PREFIX, DESTDIR)
+install: $(BIN) $(OUT)/sockaudit.8 ## install the collector, config, unit, man page (PREFIX, DESTDIR)
 	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/sockaudit
 	install -m 0644 $(OUT)/sockaudit.8 $(DESTDIR)$(MANDIR)/man8/sockaudit.8
-	install -m 0644 $(OUT)/sockaudit.service $(DESTDIR)$(UNITDIR)/sockaudit.service
+	@# the unit names the installed paths (made here: PREFIX may differ between installs)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/sockaudit.service.in > $(DESTDIR)$(UNITDIR)/sockaudit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sockaudit.service
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/sockaudit $(DESTDIR)$(LOGDIR)
 	@# an edited config is never overwritten
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sockaudit/sockaudit.yaml ] || \
