@@ -99,6 +99,13 @@ static int read_all(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* Control bytes as '?': a selector path must not drive the terminal. */
+static void print_safe(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 /* Print each member as "key: value" (JSON is YAML: libyaml reads the flat object). */
 static int print_lines(const char *text, long *pid, long *updated, char *state, size_t slen)
 {
@@ -129,7 +136,10 @@ static int print_lines(const char *text, long *pid, long *updated, char *state, 
 			continue;	/* not what a collector writes: the flat object's members only */
 		ks = (const char *)k->data.scalar.value;
 		vs = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : "";
-		printf("%s: %s\n", ks, vs);
+		print_safe(ks);
+		fputs(": ", stdout);
+		print_safe(vs);
+		putchar('\n');
 		if (!strcmp(ks, "pid"))
 			*pid = atol(vs);
 		else if (!strcmp(ks, "updated"))
