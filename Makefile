@@ -35,6 +35,8 @@ CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
 ALL_CFLAGS := $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lpthread -lyaml -lhs -lpcre2-8 -lcrypto
+# issue 17: capabilities after attach (libcap), sd_notify (libsystemd)
+LDLIBS   += -lcap -lsystemd
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -55,6 +57,8 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
 	    pkg-config make gcc libc6-dev nginx-light curl python3 jq socat wrk \
 	    openssl valgrind iproute2 procps bc libyaml-dev libhyperscan-dev libpcre2-dev libssl-dev
+# issue 17: libcap (privileges after attach), libsystemd (sd_notify), systemd (systemd-analyze verify in tests)
+DEB_PKGS += libcap-dev libsystemd-dev systemd
 
 .PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help fixtures
 
@@ -186,6 +190,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)d=$$(mktemp -d /var/tmp/sockaudit-wr.XXXXXX) && $(OUT)/bench/writer_rate $$d; rm -rf $$d
 	@echo "== records/s per flush mode through replay (bench/writer_bench.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
+	@echo "== a --cgroup selector: cost for processes not audited (bench/selectors.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/selectors.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
 
@@ -243,3 +249,40 @@ bench-integrity: $(OUT)/bench/chain_bench $(BIN) ## writer records/s with and wi
 $(OUT)/bench/writer_rate: bench/writer_rate.c $(LIB) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+# ---- issue 17: install as a system service ----
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, a default config
+# (root 0600), the log directory (0700), the systemd unit, the man page
+# (roff written from docs/operations.md by dist/md2man.py).
+PREFIX     ?= /usr/local
+SBINDIR    := $(PREFIX)/sbin
+MANDIR     := $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+LOGDIR     ?= /var/log/sockaudit
+
+$(OUT)/sockaudit.8: docs/operations.md dist/md2man.py | $(OUT)
+	$(call msg,MAN,$@)
+	$(Q)python3 dist/md2man.py docs/operations.md > $@
+
+.PHONY: install uninstall man
+man: $(OUT)/sockaudit.8 ## the man page sockaudit.8 (roff) from docs/operations.md
+
+install: $(BIN) $(OUT)/sockaudit.8 ## install the collector, config, unit, man page (PREFIX, DESTDIR)
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/sockaudit
+	install -m 0644 $(OUT)/sockaudit.8 $(DESTDIR)$(MANDIR)/man8/sockaudit.8
+	@# the unit names the installed paths (made here: PREFIX may differ between installs)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/sockaudit.service.in > $(DESTDIR)$(UNITDIR)/sockaudit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sockaudit.service
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/sockaudit $(DESTDIR)$(LOGDIR)
+	@# an edited config is never overwritten
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sockaudit/sockaudit.yaml ] || \
+		install -m 0600 dist/sockaudit.yaml $(DESTDIR)$(SYSCONFDIR)/sockaudit/sockaudit.yaml
+	@if [ "$$(id -u)" = 0 ]; then chown -R root:root $(DESTDIR)$(SYSCONFDIR)/sockaudit $(DESTDIR)$(LOGDIR); fi
+
+uninstall: ## remove what install put in place (the config and the logs stay)
+	rm -f $(DESTDIR)$(SBINDIR)/sockaudit $(DESTDIR)$(MANDIR)/man8/sockaudit.8 \
+		$(DESTDIR)$(UNITDIR)/sockaudit.service
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/sockaudit and $(DESTDIR)$(LOGDIR) (the config and the audit logs): remove them by hand"

@@ -119,15 +119,6 @@ static __always_inline __u32 target_word(__u32 tgid)
 	return w & (SA_TARGET_BITS / 64 - 1);
 }
 
-static __always_inline bool is_target(__u32 tgid)
-{
-	if (tgid == targ_self_tgid)
-		return false;
-	if (tgid < SA_TARGET_BITS)
-		return (target_bits[target_word(tgid)] >> (tgid % 64)) & 1;
-	return bpf_map_lookup_elem(&targets, &tgid);
-}
-
 /* Distinct fds of one tgid get distinct slots (the XOR is one to one). */
 static __always_inline __u32 conn_hint_slot(__u32 tgid, int fd)
 {
@@ -147,6 +138,25 @@ static __always_inline void target_bit_set(__u32 tgid, bool on)
 		__sync_fetch_and_or(&target_bits[target_word(tgid)], bit);
 	else
 		__sync_fetch_and_and(&target_bits[target_word(tgid)], ~bit);
+}
+
+#include "selectors.bpf.h"
+
+/*
+ * tgid is the current task's: a process not yet in the set may be selected
+ * by its cgroup (selectors.bpf.h), and is then added to it.
+ */
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (tgid == targ_self_tgid)
+		return false;
+	if (tgid < SA_TARGET_BITS) {
+		if ((target_bits[target_word(tgid)] >> (tgid % 64)) & 1)
+			return true;
+	} else if (bpf_map_lookup_elem(&targets, &tgid)) {
+		return true;
+	}
+	return cgroup_selected(tgid);
 }
 
 /* Common header, all but comm. */

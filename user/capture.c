@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "capture.h"
 #include "capture.skel.h"
+#include "sockaudit/selectors.h"
 #include "log.h"
 
 #define TRACEFS_DIR	"/sys/kernel/tracing"
@@ -134,6 +135,7 @@ static int probe_btf_tracepoints(void)
 {
 	static const char *const names[] = {
 		"btf_trace_sched_process_fork", "btf_trace_sched_process_exit",
+		"btf_trace_sched_process_exec",
 	};
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	int err = 0;
@@ -446,6 +448,82 @@ int capture__add_target(struct capture *c, pid_t tgid, bool descendants)
 	if (!err && descendants)
 		err = add_descendants(c, tgid);
 	return err;
+}
+
+int capture__adopt(struct capture *c, pid_t tgid)
+{
+	int err;
+
+	if (tgid == getpid())
+		return 0;	/* the collector never audits itself */
+	err = add_one(c, tgid);
+	return err ? err : add_descendants(c, tgid);
+}
+
+/*
+ * Make the map's keys exactly keys[0..n): the new ones are added before the
+ * stale ones go, so a selector kept across a reload never stops matching.
+ */
+static int replace_keys(int fd, const void *keys, size_t ksize, int n, const char *what)
+{
+	uint8_t one = 1, cur[64], next[64];
+	const uint8_t *k = keys;
+	bool have = false;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, k + i * ksize, &one, BPF_ANY)) {
+			log_err("cannot add a %s selector to the kernel's map: %s", what,
+				strerror(errno));
+			return -errno;
+		}
+	}
+	while (bpf_map_get_next_key(fd, have ? cur : NULL, next) == 0) {
+		for (i = 0; i < n && memcmp(k + i * ksize, next, ksize); i++)
+			;
+		if (i == n && !bpf_map_delete_elem(fd, next)) {
+			have = false;	/* the walk restarts after a delete */
+			continue;
+		}
+		memcpy(cur, next, ksize);
+		have = true;
+	}
+	return 0;
+}
+
+int capture__set_cgroups(struct capture *c, const uint64_t *ids, const int *levels, int n)
+{
+	uint32_t mask = 0;
+	int i, err;
+
+	for (i = 0; i < n; i++)
+		mask |= 1u << levels[i];
+	/* the levels of old and new while the map changes, then the new alone */
+	__atomic_fetch_or(&c->skel->bss->cgroup_levels, mask, __ATOMIC_SEQ_CST);
+	err = replace_keys(bpf_map__fd(c->skel->maps.cgroup_targets), ids, sizeof(*ids), n,
+			   "cgroup");
+	if (!err)
+		__atomic_store_n(&c->skel->bss->cgroup_levels, mask, __ATOMIC_SEQ_CST);
+	return err;
+}
+
+int capture__set_exes(struct capture *c, const struct sa_exe_key *keys, int n)
+{
+	return replace_keys(bpf_map__fd(c->skel->maps.exe_targets), keys, sizeof(*keys), n,
+			    "exe");
+}
+
+uint64_t capture__n_targets(struct capture *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.targets);
+	uint32_t key, *prev = NULL;
+	uint64_t n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
+		n++;
+		prev = &key;
+	}
+	return n;
 }
 
 void capture__forget_tgid(struct capture *c, uint32_t tgid)

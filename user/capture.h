@@ -41,6 +41,15 @@ void capture__close(struct capture *c);
 
 /* Audit tgid (and, with descendants, its existing children). */
 int capture__add_target(struct capture *c, pid_t tgid, bool descendants);
+/* Audit a running tgid a selector matches, and its children; no message. 0 or -errno. */
+int capture__adopt(struct capture *c, pid_t tgid);
+/* Replace the kernel's cgroup selectors (ids, each at its level below the v2 root). */
+int capture__set_cgroups(struct capture *c, const uint64_t *ids, const int *levels, int n);
+/* Replace the kernel's executable selectors. */
+struct sa_exe_key;
+int capture__set_exes(struct capture *c, const struct sa_exe_key *keys, int n);
+/* Processes in the kernel's target set now. */
+uint64_t capture__n_targets(struct capture *c);
 /* Forget kernel state of a tgid that exited (its connections). */
 void capture__forget_tgid(struct capture *c, uint32_t tgid);
 

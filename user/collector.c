@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include "chainfile.h"
@@ -18,7 +19,10 @@
 #include "format.h"
 #include "log.h"
 #include "outpath.h"
+#include "privs.h"
 #include "recfile.h"
+#include "service.h"
+#include "status.h"
 #include "sink.h"
 #include "version.h"
 
@@ -72,6 +76,9 @@ struct reload_job {
 	const char *path, *output;
 	int flush_mode;
 	bool cancel;			/* under mu: the collector stopped while parsing */
+	bool dropped;			/* run: privileges were given up after attach */
+	struct target_set targets;	/* run: the selectors re-read, resolved in the thread */
+	bool have_targets;
 	struct collector *co;		/* touched only once the reader handed the sinks over */
 };
 
@@ -96,6 +103,9 @@ struct collector {
 	bool deferring;			/* the sinks are being swapped: events go to backlog */
 	struct backlog backlog;
 	uint64_t backlog_dropped;	/* events not held, all reloads: the loss record's total */
+	struct target_set active;	/* run: the selectors in force, resolved */
+	char *caps;			/* run: effective capabilities after attach (privs.h) */
+	bool state_failed;		/* the state file could not be written (said once) */
 };
 
 static uint64_t mono_ns(void)
@@ -157,7 +167,7 @@ static void install_signals(void)
  * become one text (targets "4451,4452") or numbered keys (sink_1, sink_2).
  * Keys and texts made here live in the struct until the record is written.
  */
-#define LC_MAX_FIELDS	(16 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS)
+#define LC_MAX_FIELDS	(28 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS)
 #define LC_KEY_LEN	40
 
 struct lc_fields {
@@ -165,6 +175,7 @@ struct lc_fields {
 	size_t n;
 	char keys[LC_MAX_FIELDS][LC_KEY_LEN];
 	char targets[COLLECTOR_MAX_PIDS * 12 + 12];
+	char selectors[8192];
 };
 
 static void lc_str(struct lc_fields *l, const char *key, const char *v)
@@ -218,6 +229,19 @@ static void put_targets(struct lc_fields *l, const struct collector *co)
 	lc_str(l, "targets", l->targets);
 }
 
+/* run: each selector and how many processes it matched; what privileges are left. */
+static void put_selectors(struct lc_fields *l, const struct collector *co)
+{
+	if (co->active.n) {
+		targets__summary(&co->active, l->selectors, sizeof(l->selectors));
+		lc_str(l, "selectors", l->selectors);
+	}
+	if (co->caps) {
+		lc_str(l, "capabilities", co->caps);
+		lc_u64(l, "uid", geteuid());
+	}
+}
+
 static void start_fields(struct lc_fields *l, const void *arg)
 {
 	const struct collector *co = arg;
@@ -226,6 +250,7 @@ static void start_fields(struct lc_fields *l, const void *arg)
 	lc_str(l, "version", SOCKAUDIT_VERSION);
 	lc_str(l, "attach", capture__mode_name(co->cap));
 	put_targets(l, co);
+	put_selectors(l, co);
 	lc_u64(l, "max_capture_bytes", co->o->cap.max_capture);
 	lc_u64(l, "capture_budget_bytes", co->o->cap.capture_budget);
 	lc_u64(l, "request_ttl_ms", co->o->pl.ttl_ns / 1000000);
@@ -323,18 +348,6 @@ static int start_child(struct collector *co)
 	return 0;
 }
 
-static int add_pids(struct collector *co)
-{
-	int i, err;
-
-	for (i = 0; i < co->o->npids; i++) {
-		err = capture__add_target(co->cap, co->o->pids[i], true);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static bool pids_gone(const struct collector *co)
 {
 	int i;
@@ -342,7 +355,8 @@ static bool pids_gone(const struct collector *co)
 	for (i = 0; i < co->o->npids; i++)
 		if (kill(co->o->pids[i], 0) == 0 || errno != ESRCH)
 			return false;
-	return co->o->npids > 0;
+	/* selectors that follow restarts keep a service running with no process */
+	return co->o->npids > 0 && !targets__n_following(&co->active);
 }
 
 /* A wait status as an exit status: 128 + N when signal N ended the command. */
@@ -484,6 +498,7 @@ static void reload_fields(struct lc_fields *l, const void *arg)
 	lc_u64(l, "reload_ms", ri->reload_ms);
 	lc_u64(l, "held_events", ri->held_events);
 	put_config(l, ri->co);
+	put_selectors(l, ri->co);
 }
 
 /* Write a lifecycle record; its fields are big, so they live on the heap. */
@@ -525,6 +540,20 @@ static int reload_wait_phase(struct reload_job *j, unsigned int mask)
 }
 
 /*
+ * A reload refused for want of a permission the collector gave up after
+ * attach: say so, so the operator does not look for a file-mode mistake.
+ */
+static void privilege_hint(char *err, size_t len, bool dropped)
+{
+	size_t n = strlen(err);
+
+	if (dropped && strstr(err, strerror(EACCES)) && n < len)
+		snprintf(err + n, len - n, "; the collector runs as uid %u with only %s since "
+			 "attach: a reload can only write where that allows (or restart it)",
+			 (unsigned)geteuid(), privs_kept_text);
+}
+
+/*
  * The reader has handed the sinks over: close them (their writers flush)
  * and open the new config's, or reopen the running ones when a critical
  * sink of the new config cannot be set up. Runs on the reload thread.
@@ -545,6 +574,7 @@ static int reload_swap(struct collector *co, struct reload_job *j)
 	if (j->have_next) {
 		snprintf(j->err, sizeof(j->err), "a critical sink of the new config cannot be "
 			 "set up: %.440s", why);
+		privilege_hint(j->err, sizeof(j->err), j->dropped);
 		log_err("config reload rejected: %s; the running config stays", j->err);
 	}
 	if (co->o->config_path)
@@ -605,27 +635,54 @@ static int reload_precheck(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * run: the selectors again (the command line's, copied at SIGHUP, and the
+ * new config's), so an upgraded executable or a new cgroup is found; one
+ * that cannot be resolved rejects the reload.
+ */
+static void reload_targets(struct reload_job *j)
+{
+	if (!j->targets.n && !(j->have_next && j->next.targets.n))
+		return;
+	if ((j->have_next && targets__merge(&j->targets, &j->next.targets, j->err,
+					    sizeof(j->err))) ||
+	    targets__resolve(&j->targets, j->err, sizeof(j->err))) {
+		if (j->have_next)
+			config__free(&j->next);
+		j->have_next = false;
+		j->status = "rejected";
+		log_err("config reload rejected: %s; the running config and targets stay", j->err);
+		return;
+	}
+	j->have_targets = true;
+}
+
 /* The slow part (YAML, redaction patterns, groups), touching nothing of the collector. */
 static void reload_parse(struct reload_job *j)
 {
 	char *err = j->err;
 	size_t n = sizeof(j->err);
 
-	if (!j->path)
+	if (!j->path) {
+		reload_targets(j);
 		return;
+	}
 	j->have_next = !config__load(&j->next, j->path, err, n);
 	if (j->have_next && config__override(&j->next, j->output, j->flush_mode, err, n)) {
 		config__free(&j->next);
 		j->have_next = false;
 	}
 	if (j->have_next && reload_precheck(&j->next, err, n)) {
+		privilege_hint(err, n, j->dropped);
 		config__free(&j->next);
 		j->have_next = false;
 	}
 	if (!j->have_next) {
 		j->status = "rejected";
 		log_err("config reload rejected: %s; the running config stays", err);
+		return;
 	}
+	reload_targets(j);
 }
 
 static void *reload_main(void *arg)
@@ -644,6 +701,7 @@ static void *reload_main(void *arg)
 	if (cancel) {	/* the collector is gone: j was left to us, co is not ours */
 		if (j->have_next)
 			config__free(&j->next);
+		targets__free(&j->targets);
 		return NULL;
 	}
 	reload_wait_phase(j, 1u << RELOAD_SWAPPING);
@@ -651,6 +709,17 @@ static void *reload_main(void *arg)
 	format__thread_free();	/* the new sinks' first records were formatted here */
 	reload_set_phase(j, RELOAD_SWAPPED);
 	return NULL;
+}
+
+/* run: the command line's selectors, copied for the thread (co may be gone before it ends). */
+static int reload_cli_targets(struct collector *co, struct reload_job *j)
+{
+	if (service__cli_targets(&j->targets, co->o, j->err, sizeof(j->err))) {
+		log_err("SIGHUP: %s; the running config and outputs stay", j->err);
+		targets__free(&j->targets);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int reload_start(struct collector *co)
@@ -669,7 +738,13 @@ static int reload_start(struct collector *co)
 	j->path = co->o->config_path;	/* argv strings: they outlive any thread */
 	j->output = co->o->output;
 	j->flush_mode = co->o->flush_mode;
+	j->dropped = co->caps != NULL;
 	j->started_ns = mono_ns();
+	if (!co->o->argv && reload_cli_targets(co, j)) {
+		free(j);
+		return 0;
+	}
+	service__notify("RELOADING=1");
 	co->reload = j;
 	j->co = co;
 	e = pthread_create(&j->thread, NULL, reload_main, j);
@@ -717,6 +792,16 @@ static void backlog_feed(struct collector *co)
 	}
 }
 
+/* The reload's selectors into the kernel; they replace the running ones. */
+static void reload_apply_targets(struct collector *co, struct reload_job *j)
+{
+	if (targets__apply(&j->targets, co->cap))
+		return;	/* said; the maps keep what they could take */
+	targets__free(&co->active);
+	co->active = j->targets;
+	j->targets.n = 0;
+}
+
 /* The new sinks are in place: record the reload, then the events held meanwhile. */
 static int reload_finish(struct collector *co)
 {
@@ -730,6 +815,8 @@ static int reload_finish(struct collector *co)
 	ri.error = strcmp(j->status, "applied") ? j->err : NULL;
 	ri.held_events = co->backlog.events;
 	ri.reload_ms = (mono_ns() - j->started_ns) / 1000000;
+	if (!result && j->have_targets && !strcmp(j->status, "applied"))
+		reload_apply_targets(co, j);
 	if (!result) {
 		log_info("SIGHUP: outputs reopened; config %s (%llu ms, %llu events held)",
 			 ri.status, (unsigned long long)ri.reload_ms,
@@ -739,6 +826,8 @@ static int reload_finish(struct collector *co)
 	backlog_feed(co);
 	if (j->have_next)
 		config__free(&j->next);
+	targets__free(&j->targets);
+	service__notify("READY=1");
 	pthread_cond_destroy(&j->cv);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
@@ -853,6 +942,40 @@ static void stop_command(struct collector *co)
 	co->stop_reason = reason;	/* the sink's failure, not "command exited" */
 }
 
+/* The state `sockaudit status` reads: the start record's fields, progress, counters. */
+static void state_fields(struct lc_fields *l, const void *arg)
+{
+	const struct collector *co = arg;
+	struct pipeline_stats st;
+
+	pipeline__stats(co->pl, &st);
+	lc_u64(l, "pid", getpid());
+	lc_u64(l, "updated", time(NULL));
+	start_fields(l, co);
+	lc_u64(l, "kernel_targets", capture__n_targets(co->cap));
+	lc_u64(l, "events", st.events);
+	lc_u64(l, "exchanges", st.exchanges);
+	lc_u64(l, "records", st.records);
+	put_counters(l, co);
+}
+
+static void write_state(struct collector *co, const char *state)
+{
+	struct lc_fields *l;
+	int e;
+
+	if (!co->o->state_file || !co->pl || !co->cap || !(l = calloc(1, sizeof(*l))))
+		return;
+	lc_str(l, "state", state);
+	state_fields(l, co);
+	e = status__write(co->o->state_file, l->f, l->n);
+	if (e && !co->state_failed)
+		log_warn("cannot write the state file %s: %s; `sockaudit status` will not see "
+			 "this collector", co->o->state_file, strerror(-e));
+	co->state_failed = e != 0;
+	free(l);
+}
+
 static int main_loop(struct collector *co)
 {
 	uint64_t next_tick = mono_ns() + TICK_NS;
@@ -881,6 +1004,7 @@ static int main_loop(struct collector *co)
 			pipeline__tick(co->pl, now);
 			capture__counters(co->cap, co->kcnt);
 			pipeline__report_loss(co->pl, co->kcnt, now);
+			write_state(co, "running");
 			next_tick = now + TICK_NS;
 		}
 	}
@@ -892,6 +1016,7 @@ static int shutdown_all(struct collector *co)
 {
 	int err = 0, e;
 
+	service__notify("STOPPING=1");
 	if (co->cap) {
 		capture__detach(co->cap);
 		capture__drain(co->cap);
@@ -912,6 +1037,7 @@ static int shutdown_all(struct collector *co)
 		pipeline__finish(co->pl);
 		pipeline__report_loss(co->pl, co->cap ? co->kcnt : NULL, now);
 		lifecycle(co, "collector_stop", stop_fields, co, now);
+		write_state(co, "stopped");
 	}
 	if (co->rec.f && (e = recfile__close(&co->rec)))
 		err = e;
@@ -951,6 +1077,45 @@ static int open_outputs(struct collector *co, int64_t offset)
 	return 0;
 }
 
+/* exec: the command must not start before its audit log is open. */
+static int start_exec(struct collector *co, int64_t offset)
+{
+	int err = open_outputs(co, offset);
+
+	if (!err)
+		err = capture__open(&co->cap, &co->o->cap, on_event, co);
+	return err ? err : start_child(co);
+}
+
+/*
+ * run: the selectors resolved first (a mistake exits with
+ * SERVICE_EXIT_CONFIG before anything is loaded), load and attach with
+ * root's capabilities, give them up before the outputs start their threads
+ * (capabilities are per thread), then the targets.
+ */
+static int start_run(struct collector *co, int64_t offset)
+{
+	char why[CONFIG_ERR_LEN];
+	int err = service__targets(&co->active, co->o, co->cfg, why, sizeof(why));
+
+	if (!err)
+		err = service__check_ids(co->cfg, why, sizeof(why));
+	if (err) {
+		log_err("%s", why);
+		return SERVICE_EXIT_CONFIG;
+	}
+	err = capture__open(&co->cap, &co->o->cap, on_event, co);
+	if (err)
+		return err;
+	if (service__drop_privileges(co->cfg, co->o->state_file, why, sizeof(why))) {
+		log_err("%s; not starting with root's capabilities", why);
+		return SERVICE_EXIT_CONFIG;
+	}
+	co->caps = privs__effective_text();
+	err = open_outputs(co, offset);
+	return err ? err : targets__apply(&co->active, co->cap);
+}
+
 int collector__run(const struct collector_opts *o)
 {
 	struct collector co = { .o = o, .stop_reason = "error", .cfg = o->cfg };
@@ -968,15 +1133,13 @@ int collector__run(const struct collector_opts *o)
 	err = capture__probe_privileges();
 	if (err || make_run_id(&co))
 		return 1;
-	err = open_outputs(&co, plo.mono_to_real);
-	if (!err)
-		err = capture__open(&co.cap, &o->cap, on_event, &co);
-	if (!err)
-		err = o->argv ? start_child(&co) : add_pids(&co);
+	err = o->argv ? start_exec(&co, plo.mono_to_real) : start_run(&co, plo.mono_to_real);
 	if (err)
 		goto out;
 	if (co.pl)
 		lifecycle(&co, "collector_start", start_fields, &co, mono_ns());
+	write_state(&co, "running");
+	service__notify("READY=1");
 	/* run_id=HEX: the member's name and value, as in the records (demo/run.sh) */
 	log_info("auditing %s (attach %s) run_id=%s%s%s", o->argv ? o->argv[0] : "pids",
 		 capture__mode_name(co.cap), co.run_id, co.pl ? "; audit log: " : "",
@@ -991,13 +1154,15 @@ out:
 	if (!err)
 		print_summary(&co);
 	pipeline__free(co.pl);
+	targets__free(&co.active);
+	free(co.caps);
 	config__free(&co.reloaded);
 	backlog__free(&co.backlog);
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);
 	if (err)
-		return 1;
+		return err == SERVICE_EXIT_CONFIG ? SERVICE_EXIT_CONFIG : 1;
 	return co.child ? co.child_status : 0;
 }
 
@@ -1095,8 +1260,13 @@ int collector__check_config(const char *path)
 		return 1;
 	}
 	bad = check_outputs(&c);
+	if (!bad && targets__resolve(&c.targets, err, sizeof(err))) {
+		fprintf(stderr, "sockaudit: error: %s: targets: %s\n", path, err);
+		bad = 1;
+	}
 	if (!bad)
-		printf("%s: ok (%d sinks, sha256 %s)\n", path, c.n_sinks, c.digest);
+		printf("%s: ok (%d sinks, %d targets, sha256 %s)\n", path, c.n_sinks, c.targets.n,
+		       c.digest);
 	config__free(&c);
 	return bad;
 }

@@ -26,6 +26,8 @@ struct collector_opts {
 	pid_t pids[COLLECTOR_MAX_PIDS];	/* run: targets */
 	int npids;
 	char **argv;			/* exec: command to start */
+	struct target_set targets;	/* run: --cgroup, --unit, --exe */
+	const char *state_file;		/* --state-file (sockaudit status), or NULL */
 	int drain_ms;			/* ring buffer drain period */
 };
 

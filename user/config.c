@@ -815,6 +815,37 @@ static int parse_redaction(struct cfg_ctx *cx, const yaml_node_t *v, struct conf
 	return err;
 }
 
+/* ---- targets (docs/configuration.md): selectors that follow restarts ---- */
+
+static int target_item(struct cfg_ctx *cx, const yaml_node_t *n, enum sel_kind kind,
+		       struct target_set *t)
+{
+	char msg[CONFIG_ERR_LEN];
+	const char *s;
+
+	if (want_scalar(cx, n, "a selector value", &s))
+		return -EINVAL;
+	if (targets__add(t, kind, s, msg, sizeof(msg)))
+		return cfg_error(cx, n, "%s", msg);
+	return 0;
+}
+
+/* targets: {pid, cgroup, unit, exe}: each a value or a list of values. */
+static int targets_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	int kind = targets__kind(k);
+	yaml_node_item_t *it;
+
+	if (kind < 0)
+		return cfg_error(cx, v, "unknown key; allowed: pid, cgroup, unit, exe");
+	if (v->type != YAML_SEQUENCE_NODE)
+		return target_item(cx, v, kind, arg);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		if (target_item(cx, yaml_document_get_node(&cx->doc, *it), kind, arg))
+			return -EINVAL;
+	return 0;
+}
+
 static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
 	struct config *c = arg;
@@ -829,8 +860,14 @@ static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void
 		return each_key(cx, v, "critical_rules", rules_key, &c->rules);
 	if (!strcmp(k, "redaction"))
 		return parse_redaction(cx, v, c);
+	if (!strcmp(k, "targets"))
+		return each_key(cx, v, "targets", targets_key, &c->targets);
+	if (!strcmp(k, "user"))
+		return parse_str(cx, v, &c->user);
+	if (!strcmp(k, "group"))
+		return parse_str(cx, v, &c->group);
 	return cfg_error(cx, v, "unknown key; allowed: auditing_plugins, capture, correlation, "
-			 "critical_rules, redaction");
+			 "critical_rules, redaction, targets, user, group");
 }
 
 /* ---- file ---- */
@@ -1117,6 +1154,9 @@ void config__free(struct config *c)
 		free(c->rules.target_prefixes[i]);
 	redactor__free(c->redactor);
 	free(c->path);
+	targets__free(&c->targets);
+	free(c->user);
+	free(c->group);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "settings.h"
+#include "targets.h"
 
 #define CONFIG_MAX_SINKS	32
 #define CONFIG_MAX_RULES	16
@@ -100,6 +101,8 @@ struct config {
 	/* built from the `redaction:` section (NULL: none, the built-in defaults) */
 	struct redactor *redactor;
 	char digest[65];		/* SHA-256 of the file, hex */
+	struct target_set targets;	/* the `targets:` section (unresolved) */
+	char *user, *group;		/* `user:`/`group:`: run as them after attach (NULL: stay) */
 };
 
 /* Defaults for one sink writing to path (NULL: none yet). */

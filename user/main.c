@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "log.h"
 #include "settings.h"
+#include "status.h"
 #include "verify.h"
 #include "version.h"
 
@@ -17,13 +18,14 @@
 #define DEFAULT_DRAIN_MS	20
 
 static const char usage_text[] =
-"usage: sockaudit run --pid PID [--pid PID ...] (-o LOG | -c CONFIG) [options]\n"
+"usage: sockaudit run TARGETS (-o LOG | -c CONFIG) [options]\n"
 "       sockaudit exec (-o LOG | -c CONFIG) [options] -- CMD [ARGS...]\n"
 "       sockaudit check-config -c CONFIG\n"
 "       sockaudit record EVENTS (--pid PID ... | -- CMD [ARGS...]) [-o LOG] [options]\n"
 "       sockaudit replay EVENTS -o LOG [--ttl S] [--body-excerpt N]\n"
 "       sockaudit keygen KEYFILE\n"
 "       sockaudit verify [--key KEYFILE] [--anchor ANCHOR] [--allow-gaps] LOG...\n"
+"       sockaudit status [--state-file PATH] [--json]\n"
 "       sockaudit version\n"
 "options:\n"
 "  -o, --output FILE       audit log, JSON Lines (created 0600, appended); with -c it\n"
@@ -31,6 +33,12 @@ static const char usage_text[] =
 "  -c, --config FILE       YAML config (docs/configuration.md); flags override it\n"
 "      --flush-mode MODE   immediate (default), batched or hybrid, for every sink\n"
 "  -p, --pid PID           audit PID and its children (repeatable)\n"
+"targets of run that follow restarts (repeatable, any mix; or `targets:` in the config):\n"
+"      --cgroup PATH       every process in this cgroup v2 directory or below it\n"
+"      --unit NAME         the cgroup of a systemd unit (NAME.service)\n"
+"      --exe PATH          every process running this file (matched by device and inode)\n"
+"      --state-file PATH   write the state `sockaudit status` reads (e.g.\n"
+"                          /run/sockaudit/state.json)\n"
 "      --max-capture N     payload bytes per captured event (default 4096, 1..32768)\n"
 "      --capture-budget N  payload bytes captured per syscall, in events of --max-capture\n"
 "                          bytes (default 1048576, 1..268435456)\n"
@@ -51,7 +59,7 @@ static const char usage_text[] =
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
        OPT_WAKEUP, OPT_FLUSH, OPT_PIPES, OPT_MAX_PENDING, OPT_MAX_PER_CONN, OPT_MAX_CONNS,
-       OPT_IDLE, OPT_BUDGET, OPT__END };
+       OPT_IDLE, OPT_BUDGET, OPT_CGROUP, OPT_UNIT, OPT_EXE, OPT_STATE, OPT__END };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -71,6 +79,10 @@ static const struct option long_opts[] = {
 	{ "max-pending-per-conn", required_argument, NULL, OPT_MAX_PER_CONN },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "unit", required_argument, NULL, OPT_UNIT },
+	{ "exe", required_argument, NULL, OPT_EXE },
+	{ "state-file", required_argument, NULL, OPT_STATE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -192,6 +204,19 @@ static int add_pid(struct collector_opts *o, const char *arg)
 	return err;
 }
 
+/* --cgroup, --unit, --exe: resolved when the collector starts (targets.c). */
+static int add_selector(struct collector_opts *o, int c, const char *arg)
+{
+	enum sel_kind k = c == OPT_CGROUP ? SEL_CGROUP : c == OPT_UNIT ? SEL_UNIT : SEL_EXE;
+	char msg[128];
+
+	if (targets__add(&o->targets, k, arg, msg, sizeof(msg))) {
+		fprintf(stderr, "sockaudit: error: %s\n", msg);
+		return 2;
+	}
+	return 0;
+}
+
 /* -o: an empty path would otherwise reach the file checks as "a directory". */
 static int set_output(struct collector_opts *o, const char *arg)
 {
@@ -231,6 +256,13 @@ static int parse_option(struct collector_opts *o, struct collector_config *cli, 
 	}
 	case 'p':
 		return add_pid(o, arg);
+	case OPT_CGROUP:
+	case OPT_UNIT:
+	case OPT_EXE:
+		return add_selector(o, c, arg);
+	case OPT_STATE:
+		o->state_file = arg;
+		break;
 	case OPT_ATTACH:
 		if (strcmp(arg, "tracepoint") == 0)
 			cli->attach = ATTACH_TRACEPOINT;
@@ -346,15 +378,25 @@ static int parse_args(struct collector_opts *o, struct config *cfg, int argc, ch
 }
 
 /* What run, exec and record need besides their options. */
-static int check_targets(const struct collector_opts *o, const char *cmd, bool is_exec,
-			 bool is_record)
+static int check_targets(const struct collector_opts *o, const struct config *cfg,
+			 const char *cmd, bool is_exec, bool is_record)
 {
-	if ((is_exec || (is_record && !o->npids)) && !o->argv)
+	bool selectors = o->targets.n || cfg->targets.n;
+
+	if (is_exec && selectors)
+		return usage_error("--cgroup, --unit, --exe and `targets:` are for run (and "
+				   "record); exec audits the command it starts%s", "");
+	if (is_exec && (cfg->user || cfg->group))
+		return usage_error("`user:`/`group:` are for run: exec keeps root's privileges "
+				   "for the command it starts%s", "");
+	if ((is_exec || (is_record && !o->npids && !selectors)) && !o->argv)
 		return usage_error("%s needs a command after --", cmd);
-	if (o->argv && o->npids)
-		return usage_error("give --pid or a command, not both%s", "");
-	if (!is_exec && !is_record && (o->argv || !o->npids))
-		return usage_error("run needs --pid PID (use exec to start a command)%s", "");
+	if (o->argv && (o->npids || selectors))
+		return usage_error("give targets (--pid, --cgroup, --unit, --exe) or a command, not "
+				   "both%s", "");
+	if (!is_exec && !is_record && (o->argv || (!o->npids && !selectors)))
+		return usage_error("run needs a target: --pid, --cgroup, --unit, --exe or a "
+				   "`targets:` section (use exec to start a command)%s", "");
 	if (!is_record && !o->output && !o->config_path)
 		return usage_error("%s needs -o LOG or -c CONFIG, where to write the audit log",
 				   cmd);
@@ -377,16 +419,19 @@ static int cmd_capture(const char *cmd, int argc, char **argv)
 		argv++;
 	}
 	err = parse_args(&o, &cfg, argc, argv);
-	if (err)
+	if (err) {
+		targets__free(&o.targets);
 		return err;
+	}
 	if (optind < argc)
 		o.argv = &argv[optind];
-	err = check_targets(&o, cmd, is_exec, is_record);
+	err = check_targets(&o, &cfg, cmd, is_exec, is_record);
 	if (!err)
 		err = build_config(&o, &cfg);
 	if (!err)
 		err = collector__run(&o);
 	config__free(&cfg);
+	targets__free(&o.targets);
 	return err;
 }
 
@@ -458,6 +503,8 @@ int main(int argc, char **argv)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (!strcmp(cmd, "verify"))
 		return verify__main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return status__main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check-config"))
 		return cmd_check_config(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
