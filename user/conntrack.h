@@ -21,6 +21,7 @@ enum conn_proto {
 	PROTO_RAW,	/* not recognised: raw exchanges */
 	PROTO_JSONRPC,
 	PROTO_SKIPPED,	/* a stdio pipe that is not JSON-RPC: counted, not recorded */
+	PROTO_STDIO_PEER, /* the host's end of an audited stdio stream: counted, not recorded */
 };
 
 struct http_parser;
@@ -85,6 +86,8 @@ struct conn {
 	/* stdio (SA_TRANSPORT_PIPE): stdin and stdout are one logical stream */
 	uint32_t pipe_gen[2];		/* generation of the pipe behind each direction */
 	bool pipe_closed[2];
+	uint64_t stdio_inode[2];	/* stdio on a socketpair: its socket inode, per direction */
+	uint64_t peer_inode;		/* a socketpair end: the other end's inode (0: unknown) */
 };
 
 /* Conntrack key fd of a target's stdin+stdout merged into one stream. */

@@ -546,6 +546,18 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 		emit_early_alone(cr, c, p);
 }
 
+uint32_t correlator__forget_conn(struct correlator *cr, struct conn *c)
+{
+	struct pending *p;
+	uint32_t n = 0;
+
+	while ((p = pop_oldest(cr, c)) || (p = pop_early(c))) {
+		free(p);
+		n++;
+	}
+	return n;
+}
+
 void correlator__expire(struct correlator *cr, uint64_t now_ns)
 {
 	while (cr->ghead && cr->ghead->arrived_ns + cr->ttl_ns <= now_ns) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "conntrack.h"
 #include "correlate.h"
 #include "format.h"
@@ -73,6 +74,7 @@ static const char *const pl_counter_names[PL_CNT_MAX] = {
 	[PL_EVICTED_REQUESTS] = "evicted_requests",
 	[PL_EVICTED_CONNS] = "evicted_connections",
 	[PL_STDIO_SKIPPED_BYTES] = "stdio_not_jsonrpc_bytes",
+	[PL_STDIO_HOST_END_BYTES] = "stdio_host_end_bytes",
 };
 
 static const char *const k_counter_names[SA_CNT_MAX] = {
@@ -691,6 +693,10 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 		p->cnt[PL_STDIO_SKIPPED_BYTES] += len;
 		return;
 	}
+	if (c->proto == PROTO_STDIO_PEER) {
+		p->cnt[PL_STDIO_HOST_END_BYTES] += len;
+		return;
+	}
 	if (c->proto == PROTO_JSONRPC) {
 		rpc_stream__end_cut(c->rs[!dir]);
 		rpc_stream__feed(c->rs[dir], buf, len, ts);
@@ -838,14 +844,84 @@ static struct conn *stdio_conn(struct pipeline *p, const struct sa_event_hdr *h,
 	return c;
 }
 
+/* ---- both ends of a stdio channel audited ---- */
+
+/*
+ * A host that spawns a stdio server on socketpairs holds the other end of
+ * the server's stdin/stdout. When both are targets, the exchange is
+ * recorded once, at the server's PID:stdio stream (it pairs requests and
+ * answers on one stream, whatever the host gave as fd 0 and fd 1); the
+ * host's end is counted (stdio_host_end_bytes), not recorded again.
+ */
+static void host_end(struct pipeline *p, struct conn *c)
+{
+	if (c->proto == PROTO_STDIO_PEER)
+		return;
+	p->cnt[PL_STDIO_HOST_END_BYTES] += c->expect[0] + c->expect[1];
+	correlator__forget_conn(p->cr, c);	/* recorded at the server's end */
+	c->proto = PROTO_STDIO_PEER;
+}
+
+struct inode_arg {
+	struct pipeline *p;
+	uint64_t inode;
+	struct conn *found;
+};
+
+static void mark_if_peer(void *arg, struct conn *c)
+{
+	struct inode_arg *a = arg;
+
+	if (c->transport == SA_TRANSPORT_UNIX && c->peer_inode == a->inode)
+		host_end(a->p, c);
+}
+
+static void find_stdio(void *arg, struct conn *c)
+{
+	struct inode_arg *a = arg;
+
+	if (c->fd == CONN_STDIO_FD && (c->stdio_inode[0] == a->inode ||
+				       c->stdio_inode[1] == a->inode))
+		a->found = c;
+}
+
+/* A target's stdin or stdout is a socketpair end: its host's end may be open already. */
+static void stdio_socket_open(struct pipeline *p, struct conn *c, const struct sa_conn_event *ev)
+{
+	struct inode_arg a = { p, ev->inode, NULL };
+
+	if (ev->local.family != AF_UNIX || !ev->inode)
+		return;
+	c->stdio_inode[stdio_dir(ev->fd)] = ev->inode;
+	conntrack__each(p->ct, mark_if_peer, &a);
+}
+
+/* A socketpair end that is not stdio: is its other end a target's stdio? */
+static void socketpair_open(struct pipeline *p, struct conn *c, const struct sa_conn_event *ev)
+{
+	struct inode_arg a = { p, 0, NULL };
+
+	if (c->transport != SA_TRANSPORT_UNIX || c->unix_path[0])
+		return;
+	memcpy(&c->peer_inode, ev->peer.addr, sizeof(c->peer_inode));
+	a.inode = c->peer_inode;
+	if (!a.inode)
+		return;
+	conntrack__each(p->ct, find_stdio, &a);
+	if (a.found)
+		host_end(p, c);
+}
+
 static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 {
 	struct conn *c;
 
 	if (ev->transport == SA_TRANSPORT_PIPE) {
 		c = stdio_conn(p, &ev->hdr, stdio_dir(ev->fd), ev->gen, 0);
-		if (c)
+		if (c) {
 			c->uid = ev->uid;
+			stdio_socket_open(p, c, ev);
+		}
 		proc_cache__get(p->pc, ev->hdr.tgid);
 		return;
 	}
@@ -861,6 +937,7 @@ static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 	memcpy(c->unix_path, ev->unix_path, sizeof(c->unix_path));
 	c->unix_path[sizeof(c->unix_path) - 1] = '\0';
 	c->addrs_known = true;
+	socketpair_open(p, c, ev);
 	proc_cache__get(p->pc, ev->hdr.tgid);	/* read exe while the process lives */
 }
 
