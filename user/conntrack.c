@@ -8,6 +8,7 @@
 #include "conntrack.h"
 #include "http.h"
 #include "jsonrpc.h"
+#include "mcp.h"
 
 #define CT_BUCKETS_MIN 1024
 
@@ -89,6 +90,7 @@ void conntrack__release(struct conn *c)
 		free(c->rs[d]);
 	}
 	free(c->raw);
+	mcp__conn_free(c);
 	free(c);
 }
 

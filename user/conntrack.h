@@ -27,6 +27,7 @@ enum conn_proto {
 struct http_parser;
 struct pending;
 struct rpc_stream;
+struct mcp_ident;
 
 /* What a direction's parser needs to reach back to its connection. */
 struct conn_side {
@@ -88,6 +89,7 @@ struct conn {
 	bool pipe_closed[2];
 	uint64_t stdio_inode[2];	/* stdio on a socketpair: its socket inode, per direction */
 	uint64_t peer_inode;		/* a socketpair end: the other end's inode (0: unknown) */
+	struct mcp_ident *mcp;		/* MCP identity this stream said (mcp.c), or NULL */
 };
 
 /* Conntrack key fd of a target's stdin+stdout merged into one stream. */

@@ -30,6 +30,18 @@ static const struct {
 	{ offsetof(struct msg_copy, rpc.method), RPC_METHOD_MAX },
 	{ offsetof(struct msg_copy, rpc.tool), RPC_TOOL_MAX },
 	{ offsetof(struct msg_copy, rpc.err_msg), RPC_ERRMSG_MAX },
+	/* MCP facts: empty in most messages, so they cost a length each */
+	{ offsetof(struct msg_copy, rpc.uri), RPC_URI_MAX },
+	{ offsetof(struct msg_copy, rpc.traceparent), MCP_TRACE_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.proto), MCP_VER_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.client_name), MCP_NAME_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.client_ver), MCP_VER_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.server_name), MCP_NAME_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.server_ver), MCP_VER_MAX },
+	{ offsetof(struct msg_copy, m.mcp_session), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, m.mcp_method), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, m.mcp_name), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, m.traceparent), HTTP_MCP_HDR_MAX },
 };
 #define N_PACK_STRS (sizeof(pack_strs) / sizeof(pack_strs[0]))
 #define PACK_STR_ID 5

@@ -16,6 +16,8 @@
 #include "http.h"
 #include "jsonrpc.h"
 
+struct mcp_view;
+
 enum outcome {
 	OUTCOME_OK = 0,		/* request and response paired */
 	OUTCOME_NO_RESPONSE,	/* no response within request_ttl */
@@ -50,6 +52,7 @@ struct exchange {
 	const struct msg_copy *req;	/* NULL when none */
 	const struct msg_copy *resp;	/* NULL when none */
 	int outcome;
+	const struct mcp_view *mcp;	/* MCP identity (mcp.h), or NULL */
 };
 
 /* Bounds; 0 means the default. */

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "json.h"
 #include "jsonrpc.h"
+#include "mcp.h"
 #include "log.h"
 #include "pipeline.h"
 #include "proc.h"
@@ -52,6 +53,7 @@ struct pipeline {
 	struct conntrack *ct;
 	struct correlator *cr;
 	struct proc_cache *pc;
+	struct mcp_memory *mcp;		/* MCP identity per HTTP session */
 	uint64_t seq;
 	uint32_t batch_records;		/* records rendered, not yet given to the sinks */
 	uint64_t last_ts;		/* newest event timestamp */
@@ -75,6 +77,7 @@ static const char *const pl_counter_names[PL_CNT_MAX] = {
 	[PL_EVICTED_CONNS] = "evicted_connections",
 	[PL_STDIO_SKIPPED_BYTES] = "stdio_not_jsonrpc_bytes",
 	[PL_STDIO_HOST_END_BYTES] = "stdio_host_end_bytes",
+	[PL_MCP_SESSIONS_EVICTED] = "mcp_sessions_evicted",
 };
 
 static const char *const k_counter_names[SA_CNT_MAX] = {
@@ -359,6 +362,7 @@ void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t no
 		now_ns = p->last_ts;
 	/* evictions since the last tick (a batch just before a stop) count too */
 	p->cnt[PL_EVICTED_REQUESTS] = correlator__evicted(p->cr);
+	p->cnt[PL_MCP_SESSIONS_EVICTED] = mcp_memory__evicted(p->mcp);
 	for (i = 0; kcnt && i < SA_CNT_MAX; i++) {
 		if (i == SA_CNT_EVENTS || kcnt[i] == p->kcnt_reported[i])
 			continue;
@@ -584,14 +588,22 @@ static void http_rpc(struct exchange *x, struct msg_copy *req, struct msg_copy *
 	}
 }
 
-/* Every exchange the correlator completes: HTTP ones may carry JSON-RPC. */
+/*
+ * Every exchange the correlator completes: HTTP ones may carry JSON-RPC;
+ * JSON-RPC ones get the MCP identity their stream or session said.
+ */
 static void on_correlated(void *ctx, const struct exchange *x0)
 {
+	struct pipeline *p = ctx;
 	struct msg_copy req, resp;
 	struct exchange x = *x0;
+	struct mcp_view v;
 
 	if (x.conn->proto == PROTO_HTTP)
 		http_rpc(&x, &req, &resp);
+	/* the conn is ours (the correlator only hands it on): it remembers the identity */
+	if (mcp__view(p->mcp, (struct conn *)x.conn, &x, &v))
+		x.mcp = &v;
 	on_exchange(ctx, &x);
 }
 
@@ -1129,11 +1141,12 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 	p->ct = conntrack__new();
 	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
 	p->pc = proc_cache__new(opts->live);
+	p->mcp = mcp_memory__new(0);
 	if (p->cr)
 		correlator__set_bounds(p->cr, &(struct corr_bounds){
 			.max_pending = opts->max_pending,
 			.max_pending_per_conn = opts->max_pending_per_conn });
-	if (!p->ct || !p->cr || !p->pc) {
+	if (!p->ct || !p->cr || !p->pc || !p->mcp) {
 		pipeline__free(p);
 		return NULL;
 	}
@@ -1149,6 +1162,7 @@ void pipeline__free(struct pipeline *p)
 	conntrack__free(p->ct);
 	correlator__free(p->cr);
 	proc_cache__free(p->pc);
+	mcp_memory__free(p->mcp);
 	for (i = 0; i < PIPELINE_MAX_SINKS; i++)
 		jbuf__free(&p->groups[i].jb);
 	free(p);
