@@ -607,7 +607,14 @@ static void on_correlated(void *ctx, const struct exchange *x0)
 	on_exchange(ctx, &x);
 }
 
-/* Decide the protocol (and, when unknown, the role) from a stream's first bytes. */
+/* stdio bytes that start no message, before a stream is called "not JSON-RPC" */
+#define STDIO_DETECT_MAX (64u << 10)
+
+/*
+ * Decide the protocol (and, when unknown, the role) from a stream's first
+ * bytes: 0 when decided, 1 when buf was counted and the stream is still
+ * undecided, -ENOMEM.
+ */
 static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len)
 {
 	bool req = http_looks_like_request(buf, len);
@@ -636,10 +643,15 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 	if (c->transport == SA_TRANSPORT_PIPE) {
 		/*
 		 * stdio is audited for MCP (JSON-RPC); other programs' stdout
-		 * (shell wrappers, command substitutions) is counted, not recorded
+		 * (shell wrappers, command substitutions) is counted, not recorded.
+		 * A server's banner line before its first message is not enough
+		 * to say so: up to STDIO_DETECT_MAX bytes wait for a message.
 		 */
-		c->proto = PROTO_SKIPPED;
-		return 0;
+		p->cnt[PL_STDIO_SKIPPED_BYTES] += len;
+		c->stdio_undecided += len;
+		if (c->stdio_undecided >= STDIO_DETECT_MAX)
+			c->proto = PROTO_SKIPPED;
+		return 1;
 	}
 	c->proto = PROTO_RAW;
 	return raw_init(p, c, dir);
@@ -691,8 +703,11 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 	if (c->proto == PROTO_UNKNOWN) {
 		if (hold_after_gap(p, c, dir, buf, len))
 			return;
-		if (detect(p, c, dir, buf, len)) {
-			p->cnt[PL_UNPARSED_BYTES] += len;
+		int r = detect(p, c, dir, buf, len);
+
+		if (r) {
+			if (r < 0)
+				p->cnt[PL_UNPARSED_BYTES] += len;
 			return;
 		}
 		replay_pre_gap(p, c, ts);
