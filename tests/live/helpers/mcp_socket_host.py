@@ -4,6 +4,8 @@
            stdin a socketpair (as asyncio makes on some systems) and
            stdout a pipe
   dup      one socketpair end dup'ed onto the server's stdin and stdout
+  named    a connection to a named Unix socket as stdin and stdout
+           (inetd-style: a connection of its own, not the stdio stream)
 Runs initialize (clientInfo), notifications/initialized and CALLS
 tools/call requests one at a time (arguments carry a bearer token), then
 one call of TOOL_LAST if set (the server may die on it). Usage:
@@ -14,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 
 CALLS = int(os.environ.get("CALLS", "20"))
 SECRET = "Bearer tok3n.SECRET-value_123"
@@ -59,8 +62,21 @@ async def run_asyncio(cmd):
     return await proc.wait()
 
 
-def run_dup(cmd):
-    mine, theirs = socket.socketpair()
+def named_pair():
+    """Both ends of a connection to a bound Unix socket in a fresh directory."""
+    path = os.path.join(tempfile.mkdtemp(), "mcp.sock")
+    lsn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lsn.bind(path)
+    lsn.listen(1)
+    mine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    mine.connect(path)
+    theirs, _ = lsn.accept()
+    lsn.close()
+    return mine, theirs
+
+
+def run_dup(cmd, named):
+    mine, theirs = named_pair() if named else socket.socketpair()
     proc = subprocess.Popen(cmd, stdin=theirs.fileno(), stdout=theirs.fileno())
     theirs.close()
     rf = mine.makefile("rb")
@@ -75,5 +91,8 @@ def run_dup(cmd):
 
 
 cmd = [sys.executable] + sys.argv[2:]
-rc = asyncio.run(run_asyncio(cmd)) if sys.argv[1] == "asyncio" else run_dup(cmd)
+if sys.argv[1] == "asyncio":
+    rc = asyncio.run(run_asyncio(cmd))
+else:
+    rc = run_dup(cmd, sys.argv[1] == "named")
 sys.exit(0 if rc in (0, 3) else rc)
