@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""An MCP host that gives its stdio server sockets, as real hosts do:
+"""An MCP host that gives its stdio servers sockets, as real hosts do. It
+runs SERVER (a Python script) once per scenario, one after the other:
   asyncio  asyncio.create_subprocess_exec (the Python MCP SDK's way) with
            stdin a socketpair (as asyncio makes on some systems) and
            stdout a pipe
   dup      one socketpair end dup'ed onto the server's stdin and stdout
+  noisy    dup, the server started with --noisy (non-JSON lines on stdout)
+  crash    dup, the server started with --crash, and a last call of the
+           tool "crash" it dies in
   named    a connection to a named Unix socket as stdin and stdout
            (inetd-style: a connection of its own, not the stdio stream)
-Runs initialize (clientInfo), notifications/initialized and CALLS
-tools/call requests one at a time (arguments carry a bearer token), then
-one call of TOOL_LAST if set (the server may die on it). Usage:
-mcp_socket_host.py MODE SERVER [SERVER ARGS...]. Prints nothing on stdout."""
+Each session: initialize (clientInfo name "py-socket-host-SCENARIO"),
+notifications/initialized and 20 tools/call requests one at a time
+(arguments carry a bearer token). Usage: mcp_socket_host.py SERVER
+[SCENARIO...] (all by default). Prints nothing on stdout."""
 import asyncio
 import json
 import os
@@ -18,21 +22,21 @@ import subprocess
 import sys
 import tempfile
 
-CALLS = int(os.environ.get("CALLS", "20"))
+CALLS = 20
 SECRET = "Bearer tok3n.SECRET-value_123"
 
 
-def messages():
+def messages(scenario):
     yield {"jsonrpc": "2.0", "id": 0, "method": "initialize",
            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                      "clientInfo": {"name": "py-socket-host", "version": "2.0"}}}
+                      "clientInfo": {"name": "py-socket-host-" + scenario, "version": "2.0"}}}
     yield {"jsonrpc": "2.0", "method": "notifications/initialized"}
     for i in range(CALLS):
         yield {"jsonrpc": "2.0", "id": i + 1, "method": "tools/call",
                "params": {"name": "echo", "arguments": {"text": f"call {i}", "auth": SECRET}}}
-    if os.environ.get("TOOL_LAST"):
+    if scenario == "crash":
         yield {"jsonrpc": "2.0", "id": "last", "method": "tools/call",
-               "params": {"name": os.environ["TOOL_LAST"], "arguments": {}}}
+               "params": {"name": "crash", "arguments": {}}}
 
 
 def answered(line, want):
@@ -44,14 +48,14 @@ def answered(line, want):
     return isinstance(msg, dict) and msg.get("id") == want and "method" not in msg
 
 
-async def run_asyncio(cmd):
+async def run_asyncio(cmd, scenario):
     # stdin on a socketpair written through asyncio's stream writer, stdout a pipe
     mine, theirs = socket.socketpair()
     proc = await asyncio.create_subprocess_exec(*cmd, stdin=theirs,
                                                 stdout=asyncio.subprocess.PIPE)
     theirs.close()
     _, writer = await asyncio.open_unix_connection(sock=mine)
-    for msg in messages():
+    for msg in messages(scenario):
         writer.write(json.dumps(msg).encode() + b"\n")
         await writer.drain()
         while "id" in msg:
@@ -75,12 +79,12 @@ def named_pair():
     return mine, theirs
 
 
-def run_dup(cmd, named):
-    mine, theirs = named_pair() if named else socket.socketpair()
+def run_dup(cmd, scenario):
+    mine, theirs = named_pair() if scenario == "named" else socket.socketpair()
     proc = subprocess.Popen(cmd, stdin=theirs.fileno(), stdout=theirs.fileno())
     theirs.close()
     rf = mine.makefile("rb")
-    for msg in messages():
+    for msg in messages(scenario):
         mine.sendall(json.dumps(msg).encode() + b"\n")
         while "id" in msg:
             line = rf.readline()
@@ -90,9 +94,14 @@ def run_dup(cmd, named):
     return proc.wait()
 
 
-cmd = [sys.executable] + sys.argv[2:]
-if sys.argv[1] == "asyncio":
-    rc = asyncio.run(run_asyncio(cmd))
-else:
-    rc = run_dup(cmd, sys.argv[1] == "named")
-sys.exit(0 if rc in (0, 3) else rc)
+def run(server, scenario):
+    cmd = [sys.executable, server] + {"noisy": ["--noisy"], "crash": ["--crash"]}.get(scenario, [])
+    if scenario == "asyncio":
+        return asyncio.run(run_asyncio(cmd, scenario))
+    return run_dup(cmd, scenario)
+
+
+for sc in sys.argv[2:] or ["asyncio", "dup", "noisy", "crash", "named"]:
+    rc = run(sys.argv[1], sc)
+    if rc != (3 if sc == "crash" else 0):
+        sys.exit(f"{sc}: server exited {rc}")
