@@ -8,7 +8,6 @@
 #include "conntrack.h"
 #include "http.h"
 #include "jsonrpc.h"
-#include "mcp.h"
 
 #define CT_BUCKETS_MIN 1024
 
@@ -90,7 +89,7 @@ void conntrack__release(struct conn *c)
 		free(c->rs[d]);
 	}
 	free(c->raw);
-	mcp__conn_free(c);
+	free(c->mcp);	/* a plain struct mcp_ident (mcp.c) */
 	free(c);
 }
 

@@ -152,9 +152,3 @@ bool mcp__view(struct mcp_memory *mm, struct conn *c, const struct exchange *x,
 	}
 	return !ident_empty(&v->id) || v->session[0] || v->method_hdr[0] || v->traceparent[0];
 }
-
-void mcp__conn_free(struct conn *c)
-{
-	free(c->mcp);
-	c->mcp = NULL;
-}

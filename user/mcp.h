@@ -41,7 +41,4 @@ uint64_t mcp_memory__evicted(const struct mcp_memory *mm);
 bool mcp__view(struct mcp_memory *mm, struct conn *c, const struct exchange *x,
 	       struct mcp_view *v);
 
-/* Free what c remembers (conntrack__release calls it). */
-void mcp__conn_free(struct conn *c);
-
 #endif /* SOCKAUDIT_MCP_H */
