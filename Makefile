@@ -173,6 +173,8 @@ FIXTURE_TESTS := test_jsonrpc_socket test_mcp_stdio test_mcp_http_sse test_http_
 	test_mcp_node_sdk test_mcp_socket_hosts \
 		 test_syscall_variants test_unix_and_children test_redact_every_text
 fixtures: $(BIN) ## re-record tests/fixtures from the live tests (root)
+	@# record refuses an existing event file a checkout left 0644: they are made anew
+	$(Q)rm -f $(foreach t,$(FIXTURE_TESTS),tests/fixtures/$(t)-*.rec)
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) SA_FIXTURE_DIR=$(abspath tests/fixtures) \
 		tests/live/run.sh $(addprefix tests/live/,$(addsuffix .sh,$(FIXTURE_TESTS)))
 
