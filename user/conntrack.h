@@ -90,6 +90,7 @@ struct conn {
 	uint64_t stdio_inode[2];	/* stdio on a socketpair: its socket inode, per direction */
 	uint64_t peer_inode;		/* a socketpair end: the other end's inode (0: unknown) */
 	uint64_t stdio_undecided;	/* stdio bytes seen before its first JSON-RPC message */
+	uint32_t alias_gen;		/* fd 0/1: generation of the other fd on this same socket */
 	struct mcp_ident *mcp;		/* MCP identity this stream said (mcp.c), or NULL */
 };
 

@@ -939,6 +939,44 @@ static void socketpair_open(struct pipeline *p, struct conn *c, const struct sa_
 		host_end(p, c);
 }
 
+/* ---- one socket on fd 0 and fd 1 (inetd-style) ---- */
+
+/*
+ * An inetd-style server (inetd, systemd Accept=yes, socat EXEC) reads its
+ * connection on fd 0 and writes it on fd 1. The kernel tracks each fd, but
+ * it is one connection: the fd opened second is an alias of the first
+ * one's conn (alias_gen), so requests and answers pair there.
+ */
+static bool inetd_alias(struct pipeline *p, const struct sa_conn_event *ev)
+{
+	struct conn *o;
+
+	if ((ev->fd != 0 && ev->fd != 1) || !ev->inode)
+		return false;
+	o = conntrack__lookup(p->ct, ev->hdr.tgid, !ev->fd);
+	if (!o || o->inode != ev->inode || o->transport != ev->transport)
+		return false;
+	o->alias_gen = ev->gen;
+	return true;
+}
+
+/* The conn an event of fd 0/1 of generation gen belongs to when fd is an alias, else NULL. */
+static struct conn *inetd_conn(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
+			       uint32_t gen)
+{
+	struct conn *o;
+
+	if ((fd != 0 && fd != 1) || !gen)
+		return NULL;
+	o = conntrack__lookup(p->ct, h->tgid, !fd);
+	if (!o || o->alias_gen != gen)
+		return NULL;
+	o->last_ts = h->ts_ns;
+	o->tid = h->pid;
+	conntrack__touch(p->ct, o);
+	return o;
+}
+
 static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 {
 	struct conn *c;
@@ -952,6 +990,8 @@ static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 		proc_cache__get(p->pc, ev->hdr.tgid);
 		return;
 	}
+	if (inetd_alias(p, ev))
+		return;
 	c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	if (!c)
 		return;
@@ -1000,6 +1040,11 @@ static void on_conn_close(struct pipeline *p, const struct sa_conn_event *ev)
 		stdio_close(p, ev);
 		return;
 	}
+	c = inetd_conn(p, &ev->hdr, ev->fd, ev->gen);
+	if (c) {
+		c->alias_gen = 0;	/* the other fd still holds the connection */
+		return;
+	}
 	c = conntrack__lookup(p->ct, ev->hdr.tgid, ev->fd);
 	if (!c || c->gen != ev->gen)
 		return;
@@ -1012,11 +1057,13 @@ static void on_data(struct pipeline *p, const struct sa_data_event *ev, const ui
 {
 	struct conn *c = ev->flags & SA_DATA_F_PIPE ?
 		stdio_conn(p, &ev->hdr, ev->dir, ev->gen, ev->pos) :
-		conn_for(p, &ev->hdr, ev->fd, ev->gen);
+		inetd_conn(p, &ev->hdr, ev->fd, ev->gen);
 	uint64_t ts = ev->hdr.ts_ns, pos = ev->pos;
 	uint32_t cap = ev->cap_len, orig = ev->orig_len;
 	int dir = ev->dir;
 
+	if (!c && !(ev->flags & SA_DATA_F_PIPE))
+		c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	if (!c)
 		return;
 	if (pos > c->expect[dir]) {

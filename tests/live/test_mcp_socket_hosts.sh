@@ -6,7 +6,8 @@
 #   noisy    a server that prints a banner and a non-JSON line between messages
 #   crash    a server that exits in the middle of a call
 #   named    a named Unix socket on fd 0/1 (inetd-style): a connection of
-#            its own on each end, not the stdio stream
+#            its own on each end (fd 0 and fd 1 of the server one
+#            connection), not the stdio stream
 # Each stdio one: 20 paired tools/call on its server's PID:stdio, none
 # one-sided, the client and server identity from initialize on every call
 # (each stream its own), the token in the arguments redacted, the host's
@@ -65,12 +66,18 @@ assert_eq "noisy: lines between messages counted" $((22 * 20)) "$(counter unpars
 assert_eq "crash: the call it died in" 'proc_exit "last" true false' \
 	"$(jqlog "$log" "$(of crash) | map(select(.rpc.tool==\"crash\")) | .[0] | \"\(.outcome) \(.rpc.id) \(.request != null) \(.response != null)\"")"
 
-# named: unix connections of their own, no stdio stream; the host's pairs
+# named: unix connections of their own, no stdio stream. The server reads
+# fd 0 and writes fd 1 of one socket: one connection, named by fd 0, where
+# every call pairs; the host's end is a connection of its own and pairs too
 named="$q | map(select(.conn.transport==\"unix\" and (.conn.local | startswith(\"unix:/\"))))"
 srv=$(jqlog "$log" "$named | map(select(.conn.role==\"server\")) | .[0].proc.pid")
-assert_eq "named: the server's ends are fd 0 and fd 1" "$srv:0: $srv:1:" \
+assert_eq "named: the server's end is one connection, on fd 0" "$srv:0:" \
 	"$(jqlog "$log" "$q | map(select(.proc.pid==$srv)) | map(.conn.id | sub(\"[0-9]+$\"; \"\")) | unique | join(\" \")")"
 assert_eq "named: not the stdio stream" 0 "$(jqlog "$log" "$q | map(select(.proc.pid==$srv and .conn.transport==\"pipe\")) | length")"
-assert_eq "named: the host's connection pairs every call" 20 \
-	"$(jqlog "$log" "$(of named) | map(select(.rpc.tool==\"echo\" and .outcome==\"ok\" and .conn.transport==\"unix\")) | length")"
+assert_eq "named: paired at the server" 20 \
+	"$(jqlog "$log" "$(of named) | map(select(.proc.pid==$srv and .rpc.tool==\"echo\" and .outcome==\"ok\")) | length")"
+assert_eq "named: paired at the host" 20 \
+	"$(jqlog "$log" "$(of named) | map(select(.proc.pid!=$srv and .rpc.tool==\"echo\" and .outcome==\"ok\")) | length")"
+assert_eq "no one-sided records at all" 0 \
+	"$(jqlog "$log" "$q | map(select(.outcome==\"no_request\" or .outcome==\"no_response\")) | length")"
 echo ok
