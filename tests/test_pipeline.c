@@ -712,6 +712,28 @@ static void ev_data_of(struct fixture *f, uint32_t tgid, int fd, uint32_t gen, i
 static const char RPC_REQ[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"t\"}}\n";
 static const char RPC_RESP[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}\n";
 
+/* A socket opened by a process, and one message moved on it (gen doubles as the time). */
+struct sock_step {
+	uint32_t tgid;
+	int fd;
+	uint32_t gen;
+	int tr;
+	uint64_t ino, peer_ino;
+	int dir;
+	const char *msg;
+};
+
+static void run_steps(struct fixture *f, const struct sock_step *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t flags = st[i].tr == SA_TRANSPORT_PIPE ? SA_DATA_F_PIPE : 0;
+
+		ev_open_sock(f, st[i].tgid, st[i].fd, st[i].gen, st[i].tr, st[i].ino, st[i].peer_ino);
+		ev_data_of(f, st[i].tgid, st[i].fd, st[i].gen, st[i].dir, st[i].msg, flags,
+			   10 + st[i].gen);
+	}
+}
+
 /*
  * A host (200) and its server (100) on socketpairs, both audited: the host
  * writes before the server's stdin is seen, reads after its stdout is. One
@@ -719,20 +741,18 @@ static const char RPC_RESP[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}\n";
  */
 static void test_host_end_counted(void **state)
 {
+	static const struct sock_step st[] = {
+		{ 200, 9, 1, SA_TRANSPORT_UNIX, 601, 500, SA_DIR_EGRESS, RPC_REQ },
+		{ 100, 0, 2, SA_TRANSPORT_PIPE, 500, 601, SA_DIR_INGRESS, RPC_REQ },
+		{ 100, 1, 3, SA_TRANSPORT_PIPE, 501, 602, SA_DIR_EGRESS, RPC_RESP },
+		{ 200, 10, 4, SA_TRANSPORT_UNIX, 602, 501, SA_DIR_INGRESS, RPC_RESP },
+		/* a socketpair whose other end is no target's stdio is a connection as ever */
+		{ 200, 11, 5, SA_TRANSPORT_UNIX, 700, 701, SA_DIR_EGRESS, RPC_REQ },
+	};
 	struct fixture *f = *state;
 	char want[64];
 
-	ev_open_sock(f, 200, 9, 1, SA_TRANSPORT_UNIX, 601, 500);
-	ev_data_of(f, 200, 9, 1, SA_DIR_EGRESS, RPC_REQ, 0, 10);
-	ev_open_sock(f, 100, 0, 2, SA_TRANSPORT_PIPE, 500, 601);
-	ev_data_of(f, 100, 0, 2, SA_DIR_INGRESS, RPC_REQ, SA_DATA_F_PIPE, 11);
-	ev_open_sock(f, 100, 1, 3, SA_TRANSPORT_PIPE, 501, 602);
-	ev_data_of(f, 100, 1, 3, SA_DIR_EGRESS, RPC_RESP, SA_DATA_F_PIPE, 12);
-	ev_open_sock(f, 200, 10, 4, SA_TRANSPORT_UNIX, 602, 501);
-	ev_data_of(f, 200, 10, 4, SA_DIR_INGRESS, RPC_RESP, 0, 13);
-	/* a socketpair whose other end is no target's stdio is a connection as ever */
-	ev_open_sock(f, 200, 11, 5, SA_TRANSPORT_UNIX, 700, 701);
-	ev_data_of(f, 200, 11, 5, SA_DIR_EGRESS, RPC_REQ, 0, 14);
+	run_steps(f, st, sizeof(st) / sizeof(st[0]));
 	finish(f);
 	assert_non_null(find(f, 0, "\"id\":\"100:stdio\"", "\"outcome\":\"ok\""));
 	assert_non_null(find(f, 0, "\"local\":\"socketpair:stdin\"", "\"peer\":\"socketpair:stdout\""));
@@ -747,17 +767,16 @@ static void test_host_end_counted(void **state)
 /* inetd-style: one TCP socket on fd 0 and fd 1 is one connection; another socket is not. */
 static void test_inetd_one_socket(void **state)
 {
+	static const struct sock_step st[] = {
+		{ 100, 0, 5, SA_TRANSPORT_TCP, 77, 0, SA_DIR_INGRESS, RPC_REQ },
+		{ 100, 1, 6, SA_TRANSPORT_TCP, 77, 0, SA_DIR_EGRESS, RPC_RESP },
+		/* a later process: fd 1 is another socket than fd 0 */
+		{ 101, 0, 7, SA_TRANSPORT_TCP, 80, 0, SA_DIR_INGRESS, RPC_REQ },
+		{ 101, 1, 8, SA_TRANSPORT_TCP, 81, 0, SA_DIR_EGRESS, RPC_RESP },
+	};
 	struct fixture *f = *state;
 
-	ev_open_sock(f, 100, 0, 5, SA_TRANSPORT_TCP, 77, 0);
-	ev_data_of(f, 100, 0, 5, SA_DIR_INGRESS, RPC_REQ, 0, 10);
-	ev_open_sock(f, 100, 1, 6, SA_TRANSPORT_TCP, 77, 0);
-	ev_data_of(f, 100, 1, 6, SA_DIR_EGRESS, RPC_RESP, 0, 11);
-	/* a later process: fd 1 is another socket than fd 0 */
-	ev_open_sock(f, 101, 0, 7, SA_TRANSPORT_TCP, 80, 0);
-	ev_data_of(f, 101, 0, 7, SA_DIR_INGRESS, RPC_REQ, 0, 12);
-	ev_open_sock(f, 101, 1, 8, SA_TRANSPORT_TCP, 81, 0);
-	ev_data_of(f, 101, 1, 8, SA_DIR_EGRESS, RPC_RESP, 0, 13);
+	run_steps(f, st, sizeof(st) / sizeof(st[0]));
 	finish(f);
 	assert_non_null(find(f, 0, "\"id\":\"100:0:5\"", "\"outcome\":\"ok\""));
 	assert_null(find(f, 0, "\"id\":\"100:1:6\"", "\"outcome\""));
