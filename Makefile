@@ -59,6 +59,10 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
 	    openssl valgrind iproute2 procps bc libyaml-dev libhyperscan-dev libpcre2-dev libssl-dev
 # issue 17: libcap (privileges after attach), libsystemd (sd_notify), systemd (systemd-analyze verify in tests)
 DEB_PKGS += libcap-dev libsystemd-dev systemd
+# issue 14: the MCP TypeScript SDK tests (tests/live/mcp-node) need Node and npm
+# (npm comes with some nodejs builds; Debian's own is the npm package)
+DEB_PKGS += nodejs
+MCP_NODE := tests/live/mcp-node
 
 .PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help fixtures
 
@@ -78,6 +82,14 @@ deps: ## install what is missing (Debian packages; idempotent)
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
 			|| { echo "deps: apt-get install failed for: $$missing (run as root with Debian's archive reachable)"; exit 1; }; \
 	fi
+	@# issue 14: the MCP SDK pinned by $(MCP_NODE)/package-lock.json, installed once per lock
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		-o DPkg::Lock::Timeout=600 --no-install-recommends npm >/dev/null \
+		|| { echo "deps: npm missing and apt-get install npm failed"; exit 1; }
+	@cmp -s $(MCP_NODE)/package-lock.json $(MCP_NODE)/node_modules/.installed-lock.json 2>/dev/null || \
+		{ echo "deps: npm ci in $(MCP_NODE)"; cd $(MCP_NODE) && npm ci --no-audit --no-fund --loglevel=error >/dev/null \
+		  && cp package-lock.json node_modules/.installed-lock.json; } \
+		|| { echo "deps: npm ci failed in $(MCP_NODE) (the npm registry must be reachable)"; exit 1; }
 
 vmlinux: ## regenerate vmlinux/vmlinux.h from the running kernel's BTF
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
@@ -170,8 +182,11 @@ fuzz: $(FUZZ_BINS) ## build the fuzz harnesses and run each briefly (FUZZ_SECOND
 
 # Recorded from the live tests; tests/replay/run.sh replays them without BPF.
 FIXTURE_TESTS := test_jsonrpc_socket test_mcp_stdio test_mcp_http_sse test_http_edges \
+	test_mcp_node_sdk test_mcp_socket_hosts \
 		 test_syscall_variants test_unix_and_children test_redact_every_text
 fixtures: $(BIN) ## re-record tests/fixtures from the live tests (root)
+	@# record refuses an existing event file a checkout left 0644: they are made anew
+	$(Q)rm -f $(foreach t,$(FIXTURE_TESTS),tests/fixtures/$(t)-*.rec)
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) SA_FIXTURE_DIR=$(abspath tests/fixtures) \
 		tests/live/run.sh $(addprefix tests/live/,$(addsuffix .sh,$(FIXTURE_TESTS)))
 

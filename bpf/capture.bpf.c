@@ -229,6 +229,31 @@ static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 static __always_inline struct sock *audited_sock(struct file *f, __u8 *tr);
 
 /*
+ * An AF_UNIX stream socket neither bound nor connected to a bound one: a
+ * socketpair end (or an unconnected socket). A host that hands its child
+ * such a socket as stdin/stdout speaks the stdio transport on it; a named
+ * socket on fd 0/1 (inetd-style) stays a connection of its own.
+ */
+static __always_inline bool unix_unnamed(struct sock *sk)
+{
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct sock *peer = BPF_CORE_READ(u, peer);
+
+	if (BPF_CORE_READ(u, addr))
+		return false;
+	return !peer || !BPF_CORE_READ((struct unix_sock *)peer, addr);
+}
+
+/* The inode number of the socket behind sk (as in /proc/PID/fd), 0 when none. */
+static __always_inline __u64 sock_ino(struct sock *sk)
+{
+	struct socket *so = BPF_CORE_READ(sk, sk_socket);
+
+	/* struct socket is the first member of struct socket_alloc */
+	return so ? BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino) : 0;
+}
+
+/*
  * Whether file f (at fd) is one we audit; transport in *tr, and for sockets
  * the sock in *skp. Pipes are audited only as stdin/stdout (MCP's stdio
  * transport) and only when asked for.
@@ -245,6 +270,9 @@ static __always_inline bool audited_file(struct file *f, int fd, __u8 *tr, struc
 	if (mode != S_IFSOCK)
 		return false;
 	*skp = audited_sock(f, tr);
+	if (*skp && *tr == SA_TRANSPORT_UNIX && targ_capture_pipes && (fd == 0 || fd == 1) &&
+	    unix_unnamed(*skp))
+		*tr = SA_TRANSPORT_PIPE;	/* a socketpair as stdio (Node, asyncio hosts) */
 	return *skp != NULL;
 }
 
@@ -290,9 +318,14 @@ static __always_inline void read_addrs(struct sock *sk, struct sa_conn_event *ev
 	} else if (family == AF_UNIX) {
 		struct unix_address *ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
 
+		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+
 		if (ua)
 			bpf_probe_read_kernel_str(ev->unix_path, sizeof(ev->unix_path),
 						  &ua->name[0].sun_path);
+		else if (peer && unix_unnamed(sk))
+			/* socketpair: the other end's inode, to find the stdio it feeds */
+			*(__u64 *)ev->peer.addr = sock_ino(peer);
 		return;
 	}
 	ev->local.port = BPF_CORE_READ(sk, __sk_common.skc_num);

@@ -557,6 +557,28 @@ static void test_connection_header(void **state)
 	assert_true(c->recs[3].m.conn_close);
 }
 
+/* MCP Streamable HTTP headers and trace context are kept, the first of each. */
+static void test_mcp_headers(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "POST /mcp HTTP/1.1\r\nMcp-Session-Id: s-1\r\n"
+				     "MCP-Method: tools/call\r\nMcp-Name: echo\r\nMcp-Name: other\r\n"
+				     "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+				     "Content-Length: 0\r\n\r\n"
+				     "POST /mcp HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 1), 0);
+	assert_int_equal(c->n, 2);
+	assert_string_equal(c->recs[0].m.mcp_session, "s-1");
+	assert_string_equal(c->recs[0].m.mcp_method, "tools/call");
+	assert_string_equal(c->recs[0].m.mcp_name, "echo");
+	assert_string_equal(c->recs[0].m.traceparent,
+			    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	/* the next message on the connection starts with none of them */
+	assert_string_equal(c->recs[1].m.mcp_session, "");
+	assert_string_equal(c->recs[1].m.mcp_name, "");
+}
+
 static void test_long_fields_cut(void **state)
 {
 	struct col *c = *state;
@@ -1146,6 +1168,7 @@ int main(void)
 		cmocka_unit_test(test_close_incomplete),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_connection_header),
+		cmocka_unit_test(test_mcp_headers),
 		cmocka_unit_test(test_long_fields_cut),
 		cmocka_unit_test(test_excerpt_cut),
 	};

@@ -44,6 +44,95 @@ static void test_params_before_method_and_string_id(void **state)
 	assert_string_equal(m[0].tool, "");
 }
 
+/* initialize (2025 revisions): clientInfo and protocolVersion in params, serverInfo in result. */
+static void test_mcp_initialize_identity(void **state)
+{
+	struct rpc_msg m[1];
+
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
+			       "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"x\":{\"name\":\"no\"}},"
+			       "\"clientInfo\":{\"title\":\"T\",\"name\":\"claude-ai\",\"version\":\"0.1.0\"}}}",
+			       m, 1), 1);
+	assert_string_equal(m[0].ident.proto, "2025-06-18");
+	assert_string_equal(m[0].ident.client_name, "claude-ai");
+	assert_string_equal(m[0].ident.client_ver, "0.1.0");
+	assert_string_equal(m[0].ident.server_name, "");
+	assert_string_equal(m[0].tool, "");	/* not a tools/call */
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"protocolVersion\":\"2025-03-26\","
+			       "\"serverInfo\":{\"name\":\"weather\",\"version\":\"2.1\"}}}", m, 1), 1);
+	assert_int_equal(m[0].kind, RPC_RESULT);
+	assert_string_equal(m[0].ident.proto, "2025-03-26");
+	assert_string_equal(m[0].ident.server_name, "weather");
+	assert_string_equal(m[0].ident.server_ver, "2.1");
+	/* a name or version that is not a string is not taken; the message still is */
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"serverInfo\":"
+			       "{\"name\":{\"a\":1},\"version\":7}}}", m, 1), 1);
+	assert_string_equal(m[0].ident.server_name, "");
+	assert_string_equal(m[0].ident.server_ver, "");
+}
+
+/* 2026-07-28: identity and trace context in _meta of every request and result. */
+static void test_mcp_meta_identity(void **state)
+{
+	struct rpc_msg m[1];
+
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":"
+			       "{\"name\":\"echo\",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+			       "\"2026-07-28\",\"io.modelcontextprotocol/clientInfo\":{\"name\":\"h\","
+			       "\"version\":\"9\"},\"traceparent\":\"00-aa-bb-01\",\"other/clientInfo\":"
+			       "{\"name\":\"spoof\"}},\"arguments\":{\"clientInfo\":{\"name\":\"no\"}}}}",
+			       m, 1), 1);
+	assert_string_equal(m[0].tool, "echo");
+	assert_string_equal(m[0].ident.proto, "2026-07-28");
+	assert_string_equal(m[0].ident.client_name, "h");
+	assert_string_equal(m[0].ident.client_ver, "9");
+	assert_string_equal(m[0].traceparent, "00-aa-bb-01");
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"content\":[],\"_meta\":"
+			       "{\"io.modelcontextprotocol/serverInfo\":{\"name\":\"s\",\"version\":\"3\"}}}}",
+			       m, 1), 1);
+	assert_string_equal(m[0].ident.server_name, "s");
+	assert_string_equal(m[0].ident.server_ver, "3");
+	/* a name longer than the field is cut, not overflowed */
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+			       "{\"clientInfo\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}}",
+			       m, 1), 1);
+	assert_int_equal(strlen(m[0].ident.client_name), MCP_NAME_MAX - 1);
+}
+
+/* The subject of a call: a tool, a prompt's name, a resource's uri. */
+static void test_mcp_subject(void **state)
+{
+	struct rpc_msg m[1];
+
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
+			       "\"params\":{\"name\":\"summarize\"}}", m, 1), 1);
+	assert_string_equal(m[0].tool, "summarize");
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/read\","
+			       "\"params\":{\"uri\":\"file:///etc/hosts\"}}", m, 1), 1);
+	assert_string_equal(m[0].uri, "file:///etc/hosts");
+	assert_string_equal(m[0].tool, "");
+	/* uri is kept only for resources/read */
+	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+			       "\"params\":{\"name\":\"t\",\"uri\":\"x:y\"}}", m, 1), 1);
+	assert_string_equal(m[0].uri, "");
+}
+
+static void test_error_classes(void **state)
+{
+	assert_string_equal(jsonrpc__error_class(-32700), "parse_error");
+	assert_string_equal(jsonrpc__error_class(-32600), "invalid_request");
+	assert_string_equal(jsonrpc__error_class(-32601), "method_not_found");
+	assert_string_equal(jsonrpc__error_class(-32602), "invalid_params");
+	assert_string_equal(jsonrpc__error_class(-32603), "internal_error");
+	assert_string_equal(jsonrpc__error_class(-32000), "server_error");
+	assert_string_equal(jsonrpc__error_class(-32099), "server_error");
+	assert_string_equal(jsonrpc__error_class(-32100), "reserved");
+	assert_string_equal(jsonrpc__error_class(-32768), "reserved");
+	assert_string_equal(jsonrpc__error_class(-32769), "application_error");
+	assert_string_equal(jsonrpc__error_class(-31999), "application_error");
+	assert_string_equal(jsonrpc__error_class(1), "application_error");
+}
+
 static void test_notification_result_error(void **state)
 {
 	struct rpc_msg m[1];
@@ -506,6 +595,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_with_tool),
 		cmocka_unit_test(test_params_before_method_and_string_id),
+		cmocka_unit_test(test_mcp_initialize_identity),
+		cmocka_unit_test(test_mcp_meta_identity),
+		cmocka_unit_test(test_mcp_subject),
+		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_notification_result_error),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_cut_text),

@@ -675,6 +675,115 @@ static void test_stdio_merged(void **state)
 	assert_int_equal(count(f, "\"type\":\"exchange\""), 1);
 }
 
+/* A conn open of any process and transport; peer_ino: a socketpair's other end. */
+static void ev_open_sock(struct fixture *f, uint32_t tgid, int fd, uint32_t gen, int tr,
+			 uint64_t ino, uint64_t peer_ino)
+{
+	struct sa_conn_event ev = { 0 };
+
+	fill_hdr(&ev.hdr, SA_EV_CONN_OPEN, tgid, gen, sizeof(ev));
+	ev.fd = fd;
+	ev.gen = gen;
+	ev.transport = tr;
+	ev.inode = ino;
+	ev.local.family = ev.peer.family = tr == SA_TRANSPORT_TCP ? 2 : 1;	/* AF_INET, AF_UNIX */
+	memcpy(ev.peer.addr, &peer_ino, sizeof(peer_ino));
+	assert_int_equal(pipeline__event(f->pl, &ev, sizeof(ev)), 0);
+}
+
+/* A data event of any process; flags SA_DATA_F_PIPE for stdio. */
+static void ev_data_of(struct fixture *f, uint32_t tgid, int fd, uint32_t gen, int dir,
+		       const char *s, uint8_t flags, uint64_t ts)
+{
+	uint8_t buf[sizeof(struct sa_data_event) + 256];
+	struct sa_data_event *d = (struct sa_data_event *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	fill_hdr(&d->hdr, SA_EV_DATA, tgid, ts, sizeof(*d) + strlen(s));
+	d->fd = fd;
+	d->gen = gen;
+	d->dir = dir;
+	d->orig_len = d->cap_len = strlen(s);
+	d->flags = flags;
+	memcpy(buf + sizeof(*d), s, strlen(s));
+	assert_int_equal(pipeline__event(f->pl, buf, sizeof(*d) + strlen(s)), 0);
+}
+
+static const char RPC_REQ[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"t\"}}\n";
+static const char RPC_RESP[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}\n";
+
+/* A socket opened by a process, and one message moved on it (gen doubles as the time). */
+struct sock_step {
+	uint32_t tgid;
+	int fd;
+	uint32_t gen;
+	int tr;
+	uint64_t ino, peer_ino;
+	int dir;
+	const char *msg;
+};
+
+static void run_steps(struct fixture *f, const struct sock_step *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t flags = st[i].tr == SA_TRANSPORT_PIPE ? SA_DATA_F_PIPE : 0;
+
+		ev_open_sock(f, st[i].tgid, st[i].fd, st[i].gen, st[i].tr, st[i].ino, st[i].peer_ino);
+		ev_data_of(f, st[i].tgid, st[i].fd, st[i].gen, st[i].dir, st[i].msg, flags,
+			   10 + st[i].gen);
+	}
+}
+
+/*
+ * A host (200) and its server (100) on socketpairs, both audited: the host
+ * writes before the server's stdin is seen, reads after its stdout is. One
+ * record, at the server's stdio; the host's bytes counted.
+ */
+static void test_host_end_counted(void **state)
+{
+	static const struct sock_step st[] = {
+		{ 200, 9, 1, SA_TRANSPORT_UNIX, 601, 500, SA_DIR_EGRESS, RPC_REQ },
+		{ 100, 0, 2, SA_TRANSPORT_PIPE, 500, 601, SA_DIR_INGRESS, RPC_REQ },
+		{ 100, 1, 3, SA_TRANSPORT_PIPE, 501, 602, SA_DIR_EGRESS, RPC_RESP },
+		{ 200, 10, 4, SA_TRANSPORT_UNIX, 602, 501, SA_DIR_INGRESS, RPC_RESP },
+		/* a socketpair whose other end is no target's stdio is a connection as ever */
+		{ 200, 11, 5, SA_TRANSPORT_UNIX, 700, 701, SA_DIR_EGRESS, RPC_REQ },
+	};
+	struct fixture *f = *state;
+	char want[64];
+
+	run_steps(f, st, sizeof(st) / sizeof(st[0]));
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:stdio\"", "\"outcome\":\"ok\""));
+	assert_non_null(find(f, 0, "\"local\":\"socketpair:stdin\"", "\"peer\":\"socketpair:stdout\""));
+	assert_non_null(find(f, 0, "\"id\":\"200:11:5\"", "\"tools/call\""));
+	assert_null(find(f, 0, "\"id\":\"200:9:1\"", "\"tools/call\""));
+	assert_null(find(f, 0, "\"id\":\"200:10:4\"", "\"tools/call\""));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 2);
+	snprintf(want, sizeof(want), "\"count\":%zu", strlen(RPC_REQ) + strlen(RPC_RESP));
+	assert_non_null(find(f, 0, "\"counter\":\"stdio_host_end_bytes\"", want));
+}
+
+/* inetd-style: one TCP socket on fd 0 and fd 1 is one connection; another socket is not. */
+static void test_inetd_one_socket(void **state)
+{
+	static const struct sock_step st[] = {
+		{ 100, 0, 5, SA_TRANSPORT_TCP, 77, 0, SA_DIR_INGRESS, RPC_REQ },
+		{ 100, 1, 6, SA_TRANSPORT_TCP, 77, 0, SA_DIR_EGRESS, RPC_RESP },
+		/* a later process: fd 1 is another socket than fd 0 */
+		{ 101, 0, 7, SA_TRANSPORT_TCP, 80, 0, SA_DIR_INGRESS, RPC_REQ },
+		{ 101, 1, 8, SA_TRANSPORT_TCP, 81, 0, SA_DIR_EGRESS, RPC_RESP },
+	};
+	struct fixture *f = *state;
+
+	run_steps(f, st, sizeof(st) / sizeof(st[0]));
+	finish(f);
+	assert_non_null(find(f, 0, "\"id\":\"100:0:5\"", "\"outcome\":\"ok\""));
+	assert_null(find(f, 0, "\"id\":\"100:1:6\"", "\"outcome\""));
+	assert_non_null(find(f, 0, "\"id\":\"101:1:8\"", "\"outcome\":\"no_request\""));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 3);
+}
+
 static void test_max_connections_and_idle(void **state)
 {
 	struct fixture *f = *state;
@@ -916,6 +1025,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ttl_expiry_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jsonrpc_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdio_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_end_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inetd_one_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_connections_and_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_websocket_upgrade_goes_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),

@@ -89,6 +89,7 @@ void conntrack__release(struct conn *c)
 		free(c->rs[d]);
 	}
 	free(c->raw);
+	free(c->mcp);	/* a plain struct mcp_ident (mcp.c) */
 	free(c);
 }
 
@@ -219,7 +220,11 @@ void conn__fmt_addr(const struct conn *c, bool local, char *buf, size_t len)
 		return;
 	}
 	if (c->transport == SA_TRANSPORT_PIPE) {
-		snprintf(buf, len, "%s", local ? "pipe:stdin" : "pipe:stdout");
+		/* each direction a FIFO or a socketpair end (Node, asyncio hosts) */
+		if (local)
+			snprintf(buf, len, "%s:stdin", c->stdio_inode[SA_DIR_INGRESS] ? "socketpair" : "pipe");
+		else
+			snprintf(buf, len, "%s:stdout", c->stdio_inode[SA_DIR_EGRESS] ? "socketpair" : "pipe");
 		return;
 	}
 	if (!c->addrs_known || (a->family != AF_INET && a->family != AF_INET6)) {

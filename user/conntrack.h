@@ -21,11 +21,13 @@ enum conn_proto {
 	PROTO_RAW,	/* not recognised: raw exchanges */
 	PROTO_JSONRPC,
 	PROTO_SKIPPED,	/* a stdio pipe that is not JSON-RPC: counted, not recorded */
+	PROTO_STDIO_PEER, /* the host's end of an audited stdio stream: counted, not recorded */
 };
 
 struct http_parser;
 struct pending;
 struct rpc_stream;
+struct mcp_ident;
 
 /* What a direction's parser needs to reach back to its connection. */
 struct conn_side {
@@ -85,6 +87,11 @@ struct conn {
 	/* stdio (SA_TRANSPORT_PIPE): stdin and stdout are one logical stream */
 	uint32_t pipe_gen[2];		/* generation of the pipe behind each direction */
 	bool pipe_closed[2];
+	uint64_t stdio_inode[2];	/* stdio on a socketpair: its socket inode, per direction */
+	uint64_t peer_inode;		/* a socketpair end: the other end's inode (0: unknown) */
+	uint64_t stdio_undecided;	/* stdio bytes seen before its first JSON-RPC message */
+	uint32_t alias_gen;		/* fd 0/1: generation of the other fd on this same socket */
+	struct mcp_ident *mcp;		/* MCP identity this stream said (mcp.c), or NULL */
 };
 
 /* Conntrack key fd of a target's stdin+stdout merged into one stream. */

@@ -26,13 +26,26 @@ static const struct {
 	{ offsetof(struct msg_copy, m.reason), HTTP_REASON_MAX },
 	{ offsetof(struct msg_copy, m.content_type), HTTP_CTYPE_MAX },
 	{ offsetof(struct msg_copy, m.host), HTTP_HOST_MAX },
+	/* MCP facts: empty in most messages, so they cost a length each */
+	{ offsetof(struct msg_copy, m.mcp_session), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, m.mcp_method), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, m.mcp_name), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, m.traceparent), HTTP_MCP_HDR_MAX },
 	{ offsetof(struct msg_copy, rpc.id), RPC_ID_MAX },
 	{ offsetof(struct msg_copy, rpc.method), RPC_METHOD_MAX },
 	{ offsetof(struct msg_copy, rpc.tool), RPC_TOOL_MAX },
 	{ offsetof(struct msg_copy, rpc.err_msg), RPC_ERRMSG_MAX },
+	{ offsetof(struct msg_copy, rpc.uri), RPC_URI_MAX },
+	{ offsetof(struct msg_copy, rpc.traceparent), MCP_TRACE_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.proto), MCP_VER_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.client_name), MCP_NAME_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.client_ver), MCP_VER_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.server_name), MCP_NAME_MAX },
+	{ offsetof(struct msg_copy, rpc.ident.server_ver), MCP_VER_MAX },
 };
 #define N_PACK_STRS (sizeof(pack_strs) / sizeof(pack_strs[0]))
-#define PACK_STR_ID 5
+#define N_HTTP_STRS 9	/* the http_msg strings come first */
+#define PACK_STR_ID N_HTTP_STRS
 
 /* A msg_copy without its strings and excerpt, which follow it in memory. */
 struct packed {
@@ -147,6 +160,8 @@ static void rpc_clear(struct rpc_msg *r)
 	r->kind = RPC_NONE;
 	r->has_id = r->has_error = r->cut = r->guessed = false;
 	r->id[0] = r->method[0] = r->tool[0] = r->err_msg[0] = '\0';
+	r->uri[0] = r->traceparent[0] = '\0';
+	memset(&r->ident, 0, sizeof(r->ident));
 }
 
 /*
@@ -385,7 +400,6 @@ static bool hold_early(struct conn *c, const struct msg_copy *mc, bool orphan)
 /* ---- HTTP: in order ---- */
 
 /* The HTTP strings are the last members of http_msg and the first packed ones. */
-#define N_HTTP_STRS 5
 _Static_assert(offsetof(struct msg_copy, m) == 0, "pack_strs offsets are http_msg offsets");
 _Static_assert(offsetof(struct http_msg, method) > offsetof(struct http_msg, incomplete) &&
 		       offsetof(struct http_msg, method) > offsetof(struct http_msg, body_len),
@@ -544,6 +558,18 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 		emit_packed(cr, c, p, NULL, outcome);
 	while ((p = pop_early(c)))
 		emit_early_alone(cr, c, p);
+}
+
+uint32_t correlator__forget_conn(struct correlator *cr, struct conn *c)
+{
+	struct pending *p;
+	uint32_t n = 0;
+
+	while ((p = pop_oldest(cr, c)) || (p = pop_early(c))) {
+		free(p);
+		n++;
+	}
+	return n;
 }
 
 void correlator__expire(struct correlator *cr, uint64_t now_ns)

@@ -16,6 +16,8 @@
 #include "http.h"
 #include "jsonrpc.h"
 
+struct mcp_view;
+
 enum outcome {
 	OUTCOME_OK = 0,		/* request and response paired */
 	OUTCOME_NO_RESPONSE,	/* no response within request_ttl */
@@ -50,6 +52,7 @@ struct exchange {
 	const struct msg_copy *req;	/* NULL when none */
 	const struct msg_copy *resp;	/* NULL when none */
 	int outcome;
+	const struct mcp_view *mcp;	/* MCP identity (mcp.h), or NULL */
 };
 
 /* Bounds; 0 means the default. */
@@ -94,6 +97,12 @@ bool correlator__answers_head(const struct conn *c);
 
 /* Write every request (and early response) waiting on c with the given outcome. */
 void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome);
+
+/*
+ * Drop what waits on c without writing it: c is the host's end of a stdio
+ * stream recorded at the server's end. Returns how many were dropped.
+ */
+uint32_t correlator__forget_conn(struct correlator *cr, struct conn *c);
 
 /* Write requests that arrived before now_ns - ttl as no_response. */
 void correlator__expire(struct correlator *cr, uint64_t now_ns);

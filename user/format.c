@@ -19,6 +19,7 @@
 #include "format_int.h"
 #include "format_json.h"
 #include "log.h"
+#include "mcp.h"
 
 /* Bytes seen past the cut so a secret that straddles it is still found. */
 #define CUT_LOOKAHEAD 1024
@@ -222,6 +223,24 @@ static void prep_copy(struct prep *p, int to, int from)
 	jbuf__raw(&p->f[to], prep__s(p, from), prep__n(p, from));
 }
 
+/* MCP identity, headers and trace context: texts from the wire, made safe like the rest. */
+static void prep_mcp(struct prep *p, size_t lim)
+{
+	const struct mcp_view *v = p->x->mcp;
+
+	if (!v)
+		return;
+	prep_cstr(p, PF_MCP_PROTO, v->id.proto, sizeof(v->id.proto), lim);
+	prep_cstr(p, PF_MCP_CLIENT, v->id.client_name, sizeof(v->id.client_name), lim);
+	prep_cstr(p, PF_MCP_CLIENT_VER, v->id.client_ver, sizeof(v->id.client_ver), lim);
+	prep_cstr(p, PF_MCP_SERVER, v->id.server_name, sizeof(v->id.server_name), lim);
+	prep_cstr(p, PF_MCP_SERVER_VER, v->id.server_ver, sizeof(v->id.server_ver), lim);
+	prep_cstr(p, PF_MCP_SESSION, v->session, sizeof(v->session), lim);
+	prep_cstr(p, PF_MCP_METHOD_HDR, v->method_hdr, sizeof(v->method_hdr), lim);
+	prep_cstr(p, PF_MCP_NAME_HDR, v->name_hdr, sizeof(v->name_hdr), lim);
+	prep_cstr(p, PF_MCP_TRACE, v->traceparent, sizeof(v->traceparent), lim);
+}
+
 /*
  * JSON-RPC facts (method, id, tool, error message) made safe like every
  * other text; an error message can quote the input, so it is redacted.
@@ -245,10 +264,13 @@ static void prep_rpc(struct prep *p, size_t lim)
 		prep_cstr(p, PF_RPC_ID, id->id, RPC_ID_MAX, lim);
 	if (rs && rs->kind == RPC_ERROR)
 		prep_cstr(p, PF_RPC_ERRMSG, rs->err_msg, RPC_ERRMSG_MAX, lim);
+	if (rq)
+		prep_cstr(p, PF_RPC_URI, rq->uri, RPC_URI_MAX, lim);
 	if (x->conn->proto == PROTO_JSONRPC && rq) {
 		prep_copy(p, PF_METHOD, PF_RPC_METHOD);
-		prep_copy(p, PF_TARGET, PF_RPC_TOOL);
+		prep_copy(p, PF_TARGET, rq->uri[0] ? PF_RPC_URI : PF_RPC_TOOL);
 	}
+	prep_mcp(p, lim);
 }
 
 static struct prep *prepare(const struct format_opts *o, uint64_t seq, const struct exchange *x,

@@ -6,6 +6,7 @@
 #include <time.h>
 #include "format_json.h"
 #include "format_int.h"
+#include "mcp.h"
 
 static const char *const role_names[] = { "unknown", "server", "client" };
 
@@ -259,6 +260,48 @@ static void put_rpc_text(struct jbuf *jb, const struct prep *p, bool *first, con
 	put_text(jb, p, f);
 }
 
+static bool is_prompt(const struct prep *p)
+{
+	return p->rpc_req && !strcmp(p->rpc_req->method, "prompts/get");
+}
+
+/* {"name":..,"version":..} of an MCP client or server, when its name is known. */
+static void put_peer_info(struct jbuf *jb, const struct prep *p, bool *first, const char *key,
+			  int name, int ver)
+{
+	bool inner = true;
+
+	if (!prep__n(p, name))
+		return;
+	put_member_key(jb, first, key);
+	PUT(jb, "{");
+	put_rpc_text(jb, p, &inner, "name", name);
+	put_rpc_text(jb, p, &inner, "version", ver);
+	PUT(jb, "}");
+}
+
+/*
+ * MCP identity: "mcp":{"protocol_version","client":{"name","version"},
+ * "server":{...},"session_id","method_header","name_header","traceparent"},
+ * each member only when known.
+ */
+static void put_mcp(struct jbuf *jb, const struct prep *p)
+{
+	bool first = true;
+
+	if (!p->x->mcp)
+		return;
+	PUT(jb, ",\"mcp\":{");
+	put_rpc_text(jb, p, &first, "protocol_version", PF_MCP_PROTO);
+	put_peer_info(jb, p, &first, "client", PF_MCP_CLIENT, PF_MCP_CLIENT_VER);
+	put_peer_info(jb, p, &first, "server", PF_MCP_SERVER, PF_MCP_SERVER_VER);
+	put_rpc_text(jb, p, &first, "session_id", PF_MCP_SESSION);
+	put_rpc_text(jb, p, &first, "method_header", PF_MCP_METHOD_HDR);
+	put_rpc_text(jb, p, &first, "name_header", PF_MCP_NAME_HDR);
+	put_rpc_text(jb, p, &first, "traceparent", PF_MCP_TRACE);
+	PUT(jb, "}");
+}
+
 /*
  * JSON-RPC facts, over a stream or inside HTTP bodies:
  * "rpc":{"method","id","tool","direction","error":{"code","message"}}.
@@ -274,7 +317,9 @@ static void put_rpc(struct jbuf *jb, const struct prep *p)
 	PUT(jb, ",\"rpc\":{");
 	put_rpc_text(jb, p, &first, "method", PF_RPC_METHOD);
 	put_rpc_text(jb, p, &first, "id", PF_RPC_ID);
-	put_rpc_text(jb, p, &first, "tool", PF_RPC_TOOL);
+	/* the subject: params.name is a tool for tools/call, a prompt for prompts/get */
+	put_rpc_text(jb, p, &first, is_prompt(p) ? "prompt" : "tool", PF_RPC_TOOL);
+	put_rpc_text(jb, p, &first, "uri", PF_RPC_URI);
 	if (rq && p->x->conn->proto == PROTO_JSONRPC) {
 		put_member_key(jb, &first, "direction");
 		put_name(jb, rq->dir == SA_DIR_INGRESS ? "inbound" : "outbound");
@@ -287,6 +332,8 @@ static void put_rpc(struct jbuf *jb, const struct prep *p)
 		if (code < 0)
 			PUT(jb, "-");
 		format__u64(jb, code < 0 ? (uint64_t)0 - (uint64_t)code : (uint64_t)code);
+		PUT(jb, ",\"class\":");
+		put_name(jb, jsonrpc__error_class(code));
 		PUT(jb, ",\"message\":");
 		put_text(jb, p, PF_RPC_ERRMSG);
 		PUT(jb, "}");
@@ -339,6 +386,7 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 		format__ms(jb, prep__duration_ns(p));
 	}
 	put_rpc(jb, p);
+	put_mcp(jb, p);
 	if (p->req)
 		put_request(jb, p);
 	if (p->resp)

@@ -92,6 +92,7 @@ struct http_parser {
 	uint16_t line_start;	/* where the head line being received begins */
 	uint16_t status;
 	struct span method, target, reason, ctype, host;
+	struct span mcp_session, mcp_method, mcp_name, traceparent;
 	struct framing framing;	/* header lines are parsed as each one ends */
 	uint8_t state;
 	uint8_t version;
@@ -457,6 +458,7 @@ static void msg_begin(struct http_parser *p, uint64_t ts)
 	p->head_len = 0;
 	p->line_start = 0;
 	p->method = p->target = p->reason = p->ctype = p->host = none;
+	p->mcp_session = p->mcp_method = p->mcp_name = p->traceparent = none;
 	memset(&p->framing, 0, sizeof(p->framing));
 	p->status = 0;
 	p->version = 0;
@@ -506,6 +508,10 @@ static void msg_fill(struct http_parser *p, struct http_msg *m, bool incomplete)
 	span_copy(p, p->reason, m->reason, sizeof(m->reason));
 	span_copy(p, p->ctype, m->content_type, sizeof(m->content_type));
 	span_copy(p, p->host, m->host, sizeof(m->host));
+	span_copy(p, p->mcp_session, m->mcp_session, sizeof(m->mcp_session));
+	span_copy(p, p->mcp_method, m->mcp_method, sizeof(m->mcp_method));
+	span_copy(p, p->mcp_name, m->mcp_name, sizeof(m->mcp_name));
+	span_copy(p, p->traceparent, m->traceparent, sizeof(m->traceparent));
 }
 
 static void deliver(struct http_parser *p, const struct http_msg *m)
@@ -733,6 +739,19 @@ static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool h
 	return NULL;
 }
 
+/* MCP's headers and traceparent: the first of each is kept. */
+static void mcp_header(struct http_parser *p, const uint8_t *s, size_t nl, const uint8_t *v,
+		       size_t n)
+{
+	struct span *sp = name_is(s, nl, "mcp-session-id") ? &p->mcp_session :
+			  name_is(s, nl, "mcp-method") ? &p->mcp_method :
+			  name_is(s, nl, "mcp-name") ? &p->mcp_name :
+			  name_is(s, nl, "traceparent") ? &p->traceparent : NULL;
+
+	if (sp && !sp->len)
+		*sp = span_of(p, v, n);
+}
+
 /*
  * One "name: value" line. A line that is not strictly valid is flagged and
  * otherwise ignored. Once the head outgrew its buffer (head_over) the line
@@ -776,6 +795,8 @@ static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struc
 		p->ctype = span_of(p, v, n);
 	} else if (name_is(s, nl, "host") && !p->host.len) {
 		p->host = span_of(p, v, n);
+	} else {
+		mcp_header(p, s, nl, v, n);
 	}
 }
 

@@ -19,6 +19,7 @@
 #define HTTP_REASON_MAX		64
 #define HTTP_CTYPE_MAX		128
 #define HTTP_HOST_MAX		256
+#define HTTP_MCP_HDR_MAX	128	/* Mcp-Session-Id, Mcp-Method, Mcp-Name, traceparent */
 #define HTTP_HEAD_MAX		16384	/* start line + headers kept for parsing */
 /*
  * Body bytes kept after the excerpt, never written: redaction scans them so
@@ -54,6 +55,11 @@ struct http_msg {
 	char reason[HTTP_REASON_MAX];
 	char content_type[HTTP_CTYPE_MAX];
 	char host[HTTP_HOST_MAX];
+	/* MCP Streamable HTTP headers, and W3C trace context */
+	char mcp_session[HTTP_MCP_HDR_MAX];	/* Mcp-Session-Id */
+	char mcp_method[HTTP_MCP_HDR_MAX];	/* Mcp-Method (2026-07-28) */
+	char mcp_name[HTTP_MCP_HDR_MAX];	/* Mcp-Name (2026-07-28) */
+	char traceparent[HTTP_MCP_HDR_MAX];
 };
 
 struct http_parser_ops {

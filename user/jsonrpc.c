@@ -302,7 +302,7 @@ typedef void (*member_fn)(struct jscan *s, const char *key, void *arg);
 /* Walk an object's members, handing each key's value to fn (which must consume it). */
 static bool scan_object(struct jscan *s, member_fn fn, void *arg)
 {
-	char key[32];
+	char key[48];	/* "io.modelcontextprotocol/protocolVersion" fits */
 
 	if (!expect(s, '{'))
 		return false;
@@ -330,14 +330,97 @@ static bool scan_object(struct jscan *s, member_fn fn, void *arg)
 	return false;
 }
 
+const char *jsonrpc__error_class(int64_t code)
+{
+	switch (code) {
+	case -32700: return "parse_error";
+	case -32600: return "invalid_request";
+	case -32601: return "method_not_found";
+	case -32602: return "invalid_params";
+	case -32603: return "internal_error";
+	}
+	if (code >= -32099 && code <= -32000)
+		return "server_error";
+	if (code >= -32768 && code <= -32000)
+		return "reserved";
+	return "application_error";
+}
+
+/* A string member's value into out, when it is a string. */
+static void string_into(struct jscan *s, char *out, size_t cap)
+{
+	if (peek(s) == '"')
+		scan_string(s, out, cap);
+}
+
+struct info_arg {
+	char *name, *ver;
+	size_t name_cap, ver_cap;
+};
+
+/* clientInfo / serverInfo: {"name", "version", ...}. */
+static void info_member(struct jscan *s, const char *key, void *arg)
+{
+	struct info_arg *a = arg;
+
+	if (strcmp(key, "name") == 0)
+		string_into(s, a->name, a->name_cap);
+	else if (strcmp(key, "version") == 0)
+		string_into(s, a->ver, a->ver_cap);
+}
+
+static void scan_info(struct jscan *s, struct rpc_msg *m, bool client)
+{
+	struct mcp_ident *id = &m->ident;
+	struct info_arg a = {
+		client ? id->client_name : id->server_name, client ? id->client_ver : id->server_ver,
+		MCP_NAME_MAX, MCP_VER_MAX,
+	};
+
+	if (peek(s) == '{')
+		scan_object(s, info_member, &a);
+}
+
+#define MCP_META_PREFIX "io.modelcontextprotocol/"
+
+/* Members of MCP identity, in params or result, or under _meta with the prefix. */
+static bool ident_member(struct jscan *s, const char *key, struct rpc_msg *m)
+{
+	if (strcmp(key, "protocolVersion") == 0)
+		string_into(s, m->ident.proto, sizeof(m->ident.proto));
+	else if (strcmp(key, "clientInfo") == 0)
+		scan_info(s, m, true);
+	else if (strcmp(key, "serverInfo") == 0)
+		scan_info(s, m, false);
+	else
+		return false;
+	return true;
+}
+
+static void meta_member(struct jscan *s, const char *key, void *arg)
+{
+	struct rpc_msg *m = arg;
+	size_t n = sizeof(MCP_META_PREFIX) - 1;
+
+	if (strcmp(key, "traceparent") == 0)
+		string_into(s, m->traceparent, sizeof(m->traceparent));
+	else if (!strncmp(key, MCP_META_PREFIX, n))
+		ident_member(s, key + n, m);
+}
+
+/* params and result alike: the MCP facts a record names. */
 static void params_member(struct jscan *s, const char *key, void *arg)
 {
 	struct rpc_msg *m = arg;
 
-	if (strcmp(key, "name") == 0 && peek(s) == '"')
-		scan_string(s, m->tool, sizeof(m->tool));
+	if (strcmp(key, "name") == 0)
+		string_into(s, m->tool, sizeof(m->tool));
+	else if (strcmp(key, "uri") == 0)
+		string_into(s, m->uri, sizeof(m->uri));
+	else if (strcmp(key, "_meta") == 0 && peek(s) == '{')
+		scan_object(s, meta_member, m);
 	else
-		skip_value(s);
+		ident_member(s, key, m);
 }
 
 static void error_member(struct jscan *s, const char *key, void *arg)
@@ -351,6 +434,17 @@ static void error_member(struct jscan *s, const char *key, void *arg)
 		scan_string(s, m->err_msg, sizeof(m->err_msg));
 	else
 		skip_value(s);
+}
+
+/* A result: only its identity members and _meta matter here. */
+static void result_member(struct jscan *s, const char *key, void *arg)
+{
+	struct rpc_msg *m = arg;
+
+	if (strcmp(key, "_meta") == 0 && peek(s) == '{')
+		scan_object(s, meta_member, m);
+	else
+		ident_member(s, key, m);
 }
 
 struct msg_scan {
@@ -377,7 +471,8 @@ static void message_member(struct jscan *s, const char *key, void *arg)
 		scan_object(s, error_member, m);
 	} else if (strcmp(key, "result") == 0) {
 		ms->result = true;
-		skip_value(s);
+		if (peek(s) == '{')
+			scan_object(s, result_member, m);
 	} else {
 		skip_value(s);
 	}
@@ -394,8 +489,11 @@ static void classify(struct rpc_msg *m, const struct msg_scan *ms)
 	else if (ms->result || (m->has_id && m->cut))
 		m->kind = RPC_RESULT;
 	m->guessed = m->kind == RPC_RESULT && !ms->result;
-	if (strcmp(m->method, "tools/call") != 0)
+	/* the subject of the call: a tool, a prompt, a resource */
+	if (strcmp(m->method, "tools/call") != 0 && strcmp(m->method, "prompts/get") != 0)
 		m->tool[0] = '\0';
+	if (strcmp(m->method, "resources/read") != 0)
+		m->uri[0] = '\0';
 }
 
 /* One message object; false when it is not JSON-RPC. */

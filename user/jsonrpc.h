@@ -25,6 +25,24 @@
 #define RPC_ERRMSG_MAX	160
 #define RPC_BATCH_MAX	64	/* messages taken from one batch array */
 #define RPC_KEEP_MIN	16384	/* bytes of a message kept to parse it (not all go in a record) */
+#define MCP_NAME_MAX	64	/* clientInfo/serverInfo name */
+#define MCP_VER_MAX	32	/* their version, and protocolVersion */
+#define MCP_TRACE_MAX	64	/* traceparent (55 bytes in W3C version 00) */
+#define RPC_URI_MAX	160	/* params.uri of resources/read */
+
+/*
+ * Who talks MCP: from initialize (params.clientInfo, result.serverInfo,
+ * protocolVersion) or from the _meta keys io.modelcontextprotocol/clientInfo,
+ * .../serverInfo and .../protocolVersion (2026-07-28 revision: on every
+ * request and result). Empty strings when not seen.
+ */
+struct mcp_ident {
+	char proto[MCP_VER_MAX];
+	char client_name[MCP_NAME_MAX];
+	char client_ver[MCP_VER_MAX];
+	char server_name[MCP_NAME_MAX];
+	char server_ver[MCP_VER_MAX];
+};
 
 enum rpc_kind {
 	RPC_NONE = 0,
@@ -44,11 +62,22 @@ struct rpc_msg {
 	bool guessed;		/* cut before method, result or error: RPC_RESULT is a guess */
 	char id[RPC_ID_MAX];
 	char method[RPC_METHOD_MAX];
-	char tool[RPC_TOOL_MAX];		/* params.name of tools/call */
+	char tool[RPC_TOOL_MAX];		/* params.name of tools/call and prompts/get */
 	char err_msg[RPC_ERRMSG_MAX];
+	char uri[RPC_URI_MAX];			/* params.uri of resources/read */
+	char traceparent[MCP_TRACE_MAX];	/* params._meta.traceparent */
+	struct mcp_ident ident;
 };
 
 const char *rpc_kind__name(int kind);
+
+/*
+ * The class of a JSON-RPC error code: "parse_error", "invalid_request",
+ * "method_not_found", "invalid_params", "internal_error", "server_error"
+ * (-32099..-32000), "reserved" (the rest of -32768..-32000) or
+ * "application_error" (any other code).
+ */
+const char *jsonrpc__error_class(int64_t code);
 
 /*
  * Parse one JSON text into up to max messages (a batch gives several).

@@ -47,7 +47,7 @@ static const char usage_text[] =
 "      --attach MODE       tracepoint (per-syscall, default) or raw_tp\n"
 "      --ringbuf-mb N      ring buffer size in MiB (default 16)\n"
 "      --drain-ms N        ring buffer drain period (default 20)\n"
-"      --capture-pipes     also audit targets' stdin/stdout pipes (MCP stdio servers)\n"
+"      --capture-pipes     also audit targets' stdin/stdout pipes and socketpairs (MCP stdio)\n"
 "      --max-pending N     requests waiting for answers, all connections (default 100000)\n"
 "      --max-pending-per-conn N  requests waiting on one connection (default 1000)\n"
 "      --max-connections N connections tracked at once (default 65536)\n"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "conntrack.h"
 #include "correlate.h"
 #include "format.h"
@@ -13,6 +14,7 @@
 #include "http.h"
 #include "json.h"
 #include "jsonrpc.h"
+#include "mcp.h"
 #include "log.h"
 #include "pipeline.h"
 #include "proc.h"
@@ -51,6 +53,7 @@ struct pipeline {
 	struct conntrack *ct;
 	struct correlator *cr;
 	struct proc_cache *pc;
+	struct mcp_memory *mcp;		/* MCP identity per HTTP session */
 	uint64_t seq;
 	uint32_t batch_records;		/* records rendered, not yet given to the sinks */
 	uint64_t last_ts;		/* newest event timestamp */
@@ -73,6 +76,8 @@ static const char *const pl_counter_names[PL_CNT_MAX] = {
 	[PL_EVICTED_REQUESTS] = "evicted_requests",
 	[PL_EVICTED_CONNS] = "evicted_connections",
 	[PL_STDIO_SKIPPED_BYTES] = "stdio_not_jsonrpc_bytes",
+	[PL_STDIO_HOST_END_BYTES] = "stdio_host_end_bytes",
+	[PL_MCP_SESSIONS_EVICTED] = "mcp_sessions_evicted",
 };
 
 static const char *const k_counter_names[SA_CNT_MAX] = {
@@ -357,6 +362,7 @@ void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t no
 		now_ns = p->last_ts;
 	/* evictions since the last tick (a batch just before a stop) count too */
 	p->cnt[PL_EVICTED_REQUESTS] = correlator__evicted(p->cr);
+	p->cnt[PL_MCP_SESSIONS_EVICTED] = mcp_memory__evicted(p->mcp);
 	for (i = 0; kcnt && i < SA_CNT_MAX; i++) {
 		if (i == SA_CNT_EVENTS || kcnt[i] == p->kcnt_reported[i])
 			continue;
@@ -582,18 +588,33 @@ static void http_rpc(struct exchange *x, struct msg_copy *req, struct msg_copy *
 	}
 }
 
-/* Every exchange the correlator completes: HTTP ones may carry JSON-RPC. */
+/*
+ * Every exchange the correlator completes: HTTP ones may carry JSON-RPC;
+ * JSON-RPC ones get the MCP identity their stream or session said.
+ */
 static void on_correlated(void *ctx, const struct exchange *x0)
 {
+	struct pipeline *p = ctx;
 	struct msg_copy req, resp;
 	struct exchange x = *x0;
+	struct mcp_view v;
 
 	if (x.conn->proto == PROTO_HTTP)
 		http_rpc(&x, &req, &resp);
+	/* the conn is ours (the correlator only hands it on): it remembers the identity */
+	if (mcp__view(p->mcp, (struct conn *)x.conn, &x, &v))
+		x.mcp = &v;
 	on_exchange(ctx, &x);
 }
 
-/* Decide the protocol (and, when unknown, the role) from a stream's first bytes. */
+/* stdio bytes that start no message, before a stream is called "not JSON-RPC" */
+#define STDIO_DETECT_MAX (64u << 10)
+
+/*
+ * Decide the protocol (and, when unknown, the role) from a stream's first
+ * bytes: 0 when decided, 1 when buf was counted and the stream is still
+ * undecided, -ENOMEM.
+ */
 static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len)
 {
 	bool req = http_looks_like_request(buf, len);
@@ -622,10 +643,15 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 	if (c->transport == SA_TRANSPORT_PIPE) {
 		/*
 		 * stdio is audited for MCP (JSON-RPC); other programs' stdout
-		 * (shell wrappers, command substitutions) is counted, not recorded
+		 * (shell wrappers, command substitutions) is counted, not recorded.
+		 * A server's banner line before its first message is not enough
+		 * to say so: up to STDIO_DETECT_MAX bytes wait for a message.
 		 */
-		c->proto = PROTO_SKIPPED;
-		return 0;
+		p->cnt[PL_STDIO_SKIPPED_BYTES] += len;
+		c->stdio_undecided += len;
+		if (c->stdio_undecided >= STDIO_DETECT_MAX)
+			c->proto = PROTO_SKIPPED;
+		return 1;
 	}
 	c->proto = PROTO_RAW;
 	return raw_init(p, c, dir);
@@ -677,8 +703,11 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 	if (c->proto == PROTO_UNKNOWN) {
 		if (hold_after_gap(p, c, dir, buf, len))
 			return;
-		if (detect(p, c, dir, buf, len)) {
-			p->cnt[PL_UNPARSED_BYTES] += len;
+		int r = detect(p, c, dir, buf, len);
+
+		if (r) {
+			if (r < 0)
+				p->cnt[PL_UNPARSED_BYTES] += len;
 			return;
 		}
 		replay_pre_gap(p, c, ts);
@@ -689,6 +718,10 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 	}
 	if (c->proto == PROTO_SKIPPED) {
 		p->cnt[PL_STDIO_SKIPPED_BYTES] += len;
+		return;
+	}
+	if (c->proto == PROTO_STDIO_PEER) {
+		p->cnt[PL_STDIO_HOST_END_BYTES] += len;
 		return;
 	}
 	if (c->proto == PROTO_JSONRPC) {
@@ -838,17 +871,127 @@ static struct conn *stdio_conn(struct pipeline *p, const struct sa_event_hdr *h,
 	return c;
 }
 
+/* ---- both ends of a stdio channel audited ---- */
+
+/*
+ * A host that spawns a stdio server on socketpairs holds the other end of
+ * the server's stdin/stdout. When both are targets, the exchange is
+ * recorded once, at the server's PID:stdio stream (it pairs requests and
+ * answers on one stream, whatever the host gave as fd 0 and fd 1); the
+ * host's end is counted (stdio_host_end_bytes), not recorded again.
+ */
+static void host_end(struct pipeline *p, struct conn *c)
+{
+	if (c->proto == PROTO_STDIO_PEER)
+		return;
+	p->cnt[PL_STDIO_HOST_END_BYTES] += c->expect[0] + c->expect[1];
+	correlator__forget_conn(p->cr, c);	/* recorded at the server's end */
+	c->proto = PROTO_STDIO_PEER;
+}
+
+struct inode_arg {
+	struct pipeline *p;
+	uint64_t inode;
+	struct conn *found;
+};
+
+static void mark_if_peer(void *arg, struct conn *c)
+{
+	struct inode_arg *a = arg;
+
+	if (c->transport == SA_TRANSPORT_UNIX && c->peer_inode == a->inode)
+		host_end(a->p, c);
+}
+
+static void find_stdio(void *arg, struct conn *c)
+{
+	struct inode_arg *a = arg;
+
+	if (c->fd == CONN_STDIO_FD && (c->stdio_inode[0] == a->inode ||
+				       c->stdio_inode[1] == a->inode))
+		a->found = c;
+}
+
+/* A target's stdin or stdout is a socketpair end: its host's end may be open already. */
+static void stdio_socket_open(struct pipeline *p, struct conn *c, const struct sa_conn_event *ev)
+{
+	struct inode_arg a = { p, ev->inode, NULL };
+
+	if (ev->local.family != AF_UNIX || !ev->inode)
+		return;
+	c->stdio_inode[stdio_dir(ev->fd)] = ev->inode;
+	conntrack__each(p->ct, mark_if_peer, &a);
+}
+
+/* A socketpair end that is not stdio: is its other end a target's stdio? */
+static void socketpair_open(struct pipeline *p, struct conn *c, const struct sa_conn_event *ev)
+{
+	struct inode_arg a = { p, 0, NULL };
+
+	if (c->transport != SA_TRANSPORT_UNIX || c->unix_path[0])
+		return;
+	memcpy(&c->peer_inode, ev->peer.addr, sizeof(c->peer_inode));
+	a.inode = c->peer_inode;
+	if (!a.inode)
+		return;
+	conntrack__each(p->ct, find_stdio, &a);
+	if (a.found)
+		host_end(p, c);
+}
+
+/* ---- one socket on fd 0 and fd 1 (inetd-style) ---- */
+
+/*
+ * An inetd-style server (inetd, systemd Accept=yes, socat EXEC) reads its
+ * connection on fd 0 and writes it on fd 1. The kernel tracks each fd, but
+ * it is one connection: the fd opened second is an alias of the first
+ * one's conn (alias_gen), so requests and answers pair there.
+ */
+static bool inetd_alias(struct pipeline *p, const struct sa_conn_event *ev)
+{
+	struct conn *o;
+
+	if ((ev->fd != 0 && ev->fd != 1) || !ev->inode)
+		return false;
+	o = conntrack__lookup(p->ct, ev->hdr.tgid, !ev->fd);
+	if (!o || o->inode != ev->inode || o->transport != ev->transport)
+		return false;
+	o->alias_gen = ev->gen;
+	return true;
+}
+
+/* The conn an event of fd 0/1 of generation gen belongs to when fd is an alias, else NULL. */
+static struct conn *inetd_conn(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
+			       uint32_t gen)
+{
+	struct conn *o;
+
+	if ((fd != 0 && fd != 1) || !gen)
+		return NULL;
+	o = conntrack__lookup(p->ct, h->tgid, !fd);
+	if (!o || o->alias_gen != gen)
+		return NULL;
+	o->last_ts = h->ts_ns;
+	o->tid = h->pid;
+	conntrack__touch(p->ct, o);
+	return o;
+}
+
 static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 {
 	struct conn *c;
 
 	if (ev->transport == SA_TRANSPORT_PIPE) {
 		c = stdio_conn(p, &ev->hdr, stdio_dir(ev->fd), ev->gen, 0);
-		if (c)
+		if (c) {
 			c->uid = ev->uid;
+			stdio_socket_open(p, c, ev);
+		}
 		proc_cache__get(p->pc, ev->hdr.tgid);
 		return;
 	}
+	if (inetd_alias(p, ev))
+		return;
 	c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	if (!c)
 		return;
@@ -861,6 +1004,7 @@ static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
 	memcpy(c->unix_path, ev->unix_path, sizeof(c->unix_path));
 	c->unix_path[sizeof(c->unix_path) - 1] = '\0';
 	c->addrs_known = true;
+	socketpair_open(p, c, ev);
 	proc_cache__get(p->pc, ev->hdr.tgid);	/* read exe while the process lives */
 }
 
@@ -896,6 +1040,11 @@ static void on_conn_close(struct pipeline *p, const struct sa_conn_event *ev)
 		stdio_close(p, ev);
 		return;
 	}
+	c = inetd_conn(p, &ev->hdr, ev->fd, ev->gen);
+	if (c) {
+		c->alias_gen = 0;	/* the other fd still holds the connection */
+		return;
+	}
 	c = conntrack__lookup(p->ct, ev->hdr.tgid, ev->fd);
 	if (!c || c->gen != ev->gen)
 		return;
@@ -908,11 +1057,13 @@ static void on_data(struct pipeline *p, const struct sa_data_event *ev, const ui
 {
 	struct conn *c = ev->flags & SA_DATA_F_PIPE ?
 		stdio_conn(p, &ev->hdr, ev->dir, ev->gen, ev->pos) :
-		conn_for(p, &ev->hdr, ev->fd, ev->gen);
+		inetd_conn(p, &ev->hdr, ev->fd, ev->gen);
 	uint64_t ts = ev->hdr.ts_ns, pos = ev->pos;
 	uint32_t cap = ev->cap_len, orig = ev->orig_len;
 	int dir = ev->dir;
 
+	if (!c && !(ev->flags & SA_DATA_F_PIPE))
+		c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	if (!c)
 		return;
 	if (pos > c->expect[dir]) {
@@ -1052,11 +1203,12 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 	p->ct = conntrack__new();
 	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
 	p->pc = proc_cache__new(opts->live);
+	p->mcp = mcp_memory__new(0);
 	if (p->cr)
 		correlator__set_bounds(p->cr, &(struct corr_bounds){
 			.max_pending = opts->max_pending,
 			.max_pending_per_conn = opts->max_pending_per_conn });
-	if (!p->ct || !p->cr || !p->pc) {
+	if (!p->ct || !p->cr || !p->pc || !p->mcp) {
 		pipeline__free(p);
 		return NULL;
 	}
@@ -1072,6 +1224,7 @@ void pipeline__free(struct pipeline *p)
 	conntrack__free(p->ct);
 	correlator__free(p->cr);
 	proc_cache__free(p->pc);
+	mcp_memory__free(p->mcp);
 	for (i = 0; i < PIPELINE_MAX_SINKS; i++)
 		jbuf__free(&p->groups[i].jb);
 	free(p);

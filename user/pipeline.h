@@ -23,6 +23,8 @@ enum pl_counter {
 	PL_EVICTED_REQUESTS,		/* written early: max_pending bounds hit */
 	PL_EVICTED_CONNS,		/* connections dropped: max_connections hit */
 	PL_STDIO_SKIPPED_BYTES,		/* stdin/stdout bytes of streams that are not JSON-RPC */
+	PL_STDIO_HOST_END_BYTES,	/* a host's end of an audited stdio stream (recorded there) */
+	PL_MCP_SESSIONS_EVICTED,	/* MCP HTTP sessions forgotten: over the table's bound */
 	PL_CNT_MAX,
 };
 

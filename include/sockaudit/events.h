@@ -46,7 +46,9 @@ enum sa_role {
 enum sa_transport {
 	SA_TRANSPORT_TCP = 1,
 	SA_TRANSPORT_UNIX = 2,
-	SA_TRANSPORT_PIPE = 3,	/* stdin/stdout pipe of a target (stdio transport) */
+	SA_TRANSPORT_PIPE = 3,	/* stdin/stdout of a target (stdio transport): a pipe, or an
+				 * unnamed AF_UNIX stream socket (socketpair; local.family
+				 * AF_UNIX in its open event) */
 };
 
 /* sa_data_event.flags */
@@ -110,7 +112,8 @@ struct sa_data_event {
 };
 
 struct sa_addr {
-	__u8 addr[16];		/* IPv4 in the first 4 bytes, or IPv6 */
+	__u8 addr[16];		/* IPv4 in the first 4 bytes, or IPv6; AF_UNIX socketpair:
+				 * peer.addr's first 8 bytes are the other end's inode */
 	__u16 port;		/* host byte order */
 	__u16 family;		/* AF_INET, AF_INET6, AF_UNIX */
 	__u32 pad;

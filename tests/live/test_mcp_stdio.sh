@@ -25,6 +25,14 @@ assert_eq "tool calls" '["echo","echo","echo","echo","slow"]' \
 assert_eq "slow call paired" '"call-1"' "$(jqlog "$log" "$q | map(select(.rpc.tool==\"slow\")) | .[0].rpc.id")"
 assert_eq "error" "-32601" "$(jqlog "$log" "$q | map(select(.outcome==\"error\")) | .[0].rpc.error.code")"
 assert_eq "notifications" 6 "$(jqlog "$log" "$q | map(select(.outcome==\"notification\")) | length")"
+calls="$q | map(select(.rpc.method==\"tools/call\"))"
+assert_eq "one-sided records" 0 "$(jqlog "$log" "$q | map(select(.outcome==\"no_request\" or .outcome==\"no_response\")) | length")"
+assert_eq "fifo stdio" 'pipe:stdin pipe:stdout' "$(jqlog "$log" "$calls | map(\"\(.conn.local) \(.conn.peer)\") | unique | join(\",\")")"
+assert_eq "identity on every call" 'py-fifo-host 1.0 demo 1 2025-06-18' \
+	"$(jqlog "$log" "$calls | map(\"\(.mcp.client.name) \(.mcp.client.version) \(.mcp.server.name) \(.mcp.server.version) \(.mcp.protocol_version)\") | unique | join(\",\")")"
+assert_eq "error class" '"method_not_found"' "$(jqlog "$log" "$q | map(select(.outcome==\"error\")) | .[0].rpc.error.class | tojson")"
+assert_eq "token redacted" 5 "$(jqlog "$log" "$calls | map(select(.request.body | contains(\"Bearer [REDACTED:bearer_token]\"))) | length")"
+assert_eq "token nowhere" 0 "$(grep -c 'SECRET-value' "$log" || true)"
 assert_eq "stderr never audited" 0 "$(grep -c 'server got' "$log" || true)"
 host=$(jqlog "$log" '.[] | select(.type=="collector_start") | .targets | split(",")[0]')
 assert_eq "records come from the server, not the host" 0 "$(jqlog "$log" "$q | map(select(.proc.pid == $host)) | length")"

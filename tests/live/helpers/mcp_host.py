@@ -18,12 +18,14 @@ def send(msg):
         pending.add(msg["id"])
 
 
-send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}})
+send({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+      "params": {"protocolVersion": "2025-06-18",
+                 "clientInfo": {"name": "py-fifo-host", "version": "1.0"}}})
 send({"jsonrpc": "2.0", "method": "notifications/initialized"})
 send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
 for i, name in enumerate(["echo", "slow", "echo", "echo", "echo"]):
     send({"jsonrpc": "2.0", "id": f"call-{i}", "method": "tools/call",
-          "params": {"name": name, "arguments": {"text": "hi"}}})
+          "params": {"name": name, "arguments": {"text": "hi", "auth": "Bearer tok3n.SECRET-value_123"}}})
 send({"jsonrpc": "2.0", "id": 99, "method": "resources/nope"})
 while pending:
     msg = json.loads(srv.stdout.readline())

@@ -2,13 +2,21 @@
 """A minimal MCP-style stdio server: newline-delimited JSON-RPC on stdin and
 stdout, logs on stderr. Answers initialize, tools/list and tools/call (a
 slow tool's answer comes after the next request's), sends a log
-notification, and errors on unknown methods."""
+notification, and errors on unknown methods.
+--noisy: a banner and a non-JSON line on stdout between messages, as some
+servers print; --crash: the "crash" tool exits before it answers."""
 import json
+import os
 import sys
 
+noisy = "--noisy" in sys.argv
 held = None
+if noisy:
+    print("demo server starting (not JSON)", flush=True)
 for line in sys.stdin:
     msg = json.loads(line)
+    if noisy:
+        print("-- got a message --", flush=True)
     print("server got", msg.get("method"), file=sys.stderr)
     if "id" not in msg:
         continue
@@ -20,6 +28,8 @@ for line in sys.stdin:
         out = {"tools": [{"name": "echo"}, {"name": "slow"}]}
     elif method == "tools/call":
         name = msg["params"]["name"]
+        if name == "crash" and "--crash" in sys.argv:
+            os._exit(3)
         print(json.dumps({"jsonrpc": "2.0", "method": "notifications/message",
                           "params": {"level": "info", "data": "calling " + name}}), flush=True)
         out = {"content": [{"type": "text", "text": name}]}
