@@ -112,7 +112,7 @@ $(OUT)/tests/%: tests/%.c $(LIB) | $(OUT)/tests
 FUZZ_DEPS := user/http.c user/json.c user/log.c user/sanitize.c user/redact.c user/format.c \
 	     user/format_json.c user/format_cef.c user/format_syslog.c user/format_line.c \
 	     user/format_csv.c user/correlate.c user/conntrack.c user/jsonrpc.c \
-	     user/chain.c user/chainfile.c user/verify.c user/outpath.c
+	     user/chain.c user/chainfile.c user/verify.c user/logset.c user/outpath.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< $(FUZZ_DEPS) -o $@
