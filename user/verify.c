@@ -595,7 +595,7 @@ out:
 
 static int verify_log(const struct vopts *o, const char *log)
 {
-	struct logset_found f = { 0 };
+	struct logset_found f = { .note = vout };
 	char **paths = NULL;
 	int n = 0, rc, e = logset__find(log, &paths, &n, &f);
 
