@@ -8,6 +8,8 @@
 #include "chainfile.h"
 #include "collector.h"
 #include "log.h"
+#include "report.h"
+#include "search.h"
 #include "settings.h"
 #include "verify.h"
 #include "version.h"
@@ -24,6 +26,8 @@ static const char usage_text[] =
 "       sockaudit replay EVENTS -o LOG [--ttl S] [--body-excerpt N]\n"
 "       sockaudit keygen KEYFILE\n"
 "       sockaudit verify [--key KEYFILE] [--anchor ANCHOR] [--allow-gaps] LOG...\n"
+"       sockaudit search [selectors] [--format raw|text|csv] [--count] [--verify] LOG...\n"
+"       sockaudit report [selectors] [--html OUT.html] LOG...\n"
 "       sockaudit version\n"
 "options:\n"
 "  -o, --output FILE       audit log, JSON Lines (created 0600, appended); with -c it\n"
@@ -458,6 +462,10 @@ int main(int argc, char **argv)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (!strcmp(cmd, "verify"))
 		return verify__main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "search"))
+		return search__main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return report__main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check-config"))
 		return cmd_check_config(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
