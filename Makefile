@@ -233,3 +233,7 @@ bench-integrity: $(OUT)/bench/chain_bench $(BIN) ## writer records/s with and wi
 $(OUT)/bench/writer_rate: bench/writer_rate.c $(LIB) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+# ---- issue 20: search and report ----
+# the percentile test draws log-uniform latencies (exp)
+$(OUT)/tests/test_search: LDLIBS += -lm
