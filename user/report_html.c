@@ -137,6 +137,9 @@ static void loss_chart(FILE *f, const struct report *rp, int nb)
 	chart_open(f, "loss", "Loss over time (sum of loss records' counts)",
 		   "<i class=\"loss\"></i>lost events, bytes or records");
 	axes(f, rp, nb, ymax);
+	if (!max)
+		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">no loss recorded in "
+			"this time range</text>", (W + PAD_L) / 2, H / 2);
 	bars(f, rp->loss, "loss", NULL, NULL, nb);
 	chart_close(f);
 }
