@@ -178,6 +178,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
+	@echo "== sockaudit search vs jq, same filter, same file (bench/search_bench.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/search_bench.sh
 
 clean: ## remove build trees
 	rm -rf build build-asan
@@ -237,3 +239,9 @@ $(OUT)/bench/writer_rate: bench/writer_rate.c $(LIB) | $(OUT)/bench
 # ---- issue 20: search and report ----
 # the percentile test draws log-uniform latencies (exp)
 $(OUT)/tests/test_search: LDLIBS += -lm
+# headless Chromium opens the report --html page in tests/live/test_report_html.sh
+DEB_PKGS += chromium
+
+.PHONY: bench-search
+bench-search: $(BIN) ## sockaudit search vs jq: MB/s with the same filter on the same file (SEARCH_MB)
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/search_bench.sh
