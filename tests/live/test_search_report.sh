@@ -60,19 +60,29 @@ done
 files+=("$log")
 zcat -f "${files[@]}" > "$WORKDIR/all.jsonl"
 total=$(wc -l < "$WORKDIR/all.jsonl")
-# jq reads a copy without the bodies (what takes its time), but for --text
-jq -c 'del(.request.body, .response.body)' "$WORKDIR/all.jsonl" > "$WORKDIR/slim.jsonl"
 
-# same QUESTION ARGS...: search's answer equals jq's select(QUESTION) over the set
-n_checked=0
+# same QUESTION ARGS...: search's answer must equal jq's select(QUESTION) over the
+# set. The questions are collected and jq answers all of them in one pass (check_all).
+qs=()
+args=()
 same() {
-	local q=$1 want got src=$WORKDIR/slim.jsonl; shift
-	[ "$1" != --text ] || src=$WORKDIR/all.jsonl
-	want=$(jq -r "select($q) | \"\(.seq) \(.ts)\"" "$src")
-	got=$("$SOCKAUDIT" search --format csv "$@" "$log" | awk -F, 'NR > 1 {print $1 " " $2}')
-	[ "$got" = "$want" ] || fail "search $*: $(echo "$got" | grep -c .) records, jq ($q): $(echo "$want" | grep -c .)"
-	[ -n "$want" ] || fail "search $*: the question has no answer in this log; it tests nothing"
-	n_checked=$((n_checked + 1))
+	local q=$1 a; shift
+	printf -v a '%q ' "$@"
+	qs+=("$q")
+	args+=("$a")
+}
+check_all() {
+	local prog= k want got
+	for k in "${!qs[@]}"; do
+		prog+="${prog:+, }(if (${qs[$k]}) then \"$k \\(.seq) \\(.ts)\" else empty end)"
+	done
+	jq -r "$prog" "$WORKDIR/all.jsonl" > "$WORKDIR/answers"
+	for k in "${!qs[@]}"; do
+		want=$(awk -v k="$k" '$1 == k {print $2 " " $3}' "$WORKDIR/answers")
+		got=$(eval "\"\$SOCKAUDIT\" search --format csv ${args[$k]} \"\$log\"" | awk -F, 'NR > 1 {print $1 " " $2}')
+		[ "$got" = "$want" ] || fail "search ${args[$k]}: $(echo "$got" | grep -c .) records, jq (${qs[$k]}): $(echo "$want" | grep -c .)"
+		[ -n "$want" ] || fail "search ${args[$k]}: the question has no answer in this log; it tests nothing"
+	done
 }
 ts100=$(jq -r 'select(.type=="exchange") | .ts' "$WORKDIR/all.jsonl" | sed -n 100p)
 ts400=$(jq -r 'select(.type=="exchange") | .ts' "$WORKDIR/all.jsonl" | sed -n 400p)
@@ -115,7 +125,8 @@ same ".ts >= \"$ts100\" and .ts < \"$ts400\"" -ts "$ts100" -te "$ts400"
 same "$secs >= $midnight" -ts today
 same "$secs >= $boot" -ts boot
 same ".type==\"exchange\" and .response.status==404 and .proc.pid==$ngx" --status 404 --pid "$ngx" --type exchange
-echo "selectors compared with jq: $n_checked ($SECONDS s)"
+check_all
+echo "selectors compared with jq: ${#qs[@]} ($SECONDS s)"
 
 # output forms and exit statuses
 ex=$(jq -c 'select(.type=="exchange")' "$WORKDIR/all.jsonl" | wc -l)
