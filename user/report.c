@@ -631,6 +631,16 @@ static int usage(const char *what)
 	return 2;
 }
 
+/* --help: the usage and the selectors on stdout; -1 tells the caller to exit 0. */
+static int help(void)
+{
+	printf("usage: sockaudit report [selectors] [--html OUT.html] [--verify] [--key FILE] "
+	       "[-c CONFIG] [LOG|DIR|- ...]\nexit status: 0 records matched, 1 none, 2 error "
+	       "(docs/search.md)\n");
+	selector__usage(stdout);
+	return -1;
+}
+
 static int parse_opts(struct ropts *o, int argc, char **argv)
 {
 	char err[512];
@@ -657,7 +667,7 @@ static int parse_opts(struct ropts *o, int argc, char **argv)
 		else if (!strcmp(a, "--verify"))
 			o->verify = true;
 		else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-			return usage("report: summaries of the records that match");
+			return help();
 		else if (a[0] == '-' && a[1])
 			return usage("unknown option (see the usage below)");
 		else
@@ -723,11 +733,12 @@ int report__main(int argc, char **argv)
 		rp->tab[t].latency = tabs[t].latency;
 		rp->tab[t].timeseries = tabs[t].timeseries;
 	}
-	if (parse_opts(&o, argc, argv) || loginput__resolve(&in, o.files, o.nfiles, o.config)) {
+	t = parse_opts(&o, argc, argv);
+	if (t || loginput__resolve(&in, o.files, o.nfiles, o.config)) {
 		selector__free(&o.sel);
 		report_free(rp);
 		free(rp);
-		return 2;
+		return t < 0 ? 0 : 2;	/* -1: --help */
 	}
 	for (i = 0; !e && i < in.n; i++) {
 		e = read_set(rp, &o, &in.set[i]);

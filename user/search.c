@@ -70,9 +70,11 @@ static int parse_opts(struct sopts *o, int argc, char **argv)
 		if (e)
 			continue;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage("search: the records that match");
-			selector__usage(stderr);
-			return SEARCH_ERROR;
+			printf("usage: sockaudit search [selectors] [--format raw|text|csv] [--count] "
+			       "[--verify [--key FILE]] [--checkpoint FILE] [-c CONFIG] [LOG|DIR|- ...]\n"
+			       "exit status: 0 found, 1 nothing found, 2 error (docs/search.md)\n");
+			selector__usage(stdout);
+			return -1;
 		} else if (!strcmp(a, "--count")) {
 			o->count = true;
 		} else if (!strcmp(a, "--verify")) {
@@ -451,7 +453,7 @@ int search__main(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv);
 	if (rc) {
 		selector__free(&o.sel);
-		return rc;
+		return rc < 0 ? SEARCH_FOUND : rc;	/* -1: --help */
 	}
 	if (loginput__resolve(&in, o.files, o.nfiles, o.config)) {
 		selector__free(&o.sel);
