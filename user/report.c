@@ -390,16 +390,29 @@ static void loss(struct report *rp, const struct logrec *r, int bin)
 		rp->loss[bin] += n > 0 ? n : 0;
 }
 
-/* seq numbers each run from 1; a jump means records lost before the sink (queue full). */
-static void seq_check(struct report *rp, const struct logrec *r)
+/*
+ * seq numbers each run from 1; a jump means records lost before the sink
+ * (queue full). Checked on every line, matched or not (a selector must not
+ * make gaps), from the line's head: {"v":1,"seq":N,"ts":"...","type":"T"
+ */
+static void seq_check(struct report *rp, const char *line, size_t len)
 {
-	int64_t seq;
+	static const char head[] = "{\"v\":1,\"seq\":";
+	const size_t hl = sizeof(head) - 1;
+	uint64_t seq = 0;
+	size_t i;
+	bool start;
 
-	if (!logrec__i64(r, LF_SEQ, &seq) || seq <= 0)
+	if (len < hl || memcmp(line, head, hl))
+		return;
+	for (i = hl; i < len && i < hl + 20 && line[i] >= '0' && line[i] <= '9'; i++)
+		seq = seq * 10 + (line[i] - '0');
+	if (!seq)
 		return;		/* the writer's own records are not numbered */
-	if (logrec__eq(r, LF_TYPE, "collector_start") || (uint64_t)seq <= rp->last_seq) {
-		rp->restarts += logrec__eq(r, LF_TYPE, "collector_start");
-	} else if (rp->last_seq && (uint64_t)seq > rp->last_seq + 1) {
+	start = memmem(line + i, len - i < 80 ? len - i : 80, "\"type\":\"collector_start\"", 25);
+	if (start || seq <= rp->last_seq) {
+		rp->restarts += start;
+	} else if (rp->last_seq && seq > rp->last_seq + 1) {
 		if (rp->gaps < REPORT_GAPS) {
 			struct report_gap *g = &rp->gap[rp->gaps];
 
@@ -433,7 +446,6 @@ static void add_record(struct report *rp, const struct logrec *r)
 	row = row_for(rp, RT_TYPE, type, sel);
 	if (row)
 		row->n++;
-	seq_check(rp, r);
 	if (!strcmp(type, "exchange"))
 		exchange(rp, r, bin);
 	else if (!strcmp(type, "loss"))
@@ -457,6 +469,7 @@ static int read_set(struct report *rp, const struct ropts *o, const struct login
 	rp->last_seq = 0;
 	rp->files += s->n;
 	while ((e = logset__next_line(&r, &line, &len, &first)) > 0) {
+		seq_check(rp, line, len);
 		if (!selector__prefilter(&o->sel, line, len))
 			continue;
 		if (logrec__parse(line, len, &rec)) {

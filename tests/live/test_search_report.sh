@@ -199,4 +199,8 @@ sed "${first},$((first + 2))d" "$log" > "$WORKDIR/gap.log"
 "$SOCKAUDIT" report "$WORKDIR/gap.log" > "$WORKDIR/gap.txt"
 grep -qE '^seq: 1 gap\(s\), 3 record\(s\) missing' "$WORKDIR/gap.txt" \
 	|| fail "report does not see the 3 deleted records: $(grep -A1 ^seq "$WORKDIR/gap.txt")"
+# a selector chooses what is summed up, not where the gaps are
+"$SOCKAUDIT" report --status 4xx "$WORKDIR/gap.log" > "$WORKDIR/gap4.txt"
+grep -qE '^seq: 1 gap\(s\), 3 record\(s\) missing' "$WORKDIR/gap4.txt" \
+	|| fail "a selector changed the gaps: $(grep -A1 ^seq "$WORKDIR/gap4.txt")"
 echo "ok"
