@@ -62,22 +62,62 @@ static int skip_string(struct walker *w)
 	return 0;
 }
 
+/* The members by hash of their path: one lookup per key instead of a strcmp per member. */
+#define SLOTS 128
+
+static int8_t slot_member[SLOTS];	/* index into members + 1; 0: empty */
+
+static uint32_t path_hash(const char *p)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+static void slots_init(void)
+{
+	static bool done;
+	size_t i;
+
+	if (done)
+		return;
+	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		uint32_t k = path_hash(members[i].path) % SLOTS;
+
+		while (slot_member[k])
+			k = (k + 1) % SLOTS;
+		slot_member[k] = (int8_t)(i + 1);
+	}
+	done = true;
+}
+
 static void note(struct walker *w, const char *start, bool str)
 {
-	size_t i;
+	uint32_t k;
+	int m;
 
 	if (!w->path_ok)
 		return;
-	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
-		if (strcmp(members[i].path, w->path))
+	for (k = path_hash(w->path) % SLOTS; (m = slot_member[k]); k = (k + 1) % SLOTS) {
+		struct lspan *f = &w->r->f[members[m - 1].f];
+
+		if (strcmp(members[m - 1].path, w->path))
 			continue;
 		if (!str && w->p - start == 4 && !memcmp(start, "null", 4))
 			return;
-		w->r->f[members[i].f].p = str ? start + 1 : start;
-		w->r->f[members[i].f].n = str ? w->p - start - 2 : w->p - start;
-		w->r->f[members[i].f].str = str;
+		f->p = str ? start + 1 : start;
+		f->n = str ? w->p - start - 2 : w->p - start;
+		f->str = str;
 		return;
 	}
+}
+
+/* Where a number, true, false or null ends. */
+static bool scalar_end(char c)
+{
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 static int value(struct walker *w, int depth);
@@ -181,7 +221,7 @@ static int value(struct walker *w, int depth)
 			note(w, start, true);
 		return e;
 	default:
-		while (w->p < w->end && !strchr(",}] \t\r\n", *w->p))
+		while (w->p < w->end && !scalar_end(*w->p))
 			w->p++;
 		if (w->p == start)
 			return -EINVAL;
@@ -195,6 +235,7 @@ int logrec__parse(const char *line, size_t len, struct logrec *r)
 	struct walker w = { .p = line, .end = line + len, .r = r, .path_ok = true };
 
 	memset(r, 0, sizeof(*r));
+	slots_init();
 	skip_ws(&w);
 	if (w.p >= w.end || *w.p != '{' || object(&w, 0))
 		return -EINVAL;
