@@ -343,13 +343,32 @@ static void ckpt_position(const struct ckpt *c, struct logset_reader *r, int64_t
 
 /* ---- the walk ---- */
 
-static int one_line(struct run *w, const char *line, size_t len, struct ckpt *last,
-		    int64_t after_ts)
+/* seq and ts of the line read last, from its head: {"v":1,"seq":N,"ts":"..." */
+static void ckpt_note(struct ckpt *c, const char *line, size_t len)
+{
+	const char *p = memmem(line, len < 40 ? len : 40, "\"seq\":", 6), *t;
+	uint64_t seq = 0;
+	int64_t ts;
+
+	if (!p)
+		return;
+	for (p += 6; p < line + len && *p >= '0' && *p <= '9'; p++)
+		seq = seq * 10 + (*p - '0');
+	if (seq)
+		c->seq = seq;
+	if (line + len - p > 7 && !memcmp(p, ",\"ts\":\"", 7)) {
+		t = memchr(p + 7, '"', line + len - p - 7);
+		if (t && !logrec__parse_ts(p + 7, t - p - 7, &ts))
+			c->ts = ts;
+	}
+}
+
+static int one_line(struct run *w, const char *line, size_t len, bool need_ts, int64_t after_ts)
 {
 	const struct sopts *o = w->o;
 	struct logrec r;
 	bool need_parse = o->sel.n || o->sel.has_start || o->sel.has_end || o->fmt != OUT_RAW ||
-			  last || after_ts;
+			  need_ts;
 	int64_t ts;
 
 	if (!selector__prefilter(&o->sel, line, len))
@@ -357,14 +376,6 @@ static int one_line(struct run *w, const char *line, size_t len, struct ckpt *la
 	if (need_parse && logrec__parse(line, len, &r)) {
 		w->unparsable++;
 		return 0;
-	}
-	if (last) {
-		int64_t seq;
-
-		if (logrec__i64(&r, LF_SEQ, &seq) && seq > 0)
-			last->seq = seq;
-		if (logrec__ts(&r, &ts))
-			last->ts = ts;
 	}
 	if (after_ts && (!logrec__ts(&r, &ts) || ts <= after_ts))
 		return 0;
@@ -410,8 +421,16 @@ static int read_set(struct run *w, const struct loginput_set *s, struct ckpts *c
 			e = -EINVAL;
 			break;
 		}
-		if ((e = one_line(w, line, len, c, after_ts)))
+		if (c && !r.has_nl) {
+			/* a line being written: the next run reads it whole */
+			r.off -= len;
+			e = 0;
 			break;
+		}
+		if ((e = one_line(w, line, len, after_ts != 0, after_ts)))
+			break;
+		if (c)
+			ckpt_note(c, line, len);
 	}
 	if (c && !e && r.cur >= 0) {
 		c->dev = r.dev;
