@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <cmocka.h>
 #include "lathist.h"
 #include "logrec.h"
@@ -369,6 +371,55 @@ static void test_percentiles(void **state)
 	free(v);
 }
 
+/* report__main on a log of n_light endpoints seen once and one seen n_heavy times, last. */
+static void test_report_top_rows(void **state)
+{
+	char dir[] = "/tmp/sa-report.XXXXXX", logp[64], outp[64], cmd[160], line[512], *out;
+	char *argv[] = { "report", logp, NULL };
+	FILE *f;
+	int i, fd, saved, rc;
+	long n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(logp, sizeof(logp), "%s/a.log", dir);
+	snprintf(outp, sizeof(outp), "%s/out", dir);
+	f = fopen(logp, "w");
+	assert_non_null(f);
+	for (i = 1; i <= 1500; i++)
+		fprintf(f, "{\"v\":1,\"seq\":%d,\"ts\":\"2026-11-23T17:00:%02d.000000000Z\","
+			"\"type\":\"exchange\",\"proc\":{\"pid\":1,\"comm\":\"x\",\"uid\":0},"
+			"\"conn\":{\"peer\":\"10.0.%d.%d:1\"},\"proto\":\"http\",\"outcome\":\"ok\","
+			"\"duration_ms\":%d.5,\"request\":{\"method\":\"GET\",\"target\":\"%s%c%c\"},"
+			"\"response\":{\"status\":200}}\n", i, i % 60, i / 256, i % 256, i % 7,
+			i > 1000 ? "/heavy" : "/p-", i > 1000 ? ' ' : 'a' + i % 26,
+			i > 1000 ? ' ' : 'a' + (i / 26) % 26);
+	fclose(f);
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 1);
+	rc = report__main(2, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	assert_int_equal(rc, 0);
+	f = fopen(outp, "r");
+	assert_non_null(f);
+	out = NULL;
+	while (fgets(line, sizeof(line), f))
+		if (!out && strstr(line, "GET /heavy"))
+			out = strdup(line);
+	fclose(f);
+	/* the 500 late records of /heavy win their row back from 676 keys seen once */
+	assert_non_null(out);
+	n = strtol(out + strlen("  GET /heavy  "), NULL, 10);
+	assert_true(n >= 500 && n < 520);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "grep -q 'took over the smallest' %s && rm -rf %s", outp, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_needles),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_percentiles),
+		cmocka_unit_test(test_report_top_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

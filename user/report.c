@@ -105,6 +105,46 @@ static uint64_t fnv(const char *s)
 	return h;
 }
 
+/*
+ * The table is full: the new key takes over the row with the smallest count
+ * (Space-Saving, Metwally et al. 2005). It keeps that count as an upper
+ * bound of what the new key may have had before (over); its rates and
+ * percentiles start afresh from its own records.
+ */
+static struct report_row *take_over(struct report_tab *tb, const char *key, const char *sel,
+				    uint64_t h)
+{
+	struct report_row *m = &tb->row[0];
+	char *k = strdup(key), *se = strdup(sel);
+	int i;
+
+	if (!k || !se) {
+		free(k);
+		free(se);
+		tb->other++;
+		return NULL;
+	}
+	for (i = 1; i < tb->n; i++)
+		if (tb->row[i].n < m->n)
+			m = &tb->row[i];
+	free(m->key);
+	free(m->sel);
+	m->key = k;
+	m->sel = se;
+	m->hash = h;
+	m->over = m->n;
+	m->errors = m->noresp = m->sum = 0;
+	if (m->h.count) {
+		memset(m->h.count, 0, m->h.nbuckets * sizeof(*m->h.count));
+		m->h.n = m->h.max = m->h.sum = 0;
+	}
+	if (m->bins)
+		memset(m->bins, 0, (size_t)REPORT_BINS * lathist__nbuckets(REPORT_BIN_SUB) *
+		       sizeof(*m->bins));
+	tb->replaced++;
+	return m;
+}
+
 static struct report_row *row_for(struct report *rp, enum report_table t, const char *key,
 				  const char *sel)
 {
@@ -116,10 +156,8 @@ static struct report_row *row_for(struct report *rp, enum report_table t, const 
 	for (i = 0; i < tb->n; i++)
 		if (tb->row[i].hash == h && !strcmp(tb->row[i].key, key))
 			return &tb->row[i];
-	if (tb->n == REPORT_ROWS) {
-		tb->other++;
-		return NULL;
-	}
+	if (tb->n == REPORT_ROWS)
+		return take_over(tb, key, sel, h);
 	r = &tb->row[tb->n];
 	r->key = strdup(key);
 	r->sel = strdup(sel);
@@ -552,7 +590,7 @@ static void print_tab(FILE *f, const struct report_tab *t)
 		const struct report_row *r = &t->row[i];
 
 		if (!t->latency) {
-			fprintf(f, "  %-44s %8" PRIu64, r->key, r->n);
+			fprintf(f, "  %-44s %8" PRIu64 "%s", r->key, r->n, r->over ? "~" : "");
 			if (r->sum)
 				fprintf(f, " (sum of counts %" PRIu64 ")", r->sum);
 			fprintf(f, "  %s\n", r->sel);
@@ -562,13 +600,17 @@ static void print_tab(FILE *f, const struct report_tab *t)
 		report__dur(lathist__quantile(&r->h, 0.9), p90, sizeof(p90));
 		report__dur(lathist__quantile(&r->h, 0.99), p99, sizeof(p99));
 		report__dur(r->h.max, mx, sizeof(mx));
-		fprintf(f, "  %-44s %8" PRIu64 " %6.1f %7.1f %8s %8s %8s %8s  %s\n", r->key, r->n,
-			100.0 * r->errors / r->n, 100.0 * r->noresp / r->n, r->h.n ? p50 : "-",
+		fprintf(f, "  %-44s %8" PRIu64 "%s %6.1f %7.1f %8s %8s %8s %8s  %s\n", r->key, r->n,
+			r->over ? "~" : "", 100.0 * r->errors / report__own(r),
+			100.0 * r->noresp / report__own(r), r->h.n ? p50 : "-",
 			r->h.n ? p90 : "-", r->h.n ? p99 : "-", r->h.n ? mx : "-", r->sel);
 	}
+	if (t->replaced)
+		fprintf(f, "  (more than %d rows: %" PRIu64 " times a new one took over the smallest; "
+			"n~ is an upper bound, its rates and latencies count only its own records)\n",
+			REPORT_ROWS, t->replaced);
 	if (t->other)
-		fprintf(f, "  (other: %" PRIu64 " records beyond the first %d rows)\n", t->other,
-			REPORT_ROWS);
+		fprintf(f, "  (%" PRIu64 " records not counted: out of memory)\n", t->other);
 }
 
 static const struct { const char *counter, *meaning; } loss_meaning[] = {

@@ -270,7 +270,7 @@ static void table(FILE *f, const struct report_tab *t)
 
 		fprintf(f, "<tr><td>");
 		esc(f, r->key);
-		fprintf(f, "</td><td class=\"num\">%" PRIu64 "</td>", r->n);
+		fprintf(f, "</td><td class=\"num\">%" PRIu64 "%s</td>", r->n, r->over ? "~" : "");
 		if (t->latency) {
 			report__dur(lathist__quantile(&r->h, 0.5), p[0], sizeof(p[0]));
 			report__dur(lathist__quantile(&r->h, 0.9), p[1], sizeof(p[1]));
@@ -278,8 +278,8 @@ static void table(FILE *f, const struct report_tab *t)
 			report__dur(r->h.max, p[3], sizeof(p[3]));
 			fprintf(f, "<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
 				"<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s"
-				"</td><td class=\"num\">%s</td>", 100.0 * r->errors / r->n,
-				100.0 * r->noresp / r->n, r->h.n ? p[0] : "-", r->h.n ? p[1] : "-",
+				"</td><td class=\"num\">%s</td>", 100.0 * r->errors / report__own(r),
+				100.0 * r->noresp / report__own(r), r->h.n ? p[0] : "-", r->h.n ? p[1] : "-",
 				r->h.n ? p[2] : "-", r->h.n ? p[3] : "-");
 		} else if (r->sum) {
 			fprintf(f, "<td class=\"num\">%" PRIu64 " counted</td>", r->sum);
@@ -288,9 +288,9 @@ static void table(FILE *f, const struct report_tab *t)
 		esc(f, r->sel);
 		fprintf(f, "</code></td></tr>\n");
 	}
-	if (t->other)
-		fprintf(f, "<tr><td colspan=\"3\">other: %" PRIu64 " records beyond %d rows</td></tr>",
-			t->other, REPORT_ROWS);
+	if (t->replaced)
+		fprintf(f, "<tr><td colspan=\"3\">more than %d rows: %" PRIu64 " times a new one took "
+			"over the smallest; n~ is an upper bound</td></tr>", REPORT_ROWS, t->replaced);
 	fprintf(f, "</table>\n");
 }
 

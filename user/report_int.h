@@ -24,6 +24,7 @@ struct report_row {
 	char *sel;			/* the search selector that drills down */
 	uint64_t hash;
 	uint64_t n, errors, noresp, sum;	/* sum: loss counts */
+	uint64_t over;			/* of n, inherited from rows it replaced (upper bound) */
 	struct lathist h;
 	uint32_t *bins;			/* REPORT_BINS coarse histograms, or NULL */
 };
@@ -37,7 +38,8 @@ struct report_tab {
 	bool timeseries;		/* rows carry per-bin histograms */
 	struct report_row row[REPORT_ROWS];
 	int n;
-	uint64_t other;			/* records whose row did not fit */
+	uint64_t other;			/* records whose row could not be made (no memory) */
+	uint64_t replaced;		/* rows given over to a new key (Space-Saving) */
 };
 
 struct report_gap {
@@ -67,6 +69,12 @@ struct report {
 	struct report_chain *chain;
 	int nchain;
 };
+
+/* Records of the row itself (n without what it inherited): the base of its rates. */
+static inline uint64_t report__own(const struct report_row *r)
+{
+	return r->n > r->over ? r->n - r->over : 1;
+}
 
 /* The row's p-quantile over its time bin b (0 when the bin is empty). */
 uint64_t report__bin_quantile(const struct report_row *row, int b, double q);
