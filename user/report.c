@@ -566,13 +566,13 @@ static int cmp_rows(const void *a, const void *b)
 	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->key, y->key);
 }
 
-static void ts_text(int64_t ns, char *out, size_t n)
+void report__ts(int64_t ns, const char *fmt, char *out, size_t n)
 {
 	time_t s = ns / 1000000000LL;
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(out, n, fmt, &tm);
 }
 
 static void print_tab(FILE *f, const struct report_tab *t)
@@ -647,8 +647,8 @@ static void print_report(FILE *f, const struct report *rp, bool chain)
 	uint64_t i;
 	int t;
 
-	ts_text(rp->ts_min, a, sizeof(a));
-	ts_text(rp->ts_max, b, sizeof(b));
+	report__ts(rp->ts_min, "%Y-%m-%dT%H:%M:%SZ", a, sizeof(a));
+	report__ts(rp->ts_max, "%Y-%m-%dT%H:%M:%SZ", b, sizeof(b));
 	fprintf(f, "sockaudit report: %" PRIu64 " records (%" PRIu64 " exchanges) from %" PRIu64
 		" file(s); time %s .. %s\n", rp->records, rp->exchanges, rp->files,
 		rp->records ? a : "-", rp->records ? b : "-");

@@ -36,11 +36,7 @@ static void esc(FILE *f, const char *s)
 
 static void ts_text(int64_t ns, char *out, size_t n)
 {
-	time_t s = ns / 1000000000LL;
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm);
+	report__ts(ns, "%Y-%m-%d %H:%M:%SZ", out, n);
 }
 
 /* Bins up to the last one holding anything (at least one). */

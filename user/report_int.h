@@ -78,6 +78,8 @@ static inline uint64_t report__own(const struct report_row *r)
 
 /* The row's p-quantile over its time bin b (0 when the bin is empty). */
 uint64_t report__bin_quantile(const struct report_row *row, int b, double q);
+/* ns since the epoch as UTC text (strftime's fmt). */
+void report__ts(int64_t ns, const char *fmt, char *out, size_t n);
 /* "850us", "12.3ms", "1.20s" */
 void report__dur(uint64_t us, char *out, size_t n);
 /* The page: every table, the charts, the chain per file. 0 or -errno. */
