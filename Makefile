@@ -128,7 +128,7 @@ $(OUT)/tests/%: tests/%.c $(LIB) | $(OUT)/tests
 FUZZ_DEPS := user/http.c user/json.c user/log.c user/sanitize.c user/redact.c user/format.c \
 	     user/format_json.c user/format_cef.c user/format_syslog.c user/format_line.c \
 	     user/format_csv.c user/correlate.c user/conntrack.c user/jsonrpc.c \
-	     user/chain.c user/chainfile.c user/verify.c user/outpath.c
+	     user/chain.c user/chainfile.c user/verify.c user/logset.c user/outpath.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< $(FUZZ_DEPS) -o $@
@@ -209,6 +209,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/selectors.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
+	@echo "== sockaudit search vs jq, same filter, same file (bench/search_bench.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/search_bench.sh
 
 clean: ## remove build trees
 	rm -rf build build-asan
@@ -301,3 +303,12 @@ uninstall: ## remove what install put in place (the config and the logs stay)
 	rm -f $(DESTDIR)$(SBINDIR)/sockaudit $(DESTDIR)$(MANDIR)/man8/sockaudit.8 \
 		$(DESTDIR)$(UNITDIR)/sockaudit.service
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/sockaudit and $(DESTDIR)$(LOGDIR) (the config and the audit logs): remove them by hand"
+# ---- issue 20: search and report ----
+# the percentile test draws log-uniform latencies (exp)
+$(OUT)/tests/test_search: LDLIBS += -lm
+# headless Chromium opens the report --html page in tests/live/test_report_html.sh
+DEB_PKGS += chromium
+
+.PHONY: bench-search
+bench-search: $(BIN) ## sockaudit search vs jq: MB/s with the same filter on the same file (SEARCH_MB)
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/search_bench.sh

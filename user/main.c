@@ -8,6 +8,8 @@
 #include "chainfile.h"
 #include "collector.h"
 #include "log.h"
+#include "report.h"
+#include "search.h"
 #include "settings.h"
 #include "status.h"
 #include "verify.h"
@@ -26,6 +28,8 @@ static const char usage_text[] =
 "       sockaudit keygen KEYFILE\n"
 "       sockaudit verify [--key KEYFILE] [--anchor ANCHOR] [--allow-gaps] LOG...\n"
 "       sockaudit status [--state-file PATH] [--json]\n"
+"       sockaudit search [selectors] [--format raw|text|csv] [--count] [--verify] LOG...\n"
+"       sockaudit report [selectors] [--html OUT.html] LOG...\n"
 "       sockaudit version\n"
 "options:\n"
 "  -o, --output FILE       audit log, JSON Lines (created 0600, appended); with -c it\n"
@@ -505,6 +509,10 @@ int main(int argc, char **argv)
 		return verify__main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))
 		return status__main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "search"))
+		return search__main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return report__main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check-config"))
 		return cmd_check_config(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);

@@ -20,11 +20,9 @@
 #include <openssl/crypto.h>
 #include "chain.h"
 #include "chainfile.h"
+#include "logset.h"
 #include "verify.h"
 
-#define READ_CHUNK	(1u << 20)
-#define MAX_LINE	(64u << 20)	/* no record is this long: max_message_length is 16 MiB */
-#define MAX_BACKUPS	1000		/* backup_count's upper bound */
 #define MAX_DELETED	100000		/* a deletion this long is still named as one */
 #define MAX_ANCHORS	(1u << 24)
 
@@ -199,366 +197,10 @@ int verify__parse_anchor(const char *line, size_t len, uint64_t *seq, uint8_t ma
 	return 0;
 }
 
-/* ---- reading a rotated set, line by line ---- */
-
-struct set_reader {
-	char **paths;			/* oldest first */
-	int n, cur;
-	gzFile f;
-	char *buf, *line;
-	size_t len, pos, line_cap;
-	uint64_t lineno, bytes;
-	bool eof, has_nl;
-};
-
-/*
- * A file to read, never a FIFO or device a local user planted in a log
- * directory (open would block, or read forever): opened without blocking,
- * then taken only when it is a regular file. The fd, or -1 with errno set.
- */
-#define EFTYPE_NOT_REGULAR EINVAL	/* what open_input says of a non-regular file */
-
-static int open_input(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st))
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EFTYPE_NOT_REGULAR;
-		goto fail;
-	}
-	if (fcntl(fd, F_SETFL, O_RDONLY))	/* blocking reads again */
-		goto fail;
-	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-/* strerror, with the refusal of open_input said as what it is */
-static const char *input_error(int e)
-{
-	return e == EFTYPE_NOT_REGULAR ? "not a regular file (a FIFO, device, socket or "
-		"directory planted there?)" : strerror(e);
-}
-
-/* gzopen(path, "rb") through open_input: plain files are read through as they are. */
-static gzFile open_gz(const char *path)
-{
-	int fd = open_input(path);
-	gzFile f;
-
-	if (fd < 0)
-		return NULL;
-	f = gzdopen(fd, "rb");
-	if (!f)
-		close(fd);
-	return f;
-}
-
-static int open_next(struct set_reader *r)
-{
-	if (r->f)
-		gzclose(r->f);
-	r->f = NULL;
-	if (++r->cur >= r->n)
-		return 0;
-	errno = 0;
-	r->f = open_gz(r->paths[r->cur]);
-	if (!r->f) {
-		fprintf(stderr, "sockaudit: error: cannot read %s: %s; check the path and "
-			"permissions\n", r->paths[r->cur], input_error(errno ? errno : EIO));
-		return -EIO;
-	}
-	gzbuffer(r->f, 1u << 18);
-	r->len = r->pos = 0;
-	r->lineno = 0;
-	r->eof = false;
-	return 1;
-}
-
-static int fill(struct set_reader *r)
-{
-	int n = gzread(r->f, r->buf, READ_CHUNK);
-	int zerr;
-
-	if (n < 0) {
-		fprintf(stderr, "sockaudit: error: cannot read %s: %s\n", r->paths[r->cur],
-			gzerror(r->f, &zerr));
-		return -EIO;
-	}
-	r->len = n;
-	r->pos = 0;
-	r->eof = n == 0;
-	r->bytes += n;
-	return 0;
-}
-
-static int append(struct set_reader *r, size_t *have, const char *p, size_t n)
-{
-	if (*have + n + 1 > r->line_cap) {
-		size_t cap = r->line_cap ? r->line_cap : 4096;
-		char *q;
-
-		while (cap < *have + n + 1)
-			cap *= 2;
-		if (cap > MAX_LINE + 1 || !(q = realloc(r->line, cap))) {
-			fprintf(stderr, "sockaudit: error: %s:%" PRIu64 ": a line longer than "
-				"%u MiB; this is not a sockaudit log\n", r->paths[r->cur],
-				r->lineno + 1, MAX_LINE >> 20);
-			return -E2BIG;
-		}
-		r->line = q;
-		r->line_cap = cap;
-	}
-	memcpy(r->line + *have, p, n);
-	*have += n;
-	return 0;
-}
-
-/* The next line of the current file: 1, 0 at its end, -errno. */
-static int next_in_file(struct set_reader *r, const char **line, size_t *len)
-{
-	size_t have = 0;
-	char *nl;
-
-	for (;;) {
-		if (r->pos == r->len && (r->eof || fill(r) || r->eof)) {
-			if (r->len && !r->eof)
-				return -EIO;
-			if (!have)
-				return 0;
-			r->has_nl = false;	/* a last line without '\n': a torn tail */
-			break;
-		}
-		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-		if (nl && !have) {	/* the common case: no copy */
-			*line = r->buf + r->pos;
-			*len = nl - *line;
-			r->pos = nl - r->buf + 1;
-			r->has_nl = true;
-			r->lineno++;
-			return 1;
-		}
-		if (append(r, &have, r->buf + r->pos, (nl ? nl : r->buf + r->len) - (r->buf + r->pos)))
-			return -E2BIG;
-		r->pos = nl ? (size_t)(nl - r->buf + 1) : r->len;
-		if (nl) {
-			r->has_nl = true;
-			break;
-		}
-	}
-	r->line[have] = '\0';
-	*line = r->line;
-	*len = have;
-	r->lineno++;
-	return 1;
-}
-
-/* The next line of the set; *first is set at the first line of each file. */
-static int next_line(struct set_reader *r, const char **line, size_t *len, bool *first)
-{
-	int e;
-
-	for (;;) {
-		if (r->f) {
-			e = next_in_file(r, line, len);
-			if (e) {
-				*first = r->lineno == 1;
-				return e;
-			}
-		}
-		e = open_next(r);
-		if (e <= 0)
-			return e;
-	}
-}
-
-/*
- * The next record: a csv file's column header (its unsealed first line) is
- * skipped, and the line after it is then the file's first record.
- */
-static int next_record(struct set_reader *r, const char **line, size_t *len, bool *first)
-{
-	int e = next_line(r, line, len, first);
-
-	if (e > 0 && *first && chain__is_header(*line, *len)) {
-		e = next_line(r, line, len, first);
-		if (e > 0 && r->lineno == 2)
-			*first = true;
-	}
-	return e;
-}
-
-static const char *cur_path(const struct set_reader *r)
-{
-	return r->cur < r->n ? r->paths[r->cur] : r->paths[r->n - 1];
-}
-
-/* ---- finding the files of a set ---- */
-
-static char *rotated_name(const char *log, int k, bool gz)
-{
-	char *p = NULL;
-
-	if (asprintf(&p, "%s.%d%s", log, k, gz ? ".gz" : "") < 0)
-		return NULL;
-	return p;
-}
-
-/* 1 when path exists, 0 when it does not, -errno when that cannot be told (EACCES). */
-static int exists(const char *path)
-{
-	if (!access(path, F_OK))
-		return 1;
-	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-}
-
-/* Do two files (each plain or gzip) hold the same bytes? 1, 0, or -errno (cannot read). */
-static int same_content(const char *a, const char *b)
-{
-	gzFile fa = open_gz(a), fb = open_gz(b);
-	int e = fa && fb ? 0 : -(errno ? errno : EIO);
-	char *ba = malloc(1u << 16), *bb = malloc(1u << 16);
-	bool same = !e && ba && bb;
-	int na, nb;
-
-	while (same) {
-		na = gzread(fa, ba, 1u << 16);
-		nb = gzread(fb, bb, 1u << 16);
-		same = na == nb && na >= 0 && !memcmp(ba, bb, na > 0 ? na : 0);
-		if (na <= 0)
-			break;
-	}
-	if (fa)
-		gzclose(fa);
-	if (fb)
-		gzclose(fb);
-	if (!e && (!ba || !bb))
-		e = -ENOMEM;
-	free(ba);
-	free(bb);
-	return e ? e : same;
-}
-
-/* What find_set found beside the log besides the files to read. */
-struct set_found {
-	char *missing;		/* the first hole in the numbers */
-	char *differ;		/* LOG.k whose LOG.k.gz holds other bytes */
-};
-
-/*
- * LOG.k or LOG.k.gz. Both exist after a compression was interrupted
- * between writing the .gz and removing the plain file: then they hold the
- * same records and the plain one is read; if they differ, one was edited,
- * and f->differ names them. NULL when neither exists.
- */
-static char *existing_rotated(const char *log, int k, struct set_found *f, int *err)
-{
-	char *p = rotated_name(log, k, false), *gz = rotated_name(log, k, true);
-	int ep = p ? exists(p) : -ENOMEM, eg = gz ? exists(gz) : -ENOMEM;
-
-	if (ep < 0 || eg < 0) {
-		*err = ep < 0 ? ep : eg;
-		ep = eg = 0;
-	}
-	if (ep && eg) {
-		int same = same_content(p, gz);
-
-		if (same < 0) {
-			*err = same;
-		} else if (!same) {
-			if (!f->differ)
-				f->differ = strdup(p);
-		} else {
-			printf("note %s: %s.gz holds the same records (a compression was "
-			       "interrupted); read once\n", p, p);
-		}
-	}
-	if (ep) {
-		free(gz);
-		return p;
-	}
-	free(p);
-	if (eg)
-		return gz;
-	free(gz);
-	return NULL;
-}
-
-static void free_paths(char **paths, int n)
-{
-	while (n > 0)
-		free(paths[--n]);
-	free(paths);
-}
-
-/* The highest k with LOG.k or LOG.k.gz; 0 if none. -errno if one cannot be looked at. */
-static int top_rotated(const char *log)
-{
-	int k, top = 0, e1, e2;
-	char *p;
-
-	for (k = 1; k <= MAX_BACKUPS; k++) {
-		p = rotated_name(log, k, false);
-		e1 = p ? exists(p) : -ENOMEM;
-		free(p);
-		p = rotated_name(log, k, true);
-		e2 = p ? exists(p) : -ENOMEM;
-		free(p);
-		if (e1 < 0 || e2 < 0)
-			return e1 < 0 ? e1 : e2;
-		if (e1 || e2)
-			top = k;
-	}
-	return top;
-}
-
-/*
- * LOG.N .. LOG.1 then LOG. A hole in the numbers is a deleted file:
- * f->missing gets its name. 0, -ENOENT when nothing of the set exists, or
- * -errno when a file or the directory cannot be looked at (EACCES).
- */
-static int find_set(const char *log, char ***out, int *n, struct set_found *f)
-{
-	int k, top = top_rotated(log), i = 0, e = 0, el;
-	char **paths, *p;
-
-	if (top < 0)
-		return top;
-	el = exists(log);
-	if (el < 0)
-		return el;
-	if (!top && !el)
-		return -ENOENT;
-	paths = calloc(top + 1, sizeof(*paths));
-	if (!paths)
-		return -ENOMEM;
-	for (k = top; k >= 1; k--) {
-		p = existing_rotated(log, k, f, &e);
-		if (!p && !f->missing)
-			f->missing = rotated_name(log, k, false);
-		if (p)
-			paths[i++] = p;
-	}
-	if (el)
-		paths[i++] = strdup(log);
-	else if (!f->missing)
-		f->missing = strdup(log);
-	*out = paths;
-	*n = i;
-	if (e)
-		free_paths(paths, i);
-	return e;
-}
-
 /* ---- the walk ---- */
+
+/* Where the verdict lines go: stdout for `verify`, the caller's stream for search/report. */
+static FILE *vout;
 
 struct anchor {
 	uint64_t seq;
@@ -577,7 +219,7 @@ struct vopts {
 struct walk {
 	const struct vopts *o;
 	struct chain_crypto *cc;
-	struct set_reader r;
+	struct logset_reader r;
 	bool started;
 	uint64_t seq;
 	uint8_t head[CHAIN_MAC_LEN], key[CHAIN_KEY_LEN];
@@ -592,11 +234,11 @@ static void bad(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("TAMPERED %s:%" PRIu64 ": ", cur_path(&w->r), w->r.lineno);
+	fprintf(vout, "TAMPERED %s:%" PRIu64 ": ", logset__cur_path(&w->r), w->r.lineno);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(vout, fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	fputc('\n', vout);
 	w->bad = true;
 }
 
@@ -659,7 +301,7 @@ static void diagnose(struct walk *w, const struct chain_line *f0)
 	uint64_t d, at = w->r.lineno;
 	char path[4200], *copy = malloc(f.pre_len + f.mid_len + f.post_len + 1);
 
-	snprintf(path, sizeof(path), "%s", cur_path(&w->r));
+	snprintf(path, sizeof(path), "%s", logset__cur_path(&w->r));
 	if (!copy) {
 		bad(w, "does not follow the chain (modified, inserted or deleted records)");
 		return;
@@ -673,25 +315,25 @@ static void diagnose(struct walk *w, const struct chain_line *f0)
 	f.mid_len = f.post_len = 0;
 	memcpy(k1, w->key, sizeof(k1));
 	chain__evolve(w->cc, k1);
-	printf("TAMPERED %s:%" PRIu64 ": ", path, at);
-	if (next_line(&w->r, &line, &len, &first) <= 0 || chain__split(line, len, &nx))
-		printf("modified or inserted: the record does not follow the chain, and no "
+	fprintf(vout, "TAMPERED %s:%" PRIu64 ": ", path, at);
+	if (logset__next_line(&w->r, &line, &len, &first) <= 0 || chain__split(line, len, &nx))
+		fprintf(vout, "modified or inserted: the record does not follow the chain, and no "
 		       "record after it shows which");
 	else if (fits(w, w->key, w->head, w->seq, &nx) && fits(w, k1, nx.mac, w->seq + 1, &f))
-		printf("reordered: this record and the next one (%s:%" PRIu64 ") are swapped",
-		       cur_path(&w->r), w->r.lineno);
+		fprintf(vout, "reordered: this record and the next one (%s:%" PRIu64 ") are swapped",
+		       logset__cur_path(&w->r), w->r.lineno);
 	else if (fits(w, w->key, w->head, w->seq, &nx))
-		printf("inserted: this record is not part of the chain; the next one continues "
+		fprintf(vout, "inserted: this record is not part of the chain; the next one continues "
 		       "it");
 	else if (fits(w, k1, f.mac, w->seq + 1, &nx))
-		printf("modified: the record's bytes changed after it was written; its chain "
+		fprintf(vout, "modified: the record's bytes changed after it was written; its chain "
 		       "value and the next record still follow the chain");
 	else if ((d = deleted_before(w, &f, &nx)))
-		printf("deleted: %" PRIu64 " record(s) missing before this one (chain seq %"
+		fprintf(vout, "deleted: %" PRIu64 " record(s) missing before this one (chain seq %"
 		       PRIu64 "..%" PRIu64 ")", d, w->seq, w->seq + d - 1);
 	else
-		printf("does not follow the chain: modified, inserted or deleted records");
-	putchar('\n');
+		fprintf(vout, "does not follow the chain: modified, inserted or deleted records");
+	fputc('\n', vout);
 	w->bad = true;
 	OPENSSL_cleanse(k1, sizeof(k1));
 	free(copy);
@@ -707,8 +349,8 @@ static bool first_record(struct walk *w, const struct verify_ctl_info *c, bool f
 		return true;
 	}
 	if (c->type == CTL_ROTATE && c->has_pos && w->r.cur == 0 && first) {
-		printf("note %s: starts at chain seq %" PRIu64 " (older files were rotated "
-		       "away)\n", cur_path(&w->r), c->seq);
+		fprintf(vout, "note %s: starts at chain seq %" PRIu64 " (older files were rotated "
+		       "away)\n", logset__cur_path(&w->r), c->seq);
 		start_at(w, c->seq, c->prev);
 		return true;
 	}
@@ -752,8 +394,8 @@ static void gap(struct walk *w, const struct verify_ctl_info *c)
 {
 	static const uint8_t zero[CHAIN_MAC_LEN];
 
-	printf("GAP %s:%" PRIu64 ": chain reset (chain_gap, reason %s): the collector started "
-	       "a new chain; records before it cannot be proven complete\n", cur_path(&w->r),
+	fprintf(vout, "GAP %s:%" PRIu64 ": chain reset (chain_gap, reason %s): the collector started "
+	       "a new chain; records before it cannot be proven complete\n", logset__cur_path(&w->r),
 	       w->r.lineno, c->reason[0] ? c->reason : "?");
 	w->gaps++;
 	start_at(w, 0, zero);
@@ -772,7 +414,7 @@ static void anchor_match(struct walk *w, const uint8_t *mac)
 		if (o->anc[j].seq == w->seq && !memcmp(o->anc[j].mac, mac, CHAIN_MAC_LEN))
 			break;
 	if (j == o->nanc) {
-		snprintf(w->unanchored, sizeof(w->unanchored), "%s:%" PRIu64, cur_path(&w->r),
+		snprintf(w->unanchored, sizeof(w->unanchored), "%s:%" PRIu64, logset__cur_path(&w->r),
 			 w->r.lineno);
 		w->unanchored_resumes = w->resumes;
 		return;
@@ -787,7 +429,7 @@ static void anchor_match(struct walk *w, const uint8_t *mac)
 	if (w->unanchored[0] && w->resumes > w->unanchored_resumes)
 		w->unanchored[0] = '\0';
 	if (w->unanchored[0]) {
-		printf("TAMPERED %s: checkpoint not in the anchor: the log was rewritten after "
+		fprintf(vout, "TAMPERED %s: checkpoint not in the anchor: the log was rewritten after "
 		       "the anchor was shipped\n", w->unanchored);
 		w->bad = true;
 	} else if (w->anc_matched && j > w->ai) {
@@ -837,7 +479,7 @@ static bool record(struct walk *w, const char *line, size_t len, bool first)
 
 		diagnose(w, &l);
 		if (chain_start)
-			printf("note: this is the first record of a chain: a wrong --key looks "
+			fprintf(vout, "note: this is the first record of a chain: a wrong --key looks "
 			       "exactly like this (give the key file the collector's key_file "
 			       "named; a key_file changed between runs fails at a chain_gap)\n");
 		return false;
@@ -846,9 +488,9 @@ static bool record(struct walk *w, const char *line, size_t len, bool first)
 		return false;
 	w->resumes += c.type == CTL_RESUME;
 	if (c.type == CTL_ANCHOR_MISSING)
-		printf("note %s:%" PRIu64 ": the collector found its anchor file missing at this "
+		fprintf(vout, "note %s:%" PRIu64 ": the collector found its anchor file missing at this "
 		       "start (deleted on the host): checkpoints before it can be checked only "
-		       "against a copy shipped earlier\n", cur_path(&w->r), w->r.lineno);
+		       "against a copy shipped earlier\n", logset__cur_path(&w->r), w->r.lineno);
 	memcpy(w->head, l.mac, CHAIN_MAC_LEN);
 	if (c.type == CTL_CHECKPOINT)
 		anchor_match(w, l.mac);
@@ -872,27 +514,27 @@ static void tail_checks(struct walk *w)
 		return;
 	if (!o->nanc && w->checkpoints > 1) {
 		/* each checkpoint is anchored right after it reaches the log */
-		printf("TAMPERED %s: the anchor file %s is empty but the log has %" PRIu64
+		fprintf(vout, "TAMPERED %s: the anchor file %s is empty but the log has %" PRIu64
 		       " checkpoints: the anchor was emptied or replaced (and the log may be cut); "
-		       "verify against the copy shipped off the host\n", cur_path(&w->r),
+		       "verify against the copy shipped off the host\n", logset__cur_path(&w->r),
 		       o->anchor_file, w->checkpoints);
 		w->bad = true;
 	} else if (!o->nanc) {
 		if (w->checkpoints)
-			printf("note %s: the log's one checkpoint is not in the empty anchor "
+			fprintf(vout, "note %s: the log's one checkpoint is not in the empty anchor "
 			       "(written just before a stop or crash)\n", w->unanchored);
 	} else if (!w->anc_matched) {
-		printf("TAMPERED %s: truncated or replaced: none of the anchor's %zu checkpoints "
-		       "is in the log\n", cur_path(&w->r), o->nanc);
+		fprintf(vout, "TAMPERED %s: truncated or replaced: none of the anchor's %zu checkpoints "
+		       "is in the log\n", logset__cur_path(&w->r), o->nanc);
 		w->bad = true;
 	} else if (w->ai < o->nanc) {
-		printf("TAMPERED %s:%" PRIu64 ": truncated tail: the log ends at chain seq %"
+		fprintf(vout, "TAMPERED %s:%" PRIu64 ": truncated tail: the log ends at chain seq %"
 		       PRIu64 " but the anchor has %zu later checkpoint(s), the last at seq %"
-		       PRIu64 "\n", cur_path(&w->r), w->r.lineno, w->seq - 1, o->nanc - w->ai,
+		       PRIu64 "\n", logset__cur_path(&w->r), w->r.lineno, w->seq - 1, o->nanc - w->ai,
 		       o->anc[o->nanc - 1].seq);
 		w->bad = true;
 	} else if (w->unanchored[0]) {
-		printf("note %s: the last checkpoint is not in the anchor yet (written just before "
+		fprintf(vout, "note %s: the last checkpoint is not in the anchor yet (written just before "
 		       "a stop or crash)\n", w->unanchored);
 	}
 }
@@ -909,7 +551,7 @@ static void summary(const struct walk *w, const char *log, double secs)
 {
 	double mb = w->r.bytes / 1e6;
 
-	printf("%s %s: %d file(s), %" PRIu64 " records, %" PRIu64 " rotations, %" PRIu64
+	fprintf(vout, "%s %s: %d file(s), %" PRIu64 " records, %" PRIu64 " rotations, %" PRIu64
 	       " restarts, %" PRIu64 " checkpoints (%" PRIu64 " in the anchor), %" PRIu64
 	       " gaps; %.1f MB in %.2f s, %.1f MB/s%s\n",
 	       w->gaps && !w->o->allow_gaps ? "NOT PROVEN" : "OK", log, w->r.n, w->records,
@@ -920,7 +562,7 @@ static void summary(const struct walk *w, const char *log, double secs)
 
 static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 {
-	struct walk w = { .o = o, .r = { .paths = paths, .n = n, .cur = -1 } };
+	struct walk w = { .o = o };
 	const char *line;
 	size_t len;
 	bool first;
@@ -928,13 +570,12 @@ static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 	int e, rc;
 
 	w.cc = chain_crypto__new();
-	w.r.buf = malloc(READ_CHUNK);
-	if (!w.cc || !w.r.buf) {
+	if (logset__init(&w.r, paths, n) || !w.cc) {
 		fprintf(stderr, "sockaudit: error: no memory or no HMAC-SHA256 in libcrypto\n");
 		rc = VERIFY_USAGE;
 		goto out;
 	}
-	while ((e = next_record(&w.r, &line, &len, &first)) > 0 && record(&w, line, len, first))
+	while ((e = logset__next_record(&w.r, &line, &len, &first)) > 0 && record(&w, line, len, first))
 		;
 	if (e < 0) {
 		rc = VERIFY_USAGE;
@@ -946,20 +587,17 @@ static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 		summary(&w, log, now_s() - t0);
 	rc = w.bad || (w.gaps && !o->allow_gaps) ? VERIFY_BAD : VERIFY_OK;
 out:
-	if (w.r.f)
-		gzclose(w.r.f);
 	OPENSSL_cleanse(w.key, sizeof(w.key));
 	chain_crypto__free(w.cc);
-	free(w.r.buf);
-	free(w.r.line);
+	logset__close(&w.r);
 	return rc;
 }
 
 static int verify_log(const struct vopts *o, const char *log)
 {
-	struct set_found f = { 0 };
+	struct logset_found f = { .note = vout };
 	char **paths = NULL;
-	int n = 0, rc, e = find_set(log, &paths, &n, &f);
+	int n = 0, rc, e = logset__find(log, &paths, &n, &f);
 
 	if (e) {
 		fprintf(stderr, "sockaudit: error: %s: %s; %s\n", log, strerror(-e),
@@ -972,12 +610,12 @@ static int verify_log(const struct vopts *o, const char *log)
 		return VERIFY_USAGE;
 	}
 	if (f.differ) {
-		printf("TAMPERED %s: both %s and %s.gz exist and hold different records: one "
+		fprintf(vout, "TAMPERED %s: both %s and %s.gz exist and hold different records: one "
 		       "of them was edited (an interrupted compression leaves two equal "
 		       "copies)\n", f.differ, f.differ, f.differ);
 		rc = VERIFY_BAD;
 	} else if (f.missing) {
-		printf("TAMPERED %s: missing rotated file: the set has files on both sides of "
+		fprintf(vout, "TAMPERED %s: missing rotated file: the set has files on both sides of "
 		       "it\n", f.missing);
 		rc = VERIFY_BAD;
 	} else {
@@ -985,7 +623,7 @@ static int verify_log(const struct vopts *o, const char *log)
 	}
 	free(f.missing);
 	free(f.differ);
-	free_paths(paths, n);
+	logset__free_paths(paths, n);
 	return rc;
 }
 
@@ -993,7 +631,7 @@ static int verify_log(const struct vopts *o, const char *log)
 
 static int load_anchor(struct vopts *o)
 {
-	int fd = open_input(o->anchor_file);
+	int fd = logset__open_input(o->anchor_file);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
@@ -1002,7 +640,7 @@ static int load_anchor(struct vopts *o)
 
 	if (!f) {
 		fprintf(stderr, "sockaudit: error: anchor file %s: %s; give the anchor copied "
-			"off the host\n", o->anchor_file, input_error(errno));
+			"off the host\n", o->anchor_file, logset__input_error(errno));
 		if (fd >= 0)
 			close(fd);
 		return VERIFY_USAGE;
@@ -1076,6 +714,7 @@ int verify__main(int argc, char **argv)
 	char err[512];
 	int rc, i, worst = VERIFY_OK;
 
+	vout = stdout;
 	rc = parse_opts(&o, argc, argv);
 	if (!rc && o.key_file) {
 		if (chainfile__load_key(o.key_file, o.key0, err, sizeof(err))) {
@@ -1095,4 +734,22 @@ int verify__main(int argc, char **argv)
 	OPENSSL_cleanse(o.key0, sizeof(o.key0));
 	free(o.anc);
 	return rc ? rc : worst;
+}
+
+int verify__set(const char *key_file, const char *log, FILE *out)
+{
+	struct vopts o = { .key_file = key_file };
+	char err[512];
+	int rc;
+
+	vout = out;
+	if (key_file && chainfile__load_key(key_file, o.key0, err, sizeof(err))) {
+		fprintf(stderr, "sockaudit: error: %s\n", err);
+		return VERIFY_USAGE;
+	}
+	o.have_key = key_file != NULL;
+	rc = verify_log(&o, log);
+	OPENSSL_cleanse(o.key0, sizeof(o.key0));
+	fflush(out);
+	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define VERIFY_OK	0
 #define VERIFY_BAD	1
@@ -34,6 +35,12 @@ void verify__parse_ctl(const char *body, size_t len, struct verify_ctl_info *out
 
 /* Parse one anchor line; 0 or -EINVAL. */
 int verify__parse_anchor(const char *line, size_t len, uint64_t *seq, uint8_t mac[32]);
+
+/*
+ * One log's rotated set checked as `verify --key KEY LOG` does (no key: links
+ * only), its verdict lines written to out. VERIFY_OK, _BAD or _USAGE.
+ */
+int verify__set(const char *key_file, const char *log, FILE *out);
 
 /* The subcommand: argv[0] is "verify". Returns the exit status. */
 int verify__main(int argc, char **argv);
