@@ -356,26 +356,49 @@ static int seal_line(struct chain *c, const char *l, size_t len, char *o, char *
 	return 0;
 }
 
-int chain__seal(struct chain *c, const char *buf, size_t len, char **out, size_t *cap,
-		size_t *out_len)
+int chain__seal_recs(struct chain *c, const struct recs *r, char **out, size_t *cap,
+		     size_t *out_len)
 {
-	const char *p = buf, *stop = buf + len, *nl;
-	size_t lines = 0;
+	uint32_t i;
 	char *o;
 	int err;
 
-	for (nl = buf; (nl = memchr(nl, '\n', stop - nl)); nl++)
-		lines++;
-	if (reserve(out, cap, len + lines * (CHAIN_OVERHEAD + 1) + 1))
+	if (reserve(out, cap, recs__bytes(r) + (size_t)r->n * (CHAIN_OVERHEAD + 1) + 1))
 		return -ENOMEM;
 	o = *out;
-	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
-		err = seal_line(c, p, nl - p, o, &o);
+	for (i = r->first; i < r->first + r->n; i++) {
+		/* each record without its newline: seal_line puts one back */
+		err = seal_line(c, r->buf + recs__start(r, i), recs__len(r, i) - 1, o, &o);
 		if (err)
 			return err;
 	}
 	*out_len = o - *out;
 	return 0;
+}
+
+int chain__seal(struct chain *c, const char *buf, size_t len, char **out, size_t *cap,
+		size_t *out_len)
+{
+	const char *p = buf, *stop = buf + len, *nl;
+	uint32_t *end = NULL, n = 0, cap_n = 0;
+	int err;
+
+	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
+		if (n == cap_n) {
+			uint32_t *e = realloc(end, (cap_n = cap_n ? 2 * cap_n : 64) * sizeof(*e));
+
+			if (!e) {
+				free(end);
+				return -ENOMEM;
+			}
+			end = e;
+		}
+		end[n++] = (uint32_t)(nl + 1 - buf);
+	}
+	err = chain__seal_recs(c, &(struct recs){ .buf = buf, .end = end, .n = n }, out, cap,
+			       out_len);
+	free(end);
+	return err;
 }
 
 /* ---- splitting ---- */

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "recs.h"
 
 #define CHAIN_KEY_LEN	32
 #define CHAIN_MAC_LEN	32
@@ -69,10 +70,13 @@ void chain__save(const struct chain *c, struct chain_state *out);
 void chain__restore(struct chain *c, struct chain_state *st);	/* erases *st */
 
 /*
- * Seal every line of buf (whole lines, each ending in '\n') into *out
- * (grown with realloc, *cap its size); *out_len gets the sealed length.
- * Advances the chain by the number of lines. 0 or -ENOMEM / -EIO.
+ * Seal the records of r (each ending in '\n') into *out (grown with
+ * realloc, *cap its size); *out_len gets the sealed length. Advances the
+ * chain by r->n. 0 or -ENOMEM / -EIO.
  */
+int chain__seal_recs(struct chain *c, const struct recs *r, char **out, size_t *cap,
+		     size_t *out_len);
+/* chain__seal_recs of every line of buf, found by scanning it (len < 4 GiB). */
 int chain__seal(struct chain *c, const char *buf, size_t len, char **out, size_t *cap,
 		size_t *out_len);
 

@@ -28,6 +28,8 @@ struct out_group {
 	struct format_opts o;
 	struct jbuf jb;			/* this batch's records, rendered for the group */
 	size_t crit;			/* bytes of jb up to the end of its last critical record */
+	uint32_t *end;			/* where each record of jb ends: the writer needs no scan */
+	uint32_t end_cap;
 	struct sink *sinks[PIPELINE_MAX_SINKS];
 	int nsinks;
 	int prep;			/* its slot in pipeline.preps */
@@ -124,7 +126,7 @@ static bool put_group(const struct out_group *g, uint32_t nrec)
 	int i;
 
 	for (i = 0; i < g->nsinks; i++)
-		if (sink__put(g->sinks[i], g->jb.buf, g->jb.len, nrec, g->crit))
+		if (sink__put_recs(g->sinks[i], g->jb.buf, g->jb.len, g->end, nrec, g->crit))
 			ok = false;
 	return ok;
 }
@@ -181,9 +183,24 @@ static void put_record(struct pipeline *p)
 	}
 }
 
-/* critical: hybrid sinks must sync the record just rendered into g at once. */
-static void group_mark(struct out_group *g, bool critical)
+/*
+ * The record just rendered into g ends here (record n of the batch);
+ * critical: hybrid sinks must sync it at once.
+ */
+static void group_mark(struct out_group *g, uint32_t n, bool critical)
 {
+	if (n >= g->end_cap) {
+		uint32_t cap = g->end_cap ? 2 * g->end_cap : 1024;
+		uint32_t *e = realloc(g->end, cap * sizeof(*e));
+
+		if (!e) {
+			g->jb.oom = true;	/* the batch is refused and counted lost */
+			return;
+		}
+		g->end = e;
+		g->end_cap = cap;
+	}
+	g->end[n] = (uint32_t)g->jb.len;
 	if (critical)
 		g->crit = g->jb.len;
 }
@@ -321,7 +338,7 @@ static void on_exchange(void *ctx, const struct exchange *x)
 		/* out of memory: the batch is not given to the sinks, and that is counted */
 		if (err[g->prep] || format__render(g->f, &g->jb, &g->o, fp))
 			g->jb.oom = true;
-		group_mark(g, rule || format_prep__critical(fp));
+		group_mark(g, p->batch_records, rule || format_prep__critical(fp));
 	}
 	p->st.exchanges++;
 	put_record(p);
@@ -338,7 +355,7 @@ static void put_event(struct pipeline *p, const char *type, const struct format_
 		struct out_group *g = &p->groups[i];
 
 		g->f->event(&g->jb, &g->o, seq, real, type, f, nf);
-		group_mark(g, true);
+		group_mark(g, p->batch_records, true);
 	}
 	put_record(p);
 }
@@ -1118,6 +1135,7 @@ void pipeline__free(struct pipeline *p)
 	proc_cache__free(p->pc);
 	for (i = 0; i < PIPELINE_MAX_SINKS; i++) {
 		jbuf__free(&p->groups[i].jb);
+		free(p->groups[i].end);
 		format_prep__free(p->preps[i].fp);
 	}
 	free(p);

@@ -50,8 +50,10 @@ struct sink {
 	struct sink_config cfg;
 	char *fill, *spare;
 	size_t fill_len, fill_cap, spare_cap, max_bytes;
-	size_t fill_crit;		/* bytes of fill up to its last critical record */
+	size_t fill_crit;		/* records of fill up to its last critical one */
 	uint32_t fill_recs;
+	uint32_t *fill_end, *spare_end;	/* where each record of fill / spare ends (recs.h) */
+	uint32_t fill_end_cap, spare_end_cap;
 	uint64_t queued_gen;		/* bumped on every put */
 	uint64_t synced_gen;		/* everything up to here is on disk */
 	bool sync_wanted, rotate_wanted, stop;
@@ -82,6 +84,8 @@ struct sink {
 	struct format_opts fo;
 	struct jbuf jb;			/* the writer's own records */
 	struct jbuf over;		/* a batch whose oversize records were replaced */
+	uint32_t *over_end;		/* its record ends */
+	uint32_t over_end_cap;
 
 	/* integrity chain (NULL: off); the writer owns it once started */
 	struct chain *chain;
@@ -410,11 +414,28 @@ static int write_iov(struct sink *s, struct iovec *iov, int n, uint32_t nrec)
 	return 0;
 }
 
-static int write_buf(struct sink *s, const char *buf, size_t len)
+static int write_buf(struct sink *s, const char *buf, size_t len, uint32_t nrec)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-	return write_iov(s, &iov, 1, count_lines(buf, len));
+	return write_iov(s, &iov, 1, nrec);
+}
+
+/* *end holds at least n offsets; -ENOMEM when it cannot grow. */
+static int ends_reserve(uint32_t **end, uint32_t *cap, uint64_t n)
+{
+	uint64_t c = *cap ? *cap : 1024;
+	uint32_t *e;
+
+	if (n <= *cap)
+		return 0;
+	while (c < n)
+		c *= 2;
+	if (c > UINT32_MAX || !(e = realloc(*end, c * sizeof(*e))))
+		return -ENOMEM;
+	*end = e;
+	*cap = (uint32_t)c;
+	return 0;
 }
 
 static void save_state(struct sink *s, bool durable);
@@ -436,21 +457,21 @@ static void do_sync(struct sink *s)
 
 /* ---- integrity chain (docs/integrity.md) ---- */
 
-/* Seal buf's lines and write them; a failed write leaves the chain where it was. */
-static int write_chunk(struct sink *s, const char *buf, size_t n)
+/* Seal r's records and write them; a failed write leaves the chain where it was. */
+static int write_chunk(struct sink *s, const struct recs *r)
 {
 	struct chain_state undo;
 	size_t len = 0;
 	int e;
 
 	if (!s->chain)
-		return write_buf(s, buf, n);
+		return write_buf(s, recs__ptr(r), recs__bytes(r), r->n);
 	chain__save(s->chain, &undo);
-	e = chain__seal(s->chain, buf, n, &s->sealed, &s->sealed_cap, &len);
+	e = chain__seal_recs(s->chain, r, &s->sealed, &s->sealed_cap, &len);
 	if (e)
-		write_failed(s, e, count_lines(buf, n), "cannot seal records (libcrypto)");
+		write_failed(s, e, r->n, "cannot seal records (libcrypto)");
 	else
-		e = write_buf(s, s->sealed, len);
+		e = write_buf(s, s->sealed, len, r->n);
 	if (e) {
 		chain__restore(s->chain, &undo);
 		return e;
@@ -532,7 +553,8 @@ static int record_write(struct sink *s, const struct wrec *w)
 		write_failed(s, -ENOMEM, 1, "no memory for a writer record");
 		return -ENOMEM;
 	}
-	return write_chunk(s, s->jb.buf, s->jb.len);
+	return write_chunk(s, &(struct recs){ .buf = s->jb.buf,
+					     .end = &(uint32_t){ (uint32_t)s->jb.len }, .n = 1 });
 }
 
 /*
@@ -966,77 +988,56 @@ static void rotate_now(struct sink *s, const char *reason)
 	start_file(s, reason);
 }
 
-/* Like memrchr(buf, '\n', room), counting each line CHAIN_OVERHEAD longer (sealed). */
-static const char *sealed_room_end(const char *buf, size_t len, uint64_t room)
-{
-	const char *p = buf, *nl, *last = NULL;
-	uint64_t used = 0;
-
-	while (p < buf + len && (nl = memchr(p, '\n', buf + len - p))) {
-		used += nl - p + 1 + CHAIN_OVERHEAD;
-		if (used > room)
-			break;
-		last = nl;
-		p = nl + 1;
-	}
-	return last;
-}
-
-/* Bytes of buf (whole records) that still fit under max_file_size. */
-static size_t fitting_prefix(const struct sink *s, const char *buf, size_t len)
+/*
+ * How many of r's first records still fit under max_file_size, each
+ * CHAIN_OVERHEAD longer when sealed. 0: rotate first (the file has
+ * records); a first record bigger than the limit goes alone into a new file.
+ */
+static uint32_t fitting_count(const struct sink *s, const struct recs *r)
 {
 	uint64_t room = s->cfg.max_file_size > s->size ? s->cfg.max_file_size - s->size : 0;
-	const char *nl;
+	uint64_t used = 0, extra = s->chain ? CHAIN_OVERHEAD : 0;
+	uint32_t k;
 
-	if (s->chain && s->cfg.max_file_size) {
-		nl = sealed_room_end(buf, len, room);
-		if (nl)
-			return nl - buf + 1;
-		if (s->size > 0)
-			return 0;
-		nl = memchr(buf, '\n', len);
-		return nl ? (size_t)(nl - buf + 1) : len;
+	if (!s->cfg.max_file_size || (!extra && recs__bytes(r) <= room))
+		return r->n;
+	for (k = 0; k < r->n; k++) {
+		used += recs__len(r, r->first + k) + extra;
+		if (used > room)
+			break;
 	}
-	if (!s->cfg.max_file_size || len <= room)
-		return len;
-	nl = room ? memrchr(buf, '\n', room) : NULL;
-	if (nl)
-		return nl - buf + 1;
-	if (s->size > 0)
-		return 0;	/* rotate first, the record goes to the new file */
-	nl = memchr(buf, '\n', len);	/* one record bigger than the limit: alone */
-	return nl ? (size_t)(nl - buf + 1) : len;
+	if (k)
+		return k;
+	return s->size > 0 ? 0 : 1;
 }
 
 /* Write records, rotating by size between records (never inside one). */
-static void write_records(struct sink *s, const char *buf, size_t len)
+static void write_records(struct sink *s, struct recs r)
 {
 	bool fresh = false;	/* just rotated: the next record goes in, whatever its size */
 
-	while (len) {
-		size_t n = fitting_prefix(s, buf, len);
+	while (r.n) {
+		uint32_t k = fitting_count(s, &r);
+		struct recs part;
 
-		if (!n && !fresh) {
+		if (!k && !fresh) {
 			rotate_now(s, "size");
 			fresh = true;
 			continue;
 		}
-		if (!n) {
-			const char *nl = memchr(buf, '\n', len);
-
-			n = nl ? (size_t)(nl - buf + 1) : len;
-		}
+		if (!k)
+			k = 1;
 		if (s->fd < 0) {
-			write_failed(s, -EBADF, count_lines(buf, len), "no open file");
+			write_failed(s, -EBADF, r.n, "no open file");
 			return;
 		}
-		if (write_chunk(s, buf, n)) {
-			count_lost(s, SINK_LOST_WRITE, count_lines(buf + n, len - n));
+		part = recs__sub(&r, 0, k);
+		if (write_chunk(s, &part)) {
+			count_lost(s, SINK_LOST_WRITE, r.n - k);
 			return;
 		}
 		fresh = false;
-		buf += n;
-		len -= n;
+		r = recs__sub(&r, k, r.n - k);
 	}
 }
 
@@ -1056,17 +1057,16 @@ static void put_oversize_loss(struct sink *s, struct jbuf *out, size_t bytes)
 	count_lost(s, SINK_LOST_OVERSIZE, 1);
 }
 
-static bool has_oversize(const char *buf, size_t len, size_t max)
+/* A record longer than max_message_length, its newline not counted. */
+static bool has_oversize(const struct recs *r, size_t max)
 {
-	const char *p = buf, *end = buf + len, *nl;
+	uint32_t i;
 
-	for (; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', end - p);
-		if (!nl)
-			nl = end - 1;
-		if ((size_t)(nl - p) > max)
+	if (recs__bytes(r) <= max + 1)
+		return false;
+	for (i = r->first; i < r->first + r->n; i++)
+		if (recs__len(r, i) > max + 1)
 			return true;
-	}
 	return false;
 }
 
@@ -1074,39 +1074,40 @@ static bool has_oversize(const char *buf, size_t len, size_t max)
  * A backstop: the formatters already cut every record to max_message_length,
  * so this finds nothing unless a record came from elsewhere. Each record
  * longer than that becomes a loss record in the sink's format (in s->over),
- * so no reader gets a line it cannot take. Returns the batch to write.
+ * so no reader gets a line it cannot take. Returns the records to write.
  */
-static const char *cut_oversize(struct sink *s, const char *buf, size_t *len)
+static struct recs cut_oversize(struct sink *s, const struct recs *r)
 {
-	size_t max = s->cfg.max_message_length, in = 0;
+	size_t max = s->cfg.max_message_length;
+	uint32_t i;
 
-	if (*len <= max || !has_oversize(buf, *len, max))
-		return buf;
+	if (!has_oversize(r, max))
+		return *r;
 	jbuf__reset(&s->over);
-	while (in < *len) {
-		const char *nl = memchr(buf + in, '\n', *len - in);
-		size_t n = nl ? (size_t)(nl - (buf + in)) + 1 : *len - in;
+	if (ends_reserve(&s->over_end, &s->over_end_cap, r->n))
+		s->over.oom = true;
+	for (i = 0; i < r->n && !s->over.oom; i++) {
+		uint32_t at = r->first + i;
+		size_t n = recs__len(r, at);
 
 		if (n > max + 1)
 			put_oversize_loss(s, &s->over, n - 1);
 		else
-			jbuf__raw(&s->over, buf + in, n);
-		in += n;
+			jbuf__raw(&s->over, r->buf + recs__start(r, at), n);
+		s->over_end[i] = (uint32_t)s->over.len;
 	}
 	if (s->over.oom) {	/* cannot replace them: the records go as they are */
 		log_warn("audit log %s: no memory to replace an oversize record",
 			 s->cfg.output_file);
-		return buf;
+		return *r;
 	}
-	*len = s->over.len;
-	return s->over.buf;
+	return (struct recs){ .buf = s->over.buf, .end = s->over_end, .n = r->n };
 }
 
 /* Write a part of a cycle's batch, oversize records replaced. */
-static void write_part(struct sink *s, const char *buf, size_t len)
+static void write_part(struct sink *s, const struct recs *r)
 {
-	buf = cut_oversize(s, buf, &len);
-	write_records(s, buf, len);
+	write_records(s, cut_oversize(s, r));
 }
 
 /* ---- early buffering ---- */
@@ -1156,16 +1157,12 @@ static void early_push(struct sink *s, const char *rec, size_t len)
 	r->n++;
 }
 
-static void early_buffer(struct sink *s, const char *buf, size_t len)
+static void early_buffer(struct sink *s, const struct recs *r)
 {
-	const char *end = buf + len, *nl;
+	uint32_t i;
 
-	for (; buf < end; buf = nl + 1) {
-		nl = memchr(buf, '\n', end - buf);
-		if (!nl)
-			nl = end - 1;
-		early_push(s, buf, nl - buf + 1);
-	}
+	for (i = r->first; i < r->first + r->n; i++)
+		early_push(s, r->buf + recs__start(r, i), recs__len(r, i));
 }
 
 /* Write what was held, in order, then forget it. */
@@ -1177,7 +1174,9 @@ static void early_drain(struct sink *s)
 		uint32_t i = r->head;
 
 		if (s->fd >= 0)
-			write_part(s, r->rec[i], r->len[i]);
+			write_part(s, &(struct recs){ .buf = r->rec[i],
+						      .end = &(uint32_t){ (uint32_t)r->len[i] },
+						      .n = 1 });
 		free(r->rec[i]);
 		r->rec[i] = NULL;
 		r->head = (r->head + 1) % r->cap;
@@ -1291,8 +1290,9 @@ static void check_space(struct sink *s, uint64_t incoming)
 
 struct cycle {
 	char *buf;
-	size_t len, crit;
-	uint32_t nrec;
+	uint32_t *end;			/* where each record ends (recs.h) */
+	size_t len;
+	uint32_t nrec, crit;		/* crit: records up to the last critical one */
 	bool sync, rotate, stop;
 };
 
@@ -1384,10 +1384,12 @@ static void reopen_if_gone(struct sink *s)
 
 static void writer_cycle(struct sink *s, struct cycle *c)
 {
+	struct recs all = { .buf = c->buf, .end = c->end, .n = c->nrec };
+
 	if (!s->set_up) {
 		retry_setup(s, c->stop);
 		if (!s->set_up) {
-			early_buffer(s, c->buf, c->len);
+			early_buffer(s, &all);
 			return;
 		}
 	}
@@ -1402,11 +1404,14 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 		count_lost(s, SINK_LOST_SUSPEND, c->nrec);
 	} else if (s->cfg.flush_mode == FLUSH_HYBRID && c->crit) {
 		/* the critical record is on disk before any later one is written */
-		write_part(s, c->buf, c->crit);
+		struct recs crit = recs__sub(&all, 0, c->crit);
+		struct recs rest = recs__sub(&all, c->crit, c->nrec - c->crit);
+
+		write_part(s, &crit);
 		do_sync(s);
-		write_part(s, c->buf + c->crit, c->len - c->crit);
+		write_part(s, &rest);
 	} else {
-		write_part(s, c->buf, c->len);
+		write_part(s, &all);
 	}
 	if (sync_due(s, c))
 		do_sync(s);
@@ -1454,8 +1459,10 @@ static bool writer_wait(struct sink *s)
 static void take_queue(struct sink *s, struct cycle *c)
 {
 	size_t cap = s->fill_cap;
+	uint32_t *end = s->fill_end, end_cap = s->fill_end_cap;
 
 	c->buf = s->fill;
+	c->end = end;
 	c->len = s->fill_len;
 	c->crit = s->fill_crit;
 	c->nrec = s->fill_recs;
@@ -1466,6 +1473,10 @@ static void take_queue(struct sink *s, struct cycle *c)
 	s->spare = c->buf;
 	s->fill_cap = s->spare_cap;
 	s->spare_cap = cap;
+	s->fill_end = s->spare_end;
+	s->fill_end_cap = s->spare_end_cap;
+	s->spare_end = end;
+	s->spare_end_cap = end_cap;
 	s->fill_len = s->fill_crit = 0;
 	s->fill_recs = 0;
 	s->sync_wanted = s->rotate_wanted = false;
@@ -1518,19 +1529,32 @@ static int grow(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len)
+/* Under mu: room for len more bytes and nrec more records in fill. */
+static bool fill_room(struct sink *s, size_t len, uint32_t nrec)
 {
+	return s->fill_len + len <= s->max_bytes && s->fill_len + len <= UINT32_MAX &&
+	       (s->fill_len + len <= s->fill_cap || !grow(&s->fill, &s->fill_cap, s->fill_len + len)) &&
+	       !ends_reserve(&s->fill_end, &s->fill_end_cap, (uint64_t)s->fill_recs + nrec);
+}
+
+int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *end,
+		   uint32_t nrec, size_t crit_len)
+{
+	uint32_t i, base;
 	int err = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->fill_len + len > s->max_bytes ||
-	    (s->fill_len + len > s->fill_cap && grow(&s->fill, &s->fill_cap, s->fill_len + len))) {
+	if (!fill_room(s, len, nrec)) {
 		s->dropped += nrec;
 		err = -ENOBUFS;
 	} else {
 		memcpy(s->fill + s->fill_len, buf, len);
-		if (crit_len)
-			s->fill_crit = s->fill_len + crit_len;
+		base = (uint32_t)s->fill_len;
+		for (i = 0; i < nrec; i++) {
+			s->fill_end[s->fill_recs + i] = base + end[i];
+			if (crit_len && end[i] <= crit_len)
+				s->fill_crit = s->fill_recs + i + 1;
+		}
 		s->fill_len += len;
 		s->fill_recs += nrec;
 		s->queued_gen++;
@@ -1538,6 +1562,27 @@ int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t
 	}
 	pthread_mutex_unlock(&s->mu);
 	return err;
+}
+
+/* Record ends of a batch that came without them (tests, benchmarks, sink__write). */
+static __thread uint32_t *scan_end;
+static __thread uint32_t scan_cap;
+
+int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len)
+{
+	const char *p = buf, *stop = buf + len, *nl;
+	uint32_t n = 0;
+
+	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
+		if (ends_reserve(&scan_end, &scan_cap, (uint64_t)n + 1)) {
+			pthread_mutex_lock(&s->mu);
+			s->dropped += nrec;
+			pthread_mutex_unlock(&s->mu);
+			return -ENOBUFS;
+		}
+		scan_end[n++] = (uint32_t)(nl + 1 - buf);
+	}
+	return sink__put_recs(s, buf, len, scan_end, n, crit_len);
 }
 
 int sink__write(struct sink *s, const char *rec, size_t len)
@@ -1583,6 +1628,7 @@ static void sink_free(struct sink *s)
 	early_free(&s->early);
 	jbuf__free(&s->jb);
 	jbuf__free(&s->over);
+	free(s->over_end);
 	chain__free(s->chain);
 	OPENSSL_cleanse(s->key0, sizeof(s->key0));
 	OPENSSL_cleanse(s->state_key, sizeof(s->state_key));
@@ -1595,6 +1641,8 @@ static void sink_free(struct sink *s)
 	pthread_cond_destroy(&s->done);
 	free(s->fill);
 	free(s->spare);
+	free(s->fill_end);
+	free(s->spare_end);
 	free(s);
 }
 
