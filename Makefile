@@ -167,7 +167,7 @@ demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
 # Every benchmark; each prints its own table (docs/benchmarks.md explains them).
-bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate ## all benchmarks: nginx ratio, memory, writer, formats
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
@@ -178,6 +178,9 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
+	@echo "== the integrity chain alone: seal and verify ns per record (bench/chain_bench.c)"
+	$(Q)d=$$(mktemp -d $${TMPDIR:-/var/tmp}/sockaudit-chain.XXXXXX) && \
+		$(OUT)/bench/chain_bench $$d $${CHAIN_MB:-64}; rm -rf $$d
 	@echo "== collector CPU per exchange, replay of a recorded nginx run (bench/replay_cost.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/replay_cost.sh
 
