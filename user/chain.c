@@ -125,6 +125,14 @@ int chain__mac(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
 	return 0;
 }
 
+bool chain__fits(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
+		 const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq, const struct chain_line *l)
+{
+	uint8_t mac[CHAIN_MAC_LEN];
+
+	return !chain__mac(cc, key, prev, seq, l, mac) && !memcmp(mac, l->mac, CHAIN_MAC_LEN);
+}
+
 int chain__evolve(struct chain_crypto *cc, uint8_t key[CHAIN_KEY_LEN])
 {
 	unsigned int n = 0;

@@ -89,6 +89,12 @@ int chain__split(const char *line, size_t len, struct chain_line *out);
 /* The chain value of body at seq after prev with key. 0 or -EIO. */
 int chain__mac(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN], const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq,
 	       const struct chain_line *body, uint8_t out[CHAIN_MAC_LEN]);
+/*
+ * The link check, one for the verifier and the writer's crash recovery:
+ * does line l carry the chain value for (key, prev, seq)?
+ */
+bool chain__fits(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
+		 const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq, const struct chain_line *l);
 /* k <- SHA-256(label || k), the old value erased. 0 or -EIO. */
 int chain__evolve(struct chain_crypto *cc, uint8_t key[CHAIN_KEY_LEN]);
 

@@ -303,7 +303,7 @@ static int start_child(struct collector *co)
 		if (read(gate[0], &go, 1) != 1)
 			_exit(127);	/* the collector failed before releasing us */
 		execvp(co->o->argv[0], co->o->argv);
-		fprintf(stderr, "sockaudit: error: cannot execute %s: %s\n", co->o->argv[0],
+		log_err("cannot execute %s: %s", co->o->argv[0],
 			strerror(errno));
 		_exit(127);
 	}
@@ -1076,7 +1076,7 @@ static int check_outputs(const struct config *c)
 
 	for (i = 0; i < c->n_sinks; i++) {
 		if (sink_check(&c->sinks[i], err, sizeof(err))) {
-			fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, c->sinks[i].line,
+			log_err("%s:%d: %s", c->path, c->sinks[i].line,
 				err);
 			bad = 1;
 		}
@@ -1091,7 +1091,7 @@ int collector__check_config(const char *path)
 	int bad;
 
 	if (config__load(&c, path, err, sizeof(err))) {
-		fprintf(stderr, "sockaudit: error: %s\n", err);
+		log_err("%s", err);
 		return 1;
 	}
 	bad = check_outputs(&c);

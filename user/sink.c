@@ -19,8 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
-#include <zlib.h>
 #include "chain.h"
+#include "logset.h"
+#include "recover.h"
 #include "chainfile.h"
 #include "format.h"
 #include "json.h"
@@ -685,112 +686,17 @@ static bool rotated_exists(const struct sink *s)
 {
 	char p[4200];
 
-	snprintf(p, sizeof(p), "%s.1", s->cfg.output_file);
+	logset__name(p, sizeof(p), s->cfg.output_file, 1, false);
 	if (!access(p, F_OK))
 		return true;
-	snprintf(p, sizeof(p), "%s.1.gz", s->cfg.output_file);
+	logset__name(p, sizeof(p), s->cfg.output_file, 1, true);
 	return !access(p, F_OK);
 }
 
-/* One line after the state's head: it must carry the next chain value. */
-static bool catch_up_line(struct chain_crypto *cc, struct chain_state *st, const char *line,
-			  size_t len)
-{
-	struct chain_line cl;
-	uint8_t mac[CHAIN_MAC_LEN];
-
-	if (chain__split(line, len, &cl) || chain__mac(cc, st->key, st->head, st->seq, &cl, mac) ||
-	    memcmp(mac, cl.mac, CHAIN_MAC_LEN) || chain__evolve(cc, st->key))
-		return false;
-	memcpy(st->head, mac, CHAIN_MAC_LEN);
-	st->seq++;
-	return true;
-}
-
-struct catch_ctx {
-	struct sink *s;
-	struct chain_state *st;
-	struct chain_crypto *cc;
-	bool found;		/* the state's head was seen */
-	bool ok;		/* every line after it continued the chain */
-};
-
-/* Lines before the state's head are skipped; every line after it must follow. */
-static void catch_up_text(struct catch_ctx *cx, const char *line, size_t len)
-{
-	struct chain_line cl;
-
-	if (cx->found) {
-		if ((cx->ok = catch_up_line(cx->cc, cx->st, line, len)))
-			cx->s->caught_up++;
-	} else {
-		/* before the head: any line, even from before integrity was on */
-		cx->found = !chain__split(line, len, &cl) &&
-			    !memcmp(cl.mac, cx->st->head, CHAIN_MAC_LEN);
-	}
-}
-
-/* Every line of one file, plain or gzip (gzdopen reads both); takes fd. */
-static void catch_up_file(struct catch_ctx *cx, int fd)
-{
-	size_t cap = cx->s->cfg.max_message_length + CHAIN_OVERHEAD + 2, len;
-	char *line = fd >= 0 ? malloc(cap + 1) : NULL;
-	gzFile gz = line ? gzdopen(fd, "rb") : NULL;
-	bool first = true;
-
-	if (!gz && fd >= 0)
-		close(fd);
-	while (gz && cx->ok && gzgets(gz, line, cap + 1)) {
-		len = strlen(line);
-		if (len && line[len - 1] == '\n')
-			len--;
-		else if (!gzeof(gz))
-			cx->ok = !cx->found;	/* longer than any record: not ours */
-		if (!first || !chain__is_header(line, len))	/* csv: the unsealed header */
-			catch_up_text(cx, line, len);
-		first = false;
-	}
-	if (gz)
-		gzclose(gz);
-	free(line);
-}
-
-/*
- * After a crash the state lags the log by what was written after its last
- * save: find the state's head and re-verify every later line with the
- * state's key, moving st to the end. Only the holder of that key could have
- * written them, so the chain goes on without a gap. The head is looked for
- * in the current file, then in the newest rotated one (a crash after a
- * rotation, before the next save), from where the check runs on into the
- * current file.
- */
+/* The records written after the state's last save, re-verified (recover.h). */
 static bool catch_up(struct sink *s, struct chain_state *st)
 {
-	struct catch_ctx cx = { .s = s, .st = st, .cc = chain_crypto__new(), .ok = true };
-	char self[64], rotated[4200], err[512];
-	int fd;
-
-	s->caught_up = 0;
-	/* the same inode with an offset of its own (the writer's fd appends) */
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
-	if (cx.cc)
-		catch_up_file(&cx, open(self, O_RDONLY | O_CLOEXEC));
-	if (cx.cc && !cx.found) {
-		snprintf(rotated, sizeof(rotated), "%s.1", s->cfg.output_file);
-		if (access(rotated, F_OK))
-			strcat(rotated, ".gz");
-		/* a name beside the log: never a FIFO (a hang) or a link to follow */
-		fd = outpath__open_read(AT_FDCWD, rotated, rotated, err, sizeof(err));
-		if (fd < 0 && fd != -ENOENT)
-			log_warn("audit log %s: %s", s->cfg.output_file, err);
-		catch_up_file(&cx, fd);
-		if (cx.found && cx.ok)
-			catch_up_file(&cx, open(self, O_RDONLY | O_CLOEXEC));
-	}
-	chain_crypto__free(cx.cc);
-	if (!cx.found || !cx.ok)
-		s->caught_up = 0;
-	return cx.found && cx.ok;
+	return recover__catch_up(s->cfg.output_file, s->fd, st, &s->caught_up);
 }
 
 /* Does the state continue the file? NULL if so, else why not (a chain_gap reason). */
@@ -946,8 +852,7 @@ static int put_rotate_record(struct sink *s, const char *reason)
 	char prev[4200];
 
 	put_file_header(s);
-	snprintf(prev, sizeof(prev), "%s.1%s", s->cfg.output_file,
-		 s->cfg.compress ? ".gz" : "");
+	logset__name(prev, sizeof(prev), s->cfg.output_file, 1, s->cfg.compress);
 	wrec_str(&w, "reason", s->gone_why ? s->gone_why : reason);
 	if (s->chain)
 		chain_fields(s, &w);	/* the previous file's last chain value, and its seq */

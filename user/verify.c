@@ -19,11 +19,11 @@
 #include <zlib.h>
 #include <openssl/crypto.h>
 #include "chain.h"
+#include "log.h"
 #include "chainfile.h"
+#include "logset.h"
 #include "verify.h"
 
-#define READ_CHUNK	(1u << 20)
-#define MAX_LINE	(64u << 20)	/* no record is this long: max_message_length is 16 MiB */
 #define MAX_BACKUPS	1000		/* backup_count's upper bound */
 #define MAX_DELETED	100000		/* a deletion this long is still named as one */
 #define MAX_ANCHORS	(1u << 24)
@@ -199,218 +199,7 @@ int verify__parse_anchor(const char *line, size_t len, uint64_t *seq, uint8_t ma
 	return 0;
 }
 
-/* ---- reading a rotated set, line by line ---- */
-
-struct set_reader {
-	char **paths;			/* oldest first */
-	int n, cur;
-	gzFile f;
-	char *buf, *line;
-	size_t len, pos, line_cap;
-	uint64_t lineno, bytes;
-	bool eof, has_nl;
-};
-
-/*
- * A file to read, never a FIFO or device a local user planted in a log
- * directory (open would block, or read forever): opened without blocking,
- * then taken only when it is a regular file. The fd, or -1 with errno set.
- */
-#define EFTYPE_NOT_REGULAR EINVAL	/* what open_input says of a non-regular file */
-
-static int open_input(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st))
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EFTYPE_NOT_REGULAR;
-		goto fail;
-	}
-	if (fcntl(fd, F_SETFL, O_RDONLY))	/* blocking reads again */
-		goto fail;
-	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-/* strerror, with the refusal of open_input said as what it is */
-static const char *input_error(int e)
-{
-	return e == EFTYPE_NOT_REGULAR ? "not a regular file (a FIFO, device, socket or "
-		"directory planted there?)" : strerror(e);
-}
-
-/* gzopen(path, "rb") through open_input: plain files are read through as they are. */
-static gzFile open_gz(const char *path)
-{
-	int fd = open_input(path);
-	gzFile f;
-
-	if (fd < 0)
-		return NULL;
-	f = gzdopen(fd, "rb");
-	if (!f)
-		close(fd);
-	return f;
-}
-
-static int open_next(struct set_reader *r)
-{
-	if (r->f)
-		gzclose(r->f);
-	r->f = NULL;
-	if (++r->cur >= r->n)
-		return 0;
-	errno = 0;
-	r->f = open_gz(r->paths[r->cur]);
-	if (!r->f) {
-		fprintf(stderr, "sockaudit: error: cannot read %s: %s; check the path and "
-			"permissions\n", r->paths[r->cur], input_error(errno ? errno : EIO));
-		return -EIO;
-	}
-	gzbuffer(r->f, 1u << 18);
-	r->len = r->pos = 0;
-	r->lineno = 0;
-	r->eof = false;
-	return 1;
-}
-
-static int fill(struct set_reader *r)
-{
-	int n = gzread(r->f, r->buf, READ_CHUNK);
-	int zerr;
-
-	if (n < 0) {
-		fprintf(stderr, "sockaudit: error: cannot read %s: %s\n", r->paths[r->cur],
-			gzerror(r->f, &zerr));
-		return -EIO;
-	}
-	r->len = n;
-	r->pos = 0;
-	r->eof = n == 0;
-	r->bytes += n;
-	return 0;
-}
-
-static int append(struct set_reader *r, size_t *have, const char *p, size_t n)
-{
-	if (*have + n + 1 > r->line_cap) {
-		size_t cap = r->line_cap ? r->line_cap : 4096;
-		char *q;
-
-		while (cap < *have + n + 1)
-			cap *= 2;
-		if (cap > MAX_LINE + 1 || !(q = realloc(r->line, cap))) {
-			fprintf(stderr, "sockaudit: error: %s:%" PRIu64 ": a line longer than "
-				"%u MiB; this is not a sockaudit log\n", r->paths[r->cur],
-				r->lineno + 1, MAX_LINE >> 20);
-			return -E2BIG;
-		}
-		r->line = q;
-		r->line_cap = cap;
-	}
-	memcpy(r->line + *have, p, n);
-	*have += n;
-	return 0;
-}
-
-/* The next line of the current file: 1, 0 at its end, -errno. */
-static int next_in_file(struct set_reader *r, const char **line, size_t *len)
-{
-	size_t have = 0;
-	char *nl;
-
-	for (;;) {
-		if (r->pos == r->len && (r->eof || fill(r) || r->eof)) {
-			if (r->len && !r->eof)
-				return -EIO;
-			if (!have)
-				return 0;
-			r->has_nl = false;	/* a last line without '\n': a torn tail */
-			break;
-		}
-		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-		if (nl && !have) {	/* the common case: no copy */
-			*line = r->buf + r->pos;
-			*len = nl - *line;
-			r->pos = nl - r->buf + 1;
-			r->has_nl = true;
-			r->lineno++;
-			return 1;
-		}
-		if (append(r, &have, r->buf + r->pos, (nl ? nl : r->buf + r->len) - (r->buf + r->pos)))
-			return -E2BIG;
-		r->pos = nl ? (size_t)(nl - r->buf + 1) : r->len;
-		if (nl) {
-			r->has_nl = true;
-			break;
-		}
-	}
-	r->line[have] = '\0';
-	*line = r->line;
-	*len = have;
-	r->lineno++;
-	return 1;
-}
-
-/* The next line of the set; *first is set at the first line of each file. */
-static int next_line(struct set_reader *r, const char **line, size_t *len, bool *first)
-{
-	int e;
-
-	for (;;) {
-		if (r->f) {
-			e = next_in_file(r, line, len);
-			if (e) {
-				*first = r->lineno == 1;
-				return e;
-			}
-		}
-		e = open_next(r);
-		if (e <= 0)
-			return e;
-	}
-}
-
-/*
- * The next record: a csv file's column header (its unsealed first line) is
- * skipped, and the line after it is then the file's first record.
- */
-static int next_record(struct set_reader *r, const char **line, size_t *len, bool *first)
-{
-	int e = next_line(r, line, len, first);
-
-	if (e > 0 && *first && chain__is_header(*line, *len)) {
-		e = next_line(r, line, len, first);
-		if (e > 0 && r->lineno == 2)
-			*first = true;
-	}
-	return e;
-}
-
-static const char *cur_path(const struct set_reader *r)
-{
-	return r->cur < r->n ? r->paths[r->cur] : r->paths[r->n - 1];
-}
-
 /* ---- finding the files of a set ---- */
-
-static char *rotated_name(const char *log, int k, bool gz)
-{
-	char *p = NULL;
-
-	if (asprintf(&p, "%s.%d%s", log, k, gz ? ".gz" : "") < 0)
-		return NULL;
-	return p;
-}
 
 /* 1 when path exists, 0 when it does not, -errno when that cannot be told (EACCES). */
 static int exists(const char *path)
@@ -423,7 +212,7 @@ static int exists(const char *path)
 /* Do two files (each plain or gzip) hold the same bytes? 1, 0, or -errno (cannot read). */
 static int same_content(const char *a, const char *b)
 {
-	gzFile fa = open_gz(a), fb = open_gz(b);
+	gzFile fa = logset__open_gz(a), fb = logset__open_gz(b);
 	int e = fa && fb ? 0 : -(errno ? errno : EIO);
 	char *ba = malloc(1u << 16), *bb = malloc(1u << 16);
 	bool same = !e && ba && bb;
@@ -461,7 +250,7 @@ struct set_found {
  */
 static char *existing_rotated(const char *log, int k, struct set_found *f, int *err)
 {
-	char *p = rotated_name(log, k, false), *gz = rotated_name(log, k, true);
+	char *p = logset__name_alloc(log, k, false), *gz = logset__name_alloc(log, k, true);
 	int ep = p ? exists(p) : -ENOMEM, eg = gz ? exists(gz) : -ENOMEM;
 
 	if (ep < 0 || eg < 0) {
@@ -506,10 +295,10 @@ static int top_rotated(const char *log)
 	char *p;
 
 	for (k = 1; k <= MAX_BACKUPS; k++) {
-		p = rotated_name(log, k, false);
+		p = logset__name_alloc(log, k, false);
 		e1 = p ? exists(p) : -ENOMEM;
 		free(p);
-		p = rotated_name(log, k, true);
+		p = logset__name_alloc(log, k, true);
 		e2 = p ? exists(p) : -ENOMEM;
 		free(p);
 		if (e1 < 0 || e2 < 0)
@@ -543,7 +332,7 @@ static int find_set(const char *log, char ***out, int *n, struct set_found *f)
 	for (k = top; k >= 1; k--) {
 		p = existing_rotated(log, k, f, &e);
 		if (!p && !f->missing)
-			f->missing = rotated_name(log, k, false);
+			f->missing = logset__name_alloc(log, k, false);
 		if (p)
 			paths[i++] = p;
 	}
@@ -577,7 +366,7 @@ struct vopts {
 struct walk {
 	const struct vopts *o;
 	struct chain_crypto *cc;
-	struct set_reader r;
+	struct logset r;
 	bool started;
 	uint64_t seq;
 	uint8_t head[CHAIN_MAC_LEN], key[CHAIN_KEY_LEN];
@@ -592,7 +381,7 @@ static void bad(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("TAMPERED %s:%" PRIu64 ": ", cur_path(&w->r), w->r.lineno);
+	printf("TAMPERED %s:%" PRIu64 ": ", logset__path(&w->r), w->r.lineno);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -625,9 +414,7 @@ static void start_at(struct walk *w, uint64_t seq, const uint8_t *prev)
 static bool fits(struct walk *w, const uint8_t *key, const uint8_t *prev, uint64_t seq,
 		 const struct chain_line *l)
 {
-	uint8_t mac[CHAIN_MAC_LEN];
-
-	return !chain__mac(w->cc, key, prev, seq, l, mac) && !memcmp(mac, l->mac, CHAIN_MAC_LEN);
+	return chain__fits(w->cc, key, prev, seq, l);
 }
 
 /* n records deleted before f: the next record follows f at seq + 1 + n. 0: none found. */
@@ -659,7 +446,7 @@ static void diagnose(struct walk *w, const struct chain_line *f0)
 	uint64_t d, at = w->r.lineno;
 	char path[4200], *copy = malloc(f.pre_len + f.mid_len + f.post_len + 1);
 
-	snprintf(path, sizeof(path), "%s", cur_path(&w->r));
+	snprintf(path, sizeof(path), "%s", logset__path(&w->r));
 	if (!copy) {
 		bad(w, "does not follow the chain (modified, inserted or deleted records)");
 		return;
@@ -674,12 +461,12 @@ static void diagnose(struct walk *w, const struct chain_line *f0)
 	memcpy(k1, w->key, sizeof(k1));
 	chain__evolve(w->cc, k1);
 	printf("TAMPERED %s:%" PRIu64 ": ", path, at);
-	if (next_line(&w->r, &line, &len, &first) <= 0 || chain__split(line, len, &nx))
+	if (logset__next_line(&w->r, &line, &len, &first) <= 0 || chain__split(line, len, &nx))
 		printf("modified or inserted: the record does not follow the chain, and no "
 		       "record after it shows which");
 	else if (fits(w, w->key, w->head, w->seq, &nx) && fits(w, k1, nx.mac, w->seq + 1, &f))
 		printf("reordered: this record and the next one (%s:%" PRIu64 ") are swapped",
-		       cur_path(&w->r), w->r.lineno);
+		       logset__path(&w->r), w->r.lineno);
 	else if (fits(w, w->key, w->head, w->seq, &nx))
 		printf("inserted: this record is not part of the chain; the next one continues "
 		       "it");
@@ -708,7 +495,7 @@ static bool first_record(struct walk *w, const struct verify_ctl_info *c, bool f
 	}
 	if (c->type == CTL_ROTATE && c->has_pos && w->r.cur == 0 && first) {
 		printf("note %s: starts at chain seq %" PRIu64 " (older files were rotated "
-		       "away)\n", cur_path(&w->r), c->seq);
+		       "away)\n", logset__path(&w->r), c->seq);
 		start_at(w, c->seq, c->prev);
 		return true;
 	}
@@ -753,7 +540,7 @@ static void gap(struct walk *w, const struct verify_ctl_info *c)
 	static const uint8_t zero[CHAIN_MAC_LEN];
 
 	printf("GAP %s:%" PRIu64 ": chain reset (chain_gap, reason %s): the collector started "
-	       "a new chain; records before it cannot be proven complete\n", cur_path(&w->r),
+	       "a new chain; records before it cannot be proven complete\n", logset__path(&w->r),
 	       w->r.lineno, c->reason[0] ? c->reason : "?");
 	w->gaps++;
 	start_at(w, 0, zero);
@@ -772,7 +559,7 @@ static void anchor_match(struct walk *w, const uint8_t *mac)
 		if (o->anc[j].seq == w->seq && !memcmp(o->anc[j].mac, mac, CHAIN_MAC_LEN))
 			break;
 	if (j == o->nanc) {
-		snprintf(w->unanchored, sizeof(w->unanchored), "%s:%" PRIu64, cur_path(&w->r),
+		snprintf(w->unanchored, sizeof(w->unanchored), "%s:%" PRIu64, logset__path(&w->r),
 			 w->r.lineno);
 		w->unanchored_resumes = w->resumes;
 		return;
@@ -848,7 +635,7 @@ static bool record(struct walk *w, const char *line, size_t len, bool first)
 	if (c.type == CTL_ANCHOR_MISSING)
 		printf("note %s:%" PRIu64 ": the collector found its anchor file missing at this "
 		       "start (deleted on the host): checkpoints before it can be checked only "
-		       "against a copy shipped earlier\n", cur_path(&w->r), w->r.lineno);
+		       "against a copy shipped earlier\n", logset__path(&w->r), w->r.lineno);
 	memcpy(w->head, l.mac, CHAIN_MAC_LEN);
 	if (c.type == CTL_CHECKPOINT)
 		anchor_match(w, l.mac);
@@ -874,7 +661,7 @@ static void tail_checks(struct walk *w)
 		/* each checkpoint is anchored right after it reaches the log */
 		printf("TAMPERED %s: the anchor file %s is empty but the log has %" PRIu64
 		       " checkpoints: the anchor was emptied or replaced (and the log may be cut); "
-		       "verify against the copy shipped off the host\n", cur_path(&w->r),
+		       "verify against the copy shipped off the host\n", logset__path(&w->r),
 		       o->anchor_file, w->checkpoints);
 		w->bad = true;
 	} else if (!o->nanc) {
@@ -883,12 +670,12 @@ static void tail_checks(struct walk *w)
 			       "(written just before a stop or crash)\n", w->unanchored);
 	} else if (!w->anc_matched) {
 		printf("TAMPERED %s: truncated or replaced: none of the anchor's %zu checkpoints "
-		       "is in the log\n", cur_path(&w->r), o->nanc);
+		       "is in the log\n", logset__path(&w->r), o->nanc);
 		w->bad = true;
 	} else if (w->ai < o->nanc) {
 		printf("TAMPERED %s:%" PRIu64 ": truncated tail: the log ends at chain seq %"
 		       PRIu64 " but the anchor has %zu later checkpoint(s), the last at seq %"
-		       PRIu64 "\n", cur_path(&w->r), w->r.lineno, w->seq - 1, o->nanc - w->ai,
+		       PRIu64 "\n", logset__path(&w->r), w->r.lineno, w->seq - 1, o->nanc - w->ai,
 		       o->anc[o->nanc - 1].seq);
 		w->bad = true;
 	} else if (w->unanchored[0]) {
@@ -920,7 +707,7 @@ static void summary(const struct walk *w, const char *log, double secs)
 
 static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 {
-	struct walk w = { .o = o, .r = { .paths = paths, .n = n, .cur = -1 } };
+	struct walk w = { .o = o };
 	const char *line;
 	size_t len;
 	bool first;
@@ -928,13 +715,12 @@ static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 	int e, rc;
 
 	w.cc = chain_crypto__new();
-	w.r.buf = malloc(READ_CHUNK);
-	if (!w.cc || !w.r.buf) {
-		fprintf(stderr, "sockaudit: error: no memory or no HMAC-SHA256 in libcrypto\n");
+	if (!w.cc || logset__init(&w.r, paths, n)) {
+		log_err("no memory or no HMAC-SHA256 in libcrypto");
 		rc = VERIFY_USAGE;
 		goto out;
 	}
-	while ((e = next_record(&w.r, &line, &len, &first)) > 0 && record(&w, line, len, first))
+	while ((e = logset__next_record(&w.r, &line, &len, &first)) > 0 && record(&w, line, len, first))
 		;
 	if (e < 0) {
 		rc = VERIFY_USAGE;
@@ -946,12 +732,9 @@ static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 		summary(&w, log, now_s() - t0);
 	rc = w.bad || (w.gaps && !o->allow_gaps) ? VERIFY_BAD : VERIFY_OK;
 out:
-	if (w.r.f)
-		gzclose(w.r.f);
+	logset__close(&w.r);
 	OPENSSL_cleanse(w.key, sizeof(w.key));
 	chain_crypto__free(w.cc);
-	free(w.r.buf);
-	free(w.r.line);
 	return rc;
 }
 
@@ -962,7 +745,7 @@ static int verify_log(const struct vopts *o, const char *log)
 	int n = 0, rc, e = find_set(log, &paths, &n, &f);
 
 	if (e) {
-		fprintf(stderr, "sockaudit: error: %s: %s; %s\n", log, strerror(-e),
+		log_err("%s: %s; %s", log, strerror(-e),
 			e == -ENOENT ? "give the audit log's path (its rotated files LOG.N are "
 				       "found beside it)" :
 				       "verify needs to read the log, its rotated files and their "
@@ -993,7 +776,7 @@ static int verify_log(const struct vopts *o, const char *log)
 
 static int load_anchor(struct vopts *o)
 {
-	int fd = open_input(o->anchor_file);
+	int fd = logset__open_input(o->anchor_file);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
@@ -1001,8 +784,8 @@ static int load_anchor(struct vopts *o)
 	int rc = 0;
 
 	if (!f) {
-		fprintf(stderr, "sockaudit: error: anchor file %s: %s; give the anchor copied "
-			"off the host\n", o->anchor_file, input_error(errno));
+		log_err("anchor file %s: %s; give the anchor copied "
+			"off the host", o->anchor_file, logset__input_error(errno));
 		if (fd >= 0)
 			close(fd);
 		return VERIFY_USAGE;
@@ -1014,8 +797,8 @@ static int load_anchor(struct vopts *o)
 		if (n && line[n - 1] == '\n')
 			n--;
 		if (verify__parse_anchor(line, n, &a.seq, a.mac) || o->nanc == MAX_ANCHORS) {
-			fprintf(stderr, "sockaudit: error: anchor file %s:%zu is not an anchor "
-				"line; give the file the collector's anchor_file wrote\n",
+			log_err("anchor file %s:%zu is not an anchor "
+				"line; give the file the collector's anchor_file wrote",
 				o->anchor_file, lineno);
 			rc = VERIFY_USAGE;
 		} else if (!(o->nanc & (o->nanc + 1)) || !o->anc) {
@@ -1036,8 +819,8 @@ static int load_anchor(struct vopts *o)
 
 static int usage(const char *what)
 {
-	fprintf(stderr, "sockaudit: error: %s (usage: sockaudit verify [--key FILE] "
-		"[--anchor FILE] [--allow-gaps] LOG...)\n", what);
+	log_err("%s (usage: sockaudit verify [--key FILE] "
+		"[--anchor FILE] [--allow-gaps] LOG...)", what);
 	return VERIFY_USAGE;
 }
 
@@ -1079,7 +862,7 @@ int verify__main(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv);
 	if (!rc && o.key_file) {
 		if (chainfile__load_key(o.key_file, o.key0, err, sizeof(err))) {
-			fprintf(stderr, "sockaudit: error: %s\n", err);
+			log_err("%s", err);
 			rc = VERIFY_USAGE;
 		}
 		o.have_key = true;
