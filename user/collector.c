@@ -136,19 +136,26 @@ static void on_target_exit(void *ctx, uint32_t tgid)
 		capture__forget_tgid(co->cap, tgid);
 }
 
-static void install_signals(void)
+/* 0, or -1 when a handler cannot be set: the collector could not be stopped cleanly. */
+static int install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
 	/* no SA_RESTART: a signal interrupts the ring buffer wait */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		goto fail;
 	sa.sa_handler = on_reload_signal;
-	sigaction(SIGHUP, &sa, NULL);
+	if (sigaction(SIGHUP, &sa, NULL))
+		goto fail;
 	sa.sa_handler = on_rotate_signal;
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		goto fail;
 	signal(SIGPIPE, SIG_IGN);
+	return 0;
+fail:
+	log_err("cannot install the signal handlers: %s; nothing was started", strerror(errno));
+	return -1;
 }
 
 /*
@@ -963,7 +970,8 @@ int collector__run(const struct collector_opts *o)
 	backlog__init(&co.backlog, BACKLOG_MAX_BYTES);
 	oo.pl = plo;
 	co.o = &oo;
-	install_signals();
+	if (install_signals())
+		return 1;
 	/* not root or no BTF: say so before any audit log is created */
 	err = capture__probe_privileges();
 	if (err || make_run_id(&co))

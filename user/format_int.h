@@ -12,6 +12,7 @@
 #ifndef SOCKAUDIT_FORMAT_INT_H
 #define SOCKAUDIT_FORMAT_INT_H
 
+#include <stddef.h>
 #include "format.h"
 #include "redact.h"
 #include "sanitize.h"

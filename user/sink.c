@@ -207,7 +207,14 @@ static int open_file(struct sink *s, char *err, size_t errlen)
 	progress(s);
 	if (fd < 0)
 		return fd;
-	fstat(fd, &st);		/* outpath__open has fstat'ed this fd already */
+	if (fstat(fd, &st)) {	/* outpath__open has fstat'ed this fd already: not expected */
+		int e = -errno;
+
+		snprintf(err, errlen, "audit log %s: cannot stat it: %s", s->cfg.output_file,
+			 strerror(-e));
+		close(fd);
+		return e;
+	}
 	s->fd = fd;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
@@ -1668,12 +1675,18 @@ static void on_kick(int sig)
 	(void)sig;
 }
 
+static int kick_err;	/* errno when the kick's handler could not be set (as pthread_create says) */
+
 static void install_kick(void)
 {
 	struct sigaction sa = { .sa_handler = on_kick };
 
 	sigemptyset(&sa.sa_mask);
-	sigaction(SINK_KICK_SIG, &sa, NULL);
+	if (sigaction(SINK_KICK_SIG, &sa, NULL)) {
+		kick_err = errno;
+		log_err("cannot install the writer's stop signal (%d): %s", SINK_KICK_SIG,
+			strerror(errno));
+	}
 }
 
 /*
@@ -1687,6 +1700,8 @@ static int spawn_writer(struct sink *s)
 	int err;
 
 	pthread_once(&once, install_kick);
+	if (kick_err)
+		return kick_err;	/* a stuck writer could not be interrupted at the stop */
 	sigfillset(&all);
 	sigdelset(&all, SINK_KICK_SIG);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
