@@ -18,10 +18,9 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 #include "chain.h"
 #include "logset.h"
-#include "recover.h"
+#include "sealer.h"
 #include "chainfile.h"
 #include "format.h"
 #include "json.h"
@@ -88,18 +87,8 @@ struct sink {
 	uint32_t *over_end;		/* its record ends */
 	uint32_t over_end_cap;
 
-	/* integrity chain (NULL: off); the writer owns it once started */
-	struct chain *chain;
-	char *state_path, *anchor_path;
-	uint8_t key0[CHAIN_KEY_LEN];	/* the key file's key, erased once the chain began */
-	uint8_t state_key[CHAIN_KEY_LEN];	/* MACs the state file (from key0) */
-	bool chain_begun;
-	uint64_t caught_up;		/* records re-verified after a crash at the start */
-	char *sealed;			/* the sealed copy of what is being written */
-	size_t sealed_cap;
-	uint64_t since_ckpt;		/* records since the last checkpoint */
-	uint64_t next_ckpt;		/* CLOCK_MONOTONIC ns of the next timed checkpoint */
-	bool anchor_failing;		/* the last anchor line could not be written (said once) */
+	/* integrity chain (NULL: off); the writer owns it once started (sealer.h) */
+	struct sealer *seal;
 
 	/* read by the collector */
 	int fatal;			/* -errno: a critical sink cannot go on */
@@ -468,25 +457,19 @@ static void do_sync(struct sink *s)
 /* Seal r's records and write them; a failed write leaves the chain where it was. */
 static int write_chunk(struct sink *s, const struct recs *r)
 {
-	struct chain_state undo;
+	const char *sealed;
 	size_t len = 0;
 	int e;
 
-	if (!s->chain)
+	if (!s->seal)
 		return write_buf(s, recs__ptr(r), recs__bytes(r), r->n);
-	chain__save(s->chain, &undo);
-	e = chain__seal_recs(s->chain, r, &s->sealed, &s->sealed_cap, &len);
+	e = sealer__seal(s->seal, r, &sealed, &len);
 	if (e)
 		write_failed(s, e, r->n, "cannot seal records (libcrypto)");
 	else
-		e = write_buf(s, s->sealed, len, r->n);
-	if (e) {
-		chain__restore(s->chain, &undo);
-		return e;
-	}
-	s->since_ckpt += chain__state(s->chain)->seq - undo.seq;
-	OPENSSL_cleanse(&undo, sizeof(undo));	/* holds an older key */
-	return 0;
+		e = write_buf(s, sealed, len, r->n);
+	sealer__written(s->seal, !e);
+	return e;
 }
 
 /* Persist the chain's position; durable: fsync'ed before the rename. */
@@ -496,12 +479,10 @@ static void save_state(struct sink *s, bool durable)
 	char err[512];
 	int e;
 
-	if (!s->chain || !s->chain_begun)
+	if (!s->seal || !s->seal->begun)
 		return;
-	side_req(s, s->state_path, s->cfg.integrity.state_file, "chain state", 0600, &at);
-	e = chainfile__save_state(&at, s->cfg.output_file, chain__state(s->chain),
-				  &(struct chainfile_seal){ s->state_key, s->anchor_path }, durable,
-				  err, sizeof(err));
+	side_req(s, s->seal->state_path, s->cfg.integrity.state_file, "chain state", 0600, &at);
+	e = sealer__save(s->seal, &at, s->cfg.output_file, durable, err, sizeof(err));
 	if (e)
 		log_warn("audit log %s: %s; a restart will write a chain_gap record",
 			 s->cfg.output_file, err);
@@ -539,7 +520,7 @@ static void wrec_u64(struct wrec *w, const char *key, uint64_t v)
  */
 static void chain_fields(struct sink *s, struct wrec *w)
 {
-	const struct chain_state *st = chain__state(s->chain);
+	const struct chain_state *st = sealer__state(s->seal);
 
 	chain__hex(st->head, CHAIN_MAC_LEN, w->hex);
 	wrec_u64(w, "chain_seq", st->seq);
@@ -580,7 +561,7 @@ static void put_file_header(struct sink *s)
 	n = strlen(h) - 1;	/* without its '\n' */
 	jbuf__reset(&s->jb);
 	jbuf__raw(&s->jb, h, n);
-	if (s->chain)
+	if (s->seal)
 		jbuf__raw(&s->jb, ",chain", 6);
 	jbuf__raw(&s->jb, "\n", 1);
 	if (s->jb.oom)
@@ -599,26 +580,26 @@ static void anchor_result(struct sink *s, int e, const char *err)
 	char why[sizeof(s->fatal_reason)];
 
 	if (!e) {
-		if (s->anchor_failing)
+		if (s->seal->anchor_failing)
 			log_info("audit log %s: anchor file %s written again", s->cfg.output_file,
-				 s->anchor_path);
-		s->anchor_failing = false;
+				 s->seal->anchor_path);
+		s->seal->anchor_failing = false;
 		return;
 	}
 	if (s->cfg.critical) {
 		snprintf(why, sizeof(why), "critical audit log %s: %s", s->cfg.output_file, err);
 		want_stop(s, e, why, "fix the anchor file, then restart");
-	} else if (!s->anchor_failing) {
+	} else if (!s->seal->anchor_failing) {
 		log_warn("audit log %s: %s; checkpoints are in the log only until it can be "
 			 "written (said once)", s->cfg.output_file, err);
 	}
-	s->anchor_failing = true;
+	s->seal->anchor_failing = true;
 }
 
 static void checkpoint(struct sink *s, const char *why)
 {
-	const struct chain_state *st = chain__state(s->chain);
-	uint64_t recs = s->since_ckpt;
+	const struct chain_state *st = sealer__state(s->seal);
+	uint64_t recs = s->seal->since_ckpt;
 	struct wrec w = { .type = "checkpoint" };
 	struct outpath_req at;
 	char err[512];
@@ -632,108 +613,25 @@ static void checkpoint(struct sink *s, const char *why)
 	do_sync(s);
 	if (s->unsynced_recs)
 		return;	/* not on disk: an anchor line now could name a record never written */
-	side_req(s, s->anchor_path, s->cfg.integrity.anchor_file, "anchor file",
+	side_req(s, s->seal->anchor_path, s->cfg.integrity.anchor_file, "anchor file",
 		 s->cfg.file_mode, &at);
 	e = chainfile__anchor(&at, s->cfg.output_file, st->seq - 1, st->head, err, sizeof(err));
 	anchor_result(s, e, err);
 	save_state(s, true);
-	s->since_ckpt = 0;
-	if (s->cfg.integrity.checkpoint_interval_s)
-		s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
-			       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
+	sealer__checkpointed(s->seal, s->cfg.integrity.checkpoint_interval_s,
+			     now_ns(CLOCK_MONOTONIC));
 }
 
 /* A checkpoint every checkpoint_every records or checkpoint_interval_s (or forced). */
 static void maybe_checkpoint(struct sink *s, bool force)
 {
-	const struct integrity_config *ic = &s->cfg.integrity;
+	const char *why;
 
-	if (!s->chain || !s->chain_begun || s->fd < 0 || !s->since_ckpt)
+	if (!s->seal || s->fd < 0)
 		return;
-	if (force)
-		checkpoint(s, "stop");
-	else if (ic->checkpoint_every && s->since_ckpt >= ic->checkpoint_every)
-		checkpoint(s, "records");
-	else if (ic->checkpoint_interval_s && now_ns(CLOCK_MONOTONIC) >= s->next_ckpt)
-		checkpoint(s, "interval");
-}
-
-/*
- * The last whole line of the open file (the previous run's last record),
- * NUL-terminated in a malloc'ed buffer; NULL when the file is empty.
- */
-static char *last_line(struct sink *s, size_t *len)
-{
-	size_t cap = s->cfg.max_message_length + CHAIN_OVERHEAD + 2;
-	uint64_t from;
-	char self[64], *buf, *nl;
-	ssize_t n;
-	int rfd;
-
-	if (!s->size || !(buf = malloc(cap + 1)))
-		return NULL;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
-	rfd = open(self, O_RDONLY | O_CLOEXEC);
-	from = s->size > cap ? s->size - cap : 0;
-	n = rfd < 0 ? -1 : pread(rfd, buf, s->size - from, from);
-	if (rfd >= 0)
-		close(rfd);
-	if (n <= 0 || buf[n - 1] != '\n') {
-		free(buf);
-		return NULL;
-	}
-	buf[--n] = '\0';
-	nl = memrchr(buf, '\n', n);
-	*len = nl ? (size_t)(n - (nl + 1 - buf)) : (size_t)n;
-	memmove(buf, nl ? nl + 1 : buf, *len + 1);
-	return buf;
-}
-
-static bool rotated_exists(const struct sink *s)
-{
-	char p[4200];
-
-	logset__name(p, sizeof(p), s->cfg.output_file, 1, false);
-	if (!access(p, F_OK))
-		return true;
-	logset__name(p, sizeof(p), s->cfg.output_file, 1, true);
-	return !access(p, F_OK);
-}
-
-/* The records written after the state's last save, re-verified (recover.h). */
-static bool catch_up(struct sink *s, struct chain_state *st)
-{
-	return recover__catch_up(s->cfg.output_file, s->fd, st, &s->caught_up);
-}
-
-/* Does the state continue the file? NULL if so, else why not (a chain_gap reason). */
-static const char *resume_check(struct sink *s, struct chain_state *st, bool *anchored)
-{
-	struct chain_line cl;
-	size_t len = 0;
-	char *last = last_line(s, &len);
-	int e = chainfile__load_state(s->state_path, s->cfg.output_file,
-				      &(struct chainfile_seal){ s->state_key, s->anchor_path },
-				      st, anchored);
-	const char *why = NULL;
-
-	if (last && chain__is_header(last, len)) {
-		free(last);	/* a csv file with only its header: no record yet */
-		last = NULL;
-	}
-	if (e == -ENOENT)
-		why = !last && !rotated_exists(s) ? "first_start" : "state_missing";
-	else if (e == -EBADMSG)
-		why = "state_mismatch";	/* another log's, or not made with this key file */
-	else if (e)
-		why = "state_unreadable";
-	else if (!last)
-		why = "log_missing";	/* a state, and the file it continues is empty */
-	else if ((chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN)) &&
-		 !catch_up(s, st))
-		why = "state_mismatch";	/* the state's head is not there, or an edit after it */
-	free(last);
-	return why;
+	why = sealer__due(s->seal, &s->cfg.integrity, force, now_ns(CLOCK_MONOTONIC));
+	if (why)
+		checkpoint(s, why);
 }
 
 /*
@@ -746,14 +644,14 @@ static void anchor_check(struct sink *s, bool anchored)
 	struct wrec w = { .type = "anchor_missing" };
 	struct stat st;
 
-	if (!anchored || (!stat(s->anchor_path, &st) && st.st_size > 0))
+	if (!anchored || (!stat(s->seal->anchor_path, &st) && st.st_size > 0))
 		return;
 	log_warn("audit log %s: anchor file %s held checkpoints and is now missing or empty "
 		 "(deleted on the host?); writing an anchor_missing record and starting it anew: "
 		 "verify older checkpoints against a copy shipped off the host",
-		 s->cfg.output_file, s->anchor_path);
+		 s->cfg.output_file, s->seal->anchor_path);
 	chain_fields(s, &w);
-	wrec_str(&w, "anchor", s->anchor_path);
+	wrec_str(&w, "anchor", s->seal->anchor_path);
 	record_write(s, &w);
 }
 
@@ -762,88 +660,30 @@ static void chain_begin(struct sink *s)
 {
 	struct chain_state st;
 	bool anchored = false;
-	const char *why = resume_check(s, &st, &anchored);
+	const char *why = sealer__resume_check(s->seal, s->fd, s->size, &s->cfg, &st, &anchored);
 	struct wrec w = { .type = why ? "chain_gap" : "chain_resume" };
 
 	if (why) {
-		chain__reset(s->chain, s->key0);
 		wrec_str(&w, "reason", why);
 		if (strcmp(why, "first_start"))
 			log_warn("audit log %s: chain state %s: %s; writing a chain_gap record and "
-				 "starting a new chain", s->cfg.output_file, s->state_path, why);
-	} else {
-		chain__restore(s->chain, &st);
-		if (s->caught_up) {
-			wrec_u64(&w, "caught_up", s->caught_up);
-			log_info("audit log %s: chain state was %llu records behind (a crash): "
-				 "re-verified them and resumed", s->cfg.output_file,
-				 (unsigned long long)s->caught_up);
-		}
+				 "starting a new chain", s->cfg.output_file, s->seal->state_path,
+				 why);
+	} else if (s->seal->caught_up) {
+		wrec_u64(&w, "caught_up", s->seal->caught_up);
+		log_info("audit log %s: chain state was %llu records behind (a crash): "
+			 "re-verified them and resumed", s->cfg.output_file,
+			 (unsigned long long)s->seal->caught_up);
 	}
-	OPENSSL_cleanse(&st, sizeof(st));
-	OPENSSL_cleanse(s->key0, sizeof(s->key0));	/* forward security from here on */
+	sealer__begin(s->seal, why, &st, s->cfg.integrity.checkpoint_interval_s,
+		      now_ns(CLOCK_MONOTONIC));
 	chain_fields(s, &w);
 	wrec_str(&w, "file", s->cfg.output_file);
-	s->chain_begun = true;
-	s->since_ckpt = 0;
-	s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
-		       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
 	if (!record_write(s, &w)) {
 		anchor_check(s, anchored);
 		do_sync(s);
 		save_state(s, true);
 	}
-}
-
-/* path, or output_file + suffix (beside the log, under base_directory if relative). */
-static char *side_path(const struct sink *s, const char *path, const char *suffix)
-{
-	const char *out = s->cfg.output_file, *base = s->cfg.base_directory;
-	char *p = NULL;
-
-	if (path)
-		return strdup(path);
-	if (out[0] != '/' && base) {
-		if (asprintf(&p, "%s/%s%s", base, out, suffix) < 0)
-			return NULL;
-	} else if (asprintf(&p, "%s%s", out, suffix) < 0) {
-		return NULL;
-	}
-	return p;
-}
-
-/* Load the key and set up the chain; it begins once the output is set up. */
-static int chain_open(struct sink *s, char *err, size_t errlen)
-{
-	const struct integrity_config *ic = &s->cfg.integrity;
-	struct chain_state zero = { 0 };
-	enum chain_fmt fmt;
-	int e;
-
-	if (!ic->key_file)
-		return 0;
-	if (chain__fmt_from_type(sink_type(&s->cfg), &fmt)) {
-		snprintf(err, errlen, "audit log %s: no integrity chain for type '%s'",
-			 s->cfg.output_file, s->cfg.type);
-		return -EINVAL;
-	}
-	e = chainfile__load_key(ic->key_file, s->key0, err, errlen);
-	if (e)
-		return e;
-	if (chainfile__state_key(s->key0, s->state_key)) {
-		snprintf(err, errlen, "audit log %s: cannot derive the chain state's key "
-			 "(libcrypto without HMAC-SHA256)", s->cfg.output_file);
-		return -EIO;
-	}
-	s->state_path = side_path(s, ic->state_file, ".chain");
-	s->anchor_path = side_path(s, ic->anchor_file, ".anchor");
-	s->chain = chain__new(fmt, &zero);
-	if (!s->state_path || !s->anchor_path || !s->chain) {
-		snprintf(err, errlen, "audit log %s: cannot set up its integrity chain (no "
-			 "memory, or libcrypto without HMAC-SHA256)", s->cfg.output_file);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /*
@@ -861,7 +701,7 @@ static int put_rotate_record(struct sink *s, const char *reason)
 	put_file_header(s);
 	logset__name(prev, sizeof(prev), s->cfg.output_file, 1, s->cfg.compress);
 	wrec_str(&w, "reason", s->gone_why ? s->gone_why : reason);
-	if (s->chain)
+	if (s->seal)
 		chain_fields(s, &w);	/* the previous file's last chain value, and its seq */
 	wrec_str(&w, "file", s->cfg.output_file);
 	if (s->gone_why)
@@ -875,7 +715,7 @@ static int put_rotate_record(struct sink *s, const char *reason)
 /* The new file's rotate record on disk, and the chain state with it. */
 static void start_file(struct sink *s, const char *reason)
 {
-	if (!put_rotate_record(s, reason) && s->chain) {
+	if (!put_rotate_record(s, reason) && s->seal) {
 		do_sync(s);
 		save_state(s, true);
 	}
@@ -908,7 +748,7 @@ static void rotate_now(struct sink *s, const char *reason)
 static uint32_t fitting_count(const struct sink *s, const struct recs *r)
 {
 	uint64_t room = s->cfg.max_file_size > s->size ? s->cfg.max_file_size - s->size : 0;
-	uint64_t used = 0, extra = s->chain ? CHAIN_OVERHEAD : 0;
+	uint64_t used = 0, extra = s->seal ? CHAIN_OVERHEAD : 0;
 	uint32_t k;
 
 	if (!s->cfg.max_file_size || (!extra && recs__bytes(r) <= room))
@@ -1102,7 +942,7 @@ static void finish_setup(struct sink *s)
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
 	cut_torn_tail(s);
 	put_file_header(s);
-	if (s->chain)
+	if (s->seal)
 		chain_begin(s);
 	rotator__prune_age(s->rot);
 }
@@ -1311,7 +1151,7 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 		return;
 	if (c->rotate || now_ns(CLOCK_REALTIME) >= s->next_interval)
 		rotate_now(s, c->rotate ? "signal" : "interval");
-	check_space(s, c->len + (s->chain ? (uint64_t)c->nrec * CHAIN_OVERHEAD : 0));
+	check_space(s, c->len + (s->seal ? (uint64_t)c->nrec * CHAIN_OVERHEAD : 0));
 	if (s->suspended) {
 		count_lost(s, SINK_LOST_SUSPEND, c->nrec);
 	} else if (s->cfg.flush_mode == FLUSH_HYBRID && c->crit) {
@@ -1346,9 +1186,9 @@ static uint64_t writer_deadline(const struct sink *s)
 		if (mono + iv < d)
 			d = mono + iv;
 	}
-	if (s->chain && s->since_ckpt && s->cfg.integrity.checkpoint_interval_s &&
-	    s->next_ckpt < d)
-		d = s->next_ckpt;
+	if (s->seal && s->seal->since_ckpt && s->cfg.integrity.checkpoint_interval_s &&
+	    s->seal->next_ckpt < d)
+		d = s->seal->next_ckpt;
 	return d;
 }
 
@@ -1541,12 +1381,7 @@ static void sink_free(struct sink *s)
 	jbuf__free(&s->jb);
 	jbuf__free(&s->over);
 	free(s->over_end);
-	chain__free(s->chain);
-	OPENSSL_cleanse(s->key0, sizeof(s->key0));
-	OPENSSL_cleanse(s->state_key, sizeof(s->state_key));
-	free(s->state_path);
-	free(s->anchor_path);
-	free(s->sealed);
+	sealer__free(s->seal);
 	sink_config__free(&s->cfg);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);
@@ -1584,8 +1419,9 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
 	log_req(cfg, &req);
 	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
-	    !(s->lock_path = side_path(s, NULL, ".lock")) ||
-	    !(s->where = side_path(s, NULL, "")) ||
+	    !(s->lock_path = outpath__beside(cfg->output_file, cfg->base_directory, NULL,
+						   ".lock")) ||
+	    !(s->where = outpath__beside(cfg->output_file, cfg->base_directory, NULL, "")) ||
 	    !(s->rot = rotator__new(&req, cfg->backup_count, cfg->compress,
 				    cfg->max_age_days))) {
 		sink_free(s);
@@ -1739,7 +1575,7 @@ int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_
 	s = sink_alloc(cfg, queue_bytes);
 	if (!s)
 		return -ENOMEM;
-	e = chain_open(s, err, errlen);
+	e = sealer__open(&s->seal, &s->cfg, sink_type(&s->cfg), err, errlen);
 	if (e) {
 		sink_free(s);
 		return e;
