@@ -1316,25 +1316,26 @@ int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *
 	return err;
 }
 
-/* Record ends of a batch that came without them (tests, benchmarks, sink__write). */
-static __thread uint32_t *scan_end;
-static __thread uint32_t scan_cap;
-
+/* For a batch that came without its record ends (tests, benchmarks, sink__write): found here, once. */
 int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len)
 {
 	const char *p = buf, *stop = buf + len, *nl;
-	uint32_t n = 0;
+	uint32_t *end = NULL, cap = 0, n = 0;
+	int err;
 
 	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
-		if (ends_reserve(&scan_end, &scan_cap, (uint64_t)n + 1)) {
+		if (ends_reserve(&end, &cap, (uint64_t)n + 1)) {
+			free(end);
 			pthread_mutex_lock(&s->mu);
 			s->dropped += nrec;
 			pthread_mutex_unlock(&s->mu);
 			return -ENOBUFS;
 		}
-		scan_end[n++] = (uint32_t)(nl + 1 - buf);
+		end[n++] = (uint32_t)(nl + 1 - buf);
 	}
-	return sink__put_recs(s, buf, len, scan_end, n, crit_len);
+	err = sink__put_recs(s, buf, len, end, n, crit_len);
+	free(end);
+	return err;
 }
 
 int sink__write(struct sink *s, const char *rec, size_t len)
