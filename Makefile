@@ -9,7 +9,9 @@ OUT      ?= build
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
-ARCH     := x86
+# The kernel's name for this machine's architecture (bpf_tracing.h wants __TARGET_ARCH_<it>).
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64.*/arm64/' \
+		-e 's/arm.*/arm/' -e 's/ppc64.*/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
 
 ifeq ($(V),1)
 Q :=
@@ -64,7 +66,8 @@ DEB_PKGS += libcap-dev libsystemd-dev systemd
 DEB_PKGS += nodejs
 MCP_NODE := tests/live/mcp-node
 
-.PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help fixtures
+.PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help fixtures \
+	headers-check
 
 all: $(BIN) ## build the collector (build/sockaudit)
 
@@ -108,9 +111,12 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*)_bpf > $@
 
-$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+$(OUT)/user/%.o: user/%.c | $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# Only the loader includes the BPF skeleton: nothing else waits for clang -target bpf.
+$(OUT)/user/capture.o: $(SKELS)
 
 $(LIB): $(USER_OBJS)
 	$(call msg,AR,$@)
@@ -124,14 +130,32 @@ $(OUT)/tests/%: tests/%.c $(LIB) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
-# libFuzzer harnesses: built from the parser and encoder sources, with clang.
-FUZZ_DEPS := user/http.c user/json.c user/log.c user/sanitize.c user/redact.c user/format.c \
-	     user/format_json.c user/format_cef.c user/format_syslog.c user/format_line.c \
-	     user/format_csv.c user/correlate.c user/conntrack.c user/jsonrpc.c \
-	     user/chain.c user/chainfile.c user/verify.c user/logset.c user/outpath.c
-$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) | $(OUT)/fuzz
+# libFuzzer harnesses, with clang: every collector source instrumented into
+# an archive of its own, so a harness links what it uses, whatever that is.
+FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined
+FUZZ_OBJS  := $(patsubst user/%.c,$(OUT)/fuzz/obj/%.o,$(USER_SRCS))
+FUZZ_LIB   := $(OUT)/fuzz/libsockaudit-fuzz.a
+$(OUT)/fuzz/obj:
+	$(Q)mkdir -p $@
+$(OUT)/fuzz/obj/%.o: user/%.c | $(OUT)/fuzz/obj
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(OUT)/fuzz/obj/capture.o: $(SKELS)
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $< $(FUZZ_DEPS) -o $@
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+# Every header compiles by itself (it includes what it uses, <stddef.h> for size_t...).
+HEADERS := $(wildcard user/*.h include/sockaudit/*.h)
+headers-check: $(SKELS) ## compile each header alone
+	$(call msg,HDRS,$(words $(HEADERS)) headers)
+	$(Q)for h in $(HEADERS); do \
+		echo "#include \"$$h\"" | $(CC) $(CPPFLAGS) -I. $(WARN) -fsyntax-only -x c - \
+			|| { echo "headers-check: $$h does not compile alone"; exit 1; }; \
+	done
 
 unit: $(TEST_BINS) ## run the cmocka unit tests
 	@fail=0; for t in $(TEST_BINS); do $$t || fail=1; done; exit $$fail
@@ -147,7 +171,7 @@ live: $(BIN) $(OUT)/bench/gen_events ## run the live tests (real programs under 
 # still runs them against it. The closing "N passed, N failed, N skipped"
 # line ends the output.
 test: deps ## install, build, run every test (unit, asan, valgrind, fuzz, replay, live)
-	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS) $(OUT)/bench/gen_events
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS) $(OUT)/bench/gen_events headers-check
 	$(Q)$(MAKE) --no-print-directory ASAN=1 all $(subst $(OUT)/,build-asan/,$(TEST_BINS)) build-asan/bench/gen_events \
 		> build-asan.log 2>&1 || { tail -n 60 build-asan.log; echo "asan build: FAILED (build-asan.log)"; exit 1; }
 	@rm -f build-asan.log
@@ -194,7 +218,7 @@ demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
 # Every benchmark; each prints its own table (docs/benchmarks.md explains them).
-bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate ## all benchmarks: nginx ratio, memory, writer, formats
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== the capture's own CPU time per request, from bpf_stats (bench/bpf_cost.sh)"
@@ -211,16 +235,18 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
 	@echo "== sockaudit search vs jq, same filter, same file (bench/search_bench.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/search_bench.sh
+	@echo "== the integrity chain alone: seal and verify ns per record (bench/chain_bench.c)"
+	$(Q)d=$$(mktemp -d $${TMPDIR:-/var/tmp}/sockaudit-chain.XXXXXX) && \
+		$(OUT)/bench/chain_bench $$d $${CHAIN_MB:-64}; rm -rf $$d
+	@echo "== collector CPU per exchange, replay of a recorded nginx run (bench/replay_cost.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/replay_cost.sh
 
 clean: ## remove build trees
 	rm -rf build build-asan
 
--include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/fuzz/obj/*.d)
 
 # ---- issue 4: sanitize, redact, formats ----
-# The fuzz link line has no LDLIBS: the redactor's Hyperscan and PCRE2 go in here
-# (--no-as-needed: it comes before the sources that use it on that line).
-$(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lhs -lpcre2-8 -Wl,--pop-state
 
 # issue 3 per-target flags: mocks for syscalls that must fail on demand
 $(OUT)/tests/test_outpath: LDFLAGS += -Wl,--wrap=syscall
@@ -231,29 +257,22 @@ $(OUT)/tests/test_sink: LDFLAGS += -Wl,--wrap=writev -Wl,--wrap=fstatvfs -Wl,--w
 $(OUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUT)/bench/format_bench: bench/format_bench.c $(LIB) | $(OUT)/bench
+# Every bench program: one C file against the library.
+$(OUT)/bench/%: bench/%.c $(LIB) | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lpcre2-8 -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
 .PHONY: bench-format
 bench-format: $(OUT)/bench/format_bench ## sanitize+redact+format MB/s, ns/record; Hyperscan vs PCRE2-JIT
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
 
-# Synthetic raw event files for memory and scale runs (bench/memory.sh).
-$(OUT)/bench/gen_events: bench/gen_events.c $(LIB) | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+# Synthetic raw event files for memory and scale runs (bench/memory.sh): bench/gen_events.c.
 
 # issue 6: the verifier's test makes the writer's writev fail on demand
 $(OUT)/tests/test_verify: LDFLAGS += -Wl,--wrap=writev
-# the verifier's harness links libcrypto (HMAC, SHA-256) and zlib (.gz reading)
-$(FUZZ_BINS): CPPFLAGS += -Wl,--push-state,--no-as-needed -lcrypto -lz -Wl,--pop-state
 
 # issue 6: the chain's cost on the writer thread, then verify MB/s and peak RSS
-# on the chained log it leaves (INTEGRITY_MB, default 1024; on /var/tmp).
-$(OUT)/bench/chain_bench: bench/chain_bench.c $(LIB) | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+# on the chained log it leaves (INTEGRITY_MB, default 1024; on /var/tmp): bench/chain_bench.c.
 
 .PHONY: bench-integrity
 bench-integrity: $(OUT)/bench/chain_bench $(BIN) ## writer records/s with and without the chain; verify MB/s and RSS
@@ -262,10 +281,7 @@ bench-integrity: $(OUT)/bench/chain_bench $(BIN) ## writer records/s with and wi
 	/usr/bin/time -f 'verify peak RSS: %M KiB' $(BIN) verify --key $$d/bench.key $$d/bench.chained; \
 	rm -rf $$d
 
-# The writer alone, records/s per flush mode (bench/writer_rate.c).
-$(OUT)/bench/writer_rate: bench/writer_rate.c $(LIB) | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+# The writer alone, records/s per flush mode: bench/writer_rate.c.
 
 # ---- issue 17: install as a system service ----
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, a default config

@@ -92,7 +92,7 @@ static void bench_format(const char *type, struct sample *s, size_t ns, double s
 		for (int k = 0; k < 256; k++) {
 			i = only >= 0 ? (size_t)only : recs % ns;
 			jbuf__reset(&jb);
-			f->exchange(&jb, NULL, recs, &fx[i].x, NULL, FIXTURE_OFF);
+			format__exchange_once(f, &jb, NULL, recs, &fx[i].x, NULL, FIXTURE_OFF);
 			bytes += s[i].len + 11;
 			recs++;
 		}
@@ -222,7 +222,7 @@ static int render_one(char **a)
 	fx.req.m.ts_first_ns = fx.req.m.ts_last_ns = ts;
 	fx.resp.m.ts_first_ns = fx.resp.m.ts_last_ns = ts + dur;
 	jbuf__init(&jb);
-	f->exchange(&jb, NULL, 1, &fx.x, NULL, 0);
+	format__exchange_once(f, &jb, NULL, 1, &fx.x, NULL, 0);
 	fputs(jb.buf, stdout);
 	jbuf__free(&jb);
 	return 0;

@@ -49,7 +49,7 @@ static char *render(const char *type, const struct format_opts *o, const void *r
 	fixture__init(&fx, req, rn, resp, sn);
 	jbuf__reset(&jb);
 	jbuf__raw(&jb, "", 0);
-	assert_int_equal(f->exchange(&jb, o, 42, &fx.x, NULL, FIXTURE_OFF), 0);
+	assert_int_equal(format__exchange_once(f, &jb, o, 42, &fx.x, NULL, FIXTURE_OFF), 0);
 	assert_false(jb.oom);
 	return jb.buf;
 }
@@ -191,6 +191,77 @@ static void test_truncation_every_format(void **state)
 	free(big);
 }
 
+/*
+ * One prep, every format (issue 15): the texts are made safe once, and a
+ * format whose record must be cut cuts a copy, so the next format and a
+ * second rendering see the prep as it was.
+ */
+static void test_prepare_once_every_format(void **state)
+{
+	struct format_opts o = { .max_message_length = FORMAT_MAX_MESSAGE_MIN };
+	struct format_prep *fp = format_prep__new();
+	struct fixture fx;
+	struct jbuf a, b;
+	size_t n = 6000, i;
+	char *big = malloc(n);
+
+	assert_non_null(fp);
+	assert_non_null(big);
+	memset(big, 'x', n);
+	fixture__init(&fx, "short", 5, big, n);
+	assert_int_equal(format__prepare(fp, &o, 42, &fx.x, NULL, FIXTURE_OFF, false), 0);
+	for (i = 0; i < NTYPES; i++) {
+		jbuf__init(&a);
+		jbuf__init(&b);
+		assert_int_equal(format__render(formatter__find(types[i]), &a, &o, fp), 0);
+		assert_int_equal(format__render(formatter__find(types[i]), &b, &o, fp), 0);
+		assert_true(a.len <= FORMAT_MAX_MESSAGE_MIN);
+		assert_non_null(strstr(a.buf, "truncated"));
+		assert_string_equal(a.buf, b.buf);	/* the cut did not touch fp */
+		jbuf__free(&a);
+		jbuf__free(&b);
+	}
+	/* a larger limit gets its own prep: nothing cut */
+	o.max_message_length = 20000;
+	assert_int_equal(format__prepare(fp, &o, 42, &fx.x, NULL, FIXTURE_OFF, false), 0);
+	jbuf__init(&a);
+	assert_int_equal(format__render(formatter__find("json_lines"), &a, &o, fp), 0);
+	assert_null(strstr(a.buf, "truncated"));
+	jbuf__free(&a);
+	format_prep__free(fp);
+	free(big);
+}
+
+/* "critical" is what the caller decided, plus a secret seen; never a leftover of the last record. */
+static void test_critical_passed_in(void **state)
+{
+	struct format_prep *fp = format_prep__new();
+	const char *secret = "password=hunter2hunter2";
+	struct fixture fx;
+	struct jbuf jb;
+
+	assert_non_null(fp);
+	fixture__init(&fx, "plain", 5, "ok", 2);
+	assert_int_equal(format__prepare(fp, NULL, 1, &fx.x, NULL, FIXTURE_OFF, true), 0);
+	assert_true(format_prep__critical(fp));
+	jbuf__init(&jb);
+	assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL, fp), 0);
+	assert_non_null(strstr(jb.buf, "\"critical\":true"));
+	jbuf__reset(&jb);
+	assert_int_equal(format__prepare(fp, NULL, 2, &fx.x, NULL, FIXTURE_OFF, false), 0);
+	assert_false(format_prep__critical(fp));
+	assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL, fp), 0);
+	assert_non_null(strstr(jb.buf, "\"critical\":false"));
+	jbuf__reset(&jb);
+	fixture__init(&fx, secret, strlen(secret), "ok", 2);
+	assert_int_equal(format__prepare(fp, NULL, 3, &fx.x, NULL, FIXTURE_OFF, false), 0);
+	assert_true(format_prep__critical(fp));
+	assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL, fp), 0);
+	assert_null(strstr(jb.buf, "hunter2"));
+	jbuf__free(&jb);
+	format_prep__free(fp);
+}
+
 static void test_binary_body(void **state)
 {
 	static const uint8_t gz[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0x00, 0x01 };
@@ -207,7 +278,7 @@ static char *render_pi(const char *type, struct fixture *fx, const struct proc_i
 
 	jbuf__reset(&jb);
 	jbuf__raw(&jb, "", 0);
-	assert_int_equal(formatter__find(type)->exchange(&jb, NULL, 7, &fx->x, pi, FIXTURE_OFF),
+	assert_int_equal(format__exchange_once(formatter__find(type), &jb, NULL, 7, &fx->x, pi, FIXTURE_OFF),
 			 0);
 	assert_one_line(jb.buf);
 	return jb.buf;
@@ -445,7 +516,7 @@ static void test_malformed_every_format(void **state)
 		fx.resp.m.malformed = "version";
 		fx.resp.m.version = 20;
 		jbuf__reset(&jb);
-		assert_int_equal(f->exchange(&jb, NULL, 42, &fx.x, NULL, FIXTURE_OFF), 0);
+		assert_int_equal(format__exchange_once(f, &jb, NULL, 42, &fx.x, NULL, FIXTURE_OFF), 0);
 		jbuf__raw(&jb, "", 1);
 		assert_one_line(jb.buf);
 		if (!strstr(jb.buf, want[i]))
@@ -467,6 +538,8 @@ int main(void)
 		cmocka_unit_test(test_grammars),
 		cmocka_unit_test(test_one_backslash),
 		cmocka_unit_test(test_truncation_every_format),
+		cmocka_unit_test(test_prepare_once_every_format),
+		cmocka_unit_test(test_critical_passed_in),
 		cmocka_unit_test(test_binary_body),
 		cmocka_unit_test(test_every_text_redacted),
 		cmocka_unit_test(test_binary_text_no_hex),

@@ -525,6 +525,47 @@ static void test_hybrid_critical_first(void **state)
 	sink_config__free(&c);
 }
 
+/*
+ * Issue 15: the producer passes where its records end. Two batches of
+ * three records, the second critical at its second record: the writer
+ * cuts there (by the ends given, not by scanning), and the file holds
+ * the six records in order.
+ */
+static void test_put_recs_boundaries(void **state)
+{
+	static const char a[] = "{\"r\":1}\n{\"r\":2}\n{\"r\":3}\n";
+	static const char b[] = "{\"r\":4}\n{\"crit\":5}\n{\"r\":6}\n";
+	const uint32_t end_a[] = { 8, 16, 24 }, end_b[] = { 8, 19, 27 };
+	struct sink_config c;
+	struct sink *s;
+	size_t len;
+	char *text;
+	int calls;
+
+	cfg_for(&c, "r.log");
+	c.flush_mode = FLUSH_HYBRID;
+	c.batch_size = 1000;
+	s = make(&c);
+	assert_int_equal(sink__flush(s), 0);
+	calls = writev_calls;
+	assert_int_equal(sink__put_recs(s, a, sizeof(a) - 1, end_a, 3, 0), 0);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(writev_calls - calls, 1);
+	/* critical up to byte 19, the end of record 2: that many go, synced, then the rest */
+	calls = writev_calls;
+	assert_int_equal(sink__put_recs(s, b, sizeof(b) - 1, end_b, 3, 19), 0);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(writev_calls - calls, 2);
+	assert_int_equal(sink__close(s), 0);
+	text = slurp(c.output_file, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "{\"r\":1}\n{\"r\":2}\n{\"r\":3}\n{\"r\":4}\n{\"crit\":5}\n"
+				     "{\"r\":6}\n"));
+	assert_int_equal(whole_lines(c.output_file, NULL, NULL), 6);
+	free(text);
+	sink_config__free(&c);
+}
+
 /* ---- the file leaves its path under the writer ---- */
 
 /* The first line of path, in a static buffer. */
@@ -1085,6 +1126,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_write_error_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batched_idle_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hybrid_critical_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_recs_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_after_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_after_move_and_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_refuses_symlink, setup, teardown),

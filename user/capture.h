@@ -8,6 +8,7 @@
 #define SOCKAUDIT_CAPTURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "sockaudit/events.h"

@@ -99,23 +99,38 @@ static void be64(uint64_t v, uint8_t out[8])
 		out[i] = v & 0xff;
 }
 
+/* A part of the MAC's input; an empty one is not a call (mid and post mostly are). */
+static bool mac_update(EVP_MAC_CTX *m, const void *p, size_t n)
+{
+	return !n || EVP_MAC_update(m, p, n);
+}
+
 int chain__mac(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
 	       const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq, const struct chain_line *b,
 	       uint8_t out[CHAIN_MAC_LEN])
 {
+	/* label || prev || seq in one update: each call into the provider costs more than its bytes */
+	uint8_t head[sizeof(mac_label) + CHAIN_MAC_LEN + 8];
 	size_t n = 0;
-	uint8_t s[8];
 
-	be64(seq, s);
+	memcpy(head, mac_label, sizeof(mac_label));
+	memcpy(head + sizeof(mac_label), prev, CHAIN_MAC_LEN);
+	be64(seq, head + sizeof(mac_label) + CHAIN_MAC_LEN);
 	if (!EVP_MAC_init(cc->mctx, key, CHAIN_KEY_LEN, NULL) ||
-	    !EVP_MAC_update(cc->mctx, (const uint8_t *)mac_label, sizeof(mac_label)) ||
-	    !EVP_MAC_update(cc->mctx, prev, CHAIN_MAC_LEN) || !EVP_MAC_update(cc->mctx, s, 8) ||
-	    !EVP_MAC_update(cc->mctx, (const uint8_t *)b->pre, b->pre_len) ||
-	    !EVP_MAC_update(cc->mctx, (const uint8_t *)b->mid, b->mid_len) ||
-	    !EVP_MAC_update(cc->mctx, (const uint8_t *)b->post, b->post_len) ||
+	    !EVP_MAC_update(cc->mctx, head, sizeof(head)) ||
+	    !mac_update(cc->mctx, b->pre, b->pre_len) || !mac_update(cc->mctx, b->mid, b->mid_len) ||
+	    !mac_update(cc->mctx, b->post, b->post_len) ||
 	    !EVP_MAC_final(cc->mctx, out, &n, CHAIN_MAC_LEN) || n != CHAIN_MAC_LEN)
 		return -EIO;
 	return 0;
+}
+
+bool chain__fits(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
+		 const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq, const struct chain_line *l)
+{
+	uint8_t mac[CHAIN_MAC_LEN];
+
+	return !chain__mac(cc, key, prev, seq, l, mac) && !memcmp(mac, l->mac, CHAIN_MAC_LEN);
 }
 
 int chain__evolve(struct chain_crypto *cc, uint8_t key[CHAIN_KEY_LEN])
@@ -356,26 +371,49 @@ static int seal_line(struct chain *c, const char *l, size_t len, char *o, char *
 	return 0;
 }
 
-int chain__seal(struct chain *c, const char *buf, size_t len, char **out, size_t *cap,
-		size_t *out_len)
+int chain__seal_recs(struct chain *c, const struct recs *r, char **out, size_t *cap,
+		     size_t *out_len)
 {
-	const char *p = buf, *stop = buf + len, *nl;
-	size_t lines = 0;
+	uint32_t i;
 	char *o;
 	int err;
 
-	for (nl = buf; (nl = memchr(nl, '\n', stop - nl)); nl++)
-		lines++;
-	if (reserve(out, cap, len + lines * (CHAIN_OVERHEAD + 1) + 1))
+	if (reserve(out, cap, recs__bytes(r) + (size_t)r->n * (CHAIN_OVERHEAD + 1) + 1))
 		return -ENOMEM;
 	o = *out;
-	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
-		err = seal_line(c, p, nl - p, o, &o);
+	for (i = r->first; i < r->first + r->n; i++) {
+		/* each record without its newline: seal_line puts one back */
+		err = seal_line(c, r->buf + recs__start(r, i), recs__len(r, i) - 1, o, &o);
 		if (err)
 			return err;
 	}
 	*out_len = o - *out;
 	return 0;
+}
+
+int chain__seal(struct chain *c, const char *buf, size_t len, char **out, size_t *cap,
+		size_t *out_len)
+{
+	const char *p = buf, *stop = buf + len, *nl;
+	uint32_t *end = NULL, n = 0, cap_n = 0;
+	int err;
+
+	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
+		if (n == cap_n) {
+			uint32_t *e = realloc(end, (cap_n = cap_n ? 2 * cap_n : 64) * sizeof(*e));
+
+			if (!e) {
+				free(end);
+				return -ENOMEM;
+			}
+			end = e;
+		}
+		end[n++] = (uint32_t)(nl + 1 - buf);
+	}
+	err = chain__seal_recs(c, &(struct recs){ .buf = buf, .end = end, .n = n }, out, cap,
+			       out_len);
+	free(end);
+	return err;
 }
 
 /* ---- splitting ---- */

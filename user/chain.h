@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "recs.h"
 
 #define CHAIN_KEY_LEN	32
 #define CHAIN_MAC_LEN	32
@@ -69,10 +70,13 @@ void chain__save(const struct chain *c, struct chain_state *out);
 void chain__restore(struct chain *c, struct chain_state *st);	/* erases *st */
 
 /*
- * Seal every line of buf (whole lines, each ending in '\n') into *out
- * (grown with realloc, *cap its size); *out_len gets the sealed length.
- * Advances the chain by the number of lines. 0 or -ENOMEM / -EIO.
+ * Seal the records of r (each ending in '\n') into *out (grown with
+ * realloc, *cap its size); *out_len gets the sealed length. Advances the
+ * chain by r->n. 0 or -ENOMEM / -EIO.
  */
+int chain__seal_recs(struct chain *c, const struct recs *r, char **out, size_t *cap,
+		     size_t *out_len);
+/* chain__seal_recs of every line of buf, found by scanning it (len < 4 GiB). */
 int chain__seal(struct chain *c, const char *buf, size_t len, char **out, size_t *cap,
 		size_t *out_len);
 
@@ -85,6 +89,12 @@ int chain__split(const char *line, size_t len, struct chain_line *out);
 /* The chain value of body at seq after prev with key. 0 or -EIO. */
 int chain__mac(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN], const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq,
 	       const struct chain_line *body, uint8_t out[CHAIN_MAC_LEN]);
+/*
+ * The link check, one for the verifier and the writer's crash recovery:
+ * does line l carry the chain value for (key, prev, seq)?
+ */
+bool chain__fits(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
+		 const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq, const struct chain_line *l);
 /* k <- SHA-256(label || k), the old value erased. 0 or -EIO. */
 int chain__evolve(struct chain_crypto *cc, uint8_t key[CHAIN_KEY_LEN]);
 

@@ -146,19 +146,26 @@ static void on_target_exit(void *ctx, uint32_t tgid)
 		capture__forget_tgid(co->cap, tgid);
 }
 
-static void install_signals(void)
+/* 0, or -1 when a handler cannot be set: the collector could not be stopped cleanly. */
+static int install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
 	/* no SA_RESTART: a signal interrupts the ring buffer wait */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		goto fail;
 	sa.sa_handler = on_reload_signal;
-	sigaction(SIGHUP, &sa, NULL);
+	if (sigaction(SIGHUP, &sa, NULL))
+		goto fail;
 	sa.sa_handler = on_rotate_signal;
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		goto fail;
 	signal(SIGPIPE, SIG_IGN);
+	return 0;
+fail:
+	log_err("cannot install the signal handlers: %s; nothing was started", strerror(errno));
+	return -1;
 }
 
 /*
@@ -328,7 +335,7 @@ static int start_child(struct collector *co)
 		if (read(gate[0], &go, 1) != 1)
 			_exit(127);	/* the collector failed before releasing us */
 		execvp(co->o->argv[0], co->o->argv);
-		fprintf(stderr, "sockaudit: error: cannot execute %s: %s\n", co->o->argv[0],
+		log_err("cannot execute %s: %s", co->o->argv[0],
 			strerror(errno));
 		_exit(127);
 	}
@@ -1128,7 +1135,8 @@ int collector__run(const struct collector_opts *o)
 	backlog__init(&co.backlog, BACKLOG_MAX_BYTES);
 	oo.pl = plo;
 	co.o = &oo;
-	install_signals();
+	if (install_signals())
+		return 1;
 	/* not root or no BTF: say so before any audit log is created */
 	err = capture__probe_privileges();
 	if (err || make_run_id(&co))
@@ -1241,7 +1249,7 @@ static int check_outputs(const struct config *c)
 
 	for (i = 0; i < c->n_sinks; i++) {
 		if (sink_check(&c->sinks[i], err, sizeof(err))) {
-			fprintf(stderr, "sockaudit: error: %s:%d: %s\n", c->path, c->sinks[i].line,
+			log_err("%s:%d: %s", c->path, c->sinks[i].line,
 				err);
 			bad = 1;
 		}
@@ -1256,7 +1264,7 @@ int collector__check_config(const char *path)
 	int bad;
 
 	if (config__load(&c, path, err, sizeof(err))) {
-		fprintf(stderr, "sockaudit: error: %s\n", err);
+		log_err("%s", err);
 		return 1;
 	}
 	bad = check_outputs(&c);

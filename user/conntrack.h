@@ -12,6 +12,7 @@
 #define SOCKAUDIT_CONNTRACK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "sockaudit/events.h"
 

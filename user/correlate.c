@@ -260,6 +260,12 @@ void correlator__free(struct correlator *cr)
 
 /* ---- emitting ---- */
 
+bool exchange__critical(const struct exchange *x)
+{
+	return (x->resp && (x->resp->m.status == 401 || x->resp->m.status == 403)) ||
+	       x->outcome == OUTCOME_ERROR;	/* a JSON-RPC error answer */
+}
+
 static int outcome_of(const struct http_msg *req, const struct http_msg *resp, int dflt)
 {
 	if ((req && req->incomplete) || (resp && resp->incomplete))
@@ -267,16 +273,18 @@ static int outcome_of(const struct http_msg *req, const struct http_msg *resp, i
 	return dflt;
 }
 
-static void emit(struct correlator *cr, const struct conn *c, const struct msg_copy *req,
+static void emit(struct correlator *cr, struct conn *c, const struct msg_copy *req,
 		 const struct msg_copy *resp, int outcome)
 {
 	struct exchange x = { .conn = c, .req = req, .resp = resp, .outcome = outcome };
+
+	conn__name(c);	/* once per connection: every record of it shows these names */
 
 	cr->fn(cr->ctx, &x);
 }
 
 /* Write a packed request (and maybe a live response) and free the request. */
-static void emit_packed(struct correlator *cr, const struct conn *c, struct pending *p,
+static void emit_packed(struct correlator *cr, struct conn *c, struct pending *p,
 			const struct msg_copy *resp, int outcome)
 {
 	struct msg_copy req;

@@ -64,6 +64,12 @@ struct corr_bounds {
 #define CORR_DEFAULT_MAX_PENDING	100000
 #define CORR_DEFAULT_MAX_PER_CONN	1000
 
+/*
+ * True when the exchange deserves immediate attention by itself: an
+ * authentication refused (401, 403) or a JSON-RPC error answer.
+ */
+bool exchange__critical(const struct exchange *x);
+
 typedef void (*exchange_fn)(void *ctx, const struct exchange *x);
 
 struct correlator;

@@ -17,7 +17,6 @@
 
 #include "ascii.h"
 #include "format_int.h"
-#include "format_json.h"
 #include "log.h"
 #include "mcp.h"
 
@@ -46,17 +45,29 @@ const struct formatter *formatter__find(const char *type)
 	return NULL;
 }
 
-/* ---- per-thread scratch ---- */
+/* ---- scratch ---- */
 
-struct prep_tls {
-	struct prep p;
+/* Buffers of the two text stages, kept from text to text. */
+struct scratch {
 	uint8_t *strip;			/* stage 1: escape sequences removed */
 	size_t strip_len, strip_cap;
 	struct jbuf redacted;		/* stage 2: secrets replaced */
-	struct jbuf cstr;		/* format__safe_cstr */
 };
 
-static __thread struct prep_tls tls;
+struct format_prep {
+	struct prep p;
+	struct scratch sc;
+};
+
+/* What this thread formats without a prep of its own: event fields, cut copies, one-shot exchanges. */
+struct thread_scratch {
+	struct scratch sc;
+	struct jbuf cstr;		/* format__safe_cstr */
+	struct prep cut;		/* format__render's copy of a record too long */
+	struct format_prep *once;	/* format__exchange_once */
+};
+
+static __thread struct thread_scratch tls;
 
 static atomic_bool warned_truncation;
 
@@ -68,48 +79,56 @@ static uint32_t max_len(const struct format_opts *o)
 	return m < FORMAT_MAX_MESSAGE_MIN ? FORMAT_MAX_MESSAGE_MIN : m;
 }
 
-/* tls.strip holds at least cap bytes; false when it cannot grow. */
-static bool strip_reserve(size_t cap)
+/* sc->strip holds at least cap bytes; false when it cannot grow. */
+static bool strip_reserve(struct scratch *sc, size_t cap)
 {
 	uint8_t *b;
 
-	if (tls.strip_cap >= cap)
+	if (sc->strip_cap >= cap)
 		return true;
-	b = realloc(tls.strip, cap);
+	b = realloc(sc->strip, cap);
 	if (!b)
 		return false;
 	/*
 	 * Zeroed once: PCRE2's JIT reads whole vectors, a little past the
 	 * end of the subject, and valgrind would flag the bytes it never uses.
 	 */
-	memset(b + tls.strip_cap, 0, cap - tls.strip_cap);
-	tls.strip = b;
-	tls.strip_cap = cap;
+	memset(b + sc->strip_cap, 0, cap - sc->strip_cap);
+	sc->strip = b;
+	sc->strip_cap = cap;
 	return true;
 }
 
 /*
- * Stage 1 into tls.strip: at most limit + CUT_LOOKAHEAD bytes of the first
+ * Stage 1 into sc->strip: at most limit + CUT_LOOKAHEAD bytes of the first
  * keep bytes of s with escape sequences removed, then up to
  * HTTP_BODY_AHEAD more from the rest of s (the look-ahead). *kept gets
  * the stripped length of the first part. Returns true when the first
  * keep bytes did not fit.
  */
-static bool strip_bounded(const uint8_t *s, size_t n, size_t keep, size_t limit, size_t *kept)
+static bool strip_bounded(struct scratch *sc, const uint8_t *s, size_t n, size_t keep,
+			  size_t limit, size_t *kept)
 {
 	size_t cap = limit + CUT_LOOKAHEAD, used, rest;
 
-	if (!strip_reserve(cap + HTTP_BODY_AHEAD)) {
-		tls.strip_len = *kept = 0;
+	if (!strip_reserve(sc, cap + HTTP_BODY_AHEAD)) {
+		sc->strip_len = *kept = 0;
 		return true;
 	}
-	tls.strip_len = *kept = sanitize__strip(tls.strip, cap, s, keep, &used);
+	sc->strip_len = *kept = sanitize__strip(sc->strip, cap, s, keep, &used);
 	if (used < keep)
 		return true;	/* cut here for the length cap: CUT_LOOKAHEAD is its look-ahead */
 	if (keep < n)
-		tls.strip_len += sanitize__strip(tls.strip + *kept, HTTP_BODY_AHEAD, s + keep,
+		sc->strip_len += sanitize__strip(sc->strip + *kept, HTTP_BODY_AHEAD, s + keep,
 						 n - keep, &rest);
 	return false;
+}
+
+static void scratch_free(struct scratch *sc)
+{
+	free(sc->strip);
+	jbuf__free(&sc->redacted);
+	memset(sc, 0, sizeof(*sc));
 }
 
 static void withhold(struct prep *p, struct jbuf *out)
@@ -125,9 +144,11 @@ static void withhold(struct prep *p, struct jbuf *out)
  * after them are the look-ahead of a cut excerpt, seen by the redactor
  * only. A text the redactor could not scan is withheld, never written.
  */
-static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, size_t keep,
+static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n, size_t keep,
 		      bool redact, size_t limit)
 {
+	struct prep *p = &fp->p;
+	struct scratch *sc = &fp->sc;
 	struct jbuf *out = &p->f[f];
 	/*
 	 * Printable ASCII that fits is already safe text: nothing to strip or
@@ -144,19 +165,19 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, size_t 
 		return;
 	}
 	if (!printable) {
-		cut = strip_bounded(s, n, keep, limit, &keep);
-		src = tls.strip;
-		len = tls.strip_len;
+		cut = strip_bounded(sc, s, n, keep, limit, &keep);
+		src = sc->strip;
+		len = sc->strip_len;
 	}
 	if (redact) {
-		jbuf__reset(&tls.redacted);
-		if (!p->r || redactor__redact_cut(p->r, src, len, keep, &tls.redacted, &p->hits) ||
-		    tls.redacted.oom) {
+		jbuf__reset(&sc->redacted);
+		if (!p->r || redactor__redact_cut(p->r, src, len, keep, &sc->redacted, &p->hits) ||
+		    sc->redacted.oom) {
 			withhold(p, out);
 			return;
 		}
-		src = (const uint8_t *)tls.redacted.buf;
-		len = keep = tls.redacted.len;
+		src = (const uint8_t *)sc->redacted.buf;
+		len = keep = sc->redacted.len;
 	}
 	if (printable && keep <= limit) {
 		if (keep)
@@ -175,32 +196,34 @@ static void prep_text(struct prep *p, int f, const uint8_t *s, size_t n, size_t 
  * executable) is redacted; only addresses, which the kernel gives and
  * the ipv4/ipv6 rules would erase, are not.
  */
-static void prep_cstr(struct prep *p, int f, const char *s, size_t max, size_t limit)
+static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
 {
 	size_t n;
 
 	if (!s)
 		return;
 	n = strnlen(s, max);
-	prep_text(p, f, (const uint8_t *)s, n, n, true, limit);
+	prep_text(fp, f, (const uint8_t *)s, n, n, true, limit);
 }
 
-static void prep_addr(struct prep *p, int f, const char *s, size_t max, size_t limit)
+static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
 {
 	size_t n = strnlen(s, max);
 
-	prep_text(p, f, (const uint8_t *)s, n, n, false, limit);
+	prep_text(fp, f, (const uint8_t *)s, n, n, false, limit);
 }
 
-static void prep_body(struct prep *p, int side, int f, const struct http_msg *m, size_t limit)
+static void prep_body(struct format_prep *fp, int side, int f, const struct http_msg *m,
+		      size_t limit)
 {
+	struct prep *p = &fp->p;
 	int kind = sanitize__detect(m->body, m->body_len, m->content_type);
 
 	p->kind[side] = kind;
 	if (kind != PK_TEXT)
 		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
 	else
-		prep_text(p, f, m->body, m->body_len + m->body_ahead, m->body_len, true, limit);
+		prep_text(fp, f, m->body, m->body_len + m->body_ahead, m->body_len, true, limit);
 }
 
 static void prep_reset(struct prep *p)
@@ -224,21 +247,21 @@ static void prep_copy(struct prep *p, int to, int from)
 }
 
 /* MCP identity, headers and trace context: texts from the wire, made safe like the rest. */
-static void prep_mcp(struct prep *p, size_t lim)
+static void prep_mcp(struct format_prep *fp, size_t lim)
 {
-	const struct mcp_view *v = p->x->mcp;
+	const struct mcp_view *v = fp->p.x->mcp;
 
 	if (!v)
 		return;
-	prep_cstr(p, PF_MCP_PROTO, v->id.proto, sizeof(v->id.proto), lim);
-	prep_cstr(p, PF_MCP_CLIENT, v->id.client_name, sizeof(v->id.client_name), lim);
-	prep_cstr(p, PF_MCP_CLIENT_VER, v->id.client_ver, sizeof(v->id.client_ver), lim);
-	prep_cstr(p, PF_MCP_SERVER, v->id.server_name, sizeof(v->id.server_name), lim);
-	prep_cstr(p, PF_MCP_SERVER_VER, v->id.server_ver, sizeof(v->id.server_ver), lim);
-	prep_cstr(p, PF_MCP_SESSION, v->session, sizeof(v->session), lim);
-	prep_cstr(p, PF_MCP_METHOD_HDR, v->method_hdr, sizeof(v->method_hdr), lim);
-	prep_cstr(p, PF_MCP_NAME_HDR, v->name_hdr, sizeof(v->name_hdr), lim);
-	prep_cstr(p, PF_MCP_TRACE, v->traceparent, sizeof(v->traceparent), lim);
+	prep_cstr(fp, PF_MCP_PROTO, v->id.proto, sizeof(v->id.proto), lim);
+	prep_cstr(fp, PF_MCP_CLIENT, v->id.client_name, sizeof(v->id.client_name), lim);
+	prep_cstr(fp, PF_MCP_CLIENT_VER, v->id.client_ver, sizeof(v->id.client_ver), lim);
+	prep_cstr(fp, PF_MCP_SERVER, v->id.server_name, sizeof(v->id.server_name), lim);
+	prep_cstr(fp, PF_MCP_SERVER_VER, v->id.server_ver, sizeof(v->id.server_ver), lim);
+	prep_cstr(fp, PF_MCP_SESSION, v->session, sizeof(v->session), lim);
+	prep_cstr(fp, PF_MCP_METHOD_HDR, v->method_hdr, sizeof(v->method_hdr), lim);
+	prep_cstr(fp, PF_MCP_NAME_HDR, v->name_hdr, sizeof(v->name_hdr), lim);
+	prep_cstr(fp, PF_MCP_TRACE, v->traceparent, sizeof(v->traceparent), lim);
 }
 
 /*
@@ -248,8 +271,9 @@ static void prep_mcp(struct prep *p, size_t lim)
  * tool stand in for them, so formats without an "rpc" object still say
  * what was called.
  */
-static void prep_rpc(struct prep *p, size_t lim)
+static void prep_rpc(struct format_prep *fp, size_t lim)
 {
+	struct prep *p = &fp->p;
 	const struct exchange *x = p->x;
 	const struct rpc_msg *rq, *rs, *id;
 
@@ -257,52 +281,87 @@ static void prep_rpc(struct prep *p, size_t lim)
 	rs = p->rpc_resp = x->resp && x->resp->rpc.kind ? &x->resp->rpc : NULL;
 	id = rq && rq->has_id ? rq : rs && rs->has_id ? rs : NULL;
 	if (rq) {
-		prep_cstr(p, PF_RPC_METHOD, rq->method, RPC_METHOD_MAX, lim);
-		prep_cstr(p, PF_RPC_TOOL, rq->tool, RPC_TOOL_MAX, lim);
+		prep_cstr(fp, PF_RPC_METHOD, rq->method, RPC_METHOD_MAX, lim);
+		prep_cstr(fp, PF_RPC_TOOL, rq->tool, RPC_TOOL_MAX, lim);
 	}
 	if (id)
-		prep_cstr(p, PF_RPC_ID, id->id, RPC_ID_MAX, lim);
+		prep_cstr(fp, PF_RPC_ID, id->id, RPC_ID_MAX, lim);
 	if (rs && rs->kind == RPC_ERROR)
-		prep_cstr(p, PF_RPC_ERRMSG, rs->err_msg, RPC_ERRMSG_MAX, lim);
+		prep_cstr(fp, PF_RPC_ERRMSG, rs->err_msg, RPC_ERRMSG_MAX, lim);
 	if (rq)
-		prep_cstr(p, PF_RPC_URI, rq->uri, RPC_URI_MAX, lim);
+		prep_cstr(fp, PF_RPC_URI, rq->uri, RPC_URI_MAX, lim);
 	if (x->conn->proto == PROTO_JSONRPC && rq) {
 		prep_copy(p, PF_METHOD, PF_RPC_METHOD);
 		prep_copy(p, PF_TARGET, rq->uri[0] ? PF_RPC_URI : PF_RPC_TOOL);
 	}
-	prep_mcp(p, lim);
+	prep_mcp(fp, lim);
 }
 
-static struct prep *prepare(const struct format_opts *o, uint64_t seq, const struct exchange *x,
-			    const struct proc_info *pi, int64_t off)
+struct format_prep *format_prep__new(void)
 {
-	struct prep *p = &tls.p;
+	return calloc(1, sizeof(struct format_prep));
+}
+
+void format_prep__free(struct format_prep *fp)
+{
+	int i;
+
+	if (!fp)
+		return;
+	for (i = 0; i < PF_MAX; i++)
+		jbuf__free(&fp->p.f[i]);
+	scratch_free(&fp->sc);
+	free(fp);
+}
+
+static bool prep_oom(const struct prep *p)
+{
+	int i;
+
+	for (i = 0; i < PF_MAX; i++)
+		if (p->f[i].oom)
+			return true;
+	return false;
+}
+
+int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_t seq,
+		    const struct exchange *x, const struct proc_info *pi, int64_t off,
+		    bool critical)
+{
+	struct prep *p = &fp->p;
 	const struct conn *c = x->conn;
 	size_t lim = max_len(o);
 
 	prep_reset(p);
 	p->seq = seq, p->off = off, p->x = x, p->pi = pi;
+	p->critical = critical;
 	p->req = x->req ? &x->req->m : NULL;
 	p->resp = x->resp ? &x->resp->m : NULL;
 	p->r = o && o->redactor ? o->redactor : redactor__default();
-	prep_cstr(p, PF_COMM, c->comm, sizeof(c->comm), lim);
-	prep_cstr(p, PF_EXE, pi ? pi->exe : NULL, sizeof(pi->exe), lim);
-	prep_addr(p, PF_LOCAL, c->names.local, sizeof(c->names.local), lim);
-	prep_addr(p, PF_PEER, c->names.peer, sizeof(c->names.peer), lim);
+	prep_cstr(fp, PF_COMM, c->comm, sizeof(c->comm), lim);
+	prep_cstr(fp, PF_EXE, pi ? pi->exe : NULL, sizeof(pi->exe), lim);
+	/* named by the correlator when it made x (conn__name) */
+	prep_addr(fp, PF_LOCAL, c->names.local, sizeof(c->names.local), lim);
+	prep_addr(fp, PF_PEER, c->names.peer, sizeof(c->names.peer), lim);
 	if (p->req) {
-		prep_cstr(p, PF_METHOD, p->req->method, HTTP_METHOD_MAX, lim);
-		prep_cstr(p, PF_TARGET, p->req->target, HTTP_TARGET_MAX, lim);
-		prep_cstr(p, PF_HOST, p->req->host, HTTP_HOST_MAX, lim);
-		prep_cstr(p, PF_REQ_CTYPE, p->req->content_type, HTTP_CTYPE_MAX, lim);
-		prep_body(p, 0, PF_REQ_BODY, p->req, lim);
+		prep_cstr(fp, PF_METHOD, p->req->method, HTTP_METHOD_MAX, lim);
+		prep_cstr(fp, PF_TARGET, p->req->target, HTTP_TARGET_MAX, lim);
+		prep_cstr(fp, PF_HOST, p->req->host, HTTP_HOST_MAX, lim);
+		prep_cstr(fp, PF_REQ_CTYPE, p->req->content_type, HTTP_CTYPE_MAX, lim);
+		prep_body(fp, 0, PF_REQ_BODY, p->req, lim);
 	}
 	if (p->resp) {
-		prep_cstr(p, PF_REASON, p->resp->reason, HTTP_REASON_MAX, lim);
-		prep_cstr(p, PF_RESP_CTYPE, p->resp->content_type, HTTP_CTYPE_MAX, lim);
-		prep_body(p, 1, PF_RESP_BODY, p->resp, lim);
+		prep_cstr(fp, PF_REASON, p->resp->reason, HTTP_REASON_MAX, lim);
+		prep_cstr(fp, PF_RESP_CTYPE, p->resp->content_type, HTTP_CTYPE_MAX, lim);
+		prep_body(fp, 1, PF_RESP_BODY, p->resp, lim);
 	}
-	prep_rpc(p, lim);
-	return p;
+	prep_rpc(fp, lim);
+	return prep_oom(p) ? -ENOMEM : 0;
+}
+
+bool format_prep__critical(const struct format_prep *fp)
+{
+	return prep__critical(&fp->p);
 }
 
 /*
@@ -363,37 +422,81 @@ static void warn_truncated(const struct prep *p, uint32_t max)
 		 "(this warning is shown once)", (unsigned long long)p->seq, max);
 }
 
-int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint64_t seq,
-		const struct exchange *x, const struct proc_info *pi, int64_t off)
+/* dst becomes a copy of src whose texts can be cut without touching src. */
+static void prep_clone(struct prep *dst, const struct prep *src)
 {
-	size_t start = jb->len, max = max_len(o);
-	struct prep *p;
+	struct jbuf keep[PF_MAX];
+	int i;
+
+	memcpy(keep, dst->f, sizeof(keep));	/* dst's own buffers, reused */
+	*dst = *src;
+	memcpy(dst->f, keep, sizeof(keep));
+	for (i = 0; i < PF_MAX; i++) {
+		jbuf__reset(&dst->f[i]);
+		jbuf__raw(&dst->f[i], prep__s(src, i), prep__n(src, i));
+	}
+}
+
+/* Render p's copy again with its longest texts cut until the record fits max. */
+static void render_cut(const struct formatter *f, struct jbuf *jb, const struct format_opts *o,
+		       const struct prep *p, size_t start, size_t max)
+{
+	struct prep *cp = &tls.cut;
 	int round;
 
-	conn__name((struct conn *)x->conn);	/* before prepare reads the names */
-	p = prepare(o, seq, x, pi, off);
-	for (round = 0;; round++) {
-		fn(jb, p, o);
-		if (jb->oom || jb->len - start <= max || round == SHRINK_ROUNDS ||
-		    !prep_shrink(p, shrink_need(jb->len - start - max, round)))
+	prep_clone(cp, p);
+	if (prep_oom(cp)) {
+		jb->oom = true;
+		return;
+	}
+	for (round = 0; round < SHRINK_ROUNDS; round++) {
+		if (!prep_shrink(cp, shrink_need(jb->len - start - max, round)))
 			break;
 		jbuf_rewind(jb, start);
+		f->render(jb, cp, o);
+		if (jb->oom || jb->len - start <= max)
+			break;
 	}
-	if (p->truncated)
+	if (cp->truncated)
+		warn_truncated(cp, (uint32_t)max);
+}
+
+int format__render(const struct formatter *f, struct jbuf *jb, const struct format_opts *o,
+		   const struct format_prep *fp)
+{
+	size_t start = jb->len, max = max_len(o);
+	const struct prep *p = &fp->p;
+
+	f->render(jb, p, o);
+	if (!jb->oom && jb->len - start > max)
+		render_cut(f, jb, o, p, start, max);	/* rare: p stays as it is for other formats */
+	else if (p->truncated)
 		warn_truncated(p, (uint32_t)max);
 	return jb->oom ? -ENOMEM : 0;
+}
+
+int format__exchange_once(const struct formatter *f, struct jbuf *jb,
+			  const struct format_opts *o, uint64_t seq, const struct exchange *x,
+			  const struct proc_info *pi, int64_t off)
+{
+	if (!tls.once && !(tls.once = format_prep__new()))
+		return -ENOMEM;
+	if (format__prepare(tls.once, o, seq, x, pi, off, exchange__critical(x)))
+		return -ENOMEM;
+	return format__render(f, jb, o, tls.once);
 }
 
 const char *format__safe_cstr(const char *s, size_t *len)
 {
 	struct jbuf *b = &tls.cstr;
+	struct scratch *sc = &tls.sc;
 	size_t n = s ? strlen(s) : 0, kept;
-	bool cut = strip_bounded((const uint8_t *)s, n, n, FORMAT_MAX_MESSAGE_MIN, &kept);
+	bool cut = strip_bounded(sc, (const uint8_t *)s, n, n, FORMAT_MAX_MESSAGE_MIN, &kept);
 
 	jbuf__reset(b);
 	jbuf__raw(b, "", 0);
-	if (sanitize__escape(b, tls.strip, tls.strip_len, FORMAT_MAX_MESSAGE_MIN) <
-	    tls.strip_len || cut)
+	if (sanitize__escape(b, sc->strip, sc->strip_len, FORMAT_MAX_MESSAGE_MIN) <
+	    sc->strip_len || cut)
 		sanitize__cut(b, FORMAT_MAX_MESSAGE_MIN);
 	*len = b->oom ? 0 : b->len;
 	return b->oom || !b->buf ? "" : b->buf;
@@ -495,12 +598,7 @@ void format__ms(struct jbuf *jb, uint64_t ns)
 
 bool prep__critical(const struct prep *p)
 {
-	return exchange__critical(p->x) || p->hits.mask;	/* a secret was seen */
-}
-
-bool format__last_critical(void)
-{
-	return prep__critical(&tls.p);
+	return p->critical || p->hits.mask;	/* a secret was seen */
 }
 
 int prep__severity(const struct prep *p)
@@ -598,9 +696,9 @@ void format__thread_free(void)
 	int i;
 
 	for (i = 0; i < PF_MAX; i++)
-		jbuf__free(&tls.p.f[i]);
-	free(tls.strip);
-	jbuf__free(&tls.redacted);
+		jbuf__free(&tls.cut.f[i]);
+	scratch_free(&tls.sc);
 	jbuf__free(&tls.cstr);
+	format_prep__free(tls.once);
 	memset(&tls, 0, sizeof(tls));
 }

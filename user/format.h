@@ -4,15 +4,18 @@
  * json_lines (default), cef, syslog, line, csv.
  *
  * Every formatter renders from the same prepared exchange (format.c):
- * excerpts sanitized (sanitize.h) and redacted (redact.h) once per rendering group, before
- * anything is written; a formatter applies only its own escaping. Each
- * call appends exactly one record, newline included, to a jbuf (json.h is
- * a growable byte buffer; non-JSON formats write through jbuf__raw).
+ * its texts sanitized (sanitize.h) and redacted (redact.h) by
+ * format__prepare, once per exchange for each distinct pair of
+ * max_message_length and redactor, however many formats render it; a
+ * formatter applies only its own escaping. Each call appends exactly one
+ * record, newline included, to a jbuf (json.h is a growable byte buffer;
+ * non-JSON formats write through jbuf__raw).
  *
- * Usage (a sink):
- *	const struct formatter *f = formatter__find(cfg->type);
- *	if (!f) error "unknown sink type";
- *	f->exchange(&jb, &fo, seq, x, pi, mono_to_real);
+ * Usage (the output stage):
+ *	struct format_prep *fp = format_prep__new();
+ *	format__prepare(fp, &fo, seq, x, pi, mono_to_real, exchange__critical(x));
+ *	critical = rule || format_prep__critical(fp);
+ *	format__render(f, &jb, &fo, fp);	(for each format of that prep)
  *	f->event(&jb, &fo, seq, real_ns, "rotate", fields, nfields);
  */
 #ifndef SOCKAUDIT_FORMAT_H
@@ -26,6 +29,7 @@
 #include "proc.h"
 
 struct redactor;
+struct prep;		/* format_int.h: the formatters' view of a prepared exchange */
 
 #define FORMAT_MAX_MESSAGE_DEFAULT	10000u	/* bytes per serialized record */
 #define FORMAT_MAX_MESSAGE_MIN		2048u	/* below this a record skeleton may not fit */
@@ -54,10 +58,8 @@ struct format_field {
 
 struct formatter {
 	const char *type;		/* the sink `type` that selects it */
-	/* One exchange record; returns 0, or -ENOMEM (jb->oom set). */
-	int (*exchange)(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
-			const struct exchange *x, const struct proc_info *pi,
-			int64_t mono_to_real);
+	/* Append one exchange record made from prepared texts (format__render calls it). */
+	void (*render)(struct jbuf *jb, const struct prep *p, const struct format_opts *o);
 	/* One record of another type (`type` names it: "loss", "rotate", ...). */
 	int (*event)(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 		     uint64_t real_ns, const char *type, const struct format_field *f,
@@ -75,11 +77,44 @@ struct formatter {
 const struct formatter *formatter__find(const char *type);
 
 /*
- * Whether the exchange this thread formatted last was critical: an auth
- * failure, a JSON-RPC error, or one with a secret redacted (hybrid sinks
- * sync it before the next record).
+ * An exchange prepared for rendering: its texts made safe once, for one
+ * max_message_length and one redactor. Owned by its caller (one per
+ * distinct pair of options); reused from exchange to exchange, so a record
+ * costs no allocation once its buffers have grown.
  */
-bool format__last_critical(void);
+struct format_prep;
+
+struct format_prep *format_prep__new(void);
+void format_prep__free(struct format_prep *fp);
+
+/*
+ * Make every text of x safe for o (sanitized, redacted, bounded by
+ * o->max_message_length). critical: what the caller decided (an auth
+ * failure, a JSON-RPC error); a secret seen while redacting adds to it.
+ * 0, or -ENOMEM.
+ */
+int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_t seq,
+		    const struct exchange *x, const struct proc_info *pi, int64_t mono_to_real,
+		    bool critical);
+
+/* The critical flag passed to format__prepare, or a secret was redacted from the exchange. */
+bool format_prep__critical(const struct format_prep *fp);
+
+/*
+ * Append fp's exchange as one record of format f, cut to
+ * o->max_message_length (o: the options fp was prepared with). fp is not
+ * changed: a record that must be cut is cut in a copy. 0, or -ENOMEM.
+ */
+int format__render(const struct formatter *f, struct jbuf *jb, const struct format_opts *o,
+		   const struct format_prep *fp);
+
+/*
+ * prepare + render for a caller with one format (tests, benchmarks), on
+ * this thread's own prep; critical as exchange__critical(x) says.
+ */
+int format__exchange_once(const struct formatter *f, struct jbuf *jb,
+			  const struct format_opts *o, uint64_t seq, const struct exchange *x,
+			  const struct proc_info *pi, int64_t mono_to_real);
 
 /* Names of every format, NULL-terminated (for error messages and help). */
 extern const char *const format_types[];

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "format_int.h"
-#include "format_json.h"
 #include "version.h"
 
 static void put_escaped(struct jbuf *jb, const char *s, size_t n, bool header)
@@ -169,12 +168,6 @@ static void render_cef(struct jbuf *jb, const struct prep *p, const struct forma
 	jbuf__raw(jb, "\n", 1);
 }
 
-static int cef_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
-			const struct exchange *x, const struct proc_info *pi, int64_t off)
-{
-	return format__run(jb, o, render_cef, seq, x, pi, off);
-}
-
 static int cef_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 		     uint64_t real_ns, const char *type, const struct format_field *f, size_t nf)
 {
@@ -197,6 +190,6 @@ static int cef_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 
 const struct formatter format_cef = {
 	.type = "cef",
-	.exchange = cef_exchange,
+	.render = render_cef,
 	.event = cef_event,
 };

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "format_int.h"
-#include "format_json.h"
 
 #define CSV_COLUMNS "seq,ts,type,pid,comm,exe,uid,conn,role,local,peer,proto,outcome," \
 		    "critical,duration_ms,method,target,host,status,req_bytes,resp_bytes," \
@@ -131,12 +130,6 @@ static void render_csv(struct jbuf *jb, const struct prep *p, const struct forma
 	jbuf__raw(jb, "\n", 1);
 }
 
-static int csv_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
-			const struct exchange *x, const struct proc_info *pi, int64_t off)
-{
-	return format__run(jb, o, render_csv, seq, x, pi, off);
-}
-
 /* details: key=value;... built as text, then quoted once as one field. */
 static void put_details(struct jbuf *jb, const struct format_field *f, size_t nf)
 {
@@ -177,7 +170,7 @@ static int csv_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 
 const struct formatter format_csv = {
 	.type = "csv",
-	.exchange = csv_exchange,
+	.render = render_csv,
 	.event = csv_event,
 	.file_header = CSV_COLUMNS "\n",
 };

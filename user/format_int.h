@@ -6,12 +6,13 @@
  * format__prepare() makes every text of an exchange safe once: sanitized
  * (sanitize.h) and, for payload-bearing fields, redacted (redact.h). A
  * renderer then writes the record with its own escaping only. If the
- * record comes out longer than max_message_length, format__run() cuts the
- * longest texts, marks them "...[truncated]" and renders again.
+ * record comes out longer than max_message_length, format__render() cuts
+ * the longest texts of a copy, marks them "...[truncated]" and renders again.
  */
 #ifndef SOCKAUDIT_FORMAT_INT_H
 #define SOCKAUDIT_FORMAT_INT_H
 
+#include <stddef.h>
 #include "format.h"
 #include "redact.h"
 #include "sanitize.h"
@@ -39,6 +40,7 @@ struct prep {
 	struct jbuf f[PF_MAX];		/* safe texts (empty when absent) */
 	int kind[2];			/* payload kind of the request, response body */
 	struct redact_hits hits;
+	bool critical;			/* as the caller of format__prepare decided */
 	bool truncated;			/* a text was cut for max_message_length */
 	bool redact_failed;		/* a text was withheld because the scan failed */
 };
@@ -53,17 +55,11 @@ static inline size_t prep__n(const struct prep *p, int f)
 	return p->f[f].len;
 }
 
-typedef void (*render_fn)(struct jbuf *jb, const struct prep *p, const struct format_opts *o);
-
-/* Critical: auth failure, JSON-RPC error, or a secret redacted from it. */
+/* Critical: what the caller passed (auth failure, JSON-RPC error), or a secret redacted from it. */
 bool prep__critical(const struct prep *p);
 
 /* "tcp", "unix", "pipe" */
 const char *prep__transport(const struct prep *p);
-
-/* Prepare x, render it with fn and cut it to max_message_length. */
-int format__run(struct jbuf *jb, const struct format_opts *o, render_fn fn, uint64_t seq,
-		const struct exchange *x, const struct proc_info *pi, int64_t off);
 
 /* A field of a non-exchange record made safe (sanitized, bounded); valid until the next call. */
 const char *format__safe_cstr(const char *s, size_t *len);

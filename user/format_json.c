@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "format_json.h"
 #include "format_int.h"
+#include "format_json.h"
 #include "mcp.h"
 
 static const char *const role_names[] = { "unknown", "server", "client" };
@@ -70,12 +70,6 @@ void format__end(struct jbuf *jb)
 {
 	jbuf__obj_close(jb);
 	jbuf__raw(jb, "\n", 1);
-}
-
-bool exchange__critical(const struct exchange *x)
-{
-	return (x->resp && (x->resp->m.status == 401 || x->resp->m.status == 403)) ||
-	       x->outcome == OUTCOME_ERROR;	/* a JSON-RPC error answer */
 }
 
 /*
@@ -399,12 +393,6 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 	PUT(jb, "}\n");
 }
 
-static int json_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
-			 const struct exchange *x, const struct proc_info *pi, int64_t off)
-{
-	return format__run(jb, o, render_json, seq, x, pi, off);
-}
-
 static int json_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 		      uint64_t real_ns, const char *type, const struct format_field *f, size_t nf)
 {
@@ -436,13 +424,6 @@ static int json_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq
 
 const struct formatter format_json_lines = {
 	.type = "json_lines",
-	.exchange = json_exchange,
+	.render = render_json,
 	.event = json_event,
 };
-
-/* The pipeline's entry point: json_lines with the default options. */
-void format__exchange(struct jbuf *jb, uint64_t seq, const struct exchange *x,
-		      const struct proc_info *pi, int64_t off)
-{
-	json_exchange(jb, NULL, seq, x, pi, off);
-}

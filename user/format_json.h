@@ -7,9 +7,7 @@
 #define SOCKAUDIT_FORMAT_JSON_H
 
 #include <stdint.h>
-#include "correlate.h"
 #include "json.h"
-#include "proc.h"
 
 #define RECORD_VERSION 1
 #define RECORD_VERSION_TEXT "1"	/* the same, for records written as constant text */
@@ -22,11 +20,5 @@ void format__end(struct jbuf *jb);
 /* RFC 3339 UTC with nanoseconds, as a JSON string value. */
 void format__ts(struct jbuf *jb, uint64_t real_ns);
 
-/* An exchange; mono_to_real converts event timestamps to wall clock. */
-void format__exchange(struct jbuf *jb, uint64_t seq, const struct exchange *x,
-		      const struct proc_info *pi, int64_t mono_to_real);
-
-/* True when the exchange deserves immediate attention (auth failures). */
-bool exchange__critical(const struct exchange *x);
 
 #endif /* SOCKAUDIT_FORMAT_JSON_H */

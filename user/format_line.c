@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "format_int.h"
-#include "format_json.h"
 
 static void put_quoted(struct jbuf *jb, const char *s, size_t n)
 {
@@ -109,12 +108,6 @@ static void render_line(struct jbuf *jb, const struct prep *p, const struct form
 	jbuf__raw(jb, "\n", 1);
 }
 
-static int line_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
-			 const struct exchange *x, const struct proc_info *pi, int64_t off)
-{
-	return format__run(jb, o, render_line, seq, x, pi, off);
-}
-
 static int line_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
 		      uint64_t real_ns, const char *type, const struct format_field *f, size_t nf)
 {
@@ -141,6 +134,6 @@ static int line_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq
 
 const struct formatter format_line = {
 	.type = "line",
-	.exchange = line_exchange,
+	.render = render_line,
 	.event = line_event,
 };

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "format_int.h"
-#include "format_json.h"
 
 #define FACILITY_LOG_AUDIT 13
 #define SD_ID "sockaudit@32473"
@@ -195,12 +194,6 @@ static void render_syslog(struct jbuf *jb, const struct prep *p, const struct fo
 	jbuf__raw(jb, "\n", 1);
 }
 
-static int syslog_exchange(struct jbuf *jb, const struct format_opts *o, uint64_t seq,
-			   const struct exchange *x, const struct proc_info *pi, int64_t off)
-{
-	return format__run(jb, o, render_syslog, seq, x, pi, off);
-}
-
 static void param_field(struct jbuf *jb, const struct format_field *f)
 {
 	char num[24];
@@ -230,7 +223,7 @@ static int syslog_event(struct jbuf *jb, const struct format_opts *o, uint64_t s
 
 const struct formatter format_syslog = {
 	.type = "syslog",
-	.exchange = syslog_exchange,
+	.render = render_syslog,
 	.event = syslog_event,
 	.stream_framed = true,
 };

@@ -248,7 +248,13 @@ const char *logset__cur_path(const struct logset_reader *r)
 
 /* ---- finding the files of a set ---- */
 
-static char *rotated_name(const char *log, int k, bool gz)
+/* How rotation names the k-th older file (the one place it is said). */
+void logset__name(char *buf, size_t n, const char *log, unsigned k, bool gz)
+{
+	snprintf(buf, n, "%s.%u%s", log, k, gz ? ".gz" : "");
+}
+
+char *logset__name_alloc(const char *log, int k, bool gz)
 {
 	char *p = NULL;
 
@@ -300,7 +306,7 @@ static int same_content(const char *a, const char *b)
  */
 static char *existing_rotated(const char *log, int k, struct logset_found *f, int *err)
 {
-	char *p = rotated_name(log, k, false), *gz = rotated_name(log, k, true);
+	char *p = logset__name_alloc(log, k, false), *gz = logset__name_alloc(log, k, true);
 	int ep = p ? exists(p) : -ENOMEM, eg = gz ? exists(gz) : -ENOMEM;
 
 	if (ep < 0 || eg < 0) {
@@ -345,10 +351,10 @@ static int top_rotated(const char *log)
 	char *p;
 
 	for (k = 1; k <= MAX_BACKUPS; k++) {
-		p = rotated_name(log, k, false);
+		p = logset__name_alloc(log, k, false);
 		e1 = p ? exists(p) : -ENOMEM;
 		free(p);
-		p = rotated_name(log, k, true);
+		p = logset__name_alloc(log, k, true);
 		e2 = p ? exists(p) : -ENOMEM;
 		free(p);
 		if (e1 < 0 || e2 < 0)
@@ -382,7 +388,7 @@ int logset__find(const char *log, char ***out, int *n, struct logset_found *f)
 	for (k = top; k >= 1; k--) {
 		p = existing_rotated(log, k, f, &e);
 		if (!p && !f->missing)
-			f->missing = rotated_name(log, k, false);
+			f->missing = logset__name_alloc(log, k, false);
 		if (p)
 			paths[i++] = p;
 	}

@@ -32,6 +32,11 @@ struct logset_reader {
 	uint64_t start_off;
 };
 
+/* FILE.k or FILE.k.gz into buf: how rotation names the k-th older file. */
+void logset__name(char *buf, size_t n, const char *log, unsigned k, bool gz);
+/* The same, malloc'ed; NULL without memory. */
+char *logset__name_alloc(const char *log, int k, bool gz);
+
 /* Ready to read paths (not copied) from the first; 0 or -ENOMEM. */
 int logset__init(struct logset_reader *r, char **paths, int n);
 void logset__close(struct logset_reader *r);

@@ -95,9 +95,10 @@ static const struct option long_opts[] = {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "sockaudit: error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (sockaudit help: usage)\n");
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	log_err("%s (sockaudit help: usage)", msg);
 	return 2;
 }
 
@@ -110,7 +111,7 @@ static int parse_setting(struct collector_config *cli, const char *flag, const c
 	uint64_t v;
 
 	if (setting__parse(st, arg, &v, msg, sizeof(msg))) {
-		fprintf(stderr, "sockaudit: error: %s %s\n", flag, msg);
+		log_err("%s %s", flag, msg);
 		return 2;
 	}
 	if (out)
@@ -170,23 +171,23 @@ static int check_pid(pid_t pid)
 	int e = pid_stat(pid, &state, &flags);
 
 	if (e) {
-		fprintf(stderr, "sockaudit: error: pid %d does not exist (%s): check the --pid "
-			"value\n", (int)pid, strerror(-e));
+		log_err("pid %d does not exist (%s): check the --pid "
+			"value", (int)pid, strerror(-e));
 		return 2;
 	}
 	if (flags & PF_KTHREAD) {
-		fprintf(stderr, "sockaudit: error: --pid %d is a kernel thread: it has no "
-			"sockets to audit; give the pid of a user-space program\n", (int)pid);
+		log_err("--pid %d is a kernel thread: it has no "
+			"sockets to audit; give the pid of a user-space program", (int)pid);
 		return 2;
 	}
 	if (state == 'Z' || state == 'X') {
-		fprintf(stderr, "sockaudit: error: --pid %d is a zombie (it exited and waits for "
-			"its parent): nothing left to audit\n", (int)pid);
+		log_err("--pid %d is a zombie (it exited and waits for "
+			"its parent): nothing left to audit", (int)pid);
 		return 2;
 	}
 	tgid = pid_tgid(pid);
 	if (tgid != pid) {
-		fprintf(stderr, "sockaudit: error: --pid %d is a thread of process %d; give %d\n",
+		log_err("--pid %d is a thread of process %d; give %d",
 			(int)pid, (int)tgid, (int)tgid);
 		return 2;
 	}
@@ -344,7 +345,7 @@ static int build_config(struct collector_opts *o, struct config *cfg)
 	char err[CONFIG_ERR_LEN];
 
 	if (config__override(cfg, o->output, o->flush_mode, err, sizeof(err))) {
-		fprintf(stderr, "sockaudit: error: %s\n", err);
+		log_err("%s", err);
 		return 2;
 	}
 	o->cfg = cfg->n_sinks ? cfg : NULL;
@@ -373,7 +374,7 @@ static int parse_args(struct collector_opts *o, struct config *cfg, int argc, ch
 			return err;
 	}
 	if (o->config_path && config__load(cfg, o->config_path, msg, sizeof(msg))) {
-		fprintf(stderr, "sockaudit: error: %s\n", msg);
+		log_err("%s", msg);
 		return 2;
 	}
 	apply_settings(o, &cfg->col);
@@ -479,7 +480,7 @@ static int cmd_keygen(int argc, char **argv)
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_error("keygen needs the key file to create%s", "");
 	if (chainfile__keygen(argv[1], err, sizeof(err))) {
-		fprintf(stderr, "sockaudit: error: %s\n", err);
+		log_err("%s", err);
 		return 1;
 	}
 	printf("wrote %s (mode 0600); keep a copy off this host: `sockaudit verify --key` "

@@ -691,3 +691,18 @@ bool outpath__is_record(const char *type, const char *s, size_t n)
 	}
 	return false;
 }
+
+char *outpath__beside(const char *out, const char *base, const char *path, const char *suffix)
+{
+	char *p = NULL;
+
+	if (path)
+		return strdup(path);
+	if (out[0] != '/' && base) {
+		if (asprintf(&p, "%s/%s%s", base, out, suffix) < 0)
+			return NULL;
+	} else if (asprintf(&p, "%s%s", out, suffix) < 0) {
+		return NULL;
+	}
+	return p;
+}

@@ -78,4 +78,11 @@ const char *outpath__type_name(mode_t m);
 /* Does this line look like a record sockaudit writes in format type? (a prefix is enough) */
 bool outpath__is_record(const char *type, const char *line, size_t len);
 
+/*
+ * path when given, else out + suffix: a file beside the log (its lock,
+ * chain state, anchor), under base like the log when out is relative.
+ * malloc'ed; NULL without memory.
+ */
+char *outpath__beside(const char *out, const char *base, const char *path, const char *suffix);
+
 #endif /* SOCKAUDIT_OUTPATH_H */

@@ -10,7 +10,6 @@
 #include "conntrack.h"
 #include "correlate.h"
 #include "format.h"
-#include "format_json.h"
 #include "http.h"
 #include "json.h"
 #include "jsonrpc.h"
@@ -31,8 +30,21 @@ struct out_group {
 	struct format_opts o;
 	struct jbuf jb;			/* this batch's records, rendered for the group */
 	size_t crit;			/* bytes of jb up to the end of its last critical record */
+	uint32_t *end;			/* where each record of jb ends: the writer needs no scan */
+	uint32_t end_cap;
 	struct sink *sinks[PIPELINE_MAX_SINKS];
 	int nsinks;
+	int prep;			/* its slot in pipeline.preps */
+};
+
+/*
+ * One prepared exchange per distinct (max_message_length, redactor) of
+ * the groups: texts are sanitized and redacted once however many formats
+ * render them.
+ */
+struct prep_slot {
+	struct format_prep *fp;
+	struct format_opts o;
 };
 
 /* Unknown protocol: what one side said until the other answered. */
@@ -48,6 +60,8 @@ struct pipeline {
 	int nsinks;
 	struct out_group groups[PIPELINE_MAX_SINKS];	/* the sinks by rendering */
 	int ngroups;
+	struct prep_slot preps[PIPELINE_MAX_SINKS];	/* what the groups render from */
+	int npreps;
 	const struct critical_rules *rules;	/* hybrid sinks sync these at once */
 	uint64_t sink_reported[PIPELINE_MAX_SINKS][SINK_LOST_MAX + 1];
 	struct conntrack *ct;
@@ -117,7 +131,7 @@ static bool put_group(const struct out_group *g, uint32_t nrec)
 	int i;
 
 	for (i = 0; i < g->nsinks; i++)
-		if (sink__put(g->sinks[i], g->jb.buf, g->jb.len, nrec, g->crit))
+		if (sink__put_recs(g->sinks[i], g->jb.buf, g->jb.len, g->end, nrec, g->crit))
 			ok = false;
 	return ok;
 }
@@ -174,9 +188,24 @@ static void put_record(struct pipeline *p)
 	}
 }
 
-/* critical: hybrid sinks must sync the record just rendered into g at once. */
-static void group_mark(struct out_group *g, bool critical)
+/*
+ * The record just rendered into g ends here (record n of the batch);
+ * critical: hybrid sinks must sync it at once.
+ */
+static void group_mark(struct out_group *g, uint32_t n, bool critical)
 {
+	if (n >= g->end_cap) {
+		uint32_t cap = g->end_cap ? 2 * g->end_cap : 1024;
+		uint32_t *e = realloc(g->end, cap * sizeof(*e));
+
+		if (!e) {
+			g->jb.oom = true;	/* the batch is refused and counted lost */
+			return;
+		}
+		g->end = e;
+		g->end_cap = cap;
+	}
+	g->end[n] = (uint32_t)g->jb.len;
 	if (critical)
 		g->crit = g->jb.len;
 }
@@ -192,8 +221,6 @@ static bool record_critical(const struct pipeline *p, const struct exchange *x)
 	const struct critical_rules *r = p->rules;
 	int i;
 
-	if (exchange__critical(x))
-		return true;
 	if (!r)
 		return false;
 	for (i = 0; x->resp && i < r->n_status; i++)
@@ -220,8 +247,29 @@ static bool same_rendering(const struct out_group *g, const struct formatter *f,
 	       g->o.redactor == o->redactor;
 }
 
+static bool same_prep(const struct format_opts *a, const struct format_opts *b)
+{
+	return a->max_message_length == b->max_message_length && a->redactor == b->redactor;
+}
+
+/* The prep slot for options o, made when no group had them yet. */
+static int prep_slot(struct pipeline *p, const struct format_opts *o)
+{
+	int i;
+
+	for (i = 0; i < p->npreps && !same_prep(&p->preps[i].o, o); i++)
+		;
+	if (i == p->npreps) {
+		if (!p->preps[i].fp && !(p->preps[i].fp = format_prep__new()))
+			return -ENOMEM;
+		p->preps[i].o = *o;
+		p->npreps++;
+	}
+	return i;
+}
+
 /* Put sink s in the group that renders as it wants, or in a new one. */
-static void group_add(struct pipeline *p, struct sink *s)
+static int group_add(struct pipeline *p, struct sink *s)
 {
 	struct format_opts o;
 	const struct formatter *f = sink__formatter(s, &o);
@@ -237,6 +285,9 @@ static void group_add(struct pipeline *p, struct sink *s)
 		g->o = o;
 		g->nsinks = 0;
 		g->crit = 0;
+		g->prep = prep_slot(p, &o);
+		if (g->prep < 0)
+			return g->prep;
 		jbuf__reset(&g->jb);
 		/*
 		 * The built-in rules compile in ~0.1 s of CPU: do it now, before
@@ -247,19 +298,22 @@ static void group_add(struct pipeline *p, struct sink *s)
 			redactor__default();
 	}
 	g->sinks[g->nsinks++] = s;
+	return 0;
 }
 
 int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n)
 {
-	int i;
+	int i, err;
 
 	pipeline__flush_batch(p);
 	if (n > PIPELINE_MAX_SINKS)
 		return -E2BIG;
-	p->ngroups = 0;
+	p->ngroups = p->npreps = 0;
 	for (i = 0; i < n; i++) {
 		p->sinks[i] = sinks[i];
-		group_add(p, sinks[i]);
+		err = group_add(p, sinks[i]);
+		if (err)
+			return err;
 	}
 	p->nsinks = n;
 	memset(p->sink_reported, 0, sizeof(p->sink_reported));
@@ -275,15 +329,21 @@ static void on_exchange(void *ctx, const struct exchange *x)
 {
 	struct pipeline *p = ctx;
 	const struct proc_info *pi = proc_cache__get(p->pc, x->conn->tgid);
-	bool rule = record_critical(p, x);
+	bool own = exchange__critical(x), rule = record_critical(p, x);
 	uint64_t seq = ++p->seq;
-	int i;
+	int i, err[PIPELINE_MAX_SINKS];
 
+	for (i = 0; i < p->npreps; i++)
+		err[i] = format__prepare(p->preps[i].fp, &p->preps[i].o, seq, x, pi,
+					 p->o.mono_to_real, own);
 	for (i = 0; i < p->ngroups; i++) {
 		struct out_group *g = &p->groups[i];
+		const struct format_prep *fp = p->preps[g->prep].fp;
 
-		g->f->exchange(&g->jb, &g->o, seq, x, pi, p->o.mono_to_real);
-		group_mark(g, rule || format__last_critical());
+		/* out of memory: the batch is not given to the sinks, and that is counted */
+		if (err[g->prep] || format__render(g->f, &g->jb, &g->o, fp))
+			g->jb.oom = true;
+		group_mark(g, p->batch_records, rule || format_prep__critical(fp));
 	}
 	p->st.exchanges++;
 	put_record(p);
@@ -300,7 +360,7 @@ static void put_event(struct pipeline *p, const char *type, const struct format_
 		struct out_group *g = &p->groups[i];
 
 		g->f->event(&g->jb, &g->o, seq, real, type, f, nf);
-		group_mark(g, true);
+		group_mark(g, p->batch_records, true);
 	}
 	put_record(p);
 }
@@ -420,6 +480,7 @@ static void raw_emit(struct pipeline *p, struct conn *c, int dflt_outcome)
 
 	if (!has_req && !has_resp)
 		return;
+	conn__name(c);	/* once per connection, as the correlator does for its exchanges */
 	raw_split(&req.m, p->o.body_excerpt);
 	raw_split(&resp.m, p->o.body_excerpt);
 	x.req = has_req ? &req : NULL;
@@ -1225,8 +1286,11 @@ void pipeline__free(struct pipeline *p)
 	correlator__free(p->cr);
 	proc_cache__free(p->pc);
 	mcp_memory__free(p->mcp);
-	for (i = 0; i < PIPELINE_MAX_SINKS; i++)
+	for (i = 0; i < PIPELINE_MAX_SINKS; i++) {
 		jbuf__free(&p->groups[i].jb);
+		free(p->groups[i].end);
+		format_prep__free(p->preps[i].fp);
+	}
 	free(p);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "log.h"
+#include "logset.h"
 #include "outpath.h"
 #include "rotate.h"
 
@@ -46,7 +47,7 @@ struct rotator {
 /* The name of FILE.k(.gz) in the log's directory. */
 static void name_of(const struct rotator *r, uint32_t k, bool gz, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s.%u%s", r->leaf, k, gz ? ".gz" : "");
+	logset__name(buf, n, r->leaf, k, gz);
 }
 
 /* How the log's directory and the files made in it are checked (outpath.h). */

@@ -18,9 +18,9 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
-#include <zlib.h>
 #include "chain.h"
+#include "logset.h"
+#include "sealer.h"
 #include "chainfile.h"
 #include "format.h"
 #include "json.h"
@@ -50,8 +50,10 @@ struct sink {
 	struct sink_config cfg;
 	char *fill, *spare;
 	size_t fill_len, fill_cap, spare_cap, max_bytes;
-	size_t fill_crit;		/* bytes of fill up to its last critical record */
+	size_t fill_crit;		/* records of fill up to its last critical one */
 	uint32_t fill_recs;
+	uint32_t *fill_end, *spare_end;	/* where each record of fill / spare ends (recs.h) */
+	uint32_t fill_end_cap, spare_end_cap;
 	uint64_t queued_gen;		/* bumped on every put */
 	uint64_t synced_gen;		/* everything up to here is on disk */
 	bool sync_wanted, rotate_wanted, stop;
@@ -82,19 +84,11 @@ struct sink {
 	struct format_opts fo;
 	struct jbuf jb;			/* the writer's own records */
 	struct jbuf over;		/* a batch whose oversize records were replaced */
+	uint32_t *over_end;		/* its record ends */
+	uint32_t over_end_cap;
 
-	/* integrity chain (NULL: off); the writer owns it once started */
-	struct chain *chain;
-	char *state_path, *anchor_path;
-	uint8_t key0[CHAIN_KEY_LEN];	/* the key file's key, erased once the chain began */
-	uint8_t state_key[CHAIN_KEY_LEN];	/* MACs the state file (from key0) */
-	bool chain_begun;
-	uint64_t caught_up;		/* records re-verified after a crash at the start */
-	char *sealed;			/* the sealed copy of what is being written */
-	size_t sealed_cap;
-	uint64_t since_ckpt;		/* records since the last checkpoint */
-	uint64_t next_ckpt;		/* CLOCK_MONOTONIC ns of the next timed checkpoint */
-	bool anchor_failing;		/* the last anchor line could not be written (said once) */
+	/* integrity chain (NULL: off); the writer owns it once started (sealer.h) */
+	struct sealer *seal;
 
 	/* read by the collector */
 	int fatal;			/* -errno: a critical sink cannot go on */
@@ -202,7 +196,14 @@ static int open_file(struct sink *s, char *err, size_t errlen)
 	progress(s);
 	if (fd < 0)
 		return fd;
-	fstat(fd, &st);		/* outpath__open has fstat'ed this fd already */
+	if (fstat(fd, &st)) {	/* outpath__open has fstat'ed this fd already: not expected */
+		int e = -errno;
+
+		snprintf(err, errlen, "audit log %s: cannot stat it: %s", s->cfg.output_file,
+			 strerror(-e));
+		close(fd);
+		return e;
+	}
 	s->fd = fd;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
@@ -410,11 +411,28 @@ static int write_iov(struct sink *s, struct iovec *iov, int n, uint32_t nrec)
 	return 0;
 }
 
-static int write_buf(struct sink *s, const char *buf, size_t len)
+static int write_buf(struct sink *s, const char *buf, size_t len, uint32_t nrec)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-	return write_iov(s, &iov, 1, count_lines(buf, len));
+	return write_iov(s, &iov, 1, nrec);
+}
+
+/* *end holds at least n offsets; -ENOMEM when it cannot grow. */
+static int ends_reserve(uint32_t **end, uint32_t *cap, uint64_t n)
+{
+	uint64_t c = *cap ? *cap : 1024;
+	uint32_t *e;
+
+	if (n <= *cap)
+		return 0;
+	while (c < n)
+		c *= 2;
+	if (c > UINT32_MAX || !(e = realloc(*end, c * sizeof(*e))))
+		return -ENOMEM;
+	*end = e;
+	*cap = (uint32_t)c;
+	return 0;
 }
 
 static void save_state(struct sink *s, bool durable);
@@ -436,28 +454,22 @@ static void do_sync(struct sink *s)
 
 /* ---- integrity chain (docs/integrity.md) ---- */
 
-/* Seal buf's lines and write them; a failed write leaves the chain where it was. */
-static int write_chunk(struct sink *s, const char *buf, size_t n)
+/* Seal r's records and write them; a failed write leaves the chain where it was. */
+static int write_chunk(struct sink *s, const struct recs *r)
 {
-	struct chain_state undo;
+	const char *sealed;
 	size_t len = 0;
 	int e;
 
-	if (!s->chain)
-		return write_buf(s, buf, n);
-	chain__save(s->chain, &undo);
-	e = chain__seal(s->chain, buf, n, &s->sealed, &s->sealed_cap, &len);
+	if (!s->seal)
+		return write_buf(s, recs__ptr(r), recs__bytes(r), r->n);
+	e = sealer__seal(s->seal, r, &sealed, &len);
 	if (e)
-		write_failed(s, e, count_lines(buf, n), "cannot seal records (libcrypto)");
+		write_failed(s, e, r->n, "cannot seal records (libcrypto)");
 	else
-		e = write_buf(s, s->sealed, len);
-	if (e) {
-		chain__restore(s->chain, &undo);
-		return e;
-	}
-	s->since_ckpt += chain__state(s->chain)->seq - undo.seq;
-	OPENSSL_cleanse(&undo, sizeof(undo));	/* holds an older key */
-	return 0;
+		e = write_buf(s, sealed, len, r->n);
+	sealer__written(s->seal, !e);
+	return e;
 }
 
 /* Persist the chain's position; durable: fsync'ed before the rename. */
@@ -467,12 +479,10 @@ static void save_state(struct sink *s, bool durable)
 	char err[512];
 	int e;
 
-	if (!s->chain || !s->chain_begun)
+	if (!s->seal || !s->seal->begun)
 		return;
-	side_req(s, s->state_path, s->cfg.integrity.state_file, "chain state", 0600, &at);
-	e = chainfile__save_state(&at, s->cfg.output_file, chain__state(s->chain),
-				  &(struct chainfile_seal){ s->state_key, s->anchor_path }, durable,
-				  err, sizeof(err));
+	side_req(s, s->seal->state_path, s->cfg.integrity.state_file, "chain state", 0600, &at);
+	e = sealer__save(s->seal, &at, s->cfg.output_file, durable, err, sizeof(err));
 	if (e)
 		log_warn("audit log %s: %s; a restart will write a chain_gap record",
 			 s->cfg.output_file, err);
@@ -510,7 +520,7 @@ static void wrec_u64(struct wrec *w, const char *key, uint64_t v)
  */
 static void chain_fields(struct sink *s, struct wrec *w)
 {
-	const struct chain_state *st = chain__state(s->chain);
+	const struct chain_state *st = sealer__state(s->seal);
 
 	chain__hex(st->head, CHAIN_MAC_LEN, w->hex);
 	wrec_u64(w, "chain_seq", st->seq);
@@ -532,7 +542,8 @@ static int record_write(struct sink *s, const struct wrec *w)
 		write_failed(s, -ENOMEM, 1, "no memory for a writer record");
 		return -ENOMEM;
 	}
-	return write_chunk(s, s->jb.buf, s->jb.len);
+	return write_chunk(s, &(struct recs){ .buf = s->jb.buf,
+					     .end = &(uint32_t){ (uint32_t)s->jb.len }, .n = 1 });
 }
 
 /*
@@ -550,7 +561,7 @@ static void put_file_header(struct sink *s)
 	n = strlen(h) - 1;	/* without its '\n' */
 	jbuf__reset(&s->jb);
 	jbuf__raw(&s->jb, h, n);
-	if (s->chain)
+	if (s->seal)
 		jbuf__raw(&s->jb, ",chain", 6);
 	jbuf__raw(&s->jb, "\n", 1);
 	if (s->jb.oom)
@@ -569,26 +580,26 @@ static void anchor_result(struct sink *s, int e, const char *err)
 	char why[sizeof(s->fatal_reason)];
 
 	if (!e) {
-		if (s->anchor_failing)
+		if (s->seal->anchor_failing)
 			log_info("audit log %s: anchor file %s written again", s->cfg.output_file,
-				 s->anchor_path);
-		s->anchor_failing = false;
+				 s->seal->anchor_path);
+		s->seal->anchor_failing = false;
 		return;
 	}
 	if (s->cfg.critical) {
 		snprintf(why, sizeof(why), "critical audit log %s: %s", s->cfg.output_file, err);
 		want_stop(s, e, why, "fix the anchor file, then restart");
-	} else if (!s->anchor_failing) {
+	} else if (!s->seal->anchor_failing) {
 		log_warn("audit log %s: %s; checkpoints are in the log only until it can be "
 			 "written (said once)", s->cfg.output_file, err);
 	}
-	s->anchor_failing = true;
+	s->seal->anchor_failing = true;
 }
 
 static void checkpoint(struct sink *s, const char *why)
 {
-	const struct chain_state *st = chain__state(s->chain);
-	uint64_t recs = s->since_ckpt;
+	const struct chain_state *st = sealer__state(s->seal);
+	uint64_t recs = s->seal->since_ckpt;
 	struct wrec w = { .type = "checkpoint" };
 	struct outpath_req at;
 	char err[512];
@@ -602,203 +613,25 @@ static void checkpoint(struct sink *s, const char *why)
 	do_sync(s);
 	if (s->unsynced_recs)
 		return;	/* not on disk: an anchor line now could name a record never written */
-	side_req(s, s->anchor_path, s->cfg.integrity.anchor_file, "anchor file",
+	side_req(s, s->seal->anchor_path, s->cfg.integrity.anchor_file, "anchor file",
 		 s->cfg.file_mode, &at);
 	e = chainfile__anchor(&at, s->cfg.output_file, st->seq - 1, st->head, err, sizeof(err));
 	anchor_result(s, e, err);
 	save_state(s, true);
-	s->since_ckpt = 0;
-	if (s->cfg.integrity.checkpoint_interval_s)
-		s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
-			       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
+	sealer__checkpointed(s->seal, s->cfg.integrity.checkpoint_interval_s,
+			     now_ns(CLOCK_MONOTONIC));
 }
 
 /* A checkpoint every checkpoint_every records or checkpoint_interval_s (or forced). */
 static void maybe_checkpoint(struct sink *s, bool force)
 {
-	const struct integrity_config *ic = &s->cfg.integrity;
+	const char *why;
 
-	if (!s->chain || !s->chain_begun || s->fd < 0 || !s->since_ckpt)
+	if (!s->seal || s->fd < 0)
 		return;
-	if (force)
-		checkpoint(s, "stop");
-	else if (ic->checkpoint_every && s->since_ckpt >= ic->checkpoint_every)
-		checkpoint(s, "records");
-	else if (ic->checkpoint_interval_s && now_ns(CLOCK_MONOTONIC) >= s->next_ckpt)
-		checkpoint(s, "interval");
-}
-
-/*
- * The last whole line of the open file (the previous run's last record),
- * NUL-terminated in a malloc'ed buffer; NULL when the file is empty.
- */
-static char *last_line(struct sink *s, size_t *len)
-{
-	size_t cap = s->cfg.max_message_length + CHAIN_OVERHEAD + 2;
-	uint64_t from;
-	char self[64], *buf, *nl;
-	ssize_t n;
-	int rfd;
-
-	if (!s->size || !(buf = malloc(cap + 1)))
-		return NULL;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
-	rfd = open(self, O_RDONLY | O_CLOEXEC);
-	from = s->size > cap ? s->size - cap : 0;
-	n = rfd < 0 ? -1 : pread(rfd, buf, s->size - from, from);
-	if (rfd >= 0)
-		close(rfd);
-	if (n <= 0 || buf[n - 1] != '\n') {
-		free(buf);
-		return NULL;
-	}
-	buf[--n] = '\0';
-	nl = memrchr(buf, '\n', n);
-	*len = nl ? (size_t)(n - (nl + 1 - buf)) : (size_t)n;
-	memmove(buf, nl ? nl + 1 : buf, *len + 1);
-	return buf;
-}
-
-static bool rotated_exists(const struct sink *s)
-{
-	char p[4200];
-
-	snprintf(p, sizeof(p), "%s.1", s->cfg.output_file);
-	if (!access(p, F_OK))
-		return true;
-	snprintf(p, sizeof(p), "%s.1.gz", s->cfg.output_file);
-	return !access(p, F_OK);
-}
-
-/* One line after the state's head: it must carry the next chain value. */
-static bool catch_up_line(struct chain_crypto *cc, struct chain_state *st, const char *line,
-			  size_t len)
-{
-	struct chain_line cl;
-	uint8_t mac[CHAIN_MAC_LEN];
-
-	if (chain__split(line, len, &cl) || chain__mac(cc, st->key, st->head, st->seq, &cl, mac) ||
-	    memcmp(mac, cl.mac, CHAIN_MAC_LEN) || chain__evolve(cc, st->key))
-		return false;
-	memcpy(st->head, mac, CHAIN_MAC_LEN);
-	st->seq++;
-	return true;
-}
-
-struct catch_ctx {
-	struct sink *s;
-	struct chain_state *st;
-	struct chain_crypto *cc;
-	bool found;		/* the state's head was seen */
-	bool ok;		/* every line after it continued the chain */
-};
-
-/* Lines before the state's head are skipped; every line after it must follow. */
-static void catch_up_text(struct catch_ctx *cx, const char *line, size_t len)
-{
-	struct chain_line cl;
-
-	if (cx->found) {
-		if ((cx->ok = catch_up_line(cx->cc, cx->st, line, len)))
-			cx->s->caught_up++;
-	} else {
-		/* before the head: any line, even from before integrity was on */
-		cx->found = !chain__split(line, len, &cl) &&
-			    !memcmp(cl.mac, cx->st->head, CHAIN_MAC_LEN);
-	}
-}
-
-/* Every line of one file, plain or gzip (gzdopen reads both); takes fd. */
-static void catch_up_file(struct catch_ctx *cx, int fd)
-{
-	size_t cap = cx->s->cfg.max_message_length + CHAIN_OVERHEAD + 2, len;
-	char *line = fd >= 0 ? malloc(cap + 1) : NULL;
-	gzFile gz = line ? gzdopen(fd, "rb") : NULL;
-	bool first = true;
-
-	if (!gz && fd >= 0)
-		close(fd);
-	while (gz && cx->ok && gzgets(gz, line, cap + 1)) {
-		len = strlen(line);
-		if (len && line[len - 1] == '\n')
-			len--;
-		else if (!gzeof(gz))
-			cx->ok = !cx->found;	/* longer than any record: not ours */
-		if (!first || !chain__is_header(line, len))	/* csv: the unsealed header */
-			catch_up_text(cx, line, len);
-		first = false;
-	}
-	if (gz)
-		gzclose(gz);
-	free(line);
-}
-
-/*
- * After a crash the state lags the log by what was written after its last
- * save: find the state's head and re-verify every later line with the
- * state's key, moving st to the end. Only the holder of that key could have
- * written them, so the chain goes on without a gap. The head is looked for
- * in the current file, then in the newest rotated one (a crash after a
- * rotation, before the next save), from where the check runs on into the
- * current file.
- */
-static bool catch_up(struct sink *s, struct chain_state *st)
-{
-	struct catch_ctx cx = { .s = s, .st = st, .cc = chain_crypto__new(), .ok = true };
-	char self[64], rotated[4200], err[512];
-	int fd;
-
-	s->caught_up = 0;
-	/* the same inode with an offset of its own (the writer's fd appends) */
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", s->fd);
-	if (cx.cc)
-		catch_up_file(&cx, open(self, O_RDONLY | O_CLOEXEC));
-	if (cx.cc && !cx.found) {
-		snprintf(rotated, sizeof(rotated), "%s.1", s->cfg.output_file);
-		if (access(rotated, F_OK))
-			strcat(rotated, ".gz");
-		/* a name beside the log: never a FIFO (a hang) or a link to follow */
-		fd = outpath__open_read(AT_FDCWD, rotated, rotated, err, sizeof(err));
-		if (fd < 0 && fd != -ENOENT)
-			log_warn("audit log %s: %s", s->cfg.output_file, err);
-		catch_up_file(&cx, fd);
-		if (cx.found && cx.ok)
-			catch_up_file(&cx, open(self, O_RDONLY | O_CLOEXEC));
-	}
-	chain_crypto__free(cx.cc);
-	if (!cx.found || !cx.ok)
-		s->caught_up = 0;
-	return cx.found && cx.ok;
-}
-
-/* Does the state continue the file? NULL if so, else why not (a chain_gap reason). */
-static const char *resume_check(struct sink *s, struct chain_state *st, bool *anchored)
-{
-	struct chain_line cl;
-	size_t len = 0;
-	char *last = last_line(s, &len);
-	int e = chainfile__load_state(s->state_path, s->cfg.output_file,
-				      &(struct chainfile_seal){ s->state_key, s->anchor_path },
-				      st, anchored);
-	const char *why = NULL;
-
-	if (last && chain__is_header(last, len)) {
-		free(last);	/* a csv file with only its header: no record yet */
-		last = NULL;
-	}
-	if (e == -ENOENT)
-		why = !last && !rotated_exists(s) ? "first_start" : "state_missing";
-	else if (e == -EBADMSG)
-		why = "state_mismatch";	/* another log's, or not made with this key file */
-	else if (e)
-		why = "state_unreadable";
-	else if (!last)
-		why = "log_missing";	/* a state, and the file it continues is empty */
-	else if ((chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN)) &&
-		 !catch_up(s, st))
-		why = "state_mismatch";	/* the state's head is not there, or an edit after it */
-	free(last);
-	return why;
+	why = sealer__due(s->seal, &s->cfg.integrity, force, now_ns(CLOCK_MONOTONIC));
+	if (why)
+		checkpoint(s, why);
 }
 
 /*
@@ -811,14 +644,14 @@ static void anchor_check(struct sink *s, bool anchored)
 	struct wrec w = { .type = "anchor_missing" };
 	struct stat st;
 
-	if (!anchored || (!stat(s->anchor_path, &st) && st.st_size > 0))
+	if (!anchored || (!stat(s->seal->anchor_path, &st) && st.st_size > 0))
 		return;
 	log_warn("audit log %s: anchor file %s held checkpoints and is now missing or empty "
 		 "(deleted on the host?); writing an anchor_missing record and starting it anew: "
 		 "verify older checkpoints against a copy shipped off the host",
-		 s->cfg.output_file, s->anchor_path);
+		 s->cfg.output_file, s->seal->anchor_path);
 	chain_fields(s, &w);
-	wrec_str(&w, "anchor", s->anchor_path);
+	wrec_str(&w, "anchor", s->seal->anchor_path);
 	record_write(s, &w);
 }
 
@@ -827,88 +660,30 @@ static void chain_begin(struct sink *s)
 {
 	struct chain_state st;
 	bool anchored = false;
-	const char *why = resume_check(s, &st, &anchored);
+	const char *why = sealer__resume_check(s->seal, s->fd, s->size, &s->cfg, &st, &anchored);
 	struct wrec w = { .type = why ? "chain_gap" : "chain_resume" };
 
 	if (why) {
-		chain__reset(s->chain, s->key0);
 		wrec_str(&w, "reason", why);
 		if (strcmp(why, "first_start"))
 			log_warn("audit log %s: chain state %s: %s; writing a chain_gap record and "
-				 "starting a new chain", s->cfg.output_file, s->state_path, why);
-	} else {
-		chain__restore(s->chain, &st);
-		if (s->caught_up) {
-			wrec_u64(&w, "caught_up", s->caught_up);
-			log_info("audit log %s: chain state was %llu records behind (a crash): "
-				 "re-verified them and resumed", s->cfg.output_file,
-				 (unsigned long long)s->caught_up);
-		}
+				 "starting a new chain", s->cfg.output_file, s->seal->state_path,
+				 why);
+	} else if (s->seal->caught_up) {
+		wrec_u64(&w, "caught_up", s->seal->caught_up);
+		log_info("audit log %s: chain state was %llu records behind (a crash): "
+			 "re-verified them and resumed", s->cfg.output_file,
+			 (unsigned long long)s->seal->caught_up);
 	}
-	OPENSSL_cleanse(&st, sizeof(st));
-	OPENSSL_cleanse(s->key0, sizeof(s->key0));	/* forward security from here on */
+	sealer__begin(s->seal, why, &st, s->cfg.integrity.checkpoint_interval_s,
+		      now_ns(CLOCK_MONOTONIC));
 	chain_fields(s, &w);
 	wrec_str(&w, "file", s->cfg.output_file);
-	s->chain_begun = true;
-	s->since_ckpt = 0;
-	s->next_ckpt = now_ns(CLOCK_MONOTONIC) +
-		       s->cfg.integrity.checkpoint_interval_s * 1000000000ULL;
 	if (!record_write(s, &w)) {
 		anchor_check(s, anchored);
 		do_sync(s);
 		save_state(s, true);
 	}
-}
-
-/* path, or output_file + suffix (beside the log, under base_directory if relative). */
-static char *side_path(const struct sink *s, const char *path, const char *suffix)
-{
-	const char *out = s->cfg.output_file, *base = s->cfg.base_directory;
-	char *p = NULL;
-
-	if (path)
-		return strdup(path);
-	if (out[0] != '/' && base) {
-		if (asprintf(&p, "%s/%s%s", base, out, suffix) < 0)
-			return NULL;
-	} else if (asprintf(&p, "%s%s", out, suffix) < 0) {
-		return NULL;
-	}
-	return p;
-}
-
-/* Load the key and set up the chain; it begins once the output is set up. */
-static int chain_open(struct sink *s, char *err, size_t errlen)
-{
-	const struct integrity_config *ic = &s->cfg.integrity;
-	struct chain_state zero = { 0 };
-	enum chain_fmt fmt;
-	int e;
-
-	if (!ic->key_file)
-		return 0;
-	if (chain__fmt_from_type(sink_type(&s->cfg), &fmt)) {
-		snprintf(err, errlen, "audit log %s: no integrity chain for type '%s'",
-			 s->cfg.output_file, s->cfg.type);
-		return -EINVAL;
-	}
-	e = chainfile__load_key(ic->key_file, s->key0, err, errlen);
-	if (e)
-		return e;
-	if (chainfile__state_key(s->key0, s->state_key)) {
-		snprintf(err, errlen, "audit log %s: cannot derive the chain state's key "
-			 "(libcrypto without HMAC-SHA256)", s->cfg.output_file);
-		return -EIO;
-	}
-	s->state_path = side_path(s, ic->state_file, ".chain");
-	s->anchor_path = side_path(s, ic->anchor_file, ".anchor");
-	s->chain = chain__new(fmt, &zero);
-	if (!s->state_path || !s->anchor_path || !s->chain) {
-		snprintf(err, errlen, "audit log %s: cannot set up its integrity chain (no "
-			 "memory, or libcrypto without HMAC-SHA256)", s->cfg.output_file);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /*
@@ -924,10 +699,9 @@ static int put_rotate_record(struct sink *s, const char *reason)
 	char prev[4200];
 
 	put_file_header(s);
-	snprintf(prev, sizeof(prev), "%s.1%s", s->cfg.output_file,
-		 s->cfg.compress ? ".gz" : "");
+	logset__name(prev, sizeof(prev), s->cfg.output_file, 1, s->cfg.compress);
 	wrec_str(&w, "reason", s->gone_why ? s->gone_why : reason);
-	if (s->chain)
+	if (s->seal)
 		chain_fields(s, &w);	/* the previous file's last chain value, and its seq */
 	wrec_str(&w, "file", s->cfg.output_file);
 	if (s->gone_why)
@@ -941,7 +715,7 @@ static int put_rotate_record(struct sink *s, const char *reason)
 /* The new file's rotate record on disk, and the chain state with it. */
 static void start_file(struct sink *s, const char *reason)
 {
-	if (!put_rotate_record(s, reason) && s->chain) {
+	if (!put_rotate_record(s, reason) && s->seal) {
 		do_sync(s);
 		save_state(s, true);
 	}
@@ -966,77 +740,56 @@ static void rotate_now(struct sink *s, const char *reason)
 	start_file(s, reason);
 }
 
-/* Like memrchr(buf, '\n', room), counting each line CHAIN_OVERHEAD longer (sealed). */
-static const char *sealed_room_end(const char *buf, size_t len, uint64_t room)
-{
-	const char *p = buf, *nl, *last = NULL;
-	uint64_t used = 0;
-
-	while (p < buf + len && (nl = memchr(p, '\n', buf + len - p))) {
-		used += nl - p + 1 + CHAIN_OVERHEAD;
-		if (used > room)
-			break;
-		last = nl;
-		p = nl + 1;
-	}
-	return last;
-}
-
-/* Bytes of buf (whole records) that still fit under max_file_size. */
-static size_t fitting_prefix(const struct sink *s, const char *buf, size_t len)
+/*
+ * How many of r's first records still fit under max_file_size, each
+ * CHAIN_OVERHEAD longer when sealed. 0: rotate first (the file has
+ * records); a first record bigger than the limit goes alone into a new file.
+ */
+static uint32_t fitting_count(const struct sink *s, const struct recs *r)
 {
 	uint64_t room = s->cfg.max_file_size > s->size ? s->cfg.max_file_size - s->size : 0;
-	const char *nl;
+	uint64_t used = 0, extra = s->seal ? CHAIN_OVERHEAD : 0;
+	uint32_t k;
 
-	if (s->chain && s->cfg.max_file_size) {
-		nl = sealed_room_end(buf, len, room);
-		if (nl)
-			return nl - buf + 1;
-		if (s->size > 0)
-			return 0;
-		nl = memchr(buf, '\n', len);
-		return nl ? (size_t)(nl - buf + 1) : len;
+	if (!s->cfg.max_file_size || (!extra && recs__bytes(r) <= room))
+		return r->n;
+	for (k = 0; k < r->n; k++) {
+		used += recs__len(r, r->first + k) + extra;
+		if (used > room)
+			break;
 	}
-	if (!s->cfg.max_file_size || len <= room)
-		return len;
-	nl = room ? memrchr(buf, '\n', room) : NULL;
-	if (nl)
-		return nl - buf + 1;
-	if (s->size > 0)
-		return 0;	/* rotate first, the record goes to the new file */
-	nl = memchr(buf, '\n', len);	/* one record bigger than the limit: alone */
-	return nl ? (size_t)(nl - buf + 1) : len;
+	if (k)
+		return k;
+	return s->size > 0 ? 0 : 1;
 }
 
 /* Write records, rotating by size between records (never inside one). */
-static void write_records(struct sink *s, const char *buf, size_t len)
+static void write_records(struct sink *s, struct recs r)
 {
 	bool fresh = false;	/* just rotated: the next record goes in, whatever its size */
 
-	while (len) {
-		size_t n = fitting_prefix(s, buf, len);
+	while (r.n) {
+		uint32_t k = fitting_count(s, &r);
+		struct recs part;
 
-		if (!n && !fresh) {
+		if (!k && !fresh) {
 			rotate_now(s, "size");
 			fresh = true;
 			continue;
 		}
-		if (!n) {
-			const char *nl = memchr(buf, '\n', len);
-
-			n = nl ? (size_t)(nl - buf + 1) : len;
-		}
+		if (!k)
+			k = 1;
 		if (s->fd < 0) {
-			write_failed(s, -EBADF, count_lines(buf, len), "no open file");
+			write_failed(s, -EBADF, r.n, "no open file");
 			return;
 		}
-		if (write_chunk(s, buf, n)) {
-			count_lost(s, SINK_LOST_WRITE, count_lines(buf + n, len - n));
+		part = recs__sub(&r, 0, k);
+		if (write_chunk(s, &part)) {
+			count_lost(s, SINK_LOST_WRITE, r.n - k);
 			return;
 		}
 		fresh = false;
-		buf += n;
-		len -= n;
+		r = recs__sub(&r, k, r.n - k);
 	}
 }
 
@@ -1056,17 +809,16 @@ static void put_oversize_loss(struct sink *s, struct jbuf *out, size_t bytes)
 	count_lost(s, SINK_LOST_OVERSIZE, 1);
 }
 
-static bool has_oversize(const char *buf, size_t len, size_t max)
+/* A record longer than max_message_length, its newline not counted. */
+static bool has_oversize(const struct recs *r, size_t max)
 {
-	const char *p = buf, *end = buf + len, *nl;
+	uint32_t i;
 
-	for (; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', end - p);
-		if (!nl)
-			nl = end - 1;
-		if ((size_t)(nl - p) > max)
+	if (recs__bytes(r) <= max + 1)
+		return false;
+	for (i = r->first; i < r->first + r->n; i++)
+		if (recs__len(r, i) > max + 1)
 			return true;
-	}
 	return false;
 }
 
@@ -1074,39 +826,40 @@ static bool has_oversize(const char *buf, size_t len, size_t max)
  * A backstop: the formatters already cut every record to max_message_length,
  * so this finds nothing unless a record came from elsewhere. Each record
  * longer than that becomes a loss record in the sink's format (in s->over),
- * so no reader gets a line it cannot take. Returns the batch to write.
+ * so no reader gets a line it cannot take. Returns the records to write.
  */
-static const char *cut_oversize(struct sink *s, const char *buf, size_t *len)
+static struct recs cut_oversize(struct sink *s, const struct recs *r)
 {
-	size_t max = s->cfg.max_message_length, in = 0;
+	size_t max = s->cfg.max_message_length;
+	uint32_t i;
 
-	if (*len <= max || !has_oversize(buf, *len, max))
-		return buf;
+	if (!has_oversize(r, max))
+		return *r;
 	jbuf__reset(&s->over);
-	while (in < *len) {
-		const char *nl = memchr(buf + in, '\n', *len - in);
-		size_t n = nl ? (size_t)(nl - (buf + in)) + 1 : *len - in;
+	if (ends_reserve(&s->over_end, &s->over_end_cap, r->n))
+		s->over.oom = true;
+	for (i = 0; i < r->n && !s->over.oom; i++) {
+		uint32_t at = r->first + i;
+		size_t n = recs__len(r, at);
 
 		if (n > max + 1)
 			put_oversize_loss(s, &s->over, n - 1);
 		else
-			jbuf__raw(&s->over, buf + in, n);
-		in += n;
+			jbuf__raw(&s->over, r->buf + recs__start(r, at), n);
+		s->over_end[i] = (uint32_t)s->over.len;
 	}
 	if (s->over.oom) {	/* cannot replace them: the records go as they are */
 		log_warn("audit log %s: no memory to replace an oversize record",
 			 s->cfg.output_file);
-		return buf;
+		return *r;
 	}
-	*len = s->over.len;
-	return s->over.buf;
+	return (struct recs){ .buf = s->over.buf, .end = s->over_end, .n = r->n };
 }
 
 /* Write a part of a cycle's batch, oversize records replaced. */
-static void write_part(struct sink *s, const char *buf, size_t len)
+static void write_part(struct sink *s, const struct recs *r)
 {
-	buf = cut_oversize(s, buf, &len);
-	write_records(s, buf, len);
+	write_records(s, cut_oversize(s, r));
 }
 
 /* ---- early buffering ---- */
@@ -1156,16 +909,12 @@ static void early_push(struct sink *s, const char *rec, size_t len)
 	r->n++;
 }
 
-static void early_buffer(struct sink *s, const char *buf, size_t len)
+static void early_buffer(struct sink *s, const struct recs *r)
 {
-	const char *end = buf + len, *nl;
+	uint32_t i;
 
-	for (; buf < end; buf = nl + 1) {
-		nl = memchr(buf, '\n', end - buf);
-		if (!nl)
-			nl = end - 1;
-		early_push(s, buf, nl - buf + 1);
-	}
+	for (i = r->first; i < r->first + r->n; i++)
+		early_push(s, r->buf + recs__start(r, i), recs__len(r, i));
 }
 
 /* Write what was held, in order, then forget it. */
@@ -1177,7 +926,9 @@ static void early_drain(struct sink *s)
 		uint32_t i = r->head;
 
 		if (s->fd >= 0)
-			write_part(s, r->rec[i], r->len[i]);
+			write_part(s, &(struct recs){ .buf = r->rec[i],
+						      .end = &(uint32_t){ (uint32_t)r->len[i] },
+						      .n = 1 });
 		free(r->rec[i]);
 		r->rec[i] = NULL;
 		r->head = (r->head + 1) % r->cap;
@@ -1191,7 +942,7 @@ static void finish_setup(struct sink *s)
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
 	cut_torn_tail(s);
 	put_file_header(s);
-	if (s->chain)
+	if (s->seal)
 		chain_begin(s);
 	rotator__prune_age(s->rot);
 }
@@ -1291,8 +1042,9 @@ static void check_space(struct sink *s, uint64_t incoming)
 
 struct cycle {
 	char *buf;
-	size_t len, crit;
-	uint32_t nrec;
+	uint32_t *end;			/* where each record ends (recs.h) */
+	size_t len;
+	uint32_t nrec, crit;		/* crit: records up to the last critical one */
 	bool sync, rotate, stop;
 };
 
@@ -1384,10 +1136,12 @@ static void reopen_if_gone(struct sink *s)
 
 static void writer_cycle(struct sink *s, struct cycle *c)
 {
+	struct recs all = { .buf = c->buf, .end = c->end, .n = c->nrec };
+
 	if (!s->set_up) {
 		retry_setup(s, c->stop);
 		if (!s->set_up) {
-			early_buffer(s, c->buf, c->len);
+			early_buffer(s, &all);
 			return;
 		}
 	}
@@ -1397,16 +1151,19 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 		return;
 	if (c->rotate || now_ns(CLOCK_REALTIME) >= s->next_interval)
 		rotate_now(s, c->rotate ? "signal" : "interval");
-	check_space(s, c->len + (s->chain ? (uint64_t)c->nrec * CHAIN_OVERHEAD : 0));
+	check_space(s, c->len + (s->seal ? (uint64_t)c->nrec * CHAIN_OVERHEAD : 0));
 	if (s->suspended) {
 		count_lost(s, SINK_LOST_SUSPEND, c->nrec);
 	} else if (s->cfg.flush_mode == FLUSH_HYBRID && c->crit) {
 		/* the critical record is on disk before any later one is written */
-		write_part(s, c->buf, c->crit);
+		struct recs crit = recs__sub(&all, 0, c->crit);
+		struct recs rest = recs__sub(&all, c->crit, c->nrec - c->crit);
+
+		write_part(s, &crit);
 		do_sync(s);
-		write_part(s, c->buf + c->crit, c->len - c->crit);
+		write_part(s, &rest);
 	} else {
-		write_part(s, c->buf, c->len);
+		write_part(s, &all);
 	}
 	if (sync_due(s, c))
 		do_sync(s);
@@ -1429,9 +1186,9 @@ static uint64_t writer_deadline(const struct sink *s)
 		if (mono + iv < d)
 			d = mono + iv;
 	}
-	if (s->chain && s->since_ckpt && s->cfg.integrity.checkpoint_interval_s &&
-	    s->next_ckpt < d)
-		d = s->next_ckpt;
+	if (s->seal && s->seal->since_ckpt && s->cfg.integrity.checkpoint_interval_s &&
+	    s->seal->next_ckpt < d)
+		d = s->seal->next_ckpt;
 	return d;
 }
 
@@ -1454,8 +1211,10 @@ static bool writer_wait(struct sink *s)
 static void take_queue(struct sink *s, struct cycle *c)
 {
 	size_t cap = s->fill_cap;
+	uint32_t *end = s->fill_end, end_cap = s->fill_end_cap;
 
 	c->buf = s->fill;
+	c->end = end;
 	c->len = s->fill_len;
 	c->crit = s->fill_crit;
 	c->nrec = s->fill_recs;
@@ -1466,6 +1225,10 @@ static void take_queue(struct sink *s, struct cycle *c)
 	s->spare = c->buf;
 	s->fill_cap = s->spare_cap;
 	s->spare_cap = cap;
+	s->fill_end = s->spare_end;
+	s->fill_end_cap = s->spare_end_cap;
+	s->spare_end = end;
+	s->spare_end_cap = end_cap;
 	s->fill_len = s->fill_crit = 0;
 	s->fill_recs = 0;
 	s->sync_wanted = s->rotate_wanted = false;
@@ -1518,25 +1281,60 @@ static int grow(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len)
+/* Under mu: room for len more bytes and nrec more records in fill. */
+static bool fill_room(struct sink *s, size_t len, uint32_t nrec)
 {
+	return s->fill_len + len <= s->max_bytes && s->fill_len + len <= UINT32_MAX &&
+	       (s->fill_len + len <= s->fill_cap || !grow(&s->fill, &s->fill_cap, s->fill_len + len)) &&
+	       !ends_reserve(&s->fill_end, &s->fill_end_cap, (uint64_t)s->fill_recs + nrec);
+}
+
+int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *end,
+		   uint32_t nrec, size_t crit_len)
+{
+	uint32_t i, base;
 	int err = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->fill_len + len > s->max_bytes ||
-	    (s->fill_len + len > s->fill_cap && grow(&s->fill, &s->fill_cap, s->fill_len + len))) {
+	if (!fill_room(s, len, nrec)) {
 		s->dropped += nrec;
 		err = -ENOBUFS;
 	} else {
 		memcpy(s->fill + s->fill_len, buf, len);
-		if (crit_len)
-			s->fill_crit = s->fill_len + crit_len;
+		base = (uint32_t)s->fill_len;
+		for (i = 0; i < nrec; i++) {
+			s->fill_end[s->fill_recs + i] = base + end[i];
+			if (crit_len && end[i] <= crit_len)
+				s->fill_crit = s->fill_recs + i + 1;
+		}
 		s->fill_len += len;
 		s->fill_recs += nrec;
 		s->queued_gen++;
 		pthread_cond_signal(&s->work);
 	}
 	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
+/* For a batch that came without its record ends (tests, benchmarks, sink__write): found here, once. */
+int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len)
+{
+	const char *p = buf, *stop = buf + len, *nl;
+	uint32_t *end = NULL, cap = 0, n = 0;
+	int err;
+
+	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
+		if (ends_reserve(&end, &cap, (uint64_t)n + 1)) {
+			free(end);
+			pthread_mutex_lock(&s->mu);
+			s->dropped += nrec;
+			pthread_mutex_unlock(&s->mu);
+			return -ENOBUFS;
+		}
+		end[n++] = (uint32_t)(nl + 1 - buf);
+	}
+	err = sink__put_recs(s, buf, len, end, n, crit_len);
+	free(end);
 	return err;
 }
 
@@ -1583,18 +1381,16 @@ static void sink_free(struct sink *s)
 	early_free(&s->early);
 	jbuf__free(&s->jb);
 	jbuf__free(&s->over);
-	chain__free(s->chain);
-	OPENSSL_cleanse(s->key0, sizeof(s->key0));
-	OPENSSL_cleanse(s->state_key, sizeof(s->state_key));
-	free(s->state_path);
-	free(s->anchor_path);
-	free(s->sealed);
+	free(s->over_end);
+	sealer__free(s->seal);
 	sink_config__free(&s->cfg);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->fill);
 	free(s->spare);
+	free(s->fill_end);
+	free(s->spare_end);
 	free(s);
 }
 
@@ -1624,8 +1420,9 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
 	log_req(cfg, &req);
 	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
-	    !(s->lock_path = side_path(s, NULL, ".lock")) ||
-	    !(s->where = side_path(s, NULL, "")) ||
+	    !(s->lock_path = outpath__beside(cfg->output_file, cfg->base_directory, NULL,
+						   ".lock")) ||
+	    !(s->where = outpath__beside(cfg->output_file, cfg->base_directory, NULL, "")) ||
 	    !(s->rot = rotator__new(&req, cfg->backup_count, cfg->compress,
 				    cfg->max_age_days))) {
 		sink_free(s);
@@ -1715,12 +1512,18 @@ static void on_kick(int sig)
 	(void)sig;
 }
 
+static int kick_err;	/* errno when the kick's handler could not be set (as pthread_create says) */
+
 static void install_kick(void)
 {
 	struct sigaction sa = { .sa_handler = on_kick };
 
 	sigemptyset(&sa.sa_mask);
-	sigaction(SINK_KICK_SIG, &sa, NULL);
+	if (sigaction(SINK_KICK_SIG, &sa, NULL)) {
+		kick_err = errno;
+		log_err("cannot install the writer's stop signal (%d): %s", SINK_KICK_SIG,
+			strerror(errno));
+	}
 }
 
 /*
@@ -1734,6 +1537,8 @@ static int spawn_writer(struct sink *s)
 	int err;
 
 	pthread_once(&once, install_kick);
+	if (kick_err)
+		return kick_err;	/* a stuck writer could not be interrupted at the stop */
 	sigfillset(&all);
 	sigdelset(&all, SINK_KICK_SIG);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1771,7 +1576,7 @@ int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_
 	s = sink_alloc(cfg, queue_bytes);
 	if (!s)
 		return -ENOMEM;
-	e = chain_open(s, err, errlen);
+	e = sealer__open(&s->seal, &s->cfg, sink_type(&s->cfg), err, errlen);
 	if (e) {
 		sink_free(s);
 		return e;

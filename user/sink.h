@@ -47,6 +47,14 @@ int sink__create(struct sink **out, const struct sink_config *cfg, size_t queue_
  * queue is full (nothing queued; the caller counts the loss).
  */
 int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t crit_len);
+/*
+ * sink__put with the records' boundaries from the producer, which knows
+ * them: end[i] is the offset in buf just past record i's '\n' (increasing,
+ * end[nrec - 1] == len). The writer then never scans the batch for
+ * newlines (sink__put scans it once, here, for callers without them).
+ */
+int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *end,
+		   uint32_t nrec, size_t crit_len);
 /* sink__put of whole records, counted here, none critical. */
 int sink__write(struct sink *s, const char *rec, size_t len);
 /* Wait until everything queued is written and fdatasync'ed. 0 or -errno. */

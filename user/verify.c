@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include "chain.h"
 #include "chainfile.h"
+#include "log.h"
 #include "logset.h"
 #include "verify.h"
 
@@ -267,9 +268,7 @@ static void start_at(struct walk *w, uint64_t seq, const uint8_t *prev)
 static bool fits(struct walk *w, const uint8_t *key, const uint8_t *prev, uint64_t seq,
 		 const struct chain_line *l)
 {
-	uint8_t mac[CHAIN_MAC_LEN];
-
-	return !chain__mac(w->cc, key, prev, seq, l, mac) && !memcmp(mac, l->mac, CHAIN_MAC_LEN);
+	return chain__fits(w->cc, key, prev, seq, l);
 }
 
 /* n records deleted before f: the next record follows f at seq + 1 + n. 0: none found. */
@@ -571,7 +570,7 @@ static int walk_set(const struct vopts *o, const char *log, char **paths, int n)
 
 	w.cc = chain_crypto__new();
 	if (logset__init(&w.r, paths, n) || !w.cc) {
-		fprintf(stderr, "sockaudit: error: no memory or no HMAC-SHA256 in libcrypto\n");
+		log_err("no memory or no HMAC-SHA256 in libcrypto");
 		rc = VERIFY_USAGE;
 		goto out;
 	}
@@ -600,7 +599,7 @@ static int verify_log(const struct vopts *o, const char *log)
 	int n = 0, rc, e = logset__find(log, &paths, &n, &f);
 
 	if (e) {
-		fprintf(stderr, "sockaudit: error: %s: %s; %s\n", log, strerror(-e),
+		log_err("%s: %s; %s", log, strerror(-e),
 			e == -ENOENT ? "give the audit log's path (its rotated files LOG.N are "
 				       "found beside it)" :
 				       "verify needs to read the log, its rotated files and their "
@@ -639,8 +638,8 @@ static int load_anchor(struct vopts *o)
 	int rc = 0;
 
 	if (!f) {
-		fprintf(stderr, "sockaudit: error: anchor file %s: %s; give the anchor copied "
-			"off the host\n", o->anchor_file, logset__input_error(errno));
+		log_err("anchor file %s: %s; give the anchor copied "
+			"off the host", o->anchor_file, logset__input_error(errno));
 		if (fd >= 0)
 			close(fd);
 		return VERIFY_USAGE;
@@ -652,8 +651,8 @@ static int load_anchor(struct vopts *o)
 		if (n && line[n - 1] == '\n')
 			n--;
 		if (verify__parse_anchor(line, n, &a.seq, a.mac) || o->nanc == MAX_ANCHORS) {
-			fprintf(stderr, "sockaudit: error: anchor file %s:%zu is not an anchor "
-				"line; give the file the collector's anchor_file wrote\n",
+			log_err("anchor file %s:%zu is not an anchor "
+				"line; give the file the collector's anchor_file wrote",
 				o->anchor_file, lineno);
 			rc = VERIFY_USAGE;
 		} else if (!(o->nanc & (o->nanc + 1)) || !o->anc) {
@@ -674,8 +673,8 @@ static int load_anchor(struct vopts *o)
 
 static int usage(const char *what)
 {
-	fprintf(stderr, "sockaudit: error: %s (usage: sockaudit verify [--key FILE] "
-		"[--anchor FILE] [--allow-gaps] LOG...)\n", what);
+	log_err("%s (usage: sockaudit verify [--key FILE] "
+		"[--anchor FILE] [--allow-gaps] LOG...)", what);
 	return VERIFY_USAGE;
 }
 
@@ -718,7 +717,7 @@ int verify__main(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv);
 	if (!rc && o.key_file) {
 		if (chainfile__load_key(o.key_file, o.key0, err, sizeof(err))) {
-			fprintf(stderr, "sockaudit: error: %s\n", err);
+			log_err("%s", err);
 			rc = VERIFY_USAGE;
 		}
 		o.have_key = true;
@@ -744,7 +743,7 @@ int verify__set(const char *key_file, const char *log, FILE *out)
 
 	vout = out;
 	if (key_file && chainfile__load_key(key_file, o.key0, err, sizeof(err))) {
-		fprintf(stderr, "sockaudit: error: %s\n", err);
+		log_err("%s", err);
 		return VERIFY_USAGE;
 	}
 	o.have_key = key_file != NULL;

@@ -143,4 +143,70 @@ struct sa_proc_event {
 	__u32 pad;
 };
 
+/*
+ * The layout pinned: these bytes are the record-file format and what the
+ * BPF program writes, so a change of a type, order or padding fails the
+ * build here (in the BPF object and in the collector alike) instead of
+ * misreading old recordings. A deliberate change updates these and bumps
+ * RECFILE_VERSION.
+ */
+#define SA_PIN_SIZE(type, n) _Static_assert(sizeof(struct type) == (n), #type " size")
+#define SA_PIN(type, member, off) \
+	_Static_assert(__builtin_offsetof(struct type, member) == (off), #type "." #member)
+
+SA_PIN_SIZE(sa_event_hdr, 40);
+SA_PIN(sa_event_hdr, ts_ns, 0);
+SA_PIN(sa_event_hdr, type, 8);
+SA_PIN(sa_event_hdr, tgid, 12);
+SA_PIN(sa_event_hdr, pid, 16);
+SA_PIN(sa_event_hdr, size, 20);
+SA_PIN(sa_event_hdr, comm, 24);
+
+SA_PIN_SIZE(sa_conn_key, 8);
+SA_PIN(sa_conn_key, tgid, 0);
+SA_PIN(sa_conn_key, fd, 4);
+
+SA_PIN_SIZE(sa_data_event, 72);
+SA_PIN(sa_data_event, hdr, 0);
+SA_PIN(sa_data_event, pos, 40);
+SA_PIN(sa_data_event, gen, 48);
+SA_PIN(sa_data_event, fd, 52);
+SA_PIN(sa_data_event, orig_len, 56);
+SA_PIN(sa_data_event, cap_len, 60);
+SA_PIN(sa_data_event, syscall, 64);
+SA_PIN(sa_data_event, dir, 66);
+SA_PIN(sa_data_event, flags, 67);
+SA_PIN(sa_data_event, pad, 68);
+
+SA_PIN_SIZE(sa_addr, 24);
+SA_PIN(sa_addr, addr, 0);
+SA_PIN(sa_addr, port, 16);
+SA_PIN(sa_addr, family, 18);
+SA_PIN(sa_addr, pad, 20);
+
+SA_PIN_SIZE(sa_conn_event, 240);
+SA_PIN(sa_conn_event, hdr, 0);
+SA_PIN(sa_conn_event, inode, 40);
+SA_PIN(sa_conn_event, sent, 48);
+SA_PIN(sa_conn_event, recv, 56);
+SA_PIN(sa_conn_event, local, 64);
+SA_PIN(sa_conn_event, peer, 88);
+SA_PIN(sa_conn_event, gen, 112);
+SA_PIN(sa_conn_event, fd, 116);
+SA_PIN(sa_conn_event, uid, 120);
+SA_PIN(sa_conn_event, role, 124);
+SA_PIN(sa_conn_event, transport, 125);
+SA_PIN(sa_conn_event, pad, 126);
+SA_PIN(sa_conn_event, unix_path, 128);
+
+SA_PIN_SIZE(sa_proc_event, 56);
+SA_PIN(sa_proc_event, hdr, 0);
+SA_PIN(sa_proc_event, parent_tgid, 40);
+SA_PIN(sa_proc_event, uid, 44);
+SA_PIN(sa_proc_event, exit_code, 48);
+SA_PIN(sa_proc_event, pad, 52);
+
+#undef SA_PIN
+#undef SA_PIN_SIZE
+
 #endif /* SOCKAUDIT_EVENTS_H */

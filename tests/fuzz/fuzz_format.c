@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct formatter *f = formatter__find(types[i]);
 
 		jbuf__reset(&jb);
-		if (f->exchange(&jb, &o, 1, &fx.x, NULL, FIXTURE_OFF))
+		if (format__exchange_once(f, &jb, &o, 1, &fx.x, NULL, FIXTURE_OFF))
 			continue;	/* out of memory: nothing written */
 		check_record(types[i], jb.buf, jb.len, which, budget);
 		if (jb.len > o.max_message_length)

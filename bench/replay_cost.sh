@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Collector CPU per exchange on its own: a recorded nginx run (sockaudit
+# record, under wrk) replayed through the whole userspace path (parse,
+# correlate, prepare, render, write) with the default config and with
+# `integrity` on. CPU is task-clock of all threads (perf stat), the best of
+# ROUNDS; a replay of a one-request recording is subtracted for start-up
+# (the Hyperscan compile, config, threads). CALLGRIND=1 adds instructions
+# per exchange (valgrind, slow).
+#   SOCKAUDIT=build/sockaudit [EVENTS=file] [SECONDS_WRK=8] [ROUNDS=5] bench/replay_cost.sh
+set -euo pipefail
+: "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
+ROUNDS=${ROUNDS:-5}
+SECONDS_WRK=${SECONDS_WRK:-8}
+WORKDIR=$(mktemp -d "${TMPDIR:-/var/tmp}/sockaudit-rcost.XXXXXX")
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORKDIR"' EXIT
+. "$(dirname "$0")/../tests/lib/nginx.sh"
+
+# record_nginx FILE CMD...: the events of nginx while CMD runs against it
+record_nginx() {
+	local out=$1 port ngx rec
+	shift
+	port=$(free_port)
+	nginx_conf "$port"
+	nginx -c "$WORKDIR/nginx.conf" &
+	wait_port "$port"
+	ngx=$(cat "$WORKDIR/nginx.pid")
+	"$SOCKAUDIT" record "$out" --pid "$ngx" --ringbuf-mb 64 -q &
+	rec=$!
+	sleep 1	# capture attached (record writes no audit log to wait on)
+	"$@" "http://127.0.0.1:$port/index.html" > /dev/null
+	kill -INT "$rec"; wait "$rec"
+	kill "$ngx"; wait 2>/dev/null || true
+}
+
+# KEEP_EVENTS=FILE: record into FILE and keep it (to replay it with another build: EVENTS=FILE)
+events=${EVENTS:-}
+if [ -z "$events" ]; then
+	events=${KEEP_EVENTS:-$WORKDIR/events}
+	record_nginx "$events" wrk -t1 -c8 -d"${SECONDS_WRK}s"
+fi
+record_nginx "$WORKDIR/one" curl -s
+"$SOCKAUDIT" keygen "$WORKDIR/key" > /dev/null
+
+config() {	# config NAME [integrity]
+	{
+		echo "auditing_plugins:"
+		echo "  - type: json_lines"
+		echo "    config:"
+		echo "      output_file: $WORKDIR/$1.log"
+		echo "      max_file_size_mb: 0"	# the count below needs every record in one file
+		if [ "${2:-}" ]; then echo "      integrity: {key_file: $WORKDIR/key}"; fi
+	} > "$WORKDIR/$1.yaml"
+}
+
+# cpu_ms EVENTS NAME: task-clock in ms of one replay into a fresh log
+cpu_ms() {
+	rm -f "$WORKDIR/$2.log" "$WORKDIR/$2.log."*
+	perf stat -x, -e task-clock -o "$WORKDIR/stat" \
+		"$SOCKAUDIT" replay "$1" -c "$WORKDIR/$2.yaml" -q
+	awk -F, '/task-clock/ { print $1 }' "$WORKDIR/stat"
+}
+
+for mode in default integrity; do
+	config "$mode" "$([ $mode = integrity ] && echo 1 || true)"
+	best=; base=
+	for _ in $(seq "$ROUNDS"); do
+		t=$(cpu_ms "$WORKDIR/one" "$mode")
+		if [ -z "$base" ] || (( $(echo "$t < $base" | bc -l) )); then base=$t; fi
+		t=$(cpu_ms "$events" "$mode")
+		if [ -z "$best" ] || (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
+	done
+	n=$(grep -c '"type":"exchange"' "$WORKDIR/$mode.log")
+	printf 'replay %-9s %8d exchanges  %6.3f us CPU per exchange (best of %d, start-up %.0f ms subtracted)\n' \
+		"$mode" "$n" "$(echo "($best - $base) * 1000 / $n" | bc -l)" "$ROUNDS" "$base"
+	if [ "${CALLGRIND:-}" = 1 ]; then
+		ir() {
+			rm -f "$WORKDIR/$2.log" "$WORKDIR/$2.log."*
+			valgrind --tool=callgrind --callgrind-out-file="$WORKDIR/cg" -q \
+				"$SOCKAUDIT" replay "$1" -c "$WORKDIR/$2.yaml" -q
+			callgrind_annotate "$WORKDIR/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+		}
+		a=$(ir "$events" "$mode"); b=$(ir "$WORKDIR/one" "$mode")
+		printf 'replay %-9s %8d exchanges  %8.0f instructions per exchange (callgrind, start-up subtracted)\n' \
+			"$mode" "$n" "$(echo "($a - $b) / $n" | bc -l)"
+	fi
+done
