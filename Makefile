@@ -34,7 +34,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
 ALL_CFLAGS := $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lpthread -lyaml -lhs -lpcre2-8 -lcrypto
+LDLIBS   := -lbpf -lelf -lz -lpthread -lyaml -lhs -lpcre2-8 -lcrypto -lmicrohttpd
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -233,3 +233,8 @@ bench-integrity: $(OUT)/bench/chain_bench $(BIN) ## writer records/s with and wi
 $(OUT)/bench/writer_rate: bench/writer_rate.c $(LIB) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+# ---- issue 18: health and Prometheus metrics ----
+# libmicrohttpd serves /healthz and /metrics; prometheus (and its promtool)
+# scrapes the collector in tests/live/test_metrics_prometheus.sh.
+DEB_PKGS += libmicrohttpd-dev prometheus

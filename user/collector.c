@@ -17,6 +17,7 @@
 #include "collector.h"
 #include "format.h"
 #include "log.h"
+#include "observe.h"
 #include "outpath.h"
 #include "recfile.h"
 #include "sink.h"
@@ -96,6 +97,7 @@ struct collector {
 	bool deferring;			/* the sinks are being swapped: events go to backlog */
 	struct backlog backlog;
 	uint64_t backlog_dropped;	/* events not held, all reloads: the loss record's total */
+	struct observer *obs;		/* health, metrics, stats records (NULL: off) */
 };
 
 static uint64_t mono_ns(void)
@@ -853,6 +855,35 @@ static void stop_command(struct collector *co)
 	co->stop_reason = reason;	/* the sink's failure, not "command exited" */
 }
 
+/* The figures of this drain cycle for the endpoint, and a stats record when due. */
+static void observe(struct collector *co, uint64_t now)
+{
+	struct snapshot_src src = {
+		.pl = co->pl, .cap = co->cap, .sinks = co->handles, .nsinks = co->nhandles,
+		.kcnt = co->kcnt, .attach = capture__mode_name(co->cap),
+	};
+	const struct format_field *f;
+	size_t n;
+
+	if (!observer__cycle(co->obs, &src, now))
+		return;
+	f = observer__stats_fields(co->obs, &n);
+	pipeline__lifecycle(co->pl, "stats", f, n, now);
+}
+
+static int observe_start(struct collector *co)
+{
+	struct observer_opts oo = {
+		.listen = co->o->listen, .allow_remote = co->o->allow_remote,
+		.listen_gid = co->o->listen_gid, .stats_interval_s = co->o->stats_interval_s,
+		.loss_window_s = co->o->loss_window_s,
+	};
+
+	if (!co->pl)
+		return 0;	/* record without -o: no pipeline to watch */
+	return observer__start(&co->obs, &oo);
+}
+
 static int main_loop(struct collector *co)
 {
 	uint64_t next_tick = mono_ns() + TICK_NS;
@@ -883,6 +914,8 @@ static int main_loop(struct collector *co)
 			pipeline__report_loss(co->pl, co->kcnt, now);
 			next_tick = now + TICK_NS;
 		}
+		if (co->obs)
+			observe(co, now);
 	}
 	return 0;
 }
@@ -972,6 +1005,8 @@ int collector__run(const struct collector_opts *o)
 	if (!err)
 		err = capture__open(&co.cap, &o->cap, on_event, &co);
 	if (!err)
+		err = observe_start(&co);
+	if (!err)
 		err = o->argv ? start_child(&co) : add_pids(&co);
 	if (err)
 		goto out;
@@ -986,6 +1021,7 @@ int collector__run(const struct collector_opts *o)
 	if (reload_wait(&co) && !err)
 		err = -EIO;
 out:
+	observer__stop(co.obs);	/* the endpoint reads nothing of co: stopped before it goes */
 	if (shutdown_all(&co) && !err)
 		err = -EIO;
 	if (!err)

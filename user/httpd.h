@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The health and metrics endpoint (off by default): GET /healthz and GET
+ * /metrics, answered by GNU libmicrohttpd on its own thread from the
+ * published snapshot only, so an answer never waits on the pipeline or a
+ * writer and never holds anything but counts (no payload is in a snapshot).
+ *
+ * Where it listens: "HOST:PORT" (loopback unless allow_remote) or
+ * "unix:PATH" (a socket created 0660, group gid when given).
+ */
+#ifndef SOCKAUDIT_HTTPD_H
+#define SOCKAUDIT_HTTPD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "snapshot.h"
+
+struct httpd_opts {
+	const char *listen;
+	bool allow_remote;	/* a non-loopback TCP address is accepted (with a warning) */
+	gid_t gid;		/* unix socket group; (gid_t)-1: the collector's */
+};
+
+struct httpd;
+
+/* Check where to listen without opening anything: 0 or -EINVAL with one line in err. */
+int httpd__check_listen(const struct httpd_opts *o, char *err, size_t errlen);
+/* Listen and serve pub. 0, or -errno (one line logged). */
+int httpd__start(struct httpd **out, const struct httpd_opts *o, struct snapshot_pub *pub);
+void httpd__stop(struct httpd *h);
+
+#endif /* SOCKAUDIT_HTTPD_H */
