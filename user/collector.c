@@ -16,6 +16,7 @@
 #include "backlog.h"
 #include "collector.h"
 #include "format.h"
+#include "httpd.h"
 #include "log.h"
 #include "observe.h"
 #include "outpath.h"
@@ -1120,6 +1121,19 @@ static int check_outputs(const struct config *c)
 	return bad;
 }
 
+/* The metrics endpoint's address (issue 18): loopback, or allow_remote. */
+static int check_metrics(const struct config *c)
+{
+	struct httpd_opts ho = { .listen = c->metrics.listen,
+				 .allow_remote = c->metrics.allow_remote };
+	char err[CONFIG_ERR_LEN];
+
+	if (!ho.listen || !httpd__check_listen(&ho, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "sockaudit: error: %s: %s\n", c->path, err);
+	return 1;
+}
+
 int collector__check_config(const char *path)
 {
 	char err[CONFIG_ERR_LEN];
@@ -1130,7 +1144,7 @@ int collector__check_config(const char *path)
 		fprintf(stderr, "sockaudit: error: %s\n", err);
 		return 1;
 	}
-	bad = check_outputs(&c);
+	bad = check_outputs(&c) | check_metrics(&c);
 	if (!bad)
 		printf("%s: ok (%d sinks, sha256 %s)\n", path, c.n_sinks, c.digest);
 	config__free(&c);
