@@ -178,6 +178,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
+	@echo "== /healthz latency at full load; nginx ratio, endpoint off and on (bench/health_latency.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/health_latency.sh
 
 clean: ## remove build trees
 	rm -rf build build-asan
