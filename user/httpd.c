@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #define HTTPD_MAX_CONNS		64	/* at once: a scraper and a few probes */
 #define HTTPD_TIMEOUT_S		5	/* an idle or slow client is dropped after this */
 #define UNIX_PREFIX		"unix:"
+#define HTTPD_MAX_BODY		65536	/* bytes of a request body dropped before closing */
 
 struct httpd {
 	struct MHD_Daemon *d;
@@ -261,10 +263,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **state)
 {
+	/*
+	 * The first call has the headers only: answering then would make
+	 * libmicrohttpd close the connection (the body is not read yet), so
+	 * keep-alive clients (Prometheus, probes) would reconnect every time.
+	 * A body is read and dropped, up to HTTPD_MAX_BODY; past that the
+	 * connection is closed. *state counts its bytes (as a pointer-sized
+	 * integer: no allocation per request).
+	 */
+	uintptr_t seen = (uintptr_t)*state;
+
+	if (!seen) {
+		*state = (void *)(uintptr_t)1;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		seen += *upload_size;
+		*upload_size = 0;
+		*state = (void *)seen;
+		return seen > HTTPD_MAX_BODY ? MHD_NO : MHD_YES;
+	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9);
-	if (*upload_size)
-		return MHD_NO;	/* a GET with a body: not ours to read */
 	return serve(cls, c, url);
 }
 
