@@ -92,7 +92,7 @@ static enum health_status one_sink(struct hctx *h, const struct snap_sink *ss)
 		v = st->critical ? HEALTH_FAILING : HEALTH_DEGRADED;
 	else if (over(st->queued_bytes, st->queue_limit, HEALTH_BOUND_FILL) ||
 		 (st->queued_bytes && st->last_write_ns &&
-		  h->now - st->last_write_ns > HEALTH_STALL_NS))
+		  h->now > st->last_write_ns + HEALTH_STALL_NS))
 		v = HEALTH_DEGRADED;
 	jbuf__key(h->out, ss->path);
 	jbuf__obj_open(h->out);

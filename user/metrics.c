@@ -300,17 +300,22 @@ static void render_sink_state(const struct snapshot *s, struct jbuf *o)
 			expo__u64(o, "sockaudit_sink_state", l, 2, (int)s->sinks[i].st.state == st);
 		}
 	}
+}
+
+static void render_sink_loss(const struct snapshot *s, struct jbuf *o)
+{
+	struct expo_label l[2] = { { "sink", NULL }, { "reason", NULL } };
+	int i, w;
+
 	expo__family(o, "sockaudit_sink_loss_total", "counter",
 		     "Records a sink lost after accepting them; reason is the loss record's "
 		     "counter name.");
 	for (i = 0; i < s->nsinks; i++) {
 		l[0].value = s->sinks[i].path;
-		for (st = 0; st < SINK_LOST_MAX; st++) {
-			l[1].name = "reason";
-			l[1].value = sink__lost_name(st);
-			expo__u64(o, "sockaudit_sink_loss_total", l, 2, s->sinks[i].st.lost[st]);
+		for (w = 0; w < SINK_LOST_MAX; w++) {
+			l[1].value = sink__lost_name(w);
+			expo__u64(o, "sockaudit_sink_loss_total", l, 2, s->sinks[i].st.lost[w]);
 		}
-		l[1].name = "state";
 	}
 }
 
@@ -369,6 +374,7 @@ void metrics__render(const struct snapshot *s, struct jbuf *out)
 	render_maps(s, out);
 	render_sink_counters(s, out);
 	render_sink_state(s, out);
+	render_sink_loss(s, out);
 	render_fsync(s, out);
 	render_redactions(s, out);
 	render_process(s, out);
