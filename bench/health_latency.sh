@@ -6,7 +6,8 @@
 #     nginx; p50, p99 and max (goal: p99 < 10 ms);
 #  2. the nginx ratio, traced with the endpoint off and on (scraped once a
 #     second, as Prometheus would), against untraced, alternating in the
-#     same run (ROUNDS rounds of SECONDS_PER_RUN seconds).
+#     same run (ROUNDS rounds of SECONDS_PER_RUN seconds), and the
+#     collector's CPU time per exchange in each.
 #   HEALTH_SECONDS=10 HEALTH_CONNS=4 ROUNDS=3 SECONDS_PER_RUN=5 CONNS=50
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
@@ -66,8 +67,12 @@ printf '/healthz under load: %s req/s, p50 %s ms, p99 %s ms, max %s ms (goal p99
 	"$(rps < "$WORKDIR/health.out")" "$p50" "$p99" "$max" "${non2xx:-0}" "$(rps < "$WORKDIR/load.out")"
 
 # ---- 2. nginx: untraced, traced endpoint off, traced endpoint on (scraped 1/s) ----
-declare -A sum
-sum[untraced]=0 sum[off]=0 sum[on]=0
+# The collector's CPU time (user + system, clock ticks) so far: a cost per
+# exchange that the machine's other load disturbs less than requests/s.
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+declare -A sum cpu
+sum[untraced]=0 sum[off]=0 sum[on]=0 cpu[off]=0 cpu[on]=0
 for r in $(seq 1 "$ROUNDS"); do
 	u=$(wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$port/" | rps)
 	sum[untraced]=$(echo "${sum[untraced]} + $u" | bc -l)
@@ -80,12 +85,19 @@ for r in $(seq 1 "$ROUNDS"); do
 		fi
 		t=$(wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$port/" | rps)
 		[ -z "$SCRAPER" ] || { kill "$SCRAPER"; wait "$SCRAPER" 2>/dev/null || true; SCRAPER=; }
+		ticks=$(cpu_ticks "$SA_PID")
 		stop_collector
+		n=$(grep -c '"type":"exchange"' "$WORKDIR/audit.log" || true)
+		us=$(echo "$ticks * 1000000 / $HZ / ($n + 1)" | bc -l)
 		sum[$m]=$(echo "${sum[$m]} + $t" | bc -l)
-		line+=$(printf '  endpoint-%s %.0f (%.3f)' "$m" "$t" "$(echo "$t / $u" | bc -l)")
+		cpu[$m]=$(echo "${cpu[$m]} + $us" | bc -l)
+		line+=$(printf '  endpoint-%s %.0f (%.3f, collector %.1f us CPU/exchange)' "$m" "$t" \
+			"$(echo "$t / $u" | bc -l)" "$us")
 	done
 	echo "$line"
 done
 printf 'ratio of means: endpoint off %.3f, endpoint on %.3f of untraced; on/off %.3f\n' \
 	"$(echo "${sum[off]} / ${sum[untraced]}" | bc -l)" "$(echo "${sum[on]} / ${sum[untraced]}" | bc -l)" \
 	"$(echo "${sum[on]} / ${sum[off]}" | bc -l)"
+printf 'collector CPU per exchange, mean: endpoint off %.1f us, on %.1f us\n' \
+	"$(echo "${cpu[off]} / $ROUNDS" | bc -l)" "$(echo "${cpu[on]} / $ROUNDS" | bc -l)"
