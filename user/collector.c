@@ -872,6 +872,18 @@ static void observe(struct collector *co, uint64_t now)
 	pipeline__lifecycle(co->pl, "stats", f, n, now);
 }
 
+/* A bad --listen is said before any audit log is created. */
+static int observe_check(const struct collector *co)
+{
+	struct httpd_opts ho = { .listen = co->o->listen, .allow_remote = co->o->allow_remote };
+	char err[CONFIG_ERR_LEN];
+
+	if (!ho.listen || !httpd__check_listen(&ho, NULL, err, sizeof(err)))
+		return 0;
+	log_err("%s", err);
+	return -EINVAL;
+}
+
 static int observe_start(struct collector *co)
 {
 	struct observer_opts oo = {
@@ -1000,7 +1012,7 @@ int collector__run(const struct collector_opts *o)
 	install_signals();
 	/* not root or no BTF: say so before any audit log is created */
 	err = capture__probe_privileges();
-	if (err || make_run_id(&co))
+	if (err || make_run_id(&co) || observe_check(&co))
 		return 1;
 	err = open_outputs(&co, plo.mono_to_real);
 	if (!err)
@@ -1128,7 +1140,7 @@ static int check_metrics(const struct config *c)
 				 .allow_remote = c->metrics.allow_remote };
 	char err[CONFIG_ERR_LEN];
 
-	if (!ho.listen || !httpd__check_listen(&ho, err, sizeof(err)))
+	if (!ho.listen || !httpd__check_listen(&ho, NULL, err, sizeof(err)))
 		return 0;
 	fprintf(stderr, "sockaudit: error: %s: %s\n", c->path, err);
 	return 1;

@@ -99,7 +99,7 @@ static int resolve(const char *listen, struct addrinfo **ai, char *err, size_t e
 	return 0;
 }
 
-int httpd__check_listen(const struct httpd_opts *o, char *err, size_t errlen)
+int httpd__check_listen(const struct httpd_opts *o, bool *remote, char *err, size_t errlen)
 {
 	struct addrinfo *ai;
 	bool loop;
@@ -107,6 +107,8 @@ int httpd__check_listen(const struct httpd_opts *o, char *err, size_t errlen)
 	if (is_unix(o->listen)) {
 		const char *path = o->listen + strlen(UNIX_PREFIX);
 
+		if (remote)
+			*remote = false;
 		if (path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 			snprintf(err, errlen, "metrics listen '%s': give an absolute socket path "
 				 "shorter than 108 bytes after unix:", o->listen);
@@ -124,11 +126,8 @@ int httpd__check_listen(const struct httpd_opts *o, char *err, size_t errlen)
 			 "metrics: allow_remote: true", o->listen);
 		return -EINVAL;
 	}
-	if (!loop)
-		log_warn("metrics endpoint on %s, reachable from other hosts, with no "
-			 "authentication (allow_remote: true): put a firewall or an authenticating "
-			 "proxy in front (an open local endpoint is how CVE-2025-49596 happened)",
-			 o->listen);
+	if (remote)
+		*remote = !loop;
 	return 0;
 }
 
@@ -290,14 +289,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 int httpd__start(struct httpd **out, const struct httpd_opts *o, struct snapshot_pub *pub)
 {
+	bool remote = false;
 	char err[512];
 	struct httpd *h;
 	int fd;
 
-	if (httpd__check_listen(o, err, sizeof(err))) {
+	if (httpd__check_listen(o, &remote, err, sizeof(err))) {
 		log_err("%s", err);
 		return -EINVAL;
 	}
+	if (remote)
+		log_warn("metrics endpoint on %s, reachable from other hosts, with no "
+			 "authentication (allow_remote: true): put a firewall or an authenticating "
+			 "proxy in front (an open local endpoint is how CVE-2025-49596 happened)",
+			 o->listen);
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;

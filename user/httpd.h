@@ -23,8 +23,11 @@ struct httpd_opts {
 
 struct httpd;
 
-/* Check where to listen without opening anything: 0 or -EINVAL with one line in err. */
-int httpd__check_listen(const struct httpd_opts *o, char *err, size_t errlen);
+/*
+ * Check where to listen without opening anything: 0 or -EINVAL with one
+ * line in err; *remote (may be NULL) says a non-loopback address was allowed.
+ */
+int httpd__check_listen(const struct httpd_opts *o, bool *remote, char *err, size_t errlen);
 /* Listen and serve pub. 0, or -errno (one line logged). */
 int httpd__start(struct httpd **out, const struct httpd_opts *o, struct snapshot_pub *pub);
 void httpd__stop(struct httpd *h);
