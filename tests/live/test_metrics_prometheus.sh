@@ -11,8 +11,6 @@ CONNS=${METRICS_CONNS:-4}
 PER_CONN=${METRICS_PER_CONN:-250}
 start_nginx
 mport=$(free_port)
-start_collector "$WORKDIR/audit.log" run --pid "$NGINX_PID" --listen "127.0.0.1:$mport"
-
 pport=$(free_port)
 cat > "$WORKDIR/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, scrape_timeout: 900ms}
@@ -23,6 +21,8 @@ YAML
 prometheus --config.file="$WORKDIR/prometheus.yml" --storage.tsdb.path="$WORKDIR/prom" \
 	--web.listen-address="127.0.0.1:$pport" > "$WORKDIR/prometheus.err" 2>&1 &
 PIDS_TO_KILL+=($!)
+# Prometheus starts while the collector loads its programs (it retries the scrape)
+start_collector "$WORKDIR/audit.log" run --pid "$NGINX_PID" --listen "127.0.0.1:$mport"
 
 # query EXPR: the instant value of a one-series PromQL expression ("" when none)
 query() {
