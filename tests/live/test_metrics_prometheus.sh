@@ -48,7 +48,7 @@ served=$(python3 "$LIB/../live/helpers/post_flood.py" "$port" "$CONNS" "$PER_CON
 assert_eq "answers" $((CONNS * PER_CONN)) "$served"
 until_value "$exch" $((before + served))
 until_value 'up{job="sockaudit"}' 1
-until_value 'sum(sockaudit_kernel_loss_total{job="sockaudit"}) + sum(sockaudit_pipeline_loss_total{job="sockaudit"})' 0
+until_value 'sum(sockaudit_kernel_loss_total{job="sockaudit"}) + sum(sockaudit_pipeline_loss_total{job="sockaudit"}) + sum(sockaudit_sink_loss_total{job="sockaudit"})' 0
 until_value 'sockaudit_capture_attached{job="sockaudit"}' 1
 # the same count in the audit log: what Prometheus saw is what was written
 echo "Prometheus stored: $exch went $before -> $((before + served)) for $served requests"
