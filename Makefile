@@ -167,7 +167,7 @@ demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
 # Every benchmark; each prints its own table (docs/benchmarks.md explains them).
-bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate ## all benchmarks: nginx ratio, memory, writer, formats
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/observe_cost ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
@@ -180,6 +180,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
 	@echo "== /healthz latency at full load; nginx ratio, endpoint off and on (bench/health_latency.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/health_latency.sh
+	@echo "== what the observer costs the reader per drain cycle (bench/observe_cost.c)"
+	$(Q)d=$$(mktemp -d /var/tmp/sockaudit-oc.XXXXXX) && for n in 1 8 32; do $(OUT)/bench/observe_cost $$d $$n; done; rm -rf $$d
 
 clean: ## remove build trees
 	rm -rf build build-asan
@@ -240,3 +242,8 @@ $(OUT)/bench/writer_rate: bench/writer_rate.c $(LIB) | $(OUT)/bench
 # libmicrohttpd serves /healthz and /metrics; prometheus (and its promtool)
 # scrapes the collector in tests/live/test_metrics_prometheus.sh.
 DEB_PKGS += libmicrohttpd-dev prometheus
+
+# issue 18: what the observer costs the reader per drain cycle (make bench)
+$(OUT)/bench/observe_cost: bench/observe_cost.c $(LIB) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
