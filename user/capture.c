@@ -574,6 +574,43 @@ int capture__ringbuf_usage(struct capture *c, uint64_t *used, uint64_t *size)
 	return 0;
 }
 
+#define COUNT_BATCH 512	/* entries per BPF_MAP_LOOKUP_BATCH call */
+
+/*
+ * Entries of a hash map, COUNT_BATCH per system call (a map of 10,000
+ * connections: 20 calls, not 10,000). -errno when the kernel has no batch
+ * lookup for this map (the caller then walks the keys).
+ */
+static int count_batched(const struct bpf_map *m, uint64_t *n)
+{
+	size_t ks = bpf_map__key_size(m), vs = bpf_map__value_size(m);
+	uint8_t *keys = malloc(ks * COUNT_BATCH), *vals = malloc(vs * COUNT_BATCH);
+	uint64_t token[8], next[8];	/* the batch position: a bucket index for hash maps */
+	int fd = bpf_map__fd(m), err = 0;
+	void *in = NULL;
+
+	*n = 0;
+	if (!keys || !vals || ks > sizeof(token))
+		err = -ENOMEM;
+	while (!err) {
+		__u32 count = COUNT_BATCH;
+
+		err = bpf_map_lookup_batch(fd, in, next, keys, vals, &count, NULL);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		*n += count;
+		if (err)	/* ENOENT: that was the last batch */
+			err = 1;
+		memcpy(token, next, sizeof(token));
+		in = token;
+	}
+	free(keys);
+	free(vals);
+	return err < 0 ? err : 0;
+}
+
 /* Keys of a hash map, walked one by one (bounded by its capacity). */
 static uint64_t count_keys(const struct bpf_map *m)
 {
@@ -604,8 +641,10 @@ int capture__map_stats(struct capture *c, struct capture_map_stat *out, int max)
 			continue;	/* the ring buffer has its own figures; .bss/.rodata are not maps to watch */
 		out[n].name = bpf_map__name(m);
 		out[n].capacity = bpf_map__max_entries(m);
-		out[n].entries = t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH ?
-					 count_keys(m) : out[n].capacity;
+		out[n].entries = out[n].capacity;
+		if ((t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH) &&
+		    count_batched(m, &out[n].entries))
+			out[n].entries = count_keys(m);
 		n++;
 	}
 	return n;
