@@ -39,6 +39,8 @@ LDFLAGS  += -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lpthread -lyaml -lhs -lpcre2-8 -lcrypto
 # issue 17: capabilities after attach (libcap), sd_notify (libsystemd)
 LDLIBS   += -lcap -lsystemd
+# issue 18: /healthz and /metrics (libmicrohttpd)
+LDLIBS   += -lmicrohttpd
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -218,7 +220,7 @@ demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
 # Every benchmark; each prints its own table (docs/benchmarks.md explains them).
-bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench ## all benchmarks: nginx ratio, memory, writer, formats
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench $(OUT)/bench/observe_cost ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== the capture's own CPU time per request, from bpf_stats (bench/bpf_cost.sh)"
@@ -240,6 +242,10 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 		$(OUT)/bench/chain_bench $$d $${CHAIN_MB:-64}; rm -rf $$d
 	@echo "== collector CPU per exchange, replay of a recorded nginx run (bench/replay_cost.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/replay_cost.sh
+	@echo "== /healthz latency at full load; nginx ratio, endpoint off and on (bench/health_latency.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/health_latency.sh
+	@echo "== what the observer costs the reader per drain cycle (bench/observe_cost.c)"
+	$(Q)d=$$(mktemp -d /var/tmp/sockaudit-oc.XXXXXX) && for n in 1 8 32; do $(OUT)/bench/observe_cost $$d $$n; done; rm -rf $$d
 
 clean: ## remove build trees
 	rm -rf build build-asan
@@ -328,3 +334,13 @@ DEB_PKGS += chromium
 .PHONY: bench-search
 bench-search: $(BIN) ## sockaudit search vs jq: MB/s with the same filter on the same file (SEARCH_MB)
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/search_bench.sh
+
+# ---- issue 18: health and Prometheus metrics ----
+# libmicrohttpd serves /healthz and /metrics; prometheus (and its promtool)
+# scrapes the collector in tests/live/test_metrics_prometheus.sh.
+DEB_PKGS += libmicrohttpd-dev prometheus
+
+# issue 18: what the observer costs the reader per drain cycle (make bench)
+$(OUT)/bench/observe_cost: bench/observe_cost.c $(LIB) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@

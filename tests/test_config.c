@@ -605,6 +605,38 @@ static void test_sha256(void **state)
 	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* The metrics: section (issue 18): its keys, their ranges, the group looked up. */
+static void test_metrics_section(void **state)
+{
+	struct config c;
+
+	assert_string_equal(load(SINK "metrics:\n  listen: unix:/run/sockaudit/m.sock\n"
+				 "  group: root\n  allow_remote: false\n  stats_interval_s: 60\n"
+				 "  loss_window_s: 5\n", &c), "");
+	assert_string_equal(c.metrics.listen, "unix:/run/sockaudit/m.sock");
+	assert_int_equal(c.metrics.gid, 0);
+	assert_false(c.metrics.allow_remote);
+	assert_int_equal(c.metrics.stats_interval_s, 60);
+	assert_int_equal(c.metrics.loss_window_s, 5);
+	config__free(&c);
+	/* absent: everything off */
+	assert_string_equal(load(SINK, &c), "");
+	assert_null(c.metrics.listen);
+	assert_int_equal(c.metrics.stats_interval_s, 0);
+	config__free(&c);
+	expect_error(SINK "metrics:\n  port: 9464\n", 6, "metrics.port",
+		     "allowed: listen, allow_remote, group, stats_interval_s, loss_window_s");
+	expect_error(SINK "metrics:\n  group: no-such-group-sa\n", 6, "metrics.group",
+		     "group 'no-such-group-sa' does not exist");
+	expect_error(SINK "metrics:\n  loss_window_s: 0\n", 6, "metrics.loss_window_s",
+		     "1..3599");
+	expect_error(SINK "metrics:\n  stats_interval_s: 90000\n", 6,
+		     "metrics.stats_interval_s", "0..86400");
+	expect_error(SINK "metrics:\n  allow_remote: yes\n", 6, "metrics.allow_remote",
+		     "true or false");
+	expect_error(SINK "metric: {}\n", 5, "metric", "group, metrics");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_key_file_checks),
 		cmocka_unit_test(test_config_owner),
 		cmocka_unit_test(test_empty_output),
+		cmocka_unit_test(test_metrics_section),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

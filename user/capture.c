@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -53,6 +54,9 @@ struct capture {
 	capture_event_fn fn;
 	void *ctx;
 	enum attach_mode mode;
+	/* the ring buffer's consumer and producer positions, mapped read-only (metrics) */
+	const unsigned long *rb_cons, *rb_prod;
+	long page;
 };
 
 
@@ -348,6 +352,10 @@ void capture__close(struct capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	if (c->rb_cons)
+		munmap((void *)c->rb_cons, c->page);
+	if (c->rb_prod)
+		munmap((void *)c->rb_prod, c->page);
 	destroy_tp_links(c);
 	capture_bpf__destroy(c->skel);
 	free(c);
@@ -597,4 +605,125 @@ int capture__counters(struct capture *c, uint64_t *out)
 const char *capture__mode_name(const struct capture *c)
 {
 	return c->mode == ATTACH_RAW_TP ? "raw_tp" : "tracepoint";
+}
+
+/* ---- figures for health and metrics (issue 18) ---- */
+
+bool capture__attached(const struct capture *c)
+{
+	return c && !c->skel->bss->capture_stopped;
+}
+
+/*
+ * libbpf 1.1 has no ring__avail_data_size: the two position pages of the
+ * ring buffer map, mapped read-only here (the kernel allows that), say how
+ * much waits for the reader.
+ */
+static int map_positions(struct capture *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.events);
+	void *cons, *prod;
+
+	c->page = sysconf(_SC_PAGESIZE);
+	cons = mmap(NULL, c->page, PROT_READ, MAP_SHARED, fd, 0);
+	if (cons == MAP_FAILED)
+		return -errno;
+	prod = mmap(NULL, c->page, PROT_READ, MAP_SHARED, fd, c->page);
+	if (prod == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(cons, c->page);
+		return err;
+	}
+	c->rb_cons = cons;
+	c->rb_prod = prod;
+	return 0;
+}
+
+int capture__ringbuf_usage(struct capture *c, uint64_t *used, uint64_t *size)
+{
+	int err;
+
+	*size = bpf_map__max_entries(c->skel->maps.events);
+	if (!c->rb_cons && (err = map_positions(c)))
+		return err;
+	*used = __atomic_load_n(c->rb_prod, __ATOMIC_ACQUIRE) -
+		__atomic_load_n(c->rb_cons, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+#define COUNT_BATCH 512	/* entries per BPF_MAP_LOOKUP_BATCH call */
+
+/*
+ * Entries of a hash map, COUNT_BATCH per system call (a map of 10,000
+ * connections: 20 calls, not 10,000). -errno when the kernel has no batch
+ * lookup for this map (the caller then walks the keys).
+ */
+static int count_batched(const struct bpf_map *m, uint64_t *n)
+{
+	size_t ks = bpf_map__key_size(m), vs = bpf_map__value_size(m);
+	uint8_t *keys = malloc(ks * COUNT_BATCH), *vals = malloc(vs * COUNT_BATCH);
+	uint64_t token[8], next[8];	/* the batch position: a bucket index for hash maps */
+	int fd = bpf_map__fd(m), err = 0;
+	void *in = NULL;
+
+	*n = 0;
+	if (!keys || !vals || ks > sizeof(token))
+		err = -ENOMEM;
+	while (!err) {
+		__u32 count = COUNT_BATCH;
+
+		err = bpf_map_lookup_batch(fd, in, next, keys, vals, &count, NULL);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		*n += count;
+		if (err)	/* ENOENT: that was the last batch */
+			err = 1;
+		memcpy(token, next, sizeof(token));
+		in = token;
+	}
+	free(keys);
+	free(vals);
+	return err < 0 ? err : 0;
+}
+
+/* Keys of a hash map, walked one by one (bounded by its capacity). */
+static uint64_t count_keys(const struct bpf_map *m)
+{
+	uint8_t key[64], next[64];
+	uint64_t n = 0, cap = bpf_map__max_entries(m);
+	int fd = bpf_map__fd(m);
+	void *prev = NULL;
+
+	if (bpf_map__key_size(m) > sizeof(key))
+		return 0;
+	while (n < cap && !bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+int capture__map_stats(struct capture *c, struct capture_map_stat *out, int max)
+{
+	struct bpf_map *m;
+	int n = 0;
+
+	bpf_object__for_each_map(m, c->skel->obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+
+		if (n == max || t == BPF_MAP_TYPE_RINGBUF || strchr(bpf_map__name(m), '.'))
+			continue;	/* the ring buffer has its own figures; .bss/.rodata are not maps to watch */
+		out[n].name = bpf_map__name(m);
+		out[n].capacity = bpf_map__max_entries(m);
+		out[n].entries = out[n].capacity;
+		if ((t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH) &&
+		    count_batched(m, &out[n].entries))
+			out[n].entries = count_keys(m);
+		n++;
+	}
+	return n;
 }

@@ -71,4 +71,21 @@ const char *capture__mode_name(const struct capture *c);
 /* Mount tracefs at /sys/kernel/tracing when it is not there. 0 or -errno. */
 int tracefs__ensure(void);
 
+/* ---- figures for health and metrics (issue 18) ---- */
+
+#define CAPTURE_MAX_MAPS 8
+
+struct capture_map_stat {
+	const char *name;	/* the map's name in bpf/capture.bpf.c */
+	uint64_t entries;	/* in use (arrays: always full) */
+	uint64_t capacity;	/* max_entries */
+};
+
+/* Programs attached and not told to stop. */
+bool capture__attached(const struct capture *c);
+/* Bytes queued in the ring buffer now, and its size. 0 or -errno. */
+int capture__ringbuf_usage(struct capture *c, uint64_t *used, uint64_t *size);
+/* Entries against capacity of every map but the ring buffer; returns how many. */
+int capture__map_stats(struct capture *c, struct capture_map_stat *out, int max);
+
 #endif /* SOCKAUDIT_CAPTURE_H */

@@ -17,7 +17,9 @@
 #include "backlog.h"
 #include "collector.h"
 #include "format.h"
+#include "httpd.h"
 #include "log.h"
+#include "observe.h"
 #include "outpath.h"
 #include "privs.h"
 #include "recfile.h"
@@ -106,6 +108,8 @@ struct collector {
 	struct target_set active;	/* run: the selectors in force, resolved */
 	char *caps;			/* run: effective capabilities after attach (privs.h) */
 	bool state_failed;		/* the state file could not be written (said once) */
+	struct observer *obs;		/* health, metrics, stats records (NULL: off) */
+	int listen_fd;			/* run: the endpoint's socket until the observer takes it */
 };
 
 static uint64_t mono_ns(void)
@@ -983,6 +987,69 @@ static void write_state(struct collector *co, const char *state)
 	free(l);
 }
 
+/* The figures of this drain cycle for the endpoint, and a stats record when due. */
+static void observe(struct collector *co, uint64_t now)
+{
+	struct snapshot_src src = {
+		.pl = co->pl, .cap = co->cap, .sinks = co->handles, .nsinks = co->nhandles,
+		.kcnt = co->kcnt, .attach = capture__mode_name(co->cap),
+	};
+	const struct format_field *f;
+	size_t n;
+
+	if (!observer__cycle(co->obs, &src, now))
+		return;
+	f = observer__stats_fields(co->obs, &n);
+	pipeline__lifecycle(co->pl, "stats", f, n, now);
+}
+
+/* A bad --listen is said before any audit log is created. */
+static int observe_check(const struct collector *co)
+{
+	struct httpd_opts ho = { .listen = co->o->listen, .allow_remote = co->o->allow_remote };
+	char err[CONFIG_ERR_LEN];
+
+	if (!ho.listen || !httpd__check_listen(&ho, NULL, err, sizeof(err)))
+		return 0;
+	log_err("%s", err);
+	return -EINVAL;
+}
+
+static int observe_start(struct collector *co)
+{
+	struct observer_opts oo = {
+		.listen = co->o->listen, .allow_remote = co->o->allow_remote,
+		.listen_gid = co->o->listen_gid, .stats_interval_s = co->o->stats_interval_s,
+		.loss_window_s = co->o->loss_window_s,
+	};
+
+	if (!co->pl) {
+		if (co->listen_fd >= 0)
+			close(co->listen_fd);
+		co->listen_fd = -1;
+		return 0;	/* record without -o: no pipeline to watch */
+	}
+	oo.has_listen_fd = co->listen_fd >= 0;
+	oo.listen_fd = co->listen_fd;
+	co->listen_fd = -1;	/* the observer's now */
+	return observer__start(&co->obs, &oo);
+}
+
+/*
+ * run: the endpoint's socket made while root's capabilities are still held
+ * (a unix socket is chown'ed to its group); served once they are given up.
+ */
+static int observe_listen(struct collector *co)
+{
+	struct httpd_opts ho = { .listen = co->o->listen, .allow_remote = co->o->allow_remote,
+				 .gid = co->o->listen_gid };
+
+	if (!co->o->listen)
+		return 0;
+	co->listen_fd = httpd__listen(&ho);
+	return co->listen_fd < 0 ? co->listen_fd : 0;
+}
+
 static int main_loop(struct collector *co)
 {
 	uint64_t next_tick = mono_ns() + TICK_NS;
@@ -1014,6 +1081,8 @@ static int main_loop(struct collector *co)
 			write_state(co, "running");
 			next_tick = now + TICK_NS;
 		}
+		if (co->obs)
+			observe(co, now);
 	}
 	return 0;
 }
@@ -1076,6 +1145,9 @@ static int open_outputs(struct collector *co, int64_t offset)
 			return -ENOMEM;
 		pipeline__on_proc_exit(co->pl, on_target_exit, co);
 		err = open_sinks_or_say(co, co->cfg);
+		/* after a run has given up its privileges: the endpoint's thread never had them */
+		if (!err)
+			err = observe_start(co);
 		if (err)
 			return err;
 	}
@@ -1112,6 +1184,8 @@ static int start_run(struct collector *co, int64_t offset)
 		return SERVICE_EXIT_CONFIG;
 	}
 	err = capture__open(&co->cap, &co->o->cap, on_event, co);
+	if (!err)
+		err = observe_listen(co);
 	if (err)
 		return err;
 	if (service__drop_privileges(co->cfg, co->o->state_file, why, sizeof(why))) {
@@ -1125,7 +1199,7 @@ static int start_run(struct collector *co, int64_t offset)
 
 int collector__run(const struct collector_opts *o)
 {
-	struct collector co = { .o = o, .stop_reason = "error", .cfg = o->cfg };
+	struct collector co = { .o = o, .stop_reason = "error", .cfg = o->cfg, .listen_fd = -1 };
 	struct pipeline_opts plo = o->pl;
 	struct collector_opts oo = *o;
 	int err;
@@ -1139,7 +1213,7 @@ int collector__run(const struct collector_opts *o)
 		return 1;
 	/* not root or no BTF: say so before any audit log is created */
 	err = capture__probe_privileges();
-	if (err || make_run_id(&co))
+	if (err || make_run_id(&co) || observe_check(&co))
 		return 1;
 	err = o->argv ? start_exec(&co, plo.mono_to_real) : start_run(&co, plo.mono_to_real);
 	if (err)
@@ -1157,6 +1231,9 @@ int collector__run(const struct collector_opts *o)
 	if (reload_wait(&co) && !err)
 		err = -EIO;
 out:
+	observer__stop(co.obs);	/* the endpoint reads nothing of co: stopped before it goes */
+	if (co.listen_fd >= 0)
+		close(co.listen_fd);	/* made, never served: a start that failed after it */
 	if (shutdown_all(&co) && !err)
 		err = -EIO;
 	if (!err)
@@ -1257,6 +1334,19 @@ static int check_outputs(const struct config *c)
 	return bad;
 }
 
+/* The metrics endpoint's address (issue 18): loopback, or allow_remote. */
+static int check_metrics(const struct config *c)
+{
+	struct httpd_opts ho = { .listen = c->metrics.listen,
+				 .allow_remote = c->metrics.allow_remote };
+	char err[CONFIG_ERR_LEN];
+
+	if (!ho.listen || !httpd__check_listen(&ho, NULL, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "sockaudit: error: %s: %s\n", c->path, err);
+	return 1;
+}
+
 int collector__check_config(const char *path)
 {
 	char err[CONFIG_ERR_LEN];
@@ -1267,7 +1357,7 @@ int collector__check_config(const char *path)
 		log_err("%s", err);
 		return 1;
 	}
-	bad = check_outputs(&c);
+	bad = check_outputs(&c) | check_metrics(&c);
 	if (!bad && targets__resolve(&c.targets, err, sizeof(err))) {
 		fprintf(stderr, "sockaudit: error: %s: targets: %s\n", path, err);
 		bad = 1;

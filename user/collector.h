@@ -29,6 +29,13 @@ struct collector_opts {
 	struct target_set targets;	/* run: --cgroup, --unit, --exe */
 	const char *state_file;		/* --state-file (sockaudit status), or NULL */
 	int drain_ms;			/* ring buffer drain period */
+	/* issue 18: health and metrics endpoint, stats record (0/NULL: off) */
+	const char *listen;		/* --listen / metrics.listen */
+	bool allow_remote;
+	gid_t listen_gid;		/* unix socket group, or (gid_t)-1 */
+	uint32_t stats_interval_s;	/* --stats-interval / metrics.stats_interval_s */
+	bool has_stats_interval;	/* --stats-interval given */
+	uint32_t loss_window_s;		/* metrics.loss_window_s (0: 60) */
 };
 
 /*

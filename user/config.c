@@ -846,6 +846,34 @@ static int targets_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 	return 0;
 }
 
+/* ---- metrics (issue 18; docs/configuration.md) ---- */
+
+static int metrics_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct metrics_config *mc = arg;
+	struct group *gr;
+
+	if (!strcmp(k, "listen"))
+		return parse_str(cx, v, &mc->listen);
+	if (!strcmp(k, "allow_remote"))
+		return parse_bool(cx, v, &mc->allow_remote);
+	if (!strcmp(k, "stats_interval_s"))
+		return parse_u32(cx, v, 0, 86400, &mc->stats_interval_s);
+	if (!strcmp(k, "loss_window_s"))
+		return parse_u32(cx, v, 1, 3599, &mc->loss_window_s);
+	if (strcmp(k, "group"))
+		return cfg_error(cx, v, "unknown key; allowed: listen, allow_remote, group, "
+				 "stats_interval_s, loss_window_s");
+	if (parse_str(cx, v, &mc->group))
+		return -EINVAL;
+	gr = getgrnam(mc->group);
+	if (!gr)
+		return cfg_error(cx, v, "group '%s' does not exist; give an existing group name",
+				 mc->group);
+	mc->gid = gr->gr_gid;
+	return 0;
+}
+
 static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
 {
 	struct config *c = arg;
@@ -860,6 +888,8 @@ static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void
 		return each_key(cx, v, "critical_rules", rules_key, &c->rules);
 	if (!strcmp(k, "redaction"))
 		return parse_redaction(cx, v, c);
+	if (!strcmp(k, "metrics"))
+		return each_key(cx, v, "metrics", metrics_key, &c->metrics);
 	if (!strcmp(k, "targets"))
 		return each_key(cx, v, "targets", targets_key, &c->targets);
 	if (!strcmp(k, "user"))
@@ -867,7 +897,7 @@ static int top_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void
 	if (!strcmp(k, "group"))
 		return parse_str(cx, v, &c->group);
 	return cfg_error(cx, v, "unknown key; allowed: auditing_plugins, capture, correlation, "
-			 "critical_rules, redaction, targets, user, group");
+			 "critical_rules, redaction, targets, user, group, metrics");
 }
 
 /* ---- file ---- */
@@ -1153,6 +1183,8 @@ void config__free(struct config *c)
 	for (i = 0; i < c->rules.n_prefixes; i++)
 		free(c->rules.target_prefixes[i]);
 	redactor__free(c->redactor);
+	free(c->metrics.listen);
+	free(c->metrics.group);
 	free(c->path);
 	targets__free(&c->targets);
 	free(c->user);

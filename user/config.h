@@ -92,6 +92,16 @@ struct collector_config {
 	bool capture_pipes;		/* fd_kinds lists pipes: stdin/stdout too */
 };
 
+/* The `metrics:` section (issue 18): the endpoint and the stats record; read at start only. */
+struct metrics_config {
+	char *listen;			/* HOST:PORT or unix:PATH; NULL: no endpoint */
+	char *group;			/* unix socket group; NULL: the collector's */
+	gid_t gid;			/* of group, when set; else (gid_t)-1 */
+	bool allow_remote;		/* a non-loopback address is accepted */
+	uint32_t stats_interval_s;	/* a stats record this often; 0: none */
+	uint32_t loss_window_s;		/* health: loss counted over this long (0: 60) */
+};
+
 struct config {
 	char *path;
 	struct sink_config sinks[CONFIG_MAX_SINKS];
@@ -103,6 +113,7 @@ struct config {
 	char digest[65];		/* SHA-256 of the file, hex */
 	struct target_set targets;	/* the `targets:` section (unresolved) */
 	char *user, *group;		/* `user:`/`group:`: run as them after attach (NULL: stay) */
+	struct metrics_config metrics;
 };
 
 /* Defaults for one sink writing to path (NULL: none yet). */

@@ -58,12 +58,15 @@ static const char usage_text[] =
 "      --idle-timeout S    connection state kept this long without traffic (default 900)\n"
 "      --wakeup-bytes N    wake the reader once N bytes wait (default: a quarter of the\n"
 "                          ring; 1 wakes it for every event, for comparison)\n"
+"      --listen ADDR       serve GET /healthz and /metrics on ADDR: 127.0.0.1:PORT or\n"
+"                          unix:PATH (off by default; docs/operations.md)\n"
+"      --stats-interval S  write a stats record every S seconds (default 0: none)\n"
 "  -v, --verbose           debug and libbpf messages\n"
 "  -q, --quiet             errors only\n";
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
        OPT_WAKEUP, OPT_FLUSH, OPT_PIPES, OPT_MAX_PENDING, OPT_MAX_PER_CONN, OPT_MAX_CONNS,
-       OPT_IDLE, OPT_BUDGET, OPT_CGROUP, OPT_UNIT, OPT_EXE, OPT_STATE, OPT__END };
+       OPT_IDLE, OPT_BUDGET, OPT_CGROUP, OPT_UNIT, OPT_EXE, OPT_STATE, OPT_LISTEN, OPT_STATS, OPT__END };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -87,6 +90,8 @@ static const struct option long_opts[] = {
 	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "state-file", required_argument, NULL, OPT_STATE },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "stats-interval", required_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -240,6 +245,24 @@ static const char *const flag_of[OPT__END] = {
 	[OPT_MAX_CONNS] = "--max-connections", [OPT_IDLE] = "--idle-timeout",
 };
 
+/* --listen and --stats-interval (issue 18); they override the metrics: section. */
+static int parse_metrics_option(struct collector_opts *o, int c, const char *arg)
+{
+	uint64_t v;
+
+	if (c == OPT_LISTEN) {
+		if (!arg[0])
+			return usage_error("--listen: give 127.0.0.1:PORT or unix:PATH%s", "");
+		o->listen = arg;
+		return 0;
+	}
+	if (settings__parse_uint(arg, 0, 86400, &v))
+		return usage_error("--stats-interval '%s': give whole seconds, 0..86400", arg);
+	o->stats_interval_s = v;
+	o->has_stats_interval = true;
+	return 0;
+}
+
 static int parse_option(struct collector_opts *o, struct collector_config *cli, int c,
 			const char *arg)
 {
@@ -280,6 +303,9 @@ static int parse_option(struct collector_opts *o, struct collector_config *cli, 
 	case OPT_PIPES:
 		cli->capture_pipes = cli->has_fd_kinds = true;
 		break;
+	case OPT_LISTEN:
+	case OPT_STATS:
+		return parse_metrics_option(o, c, arg);
 	case 'v':
 		o->cap.verbose = true;
 		log_verbosity = LOG_DEBUG;
@@ -339,6 +365,18 @@ static void apply_settings(struct collector_opts *o, const struct collector_conf
 		o->cap.wakeup_bytes = cc->wakeup_bytes;
 }
 
+/* The metrics: section under --listen and --stats-interval, which win. */
+static void apply_metrics(struct collector_opts *o, const struct metrics_config *mc)
+{
+	if (!o->listen)
+		o->listen = mc->listen;
+	if (!o->has_stats_interval)
+		o->stats_interval_s = mc->stats_interval_s;
+	o->allow_remote = mc->allow_remote;
+	o->listen_gid = mc->group ? mc->gid : (gid_t)-1;
+	o->loss_window_s = mc->loss_window_s;
+}
+
 /* Apply -o and --flush-mode to the loaded config; o->cfg points at cfg. */
 static int build_config(struct collector_opts *o, struct config *cfg)
 {
@@ -379,6 +417,7 @@ static int parse_args(struct collector_opts *o, struct config *cfg, int argc, ch
 	}
 	apply_settings(o, &cfg->col);
 	apply_settings(o, &cli);
+	apply_metrics(o, &cfg->metrics);
 	return 0;
 }
 

@@ -76,6 +76,7 @@ struct pipeline {
 	uint64_t cnt_reported[PL_CNT_MAX];
 	uint64_t kcnt_reported[SA_CNT_MAX];
 	struct pipeline_stats st;
+	struct pipeline_metrics m;	/* by transport, proto and outcome (metrics) */
 	proc_exit_fn exit_fn;
 	void *exit_ctx;
 };
@@ -346,6 +347,8 @@ static void on_exchange(void *ctx, const struct exchange *x)
 		group_mark(g, p->batch_records, rule || format_prep__critical(fp));
 	}
 	p->st.exchanges++;
+	if (x->conn->proto < PL_PROTOS && x->outcome >= 0 && x->outcome < PL_OUTCOMES)
+		p->m.exchanges[x->conn->proto][x->outcome]++;
 	put_record(p);
 }
 
@@ -1127,6 +1130,8 @@ static void on_data(struct pipeline *p, const struct sa_data_event *ev, const ui
 		c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	if (!c)
 		return;
+	p->m.data_events[c->transport < PL_TRANSPORTS ? c->transport : 0]++;
+	p->m.data_bytes[c->transport < PL_TRANSPORTS ? c->transport : 0] += cap;
 	if (pos > c->expect[dir]) {
 		p->cnt[PL_STREAM_GAP_BYTES] += pos - c->expect[dir];
 		gap(p, c, dir, pos - c->expect[dir], ts);
@@ -1315,4 +1320,36 @@ void pipeline__set_clock(struct pipeline *p, int64_t mono_to_real)
 const uint64_t *pipeline__counters(const struct pipeline *p)
 {
 	return p->cnt;
+}
+
+/* ---- figures for metrics (issue 18) ---- */
+
+_Static_assert(OUTCOME_MAX <= PL_OUTCOMES, "PL_OUTCOMES must cover every outcome");
+_Static_assert(PROTO_SKIPPED < PL_PROTOS, "PL_PROTOS must cover every proto");
+
+void pipeline__metrics(const struct pipeline *p, struct pipeline_metrics *m)
+{
+	*m = p->m;
+	m->pending_limit = p->o.max_pending ? p->o.max_pending : CORR_DEFAULT_MAX_PENDING;
+	m->conns_limit = p->o.max_connections ? p->o.max_connections : PIPELINE_DEFAULT_MAX_CONNS;
+}
+
+const char *pipeline__transport_name(int transport)
+{
+	static const char *const names[PL_TRANSPORTS] = {
+		[0] = "unknown", [SA_TRANSPORT_TCP] = "tcp", [SA_TRANSPORT_UNIX] = "unix",
+		[SA_TRANSPORT_PIPE] = "pipe",
+	};
+
+	return transport >= 0 && transport < PL_TRANSPORTS ? names[transport] : "unknown";
+}
+
+const char *pipeline__proto_name(int proto)
+{
+	static const char *const names[PL_PROTOS] = {
+		[PROTO_UNKNOWN] = "unknown", [PROTO_HTTP] = "http", [PROTO_RAW] = "raw",
+		[PROTO_JSONRPC] = "jsonrpc", [PROTO_SKIPPED] = "skipped",
+	};
+
+	return proto >= 0 && proto < PL_PROTOS ? names[proto] : "unknown";
 }

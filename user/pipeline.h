@@ -111,4 +111,22 @@ const uint64_t *pipeline__counters(const struct pipeline *p);
 const char *pipeline__counter_name(int idx);
 const char *kernel_counter_name(int idx);
 
+/* ---- figures for metrics (issue 18) ---- */
+
+#define PL_TRANSPORTS	4	/* 0 (not known yet) and enum sa_transport */
+#define PL_PROTOS	5	/* enum proto (conntrack.h) */
+#define PL_OUTCOMES	12	/* at least OUTCOME_MAX (correlate.h) */
+
+struct pipeline_metrics {
+	uint64_t data_events[PL_TRANSPORTS];	/* data events read, by transport */
+	uint64_t data_bytes[PL_TRANSPORTS];	/* payload bytes captured, by transport */
+	uint64_t exchanges[PL_PROTOS][PL_OUTCOMES];
+	uint64_t pending_limit;			/* max_pending in force */
+	uint32_t conns_limit;			/* max_connections in force */
+};
+
+void pipeline__metrics(const struct pipeline *p, struct pipeline_metrics *m);
+const char *pipeline__transport_name(int transport);
+const char *pipeline__proto_name(int proto);
+
 #endif /* SOCKAUDIT_PIPELINE_H */

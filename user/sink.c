@@ -7,6 +7,7 @@
  * fdatasync for every record that arrived while the previous sync ran).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -95,6 +96,7 @@ struct sink {
 	char fatal_reason[1024];
 	uint64_t dropped;
 	uint64_t lost[SINK_LOST_MAX];
+	struct sink_stats st;		/* health and metrics: see sink__stats */
 };
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -127,6 +129,23 @@ static uint64_t now_ns(clockid_t clk)
 static const char *sink_type(const struct sink_config *cfg)
 {
 	return cfg->type ? cfg->type : "json_lines";
+}
+
+/* Figures of sink__stats: the writer adds, readers load, no lock. */
+static void stat_add(uint64_t *v, uint64_t n)
+{
+	__atomic_add_fetch(v, n, __ATOMIC_RELAXED);
+}
+
+static void stat_set(uint64_t *v, uint64_t n)
+{
+	__atomic_store_n(v, n, __ATOMIC_RELAXED);
+}
+
+static void stat_error(struct sink *s, int err)
+{
+	__atomic_store_n(&s->st.last_errno, err < 0 ? -err : err, __ATOMIC_RELAXED);
+	stat_set(&s->st.last_error_ns, now_ns(CLOCK_REALTIME));
 }
 
 static void count_lost(struct sink *s, enum sink_lost what, uint64_t n)
@@ -360,6 +379,7 @@ static void set_fatal(struct sink *s, int err, const char *what)
 static void write_failed(struct sink *s, int err, uint32_t nrec, const char *what)
 {
 	count_lost(s, SINK_LOST_WRITE, nrec);
+	stat_error(s, err);
 	if (s->cfg.critical) {
 		set_fatal(s, err, what);
 	} else if (!s->failing) {
@@ -403,6 +423,9 @@ static int write_iov(struct sink *s, struct iovec *iov, int n, uint32_t nrec)
 		return err;
 	}
 	s->size += total;
+	stat_add(&s->st.records, nrec);
+	stat_add(&s->st.bytes, total);
+	stat_set(&s->st.last_write_ns, now_ns(CLOCK_REALTIME));
 	s->since_check += nrec;
 	s->unsynced_recs += nrec;
 	if (!s->unsynced_since)
@@ -437,15 +460,36 @@ static int ends_reserve(uint32_t **end, uint32_t *cap, uint64_t n)
 
 static void save_state(struct sink *s, bool durable);
 
+const uint64_t sink_fsync_le_ns[SINK_FSYNC_BUCKETS] = {
+	100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
+	100000000, 250000000, 1000000000,
+};
+
+static void stat_fsync(struct sink *s, uint64_t ns)
+{
+	int b = 0;
+
+	while (b < SINK_FSYNC_BUCKETS && ns > sink_fsync_le_ns[b])
+		b++;
+	stat_add(&s->st.fsync_hist[b], 1);
+	stat_add(&s->st.fsync_ns_sum, ns);
+	stat_add(&s->st.fsyncs, 1);
+	stat_set(&s->st.last_sync_ns, now_ns(CLOCK_REALTIME));
+}
+
 static void do_sync(struct sink *s)
 {
+	uint64_t t0;
+
 	if (!s->unsynced_recs || s->fd < 0)
 		return;
+	t0 = now_ns(CLOCK_MONOTONIC);
 	if (fdatasync(s->fd)) {
 		write_failed(s, -errno, 0, "fdatasync failed");
 		progress(s);
 		return;
 	}
+	stat_fsync(s, now_ns(CLOCK_MONOTONIC) - t0);
 	progress(s);
 	s->unsynced_recs = 0;
 	s->unsynced_since = 0;
@@ -469,6 +513,8 @@ static int write_chunk(struct sink *s, const struct recs *r)
 	else
 		e = write_buf(s, sealed, len, r->n);
 	sealer__written(s->seal, !e);
+	if (!e)
+		stat_set(&s->st.chain_seq, sealer__state(s->seal)->seq);
 	return e;
 }
 
@@ -620,6 +666,8 @@ static void checkpoint(struct sink *s, const char *why)
 	save_state(s, true);
 	sealer__checkpointed(s->seal, s->cfg.integrity.checkpoint_interval_s,
 			     now_ns(CLOCK_MONOTONIC));
+	stat_add(&s->st.checkpoints, 1);
+	stat_set(&s->st.last_ckpt_ns, now_ns(CLOCK_REALTIME));
 }
 
 /* A checkpoint every checkpoint_every records or checkpoint_interval_s (or forced). */
@@ -737,6 +785,7 @@ static void rotate_now(struct sink *s, const char *reason)
 		return;
 	}
 	s->next_interval = next_boundary(s->cfg.rotate_interval);
+	stat_add(&s->st.rotations, 1);
 	start_file(s, reason);
 }
 
@@ -951,13 +1000,17 @@ static void finish_setup(struct sink *s)
 static void retry_setup(struct sink *s, bool force)
 {
 	char err[512];
+	int e;
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
 
 	if (!force && now < s->next_retry)
 		return;
 	s->next_retry = now + RETRY_NS;
-	if (open_locked(s, err, sizeof(err)))
+	e = open_locked(s, err, sizeof(err));
+	if (e) {
+		stat_error(s, e);
 		return;
+	}
 	log_info("audit log %s is set up now: writing %u buffered records", s->cfg.output_file,
 		 s->early.n);
 	finish_setup(s);
@@ -1231,6 +1284,7 @@ static void take_queue(struct sink *s, struct cycle *c)
 	s->spare_end_cap = end_cap;
 	s->fill_len = s->fill_crit = 0;
 	s->fill_recs = 0;
+	stat_set(&s->st.queued_bytes, 0);
 	s->sync_wanted = s->rotate_wanted = false;
 }
 
@@ -1309,6 +1363,7 @@ int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *
 		}
 		s->fill_len += len;
 		s->fill_recs += nrec;
+		stat_set(&s->st.queued_bytes, s->fill_len);
 		s->queued_gen++;
 		pthread_cond_signal(&s->work);
 	}
@@ -1825,4 +1880,46 @@ const struct formatter *sink__formatter(const struct sink *s, struct format_opts
 {
 	*o = s->fo;
 	return s->fmt;
+}
+
+/* ---- figures for health and metrics (issue 18) ---- */
+
+static const char *const state_names[SINK_STATE_MAX] = {
+	[SINK_WRITING] = "writing", [SINK_RETRYING] = "retrying",
+	[SINK_SUSPENDED] = "suspended", [SINK_FAILED] = "failed",
+};
+
+const char *sink__state_name(enum sink_state st)
+{
+	return st < SINK_STATE_MAX ? state_names[st] : "unknown";
+}
+
+static enum sink_state sink_state(const struct sink *s)
+{
+	if (__atomic_load_n(&s->fatal, __ATOMIC_ACQUIRE))
+		return SINK_FAILED;
+	if (__atomic_load_n(&s->suspended, __ATOMIC_RELAXED))
+		return SINK_SUSPENDED;
+	if (!sink__is_set_up(s) || __atomic_load_n(&s->failing, __ATOMIC_RELAXED))
+		return SINK_RETRYING;
+	return SINK_WRITING;
+}
+
+/* Every figure by an atomic load: the writer may be in the middle of a cycle. */
+void sink__stats(const struct sink *s, struct sink_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&s->st;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i, n = offsetof(struct sink_stats, lost) / sizeof(uint64_t);
+	int w;
+
+	for (i = 0; i < n; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	for (w = 0; w < SINK_LOST_MAX; w++)
+		out->lost[w] = sink__lost(s, w);
+	out->queue_limit = s->max_bytes;
+	out->dropped = sink__dropped(s);
+	out->last_errno = __atomic_load_n(&s->st.last_errno, __ATOMIC_RELAXED);
+	out->state = sink_state(s);
+	out->critical = s->cfg.critical;
 }

@@ -90,4 +90,39 @@ const char *sink__path(const struct sink *s);
 const struct formatter *sink__formatter(const struct sink *s, struct format_opts *o);
 uint32_t sink__refs(const struct sink *s);
 
+/* ---- figures for health and metrics (issue 18) ---- */
+
+/* What the writer is doing, worst first in sink__stats's order of checks. */
+enum sink_state {
+	SINK_WRITING = 0,	/* set up, the last write and sync succeeded */
+	SINK_RETRYING,		/* not set up yet, or the last write failed (non-critical) */
+	SINK_SUSPENDED,		/* space_left_action suspend: records counted lost */
+	SINK_FAILED,		/* the sink asked the collector to stop */
+	SINK_STATE_MAX,
+};
+
+/* fdatasync latency histogram: upper bounds, ns (the last bucket is +Inf). */
+#define SINK_FSYNC_BUCKETS 12
+extern const uint64_t sink_fsync_le_ns[SINK_FSYNC_BUCKETS];
+
+/*
+ * Cumulative since the sink opened. The writer updates them with atomic
+ * stores, so a reader takes no lock the writer holds (times: CLOCK_REALTIME
+ * ns, 0 = never).
+ */
+struct sink_stats {
+	uint64_t records, bytes, fsyncs, fsync_ns_sum, rotations, checkpoints;
+	uint64_t fsync_hist[SINK_FSYNC_BUCKETS + 1];	/* per bucket, not cumulative */
+	uint64_t last_write_ns, last_sync_ns, last_ckpt_ns, last_error_ns;
+	uint64_t chain_seq;		/* records sealed so far (0: no chain) */
+	uint64_t queued_bytes, queue_limit, dropped;
+	uint64_t lost[SINK_LOST_MAX];
+	int last_errno;			/* of the last failed write, sync or setup */
+	enum sink_state state;
+	bool critical;
+};
+
+void sink__stats(const struct sink *s, struct sink_stats *out);
+const char *sink__state_name(enum sink_state st);
+
 #endif /* SOCKAUDIT_SINK_H */

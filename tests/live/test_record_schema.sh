@@ -8,7 +8,8 @@
 # (rotate), the log moved away (rotate, reason moved), the anchor deleted before the restart (anchor_missing), a small
 # --max-capture (loss), a redacted password, and seven
 # sinks with long names and max_message_length 2048, whose collector_start
-# is longer than that (the writer's oversize loss record).
+# is longer than that (the writer's oversize loss record), and a stats
+# record a second.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
 require_root
@@ -60,7 +61,7 @@ count() { cat "$live"/a.log* 2>/dev/null | grep -c "\"type\":\"$1\"" || true; }
 more_than() { [ "$(count "$1")" -gt "$2" ]; }
 
 run_once() {
-	"$SOCKAUDIT" exec -c "$WORKDIR/c.yaml" --max-capture 64 -- \
+	"$SOCKAUDIT" exec -c "$WORKDIR/c.yaml" --max-capture 64 --stats-interval 1 -- \
 		python3 "$repo/demo/server.py" "$port" 2>>"$WORKDIR/err" &
 	SA_PID=$!
 	wait_for "server listening" listening
@@ -98,7 +99,8 @@ stop_run
 for f in "$live"/*; do
 	case $f in *.log|*.log.[0-9]*) logs+=("$f");; esac
 done
-for t in chain_gap chain_resume checkpoint rotate config_reload anchor_missing; do
+wait_for "stats record" more_than stats 0	# --stats-interval 1 (issue 18)
+for t in chain_gap chain_resume checkpoint rotate config_reload anchor_missing stats; do
 	assert_ge "$t records in the live log" 1 "$(count "$t")"
 done
 grep -q '"counter":"oversize_records","count":1,"bytes"' "$live"/b1-*.log \
