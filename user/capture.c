@@ -520,3 +520,10 @@ const char *capture__mode_name(const struct capture *c)
 {
 	return c->mode == ATTACH_RAW_TP ? "raw_tp" : "tracepoint";
 }
+
+int capture__map_fd(struct capture *c, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(c->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}

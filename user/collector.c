@@ -15,6 +15,9 @@
 #include "chainfile.h"
 #include "backlog.h"
 #include "collector.h"
+#include "pipeline_tls.h"
+#include "tls.h"
+#include "tlsprobe.h"
 #include "format.h"
 #include "log.h"
 #include "outpath.h"
@@ -78,6 +81,8 @@ struct reload_job {
 struct collector {
 	const struct collector_opts *o;
 	struct capture *cap;
+	struct tlsprobe *tp;		/* TLS uprobes, or NULL (--tls off) */
+	uint32_t tls_files;		/* files the TLS uprobes were attached to, in all */
 	struct pipeline *pl;
 	struct config *cfg;		/* the config in force */
 	struct config reloaded;		/* owned once a reload was applied */
@@ -119,6 +124,8 @@ static int on_event(void *ctx, const void *data, size_t size)
 {
 	struct collector *co = ctx;
 
+	if (co->tp)
+		tlsprobe__event(co->tp, data, size);
 	if (co->rec.f)
 		recfile__append(&co->rec, data, size);
 	if (co->deferring)
@@ -157,7 +164,7 @@ static void install_signals(void)
  * become one text (targets "4451,4452") or numbered keys (sink_1, sink_2).
  * Keys and texts made here live in the struct until the record is written.
  */
-#define LC_MAX_FIELDS	(16 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS)
+#define LC_MAX_FIELDS	(16 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS + 1 + TLS_CNT_MAX)
 #define LC_KEY_LEN	40
 
 struct lc_fields {
@@ -232,6 +239,18 @@ static void start_fields(struct lc_fields *l, const void *arg)
 	put_config(l, co);
 }
 
+/* How TLS streams were tied to sockets, and what was not written (tls.h). */
+static void put_tls_counters(struct lc_fields *l, const struct collector *co)
+{
+	const uint64_t *t = pipeline__tls_counters(co->pl);
+
+	if (!co->o->cap.tls)
+		return;
+	lc_u64(l, "tls_files_attached", co->tls_files);
+	for (int i = 0; i < TLS_CNT_MAX; i++)
+		lc_u64(l, tls__counter_name(i), t[i]);
+}
+
 static void put_counters(struct lc_fields *l, const struct collector *co)
 {
 	const uint64_t *cnt = pipeline__counters(co->pl);
@@ -244,6 +263,7 @@ static void put_counters(struct lc_fields *l, const struct collector *co)
 	}
 	for (i = 0; i < PL_CNT_MAX; i++)
 		lc_u64(l, lc_key(l, "pipeline_", pipeline__counter_name(i), 0), cnt[i]);
+	put_tls_counters(l, co);
 }
 
 static void stop_fields(struct lc_fields *l, const void *arg)
@@ -892,6 +912,9 @@ static int shutdown_all(struct collector *co)
 {
 	int err = 0, e;
 
+	co->tls_files = tlsprobe__attached_total(co->tp);
+	tlsprobe__close(co->tp);	/* uprobes first: no new TLS events either */
+	co->tp = NULL;
 	if (co->cap) {
 		capture__detach(co->cap);
 		capture__drain(co->cap);
@@ -971,8 +994,12 @@ int collector__run(const struct collector_opts *o)
 	err = open_outputs(&co, plo.mono_to_real);
 	if (!err)
 		err = capture__open(&co.cap, &o->cap, on_event, &co);
+	if (!err && o->cap.tls)
+		err = tlsprobe__open(&co.tp, co.cap, o->cap.max_capture);
 	if (!err)
 		err = o->argv ? start_child(&co) : add_pids(&co);
+	if (!err && co.tp)
+		tlsprobe__scan_all(co.tp);
 	if (err)
 		goto out;
 	if (co.pl)

@@ -85,6 +85,12 @@ struct conn {
 	/* stdio (SA_TRANSPORT_PIPE): stdin and stdout are one logical stream */
 	uint32_t pipe_gen[2];		/* generation of the pipe behind each direction */
 	bool pipe_closed[2];
+	/* TLS (user/tls.c): the records carry the decrypted stream */
+	bool tls;			/* plaintext of a captured TLS stream feeds the parsers */
+	bool tls_h2;			/* ALPN h2: written raw, protocol named h2 */
+	uint8_t tls_wire;		/* TLS_WIRE_*: what the socket's first bytes were */
+	bool tls_rec_lost[2];		/* record walk out of step (fingerprints stop) */
+	uint64_t tls_rec_skip[2];	/* ciphertext bytes until the next record header */
 };
 
 /* Conntrack key fd of a target's stdin+stdout merged into one stream. */
