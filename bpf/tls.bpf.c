@@ -222,7 +222,7 @@ int BPF_KRETPROBE(sa_ssl_ret, long ret)
 	if (!c)
 		return 0;
 	/* a handshake call moves no plaintext: its event says when it ran (tie) */
-	len = call_len(c, ret);
+	len = call_len(c, (int)ret);	/* an int: the upper half of rax is not ours */
 	if (len || c->func == SA_TLS_FN_HANDSHAKE)
 		emit_plain(c, id, c->func == SA_TLS_FN_HANDSHAKE ? 0 : len, 0);
 	bpf_map_delete_elem(&tls_calls, &id);
@@ -346,8 +346,8 @@ int BPF_KRETPROBE(sa_bio_read_ret, long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
 
-	if (c && c->bio_buf && ret > 0)
-		emit_cipher(c, id, c->bio_buf, ret, SA_DIR_INGRESS);
+	if (c && c->bio_buf && (int)ret > 0)	/* an int, as for SSL_read */
+		emit_cipher(c, id, c->bio_buf, (int)ret, SA_DIR_INGRESS);
 	if (c)
 		c->bio_buf = 0;
 	return 0;
