@@ -353,29 +353,66 @@ int BPF_KRETPROBE(sa_bio_read_ret, long ret)
 	return 0;
 }
 
+/* What userspace found a mapped file to be (tls_files), keyed by (s_dev, inode). */
+struct file_key {
+	__u64 ino;
+	__u32 dev;	/* the kernel's s_dev encoding */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct file_key);
+	__type(value, __u8);		/* SA_TLS_FILE_* */
+} tls_files SEC(".maps");
+
 /*
  * A target mapped part of a file executable (ld.so loading a library,
- * dlopen): userspace looks for TLS code in its maps. The arguments come
- * from the registers saved at entry; woken at once, to attach before the
- * library is used.
+ * dlopen). A file userspace already judged costs an event at most (a TLS
+ * one: the target is counted among its users). A file not judged yet, or
+ * whose probes were detached, stops the process (SIGSTOP) until userspace
+ * has looked at it and attached, then continued it (SIGCONT): a program
+ * that runs TLS right after loading libssl would otherwise be quicker than
+ * the attach. Only when the event is out: a lost one must not leave it
+ * stopped.
  */
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *task;
 	struct sa_proc_event ev = {};
+	struct task_struct *task;
+	struct file_key key = {};
+	struct file *f = NULL;
 	struct pt_regs *regs;
+	__u8 *state;
+	int fd;
 
 	if (ctx->ret < 0 || !tls_target(id))
 		return 0;
 	task = bpf_get_current_task_btf();
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	/* prot (rdx) has PROT_EXEC, and a file (r8) is mapped */
-	if (!(BPF_CORE_READ(regs, dx) & 4) || (int)BPF_CORE_READ(regs, r8) < 0)
+	fd = (int)BPF_CORE_READ(regs, r8);
+	if (!(BPF_CORE_READ(regs, dx) & 4) || fd < 0 ||
+	    (unsigned int)fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &BPF_CORE_READ(task, files, fdt, fd)[fd]);
+	if (!f)
+		return 0;
+	key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	state = bpf_map_lookup_elem(&tls_files, &key);
+	if (state && *state == SA_TLS_FILE_PLAIN)
 		return 0;
 	tls_hdr(&ev.hdr, SA_EV_TLS_MAPPED, sizeof(ev), id);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP))
+	ev.exit_code = !state;	/* 1: stopped, continue it */
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
 		tls_count(0);
+		return 0;
+	}
+	if (!state)
+		bpf_send_signal(19);	/* SIGSTOP */
 	return 0;
 }

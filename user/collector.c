@@ -124,7 +124,7 @@ static int on_event(void *ctx, const void *data, size_t size)
 {
 	struct collector *co = ctx;
 
-	if (co->tp)
+	if (co->o->cap.tls)	/* after tlsprobe__close too: a stopped target is continued */
 		tlsprobe__event(co->tp, data, size);
 	if (co->rec.f)
 		recfile__append(&co->rec, data, size);

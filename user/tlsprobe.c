@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* TLS library discovery and uprobe attachment (see tlsprobe.h). */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -29,6 +30,7 @@ static const char *const sym_names[P_NSYMS] = {
 
 struct tls_file {
 	dev_t dev;
+	uint32_t kdev;			/* the kernel's encoding of dev (tls_files map) */
 	ino_t ino;
 	bool tls;			/* exports SSL_write: attached while it has users */
 	char path[256];
@@ -145,8 +147,21 @@ static int attach_file(struct tlsprobe *t, struct tls_file *f, const uint64_t of
 	return 0;
 }
 
+/* Tell sa_mmap_exit what f is: no more stops for it, or (0) look again. */
+static void file_state(struct tlsprobe *t, const struct tls_file *f, uint8_t state)
+{
+	struct { uint64_t ino; uint32_t dev, pad; } key = { f->ino, f->kdev, 0 };
+	int fd = bpf_map__fd(t->skel->maps.tls_files);
+
+	if (state)
+		bpf_map_update_elem(fd, &key, &state, BPF_ANY);
+	else
+		bpf_map_delete_elem(fd, &key);
+}
+
 static void detach_file(struct tlsprobe *t, struct tls_file *f)
 {
+	file_state(t, f, 0);
 	for (int i = 0; i < f->nlinks; i++)
 		bpf_link__destroy(f->links[i]);
 	if (f->nlinks)
@@ -194,6 +209,7 @@ static struct tls_file *file_new(struct tlsprobe *t, dev_t dev, ino_t ino, const
 	f = &t->files[t->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->dev = dev;
+	f->kdev = major(dev) << 20 | minor(dev);
 	f->ino = ino;
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->tls = dynsym_offsets(path, off) > 0 && (off[P_WRITE] || off[P_WRITE_EX]);
@@ -224,6 +240,7 @@ static void map_file(struct tlsprobe *t, uint32_t tgid, unsigned maj, unsigned m
 	}
 	if (f->tls)
 		user_add(f, tgid);
+	file_state(t, f, !f->tls ? SA_TLS_FILE_PLAIN : f->nlinks ? SA_TLS_FILE_PROBED : 0);
 }
 
 void tlsprobe__scan(struct tlsprobe *t, uint32_t tgid)
@@ -280,10 +297,16 @@ void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size)
 {
 	const struct sa_proc_event *ev = data;
 
-	if (!t || size != sizeof(*ev))
+	if (size != sizeof(*ev))
 		return;
-	if (ev->hdr.type == SA_EV_TLS_MAPPED)
+	if (ev->hdr.type == SA_EV_TLS_MAPPED) {
 		tlsprobe__scan(t, ev->hdr.tgid);	/* now: before the library is used */
+		if (ev->exit_code == 1)
+			kill(ev->hdr.tgid, SIGCONT);	/* sa_mmap_exit stopped it for this */
+		return;
+	}
+	if (!t)
+		return;
 	else if (ev->hdr.type == SA_EV_PROC_FORK)
 		inherit(t, ev->parent_tgid, ev->hdr.tgid);
 	else if (ev->hdr.type == SA_EV_PROC_EXIT)

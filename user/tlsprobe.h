@@ -24,7 +24,11 @@ void tlsprobe__close(struct tlsprobe *t);
 void tlsprobe__scan(struct tlsprobe *t, uint32_t tgid);
 /* Every target in capture's map (after they were added). */
 void tlsprobe__scan_all(struct tlsprobe *t);
-/* Ring events it acts on: a target mapped code (scanned at once), forked, exited. */
+/*
+ * Ring events it acts on: a target mapped code (scanned at once, then
+ * continued if the kernel stopped it; t may be NULL after close: then it
+ * is only continued), forked, exited.
+ */
 void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size);
 
 /* Files attached now, and attached over the run (tests, stop record). */

@@ -149,9 +149,12 @@ struct sa_proc_event {
 #define SA_EV_TLS_DATA		6	/* plaintext an SSL_write/SSL_read call moved */
 #define SA_EV_TLS_END		7	/* SSL_shutdown/SSL_free: the stream ends */
 #define SA_EV_TLS_CIPHER	8	/* first bytes of ciphertext leaving/entering the library */
-#define SA_EV_TLS_MAPPED	9	/* a target mapped an executable file: look for libssl */
+#define SA_EV_TLS_MAPPED	9	/* a target mapped an executable file (sa_proc_event; exit_code 1: stopped) */
 
 #define SA_TLS_F_ENTRY		0x01	/* a handshake call begins (no data): the thread is inside it */
+/* tls.bpf.c's tls_files map: what userspace found a mapped file to be */
+#define SA_TLS_FILE_PLAIN	1	/* no OpenSSL: its mappings need no look */
+#define SA_TLS_FILE_PROBED	2	/* OpenSSL, uprobes attached */
 #define SA_TLS_FP_LEN		16	/* ciphertext fingerprint bytes (after a record header) */
 
 enum sa_tls_func {
