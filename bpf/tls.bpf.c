@@ -85,17 +85,20 @@ struct {
 	__type(value, struct tls_scratch);
 } tls_scratch SEC(".maps");
 
-/* Lost TLS events (ring full) and unreadable buffers, for the loss records. */
+/*
+ * capture.bpf.c's loss counters (shared too): a TLS event the ring refused
+ * or a buffer that could not be read is written in the same loss records.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, SA_CNT_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} tls_counters SEC(".maps");
+} counters SEC(".maps");
 
 static __always_inline void tls_count(__u32 idx)
 {
-	__u64 *c = bpf_map_lookup_elem(&tls_counters, &idx);
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
 
 	if (c)
 		*c += 1;
@@ -195,7 +198,7 @@ static __always_inline void emit_plain(const struct tls_call *c, __u64 id, __u32
 	if (cap > SA_MAX_CAPTURE)
 		cap = SA_MAX_CAPTURE;
 	if (bpf_probe_read_user(s->data, cap, (void *)c->buf)) {
-		tls_count(1);
+		tls_count(SA_CNT_READ_FAIL);
 		cap = 0;
 	}
 	tls_hdr(&s->ev.hdr, SA_EV_TLS_DATA, sizeof(s->ev) + cap, id);
@@ -208,7 +211,7 @@ static __always_inline void emit_plain(const struct tls_call *c, __u64 id, __u32
 	s->ev.func = c->func;
 	s->ev.flags = flags;
 	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + cap, 0))
-		tls_count(0);
+		tls_count(SA_CNT_RB_FULL);
 }
 
 /* One return probe for every SSL call: the entry said what it was. */
@@ -267,7 +270,7 @@ static __always_inline int stream_end(void *ssl, __u8 func)
 	if (func == SA_TLS_FN_FREE)
 		bpf_map_delete_elem(&tls_streams, &key);
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
-		tls_count(0);
+		tls_count(SA_CNT_RB_FULL);
 	return 0;
 }
 
@@ -315,7 +318,7 @@ static __always_inline void emit_cipher(const struct tls_call *c, __u64 id, __u6
 	ev.len = len;
 	ev.dir = dir;
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
-		tls_count(0);
+		tls_count(SA_CNT_RB_FULL);
 }
 
 SEC("uprobe")
@@ -409,7 +412,7 @@ int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	tls_hdr(&ev.hdr, SA_EV_TLS_MAPPED, sizeof(ev), id);
 	ev.exit_code = !state;	/* 1: stopped, continue it */
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
-		tls_count(0);
+		tls_count(SA_CNT_RB_FULL);
 		return 0;
 	}
 	if (!state)

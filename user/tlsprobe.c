@@ -348,6 +348,8 @@ int tlsprobe__open(struct tlsprobe **out, struct capture *cap, uint32_t max_capt
 	if (!err)
 		err = bpf_map__reuse_fd(t->skel->maps.targets, t->targets_fd);
 	if (!err)
+		err = bpf_map__reuse_fd(t->skel->maps.counters, capture__map_fd(cap, "counters"));
+	if (!err)
 		err = tls_bpf__load(t->skel);
 	if (!err)
 		err = tls_bpf__attach(t->skel);	/* the mmap tracepoint; uprobes come per file */
