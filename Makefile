@@ -55,6 +55,8 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
 	    pkg-config make gcc libc6-dev nginx-light curl python3 jq socat wrk \
 	    openssl valgrind iproute2 procps bc libyaml-dev libhyperscan-dev libpcre2-dev libssl-dev
+# TLS plaintext (issue 16): Node's HTTPS server for tests/live/test_tls_node.sh
+DEB_PKGS += nodejs
 
 .PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help fixtures
 
@@ -170,6 +172,8 @@ demo: deps all ## run the bundled demo workload under the collector
 bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
+	@echo "== nginx HTTPS and TLS hooks under wrk: traced / untraced (bench/nginx_tls.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_tls.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) GEN=$(abspath $(OUT)/bench/gen_events) bench/memory.sh
 	@echo "== the writer alone: records/s per flush mode (bench/writer_rate.c)"
