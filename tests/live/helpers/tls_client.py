@@ -9,6 +9,7 @@ tls_client.py big PORT: one POST of 40000 bytes (several TLS records), then
 """
 import http.client
 import json
+import socket
 import ssl
 import sys
 import threading
@@ -19,6 +20,8 @@ CTX = ssl._create_unverified_context()
 def connect(port):
     c = http.client.HTTPSConnection("127.0.0.1", port, context=CTX, timeout=20)
     c.connect()
+    # headers and body leave in two writes: no Nagle wait between them
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return c, c.sock.getsockname()[1]
 
 

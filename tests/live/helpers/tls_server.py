@@ -14,6 +14,7 @@ BIG = b"b" * (1 << 20)
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two TLS records
 
     def reply(self, body, ctype="application/json"):
         self.send_response(200)
