@@ -11,6 +11,7 @@
 #define LAST_SLOTS	16384		/* threads: the socket each one used last */
 #define FP_SLOTS	65536		/* ciphertext fingerprints waiting for their socket */
 #define HOLD_MAX	(256u << 10)	/* plaintext bytes held per stream not yet tied */
+#define HOLD_TOTAL_MAX	(64u << 20)	/* ... and by all streams together */
 #define ORPHAN_FD_BASE	(-1000000)	/* synthetic fds of streams whose socket is unknown */
 
 /* A plaintext event kept until its stream is tied. */
@@ -58,6 +59,7 @@ struct tls_state {
 	struct last_sock last[LAST_SLOTS];
 	struct fp_slot *fps;
 	uint32_t next_orphan;
+	size_t held_total;		/* bytes held by all streams */
 	uint64_t cnt[TLS_CNT_MAX];
 };
 
@@ -97,7 +99,7 @@ struct tls_state *tls__new(struct pipeline *p)
 	return t;
 }
 
-static void held_free(struct stream *s)
+static void held_free(struct tls_state *t, struct stream *s)
 {
 	struct held *h = s->held_head, *n;
 
@@ -105,6 +107,7 @@ static void held_free(struct stream *s)
 		n = h->next;
 		free(h);
 	}
+	t->held_total -= s->held_bytes;
 	s->held_head = s->held_tail = NULL;
 	s->held_bytes = 0;
 }
@@ -122,7 +125,7 @@ static void streams_drop(struct tls_state *t, bool (*drop)(const struct stream *
 				continue;
 			}
 			*pp = s->next;
-			held_free(s);
+			held_free(t, s);
 			free(s);
 		}
 	}
@@ -215,7 +218,7 @@ static void deliver_held(struct tls_state *t, struct stream *s, struct conn *c)
 {
 	for (struct held *h = s->held_head; h; h = h->next)
 		deliver(t, c, (const struct sa_tls_event *)h->ev);
-	held_free(s);
+	held_free(t, s);
 }
 
 /* s is c's TLS session: c parses s's plaintext from now on. */
@@ -255,7 +258,7 @@ static void hold(struct tls_state *t, struct stream *s, const struct sa_tls_even
 
 	if (!ev->orig_len)
 		return;
-	if (s->held_bytes + size > HOLD_MAX) {
+	if (s->held_bytes + size > HOLD_MAX || t->held_total + size > HOLD_TOTAL_MAX) {
 		struct conn *c = orphan(t, s, &ev->hdr);
 
 		if (c)
@@ -274,6 +277,7 @@ static void hold(struct tls_state *t, struct stream *s, const struct sa_tls_even
 		s->held_head = h;
 	s->held_tail = h;
 	s->held_bytes += size;
+	t->held_total += size;
 }
 
 /* The socket this thread used inside the call, if it did use one. */
@@ -343,7 +347,7 @@ static void on_end(struct tls_state *t, const struct sa_tls_end_event *ev)
 			pipeline__tls_orphan_end(t->p, c, ev->hdr.ts_ns);
 	}
 	*pp = s->next;
-	held_free(s);
+	held_free(t, s);
 	free(s);
 }
 
