@@ -485,11 +485,26 @@ bool tls__socket_data(struct tls_state *t, struct conn *c, const struct sa_data_
 	return true;
 }
 
-bool tls__h2_preface(struct tls_state *t, struct conn *c, const uint8_t *buf, size_t len)
+/*
+ * HTTP/2's first bytes: the client's preface, or a SETTINGS frame on
+ * stream 0 (a server sends its own before it has read the preface).
+ */
+static bool h2_start(const uint8_t *b, size_t len)
 {
 	static const char preface[] = "PRI * HTTP/2.0\r\n";
+	uint32_t flen;
 
-	if (len < sizeof(preface) - 1 || memcmp(buf, preface, sizeof(preface) - 1))
+	if (len >= sizeof(preface) - 1 && !memcmp(b, preface, sizeof(preface) - 1))
+		return true;
+	if (len < 9 || b[3] != 4 || (b[5] | b[6] | b[7] | b[8]))
+		return false;
+	flen = (uint32_t)b[0] << 16 | b[1] << 8 | b[2];
+	return flen % 6 == 0 && flen <= 6 * 16;
+}
+
+bool tls__h2_preface(struct tls_state *t, struct conn *c, const uint8_t *buf, size_t len)
+{
+	if (!h2_start(buf, len))
 		return false;
 	c->tls_h2 = true;
 	t->cnt[TLS_H2_CONNS]++;

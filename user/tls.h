@@ -48,7 +48,7 @@ void tls__event(struct tls_state *t, const void *data);
 bool tls__socket_data(struct tls_state *t, struct conn *c, const struct sa_data_event *ev,
 		      const uint8_t *payload);
 void tls__proc_exit(struct tls_state *t, uint32_t tgid);
-/* The first plaintext bytes are HTTP/2's client preface (counted once per conn). */
+/* The first plaintext bytes are HTTP/2's (preface or SETTINGS; counted once per conn). */
 bool tls__h2_preface(struct tls_state *t, struct conn *c, const uint8_t *buf, size_t len);
 
 const uint64_t *tls__counters(const struct tls_state *t);

@@ -1,8 +1,9 @@
 // HTTPS server on Node's built-in OpenSSL (memory BIOs) for the TLS live tests.
 // node tls_node_server.js PORT CERTDIR: /mcp answers MCP JSON-RPC (Streamable
 // HTTP, JSON responses); any other request gets the client's port back.
+// HTTP/1.1, and HTTP/2 for clients that ask for it by ALPN (h2).
 'use strict';
-const https = require('https');
+const http2 = require('http2');
 const fs = require('fs');
 const [port, dir] = process.argv.slice(2);
 
@@ -14,8 +15,9 @@ function mcp(msg) {
   return null;
 }
 
-const srv = https.createServer({ key: fs.readFileSync(dir + '/key.pem'),
-                                 cert: fs.readFileSync(dir + '/cert.pem') }, (req, res) => {
+const srv = http2.createSecureServer({ key: fs.readFileSync(dir + '/key.pem'),
+                                      cert: fs.readFileSync(dir + '/cert.pem'),
+                                      allowHTTP1: true }, (req, res) => {
   let body = '';
   req.on('data', (d) => { body += d; });
   req.on('end', () => {
@@ -32,5 +34,4 @@ const srv = https.createServer({ key: fs.readFileSync(dir + '/key.pem'),
     res.end(b);
   });
 });
-srv.keepAliveTimeout = 30000;
 srv.listen(+port, '127.0.0.1');
