@@ -160,7 +160,7 @@ fuzz: $(FUZZ_BINS) ## build the fuzz harnesses and run each briefly (FUZZ_SECOND
 
 # Recorded from the live tests; tests/replay/run.sh replays them without BPF.
 FIXTURE_TESTS := test_jsonrpc_socket test_mcp_stdio test_mcp_http_sse test_http_edges \
-		 test_syscall_variants test_unix_and_children test_redact_every_text
+		 test_syscall_variants test_unix_and_children test_redact_every_text test_tls_node
 fixtures: $(BIN) ## re-record tests/fixtures from the live tests (root)
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) SA_FIXTURE_DIR=$(abspath tests/fixtures) \
 		tests/live/run.sh $(addprefix tests/live/,$(addsuffix .sh,$(FIXTURE_TESTS)))
