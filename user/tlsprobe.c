@@ -169,6 +169,14 @@ static void detach_file(struct tlsprobe *t, struct tls_file *f)
 	f->nlinks = 0;
 }
 
+/* The last target using f exited. */
+static void detach_unused(struct tlsprobe *t, struct tls_file *f)
+{
+	if (f->nlinks)
+		log_info("tls: uprobes on %s detached: no target uses it", f->path);
+	detach_file(t, f);
+}
+
 static bool user_has(const struct tls_file *f, uint32_t tgid)
 {
 	for (uint32_t i = 0; i < f->nusers; i++)
@@ -279,7 +287,7 @@ static void forget_tgid(struct tlsprobe *t, uint32_t tgid)
 				continue;
 			f->users[j] = f->users[--f->nusers];
 			if (!f->nusers)
-				detach_file(t, f);
+				detach_unused(t, f);
 			break;
 		}
 	}

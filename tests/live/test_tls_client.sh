@@ -4,7 +4,9 @@
 # Each maps libssl.so.3 only then; the collector finds it by the mapping
 # and attaches before the first SSL call. The python client sends 40000
 # bytes (several TLS records) and receives 1 MiB: lengths exact, excerpts
-# cut and flagged. The server is not audited.
+# cut and flagged. The server is not audited. Between the two, with no
+# target using libssl, its uprobes are detached, then attached again (and
+# detached when curl exits).
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/tls.sh"
 require_root
@@ -30,5 +32,8 @@ big=$(jqlog "$log" "$q | map(select(.request.target==\"/big\")) | .[0]")
 assert_eq "1 MiB response: length, cut" "1048576 true" "$(echo "$big" | jq -r '"\(.response.body_bytes) \(.response.body_truncated)"')"
 assert_eq "excerpt in clear" "bbbbbbbb" "$(echo "$big" | jq -r '.response.body[0:8]')"
 assert_eq "curl, exec'd last" "GET /from-curl curl" "$(jqlog "$log" "$q | map(select(.request.target==\"/from-curl\")) | .[0] | \"\(.request.method) \(.request.target) \(.proc.comm)\"")"
+assert_eq "attach, detach, attach, detach" "attach detach attach detach" \
+	"$(grep -o 'tls: uprobes on [^ ]*libssl[^ ]* \(([0-9]* links)\|detached\)' "$WORKDIR/collector.err" |
+		awk '{ printf "%s%s", sep, ($5 == "detached:" || $5 == "detached" ? "detach" : "attach"); sep = " " }')"
 assert_eq "ciphertext written" 0 "$(jqlog "$log" "$q | map(select(.conn.tls | not)) | length")"
 echo "ok: python and curl started later captured; 40000 B request and 1 MiB response"
