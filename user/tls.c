@@ -12,7 +12,7 @@
 #define FP_SLOTS	65536		/* ciphertext fingerprints waiting for their socket */
 #define HOLD_MAX	(256u << 10)	/* plaintext bytes held per stream not yet tied */
 #define HOLD_TOTAL_MAX	(64u << 20)	/* ... and by all streams together */
-#define ORPHAN_FD_BASE	(-1000000)	/* synthetic fds of streams whose socket is unknown */
+#define ORPHAN_FD_BASE	(-1000000)	/* synthetic fds: streams whose socket is unknown */
 
 /* A plaintext event kept until its stream is tied. */
 struct held {

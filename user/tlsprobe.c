@@ -360,7 +360,7 @@ int tlsprobe__open(struct tlsprobe **out, struct capture *cap, uint32_t max_capt
 	if (!err)
 		err = tls_bpf__load(t->skel);
 	if (!err)
-		err = tls_bpf__attach(t->skel);	/* the mmap tracepoint; uprobes come per file */
+		err = tls_bpf__attach(t->skel);	/* the mmap hook; uprobes come per file */
 	if (err) {
 		log_err("cannot load the TLS probes (%s); run with --tls off to audit without "
 			"TLS plaintext", strerror(-err));
