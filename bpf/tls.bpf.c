@@ -104,10 +104,15 @@ static __always_inline void tls_count(__u32 idx)
 		*c += 1;
 }
 
+/* Set by userspace at stop: every program returns at once (unlinking takes a while). */
+volatile __u32 tls_stopped = 0;
+
 static __always_inline bool tls_target(__u64 id)
 {
 	__u32 tgid = id >> 32;
 
+	if (tls_stopped)
+		return false;
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 

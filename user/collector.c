@@ -124,7 +124,7 @@ static int on_event(void *ctx, const void *data, size_t size)
 {
 	struct collector *co = ctx;
 
-	if (co->o->cap.tls)	/* after tlsprobe__close too: a stopped target is continued */
+	if (co->o->cap.tls)	/* a target the kernel stopped at mmap is continued here */
 		tlsprobe__event(co->tp, data, size);
 	if (co->rec.f)
 		recfile__append(&co->rec, data, size);
@@ -912,9 +912,8 @@ static int shutdown_all(struct collector *co)
 {
 	int err = 0, e;
 
+	tlsprobe__stop(co->tp);	/* flags: unlinking waits until the log is safe */
 	co->tls_files = tlsprobe__attached_total(co->tp);
-	tlsprobe__close(co->tp);	/* uprobes first: no new TLS events either */
-	co->tp = NULL;
 	if (co->cap) {
 		capture__detach(co->cap);
 		capture__drain(co->cap);
@@ -1020,6 +1019,7 @@ out:
 	pipeline__free(co.pl);
 	config__free(&co.reloaded);
 	backlog__free(&co.backlog);
+	tlsprobe__close(co.tp);	/* before capture: it shares capture's maps */
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);

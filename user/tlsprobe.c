@@ -373,6 +373,12 @@ fail:
 	return err;
 }
 
+void tlsprobe__stop(struct tlsprobe *t)
+{
+	if (t)
+		t->skel->bss->tls_stopped = 1;
+}
+
 void tlsprobe__close(struct tlsprobe *t)
 {
 	if (!t)

@@ -18,6 +18,8 @@ struct tlsprobe;
 
 /* Load bpf/tls.bpf.c on capture's ring buffer and targets. 0 or -errno (logged). */
 int tlsprobe__open(struct tlsprobe **out, struct capture *cap, uint32_t max_capture);
+/* Stop at once (a flag the programs check); the links go in tlsprobe__close. */
+void tlsprobe__stop(struct tlsprobe *t);
 void tlsprobe__close(struct tlsprobe *t);
 
 /* Look at tgid's mappings now (a new target, or one that mapped code). */
