@@ -215,7 +215,7 @@ static __always_inline void emit_plain(const struct tls_call *c, __u64 id, __u32
 	s->ev.dir = c->dir;
 	s->ev.func = c->func;
 	s->ev.flags = flags;
-	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + cap, 0))
+	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + cap, BPF_RB_NO_WAKEUP))
 		tls_count(SA_CNT_RB_FULL);
 }
 
@@ -274,7 +274,7 @@ static __always_inline int stream_end(void *ssl, __u8 func)
 	ev.func = func;
 	if (func == SA_TLS_FN_FREE)
 		bpf_map_delete_elem(&tls_streams, &key);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
 		tls_count(SA_CNT_RB_FULL);
 	return 0;
 }
@@ -322,7 +322,7 @@ static __always_inline void emit_cipher(const struct tls_call *c, __u64 id, __u6
 	ev.ssl = c->ssl;
 	ev.len = len;
 	ev.dir = dir;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
 		tls_count(SA_CNT_RB_FULL);
 }
 
