@@ -63,7 +63,8 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev \
 	    openssl valgrind iproute2 procps bc libyaml-dev libhyperscan-dev libpcre2-dev libssl-dev
 # issue 17: libcap (privileges after attach), libsystemd (sd_notify), systemd (systemd-analyze verify in tests)
 DEB_PKGS += libcap-dev libsystemd-dev systemd
-# issue 14: the MCP TypeScript SDK tests (tests/live/mcp-node) need Node and npm
+# issue 14: the MCP TypeScript SDK tests (tests/live/mcp-node) need Node and npm;
+# issue 16: Node's HTTPS server for tests/live/test_tls_node.sh
 # (npm comes with some nodejs builds; Debian's own is the npm package)
 DEB_PKGS += nodejs
 MCP_NODE := tests/live/mcp-node
@@ -117,8 +118,8 @@ $(OUT)/user/%.o: user/%.c | $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-# Only the loader includes the BPF skeleton: nothing else waits for clang -target bpf.
-$(OUT)/user/capture.o: $(SKELS)
+# Only the loaders include a BPF skeleton: nothing else waits for clang -target bpf.
+$(OUT)/user/capture.o $(OUT)/user/tlsprobe.o: $(SKELS)
 
 $(LIB): $(USER_OBJS)
 	$(call msg,AR,$@)
@@ -142,7 +143,7 @@ $(OUT)/fuzz/obj:
 $(OUT)/fuzz/obj/%.o: user/%.c | $(OUT)/fuzz/obj
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
-$(OUT)/fuzz/obj/capture.o: $(SKELS)
+$(OUT)/fuzz/obj/capture.o $(OUT)/fuzz/obj/tlsprobe.o: $(SKELS)
 $(FUZZ_LIB): $(FUZZ_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -209,7 +210,7 @@ fuzz: $(FUZZ_BINS) ## build the fuzz harnesses and run each briefly (FUZZ_SECOND
 # Recorded from the live tests; tests/replay/run.sh replays them without BPF.
 FIXTURE_TESTS := test_jsonrpc_socket test_mcp_stdio test_mcp_http_sse test_http_edges \
 	test_mcp_node_sdk test_mcp_socket_hosts \
-		 test_syscall_variants test_unix_and_children test_redact_every_text
+		 test_syscall_variants test_unix_and_children test_redact_every_text test_tls_node
 fixtures: $(BIN) ## re-record tests/fixtures from the live tests (root)
 	@# record refuses an existing event file a checkout left 0644: they are made anew
 	$(Q)rm -f $(foreach t,$(FIXTURE_TESTS),tests/fixtures/$(t)-*.rec)
@@ -225,6 +226,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== the capture's own CPU time per request, from bpf_stats (bench/bpf_cost.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/bpf_cost.sh
+	@echo "== nginx HTTPS and TLS hooks under wrk: traced / untraced (bench/nginx_tls.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_tls.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) GEN=$(abspath $(OUT)/bench/gen_events) bench/memory.sh
 	@echo "== the writer alone: records/s per flush mode (bench/writer_rate.c)"

@@ -24,6 +24,8 @@ CONFIG=${CONFIG:-}	# a sockaudit YAML config (-c); -o still names the log
 WORKDIR=$(mktemp -d /tmp/sockaudit-bench.XXXXXX)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/lib/nginx.sh"
+. "$here/../tests/lib/tls.sh"
+TLS=${TLS:-0}	# 1: nginx serves HTTPS (bench/nginx_tls.sh)
 
 cleanup() {
 	[ -n "${SA_PID:-}" ] && kill "$SA_PID" 2>/dev/null || true
@@ -49,7 +51,14 @@ YAML
 fi
 
 port=$(free_port)
-nginx_conf "$port" 1
+scheme=http
+if [ "$TLS" = 1 ]; then
+	make_cert "$WORKDIR/cert"
+	nginx_tls_conf "$port" 1 "$WORKDIR/cert"
+	scheme=https
+else
+	nginx_conf "$port" 1
+fi
 nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
 NGINX_PID=$!
 wait_port "$port"
@@ -57,7 +66,7 @@ wait_port "$port"
 served() { sleep 1.2; wc -l < "$WORKDIR/logs/access.log"; }	# flush=1s
 rps() { awk '/^Requests\/sec:/ { print $2 }'; }
 
-run_wrk() { wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$port/" ; }
+run_wrk() { wrk -t1 -c"$CONNS" -d"${DUR}s" "$scheme://127.0.0.1:$port/" ; }
 
 # CPU steal (the hypervisor running someone else on our vCPUs) in percent of
 # all CPU time since the last call. On this VM it reaches 20-40% at times and
@@ -89,6 +98,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		case $m in base-*) SOCKAUDIT=$BASELINE; mode=${m#base-};; esac
 		case $mode in
 		wakeup) args="--attach tracepoint --wakeup-bytes 1";;
+		tlsoff) args="--attach tracepoint --tls off";;
 		*) args="--attach $mode";;
 		esac
 		rm -f "$log"*

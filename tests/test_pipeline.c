@@ -1005,6 +1005,153 @@ static void test_lost_request_pairs_placeholder(void **state)
 	assert_non_null(find(f, 0, "\"target\":\"/e\"", "\"outcome\":\"ok\""));
 }
 
+/* ---- TLS plaintext streams (user/tls.c) ---- */
+
+/* Plaintext of one SSL call of ssl on thread tid, from enter to ts. */
+static void ev_tls(struct fixture *f, uint64_t ssl, uint32_t tid, int dir, uint64_t pos,
+		   const char *s, uint8_t func, uint8_t flags, uint64_t enter, uint64_t ts)
+{
+	uint8_t buf[sizeof(struct sa_tls_event) + 4096];
+	struct sa_tls_event *ev = (struct sa_tls_event *)buf;
+	size_t len = s ? strlen(s) : 0;
+
+	memset(ev, 0, sizeof(*ev));
+	fill_hdr(&ev->hdr, SA_EV_TLS_DATA, 100, ts, sizeof(*ev) + len);
+	ev->hdr.pid = tid;
+	ev->ssl = ssl;
+	ev->pos = pos;
+	ev->enter_ns = enter;
+	ev->orig_len = ev->cap_len = len;
+	ev->dir = dir;
+	ev->func = func;
+	ev->flags = flags;
+	memcpy(buf + sizeof(*ev), s ? s : "", len);
+	assert_int_equal(pipeline__event(f->pl, buf, sizeof(*ev) + len), 0);
+}
+
+/* A ciphertext record on a socket: header, then 16 bytes made from seed. */
+static void ev_record(struct fixture *f, int fd, uint32_t tid, int dir, uint64_t pos, uint8_t seed,
+		      uint64_t ts)
+{
+	uint8_t buf[sizeof(struct sa_data_event) + 5 + 32];
+	struct sa_data_event *ev = (struct sa_data_event *)buf;
+	uint8_t *rec = buf + sizeof(*ev);
+
+	memset(buf, 0, sizeof(buf));
+	fill_hdr(&ev->hdr, SA_EV_DATA, 100, ts, sizeof(buf));
+	ev->hdr.pid = tid;
+	ev->fd = fd;
+	ev->gen = 1;
+	ev->dir = dir;
+	ev->pos = pos;
+	ev->orig_len = ev->cap_len = 5 + 32;
+	rec[0] = 23, rec[1] = 3, rec[2] = 3, rec[4] = 32;
+	for (int i = 0; i < 32; i++)
+		rec[5 + i] = seed + i * 7;
+	assert_int_equal(pipeline__event(f->pl, buf, sizeof(buf)), 0);
+}
+
+/* The fingerprint a memory BIO write of ssl gives for ev_record(seed). */
+static void ev_fp(struct fixture *f, uint64_t ssl, int dir, uint8_t seed, uint64_t ts)
+{
+	struct sa_tls_cipher_event ev = { 0 };
+
+	fill_hdr(&ev.hdr, SA_EV_TLS_CIPHER, 100, ts, sizeof(ev));
+	ev.ssl = ssl;
+	ev.len = 37;
+	ev.dir = dir;
+	for (int i = 0; i < SA_TLS_FP_LEN; i++)
+		ev.fp[i] = seed + i * 7;
+	assert_int_equal(pipeline__event(f->pl, &ev, sizeof(ev)), 0);
+}
+
+static void ev_tls_free(struct fixture *f, uint64_t ssl, uint64_t ts)
+{
+	struct sa_tls_end_event ev = { 0 };
+
+	fill_hdr(&ev.hdr, SA_EV_TLS_END, 100, ts, sizeof(ev));
+	ev.ssl = ssl;
+	ev.func = SA_TLS_FN_FREE;
+	assert_int_equal(pipeline__event(f->pl, &ev, sizeof(ev)), 0);
+}
+
+/*
+ * BIO-socket: the ClientHello read inside SSL_do_handshake ties the SSL*
+ * to fd 5 before any ciphertext is parsed; the plaintext is the exchange,
+ * tls true, and no raw ciphertext record is written.
+ */
+static void test_tls_tied_by_syscall(void **state)
+{
+	struct fixture *f = *state;
+	const char *r;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1000);
+	ev_tls(f, 0xA0, 7, SA_DIR_EGRESS, 0, NULL, SA_TLS_FN_HANDSHAKE, SA_TLS_F_ENTRY, 2000, 2000);
+	ev_record(f, 5, 7, SA_DIR_INGRESS, 0, 1, 3000);
+	ev_record(f, 5, 7, SA_DIR_EGRESS, 0, 2, 4000);
+	ev_tls(f, 0xA0, 7, SA_DIR_EGRESS, 0, NULL, SA_TLS_FN_HANDSHAKE, 0, 2000, 5000);
+	ev_record(f, 5, 7, SA_DIR_INGRESS, 37, 3, 6000);
+	ev_tls(f, 0xA0, 7, SA_DIR_INGRESS, 0, GET_A, SA_TLS_FN_READ, 0, 5500, 6500);
+	ev_tls(f, 0xA0, 7, SA_DIR_EGRESS, 0, OK_5, SA_TLS_FN_WRITE, 0, 7000, 7500);
+	ev_record(f, 5, 7, SA_DIR_EGRESS, 37, 4, 7200);
+	ev_conn(f, SA_EV_CONN_CLOSE, 5, 1, SA_ROLE_SERVER, 74, 74, 8000);
+	finish(f);
+	r = find(f, 0, "\"type\":\"exchange\"", NULL);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\"id\":\"100:5:1\""));
+	assert_non_null(strstr(r, "\"peer\":\"127.0.0.1:40005\",\"tls\":true"));
+	assert_non_null(strstr(r, "\"method\":\"GET\",\"target\":\"/a\""));
+	assert_non_null(strstr(r, "\"body\":\"hello\""));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 1);
+	assert_int_equal(count(f, "\"proto\":\"raw\""), 0);
+	assert_int_equal(count(f, "\"type\":\"loss\""), 0);	/* ciphertext totals are no gap */
+}
+
+/*
+ * Memory BIOs, two sessions on two sockets of one thread: each is tied by
+ * its own fingerprint, never by which socket the thread used last; a
+ * fingerprint both wrote is not used; a session nothing ties is written
+ * with the socket unknown at SSL_free.
+ */
+static void test_tls_fingerprints_no_crosstalk(void **state)
+{
+	struct fixture *f = *state;
+	const char *a, *b, *c;
+
+	ev_conn(f, SA_EV_CONN_OPEN, 5, 1, SA_ROLE_SERVER, 0, 0, 1000);
+	ev_conn(f, SA_EV_CONN_OPEN, 6, 1, SA_ROLE_SERVER, 0, 0, 1100);
+	ev_fp(f, 0xA0, SA_DIR_EGRESS, 10, 2000);	/* A's ServerHello */
+	ev_fp(f, 0xB0, SA_DIR_EGRESS, 20, 2100);
+	ev_fp(f, 0xA0, SA_DIR_EGRESS, 30, 2200);	/* the same bytes from A and C: */
+	ev_fp(f, 0xC0, SA_DIR_EGRESS, 30, 2300);	/* ambiguous, ties neither */
+	ev_record(f, 6, 1, SA_DIR_EGRESS, 0, 30, 2400);
+	ev_record(f, 6, 1, SA_DIR_EGRESS, 37, 20, 2500);	/* B is fd 6 */
+	ev_record(f, 5, 1, SA_DIR_EGRESS, 0, 10, 2600);		/* A is fd 5 */
+	/* thread 1 read fd 6 last, yet this plaintext is A's */
+	ev_record(f, 6, 1, SA_DIR_INGRESS, 0, 40, 2700);
+	ev_tls(f, 0xA0, 1, SA_DIR_INGRESS, 0, GET_A, SA_TLS_FN_READ, 0, 2800, 2900);
+	ev_tls(f, 0xB0, 1, SA_DIR_INGRESS, 0, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+	       SA_TLS_FN_READ, 0, 3000, 3100);
+	ev_tls(f, 0xC0, 1, SA_DIR_INGRESS, 0, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n",
+	       SA_TLS_FN_READ, 0, 3200, 3300);
+	ev_tls(f, 0xA0, 1, SA_DIR_EGRESS, 0, OK_5, SA_TLS_FN_WRITE, 0, 3400, 3500);
+	ev_tls(f, 0xB0, 1, SA_DIR_EGRESS, 0, OK_5, SA_TLS_FN_WRITE, 0, 3600, 3700);
+	ev_tls(f, 0xC0, 1, SA_DIR_EGRESS, 0, OK_5, SA_TLS_FN_WRITE, 0, 3800, 3900);
+	ev_tls_free(f, 0xC0, 4000);
+	finish(f);
+	a = find(f, 0, "\"target\":\"/a\"", NULL);
+	b = find(f, 0, "\"target\":\"/b\"", NULL);
+	c = find(f, 0, "\"target\":\"/c\"", NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_non_null(strstr(a, "\"id\":\"100:5:1\""));
+	assert_non_null(strstr(b, "\"id\":\"100:6:1\""));
+	assert_non_null(strstr(c, "\"id\":\"100:-1000000:0\""));
+	assert_non_null(strstr(c, "\"local\":\"unknown\",\"peer\":\"unknown\",\"tls\":true"));
+	assert_int_equal(count(f, "\"type\":\"exchange\""), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1034,6 +1181,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_sink_one_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_requests_first_and_second, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_request_pairs_placeholder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_tied_by_syscall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_fingerprints_no_crosstalk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);

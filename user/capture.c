@@ -727,3 +727,10 @@ int capture__map_stats(struct capture *c, struct capture_map_stat *out, int max)
 	}
 	return n;
 }
+
+int capture__map_fd(struct capture *c, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(c->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}

@@ -26,6 +26,7 @@ struct capture_opts {
 	enum attach_mode mode;
 	bool capture_pipes;		/* stdin/stdout pipes of targets too (stdio) */
 	bool verbose;			/* libbpf debug messages */
+	bool tls;			/* TLS plaintext uprobes (user/tlsprobe.c) */
 };
 
 /* Called for each event; data/size are valid only during the call. */
@@ -67,6 +68,9 @@ int capture__counters(struct capture *c, uint64_t *out);
 
 /* Ids of the loaded programs and of the targets map (for tests, bpftool). */
 const char *capture__mode_name(const struct capture *c);
+
+/* fd of one of capture's maps by name ("events", "targets"): for tlsprobe.c. */
+int capture__map_fd(struct capture *c, const char *name);
 
 /* Mount tracefs at /sys/kernel/tracing when it is not there. 0 or -errno. */
 int tracefs__ensure(void);

@@ -16,6 +16,9 @@
 #include "chainfile.h"
 #include "backlog.h"
 #include "collector.h"
+#include "pipeline_tls.h"
+#include "tls.h"
+#include "tlsprobe.h"
 #include "format.h"
 #include "httpd.h"
 #include "log.h"
@@ -87,6 +90,8 @@ struct reload_job {
 struct collector {
 	const struct collector_opts *o;
 	struct capture *cap;
+	struct tlsprobe *tp;		/* TLS uprobes, or NULL (--tls off) */
+	uint32_t tls_files;		/* files the TLS uprobes were attached to, in all */
 	struct pipeline *pl;
 	struct config *cfg;		/* the config in force */
 	struct config reloaded;		/* owned once a reload was applied */
@@ -133,6 +138,8 @@ static int on_event(void *ctx, const void *data, size_t size)
 {
 	struct collector *co = ctx;
 
+	if (co->o->cap.tls)	/* a target the kernel stopped at mmap is continued here */
+		tlsprobe__event(co->tp, data, size);
 	if (co->rec.f)
 		recfile__append(&co->rec, data, size);
 	if (co->deferring)
@@ -178,7 +185,7 @@ fail:
  * become one text (targets "4451,4452") or numbered keys (sink_1, sink_2).
  * Keys and texts made here live in the struct until the record is written.
  */
-#define LC_MAX_FIELDS	(28 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS)
+#define LC_MAX_FIELDS	(28 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS + 1 + TLS_CNT_MAX)
 #define LC_KEY_LEN	40
 
 struct lc_fields {
@@ -268,6 +275,18 @@ static void start_fields(struct lc_fields *l, const void *arg)
 	put_config(l, co);
 }
 
+/* How TLS streams were tied to sockets, and what was not written (tls.h). */
+static void put_tls_counters(struct lc_fields *l, const struct collector *co)
+{
+	const uint64_t *t = pipeline__tls_counters(co->pl);
+
+	if (!co->o->cap.tls)
+		return;
+	lc_u64(l, "tls_files_attached", co->tls_files);
+	for (int i = 0; i < TLS_CNT_MAX; i++)
+		lc_u64(l, tls__counter_name(i), t[i]);
+}
+
 static void put_counters(struct lc_fields *l, const struct collector *co)
 {
 	const uint64_t *cnt = pipeline__counters(co->pl);
@@ -280,6 +299,7 @@ static void put_counters(struct lc_fields *l, const struct collector *co)
 	}
 	for (i = 0; i < PL_CNT_MAX; i++)
 		lc_u64(l, lc_key(l, "pipeline_", pipeline__counter_name(i), 0), cnt[i]);
+	put_tls_counters(l, co);
 }
 
 static void stop_fields(struct lc_fields *l, const void *arg)
@@ -1093,6 +1113,8 @@ static int shutdown_all(struct collector *co)
 	int err = 0, e;
 
 	service__notify("STOPPING=1");
+	tlsprobe__stop(co->tp);	/* flags: unlinking waits until the log is safe */
+	co->tls_files = tlsprobe__attached_total(co->tp);
 	if (co->cap) {
 		capture__detach(co->cap);
 		capture__drain(co->cap);
@@ -1156,6 +1178,12 @@ static int open_outputs(struct collector *co, int64_t offset)
 	return 0;
 }
 
+/* TLS plaintext (--tls on): the uprobes' object on capture's ring buffer and targets. */
+static int start_tls(struct collector *co)
+{
+	return co->o->cap.tls ? tlsprobe__open(&co->tp, co->cap, co->o->cap.max_capture) : 0;
+}
+
 /* exec: the command must not start before its audit log is open. */
 static int start_exec(struct collector *co, int64_t offset)
 {
@@ -1163,7 +1191,13 @@ static int start_exec(struct collector *co, int64_t offset)
 
 	if (!err)
 		err = capture__open(&co->cap, &co->o->cap, on_event, co);
-	return err ? err : start_child(co);
+	if (!err)
+		err = start_tls(co);
+	if (!err)
+		err = start_child(co);
+	if (!err && co->tp)
+		tlsprobe__scan_all(co->tp);
+	return err;
 }
 
 /*
@@ -1185,16 +1219,23 @@ static int start_run(struct collector *co, int64_t offset)
 	}
 	err = capture__open(&co->cap, &co->o->cap, on_event, co);
 	if (!err)
+		err = start_tls(co);
+	if (!err)
 		err = observe_listen(co);
 	if (err)
 		return err;
-	if (service__drop_privileges(co->cfg, co->o->state_file, why, sizeof(why))) {
+	if (service__drop_privileges(co->cfg, co->o->state_file, co->tp != NULL, why,
+				      sizeof(why))) {
 		log_err("%s; not starting with root's capabilities", why);
 		return SERVICE_EXIT_CONFIG;
 	}
 	co->caps = privs__effective_text();
 	err = open_outputs(co, offset);
-	return err ? err : targets__apply(&co->active, co->cap);
+	if (!err)
+		err = targets__apply(&co->active, co->cap);
+	if (!err && co->tp)
+		tlsprobe__scan_all(co->tp);
+	return err;
 }
 
 int collector__run(const struct collector_opts *o)
@@ -1243,6 +1284,7 @@ out:
 	free(co.caps);
 	config__free(&co.reloaded);
 	backlog__free(&co.backlog);
+	tlsprobe__close(co.tp);	/* before capture: it shares capture's maps */
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)
 		kill(co.child, SIGTERM);

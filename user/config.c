@@ -186,6 +186,7 @@ static const char *const flush_names[] = { "immediate", "batched", "hybrid", NUL
 static const char *const interval_names[] = { "none", "hourly", "daily", NULL };
 static const char *const action_names[] = { "warn", "rotate", "suspend", "exit", NULL };
 static const char *const attach_names[] = { "tracepoint", "raw_tp", NULL };
+static const char *const tls_names[] = { "off", "on", NULL };
 
 /* format.h's format_types: every type has a formatter (and a chain field, chain.h) */
 #define sink_types format_types
@@ -566,8 +567,14 @@ static int capture_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 		cc->has_fd_kinds = true;
 		return parse_fd_kinds(cx, v, &cc->capture_pipes);
 	}
+	if (!strcmp(k, "tls")) {
+		int on = 0, err = parse_enum(cx, v, tls_names, "on or off", &on);
+
+		cc->tls = on, cc->has_tls = true;
+		return err;
+	}
 	return cfg_error(cx, v, "unknown key; allowed: max_capture_bytes, capture_budget_bytes, "
-			 "attach, ringbuf_mb, drain_ms, fd_kinds");
+			 "attach, ringbuf_mb, drain_ms, fd_kinds, tls");
 }
 
 static int correlation_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)

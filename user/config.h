@@ -90,6 +90,7 @@ struct collector_config {
 	uint64_t idle_timeout_ns;
 	uint32_t wakeup_bytes;		/* command line only; 0: not set */
 	bool capture_pipes;		/* fd_kinds lists pipes: stdin/stdout too */
+	bool tls, has_tls;		/* capture.tls: on (default) or off */
 };
 
 /* The `metrics:` section (issue 18): the endpoint and the stats record; read at start only. */

@@ -93,6 +93,12 @@ struct conn {
 	uint64_t stdio_undecided;	/* stdio bytes seen before its first JSON-RPC message */
 	uint32_t alias_gen;		/* fd 0/1: generation of the other fd on this same socket */
 	struct mcp_ident *mcp;		/* MCP identity this stream said (mcp.c), or NULL */
+	/* TLS (user/tls.c): the records carry the decrypted stream */
+	bool tls;			/* plaintext of a captured TLS stream feeds the parsers */
+	bool tls_h2;			/* ALPN h2: written raw, protocol named h2 */
+	uint8_t tls_wire;		/* TLS_WIRE_*: what the socket's first bytes were */
+	bool tls_rec_lost[2];		/* record walk out of step (fingerprints stop) */
+	uint64_t tls_rec_skip[2];	/* ciphertext bytes until the next record header */
 };
 
 /* Conntrack key fd of a target's stdin+stdout merged into one stream. */

@@ -630,6 +630,9 @@ const char *prep__proto(const struct prep *p)
 	static const char *const names[] = { "unknown", "http", "raw", "jsonrpc" };
 	int pr = p->x->conn->proto;
 
+	if (pr == PROTO_RAW && p->x->conn->tls_h2)
+		return "h2";	/* TLS ALPN h2: written raw until HTTP/2 is parsed */
+
 	return names[pr >= 0 && pr <= PROTO_JSONRPC ? pr : 0];
 }
 

@@ -155,7 +155,10 @@ static void put_conn(struct jbuf *jb, const struct prep *p)
 	put_text(jb, p, PF_LOCAL);
 	PUT(jb, ",\"peer\":");
 	put_text(jb, p, PF_PEER);
-	PUT(jb, ",\"tls\":false}");
+	if (c->tls)
+		PUT(jb, ",\"tls\":true}");
+	else
+		PUT(jb, ",\"tls\":false}");
 }
 
 /*

@@ -52,6 +52,7 @@ static const char usage_text[] =
 "      --ringbuf-mb N      ring buffer size in MiB (default 16)\n"
 "      --drain-ms N        ring buffer drain period (default 20)\n"
 "      --capture-pipes     also audit targets' stdin/stdout pipes and socketpairs (MCP stdio)\n"
+"      --tls on|off        TLS plaintext from OpenSSL uprobes (default on)\n"
 "      --max-pending N     requests waiting for answers, all connections (default 100000)\n"
 "      --max-pending-per-conn N  requests waiting on one connection (default 1000)\n"
 "      --max-connections N connections tracked at once (default 65536)\n"
@@ -66,7 +67,7 @@ static const char usage_text[] =
 
 enum { OPT_MAX_CAPTURE = 256, OPT_TTL, OPT_EXCERPT, OPT_ATTACH, OPT_RINGBUF, OPT_DRAIN,
        OPT_WAKEUP, OPT_FLUSH, OPT_PIPES, OPT_MAX_PENDING, OPT_MAX_PER_CONN, OPT_MAX_CONNS,
-       OPT_IDLE, OPT_BUDGET, OPT_CGROUP, OPT_UNIT, OPT_EXE, OPT_STATE, OPT_LISTEN, OPT_STATS, OPT__END };
+       OPT_IDLE, OPT_BUDGET, OPT_CGROUP, OPT_UNIT, OPT_EXE, OPT_STATE, OPT_LISTEN, OPT_STATS, OPT_TLS, OPT__END };
 
 static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -82,6 +83,7 @@ static const struct option long_opts[] = {
 	{ "drain-ms", required_argument, NULL, OPT_DRAIN },
 	{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
 	{ "capture-pipes", no_argument, NULL, OPT_PIPES },
+	{ "tls", required_argument, NULL, OPT_TLS },
 	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
 	{ "max-pending-per-conn", required_argument, NULL, OPT_MAX_PER_CONN },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
@@ -306,6 +308,12 @@ static int parse_option(struct collector_opts *o, struct collector_config *cli, 
 	case OPT_LISTEN:
 	case OPT_STATS:
 		return parse_metrics_option(o, c, arg);
+	case OPT_TLS:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return usage_error("--tls '%s': use on or off", arg);
+		cli->tls = !strcmp(arg, "on");
+		cli->has_tls = true;
+		break;
 	case 'v':
 		o->cap.verbose = true;
 		log_verbosity = LOG_DEBUG;
@@ -328,6 +336,7 @@ static void set_defaults(struct collector_opts *o)
 	o->cap.max_capture = SA_DEFAULT_CAPTURE;
 	o->cap.capture_budget = SA_DEFAULT_BUDGET;
 	o->cap.mode = ATTACH_TRACEPOINT;
+	o->cap.tls = true;
 	o->pl.ttl_ns = DEFAULT_TTL_S * 1000000000ULL;
 	o->pl.body_excerpt = DEFAULT_EXCERPT;
 	o->drain_ms = DEFAULT_DRAIN_MS;
@@ -347,6 +356,8 @@ static void apply_settings(struct collector_opts *o, const struct collector_conf
 		o->cap.mode = cc->attach;
 	if (cc->has_fd_kinds)
 		o->cap.capture_pipes = cc->capture_pipes;
+	if (cc->has_tls)
+		o->cap.tls = cc->tls;
 	if (cc->max_pending)
 		o->pl.max_pending = cc->max_pending;
 	if (cc->max_pending_per_conn)

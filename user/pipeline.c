@@ -16,6 +16,8 @@
 #include "mcp.h"
 #include "log.h"
 #include "pipeline.h"
+#include "pipeline_tls.h"
+#include "tls.h"
 #include "proc.h"
 #include "redact.h"
 #include "config.h"
@@ -79,6 +81,7 @@ struct pipeline {
 	struct pipeline_metrics m;	/* by transport, proto and outcome (metrics) */
 	proc_exit_fn exit_fn;
 	void *exit_ctx;
+	struct tls_state *tls;		/* TLS plaintext streams (tls.c) */
 };
 
 static const char *const pl_counter_names[PL_CNT_MAX] = {
@@ -684,6 +687,11 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 	bool req = http_looks_like_request(buf, len);
 	int d;
 
+	if (c->tls && tls__h2_preface(p->tls, c, buf, len)) {
+		c->proto = PROTO_RAW;	/* HTTP/2 is not parsed yet: raw, named h2 */
+		return raw_init(p, c, dir);
+	}
+
 	if (req || http_looks_like_response(buf, len)) {
 		c->proto = PROTO_HTTP;
 		if (c->role == SA_ROLE_UNKNOWN)
@@ -1112,8 +1120,10 @@ static void on_conn_close(struct pipeline *p, const struct sa_conn_event *ev)
 	c = conntrack__lookup(p->ct, ev->hdr.tgid, ev->fd);
 	if (!c || c->gen != ev->gen)
 		return;
-	tail_gap(p, c, SA_DIR_EGRESS, ev->sent, ev->hdr.ts_ns);
-	tail_gap(p, c, SA_DIR_INGRESS, ev->recv, ev->hdr.ts_ns);
+	if (!c->tls) {	/* the kernel's totals count ciphertext, not the stream we parsed */
+		tail_gap(p, c, SA_DIR_EGRESS, ev->sent, ev->hdr.ts_ns);
+		tail_gap(p, c, SA_DIR_INGRESS, ev->recv, ev->hdr.ts_ns);
+	}
 	conn_drop(p, c, OUTCOME_CONN_CLOSED, ev->hdr.ts_ns);
 }
 
@@ -1122,16 +1132,24 @@ static void on_data(struct pipeline *p, const struct sa_data_event *ev, const ui
 	struct conn *c = ev->flags & SA_DATA_F_PIPE ?
 		stdio_conn(p, &ev->hdr, ev->dir, ev->gen, ev->pos) :
 		inetd_conn(p, &ev->hdr, ev->fd, ev->gen);
-	uint64_t ts = ev->hdr.ts_ns, pos = ev->pos;
-	uint32_t cap = ev->cap_len, orig = ev->orig_len;
-	int dir = ev->dir;
 
 	if (!c && !(ev->flags & SA_DATA_F_PIPE))
 		c = conn_for(p, &ev->hdr, ev->fd, ev->gen);
 	if (!c)
 		return;
 	p->m.data_events[c->transport < PL_TRANSPORTS ? c->transport : 0]++;
-	p->m.data_bytes[c->transport < PL_TRANSPORTS ? c->transport : 0] += cap;
+	p->m.data_bytes[c->transport < PL_TRANSPORTS ? c->transport : 0] += ev->cap_len;
+	/* the ciphertext of a captured TLS stream is counted, not parsed */
+	if (p->tls && tls__socket_data(p->tls, c, ev, payload))
+		return;
+	pipeline__stream_data(p, c, ev->hdr.ts_ns, ev->pos, ev->orig_len, ev->cap_len, ev->dir,
+			      payload);
+}
+
+/* Bytes at stream position pos of direction dir of c: gaps, reordering, parsing. */
+void pipeline__stream_data(struct pipeline *p, struct conn *c, uint64_t ts, uint64_t pos,
+			   uint32_t orig, uint32_t cap, int dir, const uint8_t *payload)
+{
 	if (pos > c->expect[dir]) {
 		p->cnt[PL_STREAM_GAP_BYTES] += pos - c->expect[dir];
 		gap(p, c, dir, pos - c->expect[dir], ts);
@@ -1199,7 +1217,12 @@ static bool event_valid(const void *data, size_t size)
 		return size == sizeof(struct sa_conn_event);
 	case SA_EV_PROC_FORK:
 	case SA_EV_PROC_EXIT:
+	case SA_EV_TLS_MAPPED:
 		return size == sizeof(struct sa_proc_event);
+	case SA_EV_TLS_DATA:
+	case SA_EV_TLS_END:
+	case SA_EV_TLS_CIPHER:
+		return tls__event_valid(data, size);
 	}
 	return false;
 }
@@ -1228,6 +1251,14 @@ int pipeline__event(struct pipeline *p, const void *data, size_t size)
 		break;
 	case SA_EV_PROC_EXIT:
 		on_proc_exit(p, data);
+		if (p->tls)
+			tls__proc_exit(p->tls, h->tgid);
+		break;
+	case SA_EV_TLS_DATA:
+	case SA_EV_TLS_END:
+	case SA_EV_TLS_CIPHER:
+		if (p->tls)
+			tls__event(p->tls, data);
 		break;
 	}
 	return 0;
@@ -1270,11 +1301,12 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
 	p->pc = proc_cache__new(opts->live);
 	p->mcp = mcp_memory__new(0);
+	p->tls = tls__new(p);
 	if (p->cr)
 		correlator__set_bounds(p->cr, &(struct corr_bounds){
 			.max_pending = opts->max_pending,
 			.max_pending_per_conn = opts->max_pending_per_conn });
-	if (!p->ct || !p->cr || !p->pc || !p->mcp) {
+	if (!p->ct || !p->cr || !p->pc || !p->mcp || !p->tls) {
 		pipeline__free(p);
 		return NULL;
 	}
@@ -1288,6 +1320,7 @@ void pipeline__free(struct pipeline *p)
 	if (!p)
 		return;
 	conntrack__free(p->ct);
+	tls__free(p->tls);
 	correlator__free(p->cr);
 	proc_cache__free(p->pc);
 	mcp_memory__free(p->mcp);
@@ -1352,4 +1385,56 @@ const char *pipeline__proto_name(int proto)
 	};
 
 	return proto >= 0 && proto < PL_PROTOS ? names[proto] : "unknown";
+}
+
+/* ---- TLS streams (tls.c) ---- */
+
+struct conn *pipeline__conn(struct pipeline *p, uint32_t tgid, int32_t fd, uint32_t gen)
+{
+	struct conn *c = conntrack__lookup(p->ct, tgid, fd);
+
+	return c && c->gen == gen ? c : NULL;
+}
+
+void pipeline__tls_begin(struct pipeline *p, struct conn *c)
+{
+	correlator__flush_conn(p->cr, c, OUTCOME_CONN_CLOSED);	/* nothing, for ciphertext */
+	for (int d = 0; d < 2; d++) {
+		http_parser__free(c->hp[d]);
+		c->hp[d] = NULL;
+		if (c->rs[d])
+			rpc_stream__free(c->rs[d]);
+		free(c->rs[d]);
+		c->rs[d] = NULL;
+		c->expect[d] = 0;
+		c->pre_gap[d] = 0;
+	}
+	free(c->raw);
+	c->raw = NULL;
+	c->pre_gap_held = 0;
+	c->proto = PROTO_UNKNOWN;
+	c->upgraded = false;
+	c->tls = true;
+}
+
+struct conn *pipeline__tls_orphan(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd)
+{
+	struct conn *c = conn_for(p, h, fd, 0);
+
+	if (c && !c->tls) {
+		c->transport = SA_TRANSPORT_TCP;
+		c->tls = true;
+		proc_cache__get(p->pc, h->tgid);
+	}
+	return c;
+}
+
+void pipeline__tls_orphan_end(struct pipeline *p, struct conn *c, uint64_t ts)
+{
+	conn_drop(p, c, OUTCOME_CONN_CLOSED, ts);
+}
+
+const uint64_t *pipeline__tls_counters(const struct pipeline *p)
+{
+	return tls__counters(p->tls);
 }

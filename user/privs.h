@@ -9,6 +9,7 @@
 #ifndef SOCKAUDIT_PRIVS_H
 #define SOCKAUDIT_PRIVS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,10 +21,11 @@ struct privs_req {
 	gid_t gid;
 	gid_t groups[PRIVS_MAX_GROUPS];	/* supplementary: the sinks' log_group */
 	int ngroups;
+	bool keep_uprobes;	/* TLS on: CAP_PERFMON and CAP_KILL too (privs.c says why) */
 };
 
 /* The capabilities kept, as cap_to_text writes them ("cap_...=ep"). */
-extern const char privs_kept_text[];
+extern const char *privs_kept_text;
 
 /*
  * Drop to the kept capabilities (permitted and effective; inheritable,

@@ -89,10 +89,10 @@ int service__check_ids(const struct config *cfg, char *err, size_t errlen)
 	return service_ids(cfg, &uid, &gid, err, errlen);
 }
 
-int service__drop_privileges(const struct config *cfg, const char *state_file, char *err,
-			     size_t errlen)
+int service__drop_privileges(const struct config *cfg, const char *state_file, bool tls,
+			     char *err, size_t errlen)
 {
-	struct privs_req r = { .user = cfg ? cfg->user : NULL };
+	struct privs_req r = { .user = cfg ? cfg->user : NULL, .keep_uprobes = tls };
 	int e = service_ids(cfg, &r.uid, &r.gid, err, errlen);
 
 	if (!e && state_file)

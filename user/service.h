@@ -7,6 +7,8 @@
 #ifndef SOCKAUDIT_SERVICE_H
 #define SOCKAUDIT_SERVICE_H
 
+#include <stdbool.h>
+
 #include <stddef.h>
 #include "collector.h"
 #include "targets.h"
@@ -27,10 +29,11 @@ int service__check_ids(const struct config *cfg, char *err, size_t errlen);
 /*
  * After attach, before any thread: the state file's directory given to the
  * service user, then privileges dropped (privs.h) with the sinks' log
- * groups as supplementary groups. 0, or -errno with one line in err.
+ * groups as supplementary groups; tls: what later uprobes need is kept.
+ * 0, or -errno with one line in err.
  */
-int service__drop_privileges(const struct config *cfg, const char *state_file, char *err,
-			     size_t errlen);
+int service__drop_privileges(const struct config *cfg, const char *state_file, bool tls,
+			     char *err, size_t errlen);
 
 /* sd_notify: READY=1 (capture attached), RELOADING=1, STOPPING=1; no-op outside systemd. */
 void service__notify(const char *state);

@@ -144,6 +144,71 @@ struct sa_proc_event {
 };
 
 /*
+ * ---- TLS plaintext (bpf/tls.bpf.c: uprobes on OpenSSL's SSL_* calls) ----
+ * A TLS stream is keyed by (tgid, SSL*); userspace ties it to its socket
+ * (user/tls.c). Same ring buffer and header as the socket events.
+ */
+#define SA_EV_TLS_DATA		6	/* plaintext an SSL_write/SSL_read call moved */
+#define SA_EV_TLS_END		7	/* SSL_shutdown/SSL_free: the stream ends */
+#define SA_EV_TLS_CIPHER	8	/* first bytes of ciphertext leaving/entering the library */
+#define SA_EV_TLS_MAPPED	9	/* a target mapped an executable file (sa_proc_event; exit_code 1: stopped) */
+
+#define SA_TLS_F_ENTRY		0x01	/* a handshake call begins (no data): the thread is inside it */
+/* tls.bpf.c's tls_files map: what userspace found a mapped file to be */
+#define SA_TLS_FILE_PLAIN	1	/* no OpenSSL: its mappings need no look */
+#define SA_TLS_FILE_PROBED	2	/* OpenSSL, uprobes attached */
+#define SA_TLS_FP_LEN		16	/* ciphertext fingerprint bytes (after a record header) */
+
+enum sa_tls_func {
+	SA_TLS_FN_WRITE = 1,
+	SA_TLS_FN_WRITE_EX,
+	SA_TLS_FN_READ,
+	SA_TLS_FN_READ_EX,
+	SA_TLS_FN_HANDSHAKE,
+	SA_TLS_FN_SHUTDOWN,
+	SA_TLS_FN_FREE,
+};
+
+/* Plaintext of one SSL call: cap_len < orig_len when the capture was cut. */
+struct sa_tls_event {
+	struct sa_event_hdr hdr;
+	__u64 ssl;		/* the SSL* (per process) */
+	__u64 pos;		/* plaintext stream position of byte 0, per direction */
+	__u64 enter_ns;		/* when the call began (hdr.ts_ns: when it returned) */
+	__u32 orig_len;
+	__u32 cap_len;
+	__u8 dir;		/* enum sa_dir */
+	__u8 func;		/* enum sa_tls_func */
+	__u8 flags;		/* SA_TLS_F_* */
+	__u8 pad;
+	__u32 pad2;
+	/* __u8 data[cap_len] follows */
+};
+
+struct sa_tls_end_event {
+	struct sa_event_hdr hdr;
+	__u64 ssl;
+	__u64 sent;		/* plaintext bytes so far, per direction */
+	__u64 recv;
+	__u8 func;		/* SA_TLS_FN_SHUTDOWN or SA_TLS_FN_FREE */
+	__u8 pad[7];
+};
+
+/*
+ * A memory BIO's ciphertext as the library wrote (egress) or read
+ * (ingress) it inside an SSL call: fp is the 16 bytes after the TLS record
+ * header, found again in the socket's data events to tie the SSL* to it.
+ */
+struct sa_tls_cipher_event {
+	struct sa_event_hdr hdr;
+	__u64 ssl;
+	__u32 len;		/* bytes of the BIO call */
+	__u8 dir;
+	__u8 pad[3];
+	__u8 fp[SA_TLS_FP_LEN];
+};
+
+/*
  * The layout pinned: these bytes are the record-file format and what the
  * BPF program writes, so a change of a type, order or padding fails the
  * build here (in the BPF object and in the collector alike) instead of
@@ -205,6 +270,35 @@ SA_PIN(sa_proc_event, parent_tgid, 40);
 SA_PIN(sa_proc_event, uid, 44);
 SA_PIN(sa_proc_event, exit_code, 48);
 SA_PIN(sa_proc_event, pad, 52);
+
+SA_PIN_SIZE(sa_tls_event, 80);
+SA_PIN(sa_tls_event, hdr, 0);
+SA_PIN(sa_tls_event, ssl, 40);
+SA_PIN(sa_tls_event, pos, 48);
+SA_PIN(sa_tls_event, enter_ns, 56);
+SA_PIN(sa_tls_event, orig_len, 64);
+SA_PIN(sa_tls_event, cap_len, 68);
+SA_PIN(sa_tls_event, dir, 72);
+SA_PIN(sa_tls_event, func, 73);
+SA_PIN(sa_tls_event, flags, 74);
+SA_PIN(sa_tls_event, pad, 75);
+SA_PIN(sa_tls_event, pad2, 76);
+
+SA_PIN_SIZE(sa_tls_end_event, 72);
+SA_PIN(sa_tls_end_event, hdr, 0);
+SA_PIN(sa_tls_end_event, ssl, 40);
+SA_PIN(sa_tls_end_event, sent, 48);
+SA_PIN(sa_tls_end_event, recv, 56);
+SA_PIN(sa_tls_end_event, func, 64);
+SA_PIN(sa_tls_end_event, pad, 65);
+
+SA_PIN_SIZE(sa_tls_cipher_event, 72);
+SA_PIN(sa_tls_cipher_event, hdr, 0);
+SA_PIN(sa_tls_cipher_event, ssl, 40);
+SA_PIN(sa_tls_cipher_event, len, 48);
+SA_PIN(sa_tls_cipher_event, dir, 52);
+SA_PIN(sa_tls_cipher_event, pad, 53);
+SA_PIN(sa_tls_cipher_event, fp, 56);
 
 #undef SA_PIN
 #undef SA_PIN_SIZE

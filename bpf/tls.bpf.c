@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * TLS plaintext of target processes: uprobes on OpenSSL's SSL_write(_ex),
+ * SSL_read(_ex), SSL_do_handshake, SSL_shutdown and SSL_free, plus BIO_write
+ * and BIO_read where OpenSSL is linked into the executable (memory BIOs:
+ * Node). A separate object from capture.bpf.c: userspace (user/tlsprobe.c)
+ * gives it capture's ring buffer and target map (bpf_map__reuse_fd), and
+ * attaches its programs per library file (device, inode) as targets map
+ * them. Every program checks the target map before anything else.
+ *
+ * An SSL call's arguments are kept per thread from its entry to its
+ * return, where the plaintext it moved is emitted (one event: up to
+ * max_capture bytes, orig_len the whole length). Userspace ties the SSL* to
+ * its socket: by the socket syscall the same thread made inside the call
+ * (BIO-socket programs), or by the ciphertext fingerprints the BIO probes
+ * emit (memory BIOs: the bytes are found again in the socket's data).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sockaudit/events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 targ_max_capture = SA_DEFAULT_CAPTURE;
+
+/* Shared with capture.bpf.c: userspace reuses its fds before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* An SSL call in progress on a thread. */
+struct tls_call {
+	__u64 ssl;
+	__u64 buf;		/* plaintext buffer */
+	__u64 exptr;		/* _ex: size_t * of the bytes moved */
+	__u64 ts;		/* entry */
+	__u64 bio_buf;		/* BIO_read in progress: its buffer */
+	__u8 func;		/* enum sa_tls_func */
+	__u8 dir;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);		/* pid_tgid */
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+struct tls_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct tls_pos {
+	__u64 pos[2];		/* plaintext bytes so far, per enum sa_dir */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tls_key);
+	__type(value, struct tls_pos);
+} tls_streams SEC(".maps");
+
+struct tls_scratch {
+	struct sa_tls_event ev;
+	__u8 data[SA_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set to the number of possible CPUs */
+	__type(key, __u32);
+	__type(value, struct tls_scratch);
+} tls_scratch SEC(".maps");
+
+/*
+ * capture.bpf.c's loss counters (shared too): a TLS event the ring refused
+ * or a buffer that could not be read is written in the same loss records.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SA_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void tls_count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+/* Set by userspace at stop: every program returns at once (unlinking takes a while). */
+volatile __u32 tls_stopped = 0;
+
+static __always_inline bool tls_target(__u64 id)
+{
+	__u32 tgid = id >> 32;
+
+	if (tls_stopped)
+		return false;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void tls_hdr(struct sa_event_hdr *h, __u32 type, __u32 size, __u64 id)
+{
+	h->ts_ns = bpf_ktime_get_ns();
+	h->type = type;
+	h->tgid = id >> 32;
+	h->pid = (__u32)id;
+	h->size = size;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u8 dir, bool ex)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call c = {};
+
+	if (!tls_target(id))
+		return 0;
+	c.ssl = PT_REGS_PARM1(ctx);
+	c.buf = PT_REGS_PARM2(ctx);
+	c.exptr = ex ? PT_REGS_PARM4(ctx) : 0;
+	c.ts = bpf_ktime_get_ns();
+	c.func = func;
+	c.dir = dir;
+	bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_ssl_write, void *ssl)
+{
+	return call_enter(ctx, SA_TLS_FN_WRITE, SA_DIR_EGRESS, false);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_ssl_write_ex, void *ssl)
+{
+	return call_enter(ctx, SA_TLS_FN_WRITE_EX, SA_DIR_EGRESS, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_ssl_read, void *ssl)
+{
+	return call_enter(ctx, SA_TLS_FN_READ, SA_DIR_INGRESS, false);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_ssl_read_ex, void *ssl)
+{
+	return call_enter(ctx, SA_TLS_FN_READ_EX, SA_DIR_INGRESS, true);
+}
+
+/* Bytes the call moved: the return value, or *exptr for the _ex calls. */
+static __always_inline __u32 call_len(const struct tls_call *c, long ret)
+{
+	__u64 n = 0;
+
+	if (ret <= 0)
+		return 0;
+	if (!c->exptr)
+		return ret;
+	if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)c->exptr))
+		return 0;
+	return n > 0xffffffffULL ? 0xffffffffU : n;
+}
+
+static __always_inline void emit_plain(const struct tls_call *c, __u64 id, __u32 len, __u8 flags)
+{
+	struct tls_key key = { .ssl = c->ssl, .tgid = id >> 32 };
+	__u32 cpu = bpf_get_smp_processor_id(), cap = len;
+	struct tls_scratch *s = bpf_map_lookup_elem(&tls_scratch, &cpu);
+	struct tls_pos init = {}, *p;
+
+	if (!s)
+		return;
+	p = bpf_map_lookup_elem(&tls_streams, &key);
+	if (!p) {
+		bpf_map_update_elem(&tls_streams, &key, &init, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&tls_streams, &key);
+		if (!p)
+			return;
+	}
+	if (cap > targ_max_capture)
+		cap = targ_max_capture;
+	asm volatile("" : "+r"(cap));
+	if (cap > SA_MAX_CAPTURE)
+		cap = SA_MAX_CAPTURE;
+	if (bpf_probe_read_user(s->data, cap, (void *)c->buf)) {
+		tls_count(SA_CNT_READ_FAIL);
+		cap = 0;
+	}
+	tls_hdr(&s->ev.hdr, SA_EV_TLS_DATA, sizeof(s->ev) + cap, id);
+	s->ev.ssl = c->ssl;
+	s->ev.pos = __sync_fetch_and_add(&p->pos[c->dir & 1], len);
+	s->ev.enter_ns = c->ts;
+	s->ev.orig_len = len;
+	s->ev.cap_len = cap;
+	s->ev.dir = c->dir;
+	s->ev.func = c->func;
+	s->ev.flags = flags;
+	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + cap, BPF_RB_NO_WAKEUP))
+		tls_count(SA_CNT_RB_FULL);
+}
+
+/* One return probe for every SSL call: the entry said what it was. */
+SEC("uretprobe")
+int BPF_KRETPROBE(sa_ssl_ret, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	__u32 len;
+
+	if (!c)
+		return 0;
+	/* a handshake call moves no plaintext: its event says when it ran (tie) */
+	len = call_len(c, (int)ret);	/* an int: the upper half of rax is not ours */
+	if (len || c->func == SA_TLS_FN_HANDSHAKE)
+		emit_plain(c, id, c->func == SA_TLS_FN_HANDSHAKE ? 0 : len, 0);
+	bpf_map_delete_elem(&tls_calls, &id);
+	return 0;
+}
+
+/*
+ * No plaintext, but the socket syscalls inside it (announced by an entry
+ * event: a blocking handshake reads and writes several times before it
+ * returns) and its BIO calls say which socket is this SSL*'s.
+ */
+SEC("uprobe")
+int BPF_KPROBE(sa_ssl_handshake, void *ssl)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c;
+
+	call_enter(ctx, SA_TLS_FN_HANDSHAKE, SA_DIR_EGRESS, false);
+	c = bpf_map_lookup_elem(&tls_calls, &id);
+	if (c)
+		emit_plain(c, id, 0, SA_TLS_F_ENTRY);
+	return 0;
+}
+
+static __always_inline int stream_end(void *ssl, __u8 func)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_key key = { .ssl = (__u64)ssl, .tgid = id >> 32 };
+	struct sa_tls_end_event ev = {};
+	struct tls_pos *p;
+
+	if (!tls_target(id))
+		return 0;
+	p = bpf_map_lookup_elem(&tls_streams, &key);
+	if (!p)
+		return 0;	/* never moved plaintext: nothing to end */
+	tls_hdr(&ev.hdr, SA_EV_TLS_END, sizeof(ev), id);
+	ev.ssl = key.ssl;
+	ev.sent = p->pos[SA_DIR_EGRESS];
+	ev.recv = p->pos[SA_DIR_INGRESS];
+	ev.func = func;
+	if (func == SA_TLS_FN_FREE)
+		bpf_map_delete_elem(&tls_streams, &key);
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
+		tls_count(SA_CNT_RB_FULL);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_ssl_shutdown, void *ssl)
+{
+	return stream_end(ssl, SA_TLS_FN_SHUTDOWN);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_ssl_free, void *ssl)
+{
+	return stream_end(ssl, SA_TLS_FN_FREE);
+}
+
+/* A TLS record header: content type 20..23, version 3.x. */
+static __always_inline bool record_hdr(const __u8 *b)
+{
+	return b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] <= 4;
+}
+
+/*
+ * Fingerprint of ciphertext the library moved through a memory BIO inside
+ * an SSL call: the 16 bytes after a record header (egress writes start at
+ * one; an ingress read may be a header alone, a record body, or both).
+ */
+static __always_inline void emit_cipher(const struct tls_call *c, __u64 id, __u64 buf,
+					__u32 len, __u8 dir)
+{
+	struct sa_tls_cipher_event ev = {};
+	__u8 head[5 + SA_TLS_FP_LEN];
+	__u64 from = buf;
+
+	if (len < SA_TLS_FP_LEN || bpf_probe_read_user(head, sizeof(head) < len ? sizeof(head) :
+						       SA_TLS_FP_LEN, (void *)buf))
+		return;
+	if (len >= sizeof(head) && record_hdr(head))
+		from = buf + 5;
+	else if (dir == SA_DIR_EGRESS)
+		return;		/* egress BIO writes start at a record: this is not one */
+	if (bpf_probe_read_user(ev.fp, SA_TLS_FP_LEN, (void *)from))
+		return;
+	tls_hdr(&ev.hdr, SA_EV_TLS_CIPHER, sizeof(ev), id);
+	ev.ssl = c->ssl;
+	ev.len = len;
+	ev.dir = dir;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
+		tls_count(SA_CNT_RB_FULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_bio_write, void *bio, const void *data, int dlen)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+
+	if (c && dlen > 0)
+		emit_cipher(c, id, (__u64)data, dlen, SA_DIR_EGRESS);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sa_bio_read, void *bio, void *data)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+
+	if (c)
+		c->bio_buf = (__u64)data;
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(sa_bio_read_ret, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+
+	if (c && c->bio_buf && (int)ret > 0)	/* an int, as for SSL_read */
+		emit_cipher(c, id, c->bio_buf, (int)ret, SA_DIR_INGRESS);
+	if (c)
+		c->bio_buf = 0;
+	return 0;
+}
+
+/* What userspace found a mapped file to be (tls_files), keyed by (s_dev, inode). */
+struct file_key {
+	__u64 ino;
+	__u32 dev;	/* the kernel's s_dev encoding */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct file_key);
+	__type(value, __u8);		/* SA_TLS_FILE_* */
+} tls_files SEC(".maps");
+
+/*
+ * A target mapped part of a file executable (ld.so loading a library,
+ * dlopen). A file userspace already judged costs an event at most (a TLS
+ * one: the target is counted among its users). A file not judged yet, or
+ * whose probes were detached, stops the process (SIGSTOP) until userspace
+ * has looked at it and attached, then continued it (SIGCONT): a program
+ * that runs TLS right after loading libssl would otherwise be quicker than
+ * the attach. Only when the event is out: a lost one must not leave it
+ * stopped.
+ */
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sa_proc_event ev = {};
+	struct task_struct *task;
+	struct file_key key = {};
+	struct file *f = NULL;
+	struct pt_regs *regs;
+	__u8 *state;
+	int fd;
+
+	if (ctx->ret < 0 || !tls_target(id))
+		return 0;
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	/* prot (rdx) has PROT_EXEC, and a file (r8) is mapped */
+	fd = (int)BPF_CORE_READ(regs, r8);
+	if (!(BPF_CORE_READ(regs, dx) & 4) || fd < 0 ||
+	    (unsigned int)fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &BPF_CORE_READ(task, files, fdt, fd)[fd]);
+	if (!f)
+		return 0;
+	key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	state = bpf_map_lookup_elem(&tls_files, &key);
+	if (state && *state == SA_TLS_FILE_PLAIN)
+		return 0;
+	tls_hdr(&ev.hdr, SA_EV_TLS_MAPPED, sizeof(ev), id);
+	ev.exit_code = !state;	/* 1: stopped, continue it */
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
+		tls_count(SA_CNT_RB_FULL);
+		return 0;
+	}
+	if (!state)
+		bpf_send_signal(19);	/* SIGSTOP */
+	return 0;
+}

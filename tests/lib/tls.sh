@@ -1,0 +1,26 @@
+# Shared by the TLS live tests and bench/nginx_tls.sh: a throwaway certificate.
+
+# make_cert DIR: a self-signed key and certificate for 127.0.0.1 in DIR
+make_cert() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1/key.pem" -out "$1/cert.pem" \
+		-days 1 -subj /CN=127.0.0.1 2>/dev/null ||
+		{ echo "openssl could not make a certificate in $1" >&2; return 1; }
+}
+
+# nginx_tls_conf PORT WORKERS CERTDIR: nginx_conf (nginx.sh), served over TLS
+nginx_tls_conf() {
+	nginx_conf "$1" "$2"
+	sed -i "s|listen 127.0.0.1:$1;|listen 127.0.0.1:$1 ssl; ssl_certificate $3/cert.pem; ssl_certificate_key $3/key.pem; ssl_session_tickets off;|" \
+		"$WORKDIR/nginx.conf"
+}
+
+# tls_links PID: ids of the bpf links PID holds whose program is one of the
+# TLS uprobes (sa_ssl_*, sa_bio_*), one a line (from /proc/PID/fdinfo)
+tls_links() {
+	local names
+	names=$(bpftool -j prog show | jq -r '.[] | select(.name | test("^sa_(ssl|bio)_")) | .id')
+	grep -h -A3 '^link_type:.perf' /proc/"$1"/fdinfo/* 2>/dev/null | awk -v ids="$names" '
+		BEGIN { n = split(ids, a, "\n"); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
+		/^link_id:/ { link = $2 } /^prog_id:/ { if ($2 in ok) print link }'
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * TLS library discovery and uprobes (bpf/tls.bpf.c): for each target, the
+ * files it maps that carry OpenSSL (a libssl.so*, or an executable that
+ * exports SSL_write) are found in /proc/PID/maps and their .dynsym; each
+ * file (device, inode) is attached once, shared by the targets that map
+ * it, and detached when the last of them exits.
+ */
+#ifndef SOCKAUDIT_TLSPROBE_H
+#define SOCKAUDIT_TLSPROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct capture;
+struct tlsprobe;
+
+/* Load bpf/tls.bpf.c on capture's ring buffer and targets. 0 or -errno (logged). */
+int tlsprobe__open(struct tlsprobe **out, struct capture *cap, uint32_t max_capture);
+/* Stop at once (a flag the programs check); the links go in tlsprobe__close. */
+void tlsprobe__stop(struct tlsprobe *t);
+void tlsprobe__close(struct tlsprobe *t);
+
+/* Look at tgid's mappings now (a new target, or one that mapped code). */
+void tlsprobe__scan(struct tlsprobe *t, uint32_t tgid);
+/* Every target in capture's map (after they were added). */
+void tlsprobe__scan_all(struct tlsprobe *t);
+/*
+ * Ring events it acts on: a target mapped code (scanned at once, then
+ * continued if the kernel stopped it; t may be NULL after close: then it
+ * is only continued), forked, exited.
+ */
+void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size);
+
+/* Files attached now, and attached over the run (tests, stop record). */
+uint32_t tlsprobe__attached(const struct tlsprobe *t);
+uint32_t tlsprobe__attached_total(const struct tlsprobe *t);
+
+#endif /* SOCKAUDIT_TLSPROBE_H */
