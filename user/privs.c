@@ -18,17 +18,18 @@
  * CAP_DAC_READ_SEARCH: the root-owned 0600 config (and key files) at SIGHUP
  *   once it runs as `user:`.
  * With TLS plaintext on (tlsprobe.c), for OpenSSL that targets load later:
- * CAP_PERFMON: perf_event_open of a uprobe to attach it;
+ * CAP_SYS_ADMIN: perf_event_open of a uprobe to attach it (CAP_PERFMON and
+ *   CAP_BPF are not enough on this kernel: EACCES, tried);
  * CAP_KILL: SIGCONT to a target (of any user) the kernel stopped at mmap
  *   until its uprobes are in place.
  * Map updates, the ring buffer and detaching use file descriptors already
  * open: no capability.
  */
-static cap_value_t kept[4] = { CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_PERFMON, CAP_KILL };
+static cap_value_t kept[4] = { CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_KILL };
 static int nkept = 2;	/* 4 once privs__drop was asked to keep the uprobe pair */
 #define NKEPT nkept
 const char privs_kept_base_text[] = "cap_dac_read_search,cap_sys_ptrace=ep";
-const char privs_kept_tls_text[] = "cap_dac_read_search,cap_kill,cap_sys_ptrace,cap_perfmon=ep";
+const char privs_kept_tls_text[] = "cap_dac_read_search,cap_kill,cap_sys_ptrace,cap_sys_admin=ep";
 const char *privs_kept_text = privs_kept_base_text;
 
 static bool is_kept(cap_value_t v)

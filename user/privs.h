@@ -21,7 +21,7 @@ struct privs_req {
 	gid_t gid;
 	gid_t groups[PRIVS_MAX_GROUPS];	/* supplementary: the sinks' log_group */
 	int ngroups;
-	bool keep_uprobes;	/* TLS on: CAP_PERFMON and CAP_KILL too (privs.c says why) */
+	bool keep_uprobes;	/* TLS on: CAP_SYS_ADMIN and CAP_KILL too (privs.c says why) */
 };
 
 /* The capabilities kept, as cap_to_text writes them ("cap_...=ep"). */

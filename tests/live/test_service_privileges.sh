@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# After attach the collector keeps four capabilities (two, and CAP_PERFMON and
+# After attach the collector keeps four capabilities (two, and CAP_SYS_ADMIN and
 # CAP_KILL for the TLS uprobes of libraries loaded later) and, with `user:`, runs
 # as that user: /proc/PID/status shows it (every thread). In that state a
 # server started later in the selected cgroup, and the children it forks,
@@ -40,13 +40,13 @@ start_collector "$log" run -c "$WORKDIR/c.yaml" --state-file "$state"
 root_caps=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
 for t in /proc/"$SA_PID"/task/*; do
 	assert_eq "uid of thread $t" "65534 65534 65534 65534" "$(awk '/^Uid/ { print $2, $3, $4, $5 }' "$t/status")"
-	assert_eq "CapEff of thread $t" 0000004000080024 "$(awk '/^CapEff/ { print $2 }' "$t/status")"
+	assert_eq "CapEff of thread $t" 0000000000280024 "$(awk '/^CapEff/ { print $2 }' "$t/status")"
 done
-assert_eq "CapPrm" 0000004000080024 "$(awk '/^CapPrm/ { print $2 }' /proc/"$SA_PID"/status)"
-assert_eq "CapBnd" 0000004000080024 "$(awk '/^CapBnd/ { print $2 }' /proc/"$SA_PID"/status)"
+assert_eq "CapPrm" 0000000000280024 "$(awk '/^CapPrm/ { print $2 }' /proc/"$SA_PID"/status)"
+assert_eq "CapBnd" 0000000000280024 "$(awk '/^CapBnd/ { print $2 }' /proc/"$SA_PID"/status)"
 assert_eq "CapAmb" 0000000000000000 "$(awk '/^CapAmb/ { print $2 }' /proc/"$SA_PID"/status)"
 assert_eq "NoNewPrivs" 1 "$(awk '/^NoNewPrivs/ { print $2 }' /proc/"$SA_PID"/status)"
-assert_eq "start record" "cap_dac_read_search,cap_kill,cap_sys_ptrace,cap_perfmon=ep 65534" \
+assert_eq "start record" "cap_dac_read_search,cap_kill,cap_sys_ptrace,cap_sys_admin=ep 65534" \
 	"$(jqlog "$log" '.[] | select(.type=="collector_start") | "\(.capabilities) \(.uid)"')"
 echo "capabilities: before $root_caps (root), after attach $(awk '/^CapEff/ { print $2 }' /proc/"$SA_PID"/status)"
 # the collector's programs and links, from its descriptors (others run collectors too)
@@ -129,4 +129,4 @@ set -e
 assert_eq "missing user: exit status" 2 "$rc"
 grep -q "user 'no-such-user-$$' does not exist" "$WORKDIR/user.err" || fail "missing user: $(cat "$WORKDIR/user.err")"
 [ ! -e "$WORKDIR/logs/n.log" ] || fail "a log was created by a start that failed"
-echo "ok: uid 65534, CapEff 0000004000080024; rotation, reload, refusal, chain, status, unload"
+echo "ok: uid 65534, CapEff 0000000000280024; rotation, reload, refusal, chain, status, unload"
