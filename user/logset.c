@@ -55,10 +55,9 @@ const char *logset__input_error(int e)
 		"directory planted there?)" : strerror(e);
 }
 
-/* gzopen(path, "rb") through open_input: plain files are read through as they are. */
-gzFile logset__open_gz(const char *path)
+/* A gzip reader over fd (plain data reads through as it is); fd closed on failure. */
+static gzFile gz_from_fd(int fd)
 {
-	int fd = logset__open_input(path);
 	gzFile f;
 
 	if (fd < 0)
@@ -69,21 +68,16 @@ gzFile logset__open_gz(const char *path)
 	return f;
 }
 
+/* gzopen(path, "rb") through open_input: plain files are read through as they are. */
+gzFile logset__open_gz(const char *path)
+{
+	return gz_from_fd(logset__open_input(path));
+}
+
 /* "-" is standard input (plain or gzip); anything else a regular file. */
 static gzFile open_path(const char *path)
 {
-	int fd;
-	gzFile f;
-
-	if (strcmp(path, "-"))
-		return logset__open_gz(path);
-	fd = dup(STDIN_FILENO);
-	if (fd < 0)
-		return NULL;
-	f = gzdopen(fd, "rb");
-	if (!f)
-		close(fd);
-	return f;
+	return strcmp(path, "-") ? logset__open_gz(path) : gz_from_fd(dup(STDIN_FILENO));
 }
 
 /* Where the file starts to be read: its dev/inode noted, start_off sought. */

@@ -105,14 +105,21 @@ static void chart_close(FILE *f)
 	fprintf(f, "</svg></figure>\n");
 }
 
-static void requests_chart(FILE *f, const struct report *rp, int nb)
+/* The largest of v[0..n), at least lo. */
+static uint64_t series_max(const uint64_t *v, int n, uint64_t lo)
 {
-	char ymax[32];
-	uint64_t max = 1;
 	int i;
 
-	for (i = 0; i < nb; i++)
-		max = rp->req[i] > max ? rp->req[i] : max;
+	for (i = 0; i < n; i++)
+		lo = v[i] > lo ? v[i] : lo;
+	return lo;
+}
+
+static void requests_chart(FILE *f, const struct report *rp, int nb)
+{
+	uint64_t max = series_max(rp->req, nb, 1);
+	char ymax[32];
+
 	snprintf(ymax, sizeof(ymax), "%" PRIu64, max);
 	chart_open(f, "requests", "Exchanges and errors over time",
 		   "<i class=\"req\"></i>exchanges <i class=\"err\"></i>errors");
@@ -123,12 +130,9 @@ static void requests_chart(FILE *f, const struct report *rp, int nb)
 
 static void loss_chart(FILE *f, const struct report *rp, int nb)
 {
+	uint64_t max = series_max(rp->loss, nb, 0);
 	char ymax[32];
-	uint64_t max = 0;
-	int i;
 
-	for (i = 0; i < nb; i++)
-		max = rp->loss[i] > max ? rp->loss[i] : max;
 	snprintf(ymax, sizeof(ymax), "%" PRIu64, max);
 	chart_open(f, "loss", "Loss over time (sum of loss records' counts)",
 		   "<i class=\"loss\"></i>lost events, bytes or records");
