@@ -73,6 +73,7 @@ struct sink {
 	uint64_t unsynced_recs, unsynced_since, next_retry, next_space_rotate;
 	uint64_t next_interval;		/* CLOCK_REALTIME ns of the next interval rotation */
 	struct rotator *rot;
+	bool rot_taken;			/* the forwarder owns rot (sink__take_rotator) */
 	struct early_ring early;
 	bool set_up, failing, suspended, space_low;
 	bool kicked;			/* a stop interrupted the writer: no more retries */
@@ -108,6 +109,7 @@ static struct sink *registry;
 
 static const char *const lost_names[SINK_LOST_MAX] = {
 	[SINK_LOST_WRITE] = "write_failed_records",
+	[SINK_LOST_FORWARD_SPOOL] = "forward_spool_records",
 	[SINK_LOST_EARLY] = "early_buffer_overflow_records",
 	[SINK_LOST_OVERSIZE] = "oversize_records",
 	[SINK_LOST_SUSPEND] = "suspended_records",
@@ -1579,7 +1581,8 @@ static void sink_free(struct sink *s)
 	unlock_output(s);
 	free(s->lock_path);
 	free(s->where);
-	rotator__free(s->rot);
+	if (!s->rot_taken)
+		rotator__free(s->rot);
 	early_free(&s->early);
 	jbuf__free(&s->jb);
 	jbuf__free(&s->over);
@@ -2003,7 +2006,26 @@ uint64_t sink__dropped(const struct sink *s)
 
 uint64_t sink__lost(const struct sink *s, enum sink_lost what)
 {
+	uint64_t recs = 0, files;
+	uint32_t hold, gen;
+
+	if (what == SINK_LOST_FORWARD_SPOOL) {	/* counted where the files go */
+		if (s->rot_taken)
+			rotator__hold_state(s->rot, &hold, &gen, &recs, &files);
+		return recs;
+	}
 	return what < SINK_LOST_MAX ? __atomic_load_n(&s->lost[what], __ATOMIC_RELAXED) : 0;
+}
+
+struct rotator *sink__take_rotator(struct sink *s)
+{
+	struct rotator *r;
+
+	pthread_mutex_lock(&s->mu);
+	r = s->rot_taken ? NULL : s->rot;
+	s->rot_taken = true;
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }
 
 const char *sink__path(const struct sink *s)

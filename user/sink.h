@@ -26,6 +26,7 @@ enum sink_lost {
 	SINK_LOST_UNSET,		/* still buffered when the sink closed unset */
 	SINK_LOST_UNLINKED,		/* written to the file after it was deleted under us */
 	SINK_LOST_STUCK,		/* queued to a writer stuck in I/O when the collector stopped */
+	SINK_LOST_FORWARD_SPOOL,	/* unshipped rotated files removed past forward's spool limit */
 	SINK_LOST_MAX,
 };
 
@@ -81,5 +82,14 @@ const char *sink__path(const struct sink *s);
  */
 const struct formatter *sink__formatter(const struct sink *s, struct format_opts *o);
 uint32_t sink__refs(const struct sink *s);
+
+struct rotator;
+/*
+ * The forwarder (forward.h) takes the sink's rotator: it holds unshipped
+ * rotated files, and outlives the sink's close so the last records the
+ * writer puts in the file are shipped too. The taker frees it. NULL when
+ * it was taken already (two forwarders on one shared file).
+ */
+struct rotator *sink__take_rotator(struct sink *s);
 
 #endif /* SOCKAUDIT_SINK_H */
