@@ -180,6 +180,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/writer_bench.sh
 	@echo "== sanitize + redact + format (bench/format_bench.c)"
 	$(Q)$(OUT)/bench/format_bench $${BENCH_SECONDS:-1}
+	@echo "== forward: records/s shipped over RELP/TLS to a local rsyslog (bench/forward_bench.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/forward_bench.sh
 
 clean: ## remove build trees
 	rm -rf build build-asan
