@@ -175,7 +175,8 @@ static int first_line_id(int fd, bool gz, uint8_t id[32])
 
 	if (t.fd < 0)
 		return -errno;
-	if (gz && !(t.gz = gzdopen(t.fd, "rb"))) {
+	/* a dup shares the file offset, which gzread moves: start at 0, put it back after */
+	if (gz && (lseek(t.fd, 0, SEEK_SET) || !(t.gz = gzdopen(t.fd, "rb")))) {
 		close(t.fd);
 		return -ENOMEM;
 	}
@@ -185,6 +186,8 @@ static int first_line_id(int fd, bool gz, uint8_t id[32])
 	}
 	reader_close(&t);
 	free(t.buf);
+	if (gz)
+		lseek(fd, 0, SEEK_SET);
 	return e;
 }
 

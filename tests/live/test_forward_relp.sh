@@ -35,7 +35,7 @@ wait_port "$port"
 collector() { "$SOCKAUDIT" run -c "$WORKDIR/fwd.yaml" --pid "$SRV" 2>>"$WORKDIR/collector.err" & SA_PID=$!; }
 wait_started() {
 	local t=200
-	until [ "$(cat "$log" 2>/dev/null | grep -c "\"collector_start\"" || true)" -ge "$1" ]; do
+	until [ "$(grep -c 'info: auditing pids' "$WORKDIR/collector.err" || true)" -ge "$1" ]; do
 		t=$((t - 1)); [ "$t" -gt 0 ] || fail "collector did not start"; sleep 0.05
 	done
 }
@@ -53,10 +53,6 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	esac
 done
 # every exchange is in the log before the stop (the log is the source of truth)
-t=200
-until [ "$(cat "$log"* 2>/dev/null | grep -c '"type":"exchange"' || true)" -ge "$((N - 2 * per))" ] ||
-      [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
-kill -INT "$SA_PID"; wait "$SA_PID" || fail "collector exit status $?"
 # the local set, oldest file first
 local_set() {
 	local f k
@@ -65,6 +61,10 @@ local_set() {
 	done
 	cat "$log"
 }
+t=200
+until [ "$(local_set | grep -c '"type":"exchange"' || true)" -ge "$((N - 2 * per))" ] ||
+      [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
+kill -INT "$SA_PID"; wait "$SA_PID" || fail "collector exit status $?"
 local_set > "$WORKDIR/local.jsonl"
 t=100
 until [ "$(received_records "$R/received.log" | wc -l)" -ge "$(wc -l < "$WORKDIR/local.jsonl")" ] ||
