@@ -32,7 +32,7 @@ doc_block sql 1 | psql_q > /dev/null
 # the plain block that starts with the ompgsql module
 awk '/^```/ { if (in_b) { in_b = 0; next } start = 1; next } start { start = 0; in_b = ($0 == "module(load=\"ompgsql\")") } in_b' "$DOC" > "$WORKDIR/pg.conf.in"
 grep -q 'ompgsql' "$WORKDIR/pg.conf.in" || fail "no ompgsql block found in docs/fleet.md"
-sed "s|conninfo=\"[^\"]*\"|conninfo=\"host=$PGD port=$pgport dbname=audit user=postgres\"|" \
+sed "s|conninfo=\"[^\"]*\"|conninfo=\"postgresql://postgres@/audit?host=$PGD\&port=$pgport\"|" \
 	"$WORKDIR/pg.conf.in" > "$WORKDIR/pg.conf"
 
 relp_certs "$WORKDIR/certs"
@@ -62,7 +62,9 @@ python3 "$H/scale_rpc.py" client "$rpc" 20 > /dev/null
 python3 - "$port" <<'PY'
 import socket, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-c.sendall(b"GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk9f8e7d6c5b4a3210\r\n\r\n"
+body = b'{"auth": "Bearer sk9f8e7d6c5b4a3210"}'
+c.sendall(b"POST /v1/me HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\n\r\n%s" % (len(body), body) +
           b"GET /v1/plain HTTP/1.1\r\nHost: x\r\n\r\n")
 c.shutdown(socket.SHUT_WR)
 while c.recv(65536):
@@ -94,6 +96,6 @@ assert_eq "slowest tool call" "$want" "$(head -1 "$WORKDIR/q1.txt" | awk '{print
 # query 2: only the request that carried a bearer token
 doc_block sql 3 | psql_q -F ' ' > "$WORKDIR/q2.txt"
 assert_eq "exchanges with redactions" 1 "$(wc -l < "$WORKDIR/q2.txt")"
-grep -q ' GET /v1/me ' "$WORKDIR/q2.txt" || fail "redacted exchange not found: $(cat "$WORKDIR/q2.txt")"
+grep -q ' POST /v1/me ' "$WORKDIR/q2.txt" || fail "redacted exchange not found: $(cat "$WORKDIR/q2.txt")"
 ! grep -q sk9f8e7d6c5b4a3210 "$WORKDIR/pg.jsonl" || fail "secret reached the database"
 echo "ok: $n_local records in PostgreSQL, 20 tool calls slowest first ($want ms), 1 redacted exchange"
