@@ -37,9 +37,11 @@ PY
 	"$SOCKAUDIT" run -c "$WORKDIR/f$win.yaml" --pid "$TGT" 2>>"$WORKDIR/collector.err" &
 	SA=$!
 	PIDS_TO_KILL+=("$SA")
-	while [ "$(wc -l < "$R/received.log" 2>/dev/null || echo 0)" -lt "$N" ]; do sleep 0.02; done
+	# the cursor's ordinal: records rsyslog acknowledged (Direct queue: written)
+	while [ "$(sed -n 's/^ordinal //p' "$log.fwd" 2>/dev/null || echo 0)" -lt "$N" ]; do sleep 0.02; done
 	t1=$(date +%s.%N)
 	kill -INT "$SA"; wait "$SA" || true
+	[ "$(wc -l < "$R/received.log")" -ge "$N" ] || { echo "rsyslog wrote fewer than $N records"; exit 1; }
 	echo "window $win: $N records in $(echo "$t1 - $t0" | bc) s = $(echo "$N / ($t1 - $t0)" | bc) records/s (collector start included)"
 	rsyslog_kill9 "$R"
 done

@@ -412,6 +412,18 @@ static int close_sinks(struct collector *co)
 	return err;
 }
 
+/* A `forward` record when a forwarder's link changed state, or its lag every minute. */
+static void report_forward(struct collector *co, uint64_t now)
+{
+	struct format_field f[FORWARD_FIELDS];
+	size_t n;
+	int i;
+
+	for (i = 0; i < co->nhandles; i++)
+		if ((n = forward__record_due(co->fwd[i], now, f)))
+			pipeline__lifecycle(co->pl, "forward", f, n, now);
+}
+
 /* The pipeline writes once to each distinct writer (shared files). */
 static int feed_sinks(struct collector *co)
 {
@@ -893,6 +905,7 @@ static int main_loop(struct collector *co)
 			pipeline__tick(co->pl, now);
 			capture__counters(co->cap, co->kcnt);
 			pipeline__report_loss(co->pl, co->kcnt, now);
+			report_forward(co, now);
 			next_tick = now + TICK_NS;
 		}
 	}

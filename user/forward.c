@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <openssl/evp.h>
+#include "format.h"
 #include "forward.h"
 #include "log.h"
 #include "relp.h"
@@ -80,6 +81,9 @@ struct forwarder {
 	size_t msg_cap;
 	struct forward_stats st;
 	time_t oldest_ts;
+	/* forward records (the collector's thread) */
+	bool rec_said, rec_up;
+	uint64_t rec_next;
 };
 
 static uint64_t mono_ns(void)
@@ -521,7 +525,9 @@ static void update_stats(struct forwarder *f)
 	f->st.unshipped_bytes = unshipped;
 	f->st.spool_lost_records = lr;
 	f->st.spool_lost_files = lf;
-	f->st.oldest_unshipped_s = f->n && f->oldest_ts ? difftime(time(NULL), f->oldest_ts) : 0;
+	/* while down, the first unacknowledged record is still the oldest */
+	f->st.oldest_unshipped_s = (f->n || !f->conn) && f->oldest_ts ?
+				   difftime(time(NULL), f->oldest_ts) : 0;
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -532,6 +538,7 @@ static bool ship_round(struct forwarder *f, bool draining)
 	int e;
 
 	if (!f->conn) {
+		update_stats(f);
 		if (mono_ns() < f->next_try)
 			return false;
 		try_connect(f);
@@ -539,8 +546,10 @@ static bool ship_round(struct forwarder *f, bool draining)
 			return false;
 	}
 	e = fill_window(f, &more);
+	/* block for acknowledgements when the window is full (no spinning), look when it has room */
 	if (!e)
-		e = relp__poll(f->conn, f->n ? (more ? 0 : 50) : (draining ? 0 : 20), on_ack, f);
+		e = relp__poll(f->conn, more && f->n < f->cfg.window ? 0 :
+				f->n ? 50 : (draining ? 0 : 20), on_ack, f);
 	if (!e && f->bad_ack)
 		e = -EPROTO;
 	f->bad_ack = false;
@@ -574,6 +583,7 @@ static void *forward_main(void *arg)
 	uint64_t deadline = 0;
 	bool busy;
 
+	open_at_cursor(f);	/* the lag is known before the first connection */
 	for (;;) {
 		bool stopping = should_stop(f, &deadline);
 
@@ -728,4 +738,38 @@ void forward__stats(struct forwarder *f, struct forward_stats *out)
 	pthread_mutex_lock(&f->mu);
 	*out = f->st;
 	pthread_mutex_unlock(&f->mu);
+}
+
+size_t forward__record_due(struct forwarder *f, uint64_t now_ns, struct format_field *out)
+{
+	struct forward_stats st;
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	forward__stats(f, &st);
+	if (!f->rec_said && !st.connected && !st.connect_failures)
+		return 0;		/* the first attempt is still going on */
+	if (f->rec_said && st.connected == f->rec_up &&
+	    (now_ns < f->rec_next || (!st.unshipped_bytes && !st.unshipped_records)))
+		return 0;
+	f->rec_said = true;
+	f->rec_up = st.connected;
+	f->rec_next = now_ns + FORWARD_RECORD_S * 1000000000ull;
+#define FF_S(k, v) out[n++] = (struct format_field){ .key = k, .kind = FF_STR, .s = v }
+#define FF_N(k, v) out[n++] = (struct format_field){ .key = k, .kind = FF_U64, .u = v }
+	FF_S("target", f->cfg.target);
+	FF_S("state", st.connected ? "up" : "down");
+	FF_N("unshipped_bytes", st.unshipped_bytes);
+	FF_N("unshipped_records", st.unshipped_records);
+	FF_N("oldest_unshipped_ms", (uint64_t)(st.oldest_unshipped_s * 1000));
+	FF_N("acked_records", st.acked_records);
+	FF_N("resent_records", st.resent_records);
+	FF_N("reconnects", st.reconnects);
+	FF_N("connect_failures", st.connect_failures);
+	FF_N("spool_lost_records", st.spool_lost_records);
+	FF_N("ordinal", st.ordinal);
+#undef FF_S
+#undef FF_N
+	return n;
 }

@@ -52,4 +52,15 @@ int forward__start(struct forwarder **out, struct sink *s, const struct sink_con
 void forward__stop(struct forwarder *f, int drain_ms, bool free_rotator);
 void forward__stats(struct forwarder *f, struct forward_stats *out);
 
+#define FORWARD_FIELDS 11
+struct format_field;
+/*
+ * The members of a `forward` record into f (FORWARD_FIELDS), when one is
+ * due: the link went up or down since the last one, or every
+ * FORWARD_RECORD_S seconds while something is unshipped. 0: none due (or f
+ * is NULL). The strings live until the next call.
+ */
+#define FORWARD_RECORD_S 60
+size_t forward__record_due(struct forwarder *f, uint64_t now_ns, struct format_field *out);
+
 #endif /* SOCKAUDIT_FORWARD_H */

@@ -2,6 +2,8 @@
 /* RELP over TLS: see relp.h for why not librelp. */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,8 @@ static int tcp_connect(struct relp *c, const char *host, const char *port, int t
 		/* connect honours SO_SNDTIMEO; both bound a dead peer's reads and writes */
 		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		/* frames are batched by us: Nagle would only hold the tail of a batch back */
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		if (!connect(c->fd, p->ai_addr, p->ai_addrlen))
 			break;
 		e = -errno;

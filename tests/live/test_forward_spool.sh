@@ -58,6 +58,12 @@ until [ ! -e "$log.2" ] || [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
 [ ! -e "$log.2" ] && [ ! -e "$log.3" ] || fail "shipped files beyond backup_count were kept"
 [ -e "$log.1" ] || fail "backup_count 1 file removed"
 kill -INT "$SA_PID"; wait "$SA_PID" || fail "collector exit status"
+# the link's state changes are records too, with the lag while down
+down=$(jq -s '[.[] | select(.type=="forward" and .state=="down")] | first' "$WORKDIR/local-a.jsonl" "$log")
+[ "$down" != null ] || fail "no forward record with state down"
+assert_ge "unshipped bytes while down" 1 "$(jq .unshipped_bytes <<<"$down")"
+[ "$(jq -s '[.[] | select(.type=="forward" and .state=="up")] | length' "$WORKDIR/local-a.jsonl" "$log")" -ge 1 ] ||
+	fail "no forward record with state up"
 echo "ok: $(wc -l < "$WORKDIR/local-a.jsonl") records held across 3 rotations and shipped, then pruned"
 rsyslog_kill9 "$R"
 

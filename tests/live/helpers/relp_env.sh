@@ -36,7 +36,7 @@ rsyslog_conf() {
 	mkdir -p "$d/work"
 	cat > "$d/rsyslog.conf" <<CONF
 global(workDirectory="$d/work" maxMessageSize="256k")
-main_queue(queue.type="Direct")
+main_queue(queue.type="${RSYSLOG_QUEUE:-Direct}")
 module(load="imrelp" tls.tlslib="openssl")
 input(type="imrelp" port="$port" address="127.0.0.1" maxDataSize="300k" tls="on"
       tls.cacert="$d/../certs/ca.pem" tls.mycert="$d/../certs/$srv.pem"
