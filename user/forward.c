@@ -169,6 +169,13 @@ static bool reader_line(struct reader *r, const char **line, size_t *len)
 	return true;
 }
 
+/* Give back the line reader_line just returned. */
+static void reader_unread(struct reader *r, size_t len)
+{
+	r->start -= len + 1;
+	r->off -= len + 1;
+}
+
 /* SHA-256 of fd's first line (read from offset 0); -EAGAIN when there is none yet. */
 static int first_line_id(int fd, bool gz, uint8_t id[32])
 {
@@ -499,7 +506,7 @@ static void next_file(struct forwarder *f)
 	if (f->n || reader_line(&f->rd, &rec, &len)) {
 		/* written before the rotation: not all sent yet */
 		if (!f->n)
-			f->rd.start -= len + 1, f->rd.off -= len + 1;
+			reader_unread(&f->rd, len);
 		return;
 	}
 	cursor_save(f, true);
@@ -510,6 +517,18 @@ static void next_file(struct forwarder *f)
 		disconnect(f, "cannot open the next audit log file to ship");
 }
 
+/* While down from the start: the record at the cursor is the oldest unshipped. */
+static void peek_oldest(struct forwarder *f)
+{
+	const char *rec;
+	size_t len;
+
+	if (f->conn || f->oldest_ts || f->rd.fd < 0 || !reader_line(&f->rd, &rec, &len))
+		return;
+	record_ts(f, rec, len);
+	reader_unread(&f->rd, len);
+}
+
 static void update_stats(struct forwarder *f)
 {
 	struct stat st;
@@ -517,6 +536,7 @@ static void update_stats(struct forwarder *f)
 	uint64_t lr, lf, unshipped = 0;
 
 	rotator__hold_state(f->rot, &hold, &gen, &lr, &lf);
+	peek_oldest(f);
 	if (f->rd.fd >= 0 && !fstat(f->rd.fd, &st) && !f->rd.gz && (uint64_t)st.st_size > f->cur_off)
 		unshipped = st.st_size - f->cur_off;
 	pthread_mutex_lock(&f->mu);
