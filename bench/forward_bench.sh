@@ -3,6 +3,8 @@
 # to a local rsyslog (Direct queue, omfile), for windows 128 and 1024: a
 # log of N records made beforehand is shipped from its start (a new
 # cursor), timed from the collector's start until rsyslog wrote them all.
+# Then nginx under wrk, untraced / traced / traced and forwarded, in the
+# same rounds (bench/nginx_wrk.sh, MODES="tracepoint forward").
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
 N=${FWD_BENCH_RECORDS:-200000}
@@ -45,3 +47,13 @@ PY
 	echo "window $win: $N records in $(echo "$t1 - $t0" | bc) s = $(echo "$N / ($t1 - $t0)" | bc) records/s (collector start included)"
 	rsyslog_kill9 "$R"
 done
+
+# nginx: forwarding on vs off in the same rounds
+rport=$(free_port)
+R=$WORKDIR/rsyslog-nginx
+rsyslog_conf "$R" "$rport"
+rsyslog_start "$R"
+forward_cfg "$WORKDIR/nginx-fwd.yaml" "$WORKDIR/unused.log" "$rport"
+ROUNDS=${ROUNDS:-3} MODES="tracepoint forward" FWD_CONFIG=$WORKDIR/nginx-fwd.yaml \
+	"$(dirname "$0")/nginx_wrk.sh"
+echo "rsyslog received $(wc -l < "$R/received.log") records from the forward rounds"
