@@ -14,6 +14,7 @@ trap 'for p in "${PIDS_TO_KILL[@]}"; do kill "$p" 2>/dev/null || true; done; wai
 H=$(cd "$(dirname "$0")/../tests/live/helpers" && pwd)
 . "$(dirname "$0")/../tests/lib/nginx.sh"
 . "$H/relp_env.sh"
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 relp_certs "$WORKDIR/certs"
 sleep 1000 &
 TGT=$!
@@ -42,9 +43,12 @@ PY
 	# the cursor's ordinal: records rsyslog acknowledged (Direct queue: written)
 	while [ "$(sed -n 's/^ordinal //p' "$log.fwd" 2>/dev/null || echo 0)" -lt "$N" ]; do sleep 0.02; done
 	t1=$(date +%s.%N)
+	# CPU used (user + system) by each side: a figure the machine's load does not scale
+	cpu_sa=$(cpu_s "$SA")
+	cpu_rs=$(cpu_s "$(cat "$R/pid")")
 	kill -INT "$SA"; wait "$SA" || true
 	[ "$(wc -l < "$R/received.log")" -ge "$N" ] || { echo "rsyslog wrote fewer than $N records"; exit 1; }
-	echo "window $win: $N records in $(echo "$t1 - $t0" | bc) s = $(echo "$N / ($t1 - $t0)" | bc) records/s (collector start included)"
+	echo "window $win: $N records in $(echo "$t1 - $t0" | bc) s = $(echo "$N / ($t1 - $t0)" | bc) records/s (collector start included); CPU: collector $cpu_sa s ($(echo "$cpu_sa * 1000000 / $N" | bc) us/record), rsyslog $cpu_rs s ($(echo "$cpu_rs * 1000000 / $N" | bc) us/record); load $(cut -d' ' -f1 /proc/loadavg)"
 	rsyslog_kill9 "$R"
 done
 

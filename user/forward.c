@@ -73,6 +73,8 @@ struct forwarder {
 	uint8_t cur_id[32];
 	bool cur_has_id;
 	uint64_t cur_off, cur_ord, saved_ord;
+	uint32_t cur_gen;		/* hold generation of the cursor's file */
+	bool have_gen;
 	uint64_t sent_ord;		/* ordinal of the next record to send */
 	uint64_t max_sent;		/* beyond every ordinal sent by this process */
 	uint64_t last_save, backoff_ms, next_try;
@@ -345,6 +347,14 @@ static int open_at_cursor(struct forwarder *f)
 	fd = rotator__open_held(f->rot, &gz, &hold, &f->rd.gen);
 	if (fd < 0)
 		return fd;
+	if (f->cur_has_id && f->have_gen && f->rd.gen != f->cur_gen) {
+		/* past the spool limit the cursor's file went (counted there): the next one */
+		f->cur_has_id = false;
+		f->cur_off = 0;
+	}
+	f->cur_gen = f->rd.gen;
+	f->have_gen = true;
+	rotator__hold_offset(f->rot, f->cur_has_id ? f->cur_off : 0);
 	/* the cursor's offset belongs to its file only */
 	return reader_open(&f->rd, fd, gz, f->cur_has_id ? f->cur_off : 0);
 }
@@ -551,6 +561,16 @@ static void update_stats(struct forwarder *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* The held file we read was removed past the spool limit (only we advance the hold otherwise). */
+static bool file_dropped(struct forwarder *f)
+{
+	uint32_t hold, gen;
+	uint64_t lr, lf;
+
+	rotator__hold_state(f->rot, &hold, &gen, &lr, &lf);
+	return gen != f->rd.gen;
+}
+
 /* One round: connect if due, send, wait for acknowledgements, save the cursor. */
 static bool ship_round(struct forwarder *f, bool draining)
 {
@@ -579,8 +599,14 @@ static bool ship_round(struct forwarder *f, bool draining)
 	}
 	if (!more && !f->n)
 		next_file(f);
-	if (f->cur_ord != f->saved_ord)
+	if (f->conn && file_dropped(f)) {
+		disconnect(f, "the spool limit removed the file being shipped; going on with the next");
+		return false;
+	}
+	if (f->cur_ord != f->saved_ord) {
+		rotator__hold_offset(f->rot, f->cur_off);
 		cursor_save(f, mono_ns() - f->last_save > SAVE_EVERY_NS);
+	}
 	update_stats(f);
 	return more || f->n;
 }

@@ -45,6 +45,7 @@ struct rotator {
 	bool hold_on, held_open;
 	uint32_t hold, hold_gen;
 	uint64_t spool_limit, spool_lost_records, spool_lost_files;
+	uint64_t held_off;		/* acknowledged offset in the held file (when open) */
 };
 
 /* Under mu: how many rotated files stay (backup_count, or up to the hold). */
@@ -164,16 +165,21 @@ static int queue_job(struct rotator *r, int dfd)
 	return 0;
 }
 
-/* Records (lines) in a rotated file, plain or gzip. */
-static uint64_t count_records(int dfd, const char *name, bool gz)
+/* Records (lines) in a rotated file after offset skip, plain or gzip. */
+static uint64_t count_records(int dfd, const char *name, bool gz, uint64_t skip)
 {
 	char buf[65536];
 	uint64_t n = 0;
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), got, i;
 	gzFile z = fd >= 0 && gz ? gzdopen(fd, "rb") : NULL;
 
-	if (fd < 0)
+	if (fd < 0 || (z ? gzseek(z, skip, SEEK_SET) < 0 : lseek(fd, skip, SEEK_SET) < 0)) {
+		if (z)
+			gzclose(z);
+		else if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	while ((got = z ? gzread(z, buf, sizeof(buf)) : (int)read(fd, buf, sizeof(buf))) > 0)
 		for (i = 0; i < got; i++)
 			n += buf[i] == '\n';
@@ -222,8 +228,8 @@ static void spool_locked(struct rotator *r, int dfd)
 	while (r->hold > r->backup_count && bytes > r->spool_limit) {
 		bytes -= size_of(r, dfd, r->hold, &gz);
 		name_of(r, r->hold, gz, name, sizeof(name));
-		if (!r->held_open)
-			r->spool_lost_records += count_records(dfd, name, gz);
+		r->spool_lost_records += count_records(dfd, name, gz,
+						       r->held_open ? r->held_off : 0);
 		for (g = 0; g < 2; g++) {
 			name_of(r, r->hold, g, name, sizeof(name));
 			unlink_quiet(r, dfd, name);
@@ -588,6 +594,7 @@ int rotator__open_held(struct rotator *r, bool *gz, uint32_t *hold, uint32_t *ge
 	pthread_mutex_lock(&r->mu);
 	fd = open_index_locked(r, r->hold, gz);
 	r->held_open = fd >= 0;
+	r->held_off = 0;
 	*hold = r->hold;
 	*gen = r->hold_gen;
 	pthread_mutex_unlock(&r->mu);
@@ -632,4 +639,11 @@ void rotator__hold_state(struct rotator *r, uint32_t *hold, uint32_t *gen,
 const char *rotator__path(const struct rotator *r)
 {
 	return r->path;
+}
+
+void rotator__hold_offset(struct rotator *r, uint64_t off)
+{
+	pthread_mutex_lock(&r->mu);
+	r->held_off = off;
+	pthread_mutex_unlock(&r->mu);
 }

@@ -25,15 +25,17 @@ run_with() {	# run_with CFG: start the collector on the bulk server
 		t=$((t - 1)); [ "$t" -gt 0 ] || fail "collector did not start"; sleep 0.05
 	done
 }
-rotate3() {	# three rotations, records in each file
-	local i
+rotate3() {	# 300 exchanges, then three rotations (each new file starts with a rotate record)
+	local i t ino
+	batch 300
 	for i in 1 2 3; do
-		batch 300
-		sleep 0.2
+		ino=$(stat -c %i "$1")
 		kill -USR1 "$SA_PID"
-		sleep 0.2
+		t=100	# a new file at the path, with its rotate record in it
+		until [ "$(stat -c %i "$1" 2>/dev/null)" != "$ino" ] && [ -s "$1" ] || [ "$t" -le 0 ]; do
+			t=$((t - 1)); sleep 0.02
+		done
 	done
-	batch 100
 }
 
 # 1. remote down across three rotations: the files stay, then ship, then go
@@ -44,7 +46,7 @@ log=$WORKDIR/a/audit.log
 mkdir -p "$WORKDIR/a"
 forward_cfg "$WORKDIR/a.yaml" "$log" "$rport" "      backup_count: 1"
 run_with "$WORKDIR/a.yaml" "$log"
-rotate3
+rotate3 "$log"
 ls "$log".1 "$log".2 "$log".3 > /dev/null || fail "rotated files removed before shipping: $(ls "$WORKDIR/a")"
 cat "$log".3 "$log".2 "$log".1 "$log" > "$WORKDIR/local-a.jsonl"
 rsyslog_start "$R"
@@ -57,6 +59,8 @@ t=100
 until [ ! -e "$log.2" ] || [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
 [ ! -e "$log.2" ] && [ ! -e "$log.3" ] || fail "shipped files beyond backup_count were kept"
 [ -e "$log.1" ] || fail "backup_count 1 file removed"
+t=200	# the up record comes at the collector's next tick
+until grep -q '"type":"forward",.*"state":"up"' "$log" || [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
 kill -INT "$SA_PID"; wait "$SA_PID" || fail "collector exit status"
 # the link's state changes are records too, with the lag while down
 down=$(jq -s '[.[] | select(.type=="forward" and .state=="down")] | first' "$WORKDIR/local-a.jsonl" "$log")
@@ -73,9 +77,9 @@ mkdir -p "$WORKDIR/b"
 forward_cfg "$WORKDIR/b.yaml" "$log" "$rport" "      backup_count: 1"
 sed -i 's/^        window:.*/&\n        spool_limit_kb: 1/' "$WORKDIR/b.yaml"
 run_with "$WORKDIR/b.yaml" "$log"
-rotate3
+rotate3 "$log"
 kill -INT "$SA_PID"; wait "$SA_PID" || true
-[ ! -e "$log.2" ] || fail "spool limit not applied: $(ls "$WORKDIR/b")"
+[ ! -e "$log.3" ] || fail "spool limit not applied: $(ls "$WORKDIR/b")"
 lost=$(cat "$log".1 "$log" | jq -s '[.[] | select(.type=="loss" and .counter=="forward_spool_records")] | map(.count) | add // 0')
 assert_ge "forward_spool_records lost" 300 "$lost"
 grep -q 'forward spool of .* is over its limit' "$WORKDIR/collector.err" || fail "no spool line"
