@@ -167,7 +167,8 @@ static int write_all(struct relp *c, const char *p, size_t n)
 			if ((why == SSL_ERROR_WANT_WRITE || why == SSL_ERROR_WANT_READ) &&
 			    ++c->stalls < 10)
 				continue;
-			ssl_why(c, "TLS write failed (the server does not read)");
+			ssl_why(c, c->stalls ? "TLS write timed out (the server does not read)" :
+				"TLS write failed");
 			return -EPIPE;
 		}
 		p += w;

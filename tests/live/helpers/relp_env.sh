@@ -30,7 +30,8 @@ relp_leaf() {
 
 # rsyslog_conf DIR PORT [SERVER_CERT_NAME] [EXTRA_FILE]: the receiver's config.
 # Direct main queue: imrelp answers 200 once the action wrote the message,
-# so a SIGKILL of rsyslog loses nothing it acknowledged.
+# so a SIGKILL of rsyslog loses nothing it acknowledged (RSYSLOG_QUEUE
+# overrides the queue type, for experiments only).
 rsyslog_conf() {
 	local d=$1 port=$2 srv=${3:-server}
 	mkdir -p "$d/work"
