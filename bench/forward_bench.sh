@@ -52,7 +52,8 @@ PY
 	rsyslog_kill9 "$R"
 done
 
-# nginx: forwarding on vs off in the same rounds
+# nginx: forwarding on vs off in the same rounds (FWD_BENCH_NGINX=0: skip)
+[ "${FWD_BENCH_NGINX:-1}" = 1 ] || exit 0
 rport=$(free_port)
 R=$WORKDIR/rsyslog-nginx
 rsyslog_conf "$R" "$rport"

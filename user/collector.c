@@ -402,6 +402,7 @@ static int close_sinks(struct collector *co)
 	int i, e, err = 0;
 
 	for (i = 0; i < co->nhandles; i++) {
+		forward__detach(co->fwd[i]);
 		if ((e = sink__close(co->handles[i])) && !err)
 			err = e;
 		/* after the writer's last records; its rotator goes with the forwarder */

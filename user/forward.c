@@ -45,6 +45,7 @@ struct reader {
 	char *buf;
 	size_t start, len, cap;
 	uint64_t read_off;		/* file offset of buf[len] */
+	uint64_t limit;			/* read no further (the live file's durable size) */
 };
 
 struct inflight {
@@ -139,7 +140,13 @@ static ssize_t reader_fill(struct reader *r)
 		if (got < 0)
 			return -EIO;
 	} else {
-		got = pread(r->fd, r->buf + r->len, r->cap - r->len, r->read_off);
+		size_t room = r->cap - r->len;
+
+		if (r->read_off >= r->limit)
+			return 0;
+		if (room > r->limit - r->read_off)
+			room = r->limit - r->read_off;
+		got = pread(r->fd, r->buf + r->len, room, r->read_off);
 		if (got < 0)
 			return -errno;
 	}
@@ -208,6 +215,7 @@ static int first_line_id(int fd, bool gz, uint8_t id[32])
 static int reader_open(struct reader *r, int fd, bool gz, uint64_t off)
 {
 	r->fd = fd;
+	r->limit = UINT64_MAX;
 	r->off = r->read_off = off;
 	r->start = r->len = 0;
 	r->has_id = off > 0 && !first_line_id(fd, gz, r->id);
@@ -391,6 +399,19 @@ static void record_ts(struct forwarder *f, const char *rec, size_t len)
 		f->oldest_ts = timegm(&tm);
 }
 
+/* The live file is shipped only as far as the writer made it durable. */
+static void durable_limit(struct forwarder *f)
+{
+	struct stat st;
+	uint64_t size;
+
+	if (f->rd.gz || f->rd.fd < 0 || fstat(f->rd.fd, &st))
+		return;
+	pthread_mutex_lock(&f->mu);	/* forward__detach waits for this */
+	f->rd.limit = f->sink && sink__durable(f->sink, st.st_ino, &size) ? size : UINT64_MAX;
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* Send records while the window has room; false when nothing more is there now. */
 static int fill_window(struct forwarder *f, bool *more)
 {
@@ -399,6 +420,7 @@ static int fill_window(struct forwarder *f, bool *more)
 	int e;
 
 	*more = true;
+	durable_limit(f);
 	while (f->n < f->cfg.window) {
 		struct inflight *w = &f->win[(f->head + f->n) % f->cfg.window];
 
@@ -452,7 +474,7 @@ static void state_change(struct forwarder *f, bool up, const char *why)
 		if (f->st.connect_failures || f->said_down)
 			f->st.reconnects++;
 		log_info("forward: connected to %s (RELP/TLS), shipping %s from ordinal %llu",
-			 f->cfg.target, sink__path(f->sink), (unsigned long long)f->cur_ord);
+			 f->cfg.target, rotator__path(f->rot), (unsigned long long)f->cur_ord);
 	} else if (!up && (f->was_up || !f->said_down)) {
 		log_warn("forward: %s is down: %s; the log is kept and shipped when it is back "
 			 "(retrying with backoff)", f->cfg.target, why);
@@ -762,6 +784,15 @@ int forward__start(struct forwarder **out, struct sink *s, const struct sink_con
 	}
 	*out = f;
 	return 0;
+}
+
+void forward__detach(struct forwarder *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->sink = NULL;
+	pthread_mutex_unlock(&f->mu);
 }
 
 void forward__stop(struct forwarder *f, int drain_ms, bool free_rotator)

@@ -48,6 +48,11 @@ int forward__start(struct forwarder **out, struct sink *s, const struct sink_con
  * Stop: ship what is in the log for up to drain_ms first (after the sink's
  * writer has stopped, so its last records go too), save the cursor, free.
  */
+/*
+ * Before the sink closes: the forwarder no longer asks it how far the live
+ * file is durable (the close syncs everything the writer wrote).
+ */
+void forward__detach(struct forwarder *f);
 /* free_rotator: false when the sink's writer may still use it (left behind, stuck). */
 void forward__stop(struct forwarder *f, int drain_ms, bool free_rotator);
 void forward__stats(struct forwarder *f, struct forward_stats *out);

@@ -91,5 +91,10 @@ struct rotator;
  * it was taken already (two forwarders on one shared file).
  */
 struct rotator *sink__take_rotator(struct sink *s);
+/*
+ * When ino is the sink's current file: true, and *size is how much of it
+ * is durable (fdatasync'ed). The forwarder ships no further than that.
+ */
+bool sink__durable(struct sink *s, uint64_t ino, uint64_t *size);
 
 #endif /* SOCKAUDIT_SINK_H */
