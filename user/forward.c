@@ -535,6 +535,8 @@ static void next_file(struct forwarder *f)
 	rotator__hold_state(f->rot, &hold, &gen, &lr, &lf);
 	if (gen == f->rd.gen && !hold)
 		return;				/* still the live file */
+	/* rotated: the writer synced it before (rotate_now), it is whole; read to its end */
+	f->rd.limit = UINT64_MAX;
 	if (f->n || reader_line(&f->rd, &rec, &len)) {
 		/* written before the rotation: not all sent yet */
 		if (!f->n)
