@@ -743,7 +743,10 @@ static int setup(struct forwarder *f, const struct sink_config *sc, char *err, s
 	snprintf(f->hostname, sizeof(f->hostname), "%s", f->cfg.hostname ? f->cfg.hostname : "");
 	if (!f->hostname[0] && gethostname(f->hostname, sizeof(f->hostname)))
 		snprintf(f->hostname, sizeof(f->hostname), "-");
-	f->hostname[strcspn(f->hostname, " ")] = 0;	/* one RFC 5424 token */
+	/* one RFC 5424 token: PRINTUSASCII, at most 255 */
+	for (char *p = f->hostname; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			*p = '-';
 	if ((e = split_target(f, err, errlen)))
 		return e;
 	e = cursor_load(f);
