@@ -161,7 +161,7 @@ static bool reader_line(struct reader *r, const char **line, size_t *len)
 	char *nl;
 
 	for (;;) {
-		nl = memchr(r->buf + r->start, '\n', r->len - r->start);
+		nl = r->len > r->start ? memchr(r->buf + r->start, '\n', r->len - r->start) : NULL;
 		if (nl)
 			break;
 		if (reader_fill(r) <= 0)
