@@ -486,8 +486,11 @@ static void state_change(struct forwarder *f, bool up, const char *why)
 	pthread_mutex_unlock(&f->mu);
 }
 
-static void disconnect(struct forwarder *f, const char *why)
+static void disconnect(struct forwarder *f, const char *reason)
 {
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s", reason);	/* reason may live in f->conn */
 	relp__close(f->conn);
 	f->conn = NULL;
 	f->n = 0;
