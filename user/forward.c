@@ -188,7 +188,7 @@ static void reader_unread(struct reader *r, size_t len)
 /* SHA-256 of fd's first line (read from offset 0); -EAGAIN when there is none yet. */
 static int first_line_id(int fd, bool gz, uint8_t id[32])
 {
-	struct reader t = { .fd = dup(fd) };
+	struct reader t = { .fd = dup(fd), .limit = UINT64_MAX };
 	const char *line;
 	size_t len;
 	int e = -EAGAIN;
@@ -362,6 +362,11 @@ static int open_at_cursor(struct forwarder *f)
 	}
 	f->cur_gen = f->rd.gen;
 	f->have_gen = true;
+	/* a cursor always names a file that is there: the held one, once it has a record */
+	if (!f->cur_has_id && !first_line_id(fd, gz, f->cur_id)) {
+		f->cur_has_id = true;
+		f->cur_off = 0;
+	}
 	rotator__hold_offset(f->rot, f->cur_has_id ? f->cur_off : 0);
 	/* the cursor's offset belongs to its file only */
 	return reader_open(&f->rd, fd, gz, f->cur_has_id ? f->cur_off : 0);
@@ -533,7 +538,10 @@ static void next_file(struct forwarder *f)
 	uint32_t hold, gen;
 	uint64_t lr, lf;
 	const char *rec;
+	uint8_t id[32];
 	size_t len;
+	bool gz;
+	int fd, e;
 
 	rotator__hold_state(f->rot, &hold, &gen, &lr, &lf);
 	if (gen == f->rd.gen && !hold)
@@ -546,10 +554,24 @@ static void next_file(struct forwarder *f)
 			reader_unread(&f->rd, len);
 		return;
 	}
+	/*
+	 * The cursor names the next file before the hold leaves this one (which
+	 * the policy may then remove): a restart finds where to go on. The next
+	 * file is FILE.hold-1 (FILE.hold when this one was dropped).
+	 */
+	fd = rotator__open_index(f->rot, gen == f->rd.gen ? hold - 1 : hold, &gz);
+	if (fd < 0)
+		return;
+	e = first_line_id(fd, gz, id);
+	close(fd);
+	if (e)
+		return;			/* its first record is not there yet */
+	memcpy(f->cur_id, id, 32);
+	f->cur_has_id = true;
+	f->cur_off = 0;
 	cursor_save(f, true);
 	rotator__advance(f->rot, f->rd.gen);
-	f->cur_has_id = false;
-	f->cur_off = 0;
+	f->have_gen = false;		/* the generation moved with the advance */
 	if (open_at_cursor(f))
 		disconnect(f, "cannot open the next audit log file to ship");
 }

@@ -64,6 +64,10 @@ local_set() {
 t=200
 until [ "$(local_set | grep -c '"type":"exchange"' || true)" -ge "$((N - 2 * per))" ] ||
       [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
+# shipped up to what is in the log now (the stop ships only its own tail)
+t=300
+until [ "$(received_records "$R/received.log" | wc -l)" -ge "$(local_set | wc -l)" ] || [ "$t" -le 0 ]; do
+	t=$((t - 1)); sleep 0.2; done
 kill -INT "$SA_PID"; wait "$SA_PID" || fail "collector exit status $?"
 local_set > "$WORKDIR/local.jsonl"
 t=100
