@@ -58,7 +58,9 @@ rport=$(free_port)
 R=$WORKDIR/rsyslog-nginx
 rsyslog_conf "$R" "$rport"
 rsyslog_start "$R"
-forward_cfg "$WORKDIR/nginx-fwd.yaml" "$WORKDIR/unused.log" "$rport"
+# the same sink as nginx_wrk.sh's own config (no rotation, immediate), plus forward
+forward_cfg "$WORKDIR/nginx-fwd.yaml" "$WORKDIR/unused.log" "$rport" "      max_file_size_mb: 0
+      flush_mode: immediate"
 ROUNDS=${ROUNDS:-3} MODES="tracepoint forward" FWD_CONFIG=$WORKDIR/nginx-fwd.yaml \
 	"$(dirname "$0")/nginx_wrk.sh"
 echo "rsyslog received $(wc -l < "$R/received.log") records from the forward rounds"

@@ -88,14 +88,15 @@ for r in $(seq 1 "$ROUNDS"); do
 		SOCKAUDIT=$NEW_BIN
 		mode=$m
 		case $m in base-*) SOCKAUDIT=$BASELINE; mode=${m#base-};; esac
+		mcfg=$CONFIG
 		case $mode in
 		wakeup) args="--attach tracepoint --wakeup-bytes 1";;
 		# tracepoint with the log forwarded (FWD_CONFIG: bench/forward_bench.sh)
-		forward) args="--attach tracepoint -c ${FWD_CONFIG:?forward mode needs FWD_CONFIG}";;
+		forward) args="--attach tracepoint"; mcfg=${FWD_CONFIG:?forward mode needs FWD_CONFIG};;
 		*) args="--attach $mode";;
 		esac
 		rm -f "$log"*
-		start_collector "$log" run --pid "$NGINX_PID" $args ${CONFIG:+-c "$CONFIG"} $EXTRA
+		start_collector "$log" run --pid "$NGINX_PID" $args ${mcfg:+-c "$mcfg"} $EXTRA
 		before=$(served)
 		steal_pct >/dev/null
 		t=$(run_wrk | rps)
