@@ -47,6 +47,8 @@ mkdir -p "$WORKDIR/a"
 forward_cfg "$WORKDIR/a.yaml" "$log" "$rport" "      backup_count: 1"
 run_with "$WORKDIR/a.yaml" "$log"
 rotate3 "$log"
+t=200	# the down state is written at the collector's next tick
+until grep -q '"type":"forward",.*"state":"down"' "$log" || [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
 ls "$log".1 "$log".2 "$log".3 > /dev/null || fail "rotated files removed before shipping: $(ls "$WORKDIR/a")"
 cat "$log".3 "$log".2 "$log".1 "$log" > "$WORKDIR/local-a.jsonl"
 rsyslog_start "$R"
