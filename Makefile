@@ -41,6 +41,8 @@ LDLIBS   := -lbpf -lelf -lz -lpthread -lyaml -lhs -lpcre2-8 -lcrypto
 LDLIBS   += -lcap -lsystemd
 # issue 18: /healthz and /metrics (libmicrohttpd)
 LDLIBS   += -lmicrohttpd
+# issue 19: the RELP client's TLS (OpenSSL libssl)
+LDLIBS   += -lssl
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -68,6 +70,8 @@ DEB_PKGS += libcap-dev libsystemd-dev systemd
 # (npm comes with some nodejs builds; Debian's own is the npm package)
 DEB_PKGS += nodejs
 MCP_NODE := tests/live/mcp-node
+# forward (issue 19): the RELP/TLS receiver and PostgreSQL the live tests and bench start
+DEB_PKGS += rsyslog rsyslog-relp rsyslog-openssl rsyslog-pgsql postgresql
 
 .PHONY: all deps test unit live demo bench vmlinux asan valgrind fuzz clean help fixtures \
 	headers-check
@@ -249,6 +253,8 @@ bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/w
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/health_latency.sh
 	@echo "== what the observer costs the reader per drain cycle (bench/observe_cost.c)"
 	$(Q)d=$$(mktemp -d /var/tmp/sockaudit-oc.XXXXXX) && for n in 1 8 32; do $(OUT)/bench/observe_cost $$d $$n; done; rm -rf $$d
+	@echo "== forward: records/s shipped over RELP/TLS to a local rsyslog (bench/forward_bench.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/forward_bench.sh
 
 clean: ## remove build trees
 	rm -rf build build-asan

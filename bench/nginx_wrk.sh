@@ -3,7 +3,8 @@
 # in the same run. Prints requests/s of each, the traced/untraced ratio and
 # records written vs requests served (nginx's access log counts them).
 #   ROUNDS=5 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp wakeup"
-# (wakeup: tracepoint mode with a reader wakeup for every event, to compare)
+# (wakeup: tracepoint mode with a reader wakeup for every event, to compare;
+# forward: tracepoint with FWD_CONFIG, a config whose sink forwards the log)
 # BASELINE=/path/to/an/older/sockaudit adds, for each mode M, a run "base-M"
 # of that binary right after the run of $SOCKAUDIT in the same round: a
 # before/after comparison under the same machine load.
@@ -96,13 +97,16 @@ for r in $(seq 1 "$ROUNDS"); do
 		SOCKAUDIT=$NEW_BIN
 		mode=$m
 		case $m in base-*) SOCKAUDIT=$BASELINE; mode=${m#base-};; esac
+		mcfg=$CONFIG
 		case $mode in
 		wakeup) args="--attach tracepoint --wakeup-bytes 1";;
 		tlsoff) args="--attach tracepoint --tls off";;
+		# tracepoint with the log forwarded (FWD_CONFIG: bench/forward_bench.sh)
+		forward) args="--attach tracepoint"; mcfg=${FWD_CONFIG:?forward mode needs FWD_CONFIG};;
 		*) args="--attach $mode";;
 		esac
 		rm -f "$log"*
-		start_collector "$log" run --pid "$NGINX_PID" $args ${CONFIG:+-c "$CONFIG"} $EXTRA
+		start_collector "$log" run --pid "$NGINX_PID" $args ${mcfg:+-c "$mcfg"} $EXTRA
 		before=$(served)
 		steal_pct >/dev/null
 		t=$(run_wrk | rps)

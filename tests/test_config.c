@@ -637,6 +637,43 @@ static void test_metrics_section(void **state)
 	expect_error(SINK "metric: {}\n", 5, "metric", "group, metrics");
 }
 
+#define FWD "      forward:\n        target: logs:2514\n        ca_file: /ca.pem\n"
+
+/* forward: every key read, copied and freed; TLS and rotation are required. */
+static void test_forward(void **state)
+{
+	struct config c;
+	struct sink_config copy;
+
+	assert_string_equal(load(SINK FWD "        peer_names: logs, logs2\n"
+				 "        cert_file: /c.pem\n        key_file: /c.key\n"
+				 "        window: 1024\n        spool_limit_mb: 5\n"
+				 "        cursor_file: /var/log/a.cur\n        hostname: h1\n"
+				 "        reconnect_max_ms: 2000\n", &c), "");
+	assert_string_equal(c.sinks[0].forward.target, "logs:2514");
+	assert_string_equal(c.sinks[0].forward.peer_names, "logs, logs2");
+	assert_int_equal(c.sinks[0].forward.window, 1024);
+	assert_int_equal(c.sinks[0].forward.spool_limit, 5ULL << 20);
+	assert_int_equal(sink_config__copy(&copy, &c.sinks[0]), 0);
+	assert_string_equal(copy.forward.hostname, "h1");
+	assert_ptr_not_equal(copy.forward.cursor_file, c.sinks[0].forward.cursor_file);
+	sink_config__free(&copy);
+	config__free(&c);
+	assert_string_equal(load(SINK, &c), "");
+	assert_null(c.sinks[0].forward.target);
+	assert_int_equal(c.sinks[0].forward.window, 256);
+	config__free(&c);
+	expect_refused(SINK FWD, "forward needs target", "peer_names");
+	expect_refused(SINK "      forward: {target: logs, ca_file: /ca, peer_names: x}\n",
+		       "host:port", NULL);
+	expect_refused(SINK FWD "        peer_names: x\n        cert_file: /c.pem\n",
+		       "cert_file and key_file together", NULL);
+	expect_refused(SINK "      backup_count: 0\n" FWD "        peer_names: x\n",
+		       "backup_count of 1 or more", NULL);
+	expect_refused(SINK FWD "        peer_names: x\n        window: 0\n", "window", NULL);
+	expect_refused(SINK FWD "        peer_names: x\n        tls: off\n", "unknown key", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_config_owner),
 		cmocka_unit_test(test_empty_output),
 		cmocka_unit_test(test_metrics_section),
+		cmocka_unit_test(test_forward),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

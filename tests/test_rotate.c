@@ -270,6 +270,69 @@ static void test_shared_directory(void **state)
 	allow_shared = false;
 }
 
+/* The forwarder's hold: unshipped rotated files outlive backup_count until advanced over. */
+static void test_hold_keeps_unshipped(void **state)
+{
+	struct rotator *r = rot(1, false, 0);
+	uint32_t hold, gen, g2;
+	uint64_t lr, lf;
+	char buf[16] = "";
+	bool gz;
+	int fd;
+
+	rotator__hold_start(r, 0, 1 << 20);
+	make_log("one\n");
+	assert_int_equal(rotator__rotate(r), 0);
+	make_log("two\n");
+	assert_int_equal(rotator__rotate(r), 0);
+	make_log("three\n");
+	assert_int_equal(rotator__rotate(r), 0);
+	assert_true(exists(".1") && exists(".2") && exists(".3"));
+	fd = rotator__open_held(r, &gz, &hold, &gen);
+	assert_true(fd >= 0);
+	assert_int_equal(hold, 3);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 4);
+	assert_string_equal(buf, "one\n");	/* the oldest: where the follower is */
+	close(fd);
+	rotator__advance(r, gen);
+	assert_false(exists(".3"));		/* shipped: the normal policy applies */
+	assert_true(exists(".2"));
+	fd = rotator__open_held(r, &gz, &hold, &g2);
+	close(fd);
+	assert_int_equal(hold, 2);
+	rotator__advance(r, gen);		/* a stale generation moves nothing */
+	rotator__hold_state(r, &hold, &gen, &lr, &lf);
+	assert_int_equal(hold, 2);
+	rotator__advance(r, g2);
+	assert_false(exists(".2"));
+	assert_true(exists(".1"));
+	assert_int_equal(lr + lf, 0);
+	rotator__free(r);
+}
+
+/* Past the spool limit the oldest held file goes and its records are counted. */
+static void test_spool_limit_counts(void **state)
+{
+	struct rotator *r = rot(1, false, 0);
+	uint32_t hold, gen;
+	uint64_t lr, lf;
+
+	rotator__hold_start(r, 0, 0);
+	make_log("a\nb\n");
+	assert_int_equal(rotator__rotate(r), 0);
+	make_log("c\nd\ne\n");
+	assert_int_equal(rotator__rotate(r), 0);	/* a, b: beyond backup_count, over 0 bytes */
+	make_log("f\n");
+	assert_int_equal(rotator__rotate(r), 0);	/* c, d, e */
+	rotator__hold_state(r, &hold, &gen, &lr, &lf);
+	assert_int_equal(lr, 5);
+	assert_int_equal(lf, 2);
+	assert_int_equal(hold, 1);
+	assert_true(exists(".1"));
+	assert_false(exists(".2"));
+	rotator__free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +344,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_planted_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_and_drop_leave_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_keeps_unshipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spool_limit_counts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("rotate", tests, NULL, NULL);

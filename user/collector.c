@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include "forward.h"
 #include "chainfile.h"
 #include "backlog.h"
 #include "collector.h"
@@ -96,6 +97,7 @@ struct collector {
 	struct config *cfg;		/* the config in force */
 	struct config reloaded;		/* owned once a reload was applied */
 	struct sink *handles[CONFIG_MAX_SINKS];	/* one per configured sink */
+	struct forwarder *fwd[CONFIG_MAX_SINKS];	/* a sink's forward section (NULL: none) */
 	int nhandles;
 	char fail_reason[1024];
 	struct recfile rec;
@@ -435,17 +437,37 @@ static bool should_stop(struct collector *co, int *signals_seen)
 	return false;
 }
 
+/* how long a stopping forwarder may go on shipping the log's tail */
+#define FORWARD_DRAIN_MS 3000
+
 /* ---- sinks ---- */
 
 static int close_sinks(struct collector *co)
 {
 	int i, e, err = 0;
 
-	for (i = 0; i < co->nhandles; i++)
+	for (i = 0; i < co->nhandles; i++) {
+		forward__detach(co->fwd[i]);
 		if ((e = sink__close(co->handles[i])) && !err)
 			err = e;
+		/* after the writer's last records; its rotator goes with the forwarder */
+		forward__stop(co->fwd[i], FORWARD_DRAIN_MS, e != -EIO);
+		co->fwd[i] = NULL;
+	}
 	co->nhandles = 0;
 	return err;
+}
+
+/* A `forward` record when a forwarder's link changed state, or its lag every minute. */
+static void report_forward(struct collector *co, uint64_t now)
+{
+	struct format_field f[FORWARD_FIELDS];
+	size_t n;
+	int i;
+
+	for (i = 0; i < co->nhandles; i++)
+		if ((n = forward__record_due(co->fwd[i], now, f)))
+			pipeline__lifecycle(co->pl, "forward", f, n, now);
 }
 
 /* The pipeline writes once to each distinct writer (shared files). */
@@ -470,6 +492,9 @@ static int open_sinks(struct collector *co, const struct config *cfg, char *err,
 
 	for (i = 0; i < cfg->n_sinks; i++) {
 		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, errlen);
+		if (!e && (e = forward__start(&co->fwd[i], co->handles[i], &cfg->sinks[i], err,
+					      errlen)))
+			sink__close(co->handles[i]);
 		if (e) {
 			close_sinks(co);
 			feed_sinks(co);		/* the pipeline holds no closed sink */
@@ -1099,6 +1124,7 @@ static int main_loop(struct collector *co)
 			capture__counters(co->cap, co->kcnt);
 			pipeline__report_loss(co->pl, co->kcnt, now);
 			write_state(co, "running");
+			report_forward(co, now);
 			next_tick = now + TICK_NS;
 		}
 		if (co->obs)

@@ -226,6 +226,18 @@ void sink_config__defaults(struct sink_config *sc)
 	sc->space_left_action = SPACE_WARN;
 	sc->integrity.checkpoint_every = 10000;
 	sc->integrity.checkpoint_interval_s = 60;
+	sc->forward.window = 256;
+	sc->forward.spool_limit = 1ULL << 30;
+	sc->forward.reconnect_max_ms = 30000;
+}
+
+/* The forward section's strings (one list for free and copy). */
+static char **forward_strs(struct forward_config *f, int i)
+{
+	char **all[] = { &f->target, &f->ca_file, &f->cert_file, &f->key_file, &f->peer_names,
+			 &f->cursor_file, &f->hostname };
+
+	return i < (int)(sizeof(all) / sizeof(all[0])) ? all[i] : NULL;
 }
 
 void sink_config__free(struct sink_config *sc)
@@ -241,12 +253,25 @@ void sink_config__free(struct sink_config *sc)
 	free(sc->integrity.anchor_file);
 	sc->type = sc->output_file = sc->base_directory = sc->log_group = NULL;
 	sc->integrity.key_file = sc->integrity.state_file = sc->integrity.anchor_file = NULL;
+	for (int i = 0; forward_strs(&sc->forward, i); i++) {
+		free(*forward_strs(&sc->forward, i));
+		*forward_strs(&sc->forward, i) = NULL;
+	}
 }
 
 static int dup_or_null(char **dst, const char *src)
 {
 	*dst = src ? strdup(src) : NULL;
 	return src && !*dst ? -ENOMEM : 0;
+}
+
+static int forward_copy(struct forward_config *dst, const struct forward_config *src)
+{
+	int e = 0;
+
+	for (int i = 0; forward_strs(dst, i); i++)
+		e |= dup_or_null(forward_strs(dst, i), *forward_strs((struct forward_config *)src, i));
+	return e;
 }
 
 int sink_config__copy(struct sink_config *dst, const struct sink_config *src)
@@ -257,7 +282,8 @@ int sink_config__copy(struct sink_config *dst, const struct sink_config *src)
 	    dup_or_null(&dst->log_group, src->log_group) |
 	    dup_or_null(&dst->integrity.key_file, src->integrity.key_file) |
 	    dup_or_null(&dst->integrity.state_file, src->integrity.state_file) |
-	    dup_or_null(&dst->integrity.anchor_file, src->integrity.anchor_file)) {
+	    dup_or_null(&dst->integrity.anchor_file, src->integrity.anchor_file) |
+	    forward_copy(&dst->forward, &src->forward)) {
 		sink_config__free(dst);
 		return -ENOMEM;
 	}
@@ -332,6 +358,46 @@ static int integrity_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v
 			 "checkpoint_every_records, checkpoint_interval_s");
 }
 
+/* One key of a sink's forward: map (docs/fleet.md). */
+static int forward_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg)
+{
+	struct forward_config *f = arg;
+	uint64_t mb;
+	int err;
+
+	if (!strcmp(k, "target"))
+		return parse_str(cx, v, &f->target);
+	if (!strcmp(k, "ca_file"))
+		return parse_path(cx, v, &f->ca_file);
+	if (!strcmp(k, "cert_file"))
+		return parse_path(cx, v, &f->cert_file);
+	if (!strcmp(k, "key_file"))
+		return parse_path(cx, v, &f->key_file);
+	if (!strcmp(k, "peer_names"))
+		return parse_str(cx, v, &f->peer_names);
+	if (!strcmp(k, "cursor_file"))
+		return parse_path(cx, v, &f->cursor_file);
+	if (!strcmp(k, "hostname"))
+		return parse_str(cx, v, &f->hostname);
+	if (!strcmp(k, "window"))
+		return parse_u32(cx, v, 1, 65536, &f->window);
+	if (!strcmp(k, "reconnect_max_ms"))
+		return parse_u32(cx, v, 100, 3600000, &f->reconnect_max_ms);
+	if (!strcmp(k, "spool_limit_mb")) {
+		err = parse_u64(cx, v, 0, 1 << 30, &mb);
+		f->spool_limit = mb << 20;
+		return err;
+	}
+	if (!strcmp(k, "spool_limit_kb")) {	/* small limits for tests and tiny hosts */
+		err = parse_u64(cx, v, 0, 1ULL << 40, &mb);
+		f->spool_limit = mb << 10;
+		return err;
+	}
+	return cfg_error(cx, v, "unknown key; allowed: target, ca_file, cert_file, key_file, "
+			 "peer_names, cursor_file, hostname, window, reconnect_max_ms, "
+			 "spool_limit_mb, spool_limit_kb");
+}
+
 typedef int (*key_fn)(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg);
 static int each_key(struct cfg_ctx *cx, const yaml_node_t *map, const char *prefix, key_fn fn,
 		    void *arg);
@@ -395,6 +461,12 @@ static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
 		snprintf(prefix, sizeof(prefix), "%s", cx->key);
 		return each_key(cx, v, prefix, integrity_key, &sc->integrity);
 	}
+	if (!strcmp(k, "forward")) {
+		char prefix[sizeof(cx->key)];
+
+		snprintf(prefix, sizeof(prefix), "%s", cx->key);
+		return each_key(cx, v, prefix, forward_key, &sc->forward);
+	}
 	if (!strcmp(k, "space_left_action")) {
 		err = parse_enum(cx, v, action_names, "warn, rotate, suspend or exit", &e);
 		sc->space_left_action = e;
@@ -404,7 +476,7 @@ static int sink_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v,
 			 "backup_count, rotate_interval, compress, max_age_days, critical, "
 			 "flush_mode, batch_size, batch_interval_ms, event_buffer_size, "
 			 "base_directory, file_mode, log_group, space_left_mb, space_left_action, "
-			 "max_message_length, integrity, allow_shared_directory");
+			 "max_message_length, integrity, allow_shared_directory, forward");
 }
 
 /* Call fn for every key of a mapping, with cx->key set to prefix.key. */
@@ -473,6 +545,15 @@ static int sink_check(struct cfg_ctx *cx, const yaml_node_t *n, struct sink_conf
 	    (sc->integrity.state_file || sc->integrity.anchor_file))
 		return cfg_error(cx, n, "integrity needs key_file; make one with "
 				 "`sockaudit keygen FILE` and set integrity.key_file");
+	if (sc->forward.target && (!sc->forward.ca_file || !sc->forward.peer_names ||
+				   !strrchr(sc->forward.target, ':')))
+		return cfg_error(cx, n, "forward needs target (host:port), ca_file and peer_names "
+				 "(TLS is not optional)");
+	if (sc->forward.target && !sc->forward.cert_file != !sc->forward.key_file)
+		return cfg_error(cx, n, "forward needs cert_file and key_file together");
+	if (sc->forward.target && !sc->backup_count)
+		return cfg_error(cx, n, "forward needs backup_count of 1 or more: rotated files "
+				 "are shipped from FILE.1");
 	if (sc->base_directory && sc->base_directory[0] != '/')
 		return cfg_error(cx, n, "base_directory '%s' must be an absolute path",
 				 sc->base_directory);

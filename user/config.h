@@ -32,6 +32,18 @@ struct integrity_config {
 	uint32_t checkpoint_interval_s;	/* seconds between checkpoints; 0: none by time */
 };
 
+/* A sink's forward section (docs/fleet.md); off while target is NULL. */
+struct forward_config {
+	char *target;			/* host:port of the RELP server */
+	char *ca_file, *cert_file, *key_file;
+	char *peer_names;		/* comma-separated */
+	char *cursor_file;		/* NULL: output_file + ".fwd" */
+	char *hostname;			/* HOSTNAME of the messages; NULL: gethostname */
+	uint32_t window;		/* unacknowledged frames in flight */
+	uint64_t spool_limit;		/* bytes of unshipped rotated files beyond backup_count */
+	uint32_t reconnect_max_ms;	/* backoff ceiling */
+};
+
 struct redactor;
 
 /* One `auditing_plugins` entry. Paths are kept as written (after `~`). */
@@ -57,6 +69,7 @@ struct sink_config {
 	bool critical;
 	bool allow_shared_directory;	/* a sticky directory others write (/tmp) is accepted */
 	struct integrity_config integrity;
+	struct forward_config forward;
 	/* the config's redaction section, borrowed from struct config (NULL: defaults) */
 	const struct redactor *redactor;
 	int line;			/* where the entry starts, for messages */

@@ -42,7 +42,18 @@ struct rotator {
 	uint32_t backup_count;
 	uint32_t max_age_days;
 	bool compress;
+	/* a follower's hold (rotator__hold_start); under mu */
+	bool hold_on, held_open;
+	uint32_t hold, hold_gen;
+	uint64_t spool_limit, spool_lost_records, spool_lost_files;
+	uint64_t held_off;		/* acknowledged offset in the held file (when open) */
 };
+
+/* Under mu: how many rotated files stay (backup_count, or up to the hold). */
+static uint32_t keep_locked(const struct rotator *r)
+{
+	return r->hold_on && r->hold > r->backup_count ? r->hold : r->backup_count;
+}
 
 /* The name of FILE.k(.gz) in the log's directory. */
 static void name_of(const struct rotator *r, uint32_t k, bool gz, char *buf, size_t n)
@@ -114,10 +125,12 @@ static void shift_locked(struct rotator *r, int dfd)
 	uint32_t k;
 	int gz;
 
+	uint32_t keep = keep_locked(r);
+
 	for (gz = 0; gz < 2; gz++) {
-		name_of(r, r->backup_count, gz, to, sizeof(to));
+		name_of(r, keep, gz, to, sizeof(to));
 		unlink_quiet(r, dfd, to);
-		for (k = r->backup_count; k > 1; k--) {
+		for (k = keep; k > 1; k--) {
 			name_of(r, k - 1, gz, from, sizeof(from));
 			name_of(r, k, gz, to, sizeof(to));
 			rename_quiet(r, dfd, from, to);
@@ -153,11 +166,92 @@ static int queue_job(struct rotator *r, int dfd)
 	return 0;
 }
 
+/* Records (lines) in a rotated file after offset skip, plain or gzip. */
+static uint64_t count_records(int dfd, const char *name, bool gz, uint64_t skip)
+{
+	char buf[65536];
+	uint64_t n = 0;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), got, i;
+	gzFile z = fd >= 0 && gz ? gzdopen(fd, "rb") : NULL;
+
+	if (fd < 0 || (z ? gzseek(z, skip, SEEK_SET) < 0 : lseek(fd, skip, SEEK_SET) < 0)) {
+		if (z)
+			gzclose(z);
+		else if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((got = z ? gzread(z, buf, sizeof(buf)) : (int)read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < got; i++)
+			n += buf[i] == '\n';
+	if (z)
+		gzclose(z);
+	else
+		close(fd);
+	return n;
+}
+
+/* Under mu: bytes of FILE.k(.gz), 0 when absent; *gz says which one is there. */
+static uint64_t size_of(const struct rotator *r, int dfd, uint32_t k, bool *gz)
+{
+	char name[NAME_MAX + 1];
+	struct stat st;
+	uint64_t n = 0;
+	int g;
+
+	for (g = 0; g < 2; g++) {
+		name_of(r, k, g, name, sizeof(name));
+		if (ours(dfd, name, &st)) {
+			n += st.st_size;
+			*gz = g;
+		}
+	}
+	return n;
+}
+
+/*
+ * Under mu: held files beyond backup_count take at most spool_limit bytes;
+ * past that the oldest goes and its records are counted lost (but for the
+ * one the follower has open: it ships that one from its fd).
+ */
+static void spool_locked(struct rotator *r, int dfd)
+{
+	char name[NAME_MAX + 1];
+	uint64_t bytes = 0;
+	uint32_t k;
+	bool gz = false;
+	int g;
+
+	if (!r->hold_on)
+		return;
+	for (k = r->backup_count + 1; k <= r->hold; k++)
+		bytes += size_of(r, dfd, k, &gz);
+	while (r->hold > r->backup_count && bytes > r->spool_limit) {
+		bytes -= size_of(r, dfd, r->hold, &gz);
+		name_of(r, r->hold, gz, name, sizeof(name));
+		r->spool_lost_records += count_records(dfd, name, gz,
+						       r->held_open ? r->held_off : 0);
+		for (g = 0; g < 2; g++) {
+			name_of(r, r->hold, g, name, sizeof(name));
+			unlink_quiet(r, dfd, name);
+		}
+		log_warn("forward spool of %s is over its limit (%llu bytes): removed %s.%u "
+			 "before it was shipped; its records are counted lost", r->path,
+			 (unsigned long long)r->spool_limit, r->path, r->hold);
+		r->spool_lost_files++;
+		r->held_open = false;
+		r->hold--;
+		r->hold_gen++;
+	}
+}
+
 /* Under mu: FILE -> FILE.1 (or removed without backups), in the checked directory. */
 static int rotate_locked(struct rotator *r, int dfd)
 {
 	char to[NAME_MAX + 1];
 
+	if (r->hold_on && r->backup_count)
+		r->hold++;	/* the file the follower reads moves one up with the rest */
 	if (r->backup_count)
 		shift_locked(r, dfd);
 	name_of(r, 1, false, to, sizeof(to));
@@ -173,6 +267,7 @@ static int rotate_locked(struct rotator *r, int dfd)
 	r->failing = false;
 	if (r->backup_count && r->compress)
 		queue_job(r, dfd);
+	spool_locked(r, dfd);
 	return 0;
 }
 
@@ -277,7 +372,7 @@ static void finish_job(struct rotator *r, struct gz_job *j, const char *tmp)
 
 	name_of(r, j->index, false, plain, sizeof(plain));
 	name_of(r, j->index, true, gz, sizeof(gz));
-	if (j->index > r->backup_count) {
+	if (j->index > keep_locked(r)) {
 		unlink_quiet(r, j->dfd, tmp);	/* rotated away while we compressed */
 	} else if (renameat(j->dfd, tmp, j->dfd, gz)) {
 		log_warn("cannot rename %s to %s (beside %s): %s; %s stays uncompressed", tmp, gz,
@@ -409,6 +504,8 @@ void rotator__prune_age(struct rotator *r)
 	for (k = 1; dfd >= 0 && k <= r->backup_count; k++) {
 		for (gz = 0; gz < 2; gz++) {
 			name_of(r, k, gz, name, sizeof(name));
+			if (r->hold_on && k >= r->hold && r->hold)
+				continue;	/* not shipped yet */
 			if (ours(dfd, name, &st) && st.st_mtime < cutoff)
 				unlink_quiet(r, dfd, name);
 		}
@@ -447,5 +544,107 @@ void rotator__drop_oldest(struct rotator *r)
 		;
 	if (dfd >= 0)
 		close(dfd);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void rotator__hold_start(struct rotator *r, uint32_t hold, uint64_t spool_limit)
+{
+	pthread_mutex_lock(&r->mu);
+	r->hold_on = true;
+	r->hold = hold;
+	r->spool_limit = spool_limit;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Under mu: open FILE.k (FILE for 0), else FILE.k.gz. */
+static int open_index_locked(struct rotator *r, uint32_t k, bool *gz)
+{
+	char name[NAME_MAX + 1];
+	int dfd = open_dir(r), fd = -ENOENT, g;
+
+	if (dfd < 0)
+		return dfd;
+	for (g = 0; g < (k ? 2 : 1) && fd < 0; g++) {
+		if (k)
+			name_of(r, k, g, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", r->leaf);
+		fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			fd = -errno;
+		*gz = g;
+	}
+	close(dfd);
+	return fd;
+}
+
+int rotator__open_index(struct rotator *r, uint32_t k, bool *gz)
+{
+	int fd;
+
+	pthread_mutex_lock(&r->mu);
+	fd = open_index_locked(r, k, gz);
+	pthread_mutex_unlock(&r->mu);
+	return fd;
+}
+
+int rotator__open_held(struct rotator *r, bool *gz, uint32_t *hold, uint32_t *gen)
+{
+	int fd;
+
+	pthread_mutex_lock(&r->mu);
+	fd = open_index_locked(r, r->hold, gz);
+	r->held_open = fd >= 0;
+	r->held_off = 0;
+	*hold = r->hold;
+	*gen = r->hold_gen;
+	pthread_mutex_unlock(&r->mu);
+	return fd;
+}
+
+void rotator__advance(struct rotator *r, uint32_t gen)
+{
+	char name[NAME_MAX + 1];
+	uint32_t k;
+	int dfd, g;
+
+	pthread_mutex_lock(&r->mu);
+	r->held_open = false;
+	if (gen == r->hold_gen && r->hold) {
+		r->hold--;
+		r->hold_gen++;
+	}
+	/* shipped files beyond what the policy keeps go now */
+	dfd = open_dir(r);
+	for (k = keep_locked(r) + 1; dfd >= 0 && k <= r->hold + 1 + r->backup_count; k++)
+		for (g = 0; g < 2; g++) {
+			name_of(r, k, g, name, sizeof(name));
+			unlink_quiet(r, dfd, name);
+		}
+	if (dfd >= 0)
+		close(dfd);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void rotator__hold_state(struct rotator *r, uint32_t *hold, uint32_t *gen,
+			 uint64_t *lost_records, uint64_t *lost_files)
+{
+	pthread_mutex_lock(&r->mu);
+	*hold = r->hold;
+	*gen = r->hold_gen;
+	*lost_records = r->spool_lost_records;
+	*lost_files = r->spool_lost_files;
+	pthread_mutex_unlock(&r->mu);
+}
+
+const char *rotator__path(const struct rotator *r)
+{
+	return r->path;
+}
+
+void rotator__hold_offset(struct rotator *r, uint64_t off)
+{
+	pthread_mutex_lock(&r->mu);
+	r->held_off = off;
 	pthread_mutex_unlock(&r->mu);
 }

@@ -38,6 +38,30 @@ void rotator__prune_age(struct rotator *r);
 /* Delete the oldest rotated file of ours, if any (space_left_action: rotate). */
 void rotator__drop_oldest(struct rotator *r);
 
+/*
+ * Hold for a follower (the forwarder, forward.h): rotated files from
+ * FILE.hold on are still needed, so neither backup_count nor max_age_days
+ * removes them; each rotation moves the hold one up. Beyond backup_count
+ * the held files may take spool_limit bytes: past that the oldest goes
+ * (its records after the follower's acknowledged offset counted lost; the
+ * follower leaves it). gen changes when the held file went that way.
+ */
+void rotator__hold_start(struct rotator *r, uint32_t hold, uint64_t spool_limit);
+/* Open the held file (FILE when hold is 0), read-only; *gz: it is FILE.k.gz. fd or -errno. */
+int rotator__open_held(struct rotator *r, bool *gz, uint32_t *hold, uint32_t *gen);
+/* Open FILE.k (FILE for 0) or FILE.k.gz to look at it (finding a cursor). fd or -errno. */
+int rotator__open_index(struct rotator *r, uint32_t k, bool *gz);
+/* The follower's acknowledged offset in the held file: a drop counts the records after it. */
+void rotator__hold_offset(struct rotator *r, uint64_t off);
+/* The follower finished the held file opened at gen: the hold moves to the next newer one. */
+void rotator__advance(struct rotator *r, uint32_t gen);
+/* Where the hold is now and the records/files dropped past the spool limit so far. */
+void rotator__hold_state(struct rotator *r, uint32_t *hold, uint32_t *gen,
+			 uint64_t *lost_records, uint64_t *lost_files);
+
+/* The log's path as the rotator works on it. */
+const char *rotator__path(const struct rotator *r);
+
 /* Block until no compression is pending (tests, shutdown). */
 void rotator__wait_idle(struct rotator *r);
 

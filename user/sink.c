@@ -76,6 +76,9 @@ struct sink {
 	uint64_t unsynced_recs, unsynced_since, next_retry, next_space_rotate;
 	uint64_t next_interval;		/* CLOCK_REALTIME ns of the next interval rotation */
 	struct rotator *rot;
+	bool rot_taken;			/* the forwarder owns rot (sink__take_rotator) */
+	pthread_mutex_t dur_mu;		/* durable_*: what the forwarder may ship */
+	uint64_t durable_ino, durable_size;
 	struct early_ring early;
 	bool set_up, failing, suspended, space_low;
 	bool kicked;			/* a stop interrupted the writer: no more retries */
@@ -104,6 +107,7 @@ static struct sink *registry;
 
 static const char *const lost_names[SINK_LOST_MAX] = {
 	[SINK_LOST_WRITE] = "write_failed_records",
+	[SINK_LOST_FORWARD_SPOOL] = "forward_spool_records",
 	[SINK_LOST_EARLY] = "early_buffer_overflow_records",
 	[SINK_LOST_OVERSIZE] = "oversize_records",
 	[SINK_LOST_SUSPEND] = "suspended_records",
@@ -204,6 +208,15 @@ static void side_req(const struct sink *s, const char *path, bool configured, co
 	};
 }
 
+/* Writer: the current file is durable up to s->size (after an fdatasync, or at open). */
+static void set_durable(struct sink *s)
+{
+	pthread_mutex_lock(&s->dur_mu);
+	s->durable_ino = s->ino;
+	s->durable_size = s->size;
+	pthread_mutex_unlock(&s->dur_mu);
+}
+
 static int open_file(struct sink *s, char *err, size_t errlen)
 {
 	struct outpath_req req;
@@ -228,6 +241,7 @@ static int open_file(struct sink *s, char *err, size_t errlen)
 	s->ino = st.st_ino;
 	s->size = st.st_size;
 	s->since_check = 0;
+	set_durable(s);		/* what a file holds at open is what a previous run synced */
 	return 0;
 }
 
@@ -340,6 +354,7 @@ static void cut_torn_tail(struct sink *s)
 		 "bytes", s->cfg.output_file, (unsigned long long)(s->size - keep));
 	count_lost(s, SINK_LOST_WRITE, 1);
 	s->size = keep;
+	set_durable(s);
 }
 
 static uint64_t next_boundary(enum rotate_interval iv)
@@ -493,6 +508,7 @@ static void do_sync(struct sink *s)
 	progress(s);
 	s->unsynced_recs = 0;
 	s->unsynced_since = 0;
+	set_durable(s);
 	save_state(s, false);	/* a restart after kill -9 resumes from here */
 }
 
@@ -1432,7 +1448,8 @@ static void sink_free(struct sink *s)
 	unlock_output(s);
 	free(s->lock_path);
 	free(s->where);
-	rotator__free(s->rot);
+	if (!s->rot_taken)
+		rotator__free(s->rot);
 	early_free(&s->early);
 	jbuf__free(&s->jb);
 	jbuf__free(&s->over);
@@ -1440,6 +1457,7 @@ static void sink_free(struct sink *s)
 	sealer__free(s->seal);
 	sink_config__free(&s->cfg);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->dur_mu);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->fill);
@@ -1464,6 +1482,7 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	/* writer deadlines are on CLOCK_MONOTONIC: wall clock steps do not move them */
 	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->dur_mu, NULL);
 	pthread_cond_init(&s->work, &mono);
 	pthread_cond_init(&s->done, NULL);
 	pthread_condattr_destroy(&mono);
@@ -1863,7 +1882,37 @@ uint64_t sink__dropped(const struct sink *s)
 
 uint64_t sink__lost(const struct sink *s, enum sink_lost what)
 {
+	uint64_t recs = 0, files;
+	uint32_t hold, gen;
+
+	if (what == SINK_LOST_FORWARD_SPOOL) {	/* counted where the files go */
+		if (s->rot_taken)
+			rotator__hold_state(s->rot, &hold, &gen, &recs, &files);
+		return recs;
+	}
 	return what < SINK_LOST_MAX ? __atomic_load_n(&s->lost[what], __ATOMIC_RELAXED) : 0;
+}
+
+bool sink__durable(struct sink *s, uint64_t ino, uint64_t *size)
+{
+	bool same;
+
+	pthread_mutex_lock(&s->dur_mu);
+	same = s->durable_ino == ino;
+	*size = s->durable_size;
+	pthread_mutex_unlock(&s->dur_mu);
+	return same;
+}
+
+struct rotator *sink__take_rotator(struct sink *s)
+{
+	struct rotator *r;
+
+	pthread_mutex_lock(&s->mu);
+	r = s->rot_taken ? NULL : s->rot;
+	s->rot_taken = true;
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }
 
 const char *sink__path(const struct sink *s)

@@ -26,6 +26,7 @@ enum sink_lost {
 	SINK_LOST_UNSET,		/* still buffered when the sink closed unset */
 	SINK_LOST_UNLINKED,		/* written to the file after it was deleted under us */
 	SINK_LOST_STUCK,		/* queued to a writer stuck in I/O when the collector stopped */
+	SINK_LOST_FORWARD_SPOOL,	/* unshipped rotated files removed past forward's spool limit */
 	SINK_LOST_MAX,
 };
 
@@ -124,5 +125,19 @@ struct sink_stats {
 
 void sink__stats(const struct sink *s, struct sink_stats *out);
 const char *sink__state_name(enum sink_state st);
+
+struct rotator;
+/*
+ * The forwarder (forward.h) takes the sink's rotator: it holds unshipped
+ * rotated files, and outlives the sink's close so the last records the
+ * writer puts in the file are shipped too. The taker frees it. NULL when
+ * it was taken already (two forwarders on one shared file).
+ */
+struct rotator *sink__take_rotator(struct sink *s);
+/*
+ * When ino is the sink's current file: true, and *size is how much of it
+ * is durable (fdatasync'ed). The forwarder ships no further than that.
+ */
+bool sink__durable(struct sink *s, uint64_t ino, uint64_t *size);
 
 #endif /* SOCKAUDIT_SINK_H */

@@ -1,0 +1,93 @@
+# Shared by the forward live tests and bench/forward_bench.sh: certificates,
+# a private rsyslog (own config, work directory, port; never the system's)
+# receiving RELP over TLS with mutual authentication, and the collector's
+# forward config. Needs $WORKDIR (tests/lib/common.sh or the bench's own).
+
+# relp_certs DIR: CA, server (relp-server), client (sockaudit-client), and
+# a rogue CA with a server certificate of the same name.
+relp_certs() {
+	local d=$1 n
+	mkdir -p "$d"
+	for n in ca rogue; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-subj "/CN=test-$n" -keyout "$d/$n.key" -out "$d/$n.pem" 2>/dev/null
+	done
+	relp_leaf "$d" server relp-server ca
+	relp_leaf "$d" client sockaudit-client ca
+	relp_leaf "$d" rogue-server relp-server rogue
+}
+
+# relp_leaf DIR NAME CN CA: a certificate for CN (also its DNS name) signed by CA
+relp_leaf() {
+	local d=$1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$3" \
+		-keyout "$d/$2.key" -out "$d/$2.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:%s\n' "$3" > "$d/$2.ext"
+	openssl x509 -req -in "$d/$2.csr" -CA "$d/$4.pem" -CAkey "$d/$4.key" -CAcreateserial \
+		-days 2 -extfile "$d/$2.ext" -out "$d/$2.pem" 2>/dev/null
+	chmod 600 "$d/$2.key"
+}
+
+# rsyslog_conf DIR PORT [SERVER_CERT_NAME] [EXTRA_FILE]: the receiver's config.
+# Direct main queue: imrelp answers 200 once the action wrote the message,
+# so a SIGKILL of rsyslog loses nothing it acknowledged (RSYSLOG_QUEUE
+# overrides the queue type, for experiments only).
+rsyslog_conf() {
+	local d=$1 port=$2 srv=${3:-server}
+	mkdir -p "$d/work"
+	cat > "$d/rsyslog.conf" <<CONF
+global(workDirectory="$d/work" maxMessageSize="256k")
+main_queue(queue.type="${RSYSLOG_QUEUE:-Direct}")
+module(load="imrelp" tls.tlslib="openssl")
+input(type="imrelp" port="$port" address="127.0.0.1" maxDataSize="300k" tls="on"
+      tls.cacert="$d/../certs/ca.pem" tls.mycert="$d/../certs/$srv.pem"
+      tls.myprivkey="$d/../certs/$srv.key" tls.authmode="name"
+      tls.permittedpeer=["sockaudit-client"])
+template(name="ids" type="string" string="%hostname% %procid% %msgid% %msg%\n")
+action(type="omfile" file="$d/received.log" template="ids" flushOnTXEnd="on")
+CONF
+	[ -z "${4:-}" ] || cat "$4" >> "$d/rsyslog.conf"
+}
+
+# rsyslog_start DIR: start it (pid in DIR/pid) and wait until it listens
+rsyslog_start() {
+	local d=$1 port
+	port=$(sed -n 's/.*port="\([0-9]*\)".*/\1/p' "$d/rsyslog.conf")
+	rsyslogd -n -f "$d/rsyslog.conf" -i "$d/rsyslogd.pid" >> "$d/rsyslog.out" 2>&1 &
+	echo $! > "$d/pid"
+	PIDS_TO_KILL+=("$!")
+	wait_port "$port"
+}
+
+rsyslog_kill9() {
+	local d=$1
+	kill -9 "$(cat "$d/pid")" 2>/dev/null || true
+	wait "$(cat "$d/pid")" 2>/dev/null || true
+	rm -f "$d/rsyslogd.pid"
+}
+
+# forward_cfg FILE LOG PORT [EXTRA SINK CONFIG LINES]: a json_lines sink forwarded to PORT
+forward_cfg() {
+	local f=$1 log=$2 port=$3 c=$WORKDIR/certs
+	cat > "$f" <<CONF
+auditing_plugins:
+  - type: json_lines
+    config:
+      output_file: $log
+${4:-}
+      forward:
+        target: 127.0.0.1:$port
+        ca_file: $c/ca.pem
+        cert_file: $c/client.pem
+        key_file: $c/client.key
+        peer_names: relp-server
+        hostname: host-a
+        window: ${FWD_WINDOW:-256}
+        reconnect_max_ms: 500
+CONF
+}
+
+# received_records FILE: the received MSGs, deduplicated by (host, stream, ordinal), in ordinal order
+received_records() {
+	awk '!seen[$1" "$2" "$3]++' "$1" | sort -s -n -k3,3 | cut -d' ' -f4-
+}
