@@ -1036,7 +1036,8 @@ static void write_state(struct collector *co, const char *state)
 static void observe(struct collector *co, uint64_t now)
 {
 	struct snapshot_src src = {
-		.pl = co->pl, .cap = co->cap, .sinks = co->handles, .nsinks = co->nhandles,
+		.pl = co->pl, .cap = co->cap, .sinks = co->handles, .fwd = co->fwd,
+		.nsinks = co->nhandles,
 		.kcnt = co->kcnt, .attach = capture__mode_name(co->cap),
 	};
 	const struct format_field *f;

@@ -132,6 +132,49 @@ static enum health_status check_sinks(struct hctx *h)
 	return worst;
 }
 
+/*
+ * Each forwarded sink: degraded while its link is down or its oldest
+ * unshipped record is older than HEALTH_FORWARD_LAG_S (the local log still
+ * has everything: nothing is lost yet), and once the spool limit cost
+ * records.
+ */
+static enum health_status one_forward(struct hctx *h, const struct snap_sink *ss)
+{
+	const struct forward_stats *f = &ss->fwd;
+	enum health_status v = !f->connected || f->spool_lost_records ||
+			       f->oldest_unshipped_s > HEALTH_FORWARD_LAG_S ?
+			       HEALTH_DEGRADED : HEALTH_OK;
+
+	jbuf__key(h->out, ss->path);
+	jbuf__obj_open(h->out);
+	key_str(h->out, "status", health__status_name(v));
+	key_str(h->out, "link", f->connected ? "up" : "down");
+	key_u64(h->out, "unshipped_bytes", f->unshipped_bytes);
+	key_u64(h->out, "unshipped_records", f->unshipped_records);
+	jbuf__key(h->out, "oldest_unshipped_ms");
+	jbuf__ms(h->out, (uint64_t)(f->oldest_unshipped_s * 1e9));
+	key_u64(h->out, "acked_records", f->acked_records);
+	key_u64(h->out, "reconnects", f->reconnects);
+	key_u64(h->out, "spool_lost_records", f->spool_lost_records);
+	jbuf__obj_close(h->out);
+	return v;
+}
+
+static enum health_status check_forward(struct hctx *h)
+{
+	enum health_status worst = HEALTH_OK, v;
+	int i;
+
+	for (i = 0; i < h->s->nsinks; i++) {
+		if (!h->s->sinks[i].forwarding)
+			continue;
+		v = one_forward(h, &h->s->sinks[i]);
+		if (v > worst)
+			worst = v;
+	}
+	return worst;
+}
+
 static enum health_status check_pending(struct hctx *h)
 {
 	const struct snapshot *s = h->s;
@@ -161,6 +204,7 @@ static const struct {
 	{ "capture", check_capture },
 	{ "loss", check_loss },
 	{ "sinks", check_sinks },
+	{ "forward", check_forward },
 	{ "pending", check_pending },
 	{ "last_record", check_last_record },
 };

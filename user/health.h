@@ -16,6 +16,7 @@ enum health_status { HEALTH_OK = 0, HEALTH_DEGRADED, HEALTH_FAILING };
 #define HEALTH_RINGBUF_FILL	0.9	/* ring buffer this full: degraded */
 #define HEALTH_BOUND_FILL	0.9	/* a queue or a bound this full: degraded */
 #define HEALTH_STALL_NS		(10 * 1000000000ULL)	/* queued, nothing written this long */
+#define HEALTH_FORWARD_LAG_S	300	/* a forwarded record unshipped this long: degraded */
 #define HEALTH_STALE_NS		(5 * 1000000000ULL)	/* snapshot this old: the reader is stuck */
 
 /* {"status":...,"checks":{...}} of s as seen at now_ns (CLOCK_REALTIME); returns the status. */

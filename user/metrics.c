@@ -286,6 +286,65 @@ static void render_sink_counters(const struct snapshot *s, struct jbuf *o)
 		     "Unix time of the chain's last checkpoint (0: none).", last_ckpt_ns);
 }
 
+/* A forwarded sink's figure (forward.h): one family, a sample per forwarded sink. */
+static void forward_family(const struct snapshot *s, struct jbuf *o, const char *name,
+			   const char *type, const char *help, size_t off)
+{
+	struct expo_label l[1] = { { "sink", NULL } };
+	int i;
+
+	expo__family(o, name, type, help);
+	for (i = 0; i < s->nsinks; i++) {
+		if (!s->sinks[i].forwarding)
+			continue;
+		l[0].value = s->sinks[i].path;
+		expo__u64(o, name, l, 1, *(const uint64_t *)((const char *)&s->sinks[i].fwd + off));
+	}
+}
+
+#define FWD_U64(name, type, help, field) \
+	forward_family(s, o, name, type, help, offsetof(struct forward_stats, field))
+
+static void render_forward(const struct snapshot *s, struct jbuf *o)
+{
+	struct expo_label l[1] = { { "sink", NULL } };
+	int i;
+
+	expo__family(o, "sockaudit_forward_connected", "gauge",
+		     "1 while the RELP/TLS link of a forwarded sink is up.");
+	for (i = 0; i < s->nsinks; i++)
+		if (s->sinks[i].forwarding) {
+			l[0].value = s->sinks[i].path;
+			expo__u64(o, "sockaudit_forward_connected", l, 1, s->sinks[i].fwd.connected);
+		}
+	expo__family(o, "sockaudit_forward_oldest_unshipped_seconds", "gauge",
+		     "Age of the oldest record not yet acknowledged by the remote (0: none).");
+	for (i = 0; i < s->nsinks; i++)
+		if (s->sinks[i].forwarding) {
+			l[0].value = s->sinks[i].path;
+			expo__f64(o, "sockaudit_forward_oldest_unshipped_seconds", l, 1,
+				  s->sinks[i].fwd.oldest_unshipped_s);
+		}
+	FWD_U64("sockaudit_forward_acked_records_total", "counter",
+		"Records the remote acknowledged.", acked_records);
+	FWD_U64("sockaudit_forward_acked_bytes_total", "counter",
+		"Record bytes the remote acknowledged.", acked_bytes);
+	FWD_U64("sockaudit_forward_resent_records_total", "counter",
+		"Frames sent again after a reconnect or restart (duplicates at the receiver).",
+		resent_records);
+	FWD_U64("sockaudit_forward_reconnects_total", "counter",
+		"RELP sessions opened after the first.", reconnects);
+	FWD_U64("sockaudit_forward_connect_failures_total", "counter",
+		"Connection or TLS handshake attempts that failed.", connect_failures);
+	FWD_U64("sockaudit_forward_unshipped_bytes", "gauge",
+		"Bytes of the log (live and held rotated files) past the cursor.", unshipped_bytes);
+	FWD_U64("sockaudit_forward_unshipped_records", "gauge",
+		"Records read and not yet acknowledged.", unshipped_records);
+	FWD_U64("sockaudit_forward_spool_lost_records_total", "counter",
+		"Records in held files removed past the spool limit (also loss records).",
+		spool_lost_records);
+}
+
 static void render_sink_state(const struct snapshot *s, struct jbuf *o)
 {
 	struct expo_label l[2] = { { "sink", NULL }, { "state", NULL } };
@@ -375,6 +434,7 @@ void metrics__render(const struct snapshot *s, struct jbuf *out)
 	render_sink_counters(s, out);
 	render_sink_state(s, out);
 	render_sink_loss(s, out);
+	render_forward(s, out);
 	render_fsync(s, out);
 	render_redactions(s, out);
 	render_process(s, out);

@@ -74,6 +74,9 @@ static void gather_sinks(struct snapshot *s, const struct snapshot_src *src)
 
 		snprintf(ss->path, sizeof(ss->path), "%s", sink__path(src->sinks[i]));
 		sink__stats(src->sinks[i], &ss->st);
+		ss->forwarding = src->fwd && src->fwd[i];
+		if (ss->forwarding)	/* a short lock of the forwarder's, never held over I/O */
+			forward__stats(src->fwd[i], &ss->fwd);
 		if (ss->st.last_write_ns > s->last_record_ns)
 			s->last_record_ns = ss->st.last_write_ns;
 	}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "capture.h"
 #include "config.h"
+#include "forward.h"
 #include "pipeline.h"
 #include "redact.h"
 #include "sink.h"
@@ -25,6 +26,8 @@
 struct snap_sink {
 	char path[SNAP_PATH_LEN];
 	struct sink_stats st;
+	bool forwarding;		/* the sink has a forward: section; fwd holds its figures */
+	struct forward_stats fwd;
 };
 
 struct snap_map {
@@ -82,6 +85,7 @@ struct snapshot_src {
 	struct pipeline *pl;
 	struct capture *cap;		/* NULL: replay, no kernel */
 	struct sink *const *sinks;
+	struct forwarder *const *fwd;	/* per sink, NULL entries (or NULL): not forwarded */
 	int nsinks;
 	const uint64_t *kcnt;		/* SA_CNT_MAX kernel counters, as last read */
 	const char *attach;

@@ -18,7 +18,7 @@ wait_port "$port"
 batch() { python3 "$H/bulk_client.py" "$port" pipelined "$1" > /dev/null; }
 count() { cat "$@" 2>/dev/null | grep -c "$PAT" || true; }
 run_with() {	# run_with CFG: start the collector on the bulk server
-	"$SOCKAUDIT" run -c "$1" --pid "$SRV" 2>>"$WORKDIR/collector.err" &
+	"$SOCKAUDIT" run -c "$1" --pid "$SRV" ${EXTRA:-} 2>>"$WORKDIR/collector.err" &
 	SA_PID=$!
 	local t=200
 	until grep -q '"collector_start"' "$2" 2>/dev/null; do
@@ -45,10 +45,17 @@ rsyslog_conf "$R" "$rport"
 log=$WORKDIR/a/audit.log
 mkdir -p "$WORKDIR/a"
 forward_cfg "$WORKDIR/a.yaml" "$log" "$rport" "      backup_count: 1"
-run_with "$WORKDIR/a.yaml" "$log"
+mport=$(free_port)	# the health and metrics endpoint shows the link too
+EXTRA="--listen 127.0.0.1:$mport" run_with "$WORKDIR/a.yaml" "$log"
 rotate3 "$log"
 t=200	# the down state is written at the collector's next tick
 until grep -q '"type":"forward",.*"state":"down"' "$log" || [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
+health() { curl -s "http://127.0.0.1:$mport/healthz" | jq -r --arg l "$log" "$1"; }
+metric() { curl -s "http://127.0.0.1:$mport/metrics" | awk -v m="$1{sink=\"$log\"}" '$1 == m { print $2 }'; }
+assert_eq "healthz forward link while down" "down degraded" "$(health '.checks.forward[$l] | "\(.link) \(.status)"')"
+assert_eq "healthz status while down" degraded "$(health .status)"
+assert_eq "sockaudit_forward_connected while down" 0 "$(metric sockaudit_forward_connected)"
+assert_ge "sockaudit_forward_unshipped_bytes while down" 1 "$(metric sockaudit_forward_unshipped_bytes)"
 ls "$log".1 "$log".2 "$log".3 > /dev/null || fail "rotated files removed before shipping: $(ls "$WORKDIR/a")"
 cat "$log".3 "$log".2 "$log".1 "$log" > "$WORKDIR/local-a.jsonl"
 rsyslog_start "$R"
@@ -63,6 +70,10 @@ until [ ! -e "$log.2" ] || [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
 [ -e "$log.1" ] || fail "backup_count 1 file removed"
 t=200	# the up record comes at the collector's next tick
 until grep -q '"type":"forward",.*"state":"up"' "$log" || [ "$t" -le 0 ]; do t=$((t - 1)); sleep 0.05; done
+assert_eq "healthz forward link once shipped" up "$(health '.checks.forward[$l].link')"
+assert_eq "sockaudit_forward_connected once shipped" 1 "$(metric sockaudit_forward_connected)"
+assert_ge "sockaudit_forward_acked_records_total" "$(wc -l < "$WORKDIR/local-a.jsonl")" \
+	"$(metric sockaudit_forward_acked_records_total)"
 kill -INT "$SA_PID"; wait "$SA_PID" || fail "collector exit status"
 # the link's state changes are records too, with the lag while down
 down=$(jq -s '[.[] | select(.type=="forward" and .state=="down")] | first' "$WORKDIR/local-a.jsonl" "$log")
