@@ -375,6 +375,15 @@ struct {
 	__type(value, __u8);		/* SA_TLS_FILE_* */
 } tls_files SEC(".maps");
 
+/* Targets sa_mmap_exit stopped and userspace has not continued yet: a stop
+ * continues every one of them, whatever events were left unread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} tls_held SEC(".maps");
+
 /*
  * A target mapped part of a file executable (ld.so loading a library,
  * dlopen). A file userspace already judged costs an event at most (a TLS
@@ -389,6 +398,8 @@ SEC("tracepoint/syscalls/sys_exit_mmap")
 int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	__u8 one = 1;
 	struct sa_proc_event ev = {};
 	struct task_struct *task;
 	struct file_key key = {};
@@ -415,12 +426,13 @@ int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (state && *state == SA_TLS_FILE_PLAIN)
 		return 0;
 	tls_hdr(&ev.hdr, SA_EV_TLS_MAPPED, sizeof(ev), id);
-	ev.exit_code = !state;	/* 1: stopped, continue it */
+	/* 1: stopped, continue it; held first, so that a stop can find it */
+	ev.exit_code = !state && !bpf_map_update_elem(&tls_held, &tgid, &one, BPF_ANY);
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
 		tls_count(SA_CNT_RB_FULL);
 		return 0;
 	}
-	if (!state)
+	if (ev.exit_code)
 		bpf_send_signal(19);	/* SIGSTOP */
 	return 0;
 }

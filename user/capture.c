@@ -222,25 +222,34 @@ static void *destroy_link(void *link)
 }
 
 /*
- * Each tracepoint link's release waits for an RCU grace period (about 56 ms
- * here): one after the other they took a second of every stop. Released
- * from one thread each, the waits overlap; a link whose thread cannot be
- * started is released here.
+ * Each tracepoint or uprobe link's release waits for an RCU grace period
+ * (about 56 ms here): one after the other they took a second of every
+ * stop. Released from one thread each, the waits overlap; a link whose
+ * thread cannot be started is released here.
  */
-static void destroy_tp_links(struct capture *c)
+void capture__destroy_links(struct bpf_link **links, int n)
 {
-	pthread_t th[2 * N_TP_SYSCALLS];
-	bool started[2 * N_TP_SYSCALLS];
-	int i, n = c->n_tp_links;
+	pthread_t th[CAPTURE_MAX_PARALLEL_LINKS];
+	bool started[CAPTURE_MAX_PARALLEL_LINKS];
+	int i;
 
 	for (i = 0; i < n; i++) {
-		started[i] = !pthread_create(&th[i], NULL, destroy_link, c->tp_links[i]);
+		if (i >= CAPTURE_MAX_PARALLEL_LINKS) {
+			bpf_link__destroy(links[i]);
+			continue;
+		}
+		started[i] = !pthread_create(&th[i], NULL, destroy_link, links[i]);
 		if (!started[i])
-			bpf_link__destroy(c->tp_links[i]);
+			bpf_link__destroy(links[i]);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < CAPTURE_MAX_PARALLEL_LINKS; i++)
 		if (started[i])
 			pthread_join(th[i], NULL);
+}
+
+static void destroy_tp_links(struct capture *c)
+{
+	capture__destroy_links(c->tp_links, c->n_tp_links);
 	c->n_tp_links = 0;
 }
 

@@ -92,4 +92,9 @@ int capture__ringbuf_usage(struct capture *c, uint64_t *used, uint64_t *size);
 /* Entries against capacity of every map but the ring buffer; returns how many. */
 int capture__map_stats(struct capture *c, struct capture_map_stat *out, int max);
 
+/* Links released from a thread each, so their grace periods overlap (at most this many at once). */
+#define CAPTURE_MAX_PARALLEL_LINKS 32
+struct bpf_link;
+void capture__destroy_links(struct bpf_link **links, int n);
+
 #endif /* SOCKAUDIT_CAPTURE_H */

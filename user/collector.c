@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "chainfile.h"
 #include "backlog.h"
+#include "bpf_release.h"
 #include "collector.h"
 #include "pipeline_tls.h"
 #include "tls.h"
@@ -1311,6 +1312,8 @@ out:
 	free(co.caps);
 	config__free(&co.reloaded);
 	backlog__free(&co.backlog);
+	if (co.cap)
+		bpf_release__in_background();	/* the slow link releases go to a child */
 	tlsprobe__close(co.tp);	/* before capture: it shares capture's maps */
 	capture__close(co.cap);
 	if (co.child && !co.child_done && err)

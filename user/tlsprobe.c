@@ -47,6 +47,7 @@ struct tlsprobe {
 	int nfiles;
 	uint32_t attached, attached_total;
 	bool full_said;
+	bool stopping;			/* tlsprobe__stop: no file is looked at or attached again */
 };
 
 static struct tls_file *file_find(struct tlsprobe *t, dev_t dev, ino_t ino)
@@ -162,8 +163,7 @@ static void file_state(struct tlsprobe *t, const struct tls_file *f, uint8_t sta
 static void detach_file(struct tlsprobe *t, struct tls_file *f)
 {
 	file_state(t, f, 0);
-	for (int i = 0; i < f->nlinks; i++)
-		bpf_link__destroy(f->links[i]);
+	capture__destroy_links(f->links, f->nlinks);	/* each waits for a grace period */
 	if (f->nlinks)
 		t->attached--;
 	f->nlinks = 0;
@@ -256,7 +256,7 @@ void tlsprobe__scan(struct tlsprobe *t, uint32_t tgid)
 	char path[64], line[4096];
 	FILE *m;
 
-	if (!t)
+	if (!t || t->stopping)
 		return;
 	snprintf(path, sizeof(path), "/proc/%u/maps", tgid);
 	m = fopen(path, "re");
@@ -301,6 +301,30 @@ static void inherit(struct tlsprobe *t, uint32_t parent, uint32_t child)
 			user_add(&t->files[i], child);
 }
 
+/* tgid, stopped at mmap for this, goes on (and leaves the held map). */
+static void continue_held(struct tlsprobe *t, uint32_t tgid)
+{
+	if (t)
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.tls_held), &tgid);
+	kill(tgid, SIGCONT);
+}
+
+/*
+ * Every target still stopped at mmap: continued. At a stop the events that
+ * would have continued them may be left unread in the ring; a target left
+ * stopped would hang its parent (exec waits for it) and the service.
+ */
+static void release_held(struct tlsprobe *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.tls_held);
+	uint32_t key, next;
+
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		key = next;
+		continue_held(t, key);
+	}
+}
+
 void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size)
 {
 	const struct sa_proc_event *ev = data;
@@ -310,10 +334,10 @@ void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size)
 	if (ev->hdr.type == SA_EV_TLS_MAPPED) {
 		tlsprobe__scan(t, ev->hdr.tgid);	/* now: before the library is used */
 		if (ev->exit_code == 1)
-			kill(ev->hdr.tgid, SIGCONT);	/* sa_mmap_exit stopped it for this */
+			continue_held(t, ev->hdr.tgid);	/* sa_mmap_exit stopped it for this */
 		return;
 	}
-	if (!t)
+	if (!t || t->stopping)
 		return;
 	else if (ev->hdr.type == SA_EV_PROC_FORK)
 		inherit(t, ev->parent_tgid, ev->hdr.tgid);
@@ -373,20 +397,30 @@ fail:
 	return err;
 }
 
+static void detach_all(struct tlsprobe *t)
+{
+	for (int i = 0; i < t->nfiles; i++)
+		detach_file(t, &t->files[i]);
+}
+
 void tlsprobe__stop(struct tlsprobe *t)
 {
-	if (t)
-		t->skel->bss->tls_stopped = 1;
+	if (!t)
+		return;
+	t->skel->bss->tls_stopped = 1;
+	t->stopping = true;
+	release_held(t);
 }
 
 void tlsprobe__close(struct tlsprobe *t)
 {
 	if (!t)
 		return;
-	for (int i = 0; i < t->nfiles; i++) {
-		detach_file(t, &t->files[i]);
+	detach_all(t);
+	for (int i = 0; i < t->nfiles; i++)
 		free(t->files[i].users);
-	}
+	tls_bpf__detach(t->skel);	/* no mmap hook runs past this: none held after it */
+	release_held(t);
 	tls_bpf__destroy(t->skel);
 	free(t);
 }
