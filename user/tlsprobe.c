@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* TLS library discovery and uprobe attachment (see tlsprobe.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -38,6 +40,7 @@ struct tls_file {
 	int nlinks;
 	uint32_t *users;		/* tgids that map it */
 	uint32_t nusers, cap;
+	uint64_t idle_since;		/* attached, no user left since (CLOCK_MONOTONIC ns); 0: in use */
 };
 
 struct tlsprobe {
@@ -48,7 +51,16 @@ struct tlsprobe {
 	uint32_t attached, attached_total;
 	bool full_said;
 	bool stopping;			/* tlsprobe__stop: no file is looked at or attached again */
+	uint64_t next_idle_check;	/* CLOCK_MONOTONIC ns */
+	uint64_t linger_ns;		/* TLS_LINGER_NS, or SOCKAUDIT_TLS_LINGER_MS */
 };
+
+/*
+ * A file whose last user exited keeps its uprobes this long: a shell loop
+ * of short-lived curls would otherwise attach and detach libssl for each
+ * (about a second of kernel time per round), and stall the reader.
+ */
+#define TLS_LINGER_NS (10 * 1000000000ULL)
 
 static struct tls_file *file_find(struct tlsprobe *t, dev_t dev, ino_t ino)
 {
@@ -162,19 +174,80 @@ static void file_state(struct tlsprobe *t, const struct tls_file *f, uint8_t sta
 
 static void detach_file(struct tlsprobe *t, struct tls_file *f)
 {
+	bool had = f->nlinks || f->idle_since;
+
 	file_state(t, f, 0);
 	capture__destroy_links(f->links, f->nlinks);	/* each waits for a grace period */
-	if (f->nlinks)
+	if (had && t->attached)
 		t->attached--;
 	f->nlinks = 0;
 }
 
-/* The last target using f exited. */
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct link_batch {
+	struct bpf_link **links;
+	int n;
+};
+
+static void *destroy_batch(void *arg)
+{
+	struct link_batch *b = arg;
+
+	capture__destroy_links(b->links, b->n);
+	free(b->links);
+	free(b);
+	return NULL;
+}
+
+/*
+ * No target used f for TLS_LINGER_NS: its uprobes go, released from a
+ * thread of their own (each waits for a grace period: the reader does not).
+ */
 static void detach_unused(struct tlsprobe *t, struct tls_file *f)
 {
-	if (f->nlinks)
-		log_info("tls: uprobes on %s detached: no target uses it", f->path);
-	detach_file(t, f);
+	struct link_batch *b = malloc(sizeof(*b));
+	pthread_t th;
+
+	log_info("tls: uprobes on %s detached: no target uses it", f->path);
+	file_state(t, f, 0);
+	if (b && (b->links = malloc(f->nlinks * sizeof(*b->links)))) {
+		memcpy(b->links, f->links, f->nlinks * sizeof(*b->links));
+		b->n = f->nlinks;
+		if (!pthread_create(&th, NULL, destroy_batch, b)) {
+			pthread_detach(th);
+			b = NULL;
+			f->nlinks = 0;
+		} else {
+			free(b->links);
+		}
+	}
+	free(b);
+	detach_file(t, f);	/* what the thread did not take */
+	f->idle_since = 0;
+}
+
+/* At most once a second: files idle past the linger lose their uprobes. */
+static void detach_idle(struct tlsprobe *t)
+{
+	uint64_t now = mono_now();
+
+	if (now < t->next_idle_check)
+		return;
+	t->next_idle_check = now + (t->linger_ns < 1000000000ULL ? t->linger_ns : 1000000000ULL);
+	for (int i = 0; i < t->nfiles; i++) {
+		struct tls_file *f = &t->files[i];
+
+		if (f->nlinks && !f->nusers && f->idle_since &&
+		    now - f->idle_since >= t->linger_ns)
+			detach_unused(t, f);
+	}
 }
 
 static bool user_has(const struct tls_file *f, uint32_t tgid)
@@ -187,6 +260,7 @@ static bool user_has(const struct tls_file *f, uint32_t tgid)
 
 static void user_add(struct tls_file *f, uint32_t tgid)
 {
+	f->idle_since = 0;
 	if (user_has(f, tgid))
 		return;
 	if (f->nusers == f->cap) {
@@ -286,8 +360,8 @@ static void forget_tgid(struct tlsprobe *t, uint32_t tgid)
 			if (f->users[j] != tgid)
 				continue;
 			f->users[j] = f->users[--f->nusers];
-			if (!f->nusers)
-				detach_unused(t, f);
+			if (!f->nusers && f->nlinks)
+				f->idle_since = mono_now();	/* detach_idle takes it later */
 			break;
 		}
 	}
@@ -343,6 +417,7 @@ void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size)
 		inherit(t, ev->parent_tgid, ev->hdr.tgid);
 	else if (ev->hdr.type == SA_EV_PROC_EXIT)
 		forget_tgid(t, ev->hdr.tgid);
+	detach_idle(t);
 }
 
 /* Every target in the map now (at start: the command or the --pid trees). */
@@ -363,6 +438,9 @@ int tlsprobe__open(struct tlsprobe **out, struct capture *cap, uint32_t max_capt
 
 	if (!t)
 		return -ENOMEM;
+	/* the linger is a tuning knob (docs/operations.md); tests set it short */
+	t->linger_ns = getenv("SOCKAUDIT_TLS_LINGER_MS") ?
+		strtoull(getenv("SOCKAUDIT_TLS_LINGER_MS"), NULL, 10) * 1000000ULL : TLS_LINGER_NS;
 	elf_version(EV_CURRENT);
 	err = tracefs__ensure();	/* the mmap tracepoint, in either attach mode */
 	if (err)

@@ -17,7 +17,8 @@ PIDS_TO_KILL+=("$!")
 wait_port "$port"
 log=$WORKDIR/audit.log
 client="$LIB/../live/helpers/tls_client.py"
-start_collector "$log" exec -- sh -c "sleep 0.3; python3 '$client' big $port >'$WORKDIR/big.out'; exec curl -sfk -o /dev/null https://127.0.0.1:$port/from-curl"
+# no linger: each program's exit detaches libssl at once (the default keeps it 10 s)
+SOCKAUDIT_TLS_LINGER_MS=0 start_collector "$log" exec -- sh -c "sleep 0.3; python3 '$client' big $port >'$WORKDIR/big.out'; exec curl -sfk -o /dev/null https://127.0.0.1:$port/from-curl"
 wait "$SA_PID"
 fixture_done
 assert_eq "client output" "40000 1048576" "$(cat "$WORKDIR/big.out")"
