@@ -78,10 +78,16 @@ done
 # as long a flood as test_ringbuf_overflow's, stopped once the overflow shows
 python3 "$LIB/../live/helpers/post_flood.py" "$port" 16 1250 32768 > /dev/null 2>&1 &
 flood=$!
-until_health "200 degraded"
+# degraded may come first from a filling queue (a slow, sanitized build):
+# what this part checks is the answer once the kernel has lost events
+for _ in $(seq 150); do
+	[ "$(health)" = "200 degraded" ] && [ "$(jq -r .checks.loss.kernel "$WORKDIR/h.json")" -ge 1 ] &&
+		{ cp "$WORKDIR/h.json" "$WORKDIR/last.json"; break; }
+	sleep 0.1
+done
 kill "$flood"
 wait "$flood" 2>/dev/null || true
-assert_ge "kernel loss in the degraded answer" 1 "$(jq -r .checks.loss.kernel "$WORKDIR/last.json")"
+assert_ge "kernel loss in the degraded answer" 1 "$(jq -r .checks.loss.kernel "$WORKDIR/last.json" 2>/dev/null || echo 0)"
 echo "200 degraded: $(jq -c .checks.loss "$WORKDIR/last.json")"
 until_health "200 ok"
 echo "200 ok: $(jq -c '{status, loss: .checks.loss}' "$WORKDIR/last.json")"
