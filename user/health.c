@@ -119,17 +119,26 @@ static enum health_status one_sink(struct hctx *h, const struct snap_sink *ss)
 	return v;
 }
 
-static enum health_status check_sinks(struct hctx *h)
+/* The worst of one() over the sinks (only the forwarded ones: forwarded_only). */
+static enum health_status each_sink(struct hctx *h, bool forwarded_only,
+				    enum health_status (*one)(struct hctx *, const struct snap_sink *))
 {
 	enum health_status worst = HEALTH_OK, v;
 	int i;
 
 	for (i = 0; i < h->s->nsinks; i++) {
-		v = one_sink(h, &h->s->sinks[i]);
+		if (forwarded_only && !h->s->sinks[i].forwarding)
+			continue;
+		v = one(h, &h->s->sinks[i]);
 		if (v > worst)
 			worst = v;
 	}
 	return worst;
+}
+
+static enum health_status check_sinks(struct hctx *h)
+{
+	return each_sink(h, false, one_sink);
 }
 
 /*
@@ -162,17 +171,7 @@ static enum health_status one_forward(struct hctx *h, const struct snap_sink *ss
 
 static enum health_status check_forward(struct hctx *h)
 {
-	enum health_status worst = HEALTH_OK, v;
-	int i;
-
-	for (i = 0; i < h->s->nsinks; i++) {
-		if (!h->s->sinks[i].forwarding)
-			continue;
-		v = one_forward(h, &h->s->sinks[i]);
-		if (v > worst)
-			worst = v;
-	}
-	return worst;
+	return each_sink(h, true, one_forward);
 }
 
 static enum health_status check_pending(struct hctx *h)
