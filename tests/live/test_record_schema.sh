@@ -31,12 +31,17 @@ mkdir -p "$live"
 key=$WORKDIR/k.key
 "$SOCKAUDIT" keygen "$key" > /dev/null
 long=$(printf 'x%.0s' $(seq 230))
+# a forward to a port nobody listens on: the log gets `forward` records (state down)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=nobody \
+	-keyout "$WORKDIR/ca.key" -out "$WORKDIR/ca.pem" 2>/dev/null || fail "openssl req"
+dead_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 {
 	echo "auditing_plugins:"
 	echo "  - type: json_lines"
 	echo "    config:"
 	echo "      output_file: $live/a.log"
 	echo "      integrity: {key_file: $key, checkpoint_every_records: 20}"
+	echo "      forward: {target: 127.0.0.1:$dead_port, ca_file: $WORKDIR/ca.pem, peer_names: nobody, reconnect_max_ms: 200}"
 	for i in 1 2 3 4 5 6 7; do
 		echo "  - type: json_lines"
 		echo "    config: {output_file: $live/b$i-$long.log, max_message_length: 2048}"
@@ -100,7 +105,7 @@ for f in "$live"/*; do
 	case $f in *.log|*.log.[0-9]*) logs+=("$f");; esac
 done
 wait_for "stats record" more_than stats 0	# --stats-interval 1 (issue 18)
-for t in chain_gap chain_resume checkpoint rotate config_reload anchor_missing stats; do
+for t in chain_gap chain_resume checkpoint rotate config_reload anchor_missing stats forward; do
 	assert_ge "$t records in the live log" 1 "$(count "$t")"
 done
 grep -q '"counter":"oversize_records","count":1,"bytes"' "$live"/b1-*.log \
