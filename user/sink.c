@@ -369,14 +369,14 @@ static uint64_t next_boundary(enum rotate_interval iv)
 
 /* ---- writing ---- */
 
-/* Ask the collector to stop (once): err and the reason collector_stop gives. */
-static void want_stop(struct sink *s, int err, const char *reason, const char *todo)
+/* Ask the collector to stop (once): err, the reason collector_stop gives, what to do. */
+static void want_stop(struct sink *s, int err, const char *reason, const char *remedy)
 {
 	pthread_mutex_lock(&s->mu);
 	if (!s->fatal) {
 		snprintf(s->fatal_reason, sizeof(s->fatal_reason), "%s", reason);
 		__atomic_store_n(&s->fatal, err, __ATOMIC_RELEASE);
-		log_err("%s; stopping the collector (%s)", s->fatal_reason, todo);
+		log_err("%s; stopping the collector (%s)", s->fatal_reason, remedy);
 	}
 	pthread_mutex_unlock(&s->mu);
 }
