@@ -24,3 +24,14 @@ tls_links() {
 		BEGIN { n = split(ids, a, "\n"); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
 		/^link_id:/ { link = $2 } /^prog_id:/ { if ($2 in ok) print link }'
 }
+
+# start_tls_server CMD...: a certificate in $WORKDIR/cert, a free $port, the
+# server (CMD PORT CERTDIR) started and listening; its pid in $SRV
+start_tls_server() {
+	make_cert "$WORKDIR/cert"
+	port=$(free_port)
+	"$@" "$port" "$WORKDIR/cert" &
+	SRV=$!
+	PIDS_TO_KILL+=("$SRV")
+	wait_port "$port"
+}

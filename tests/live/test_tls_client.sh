@@ -10,11 +10,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/tls.sh"
 require_root
-make_cert "$WORKDIR/cert"
-port=$(free_port)
-python3 "$LIB/../live/helpers/tls_server.py" "$port" "$WORKDIR/cert" &
-PIDS_TO_KILL+=("$!")
-wait_port "$port"
+start_tls_server python3 "$LIB/../live/helpers/tls_server.py"
 log=$WORKDIR/audit.log
 client="$LIB/../live/helpers/tls_client.py"
 # no linger: each program's exit detaches libssl at once (the default keeps it 10 s)

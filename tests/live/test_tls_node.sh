@@ -10,12 +10,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/tls.sh"
 require_root
-make_cert "$WORKDIR/cert"
-port=$(free_port)
-node "$LIB/../live/helpers/tls_node_server.js" "$port" "$WORKDIR/cert" &
-SRV=$!
-PIDS_TO_KILL+=("$SRV")
-wait_port "$port"
+start_tls_server node "$LIB/../live/helpers/tls_node_server.js"
 log=$WORKDIR/audit.log
 start_collector "$log" run --pid "$SRV"
 python3 "$LIB/../live/helpers/tls_client.py" keepalive "$port" 100 50 >/dev/null

@@ -10,12 +10,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/tls.sh"
 require_root
-make_cert "$WORKDIR/cert"
-port=$(free_port)
-python3 "$LIB/../live/helpers/tls_server.py" "$port" "$WORKDIR/cert" &
-SRV=$!
-PIDS_TO_KILL+=("$SRV")
-wait_port "$port"
+start_tls_server python3 "$LIB/../live/helpers/tls_server.py"
 log=$WORKDIR/audit.log
 start_collector "$log" run --pid "$SRV"
 links=$(tls_links "$SA_PID")
