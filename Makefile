@@ -225,13 +225,13 @@ demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
 # Every benchmark; each prints its own table (docs/benchmarks.md explains them).
-bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench $(OUT)/bench/observe_cost ## all benchmarks: nginx ratio, memory, writer, formats
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench $(OUT)/bench/observe_cost $(OUT)/bench/uprobe_cost ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== the capture's own CPU time per request, from bpf_stats (bench/bpf_cost.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/bpf_cost.sh
 	@echo "== nginx HTTPS and TLS hooks under wrk: traced / untraced (bench/nginx_tls.sh)"
-	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_tls.sh
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) UPROBE_COST=$(abspath $(OUT)/bench/uprobe_cost) bench/nginx_tls.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) GEN=$(abspath $(OUT)/bench/gen_events) bench/memory.sh
 	@echo "== the writer alone: records/s per flush mode (bench/writer_rate.c)"
@@ -353,3 +353,9 @@ DEB_PKGS += libmicrohttpd-dev prometheus
 $(OUT)/bench/observe_cost: bench/observe_cost.c $(LIB) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+# issue 16: what one TLS uprobe hit costs (bench/nginx_tls.sh). Not linked with
+# libssl: it exports its own SSL_write/SSL_read/SSL_free for the collector to probe.
+$(OUT)/bench/uprobe_cost: bench/uprobe_cost.c | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -rdynamic $< -o $@

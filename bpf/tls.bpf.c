@@ -143,30 +143,6 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u8 dir, 
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(sa_ssl_write, void *ssl)
-{
-	return call_enter(ctx, SA_TLS_FN_WRITE, SA_DIR_EGRESS, false);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(sa_ssl_write_ex, void *ssl)
-{
-	return call_enter(ctx, SA_TLS_FN_WRITE_EX, SA_DIR_EGRESS, true);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(sa_ssl_read, void *ssl)
-{
-	return call_enter(ctx, SA_TLS_FN_READ, SA_DIR_INGRESS, false);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(sa_ssl_read_ex, void *ssl)
-{
-	return call_enter(ctx, SA_TLS_FN_READ_EX, SA_DIR_INGRESS, true);
-}
-
 /* Bytes the call moved: the return value, or *exptr for the _ex calls. */
 static __always_inline __u32 call_len(const struct tls_call *c, long ret)
 {
@@ -219,9 +195,8 @@ static __always_inline void emit_plain(const struct tls_call *c, __u64 id, __u32
 		tls_count(SA_CNT_RB_FULL);
 }
 
-/* One return probe for every SSL call: the entry said what it was. */
-SEC("uretprobe")
-int BPF_KRETPROBE(sa_ssl_ret, long ret)
+/* The return of every SSL call: the entry said what it was. */
+static __always_inline int ssl_ret(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
@@ -242,8 +217,7 @@ int BPF_KRETPROBE(sa_ssl_ret, long ret)
  * event: a blocking handshake reads and writes several times before it
  * returns) and its BIO calls say which socket is this SSL*'s.
  */
-SEC("uprobe")
-int BPF_KPROBE(sa_ssl_handshake, void *ssl)
+static __always_inline int ssl_handshake(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c;
@@ -277,18 +251,6 @@ static __always_inline int stream_end(void *ssl, __u8 func)
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
 		tls_count(SA_CNT_RB_FULL);
 	return 0;
-}
-
-SEC("uprobe")
-int BPF_KPROBE(sa_ssl_shutdown, void *ssl)
-{
-	return stream_end(ssl, SA_TLS_FN_SHUTDOWN);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(sa_ssl_free, void *ssl)
-{
-	return stream_end(ssl, SA_TLS_FN_FREE);
 }
 
 /* A TLS record header: content type 20..23, version 3.x. */
@@ -326,8 +288,7 @@ static __always_inline void emit_cipher(const struct tls_call *c, __u64 id, __u6
 		tls_count(SA_CNT_RB_FULL);
 }
 
-SEC("uprobe")
-int BPF_KPROBE(sa_bio_write, void *bio, const void *data, int dlen)
+static __always_inline int bio_write(const void *data, int dlen)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
@@ -337,8 +298,7 @@ int BPF_KPROBE(sa_bio_write, void *bio, const void *data, int dlen)
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(sa_bio_read, void *bio, void *data)
+static __always_inline int bio_read(void *data)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
@@ -348,8 +308,7 @@ int BPF_KPROBE(sa_bio_read, void *bio, void *data)
 	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(sa_bio_read_ret, long ret)
+static __always_inline int bio_read_ret(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
@@ -359,6 +318,46 @@ int BPF_KRETPROBE(sa_bio_read_ret, long ret)
 	if (c)
 		c->bio_buf = 0;
 	return 0;
+}
+
+/*
+ * The two programs every probed file gets, per target process: one
+ * uprobe_multi link of sa_ssl_entry on every hooked symbol and one of
+ * sa_ssl_ret on those with a return probe (user/tlsprobe.c). The link's
+ * cookie for each symbol says which function it is (enum sa_tls_func).
+ */
+SEC("uprobe")
+int sa_ssl_entry(struct pt_regs *ctx)
+{
+	switch (bpf_get_attach_cookie(ctx)) {
+	case SA_TLS_FN_WRITE:
+		return call_enter(ctx, SA_TLS_FN_WRITE, SA_DIR_EGRESS, false);
+	case SA_TLS_FN_WRITE_EX:
+		return call_enter(ctx, SA_TLS_FN_WRITE_EX, SA_DIR_EGRESS, true);
+	case SA_TLS_FN_READ:
+		return call_enter(ctx, SA_TLS_FN_READ, SA_DIR_INGRESS, false);
+	case SA_TLS_FN_READ_EX:
+		return call_enter(ctx, SA_TLS_FN_READ_EX, SA_DIR_INGRESS, true);
+	case SA_TLS_FN_HANDSHAKE:
+		return ssl_handshake(ctx);
+	case SA_TLS_FN_SHUTDOWN:
+		return stream_end((void *)PT_REGS_PARM1(ctx), SA_TLS_FN_SHUTDOWN);
+	case SA_TLS_FN_FREE:
+		return stream_end((void *)PT_REGS_PARM1(ctx), SA_TLS_FN_FREE);
+	case SA_TLS_FN_BIO_WRITE:
+		return bio_write((const void *)PT_REGS_PARM2(ctx), (int)PT_REGS_PARM3(ctx));
+	case SA_TLS_FN_BIO_READ:
+		return bio_read((void *)PT_REGS_PARM2(ctx));
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int sa_ssl_ret(struct pt_regs *ctx)
+{
+	if (bpf_get_attach_cookie(ctx) == SA_TLS_FN_BIO_READ)
+		return bio_read_ret(PT_REGS_RC(ctx));
+	return ssl_ret(PT_REGS_RC(ctx));
 }
 
 /* What userspace found a mapped file to be (tls_files), keyed by (s_dev, inode). */
@@ -384,6 +383,47 @@ struct {
 	__type(value, __u8);
 } tls_held SEC(".maps");
 
+/* (file, tgid) pairs userspace attached: that process maps it, probed. */
+struct armed_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 tgid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct armed_key);
+	__type(value, __u8);
+} tls_armed SEC(".maps");
+
+/* Targets with at least one probed file: their forked children are held. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} tls_pids SEC(".maps");
+
+/* Hold tgid (stopped with SIGSTOP by the caller) until userspace continues it. */
+static __always_inline bool hold(__u32 tgid, __u32 cur_tgid, __u64 id)
+{
+	struct sa_proc_event ev = {};
+	__u8 one = 1;
+
+	tls_hdr(&ev.hdr, SA_EV_TLS_MAPPED, sizeof(ev), id);
+	ev.hdr.tgid = tgid;
+	ev.parent_tgid = cur_tgid;
+	/* 1: stopped, continue it; held first, so that a stop can find it */
+	ev.exit_code = !bpf_map_update_elem(&tls_held, &tgid, &one, BPF_ANY);
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
+		tls_count(SA_CNT_RB_FULL);
+		bpf_map_delete_elem(&tls_held, &tgid);
+		return false;
+	}
+	return ev.exit_code;
+}
+
 /*
  * A target mapped part of a file executable (ld.so loading a library,
  * dlopen). A file userspace already judged costs an event at most (a TLS
@@ -399,10 +439,9 @@ int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	__u8 one = 1;
-	struct sa_proc_event ev = {};
 	struct task_struct *task;
 	struct file_key key = {};
+	struct armed_key akey;
 	struct file *f = NULL;
 	struct pt_regs *regs;
 	__u8 *state;
@@ -425,14 +464,39 @@ int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	state = bpf_map_lookup_elem(&tls_files, &key);
 	if (state && *state == SA_TLS_FILE_PLAIN)
 		return 0;
-	tls_hdr(&ev.hdr, SA_EV_TLS_MAPPED, sizeof(ev), id);
-	/* 1: stopped, continue it; held first, so that a stop can find it */
-	ev.exit_code = !state && !bpf_map_update_elem(&tls_held, &tgid, &one, BPF_ANY);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
-		tls_count(SA_CNT_RB_FULL);
-		return 0;
-	}
-	if (ev.exit_code)
+	akey.ino = key.ino;
+	akey.dev = key.dev;
+	akey.tgid = tgid;
+	if (state && bpf_map_lookup_elem(&tls_armed, &akey))
+		return 0;	/* this process has its probes on this file already */
+	if (hold(tgid, tgid, id))
 		bpf_send_signal(19);	/* SIGSTOP */
+	return 0;
+}
+
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __ksym;
+
+/*
+ * A target with probed files forked a process: the child inherits the
+ * parent's breakpoints, but the uprobe links are per process (the kernel
+ * runs a link's program only in its own process), so the child runs none
+ * until its own are attached. It is stopped before it first returns to
+ * user space (the signal is pending before it is first woken) and
+ * userspace continues it once attached. A CLONE_VM child (vfork) shares
+ * the parent's memory until it execs: its exec'd program maps its
+ * libraries again and sa_mmap_exit holds it then.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sa_tls_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+
+	if (tls_stopped || ptgid == ctgid || !bpf_map_lookup_elem(&tls_pids, &ptgid))
+		return 0;
+	if (BPF_CORE_READ(child, mm) == BPF_CORE_READ(parent, mm))
+		return 0;
+	if (hold(ctgid, ptgid, bpf_get_current_pid_tgid()))
+		bpf_send_signal_task(child, 19, PIDTYPE_TGID, 0);	/* SIGSTOP */
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -20,27 +21,38 @@
 #include "tls.skel.h"
 #include "tlsprobe.h"
 
-/* The functions hooked, and the programs at their entry and return. */
+/* The functions hooked: their uprobe cookie (enum sa_tls_func) and whether they need a return probe. */
 enum { P_WRITE, P_WRITE_EX, P_READ, P_READ_EX, P_HANDSHAKE, P_SHUTDOWN, P_FREE, P_BIO_WRITE,
        P_BIO_READ, P_NSYMS };
-static const char *const sym_names[P_NSYMS] = {
-	"SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_do_handshake",
-	"SSL_shutdown", "SSL_free", "BIO_write", "BIO_read",
+static const struct {
+	const char *name;
+	uint8_t func;
+	bool ret;
+} syms[P_NSYMS] = {
+	{ "SSL_write", SA_TLS_FN_WRITE, true },		{ "SSL_write_ex", SA_TLS_FN_WRITE_EX, true },
+	{ "SSL_read", SA_TLS_FN_READ, true },		{ "SSL_read_ex", SA_TLS_FN_READ_EX, true },
+	{ "SSL_do_handshake", SA_TLS_FN_HANDSHAKE, true }, { "SSL_shutdown", SA_TLS_FN_SHUTDOWN, false },
+	{ "SSL_free", SA_TLS_FN_FREE, false },		{ "BIO_write", SA_TLS_FN_BIO_WRITE, false },
+	{ "BIO_read", SA_TLS_FN_BIO_READ, true },
 };
-#define MAX_LINKS (2 * P_NSYMS)
 #define MAX_FILES 256
+
+/* One target process that maps a TLS file: its two uprobe_multi links on it. */
+struct tls_user {
+	uint32_t tgid;
+	int entry_fd, ret_fd;
+};
 
 struct tls_file {
 	dev_t dev;
 	uint32_t kdev;			/* the kernel's encoding of dev (tls_files map) */
 	ino_t ino;
-	bool tls;			/* exports SSL_write: attached while it has users */
+	bool tls;			/* exports SSL_write: attached per process that maps it */
+	bool ever;			/* attached at least once (tls_files_attached) */
 	char path[256];
-	struct bpf_link *links[MAX_LINKS];
-	int nlinks;
-	uint32_t *users;		/* tgids that map it */
+	uint64_t off[P_NSYMS];		/* file offset of each symbol, 0: absent */
+	struct tls_user *users;		/* targets that map it, each with its links */
 	uint32_t nusers, cap;
-	uint64_t idle_since;		/* attached, no user left since (CLOCK_MONOTONIC ns); 0: in use */
 };
 
 struct tlsprobe {
@@ -48,19 +60,10 @@ struct tlsprobe {
 	int targets_fd;
 	struct tls_file files[MAX_FILES];	/* every file looked at (most are not TLS) */
 	int nfiles;
-	uint32_t attached, attached_total;
-	bool full_said;
+	uint32_t attached_total;
+	bool full_said, fd_said;
 	bool stopping;			/* tlsprobe__stop: no file is looked at or attached again */
-	uint64_t next_idle_check;	/* CLOCK_MONOTONIC ns */
-	uint64_t linger_ns;		/* TLS_LINGER_NS, or SOCKAUDIT_TLS_LINGER_MS */
 };
-
-/*
- * A file whose last user exited keeps its uprobes this long: a shell loop
- * of short-lived curls would otherwise attach and detach libssl for each
- * (about a second of kernel time per round), and stall the reader.
- */
-#define TLS_LINGER_NS (10 * 1000000000ULL)
 
 static struct tls_file *file_find(struct tlsprobe *t, dev_t dev, ino_t ino)
 {
@@ -100,7 +103,7 @@ static int dynsym_offsets(const char *path, uint64_t off[P_NSYMS])
 				continue;
 			name = elf_strptr(e, sh.sh_link, sym.st_name);
 			for (int k = 0; name && k < P_NSYMS; k++) {
-				if (strcmp(name, sym_names[k]) ||
+				if (strcmp(name, syms[k].name) ||
 				    !gelf_getshdr(elf_getscn(e, sym.st_shndx), &ts))
 					continue;
 				/* uprobes take a file offset, the symbol is an address */
@@ -115,169 +118,180 @@ static int dynsym_offsets(const char *path, uint64_t off[P_NSYMS])
 	return found;
 }
 
-static bool attach_one(struct tls_file *f, struct bpf_program *prog, uint64_t off, bool ret)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret);
-	struct bpf_link *l;
+/*
+ * BPF_LINK_CREATE of a uprobe_multi link (kernel 6.6+; libbpf 1.1 has no
+ * API for it): prog on every offset of path, in process pid only. The
+ * kernel installs the breakpoints in that process's memory alone, so no
+ * other process that maps the file traps, and runs prog only for that
+ * process's threads. The layout is the kernel's link_create.uprobe_multi.
+ */
+#define SA_BPF_TRACE_UPROBE_MULTI 48
+#define SA_BPF_F_UPROBE_MULTI_RETURN 1U
+struct uprobe_multi_attr {
+	uint32_t prog_fd, target_fd, attach_type, flags;
+	uint64_t path, offsets, ref_ctr_offsets, cookies;
+	uint32_t cnt, uflags, pid, pad;
+};
 
-	if (!prog || f->nlinks >= MAX_LINKS)
-		return false;
-	l = bpf_program__attach_uprobe_opts(prog, -1, f->path, off, &o);
-	if (!l) {
-		log_err("cannot attach a uprobe to %s at 0x%llx: %s", f->path,
-			(unsigned long long)off, strerror(errno));
-		return false;
-	}
-	f->links[f->nlinks++] = l;
-	return true;
+static int link_uprobe_multi(int prog_fd, const char *path, const unsigned long *offs,
+			     const uint64_t *cookies, uint32_t cnt, uint32_t pid, bool ret)
+{
+	struct uprobe_multi_attr a = {
+		.prog_fd = prog_fd, .attach_type = SA_BPF_TRACE_UPROBE_MULTI,
+		.path = (uintptr_t)path, .offsets = (uintptr_t)offs, .cookies = (uintptr_t)cookies,
+		.cnt = cnt, .uflags = ret ? SA_BPF_F_UPROBE_MULTI_RETURN : 0, .pid = pid,
+	};
+	int fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+
+	return fd < 0 ? -errno : fd;
 }
 
-/* Entry and return programs of each symbol: the _ex and BIO ones best-effort. */
-static int attach_file(struct tlsprobe *t, struct tls_file *f, const uint64_t off[P_NSYMS])
+/* Tell the kernel side: (file, tgid) probed (sa_mmap_exit lets it map on), tgid has probes. */
+static void armed_state(struct tlsprobe *t, const struct tls_file *f, uint32_t tgid, bool on)
 {
-	typeof(t->skel->progs) *p = &t->skel->progs;
-	struct bpf_program *entry[P_NSYMS] = {
-		p->sa_ssl_write, p->sa_ssl_write_ex, p->sa_ssl_read, p->sa_ssl_read_ex,
-		p->sa_ssl_handshake, p->sa_ssl_shutdown, p->sa_ssl_free, p->sa_bio_write,
-		p->sa_bio_read,
-	};
-	struct bpf_program *ret[P_NSYMS] = {
-		p->sa_ssl_ret, p->sa_ssl_ret, p->sa_ssl_ret, p->sa_ssl_ret, p->sa_ssl_ret,
-		NULL, NULL, NULL, p->sa_bio_read_ret,
-	};
+	struct { uint64_t ino; uint32_t dev, tgid; } key = { f->ino, f->kdev, tgid };
+	int fd = bpf_map__fd(t->skel->maps.tls_armed), pfd = bpf_map__fd(t->skel->maps.tls_pids);
+	uint8_t one = 1;
+
+	if (on) {
+		bpf_map_update_elem(fd, &key, &one, BPF_ANY);
+		bpf_map_update_elem(pfd, &tgid, &one, BPF_ANY);
+	} else {
+		bpf_map_delete_elem(fd, &key);
+	}
+}
+
+/* Both links of f for process tgid: the entry programs, then the returns. */
+static int attach_pid(struct tlsprobe *t, struct tls_file *f, struct tls_user *u)
+{
+	unsigned long eo[P_NSYMS], ro[P_NSYMS];
+	uint64_t ec[P_NSYMS], rc[P_NSYMS];
+	uint32_t ne = 0, nr = 0;
 
 	for (int k = 0; k < P_NSYMS; k++) {
-		if (!off[k])
+		if (!f->off[k])
 			continue;
-		/* a return probe first: an entry without it would leave state behind */
-		if (ret[k] && !attach_one(f, ret[k], off[k], true))
-			continue;
-		attach_one(f, entry[k], off[k], false);
+		eo[ne] = f->off[k];
+		ec[ne++] = syms[k].func;
+		if (syms[k].ret) {
+			ro[nr] = f->off[k];
+			rc[nr++] = syms[k].func;
+		}
 	}
-	t->attached++;
-	t->attached_total++;
-	log_info("tls: uprobes on %s (%d links)", f->path, f->nlinks);
+	/* the return link first: an entry without it would leave state behind */
+	u->ret_fd = link_uprobe_multi(bpf_program__fd(t->skel->progs.sa_ssl_ret), f->path, ro, rc,
+				      nr, u->tgid, true);
+	u->entry_fd = u->ret_fd < 0 ? u->ret_fd :
+		link_uprobe_multi(bpf_program__fd(t->skel->progs.sa_ssl_entry), f->path, eo, ec,
+				  ne, u->tgid, false);
+	if (u->entry_fd < 0) {
+		int err = u->entry_fd;
+
+		if (u->ret_fd >= 0)
+			close(u->ret_fd);
+		u->ret_fd = u->entry_fd = -1;
+		if (err != -ESRCH && !t->fd_said)	/* ESRCH: it exited meanwhile */
+			log_err("tls: cannot attach uprobes to %s for pid %u: %s (its TLS "
+				"plaintext is not captured)", f->path, u->tgid, strerror(-err));
+		t->fd_said = t->fd_said || err != -ESRCH;
+		return err;
+	}
+	armed_state(t, f, u->tgid, true);
+	if (!f->ever)
+		t->attached_total++;
+	f->ever = true;
+	log_info("tls: uprobes on %s for pid %u (%u offsets, 2 links)", f->path, u->tgid, ne);
 	return 0;
 }
 
-/* Tell sa_mmap_exit what f is: no more stops for it, or (0) look again. */
-static void file_state(struct tlsprobe *t, const struct tls_file *f, uint8_t state)
+static void *close_fds(void *arg)
 {
-	struct { uint64_t ino; uint32_t dev, pad; } key = { f->ino, f->kdev, 0 };
-	int fd = bpf_map__fd(t->skel->maps.tls_files);
+	int *fds = arg;
 
-	if (state)
-		bpf_map_update_elem(fd, &key, &state, BPF_ANY);
-	else
-		bpf_map_delete_elem(fd, &key);
-}
-
-static void detach_file(struct tlsprobe *t, struct tls_file *f)
-{
-	bool had = f->nlinks || f->idle_since;
-
-	file_state(t, f, 0);
-	capture__destroy_links(f->links, f->nlinks);	/* each waits for a grace period */
-	if (had && t->attached)
-		t->attached--;
-	f->nlinks = 0;
-}
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-struct link_batch {
-	struct bpf_link **links;
-	int n;
-};
-
-static void *destroy_batch(void *arg)
-{
-	struct link_batch *b = arg;
-
-	capture__destroy_links(b->links, b->n);
-	free(b->links);
-	free(b);
+	for (int i = 1; i <= fds[0]; i++)
+		close(fds[i]);	/* each waits for a grace period (uprobe unregister) */
+	free(fds);
 	return NULL;
 }
 
 /*
- * No target used f for TLS_LINGER_NS: its uprobes go, released from a
- * thread of their own (each waits for a grace period: the reader does not).
+ * Close a user's links from a thread of its own (each close waits for a
+ * grace period: the reader does not). Joined when join is set (the stop).
  */
-static void detach_unused(struct tlsprobe *t, struct tls_file *f)
+static bool release_links(int *fds, int n, pthread_t *th)
 {
-	struct link_batch *b = malloc(sizeof(*b));
-	pthread_t th;
+	int *arg = malloc((n + 1) * sizeof(*arg));
 
-	log_info("tls: uprobes on %s detached: no target uses it", f->path);
-	file_state(t, f, 0);
-	if (b && (b->links = malloc(f->nlinks * sizeof(*b->links)))) {
-		memcpy(b->links, f->links, f->nlinks * sizeof(*b->links));
-		b->n = f->nlinks;
-		if (!pthread_create(&th, NULL, destroy_batch, b)) {
-			pthread_detach(th);
-			b = NULL;
-			f->nlinks = 0;
-		} else {
-			free(b->links);
-		}
+	if (!arg) {
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		return false;
 	}
-	free(b);
-	detach_file(t, f);	/* what the thread did not take */
-	f->idle_since = 0;
-}
-
-/* At most once a second: files idle past the linger lose their uprobes. */
-static void detach_idle(struct tlsprobe *t)
-{
-	uint64_t now = mono_now();
-
-	if (now < t->next_idle_check)
-		return;
-	t->next_idle_check = now + (t->linger_ns < 1000000000ULL ? t->linger_ns : 1000000000ULL);
-	for (int i = 0; i < t->nfiles; i++) {
-		struct tls_file *f = &t->files[i];
-
-		if (f->nlinks && !f->nusers && f->idle_since &&
-		    now - f->idle_since >= t->linger_ns)
-			detach_unused(t, f);
-	}
-}
-
-static bool user_has(const struct tls_file *f, uint32_t tgid)
-{
-	for (uint32_t i = 0; i < f->nusers; i++)
-		if (f->users[i] == tgid)
-			return true;
+	arg[0] = n;
+	memcpy(arg + 1, fds, n * sizeof(*fds));
+	if (!pthread_create(th, NULL, close_fds, arg))
+		return true;
+	close_fds(arg);
 	return false;
 }
 
-static void user_add(struct tls_file *f, uint32_t tgid)
+static void user_detach(struct tlsprobe *t, struct tls_file *f, struct tls_user *u,
+			const char *why)
 {
-	f->idle_since = 0;
-	if (user_has(f, tgid))
-		return;
-	if (f->nusers == f->cap) {
-		uint32_t ncap = f->cap ? 2 * f->cap : 8, *u;
+	int fds[2] = { u->entry_fd, u->ret_fd };
+	pthread_t th;
 
-		u = realloc(f->users, ncap * sizeof(*u));
-		if (!u)
-			return;
-		f->users = u;
-		f->cap = ncap;
+	if (u->entry_fd < 0)
+		return;
+	armed_state(t, f, u->tgid, false);
+	log_info("tls: uprobes on %s for pid %u detached: %s", f->path, u->tgid, why);
+	if (release_links(fds, 2, &th))
+		pthread_detach(th);
+	u->entry_fd = u->ret_fd = -1;
+}
+
+static struct tls_user *user_find(struct tls_file *f, uint32_t tgid)
+{
+	for (uint32_t i = 0; i < f->nusers; i++)
+		if (f->users[i].tgid == tgid)
+			return &f->users[i];
+	return NULL;
+}
+
+/* tgid maps f: its links are made now (before tgid runs on: it is held). */
+static void user_add(struct tlsprobe *t, struct tls_file *f, uint32_t tgid)
+{
+	struct tls_user *u = user_find(f, tgid);
+
+	if (!u) {
+		if (f->nusers == f->cap) {
+			uint32_t ncap = f->cap ? 2 * f->cap : 8;
+
+			u = realloc(f->users, ncap * sizeof(*u));
+			if (!u)
+				return;
+			f->users = u;
+			f->cap = ncap;
+		}
+		u = &f->users[f->nusers++];
+		u->tgid = tgid;
+		u->entry_fd = u->ret_fd = -1;
 	}
-	f->users[f->nusers++] = tgid;
+	if (u->entry_fd < 0 && attach_pid(t, f, u) < 0)
+		*u = f->users[--f->nusers];	/* not attached: not a user */
+}
+
+/* Tell sa_mmap_exit what f is: PLAIN (no more stops for it) or PROBED (stop unarmed processes). */
+static void file_state(struct tlsprobe *t, const struct tls_file *f)
+{
+	struct { uint64_t ino; uint32_t dev, pad; } key = { f->ino, f->kdev, 0 };
+	uint8_t state = f->tls ? SA_TLS_FILE_PROBED : SA_TLS_FILE_PLAIN;
+
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.tls_files), &key, &state, BPF_ANY);
 }
 
 /* A file seen for the first time: does it carry OpenSSL? */
-static struct tls_file *file_new(struct tlsprobe *t, dev_t dev, ino_t ino, const char *path,
-				 uint64_t off[P_NSYMS])
+static struct tls_file *file_new(struct tlsprobe *t, dev_t dev, ino_t ino, const char *path)
 {
 	struct tls_file *f;
 
@@ -294,35 +308,27 @@ static struct tls_file *file_new(struct tlsprobe *t, dev_t dev, ino_t ino, const
 	f->kdev = major(dev) << 20 | minor(dev);
 	f->ino = ino;
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	f->tls = dynsym_offsets(path, off) > 0 && (off[P_WRITE] || off[P_WRITE_EX]);
+	f->tls = dynsym_offsets(path, f->off) > 0 && (f->off[P_WRITE] || f->off[P_WRITE_EX]);
+	file_state(t, f);
 	return f;
 }
 
-/* One executable mapping of tgid: attach its file when it is TLS code. */
+/* One executable mapping of tgid: its probes on the file when it is TLS code. */
 static void map_file(struct tlsprobe *t, uint32_t tgid, unsigned maj, unsigned min,
 		     unsigned long ino, const char *path)
 {
 	dev_t dev = makedev(maj, min);
 	struct tls_file *f = file_find(t, dev, ino);
-	uint64_t off[P_NSYMS];
 	struct stat st;
 
 	if (!f) {
 		/* the path must still name the mapped file (not replaced since) */
 		if (stat(path, &st) || st.st_dev != dev || st.st_ino != ino)
 			return;
-		f = file_new(t, dev, ino, path, off);
-		if (!f)
-			return;
-		if (f->tls)
-			attach_file(t, f, off);
-	} else if (f->tls && !f->nlinks) {
-		if (dynsym_offsets(f->path, off) > 0)
-			attach_file(t, f, off);
+		f = file_new(t, dev, ino, path);
 	}
-	if (f->tls)
-		user_add(f, tgid);
-	file_state(t, f, !f->tls ? SA_TLS_FILE_PLAIN : f->nlinks ? SA_TLS_FILE_PROBED : 0);
+	if (f && f->tls)
+		user_add(t, f, tgid);
 }
 
 void tlsprobe__scan(struct tlsprobe *t, uint32_t tgid)
@@ -350,29 +356,30 @@ void tlsprobe__scan(struct tlsprobe *t, uint32_t tgid)
 	fclose(m);
 }
 
-/* A target exited: files only it used are detached. */
+/* A target exited: its links go (the breakpoints went with its memory). */
 static void forget_tgid(struct tlsprobe *t, uint32_t tgid)
 {
+	int pfd = bpf_map__fd(t->skel->maps.tls_pids);
+
+	bpf_map_delete_elem(pfd, &tgid);
 	for (int i = 0; i < t->nfiles; i++) {
 		struct tls_file *f = &t->files[i];
+		struct tls_user *u = user_find(f, tgid);
 
-		for (uint32_t j = 0; j < f->nusers; j++) {
-			if (f->users[j] != tgid)
-				continue;
-			f->users[j] = f->users[--f->nusers];
-			if (!f->nusers && f->nlinks)
-				f->idle_since = mono_now();	/* detach_idle takes it later */
-			break;
-		}
+		if (!u)
+			continue;
+		user_detach(t, f, u, "it exited");
+		*u = f->users[--f->nusers];
 	}
 }
 
-/* A forked child runs its parent's code: it uses the same files. */
-static void inherit(struct tlsprobe *t, uint32_t parent, uint32_t child)
+/* Does tgid have probes on any file? */
+static bool has_probes(const struct tlsprobe *t, uint32_t tgid)
 {
 	for (int i = 0; i < t->nfiles; i++)
-		if (user_has(&t->files[i], parent))
-			user_add(&t->files[i], child);
+		if (user_find((struct tls_file *)&t->files[i], tgid))
+			return true;
+	return false;
 }
 
 /* tgid, stopped at mmap for this, goes on (and leaves the held map). */
@@ -406,18 +413,23 @@ void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size)
 	if (size != sizeof(*ev))
 		return;
 	if (ev->hdr.type == SA_EV_TLS_MAPPED) {
-		tlsprobe__scan(t, ev->hdr.tgid);	/* now: before the library is used */
+		/* mapped code, or forked by a process with probes: attach now, then go on */
+		tlsprobe__scan(t, ev->hdr.tgid);
 		if (ev->exit_code == 1)
-			continue_held(t, ev->hdr.tgid);	/* sa_mmap_exit stopped it for this */
+			continue_held(t, ev->hdr.tgid);	/* sa_mmap_exit/sa_tls_fork stopped it */
 		return;
 	}
 	if (!t || t->stopping)
 		return;
-	else if (ev->hdr.type == SA_EV_PROC_FORK)
-		inherit(t, ev->parent_tgid, ev->hdr.tgid);
+	/*
+	 * A fork the kernel side did not hold (its event was lost: counted):
+	 * late probes are better than none.
+	 */
+	if (ev->hdr.type == SA_EV_PROC_FORK && has_probes(t, ev->parent_tgid) &&
+	    !has_probes(t, ev->hdr.tgid))
+		tlsprobe__scan(t, ev->hdr.tgid);
 	else if (ev->hdr.type == SA_EV_PROC_EXIT)
 		forget_tgid(t, ev->hdr.tgid);
-	detach_idle(t);
 }
 
 /* Every target in the map now (at start: the command or the --pid trees). */
@@ -438,9 +450,6 @@ int tlsprobe__open(struct tlsprobe **out, struct capture *cap, uint32_t max_capt
 
 	if (!t)
 		return -ENOMEM;
-	/* the linger is a tuning knob (docs/operations.md); tests set it short */
-	t->linger_ns = getenv("SOCKAUDIT_TLS_LINGER_MS") ?
-		strtoull(getenv("SOCKAUDIT_TLS_LINGER_MS"), NULL, 10) * 1000000ULL : TLS_LINGER_NS;
 	elf_version(EV_CURRENT);
 	err = tracefs__ensure();	/* the mmap tracepoint, in either attach mode */
 	if (err)
@@ -459,10 +468,17 @@ int tlsprobe__open(struct tlsprobe **out, struct capture *cap, uint32_t max_capt
 		err = bpf_map__reuse_fd(t->skel->maps.targets, t->targets_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(t->skel->maps.counters, capture__map_fd(cap, "counters"));
+	/* both uprobe programs are attached as uprobe_multi links (attach_pid) */
+	if (!err)
+		err = bpf_program__set_expected_attach_type(t->skel->progs.sa_ssl_entry,
+							    SA_BPF_TRACE_UPROBE_MULTI);
+	if (!err)
+		err = bpf_program__set_expected_attach_type(t->skel->progs.sa_ssl_ret,
+							    SA_BPF_TRACE_UPROBE_MULTI);
 	if (!err)
 		err = tls_bpf__load(t->skel);
 	if (!err)
-		err = tls_bpf__attach(t->skel);	/* the mmap hook; uprobes come per file */
+		err = tls_bpf__attach(t->skel);	/* mmap and fork hooks; uprobes come per process */
 	if (err) {
 		log_err("cannot load the TLS probes (%s); run with --tls off to audit without "
 			"TLS plaintext", strerror(-err));
@@ -475,10 +491,39 @@ fail:
 	return err;
 }
 
+#define CLOSE_THREADS 16
+
+/* Every link closed, CLOSE_THREADS at a time (each close waits a grace period). */
 static void detach_all(struct tlsprobe *t)
 {
-	for (int i = 0; i < t->nfiles; i++)
-		detach_file(t, &t->files[i]);
+	int n = 0, *fds = NULL, cap = 0, per;
+	pthread_t th[CLOSE_THREADS];
+	bool started[CLOSE_THREADS] = {};
+
+	for (int i = 0; i < t->nfiles; i++) {
+		struct tls_file *f = &t->files[i];
+
+		for (uint32_t j = 0; j < f->nusers; j++) {
+			int *nf = n + 2 > cap ? realloc(fds, (cap = 2 * cap + 16) * sizeof(*fds)) : fds;
+
+			if (!nf)
+				break;
+			fds = nf;
+			log_info("tls: uprobes on %s for pid %u detached: the collector stops",
+				 f->path, f->users[j].tgid);
+			fds[n++] = f->users[j].entry_fd;
+			fds[n++] = f->users[j].ret_fd;
+		}
+		f->nusers = 0;
+	}
+	per = (n + CLOSE_THREADS - 1) / CLOSE_THREADS;
+	for (int k = 0; per && k < CLOSE_THREADS && k * per < n; k++)
+		started[k] = release_links(fds + k * per, n - k * per < per ? n - k * per : per,
+					   &th[k]);
+	for (int k = 0; k < CLOSE_THREADS; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+	free(fds);
 }
 
 void tlsprobe__stop(struct tlsprobe *t)
@@ -497,15 +542,21 @@ void tlsprobe__close(struct tlsprobe *t)
 	detach_all(t);
 	for (int i = 0; i < t->nfiles; i++)
 		free(t->files[i].users);
-	tls_bpf__detach(t->skel);	/* no mmap hook runs past this: none held after it */
-	release_held(t);
+	if (t->skel) {
+		tls_bpf__detach(t->skel);	/* no mmap/fork hook past this: none held after it */
+		release_held(t);
+	}
 	tls_bpf__destroy(t->skel);
 	free(t);
 }
 
 uint32_t tlsprobe__attached(const struct tlsprobe *t)
 {
-	return t ? t->attached : 0;
+	uint32_t n = 0;
+
+	for (int i = 0; t && i < t->nfiles; i++)
+		n += t->files[i].nusers > 0;
+	return n;
 }
 
 uint32_t tlsprobe__attached_total(const struct tlsprobe *t)

@@ -156,7 +156,7 @@ struct sa_proc_event {
 #define SA_TLS_F_ENTRY		0x01	/* a handshake call begins (no data): the thread is inside it */
 /* tls.bpf.c's tls_files map: what userspace found a mapped file to be */
 #define SA_TLS_FILE_PLAIN	1	/* no OpenSSL: its mappings need no look */
-#define SA_TLS_FILE_PROBED	2	/* OpenSSL, uprobes attached */
+#define SA_TLS_FILE_PROBED	2	/* OpenSSL: attached per target that maps it (tls_armed) */
 #define SA_TLS_FP_LEN		16	/* ciphertext fingerprint bytes (after a record header) */
 
 enum sa_tls_func {
@@ -167,6 +167,9 @@ enum sa_tls_func {
 	SA_TLS_FN_HANDSHAKE,
 	SA_TLS_FN_SHUTDOWN,
 	SA_TLS_FN_FREE,
+	/* uprobe cookies only (tls.bpf.c's entry/return programs dispatch on them) */
+	SA_TLS_FN_BIO_WRITE,
+	SA_TLS_FN_BIO_READ,
 };
 
 /* Plaintext of one SSL call: cap_len < orig_len when the capture was cut. */

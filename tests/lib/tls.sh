@@ -16,11 +16,11 @@ nginx_tls_conf() {
 }
 
 # tls_links PID: ids of the bpf links PID holds whose program is one of the
-# TLS uprobes (sa_ssl_*, sa_bio_*), one a line (from /proc/PID/fdinfo)
+# TLS uprobe_multi links (sa_ssl_entry, sa_ssl_ret), one a line (from /proc/PID/fdinfo)
 tls_links() {
 	local names
 	names=$(bpftool -j prog show | jq -r '.[] | select(.name | test("^sa_(ssl|bio)_")) | .id')
-	grep -h -A3 '^link_type:.perf' /proc/"$1"/fdinfo/* 2>/dev/null | awk -v ids="$names" '
+	grep -h -A3 '^link_type:.u\(ret\)\?probe_multi' /proc/"$1"/fdinfo/* 2>/dev/null | awk -v ids="$names" '
 		BEGIN { n = split(ids, a, "\n"); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
 		/^link_id:/ { link = $2 } /^prog_id:/ { if ($2 in ok) print link }'
 }

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * What one TLS uprobe hit costs the audited program, measured on the
+ * collector's own programs: this executable exports SSL_write, SSL_read and
+ * SSL_free itself (no OpenSSL inside), so run under `sockaudit exec` the
+ * collector takes it for TLS code and attaches to it as to libssl.
+ *
+ *   uprobe_cost N [SETTLE_MS]
+ *
+ * prints ns per call of: SSL_free (entry probe only), SSL_read returning -1
+ * (entry + return, nothing emitted: what a WANT_READ costs) and SSL_write
+ * of 64 bytes (entry + return + one plaintext event into the ring). Run it
+ * untraced and traced (bench/uprobe_cost.sh); the difference is the trap.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default"), noinline, used))
+
+/* The three functions the collector probes; their bodies do nothing. */
+EXPORT int SSL_write(void *ssl, const void *buf, int num)
+{
+	__asm__ volatile("" : : "r"(ssl), "r"(buf) : "memory");
+	return num;
+}
+
+EXPORT int SSL_read(void *ssl, void *buf, int num)
+{
+	__asm__ volatile("" : : "r"(ssl), "r"(buf) : "memory");
+	return -1;
+}
+
+EXPORT void SSL_free(void *ssl)
+{
+	__asm__ volatile("" : : "r"(ssl) : "memory");
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Function pointers: the compiler cannot drop or inline the calls. */
+static int (*volatile p_write)(void *, const void *, int) = SSL_write;
+static int (*volatile p_read)(void *, void *, int) = SSL_read;
+static void (*volatile p_free)(void *) = SSL_free;
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 100000;
+	long settle = argc > 2 ? atol(argv[2]) : 300;
+	char buf[64] = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+	char ssl[64];
+	double t0, t_free, t_read, t_write;
+
+	if (n <= 0) {
+		fprintf(stderr, "usage: uprobe_cost N [SETTLE_MS]\n");
+		return 2;
+	}
+	usleep(settle * 1000);	/* the collector attaches to this process meanwhile */
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		p_free(ssl);
+	t_free = now_ns() - t0;
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		p_read(ssl, buf, sizeof(buf));
+	t_read = now_ns() - t0;
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		p_write(ssl, buf, sizeof(buf));
+	t_write = now_ns() - t0;
+	printf("calls=%ld free_ns=%.1f read_wantread_ns=%.1f write64_ns=%.1f\n", n,
+	       t_free / n, t_read / n, t_write / n);
+	return 0;
+}
