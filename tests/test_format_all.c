@@ -530,6 +530,46 @@ static void test_malformed_every_format(void **state)
 	}
 }
 
+/* The same exchange as TLS plaintext over h2 and in clear: every format says which. */
+static void test_tls_every_format(void **state)
+{
+	static const char *const want_tls[NTYPES] = {
+		"\"tls\":true}", "app=h2 flexString2=true flexString2Label=tls",
+		"proto=\"h2\" tls=\"true\"", "proto=h2 tls=true", ",h2,ok,",
+	};
+	static const char *const want_clear[NTYPES] = {
+		"\"tls\":false}", "app=http flexString2=false flexString2Label=tls",
+		"proto=\"http\" tls=\"false\"", "proto=http tls=false", ",http,",
+	};
+	static struct jbuf jb;
+	struct fixture fx;
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++) {
+		for (int tls = 0; tls < 2; tls++) {
+			const char *want = tls ? want_tls[i] : want_clear[i];
+
+			fixture__init(&fx, "a", 1, "b", 1);
+			fx.conn.tls = tls;
+			fx.conn.tls_h2 = tls;
+			fx.conn.proto = tls ? PROTO_RAW : PROTO_HTTP;
+			jbuf__reset(&jb);
+			assert_int_equal(format__exchange_once(formatter__find(types[i]), &jb, NULL, 42,
+							       &fx.x, NULL, FIXTURE_OFF), 0);
+			jbuf__raw(&jb, "", 1);
+			assert_one_line(jb.buf);
+			if (!strstr(jb.buf, want))
+				fail_msg("%s: no %s in %s", types[i], want, jb.buf);
+			if (i == 4 && !tls != !strstr(jb.buf, ",\"tls=true\""))
+				fail_msg("csv: details and tls disagree: %s", jb.buf);
+			if (i == 1 && !matches(CEF_RE, jb.buf))
+				fail_msg("not CEF: %s", jb.buf);
+			if (i == 2 && !matches(SYSLOG_RE, jb.buf))
+				fail_msg("not RFC 5424: %s", jb.buf);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_events_every_format),
 		cmocka_unit_test(test_octet_framing),
 		cmocka_unit_test(test_malformed_every_format),
+		cmocka_unit_test(test_tls_every_format),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);

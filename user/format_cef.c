@@ -135,6 +135,8 @@ static void render_cef(struct jbuf *jb, const struct prep *p, const struct forma
 	ext_text(jb, p, "dproc", PF_COMM);
 	ext_u64(jb, "duid", p->x->conn->uid);
 	ext_cstr(jb, "app", prep__proto(p));
+	ext_cstr(jb, "flexString2", p->x->conn->tls ? "true" : "false");
+	ext_cstr(jb, "flexString2Label", "tls");
 	endpoints(jb, p);
 	ext_cstr(jb, "outcome", outcome);
 	if (p->req) {

@@ -73,18 +73,23 @@ static void put_head(struct jbuf *jb, uint64_t seq, uint64_t real_ns)
 	jbuf__raw(jb, ts, format__ts_text(ts, real_ns, 9));
 }
 
-/* details of an exchange: why a side is not strict, "req_malformed=...;resp_malformed=..." */
+/*
+ * details of an exchange: "tls=true" when made from TLS plaintext, and why
+ * a side is not strict, "req_malformed=...;resp_malformed=..."
+ */
 static void malformed_details(struct jbuf *jb, const struct prep *p)
 {
 	const char *rq = p->req ? p->req->malformed : NULL;
 	const char *rs = p->resp ? p->resp->malformed : NULL;
-	char v[128];
+	bool tls = p->x->conn->tls;
+	char v[160];
 	int n;
 
 	jbuf__raw(jb, ",", 1);
-	if (!rq && !rs)
+	if (!rq && !rs && !tls)
 		return;
-	n = snprintf(v, sizeof(v), "%s%s%s%s%s", rq ? "req_malformed=" : "", rq ? rq : "",
+	n = snprintf(v, sizeof(v), "%s%s%s%s%s%s%s", tls ? "tls=true" : "",
+		     tls && (rq || rs) ? ";" : "", rq ? "req_malformed=" : "", rq ? rq : "",
 		     rq && rs ? ";" : "", rs ? "resp_malformed=" : "", rs ? rs : "");
 	put_quoted(jb, v, n > 0 && (size_t)n < sizeof(v) ? (size_t)n : 0);
 }

@@ -75,6 +75,8 @@ static void render_line(struct jbuf *jb, const struct prep *p, const struct form
 	kv_u64(jb, "pid", p->x->conn->tgid);
 	kv_field(jb, p, "comm", PF_COMM);
 	kv_word(jb, "role", prep__role(p));
+	kv_word(jb, "proto", prep__proto(p));
+	kv_word(jb, "tls", p->x->conn->tls ? "true" : "false");
 	kv_field(jb, p, "peer", PF_PEER);
 	kv_field(jb, p, "local", PF_LOCAL);
 	kv_word(jb, "outcome", outcome__name(p->x->outcome));

@@ -135,6 +135,7 @@ static void sd_exchange(struct jbuf *jb, const struct prep *p)
 	param_text(jb, p, "local", PF_LOCAL);
 	param_text(jb, p, "peer", PF_PEER);
 	param_cstr(jb, "proto", prep__proto(p));
+	param_cstr(jb, "tls", p->x->conn->tls ? "true" : "false");
 	param_cstr(jb, "outcome", outcome__name(p->x->outcome));
 	param_cstr(jb, "critical", prep__critical(p) ? "true" : "false");
 	param_u64(jb, "duration_us", prep__duration_ns(p) / 1000);
