@@ -89,12 +89,61 @@ static void test_bad_header(void **state)
 	unlink(path);
 }
 
+/* Rewrite the version field of the file write_three made (after the 8-byte magic). */
+static void set_version(uint32_t v)
+{
+	FILE *f = fopen(path, "r+");
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 8, SEEK_SET), 0);
+	assert_int_equal(fwrite(&v, sizeof(v), 1, f), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A file of a newer version (one with events this reader does not know) is
+ * refused before any event, with one line naming both versions; an older
+ * supported one is read.
+ */
+static void test_version(void **state)
+{
+	char errpath[300], line[512] = "";
+	struct got g = { 0 };
+	int saved = dup(2), rc;
+	int64_t off;
+	FILE *e;
+
+	snprintf(errpath, sizeof(errpath), "%s/err", dir);
+	write_three();
+	set_version(RECFILE_VERSION + 1);
+	assert_non_null(freopen(errpath, "w", stderr));
+	rc = recfile__replay(path, &off, collect, &g);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(rc, -EINVAL);
+	assert_int_equal(g.n, 0);
+	e = fopen(errpath, "r");
+	assert_non_null(e);
+	assert_non_null(fgets(line, sizeof(line), e));
+	fclose(e);
+	unlink(errpath);
+	if (!strstr(line, "has event file version 3; this sockaudit reads versions 1 to 2") ||
+	    !strstr(line, "(newer)"))
+		fail_msg("unclear refusal: %s", line);
+	set_version(RECFILE_MIN_VERSION);
+	assert_int_equal(recfile__replay(path, &off, collect, &g), 0);
+	assert_int_equal(g.n, 3);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_header),
+		cmocka_unit_test(test_version),
 	};
 	int rc;
 

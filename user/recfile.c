@@ -91,9 +91,11 @@ static int read_header(FILE *f, const char *path, int64_t *mono_to_real)
 			"'sockaudit record'", path);
 		return -EINVAL;
 	}
-	if (h.version != RECFILE_VERSION) {
-		log_err("%s has event file version %u; this sockaudit reads version %u",
-			path, h.version, RECFILE_VERSION);
+	if (h.version > RECFILE_VERSION || h.version < RECFILE_MIN_VERSION) {
+		log_err("%s has event file version %u; this sockaudit reads versions %u to %u: "
+			"replay it with the sockaudit %s recorded it", path, h.version,
+			RECFILE_MIN_VERSION, RECFILE_VERSION,
+			h.version > RECFILE_VERSION ? "(newer) that" : "that");
 		return -EINVAL;
 	}
 	*mono_to_real = h.mono_to_real;

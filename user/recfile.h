@@ -13,7 +13,14 @@
 #include <stdio.h>
 
 #define RECFILE_MAGIC	"SAREC\0\0\1"
-#define RECFILE_VERSION	1
+/*
+ * Version 2: the stream may hold TLS events (SA_EV_TLS_*, issue 16), which
+ * a version-1 reader would count as invalid: it refuses the file instead.
+ * Version 1 files (no TLS events, or TLS events with the same layout) are
+ * still read.
+ */
+#define RECFILE_VERSION	2
+#define RECFILE_MIN_VERSION	1
 
 struct recfile {
 	FILE *f;
