@@ -7,35 +7,38 @@
  *
  *   uprobe_cost N [SETTLE_MS]
  *
- * prints ns per call of: SSL_free (entry probe only), SSL_read returning -1
- * (entry + return, nothing emitted: what a WANT_READ costs) and SSL_write
- * of 64 bytes (entry + return + one plaintext event into the ring). Run it
- * untraced and traced (bench/uprobe_cost.sh); the difference is the trap.
+ * prints ns per call of: SSL_free (entry probe only, on an emulated
+ * instruction), SSL_shutdown (entry only, on one the kernel single-steps),
+ * SSL_read returning -1 (entry + return, nothing emitted: what a WANT_READ
+ * costs) and SSL_write of 64 bytes (entry + return + one plaintext event
+ * into the ring). Run it untraced and traced (bench/nginx_tls.sh); the
+ * difference is the trap.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default"), noinline, used))
-
-/* The three functions the collector probes; their bodies do nothing. */
-EXPORT int SSL_write(void *ssl, const void *buf, int num)
-{
-	__asm__ volatile("" : : "r"(ssl), "r"(buf) : "memory");
-	return num;
-}
-
-EXPORT int SSL_read(void *ssl, void *buf, int num)
-{
-	__asm__ volatile("" : : "r"(ssl), "r"(buf) : "memory");
-	return -1;
-}
-
-EXPORT void SSL_free(void *ssl)
-{
-	__asm__ volatile("" : : "r"(ssl) : "memory");
-}
+/*
+ * The probed functions, in assembly so that their first instruction is
+ * known: the kernel emulates a `push` at a uprobe (one trap), and must
+ * single-step a `sub` out of line (a second trap). OpenSSL's SSL_read and
+ * SSL_write start with `sub $N,%rsp`; ssl_read_internal and
+ * ssl_write_internal, which the collector probes instead, with `push`.
+ */
+__asm__(".text\n"
+	".globl SSL_free\n.type SSL_free,@function\n"		/* entry only, emulated */
+	"SSL_free: push %r13\n pop %r13\n ret\n"
+	".globl SSL_shutdown\n.type SSL_shutdown,@function\n"	/* entry only, single-stepped */
+	"SSL_shutdown: sub $0x18,%rsp\n add $0x18,%rsp\n ret\n"
+	".globl SSL_read\n.type SSL_read,@function\n"		/* entry + return, -1 (WANT_READ) */
+	"SSL_read: push %r12\n pop %r12\n mov $-1,%eax\n ret\n"
+	".globl SSL_write\n.type SSL_write,@function\n"	/* entry + return, num bytes */
+	"SSL_write: push %r12\n pop %r12\n mov %edx,%eax\n ret\n");
+int SSL_write(void *ssl, const void *buf, int num);
+int SSL_read(void *ssl, void *buf, int num);
+void SSL_free(void *ssl);
+void SSL_shutdown(void *ssl);
 
 static double now_ns(void)
 {
@@ -49,6 +52,7 @@ static double now_ns(void)
 static int (*volatile p_write)(void *, const void *, int) = SSL_write;
 static int (*volatile p_read)(void *, void *, int) = SSL_read;
 static void (*volatile p_free)(void *) = SSL_free;
+static void (*volatile p_shutdown)(void *) = SSL_shutdown;
 
 int main(int argc, char **argv)
 {
@@ -56,7 +60,7 @@ int main(int argc, char **argv)
 	long settle = argc > 2 ? atol(argv[2]) : 300;
 	char buf[64] = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
 	char ssl[64];
-	double t0, t_free, t_read, t_write;
+	double t0, t_free, t_shut, t_read, t_write;
 
 	if (n <= 0) {
 		fprintf(stderr, "usage: uprobe_cost N [SETTLE_MS]\n");
@@ -69,13 +73,17 @@ int main(int argc, char **argv)
 	t_free = now_ns() - t0;
 	t0 = now_ns();
 	for (long i = 0; i < n; i++)
+		p_shutdown(ssl);
+	t_shut = now_ns() - t0;
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
 		p_read(ssl, buf, sizeof(buf));
 	t_read = now_ns() - t0;
 	t0 = now_ns();
 	for (long i = 0; i < n; i++)
 		p_write(ssl, buf, sizeof(buf));
 	t_write = now_ns() - t0;
-	printf("calls=%ld free_ns=%.1f read_wantread_ns=%.1f write64_ns=%.1f\n", n,
-	       t_free / n, t_read / n, t_write / n);
+	printf("calls=%ld free_ns=%.1f shutdown_ns=%.1f read_wantread_ns=%.1f write64_ns=%.1f\n", n,
+	       t_free / n, t_shut / n, t_read / n, t_write / n);
 	return 0;
 }

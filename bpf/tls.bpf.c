@@ -152,8 +152,10 @@ static __always_inline __u32 call_len(const struct tls_call *c, long ret)
 		return 0;
 	if (!c->exptr)
 		return ret;
-	if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)c->exptr))
+	if (bpf_probe_read_user(&n, sizeof(n), (void *)c->exptr)) {
+		tls_count(SA_CNT_READ_FAIL);	/* the length is lost: counted, not silent */
 		return 0;
+	}
 	return n > 0xffffffffULL ? 0xffffffffU : n;
 }
 

@@ -73,8 +73,13 @@ static struct tls_file *file_find(struct tlsprobe *t, dev_t dev, ino_t ino)
 	return NULL;
 }
 
+/* The file range of the section SSL_read is in (callee_of looks only there). */
+struct text_range {
+	uint64_t lo, hi;
+};
+
 /* File offset of each wanted symbol in path's .dynsym (0: absent). */
-static int dynsym_offsets(const char *path, uint64_t off[P_NSYMS])
+static int dynsym_offsets(const char *path, uint64_t off[P_NSYMS], struct text_range *text)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
 	Elf_Scn *scn = NULL;
@@ -109,6 +114,9 @@ static int dynsym_offsets(const char *path, uint64_t off[P_NSYMS])
 				/* uprobes take a file offset, the symbol is an address */
 				off[k] = sym.st_value - ts.sh_addr + ts.sh_offset;
 				found++;
+				if (k == P_READ)
+					*text = (struct text_range){ ts.sh_offset,
+								     ts.sh_offset + ts.sh_size };
 			}
 		}
 	}
@@ -116,6 +124,58 @@ static int dynsym_offsets(const char *path, uint64_t off[P_NSYMS])
 		elf_end(e);
 	close(fd);
 	return found;
+}
+
+/*
+ * The target of the first `call rel32` (0xe8) in the 64 bytes at file
+ * offset o, if inside text (0: none). A byte scan: it may stop at an 0xe8
+ * inside another instruction, which is why callee_of asks two functions.
+ */
+static uint64_t first_call(int fd, uint64_t o, const struct text_range *text)
+{
+	uint8_t b[64];
+	int32_t rel;
+
+	if (!o || pread(fd, b, sizeof(b), o) != (ssize_t)sizeof(b))
+		return 0;
+	for (size_t i = 0; i + 5 <= sizeof(b); i++) {
+		uint64_t t;
+
+		if (b[i] != 0xe8)
+			continue;
+		memcpy(&rel, b + i + 1, sizeof(rel));
+		t = o + i + 5 + (int64_t)rel;
+		return t >= text->lo && t < text->hi && t != o ? t : 0;
+	}
+	return 0;
+}
+
+/*
+ * OpenSSL's SSL_read and SSL_read_ex are thin wrappers that both call
+ * ssl_read_internal(s, buf, num, size_t *readbytes) first (SSL_write and
+ * SSL_write_ex: ssl_write_internal), with the _ex calling convention.
+ * Probing that one callee instead of the two wrappers costs the program
+ * much less per call: the wrappers start with `sub $N,%rsp`, which the
+ * kernel must single-step out of line (a second trap), the callees with
+ * `push`, which it emulates (bench/nginx_tls.sh measures both). Taken only
+ * when both wrappers' first call goes to the same place; otherwise the
+ * wrappers are probed. The _ex slot gets the callee: same arguments.
+ */
+static void prefer_callee(const char *path, uint64_t off[P_NSYMS], const struct text_range *text,
+			  int plain, int ex)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t a, b;
+
+	if (fd < 0)
+		return;
+	a = first_call(fd, off[plain], text);
+	b = first_call(fd, off[ex], text);
+	close(fd);
+	if (!a || a != b)
+		return;
+	off[ex] = a;
+	off[plain] = 0;
 }
 
 /*
@@ -293,6 +353,7 @@ static void file_state(struct tlsprobe *t, const struct tls_file *f)
 /* A file seen for the first time: does it carry OpenSSL? */
 static struct tls_file *file_new(struct tlsprobe *t, dev_t dev, ino_t ino, const char *path)
 {
+	struct text_range text = { 0, 0 };
 	struct tls_file *f;
 
 	if (t->nfiles == MAX_FILES) {
@@ -308,7 +369,11 @@ static struct tls_file *file_new(struct tlsprobe *t, dev_t dev, ino_t ino, const
 	f->kdev = major(dev) << 20 | minor(dev);
 	f->ino = ino;
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	f->tls = dynsym_offsets(path, f->off) > 0 && (f->off[P_WRITE] || f->off[P_WRITE_EX]);
+	f->tls = dynsym_offsets(path, f->off, &text) > 0 && (f->off[P_WRITE] || f->off[P_WRITE_EX]);
+	if (f->tls && text.hi) {
+		prefer_callee(path, f->off, &text, P_READ, P_READ_EX);
+		prefer_callee(path, f->off, &text, P_WRITE, P_WRITE_EX);
+	}
 	file_state(t, f);
 	return f;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # TLS uprobes are per audited process. Two python3 HTTPS servers map the
 # same libssl.so.3; only one (A) is audited. The kernel put a breakpoint
-# (int3, 0xcc) at SSL_read in A's memory and in no other process's (B, a
-# process started later): read from /proc/PID/mem. An unaudited client
+# (int3, 0xcc) at every offset the collector probes in A's memory and in
+# no other process's (B, a process started later): read from /proc/PID/mem. An unaudited client
 # talking to B moves no run_cnt of the collector's TLS programs (bpf_stats:
 # nothing ran, nothing was captured); the same client talking to A does.
 # An audited process that forks a child which does TLS at once: the child
@@ -59,29 +59,33 @@ python3 -c 'import ssl, time; time.sleep(30)' &
 LATE=$!
 PIDS_TO_KILL+=("$LATE")
 
-# first byte of SSL_read in PID's libssl mapping, as that process sees it
-ssl_read_byte() {
-	python3 - "$1" <<'EOF'
-import subprocess, sys
-pid = sys.argv[1]
+# first byte at file offset OFF (hex) of libssl, as process PID sees it
+probe_byte() {
+	python3 - "$1" "$2" <<'EOF'
+import sys
+pid, off = sys.argv[1], int(sys.argv[2], 16)
 for line in open(f"/proc/{pid}/maps"):
     f = line.split()
-    if len(f) >= 6 and "libssl.so" in f[5] and int(f[2], 16) == 0:
-        base, path = int(f[0].split("-")[0], 16), f[5]
+    start, end = (int(x, 16) for x in f[0].split("-"))
+    if len(f) >= 6 and "libssl.so" in f[5] and int(f[2], 16) <= off < int(f[2], 16) + end - start:
+        with open(f"/proc/{pid}/mem", "rb") as m:
+            m.seek(start + off - int(f[2], 16))
+            print(m.read(1).hex())
         break
 else:
-    sys.exit(f"no libssl in {pid}")
-nm = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True).stdout
-addr = base + next(int(l.split()[0], 16) for l in nm.splitlines() if l.split()[-1].split("@")[0] == "SSL_read")
-with open(f"/proc/{pid}/mem", "rb") as m:
-    m.seek(addr)
-    print(m.read(1).hex())
+    sys.exit(f"offset {off:#x} of libssl not mapped in {pid}")
 EOF
 }
+# the offsets the collector's entry link probes (its fdinfo lists them)
+offs=$(for f in /proc/"$SA_PID"/fdinfo/*; do grep -q '^link_type:.uprobe_multi' "$f" 2>/dev/null &&
+	awk '/^[0-9]+[ \t]+0x/ { print $2 }' "$f"; done | sort -u)
+[ -n "$offs" ] || fail "no offsets in the collector's uprobe_multi links"
 for _ in $(seq 50); do [ -e "/proc/$LATE/maps" ] && grep -q libssl "/proc/$LATE/maps" && break; sleep 0.05; done
-assert_eq "SSL_read in the audited server" cc "$(ssl_read_byte "$SRV")"
-[ "$(ssl_read_byte "$SRVB")" != cc ] || fail "a breakpoint in the unaudited server"
-[ "$(ssl_read_byte "$LATE")" != cc ] || fail "a breakpoint in an unaudited process started after the collector"
+for o in $offs; do
+	assert_eq "int3 at libssl+$o in the audited server" cc "$(probe_byte "$SRV" "$o")"
+	[ "$(probe_byte "$SRVB" "$o")" != cc ] || fail "a breakpoint at libssl+$o in the unaudited server"
+	[ "$(probe_byte "$LATE" "$o")" != cc ] || fail "a breakpoint at libssl+$o in a process started after the collector"
+done
 
 # run_cnt summed over the collector's TLS uprobe programs
 progs=$(grep -h -A3 '^link_type:.u\(ret\)\?probe_multi' /proc/"$SA_PID"/fdinfo/* 2>/dev/null |
