@@ -13,7 +13,9 @@
 #  4. nginx serving plain HTTP, traced with the TLS hooks present (nginx
 #     maps libssl.so.3, so its uprobes are attached) vs traced with
 #     --tls off: the hooks must not slow plaintext down.
-#   ROUNDS=5 SECONDS_PER_RUN=5 CONNS=50 CALLS=20000 PARTS="cost traps https plain"
+#  (bystander: nginx and wrk not audited, a collector auditing another
+#   process that maps libssl: must stay at 1.0, the uprobes being per process)
+#   ROUNDS=5 SECONDS_PER_RUN=5 CONNS=50 CALLS=20000 PARTS="cost traps bystander https plain"
 #   UPROBE_COST=build/bench/uprobe_cost (part 1; make builds it)
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
@@ -22,7 +24,7 @@ ROUNDS=${ROUNDS:-5}
 DUR=${SECONDS_PER_RUN:-5}
 CONNS=${CONNS:-50}
 CALLS=${CALLS:-20000}
-PARTS=${PARTS:-"cost traps https plain"}
+PARTS=${PARTS:-"cost traps bystander https plain"}
 UPROBE_COST=${UPROBE_COST:-$here/../build/bench/uprobe_cost}
 WORKDIR=$(mktemp -d /var/tmp/sockaudit-tlsbench.XXXXXX)
 . "$here/../tests/lib/nginx.sh"
@@ -126,6 +128,32 @@ traps_per_request() {
 	fi
 }
 
+# 2b. nginx and wrk, neither audited, while a collector audits an unrelated
+# process that maps the same libssl: the uprobes are that process's only
+bystander() {
+	local r u t rs=() py
+	make_cert "$WORKDIR/cert"
+	port=$(free_port)
+	nginx_tls_conf "$port" 1 "$WORKDIR/cert"
+	nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
+	NGINX_PID=$!
+	wait_port "$port"
+	python3 -c 'import ssl, time; time.sleep(3600)' &
+	py=$!
+	for r in $(seq 1 "$ROUNDS"); do
+		u=$(wrk -t1 -c"$CONNS" -d"${DUR}s" "https://127.0.0.1:$port/" | awk '/^Requests\/sec:/ { print $2 }')
+		start_collector "$WORKDIR/by.log" run --pid "$py"
+		t=$(wrk -t1 -c"$CONNS" -d"${DUR}s" "https://127.0.0.1:$port/" | awk '/^Requests\/sec:/ { print $2 }')
+		stop_collector
+		rs+=("$(echo "$t / $u" | bc -l)")
+		printf 'round %d  no collector %8.0f req/s  collector auditing another libssl process %8.0f req/s  ratio %.3f\n' "$r" "$u" "$t" "${rs[-1]}"
+	done
+	printf 'bystander median ratio %.3f (%d rounds)\n' "$(median "${rs[@]}")" "$ROUNDS"
+	kill "$py" "$NGINX_PID" 2>/dev/null || true
+	wait "$py" "$NGINX_PID" 2>/dev/null || true
+	NGINX_PID=
+}
+
 for part in $PARTS; do
 	case $part in
 	cost)
@@ -134,6 +162,9 @@ for part in $PARTS; do
 	traps)
 		echo "-- traps per nginx HTTPS request (bpf_stats run_cnt / requests served)"
 		traps_per_request;;
+	bystander)
+		echo "-- HTTPS nginx and wrk not audited; a collector audits another process using libssl"
+		bystander;;
 	https)
 		echo "-- HTTPS: untraced vs traced (tracepoint, tls on)"
 		TLS=1 MODES=tracepoint "$here/nginx_wrk.sh";;

@@ -5,18 +5,23 @@
  * SSL_free itself (no OpenSSL inside), so run under `sockaudit exec` the
  * collector takes it for TLS code and attaches to it as to libssl.
  *
- *   uprobe_cost N [SETTLE_MS]
+ *   uprobe_cost N [SETTLE_MS [fork [WAITFILE]]]
  *
  * prints ns per call of: SSL_free (entry probe only, on an emulated
  * instruction), SSL_shutdown (entry only, on one the kernel single-steps),
  * SSL_read returning -1 (entry + return, nothing emitted: what a WANT_READ
  * costs) and SSL_write of 64 bytes (entry + return + one plaintext event
  * into the ring). Run it untraced and traced (bench/nginx_tls.sh); the
- * difference is the trap.
+ * difference is the trap. With `fork` the calls are made by a child forked
+ * after SETTLE_MS (or once WAITFILE exists), from its first instruction on:
+ * tests/live/test_tls_unaudited.sh counts the probe runs the child got.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /*
@@ -67,6 +72,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	usleep(settle * 1000);	/* the collector attaches to this process meanwhile */
+	for (struct stat st; argc > 4 && stat(argv[4], &st);)
+		usleep(10000);
+	if (argc > 3 && !strcmp(argv[3], "fork")) {
+		pid_t child = fork();
+		int status = 1;
+
+		if (child < 0)
+			return 1;
+		if (child > 0)	/* the parent makes no call: the child makes them all */
+			return waitpid(child, &status, 0) == child && WIFEXITED(status) ?
+				WEXITSTATUS(status) : 1;
+	}
 	t0 = now_ns();
 	for (long i = 0; i < n; i++)
 		p_free(ssl);

@@ -5,8 +5,9 @@
  * and BIO_read where OpenSSL is linked into the executable (memory BIOs:
  * Node). A separate object from capture.bpf.c: userspace (user/tlsprobe.c)
  * gives it capture's ring buffer and target map (bpf_map__reuse_fd), and
- * attaches its programs per library file (device, inode) as targets map
- * them. Every program checks the target map before anything else.
+ * attaches its two uprobe programs (sa_ssl_entry, sa_ssl_ret) per library
+ * file and per target process (uprobe_multi links with a pid: no other
+ * process traps). Every program checks the target map before anything else.
  *
  * An SSL call's arguments are kept per thread from its entry to its
  * return, where the plaintext it moved is emitted (one event: up to
@@ -428,13 +429,13 @@ static __always_inline bool hold(__u32 tgid, __u32 cur_tgid, __u64 id)
 
 /*
  * A target mapped part of a file executable (ld.so loading a library,
- * dlopen). A file userspace already judged costs an event at most (a TLS
- * one: the target is counted among its users). A file not judged yet, or
- * whose probes were detached, stops the process (SIGSTOP) until userspace
- * has looked at it and attached, then continued it (SIGCONT): a program
- * that runs TLS right after loading libssl would otherwise be quicker than
- * the attach. Only when the event is out: a lost one must not leave it
- * stopped.
+ * dlopen). A file userspace judged plain costs nothing more, and neither
+ * does a TLS file this process has its links on already. A file not
+ * judged yet, or a TLS file this process has no links on, stops the
+ * process (SIGSTOP) until userspace has looked at it and attached, then
+ * continued it (SIGCONT): a program that runs TLS right after loading
+ * libssl would otherwise be quicker than the attach. Only when the event
+ * is out: a lost one must not leave it stopped.
  */
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)

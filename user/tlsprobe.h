@@ -2,9 +2,12 @@
 /*
  * TLS library discovery and uprobes (bpf/tls.bpf.c): for each target, the
  * files it maps that carry OpenSSL (a libssl.so*, or an executable that
- * exports SSL_write) are found in /proc/PID/maps and their .dynsym; each
- * file (device, inode) is attached once, shared by the targets that map
- * it, and detached when the last of them exits.
+ * exports SSL_write) are found in /proc/PID/maps and their .dynsym (each
+ * file, by device and inode, read once). The uprobes are per target
+ * process: two uprobe_multi links (entry, return) for each (file, process),
+ * so the kernel puts breakpoints in audited processes only; they go when
+ * the process exits. Children of a process with links are held stopped by
+ * the kernel side until theirs are attached.
  */
 #ifndef SOCKAUDIT_TLSPROBE_H
 #define SOCKAUDIT_TLSPROBE_H
@@ -33,7 +36,7 @@ void tlsprobe__scan_all(struct tlsprobe *t);
  */
 void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size);
 
-/* Files attached now, and attached over the run (tests, stop record). */
+/* Files with links now, and files that had links over the run (tests, stop record). */
 uint32_t tlsprobe__attached(const struct tlsprobe *t);
 uint32_t tlsprobe__attached_total(const struct tlsprobe *t);
 
