@@ -495,7 +495,9 @@ int BPF_PROG(sa_tls_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
 
-	if (tls_stopped || ptgid == ctgid || !bpf_map_lookup_elem(&tls_pids, &ptgid))
+	/* a target (a stale tls_pids entry of a reused pid is not enough) with probes */
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&tls_pids, &ptgid) ||
+	    !tls_target(bpf_get_current_pid_tgid()))
 		return 0;
 	if (BPF_CORE_READ(child, mm) == BPF_CORE_READ(parent, mm))
 		return 0;
