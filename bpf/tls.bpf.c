@@ -428,6 +428,27 @@ static __always_inline bool hold(__u32 tgid, __u32 cur_tgid, __u64 id)
 }
 
 /*
+ * A target is about to run code from f: hold it unless f is judged plain
+ * or this process has its links on it already.
+ */
+static __always_inline bool needs_hold(struct file *f, __u32 tgid)
+{
+	struct file_key key = {};
+	struct armed_key akey;
+	__u8 *state;
+
+	key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	state = bpf_map_lookup_elem(&tls_files, &key);
+	if (state && *state == SA_TLS_FILE_PLAIN)
+		return false;
+	akey.ino = key.ino;
+	akey.dev = key.dev;
+	akey.tgid = tgid;
+	return !state || !bpf_map_lookup_elem(&tls_armed, &akey);
+}
+
+/*
  * A target mapped part of a file executable (ld.so loading a library,
  * dlopen). A file userspace judged plain costs nothing more, and neither
  * does a TLS file this process has its links on already. A file not
@@ -443,11 +464,8 @@ int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct task_struct *task;
-	struct file_key key = {};
-	struct armed_key akey;
 	struct file *f = NULL;
 	struct pt_regs *regs;
-	__u8 *state;
 	int fd;
 
 	if (ctx->ret < 0 || !tls_target(id))
@@ -462,17 +480,27 @@ int sa_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	bpf_probe_read_kernel(&f, sizeof(f), &BPF_CORE_READ(task, files, fdt, fd)[fd]);
 	if (!f)
 		return 0;
-	key.ino = BPF_CORE_READ(f, f_inode, i_ino);
-	key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-	state = bpf_map_lookup_elem(&tls_files, &key);
-	if (state && *state == SA_TLS_FILE_PLAIN)
+	if (needs_hold(f, tgid) && hold(tgid, tgid, id))
+		bpf_send_signal(19);	/* SIGSTOP */
+	return 0;
+}
+
+/*
+ * A target exec'd a program: the kernel mapped the executable itself (no
+ * mmap call to see), and a program with OpenSSL inside (Node) may speak
+ * TLS without mapping any library not judged yet. Held as at mmap, before
+ * the new program's first instruction.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sa_tls_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct file *f;
+
+	if (!tls_target(id))
 		return 0;
-	akey.ino = key.ino;
-	akey.dev = key.dev;
-	akey.tgid = tgid;
-	if (state && bpf_map_lookup_elem(&tls_armed, &akey))
-		return 0;	/* this process has its probes on this file already */
-	if (hold(tgid, tgid, id))
+	f = BPF_CORE_READ(bprm, file);
+	if (f && needs_hold(f, id >> 32) && hold(id >> 32, id >> 32, id))
 		bpf_send_signal(19);	/* SIGSTOP */
 	return 0;
 }

@@ -11,7 +11,9 @@
 # started after the collector.
 # Fork: the audited fake_ssl forks a child whose first instructions are
 # 4 x 500 probed calls; the child is held until its own links exist, so
-# the entry program runs exactly 2000 times for it.
+# the entry program runs exactly 2000 times for it. Exec: an audited shell
+# execs fake_ssl (no library to map that was not judged before: only the
+# exec shows it), which makes the same calls at once: 2000 runs again.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/tls.sh"
 require_root
@@ -30,6 +32,11 @@ PIDS_TO_KILL+=("$SRVB")
 "$WORKDIR/fake_ssl" 500 0 fork "$WORKDIR/go" >"$WORKDIR/fake.out" &
 FAKE=$!
 PIDS_TO_KILL+=("$FAKE")
+# audited: a shell (no libssl) that, once $WORKDIR/go2 exists, execs
+# fake_ssl, which makes its 4 x 500 calls at once
+sh -c 'while [ ! -e "$0" ]; do sleep 0.02; done; exec "$1" 500 0' "$WORKDIR/go2" "$WORKDIR/fake_ssl" >/dev/null &
+EXECER=$!
+PIDS_TO_KILL+=("$EXECER")
 # not audited: waits for a file that never comes
 "$WORKDIR/fake_ssl" 1 0 - "$WORKDIR/never" &
 FAKEB=$!
@@ -52,7 +59,7 @@ for _ in $(seq 100); do grep -q on "$WORKDIR/stats" && break; sleep 0.05; done
 grep -q on "$WORKDIR/stats" || fail "cannot enable bpf_stats"
 
 log=$WORKDIR/audit.log
-start_collector "$log" run --pid "$SRV" --pid "$FAKE"
+start_collector "$log" run --pid "$SRV" --pid "$FAKE" --pid "$EXECER"
 "$WORKDIR/fake_ssl" 1 0 - "$WORKDIR/never" &
 LATE=$!
 PIDS_TO_KILL+=("$LATE")
@@ -113,6 +120,10 @@ e0=$(run_cnt sa_ssl_entry)
 touch "$WORKDIR/go"
 wait "$FAKE" || fail "fake_ssl's child failed"
 assert_eq "entry probe runs in the forked child (4 x 500 calls from its start)" $((e0 + 2000)) "$(run_cnt sa_ssl_entry)"
+e1=$(run_cnt sa_ssl_entry)
+touch "$WORKDIR/go2"
+wait "$EXECER" || fail "the exec'd fake_ssl failed"
+assert_eq "entry probe runs in a program a target exec'd (4 x 500 calls from its start)" $((e1 + 2000)) "$(run_cnt sa_ssl_entry)"
 stop_collector
 q='[.[] | select(.type=="exchange")]'
 assert_eq "exchanges of the audited server" 20 \
@@ -120,4 +131,4 @@ assert_eq "exchanges of the audited server" 20 \
 assert_eq "records of the unaudited server's traffic" 0 \
 	"$(jqlog "$log" "$q | map(select(.conn.local==\"127.0.0.1:$portB\" or .conn.peer==\"127.0.0.1:$portB\")) | length")"
 grep -q "uprobes on [^ ]* for pid \($SRVB\|$FAKEB\|$LATE\) " "$WORKDIR/collector.err" && fail "probes attached for an unaudited process"
-echo "ok: breakpoints only in audited processes; run_cnt $c0 -> $c0 (unaudited TLS) -> $c2 (audited); forked child armed before its first call"
+echo "ok: breakpoints only in audited processes; run_cnt $c0 -> $c0 (unaudited TLS) -> $c2 (audited); forked child and exec'd program armed before their first call"
