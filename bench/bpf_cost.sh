@@ -47,7 +47,7 @@ prog_stats() {
 		| "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
 
-# one_run BIN: prints "total_ns_per_request name:ns_per_call ..."
+# one_run BIN: prints "total_ns_per_request name:ns_per_call/calls_per_request ..."
 one_run() {
 	local bin=$1 log=$WORKDIR/audit.log before after ids0 ids
 	ids0=$(sa_prog_ids)
@@ -61,7 +61,7 @@ one_run() {
 	stop_collector
 	join <(sort <<<"$s0") <(sort <<<"$s1") | awk -v req=$((after - before)) '
 		{ ns = $4 - $2; n = $5 - $3; tot += ns
-		  if (n > 0) per = per sprintf(" %s:%.0f", $1, ns / n) }
+		  if (n > 0) per = per sprintf(" %s:%.0f/%.2f", $1, ns / n, n / req) }
 		END { printf "%.0f%s\n", tot / req, per }'
 }
 
@@ -76,7 +76,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		name=new; [ "$i" = 0 ] || name=baseline
 		line=$(one_run "${bins[$i]}")
 		totals[$name]+="${line%% *} "
-		printf 'round %d %-8s BPF ns per request %s   ns per call:%s\n' "$r" "$name" "${line%% *}" "${line#* }"
+		printf 'round %d %-8s BPF ns per request %s   ns per call/calls per request:%s\n' "$r" "$name" "${line%% *}" "${line#* }"
 	done
 done
 echo "---"
