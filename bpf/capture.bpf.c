@@ -909,6 +909,9 @@ static __always_inline int on_exit(long nr, long ret, struct pt_regs *regs)
 	/* only targets stash anything; most syscalls here are other processes' */
 	if (!is_target(task->tgid))
 		return 0;
+	/* a receive that found nothing (EAGAIN after each request on a non-blocking socket) */
+	if (sc_is_recv(kind) && ret <= 0)
+		return 0;
 	if (sc_exit_only(kind) && !regs)
 		regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (kind == SC_ACCEPT) {
@@ -922,7 +925,7 @@ static __always_inline int on_exit(long nr, long ret, struct pt_regs *regs)
 		return 0;
 	}
 	if (sc_is_recv(kind)) {
-		if (ret <= 0 || !stash_recv(&recv, task, regs, nr, kind))
+		if (!stash_recv(&recv, task, regs, nr, kind))
 			return 0;
 		st = &recv;
 	} else {
