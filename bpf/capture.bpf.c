@@ -593,10 +593,11 @@ __noinline int emit_rest(void)
 /*
  * The common small syscall, whose len bytes fit one chunk: one copy and one
  * event, without the chunk cursor (what emit_chunk would send for it: the
- * whole length, no continuation). A flat buffer that cannot be read gives
- * the event without payload, as emit_chunk does. False when the iovecs did
- * not give len bytes (a fault, more iovecs than one chunk walks): the
- * chunked path then starts over.
+ * whole length, no continuation). User memory that cannot be read gives
+ * the event with what was copied before the fault, as emit_chunk does
+ * (the fault counted once). False when the iovecs did not give len bytes
+ * for another reason (more of them than one chunk walks): the chunked path
+ * then starts over.
  */
 static __always_inline bool emit_whole(struct scratch *s, __u32 len, __u8 flags, __u64 ubuf,
 				       __u64 iovcnt)
@@ -608,8 +609,9 @@ static __always_inline bool emit_whole(struct scratch *s, __u32 len, __u8 flags,
 		s->x.iovcnt = iovcnt;
 		s->x.iov_idx = 0;
 		s->x.iov_skip = 0;
+		s->x.fail = false;
 		cap = copy_iov(s, len);
-		if (cap != len)
+		if (cap != len && !s->x.fail)
 			return false;
 	} else {
 		cap = copy_flat(s, ubuf, len);
