@@ -24,17 +24,9 @@ BASELINE=${BASELINE:-}
 WORKDIR=$(mktemp -d /tmp/sockaudit-bpfcost.XXXXXX)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/lib/nginx.sh"
+. "$here/bpf_stats.sh"
 
-stats_before=$(sysctl -n kernel.bpf_stats_enabled)
-cleanup() {
-	sysctl -qw kernel.bpf_stats_enabled="$stats_before" || true
-	[ -n "${SA_PID:-}" ] && kill "$SA_PID" 2>/dev/null || true
-	[ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$WORKDIR"
-}
-trap cleanup EXIT
-sysctl -qw kernel.bpf_stats_enabled=1
+bpf_stats_on SA_PID NGINX_PID
 
 port=$(free_port)
 nginx_conf "$port" 1
@@ -42,23 +34,6 @@ nginx -c "$WORKDIR/nginx.conf" -e "$WORKDIR/logs/error.log" &
 NGINX_PID=$!
 wait_port "$port"
 served() { sleep 1.2; wc -l < "$WORKDIR/logs/access.log"; }	# flush=1s
-
-# bpftool here lists no pids: the collector's programs are the ones it
-# holds fds of (each BPF program fd's fdinfo names its id). The ids that
-# appeared while it started would also take in another collector started
-# at the same moment.
-sa_prog_ids() {
-	local f
-	for f in /proc/"$1"/fdinfo/*; do
-		awk '/^prog_id:/ { print $2 }' "$f" 2>/dev/null || true
-	done | sort -un
-}
-# prog_stats IDS: "name run_time_ns run_cnt" for each of those programs
-prog_stats() {
-	bpftool -j prog show | jq -r --arg ids "$1" '($ids | split(" ") | map(tonumber)) as $want
-		| .[] | select(.id as $i | $want | index($i))
-		| "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
-}
 
 WORKER=$(pgrep -P "$NGINX_PID" | head -n 1)
 oncpu() { awk '{ print $1 }' "/proc/$WORKER/schedstat"; }
@@ -84,11 +59,7 @@ one_run() {
 	read -r req cpu <<<"$(worker_run)"
 	s1=$(prog_stats "${ids% }")
 	stop_collector
-	join <(sort <<<"$s0") <(sort <<<"$s1") | awk -v req="$req" -v cpu="$cpu" '
-		{ ns = $4 - $2; n = $5 - $3; tot += ns
-		  if ($1 ~ /^sa_(sys|raw)_/) sys += ns
-		  if (n > 0) per = per sprintf(" %s:%.0f/%.2f", $1, ns / n, n / req) }
-		END { printf "%.0f %.0f %.0f%s\n", cpu / req, tot / req, sys / req, per }'
+	echo "$((cpu / req)) $(stats_per "$req" "$s0" "$s1")"
 }
 
 bins=("$SOCKAUDIT")
@@ -112,10 +83,6 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 echo "---"
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# the syscall programs (sa_sys_*) are the capture proper; the rest also run
-# for other processes (fork, exit, exec, mmap, the TLS uprobes of any
-# program using libssl), which the per-request figure then takes in
 for name in untraced new baseline; do
 	[ -n "${wcpu[$name]:-}" ] || continue
 	printf 'median %-8s nginx worker CPU ns per request %s (rounds: %s)\n' "$name" \
