@@ -225,11 +225,13 @@ demo: deps all ## run the bundled demo workload under the collector
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) demo/run.sh
 
 # Every benchmark; each prints its own table (docs/benchmarks.md explains them).
-bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench $(OUT)/bench/observe_cost $(OUT)/bench/uprobe_cost ## all benchmarks: nginx ratio, memory, writer, formats
+bench: deps all $(OUT)/bench/gen_events $(OUT)/bench/format_bench $(OUT)/bench/writer_rate $(OUT)/bench/chain_bench $(OUT)/bench/observe_cost $(OUT)/bench/uprobe_cost $(OUT)/bench/capture_loop ## all benchmarks: nginx ratio, memory, writer, formats
 	@echo "== nginx under wrk: traced / untraced (bench/nginx_wrk.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/nginx_wrk.sh
 	@echo "== the capture's own CPU time per request, from bpf_stats (bench/bpf_cost.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) bench/bpf_cost.sh
+	@echo "== the capture's BPF time per exchange, one unpreempted process (bench/capture_loop.sh)"
+	$(Q)SOCKAUDIT=$(abspath $(BIN)) LOOP=$(abspath $(OUT)/bench/capture_loop) bench/capture_loop.sh
 	@echo "== nginx HTTPS and TLS hooks under wrk: traced / untraced (bench/nginx_tls.sh)"
 	$(Q)SOCKAUDIT=$(abspath $(BIN)) UPROBE_COST=$(abspath $(OUT)/bench/uprobe_cost) bench/nginx_tls.sh
 	@echo "== memory with unanswered requests and 10k connections (bench/memory.sh)"

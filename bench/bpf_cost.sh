@@ -4,6 +4,12 @@
 # them per nginx request, under wrk. CPU time inside the programs is much
 # less sensitive to the rest of the machine than requests/s, so this is the
 # figure that compares two builds when the throughput ratio is too noisy.
+# On a loaded machine it is not noise-free either: a program preempted
+# while it runs is charged the time it was off the CPU. So each run also
+# reads the nginx worker's own CPU time per request (/proc/PID/schedstat:
+# time on a CPU, nothing while it waits for one), which holds the programs
+# that ran in its syscalls, and every round has an untraced run for the
+# worker's cost without capture.
 #   ROUNDS=5 SECONDS_PER_RUN=4 CONNS=20
 # BASELINE=/path/to/an/older/sockaudit runs it right after $SOCKAUDIT in every
 # round (same nginx, same wrk) and prints both.
@@ -18,17 +24,9 @@ BASELINE=${BASELINE:-}
 WORKDIR=$(mktemp -d /tmp/sockaudit-bpfcost.XXXXXX)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/lib/nginx.sh"
+. "$here/bpf_stats.sh"
 
-stats_before=$(sysctl -n kernel.bpf_stats_enabled)
-cleanup() {
-	sysctl -qw kernel.bpf_stats_enabled="$stats_before" || true
-	[ -n "${SA_PID:-}" ] && kill "$SA_PID" 2>/dev/null || true
-	[ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$WORKDIR"
-}
-trap cleanup EXIT
-sysctl -qw kernel.bpf_stats_enabled=1
+bpf_stats_on SA_PID NGINX_PID
 
 port=$(free_port)
 nginx_conf "$port" 1
@@ -37,51 +35,59 @@ NGINX_PID=$!
 wait_port "$port"
 served() { sleep 1.2; wc -l < "$WORKDIR/logs/access.log"; }	# flush=1s
 
-# bpftool here lists no pids: the collector's programs are the sa_* ids
-# that appeared while it started.
-sa_prog_ids() { bpftool -j prog show | jq -r '.[] | select(.name | startswith("sa_")) | .id' | sort; }
-# prog_stats IDS: "name run_time_ns run_cnt" for each of those programs
-prog_stats() {
-	bpftool -j prog show | jq -r --arg ids "$1" '($ids | split(" ") | map(tonumber)) as $want
-		| .[] | select(.id as $i | $want | index($i))
-		| "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+WORKER=$(pgrep -P "$NGINX_PID" | head -n 1)
+oncpu() { awk '{ print $1 }' "/proc/$WORKER/schedstat"; }
+
+# worker_run: wrk against nginx; prints "requests worker_cpu_ns"
+worker_run() {
+	local before after c0 c1
+	before=$(served)
+	c0=$(oncpu)
+	wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$port/" >/dev/null
+	c1=$(oncpu)
+	after=$(served)
+	echo "$((after - before)) $((c1 - c0))"
 }
 
-# one_run BIN: prints "total_ns_per_request name:ns_per_call ..."
+# one_run BIN: prints "worker_cpu_ns_per_request total_bpf_ns_per_request
+# syscall_programs_ns_per_request name:ns_per_call/calls_per_request ..."
 one_run() {
-	local bin=$1 log=$WORKDIR/audit.log before after ids0 ids
-	ids0=$(sa_prog_ids)
+	local bin=$1 log=$WORKDIR/audit.log ids s0 s1 req cpu
 	SOCKAUDIT=$bin start_collector "$log" run --pid "$NGINX_PID" --attach tracepoint
-	ids=$(comm -13 <(echo "$ids0") <(sa_prog_ids) | tr '\n' ' ')
-	before=$(served)
-	local s0; s0=$(prog_stats "${ids% }")
-	wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$port/" >/dev/null
-	local s1; s1=$(prog_stats "${ids% }")
-	after=$(served)
+	ids=$(sa_prog_ids "$SA_PID" | tr '\n' ' ')
+	s0=$(prog_stats "${ids% }")
+	read -r req cpu <<<"$(worker_run)"
+	s1=$(prog_stats "${ids% }")
 	stop_collector
-	join <(sort <<<"$s0") <(sort <<<"$s1") | awk -v req=$((after - before)) '
-		{ ns = $4 - $2; n = $5 - $3; tot += ns
-		  if (n > 0) per = per sprintf(" %s:%.0f", $1, ns / n) }
-		END { printf "%.0f%s\n", tot / req, per }'
+	echo "$((cpu / req)) $(stats_per "$req" "$s0" "$s1")"
 }
 
 bins=("$SOCKAUDIT")
 [ -z "$BASELINE" ] || bins+=("$BASELINE")
-declare -A totals
+declare -A totals sys wcpu
 for r in $(seq 1 "$ROUNDS"); do
+	read -r req cpu <<<"$(worker_run)"
+	wcpu[untraced]+="$((cpu / req)) "
+	printf 'round %d %-8s nginx worker CPU ns per request %s\n' "$r" untraced "$((cpu / req))"
 	order=("${!bins[@]}")
 	# every other round the baseline goes first: no build always runs second
 	[ $((r % 2)) = 1 ] || order=($(printf '%s\n' "${order[@]}" | tac))
 	for i in "${order[@]}"; do
 		name=new; [ "$i" = 0 ] || name=baseline
-		line=$(one_run "${bins[$i]}")
-		totals[$name]+="${line%% *} "
-		printf 'round %d %-8s BPF ns per request %s   ns per call:%s\n' "$r" "$name" "${line%% *}" "${line#* }"
+		read -r wc tot sc per <<<"$(one_run "${bins[$i]}")"
+		wcpu[$name]+="$wc "
+		totals[$name]+="$tot "
+		sys[$name]+="$sc "
+		printf 'round %d %-8s nginx worker CPU ns per request %s, BPF ns per request %s (syscall programs %s)   ns per call/calls per request: %s\n' \
+			"$r" "$name" "$wc" "$tot" "$sc" "$per"
 	done
 done
 echo "---"
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-for name in new baseline; do
+for name in untraced new baseline; do
+	[ -n "${wcpu[$name]:-}" ] || continue
+	printf 'median %-8s nginx worker CPU ns per request %s (rounds: %s)\n' "$name" \
+		"$(median ${wcpu[$name]})" "${wcpu[$name]% }"
 	[ -n "${totals[$name]:-}" ] || continue
-	printf 'median %-8s BPF ns per request %s (rounds: %s)\n' "$name" "$(median ${totals[$name]})" "${totals[$name]% }"
+	printf 'median %-8s BPF ns per request %s, syscall programs %s (rounds: %s; syscall: %s)\n' "$name" \
+		"$(median ${totals[$name]})" "$(median ${sys[$name]})" "${totals[$name]% }" "${sys[$name]% }"
 done

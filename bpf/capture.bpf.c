@@ -170,11 +170,9 @@ static __always_inline void fill_hdr_id(struct sa_event_hdr *h, __u32 type, __u6
 	h->size = size;
 }
 
-/* The current task's comm by two direct BTF loads: no helper call. */
-static __always_inline void current_comm(__u8 *dst)
+/* task's comm by two direct BTF loads: no helper call. */
+static __always_inline void task_comm(struct task_struct *task, __u8 *dst)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
 	((__u64 *)dst)[0] = *(__u64 *)&task->comm[0];
 	((__u64 *)dst)[1] = *(__u64 *)&task->comm[8];
 }
@@ -182,7 +180,7 @@ static __always_inline void current_comm(__u8 *dst)
 static __always_inline void fill_hdr(struct sa_event_hdr *h, __u32 type, __u64 ts, __u32 size)
 {
 	fill_hdr_id(h, type, ts, size, bpf_get_current_pid_tgid());
-	current_comm(h->comm);
+	task_comm(bpf_get_current_task_btf(), h->comm);
 }
 
 static __always_inline __u64 rb_flags(void)
@@ -593,22 +591,73 @@ __noinline int emit_rest(void)
 }
 
 /*
+ * The common small syscall, whose len bytes fit one chunk: one copy and one
+ * event, without the chunk cursor (what emit_chunk would send for it: the
+ * whole length, no continuation). User memory that cannot be read gives
+ * the event with what was copied before the fault, as emit_chunk does
+ * (the fault counted once). False when the iovecs did not give len bytes
+ * for another reason (more of them than one chunk walks): the chunked path
+ * then starts over.
+ */
+static __always_inline bool emit_whole(struct scratch *s, __u32 len, __u8 flags, __u64 ubuf,
+				       __u64 iovcnt)
+{
+	__u32 cap;
+
+	if (iovcnt) {
+		s->x.ubuf = ubuf;
+		s->x.iovcnt = iovcnt;
+		s->x.iov_idx = 0;
+		s->x.iov_skip = 0;
+		s->x.fail = false;
+		cap = copy_iov(s, len);
+		if (cap != len && !s->x.fail)
+			return false;
+	} else {
+		cap = copy_flat(s, ubuf, len);
+	}
+	if (cap > SA_MAX_CAPTURE)
+		cap = SA_MAX_CAPTURE;
+	s->ev.hdr.size = sizeof(s->ev) + cap;
+	s->ev.orig_len = len;
+	s->ev.cap_len = cap;
+	s->ev.flags = flags;
+	output_flags(&s->ev, sizeof(s->ev) + cap, len,
+		     ++s->nevents & 63 ? BPF_RB_NO_WAKEUP : rb_flags());
+	return true;
+}
+
+/*
  * Emit one data syscall: len bytes moved by the syscall in st, payload taken
  * from a flat buffer (iovcnt == 0) or an iovec array, in chunks of up to
  * max_capture bytes while capture_budget lasts. The common small syscall
- * is one chunk, emitted here; inlined at its two call sites (a BPF-to-BPF
- * call costs a return thunk here too).
+ * is one chunk (emit_whole); inlined at its call sites (a BPF-to-BPF call
+ * costs a return thunk here too). task is the current one.
  */
-static __always_inline void emit_data(struct stash *st, struct conn_state *cs, __u64 ubuf,
-				      __u64 iovcnt, __u64 len_flags)
+static __always_inline void emit_data(struct task_struct *task, struct stash *st,
+				      struct conn_state *cs, __u64 ubuf, __u64 iovcnt,
+				      __u64 len_flags)
 {
 	struct scratch *s = scratch_get();
 	struct chunk_ctx *x;
 	__u32 len = (__u32)len_flags;
+	__u8 flags = (len_flags >> 32) | (cs->transport == SA_TRANSPORT_PIPE ? SA_DATA_F_PIPE : 0);
 
 	if (!s)
 		return;
+	fill_hdr_id(&s->ev.hdr, SA_EV_DATA, st->dir == SA_DIR_EGRESS ? st->ts : bpf_ktime_get_ns(),
+		    0, st->id);
+	task_comm(task, s->ev.hdr.comm);
+	s->ev.gen = cs->gen;
+	s->ev.fd = st->fd;
+	s->ev.syscall = st->nr;
+	s->ev.dir = st->dir;
+	s->ev.pos = __sync_fetch_and_add(&cs->pos[st->dir & 1], len);
+	if (len <= targ_max_capture && len <= targ_capture_budget && !(flags & SA_DATA_F_LEN_ONLY) &&
+	    emit_whole(s, len, flags, ubuf, iovcnt))
+		return;
 	x = &s->x;
+	x->base = s->ev.pos;
 	x->len = len;
 	x->want = len < targ_capture_budget ? len : targ_capture_budget;
 	x->done = 0;
@@ -618,15 +667,7 @@ static __always_inline void emit_data(struct stash *st, struct conn_state *cs, _
 	x->iov_skip = 0;
 	x->fail = false;
 	x->stop = false;
-	x->flags = (len_flags >> 32) | (cs->transport == SA_TRANSPORT_PIPE ? SA_DATA_F_PIPE : 0);
-	fill_hdr_id(&s->ev.hdr, SA_EV_DATA, st->dir == SA_DIR_EGRESS ? st->ts : bpf_ktime_get_ns(),
-		    0, st->id);
-	current_comm(s->ev.hdr.comm);
-	s->ev.gen = cs->gen;
-	s->ev.fd = st->fd;
-	s->ev.syscall = st->nr;
-	s->ev.dir = st->dir;
-	x->base = __sync_fetch_and_add(&cs->pos[st->dir & 1], len);
+	x->flags = flags;
 	emit_chunk(s);
 	if (!x->stop)
 		emit_rest();
@@ -663,7 +704,8 @@ static long mmsg_len_cb(__u64 i, void *ctx)
  * stream positions after them stay exact (userspace sees bytes not
  * captured, not a hole it cannot place).
  */
-static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 nmsg)
+static __noinline int emit_mmsg(struct task_struct *task, struct stash *st, struct conn_state *cs,
+			       __u32 nmsg)
 {
 	struct mmsghdr *vec = (struct mmsghdr *)st->buf;
 	struct scratch *s;
@@ -680,7 +722,7 @@ static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 n
 			count(SA_CNT_READ_FAIL, 1);
 			return 0;
 		}
-		emit_data(st, cs, (__u64)mh.msg_iov, mh.msg_iovlen, len_flags(mlen, 0));
+		emit_data(task, st, cs, (__u64)mh.msg_iov, mh.msg_iovlen, len_flags(mlen, 0));
 	}
 	s = scratch_get();
 	if (nmsg <= SA_MAX_MMSG || !s)
@@ -692,7 +734,7 @@ static __noinline int emit_mmsg(struct stash *st, struct conn_state *cs, __u32 n
 	if (s->mmsg_rest > 0xffffffffULL)
 		s->mmsg_rest = 0xffffffffULL;	/* an event's length is 32 bits */
 	if (s->mmsg_rest)
-		emit_data(st, cs, 0, 0,
+		emit_data(task, st, cs, 0, 0,
 			  len_flags(s->mmsg_rest, SA_DATA_F_LEN_ONLY | SA_DATA_F_MMSG_TRUNC));
 	return 0;
 }
@@ -817,7 +859,7 @@ static __always_inline void exit_data(struct stash *st, struct task_struct *task
 		iovcnt = mh.msg_iovlen;
 		break;
 	case SC_RECV_MMSG: case SC_SEND_MMSG:
-		emit_mmsg(st, cs, ret);
+		emit_mmsg(task, st, cs, ret);
 		return;
 	case SC_SENDFILE:
 		flags = SA_DATA_F_LEN_ONLY;
@@ -826,26 +868,22 @@ static __always_inline void exit_data(struct stash *st, struct task_struct *task
 		return;
 	}
 	/* one call site: the event code is inlined once */
-	emit_data(st, cs, ubuf, iovcnt, len_flags(ret, flags));
+	emit_data(task, st, cs, ubuf, iovcnt, len_flags(ret, flags));
 }
 
 /*
- * A receive's arguments, from the registers saved at its entry, into this
- * thread's stash slot (the one path to exit_data the verifier then walks).
- * NULL for a peek: peeked bytes are read again later (recvfrom's flags are
- * its 4th argument, recvmsg's its 3rd).
+ * A receive's arguments, from the registers saved at its entry, into st
+ * on the stack: nothing of a receive outlives its exit, so it needs no
+ * slot in the stash map (a hash lookup, ~40 ns, per receive). False for a
+ * peek: peeked bytes are read again later (recvfrom's flags are its 4th
+ * argument, recvmsg's its 3rd).
  */
-static __always_inline struct stash *stash_recv(struct task_struct *task, struct pt_regs *regs,
-						long nr, int kind)
+static __always_inline bool stash_recv(struct stash *st, struct task_struct *task,
+				       struct pt_regs *regs, long nr, int kind)
 {
-	struct stash *st;
-
 	if ((nr == SYS_recvfrom && (regs->r10 & MSG_PEEK)) ||
 	    (kind == SC_RECV_MSG && (regs->dx & MSG_PEEK)))
-		return NULL;
-	st = stash_slot(task, true);
-	if (!st)
-		return NULL;
+		return false;
 	st->dir = SA_DIR_INGRESS;	/* timestamped at exit, in emit_data */
 	st->ts = 0;
 	st->id = task_id(task);
@@ -854,7 +892,7 @@ static __always_inline struct stash *stash_recv(struct task_struct *task, struct
 	st->fd = regs->di;
 	st->nr = nr;
 	st->kind = kind;
-	return st;
+	return true;
 }
 
 /*
@@ -868,10 +906,13 @@ static __always_inline int on_exit(long nr, long ret, struct pt_regs *regs)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	int kind = sc_kind(nr);
-	struct stash *st;
+	struct stash *st, recv;
 
 	/* only targets stash anything; most syscalls here are other processes' */
 	if (!is_target(task->tgid))
+		return 0;
+	/* a receive that found nothing (EAGAIN after each request on a non-blocking socket) */
+	if (sc_is_recv(kind) && ret <= 0)
 		return 0;
 	if (sc_exit_only(kind) && !regs)
 		regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -886,9 +927,9 @@ static __always_inline int on_exit(long nr, long ret, struct pt_regs *regs)
 		return 0;
 	}
 	if (sc_is_recv(kind)) {
-		if (ret <= 0)
+		if (!stash_recv(&recv, task, regs, nr, kind))
 			return 0;
-		st = stash_recv(task, regs, nr, kind);
+		st = &recv;
 	} else {
 		st = stash_slot(task, false);
 	}

@@ -33,6 +33,15 @@ struct {
  */
 volatile __u32 cgroup_levels = 0;
 
+/*
+ * Nonzero while exe_targets may hold a key (userspace sets it). sa_exec
+ * runs at every exec on the host; without --exe selectors it returns at
+ * its first load, where the lookup and its file reads cost ~800 ns. It
+ * stays attached so that a reload can add selectors after the privileges
+ * to attach were dropped.
+ */
+volatile __u32 exe_selectors = 0;
+
 /* Put the current process in the target set (as a fork does for a child). */
 static __always_inline bool adopt_current(__u32 tgid)
 {
@@ -74,9 +83,12 @@ static __always_inline bool cgroup_selected(__u32 tgid)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sa_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
 	struct sa_exe_key k = {};
+	struct inode *inode;
 
+	if (!exe_selectors)
+		return 0;
+	inode = BPF_CORE_READ(bprm, file, f_inode);
 	if ((__u32)p->tgid == targ_self_tgid || !inode)
 		return 0;
 	k.ino = BPF_CORE_READ(inode, i_ino);

@@ -526,8 +526,15 @@ int capture__set_cgroups(struct capture *c, const uint64_t *ids, const int *leve
 
 int capture__set_exes(struct capture *c, const struct sa_exe_key *keys, int n)
 {
-	return replace_keys(bpf_map__fd(c->skel->maps.exe_targets), keys, sizeof(*keys), n,
-			    "exe");
+	int err;
+
+	/* sa_exec looks while the map changes; it stops looking only once the map is empty */
+	__atomic_store_n(&c->skel->bss->exe_selectors, 1, __ATOMIC_SEQ_CST);
+	err = replace_keys(bpf_map__fd(c->skel->maps.exe_targets), keys, sizeof(*keys), n,
+			   "exe");
+	if (!err)
+		__atomic_store_n(&c->skel->bss->exe_selectors, n > 0, __ATOMIC_SEQ_CST);
+	return err;
 }
 
 uint64_t capture__n_targets(struct capture *c)
