@@ -188,32 +188,72 @@ int relp__flush(struct relp *c)
 	return e;
 }
 
+/* Room for need more bytes in the output buffer. */
+static int out_room(struct relp *c, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (c->out_len + need <= c->out_cap)
+		return 0;
+	cap = (c->out_len + need) * 2;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Decimal digits of v at p (no NUL); how many. */
+static size_t put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* `TXNR CMD LEN[ ]` at the end of the output buffer (room made by the caller); the txnr. */
+static uint32_t put_head(struct relp *c, const char *cmd, size_t cmdlen, size_t len)
+{
+	char *p = c->out + c->out_len;
+
+	c->txnr = c->txnr >= RELP_TXNR_MAX ? 1 : c->txnr + 1;
+	p += put_u64(p, c->txnr);
+	*p++ = ' ';
+	memcpy(p, cmd, cmdlen);
+	p += cmdlen;
+	*p++ = ' ';
+	p += put_u64(p, len);
+	if (len)
+		*p++ = ' ';
+	c->out_len = p - c->out;
+	return c->txnr;
+}
+
+#define HEAD_MAX 64	/* txnr, command, datalen and their spaces */
+
 /* Append one frame to the output buffer. */
 static int put_frame(struct relp *c, const char *cmd, const char *data, size_t len,
 		     uint32_t *txnr)
 {
-	char head[64];
-	int h;
-	size_t need;
+	uint32_t t;
 
-	c->txnr = c->txnr >= RELP_TXNR_MAX ? 1 : c->txnr + 1;
-	h = snprintf(head, sizeof(head), "%u %s %zu%s", c->txnr, cmd, len, len ? " " : "");
-	need = c->out_len + h + len + 1;
-	if (need > c->out_cap) {
-		size_t cap = need * 2;
-		char *p = realloc(c->out, cap);
-
-		if (!p)
-			return -ENOMEM;
-		c->out = p;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, head, h);
-	memcpy(c->out + c->out_len + h, data, len);
-	c->out[c->out_len + h + len] = '\n';
-	c->out_len = need;
+	if (out_room(c, HEAD_MAX + len + 1))
+		return -ENOMEM;
+	t = put_head(c, cmd, strlen(cmd), len);
+	memcpy(c->out + c->out_len, data, len);
+	c->out[c->out_len + len] = '\n';
+	c->out_len += len + 1;
 	if (txnr)
-		*txnr = c->txnr;
+		*txnr = t;
 	return c->out_len >= RELP_OUT_FLUSH ? relp__flush(c) : 0;
 }
 
@@ -223,42 +263,73 @@ int relp__send(struct relp *c, const char *msg, size_t len, uint32_t *txnr)
 }
 
 /*
- * One complete frame at the start of c->in: its txnr, command and data.
- * Its length, 0 when more bytes are needed, -EPROTO when malformed.
+ * One syslog frame whose data is pre, the decimal id, mid, then rec: built
+ * in place in the output buffer (one copy of the record, no formatting
+ * call), since this runs once per shipped record.
  */
-static ssize_t parse_frame(struct relp *c, uint32_t *txnr, char *cmd, size_t cmdlen,
-			   const char **data, size_t *dlen)
+int relp__send_syslog(struct relp *c, const struct relp_iov *pre, uint64_t id,
+		      const struct relp_iov *mid, const struct relp_iov *rec, uint32_t *txnr)
 {
-	char *end, *sp;
-	unsigned long t, n;
-	size_t hdr;
-	char *nl = memchr(c->in, ' ', c->in_len);
+	char digits[20];
+	size_t dn = put_u64(digits, id), len = pre->len + dn + mid->len + rec->len;
+	char *p;
 
-	if (!nl)
-		return c->in_len > 32 ? -EPROTO : 0;
-	t = strtoul(c->in, &end, 10);
-	if (end != nl)
+	if (out_room(c, HEAD_MAX + len + 1))
+		return -ENOMEM;
+	*txnr = put_head(c, "syslog", 6, len);
+	p = c->out + c->out_len;
+	memcpy(p, pre->p, pre->len);
+	p += pre->len;
+	memcpy(p, digits, dn);
+	p += dn;
+	memcpy(p, mid->p, mid->len);
+	p += mid->len;
+	memcpy(p, rec->p, rec->len);
+	p += rec->len;
+	*p++ = '\n';
+	c->out_len = p - c->out;
+	return c->out_len >= RELP_OUT_FLUSH ? relp__flush(c) : 0;
+}
+
+/*
+ * One complete frame at the start of in[0..avail): its txnr, command and
+ * data. Its length, 0 when more bytes are needed, -EPROTO when malformed.
+ */
+static ssize_t parse_frame(const char *in, size_t avail, uint32_t *txnr, char *cmd,
+			   size_t cmdlen, const char **data, size_t *dlen)
+{
+	const char *end = in + avail, *nl, *sp, *p;
+	uint64_t t = 0, n = 0;
+	size_t hdr;
+
+	/* TXNR: digits up to SP */
+	for (nl = in; nl < end && *nl >= '0' && *nl <= '9' && nl - in < 10; nl++)
+		t = t * 10 + (*nl - '0');
+	if (nl == end)
+		return avail > 32 ? -EPROTO : 0;
+	if (nl == in || *nl != ' ')
 		return -EPROTO;
-	sp = memchr(nl + 1, ' ', c->in + c->in_len - nl - 1);
+	sp = memchr(nl + 1, ' ', end - nl - 1);
 	if (!sp)
-		return c->in_len > 64 ? -EPROTO : 0;
+		return avail > 64 ? -EPROTO : 0;
 	if ((size_t)(sp - nl - 1) >= cmdlen)
 		return -EPROTO;
 	memcpy(cmd, nl + 1, sp - nl - 1);
 	cmd[sp - nl - 1] = 0;
 	/* DATALEN ends at SP (data follows) or at the trailer LF (no data) */
-	n = strtoul(sp + 1, &end, 10);
-	if (end >= c->in + c->in_len)
+	for (p = sp + 1; p < end && *p >= '0' && *p <= '9' && n <= RELP_MAX_RSP * 16; p++)
+		n = n * 10 + (*p - '0');
+	if (p >= end)
 		return 0;
-	if (end == sp + 1 || (*end != ' ' && *end != '\n') || n > RELP_MAX_RSP * 16)
+	if (p == sp + 1 || (*p != ' ' && *p != '\n') || n > RELP_MAX_RSP * 16)
 		return -EPROTO;
-	hdr = end - c->in + (*end == ' ');
-	if (hdr + n + 1 > c->in_len)
-		return hdr + n + 1 > sizeof(c->in) ? -EPROTO : 0;
-	if (c->in[hdr + n] != '\n')
+	hdr = p - in + (*p == ' ');
+	if (hdr + n + 1 > avail)
+		return hdr + n + 1 > sizeof(((struct relp *)0)->in) ? -EPROTO : 0;
+	if (in[hdr + n] != '\n')
 		return -EPROTO;
 	*txnr = (uint32_t)t;
-	*data = c->in + hdr;
+	*data = in + hdr;
 	*dlen = n;
 	return hdr + n + 1;
 }
@@ -282,28 +353,34 @@ static int fill(struct relp *c, int timeout_ms)
 	return r;
 }
 
-/* Handle every complete frame in c->in. */
+/* Handle every complete frame in c->in; what is left of a partial one moves to the start. */
 static int drain_frames(struct relp *c, void (*ack)(void *, uint32_t, int), void *arg)
 {
 	char cmd[32];
 	const char *data;
-	size_t dlen;
+	size_t dlen, off = 0;
 	uint32_t txnr;
 	ssize_t n;
+	int e = 0;
 
-	while ((n = parse_frame(c, &txnr, cmd, sizeof(cmd), &data, &dlen)) > 0) {
+	while ((n = parse_frame(c->in + off, c->in_len - off, &txnr, cmd, sizeof(cmd), &data,
+				&dlen)) > 0) {
+		off += n;
 		if (!strcmp(cmd, "serverclose")) {
 			snprintf(c->err, sizeof(c->err), "the server closed the session (serverclose)");
-			return -ECONNRESET;
+			e = -ECONNRESET;
+			break;
 		}
 		if (!strcmp(cmd, "rsp") && ack)
 			ack(arg, txnr, dlen >= 3 && !memcmp(data, "200", 3));
-		memmove(c->in, c->in + n, c->in_len - n);
-		c->in_len -= n;
 	}
-	if (n < 0)
+	if (n < 0) {
 		snprintf(c->err, sizeof(c->err), "malformed RELP frame from the server");
-	return n < 0 ? (int)n : 0;
+		e = (int)n;
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	return e;
 }
 
 int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t txnr, int ok),
@@ -314,13 +391,15 @@ int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t t
 	if (r)
 		return r;
 	r = fill(c, timeout_ms);
-	if (r < 0)
-		return r;
-	/* take what else is already there without waiting */
-	while (r > 0 && (SSL_has_pending(c->ssl) || poll(&(struct pollfd){ c->fd, POLLIN, 0 }, 1, 0) > 0))
-		if ((r = fill(c, 0)) < 0)
+	/* take what else is already there without waiting; the acks of each read at once */
+	while (r > 0) {
+		if ((r = drain_frames(c, ack, arg)))
 			return r;
-	return drain_frames(c, ack, arg);
+		if (!SSL_has_pending(c->ssl) && poll(&(struct pollfd){ c->fd, POLLIN, 0 }, 1, 0) <= 0)
+			break;
+		r = fill(c, 0);
+	}
+	return r < 0 ? r : 0;
 }
 
 static void open_ack(void *arg, uint32_t txnr, int ok)

@@ -34,6 +34,17 @@ int relp__connect(struct relp **out, const char *host, const char *port,
 
 /* Queue one syslog frame (flushed by relp__flush or when the buffer fills); its txnr. */
 int relp__send(struct relp *c, const char *msg, size_t len, uint32_t *txnr);
+struct relp_iov {
+	const char *p;
+	size_t len;
+};
+/*
+ * Queue one syslog frame whose data is pre, id in decimal, mid, rec (the
+ * forwarder's RFC 5424 header around the record's ordinal, then the
+ * record), built in place; its txnr.
+ */
+int relp__send_syslog(struct relp *c, const struct relp_iov *pre, uint64_t id,
+		      const struct relp_iov *mid, const struct relp_iov *rec, uint32_t *txnr);
 /* Write what is queued. 0 or -errno. */
 int relp__flush(struct relp *c);
 

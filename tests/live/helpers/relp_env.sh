@@ -91,3 +91,19 @@ CONF
 received_records() {
 	awk '!seen[$1" "$2" "$3]++' "$1" | sort -s -n -k3,3 | cut -d' ' -f4-
 }
+
+# records_log FILE N: a log of N records shaped like exchanges (~600 bytes),
+# written before a collector starts (a backlog to ship)
+records_log() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+body = '{"v":1,"seq":%d,"ts":"2026-12-03T21:00:00.000000000Z","type":"exchange","proc":{"pid":1,"comm":"bench"},"conn":{"id":"1:3:1","role":"server","transport":"tcp"},"proto":"http","outcome":"ok","duration_ms":0.4,"request":{"method":"GET","target":"/v1/items/%d","bytes":120,"body":"%s"},"response":{"status":200,"bytes":300},"redactions":[]}\n'
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write(body % (i + 1, i, "x" * 200))
+PY
+	chmod 600 "$1"
+}
+
+# cursor_ordinal CURSOR: records acknowledged so far (0 before the first save)
+cursor_ordinal() { sed -n 's/^ordinal //p' "$1" 2>/dev/null | grep . || echo 0; }
