@@ -761,6 +761,31 @@ static void *forward_main(void *arg)
 	return NULL;
 }
 
+/* ---- check-config ---- */
+
+struct check_ctx {
+	const char *where;
+	int line;
+};
+
+static void check_line(void *arg, const char *msg)
+{
+	struct check_ctx *cx = arg;
+
+	log_err("%s:%d: %s", cx->where, cx->line, msg);
+}
+
+int forward__check(const struct sink_config *sc, const char *config_path)
+{
+	const struct forward_config *fc = &sc->forward;
+	struct relp_tls tls = { fc->ca_file, fc->cert_file, fc->key_file, fc->peer_names };
+	struct check_ctx cx = { config_path, sc->line };
+
+	if (!fc->target)
+		return 0;
+	return relp__check_tls(&tls, check_line, &cx);
+}
+
 /* ---- start, stop ---- */
 
 static int split_target(struct forwarder *f, char *err, size_t errlen)

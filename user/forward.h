@@ -56,6 +56,12 @@ void forward__detach(struct forwarder *f);
 /* free_rotator: false when the sink's writer may still use it (left behind, stuck). */
 void forward__stop(struct forwarder *f, int drain_ms, bool free_rotator);
 void forward__stats(struct forwarder *f, struct forward_stats *out);
+/*
+ * check-config: the forward section's TLS files and peer names, one error
+ * line (CONFIG:LINE: what, what to do) per problem; how many. 0 when the
+ * sink does not forward.
+ */
+int forward__check(const struct sink_config *sc, const char *config_path);
 
 #define FORWARD_FIELDS 11
 struct format_field;

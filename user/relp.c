@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include "relp.h"
@@ -467,4 +470,173 @@ int relp__connect(struct relp **out, const char *host, const char *port,
 	}
 	*out = c;
 	return 0;
+}
+
+/* ---- check-config ---- */
+
+static int check_say(relp_say_fn say, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int check_say(relp_say_fn say, void *arg, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	say(arg, line);
+	return 1;
+}
+
+/* A PEM file opened for reading, or one line saying why not. */
+static BIO *pem_open(const char *what, const char *path, relp_say_fn say, void *arg)
+{
+	BIO *b = BIO_new_file(path, "r");
+	int e = errno;
+
+	if (!b) {
+		ERR_clear_error();
+		check_say(say, arg, "forward.%s %s is not readable: %s; fix the path or its "
+			  "permissions", what, path, strerror(e ? e : EIO));
+	}
+	return b;
+}
+
+/* How many certificates the PEM file holds (-1: unreadable, said). */
+static int pem_certs(const char *what, const char *path, X509 **first, relp_say_fn say,
+		     void *arg)
+{
+	BIO *b = pem_open(what, path, say, arg);
+	X509 *x;
+	int n = 0;
+
+	if (!b)
+		return -1;
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		if (!n && first)
+			*first = x;
+		else
+			X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	if (!n)
+		check_say(say, arg, "forward.%s %s holds no PEM certificate (-----BEGIN "
+			  "CERTIFICATE-----); give the PEM file", what, path);
+	return n;
+}
+
+/* A certificate past its end date is refused by every peer: said here. */
+static int cert_dates(const char *what, const char *path, X509 *x, relp_say_fn say, void *arg)
+{
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+		return check_say(say, arg, "forward.%s %s has expired; renew it", what, path);
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+		return check_say(say, arg, "forward.%s %s is not valid yet; check the clock or "
+				 "the certificate", what, path);
+	return 0;
+}
+
+static int no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf, (void)size, (void)rw, (void)u;
+	return -1;	/* the collector runs unattended: a key must not need one */
+}
+
+static EVP_PKEY *pem_key(const char *path, relp_say_fn say, void *arg)
+{
+	BIO *b = pem_open("key_file", path, say, arg);
+	EVP_PKEY *k;
+
+	if (!b)
+		return NULL;
+	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	ERR_clear_error();
+	BIO_free(b);
+	if (!k)
+		check_say(say, arg, "forward.key_file %s holds no PEM private key without a "
+			  "passphrase; give the unencrypted PEM key of cert_file", path);
+	return k;
+}
+
+/* A DNS name as the server's certificate carries it: labels of [A-Za-z0-9-], "*." first at most. */
+static bool dns_name_ok(const char *n, size_t len)
+{
+	size_t label = 0, i = 0;
+
+	if (len > 2 && n[0] == '*' && n[1] == '.')
+		i = 2;
+	if (!len || len > 253 || n[len - 1] == '.' || n[i] == '.' || n[i] == '-')
+		return false;
+	for (; i < len; i++) {
+		char ch = n[i];
+
+		if (ch == '.') {
+			if (!label || n[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || (ch == '-' && label)) {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return n[len - 1] != '-';
+}
+
+static int check_peer_names(const char *names, relp_say_fn say, void *arg)
+{
+	const char *p = names ? names : "";
+	int bad = 0, n = 0;
+
+	while (*p) {
+		size_t len = strcspn(p, ", ");
+
+		if (len) {
+			n++;
+			if (!dns_name_ok(p, len))
+				bad += check_say(say, arg, "forward.peer_names: '%.*s' is not a DNS "
+						 "name (letters, digits, '-', '.', a leading '*.'); "
+						 "give the name the server's certificate carries",
+						 (int)len, p);
+		}
+		p += len + (p[len] != 0);
+	}
+	if (!n)
+		bad += check_say(say, arg, "forward.peer_names is empty; give the name(s) the "
+				 "server's certificate carries");
+	return bad;
+}
+
+int relp__check_tls(const struct relp_tls *t, relp_say_fn say, void *arg)
+{
+	X509 *ca = NULL, *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int bad = 0;
+
+	if (pem_certs("ca_file", t->ca_file, &ca, say, arg) <= 0)
+		bad++;
+	else
+		bad += cert_dates("ca_file", t->ca_file, ca, say, arg);
+	if (t->cert_file) {
+		if (pem_certs("cert_file", t->cert_file, &cert, say, arg) <= 0)
+			bad++;
+		else
+			bad += cert_dates("cert_file", t->cert_file, cert, say, arg);
+		key = pem_key(t->key_file, say, arg);
+		bad += !key;
+		if (cert && key && X509_check_private_key(cert, key) != 1)
+			bad += check_say(say, arg, "forward.key_file %s is not the key of "
+					 "forward.cert_file %s; give the matching pair",
+					 t->key_file, t->cert_file);
+		ERR_clear_error();
+	}
+	bad += check_peer_names(t->peer_names, say, arg);
+	X509_free(ca);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return bad;
 }

@@ -59,6 +59,15 @@ int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t t
 /* Send `close` (best effort) and free. NULL is fine. */
 void relp__close(struct relp *c);
 
+/*
+ * check-config: the TLS files and names as the handshake will need them
+ * (CA file readable with a PEM certificate, own certificate and key
+ * readable, PEM, in date, the key that of the certificate, peer names DNS
+ * names). say(arg, line) once per problem; how many.
+ */
+typedef void (*relp_say_fn)(void *arg, const char *line);
+int relp__check_tls(const struct relp_tls *t, relp_say_fn say, void *arg);
+
 /* What the last failure was, for the log line. */
 const char *relp__error(const struct relp *c);
 
