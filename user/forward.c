@@ -33,6 +33,8 @@
 #define CURSOR_MAGIC	"sockaudit-forward-cursor 1"
 #define SAVE_EVERY_NS	200000000ull	/* cursor saves while acknowledgements flow */
 #define READ_CHUNK	(1u << 20)
+#define GATHER_NS	500000		/* a full window's wait for answers to gather */
+#define STATS_EVERY_NS	100000000ull	/* lag and state for metrics, while shipping */
 
 /* A file being read: plain by pread, gzip by gzread (offsets are uncompressed). */
 struct reader {
@@ -63,6 +65,8 @@ struct forwarder {
 	bool stopping;			/* the thread saw stop: sends at most stop_left more */
 	uint32_t stop_left;
 	uint64_t stop_ord;		/* the cursor when the thread saw stop */
+	uint32_t round_acks;		/* acknowledgements the last wait brought */
+	uint64_t next_stats;		/* CLOCK_MONOTONIC ns of the next stats update */
 	struct sink *sink;
 	struct rotator *rot;
 	struct forward_config cfg;
@@ -380,12 +384,14 @@ static void locate(struct forwarder *f)
 
 /* ---- sending ---- */
 
+static void durable_limit(struct forwarder *f);
+
 /* Open the held file at the cursor (after a start or reconnect). */
 static int open_at_cursor(struct forwarder *f)
 {
 	uint32_t hold;
 	bool gz;
-	int fd;
+	int fd, e;
 
 	reader_close(&f->rd);
 	fd = rotator__open_held(f->rot, &gz, &hold, &f->rd.gen);
@@ -405,7 +411,10 @@ static int open_at_cursor(struct forwarder *f)
 	}
 	rotator__hold_offset(f->rot, f->cur_has_id ? f->cur_off : 0);
 	/* the cursor's offset belongs to its file only */
-	return reader_open(&f->rd, fd, gz, f->cur_has_id ? f->cur_off : 0);
+	e = reader_open(&f->rd, fd, gz, f->cur_has_id ? f->cur_off : 0);
+	if (!e)
+		durable_limit(f);	/* never past what the writer made durable */
+	return e;
 }
 
 /*
@@ -451,6 +460,11 @@ static void durable_limit(struct forwarder *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
+static uint32_t quarter(const struct forwarder *f)
+{
+	return (f->cfg.window + 3) / 4;
+}
+
 /* Send records while the window has room; false when nothing more is there now. */
 static int fill_window(struct forwarder *f, bool *more)
 {
@@ -458,17 +472,23 @@ static int fill_window(struct forwarder *f, bool *more)
 	size_t len;
 	int e;
 
+	bool asked = false;
+
 	*more = true;
 	/* a nearly full window waits for acks: frames go out in large writes, not one by one */
-	if (f->n && f->cfg.window - f->n < (f->cfg.window + 3) / 4)
+	if (f->n && f->cfg.window - f->n < quarter(f))
 		return 0;
-	durable_limit(f);
 	while (f->n < f->cfg.window && (!f->stopping || f->stop_left)) {
 		struct inflight *w = &f->win[(f->head + f->n) % f->cfg.window];
 
-		if (!reader_line(&f->rd, &rec, &len)) {
-			*more = false;
-			return 0;
+		/* at the durable end: ask the writer how far that is now (once a round) */
+		while (!reader_line(&f->rd, &rec, &len)) {
+			if (asked) {
+				*more = false;
+				return 0;
+			}
+			durable_limit(f);
+			asked = true;
 		}
 		if (!f->n)
 			record_ts(f, rec, len);
@@ -504,6 +524,7 @@ static void on_ack(void *arg, uint32_t txnr, int ok)
 	f->cur_has_id = f->rd.has_id;
 	f->cur_ord++;
 	f->st.acked_records++;
+	f->round_acks++;
 	f->st.acked_bytes += w->bytes;
 	f->head = (f->head + 1) % f->cfg.window;
 	f->n--;
@@ -676,6 +697,15 @@ static bool ship_round(struct forwarder *f)
 	e = fill_window(f, &more);
 	if (f->stopping && !f->stop_left)
 		more = false;		/* the rest goes after the next start */
+	/*
+	 * The window waits for a quarter of it to come back; the server
+	 * answers frame by frame, so when the last wait brought fewer, let
+	 * them gather for a moment instead of waking (poll, read, cursor) for
+	 * each: the rest of the window keeps the server busy meanwhile.
+	 */
+	if (!e && more && f->round_acks < quarter(f))
+		nanosleep(&(struct timespec){ .tv_nsec = GATHER_NS }, NULL);
+	f->round_acks = 0;
 	/* block for acknowledgements when the window is full (no spinning), look when it has room */
 	if (!e)
 		e = relp__poll(f->conn, f->n ? 50 : (f->stopping ? 0 : 20), on_ack, f);
@@ -696,7 +726,10 @@ static bool ship_round(struct forwarder *f)
 		rotator__hold_offset(f->rot, f->cur_off);
 		cursor_save(f, mono_ns() - f->last_save > SAVE_EVERY_NS);
 	}
-	update_stats(f);
+	if (mono_ns() >= f->next_stats || !f->n) {
+		update_stats(f);
+		f->next_stats = mono_ns() + STATS_EVERY_NS;
+	}
 	return more || f->n;
 }
 

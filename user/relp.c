@@ -393,6 +393,13 @@ int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t t
 
 	if (r)
 		return r;
+	/*
+	 * The server writes each answer on its own; Nagle holds its second
+	 * one until our TCP ACK, which delayed ACK holds up to 40 ms while we
+	 * wait for answers and send nothing: acknowledge at once. The kernel
+	 * leaves quick-ACK mode by itself, so this is set before every wait.
+	 */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
 	r = fill(c, timeout_ms);
 	/* take what else is already there without waiting; the acks of each read at once */
 	while (r > 0) {
