@@ -132,7 +132,7 @@ python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); s.settimeout(10)
-c, _ = s.accept(); c.settimeout(2); got = b""
+c, _ = s.accept(); c.settimeout(0.5); got = b""
 try:
     while len(got) < 1 << 20:
         d = c.recv(65536)
