@@ -11,6 +11,9 @@
 # ratios, the drop, and what the forward thread and rsyslog used meanwhile.
 #   FWD_BENCH_RECORDS=200000 FWD_BENCH_PROFILES="safe fast"
 #   FWD_BENCH_WINDOWS="128 1024" FWD_BENCH_NGINX=1 ROUNDS=3
+#   EXTRA="--tls off": nginx rounds without the TLS uprobes (nginx maps
+#   libssl, so by default the collector hooks libssl for every process:
+#   the forwarder's and rsyslog's own SSL calls then trap too)
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
 N=${FWD_BENCH_RECORDS:-200000}
@@ -105,9 +108,10 @@ fw=$(awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (t in m) s += m[t]; print s +
 # the drop: traced minus traced-and-forwarded ratio of each round, and of the medians
 awk '$1 == "round" && ($3 == "tracepoint" || $3 == "forward") {
 	for (i = 4; i <= NF; i++) if ($i == "ratio") r[$2, $3] = $(i + 1); n[$2] = 1 }
-     $1 == "mean" && $2 == "tracepoint" { for (i = 3; i <= NF; i++) if ($i == "median") mt = $(i + 2) }
-     $1 == "mean" && $2 == "forward" { for (i = 3; i <= NF; i++) if ($i == "median") mf = $(i + 2) }
+     $1 == "mean" && $2 == "tracepoint" { for (i = 3; i < NF; i++) if ($i == "median" && $(i + 1) == "ratio") mt = $(i + 2) }
+     $1 == "mean" && $2 == "forward" { for (i = 3; i < NF; i++) if ($i == "median" && $(i + 1) == "ratio") mf = $(i + 2) }
      END { for (k in n) d = d sprintf(" %.3f", r[k, "tracepoint"] - r[k, "forward"])
 	   printf "nginx ratio: tracepoint %s, forward %s (medians): drop %.3f; per round:%s\n", mt, mf, mt - mf, d }' \
 	"$WORKDIR/nginx.out"
+# a stop ships at most a window more: what the forward rounds left unshipped stays in their logs
 echo "rsyslog received $got records from the forward rounds; CPU per record: forward thread $(us_per "$fw" "$((got > 0 ? got : 1))") us (sampled), rsyslog $(us_per "$rs" "$((got > 0 ? got : 1))") us; load $(cut -d' ' -f1 /proc/loadavg)"
