@@ -107,10 +107,10 @@ got=$(wc -l < "$R/received.log")
 fw=$(awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (t in m) s += m[t]; print s + 0 }' "$WORKDIR/fwd-ticks")
 # the drop: traced minus traced-and-forwarded ratio of each round, and of the medians
 awk '$1 == "round" && ($3 == "tracepoint" || $3 == "forward") {
-	for (i = 4; i <= NF; i++) if ($i == "ratio") r[$2, $3] = $(i + 1); n[$2] = 1 }
+	for (i = 4; i <= NF; i++) if ($i == "ratio") r[$2, $3] = $(i + 1); if ($2 > n) n = $2 }
      $1 == "mean" && $2 == "tracepoint" { for (i = 3; i < NF; i++) if ($i == "median" && $(i + 1) == "ratio") mt = $(i + 2) }
      $1 == "mean" && $2 == "forward" { for (i = 3; i < NF; i++) if ($i == "median" && $(i + 1) == "ratio") mf = $(i + 2) }
-     END { for (k in n) d = d sprintf(" %.3f", r[k, "tracepoint"] - r[k, "forward"])
+     END { for (k = 1; k <= n; k++) d = d sprintf(" %.3f", r[k, "tracepoint"] - r[k, "forward"])
 	   printf "nginx ratio: tracepoint %s, forward %s (medians): drop %.3f; per round:%s\n", mt, mf, mt - mf, d }' \
 	"$WORKDIR/nginx.out"
 # a stop ships at most a window more: what the forward rounds left unshipped stays in their logs
