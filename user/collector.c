@@ -1402,6 +1402,9 @@ static int check_outputs(const struct config *c)
 				err);
 			bad = 1;
 		}
+		/* issue 19: the forward TLS files, as the handshake will need them */
+		if (forward__check(&c->sinks[i], c->path))
+			bad = 1;
 	}
 	return bad;
 }

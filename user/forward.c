@@ -33,6 +33,8 @@
 #define CURSOR_MAGIC	"sockaudit-forward-cursor 1"
 #define SAVE_EVERY_NS	200000000ull	/* cursor saves while acknowledgements flow */
 #define READ_CHUNK	(1u << 20)
+#define GATHER_NS	500000		/* a full window's wait for answers to gather */
+#define STATS_EVERY_NS	100000000ull	/* lag and state for metrics, while shipping */
 
 /* A file being read: plain by pread, gzip by gzread (offsets are uncompressed). */
 struct reader {
@@ -60,6 +62,11 @@ struct forwarder {
 	pthread_cond_t wake;
 	bool stop;
 	int drain_ms;
+	bool stopping;			/* the thread saw stop: sends at most stop_left more */
+	uint32_t stop_left;
+	uint64_t stop_ord;		/* the cursor when the thread saw stop */
+	uint32_t round_acks;		/* acknowledgements the last wait brought */
+	uint64_t next_stats;		/* CLOCK_MONOTONIC ns of the next stats update */
 	struct sink *sink;
 	struct rotator *rot;
 	struct forward_config cfg;
@@ -80,8 +87,9 @@ struct forwarder {
 	uint64_t max_sent;		/* beyond every ordinal sent by this process */
 	uint64_t last_save, backoff_ms, next_try;
 	bool was_up, said_down;
-	char *msg;
-	size_t msg_cap;
+	char pre[320];			/* RFC 5424 header up to the MSGID (the ordinal) */
+	size_t pre_len;
+	int cur_fd;			/* the cursor file, rewritten in place between renames */
 	struct forward_stats st;
 	time_t oldest_ts;
 	/* forward records (the collector's thread) */
@@ -238,37 +246,69 @@ static void hex(const uint8_t *p, size_t n, char *out)
 }
 
 /*
- * Write the cursor atomically (temp file, rename) after every round that
- * moved it, so a crash of the collector resends only unacknowledged
- * frames; fsync (durable) every SAVE_EVERY_NS, so a power loss resends at
- * most that much more.
+ * The cursor's text, always CURSOR_LEN bytes (a line of spaces last), so
+ * a rewrite in place replaces all of it.
  */
-static void cursor_save(struct forwarder *f, bool durable)
+#define CURSOR_LEN 256
+static void cursor_text(struct forwarder *f, char out[CURSOR_LEN])
 {
-	char tmp[4200], id[65] = "-";
-	FILE *fp;
-	int fd, ok;
+	char id[65] = "-";
+	int n;
 
 	if (f->cur_has_id)
 		hex(f->cur_id, 32, id);
+	n = snprintf(out, CURSOR_LEN, CURSOR_MAGIC "\nstream %s\nfile %s\noffset %llu\n"
+		     "ordinal %llu\n", f->stream, id, (unsigned long long)f->cur_off,
+		     (unsigned long long)f->cur_ord);
+	memset(out + n, ' ', CURSOR_LEN - n - 1);
+	out[CURSOR_LEN - 1] = '\n';
+}
+
+/* A new cursor file (temp file, fsync, rename): kept open for the in-place rewrites. */
+static int cursor_replace(struct forwarder *f, const char *text)
+{
+	char tmp[4200];
+	int fd;
+
 	snprintf(tmp, sizeof(tmp), "%s.tmp", f->cursor_path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!fp) {
-		log_warn("cannot write the forward cursor %s: %s; shipping goes on, a restart "
-			 "resends more", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return;
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, CURSOR_LEN) != CURSOR_LEN || fsync(fd) || rename(tmp, f->cursor_path)) {
+		int e = errno ? -errno : -EIO;
+
+		close(fd);
+		return e;
 	}
-	fprintf(fp, CURSOR_MAGIC "\nstream %s\nfile %s\noffset %llu\nordinal %llu\n", f->stream,
-		id, (unsigned long long)f->cur_off, (unsigned long long)f->cur_ord);
-	ok = !fflush(fp) && (!durable || !fsync(fd));
-	ok = !fclose(fp) && ok;
-	if (!ok || rename(tmp, f->cursor_path))
-		log_warn("cannot write the forward cursor %s: %s", f->cursor_path, strerror(errno));
+	if (f->cur_fd >= 0)
+		close(f->cur_fd);
+	f->cur_fd = fd;
+	return 0;
+}
+
+/*
+ * Save the cursor after every round that moved it, so a crash of the
+ * collector resends only unacknowledged frames: rewritten in place (one
+ * pwrite of a fixed-size text, no new file per round: the page cache
+ * keeps it across a kill -9); every SAVE_EVERY_NS (durable) a new file
+ * is fsynced and renamed over it, so a power loss resends at most that
+ * much more and never finds a torn cursor.
+ */
+static void cursor_save(struct forwarder *f, bool durable)
+{
+	char text[CURSOR_LEN];
+	int e = 0;
+
+	cursor_text(f, text);
+	if (durable || f->cur_fd < 0)
+		e = cursor_replace(f, text);
+	else if (pwrite(f->cur_fd, text, CURSOR_LEN, 0) != CURSOR_LEN)
+		e = errno ? -errno : -EIO;
+	if (e)
+		log_warn("cannot write the forward cursor %s: %s; shipping goes on, a restart "
+			 "resends more", f->cursor_path, strerror(-e));
 	f->saved_ord = f->cur_ord;
-	if (durable)
+	if (durable || e)
 		f->last_save = mono_ns();
 }
 
@@ -344,12 +384,14 @@ static void locate(struct forwarder *f)
 
 /* ---- sending ---- */
 
+static void durable_limit(struct forwarder *f);
+
 /* Open the held file at the cursor (after a start or reconnect). */
 static int open_at_cursor(struct forwarder *f)
 {
 	uint32_t hold;
 	bool gz;
-	int fd;
+	int fd, e;
 
 	reader_close(&f->rd);
 	fd = rotator__open_held(f->rot, &gz, &hold, &f->rd.gen);
@@ -369,29 +411,30 @@ static int open_at_cursor(struct forwarder *f)
 	}
 	rotator__hold_offset(f->rot, f->cur_has_id ? f->cur_off : 0);
 	/* the cursor's offset belongs to its file only */
-	return reader_open(&f->rd, fd, gz, f->cur_has_id ? f->cur_off : 0);
+	e = reader_open(&f->rd, fd, gz, f->cur_has_id ? f->cur_off : 0);
+	if (!e)
+		durable_limit(f);	/* never past what the writer made durable */
+	return e;
 }
 
-/* RFC 5424: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG, the record as MSG. */
-static int frame(struct forwarder *f, const char *rec, size_t len, size_t *out)
+/*
+ * RFC 5424: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG, the
+ * record as MSG. Facility 13 (log audit), severity 6 (info); the receiver
+ * stamps the time. The part before the ordinal is the same for every
+ * record: made once.
+ */
+static void make_prefix(struct forwarder *f)
 {
-	size_t need = len + 512;
-	int h;
+	f->pre_len = snprintf(f->pre, sizeof(f->pre), "<110>1 - %s sockaudit %s ", f->hostname,
+			      f->stream);
+}
 
-	if (need > f->msg_cap) {
-		char *p = realloc(f->msg, need);
+static int send_record(struct forwarder *f, const char *rec, size_t len, uint32_t *txnr)
+{
+	static const struct relp_iov mid = { " - ", 3 };
+	struct relp_iov pre = { f->pre, f->pre_len }, msg = { rec, len };
 
-		if (!p)
-			return -ENOMEM;
-		f->msg = p;
-		f->msg_cap = need;
-	}
-	/* facility 13 (log audit), severity 6 (info); the receiver stamps the time */
-	h = snprintf(f->msg, 512, "<110>1 - %s sockaudit %s %llu - ", f->hostname, f->stream,
-		     (unsigned long long)f->sent_ord);
-	memcpy(f->msg + h, rec, len);
-	*out = h + len;
-	return 0;
+	return relp__send_syslog(f->conn, &pre, f->sent_ord, &mid, &msg, txnr);
 }
 
 static void record_ts(struct forwarder *f, const char *rec, size_t len)
@@ -417,27 +460,39 @@ static void durable_limit(struct forwarder *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
+static uint32_t quarter(const struct forwarder *f)
+{
+	return (f->cfg.window + 3) / 4;
+}
+
 /* Send records while the window has room; false when nothing more is there now. */
 static int fill_window(struct forwarder *f, bool *more)
 {
 	const char *rec;
-	size_t len, mlen;
+	size_t len;
 	int e;
 
+	bool asked = false;
+
 	*more = true;
-	durable_limit(f);
-	while (f->n < f->cfg.window) {
+	/* a nearly full window waits for acks: frames go out in large writes, not one by one */
+	if (f->n && f->cfg.window - f->n < quarter(f))
+		return 0;
+	while (f->n < f->cfg.window && (!f->stopping || f->stop_left)) {
 		struct inflight *w = &f->win[(f->head + f->n) % f->cfg.window];
 
-		if (!reader_line(&f->rd, &rec, &len)) {
-			*more = false;
-			return 0;
+		/* at the durable end: ask the writer how far that is now (once a round) */
+		while (!reader_line(&f->rd, &rec, &len)) {
+			if (asked) {
+				*more = false;
+				return 0;
+			}
+			durable_limit(f);
+			asked = true;
 		}
 		if (!f->n)
 			record_ts(f, rec, len);
-		e = frame(f, rec, len, &mlen);
-		if (!e)
-			e = relp__send(f->conn, f->msg, mlen, &w->txnr);
+		e = send_record(f, rec, len, &w->txnr);
 		if (e)
 			return e;
 		w->end = f->rd.off;
@@ -449,6 +504,7 @@ static int fill_window(struct forwarder *f, bool *more)
 			f->max_sent = f->sent_ord;
 		f->n++;
 		f->st.sent_records++;
+		f->stop_left -= f->stopping;
 	}
 	return 0;
 }
@@ -468,6 +524,7 @@ static void on_ack(void *arg, uint32_t txnr, int ok)
 	f->cur_has_id = f->rd.has_id;
 	f->cur_ord++;
 	f->st.acked_records++;
+	f->round_acks++;
 	f->st.acked_bytes += w->bytes;
 	f->head = (f->head + 1) % f->cfg.window;
 	f->n--;
@@ -620,25 +677,38 @@ static bool file_dropped(struct forwarder *f)
 	return gen != f->rd.gen;
 }
 
-/* One round: connect if due, send, wait for acknowledgements, save the cursor. */
-static bool ship_round(struct forwarder *f, bool draining)
+/*
+ * One round: connect if due, send, wait for acknowledgements, save the
+ * cursor. Stopping, it neither connects nor sends beyond its budget.
+ */
+static bool ship_round(struct forwarder *f)
 {
 	bool more = false;
 	int e;
 
 	if (!f->conn) {
 		update_stats(f);
-		if (mono_ns() < f->next_try)
+		if (f->stopping || mono_ns() < f->next_try)
 			return false;
 		try_connect(f);
 		if (!f->conn)
 			return false;
 	}
 	e = fill_window(f, &more);
+	if (f->stopping && !f->stop_left)
+		more = false;		/* the rest goes after the next start */
+	/*
+	 * The window waits for a quarter of it to come back; the server
+	 * answers frame by frame, so when the last wait brought fewer, let
+	 * them gather for a moment instead of waking (poll, read, cursor) for
+	 * each: the rest of the window keeps the server busy meanwhile.
+	 */
+	if (!e && more && f->round_acks < quarter(f))
+		nanosleep(&(struct timespec){ .tv_nsec = GATHER_NS }, NULL);
+	f->round_acks = 0;
 	/* block for acknowledgements when the window is full (no spinning), look when it has room */
 	if (!e)
-		e = relp__poll(f->conn, more && f->n < f->cfg.window ? 0 :
-				f->n ? 50 : (draining ? 0 : 20), on_ack, f);
+		e = relp__poll(f->conn, f->n ? 50 : (f->stopping ? 0 : 20), on_ack, f);
 	if (!e && f->bad_ack)
 		e = -EPROTO;
 	f->bad_ack = false;
@@ -656,10 +726,18 @@ static bool ship_round(struct forwarder *f, bool draining)
 		rotator__hold_offset(f->rot, f->cur_off);
 		cursor_save(f, mono_ns() - f->last_save > SAVE_EVERY_NS);
 	}
-	update_stats(f);
+	if (mono_ns() >= f->next_stats || !f->n) {
+		update_stats(f);
+		f->next_stats = mono_ns() + STATS_EVERY_NS;
+	}
 	return more || f->n;
 }
 
+/*
+ * Asked to stop: ship at most one more window (the writer's last records,
+ * when the link keeps up), wait up to drain_ms for what is in flight, then
+ * go: a backlog is the next start's, not the stop's.
+ */
 static bool should_stop(struct forwarder *f, uint64_t *deadline)
 {
 	bool stop;
@@ -669,6 +747,11 @@ static bool should_stop(struct forwarder *f, uint64_t *deadline)
 	if (stop && !*deadline)
 		*deadline = mono_ns() + (uint64_t)f->drain_ms * 1000000ull;
 	pthread_mutex_unlock(&f->mu);
+	if (stop && !f->stopping) {
+		f->stopping = true;
+		f->stop_left = f->cfg.window;
+		f->stop_ord = f->cur_ord;
+	}
 	return stop;
 }
 
@@ -682,7 +765,7 @@ static void *forward_main(void *arg)
 	for (;;) {
 		bool stopping = should_stop(f, &deadline);
 
-		busy = ship_round(f, stopping);
+		busy = ship_round(f);
 		if (stopping && (!f->conn || (!busy && !f->n) || mono_ns() > deadline))
 			break;
 		if (!busy && !f->conn) {
@@ -702,9 +785,38 @@ static void *forward_main(void *arg)
 		}
 	}
 	cursor_save(f, true);
+	log_info("forward: stopped at ordinal %llu, %llu acknowledged since the stop, %s",
+		 (unsigned long long)f->cur_ord, (unsigned long long)(f->cur_ord - f->stop_ord),
+		 f->n ? "the unacknowledged ones go again at the next start" :
+		 "the rest ships at the next start");
 	relp__close(f->conn);
 	f->conn = NULL;
 	return NULL;
+}
+
+/* ---- check-config ---- */
+
+struct check_ctx {
+	const char *where;
+	int line;
+};
+
+static void check_line(void *arg, const char *msg)
+{
+	struct check_ctx *cx = arg;
+
+	log_err("%s:%d: %s", cx->where, cx->line, msg);
+}
+
+int forward__check(const struct sink_config *sc, const char *config_path)
+{
+	const struct forward_config *fc = &sc->forward;
+	struct relp_tls tls = { fc->ca_file, fc->cert_file, fc->key_file, fc->peer_names };
+	struct check_ctx cx = { config_path, sc->line };
+
+	if (!fc->target)
+		return 0;
+	return relp__check_tls(&tls, check_line, &cx);
 }
 
 /* ---- start, stop ---- */
@@ -741,7 +853,8 @@ static void forward_free(struct forwarder *f)
 	reader_close(&f->rd);
 	free(f->rd.buf);
 	free(f->win);
-	free(f->msg);
+	if (f->cur_fd >= 0)
+		close(f->cur_fd);
 	free(f->cursor_path);
 	free(f->host);
 	free(f->port);
@@ -756,6 +869,7 @@ static int setup(struct forwarder *f, const struct sink_config *sc, char *err, s
 
 	f->cfg = sc->forward;		/* strings borrowed from the sink's config (kept by the caller) */
 	f->rd.fd = -1;
+	f->cur_fd = -1;
 	f->backoff_ms = 100;
 	f->json = !sc->type || !strcmp(sc->type, "json_lines");
 	f->win = calloc(f->cfg.window, sizeof(*f->win));
@@ -782,6 +896,7 @@ static int setup(struct forwarder *f, const struct sink_config *sc, char *err, s
 			 "a new stream", f->cursor_path, strerror(-e));
 		return e;
 	}
+	make_prefix(f);
 	locate(f);
 	return 0;
 }
@@ -808,6 +923,8 @@ int forward__start(struct forwarder **out, struct sink *s, const struct sink_con
 			 sink__path(s));
 	if (!e && (e = -pthread_create(&f->thread, NULL, forward_main, f)))
 		snprintf(err, errlen, "cannot start the forward thread: %s", strerror(-e));
+	if (!e)	/* its CPU time apart from the collector's (top -H, /proc/PID/task) */
+		pthread_setname_np(f->thread, "sa-forward");
 	if (e) {
 		forward_free(f);
 		return e;

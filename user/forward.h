@@ -44,18 +44,27 @@ struct forward_stats {
  */
 int forward__start(struct forwarder **out, struct sink *s, const struct sink_config *sc,
 		   char *err, size_t errlen);
-/*
- * Stop: ship what is in the log for up to drain_ms first (after the sink's
- * writer has stopped, so its last records go too), save the cursor, free.
- */
+
 /*
  * Before the sink closes: the forwarder no longer asks it how far the live
  * file is durable (the close syncs everything the writer wrote).
  */
 void forward__detach(struct forwarder *f);
-/* free_rotator: false when the sink's writer may still use it (left behind, stuck). */
+/*
+ * Stop (after the sink's writer has stopped, so its last records can go
+ * too): send at most one window more than is in flight, never connect,
+ * wait up to drain_ms for the acknowledgements, save the cursor, free.
+ * free_rotator: false when the sink's writer may still use it (left
+ * behind, stuck).
+ */
 void forward__stop(struct forwarder *f, int drain_ms, bool free_rotator);
 void forward__stats(struct forwarder *f, struct forward_stats *out);
+/*
+ * check-config: the forward section's TLS files and peer names, one error
+ * line (CONFIG:LINE: what, what to do) per problem; how many. 0 when the
+ * sink does not forward.
+ */
+int forward__check(const struct sink_config *sc, const char *config_path);
 
 #define FORWARD_FIELDS 11
 struct format_field;

@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include "relp.h"
@@ -188,32 +191,72 @@ int relp__flush(struct relp *c)
 	return e;
 }
 
+/* Room for need more bytes in the output buffer. */
+static int out_room(struct relp *c, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (c->out_len + need <= c->out_cap)
+		return 0;
+	cap = (c->out_len + need) * 2;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Decimal digits of v at p (no NUL); how many. */
+static size_t put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* `TXNR CMD LEN[ ]` at the end of the output buffer (room made by the caller); the txnr. */
+static uint32_t put_head(struct relp *c, const char *cmd, size_t cmdlen, size_t len)
+{
+	char *p = c->out + c->out_len;
+
+	c->txnr = c->txnr >= RELP_TXNR_MAX ? 1 : c->txnr + 1;
+	p += put_u64(p, c->txnr);
+	*p++ = ' ';
+	memcpy(p, cmd, cmdlen);
+	p += cmdlen;
+	*p++ = ' ';
+	p += put_u64(p, len);
+	if (len)
+		*p++ = ' ';
+	c->out_len = p - c->out;
+	return c->txnr;
+}
+
+#define HEAD_MAX 64	/* txnr, command, datalen and their spaces */
+
 /* Append one frame to the output buffer. */
 static int put_frame(struct relp *c, const char *cmd, const char *data, size_t len,
 		     uint32_t *txnr)
 {
-	char head[64];
-	int h;
-	size_t need;
+	uint32_t t;
 
-	c->txnr = c->txnr >= RELP_TXNR_MAX ? 1 : c->txnr + 1;
-	h = snprintf(head, sizeof(head), "%u %s %zu%s", c->txnr, cmd, len, len ? " " : "");
-	need = c->out_len + h + len + 1;
-	if (need > c->out_cap) {
-		size_t cap = need * 2;
-		char *p = realloc(c->out, cap);
-
-		if (!p)
-			return -ENOMEM;
-		c->out = p;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, head, h);
-	memcpy(c->out + c->out_len + h, data, len);
-	c->out[c->out_len + h + len] = '\n';
-	c->out_len = need;
+	if (out_room(c, HEAD_MAX + len + 1))
+		return -ENOMEM;
+	t = put_head(c, cmd, strlen(cmd), len);
+	memcpy(c->out + c->out_len, data, len);
+	c->out[c->out_len + len] = '\n';
+	c->out_len += len + 1;
 	if (txnr)
-		*txnr = c->txnr;
+		*txnr = t;
 	return c->out_len >= RELP_OUT_FLUSH ? relp__flush(c) : 0;
 }
 
@@ -223,42 +266,73 @@ int relp__send(struct relp *c, const char *msg, size_t len, uint32_t *txnr)
 }
 
 /*
- * One complete frame at the start of c->in: its txnr, command and data.
- * Its length, 0 when more bytes are needed, -EPROTO when malformed.
+ * One syslog frame whose data is pre, the decimal id, mid, then rec: built
+ * in place in the output buffer (one copy of the record, no formatting
+ * call), since this runs once per shipped record.
  */
-static ssize_t parse_frame(struct relp *c, uint32_t *txnr, char *cmd, size_t cmdlen,
-			   const char **data, size_t *dlen)
+int relp__send_syslog(struct relp *c, const struct relp_iov *pre, uint64_t id,
+		      const struct relp_iov *mid, const struct relp_iov *rec, uint32_t *txnr)
 {
-	char *end, *sp;
-	unsigned long t, n;
-	size_t hdr;
-	char *nl = memchr(c->in, ' ', c->in_len);
+	char digits[20];
+	size_t dn = put_u64(digits, id), len = pre->len + dn + mid->len + rec->len;
+	char *p;
 
-	if (!nl)
-		return c->in_len > 32 ? -EPROTO : 0;
-	t = strtoul(c->in, &end, 10);
-	if (end != nl)
+	if (out_room(c, HEAD_MAX + len + 1))
+		return -ENOMEM;
+	*txnr = put_head(c, "syslog", 6, len);
+	p = c->out + c->out_len;
+	memcpy(p, pre->p, pre->len);
+	p += pre->len;
+	memcpy(p, digits, dn);
+	p += dn;
+	memcpy(p, mid->p, mid->len);
+	p += mid->len;
+	memcpy(p, rec->p, rec->len);
+	p += rec->len;
+	*p++ = '\n';
+	c->out_len = p - c->out;
+	return c->out_len >= RELP_OUT_FLUSH ? relp__flush(c) : 0;
+}
+
+/*
+ * One complete frame at the start of in[0..avail): its txnr, command and
+ * data. Its length, 0 when more bytes are needed, -EPROTO when malformed.
+ */
+static ssize_t parse_frame(const char *in, size_t avail, uint32_t *txnr, char *cmd,
+			   size_t cmdlen, const char **data, size_t *dlen)
+{
+	const char *end = in + avail, *nl, *sp, *p;
+	uint64_t t = 0, n = 0;
+	size_t hdr;
+
+	/* TXNR: digits up to SP */
+	for (nl = in; nl < end && *nl >= '0' && *nl <= '9' && nl - in < 10; nl++)
+		t = t * 10 + (*nl - '0');
+	if (nl == end)
+		return avail > 32 ? -EPROTO : 0;
+	if (nl == in || *nl != ' ')
 		return -EPROTO;
-	sp = memchr(nl + 1, ' ', c->in + c->in_len - nl - 1);
+	sp = memchr(nl + 1, ' ', end - nl - 1);
 	if (!sp)
-		return c->in_len > 64 ? -EPROTO : 0;
+		return avail > 64 ? -EPROTO : 0;
 	if ((size_t)(sp - nl - 1) >= cmdlen)
 		return -EPROTO;
 	memcpy(cmd, nl + 1, sp - nl - 1);
 	cmd[sp - nl - 1] = 0;
 	/* DATALEN ends at SP (data follows) or at the trailer LF (no data) */
-	n = strtoul(sp + 1, &end, 10);
-	if (end >= c->in + c->in_len)
+	for (p = sp + 1; p < end && *p >= '0' && *p <= '9' && n <= RELP_MAX_RSP * 16; p++)
+		n = n * 10 + (*p - '0');
+	if (p >= end)
 		return 0;
-	if (end == sp + 1 || (*end != ' ' && *end != '\n') || n > RELP_MAX_RSP * 16)
+	if (p == sp + 1 || (*p != ' ' && *p != '\n') || n > RELP_MAX_RSP * 16)
 		return -EPROTO;
-	hdr = end - c->in + (*end == ' ');
-	if (hdr + n + 1 > c->in_len)
-		return hdr + n + 1 > sizeof(c->in) ? -EPROTO : 0;
-	if (c->in[hdr + n] != '\n')
+	hdr = p - in + (*p == ' ');
+	if (hdr + n + 1 > avail)
+		return hdr + n + 1 > sizeof(((struct relp *)0)->in) ? -EPROTO : 0;
+	if (in[hdr + n] != '\n')
 		return -EPROTO;
 	*txnr = (uint32_t)t;
-	*data = c->in + hdr;
+	*data = in + hdr;
 	*dlen = n;
 	return hdr + n + 1;
 }
@@ -282,28 +356,34 @@ static int fill(struct relp *c, int timeout_ms)
 	return r;
 }
 
-/* Handle every complete frame in c->in. */
+/* Handle every complete frame in c->in; what is left of a partial one moves to the start. */
 static int drain_frames(struct relp *c, void (*ack)(void *, uint32_t, int), void *arg)
 {
 	char cmd[32];
 	const char *data;
-	size_t dlen;
+	size_t dlen, off = 0;
 	uint32_t txnr;
 	ssize_t n;
+	int e = 0;
 
-	while ((n = parse_frame(c, &txnr, cmd, sizeof(cmd), &data, &dlen)) > 0) {
+	while ((n = parse_frame(c->in + off, c->in_len - off, &txnr, cmd, sizeof(cmd), &data,
+				&dlen)) > 0) {
+		off += n;
 		if (!strcmp(cmd, "serverclose")) {
 			snprintf(c->err, sizeof(c->err), "the server closed the session (serverclose)");
-			return -ECONNRESET;
+			e = -ECONNRESET;
+			break;
 		}
 		if (!strcmp(cmd, "rsp") && ack)
 			ack(arg, txnr, dlen >= 3 && !memcmp(data, "200", 3));
-		memmove(c->in, c->in + n, c->in_len - n);
-		c->in_len -= n;
 	}
-	if (n < 0)
+	if (n < 0) {
 		snprintf(c->err, sizeof(c->err), "malformed RELP frame from the server");
-	return n < 0 ? (int)n : 0;
+		e = (int)n;
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	return e;
 }
 
 int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t txnr, int ok),
@@ -313,14 +393,23 @@ int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t t
 
 	if (r)
 		return r;
+	/*
+	 * The server writes each answer on its own; Nagle holds its second
+	 * one until our TCP ACK, which delayed ACK holds up to 40 ms while we
+	 * wait for answers and send nothing: acknowledge at once. The kernel
+	 * leaves quick-ACK mode by itself, so this is set before every wait.
+	 */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
 	r = fill(c, timeout_ms);
-	if (r < 0)
-		return r;
-	/* take what else is already there without waiting */
-	while (r > 0 && (SSL_has_pending(c->ssl) || poll(&(struct pollfd){ c->fd, POLLIN, 0 }, 1, 0) > 0))
-		if ((r = fill(c, 0)) < 0)
+	/* take what else is already there without waiting; the acks of each read at once */
+	while (r > 0) {
+		if ((r = drain_frames(c, ack, arg)))
 			return r;
-	return drain_frames(c, ack, arg);
+		if (!SSL_has_pending(c->ssl) && poll(&(struct pollfd){ c->fd, POLLIN, 0 }, 1, 0) <= 0)
+			break;
+		r = fill(c, 0);
+	}
+	return r < 0 ? r : 0;
 }
 
 static void open_ack(void *arg, uint32_t txnr, int ok)
@@ -388,4 +477,173 @@ int relp__connect(struct relp **out, const char *host, const char *port,
 	}
 	*out = c;
 	return 0;
+}
+
+/* ---- check-config ---- */
+
+static int check_say(relp_say_fn say, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int check_say(relp_say_fn say, void *arg, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	say(arg, line);
+	return 1;
+}
+
+/* A PEM file opened for reading, or one line saying why not. */
+static BIO *pem_open(const char *what, const char *path, relp_say_fn say, void *arg)
+{
+	BIO *b = BIO_new_file(path, "r");
+	int e = errno;
+
+	if (!b) {
+		ERR_clear_error();
+		check_say(say, arg, "forward.%s %s is not readable: %s; fix the path or its "
+			  "permissions", what, path, strerror(e ? e : EIO));
+	}
+	return b;
+}
+
+/* How many certificates the PEM file holds (-1: unreadable, said). */
+static int pem_certs(const char *what, const char *path, X509 **first, relp_say_fn say,
+		     void *arg)
+{
+	BIO *b = pem_open(what, path, say, arg);
+	X509 *x;
+	int n = 0;
+
+	if (!b)
+		return -1;
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		if (!n && first)
+			*first = x;
+		else
+			X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	if (!n)
+		check_say(say, arg, "forward.%s %s holds no PEM certificate (-----BEGIN "
+			  "CERTIFICATE-----); give the PEM file", what, path);
+	return n;
+}
+
+/* A certificate past its end date is refused by every peer: said here. */
+static int cert_dates(const char *what, const char *path, X509 *x, relp_say_fn say, void *arg)
+{
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+		return check_say(say, arg, "forward.%s %s has expired; renew it", what, path);
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+		return check_say(say, arg, "forward.%s %s is not valid yet; check the clock or "
+				 "the certificate", what, path);
+	return 0;
+}
+
+static int no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf, (void)size, (void)rw, (void)u;
+	return -1;	/* the collector runs unattended: a key must not need one */
+}
+
+static EVP_PKEY *pem_key(const char *path, relp_say_fn say, void *arg)
+{
+	BIO *b = pem_open("key_file", path, say, arg);
+	EVP_PKEY *k;
+
+	if (!b)
+		return NULL;
+	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	ERR_clear_error();
+	BIO_free(b);
+	if (!k)
+		check_say(say, arg, "forward.key_file %s holds no PEM private key without a "
+			  "passphrase; give the unencrypted PEM key of cert_file", path);
+	return k;
+}
+
+/* A DNS name as the server's certificate carries it: labels of [A-Za-z0-9-], "*." first at most. */
+static bool dns_name_ok(const char *n, size_t len)
+{
+	size_t label = 0, i = 0;
+
+	if (len > 2 && n[0] == '*' && n[1] == '.')
+		i = 2;
+	if (!len || len > 253 || n[len - 1] == '.' || n[i] == '.' || n[i] == '-')
+		return false;
+	for (; i < len; i++) {
+		char ch = n[i];
+
+		if (ch == '.') {
+			if (!label || n[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || (ch == '-' && label)) {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return n[len - 1] != '-';
+}
+
+static int check_peer_names(const char *names, relp_say_fn say, void *arg)
+{
+	const char *p = names ? names : "";
+	int bad = 0, n = 0;
+
+	while (*p) {
+		size_t len = strcspn(p, ", ");
+
+		if (len) {
+			n++;
+			if (!dns_name_ok(p, len))
+				bad += check_say(say, arg, "forward.peer_names: '%.*s' is not a DNS "
+						 "name (letters, digits, '-', '.', a leading '*.'); "
+						 "give the name the server's certificate carries",
+						 (int)len, p);
+		}
+		p += len + (p[len] != 0);
+	}
+	if (!n)
+		bad += check_say(say, arg, "forward.peer_names is empty; give the name(s) the "
+				 "server's certificate carries");
+	return bad;
+}
+
+int relp__check_tls(const struct relp_tls *t, relp_say_fn say, void *arg)
+{
+	X509 *ca = NULL, *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int bad = 0;
+
+	if (pem_certs("ca_file", t->ca_file, &ca, say, arg) <= 0)
+		bad++;
+	else
+		bad += cert_dates("ca_file", t->ca_file, ca, say, arg);
+	if (t->cert_file) {
+		if (pem_certs("cert_file", t->cert_file, &cert, say, arg) <= 0)
+			bad++;
+		else
+			bad += cert_dates("cert_file", t->cert_file, cert, say, arg);
+		key = pem_key(t->key_file, say, arg);
+		bad += !key;
+		if (cert && key && X509_check_private_key(cert, key) != 1)
+			bad += check_say(say, arg, "forward.key_file %s is not the key of "
+					 "forward.cert_file %s; give the matching pair",
+					 t->key_file, t->cert_file);
+		ERR_clear_error();
+	}
+	bad += check_peer_names(t->peer_names, say, arg);
+	X509_free(ca);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return bad;
 }

@@ -34,6 +34,17 @@ int relp__connect(struct relp **out, const char *host, const char *port,
 
 /* Queue one syslog frame (flushed by relp__flush or when the buffer fills); its txnr. */
 int relp__send(struct relp *c, const char *msg, size_t len, uint32_t *txnr);
+struct relp_iov {
+	const char *p;
+	size_t len;
+};
+/*
+ * Queue one syslog frame whose data is pre, id in decimal, mid, rec (the
+ * forwarder's RFC 5424 header around the record's ordinal, then the
+ * record), built in place; its txnr.
+ */
+int relp__send_syslog(struct relp *c, const struct relp_iov *pre, uint64_t id,
+		      const struct relp_iov *mid, const struct relp_iov *rec, uint32_t *txnr);
 /* Write what is queued. 0 or -errno. */
 int relp__flush(struct relp *c);
 
@@ -47,6 +58,15 @@ int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t t
 
 /* Send `close` (best effort) and free. NULL is fine. */
 void relp__close(struct relp *c);
+
+/*
+ * check-config: the TLS files and names as the handshake will need them
+ * (CA file readable with a PEM certificate, own certificate and key
+ * readable, PEM, in date, the key that of the certificate, peer names DNS
+ * names). say(arg, line) once per problem; how many.
+ */
+typedef void (*relp_say_fn)(void *arg, const char *line);
+int relp__check_tls(const struct relp_tls *t, relp_say_fn say, void *arg);
 
 /* What the last failure was, for the log line. */
 const char *relp__error(const struct relp *c);

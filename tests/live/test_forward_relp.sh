@@ -47,7 +47,7 @@ per=$((N / 10))
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	batch "$per"
 	case $i in
-	2|5|8)	rsyslog_kill9 "$R"; sleep 0.2; rsyslog_start "$R" ;;
+	2|5|8)	rsyslog_kill9 "$R"; rsyslog_start "$R" ;;
 	6)	sleep 0.1; kill -9 "$SA_PID"; wait "$SA_PID" 2>/dev/null || true
 		collector; wait_started 2 ;;
 	esac

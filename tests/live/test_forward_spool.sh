@@ -105,6 +105,14 @@ rm -f "$R/received.log"
 log=$WORKDIR/c/audit.log
 mkdir -p "$WORKDIR/c"
 forward_cfg "$WORKDIR/c.yaml" "$log" "$rport"
+# check-config sees a key that is not the certificate's, and a bad peer name, before any run
+"$SOCKAUDIT" check-config -c "$WORKDIR/c.yaml" > /dev/null || fail "check-config refused a good forward section"
+sed -e 's|key_file: .*|key_file: '"$WORKDIR"'/certs/server.key|' -e 's/peer_names: .*/peer_names: relp_server/' \
+	"$WORKDIR/c.yaml" > "$WORKDIR/bad.yaml"
+! "$SOCKAUDIT" check-config -c "$WORKDIR/bad.yaml" 2> "$WORKDIR/check.err" || fail "check-config passed a wrong key"
+grep -q 'forward.key_file .*server.key is not the key of forward.cert_file' "$WORKDIR/check.err" ||
+	fail "no key mismatch line: $(cat "$WORKDIR/check.err")"
+grep -q "forward.peer_names: 'relp_server' is not a DNS name" "$WORKDIR/check.err" || fail "no peer name line"
 : > "$WORKDIR/collector.err"
 run_with "$WORKDIR/c.yaml" "$log"
 batch 20
@@ -132,7 +140,7 @@ python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); s.settimeout(10)
-c, _ = s.accept(); c.settimeout(2); got = b""
+c, _ = s.accept(); c.settimeout(0.5); got = b""
 try:
     while len(got) < 1 << 20:
         d = c.recv(65536)

@@ -29,14 +29,23 @@ relp_leaf() {
 }
 
 # rsyslog_conf DIR PORT [SERVER_CERT_NAME] [EXTRA_FILE]: the receiver's config.
-# Direct main queue: imrelp answers 200 once the action wrote the message,
-# so a SIGKILL of rsyslog loses nothing it acknowledged (RSYSLOG_QUEUE
-# overrides the queue type, for experiments only).
+# RSYSLOG_PROFILE=safe (default, the tests): Direct main queue, imrelp
+# answers 200 once the action wrote the message, so a SIGKILL of rsyslog
+# loses nothing it acknowledged. RSYSLOG_PROFILE=fast (the bench, and
+# docs/fleet.md's high-rate config): omfile fills a 256 KiB buffer that a
+# background thread writes at least every second, instead of one write()
+# per message: 200 means "buffered", so a SIGKILL of rsyslog loses up to a
+# buffer (a second) of acknowledged records.
 rsyslog_conf() {
-	local d=$1 port=$2 srv=${3:-server}
+	local d=$1 port=$2 srv=${3:-server} out
 	mkdir -p "$d/work"
+	case ${RSYSLOG_PROFILE:-safe} in
+	safe) out="action(type=\"omfile\" file=\"$d/received.log\" template=\"ids\" flushOnTXEnd=\"on\")";;
+	fast) out=$(rsyslog_fast_action "$d/received.log");;
+	*) echo "RSYSLOG_PROFILE is safe or fast" >&2; return 1;;
+	esac
 	cat > "$d/rsyslog.conf" <<CONF
-global(workDirectory="$d/work" maxMessageSize="256k")
+global(workDirectory="$d/work" maxMessageSize="256k" net.enableDNS="off")
 main_queue(queue.type="${RSYSLOG_QUEUE:-Direct}")
 module(load="imrelp" tls.tlslib="openssl")
 input(type="imrelp" port="$port" address="127.0.0.1" maxDataSize="300k" tls="on"
@@ -44,9 +53,17 @@ input(type="imrelp" port="$port" address="127.0.0.1" maxDataSize="300k" tls="on"
       tls.myprivkey="$d/../certs/$srv.key" tls.authmode="name"
       tls.permittedpeer=["sockaudit-client"])
 template(name="ids" type="string" string="%hostname% %procid% %msgid% %msg%\n")
-action(type="omfile" file="$d/received.log" template="ids" flushOnTXEnd="on")
+$out
 CONF
 	[ -z "${4:-}" ] || cat "$4" >> "$d/rsyslog.conf"
+}
+
+# rsyslog_fast_action FILE: docs/fleet.md's high-rate file action writing FILE
+rsyslog_fast_action() {
+	cat <<RS
+action(type="omfile" file="$1" template="ids" flushOnTXEnd="off"
+       ioBufferSize="256k" asyncWriting="on" flushInterval="1")
+RS
 }
 
 # rsyslog_start DIR: start it (pid in DIR/pid) and wait until it listens
@@ -91,3 +108,19 @@ CONF
 received_records() {
 	awk '!seen[$1" "$2" "$3]++' "$1" | sort -s -n -k3,3 | cut -d' ' -f4-
 }
+
+# records_log FILE N: a log of N records shaped like exchanges (~600 bytes),
+# written before a collector starts (a backlog to ship)
+records_log() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+body = '{"v":1,"seq":%d,"ts":"2026-12-03T21:00:00.000000000Z","type":"exchange","proc":{"pid":1,"comm":"bench"},"conn":{"id":"1:3:1","role":"server","transport":"tcp"},"proto":"http","outcome":"ok","duration_ms":0.4,"request":{"method":"GET","target":"/v1/items/%d","bytes":120,"body":"%s"},"response":{"status":200,"bytes":300},"redactions":[]}\n'
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write(body % (i + 1, i, "x" * 200))
+PY
+	chmod 600 "$1"
+}
+
+# cursor_ordinal CURSOR: records acknowledged so far (0 before the first save)
+cursor_ordinal() { sed -n 's/^ordinal //p' "$1" 2>/dev/null | grep . || echo 0; }
