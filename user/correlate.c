@@ -121,6 +121,12 @@ const char *outcome__name(int outcome)
 
 /* ---- packing ---- */
 
+/* The strings of mc that hold something: JSON-RPC's only when it is JSON-RPC. */
+static size_t strs_used(const struct msg_copy *mc)
+{
+	return mc->rpc.kind ? N_PACK_STRS : N_HTTP_STRS;
+}
+
 /* Pack mc into pk, which has room for the lens of its strings and its excerpt. */
 static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t *lens)
 {
@@ -139,9 +145,10 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = mc->rpc.has_id,
 		.has_error = mc->rpc.has_error, .rpc_cut = mc->rpc.cut,
 	};
-	for (i = 0, p = pk->data; i < N_PACK_STRS; p += lens[i], i++) {
+	for (i = 0, p = pk->data; i < strs_used(mc); p += lens[i], i++) {
 		pk->str_len[i] = lens[i];
-		memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
+		if (lens[i])
+			memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
 	}
 	if (m->body_len + m->body_ahead)
 		memcpy(p, m->body, m->body_len + m->body_ahead);
@@ -150,12 +157,17 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 /* Bytes the strings of mc take packed, each length into lens. */
 static size_t pack_strs_len(const struct msg_copy *mc, size_t *lens)
 {
-	size_t total = 0, i;
+	size_t total = 0, i, used = strs_used(mc);
 
-	for (i = 0; i < N_PACK_STRS; i++) {
-		lens[i] = strnlen((const char *)mc + pack_strs[i].off, pack_strs[i].cap - 1);
+	for (i = 0; i < used; i++) {
+		const char *str = (const char *)mc + pack_strs[i].off;
+
+		/* most are empty (MCP headers, a request's reason): no call for those */
+		lens[i] = str[0] ? strnlen(str, pack_strs[i].cap - 1) : 0;
 		total += lens[i];
 	}
+	for (; i < N_PACK_STRS; i++)
+		lens[i] = 0;
 	return total;
 }
 
@@ -204,8 +216,14 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->conn_close = pk->conn_close;
 	m->body_cut = pk->body_cut;
 	m->incomplete = pk->incomplete;
-	for (i = 0; i < N_PACK_STRS; p += pk->str_len[i], i++)
-		str_set((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
+	for (i = 0; i < (pk->rpc_kind ? N_PACK_STRS : N_HTTP_STRS); p += pk->str_len[i], i++) {
+		if (pk->str_len[i])
+			str_set((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
+		else
+			*((char *)mc + pack_strs[i].off) = '\0';
+	}
+	for (size_t j = i; j < N_PACK_STRS; j++)	/* not JSON-RPC: empty, never read */
+		*((char *)mc + pack_strs[j].off) = '\0';
 	m->body = (const uint8_t *)p;
 	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;
@@ -502,47 +520,63 @@ static struct pending *take_early(struct correlator *cr, struct conn *c, const s
 	return pop_early(c);
 }
 
-void correlator__request(struct correlator *cr, struct conn *c, const struct message *m,
-			 const struct rpc_msg *rpc, uint32_t tid)
+void correlator__request_copy(struct correlator *cr, struct conn *c, const struct msg_copy *req)
 {
-	struct pending *early = take_early(cr, c, m);
-	struct msg_copy req;
+	struct pending *early = take_early(cr, c, &req->m);
 
-	msg_copy__wrap(&req, m, rpc, tid);
 	if (early) {
 		struct msg_copy resp;
 
 		unpack(early->msg, &resp);
-		emit(cr, c, &req, &resp, outcome_of(m, &resp.m, OUTCOME_OK));
+		emit(cr, c, req, &resp, outcome_of(&req->m, &resp.m, OUTCOME_OK));
 		free(early);
 		return;
 	}
-	if (!push_pending(cr, c, &req))
-		emit(cr, c, &req, NULL, OUTCOME_NO_RESPONSE);	/* out of memory: alone */
+	if (!push_pending(cr, c, req))
+		emit(cr, c, req, NULL, OUTCOME_NO_RESPONSE);	/* out of memory: alone */
 }
 
-void correlator__response(struct correlator *cr, struct conn *c, const struct message *m,
-			  const struct rpc_msg *rpc, uint32_t tid, bool req_in_progress)
+void correlator__request(struct correlator *cr, struct conn *c, const struct message *m,
+			 const struct rpc_msg *rpc, uint32_t tid)
 {
-	struct msg_copy resp;
+	struct msg_copy req;
+
+	msg_copy__wrap(&req, m, rpc, tid);
+	correlator__request_copy(cr, c, &req);
+}
+
+void correlator__response_copy(struct correlator *cr, struct conn *c,
+			       const struct msg_copy *resp, bool req_in_progress)
+{
+	int status = resp->m.status;
 	struct pending *p;
 
 	/* interim responses (100 Continue, 103 Early Hints) do not answer the request */
-	if (m->status >= 100 && m->status < 200 && m->status != 101)
+	if (status >= 100 && status < 200 && status != 101)
 		return;
-	msg_copy__wrap(&resp, m, rpc, tid);
-	if ((!c->corr || !c->corr->pend_head) && hold_early(c, &resp, !req_in_progress))
+	if ((!c->corr || !c->corr->pend_head) && hold_early(c, resp, !req_in_progress))
 		return;
 	p = pop_oldest(cr, c);
 	if (p) {
 		struct msg_copy req;
 
 		unpack(p->msg, &req);
-		emit(cr, c, &req, &resp, outcome_of(&req.m, m, OUTCOME_OK));
+		emit(cr, c, &req, resp, outcome_of(&req.m, &resp->m, OUTCOME_OK));
 		free(p);
 	} else {
-		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
+		emit(cr, c, NULL, resp, OUTCOME_NO_REQUEST);
 	}
+}
+
+void correlator__response(struct correlator *cr, struct conn *c, const struct message *m,
+			  const struct rpc_msg *rpc, uint32_t tid, bool req_in_progress)
+{
+	struct msg_copy resp;
+
+	if (m->status >= 100 && m->status < 200 && m->status != 101)
+		return;	/* interim: not even copied */
+	msg_copy__wrap(&resp, m, rpc, tid);
+	correlator__response_copy(cr, c, &resp, req_in_progress);
 }
 
 /* ---- JSON-RPC: by id ---- */

@@ -44,7 +44,7 @@ const char *outcome__name(int outcome);
  */
 struct msg_copy {
 	struct message m;
-	struct rpc_msg rpc;		/* rpc.kind == RPC_NONE: not JSON-RPC */
+	struct rpc_msg rpc;		/* rpc.kind == RPC_NONE: not JSON-RPC (its strings unread) */
 	uint8_t *body;
 	uint32_t tid;
 	uint8_t dir;			/* enum sa_dir the message travelled */
@@ -95,6 +95,14 @@ void correlator__request(struct correlator *cr, struct conn *c, const struct mes
  */
 void correlator__response(struct correlator *cr, struct conn *c, const struct message *m,
 			  const struct rpc_msg *rpc, uint32_t tid, bool req_in_progress);
+
+/*
+ * The same, for a message already held as a msg_copy (a parser that
+ * reports into one: nothing is copied on the way to the output).
+ */
+void correlator__request_copy(struct correlator *cr, struct conn *c, const struct msg_copy *req);
+void correlator__response_copy(struct correlator *cr, struct conn *c,
+			       const struct msg_copy *resp, bool req_in_progress);
 
 /*
  * A JSON-RPC message on c (mc->rpc set, mc->dir the way it travelled).

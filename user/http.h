@@ -27,6 +27,11 @@ struct http_parser_ops {
 	 * Content-Length says). May be NULL (never HEAD).
 	 */
 	bool (*answers_head)(void *ctx);
+	/*
+	 * Where a complete message is built for on_message (so its owner can
+	 * hand it on without a copy); NULL, or may be NULL: on the stack.
+	 */
+	struct message *(*report_into)(void *ctx);
 };
 
 struct http_parser;

@@ -530,13 +530,14 @@ static void deliver(struct http_parser *p, const struct message *m)
  */
 static void msg_report(struct http_parser *p, bool incomplete)
 {
-	struct message m;
+	struct message local, *m = p->ops && p->ops->report_into ? p->ops->report_into(p->ctx) :
+				   &local;
 
 	if (incomplete && p->state == ST_HEAD)
 		head_spans(p);
-	msg_fill(p, &m, incomplete);
+	msg_fill(p, m, incomplete);
 	p->state = ST_IDLE;
-	deliver(p, &m);
+	deliver(p, m);
 	parser_trim(p);
 }
 
@@ -725,6 +726,24 @@ static int content_length(const uint8_t *s, size_t n, uint64_t *out)
 }
 
 /* A header line's name (before its colon) is a token; else why not. */
+/*
+ * Every byte of a line of 8 bytes or more is printable ASCII: a word at a
+ * time, the last word overlapping the one before it, so no byte is left
+ * for a loop. False for shorter lines and for any other byte (the caller
+ * then looks byte by byte).
+ */
+static bool line_printable(const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	if (n < 8)
+		return false;
+	for (i = 0; i + 8 < n; i += 8)
+		if (swar_not_printable(swar_load(s + i)))
+			return false;
+	return !swar_not_printable(swar_load(s + n - 8));
+}
+
 static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool has_colon)
 {
 	size_t i;
@@ -736,6 +755,8 @@ static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool h
 	for (i = 0; i < nl; i++)
 		if (!is_tchar(s[i]))
 			return s[i] == '\r' ? "bare_cr" : "header";
+	if (line_printable(s, n))
+		return NULL;	/* no control byte: the value is fine (nearly every line) */
 	for (i = nl; i < n; i++)
 		if (is_ctl(s[i]) && s[i] != '\t')
 			return s[i] == '\r' ? "bare_cr" : "control_char";
@@ -1517,6 +1538,19 @@ static void note_request(struct http_conn *st, const struct message *m,
 	memcpy(n->id, id ? rpc->id : "", id ? sizeof(n->id) : 1);
 }
 
+/*
+ * The message being reported, built where the correlator takes it from: a
+ * response paired at once reaches the output without being copied. One
+ * per thread (a pipeline runs on one).
+ */
+static _Thread_local struct msg_copy report_buf;
+
+static struct message *http_report_into(void *ctx)
+{
+	(void)ctx;
+	return &report_buf.m;
+}
+
 static bool http_answers_head(void *ctx)
 {
 	const struct req_note *n = note_answered(((struct http_side *)ctx)->st);
@@ -1532,25 +1566,30 @@ static void http_on_message(void *ctx, const struct message *msg)
 {
 	struct http_side *side = ctx;
 	struct http_conn *st = side->st;
-	const struct req_note *n;
-	struct rpc_msg rpc;
-	bool has_rpc, final;
+	struct msg_copy held, *mc = &report_buf;
+	const struct req_note *n = NULL;
+	bool final = msg->status < 100 || msg->status >= 200 || msg->status == 101;
 
+	if (msg != &report_buf.m) {	/* a message held across a resync: its own memory */
+		held.m = *msg;
+		mc = &held;
+	}
+	mc->tid = st->env->tid;
+	mc->dir = side->dir;
+	mc->body = (uint8_t *)msg->body;
+	if (!msg->is_request && final)
+		n = note_answered(st);
+	if (jsonrpc__from_http(msg->content_type, msg->body, msg->body_len,
+			       n && n->id[0] ? n->id : NULL, &mc->rpc) <= 0)
+		mc->rpc.kind = RPC_NONE;
 	if (msg->is_request) {
-		has_rpc = jsonrpc__from_http(msg->content_type, msg->body, msg->body_len, NULL,
-					     &rpc) > 0;
-		note_request(st, msg, has_rpc ? &rpc : NULL);
+		note_request(st, msg, mc->rpc.kind ? &mc->rpc : NULL);
 		st->nreq++;
-		correlator__request(st->env->cr, st->c, msg, has_rpc ? &rpc : NULL, st->env->tid);
+		correlator__request_copy(st->env->cr, st->c, mc);
 		return;
 	}
-	final = msg->status < 100 || msg->status >= 200 || msg->status == 101;
-	n = final ? note_answered(st) : NULL;
-	has_rpc = jsonrpc__from_http(msg->content_type, msg->body, msg->body_len,
-				     n && n->id[0] ? n->id : NULL, &rpc) > 0;
 	st->nresp += final;	/* interim answers (100, 103) answer no request */
-	correlator__response(st->env->cr, st->c, msg, has_rpc ? &rpc : NULL, st->env->tid,
-			     http_parser__busy(st->hp[!side->dir]));
+	correlator__response_copy(st->env->cr, st->c, mc, http_parser__busy(st->hp[!side->dir]));
 	if (msg->status == 101)
 		st->upgraded = true;	/* WebSocket and the like: raw from here on */
 }
@@ -1558,6 +1597,7 @@ static void http_on_message(void *ctx, const struct message *msg)
 static const struct http_parser_ops http_parser_glue = {
 	.on_message = http_on_message,
 	.answers_head = http_answers_head,
+	.report_into = http_report_into,
 };
 
 static bool http_detect(const struct conn *c, int dir, const uint8_t *buf, size_t len)

@@ -582,12 +582,25 @@ static void take_sse(const uint8_t *p, size_t len, const char *want_id, struct r
 	}
 }
 
+/*
+ * A content type that may name JSON or an event stream: one pass for a 'j'
+ * ("json") or a 'v' ("event-stream"), so text/html, images and the like
+ * cost no string search (the searches below are case-sensitive too).
+ */
+static bool ctype_may_carry(const char *ct)
+{
+	for (; *ct; ct++)
+		if (*ct == 'j' || *ct == 'v')
+			return true;
+	return false;
+}
+
 int jsonrpc__from_http(const char *content_type, const uint8_t *body, size_t len,
 		       const char *want_id, struct rpc_msg *out)
 {
 	int have = 0;
 
-	if (!content_type || !len)
+	if (!content_type || !len || !ctype_may_carry(content_type))
 		return 0;
 	if (strstr(content_type, "text/event-stream"))
 		take_sse(body, len, want_id, out, &have);
