@@ -682,23 +682,31 @@ static bool name_is_n(const uint8_t *s, size_t n, const char *name, size_t len)
 /* A header name or token against a literal: the length rules most out first. */
 #define name_is(s, n, lit) name_is_n((s), (n), (lit), sizeof(lit) - 1)
 
+/* The next non-empty token [*a, *b) of a comma-separated list, from *i; false at its end. */
+static bool list_next(const uint8_t *s, size_t n, size_t *i, size_t *a, size_t *b)
+{
+	while (*i < n) {
+		while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == ','))
+			(*i)++;
+		*a = *i;
+		while (*i < n && s[*i] != ',')
+			(*i)++;
+		*b = *i;
+		while (*b > *a && (s[*b - 1] == ' ' || s[*b - 1] == '\t'))
+			(*b)--;
+		if (*b > *a)
+			return true;
+	}
+	return false;
+}
+
 /* Does the comma-separated list s contain tok (case-insensitive)? Or end with it (last)? */
 static bool list_has_n(const uint8_t *s, size_t n, const char *tok, size_t toklen, bool last)
 {
 	size_t i = 0, a, b;
 	bool found = false;
 
-	while (i < n) {
-		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-			i++;
-		a = i;
-		while (i < n && s[i] != ',')
-			i++;
-		b = i;
-		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
-			b--;
-		if (b == a)
-			continue;
+	while (list_next(s, n, &i, &a, &b)) {
 		found = name_is_n(s + a, b - a, tok, toklen);
 		if (found && !last)
 			return true;
@@ -707,6 +715,20 @@ static bool list_has_n(const uint8_t *s, size_t n, const char *tok, size_t tokle
 }
 
 #define list_has(s, n, lit, last) list_has_n((s), (n), (lit), sizeof(lit) - 1, (last))
+
+/* Connection: close and keep-alive, from one walk over its tokens. */
+static void connection_tokens(struct http_parser *p, struct framing *f, const uint8_t *s,
+			      size_t n)
+{
+	size_t i = 0, a, b;
+
+	while (list_next(s, n, &i, &a, &b)) {
+		if (name_is(s + a, b - a, "close"))
+			p->conn_close = true;
+		else if (name_is(s + a, b - a, "keep-alive"))
+			f->keep_alive = true;
+	}
+}
 
 /* Content-Length: digits only; 0 or -EPROTO (a smuggling attempt looks like this). */
 static int content_length(const uint8_t *s, size_t n, uint64_t *out)
@@ -809,10 +831,7 @@ static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struc
 		f->has_te = true;
 		p->chunked = list_has(v, n, "chunked", true);
 	} else if (name_is(s, nl, "connection")) {
-		if (list_has(v, n, "close", false))
-			p->conn_close = true;
-		if (list_has(v, n, "keep-alive", false))
-			f->keep_alive = true;
+		connection_tokens(p, f, v, n);
 	} else if (p->head_over) {
 		return;
 	} else if (name_is(s, nl, "content-type") && !p->ctype.len) {
@@ -871,7 +890,7 @@ static int head_grow(struct http_parser *p, size_t need)
 	return 0;
 }
 
-static int head_append(struct http_parser *p, const uint8_t *b, size_t n)
+static inline int head_append(struct http_parser *p, const uint8_t *b, size_t n)
 {
 	if (p->head_len + n > p->head_cap && head_grow(p, p->head_len + n))
 		return -ENOMEM;
