@@ -883,6 +883,21 @@ static void test_lenient_request_lines(void **state)
 }
 
 /* Header lines that are not strict: flagged, the message and the next parsed. */
+/* Names of any tchar, short and long, are valid; the headers after them are read. */
+static void test_header_names_tchar(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "POST /p HTTP/1.1\r\nX_Long.Header~Name|With!Tchars#$%&'*+^`: v\r\n"
+				 "ab: 1\r\nContent-Type: text/x\r\n0123456789-ABCDEFabcdef: 2\r\n"
+				 "Content-Length: 2\r\n\r\nhi", 1), 0);
+	assert_int_equal(c->n, 1);
+	assert_null(c->recs[0].m.malformed);
+	assert_string_equal(c->recs[0].m.content_type, "text/x");
+	assert_body(&c->recs[0], "hi");
+}
+
 static void test_lenient_headers(void **state)
 {
 	static const struct {
@@ -894,6 +909,12 @@ static void test_lenient_headers(void **state)
 		{ ": empty name", "header" },
 		{ "X A: b", "header" },
 		{ " folded", "obs_fold" },
+		/* past a name's first eight bytes (read a word at a time) */
+		{ "X-Long-Header\x01Name: v", "header" },
+		{ "X-Long-Header\rName: v", "bare_cr" },
+		{ "X-Long-Header\x80Name: v", "header" },
+		{ "X-Long-Header Name: v", "header" },
+		{ "X-Long-Header-Name-: a\x7f", "control_char" },
 	};
 	struct col *c = *state;
 	char buf[256];
@@ -1323,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(test_gap_resync_at_write_boundary),
 		cmocka_unit_test(test_lenient_request_lines),
 		cmocka_unit_test(test_lenient_headers),
+		cmocka_unit_test(test_header_names_tchar),
 	};
 	const struct CMUnitTest error_tests[] = {
 		cmocka_unit_test(test_garbage),
