@@ -131,19 +131,20 @@ static size_t strs_used(const struct msg_copy *mc)
 static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t *lens)
 {
 	const struct message *m = &mc->m;
+	bool rpc = mc->rpc.kind != RPC_NONE;	/* else its other members are not set */
 	size_t i;
 	char *p;
 
 	*pk = (struct packed){
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
 		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
-		.err_code = mc->rpc.err_code, .malformed = m->malformed,
+		.err_code = rpc ? mc->rpc.err_code : 0, .malformed = m->malformed,
 		.status = m->status, .version = m->version,
 		.tid = mc->tid, .body_len = m->body_len,
 		.body_ahead = (uint32_t)m->body_ahead, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
 		.is_request = m->is_request, .chunked = m->chunked, .conn_close = m->conn_close,
-		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = mc->rpc.has_id,
-		.has_error = mc->rpc.has_error, .rpc_cut = mc->rpc.cut,
+		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = rpc && mc->rpc.has_id,
+		.has_error = rpc && mc->rpc.has_error, .rpc_cut = rpc && mc->rpc.cut,
 	};
 	for (i = 0, p = pk->data; i < strs_used(mc); p += lens[i], i++) {
 		pk->str_len[i] = lens[i];
@@ -676,6 +677,8 @@ void correlator__expire(struct correlator *cr, uint64_t now_ns)
 			prev = q;
 		unlink_pending(cr, c, prev, p);
 		emit_packed(cr, c, p, NULL, OUTCOME_NO_RESPONSE);
+		if (!c->corr->pend_head && !c->corr->early_head)
+			lists_free(c);	/* an idle connection keeps no empty lists */
 	}
 }
 
