@@ -11,8 +11,6 @@
 #include <sys/socket.h>
 #include "conntrack.h"
 #include "correlate.h"
-#include "http.h"
-#include "jsonrpc.h"
 #include "mcp.h"
 #include "log.h"
 #include "output.h"
@@ -125,7 +123,12 @@ void pipeline__lifecycle(struct pipeline *p, const char *type, const struct form
 #define STDIO_DETECT_MAX (64u << 10)
 
 /* Counted, not recorded: stdio that is not JSON-RPC, the host's end of audited stdio. */
-static void count_feed(struct conn *c, int dir, const uint8_t *buf, size_t len, uint64_t ts);
+static void count_feed(struct conn *c, int dir, const uint8_t *buf, size_t len, uint64_t ts)
+{
+	(void)dir, (void)buf, (void)ts;
+	*(uint64_t *)c->ps += len;
+}
+
 static void count_gap(struct conn *c, int dir, uint64_t n, uint64_t ts)
 {
 	(void)c, (void)dir, (void)n, (void)ts;
@@ -151,12 +154,6 @@ static const struct proto_ops stdio_peer_ops = {
 	.feed = count_feed, .gap = count_gap, .close = count_close, .free = count_free,
 };
 
-static void count_feed(struct conn *c, int dir, const uint8_t *buf, size_t len, uint64_t ts)
-{
-	(void)dir, (void)buf, (void)ts;
-	*(uint64_t *)c->ps += len;
-}
-
 /* c's bytes from now on are counted in counter cnt, not parsed. */
 static void count_only(struct pipeline *p, struct conn *c, const struct proto_ops *ops, int cnt)
 {
@@ -169,6 +166,16 @@ static void count_only(struct pipeline *p, struct conn *c, const struct proto_op
 /* The protocols a stream is tried against, in order; raw takes the rest. */
 static const struct proto_ops *const detect_order[] = { &proto_http_ops, &proto_jsonrpc_ops };
 
+/* The protocol whose message these first bytes start, or NULL. */
+static const struct proto_ops *detect_known(const struct conn *c, int dir, const uint8_t *buf,
+					    size_t len)
+{
+	for (size_t i = 0; i < sizeof(detect_order) / sizeof(detect_order[0]); i++)
+		if (detect_order[i]->detect(c, dir, buf, len))
+			return detect_order[i];
+	return NULL;
+}
+
 /*
  * Decide the protocol (and, when unknown, the role) from a stream's first
  * bytes: 0 when decided, 1 when buf was counted and the stream is still
@@ -176,19 +183,13 @@ static const struct proto_ops *const detect_order[] = { &proto_http_ops, &proto_
  */
 static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len)
 {
-	const struct proto_ops *ops = &proto_raw_ops;
-	size_t i;
+	const struct proto_ops *ops;
 	int err;
 
 	if (c->tls && tls__h2_preface(p->tls, c, buf, len))
 		return proto_raw__switch(&p->env, c, dir);	/* HTTP/2 is not parsed yet: raw, named h2 */
-	for (i = 0; i < sizeof(detect_order) / sizeof(detect_order[0]); i++) {
-		if (detect_order[i]->detect(c, dir, buf, len)) {
-			ops = detect_order[i];
-			break;
-		}
-	}
-	if (ops == &proto_raw_ops && c->transport == SA_TRANSPORT_PIPE) {
+	ops = detect_known(c, dir, buf, len);
+	if (!ops && c->transport == SA_TRANSPORT_PIPE) {
 		/*
 		 * stdio is audited for MCP (JSON-RPC); other programs' stdout
 		 * (shell wrappers, command substitutions) is counted, not recorded.
@@ -201,6 +202,8 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 			count_only(p, c, &skipped_ops, PL_STDIO_SKIPPED_BYTES);
 		return 1;
 	}
+	if (!ops)
+		ops = &proto_raw_ops;
 	err = ops->start(&p->env, c, dir, buf, len);
 	if (err)
 		proto__release(c);
@@ -223,8 +226,7 @@ static bool hold_after_gap(struct pipeline *p, struct conn *c, int dir, const ui
 {
 	if (!c->pre_gap[0] && !c->pre_gap[1])
 		return false;
-	if (http_looks_like_request(buf, len) || http_looks_like_response(buf, len) ||
-	    jsonrpc__looks_like(buf, len) || c->pre_gap_held >= PRE_GAP_HOLD_MAX)
+	if (detect_known(c, dir, buf, len) || c->pre_gap_held >= PRE_GAP_HOLD_MAX)
 		return false;
 	c->pre_gap[dir] += len;
 	c->pre_gap_held += len;
