@@ -60,6 +60,21 @@ cpu_ms() {
 	awk -F, '/task-clock/ { print $1 }' "$WORKDIR/stat"
 }
 
+# stages CALLGRIND_OUT N: the main thread's instructions per exchange by
+# stage, from inclusive costs: HTTP parsing (the parser without what its
+# message callback does), protocol glue + correlator + dispatch (what is left
+# of pipeline__event), output (prepare + render + batch). Function names of
+# builds before the output module (on_exchange) are read too, for BASELINE.
+stages() {
+	callgrind_annotate --inclusive=yes "$1" 2>/dev/null > "$WORKDIR/incl"
+	fn() { awk -v f="$1" '$0 ~ ":" f " \\[" { gsub(",", "", $1); print $1; exit }' "$WORKDIR/incl"; }
+	local ev feed cb out
+	ev=$(fn pipeline__event); feed=$(fn http_parser__feed); cb=$(fn http_on_message)
+	out=$(fn output__exchange); [ -n "$out" ] || out=$(fn on_exchange)
+	printf 'replay stages  %6d parse  %6d correlate+dispatch  %6d output  (instructions per exchange, main thread)\n' \
+		$(( (feed - ${cb:-0}) / $2 )) $(( (ev - (feed - ${cb:-0}) - out) / $2 )) $(( out / $2 ))
+}
+
 for mode in default integrity; do
 	config "$mode" "$([ $mode = integrity ] && echo 1 || true)"
 	best=; base=
@@ -79,8 +94,10 @@ for mode in default integrity; do
 				"$SOCKAUDIT" replay "$1" -c "$WORKDIR/$2.yaml" -q
 			callgrind_annotate "$WORKDIR/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
 		}
-		a=$(ir "$events" "$mode"); b=$(ir "$WORKDIR/one" "$mode")
+		a=$(ir "$events" "$mode"); cp "$WORKDIR/cg" "$WORKDIR/cg.events"
+		b=$(ir "$WORKDIR/one" "$mode")
 		printf 'replay %-9s %8d exchanges  %8.0f instructions per exchange (callgrind, start-up subtracted)\n' \
 			"$mode" "$n" "$(echo "($a - $b) / $n" | bc -l)"
+		[ "$mode" = default ] && stages "$WORKDIR/cg.events" "$n"
 	fi
 done

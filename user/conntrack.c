@@ -6,8 +6,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "conntrack.h"
-#include "http.h"
-#include "jsonrpc.h"
 
 #define CT_BUCKETS_MIN 1024
 
@@ -81,14 +79,6 @@ void conntrack__release(struct conn *c)
 {
 	if (!c)
 		return;
-	http_parser__free(c->hp[0]);
-	http_parser__free(c->hp[1]);
-	for (int d = 0; d < 2; d++) {
-		if (c->rs[d])
-			rpc_stream__free(c->rs[d]);
-		free(c->rs[d]);
-	}
-	free(c->raw);
 	free(c->mcp);	/* a plain struct mcp_ident (mcp.c) */
 	free(c);
 }
@@ -179,8 +169,6 @@ struct conn *conntrack__get(struct conntrack *ct, uint32_t tgid, int32_t fd, uin
 	c->tgid = tgid;
 	c->fd = fd;
 	c->gen = gen;
-	c->side[0] = (struct conn_side){ .conn = c, .dir = SA_DIR_EGRESS };
-	c->side[1] = (struct conn_side){ .conn = c, .dir = SA_DIR_INGRESS };
 	if (ct->count >= ct->nbuckets)
 		ct_grow(ct);
 	b = ct_hash(tgid, fd) & (ct->nbuckets - 1);

@@ -25,21 +25,13 @@ enum conn_proto {
 	PROTO_STDIO_PEER, /* the host's end of an audited stdio stream: counted, not recorded */
 };
 
-struct http_parser;
-struct pending;
-struct rpc_stream;
+struct corr_conn;
 struct mcp_ident;
-
-/* What a direction's parser needs to reach back to its connection. */
-struct conn_side {
-	struct conn *conn;
-	uint8_t dir;		/* enum sa_dir */
-};
+struct proto_ops;
 
 struct conn {
 	struct conn *hnext;		/* hash chain */
 	struct conn *lru_prev, *lru_next; /* activity order: least recent first */
-	void *owner;			/* the pipeline, for parser callbacks */
 	uint64_t inode;
 	uint64_t expect[2];		/* next stream position, per direction */
 	/*
@@ -62,7 +54,6 @@ struct conn {
 	uint8_t transport;		/* enum sa_transport */
 	uint8_t proto;			/* enum conn_proto */
 	bool addrs_known;
-	bool upgraded;			/* HTTP 101: the stream is another protocol now */
 	char comm[SA_COMM_LEN];
 	char unix_path[SA_UNIX_PATH_LEN];
 	struct {			/* printable names, made once (conn__name) */
@@ -71,20 +62,13 @@ struct conn {
 		char local[SA_UNIX_PATH_LEN + 8];
 		char peer[64];
 	} names;
-	struct http_parser *hp[2];	/* per direction, created on first data */
-	struct rpc_stream *rs[2];	/* JSON-RPC line framing, per direction */
-	struct conn_side side[2];
-	/* requests waiting for their response, oldest first (correlate.c) */
-	struct pending *pend_head;
-	struct pending *pend_tail;
-	uint32_t npending;
-	/* responses that came before their request was complete (correlate.c) */
-	struct pending *early_head;
-	struct pending *early_tail;
-	uint32_t nearly;
-	/* raw exchanges: the direction that spoke first, and what is collected */
-	uint8_t raw_init_dir;
-	struct raw_acc *raw;
+	/*
+	 * The protocol the stream speaks (proto.h) and its state, which its
+	 * ops create and free; NULL while the protocol is not known yet.
+	 */
+	const struct proto_ops *ops;
+	void *ps;
+	struct corr_conn *corr;		/* what waits for an answer (correlate.c owns it) */
 	/* stdio (SA_TRANSPORT_PIPE): stdin and stdout are one logical stream */
 	uint32_t pipe_gen[2];		/* generation of the pipe behind each direction */
 	bool pipe_closed[2];
@@ -119,6 +103,7 @@ struct conn *conntrack__get(struct conntrack *ct, uint32_t tgid, int32_t fd, uin
 			    struct conn **stale);
 /* Unlink c from the table (the caller frees it with conntrack__release). */
 void conntrack__remove(struct conntrack *ct, struct conn *c);
+/* Free c; its protocol (c->ps) and the correlator (c->corr) freed theirs first. */
 void conntrack__release(struct conn *c);
 
 /* c saw activity: it moves to the most recent end of the activity order. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "correlate.h"
+#include "mcp.h"
 
 /* Early responses kept per connection (they wait for a request in progress). */
 #define CORR_MAX_EARLY 16
@@ -77,6 +78,18 @@ struct pending {
 	bool orphan;
 };
 
+/* What waits on one connection: the correlator's, reached through conn->corr. */
+struct corr_conn {
+	/* requests waiting for their response, oldest first */
+	struct pending *pend_head;
+	struct pending *pend_tail;
+	uint32_t npending;
+	/* responses that came before their request was complete */
+	struct pending *early_head;
+	struct pending *early_tail;
+	uint32_t nearly;
+};
+
 struct correlator {
 	uint64_t ttl_ns;
 	struct corr_bounds bounds;
@@ -85,6 +98,7 @@ struct correlator {
 	struct pending *ghead, *gtail;	/* arrival order: oldest first */
 	uint64_t npending;
 	uint64_t evicted;
+	struct mcp_memory *mcp;		/* MCP identity per HTTP session, or NULL */
 };
 
 static const char *const outcome_names[OUTCOME_MAX] = {
@@ -107,27 +121,35 @@ const char *outcome__name(int outcome)
 
 /* ---- packing ---- */
 
+/* The strings of mc that hold something: JSON-RPC's only when it is JSON-RPC. */
+static size_t strs_used(const struct msg_copy *mc)
+{
+	return mc->rpc.kind ? N_PACK_STRS : N_HTTP_STRS;
+}
+
 /* Pack mc into pk, which has room for the lens of its strings and its excerpt. */
 static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t *lens)
 {
-	const struct http_msg *m = &mc->m;
+	const struct message *m = &mc->m;
+	bool rpc = mc->rpc.kind != RPC_NONE;	/* else its other members are not set */
 	size_t i;
 	char *p;
 
 	*pk = (struct packed){
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
 		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
-		.err_code = mc->rpc.err_code, .malformed = m->malformed,
+		.err_code = rpc ? mc->rpc.err_code : 0, .malformed = m->malformed,
 		.status = m->status, .version = m->version,
 		.tid = mc->tid, .body_len = m->body_len,
 		.body_ahead = (uint32_t)m->body_ahead, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
 		.is_request = m->is_request, .chunked = m->chunked, .conn_close = m->conn_close,
-		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = mc->rpc.has_id,
-		.has_error = mc->rpc.has_error, .rpc_cut = mc->rpc.cut,
+		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = rpc && mc->rpc.has_id,
+		.has_error = rpc && mc->rpc.has_error, .rpc_cut = rpc && mc->rpc.cut,
 	};
-	for (i = 0, p = pk->data; i < N_PACK_STRS; p += lens[i], i++) {
+	for (i = 0, p = pk->data; i < strs_used(mc); p += lens[i], i++) {
 		pk->str_len[i] = lens[i];
-		memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
+		if (lens[i])
+			memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
 	}
 	if (m->body_len + m->body_ahead)
 		memcpy(p, m->body, m->body_len + m->body_ahead);
@@ -136,12 +158,17 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 /* Bytes the strings of mc take packed, each length into lens. */
 static size_t pack_strs_len(const struct msg_copy *mc, size_t *lens)
 {
-	size_t total = 0, i;
+	size_t total = 0, i, used = strs_used(mc);
 
-	for (i = 0; i < N_PACK_STRS; i++) {
-		lens[i] = strnlen((const char *)mc + pack_strs[i].off, pack_strs[i].cap - 1);
+	for (i = 0; i < used; i++) {
+		const char *str = (const char *)mc + pack_strs[i].off;
+
+		/* most are empty (MCP headers, a request's reason): no call for those */
+		lens[i] = str[0] ? strnlen(str, pack_strs[i].cap - 1) : 0;
 		total += lens[i];
 	}
+	for (; i < N_PACK_STRS; i++)
+		lens[i] = 0;
 	return total;
 }
 
@@ -171,7 +198,7 @@ static void rpc_clear(struct rpc_msg *r)
  */
 static void unpack(const struct packed *pk, struct msg_copy *mc)
 {
-	struct http_msg *m = &mc->m;
+	struct message *m = &mc->m;
 	const char *p = pk->data;
 	size_t i;
 
@@ -190,8 +217,14 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->conn_close = pk->conn_close;
 	m->body_cut = pk->body_cut;
 	m->incomplete = pk->incomplete;
-	for (i = 0; i < N_PACK_STRS; p += pk->str_len[i], i++)
-		str_set((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
+	for (i = 0; i < (pk->rpc_kind ? N_PACK_STRS : N_HTTP_STRS); p += pk->str_len[i], i++) {
+		if (pk->str_len[i])
+			str_set((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
+		else
+			*((char *)mc + pack_strs[i].off) = '\0';
+	}
+	for (size_t j = i; j < N_PACK_STRS; j++)	/* not JSON-RPC: empty, never read */
+		*((char *)mc + pack_strs[j].off) = '\0';
 	m->body = (const uint8_t *)p;
 	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;
@@ -266,21 +299,36 @@ bool exchange__critical(const struct exchange *x)
 	       x->outcome == OUTCOME_ERROR;	/* a JSON-RPC error answer */
 }
 
-static int outcome_of(const struct http_msg *req, const struct http_msg *resp, int dflt)
+static int outcome_of(const struct message *req, const struct message *resp, int dflt)
 {
 	if ((req && req->incomplete) || (resp && resp->incomplete))
 		return OUTCOME_INCOMPLETE;
 	return dflt;
 }
 
+/*
+ * The exchange goes to the output: named, its MCP identity attached, and a
+ * JSON-RPC error answer (also one carried over HTTP) makes it "error".
+ */
 static void emit(struct correlator *cr, struct conn *c, const struct msg_copy *req,
 		 const struct msg_copy *resp, int outcome)
 {
 	struct exchange x = { .conn = c, .req = req, .resp = resp, .outcome = outcome };
+	struct mcp_view v;
 
 	conn__name(c);	/* once per connection: every record of it shows these names */
-
+	if (outcome == OUTCOME_OK && resp && resp->rpc.kind == RPC_ERROR)
+		x.outcome = OUTCOME_ERROR;
+	if (cr->mcp && ((req && req->rpc.kind) || (resp && resp->rpc.kind)) &&
+	    mcp__view(cr->mcp, c, &x, &v))
+		x.mcp = &v;
 	cr->fn(cr->ctx, &x);
+}
+
+void correlator__pair(struct correlator *cr, struct conn *c, const struct msg_copy *req,
+		      const struct msg_copy *resp, int outcome)
+{
+	emit(cr, c, req, resp, outcome);
 }
 
 /* Write a packed request (and maybe a live response) and free the request. */
@@ -295,6 +343,14 @@ static void emit_packed(struct correlator *cr, struct conn *c, struct pending *p
 }
 
 /* ---- the lists ---- */
+
+/* c's waiting lists, made on first use; NULL when out of memory. */
+static struct corr_conn *lists_of(struct conn *c)
+{
+	if (!c->corr)
+		c->corr = calloc(1, sizeof(*c->corr));
+	return c->corr;
+}
 
 static void unlink_global(struct correlator *cr, struct pending *p)
 {
@@ -313,19 +369,21 @@ static void unlink_global(struct correlator *cr, struct pending *p)
 static void unlink_pending(struct correlator *cr, struct conn *c, struct pending *prev,
 			   struct pending *p)
 {
+	struct corr_conn *l = c->corr;
+
 	if (prev)
 		prev->next = p->next;
 	else
-		c->pend_head = p->next;
-	if (c->pend_tail == p)
-		c->pend_tail = prev;
-	c->npending--;
+		l->pend_head = p->next;
+	if (l->pend_tail == p)
+		l->pend_tail = prev;
+	l->npending--;
 	unlink_global(cr, p);
 }
 
 static struct pending *pop_oldest(struct correlator *cr, struct conn *c)
 {
-	struct pending *p = c->pend_head;
+	struct pending *p = c->corr ? c->corr->pend_head : NULL;
 
 	if (p)
 		unlink_pending(cr, c, NULL, p);
@@ -333,9 +391,9 @@ static struct pending *pop_oldest(struct correlator *cr, struct conn *c)
 }
 
 /* Make room under the bounds: the oldest waiting requests are written as evicted. */
-static void enforce_bounds(struct correlator *cr, struct conn *c)
+static void enforce_bounds(struct correlator *cr, struct corr_conn *l, struct conn *c)
 {
-	while (c->npending >= cr->bounds.max_pending_per_conn && c->pend_head) {
+	while (l->npending >= cr->bounds.max_pending_per_conn && l->pend_head) {
 		cr->evicted++;
 		emit_packed(cr, c, pop_oldest(cr, c), NULL, OUTCOME_EVICTED);
 	}
@@ -350,20 +408,23 @@ static void enforce_bounds(struct correlator *cr, struct conn *c)
 /* Queue a request on c; false when out of memory (the caller writes it alone). */
 static bool push_pending(struct correlator *cr, struct conn *c, const struct msg_copy *mc)
 {
+	struct corr_conn *l = lists_of(c);
 	struct pending *p;
 
-	enforce_bounds(cr, c);
+	if (!l)
+		return false;
+	enforce_bounds(cr, l, c);
 	p = pending_new(mc);
 	if (!p)
 		return false;
 	p->conn = c;
 	p->arrived_ns = mc->m.ts_first_ns;
-	if (c->pend_tail)
-		c->pend_tail->next = p;
+	if (l->pend_tail)
+		l->pend_tail->next = p;
 	else
-		c->pend_head = p;
-	c->pend_tail = p;
-	c->npending++;
+		l->pend_head = p;
+	l->pend_tail = p;
+	l->npending++;
 	p->gprev = cr->gtail;
 	if (cr->gtail)
 		cr->gtail->gnext = p;
@@ -376,50 +437,56 @@ static bool push_pending(struct correlator *cr, struct conn *c, const struct msg
 
 static struct pending *pop_early(struct conn *c)
 {
-	struct pending *p = c->early_head;
+	struct corr_conn *l = c->corr;
+	struct pending *p = l ? l->early_head : NULL;
 
 	if (!p)
 		return NULL;
-	c->early_head = p->next;
-	if (!c->early_head)
-		c->early_tail = NULL;
-	c->nearly--;
+	l->early_head = p->next;
+	if (!l->early_head)
+		l->early_tail = NULL;
+	l->nearly--;
 	return p;
 }
 
 /* Keep a response until the request it answers is complete (or shows it was lost). */
 static bool hold_early(struct conn *c, const struct msg_copy *mc, bool orphan)
 {
+	struct corr_conn *l = lists_of(c);
 	struct pending *p;
 
-	if (c->nearly >= CORR_MAX_EARLY || !(p = pending_new(mc)))
+	if (!l || l->nearly >= CORR_MAX_EARLY || !(p = pending_new(mc)))
 		return false;
 	p->conn = c;
 	p->orphan = orphan;
-	if (c->early_tail)
-		c->early_tail->next = p;
+	if (l->early_tail)
+		l->early_tail->next = p;
 	else
-		c->early_head = p;
-	c->early_tail = p;
-	c->nearly++;
+		l->early_head = p;
+	l->early_tail = p;
+	l->nearly++;
 	return true;
 }
 
 /* ---- HTTP: in order ---- */
 
-/* The HTTP strings are the last members of http_msg and the first packed ones. */
-_Static_assert(offsetof(struct msg_copy, m) == 0, "pack_strs offsets are http_msg offsets");
-_Static_assert(offsetof(struct http_msg, method) > offsetof(struct http_msg, incomplete) &&
-		       offsetof(struct http_msg, method) > offsetof(struct http_msg, body_len),
-	       "the strings follow every other member of http_msg");
+/* The HTTP strings are the last members of message and the first packed ones. */
+_Static_assert(offsetof(struct msg_copy, m) == 0, "pack_strs offsets are message offsets");
+_Static_assert(offsetof(struct message, method) > offsetof(struct message, incomplete) &&
+		       offsetof(struct message, method) > offsetof(struct message, body_len),
+	       "the strings follow every other member of message");
 
 /* m as a msg_copy: its numbers, then each string up to its NUL, not the whole arrays. */
-static void msg_copy__wrap(struct msg_copy *mc, const struct http_msg *m, uint32_t tid)
+static void msg_copy__wrap(struct msg_copy *mc, const struct message *m,
+			   const struct rpc_msg *rpc, uint32_t tid)
 {
 	size_t i;
 
-	rpc_clear(&mc->rpc);
-	memcpy(&mc->m, m, offsetof(struct http_msg, method));
+	if (rpc)
+		mc->rpc = *rpc;
+	else
+		rpc_clear(&mc->rpc);
+	memcpy(&mc->m, m, offsetof(struct message, method));
 	for (i = 0; i < N_HTTP_STRS; i++) {
 		const char *src = (const char *)m + pack_strs[i].off;
 
@@ -445,63 +512,72 @@ static void emit_early_alone(struct correlator *cr, struct conn *c, struct pendi
  * lost bytes (the one they answered was in the gap); before a request seen
  * whole they are written as no_request.
  */
-static struct pending *take_early(struct correlator *cr, struct conn *c, const struct http_msg *m)
+static struct pending *take_early(struct correlator *cr, struct conn *c, const struct message *m)
 {
 	bool lost = m->incomplete && m->lost_bytes;
 
-	while (c->early_head && c->early_head->orphan && !lost)
+	while (c->corr && c->corr->early_head && c->corr->early_head->orphan && !lost)
 		emit_early_alone(cr, c, pop_early(c));
 	return pop_early(c);
 }
 
-void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
-			 uint32_t tid)
+void correlator__request_copy(struct correlator *cr, struct conn *c, const struct msg_copy *req)
 {
-	struct pending *early = take_early(cr, c, m);
-	struct msg_copy req;
+	struct pending *early = take_early(cr, c, &req->m);
 
-	msg_copy__wrap(&req, m, tid);
 	if (early) {
 		struct msg_copy resp;
 
 		unpack(early->msg, &resp);
-		emit(cr, c, &req, &resp, outcome_of(m, &resp.m, OUTCOME_OK));
+		emit(cr, c, req, &resp, outcome_of(&req->m, &resp.m, OUTCOME_OK));
 		free(early);
 		return;
 	}
-	if (!push_pending(cr, c, &req))
-		emit(cr, c, &req, NULL, OUTCOME_NO_RESPONSE);	/* out of memory: alone */
+	if (!push_pending(cr, c, req))
+		emit(cr, c, req, NULL, OUTCOME_NO_RESPONSE);	/* out of memory: alone */
 }
 
-void correlator__response(struct correlator *cr, struct conn *c, const struct http_msg *m,
-			  uint32_t tid, bool req_in_progress)
+void correlator__request(struct correlator *cr, struct conn *c, const struct message *m,
+			 const struct rpc_msg *rpc, uint32_t tid)
 {
-	struct msg_copy resp;
+	struct msg_copy req;
+
+	msg_copy__wrap(&req, m, rpc, tid);
+	correlator__request_copy(cr, c, &req);
+}
+
+void correlator__response_copy(struct correlator *cr, struct conn *c,
+			       const struct msg_copy *resp, bool req_in_progress)
+{
+	int status = resp->m.status;
 	struct pending *p;
 
 	/* interim responses (100 Continue, 103 Early Hints) do not answer the request */
-	if (m->status >= 100 && m->status < 200 && m->status != 101)
+	if (status >= 100 && status < 200 && status != 101)
 		return;
-	msg_copy__wrap(&resp, m, tid);
-	if (!c->pend_head && hold_early(c, &resp, !req_in_progress))
+	if ((!c->corr || !c->corr->pend_head) && hold_early(c, resp, !req_in_progress))
 		return;
 	p = pop_oldest(cr, c);
 	if (p) {
 		struct msg_copy req;
 
 		unpack(p->msg, &req);
-		emit(cr, c, &req, &resp, outcome_of(&req.m, m, OUTCOME_OK));
+		emit(cr, c, &req, resp, outcome_of(&req.m, &resp->m, OUTCOME_OK));
 		free(p);
 	} else {
-		emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
+		emit(cr, c, NULL, resp, OUTCOME_NO_REQUEST);
 	}
 }
 
-bool correlator__answers_head(const struct conn *c)
+void correlator__response(struct correlator *cr, struct conn *c, const struct message *m,
+			  const struct rpc_msg *rpc, uint32_t tid, bool req_in_progress)
 {
-	const struct packed *pk = c->pend_head ? c->pend_head->msg : NULL;
+	struct msg_copy resp;
 
-	return pk && pk->str_len[0] == 4 && !memcmp(pk->data, "HEAD", 4);
+	if (m->status >= 100 && m->status < 200 && m->status != 101)
+		return;	/* interim: not even copied */
+	msg_copy__wrap(&resp, m, rpc, tid);
+	correlator__response_copy(cr, c, &resp, req_in_progress);
 }
 
 /* ---- JSON-RPC: by id ---- */
@@ -512,7 +588,7 @@ static struct pending *take_by_id(struct correlator *cr, struct conn *c, const c
 {
 	struct pending *p, *prev = NULL;
 
-	for (p = c->pend_head; p; prev = p, p = p->next) {
+	for (p = c->corr ? c->corr->pend_head : NULL; p; prev = p, p = p->next) {
 		if (p->msg->dir != resp_dir && p->msg->rpc_kind == RPC_REQUEST &&
 		    packed_id_is(p->msg, id)) {
 			unlink_pending(cr, c, prev, p);
@@ -558,6 +634,13 @@ void correlator__rpc(struct correlator *cr, struct conn *c, const struct msg_cop
 
 /* ---- ending ---- */
 
+/* c's lists are empty: they go (made again if c has more to say). */
+static void lists_free(struct conn *c)
+{
+	free(c->corr);
+	c->corr = NULL;
+}
+
 void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 {
 	struct pending *p;
@@ -566,6 +649,7 @@ void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome)
 		emit_packed(cr, c, p, NULL, outcome);
 	while ((p = pop_early(c)))
 		emit_early_alone(cr, c, p);
+	lists_free(c);
 }
 
 uint32_t correlator__forget_conn(struct correlator *cr, struct conn *c)
@@ -577,6 +661,7 @@ uint32_t correlator__forget_conn(struct correlator *cr, struct conn *c)
 		free(p);
 		n++;
 	}
+	lists_free(c);
 	return n;
 }
 
@@ -588,10 +673,12 @@ void correlator__expire(struct correlator *cr, uint64_t now_ns)
 		struct pending *prev = NULL, *q;
 
 		/* JSON-RPC answers out of order: p need not be first on its conn */
-		for (q = c->pend_head; q && q != p; q = q->next)
+		for (q = c->corr->pend_head; q && q != p; q = q->next)
 			prev = q;
 		unlink_pending(cr, c, prev, p);
 		emit_packed(cr, c, p, NULL, OUTCOME_NO_RESPONSE);
+		if (!c->corr->pend_head && !c->corr->early_head)
+			lists_free(c);	/* an idle connection keeps no empty lists */
 	}
 }
 
@@ -603,4 +690,9 @@ uint64_t correlator__pending(const struct correlator *cr)
 uint64_t correlator__evicted(const struct correlator *cr)
 {
 	return cr->evicted;
+}
+
+void correlator__set_mcp(struct correlator *cr, struct mcp_memory *mm)
+{
+	cr->mcp = mm;
 }

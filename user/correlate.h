@@ -2,6 +2,9 @@
 /*
  * Request/response correlation.
  *
+ * The correlator owns what waits on each connection (conn->corr: made on
+ * first use, freed when the connection is flushed or forgotten); the
+ * protocols hand it messages, it hands the output whole exchanges.
  * Requests wait on their connection, oldest first, and on one global list in
  * arrival order so that TTL expiry is O(expired). A response is paired with
  * the oldest waiting request of its connection (HTTP/1.x answers in order).
@@ -13,7 +16,7 @@
 
 #include <stdint.h>
 #include "conntrack.h"
-#include "http.h"
+#include "message.h"
 #include "jsonrpc.h"
 
 struct mcp_view;
@@ -40,8 +43,8 @@ const char *outcome__name(int outcome);
  * excerpt, and the JSON-RPC facts when the message is JSON-RPC.
  */
 struct msg_copy {
-	struct http_msg m;
-	struct rpc_msg rpc;		/* rpc.kind == RPC_NONE: not JSON-RPC */
+	struct message m;
+	struct rpc_msg rpc;		/* rpc.kind == RPC_NONE: not JSON-RPC (its strings unread) */
 	uint8_t *body;
 	uint32_t tid;
 	uint8_t dir;			/* enum sa_dir the message travelled */
@@ -78,17 +81,28 @@ struct correlator *correlator__new(uint64_t ttl_ns, exchange_fn fn, void *ctx);
 void correlator__set_bounds(struct correlator *cr, const struct corr_bounds *b);
 void correlator__free(struct correlator *cr);	/* pending requests must be flushed first */
 
-/* A parsed request or response on connection c (tid: thread that moved it). */
-void correlator__request(struct correlator *cr, struct conn *c, const struct http_msg *m,
-			 uint32_t tid);
+/*
+ * A parsed request or response on connection c (tid: thread that moved it);
+ * rpc: the JSON-RPC message its body carries (MCP over HTTP), or NULL.
+ */
+void correlator__request(struct correlator *cr, struct conn *c, const struct message *m,
+			 const struct rpc_msg *rpc, uint32_t tid);
 /*
  * req_in_progress: a request has started on c but is not complete yet. A
  * server may answer before it has read the whole request body (nginx does
  * for `return`): such a response waits for that request instead of being
  * written as no_request.
  */
-void correlator__response(struct correlator *cr, struct conn *c, const struct http_msg *m,
-			  uint32_t tid, bool req_in_progress);
+void correlator__response(struct correlator *cr, struct conn *c, const struct message *m,
+			  const struct rpc_msg *rpc, uint32_t tid, bool req_in_progress);
+
+/*
+ * The same, for a message already held as a msg_copy (a parser that
+ * reports into one: nothing is copied on the way to the output).
+ */
+void correlator__request_copy(struct correlator *cr, struct conn *c, const struct msg_copy *req);
+void correlator__response_copy(struct correlator *cr, struct conn *c,
+			       const struct msg_copy *resp, bool req_in_progress);
 
 /*
  * A JSON-RPC message on c (mc->rpc set, mc->dir the way it travelled).
@@ -98,8 +112,16 @@ void correlator__response(struct correlator *cr, struct conn *c, const struct ht
  */
 void correlator__rpc(struct correlator *cr, struct conn *c, const struct msg_copy *mc);
 
-/* True when the oldest waiting request of c is a HEAD (its answer has no body). */
-bool correlator__answers_head(const struct conn *c);
+/*
+ * An exchange a protocol paired itself (raw streams: what one side said
+ * until the other answered); req or resp may be NULL.
+ */
+void correlator__pair(struct correlator *cr, struct conn *c, const struct msg_copy *req,
+		      const struct msg_copy *resp, int outcome);
+
+/* MCP identities are remembered per HTTP session here (NULL: none attached). */
+struct mcp_memory;
+void correlator__set_mcp(struct correlator *cr, struct mcp_memory *mm);
 
 /* Write every request (and early response) waiting on c with the given outcome. */
 void correlator__flush_conn(struct correlator *cr, struct conn *c, int outcome);

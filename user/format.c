@@ -213,7 +213,7 @@ static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, 
 	prep_text(fp, f, (const uint8_t *)s, n, n, false, limit);
 }
 
-static void prep_body(struct format_prep *fp, int side, int f, const struct http_msg *m,
+static void prep_body(struct format_prep *fp, int side, int f, const struct message *m,
 		      size_t limit)
 {
 	struct prep *p = &fp->p;

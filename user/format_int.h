@@ -33,7 +33,7 @@ struct prep {
 	uint64_t seq;
 	int64_t off;			/* event clock to wall clock, ns */
 	const struct exchange *x;
-	const struct http_msg *req, *resp;	/* NULL when that side is missing */
+	const struct message *req, *resp;	/* NULL when that side is missing */
 	const struct rpc_msg *rpc_req, *rpc_resp; /* JSON-RPC facts of each side, or NULL */
 	const struct proc_info *pi;
 	const struct redactor *r;

@@ -165,7 +165,7 @@ static void put_conn(struct jbuf *jb, const struct prep *p)
  * Members common to both sides: time, sizes, excerpt, completeness.
  * first: nothing precedes them in the side's object.
  */
-static void put_side_common(struct jbuf *jb, const struct prep *p, const struct http_msg *m,
+static void put_side_common(struct jbuf *jb, const struct prep *p, const struct message *m,
 			    int side, bool first)
 {
 	if (first)

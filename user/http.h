@@ -13,64 +13,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "message.h"
 
-#define HTTP_METHOD_MAX		24
-#define HTTP_TARGET_MAX		1024
-#define HTTP_REASON_MAX		64
-#define HTTP_CTYPE_MAX		128
-#define HTTP_HOST_MAX		256
-#define HTTP_MCP_HDR_MAX	128	/* Mcp-Session-Id, Mcp-Method, Mcp-Name, traceparent */
 #define HTTP_HEAD_MAX		16384	/* start line + headers kept for parsing */
-/*
- * Body bytes kept after the excerpt, never written: redaction scans them so
- * that a secret cut by the excerpt's end is replaced whole (redact.h,
- * REDACT_LOOKAHEAD).
- */
-#define HTTP_BODY_AHEAD		256
 
-struct http_msg {
-	uint64_t ts_first_ns;	/* timestamp of the first byte's event */
-	uint64_t ts_last_ns;	/* timestamp of the last byte's event */
-	uint64_t wire_bytes;	/* bytes on the wire: start line, headers, body framing */
-	uint64_t body_bytes;	/* body bytes (de-chunked) */
-	uint64_t lost_bytes;	/* bytes of this message lost in gaps */
-	const uint8_t *body;	/* excerpt of the de-chunked body, valid during the callback */
-	/*
-	 * NULL, or why the message is not strictly valid HTTP/1.1 (a static
-	 * word such as "version" or "content_length"): it is still recorded
-	 * as seen, and the parser carries on with the next message.
-	 */
-	const char *malformed;
-	size_t body_len;	/* bytes in the excerpt (<= excerpt size given to new) */
-	size_t body_ahead;	/* bytes after them at body + body_len (<= HTTP_BODY_AHEAD) */
-	int status;		/* responses: status code; requests: 0 */
-	int version;		/* HTTP/x.y as 10x+y (10, 11, 9, 20); 0 when none was seen */
-	bool is_request;
-	bool chunked;
-	bool conn_close;	/* Connection: close, or HTTP/1.0 without keep-alive */
-	bool body_cut;		/* body_len < body_bytes */
-	bool incomplete;	/* ended by close or gap before its end, or bytes of it were lost */
-	char method[HTTP_METHOD_MAX];	/* NUL-terminated, cut to fit */
-	char target[HTTP_TARGET_MAX];
-	char reason[HTTP_REASON_MAX];
-	char content_type[HTTP_CTYPE_MAX];
-	char host[HTTP_HOST_MAX];
-	/* MCP Streamable HTTP headers, and W3C trace context */
-	char mcp_session[HTTP_MCP_HDR_MAX];	/* Mcp-Session-Id */
-	char mcp_method[HTTP_MCP_HDR_MAX];	/* Mcp-Method (2026-07-28) */
-	char mcp_name[HTTP_MCP_HDR_MAX];	/* Mcp-Name (2026-07-28) */
-	char traceparent[HTTP_MCP_HDR_MAX];
-};
 
 struct http_parser_ops {
 	/* A message is complete (or ended early; see msg->incomplete). */
-	void (*on_message)(void *ctx, const struct http_msg *msg);
+	void (*on_message)(void *ctx, const struct message *msg);
 	/*
 	 * Responses only: asked once the header of a response is parsed; true
 	 * when the request it answers was HEAD (so no body follows whatever
 	 * Content-Length says). May be NULL (never HEAD).
 	 */
 	bool (*answers_head)(void *ctx);
+	/*
+	 * Where a complete message is built for on_message (so its owner can
+	 * hand it on without a copy); NULL, or may be NULL: on the stack.
+	 */
+	struct message *(*report_into)(void *ctx);
 };
 
 struct http_parser;

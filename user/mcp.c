@@ -106,7 +106,7 @@ static bool ident_empty(const struct mcp_ident *id)
 /* The headers: the request's, the response's for what it alone sets (initialize's session id). */
 static void view_headers(struct mcp_view *v, const struct msg_copy *rq, const struct msg_copy *rs)
 {
-	const struct http_msg *q = rq ? &rq->m : NULL, *r = rs ? &rs->m : NULL;
+	const struct message *q = rq ? &rq->m : NULL, *r = rs ? &rs->m : NULL;
 
 	if (q) {
 		put(v->session, q->mcp_session, sizeof(v->session));

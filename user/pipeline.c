@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Event dispatch: validation -> conntrack + reassembly -> HTTP parser or raw
- * exchange -> correlator -> one rendering per group of sinks (format.h) -> sinks.
+ * Event dispatch: validation -> conntrack + reassembly -> the stream's
+ * protocol (proto.h) -> correlator -> output (rendering groups, batches,
+ * loss and lifecycle records) -> sinks. The pipeline keeps the events'
+ * validation, the connections' life and which protocol each stream speaks.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,71 +11,24 @@
 #include <sys/socket.h>
 #include "conntrack.h"
 #include "correlate.h"
-#include "format.h"
-#include "http.h"
-#include "json.h"
-#include "jsonrpc.h"
 #include "mcp.h"
 #include "log.h"
+#include "output.h"
 #include "pipeline.h"
 #include "pipeline_tls.h"
+#include "proto.h"
 #include "tls.h"
 #include "proc.h"
-#include "redact.h"
-#include "config.h"
-#include "sink.h"
-
-/*
- * The sinks that take the same bytes: one formatter with one set of options
- * (max_message_length, redactor). Each record is rendered once per group.
- */
-struct out_group {
-	const struct formatter *f;
-	struct format_opts o;
-	struct jbuf jb;			/* this batch's records, rendered for the group */
-	size_t crit;			/* bytes of jb up to the end of its last critical record */
-	uint32_t *end;			/* where each record of jb ends: the writer needs no scan */
-	uint32_t end_cap;
-	struct sink *sinks[PIPELINE_MAX_SINKS];
-	int nsinks;
-	int prep;			/* its slot in pipeline.preps */
-};
-
-/*
- * One prepared exchange per distinct (max_message_length, redactor) of
- * the groups: texts are sanitized and redacted once however many formats
- * render them.
- */
-struct prep_slot {
-	struct format_prep *fp;
-	struct format_opts o;
-};
-
-/* Unknown protocol: what one side said until the other answered. */
-struct raw_acc {
-	struct http_msg msg[2];		/* per direction: sizes, times, excerpt */
-	uint8_t *buf[2];
-	uint32_t tid[2];
-};
 
 struct pipeline {
 	struct pipeline_opts o;
-	struct sink *sinks[PIPELINE_MAX_SINKS];	/* distinct writers */
-	int nsinks;
-	struct out_group groups[PIPELINE_MAX_SINKS];	/* the sinks by rendering */
-	int ngroups;
-	struct prep_slot preps[PIPELINE_MAX_SINKS];	/* what the groups render from */
-	int npreps;
-	const struct critical_rules *rules;	/* hybrid sinks sync these at once */
-	uint64_t sink_reported[PIPELINE_MAX_SINKS][SINK_LOST_MAX + 1];
 	struct conntrack *ct;
 	struct correlator *cr;
+	struct output *out;
+	struct proto_env env;		/* what the protocols work with (env.tid: this event's thread) */
 	struct proc_cache *pc;
 	struct mcp_memory *mcp;		/* MCP identity per HTTP session */
-	uint64_t seq;
-	uint32_t batch_records;		/* records rendered, not yet given to the sinks */
 	uint64_t last_ts;		/* newest event timestamp */
-	uint32_t cur_tid;		/* thread of the event being processed */
 	uint64_t cnt[PL_CNT_MAX];
 	uint64_t cnt_reported[PL_CNT_MAX];
 	uint64_t kcnt_reported[SA_CNT_MAX];
@@ -119,563 +74,107 @@ const char *kernel_counter_name(int idx)
 	return idx >= 0 && idx < SA_CNT_MAX ? k_counter_names[idx] : "unknown";
 }
 
-/* ---- records ---- */
-
-/*
- * Records accumulate in one buffer per group and reach the sinks as one
- * batch per drain cycle (or per PIPELINE_BATCH_BYTES): one lock and one
- * writer wakeup for many records. With one group (the common case: one
- * sink, or sinks of one type) each record is rendered once, as before.
- */
-
-/* A group's batch to each of its sinks; false when one refused it (queue full). */
-static bool put_group(const struct out_group *g, uint32_t nrec)
-{
-	bool ok = true;
-	int i;
-
-	for (i = 0; i < g->nsinks; i++)
-		if (sink__put_recs(g->sinks[i], g->jb.buf, g->jb.len, g->end, nrec, g->crit))
-			ok = false;
-	return ok;
-}
-
-/* Every group's batch to its sinks; false when one was refused or not rendered. */
-static bool put_all_sinks(struct pipeline *p)
-{
-	bool ok = true;
-	int i;
-
-	for (i = 0; i < p->ngroups; i++) {
-		struct out_group *g = &p->groups[i];
-
-		if (g->jb.oom) {
-			log_err("out of memory formatting records %llu..%llu as %s",
-				(unsigned long long)(p->seq - p->batch_records + 1),
-				(unsigned long long)p->seq, g->f->type);
-			ok = false;
-		} else if (!put_group(g, p->batch_records)) {
-			ok = false;
-		}
-		jbuf__reset(&g->jb);
-		g->crit = 0;
-	}
-	return ok;
-}
-
-bool pipeline__flush_batch(struct pipeline *p)
-{
-	bool ok;
-
-	if (!p->batch_records)
-		return true;
-	ok = put_all_sinks(p);
-	if (ok)
-		p->st.records += p->batch_records;
-	else
-		p->cnt[PL_QUEUE_FULL_RECORDS] += p->batch_records;
-	p->batch_records = 0;
-	return ok;
-}
-
-/* The record just rendered into every group is in the batch. */
-static void put_record(struct pipeline *p)
-{
-	int i;
-
-	p->batch_records++;
-	for (i = 0; i < p->ngroups; i++) {
-		if (p->groups[i].jb.len >= PIPELINE_BATCH_BYTES || p->groups[i].jb.oom) {
-			pipeline__flush_batch(p);
-			return;
-		}
-	}
-}
-
-/*
- * The record just rendered into g ends here (record n of the batch);
- * critical: hybrid sinks must sync it at once.
- */
-static void group_mark(struct out_group *g, uint32_t n, bool critical)
-{
-	if (n >= g->end_cap) {
-		uint32_t cap = g->end_cap ? 2 * g->end_cap : 1024;
-		uint32_t *e = realloc(g->end, cap * sizeof(*e));
-
-		if (!e) {
-			g->jb.oom = true;	/* the batch is refused and counted lost */
-			return;
-		}
-		g->end = e;
-		g->end_cap = cap;
-	}
-	g->end[n] = (uint32_t)g->jb.len;
-	if (critical)
-		g->crit = g->jb.len;
-}
-
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
-/* Built-in critical exchanges (auth failures) and the configured rules. */
-static bool record_critical(const struct pipeline *p, const struct exchange *x)
-{
-	const struct critical_rules *r = p->rules;
-	int i;
-
-	if (!r)
-		return false;
-	for (i = 0; x->resp && i < r->n_status; i++)
-		if (x->resp->m.status == r->http_status[i])
-			return true;
-	for (i = 0; x->req && i < r->n_methods; i++)
-		if (!strcmp(x->req->m.method, r->methods[i]))
-			return true;
-	for (i = 0; x->req && i < r->n_prefixes; i++)
-		if (has_prefix(x->req->m.target, r->target_prefixes[i]))
-			return true;
-	return false;
-}
-
-void pipeline__set_rules(struct pipeline *p, const struct critical_rules *rules)
-{
-	p->rules = rules;
-}
-
-static bool same_rendering(const struct out_group *g, const struct formatter *f,
-			   const struct format_opts *o)
-{
-	return g->f == f && g->o.max_message_length == o->max_message_length &&
-	       g->o.redactor == o->redactor;
-}
-
-static bool same_prep(const struct format_opts *a, const struct format_opts *b)
-{
-	return a->max_message_length == b->max_message_length && a->redactor == b->redactor;
-}
-
-/* The prep slot for options o, made when no group had them yet. */
-static int prep_slot(struct pipeline *p, const struct format_opts *o)
-{
-	int i;
-
-	for (i = 0; i < p->npreps && !same_prep(&p->preps[i].o, o); i++)
-		;
-	if (i == p->npreps) {
-		if (!p->preps[i].fp && !(p->preps[i].fp = format_prep__new()))
-			return -ENOMEM;
-		p->preps[i].o = *o;
-		p->npreps++;
-	}
-	return i;
-}
-
-/* Put sink s in the group that renders as it wants, or in a new one. */
-static int group_add(struct pipeline *p, struct sink *s)
-{
-	struct format_opts o;
-	const struct formatter *f = sink__formatter(s, &o);
-	struct out_group *g;
-	int i;
-
-	for (i = 0; i < p->ngroups && !same_rendering(&p->groups[i], f, &o); i++)
-		;
-	g = &p->groups[i];
-	if (i == p->ngroups) {
-		p->ngroups++;
-		g->f = f;
-		g->o = o;
-		g->nsinks = 0;
-		g->crit = 0;
-		g->prep = prep_slot(p, &o);
-		if (g->prep < 0)
-			return g->prep;
-		jbuf__reset(&g->jb);
-		/*
-		 * The built-in rules compile in ~0.1 s of CPU: do it now, before
-		 * the collector says it has started, not while the first
-		 * records wait (and the audited service with them).
-		 */
-		if (!o.redactor)
-			redactor__default();
-	}
-	g->sinks[g->nsinks++] = s;
-	return 0;
-}
-
-int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n)
-{
-	int i, err;
-
-	pipeline__flush_batch(p);
-	if (n > PIPELINE_MAX_SINKS)
-		return -E2BIG;
-	p->ngroups = p->npreps = 0;
-	for (i = 0; i < n; i++) {
-		p->sinks[i] = sinks[i];
-		err = group_add(p, sinks[i]);
-		if (err)
-			return err;
-	}
-	p->nsinks = n;
-	memset(p->sink_reported, 0, sizeof(p->sink_reported));
-	return 0;
-}
-
-int pipeline__ngroups(const struct pipeline *p)
-{
-	return p->ngroups;
-}
-
-static void on_exchange(void *ctx, const struct exchange *x)
-{
-	struct pipeline *p = ctx;
-	const struct proc_info *pi = proc_cache__get(p->pc, x->conn->tgid);
-	bool own = exchange__critical(x), rule = record_critical(p, x);
-	uint64_t seq = ++p->seq;
-	int i, err[PIPELINE_MAX_SINKS];
-
-	for (i = 0; i < p->npreps; i++)
-		err[i] = format__prepare(p->preps[i].fp, &p->preps[i].o, seq, x, pi,
-					 p->o.mono_to_real, own);
-	for (i = 0; i < p->ngroups; i++) {
-		struct out_group *g = &p->groups[i];
-		const struct format_prep *fp = p->preps[g->prep].fp;
-
-		/* out of memory: the batch is not given to the sinks, and that is counted */
-		if (err[g->prep] || format__render(g->f, &g->jb, &g->o, fp))
-			g->jb.oom = true;
-		group_mark(g, p->batch_records, rule || format_prep__critical(fp));
-	}
-	p->st.exchanges++;
-	if (x->conn->proto < PL_PROTOS && x->outcome >= 0 && x->outcome < PL_OUTCOMES)
-		p->m.exchanges[x->conn->proto][x->outcome]++;
-	put_record(p);
-}
-
-/* A record of another type, in every group's format; always critical (rare, it matters). */
-static void put_event(struct pipeline *p, const char *type, const struct format_field *f,
-		      size_t nf, uint64_t now_ns)
-{
-	uint64_t seq = ++p->seq, real = now_ns + p->o.mono_to_real;
-	int i;
-
-	for (i = 0; i < p->ngroups; i++) {
-		struct out_group *g = &p->groups[i];
-
-		g->f->event(&g->jb, &g->o, seq, real, type, f, nf);
-		group_mark(g, p->batch_records, true);
-	}
-	put_record(p);
-}
-
-void pipeline__lifecycle(struct pipeline *p, const char *type, const struct format_field *f,
-			 size_t nf, uint64_t now_ns)
-{
-	put_event(p, type, f, nf, now_ns);
-	pipeline__flush_batch(p);
-}
-
-/* A loss record goes out alone, so we know whether it was accepted. */
-/* sink: the audit log that lost the records (NULL: all of them). */
-static bool write_loss_at(struct pipeline *p, const char *source, const char *sink,
-			  const char *name, uint64_t delta, uint64_t total, uint64_t now_ns)
-{
-	struct format_field f[5];
-	size_t n = 0;
-
-	f[n++] = (struct format_field){ .key = "source", .kind = FF_STR, .s = source };
-	if (sink)
-		f[n++] = (struct format_field){ .key = "sink", .kind = FF_STR, .s = sink };
-	f[n++] = (struct format_field){ .key = "counter", .kind = FF_STR, .s = name };
-	f[n++] = (struct format_field){ .key = "count", .kind = FF_U64, .u = delta };
-	f[n++] = (struct format_field){ .key = "total", .kind = FF_U64, .u = total };
-	pipeline__flush_batch(p);
-	put_event(p, "loss", f, n, now_ns);
-	return pipeline__flush_batch(p);
-}
-
-static bool write_loss(struct pipeline *p, const char *source, const char *name,
-		       uint64_t delta, uint64_t total, uint64_t now_ns)
-{
-	return write_loss_at(p, source, NULL, name, delta, total, now_ns);
-}
-
-/* Records a sink refused (queue full) or lost after taking them. */
-static void report_sink_loss(struct pipeline *p, int si, uint64_t now_ns)
-{
-	struct sink *s = p->sinks[si];
-	uint64_t *rep = p->sink_reported[si];
-	int i;
-
-	for (i = 0; i <= SINK_LOST_MAX; i++) {
-		uint64_t total = i == SINK_LOST_MAX ? sink__dropped(s) : sink__lost(s, i);
-		const char *name = i == SINK_LOST_MAX ? "queue_full_records" : sink__lost_name(i);
-
-		if (total != rep[i] && write_loss_at(p, "sink", sink__path(s), name,
-						     total - rep[i], total, now_ns))
-			rep[i] = total;
-	}
-}
-
 void pipeline__report_loss(struct pipeline *p, const uint64_t *kcnt, uint64_t now_ns)
 {
-	int i;
-
 	if (!now_ns)
 		now_ns = p->last_ts;
 	/* evictions since the last tick (a batch just before a stop) count too */
 	p->cnt[PL_EVICTED_REQUESTS] = correlator__evicted(p->cr);
 	p->cnt[PL_MCP_SESSIONS_EVICTED] = mcp_memory__evicted(p->mcp);
-	for (i = 0; kcnt && i < SA_CNT_MAX; i++) {
-		if (i == SA_CNT_EVENTS || kcnt[i] == p->kcnt_reported[i])
-			continue;
-		if (write_loss(p, "kernel", k_counter_names[i], kcnt[i] - p->kcnt_reported[i],
-			       kcnt[i], now_ns))
-			p->kcnt_reported[i] = kcnt[i];
+	if (kcnt) {
+		p->kcnt_reported[SA_CNT_EVENTS] = kcnt[SA_CNT_EVENTS];	/* not a loss */
+		output__report_counters(p->out, "kernel", k_counter_names, kcnt, p->kcnt_reported,
+					SA_CNT_MAX, now_ns);
 	}
-	for (i = 0; i < PL_CNT_MAX; i++) {
-		uint64_t total = p->cnt[i];
-
-		if (total == p->cnt_reported[i])
-			continue;
-		/* a refused loss record moves its own counter: report it next time */
-		if (write_loss(p, "collector", pl_counter_names[i], total - p->cnt_reported[i],
-			       total, now_ns))
-			p->cnt_reported[i] = total;
-	}
-	for (i = 0; i < p->nsinks; i++)
-		report_sink_loss(p, i, now_ns);
+	output__report_counters(p->out, "collector", pl_counter_names, p->cnt, p->cnt_reported,
+				PL_CNT_MAX, now_ns);
+	output__report_sinks(p->out, now_ns);
 }
 
-/* ---- raw exchanges (protocol not recognised) ---- */
+/* ---- the sinks (output.c) ---- */
 
-/* Body bytes kept for a record: the excerpt, then what redaction looks ahead at. */
-static size_t excerpt_keep(const struct pipeline *p)
+int pipeline__set_sinks(struct pipeline *p, struct sink *const *sinks, int n)
 {
-	return p->o.body_excerpt ? p->o.body_excerpt + HTTP_BODY_AHEAD : 0;
+	return output__set_sinks(p->out, sinks, n);
 }
 
-/* A raw side's kept bytes as excerpt plus look-ahead. */
-static void raw_split(struct http_msg *m, size_t excerpt)
+int pipeline__ngroups(const struct pipeline *p)
 {
-	m->body_ahead = m->body_len > excerpt ? m->body_len - excerpt : 0;
-	m->body_len -= m->body_ahead;
-	m->body_cut = m->body_len < m->body_bytes;
+	return output__ngroups(p->out);
 }
 
-static void raw_reset_side(struct raw_acc *r, int dir)
+void pipeline__set_rules(struct pipeline *p, const struct critical_rules *rules)
 {
-	uint8_t *buf = r->buf[dir];
-
-	memset(&r->msg[dir], 0, sizeof(r->msg[dir]));
-	r->msg[dir].body = buf;
+	output__set_rules(p->out, rules);
 }
 
-static void raw_emit(struct pipeline *p, struct conn *c, int dflt_outcome)
+bool pipeline__flush_batch(struct pipeline *p)
 {
-	struct raw_acc *r = c->raw;
-	int i = c->raw_init_dir;
-	struct msg_copy req = { .m = r->msg[i], .tid = r->tid[i] };
-	struct msg_copy resp = { .m = r->msg[!i], .tid = r->tid[!i] };
-	bool has_req = r->msg[i].wire_bytes || r->msg[i].lost_bytes;
-	bool has_resp = r->msg[!i].wire_bytes || r->msg[!i].lost_bytes;
-	struct exchange x = { .conn = c };
-
-	if (!has_req && !has_resp)
-		return;
-	conn__name(c);	/* once per connection, as the correlator does for its exchanges */
-	raw_split(&req.m, p->o.body_excerpt);
-	raw_split(&resp.m, p->o.body_excerpt);
-	x.req = has_req ? &req : NULL;
-	x.resp = has_resp ? &resp : NULL;
-	x.outcome = has_req && has_resp ? OUTCOME_OK : has_req ? dflt_outcome : OUTCOME_NO_REQUEST;
-	on_exchange(p, &x);
-	raw_reset_side(r, 0);
-	raw_reset_side(r, 1);
+	return output__flush(p->out);
 }
 
-static int raw_init(struct pipeline *p, struct conn *c, int dir)
+void pipeline__lifecycle(struct pipeline *p, const char *type, const struct format_field *f,
+			 size_t nf, uint64_t now_ns)
 {
-	struct raw_acc *r = calloc(1, sizeof(*r) + 2 * excerpt_keep(p));
-
-	if (!r)
-		return -ENOMEM;
-	r->buf[0] = (uint8_t *)(r + 1);
-	r->buf[1] = r->buf[0] + excerpt_keep(p);
-	raw_reset_side(r, 0);
-	raw_reset_side(r, 1);
-	c->raw = r;
-	c->raw_init_dir = dir;
-	return 0;
-}
-
-/* Bytes (or, with buf NULL, a gap) on one direction of a raw connection. */
-static void raw_data(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf,
-		     size_t len, uint64_t ts)
-{
-	struct raw_acc *r = c->raw;
-	struct http_msg *m = &r->msg[dir];
-
-	if (dir == c->raw_init_dir && r->msg[!dir].wire_bytes)
-		raw_emit(p, c, OUTCOME_OK);	/* the initiator speaks again: next exchange */
-	if (!m->wire_bytes && !m->lost_bytes) {
-		m->ts_first_ns = ts;
-		r->tid[dir] = p->cur_tid;
-	}
-	m->ts_last_ns = ts;
-	if (!buf) {
-		m->lost_bytes += len;
-		return;
-	}
-	if (m->body_len < excerpt_keep(p)) {
-		size_t n = len < excerpt_keep(p) - m->body_len ? len : excerpt_keep(p) - m->body_len;
-
-		memcpy(r->buf[dir] + m->body_len, buf, n);
-		m->body_len += n;
-	}
-	m->wire_bytes += len;
-	m->body_bytes += len;
-	m->body_cut = m->body_len < m->body_bytes;
-}
-
-/* ---- HTTP glue ---- */
-
-static void http_on_message(void *ctx, const struct http_msg *msg)
-{
-	struct conn_side *side = ctx;
-	struct conn *c = side->conn;
-	struct pipeline *p = c->owner;
-
-	if (msg->is_request)
-		correlator__request(p->cr, c, msg, p->cur_tid);
-	else
-		correlator__response(p->cr, c, msg, p->cur_tid,
-				     http_parser__busy(c->hp[!side->dir]));
-	if (!msg->is_request && msg->status == 101)
-		c->upgraded = true;	/* WebSocket and the like: raw from here on */
-}
-
-static bool http_answers_head(void *ctx)
-{
-	struct conn_side *side = ctx;
-
-	return correlator__answers_head(side->conn);
-}
-
-static const struct http_parser_ops http_ops = {
-	.on_message = http_on_message,
-	.answers_head = http_answers_head,
-};
-
-/* ---- JSON-RPC glue ---- */
-
-/* Every message of a line (a batch has several) goes to the correlator. */
-static void rpc_on_line(void *ctx, const struct rpc_line *l)
-{
-	struct conn_side *side = ctx;
-	struct conn *c = side->conn;
-	struct pipeline *p = c->owner;
-	struct rpc_msg msgs[RPC_BATCH_MAX];
-	int i, n = jsonrpc__parse(l->text, l->text_len, msgs, RPC_BATCH_MAX);
-
-	if (n <= 0) {
-		p->cnt[PL_UNPARSED_BYTES] += l->bytes - l->lost;	/* the lost ones are a gap */
-		return;
-	}
-	if (n == 1)
-		jsonrpc__skimmed(&msgs[0], l);
-	for (i = 0; i < n; i++) {
-		struct msg_copy mc = { .tid = p->cur_tid, .dir = side->dir, .rpc = msgs[i] };
-		struct http_msg *m = &mc.m;
-
-		m->ts_first_ns = l->ts_first;
-		m->ts_last_ns = l->ts_last;
-		m->wire_bytes = l->bytes;
-		m->body_bytes = l->bytes;
-		m->lost_bytes = l->lost;
-		m->body = l->text;
-		m->body_len = l->text_len < p->o.body_excerpt ? l->text_len : p->o.body_excerpt;
-		m->body_ahead = l->text_len - m->body_len;
-		if (m->body_ahead > excerpt_keep(p) - m->body_len)
-			m->body_ahead = excerpt_keep(p) - m->body_len;
-		m->body_cut = m->body_len < l->bytes - (l->bytes > l->text_len ? 1 : 0);
-		m->incomplete = l->lost > 0;
-		m->malformed = msgs[i].malformed;
-		mc.body = (uint8_t *)l->text;
-		correlator__rpc(p->cr, c, &mc);
-	}
-}
-
-/*
- * Line framing per direction; each line keeps enough to parse and excerpt:
- * 16 KiB, so the method after a long id or params is still seen (the
- * buffer grows only for such lines and shrinks after them).
- */
-static int rpc_init(struct pipeline *p, struct conn *c)
-{
-	size_t keep = p->o.body_excerpt > RPC_KEEP_MIN ? p->o.body_excerpt : RPC_KEEP_MIN;
-	int d;
-
-	for (d = 0; d < 2; d++) {
-		c->rs[d] = calloc(1, sizeof(*c->rs[d]));
-		if (!c->rs[d] || rpc_stream__init(c->rs[d], keep, rpc_on_line, &c->side[d]))
-			return -ENOMEM;
-	}
-	c->proto = PROTO_JSONRPC;
-	return 0;
-}
-
-/*
- * MCP over HTTP: the request body is a JSON-RPC message and the answer is
- * JSON or an event stream; note what they hold, and an error answer makes
- * the outcome "error". Copies are made only when there is something to note.
- */
-static void http_rpc(struct exchange *x, struct msg_copy *req, struct msg_copy *resp)
-{
-	const char *want = NULL;
-	struct rpc_msg m;
-
-	if (x->req && jsonrpc__from_http(x->req->m.content_type, x->req->m.body,
-					 x->req->m.body_len, NULL, &m) > 0) {
-		*req = *x->req;
-		req->rpc = m;
-		x->req = req;
-		want = m.kind == RPC_REQUEST ? req->rpc.id : NULL;
-	}
-	if (x->resp && jsonrpc__from_http(x->resp->m.content_type, x->resp->m.body,
-					  x->resp->m.body_len, want, &m) > 0) {
-		*resp = *x->resp;
-		resp->rpc = m;
-		x->resp = resp;
-		if (m.kind == RPC_ERROR && x->outcome == OUTCOME_OK)
-			x->outcome = OUTCOME_ERROR;
-	}
-}
-
-/*
- * Every exchange the correlator completes: HTTP ones may carry JSON-RPC;
- * JSON-RPC ones get the MCP identity their stream or session said.
- */
-static void on_correlated(void *ctx, const struct exchange *x0)
-{
-	struct pipeline *p = ctx;
-	struct msg_copy req, resp;
-	struct exchange x = *x0;
-	struct mcp_view v;
-
-	if (x.conn->proto == PROTO_HTTP)
-		http_rpc(&x, &req, &resp);
-	/* the conn is ours (the correlator only hands it on): it remembers the identity */
-	if (mcp__view(p->mcp, (struct conn *)x.conn, &x, &v))
-		x.mcp = &v;
-	on_exchange(ctx, &x);
+	output__lifecycle(p->out, type, f, nf, now_ns);
 }
 
 /* stdio bytes that start no message, before a stream is called "not JSON-RPC" */
 #define STDIO_DETECT_MAX (64u << 10)
+
+/* Counted, not recorded: stdio that is not JSON-RPC, the host's end of audited stdio. */
+static void count_feed(struct conn *c, int dir, const uint8_t *buf, size_t len, uint64_t ts)
+{
+	(void)dir, (void)buf, (void)ts;
+	*(uint64_t *)c->ps += len;
+}
+
+static void count_gap(struct conn *c, int dir, uint64_t n, uint64_t ts)
+{
+	(void)c, (void)dir, (void)n, (void)ts;
+}
+
+static void count_close(struct conn *c, int outcome, uint64_t ts)
+{
+	(void)c, (void)outcome, (void)ts;
+}
+
+static void count_free(struct conn *c)
+{
+	c->ps = NULL;	/* c->ps is the counter, the pipeline's */
+}
+
+static const struct proto_ops skipped_ops = {
+	.name = "skipped", .proto = PROTO_SKIPPED,
+	.feed = count_feed, .gap = count_gap, .close = count_close, .free = count_free,
+};
+
+static const struct proto_ops stdio_peer_ops = {
+	.name = "stdio_peer", .proto = PROTO_STDIO_PEER,
+	.feed = count_feed, .gap = count_gap, .close = count_close, .free = count_free,
+};
+
+/* c's bytes from now on are counted in counter cnt, not parsed. */
+static void count_only(struct pipeline *p, struct conn *c, const struct proto_ops *ops, int cnt)
+{
+	proto__release(c);
+	c->ops = ops;
+	c->ps = &p->cnt[cnt];
+	c->proto = ops->proto;
+}
+
+/* The protocols a stream is tried against, in order; raw takes the rest. */
+static const struct proto_ops *const detect_order[] = { &proto_http_ops, &proto_jsonrpc_ops };
+
+/* The protocol whose message these first bytes start, or NULL. */
+static const struct proto_ops *detect_known(const struct conn *c, int dir, const uint8_t *buf,
+					    size_t len)
+{
+	for (size_t i = 0; i < sizeof(detect_order) / sizeof(detect_order[0]); i++)
+		if (detect_order[i]->detect(c, dir, buf, len))
+			return detect_order[i];
+	return NULL;
+}
 
 /*
  * Decide the protocol (and, when unknown, the role) from a stream's first
@@ -684,35 +183,13 @@ static void on_correlated(void *ctx, const struct exchange *x0)
  */
 static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf, size_t len)
 {
-	bool req = http_looks_like_request(buf, len);
-	int d;
+	const struct proto_ops *ops;
+	int err;
 
-	if (c->tls && tls__h2_preface(p->tls, c, buf, len)) {
-		c->proto = PROTO_RAW;	/* HTTP/2 is not parsed yet: raw, named h2 */
-		return raw_init(p, c, dir);
-	}
-
-	if (req || http_looks_like_response(buf, len)) {
-		c->proto = PROTO_HTTP;
-		if (c->role == SA_ROLE_UNKNOWN)
-			c->role = (req == (dir == SA_DIR_INGRESS)) ? SA_ROLE_SERVER : SA_ROLE_CLIENT;
-		for (d = 0; d < 2; d++) {
-			bool requests = (c->role == SA_ROLE_SERVER) == (d == SA_DIR_INGRESS);
-
-			c->hp[d] = http_parser__new(requests, p->o.body_excerpt, &http_ops,
-						    &c->side[d]);
-			if (!c->hp[d])
-				return -ENOMEM;
-		}
-		return 0;
-	}
-	if (jsonrpc__looks_like(buf, len)) {
-		/* who speaks first is the client, unless accept/connect said otherwise */
-		if (c->role == SA_ROLE_UNKNOWN)
-			c->role = dir == SA_DIR_EGRESS ? SA_ROLE_CLIENT : SA_ROLE_SERVER;
-		return rpc_init(p, c);
-	}
-	if (c->transport == SA_TRANSPORT_PIPE) {
+	if (c->tls && tls__h2_preface(p->tls, c, buf, len))
+		return proto_raw__switch(&p->env, c, dir);	/* HTTP/2 is not parsed yet: raw, named h2 */
+	ops = detect_known(c, dir, buf, len);
+	if (!ops && c->transport == SA_TRANSPORT_PIPE) {
 		/*
 		 * stdio is audited for MCP (JSON-RPC); other programs' stdout
 		 * (shell wrappers, command substitutions) is counted, not recorded.
@@ -722,14 +199,17 @@ static int detect(struct pipeline *p, struct conn *c, int dir, const uint8_t *bu
 		p->cnt[PL_STDIO_SKIPPED_BYTES] += len;
 		c->stdio_undecided += len;
 		if (c->stdio_undecided >= STDIO_DETECT_MAX)
-			c->proto = PROTO_SKIPPED;
+			count_only(p, c, &skipped_ops, PL_STDIO_SKIPPED_BYTES);
 		return 1;
 	}
-	c->proto = PROTO_RAW;
-	return raw_init(p, c, dir);
+	if (!ops)
+		ops = &proto_raw_ops;
+	err = ops->start(&p->env, c, dir, buf, len);
+	if (err)
+		proto__release(c);
+	return err;
 }
 
-static void upgrade_to_raw(struct pipeline *p, struct conn *c);
 static void gap(struct pipeline *p, struct conn *c, int dir, uint64_t n, uint64_t ts);
 
 /* Unrecognised bytes held back after a gap, before a connection is called raw. */
@@ -746,8 +226,7 @@ static bool hold_after_gap(struct pipeline *p, struct conn *c, int dir, const ui
 {
 	if (!c->pre_gap[0] && !c->pre_gap[1])
 		return false;
-	if (http_looks_like_request(buf, len) || http_looks_like_response(buf, len) ||
-	    jsonrpc__looks_like(buf, len) || c->pre_gap_held >= PRE_GAP_HOLD_MAX)
+	if (detect_known(c, dir, buf, len) || c->pre_gap_held >= PRE_GAP_HOLD_MAX)
 		return false;
 	c->pre_gap[dir] += len;
 	c->pre_gap_held += len;
@@ -772,7 +251,7 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 {
 	if (!len)
 		return;
-	if (c->proto == PROTO_UNKNOWN) {
+	if (!c->ops) {
 		if (hold_after_gap(p, c, dir, buf, len))
 			return;
 		int r = detect(p, c, dir, buf, len);
@@ -784,75 +263,28 @@ static void feed(struct pipeline *p, struct conn *c, int dir, const uint8_t *buf
 		}
 		replay_pre_gap(p, c, ts);
 	}
-	if (c->proto == PROTO_RAW) {
-		raw_data(p, c, dir, buf, len, ts);
-		return;
-	}
-	if (c->proto == PROTO_SKIPPED) {
-		p->cnt[PL_STDIO_SKIPPED_BYTES] += len;
-		return;
-	}
-	if (c->proto == PROTO_STDIO_PEER) {
-		p->cnt[PL_STDIO_HOST_END_BYTES] += len;
-		return;
-	}
-	if (c->proto == PROTO_JSONRPC) {
-		rpc_stream__end_cut(c->rs[!dir]);
-		rpc_stream__feed(c->rs[dir], buf, len, ts);
-		return;
-	}
-	if (c->upgraded) {
-		upgrade_to_raw(p, c);
-		raw_data(p, c, dir, buf, len, ts);
-		return;
-	}
-	if (http_parser__feed(c->hp[dir], buf, len, ts) == -EPROTO && !c->upgraded)
-		p->cnt[PL_UNPARSED_BYTES] += len;
-}
-
-/* After 101 Switching Protocols the client speaks first in raw exchanges. */
-static void upgrade_to_raw(struct pipeline *p, struct conn *c)
-{
-	int client_dir = c->role == SA_ROLE_SERVER ? SA_DIR_INGRESS : SA_DIR_EGRESS;
-
-	correlator__flush_conn(p->cr, c, OUTCOME_CONN_CLOSED);
-	if (raw_init(p, c, client_dir))
-		return;
-	c->proto = PROTO_RAW;
-	c->upgraded = false;
+	c->ops->feed(c, dir, buf, len, ts);
 }
 
 /* n bytes of a direction are missing (lost events or capture cut short). */
 static void gap(struct pipeline *p, struct conn *c, int dir, uint64_t n, uint64_t ts)
 {
-	if (c->proto == PROTO_UNKNOWN)
+	(void)p;
+	if (!c->ops)
 		c->pre_gap[dir] += n;	/* given to the parsers once the protocol is known */
-	else if (c->proto == PROTO_RAW)
-		raw_data(p, c, dir, NULL, n, ts);
-	else if (c->proto == PROTO_HTTP)
-		http_parser__gap(c->hp[dir], n, ts);
-	else if (c->proto == PROTO_JSONRPC)
-		rpc_stream__gap(c->rs[dir], n, ts);
+	else
+		c->ops->gap(c, dir, n, ts);
 }
 
 /* ---- connections ---- */
 
-/* The connection ends: finish parsers, write what is pending, free it. */
+/* The connection ends: its protocol reports what is open, what is pending is written. */
 static void conn_end(struct pipeline *p, struct conn *c, int outcome, uint64_t ts)
 {
-	if (c->proto == PROTO_HTTP) {
-		int resp_dir = c->role == SA_ROLE_SERVER ? SA_DIR_EGRESS : SA_DIR_INGRESS;
-
-		/* a close-delimited response completes first and pairs with its request */
-		http_parser__close(c->hp[resp_dir], ts);
-		http_parser__close(c->hp[!resp_dir], ts);
-	} else if (c->proto == PROTO_RAW) {
-		raw_emit(p, c, outcome);
-	} else if (c->proto == PROTO_JSONRPC) {
-		rpc_stream__close(c->rs[0]);
-		rpc_stream__close(c->rs[1]);
-	}
+	if (c->ops)
+		c->ops->close(c, outcome, ts);
 	correlator__flush_conn(p->cr, c, outcome);
+	proto__release(c);
 }
 
 static void conn_drop(struct pipeline *p, struct conn *c, int outcome, uint64_t ts)
@@ -902,7 +334,6 @@ static struct conn *conn_for(struct pipeline *p, const struct sa_event_hdr *h, i
 		return NULL;
 	}
 	if (!c->first_ts) {
-		c->owner = p;
 		c->first_ts = h->ts_ns;
 		memcpy(c->comm, h->comm, sizeof(c->comm));
 		evict_conns(p, c, h->ts_ns);
@@ -958,7 +389,7 @@ static void host_end(struct pipeline *p, struct conn *c)
 		return;
 	p->cnt[PL_STDIO_HOST_END_BYTES] += c->expect[0] + c->expect[1];
 	correlator__forget_conn(p->cr, c);	/* recorded at the server's end */
-	c->proto = PROTO_STDIO_PEER;
+	count_only(p, c, &stdio_peer_ops, PL_STDIO_HOST_END_BYTES);
 }
 
 struct inode_arg {
@@ -1236,7 +667,7 @@ int pipeline__event(struct pipeline *p, const void *data, size_t size)
 		return 0;
 	}
 	p->st.events++;
-	p->cur_tid = h->pid;
+	p->env.tid = h->pid;
 	if (h->ts_ns > p->last_ts)
 		p->last_ts = h->ts_ns;
 	switch (h->type) {
@@ -1276,7 +707,7 @@ void pipeline__finish(struct pipeline *p)
 	struct tgid_arg a = { p, 0, OUTCOME_SHUTDOWN, p->last_ts };
 
 	conntrack__each(p->ct, end_if_tgid, &a);
-	pipeline__flush_batch(p);
+	output__flush(p->out);
 }
 
 /* ---- life ---- */
@@ -1284,7 +715,6 @@ void pipeline__finish(struct pipeline *p)
 struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *sink)
 {
 	struct pipeline *p = calloc(1, sizeof(*p));
-	int i;
 
 	if (!p)
 		return NULL;
@@ -1293,42 +723,51 @@ struct pipeline *pipeline__new(const struct pipeline_opts *opts, struct sink *si
 		p->o.idle_ns = PIPELINE_DEFAULT_IDLE_NS;
 	if (!p->o.max_connections)
 		p->o.max_connections = PIPELINE_DEFAULT_MAX_CONNS;
-	for (i = 0; i < PIPELINE_MAX_SINKS; i++)
-		jbuf__init(&p->groups[i].jb);
-	if (sink)
-		pipeline__set_sinks(p, &sink, 1);
 	p->ct = conntrack__new();
-	p->cr = correlator__new(opts->ttl_ns, on_correlated, p);
 	p->pc = proc_cache__new(opts->live);
+	p->out = output__new(p->pc, &p->cnt[PL_QUEUE_FULL_RECORDS]);
+	p->cr = p->out ? correlator__new(opts->ttl_ns, output__exchange, p->out) : NULL;
 	p->mcp = mcp_memory__new(0);
 	p->tls = tls__new(p);
-	if (p->cr)
+	if (p->cr) {
 		correlator__set_bounds(p->cr, &(struct corr_bounds){
 			.max_pending = opts->max_pending,
 			.max_pending_per_conn = opts->max_pending_per_conn });
-	if (!p->ct || !p->cr || !p->pc || !p->mcp || !p->tls) {
+		correlator__set_mcp(p->cr, p->mcp);
+	}
+	p->env = (struct proto_env){ .cr = p->cr, .unparsed = &p->cnt[PL_UNPARSED_BYTES],
+				     .body_excerpt = opts->body_excerpt };
+	output__set_clock(p->out, opts->mono_to_real);
+	if (p->out && sink)
+		output__set_sinks(p->out, &sink, 1);
+	if (!p->ct || !p->cr || !p->out || !p->pc || !p->mcp || !p->tls) {
 		pipeline__free(p);
 		return NULL;
 	}
 	return p;
 }
 
+/* Connections still tracked at the end: their protocol's and the correlator's state go. */
+static void conn_forget(void *arg, struct conn *c)
+{
+	struct pipeline *p = arg;
+
+	correlator__forget_conn(p->cr, c);
+	proto__release(c);
+}
+
 void pipeline__free(struct pipeline *p)
 {
-	int i;
-
 	if (!p)
 		return;
+	if (p->ct && p->cr)
+		conntrack__each(p->ct, conn_forget, p);
 	conntrack__free(p->ct);
 	tls__free(p->tls);
 	correlator__free(p->cr);
+	output__free(p->out);
 	proc_cache__free(p->pc);
 	mcp_memory__free(p->mcp);
-	for (i = 0; i < PIPELINE_MAX_SINKS; i++) {
-		jbuf__free(&p->groups[i].jb);
-		free(p->groups[i].end);
-		format_prep__free(p->preps[i].fp);
-	}
 	free(p);
 }
 
@@ -1340,7 +779,12 @@ void pipeline__on_proc_exit(struct pipeline *p, proc_exit_fn fn, void *ctx)
 
 void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st)
 {
+	struct output_stats os;
+
+	output__stats(p->out, &os);
 	*st = p->st;
+	st->exchanges = os.exchanges;
+	st->records = os.records;
 	st->pending = correlator__pending(p->cr);
 	st->conns = conntrack__count(p->ct);
 }
@@ -1348,6 +792,7 @@ void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st)
 void pipeline__set_clock(struct pipeline *p, int64_t mono_to_real)
 {
 	p->o.mono_to_real = mono_to_real;
+	output__set_clock(p->out, mono_to_real);
 }
 
 const uint64_t *pipeline__counters(const struct pipeline *p)
@@ -1362,7 +807,11 @@ _Static_assert(PROTO_SKIPPED < PL_PROTOS, "PL_PROTOS must cover every proto");
 
 void pipeline__metrics(const struct pipeline *p, struct pipeline_metrics *m)
 {
+	struct output_stats os;
+
+	output__stats(p->out, &os);
 	*m = p->m;
+	memcpy(m->exchanges, os.by_outcome, sizeof(m->exchanges));
 	m->pending_limit = p->o.max_pending ? p->o.max_pending : CORR_DEFAULT_MAX_PENDING;
 	m->conns_limit = p->o.max_connections ? p->o.max_connections : PIPELINE_DEFAULT_MAX_CONNS;
 }
@@ -1399,21 +848,13 @@ struct conn *pipeline__conn(struct pipeline *p, uint32_t tgid, int32_t fd, uint3
 void pipeline__tls_begin(struct pipeline *p, struct conn *c)
 {
 	correlator__flush_conn(p->cr, c, OUTCOME_CONN_CLOSED);	/* nothing, for ciphertext */
+	proto__release(c);
 	for (int d = 0; d < 2; d++) {
-		http_parser__free(c->hp[d]);
-		c->hp[d] = NULL;
-		if (c->rs[d])
-			rpc_stream__free(c->rs[d]);
-		free(c->rs[d]);
-		c->rs[d] = NULL;
 		c->expect[d] = 0;
 		c->pre_gap[d] = 0;
 	}
-	free(c->raw);
-	c->raw = NULL;
 	c->pre_gap_held = 0;
 	c->proto = PROTO_UNKNOWN;
-	c->upgraded = false;
 	c->tls = true;
 }
 

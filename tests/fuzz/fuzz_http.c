@@ -12,7 +12,7 @@
  * budget, the rest of each a gap, as the kernel side reports a syscall
  * larger than its budget. The first two must report exactly the same
  * messages (nothing depends on where input is split); every message of all
- * must hold the invariants of struct http_msg, and no byte may be counted
+ * must hold the invariants of struct message, and no byte may be counted
  * in two messages.
  *
  * Linked with all the user modules: everything but the entry point is static.
@@ -46,7 +46,7 @@ struct run {
  * it (and padding) are not part of the message. Timestamps differ with
  * the cuts and are left out.
  */
-static uint64_t msg_hash(const struct http_msg *m)
+static uint64_t msg_hash(const struct message *m)
 {
 	const char *strs[] = { m->method, m->target, m->reason, m->content_type, m->host };
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -67,7 +67,7 @@ static void check_cstr(const char *s, size_t size)
 		abort();
 }
 
-static void on_message(void *ctx, const struct http_msg *m)
+static void on_message(void *ctx, const struct message *m)
 {
 	struct run *r = ctx;
 	volatile uint8_t sink = 0;

@@ -6,7 +6,7 @@
  * headers are copied into a head buffer (allocated on the first message,
  * grown up to HTTP_HEAD_MAX) and parsed once the empty line arrives; bodies
  * are never stored, only their first excerpt_max bytes. What a report needs
- * from the head is kept as offsets into that buffer, and the struct http_msg
+ * from the head is kept as offsets into that buffer, and the struct message
  * is built on the stack when the message is reported, so a parser costs
  * about 150 bytes plus its buffers; there is one per connection direction.
  *
@@ -23,6 +23,9 @@
 
 #include "ascii.h"
 #include "http.h"
+#include "correlate.h"
+#include "jsonrpc.h"
+#include "proto.h"
 
 #define HEAD_MIN_CAP	512
 #define KEEP_CAP	4096		/* buffers above this are freed between messages */
@@ -75,7 +78,7 @@ struct http_parser {
 	 * bytes lost in it): it takes every byte up to the next start line
 	 * and is reported just before that line's message. NULL: none.
 	 */
-	struct http_msg *held;
+	struct message *held;
 	const char *malformed;	/* the first reason this message is not strictly valid */
 	size_t excerpt_max;
 	size_t excerpt_len;
@@ -484,7 +487,7 @@ static void msg_begin(struct http_parser *p, uint64_t ts)
 static void head_spans(struct http_parser *p);
 
 /* The message as a report sees it: every member set, no memset of the 1.5 KiB of strings. */
-static void msg_fill(struct http_parser *p, struct http_msg *m, bool incomplete)
+static void msg_fill(struct http_parser *p, struct message *m, bool incomplete)
 {
 	m->ts_first_ns = p->ts_first;
 	m->ts_last_ns = p->ts_last;
@@ -514,7 +517,7 @@ static void msg_fill(struct http_parser *p, struct http_msg *m, bool incomplete)
 	span_copy(p, p->traceparent, m->traceparent, sizeof(m->traceparent));
 }
 
-static void deliver(struct http_parser *p, const struct http_msg *m)
+static void deliver(struct http_parser *p, const struct message *m)
 {
 	if (p->ops && p->ops->on_message)
 		p->ops->on_message(p->ctx, m);
@@ -527,13 +530,14 @@ static void deliver(struct http_parser *p, const struct http_msg *m)
  */
 static void msg_report(struct http_parser *p, bool incomplete)
 {
-	struct http_msg m;
+	struct message local, *m = p->ops && p->ops->report_into ? p->ops->report_into(p->ctx) :
+				   &local;
 
 	if (incomplete && p->state == ST_HEAD)
 		head_spans(p);
-	msg_fill(p, &m, incomplete);
+	msg_fill(p, m, incomplete);
 	p->state = ST_IDLE;
-	deliver(p, &m);
+	deliver(p, m);
 	parser_trim(p);
 }
 
@@ -542,7 +546,7 @@ static void msg_report(struct http_parser *p, bool incomplete)
 /* The held message goes out, before whatever follows it. */
 static void held_report(struct http_parser *p)
 {
-	struct http_msg *h = p->held;
+	struct message *h = p->held;
 
 	if (!h)
 		return;
@@ -555,7 +559,7 @@ static void held_report(struct http_parser *p)
 /* n more bytes of the stream belong to the held message. */
 static void held_take(struct http_parser *p, uint64_t n, uint64_t ts)
 {
-	struct http_msg *h = p->held;
+	struct message *h = p->held;
 
 	if (!h || !n)
 		return;
@@ -574,7 +578,7 @@ static void held_take(struct http_parser *p, uint64_t n, uint64_t ts)
  */
 static void msg_hold(struct http_parser *p, bool incomplete, bool body, bool at_line_start)
 {
-	struct http_msg *h = malloc(sizeof(*h) + p->excerpt_len);
+	struct message *h = malloc(sizeof(*h) + p->excerpt_len);
 
 	if (p->state == ST_HEAD)
 		head_spans(p);
@@ -678,23 +682,31 @@ static bool name_is_n(const uint8_t *s, size_t n, const char *name, size_t len)
 /* A header name or token against a literal: the length rules most out first. */
 #define name_is(s, n, lit) name_is_n((s), (n), (lit), sizeof(lit) - 1)
 
+/* The next non-empty token [*a, *b) of a comma-separated list, from *i; false at its end. */
+static bool list_next(const uint8_t *s, size_t n, size_t *i, size_t *a, size_t *b)
+{
+	while (*i < n) {
+		while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == ','))
+			(*i)++;
+		*a = *i;
+		while (*i < n && s[*i] != ',')
+			(*i)++;
+		*b = *i;
+		while (*b > *a && (s[*b - 1] == ' ' || s[*b - 1] == '\t'))
+			(*b)--;
+		if (*b > *a)
+			return true;
+	}
+	return false;
+}
+
 /* Does the comma-separated list s contain tok (case-insensitive)? Or end with it (last)? */
 static bool list_has_n(const uint8_t *s, size_t n, const char *tok, size_t toklen, bool last)
 {
 	size_t i = 0, a, b;
 	bool found = false;
 
-	while (i < n) {
-		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-			i++;
-		a = i;
-		while (i < n && s[i] != ',')
-			i++;
-		b = i;
-		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
-			b--;
-		if (b == a)
-			continue;
+	while (list_next(s, n, &i, &a, &b)) {
 		found = name_is_n(s + a, b - a, tok, toklen);
 		if (found && !last)
 			return true;
@@ -703,6 +715,20 @@ static bool list_has_n(const uint8_t *s, size_t n, const char *tok, size_t tokle
 }
 
 #define list_has(s, n, lit, last) list_has_n((s), (n), (lit), sizeof(lit) - 1, (last))
+
+/* Connection: close and keep-alive, from one walk over its tokens. */
+static void connection_tokens(struct http_parser *p, struct framing *f, const uint8_t *s,
+			      size_t n)
+{
+	size_t i = 0, a, b;
+
+	while (list_next(s, n, &i, &a, &b)) {
+		if (name_is(s + a, b - a, "close"))
+			p->conn_close = true;
+		else if (name_is(s + a, b - a, "keep-alive"))
+			f->keep_alive = true;
+	}
+}
 
 /* Content-Length: digits only; 0 or -EPROTO (a smuggling attempt looks like this). */
 static int content_length(const uint8_t *s, size_t n, uint64_t *out)
@@ -722,6 +748,24 @@ static int content_length(const uint8_t *s, size_t n, uint64_t *out)
 }
 
 /* A header line's name (before its colon) is a token; else why not. */
+/*
+ * Every byte of a line of 8 bytes or more is printable ASCII: a word at a
+ * time, the last word overlapping the one before it, so no byte is left
+ * for a loop. False for shorter lines and for any other byte (the caller
+ * then looks byte by byte).
+ */
+static bool line_printable(const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	if (n < 8)
+		return false;
+	for (i = 0; i + 8 < n; i += 8)
+		if (swar_not_printable(swar_load(s + i)))
+			return false;
+	return !swar_not_printable(swar_load(s + n - 8));
+}
+
 static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool has_colon)
 {
 	size_t i;
@@ -733,6 +777,8 @@ static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool h
 	for (i = 0; i < nl; i++)
 		if (!is_tchar(s[i]))
 			return s[i] == '\r' ? "bare_cr" : "header";
+	if (line_printable(s, n))
+		return NULL;	/* no control byte: the value is fine (nearly every line) */
 	for (i = nl; i < n; i++)
 		if (is_ctl(s[i]) && s[i] != '\t')
 			return s[i] == '\r' ? "bare_cr" : "control_char";
@@ -785,10 +831,7 @@ static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struc
 		f->has_te = true;
 		p->chunked = list_has(v, n, "chunked", true);
 	} else if (name_is(s, nl, "connection")) {
-		if (list_has(v, n, "close", false))
-			p->conn_close = true;
-		if (list_has(v, n, "keep-alive", false))
-			f->keep_alive = true;
+		connection_tokens(p, f, v, n);
 	} else if (p->head_over) {
 		return;
 	} else if (name_is(s, nl, "content-type") && !p->ctype.len) {
@@ -847,7 +890,7 @@ static int head_grow(struct http_parser *p, size_t need)
 	return 0;
 }
 
-static int head_append(struct http_parser *p, const uint8_t *b, size_t n)
+static inline int head_append(struct http_parser *p, const uint8_t *b, size_t n)
 {
 	if (p->head_len + n > p->head_cap && head_grow(p, p->head_len + n))
 		return -ENOMEM;
@@ -1442,4 +1485,240 @@ void http_parser__close(struct http_parser *p, uint64_t ts_ns)
 	else if (http_parser__busy(p))
 		msg_report(p, true);
 	p->state = ST_IDLE;
+}
+
+/* ---- the protocol (proto.h): both directions of a connection ---- */
+
+/* A request whose answer needs one of its facts: HEAD (no body), a JSON-RPC id. */
+struct req_note {
+	uint64_t ord;			/* its place among the connection's requests */
+	bool head;
+	char id[RPC_ID_MAX];		/* the JSON-RPC request's id ("" when none) */
+};
+
+/* Requests noted at most (deeper HEAD or MCP pipelining forgets the oldest). */
+#define NOTES_MAX 1024
+
+struct http_side {
+	struct http_conn *st;
+	uint8_t dir;
+};
+
+struct http_conn {
+	const struct proto_env *env;
+	struct conn *c;
+	struct http_parser *hp[2];	/* per direction */
+	struct http_side side[2];
+	bool upgraded;			/* 101: raw exchanges from the next byte on */
+	uint64_t nreq, nresp;		/* requests and final responses reported */
+	struct req_note *notes;		/* oldest first */
+	uint32_t nnotes, notes_cap;
+};
+
+/* The note of the request the next final response answers, or NULL. */
+static const struct req_note *note_answered(struct http_conn *st)
+{
+	uint32_t drop = 0;
+
+	while (drop < st->nnotes && st->notes[drop].ord < st->nresp)
+		drop++;
+	if (drop) {
+		st->nnotes -= drop;
+		memmove(st->notes, st->notes + drop, st->nnotes * sizeof(*st->notes));
+	}
+	return st->nnotes && st->notes[0].ord == st->nresp ? &st->notes[0] : NULL;
+}
+
+static void note_request(struct http_conn *st, const struct message *m,
+			 const struct rpc_msg *rpc)
+{
+	bool head = !strcmp(m->method, "HEAD");
+	bool id = rpc && rpc->kind == RPC_REQUEST;
+	struct req_note *n;
+
+	if (!head && !id)
+		return;
+	if (st->nnotes == st->notes_cap) {
+		uint32_t cap = st->notes_cap ? 2 * st->notes_cap : 4;
+
+		if (cap > NOTES_MAX) {
+			st->nnotes--;
+			memmove(st->notes, st->notes + 1, st->nnotes * sizeof(*st->notes));
+		} else if ((n = realloc(st->notes, cap * sizeof(*n)))) {
+			st->notes = n;
+			st->notes_cap = cap;
+		} else {
+			return;	/* out of memory: its answer is read as not HEAD */
+		}
+	}
+	n = &st->notes[st->nnotes++];
+	n->ord = st->nreq;
+	n->head = head;
+	memcpy(n->id, id ? rpc->id : "", id ? sizeof(n->id) : 1);
+}
+
+/*
+ * The message being reported, built where the correlator takes it from: a
+ * response paired at once reaches the output without being copied. One
+ * per thread (a pipeline runs on one).
+ */
+static _Thread_local struct msg_copy report_buf;
+
+static struct message *http_report_into(void *ctx)
+{
+	(void)ctx;
+	return &report_buf.m;
+}
+
+static bool http_answers_head(void *ctx)
+{
+	const struct req_note *n = note_answered(((struct http_side *)ctx)->st);
+
+	return n && n->head;
+}
+
+/*
+ * A message is complete: the JSON-RPC message its body carries (MCP over
+ * HTTP) is read now, once, and both go to the correlator.
+ */
+static void http_on_message(void *ctx, const struct message *msg)
+{
+	struct http_side *side = ctx;
+	struct http_conn *st = side->st;
+	struct msg_copy held, *mc = &report_buf;
+	const struct req_note *n = NULL;
+	bool final = msg->status < 100 || msg->status >= 200 || msg->status == 101;
+
+	if (msg != &report_buf.m) {	/* a message held across a resync: its own memory */
+		held.m = *msg;
+		mc = &held;
+	}
+	mc->tid = st->env->tid;
+	mc->dir = side->dir;
+	mc->body = (uint8_t *)msg->body;
+	if (!msg->is_request && final)
+		n = note_answered(st);
+	if (jsonrpc__from_http(msg->content_type, msg->body, msg->body_len,
+			       n && n->id[0] ? n->id : NULL, &mc->rpc) <= 0)
+		mc->rpc.kind = RPC_NONE;
+	if (msg->is_request) {
+		note_request(st, msg, mc->rpc.kind ? &mc->rpc : NULL);
+		st->nreq++;
+		correlator__request_copy(st->env->cr, st->c, mc);
+		return;
+	}
+	st->nresp += final;	/* interim answers (100, 103) answer no request */
+	correlator__response_copy(st->env->cr, st->c, mc, http_parser__busy(st->hp[!side->dir]));
+	if (msg->status == 101)
+		st->upgraded = true;	/* WebSocket and the like: raw from here on */
+}
+
+static const struct http_parser_ops http_parser_glue = {
+	.on_message = http_on_message,
+	.answers_head = http_answers_head,
+	.report_into = http_report_into,
+};
+
+static bool http_detect(const struct conn *c, int dir, const uint8_t *buf, size_t len)
+{
+	(void)c;
+	(void)dir;
+	return http_looks_like_request(buf, len) || http_looks_like_response(buf, len);
+}
+
+static void http_free(struct conn *c)
+{
+	struct http_conn *st = c->ps;
+
+	if (!st)
+		return;
+	http_parser__free(st->hp[0]);
+	http_parser__free(st->hp[1]);
+	free(st->notes);
+	free(st);
+	c->ps = NULL;
+}
+
+/* The role, when accept/connect did not say it, is whoever sent the request. */
+static int http_start(const struct proto_env *env, struct conn *c, int dir, const uint8_t *buf,
+		      size_t len)
+{
+	struct http_conn *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	if (c->role == SA_ROLE_UNKNOWN)
+		c->role = (http_looks_like_request(buf, len) == (dir == SA_DIR_INGRESS)) ?
+			  SA_ROLE_SERVER : SA_ROLE_CLIENT;
+	st->env = env;
+	st->c = c;
+	c->ps = st;
+	c->ops = &proto_http_ops;
+	c->proto = PROTO_HTTP;
+	for (int d = 0; d < 2; d++) {
+		bool requests = (c->role == SA_ROLE_SERVER) == (d == SA_DIR_INGRESS);
+
+		st->side[d] = (struct http_side){ st, d };
+		st->hp[d] = http_parser__new(requests, env->body_excerpt, &http_parser_glue,
+					     &st->side[d]);
+		if (!st->hp[d])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* After 101 Switching Protocols the client speaks first in raw exchanges. */
+static int upgrade_to_raw(struct http_conn *st, struct conn *c)
+{
+	int client_dir = c->role == SA_ROLE_SERVER ? SA_DIR_INGRESS : SA_DIR_EGRESS;
+
+	correlator__flush_conn(st->env->cr, c, OUTCOME_CONN_CLOSED);
+	return proto_raw__switch(st->env, c, client_dir);
+}
+
+static void http_feed(struct conn *c, int dir, const uint8_t *buf, size_t len, uint64_t ts)
+{
+	struct http_conn *st = c->ps;
+
+	if (st->upgraded) {
+		if (upgrade_to_raw(st, c) == 0)	/* st is gone */
+			c->ops->feed(c, dir, buf, len, ts);
+		return;
+	}
+	if (http_parser__feed(st->hp[dir], buf, len, ts) == -EPROTO && !st->upgraded)
+		proto__unparsed(st->env, len);
+}
+
+static void http_gap(struct conn *c, int dir, uint64_t n, uint64_t ts)
+{
+	struct http_conn *st = c->ps;
+
+	http_parser__gap(st->hp[dir], n, ts);
+}
+
+static void http_close(struct conn *c, int outcome, uint64_t ts)
+{
+	struct http_conn *st = c->ps;
+	int resp_dir = c->role == SA_ROLE_SERVER ? SA_DIR_EGRESS : SA_DIR_INGRESS;
+
+	(void)outcome;
+	/* a close-delimited response completes first and pairs with its request */
+	http_parser__close(st->hp[resp_dir], ts);
+	http_parser__close(st->hp[!resp_dir], ts);
+}
+
+const struct proto_ops proto_http_ops = {
+	.name = "http",
+	.proto = PROTO_HTTP,
+	.detect = http_detect,
+	.start = http_start,
+	.feed = http_feed,
+	.gap = http_gap,
+	.close = http_close,
+	.free = http_free,
+};
+
+bool proto_http__answers_head(struct conn *c)
+{
+	return c->ops == &proto_http_ops && http_answers_head(&((struct http_conn *)c->ps)->side[0]);
 }

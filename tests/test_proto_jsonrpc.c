@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* JSON-RPC extraction (requests, notifications, results, errors, batches,
- * cut texts, non-JSON-RPC) and newline framing split at every byte. */
+ * cut texts, non-JSON-RPC) and newline framing split at every byte; then
+ * the protocol on a stream (proto.h): pairing by id, what is not JSON-RPC. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "correlate.h"
 #include "jsonrpc.h"
+#include "proto.h"
 
 static int parse(const char *text, struct rpc_msg *m, int max)
 {
@@ -590,6 +593,74 @@ static void test_batch_stray_closer(void **state)
 	assert_string_equal(m.last, "2");
 }
 
+/* ---- the protocol on a stream (proto.h) ---- */
+
+struct pairs {
+	int n;
+	int outcome[8];
+	char method[8][32];
+	bool has_resp[8];
+};
+
+static void pair_collect(void *ctx, const struct exchange *x)
+{
+	struct pairs *pr = ctx;
+
+	assert_true(pr->n < 8);
+	pr->outcome[pr->n] = x->outcome;
+	snprintf(pr->method[pr->n], 32, "%.31s", x->req ? x->req->rpc.method : "-");
+	pr->has_resp[pr->n] = x->resp != NULL;
+	pr->n++;
+}
+
+static void rpc_line(struct conn *c, int dir, const char *s)
+{
+	c->ops->feed(c, dir, (const uint8_t *)s, strlen(s), 1);
+}
+
+/*
+ * Answers pair by id in any order; a notification is written at once; a
+ * line that is no JSON-RPC is counted unparsed; the state is the protocol's.
+ */
+static void test_stream_ops(void **state)
+{
+	const char *first = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}\n";
+	struct pairs pr = { 0 };
+	uint64_t unparsed = 0;
+	struct proto_env env = { .unparsed = &unparsed, .body_excerpt = 64 };
+	struct conn c = { 0 };
+
+	(void)state;
+	env.cr = correlator__new(1000000000ULL, pair_collect, &pr);
+	assert_true(proto_jsonrpc_ops.detect(&c, SA_DIR_EGRESS, (const uint8_t *)first,
+					     strlen(first)));
+	assert_int_equal(proto_jsonrpc_ops.start(&env, &c, SA_DIR_EGRESS, (const uint8_t *)first,
+						 strlen(first)), 0);
+	assert_int_equal(c.role, SA_ROLE_CLIENT);	/* who speaks first asks */
+	assert_int_equal(c.proto, PROTO_JSONRPC);
+	rpc_line(&c, SA_DIR_EGRESS, first);
+	rpc_line(&c, SA_DIR_EGRESS, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"b\"}\n");
+	rpc_line(&c, SA_DIR_EGRESS, "{\"jsonrpc\":\"2.0\",\"method\":\"note\"}\n");
+	assert_int_equal(pr.n, 1);
+	assert_int_equal(pr.outcome[0], OUTCOME_NOTIFICATION);
+	rpc_line(&c, SA_DIR_INGRESS, "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}\n");
+	rpc_line(&c, SA_DIR_INGRESS, "not json at all\n");
+	rpc_line(&c, SA_DIR_INGRESS, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-1}}\n");
+	assert_int_equal(pr.n, 3);
+	assert_string_equal(pr.method[1], "b");
+	assert_int_equal(pr.outcome[1], OUTCOME_OK);
+	assert_string_equal(pr.method[2], "a");
+	assert_int_equal(pr.outcome[2], OUTCOME_ERROR);
+	assert_int_equal(unparsed, strlen("not json at all\n"));
+	c.ops->close(&c, OUTCOME_CONN_CLOSED, 2);
+	correlator__flush_conn(env.cr, &c, OUTCOME_CONN_CLOSED);
+	assert_int_equal(correlator__pending(env.cr), 0);
+	proto__release(&c);
+	assert_null(c.ps);
+	assert_null(c.corr);
+	correlator__free(env.cr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_batch_stray_closer),
 		cmocka_unit_test(test_end_cut),
 		cmocka_unit_test(test_skim_past_keep),
+		cmocka_unit_test(test_stream_ops),
 	};
 
 	return cmocka_run_group_tests_name("jsonrpc", tests, NULL, NULL);

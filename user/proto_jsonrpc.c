@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "jsonrpc.h"
+#include "correlate.h"
+#include "proto.h"
 
 /* A longer id keeps its first bytes, "~" and a hash of the whole (16 hex digits). */
 #define ID_HASH_LEN 17
@@ -580,12 +582,25 @@ static void take_sse(const uint8_t *p, size_t len, const char *want_id, struct r
 	}
 }
 
+/*
+ * A content type that may name JSON or an event stream: one pass for a 'j'
+ * ("json") or a 'v' ("event-stream"), so text/html, images and the like
+ * cost no string search (the searches below are case-sensitive too).
+ */
+static bool ctype_may_carry(const char *ct)
+{
+	for (; *ct; ct++)
+		if (*ct == 'j' || *ct == 'v')
+			return true;
+	return false;
+}
+
 int jsonrpc__from_http(const char *content_type, const uint8_t *body, size_t len,
 		       const char *want_id, struct rpc_msg *out)
 {
 	int have = 0;
 
-	if (!content_type || !len)
+	if (!content_type || !len || !ctype_may_carry(content_type))
 		return 0;
 	if (strstr(content_type, "text/event-stream"))
 		take_sse(body, len, want_id, out, &have);
@@ -977,3 +992,146 @@ void rpc_stream__close(struct rpc_stream *s)
 	if (s->bytes)
 		emit_msg(s);
 }
+
+/* ---- the protocol (proto.h): newline-delimited JSON-RPC on a stream ---- */
+
+struct rpc_side {
+	struct rpc_state *st;
+	uint8_t dir;
+};
+
+struct rpc_state {
+	const struct proto_env *env;
+	struct conn *c;
+	struct rpc_stream rs[2];	/* line framing, per direction */
+	struct rpc_side side[2];
+};
+
+/* One message of a line as a record's message: sizes, times, excerpt. */
+static void line_message(struct message *m, const struct rpc_line *l, size_t excerpt)
+{
+	size_t keep = excerpt ? excerpt + HTTP_BODY_AHEAD : 0;
+
+	m->ts_first_ns = l->ts_first;
+	m->ts_last_ns = l->ts_last;
+	m->wire_bytes = l->bytes;
+	m->body_bytes = l->bytes;
+	m->lost_bytes = l->lost;
+	m->body = l->text;
+	m->body_len = l->text_len < excerpt ? l->text_len : excerpt;
+	m->body_ahead = l->text_len - m->body_len;
+	if (m->body_ahead > keep - m->body_len)
+		m->body_ahead = keep - m->body_len;
+	m->body_cut = m->body_len < l->bytes - (l->bytes > l->text_len ? 1 : 0);
+	m->incomplete = l->lost > 0;
+}
+
+/* Every message of a line (a batch has several) goes to the correlator. */
+static void rpc_on_line(void *ctx, const struct rpc_line *l)
+{
+	struct rpc_side *side = ctx;
+	struct rpc_state *st = side->st;
+	struct rpc_msg msgs[RPC_BATCH_MAX];
+	int i, n = jsonrpc__parse(l->text, l->text_len, msgs, RPC_BATCH_MAX);
+
+	if (n <= 0) {
+		proto__unparsed(st->env, l->bytes - l->lost);	/* the lost ones are a gap */
+		return;
+	}
+	if (n == 1)
+		jsonrpc__skimmed(&msgs[0], l);
+	for (i = 0; i < n; i++) {
+		struct msg_copy mc = { .tid = st->env->tid, .dir = side->dir, .rpc = msgs[i] };
+
+		line_message(&mc.m, l, st->env->body_excerpt);
+		mc.m.malformed = msgs[i].malformed;
+		mc.body = (uint8_t *)l->text;
+		correlator__rpc(st->env->cr, st->c, &mc);
+	}
+}
+
+static bool rpc_detect(const struct conn *c, int dir, const uint8_t *buf, size_t len)
+{
+	(void)c;
+	(void)dir;
+	return jsonrpc__looks_like(buf, len);
+}
+
+static void rpc_free(struct conn *c)
+{
+	struct rpc_state *st = c->ps;
+
+	if (!st)
+		return;
+	rpc_stream__free(&st->rs[0]);
+	rpc_stream__free(&st->rs[1]);
+	free(st);
+	c->ps = NULL;
+}
+
+/*
+ * Line framing per direction; each line keeps enough to parse and excerpt:
+ * 16 KiB, so the method after a long id or params is still seen (the
+ * buffer grows only for such lines and shrinks after them). Who speaks
+ * first is the client, unless accept/connect said otherwise.
+ */
+static int rpc_start(const struct proto_env *env, struct conn *c, int dir, const uint8_t *buf,
+		     size_t len)
+{
+	size_t keep = env->body_excerpt > RPC_KEEP_MIN ? env->body_excerpt : RPC_KEEP_MIN;
+	struct rpc_state *st = calloc(1, sizeof(*st));
+
+	(void)buf;
+	(void)len;
+	if (!st)
+		return -ENOMEM;
+	if (c->role == SA_ROLE_UNKNOWN)
+		c->role = dir == SA_DIR_EGRESS ? SA_ROLE_CLIENT : SA_ROLE_SERVER;
+	st->env = env;
+	st->c = c;
+	c->ps = st;
+	c->ops = &proto_jsonrpc_ops;
+	c->proto = PROTO_JSONRPC;
+	for (int d = 0; d < 2; d++) {
+		st->side[d] = (struct rpc_side){ st, d };
+		if (rpc_stream__init(&st->rs[d], keep, rpc_on_line, &st->side[d]))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void rpc_feed(struct conn *c, int dir, const uint8_t *buf, size_t len, uint64_t ts)
+{
+	struct rpc_state *st = c->ps;
+
+	rpc_stream__end_cut(&st->rs[!dir]);
+	rpc_stream__feed(&st->rs[dir], buf, len, ts);
+}
+
+static void rpc_gap(struct conn *c, int dir, uint64_t n, uint64_t ts)
+{
+	struct rpc_state *st = c->ps;
+
+	rpc_stream__gap(&st->rs[dir], n, ts);
+}
+
+static void rpc_close(struct conn *c, int outcome, uint64_t ts)
+{
+	struct rpc_state *st = c->ps;
+
+	(void)outcome;
+	(void)ts;
+	rpc_stream__close(&st->rs[0]);
+	rpc_stream__close(&st->rs[1]);
+}
+
+const struct proto_ops proto_jsonrpc_ops = {
+	.name = "jsonrpc",
+	.proto = PROTO_JSONRPC,
+	.detect = rpc_detect,
+	.start = rpc_start,
+	.feed = rpc_feed,
+	.gap = rpc_gap,
+	.close = rpc_close,
+	.free = rpc_free,
+};

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for user/http.c: framing of requests and responses, streams
- * split at every byte, gaps, garbage, limits and detection.
+ * Unit tests for user/proto_http.c: framing of requests and responses,
+ * streams split at every byte, gaps, garbage, limits and detection; then
+ * the protocol on a connection (proto.h): HEAD answers, JSON-RPC bodies,
+ * the switch to raw after 101, what it hands the correlator.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,14 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "correlate.h"
 #include "http.h"
+#include "proto.h"
 
 #define MAX_RECS	256
 #define EXCERPT		64
 
 /* A message as the callback saw it, with its excerpt copied out. */
 struct rec {
-	struct http_msg m;
+	struct message m;
 	uint8_t body[EXCERPT];
 };
 
@@ -36,7 +40,7 @@ struct col {
 	struct http_parser *p;
 };
 
-static void on_message(void *ctx, const struct http_msg *m)
+static void on_message(void *ctx, const struct message *m)
 {
 	struct col *c = ctx;
 	struct rec *r;
@@ -298,7 +302,7 @@ static void test_response_stream(void **state)
 /* ---- split anywhere ---- */
 
 /* Member by member: bytes past a string's NUL (and padding) are not part of a message. */
-static bool msg_same(const struct http_msg *a, const struct http_msg *b)
+static bool msg_same(const struct message *a, const struct message *b)
 {
 	return a->ts_first_ns == b->ts_first_ns && a->ts_last_ns == b->ts_last_ns &&
 	       a->wire_bytes == b->wire_bytes && a->body_bytes == b->body_bytes &&
@@ -879,6 +883,21 @@ static void test_lenient_request_lines(void **state)
 }
 
 /* Header lines that are not strict: flagged, the message and the next parsed. */
+/* Names of any tchar, short and long, are valid; the headers after them are read. */
+static void test_header_names_tchar(void **state)
+{
+	struct col *c = *state;
+
+	parser(c, true, EXCERPT);
+	assert_int_equal(feed_str(c, "POST /p HTTP/1.1\r\nX_Long.Header~Name|With!Tchars#$%&'*+^`: v\r\n"
+				 "ab: 1\r\nContent-Type: text/x\r\n0123456789-ABCDEFabcdef: 2\r\n"
+				 "Content-Length: 2\r\n\r\nhi", 1), 0);
+	assert_int_equal(c->n, 1);
+	assert_null(c->recs[0].m.malformed);
+	assert_string_equal(c->recs[0].m.content_type, "text/x");
+	assert_body(&c->recs[0], "hi");
+}
+
 static void test_lenient_headers(void **state)
 {
 	static const struct {
@@ -890,6 +909,12 @@ static void test_lenient_headers(void **state)
 		{ ": empty name", "header" },
 		{ "X A: b", "header" },
 		{ " folded", "obs_fold" },
+		/* past a name's first eight bytes (read a word at a time) */
+		{ "X-Long-Header\x01Name: v", "header" },
+		{ "X-Long-Header\rName: v", "bare_cr" },
+		{ "X-Long-Header\x80Name: v", "header" },
+		{ "X-Long-Header Name: v", "header" },
+		{ "X-Long-Header-Name-: a\x7f", "control_char" },
 	};
 	struct col *c = *state;
 	char buf[256];
@@ -1156,6 +1181,139 @@ static void test_looks_like(void **state)
 	assert_false(resp("GET / HTTP/1.1"));
 }
 
+/* ---- the protocol on a connection (proto.h) ---- */
+
+#define MAX_X 16
+
+struct xcol {
+	int n;
+	int outcome[MAX_X];
+	char method[MAX_X][16];
+	char rpc_method[MAX_X][32];
+	int status[MAX_X];
+	uint64_t resp_body[MAX_X];
+	int proto[MAX_X];
+};
+
+static void x_collect(void *ctx, const struct exchange *x)
+{
+	struct xcol *c = ctx;
+
+	assert_true(c->n < MAX_X);
+	c->outcome[c->n] = x->outcome;
+	snprintf(c->method[c->n], 16, "%.15s", x->req ? x->req->m.method : "-");
+	snprintf(c->rpc_method[c->n], 32, "%.31s", x->req ? x->req->rpc.method : "-");
+	c->status[c->n] = x->resp ? x->resp->m.status : 0;
+	c->resp_body[c->n] = x->resp ? x->resp->m.body_bytes : 0;
+	c->proto[c->n] = x->conn->proto;
+	c->n++;
+}
+
+struct cfix {
+	struct xcol seen;
+	uint64_t unparsed;
+	struct proto_env env;
+	struct conn c;
+};
+
+/* A server connection whose first bytes (a request) started the HTTP protocol. */
+static struct cfix *cfix_new(const char *first)
+{
+	struct cfix *f = calloc(1, sizeof(*f));
+
+	f->env.cr = correlator__new(1000000000ULL, x_collect, &f->seen);
+	f->env.unparsed = &f->unparsed;
+	f->env.body_excerpt = EXCERPT;
+	f->c.role = SA_ROLE_SERVER;
+	assert_true(proto_http_ops.detect(&f->c, SA_DIR_INGRESS, (const uint8_t *)first,
+					  strlen(first)));
+	assert_int_equal(proto_http_ops.start(&f->env, &f->c, SA_DIR_INGRESS,
+					      (const uint8_t *)first, strlen(first)), 0);
+	assert_ptr_equal(f->c.ops, &proto_http_ops);
+	return f;
+}
+
+static void cfeed(struct cfix *f, int dir, const char *s)
+{
+	f->c.ops->feed(&f->c, dir, (const uint8_t *)s, strlen(s), 1);
+}
+
+static void cfix_free(struct cfix *f)
+{
+	f->c.ops->close(&f->c, OUTCOME_CONN_CLOSED, 2);
+	correlator__flush_conn(f->env.cr, &f->c, OUTCOME_CONN_CLOSED);
+	proto__release(&f->c);
+	correlator__free(f->env.cr);
+	free(f);
+}
+
+/* A HEAD request's answer has no body: the protocol knows it without asking the correlator. */
+static void test_conn_answers_head(void **state)
+{
+	const char *head = "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct cfix *f = cfix_new(head);
+
+	(void)state;
+	assert_false(proto_http__answers_head(&f->c));
+	cfeed(f, SA_DIR_INGRESS, head);
+	assert_true(proto_http__answers_head(&f->c));
+	cfeed(f, SA_DIR_EGRESS, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+	assert_false(proto_http__answers_head(&f->c));
+	cfeed(f, SA_DIR_INGRESS, "GET /p HTTP/1.1\r\nHost: a\r\n\r\n");
+	cfeed(f, SA_DIR_EGRESS, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	assert_int_equal(f->seen.n, 2);
+	assert_string_equal(f->seen.method[0], "HEAD");
+	assert_int_equal(f->seen.resp_body[0], 0);	/* Content-Length 5, but HEAD's */
+	assert_string_equal(f->seen.method[1], "GET");
+	assert_int_equal(f->seen.resp_body[1], 2);
+	assert_int_equal(f->seen.outcome[1], OUTCOME_OK);
+	cfix_free(f);
+}
+
+/* MCP over HTTP: the bodies' JSON-RPC is read once, as the messages complete; an error answer is "error". */
+static void test_conn_jsonrpc_body(void **state)
+{
+	const char *rq = "POST /mcp HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+			 "Content-Length: 62\r\n\r\n"
+			 "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{}}    ";
+	const char *rs = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 68\r\n\r\n"
+			 "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32601,\"message\":\"none\"}}   ";
+	struct cfix *f = cfix_new(rq);
+
+	(void)state;
+	assert_int_equal(strlen(strstr(rq, "\r\n\r\n") + 4), 62);
+	assert_int_equal(strlen(strstr(rs, "\r\n\r\n") + 4), 68);
+	cfeed(f, SA_DIR_INGRESS, rq);
+	cfeed(f, SA_DIR_EGRESS, rs);
+	assert_int_equal(f->seen.n, 1);
+	assert_string_equal(f->seen.rpc_method[0], "tools/call");
+	assert_int_equal(f->seen.outcome[0], OUTCOME_ERROR);
+	cfix_free(f);
+}
+
+/* After 101 the stream is raw exchanges, the client speaking first; the HTTP state is gone. */
+static void test_conn_upgrade_to_raw(void **state)
+{
+	const char *up = "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+	struct cfix *f = cfix_new(up);
+
+	(void)state;
+	cfeed(f, SA_DIR_INGRESS, up);
+	cfeed(f, SA_DIR_EGRESS, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+	assert_int_equal(f->seen.n, 1);
+	assert_int_equal(f->seen.status[0], 101);
+	cfeed(f, SA_DIR_INGRESS, "\x81\x02hi");
+	assert_ptr_equal(f->c.ops, &proto_raw_ops);
+	assert_int_equal(f->c.proto, PROTO_RAW);
+	cfeed(f, SA_DIR_EGRESS, "\x81\x03hey");
+	cfeed(f, SA_DIR_INGRESS, "\x81\x02yo");	/* the client again: the first raw exchange is written */
+	assert_int_equal(f->seen.n, 2);
+	assert_int_equal(f->seen.proto[1], PROTO_RAW);
+	assert_int_equal(f->seen.resp_body[1], 5);
+	assert_int_equal(f->unparsed, 0);
+	cfix_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest framing_tests[] = {
@@ -1186,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(test_gap_resync_at_write_boundary),
 		cmocka_unit_test(test_lenient_request_lines),
 		cmocka_unit_test(test_lenient_headers),
+		cmocka_unit_test(test_header_names_tchar),
 	};
 	const struct CMUnitTest error_tests[] = {
 		cmocka_unit_test(test_garbage),
@@ -1194,8 +1353,14 @@ int main(void)
 		cmocka_unit_test(test_oversize_head),
 		cmocka_unit_test(test_looks_like),
 	};
+	const struct CMUnitTest conn_tests[] = {
+		cmocka_unit_test(test_conn_answers_head),
+		cmocka_unit_test(test_conn_jsonrpc_body),
+		cmocka_unit_test(test_conn_upgrade_to_raw),
+	};
 	int fails = 0;
 
+	fails += cmocka_run_group_tests_name("http_conn", conn_tests, NULL, NULL);
 	fails += cmocka_run_group_tests_name("http_framing", framing_tests, setup, teardown);
 	fails += cmocka_run_group_tests_name("http_split", split_tests, setup, teardown);
 	fails += cmocka_run_group_tests_name("http_gap", gap_tests, setup, teardown);
