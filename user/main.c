@@ -258,8 +258,8 @@ static int parse_metrics_option(struct collector_opts *o, int c, const char *arg
 		o->listen = arg;
 		return 0;
 	}
-	if (settings__parse_uint(arg, 0, 86400, &v))
-		return usage_error("--stats-interval '%s': give whole seconds, 0..86400", arg);
+	if (parse_setting(NULL, "--stats-interval", arg, &v))
+		return 2;
 	o->stats_interval_s = v;
 	o->has_stats_interval = true;
 	return 0;

@@ -630,7 +630,8 @@ static int compile(struct redactor *r, const struct redact_opts *o, char *err, s
 	return 0;
 }
 
-static int setup(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
+/* The rule table of o: built-ins switched on and off, then the custom rules. */
+static int name_rules(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
 {
 	size_t i;
 	int e;
@@ -647,7 +648,60 @@ static int setup(struct redactor *r, const struct redact_opts *o, char *err, siz
 	for (i = 0; i < o->ncustom; i++)
 		if ((e = add_custom(r, &o->custom[i], err, errlen)))
 			return e;
-	return compile(r, o, err, errlen);
+	return 0;
+}
+
+static int setup(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
+{
+	int e = name_rules(r, o, err, errlen);
+
+	return e ? e : compile(r, o, err, errlen);
+}
+
+/* Hyperscan's verdict on one custom pattern alone (no database): what hs_compile_multi would say. */
+static int hs_check(const struct redactor *r, int i, const char *re, char *err, size_t errlen)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+
+	if (hs_expression_info(re, HS_FLAG_SINGLEMATCH, &info, &ce) == HS_SUCCESS) {
+		bool empty = info->min_width == 0;
+
+		free(info);
+		if (!empty)
+			return 0;
+		snprintf(err, errlen, "redaction: rule '%s': bad pattern /%s/: the pattern "
+			 "matches the empty text", r->names[i], re);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "redaction: rule '%s': bad pattern /%s/: %s", r->names[i], re,
+		 ce ? ce->message : "not accepted");
+	hs_free_compile_error(ce);
+	return -EINVAL;
+}
+
+int redact_opts__check(const struct redact_opts *o, char *err, size_t errlen)
+{
+	struct redactor *r = calloc(1, sizeof(*r));
+	int i, e;
+
+	snprintf(err, errlen, "redaction: out of memory");
+	if (!r)
+		return -ENOMEM;
+	e = o->enabled ? name_rules(r, o, err, errlen) : 0;
+	for (i = NBUILTIN; !e && i < r->nrules; i++) {
+		const char *re = o->custom[i - NBUILTIN].regex;
+
+		e = compile_pcre(r, i, re, 0, err, errlen);
+		if (!e)
+			e = hs_check(r, i, re, err, errlen);
+	}
+	for (i = 0; i < REDACT_MAX_RULES; i++)
+		pcre2_code_free(r->pc[i]);
+	free(r);
+	if (!e)
+		err[0] = '\0';
+	return e;
 }
 
 struct redactor *redactor__new(const struct redact_opts *o, char *err, size_t errlen)
