@@ -73,6 +73,7 @@ struct clean_slot {
 };
 
 struct redactor {
+	uint64_t id;			/* redactor__id */
 	hs_database_t *db;
 	pcre2_code *pc[REDACT_MAX_RULES];	/* NULL for rules that are off */
 	int nrules;
@@ -706,11 +707,13 @@ int redact_opts__check(const struct redact_opts *o, char *err, size_t errlen)
 
 struct redactor *redactor__new(const struct redact_opts *o, char *err, size_t errlen)
 {
+	static _Atomic uint64_t last_id;
 	struct redactor *r = calloc(1, sizeof(*r));
 
 	snprintf(err, errlen, "redaction: out of memory");
 	if (!r)
 		return NULL;
+	r->id = ++last_id;
 	r->enabled = o->enabled;
 	r->lock = malloc(sizeof(*r->lock));
 	r->counts = calloc(REDACT_MAX_RULES, sizeof(*r->counts));
@@ -1021,16 +1024,25 @@ static int find_spans(struct redactor *r, const uint8_t *s, size_t n, bool padde
  * also break a match (%26 becomes '&'), so both passes count and their
  * spans are merged.
  */
-/* The set of two slots for s (FNV-1a), or NULL when s is too long to be remembered. */
+/*
+ * The set of two slots for s, or NULL when s is too long to be remembered.
+ * The hash takes eight bytes per step (a multiply-xorshift over words, the
+ * last word zero-padded): a per-byte hash cost more than the rest of a
+ * remembered text's lookup. Any spread will do: a slot is compared whole.
+ */
 static struct clean_slot *clean_set(struct redactor *r, const uint8_t *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = n * 0x9e3779b97f4a7c15ULL, w;
 	size_t i;
 
 	if (n > CLEAN_MAX)
 		return NULL;
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 16777619u;
+	for (i = 0; i < n; i += 8) {
+		w = 0;
+		memcpy(&w, s + i, n - i < 8 ? n - i : 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
 	return &r->clean[(h ^ h >> 16) % (CLEAN_SLOTS / 2) * 2];
 }
 
@@ -1104,6 +1116,11 @@ int redactor__redact(const struct redactor *r, const uint8_t *s, size_t n, struc
 		     struct redact_hits *hits)
 {
 	return redactor__redact_cut(r, s, n, n, out, hits);
+}
+
+uint64_t redactor__id(const struct redactor *r)
+{
+	return r->id;
 }
 
 size_t redactor__nrules(const struct redactor *r)

@@ -95,6 +95,13 @@ int redactor__redact(const struct redactor *r, const uint8_t *s, size_t n, struc
 int redactor__redact_cut(const struct redactor *r, const uint8_t *s, size_t n, size_t keep,
 			 struct jbuf *out, struct redact_hits *hits);
 
+/*
+ * A number no other redactor of this process had or will have (a freed
+ * one's address can come back; its id does not): what a cache of texts
+ * found clean is keyed on. Never 0.
+ */
+uint64_t redactor__id(const struct redactor *r);
+
 /* Rules, by index (the bits of redact_hits.mask); counters since start. */
 size_t redactor__nrules(const struct redactor *r);
 const char *redactor__rule_name(const struct redactor *r, size_t i);
