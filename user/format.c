@@ -658,9 +658,18 @@ void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *
 
 void format__u64(struct jbuf *jb, uint64_t v)
 {
-	char tmp[24], *p = jbuf__digits(tmp + sizeof(tmp), v);
+	/*
+	 * The digits end at tmp + 24 and are at most 20: a fixed 24-byte copy
+	 * from their start stays inside tmp and is a few moves, not a memcpy
+	 * call; the bytes past them are overwritten by what comes next.
+	 */
+	char tmp[48], *p = jbuf__digits(tmp + 24, v);
 
-	jbuf__raw(jb, p, (size_t)(tmp + sizeof(tmp) - p));
+	if (24 >= jb->cap - jb->len && !jbuf__grow(jb, 24))
+		return;
+	memcpy(jb->buf + jb->len, p, 24);
+	jb->len += (size_t)(tmp + 24 - p);
+	jb->buf[jb->len] = '\0';
 }
 
 void format__ms(struct jbuf *jb, uint64_t ns)

@@ -90,9 +90,17 @@ static void put_text(struct jbuf *jb, const struct prep *p, int f)
 /* One of our own names ("tcp", "ok", ...): nothing in it to escape. */
 static void put_name(struct jbuf *jb, const char *name)
 {
-	PUT(jb, "\"");
-	jbuf__raw(jb, name, strlen(name));
-	PUT(jb, "\"");
+	size_t n = strlen(name);
+	char *o;
+
+	if (n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, n + 2))
+		return;
+	o = jb->buf + jb->len;
+	*o = '"';
+	memcpy(o + 1, name, n);
+	o[n + 1] = '"';
+	o[n + 2] = '\0';
+	jb->len += n + 2;
 }
 
 static void put_bool(struct jbuf *jb, bool v)
@@ -103,11 +111,13 @@ static void put_bool(struct jbuf *jb, bool v)
 		PUT(jb, "false");
 }
 
+/* Quoted timestamp, made in place (ts_quoted writes at most 48 bytes). */
 static void put_ts(struct jbuf *jb, uint64_t real_ns)
 {
-	char buf[48];
-
-	jbuf__raw(jb, buf, ts_quoted(buf, real_ns));
+	if (48 >= jb->cap - jb->len && !jbuf__grow(jb, 48))
+		return;
+	jb->len += ts_quoted(jb->buf + jb->len, real_ns);
+	jb->buf[jb->len] = '\0';
 }
 
 /* ,"key":"text" when the text is not empty; key_lit has the comma and colon. */
