@@ -24,8 +24,9 @@ static size_t ts_quoted(char buf[48], uint64_t real_ns)
 {
 	time_t secs = real_ns / 1000000000ULL;
 	uint32_t frac = real_ns % 1000000000ULL;
-	char *digits, *lead;
+	char *digits;
 
+	_Static_assert(sizeof(ts_cache.text) + 1 + 12 <= 48, "ts_quoted's buf holds the copy");
 	if (secs != ts_cache.secs) {
 		struct tm tm;
 
@@ -35,11 +36,12 @@ static size_t ts_quoted(char buf[48], uint64_t real_ns)
 		ts_cache.secs = secs;
 	}
 	buf[0] = '"';
-	memcpy(buf + 1, ts_cache.text, ts_cache.len);
+	/* whole 32-byte copies (text is 32 bytes, buf 48): moves, not a memcpy call */
+	memcpy(buf + 1, ts_cache.text, sizeof(ts_cache.text));
 	/* nine digits of nanoseconds, zero-padded on the left */
 	digits = buf + ts_cache.len + 1;
-	lead = jbuf__digits(digits + 9, frac);
-	memset(digits, '0', (size_t)(lead - digits));
+	memset(digits, '0', 9);
+	jbuf__digits(digits + 9, frac);	/* over the zeros, from the right */
 	buf[ts_cache.len + 10] = 'Z';
 	buf[ts_cache.len + 11] = '"';
 	return ts_cache.len + 12;
