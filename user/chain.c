@@ -30,9 +30,10 @@ static const char evolve_label[] = "sockaudit-key-evolve-v1";	/* with its NUL */
  * Scratch for the hashes. The chain uses libcrypto's SHA-256 block
  * functions directly and builds HMAC (RFC 2104) over them: the key changes
  * with every record, and EVP_MAC_init with a new key plus the provider
- * dispatch of every EVP call cost about three times the hashing itself
- * (docs/benchmarks.md, issue 15). The SHA-256 code is libcrypto's own (SHA-NI
- * where the CPU has it); only the two pads are done here.
+ * dispatch of every EVP call added about a fifth to the hashing (160 ns
+ * on a 600-byte record; docs/benchmarks.md, issue 15). The SHA-256 code is
+ * libcrypto's own (SHA-NI where the CPU has it); only the two pads are
+ * done here.
  */
 struct chain_crypto {
 	SHA256_CTX ctx;
