@@ -156,10 +156,17 @@ static void withhold(struct prep *p, struct jbuf *out)
 	p->redact_failed = true;
 }
 
-static bool memo_hit(const struct memo *m, const struct prep *p, const uint8_t *s, size_t n,
+/*
+ * The NUL-terminated s (in an array of max bytes) is the memo's text: its
+ * bytes, then the NUL or the end of the array. No strnlen first: the bytes
+ * are compared before s[len] is read, so nothing past a shorter string's
+ * NUL decides the answer.
+ */
+static bool memo_hit(const struct memo *m, const struct prep *p, const char *s, size_t max,
 		     size_t limit)
 {
-	return m->len == n && m->rid && m->rid == p->rid && m->limit == limit && !memcmp(m->text, s, n);
+	return m->rid && m->rid == p->rid && m->limit == limit && m->len <= max &&
+	       !memcmp(m->text, s, m->len) && (m->len == max || !s[m->len]);
 }
 
 /* out (written from `from` on) is s unchanged: a clean printable text, remembered. */
@@ -268,13 +275,13 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
 
 	if (!s)
 		return;
-	n = strnlen(s, max);
-	if (memo_hit(&fp->memo[f], &fp->p, (const uint8_t *)s, n, limit)) {
+	if (memo_hit(&fp->memo[f], &fp->p, s, max, limit)) {
 		/* here, not in prep_text: most side texts end here, before its heavier entry */
 		fp->p.used |= 1u << f;
-		jbuf__raw(&fp->p.f[f], s, n);
+		jbuf__raw(&fp->p.f[f], s, fp->memo[f].len);
 		return;
 	}
+	n = strnlen(s, max);
 	prep_text(fp, f, (const uint8_t *)s, n, n, true, limit);
 }
 
