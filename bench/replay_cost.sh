@@ -4,9 +4,12 @@
 # correlate, prepare, render, write) with the default config and with
 # `integrity` on. CPU is task-clock of all threads (perf stat), the best of
 # ROUNDS; a replay of a one-request recording is subtracted for start-up
-# (the Hyperscan compile, config, threads). CALLGRIND=1 adds instructions
-# per exchange (valgrind, slow).
-#   SOCKAUDIT=build/sockaudit [EVENTS=file] [SECONDS_WRK=8] [ROUNDS=5] bench/replay_cost.sh
+# (the Hyperscan compile, config, threads). Then the replay rate on one core
+# (taskset -c 0): events per second of wall time, start-up subtracted the
+# same way. CALLGRIND=1 adds instructions per exchange (valgrind, slow);
+# BASELINE=<older sockaudit> runs the same recording through it too, first.
+#   SOCKAUDIT=build/sockaudit [EVENTS=file] [KEEP_EVENTS=file] [SECONDS_WRK=8] [ROUNDS=5]
+#   [CALLGRIND=1] [BASELINE=old/sockaudit] bench/replay_cost.sh
 set -euo pipefail
 : "${SOCKAUDIT:?set SOCKAUDIT to the sockaudit binary}"
 ROUNDS=${ROUNDS:-5}
@@ -52,11 +55,11 @@ config() {	# config NAME [integrity]
 	} > "$WORKDIR/$1.yaml"
 }
 
-# cpu_ms EVENTS NAME: task-clock in ms of one replay into a fresh log
+# cpu_ms BIN EVENTS NAME: task-clock in ms of one replay into a fresh log
 cpu_ms() {
-	rm -f "$WORKDIR/$2.log" "$WORKDIR/$2.log."*
+	rm -f "$WORKDIR/$3.log" "$WORKDIR/$3.log."*
 	perf stat -x, -e task-clock -o "$WORKDIR/stat" \
-		"$SOCKAUDIT" replay "$1" -c "$WORKDIR/$2.yaml" -q
+		"$1" replay "$2" -c "$WORKDIR/$3.yaml" -q
 	awk -F, '/task-clock/ { print $1 }' "$WORKDIR/stat"
 }
 
@@ -75,29 +78,61 @@ stages() {
 		$(( (feed - ${cb:-0}) / $2 )) $(( (ev - (feed - ${cb:-0}) - out) / $2 )) $(( out / $2 ))
 }
 
-for mode in default integrity; do
-	config "$mode" "$([ $mode = integrity ] && echo 1 || true)"
-	best=; base=
+# wall_ms BIN EVENTS NAME: wall-clock ms of one replay on one core (CPU 0)
+wall_ms() {
+	local t0 t1
+	rm -f "$WORKDIR/$3.log" "$WORKDIR/$3.log."*
+	t0=$(date +%s%N)
+	taskset -c 0 "$1" replay "$2" -c "$WORKDIR/$3.yaml" -q
+	t1=$(date +%s%N)
+	echo "($t1 - $t0) / 1000000" | bc -l
+}
+
+# events FILE: events a replay of FILE reads (its own count, at the end)
+events() {
+	rm -f "$WORKDIR/count.log"*
+	"$SOCKAUDIT" replay "$1" -o "$WORKDIR/count.log" 2>&1 |
+		sed -n 's/.*replay end): \([0-9]*\) events.*/\1/p'
+}
+
+# min_of CMD...: the smallest of ROUNDS outputs of CMD
+min_of() {
+	local best= t
 	for _ in $(seq "$ROUNDS"); do
-		t=$(cpu_ms "$WORKDIR/one" "$mode")
-		if [ -z "$base" ] || (( $(echo "$t < $base" | bc -l) )); then base=$t; fi
-		t=$(cpu_ms "$events" "$mode")
+		t=$("$@")
 		if [ -z "$best" ] || (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
 	done
-	n=$(grep -c '"type":"exchange"' "$WORKDIR/$mode.log")
-	printf 'replay %-9s %8d exchanges  %6.3f us CPU per exchange (best of %d, start-up %.0f ms subtracted)\n' \
-		"$mode" "$n" "$(echo "($best - $base) * 1000 / $n" | bc -l)" "$ROUNDS" "$base"
-	if [ "${CALLGRIND:-}" = 1 ]; then
-		ir() {
-			rm -f "$WORKDIR/$2.log" "$WORKDIR/$2.log."*
-			valgrind --tool=callgrind --callgrind-out-file="$WORKDIR/cg" -q \
-				"$SOCKAUDIT" replay "$1" -c "$WORKDIR/$2.yaml" -q
-			callgrind_annotate "$WORKDIR/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
-		}
-		a=$(ir "$events" "$mode"); cp "$WORKDIR/cg" "$WORKDIR/cg.events"
-		b=$(ir "$WORKDIR/one" "$mode")
-		printf 'replay %-9s %8d exchanges  %8.0f instructions per exchange (callgrind, start-up subtracted)\n' \
-			"$mode" "$n" "$(echo "($a - $b) / $n" | bc -l)"
-		[ "$mode" = default ] && stages "$WORKDIR/cg.events" "$n"
-	fi
+	echo "$best"
+}
+
+ir() {	# ir BIN EVENTS NAME: instructions of one replay (callgrind)
+	rm -f "$WORKDIR/$3.log" "$WORKDIR/$3.log."*
+	valgrind --tool=callgrind --callgrind-out-file="$WORKDIR/cg" -q \
+		"$1" replay "$2" -c "$WORKDIR/$3.yaml" -q
+	callgrind_annotate "$WORKDIR/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+}
+
+nev=$(events "$events")
+nev_one=$(events "$WORKDIR/one")
+for bin in ${BASELINE:+"$BASELINE"} "$SOCKAUDIT"; do
+	[ -n "${BASELINE:-}" ] && echo "-- $bin"
+	for mode in default integrity; do
+		config "$mode" "$([ $mode = integrity ] && echo 1 || true)"
+		base=$(min_of cpu_ms "$bin" "$WORKDIR/one" "$mode")
+		best=$(min_of cpu_ms "$bin" "$events" "$mode")
+		n=$(grep -c '"type":"exchange"' "$WORKDIR/$mode.log")
+		printf 'replay %-9s %8d exchanges  %6.3f us CPU per exchange (best of %d, start-up %.0f ms subtracted)\n' \
+			"$mode" "$n" "$(echo "($best - $base) * 1000 / $n" | bc -l)" "$ROUNDS" "$base"
+		if [ "${CALLGRIND:-}" = 1 ]; then
+			a=$(ir "$bin" "$events" "$mode"); cp "$WORKDIR/cg" "$WORKDIR/cg.events"
+			b=$(ir "$bin" "$WORKDIR/one" "$mode")
+			printf 'replay %-9s %8d exchanges  %8.0f instructions per exchange (callgrind, start-up subtracted)\n' \
+				"$mode" "$n" "$(echo "($a - $b) / $n" | bc -l)"
+			[ "$mode" = default ] && stages "$WORKDIR/cg.events" "$n"
+		fi
+	done
+	wb=$(min_of wall_ms "$bin" "$WORKDIR/one" default)
+	wa=$(min_of wall_ms "$bin" "$events" default)
+	printf 'replay on one core  %8d events  %9.0f events/s (default config, wall clock, best of %d, start-up %.0f ms subtracted)\n' \
+		"$nev" "$(echo "($nev - $nev_one) * 1000 / ($wa - $wb)" | bc -l)" "$ROUNDS" "$wb"
 done

@@ -197,6 +197,44 @@ static void test_batch_equals_single(void **state)
 	chain__free(b);
 }
 
+/*
+ * chain__mac builds HMAC on SHA-256 block calls: every body length across
+ * several block boundaries, cut into pre/mid/post, must give libcrypto's
+ * HMAC() of the same input, and a body one byte off must not.
+ */
+static void test_mac_lengths(void **state)
+{
+	struct chain_crypto *cc = chain_crypto__new();
+	uint8_t key[32], prev[32], mac[32], ref[32];
+	char body[301];
+	size_t len, i;
+
+	assert_non_null(cc);
+	for (i = 0; i < 32; i++) {
+		key[i] = 0xa0 + i;
+		prev[i] = 0x11 * i;
+	}
+	for (len = 0; len <= 300; len++) {
+		struct chain_line l = { .pre = body, .mid = body + len / 3, .post = body + len / 2 };
+
+		for (i = 0; i < len; i++)
+			body[i] = 'a' + (i * 7 + len) % 26;
+		body[len] = '\0';
+		l.pre_len = len / 3;
+		l.mid_len = len / 2 - len / 3;
+		l.post_len = len - len / 2;
+		assert_int_equal(chain__mac(cc, key, prev, len * 1000003, &l, mac), 0);
+		ref_mac(key, prev, len * 1000003, body, ref);
+		assert_memory_equal(mac, ref, 32);
+		if (len) {
+			body[len - 1] ^= 1;
+			ref_mac(key, prev, len * 1000003, body, ref);
+			assert_memory_not_equal(mac, ref, 32);
+		}
+	}
+	chain_crypto__free(cc);
+}
+
 /* k(i+1) = SHA-256(label || k(i)), and each record uses its own key. */
 static void test_key_evolution(void **state)
 {
@@ -436,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_seal_fallback),
 		cmocka_unit_test(test_split_rejects),
 		cmocka_unit_test(test_batch_equals_single),
+		cmocka_unit_test(test_mac_lengths),
 		cmocka_unit_test(test_key_evolution),
 		cmocka_unit_test(test_restore_erases),
 		cmocka_unit_test(test_fmt_from_type),

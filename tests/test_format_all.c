@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "redact.h"
 #include "sanitize.h"
 #include "format_fixture.h"
 #include "format_grammar.h"
@@ -258,6 +259,64 @@ static void test_critical_passed_in(void **state)
 	assert_true(format_prep__critical(fp));
 	assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL, fp), 0);
 	assert_null(strstr(jb.buf, "hunter2"));
+	jbuf__free(&jb);
+	format_prep__free(fp);
+}
+
+/* One exchange through fp under o, rendered as JSON into jb (reset first). */
+static void prep_json(struct format_prep *fp, const struct format_opts *o, struct fixture *fx,
+		      struct jbuf *jb)
+{
+	jbuf__reset(jb);
+	assert_int_equal(format__prepare(fp, o, 1, &fx->x, NULL, FIXTURE_OFF, false), 0);
+	assert_int_equal(format__render(formatter__find("json_lines"), jb, o, fp), 0);
+}
+
+/*
+ * A side text found clean is copied as it is the next time (the prepare
+ * step's memo): never once a different redactor is in force, even one at
+ * the freed one's address, and never for a text that differs in a byte.
+ */
+static void test_clean_memo(void **state)
+{
+	const struct redact_custom rule = { .name = "host_rule", .regex = "internal[.]example" };
+	struct redact_opts ro;
+	struct format_opts o = { 0 };
+	struct format_prep *fp = format_prep__new();
+	struct redactor *plain, *strict;
+	struct fixture fx;
+	struct jbuf jb;
+	char err[256];
+	int round;
+
+	redact_opts__defaults(&ro);
+	plain = redactor__new(&ro, err, sizeof(err));
+	assert_non_null(plain);
+	jbuf__init(&jb);
+	fixture__init(&fx, "ok", 2, "ok", 2);
+	snprintf(fx.req.m.host, sizeof(fx.req.m.host), "db.internal.example");
+	o.redactor = plain;
+	for (round = 0; round < 2; round++) {	/* the second round comes from the memo */
+		prep_json(fp, &o, &fx, &jb);
+		assert_non_null(strstr(jb.buf, "\"host\":\"db.internal.example\""));
+	}
+	/* a byte changed: scanned again, and the secret in it is found */
+	snprintf(fx.req.m.host, sizeof(fx.req.m.host), "db.internal.exampl3 password=hunter2");
+	prep_json(fp, &o, &fx, &jb);
+	assert_null(strstr(jb.buf, "hunter2"));
+	snprintf(fx.req.m.host, sizeof(fx.req.m.host), "db.internal.example");
+	prep_json(fp, &o, &fx, &jb);	/* clean again, remembered again */
+	/* a reload's redactor with a rule for it, possibly at the old one's address */
+	redactor__free(plain);
+	ro.custom = &rule;
+	ro.ncustom = 1;
+	strict = redactor__new(&ro, err, sizeof(err));
+	assert_non_null(strict);
+	o.redactor = strict;
+	prep_json(fp, &o, &fx, &jb);
+	assert_null(strstr(jb.buf, "internal.example"));
+	assert_non_null(strstr(jb.buf, "[REDACTED:host_rule]"));
+	redactor__free(strict);
 	jbuf__free(&jb);
 	format_prep__free(fp);
 }
@@ -580,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_every_format),
 		cmocka_unit_test(test_prepare_once_every_format),
 		cmocka_unit_test(test_critical_passed_in),
+		cmocka_unit_test(test_clean_memo),
 		cmocka_unit_test(test_binary_body),
 		cmocka_unit_test(test_every_text_redacted),
 		cmocka_unit_test(test_binary_text_no_hex),

@@ -75,6 +75,9 @@ static inline size_t ascii_printable_prefix(const uint8_t *s, size_t n)
 {
 	size_t i = ascii_printable_words(s, n);
 
+	/* the last word, overlapping the ones seen: a printable text ends without a byte loop */
+	if (i < n && n >= 8 && i + 8 > n && !swar_not_printable(swar_load(s + n - 8)))
+		return n;
 	while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
 		i++;
 	return i;

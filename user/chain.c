@@ -2,15 +2,16 @@
 /*
  * The integrity chain: HMAC-SHA256 per record with a forward-evolving key,
  * and where each format carries the value (chain.h has the construction).
- * All crypto is libcrypto's; this file only frames the inputs.
+ * The hashing is libcrypto's SHA-256; this file frames the inputs and does
+ * HMAC's two key pads (struct chain_crypto says why).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/core_names.h>
+/* SHA256_Init/Update/Final: deprecated in OpenSSL 3 in favour of EVP, kept for speed (below) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 #include "chain.h"
 
 /* Domain separation: a MAC or a key step can never be taken for the other. */
@@ -25,11 +26,18 @@ static const char evolve_label[] = "sockaudit-key-evolve-v1";	/* with its NUL */
 #define KV_TAIL		" chain="
 #define KV_TAIL_LEN	(sizeof(KV_TAIL) - 1)
 
+/*
+ * Scratch for the hashes. The chain uses libcrypto's SHA-256 block
+ * functions directly and builds HMAC (RFC 2104) over them: the key changes
+ * with every record, and EVP_MAC_init with a new key plus the provider
+ * dispatch of every EVP call added about a fifth to the hashing (160 ns
+ * on a 600-byte record; docs/benchmarks.md, issue 15). The SHA-256 code is
+ * libcrypto's own (SHA-NI where the CPU has it); only the two pads are
+ * done here.
+ */
 struct chain_crypto {
-	EVP_MAC *mac;
-	EVP_MAC_CTX *mctx;
-	EVP_MD *md;
-	EVP_MD_CTX *dctx;
+	SHA256_CTX ctx;
+	uint8_t pad[SHA256_CBLOCK];
 };
 
 struct chain {
@@ -62,33 +70,13 @@ void chain_crypto__free(struct chain_crypto *cc)
 {
 	if (!cc)
 		return;
-	EVP_MAC_CTX_free(cc->mctx);
-	EVP_MAC_free(cc->mac);
-	EVP_MD_CTX_free(cc->dctx);
-	EVP_MD_free(cc->md);
+	OPENSSL_cleanse(cc, sizeof(*cc));	/* the last pad and hash state hold key bits */
 	free(cc);
 }
 
-/* Fetched once: OpenSSL 3's implicit fetch per call costs more than the hash. */
 struct chain_crypto *chain_crypto__new(void)
 {
-	struct chain_crypto *cc = calloc(1, sizeof(*cc));
-	OSSL_PARAM p[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-
-	if (!cc)
-		return NULL;
-	cc->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	cc->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	cc->mctx = cc->mac ? EVP_MAC_CTX_new(cc->mac) : NULL;
-	cc->dctx = EVP_MD_CTX_new();
-	if (!cc->mctx || !cc->md || !cc->dctx || !EVP_MAC_CTX_set_params(cc->mctx, p)) {
-		chain_crypto__free(cc);
-		return NULL;
-	}
-	return cc;
+	return calloc(1, sizeof(struct chain_crypto));
 }
 
 static void be64(uint64_t v, uint8_t out[8])
@@ -99,30 +87,40 @@ static void be64(uint64_t v, uint8_t out[8])
 		out[i] = v & 0xff;
 }
 
-/* A part of the MAC's input; an empty one is not a call (mid and post mostly are). */
-static bool mac_update(EVP_MAC_CTX *m, const void *p, size_t n)
+/* Start a hash of (key XOR x, padded to a block): HMAC's inner (0x36) or outer (0x5c) pass. */
+static bool pad_init(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN], uint8_t x)
 {
-	return !n || EVP_MAC_update(m, p, n);
+	size_t i;
+
+	for (i = 0; i < CHAIN_KEY_LEN; i++)
+		cc->pad[i] = key[i] ^ x;
+	memset(cc->pad + CHAIN_KEY_LEN, x, sizeof(cc->pad) - CHAIN_KEY_LEN);
+	return SHA256_Init(&cc->ctx) && SHA256_Update(&cc->ctx, cc->pad, sizeof(cc->pad));
+}
+
+/* A part of the MAC's input; an empty one is not a call (mid and post mostly are). */
+static bool mac_update(SHA256_CTX *h, const void *p, size_t n)
+{
+	return !n || SHA256_Update(h, p, n);
 }
 
 int chain__mac(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
 	       const uint8_t prev[CHAIN_MAC_LEN], uint64_t seq, const struct chain_line *b,
 	       uint8_t out[CHAIN_MAC_LEN])
 {
-	/* label || prev || seq in one update: each call into the provider costs more than its bytes */
-	uint8_t head[sizeof(mac_label) + CHAIN_MAC_LEN + 8];
-	size_t n = 0;
+	uint8_t head[sizeof(mac_label) + CHAIN_MAC_LEN + 8], inner[CHAIN_MAC_LEN];
+	bool ok;
 
 	memcpy(head, mac_label, sizeof(mac_label));
 	memcpy(head + sizeof(mac_label), prev, CHAIN_MAC_LEN);
 	be64(seq, head + sizeof(mac_label) + CHAIN_MAC_LEN);
-	if (!EVP_MAC_init(cc->mctx, key, CHAIN_KEY_LEN, NULL) ||
-	    !EVP_MAC_update(cc->mctx, head, sizeof(head)) ||
-	    !mac_update(cc->mctx, b->pre, b->pre_len) || !mac_update(cc->mctx, b->mid, b->mid_len) ||
-	    !mac_update(cc->mctx, b->post, b->post_len) ||
-	    !EVP_MAC_final(cc->mctx, out, &n, CHAIN_MAC_LEN) || n != CHAIN_MAC_LEN)
-		return -EIO;
-	return 0;
+	ok = pad_init(cc, key, 0x36) && SHA256_Update(&cc->ctx, head, sizeof(head)) &&
+	     mac_update(&cc->ctx, b->pre, b->pre_len) && mac_update(&cc->ctx, b->mid, b->mid_len) &&
+	     mac_update(&cc->ctx, b->post, b->post_len) && SHA256_Final(inner, &cc->ctx) &&
+	     pad_init(cc, key, 0x5c) && SHA256_Update(&cc->ctx, inner, sizeof(inner)) &&
+	     SHA256_Final(out, &cc->ctx);
+	OPENSSL_cleanse(cc->pad, sizeof(cc->pad));
+	return ok ? 0 : -EIO;
 }
 
 bool chain__fits(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
@@ -135,14 +133,9 @@ bool chain__fits(struct chain_crypto *cc, const uint8_t key[CHAIN_KEY_LEN],
 
 int chain__evolve(struct chain_crypto *cc, uint8_t key[CHAIN_KEY_LEN])
 {
-	unsigned int n = 0;
-	int ok;
-
-	ok = EVP_DigestInit_ex(cc->dctx, cc->md, NULL) &&
-	     EVP_DigestUpdate(cc->dctx, evolve_label, sizeof(evolve_label)) &&
-	     EVP_DigestUpdate(cc->dctx, key, CHAIN_KEY_LEN) &&
-	     EVP_DigestFinal_ex(cc->dctx, key, &n);	/* overwrites k(i) in place */
-	return ok && n == CHAIN_KEY_LEN ? 0 : -EIO;
+	/* overwrites k(i) in place */
+	return SHA256_Init(&cc->ctx) && SHA256_Update(&cc->ctx, evolve_label, sizeof(evolve_label)) &&
+	       SHA256_Update(&cc->ctx, key, CHAIN_KEY_LEN) && SHA256_Final(key, &cc->ctx) ? 0 : -EIO;
 }
 
 /* ---- hex ---- */

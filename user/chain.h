@@ -49,7 +49,7 @@ struct chain_line {
 };
 
 struct chain;
-/* libcrypto contexts for HMAC and SHA-256, fetched once (one per thread). */
+/* Scratch for the SHA-256 passes of the MAC and the key step (one per thread). */
 struct chain_crypto;
 
 struct chain_crypto *chain_crypto__new(void);	/* NULL when libcrypto lacks them */

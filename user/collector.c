@@ -486,11 +486,16 @@ static int feed_sinks(struct collector *co)
 	return pipeline__set_sinks(co->pl, d, n);
 }
 
-/* Open every sink of cfg; a critical one that cannot be set up fails all (err says why). */
-static int open_sinks(struct collector *co, const struct config *cfg, char *err, size_t errlen)
+/*
+ * Open every sink of cfg, its redactor first (built here, not when the
+ * file is read); a critical one that cannot be set up fails all (err says why).
+ */
+static int open_sinks(struct collector *co, struct config *cfg, char *err, size_t errlen)
 {
-	int i, e;
+	int i, e = config__set_redactor(cfg, err, errlen);
 
+	if (e)
+		return e;
 	for (i = 0; i < cfg->n_sinks; i++) {
 		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, errlen);
 		if (!e && (e = forward__start(&co->fwd[i], co->handles[i], &cfg->sinks[i], err,
@@ -508,7 +513,7 @@ static int open_sinks(struct collector *co, const struct config *cfg, char *err,
 }
 
 /* At start: a sink that cannot be opened is fatal, said once. */
-static int open_sinks_or_say(struct collector *co, const struct config *cfg)
+static int open_sinks_or_say(struct collector *co, struct config *cfg)
 {
 	char err[CONFIG_ERR_LEN];
 	int e = open_sinks(co, cfg, err, sizeof(err));
@@ -729,7 +734,9 @@ static void reload_parse(struct reload_job *j)
 		config__free(&j->next);
 		j->have_next = false;
 	}
-	if (j->have_next && reload_precheck(&j->next, err, n)) {
+	/* the new redactor is built here, off the reader: a pattern it refuses rejects the reload */
+	if (j->have_next && (config__set_redactor(&j->next, err, n) ||
+			     reload_precheck(&j->next, err, n))) {
 		privilege_hint(err, n, j->dropped);
 		config__free(&j->next);
 		j->have_next = false;
@@ -1433,6 +1440,10 @@ int collector__check_config(const char *path)
 		return 1;
 	}
 	bad = check_outputs(&c) | check_metrics(&c);
+	if (!bad && config__set_redactor(&c, err, sizeof(err))) {	/* as a start builds it */
+		log_err("%s: %s", path, err);
+		bad = 1;
+	}
 	if (!bad && targets__resolve(&c.targets, err, sizeof(err))) {
 		fprintf(stderr, "sockaudit: error: %s: targets: %s\n", path, err);
 		bad = 1;

@@ -616,19 +616,28 @@ static int parse_fd_kinds(struct cfg_ctx *cx, const yaml_node_t *v, bool *pipes)
 	return 0;
 }
 
-/* A key of the settings table (settings.h): parsed as its flag is. */
-static int setting_key(struct cfg_ctx *cx, const struct setting *st, const yaml_node_t *v,
-		       struct collector_config *cc)
+/* The value of a key of the settings table (settings.h): parsed as its flag is. */
+static int table_value(struct cfg_ctx *cx, const struct setting *st, const yaml_node_t *v,
+		       uint64_t *val)
 {
 	char msg[CONFIG_ERR_LEN];
 	const char *s;
-	uint64_t val;
 
 	if (want_scalar(cx, v, st->unit == SU_SECONDS ? "a number of seconds" : "a whole number",
 			&s))
 		return -EINVAL;
-	if (setting__parse(st, s, &val, msg, sizeof(msg)))
+	if (setting__parse(st, s, val, msg, sizeof(msg)))
 		return cfg_error(cx, v, "%s", msg);
+	return 0;
+}
+
+static int setting_key(struct cfg_ctx *cx, const struct setting *st, const yaml_node_t *v,
+		       struct collector_config *cc)
+{
+	uint64_t val;
+
+	if (table_value(cx, st, v, &val))
+		return -EINVAL;
 	collector_config__set(cc, st->id, val);
 	return 0;
 }
@@ -706,6 +715,7 @@ void collector_config__set(struct collector_config *cc, enum setting_id id, uint
 		cc->wakeup_bytes = v;
 		break;
 	case SET_PID:
+	case SET_STATS_INTERVAL:	/* a metrics: value (struct metrics_config) */
 	case SET__COUNT:
 		break;	/* pids are a list (collector_opts), not a setting value */
 	}
@@ -873,9 +883,53 @@ static const yaml_node_t *blamed_node(const struct redact_section *rs, const cha
 	return rs->section;
 }
 
+/* Copy n names into owned storage (the document is freed after parsing). */
+static int own_names(char **dst, const char *const *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(dst[i] = strdup(src[i])))
+			return -ENOMEM;
+	return 0;
+}
+
+/* The section kept, strings owned, for the redactor built where the sinks open. */
+static int keep_redaction(struct redaction_config *rc, const struct redact_section *rs)
+{
+	size_t i;
+
+	rc->present = true;
+	rc->ro = rs->ro;
+	rc->ro.disable = (const char *const *)rc->disable;
+	rc->ro.enable = (const char *const *)rc->enable;
+	rc->ro.custom = rc->custom;
+	if (own_names(rc->disable, rs->disable, rs->ro.ndisable) ||
+	    own_names(rc->enable, rs->enable, rs->ro.nenable))
+		return -ENOMEM;
+	for (i = 0; i < rs->ro.ncustom; i++)
+		if (!(rc->custom[i].name = strdup(rs->custom[i].name)) ||
+		    !(rc->custom[i].regex = strdup(rs->custom[i].regex)))
+			return -ENOMEM;
+	return 0;
+}
+
+static void redaction_config__free(struct redaction_config *rc)
+{
+	size_t i;
+
+	for (i = 0; i < REDACT_MAX_RULES; i++) {
+		free(rc->disable[i]);
+		free(rc->enable[i]);
+		free((char *)rc->custom[i].name);
+		free((char *)rc->custom[i].regex);
+	}
+}
+
 /*
- * Build the redactor now, while the document's nodes are alive: a bad
- * pattern or an unknown rule name is reported at its own line.
+ * Check the section now, while the document's nodes are alive: a bad
+ * pattern or an unknown rule name is reported at its own line. The
+ * redactor itself is built where the sinks open (config__set_redactor).
  */
 static int parse_redaction(struct cfg_ctx *cx, const yaml_node_t *v, struct config *c)
 {
@@ -892,15 +946,30 @@ static int parse_redaction(struct cfg_ctx *cx, const yaml_node_t *v, struct conf
 	rs->section = v;
 	err = each_key(cx, v, "redaction", redaction_key, rs);
 	if (!err) {
-		redactor__free(c->redactor);
-		c->redactor = redactor__new(&rs->ro, msg, sizeof(msg));
 		snprintf(cx->key, sizeof(cx->key), "redaction");
-		if (!c->redactor)
+		err = redact_opts__check(&rs->ro, msg, sizeof(msg));
+		if (err)
 			err = cfg_error(cx, blamed_node(rs, msg), "%s; fix it or remove the rule",
 					!strncmp(msg, "redaction: ", 11) ? msg + 11 : msg);
+		else
+			err = keep_redaction(&c->redaction, rs);
 	}
 	free(rs);
 	return err;
+}
+
+int config__set_redactor(struct config *c, char *err, size_t errlen)
+{
+	int i;
+
+	if (c->redactor || !c->redaction.present)
+		return 0;	/* built already (a reload's config, then its sinks), or the defaults */
+	c->redactor = redactor__new(&c->redaction.ro, err, errlen);
+	if (!c->redactor)
+		return -EINVAL;
+	for (i = 0; i < c->n_sinks; i++)
+		c->sinks[i].redactor = c->redactor;
+	return 0;
 }
 
 /* ---- targets (docs/configuration.md): selectors that follow restarts ---- */
@@ -940,13 +1009,18 @@ static int metrics_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 {
 	struct metrics_config *mc = arg;
 	struct group *gr;
+	uint64_t val;
 
 	if (!strcmp(k, "listen"))
 		return parse_str(cx, v, &mc->listen);
 	if (!strcmp(k, "allow_remote"))
 		return parse_bool(cx, v, &mc->allow_remote);
-	if (!strcmp(k, "stats_interval_s"))
-		return parse_u32(cx, v, 0, 86400, &mc->stats_interval_s);
+	if (!strcmp(k, "stats_interval_s")) {	/* the range and parser of --stats-interval */
+		if (table_value(cx, settings__by_key("metrics", k), v, &val))
+			return -EINVAL;
+		mc->stats_interval_s = (uint32_t)val;
+		return 0;
+	}
 	if (!strcmp(k, "loss_window_s"))
 		return parse_u32(cx, v, 1, 3599, &mc->loss_window_s);
 	if (strcmp(k, "group"))
@@ -1187,7 +1261,7 @@ static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct con
 {
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	int i, err;
+	int err;
 
 	err = scan_doc(cx, buf, len);
 	if (err)
@@ -1213,8 +1287,6 @@ static int parse_doc(struct cfg_ctx *cx, const char *buf, size_t len, struct con
 				"/var/log/sockaudit/audit.log}} entry");
 	}
 	yaml_document_delete(&cx->doc);
-	for (i = 0; !err && i < c->n_sinks; i++)
-		c->sinks[i].redactor = c->redactor;
 	return err;
 }
 
@@ -1271,6 +1343,7 @@ void config__free(struct config *c)
 	for (i = 0; i < c->rules.n_prefixes; i++)
 		free(c->rules.target_prefixes[i]);
 	redactor__free(c->redactor);
+	redaction_config__free(&c->redaction);
 	free(c->metrics.listen);
 	free(c->metrics.group);
 	free(c->path);

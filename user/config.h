@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "redact.h"
 #include "settings.h"
 #include "targets.h"
 
@@ -116,13 +117,27 @@ struct metrics_config {
 	uint32_t loss_window_s;		/* health: loss counted over this long (0: 60) */
 };
 
+/*
+ * The `redaction:` section as read, strings owned (ro points into the
+ * arrays). The config only parses and checks it (redact_opts__check); the
+ * redactor is built from it where the sinks are opened
+ * (config__set_redactor), at each start and reload.
+ */
+struct redaction_config {
+	bool present;			/* the file has the section */
+	struct redact_opts ro;
+	char *disable[REDACT_MAX_RULES], *enable[REDACT_MAX_RULES];
+	struct redact_custom custom[REDACT_MAX_RULES];
+};
+
 struct config {
 	char *path;
 	struct sink_config sinks[CONFIG_MAX_SINKS];
 	int n_sinks;
 	struct critical_rules rules;
 	struct collector_config col;
-	/* built from the `redaction:` section (NULL: none, the built-in defaults) */
+	struct redaction_config redaction;
+	/* built from redaction where the sinks open (NULL: not yet, or the built-in defaults) */
 	struct redactor *redactor;
 	char digest[65];		/* SHA-256 of the file, hex */
 	struct target_set targets;	/* the `targets:` section (unresolved) */
@@ -141,6 +156,14 @@ int sink_config__set_output(struct sink_config *sc, const char *path, char *err,
 /* Load and check path. 0, or -errno with one line in err. */
 int config__load(struct config *c, const char *path, char *err, size_t errlen);
 void config__free(struct config *c);
+
+/*
+ * Build the redactor of c's redaction section and lend it to every sink;
+ * called where the sinks are opened (start, reload, check-config), never
+ * by config__load. Nothing to do without the section (the sinks use the
+ * built-in defaults) or when built already. 0, or -errno + err.
+ */
+int config__set_redactor(struct config *c, char *err, size_t errlen);
 
 /*
  * CLI overrides: output (-o, may be NULL) replaces the first sink's

@@ -54,9 +54,27 @@ struct scratch {
 	struct jbuf redacted;		/* stage 2: secrets replaced */
 };
 
+/*
+ * The last clean text of each field, kept per prep. The side texts (process
+ * name, method, host, content types, reason, JSON-RPC names) repeat from
+ * one exchange to the next; one equal byte for byte to the last, under the
+ * same redactor and limit, is printable and clean again, so it is copied
+ * without the redactor (whose own clean cache still costs a lock and a
+ * hash). Only clean texts are kept, as in that cache: no secret stays.
+ */
+#define MEMO_MAX 64
+
+struct memo {
+	uint64_t rid;			/* redactor__id that found it clean; 0: none */
+	size_t limit;
+	uint32_t len;
+	char text[MEMO_MAX];
+};
+
 struct format_prep {
 	struct prep p;
 	struct scratch sc;
+	struct memo memo[PF_MAX];
 };
 
 /* What this thread formats without a prep of its own: event fields, cut copies, one-shot exchanges. */
@@ -139,6 +157,47 @@ static void withhold(struct prep *p, struct jbuf *out)
 }
 
 /*
+ * The NUL-terminated s (in an array of max bytes) is the memo's text: its
+ * bytes, then the NUL or the end of the array. No strnlen first: the bytes
+ * are compared before s[len] is read, so nothing past a shorter string's
+ * NUL decides the answer.
+ */
+static bool memo_hit(const struct memo *m, const struct prep *p, const char *s, size_t max,
+		     size_t limit)
+{
+	return m->rid && m->rid == p->rid && m->limit == limit && m->len <= max &&
+	       !memcmp(m->text, s, m->len) && (m->len == max || !s[m->len]);
+}
+
+/* out (written from `from` on) is s unchanged: a clean printable text, remembered. */
+static void memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
+		      const uint8_t *s, size_t n, size_t limit)
+{
+	if (n > MEMO_MAX || !n || out->oom || out->len - from != n ||
+	    memcmp(out->buf + from, s, n))
+		return;
+	memcpy(m->text, s, n);
+	m->len = (uint32_t)n;
+	m->limit = limit;
+	m->rid = p->rid;
+}
+
+/* A redacted text in out (from `from` on) past limit: bounded as the escape step bounds any. */
+static void bound_redacted(struct prep *p, struct scratch *sc, struct jbuf *out, size_t from,
+			   size_t limit)
+{
+	jbuf__reset(&sc->redacted);
+	jbuf__raw(&sc->redacted, out->buf + from, out->len - from);
+	out->len = from;
+	out->buf[from] = '\0';
+	if (sanitize__escape(out, (const uint8_t *)sc->redacted.buf, sc->redacted.len, limit) <
+	    sc->redacted.len) {
+		sanitize__cut(out, limit);
+		p->truncated = true;
+	}
+}
+
+/*
  * One text of the record: stripped, redacted (when redact), escaped and
  * bounded by limit. Only its first keep bytes are written; the n - keep
  * after them are the look-ahead of a cut excerpt, seen by the redactor
@@ -150,18 +209,32 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	struct prep *p = &fp->p;
 	struct scratch *sc = &fp->sc;
 	struct jbuf *out = &p->f[f];
+	struct memo *m = &fp->memo[f];
 	/*
 	 * Printable ASCII that fits is already safe text: nothing to strip or
 	 * escape, and what the redactor makes of it is printable too (its
 	 * markers are). Only the redaction scan may be left.
 	 */
-	bool printable = keep <= limit && ascii_printable_prefix(s, n) == n;
-	bool cut = false;
+	bool printable, cut = false;
 	const uint8_t *src = n ? s : (const uint8_t *)"";	/* an absent body is NULL */
-	size_t len = n;
+	size_t len = n, from = out->len;
 
+	p->used |= 1u << f;
+	printable = keep <= limit && ascii_printable_prefix(s, n) == n;
 	if (printable && !redact) {
 		jbuf__raw(out, (const char *)s, keep);
+		return;
+	}
+	if (printable && keep == n) {
+		/* the redactor's output is the safe text itself: no copy in between */
+		if (!p->r || redactor__redact_cut(p->r, src, n, n, out, &p->hits)) {
+			withhold(p, out);
+			return;
+		}
+		if (out->len - from > limit)
+			bound_redacted(p, sc, out, from, limit);	/* markers made it longer */
+		else
+			memo_keep(m, p, out, from, s, n, limit);
 		return;
 	}
 	if (!printable) {
@@ -202,6 +275,12 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
 
 	if (!s)
 		return;
+	if (memo_hit(&fp->memo[f], &fp->p, s, max, limit)) {
+		/* here, not in prep_text: most side texts end here, before its heavier entry */
+		fp->p.used |= 1u << f;
+		jbuf__raw(&fp->p.f[f], s, fp->memo[f].len);
+		return;
+	}
 	n = strnlen(s, max);
 	prep_text(fp, f, (const uint8_t *)s, n, n, true, limit);
 }
@@ -220,8 +299,10 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 	int kind = sanitize__detect(m->body, m->body_len, m->content_type);
 
 	p->kind[side] = kind;
-	if (kind != PK_TEXT)
+	if (kind != PK_TEXT) {
+		p->used |= 1u << f;
 		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
+	}
 	else
 		prep_text(fp, f, m->body, m->body_len + m->body_ahead, m->body_len, true, limit);
 }
@@ -230,10 +311,11 @@ static void prep_reset(struct prep *p)
 {
 	int i;
 
-	for (i = 0; i < PF_MAX; i++) {
-		jbuf__reset(&p->f[i]);
-		jbuf__raw(&p->f[i], "", 0);
-	}
+	/* only the fields the last record wrote: the others are empty already */
+	for (i = 0; p->used >> i; i++)
+		if (p->used & 1u << i)
+			jbuf__reset(&p->f[i]);
+	p->used = 0;
 	memset(&p->hits, 0, sizeof(p->hits));
 	p->kind[0] = p->kind[1] = PK_TEXT;
 	p->truncated = p->redact_failed = false;
@@ -242,6 +324,7 @@ static void prep_reset(struct prep *p)
 /* Field "to" becomes a copy of field "from", already prepared: not scanned twice. */
 static void prep_copy(struct prep *p, int to, int from)
 {
+	p->used |= 1u << to;
 	jbuf__reset(&p->f[to]);
 	jbuf__raw(&p->f[to], prep__s(p, from), prep__n(p, from));
 }
@@ -318,8 +401,8 @@ static bool prep_oom(const struct prep *p)
 {
 	int i;
 
-	for (i = 0; i < PF_MAX; i++)
-		if (p->f[i].oom)
+	for (i = 0; p->used >> i; i++)
+		if ((p->used & 1u << i) && p->f[i].oom)
 			return true;
 	return false;
 }
@@ -338,6 +421,7 @@ int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_
 	p->req = x->req ? &x->req->m : NULL;
 	p->resp = x->resp ? &x->resp->m : NULL;
 	p->r = o && o->redactor ? o->redactor : redactor__default();
+	p->rid = p->r ? redactor__id(p->r) : 0;	/* 0 matches no memo (memo_hit) */
 	prep_cstr(fp, PF_COMM, c->comm, sizeof(c->comm), lim);
 	prep_cstr(fp, PF_EXE, pi ? pi->exe : NULL, sizeof(pi->exe), lim);
 	/* named by the correlator when it made x (conn__name) */
@@ -581,9 +665,18 @@ void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *
 
 void format__u64(struct jbuf *jb, uint64_t v)
 {
-	char tmp[24], *p = jbuf__digits(tmp + sizeof(tmp), v);
+	/*
+	 * The digits end at tmp + 24 and are at most 20: a fixed 24-byte copy
+	 * from their start stays inside tmp and is a few moves, not a memcpy
+	 * call; the bytes past them are overwritten by what comes next.
+	 */
+	char tmp[48], *p = jbuf__digits(tmp + 24, v);
 
-	jbuf__raw(jb, p, (size_t)(tmp + sizeof(tmp) - p));
+	if (24 >= jb->cap - jb->len && !jbuf__grow(jb, 24))
+		return;
+	memcpy(jb->buf + jb->len, p, 24);
+	jb->len += (size_t)(tmp + 24 - p);
+	jb->buf[jb->len] = '\0';
 }
 
 void format__ms(struct jbuf *jb, uint64_t ns)

@@ -29,6 +29,8 @@ enum prep_field {
 	PF_MAX,
 };
 
+_Static_assert(PF_MAX < 32, "struct prep's used mask has a bit per field");
+
 struct prep {
 	uint64_t seq;
 	int64_t off;			/* event clock to wall clock, ns */
@@ -37,7 +39,9 @@ struct prep {
 	const struct rpc_msg *rpc_req, *rpc_resp; /* JSON-RPC facts of each side, or NULL */
 	const struct proc_info *pi;
 	const struct redactor *r;
+	uint64_t rid;			/* redactor__id(r), 0 without one */
 	struct jbuf f[PF_MAX];		/* safe texts (empty when absent) */
+	uint32_t used;			/* bit f: f[f] written since the last reset */
 	int kind[2];			/* payload kind of the request, response body */
 	struct redact_hits hits;
 	bool critical;			/* as the caller of format__prepare decided */

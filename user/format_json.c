@@ -24,8 +24,9 @@ static size_t ts_quoted(char buf[48], uint64_t real_ns)
 {
 	time_t secs = real_ns / 1000000000ULL;
 	uint32_t frac = real_ns % 1000000000ULL;
-	char *digits, *lead;
+	char *digits;
 
+	_Static_assert(sizeof(ts_cache.text) + 1 + 12 <= 48, "ts_quoted's buf holds the copy");
 	if (secs != ts_cache.secs) {
 		struct tm tm;
 
@@ -35,11 +36,12 @@ static size_t ts_quoted(char buf[48], uint64_t real_ns)
 		ts_cache.secs = secs;
 	}
 	buf[0] = '"';
-	memcpy(buf + 1, ts_cache.text, ts_cache.len);
+	/* whole 32-byte copies (text is 32 bytes, buf 48): moves, not a memcpy call */
+	memcpy(buf + 1, ts_cache.text, sizeof(ts_cache.text));
 	/* nine digits of nanoseconds, zero-padded on the left */
 	digits = buf + ts_cache.len + 1;
-	lead = jbuf__digits(digits + 9, frac);
-	memset(digits, '0', (size_t)(lead - digits));
+	memset(digits, '0', 9);
+	jbuf__digits(digits + 9, frac);	/* over the zeros, from the right */
 	buf[ts_cache.len + 10] = 'Z';
 	buf[ts_cache.len + 11] = '"';
 	return ts_cache.len + 12;
@@ -79,7 +81,22 @@ void format__end(struct jbuf *jb)
  * texts go through the escaper. Lifecycle and other records, whose
  * members vary, use the general writer in json.c.
  */
-#define PUT(jb, lit) jbuf__raw((jb), (lit), sizeof(lit) - 1)
+#define PUT(jb, lit) put_piece((jb), (lit), sizeof(lit) - 1)
+
+/*
+ * A constant piece: jbuf__raw without its NUL and without the oom test
+ * (after a failed grow the record is dropped anyway, and the write stays
+ * inside the buffer). The record's last piece goes through jbuf__raw, which
+ * terminates it.
+ */
+static inline __attribute__((always_inline)) void put_piece(struct jbuf *jb, const char *s,
+							     size_t n)
+{
+	if (__builtin_expect(n >= jb->cap - jb->len, 0) && !jbuf__grow(jb, n))
+		return;
+	memcpy(jb->buf + jb->len, s, n);
+	jb->len += n;
+}
 
 /* A text made safe by the prepare step: only JSON's own escaping is left. */
 static void put_text(struct jbuf *jb, const struct prep *p, int f)
@@ -90,9 +107,17 @@ static void put_text(struct jbuf *jb, const struct prep *p, int f)
 /* One of our own names ("tcp", "ok", ...): nothing in it to escape. */
 static void put_name(struct jbuf *jb, const char *name)
 {
-	PUT(jb, "\"");
-	jbuf__raw(jb, name, strlen(name));
-	PUT(jb, "\"");
+	size_t n = strlen(name);
+	char *o;
+
+	if (n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, n + 2))
+		return;
+	o = jb->buf + jb->len;
+	*o = '"';
+	memcpy(o + 1, name, n);
+	o[n + 1] = '"';
+	o[n + 2] = '\0';
+	jb->len += n + 2;
 }
 
 static void put_bool(struct jbuf *jb, bool v)
@@ -103,11 +128,13 @@ static void put_bool(struct jbuf *jb, bool v)
 		PUT(jb, "false");
 }
 
+/* Quoted timestamp, made in place (ts_quoted writes at most 48 bytes). */
 static void put_ts(struct jbuf *jb, uint64_t real_ns)
 {
-	char buf[48];
-
-	jbuf__raw(jb, buf, ts_quoted(buf, real_ns));
+	if (48 >= jb->cap - jb->len && !jbuf__grow(jb, 48))
+		return;
+	jb->len += ts_quoted(jb->buf + jb->len, real_ns);
+	jb->buf[jb->len] = '\0';
 }
 
 /* ,"key":"text" when the text is not empty; key_lit has the comma and colon. */
@@ -393,7 +420,7 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 		PUT(jb, ",\"truncated\":true");
 	if (p->redact_failed)
 		PUT(jb, ",\"redaction_failed\":true");
-	PUT(jb, "}\n");
+	jbuf__raw(jb, "}\n", 2);	/* NUL-terminated again */
 }
 
 static int json_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,

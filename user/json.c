@@ -136,18 +136,29 @@ void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 	size_t i = 0;
 	char *o;
 
-	if (!jbuf__grow(jb, n + 2))
+	if (n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, n + 2))
 		return;
 	o = jb->buf + jb->len;
 	*o++ = '"';
 	for (; i + 8 <= n && !swar_json_special(swar_load(s + i)); i += 8, o += 8)
 		memcpy(o, s + i, 8);
+	if (i < n && n >= 8 && i + 8 > n && !swar_json_special(swar_load(s + n - 8))) {
+		/* the last word, overlapping the ones copied: a plain tail in one step */
+		memcpy(o + (n - i) - 8, s + n - 8, 8);
+		o += n - i;
+		i = n;
+	}
 	while (i < n && json_safe(s[i]))
 		*o++ = (char)s[i++];
+	if (i == n) {	/* the common case: nothing to escape, the room was reserved */
+		*o++ = '"';
+		*o = '\0';
+		jb->len = (size_t)(o - jb->buf);
+		return;
+	}
 	jb->len = (size_t)(o - jb->buf);
 	jb->buf[jb->len] = '\0';
-	if (i < n)
-		jbuf__escape(jb, s + i, n - i);
+	jbuf__escape(jb, s + i, n - i);
 	jbuf__putc(jb, '"');
 }
 

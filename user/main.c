@@ -31,7 +31,8 @@ static const char usage_text[] =
 "       sockaudit search [selectors] [--format raw|text|csv] [--count] [--verify] LOG...\n"
 "       sockaudit report [selectors] [--html OUT.html] LOG...\n"
 "       sockaudit version\n"
-"options:\n"
+"options (a value out of range is refused with the allowed range; the ranges are in\n"
+"docs/operations.md and come from one table for flags and config keys):\n"
 "  -o, --output FILE       audit log, JSON Lines (created 0600, appended); with -c it\n"
 "                          replaces the first sink's output_file\n"
 "  -c, --config FILE       YAML config (docs/configuration.md); flags override it\n"
@@ -43,9 +44,9 @@ static const char usage_text[] =
 "      --exe PATH          every process running this file (matched by device and inode)\n"
 "      --state-file PATH   write the state `sockaudit status` reads (e.g.\n"
 "                          /run/sockaudit/state.json)\n"
-"      --max-capture N     payload bytes per captured event (default 4096, 1..32768)\n"
+"      --max-capture N     payload bytes per captured event (default 4096)\n"
 "      --capture-budget N  payload bytes captured per syscall, in events of --max-capture\n"
-"                          bytes (default 1048576, 1..268435456)\n"
+"                          bytes (default 1048576)\n"
 "      --ttl SECONDS       unanswered requests are written as no_response after this (default 300)\n"
 "      --body-excerpt N    body bytes kept per message in a record (default 1024)\n"
 "      --attach MODE       tracepoint (per-syscall, default) or raw_tp\n"
@@ -258,8 +259,8 @@ static int parse_metrics_option(struct collector_opts *o, int c, const char *arg
 		o->listen = arg;
 		return 0;
 	}
-	if (settings__parse_uint(arg, 0, 86400, &v))
-		return usage_error("--stats-interval '%s': give whole seconds, 0..86400", arg);
+	if (parse_setting(NULL, "--stats-interval", arg, &v))
+		return 2;
 	o->stats_interval_s = v;
 	o->has_stats_interval = true;
 	return 0;

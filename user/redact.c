@@ -73,6 +73,7 @@ struct clean_slot {
 };
 
 struct redactor {
+	uint64_t id;			/* redactor__id */
 	hs_database_t *db;
 	pcre2_code *pc[REDACT_MAX_RULES];	/* NULL for rules that are off */
 	int nrules;
@@ -630,7 +631,8 @@ static int compile(struct redactor *r, const struct redact_opts *o, char *err, s
 	return 0;
 }
 
-static int setup(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
+/* The rule table of o: built-ins switched on and off, then the custom rules. */
+static int name_rules(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
 {
 	size_t i;
 	int e;
@@ -647,16 +649,71 @@ static int setup(struct redactor *r, const struct redact_opts *o, char *err, siz
 	for (i = 0; i < o->ncustom; i++)
 		if ((e = add_custom(r, &o->custom[i], err, errlen)))
 			return e;
-	return compile(r, o, err, errlen);
+	return 0;
+}
+
+static int setup(struct redactor *r, const struct redact_opts *o, char *err, size_t errlen)
+{
+	int e = name_rules(r, o, err, errlen);
+
+	return e ? e : compile(r, o, err, errlen);
+}
+
+/* Hyperscan's verdict on one custom pattern alone (no database): what hs_compile_multi would say. */
+static int hs_check(const struct redactor *r, int i, const char *re, char *err, size_t errlen)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+
+	if (hs_expression_info(re, HS_FLAG_SINGLEMATCH, &info, &ce) == HS_SUCCESS) {
+		bool empty = info->min_width == 0;
+
+		free(info);
+		if (!empty)
+			return 0;
+		snprintf(err, errlen, "redaction: rule '%s': bad pattern /%s/: the pattern "
+			 "matches the empty text", r->names[i], re);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "redaction: rule '%s': bad pattern /%s/: %s", r->names[i], re,
+		 ce ? ce->message : "not accepted");
+	hs_free_compile_error(ce);
+	return -EINVAL;
+}
+
+int redact_opts__check(const struct redact_opts *o, char *err, size_t errlen)
+{
+	struct redactor *r = calloc(1, sizeof(*r));
+	int i, e;
+
+	snprintf(err, errlen, "redaction: out of memory");
+	if (!r)
+		return -ENOMEM;
+	e = o->enabled ? name_rules(r, o, err, errlen) : 0;
+	for (i = NBUILTIN; !e && i < r->nrules; i++) {
+		const char *re = o->custom[i - NBUILTIN].regex;
+
+		e = compile_pcre(r, i, re, 0, err, errlen);
+		if (!e)
+			e = hs_check(r, i, re, err, errlen);
+	}
+	for (i = 0; i < REDACT_MAX_RULES; i++)
+		pcre2_code_free(r->pc[i]);
+	free(r);
+	if (!e)
+		err[0] = '\0';
+	return e;
 }
 
 struct redactor *redactor__new(const struct redact_opts *o, char *err, size_t errlen)
 {
+	static _Atomic uint64_t last_id;
 	struct redactor *r = calloc(1, sizeof(*r));
 
 	snprintf(err, errlen, "redaction: out of memory");
 	if (!r)
 		return NULL;
+	r->id = ++last_id;
 	r->enabled = o->enabled;
 	r->lock = malloc(sizeof(*r->lock));
 	r->counts = calloc(REDACT_MAX_RULES, sizeof(*r->counts));
@@ -967,16 +1024,25 @@ static int find_spans(struct redactor *r, const uint8_t *s, size_t n, bool padde
  * also break a match (%26 becomes '&'), so both passes count and their
  * spans are merged.
  */
-/* The set of two slots for s (FNV-1a), or NULL when s is too long to be remembered. */
+/*
+ * The set of two slots for s, or NULL when s is too long to be remembered.
+ * The hash takes eight bytes per step (a multiply-xorshift over words, the
+ * last word zero-padded): a per-byte hash cost more than the rest of a
+ * remembered text's lookup. Any spread will do: a slot is compared whole.
+ */
 static struct clean_slot *clean_set(struct redactor *r, const uint8_t *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = n * 0x9e3779b97f4a7c15ULL, w;
 	size_t i;
 
 	if (n > CLEAN_MAX)
 		return NULL;
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 16777619u;
+	for (i = 0; i < n; i += 8) {
+		w = 0;
+		memcpy(&w, s + i, n - i < 8 ? n - i : 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
 	return &r->clean[(h ^ h >> 16) % (CLEAN_SLOTS / 2) * 2];
 }
 
@@ -1050,6 +1116,11 @@ int redactor__redact(const struct redactor *r, const uint8_t *s, size_t n, struc
 		     struct redact_hits *hits)
 {
 	return redactor__redact_cut(r, s, n, n, out, hits);
+}
+
+uint64_t redactor__id(const struct redactor *r)
+{
+	return r->id;
 }
 
 size_t redactor__nrules(const struct redactor *r)

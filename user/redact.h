@@ -65,6 +65,15 @@ void redact_opts__defaults(struct redact_opts *o);
 struct redactor *redactor__new(const struct redact_opts *o, char *err, size_t errlen);
 void redactor__free(struct redactor *r);
 
+/*
+ * What redactor__new would refuse in o, found without building it (no
+ * Hyperscan database, which takes most of a start-up): unknown or bad rule
+ * names, and custom patterns PCRE2 or Hyperscan do not take. 0, or
+ * -EINVAL / -ENOMEM with redactor__new's message in err. The config
+ * reader checks with it; the redactor is built where the sinks open.
+ */
+int redact_opts__check(const struct redact_opts *o, char *err, size_t errlen);
+
 /* The process-wide redactor with the default options (built on first use). */
 const struct redactor *redactor__default(void);
 
@@ -85,6 +94,13 @@ int redactor__redact(const struct redactor *r, const uint8_t *s, size_t n, struc
  */
 int redactor__redact_cut(const struct redactor *r, const uint8_t *s, size_t n, size_t keep,
 			 struct jbuf *out, struct redact_hits *hits);
+
+/*
+ * A number no other redactor of this process had or will have (a freed
+ * one's address can come back; its id does not): what a cache of texts
+ * found clean is keyed on. Never 0.
+ */
+uint64_t redactor__id(const struct redactor *r);
 
 /* Rules, by index (the bits of redact_hits.mask); counters since start. */
 size_t redactor__nrules(const struct redactor *r);

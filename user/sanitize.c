@@ -94,8 +94,16 @@ static bool has_prefix(const uint8_t *s, size_t n, const char *magic, size_t m)
 	return n >= m && !memcmp(s, magic, m);
 }
 
+/* First bytes of the magic numbers below: any other first byte is no known format. */
+static const bool magic_first[256] = {
+	[0x1f] = true, [0x28] = true, ['B'] = true, [0xfd] = true, ['P'] = true, [0x89] = true,
+	[0xff] = true, ['G'] = true, ['R'] = true, ['%'] = true, [0x78] = true,
+};
+
 static int detect_magic(const uint8_t *s, size_t n)
 {
+	if (!n || !magic_first[s[0]])
+		return PK_TEXT;
 	if (has_prefix(s, n, "\x1f\x8b", 2))
 		return PK_GZIP;
 	if (has_prefix(s, n, "\x28\xb5\x2f\xfd", 4))
@@ -131,7 +139,8 @@ static bool ctype_is(const char *ct, const char *prefix)
 
 static int detect_ctype(const char *ct)
 {
-	if (!ct || !ct[0])
+	/* every binary type below starts with a, f, i or v: text/... is settled at once */
+	if (!ct || !strchr("afivAFIV", ct[0]) || !ct[0])
 		return PK_TEXT;
 	if (ctype_is(ct, "application/grpc"))
 		return PK_GRPC;
@@ -155,9 +164,10 @@ static int detect_ctype(const char *ct)
  */
 static bool looks_binary(const uint8_t *s, size_t n)
 {
-	size_t i = 0, bad = 0, k, lim = n < DETECT_SAMPLE ? n : DETECT_SAMPLE;
+	size_t i, bad = 0, k, lim = n < DETECT_SAMPLE ? n : DETECT_SAMPLE;
 	uint32_t cp;
 
+	i = ascii_printable_words(s, lim);	/* the plain-text start, a word at a time */
 	while (i < lim) {
 		uint8_t c = s[i];
 

@@ -30,11 +30,13 @@ const struct setting settings[SET__COUNT] = {
 	  1, YEAR_MS, false },
 	{ SET_WAKEUP_BYTES, NULL, NULL, "--wakeup-bytes", SU_BYTES, 1, 1ULL << 30, false },
 	{ SET_PID, NULL, NULL, "--pid", SU_PID, 1, 4194304, false },	/* PID_MAX_LIMIT */
+	{ SET_STATS_INTERVAL, "metrics", "stats_interval_s", "--stats-interval", SU_WHOLE_SECONDS,
+	  0, 86400, false },
 };
 
 static const char *const unit_names[] = {
 	[SU_COUNT] = "", [SU_BYTES] = " (bytes)", [SU_MIB] = " (MiB)", [SU_MS] = " (ms)",
-	[SU_SECONDS] = " (seconds)", [SU_PID] = " (a process id)",
+	[SU_SECONDS] = " (seconds)", [SU_WHOLE_SECONDS] = " (seconds)", [SU_PID] = " (a process id)",
 };
 
 const struct setting *settings__by_key(const char *section, const char *key)

@@ -33,7 +33,16 @@ until [ "$(count_type exchange)" -ge 200 ]; do kill -0 "$LOAD" || fail "load die
 # the slow config: the same sink, with patterns hyperscan takes seconds to compile
 { echo "$sink"; echo "redaction:"; echo "  custom_rules:"
   for i in $(seq 16); do printf '    - name: slow%d\n      regex: ".{500}x.{500}%d"\n' "$i" "$i"; done
+  printf '    - name: reload_marker\n      regex: "reloadmark-[0-9]{4}"\n'
 } > "$cfg"
+# marked_target N: request /reloadmark-N and wait for its exchange (redacted or not)
+marked_target() {
+	curl -s "http://127.0.0.1:$port/reloadmark-$1" > /dev/null
+	until grep -q "reloadmark-$1\|REDACTED:reload_marker" "$log"; do
+		kill -0 "$SA_PID" || fail "collector died"; sleep 0.05
+	done
+}
+marked_target 0001	# the running config has no such rule: written as it is
 mark=$(wc -l < "$log")
 kill -HUP "$SA_PID"
 until [ "$(count_type config_reload)" -ge 1 ]; do
@@ -48,6 +57,11 @@ more_exchanges() {
 	done
 }
 more_exchanges 100
+# the reload built the new config's redactor (where its sinks open): its rule is in force
+marked_target 0002
+grep -q '"target":"/\[REDACTED:reload_marker\]"' "$log" || fail "the reloaded rule was not applied"
+grep -q 'reloadmark-0002' "$log" && fail "reloadmark-0002 written in clear after the reload"
+grep -q '"target":"/reloadmark-0001"' "$log" || fail "reloadmark-0001 was redacted before the reload"
 # a new config whose critical sink has a key others can read: rejected before
 # the running sinks are touched, the reason in the record, records go on
 cp "$cfg" "$WORKDIR/slow.yaml"
