@@ -4,7 +4,8 @@
 # records written vs requests served (nginx's access log counts them).
 #   ROUNDS=5 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp wakeup"
 # (wakeup: tracepoint mode with a reader wakeup for every event, to compare;
-# forward: tracepoint with FWD_CONFIG, a config whose sink forwards the log)
+# forward: tracepoint with FWD_CONFIG, a config whose sink forwards the log;
+# integrity: tracepoint with the tamper-evident chain on, flush_mode immediate)
 # BASELINE=/path/to/an/older/sockaudit adds, for each mode M, a run "base-M"
 # of that binary right after the run of $SOCKAUDIT in the same round: a
 # before/after comparison under the same machine load.
@@ -13,7 +14,7 @@ set -euo pipefail
 ROUNDS=${ROUNDS:-5}
 DUR=${SECONDS_PER_RUN:-5}
 CONNS=${CONNS:-50}
-MODES=${MODES:-"tracepoint raw_tp wakeup"}
+MODES=${MODES:-"tracepoint integrity raw_tp wakeup"}
 BASELINE=${BASELINE:-}
 if [ -n "$BASELINE" ]; then
 	[ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable sockaudit" >&2; exit 1; }
@@ -50,6 +51,19 @@ auditing_plugins:
       flush_mode: ${FLUSH:-immediate}
 YAML
 fi
+# The same sink with the chain on and every batch flushed at once (issue 15's
+# "integrity on with flush_mode: immediate"); a fresh key for this run.
+INTEGRITY_CONFIG=$WORKDIR/integrity.yaml
+"$SOCKAUDIT" keygen "$WORKDIR/chain.key" >/dev/null
+cat > "$INTEGRITY_CONFIG" <<YAML
+auditing_plugins:
+  - type: json_lines
+    config:
+      output_file: $WORKDIR/audit.log
+      max_file_size_mb: 0
+      flush_mode: immediate
+      integrity: {key_file: $WORKDIR/chain.key}
+YAML
 
 port=$(free_port)
 scheme=http
@@ -101,6 +115,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		case $mode in
 		wakeup) args="--attach tracepoint --wakeup-bytes 1";;
 		tlsoff) args="--attach tracepoint --tls off";;
+		integrity) args="--attach tracepoint"; mcfg=$INTEGRITY_CONFIG;;
 		# tracepoint with the log forwarded (FWD_CONFIG: bench/forward_bench.sh)
 		forward) args="--attach tracepoint"; mcfg=${FWD_CONFIG:?forward mode needs FWD_CONFIG};;
 		*) args="--attach $mode";;

@@ -562,7 +562,8 @@ static long chunk_cb(__u64 i, void *ctx)
 }
 
 /*
- * The chunks after the first, for a syscall larger than max_capture. Each
+ * The chunks of a syscall larger than max_capture (or than what one chunk
+ * of iovecs walks), the first included. Each
  * loop either fills a chunk or walks IOV_PER_CHUNK iovecs, so the count
  * below is enough; should it not be, one event without payload closes the
  * syscall so that its bytes are still accounted for. The cursor lives in
@@ -668,9 +669,8 @@ static __always_inline void emit_data(struct task_struct *task, struct stash *st
 	x->fail = false;
 	x->stop = false;
 	x->flags = flags;
-	emit_chunk(s);
-	if (!x->stop)
-		emit_rest();
+	/* every chunk from the first in emit_rest: the chunk code stays out of this program's hot path */
+	emit_rest();
 }
 
 /* Length and flags of a data event, in one argument of emit_data. */
