@@ -27,7 +27,9 @@ record_nginx() {
 	nginx -c "$WORKDIR/nginx.conf" &
 	wait_port "$port"
 	ngx=$(cat "$WORKDIR/nginx.pid")
-	"$SOCKAUDIT" record "$out" --pid "$ngx" --ringbuf-mb 64 -q &
+	# recorded by BASELINE when set: an older build may not read a newer
+	# event file, and every build reads the older versions
+	"${BASELINE:-$SOCKAUDIT}" record "$out" --pid "$ngx" --ringbuf-mb 64 -q &
 	rec=$!
 	sleep 1	# capture attached (record writes no audit log to wait on)
 	"$@" "http://127.0.0.1:$port/index.html" > /dev/null
