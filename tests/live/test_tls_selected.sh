@@ -3,11 +3,13 @@
 # a copy of node named by --exe (adopted at exec), and node started in a
 # cgroup named by --cgroup: moved there by another process while stopped
 # before its exec, so that no syscall it makes is seen before the exec
-# (tracepoint mode: only the socket syscalls are hooked). Each
-# sends its HTTPS request at once: the first request's plaintext must be
-# recorded (the program held at exec and at libssl's mmap until its uprobes
-# exist, as a target that was one before). 5 fresh processes each, so that
-# a race would show. The server is not audited.
+# (tracepoint mode: only the socket syscalls are hooked). Node carries
+# OpenSSL in its executable: only the hold at exec (sa_tls_exec) stops it
+# before its uprobes exist. Each sends its HTTPS request at once: the first
+# request's plaintext must be recorded. 5 fresh processes each, so that a
+# race would show. Before the cgroup was adopted at exec, 4 of the 5 cgroup
+# requests were missed (the first got its links by a library load). The
+# server is not audited.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/service.sh"
 . "$LIB/tls.sh"
