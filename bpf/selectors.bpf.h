@@ -78,23 +78,35 @@ static __always_inline bool cgroup_selected(__u32 tgid)
 /*
  * A selected executable, by (device, inode) of the file the kernel runs:
  * a path through a symlink matches, a replaced file (a new inode) does not
- * until userspace re-reads the selectors (SIGHUP).
+ * until userspace re-reads the selectors (SIGHUP). Adopted before the new
+ * program's first instruction, so that sa_tls_exec holds it when it may
+ * carry TLS code, as any target.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sa_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct sa_exe_key k = {};
 	struct inode *inode;
+	__u32 tgid = p->tgid;
 
+	/*
+	 * A process in a selected cgroup is adopted at its exec too, not only
+	 * at a syscall: one that joined before exec and made none seen since
+	 * (tracepoint mode hooks the socket syscalls only) must be a target
+	 * when TLS's sa_tls_exec, attached after this program and so run after
+	 * it, decides whether to hold the new program.
+	 */
+	if (cgroup_levels && tgid != targ_self_tgid && !bpf_map_lookup_elem(&targets, &tgid))
+		cgroup_selected(tgid);
 	if (!exe_selectors)
 		return 0;
 	inode = BPF_CORE_READ(bprm, file, f_inode);
-	if ((__u32)p->tgid == targ_self_tgid || !inode)
+	if (tgid == targ_self_tgid || !inode)
 		return 0;
 	k.ino = BPF_CORE_READ(inode, i_ino);
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	if (bpf_map_lookup_elem(&exe_targets, &k))
-		adopt_current(p->tgid);
+		adopt_current(tgid);
 	return 0;
 }
 

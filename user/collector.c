@@ -94,6 +94,7 @@ struct collector {
 	struct capture *cap;
 	struct tlsprobe *tp;		/* TLS uprobes, or NULL (--tls off) */
 	uint32_t tls_files;		/* files the TLS uprobes were attached to, in all */
+	uint64_t tls_swept;		/* processes whose TLS links the sweep closed */
 	struct pipeline *pl;
 	struct config *cfg;		/* the config in force */
 	struct config reloaded;		/* owned once a reload was applied */
@@ -286,6 +287,7 @@ static void put_tls_counters(struct lc_fields *l, const struct collector *co)
 	if (!co->o->cap.tls)
 		return;
 	lc_u64(l, "tls_files_attached", co->tls_files);
+	lc_u64(l, "tls_links_swept", co->tls_swept);
 	for (int i = 0; i < TLS_CNT_MAX; i++)
 		lc_u64(l, tls__counter_name(i), t[i]);
 }
@@ -1134,6 +1136,7 @@ static int main_loop(struct collector *co)
 			pipeline__report_loss(co->pl, co->kcnt, now);
 			write_state(co, "running");
 			report_forward(co, now);
+			tlsprobe__sweep(co->tp, now);	/* links of exits whose event was lost */
 			next_tick = now + TICK_NS;
 		}
 		if (co->obs)
@@ -1150,6 +1153,7 @@ static int shutdown_all(struct collector *co)
 	service__notify("STOPPING=1");
 	tlsprobe__stop(co->tp);	/* flags: unlinking waits until the log is safe */
 	co->tls_files = tlsprobe__attached_total(co->tp);
+	co->tls_swept = tlsprobe__swept(co->tp);
 	if (co->cap) {
 		capture__detach(co->cap);
 		capture__drain(co->cap);

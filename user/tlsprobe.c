@@ -41,6 +41,7 @@ static const struct {
 struct tls_user {
 	uint32_t tgid;
 	int entry_fd, ret_fd;
+	uint64_t start;			/* its start time (/proc/PID/stat): a reused pid is not it */
 };
 
 struct tls_file {
@@ -63,6 +64,8 @@ struct tlsprobe {
 	uint32_t attached_total;
 	bool full_said, fd_said;
 	bool stopping;			/* tlsprobe__stop: no file is looked at or attached again */
+	uint64_t next_sweep_ns;		/* tlsprobe__sweep: when it looks again */
+	uint64_t swept;			/* processes whose links the sweep closed */
 };
 
 static struct tls_file *file_find(struct tlsprobe *t, dev_t dev, ino_t ino)
@@ -318,6 +321,32 @@ static struct tls_user *user_find(struct tls_file *f, uint32_t tgid)
 	return NULL;
 }
 
+/*
+ * tgid's start time in clock ticks since boot (/proc/PID/stat field 22),
+ * 0 when it is gone or a zombie (exited, its memory and breakpoints too).
+ */
+static uint64_t proc_start(uint32_t tgid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	char state;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')');	/* after comm, which may hold spaces and parentheses */
+	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			 "%*s %*s %llu", &state, &start) != 2 || state == 'Z' || state == 'X')
+		return 0;
+	return start;
+}
+
 /* tgid maps f: its links are made now (before tgid runs on: it is held). */
 static void user_add(struct tlsprobe *t, struct tls_file *f, uint32_t tgid)
 {
@@ -336,6 +365,7 @@ static void user_add(struct tlsprobe *t, struct tls_file *f, uint32_t tgid)
 		u = &f->users[f->nusers++];
 		u->tgid = tgid;
 		u->entry_fd = u->ret_fd = -1;
+		u->start = proc_start(tgid);
 	}
 	if (u->entry_fd < 0 && attach_pid(t, f, u) < 0)
 		*u = f->users[--f->nusers];	/* not attached: not a user */
@@ -422,7 +452,7 @@ void tlsprobe__scan(struct tlsprobe *t, uint32_t tgid)
 }
 
 /* A target exited: its links go (the breakpoints went with its memory). */
-static void forget_tgid(struct tlsprobe *t, uint32_t tgid)
+static void forget_tgid(struct tlsprobe *t, uint32_t tgid, const char *why)
 {
 	int pfd = bpf_map__fd(t->skel->maps.tls_pids);
 
@@ -433,7 +463,7 @@ static void forget_tgid(struct tlsprobe *t, uint32_t tgid)
 
 		if (!u)
 			continue;
-		user_detach(t, f, u, "it exited");
+		user_detach(t, f, u, why);
 		*u = f->users[--f->nusers];
 	}
 }
@@ -494,7 +524,41 @@ void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size)
 	    !has_probes(t, ev->hdr.tgid))
 		tlsprobe__scan(t, ev->hdr.tgid);
 	else if (ev->hdr.type == SA_EV_PROC_EXIT)
-		forget_tgid(t, ev->hdr.tgid);
+		forget_tgid(t, ev->hdr.tgid, "it exited");
+}
+
+/*
+ * Links of processes that are gone although no exit event said so (a full
+ * ring buffer drops it, counted as a ring loss): each process with links
+ * is looked up in /proc; one that is missing, a zombie, or another process
+ * with its pid (another start time) has its links closed. Else they would
+ * stay until the collector stops, and a process that reuses the pid would
+ * get this one's probes.
+ */
+void tlsprobe__sweep(struct tlsprobe *t, uint64_t now_ns)
+{
+	if (!t || t->stopping || now_ns < t->next_sweep_ns)
+		return;
+	t->next_sweep_ns = now_ns + TLSPROBE_SWEEP_NS;
+	for (int i = 0; i < t->nfiles; i++) {
+		struct tls_file *f = &t->files[i];
+
+		for (uint32_t j = 0; j < f->nusers; j++) {
+			struct tls_user *u = &f->users[j];
+
+			if (proc_start(u->tgid) == u->start && u->start)
+				continue;
+			t->swept++;
+			/* every file's links of that process; this slot now holds another user */
+			forget_tgid(t, u->tgid, "it is gone and its exit event was lost");
+			j--;
+		}
+	}
+}
+
+uint64_t tlsprobe__swept(const struct tlsprobe *t)
+{
+	return t ? t->swept : 0;
 }
 
 /* Every target in the map now (at start: the command or the --pid trees). */

@@ -36,6 +36,16 @@ void tlsprobe__scan_all(struct tlsprobe *t);
  */
 void tlsprobe__event(struct tlsprobe *t, const void *data, size_t size);
 
+/*
+ * Close the links of processes that exited without an exit event reaching
+ * us (lost in a full ring buffer). Called on the collector's tick; looks
+ * once per TLSPROBE_SWEEP_NS.
+ */
+#define TLSPROBE_SWEEP_NS 2000000000ULL
+void tlsprobe__sweep(struct tlsprobe *t, uint64_t now_ns);
+/* Processes whose links the sweep closed (tls_links_swept in collector_stop). */
+uint64_t tlsprobe__swept(const struct tlsprobe *t);
+
 /* Files with links now, and files that had links over the run (tests, stop record). */
 uint32_t tlsprobe__attached(const struct tlsprobe *t);
 uint32_t tlsprobe__attached_total(const struct tlsprobe *t);

@@ -35,3 +35,12 @@ start_tls_server() {
 	PIDS_TO_KILL+=("$SRV")
 	wait_port "$port"
 }
+
+# tls_links_of PID TARGET: of tls_links PID, the links whose uprobes are in
+# process TARGET (the pid an uprobe_multi link's fdinfo names)
+tls_links_of() {
+	local l
+	for l in $(tls_links "$1"); do
+		grep -h -A6 "^link_id:.$l\$" /proc/"$1"/fdinfo/* 2>/dev/null | grep -q "^pid:.$2\$" && echo "$l"
+	done
+}
