@@ -14,7 +14,7 @@
 # record of every forward round.
 #   FWD_BENCH_RECORDS=200000 FWD_BENCH_PROFILES="safe fast" (" ": none)
 #   FWD_BENCH_WINDOWS="128 1024" FWD_BENCH_NGINX=1 ROUNDS=3
-#   FWD_BENCH_SINK_EXTRA="        nice: 19": more forward keys for the nginx rounds
+#   FWD_BENCH_FORWARD_EXTRA="        nice: 19": more forward keys for the nginx rounds
 #   EXTRA="--tls off": nginx rounds without the TLS uprobes (nginx maps
 #   libssl, so by default the collector hooks libssl for every process:
 #   the forwarder's and rsyslog's own SSL calls then trap too)
@@ -83,9 +83,8 @@ R=$WORKDIR/rsyslog-nginx
 RSYSLOG_PROFILE=${FWD_BENCH_NGINX_PROFILE:-fast} rsyslog_conf "$R" "$rport"
 rsyslog_start "$R"
 # the same sink as nginx_wrk.sh's own config (no rotation, immediate), plus forward
-forward_cfg "$WORKDIR/nginx-fwd.yaml" "$WORKDIR/unused.log" "$rport" "      max_file_size_mb: 0
-      flush_mode: immediate
-${FWD_BENCH_SINK_EXTRA:-}"
+FWD_EXTRA=${FWD_BENCH_FORWARD_EXTRA:-} forward_cfg "$WORKDIR/nginx-fwd.yaml" "$WORKDIR/unused.log" "$rport" "      max_file_size_mb: 0
+      flush_mode: immediate"
 rs0=$(ticks "$(cat "$R/pid")")
 ROUNDS=${ROUNDS:-3} MODES="tracepoint forward forward-idle" FWD_CONFIG=$WORKDIR/nginx-fwd.yaml \
 	FWD_RECEIVER_PID=$(cat "$R/pid") "$(dirname "$0")/nginx_wrk.sh" | tee "$WORKDIR/nginx.out"

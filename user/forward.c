@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -759,12 +760,25 @@ static bool should_stop(struct forwarder *f, uint64_t *deadline)
 	return stop;
 }
 
+/*
+ * forward.nice: the audited service before shipping. Linux applies a nice
+ * value per thread; the writer and the capture keep theirs. The backlog a
+ * starved forwarder leaves stays in the log and goes when the CPU is free.
+ */
+static void set_nice(const struct forwarder *f)
+{
+	if (f->cfg.nice && setpriority(PRIO_PROCESS, gettid(), (int)f->cfg.nice))
+		log_warn("forward: cannot set the forward thread's nice value to %u: %s; it "
+			 "ships at the collector's priority", f->cfg.nice, strerror(errno));
+}
+
 static void *forward_main(void *arg)
 {
 	struct forwarder *f = arg;
 	uint64_t deadline = 0;
 	bool busy;
 
+	set_nice(f);
 	open_at_cursor(f);	/* the lag is known before the first connection */
 	for (;;) {
 		bool stopping = should_stop(f, &deadline);
