@@ -31,7 +31,7 @@
  */
 #define RELP_RSP_WIRE	36u
 #define RELP_GATHER_MAX	(32u << 10)	/* below the socket's receive buffer */
-#define RELP_GATHER_MS	1		/* the longest wait for answers to gather */
+#define RELP_GATHER_US	1000		/* the longest wait for answers to gather */
 
 struct relp {
 	int fd;
@@ -356,7 +356,7 @@ void relp__gather(struct relp *c, unsigned n)
 
 /*
  * Wait until the socket holds c->lowat bytes (TCP wakes a poller only
- * then), for RELP_GATHER_MS at most: rsyslog's Nagle holds its next
+ * then), for RELP_GATHER_US at most: rsyslog's Nagle holds its next
  * answers until we acknowledge the first, which our kernel delays (up to
  * 40 ms) until we read; so after that, read what is there (the read
  * acknowledges) or wait for the first byte as usual. The mark is set back
@@ -369,10 +369,10 @@ static int wait_readable(struct relp *c, int timeout_ms)
 	int r, lowat = c->lowat, queued = 0, e;
 
 	c->lowat = 0;
-	if (lowat <= 1 || timeout_ms <= RELP_GATHER_MS)
+	if (lowat <= 1 || timeout_ms < 1)
 		return poll(&p, 1, timeout_ms);
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
-	r = poll(&p, 1, RELP_GATHER_MS);
+	r = ppoll(&p, 1, &(struct timespec){ .tv_nsec = RELP_GATHER_US * 1000 }, NULL);
 	e = errno;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &(int){ 1 }, sizeof(int));
 	errno = e;
@@ -380,7 +380,7 @@ static int wait_readable(struct relp *c, int timeout_ms)
 		return r;
 	if (!ioctl(c->fd, FIONREAD, &queued) && queued > 0)
 		return 1;
-	return poll(&p, 1, timeout_ms - RELP_GATHER_MS);
+	return poll(&p, 1, timeout_ms);
 }
 
 static int fill(struct relp *c, int timeout_ms)
