@@ -104,11 +104,11 @@ for m in forward forward-idle; do
 		for (i = 4; i <= NF; i++) if ($i == "ratio") r[$2, $3] = $(i + 1); if ($2 > n) n = $2 }
 	$1 == "mean" && $2 == "tracepoint" { for (i = 3; i < NF; i++) if ($i == "median" && $(i + 1) == "ratio") mt = $(i + 2) }
 	$1 == "mean" && $2 == m { for (i = 3; i < NF; i++) if ($i == "median" && $(i + 1) == "ratio") mf = $(i + 2) }
-	$1 == "fwd" && $4 == m { during += $6; recs += $7; acked += $8; tk += $9; wait += $10 }
+	$1 == "fwd" && $4 == m { during += $6; recs += $7; acked += $8; tk += $9; wait += $10; wk += $11 }
 	END { for (k = 1; k <= n; k++) d = d sprintf(" %.3f", r[k, "tracepoint"] - r[k, m])
 	      printf "nginx %-12s ratio: tracepoint %s, %s %s (medians): drop %.3f; per round:%s\n", m, mt, m, mf, mt - mf, d
-	      printf "  %s: %d records, %d (%.0f%%) acknowledged during wrk, the rest in %.1f s after; forward thread %.2f us CPU per record\n",
-		m, recs, during, recs ? 100 * during / recs : 0, wait, recs ? tk * 1000000 / hz / recs : 0
+	      printf "  %s: %d records, %d (%.0f%%) acknowledged during wrk, the rest in %.1f s after; forward thread %.2f us CPU and %.3f wake-ups per record\n",
+		m, recs, during, recs ? 100 * during / recs : 0, wait, recs ? tk * 1000000 / hz / recs : 0, recs ? wk / recs : 0
 	      if (acked < recs) printf "  %s: only %d of %d records acknowledged (FWD_CATCHUP_S)\n", m, acked, recs }' \
 		"$WORKDIR/nginx.out"
 done

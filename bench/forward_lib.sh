@@ -16,13 +16,22 @@ forward_ticks() {
 	done
 	echo "$s"
 }
+# forward_wakeups PID: voluntary context switches of its sa-forward thread(s)
+forward_wakeups() {
+	local t s=0
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = sa-forward ] &&
+			s=$((s + $(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status")))
+	done
+	echo "$s"
+}
 # us_per TICKS N: microseconds of CPU per record
 us_per() { echo "scale=2; $1 * 1000000 / $(getconf CLK_TCK) / $2" | bc; }
 
 # fwd_catchup LOG PID TIMEOUT_S: after a forwarded nginx round, wait until
 # every record of LOG is acknowledged (the cursor LOG.fwd reaches the
 # log's line count); prints "shipped-during-the-round records-at-the-end
-# acknowledged forward-thread-ticks seconds-waited"
+# acknowledged forward-thread-ticks seconds-waited forward-thread-wakeups"
 fwd_catchup() {
 	local log=$1 pid=$2 during total t0
 	during=$(cursor_ordinal "$log.fwd")
@@ -32,5 +41,5 @@ fwd_catchup() {
 		[ "$(cursor_ordinal "$log.fwd")" -ge "$total" ] && break
 		sleep 0.05
 	done
-	echo "$during $total $(cursor_ordinal "$log.fwd") $(forward_ticks "$pid") $(echo "$(date +%s.%N) - $t0" | bc)"
+	echo "$during $total $(cursor_ordinal "$log.fwd") $(forward_ticks "$pid") $(echo "$(date +%s.%N) - $t0" | bc) $(forward_wakeups "$pid")"
 }

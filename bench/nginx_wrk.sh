@@ -136,7 +136,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		t=$(run_wrk | rps)
 		ts=$(steal_pct)
 		after=$(served)
-		case $mode in forward*) report+="fwd round $r $m shipped-during/records/acked/ticks/catch-up-s $(fwd_catchup "$log" "$SA_PID" "${FWD_CATCHUP_S:-120}")"$'\n';; esac
+		case $mode in forward*) report+="fwd round $r $m shipped-during/records/acked/ticks/catch-up-s/wakeups $(fwd_catchup "$log" "$SA_PID" "${FWD_CATCHUP_S:-120}")"$'\n';; esac
 		[ "$mode" != forward-idle ] || chrt -a -o -p 0 "$FWD_RECEIVER_PID"
 		stop_collector
 		# rotated files (LOG.N, LOG.N.gz) hold records too
