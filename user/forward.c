@@ -707,10 +707,12 @@ static bool ship_round(struct forwarder *f)
 	 * The window waits for a quarter of it to come back; the server
 	 * answers frame by frame, so let the answers gather in the socket
 	 * instead of waking (poll, read, cursor) for each: the rest of the
-	 * window keeps the server busy meanwhile.
+	 * window keeps the server busy meanwhile. Caught up with the writer,
+	 * the same wait (a quarter, for at most relp's gather time) lets its
+	 * next records gather too, instead of a round for every few.
 	 */
 	if (!e && f->n)
-		relp__gather(f->conn, acks_to_wait(f));
+		relp__gather(f->conn, more ? acks_to_wait(f) : quarter(f));
 	/* block for acknowledgements when the window is full (no spinning), look when it has room */
 	if (!e)
 		e = relp__poll(f->conn, f->n ? 50 : (f->stopping ? 0 : 20), on_ack, f);
