@@ -5,6 +5,11 @@
 #   ROUNDS=5 SECONDS_PER_RUN=5 CONNS=50 MODES="tracepoint raw_tp wakeup"
 # (wakeup: tracepoint mode with a reader wakeup for every event, to compare;
 # forward: tracepoint with FWD_CONFIG, a config whose sink forwards the log;
+# forward-idle: the same with the receiver (FWD_RECEIVER_PID, all threads)
+# at SCHED_IDLE during the run, as if it ran on another machine; after a
+# forward round the collector runs until every record is acknowledged
+# (FWD_CATCHUP_S, default 120) and a "fwd round" line says how many were
+# shipped during wrk and after, and the forward thread's CPU ticks;
 # integrity: tracepoint with the tamper-evident chain on, flush_mode immediate)
 # BASELINE=/path/to/an/older/sockaudit adds, for each mode M, a run "base-M"
 # of that binary right after the run of $SOCKAUDIT in the same round: a
@@ -27,6 +32,8 @@ WORKDIR=$(mktemp -d /tmp/sockaudit-bench.XXXXXX)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/lib/nginx.sh"
 . "$here/../tests/lib/tls.sh"
+. "$here/../tests/live/helpers/relp_env.sh"
+. "$here/forward_lib.sh"
 TLS=${TLS:-0}	# 1: nginx serves HTTPS (bench/nginx_tls.sh)
 
 cleanup() {
@@ -117,16 +124,20 @@ for r in $(seq 1 "$ROUNDS"); do
 		tlsoff) args="--attach tracepoint --tls off";;
 		integrity) args="--attach tracepoint"; mcfg=$INTEGRITY_CONFIG;;
 		# tracepoint with the log forwarded (FWD_CONFIG: bench/forward_bench.sh)
-		forward) args="--attach tracepoint"; mcfg=${FWD_CONFIG:?forward mode needs FWD_CONFIG};;
+		forward|forward-idle) args="--attach tracepoint"
+			mcfg=${FWD_CONFIG:?forward mode needs FWD_CONFIG};;
 		*) args="--attach $mode";;
 		esac
 		rm -f "$log"*
+		[ "$mode" != forward-idle ] || chrt -a -i -p 0 "${FWD_RECEIVER_PID:?forward-idle needs FWD_RECEIVER_PID}"
 		start_collector "$log" run --pid "$NGINX_PID" $args ${mcfg:+-c "$mcfg"} $EXTRA
 		before=$(served)
 		steal_pct >/dev/null
 		t=$(run_wrk | rps)
 		ts=$(steal_pct)
 		after=$(served)
+		case $mode in forward*) report+="fwd round $r $m shipped-during/records/acked/ticks/catch-up-s/wakeups $(fwd_catchup "$log" "$SA_PID" "${FWD_CATCHUP_S:-120}")"$'\n';; esac
+		[ "$mode" != forward-idle ] || chrt -a -o -p 0 "$FWD_RECEIVER_PID"
 		stop_collector
 		# rotated files (LOG.N, LOG.N.gz) hold records too
 		recs=$(zcat -f "$log"* | grep -c '"type":"exchange"' || true)

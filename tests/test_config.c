@@ -678,8 +678,9 @@ static void test_forward(void **state)
 				 "        cert_file: /c.pem\n        key_file: /c.key\n"
 				 "        window: 1024\n        spool_limit_mb: 5\n"
 				 "        cursor_file: /var/log/a.cur\n        hostname: h1\n"
-				 "        reconnect_max_ms: 2000\n", &c), "");
+				 "        reconnect_max_ms: 2000\n        nice: 19\n", &c), "");
 	assert_string_equal(c.sinks[0].forward.target, "logs:2514");
+	assert_int_equal(c.sinks[0].forward.nice, 19);
 	assert_string_equal(c.sinks[0].forward.peer_names, "logs, logs2");
 	assert_int_equal(c.sinks[0].forward.window, 1024);
 	assert_int_equal(c.sinks[0].forward.spool_limit, 5ULL << 20);
@@ -701,6 +702,7 @@ static void test_forward(void **state)
 		       "backup_count of 1 or more", NULL);
 	expect_refused(SINK FWD "        peer_names: x\n        window: 0\n", "window", NULL);
 	expect_refused(SINK FWD "        peer_names: x\n        tls: off\n", "unknown key", NULL);
+	expect_refused(SINK FWD "        peer_names: x\n        nice: 20\n", "0..19", NULL);
 }
 
 int main(void)

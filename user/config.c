@@ -383,6 +383,8 @@ static int forward_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 		return parse_u32(cx, v, 1, 65536, &f->window);
 	if (!strcmp(k, "reconnect_max_ms"))
 		return parse_u32(cx, v, 100, 3600000, &f->reconnect_max_ms);
+	if (!strcmp(k, "nice"))
+		return parse_u32(cx, v, 0, 19, &f->nice);
 	if (!strcmp(k, "spool_limit_mb")) {
 		err = parse_u64(cx, v, 0, 1 << 30, &mb);
 		f->spool_limit = mb << 20;
@@ -395,7 +397,7 @@ static int forward_key(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, 
 	}
 	return cfg_error(cx, v, "unknown key; allowed: target, ca_file, cert_file, key_file, "
 			 "peer_names, cursor_file, hostname, window, reconnect_max_ms, "
-			 "spool_limit_mb, spool_limit_kb");
+			 "spool_limit_mb, spool_limit_kb, nice");
 }
 
 typedef int (*key_fn)(struct cfg_ctx *cx, const char *k, const yaml_node_t *v, void *arg);

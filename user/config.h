@@ -43,6 +43,7 @@ struct forward_config {
 	uint32_t window;		/* unacknowledged frames in flight */
 	uint64_t spool_limit;		/* bytes of unshipped rotated files beyond backup_count */
 	uint32_t reconnect_max_ms;	/* backoff ceiling */
+	uint32_t nice;			/* the forward thread's nice value (0..19) */
 };
 
 struct redactor;

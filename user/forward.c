@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +34,6 @@
 #define CURSOR_MAGIC	"sockaudit-forward-cursor 1"
 #define SAVE_EVERY_NS	200000000ull	/* cursor saves while acknowledgements flow */
 #define READ_CHUNK	(1u << 20)
-#define GATHER_NS	500000		/* a full window's wait for answers to gather */
 #define STATS_EVERY_NS	100000000ull	/* lag and state for metrics, while shipping */
 
 /* A file being read: plain by pread, gzip by gzread (offsets are uncompressed). */
@@ -65,7 +65,6 @@ struct forwarder {
 	bool stopping;			/* the thread saw stop: sends at most stop_left more */
 	uint32_t stop_left;
 	uint64_t stop_ord;		/* the cursor when the thread saw stop */
-	uint32_t round_acks;		/* acknowledgements the last wait brought */
 	uint64_t next_stats;		/* CLOCK_MONOTONIC ns of the next stats update */
 	struct sink *sink;
 	struct rotator *rot;
@@ -465,6 +464,14 @@ static uint32_t quarter(const struct forwarder *f)
 	return (f->cfg.window + 3) / 4;
 }
 
+/* Acknowledgements that give the window a quarter of room again (all, at the tail). */
+static uint32_t acks_to_wait(const struct forwarder *f)
+{
+	uint32_t room = f->cfg.window - f->n, want = room < quarter(f) ? quarter(f) - room : 1;
+
+	return want < f->n ? want : f->n;
+}
+
 /* Send records while the window has room; false when nothing more is there now. */
 static int fill_window(struct forwarder *f, bool *more)
 {
@@ -524,7 +531,6 @@ static void on_ack(void *arg, uint32_t txnr, int ok)
 	f->cur_has_id = f->rd.has_id;
 	f->cur_ord++;
 	f->st.acked_records++;
-	f->round_acks++;
 	f->st.acked_bytes += w->bytes;
 	f->head = (f->head + 1) % f->cfg.window;
 	f->n--;
@@ -699,13 +705,14 @@ static bool ship_round(struct forwarder *f)
 		more = false;		/* the rest goes after the next start */
 	/*
 	 * The window waits for a quarter of it to come back; the server
-	 * answers frame by frame, so when the last wait brought fewer, let
-	 * them gather for a moment instead of waking (poll, read, cursor) for
-	 * each: the rest of the window keeps the server busy meanwhile.
+	 * answers frame by frame, so let the answers gather in the socket
+	 * instead of waking (poll, read, cursor) for each: the rest of the
+	 * window keeps the server busy meanwhile. Caught up with the writer,
+	 * the same wait (a quarter, for at most relp's gather time) lets its
+	 * next records gather too, instead of a round for every few.
 	 */
-	if (!e && more && f->round_acks < quarter(f))
-		nanosleep(&(struct timespec){ .tv_nsec = GATHER_NS }, NULL);
-	f->round_acks = 0;
+	if (!e && f->n)
+		relp__gather(f->conn, more ? acks_to_wait(f) : quarter(f));
 	/* block for acknowledgements when the window is full (no spinning), look when it has room */
 	if (!e)
 		e = relp__poll(f->conn, f->n ? 50 : (f->stopping ? 0 : 20), on_ack, f);
@@ -755,12 +762,25 @@ static bool should_stop(struct forwarder *f, uint64_t *deadline)
 	return stop;
 }
 
+/*
+ * forward.nice: the audited service before shipping. Linux applies a nice
+ * value per thread; the writer and the capture keep theirs. The backlog a
+ * starved forwarder leaves stays in the log and goes when the CPU is free.
+ */
+static void set_nice(const struct forwarder *f)
+{
+	if (f->cfg.nice && setpriority(PRIO_PROCESS, gettid(), (int)f->cfg.nice))
+		log_warn("forward: cannot set the forward thread's nice value to %u: %s; it "
+			 "ships at the collector's priority", f->cfg.nice, strerror(errno));
+}
+
 static void *forward_main(void *arg)
 {
 	struct forwarder *f = arg;
 	uint64_t deadline = 0;
 	bool busy;
 
+	set_nice(f);
 	open_at_cursor(f);	/* the lag is known before the first connection */
 	for (;;) {
 		bool stopping = should_stop(f, &deadline);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -22,6 +23,15 @@
 #define RELP_OUT_FLUSH	(256u << 10)	/* write when this much is queued */
 #define RELP_TXNR_MAX	999999999u	/* RFC: txnr wraps to 1 after this */
 #define RELP_MAX_RSP	4096u		/* a response frame's data is a short status line */
+/*
+ * The fewest bytes an answer takes on the wire: rsyslog writes each
+ * `TXNR rsp 6 200 OK` in a TLS record of its own (5 bytes of header, 16
+ * of tag, 1 of inner type in TLS 1.3, 15 of frame at least). A byte count
+ * of n of them stands for "at least n answers".
+ */
+#define RELP_RSP_WIRE	36u
+#define RELP_GATHER_MAX	(32u << 10)	/* below the socket's receive buffer */
+#define RELP_GATHER_US	1000		/* the longest wait for answers to gather */
 
 struct relp {
 	int fd;
@@ -34,6 +44,7 @@ struct relp {
 	size_t in_len;
 	char err[256];
 	int stalls;			/* send timeouts in a row */
+	int lowat;			/* SO_RCVLOWAT for the next wait (bytes) */
 };
 
 const char *relp__error(const struct relp *c)
@@ -337,13 +348,47 @@ static ssize_t parse_frame(const char *in, size_t avail, uint32_t *txnr, char *c
 	return hdr + n + 1;
 }
 
-static int fill(struct relp *c, int timeout_ms)
+void relp__gather(struct relp *c, unsigned n)
+{
+	c->lowat = n > 1 ? (int)(n * RELP_RSP_WIRE < RELP_GATHER_MAX ? n * RELP_RSP_WIRE :
+				 RELP_GATHER_MAX) : 0;
+}
+
+/*
+ * Wait until the socket holds c->lowat bytes (TCP wakes a poller only
+ * then), for RELP_GATHER_US at most: rsyslog's Nagle holds its next
+ * answers until we acknowledge the first, which our kernel delays (up to
+ * 40 ms) until we read; so after that, read what is there (the read
+ * acknowledges) or wait for the first byte as usual. The mark is set back
+ * to 1 before any read: a blocking read would otherwise wait for that
+ * many more bytes after a partial TLS record.
+ */
+static int wait_readable(struct relp *c, int timeout_ms)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int r, lowat = c->lowat, queued = 0, e;
+
+	c->lowat = 0;
+	if (lowat <= 1 || timeout_ms < 1)
+		return poll(&p, 1, timeout_ms);
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	r = ppoll(&p, 1, &(struct timespec){ .tv_nsec = RELP_GATHER_US * 1000 }, NULL);
+	e = errno;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &(int){ 1 }, sizeof(int));
+	errno = e;
+	if (r)
+		return r;
+	if (!ioctl(c->fd, FIONREAD, &queued) && queued > 0)
+		return 1;
+	return poll(&p, 1, timeout_ms);
+}
+
+static int fill(struct relp *c, int timeout_ms)
+{
 	int r;
 
 	if (!SSL_has_pending(c->ssl)) {
-		r = poll(&p, 1, timeout_ms);
+		r = wait_readable(c, timeout_ms);
 		if (r <= 0)
 			return r < 0 && errno != EINTR ? -errno : 0;
 	}

@@ -55,6 +55,12 @@ int relp__flush(struct relp *c);
  */
 int relp__poll(struct relp *c, int timeout_ms, void (*ack)(void *arg, uint32_t txnr, int ok),
 	       void *arg);
+/*
+ * Let the next relp__poll sleep until about n responses are there (or its
+ * timeout passes) instead of waking at the first: one wake-up, one read
+ * and one cursor update for n acknowledgements. 0 or 1: wake at the first.
+ */
+void relp__gather(struct relp *c, unsigned n);
 
 /* Send `close` (best effort) and free. NULL is fine. */
 void relp__close(struct relp *c);

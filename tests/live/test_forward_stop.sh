@@ -4,7 +4,8 @@
 # the acknowledgements
 # and saves the cursor, so the next start goes on exactly where the
 # receiver's copy ends (no record twice, none missing). A stop while the
-# remote is down does not wait for a connection.
+# remote is down does not wait for a connection. forward.nice lowers the
+# forward thread's priority only, not the collector's other threads.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/helpers/relp_env.sh"
 require_root
@@ -21,7 +22,7 @@ PIDS_TO_KILL+=("$TGT")
 mkdir -p "$WORKDIR/a"
 log=$WORKDIR/a/audit.log
 records_log "$log" "$N"
-FWD_WINDOW=$WIN forward_cfg "$WORKDIR/f.yaml" "$log" "$rport" "      max_file_size_mb: 1024"
+FWD_WINDOW=$WIN FWD_EXTRA="        nice: 19" forward_cfg "$WORKDIR/f.yaml" "$log" "$rport" "      max_file_size_mb: 1024"
 start() {
 	"$SOCKAUDIT" run -c "$WORKDIR/f.yaml" --pid "$TGT" 2>>"$WORKDIR/collector.err" &
 	SA_PID=$!
@@ -36,9 +37,25 @@ stop_when_past() {
 	echo "$o"
 }
 received() { wc -l < "$R/received.log"; }
+nice_of() { awk '{ print $19 }' "$1/stat"; }
+# forward.nice 19: the sa-forward thread has it, the main thread keeps ours
+check_nice() {
+	local t fwd=
+	for _ in $(seq 100); do
+		for t in /proc/"$SA_PID"/task/*; do
+			[ "$(cat "$t/comm" 2>/dev/null)" = sa-forward ] && fwd=$t
+		done
+		[ -z "$fwd" ] || break
+		sleep 0.02
+	done
+	[ -n "$fwd" ] || fail "no sa-forward thread in the collector"
+	assert_eq "forward thread nice" 19 "$(nice_of "$fwd")"
+	assert_eq "collector main thread nice" "$(nice_of /proc/$$)" "$(nice_of /proc/"$SA_PID")"
+}
 
 # 1. stop mid-backlog: what was in flight (a window) and one window more
 start
+check_nice
 at=$(stop_when_past 2000)
 t0=$(date +%s%N)
 wait "$SA_PID" || fail "collector exit status $?"

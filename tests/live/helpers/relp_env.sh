@@ -84,6 +84,7 @@ rsyslog_kill9() {
 }
 
 # forward_cfg FILE LOG PORT [EXTRA SINK CONFIG LINES]: a json_lines sink forwarded to PORT
+# (FWD_WINDOW: its window; FWD_EXTRA: more lines of the forward section)
 forward_cfg() {
 	local f=$1 log=$2 port=$3 c=$WORKDIR/certs
 	cat > "$f" <<CONF
@@ -101,6 +102,7 @@ ${4:-}
         hostname: host-a
         window: ${FWD_WINDOW:-256}
         reconnect_max_ms: 500
+${FWD_EXTRA:-}
 CONF
 }
 
