@@ -296,7 +296,7 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 		      size_t limit)
 {
 	struct prep *p = &fp->p;
-	int kind = sanitize__detect(m->body, m->body_len, m->content_type);
+	int kind = sanitize__detect(m->body, m->body_len, msg_http(m)->content_type);
 
 	p->kind[side] = kind;
 	if (kind != PK_TEXT) {
@@ -428,15 +428,15 @@ int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_
 	prep_addr(fp, PF_LOCAL, c->names.local, sizeof(c->names.local), lim);
 	prep_addr(fp, PF_PEER, c->names.peer, sizeof(c->names.peer), lim);
 	if (p->req) {
-		prep_cstr(fp, PF_METHOD, p->req->method, HTTP_METHOD_MAX, lim);
-		prep_cstr(fp, PF_TARGET, p->req->target, HTTP_TARGET_MAX, lim);
-		prep_cstr(fp, PF_HOST, p->req->host, HTTP_HOST_MAX, lim);
-		prep_cstr(fp, PF_REQ_CTYPE, p->req->content_type, HTTP_CTYPE_MAX, lim);
+		prep_cstr(fp, PF_METHOD, msg_http(p->req)->method, HTTP_METHOD_MAX, lim);
+		prep_cstr(fp, PF_TARGET, msg_http(p->req)->target, HTTP_TARGET_MAX, lim);
+		prep_cstr(fp, PF_HOST, msg_http(p->req)->host, HTTP_HOST_MAX, lim);
+		prep_cstr(fp, PF_REQ_CTYPE, msg_http(p->req)->content_type, HTTP_CTYPE_MAX, lim);
 		prep_body(fp, 0, PF_REQ_BODY, p->req, lim);
 	}
 	if (p->resp) {
-		prep_cstr(fp, PF_REASON, p->resp->reason, HTTP_REASON_MAX, lim);
-		prep_cstr(fp, PF_RESP_CTYPE, p->resp->content_type, HTTP_CTYPE_MAX, lim);
+		prep_cstr(fp, PF_REASON, msg_http(p->resp)->reason, HTTP_REASON_MAX, lim);
+		prep_cstr(fp, PF_RESP_CTYPE, msg_http(p->resp)->content_type, HTTP_CTYPE_MAX, lim);
 		prep_body(fp, 1, PF_RESP_BODY, p->resp, lim);
 	}
 	prep_rpc(fp, lim);
@@ -700,7 +700,7 @@ int prep__severity(const struct prep *p)
 		return 9;
 	if (prep__critical(p))
 		return 8;
-	if (p->x->outcome != OUTCOME_OK || (p->resp && p->resp->status >= 500))
+	if (p->x->outcome != OUTCOME_OK || (p->resp && msg_http(p->resp)->status >= 500))
 		return 5;
 	return 3;
 }
