@@ -1206,6 +1206,11 @@ static void x_collect(void *ctx, const struct exchange *x)
 	struct xcol *c = ctx;
 
 	assert_true(c->n < MAX_X);
+	/* an HTTP message's part is its copy's own (it stays valid while the copy lives) */
+	if (x->conn->proto == PROTO_HTTP && x->req)
+		assert_ptr_equal(x->req->m.http, &x->req->http);
+	if (x->conn->proto == PROTO_HTTP && x->resp)
+		assert_ptr_equal(x->resp->m.http, &x->resp->http);
 	c->outcome[c->n] = x->outcome;
 	snprintf(c->method[c->n], 16, "%.15s", x->req ? msg_http(&x->req->m)->method : "-");
 	snprintf(c->rpc_method[c->n], 32, "%.31s", x->req ? x->req->rpc.method : "-");
