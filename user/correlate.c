@@ -121,20 +121,14 @@ const char *outcome__name(int outcome)
 
 /* ---- packing ---- */
 
-/* String i of mc holds something: HTTP's only with an HTTP part, JSON-RPC's only when it is JSON-RPC. */
-static bool str_used(const struct msg_copy *mc, size_t i)
-{
-	return i < N_HTTP_STRS ? mc->m.http != NULL : mc->rpc.kind != RPC_NONE;
-}
-
 /* Pack mc into pk, which has room for the lens of its strings and its excerpt. */
 static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t *lens)
 {
 	const struct message *m = &mc->m;
 	const struct http_part *h = msg_http(m);
 	bool rpc = mc->rpc.kind != RPC_NONE;	/* else its other members are not set */
-	size_t i;
-	char *p;
+	size_t i = mc->m.http ? 0 : N_HTTP_STRS, end = mc->rpc.kind ? N_PACK_STRS : N_HTTP_STRS;
+	char *p = pk->data;
 
 	*pk = (struct packed){
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
@@ -147,7 +141,8 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 		.conn_close = h->conn_close, .body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = rpc && mc->rpc.has_id,
 		.has_error = rpc && mc->rpc.has_error, .rpc_cut = rpc && mc->rpc.cut,
 	};
-	for (i = 0, p = pk->data; i < N_PACK_STRS; p += lens[i], i++) {
+	/* the strings of the parts mc has: HTTP's with an HTTP part, JSON-RPC's when it is JSON-RPC */
+	for (; i < end; p += lens[i], i++) {
 		pk->str_len[i] = lens[i];
 		if (lens[i])
 			memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
@@ -159,15 +154,20 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 /* Bytes the strings of mc take packed, each length into lens. */
 static size_t pack_strs_len(const struct msg_copy *mc, size_t *lens)
 {
-	size_t total = 0, i;
+	size_t total = 0, i = 0, used = mc->rpc.kind ? N_PACK_STRS : N_HTTP_STRS;
 
-	for (i = 0; i < N_PACK_STRS; i++) {
+	if (!mc->m.http)	/* no HTTP part: its strings take nothing */
+		for (; i < N_HTTP_STRS; i++)
+			lens[i] = 0;
+	for (; i < used; i++) {
 		const char *str = (const char *)mc + pack_strs[i].off;
 
 		/* most are empty (MCP headers, a request's reason): no call for those */
-		lens[i] = str_used(mc, i) && str[0] ? strnlen(str, pack_strs[i].cap - 1) : 0;
+		lens[i] = str[0] ? strnlen(str, pack_strs[i].cap - 1) : 0;
 		total += lens[i];
 	}
+	for (; i < N_PACK_STRS; i++)
+		lens[i] = 0;
 	return total;
 }
 
@@ -199,7 +199,8 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 {
 	struct message *m = &mc->m;
 	const char *p = pk->data;
-	size_t i;
+	/* read once: the string stores below may alias pk for the compiler */
+	size_t i = pk->has_http ? 0 : N_HTTP_STRS, end = pk->rpc_kind ? N_PACK_STRS : N_HTTP_STRS;
 
 	m->ts_first_ns = pk->ts_first;
 	m->ts_last_ns = pk->ts_last;
@@ -213,19 +214,20 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->body_cut = pk->body_cut;
 	m->incomplete = pk->incomplete;
 	m->http = pk->has_http ? &mc->http : NULL;
-	if (m->http) {
-		mc->http.status = pk->status;
-		mc->http.version = pk->version;
-		mc->http.chunked = pk->chunked;
-		mc->http.conn_close = pk->conn_close;
-	}
-	/* strings of a part the message lacks stay unwritten: HTTP's unread, JSON-RPC's empty */
-	for (i = m->http ? 0 : N_HTTP_STRS; i < N_PACK_STRS; p += pk->str_len[i], i++) {
+	/* the copy's own part: written whether read or not, no branch */
+	mc->http.status = pk->status;
+	mc->http.version = pk->version;
+	mc->http.chunked = pk->chunked;
+	mc->http.conn_close = pk->conn_close;
+	/* HTTP's strings stay unwritten without an HTTP part (never read) */
+	for (; i < end; p += pk->str_len[i], i++) {
 		if (pk->str_len[i])
 			str_set((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
 		else
 			*((char *)mc + pack_strs[i].off) = '\0';
 	}
+	for (; i < N_PACK_STRS; i++)	/* not JSON-RPC: empty, never read */
+		*((char *)mc + pack_strs[i].off) = '\0';
 	m->body = (const uint8_t *)p;
 	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;

@@ -536,8 +536,12 @@ static void deliver(struct http_parser *p, const struct message *m)
 static void msg_report(struct http_parser *p, bool incomplete)
 {
 	struct http_part local_http;
-	struct message local = { .http = &local_http };
-	struct message *m = p->ops && p->ops->report_into ? p->ops->report_into(p->ctx) : &local;
+	struct message local, *m = &local;
+
+	if (p->ops && p->ops->report_into)
+		m = p->ops->report_into(p->ctx);
+	else
+		local.http = &local_http;
 
 	if (incomplete && p->state == ST_HEAD)
 		head_spans(p);
@@ -1542,7 +1546,7 @@ static const struct req_note *note_answered(struct http_conn *st)
 static void note_request(struct http_conn *st, const struct message *m,
 			 const struct rpc_msg *rpc)
 {
-	bool head = !strcmp(msg_http(m)->method, "HEAD");
+	bool head = !strcmp(m->http->method, "HEAD");	/* the parser's: always an HTTP part */
 	bool id = rpc && rpc->kind == RPC_REQUEST;
 	struct req_note *n;
 
@@ -1598,7 +1602,7 @@ static void http_on_message(void *ctx, const struct message *msg)
 	struct http_conn *st = side->st;
 	struct msg_copy held, *mc = &report_buf;
 	const struct req_note *n = NULL;
-	const struct http_part *h = msg_http(msg);
+	const struct http_part *h = msg->http;	/* the parser's: always set */
 	bool final = h->status < 100 || h->status >= 200 || h->status == 101;
 
 	if (msg != &report_buf.m) {	/* a message held across a resync: its own memory */
