@@ -215,10 +215,10 @@ static int render_one(char **a)
 	snprintf(fx.conn.names.id, sizeof(fx.conn.names.id), "%s:7:3", a[1]);
 	snprintf(fx.conn.names.local, sizeof(fx.conn.names.local), "%s", a[3]);
 	snprintf(fx.conn.names.peer, sizeof(fx.conn.names.peer), "%s", a[4]);
-	snprintf(fx.req.m.method, sizeof(fx.req.m.method), "%s", a[5]);
-	snprintf(fx.req.m.target, sizeof(fx.req.m.target), "%s", a[6]);
-	snprintf(fx.req.m.host, sizeof(fx.req.m.host), "%s", a[7]);
-	fx.resp.m.status = atoi(a[9]);
+	snprintf(fx.req.http.method, sizeof(fx.req.http.method), "%s", a[5]);
+	snprintf(fx.req.http.target, sizeof(fx.req.http.target), "%s", a[6]);
+	snprintf(fx.req.http.host, sizeof(fx.req.http.host), "%s", a[7]);
+	fx.resp.http.status = atoi(a[9]);
 	fx.req.m.ts_first_ns = fx.req.m.ts_last_ns = ts;
 	fx.resp.m.ts_first_ns = fx.resp.m.ts_last_ns = ts + dur;
 	jbuf__init(&jb);

@@ -32,25 +32,27 @@ static inline void fixture__init(struct fixture *fx, const void *req_body, size_
 	snprintf(fx->conn.names.local, sizeof(fx->conn.names.local), "127.0.0.1:8080");
 	snprintf(fx->conn.names.peer, sizeof(fx->conn.names.peer), "127.0.0.1:51234");
 
+	fx->req.m.http = &fx->req.http;
+	fx->resp.m.http = &fx->resp.http;
 	fx->req.m.is_request = true;
-	fx->req.m.version = 11;
+	fx->req.http.version = 11;
 	fx->req.m.ts_first_ns = 1000000000ULL;
 	fx->req.m.ts_last_ns = 1000000000ULL;
-	snprintf(fx->req.m.method, sizeof(fx->req.m.method), "POST");
-	snprintf(fx->req.m.target, sizeof(fx->req.m.target), "/v1/items?id=7");
-	snprintf(fx->req.m.host, sizeof(fx->req.m.host), "localhost");
-	snprintf(fx->req.m.content_type, sizeof(fx->req.m.content_type), "text/plain");
+	snprintf(fx->req.http.method, sizeof(fx->req.http.method), "POST");
+	snprintf(fx->req.http.target, sizeof(fx->req.http.target), "/v1/items?id=7");
+	snprintf(fx->req.http.host, sizeof(fx->req.http.host), "localhost");
+	snprintf(fx->req.http.content_type, sizeof(fx->req.http.content_type), "text/plain");
 	fx->req.m.body = req_body;
 	fx->req.m.body_len = req_len;
 	fx->req.m.body_bytes = req_len;
 	fx->req.m.wire_bytes = 120 + req_len;
 
-	fx->resp.m.version = 11;
-	fx->resp.m.status = 200;
+	fx->resp.http.version = 11;
+	fx->resp.http.status = 200;
 	fx->resp.m.ts_first_ns = 1000143000ULL;
 	fx->resp.m.ts_last_ns = 1000143000ULL;
-	snprintf(fx->resp.m.reason, sizeof(fx->resp.m.reason), "OK");
-	snprintf(fx->resp.m.content_type, sizeof(fx->resp.m.content_type), "text/plain");
+	snprintf(fx->resp.http.reason, sizeof(fx->resp.http.reason), "OK");
+	snprintf(fx->resp.http.content_type, sizeof(fx->resp.http.content_type), "text/plain");
 	fx->resp.m.body = resp_body;
 	fx->resp.m.body_len = resp_len;
 	fx->resp.m.body_bytes = resp_len;

@@ -294,17 +294,17 @@ static void test_clean_memo(void **state)
 	assert_non_null(plain);
 	jbuf__init(&jb);
 	fixture__init(&fx, "ok", 2, "ok", 2);
-	snprintf(fx.req.m.host, sizeof(fx.req.m.host), "db.internal.example");
+	snprintf(fx.req.http.host, sizeof(fx.req.http.host), "db.internal.example");
 	o.redactor = plain;
 	for (round = 0; round < 2; round++) {	/* the second round comes from the memo */
 		prep_json(fp, &o, &fx, &jb);
 		assert_non_null(strstr(jb.buf, "\"host\":\"db.internal.example\""));
 	}
 	/* a byte changed: scanned again, and the secret in it is found */
-	snprintf(fx.req.m.host, sizeof(fx.req.m.host), "db.internal.exampl3 password=hunter2");
+	snprintf(fx.req.http.host, sizeof(fx.req.http.host), "db.internal.exampl3 password=hunter2");
 	prep_json(fp, &o, &fx, &jb);
 	assert_null(strstr(jb.buf, "hunter2"));
-	snprintf(fx.req.m.host, sizeof(fx.req.m.host), "db.internal.example");
+	snprintf(fx.req.http.host, sizeof(fx.req.http.host), "db.internal.example");
 	prep_json(fp, &o, &fx, &jb);	/* clean again, remembered again */
 	/* a reload's redactor with a rule for it, possibly at the old one's address */
 	redactor__free(plain);
@@ -394,15 +394,15 @@ static void test_every_text_redacted(void **state)
 	for (i = 0; i < NTYPES; i++) {
 		fixture__init(&fx, "ok", 2, "ok", 2);
 		snprintf(fx.conn.comm, sizeof(fx.conn.comm), "ann@ex.io");
-		snprintf(fx.req.m.method, sizeof(fx.req.m.method), "AKIAIOSFODNN7EXAMPLE");
-		snprintf(fx.req.m.target, sizeof(fx.req.m.target),
+		snprintf(fx.req.http.method, sizeof(fx.req.http.method), "AKIAIOSFODNN7EXAMPLE");
+		snprintf(fx.req.http.target, sizeof(fx.req.http.target),
 			 "/a?p%%61ssword=hunter2&t=Bearer%%20abcdefgh.IJKL&c=4111%%201111%%201111%%201111");
-		snprintf(fx.req.m.host, sizeof(fx.req.m.host), "jane@example.com");
-		snprintf(fx.req.m.content_type, sizeof(fx.req.m.content_type),
+		snprintf(fx.req.http.host, sizeof(fx.req.http.host), "jane@example.com");
+		snprintf(fx.req.http.content_type, sizeof(fx.req.http.content_type),
 			 "text/plain; token=tok3nValue");
-		snprintf(fx.resp.m.content_type, sizeof(fx.resp.m.content_type),
+		snprintf(fx.resp.http.content_type, sizeof(fx.resp.http.content_type),
 			 "text/plain; card=4111.1111.1111.1111");
-		snprintf(fx.resp.m.reason, sizeof(fx.resp.m.reason),
+		snprintf(fx.resp.http.reason, sizeof(fx.resp.http.reason),
 			 "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB");
 		bad += count_leaks(types[i], render_pi(types[i], &fx, &pi), http_secrets,
 				   sizeof(http_secrets) / sizeof(http_secrets[0]));
@@ -432,7 +432,7 @@ static void test_every_text_redacted(void **state)
 				    "\"credit_card\",\"email\"]"));
 	/* the record keeps the target as written around the replaced secrets */
 	fixture__init(&fx, "ok", 2, "ok", 2);
-	snprintf(fx.req.m.target, sizeof(fx.req.m.target), "/a?p%%61ssword=hunter2&x=1");
+	snprintf(fx.req.http.target, sizeof(fx.req.http.target), "/a?p%%61ssword=hunter2&x=1");
 	assert_non_null(strstr(render_fx("json_lines", &fx),
 			       "\"target\":\"/a?p%61ssword=[REDACTED:password]&x=1\""));
 }
@@ -455,7 +455,7 @@ static void test_binary_text_no_hex(void **state)
 
 	for (i = 0; i < NTYPES; i++) {
 		fixture__init(&fx, body, sizeof(body) - 1, "ok", 2);
-		snprintf(fx.req.m.content_type, sizeof(fx.req.m.content_type),
+		snprintf(fx.req.http.content_type, sizeof(fx.req.http.content_type),
 			 "application/octet-stream");
 		rec = render_fx(types[i], &fx);
 		if (strstr(rec, "70617373776f7264") || strstr(rec, "hex=") || strstr(rec, "hunter2"))
@@ -466,7 +466,7 @@ static void test_binary_text_no_hex(void **state)
 	rec = render_fx("json_lines", &fx);
 	assert_null(strstr(rec, "hex="));
 	fixture__init(&fx, blob, sizeof(blob), "ok", 2);
-	snprintf(fx.req.m.content_type, sizeof(fx.req.m.content_type), "application/octet-stream");
+	snprintf(fx.req.http.content_type, sizeof(fx.req.http.content_type), "application/octet-stream");
 	assert_non_null(strstr(render_fx("json_lines", &fx),
 			       "[binary binary 17 bytes hex=0001fe807f0010020304"));
 }
@@ -573,7 +573,7 @@ static void test_malformed_every_format(void **state)
 		fixture__init(&fx, "a", 1, "b", 1);
 		fx.req.m.malformed = "control_char";
 		fx.resp.m.malformed = "version";
-		fx.resp.m.version = 20;
+		fx.resp.http.version = 20;
 		jbuf__reset(&jb);
 		assert_int_equal(format__exchange_once(f, &jb, NULL, 42, &fx.x, NULL, FIXTURE_OFF), 0);
 		jbuf__raw(&jb, "", 1);

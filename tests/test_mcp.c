@@ -18,7 +18,8 @@ static void msg(struct msg_copy *mc, int kind, const char *client, const char *s
 	mc->rpc.kind = kind;
 	snprintf(mc->rpc.ident.client_name, sizeof(mc->rpc.ident.client_name), "%s", client);
 	snprintf(mc->rpc.ident.server_name, sizeof(mc->rpc.ident.server_name), "%s", server);
-	snprintf(mc->m.mcp_session, sizeof(mc->m.mcp_session), "%s", session);
+	mc->m.http = &mc->http;
+	snprintf(mc->http.mcp_session, sizeof(mc->http.mcp_session), "%s", session);
 }
 
 static bool view(struct mcp_memory *mm, struct conn *c, const struct msg_copy *rq,

@@ -132,10 +132,12 @@ static void put_exchange(struct fixture *f, int status, int outcome)
 	c.proto = PROTO_HTTP;
 	c.transport = SA_TRANSPORT_TCP;
 	conn__name(&c);
+	req.m.http = &req.http;
+	resp.m.http = &resp.http;
 	req.m.is_request = true;
-	snprintf(req.m.method, sizeof(req.m.method), "GET");
-	snprintf(req.m.target, sizeof(req.m.target), "/x");
-	resp.m.status = status;
+	snprintf(req.http.method, sizeof(req.http.method), "GET");
+	snprintf(req.http.target, sizeof(req.http.target), "/x");
+	resp.http.status = status;
 	output__exchange(f->o, &x);
 }
 

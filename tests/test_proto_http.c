@@ -25,7 +25,8 @@
 
 /* A message as the callback saw it, with its excerpt copied out. */
 struct rec {
-	struct message m;
+	struct message m;		/* m.http: &http */
+	struct http_part http;
 	uint8_t body[EXCERPT];
 };
 
@@ -48,6 +49,9 @@ static void on_message(void *ctx, const struct message *m)
 	assert_true(c->n < MAX_RECS);
 	r = &c->recs[c->n++];
 	memcpy(&r->m, m, sizeof(*m));
+	assert_non_null(m->http);	/* every HTTP message has its HTTP part */
+	r->http = *m->http;
+	r->m.http = &r->http;
 	assert_true(m->body_len <= EXCERPT);
 	if (m->body_len)
 		memcpy(r->body, m->body, m->body_len);
@@ -202,41 +206,41 @@ static void check_req_stream(struct col *c)
 	assert_int_equal(c->errors, 0);
 	assert_int_equal(c->n, 5);
 
-	assert_string_equal(r[0].m.method, "GET");
-	assert_string_equal(r[0].m.target, "/index.html");
-	assert_string_equal(r[0].m.host, "example.com");
-	assert_int_equal(r[0].m.version, 11);
+	assert_string_equal(r[0].http.method, "GET");
+	assert_string_equal(r[0].http.target, "/index.html");
+	assert_string_equal(r[0].http.host, "example.com");
+	assert_int_equal(r[0].http.version, 11);
 	assert_true(r[0].m.is_request);
-	assert_false(r[0].m.conn_close);
+	assert_false(r[0].http.conn_close);
 	assert_int_equal(r[0].m.body_bytes, 0);
 	assert_int_equal(r[0].m.wire_bytes,
 			 strlen("GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n"));
 
-	assert_string_equal(r[1].m.method, "POST");
-	assert_string_equal(r[1].m.target, "/api/v1/items?x=1");
-	assert_string_equal(r[1].m.host, "api.example.com");
-	assert_string_equal(r[1].m.content_type, "application/json");
+	assert_string_equal(r[1].http.method, "POST");
+	assert_string_equal(r[1].http.target, "/api/v1/items?x=1");
+	assert_string_equal(r[1].http.host, "api.example.com");
+	assert_string_equal(r[1].http.content_type, "application/json");
 	assert_int_equal(r[1].m.body_bytes, 17);
 	assert_body(&r[1], "{\"name\":\"widget\"}");
 	assert_false(r[1].m.body_cut);
 
-	assert_string_equal(r[2].m.method, "PUT");
-	assert_true(r[2].m.chunked);
+	assert_string_equal(r[2].http.method, "PUT");
+	assert_true(r[2].http.chunked);
 	assert_int_equal(r[2].m.body_bytes, 23);
 	assert_body(&r[2], "Wikipedia in\r\n\r\nchunks.");
 
-	assert_string_equal(r[3].m.method, "DELETE");
-	assert_int_equal(r[3].m.version, 10);
-	assert_true(r[3].m.conn_close);
+	assert_string_equal(r[3].http.method, "DELETE");
+	assert_int_equal(r[3].http.version, 10);
+	assert_true(r[3].http.conn_close);
 	assert_int_equal(r[3].m.wire_bytes, strlen("DELETE /items/7 HTTP/1.0\nHost: h\n\n"));
 
-	assert_string_equal(r[4].m.method, "OPTIONS");
-	assert_string_equal(r[4].m.target, "*");
-	assert_false(r[4].m.conn_close);
+	assert_string_equal(r[4].http.method, "OPTIONS");
+	assert_string_equal(r[4].http.target, "*");
+	assert_false(r[4].http.conn_close);
 	for (int i = 0; i < 5; i++) {
 		assert_false(r[i].m.incomplete);
 		assert_int_equal(r[i].m.lost_bytes, 0);
-		assert_int_equal(r[i].m.status, 0);
+		assert_int_equal(r[i].http.status, 0);
 	}
 }
 
@@ -250,28 +254,28 @@ static void check_resp_stream(struct col *c)
 	assert_int_equal(c->n, 8);
 	assert_int_equal(c->head_calls, 7);
 
-	assert_int_equal(r[0].m.status, 100);
-	assert_string_equal(r[0].m.reason, "Continue");
-	assert_int_equal(r[1].m.status, 200);
-	assert_string_equal(r[1].m.content_type, "text/html; charset=utf-8");
+	assert_int_equal(r[0].http.status, 100);
+	assert_string_equal(r[0].http.reason, "Continue");
+	assert_int_equal(r[1].http.status, 200);
+	assert_string_equal(r[1].http.content_type, "text/html; charset=utf-8");
 	assert_body(&r[1], "hello world!");
-	assert_true(r[2].m.chunked);
+	assert_true(r[2].http.chunked);
 	assert_int_equal(r[2].m.body_bytes, 26);
 	assert_body(&r[2], "abcdefghijklmnopqrstuvwxyz");
-	assert_int_equal(r[3].m.status, 204);
+	assert_int_equal(r[3].http.status, 204);
 	assert_int_equal(r[3].m.body_bytes, 0);
-	assert_int_equal(r[4].m.status, 304);
-	assert_int_equal(r[5].m.status, 200);		/* answers HEAD */
+	assert_int_equal(r[4].http.status, 304);
+	assert_int_equal(r[5].http.status, 200);		/* answers HEAD */
 	assert_int_equal(r[5].m.body_bytes, 0);
-	assert_false(r[5].m.chunked);
-	assert_int_equal(r[6].m.status, 404);
-	assert_string_equal(r[6].m.reason, "Not Found");
-	assert_true(r[6].m.conn_close);
+	assert_false(r[5].http.chunked);
+	assert_int_equal(r[6].http.status, 404);
+	assert_string_equal(r[6].http.reason, "Not Found");
+	assert_true(r[6].http.conn_close);
 	assert_body(&r[6], "nah");
-	assert_int_equal(r[7].m.status, 200);
-	assert_int_equal(r[7].m.version, 10);
-	assert_string_equal(r[7].m.reason, "");
-	assert_true(r[7].m.conn_close);
+	assert_int_equal(r[7].http.status, 200);
+	assert_int_equal(r[7].http.version, 10);
+	assert_string_equal(r[7].http.reason, "");
+	assert_true(r[7].http.conn_close);
 	assert_body(&r[7], "close-delimited body");
 	for (i = 0; i < 8; i++) {
 		assert_false(r[i].m.incomplete);
@@ -304,15 +308,17 @@ static void test_response_stream(void **state)
 /* Member by member: bytes past a string's NUL (and padding) are not part of a message. */
 static bool msg_same(const struct message *a, const struct message *b)
 {
+	const struct http_part *ha = msg_http(a), *hb = msg_http(b);
+
 	return a->ts_first_ns == b->ts_first_ns && a->ts_last_ns == b->ts_last_ns &&
 	       a->wire_bytes == b->wire_bytes && a->body_bytes == b->body_bytes &&
 	       a->lost_bytes == b->lost_bytes && a->body_len == b->body_len &&
-	       a->status == b->status && a->version == b->version &&
-	       a->is_request == b->is_request && a->chunked == b->chunked &&
-	       a->conn_close == b->conn_close && a->body_cut == b->body_cut &&
-	       a->incomplete == b->incomplete && !strcmp(a->method, b->method) &&
-	       !strcmp(a->target, b->target) && !strcmp(a->reason, b->reason) &&
-	       !strcmp(a->content_type, b->content_type) && !strcmp(a->host, b->host);
+	       ha->status == hb->status && ha->version == hb->version &&
+	       a->is_request == b->is_request && ha->chunked == hb->chunked &&
+	       ha->conn_close == hb->conn_close && a->body_cut == b->body_cut &&
+	       a->incomplete == b->incomplete && !strcmp(ha->method, hb->method) &&
+	       !strcmp(ha->target, hb->target) && !strcmp(ha->reason, hb->reason) &&
+	       !strcmp(ha->content_type, hb->content_type) && !strcmp(ha->host, hb->host);
 }
 
 static void assert_same(const struct col *a, const struct col *b, const char *what, size_t at)
@@ -429,7 +435,7 @@ static void test_keepalive_many(void **state)
 		assert_int_equal(c->recs[i].m.wire_bytes, (uint64_t)n);
 		assert_int_equal(c->recs[i].m.ts_first_ns, (uint64_t)i);
 		snprintf(msg, sizeof(msg), "/r/%d", i);
-		assert_string_equal(c->recs[i].m.target, msg);
+		assert_string_equal(c->recs[i].http.target, msg);
 	}
 }
 
@@ -449,9 +455,9 @@ static void test_pipelining(void **state)
 	parser(c, true, EXCERPT);
 	assert_int_equal(feed(c, reqs, sizeof(reqs) - 1, 1), 0);
 	assert_int_equal(c->n, 4);
-	assert_string_equal(c->recs[1].m.method, "HEAD");
+	assert_string_equal(c->recs[1].http.method, "HEAD");
 	assert_body(&c->recs[2], "abc");
-	assert_string_equal(c->recs[3].m.target, "/4");
+	assert_string_equal(c->recs[3].http.target, "/4");
 
 	parser(c, false, EXCERPT);
 	c->heads = heads;
@@ -461,7 +467,7 @@ static void test_pipelining(void **state)
 	assert_int_equal(c->head_calls, 4);
 	assert_body(&c->recs[0], "ok");
 	assert_int_equal(c->recs[1].m.body_bytes, 0);
-	assert_int_equal(c->recs[2].m.status, 201);
+	assert_int_equal(c->recs[2].http.status, 201);
 	assert_body(&c->recs[3], "hi");
 	assert_false(http_parser__busy(c->p));
 }
@@ -478,7 +484,7 @@ static void test_continue_then_final(void **state)
 	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 2), 0);
 	assert_int_equal(c->n, 2);
 	assert_int_equal(c->head_calls, 1);
-	assert_int_equal(c->recs[1].m.status, 200);
+	assert_int_equal(c->recs[1].http.status, 200);
 }
 
 static void test_close_delimited(void **state)
@@ -493,7 +499,7 @@ static void test_close_delimited(void **state)
 	http_parser__close(c->p, 30);
 	assert_int_equal(c->n, 1);
 	assert_false(c->recs[0].m.incomplete);
-	assert_true(c->recs[0].m.conn_close);
+	assert_true(c->recs[0].http.conn_close);
 	assert_body(&c->recs[0], "part one, part two");
 	assert_int_equal(c->recs[0].m.ts_first_ns, 10);
 	assert_int_equal(c->recs[0].m.ts_last_ns, 20);
@@ -518,9 +524,9 @@ static void test_close_incomplete(void **state)
 	http_parser__close(c->p, 2);
 	assert_int_equal(c->n, 1);
 	assert_true(c->recs[0].m.incomplete);
-	assert_string_equal(c->recs[0].m.method, "GET");
-	assert_string_equal(c->recs[0].m.target, "/partial");
-	assert_string_equal(c->recs[0].m.host, "x");
+	assert_string_equal(c->recs[0].http.method, "GET");
+	assert_string_equal(c->recs[0].http.target, "/partial");
+	assert_string_equal(c->recs[0].http.host, "x");
 
 	/* nothing started: nothing reported */
 	parser(c, true, EXCERPT);
@@ -555,10 +561,10 @@ static void test_connection_header(void **state)
 				     "GET / HTTP/1.0\r\n\r\n"
 				     "GET / HTTP/1.1\r\nConnection: upgrade, close\r\n\r\n", 1), 0);
 	assert_int_equal(c->n, 4);
-	assert_true(c->recs[0].m.conn_close);
-	assert_false(c->recs[1].m.conn_close);
-	assert_true(c->recs[2].m.conn_close);
-	assert_true(c->recs[3].m.conn_close);
+	assert_true(c->recs[0].http.conn_close);
+	assert_false(c->recs[1].http.conn_close);
+	assert_true(c->recs[2].http.conn_close);
+	assert_true(c->recs[3].http.conn_close);
 }
 
 /* MCP Streamable HTTP headers and trace context are kept, the first of each. */
@@ -573,14 +579,14 @@ static void test_mcp_headers(void **state)
 				     "Content-Length: 0\r\n\r\n"
 				     "POST /mcp HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 1), 0);
 	assert_int_equal(c->n, 2);
-	assert_string_equal(c->recs[0].m.mcp_session, "s-1");
-	assert_string_equal(c->recs[0].m.mcp_method, "tools/call");
-	assert_string_equal(c->recs[0].m.mcp_name, "echo");
-	assert_string_equal(c->recs[0].m.traceparent,
+	assert_string_equal(c->recs[0].http.mcp_session, "s-1");
+	assert_string_equal(c->recs[0].http.mcp_method, "tools/call");
+	assert_string_equal(c->recs[0].http.mcp_name, "echo");
+	assert_string_equal(c->recs[0].http.traceparent,
 			    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 	/* the next message on the connection starts with none of them */
-	assert_string_equal(c->recs[1].m.mcp_session, "");
-	assert_string_equal(c->recs[1].m.mcp_name, "");
+	assert_string_equal(c->recs[1].http.mcp_session, "");
+	assert_string_equal(c->recs[1].http.mcp_name, "");
 }
 
 static void test_long_fields_cut(void **state)
@@ -600,8 +606,8 @@ static void test_long_fields_cut(void **state)
 	parser(c, true, EXCERPT);
 	assert_int_equal(feed(c, req, n, 1), 0);
 	assert_int_equal(c->n, 1);
-	assert_int_equal(strlen(c->recs[0].m.target), HTTP_TARGET_MAX - 1);
-	assert_int_equal(strlen(c->recs[0].m.host), HTTP_HOST_MAX - 1);
+	assert_int_equal(strlen(c->recs[0].http.target), HTTP_TARGET_MAX - 1);
+	assert_int_equal(strlen(c->recs[0].http.host), HTTP_HOST_MAX - 1);
 	free(req);
 }
 
@@ -685,10 +691,10 @@ static void test_gap_ends_body(void **state)
 	assert_true(c->recs[1].m.incomplete);
 	assert_int_equal(c->recs[1].m.lost_bytes, 25);
 	assert_int_equal(c->recs[1].m.wire_bytes, 25);
-	assert_int_equal(c->recs[1].m.status, 0);
+	assert_int_equal(c->recs[1].http.status, 0);
 	assert_int_equal(feed_str(c, "ost bytes\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 3), 0);
 	assert_int_equal(c->n, 3);
-	assert_int_equal(c->recs[2].m.status, 201);
+	assert_int_equal(c->recs[2].http.status, 201);
 	assert_int_equal(c->recs[2].m.ts_first_ns, 3);
 }
 
@@ -737,15 +743,15 @@ static void test_gap_in_head(void **state)
 	assert_int_equal(feed_str(c, "T /b HTTP/1.1\r\nHost: y\r\n\r\n", 5), 0);
 	assert_int_equal(c->n, 2);
 	assert_true(c->recs[0].m.incomplete);
-	assert_string_equal(c->recs[0].m.method, "GET");
-	assert_string_equal(c->recs[0].m.target, "/a");
+	assert_string_equal(c->recs[0].http.method, "GET");
+	assert_string_equal(c->recs[0].http.target, "/a");
 	assert_int_equal(c->recs[0].m.lost_bytes, 30);
 	assert_int_equal(c->recs[0].m.wire_bytes,
 			 strlen("GET /a HTTP/1.1\r\nHost: x") + 30 +
 			 strlen("ail\r\nmore GET /x HTTP/1.1\r\n"));
 	assert_false(c->recs[1].m.incomplete);
-	assert_string_equal(c->recs[1].m.target, "/b");
-	assert_string_equal(c->recs[1].m.host, "y");
+	assert_string_equal(c->recs[1].http.target, "/b");
+	assert_string_equal(c->recs[1].http.host, "y");
 	assert_int_equal(c->recs[1].m.ts_first_ns, 4);
 	assert_int_equal(c->recs[1].m.wire_bytes, strlen("GET /b HTTP/1.1\r\nHost: y\r\n\r\n"));
 }
@@ -765,7 +771,7 @@ static void test_gap_resync(void **state)
 	assert_true(c->recs[0].m.incomplete);
 	assert_int_equal(c->recs[0].m.lost_bytes, 100);
 	assert_int_equal(c->recs[0].m.wire_bytes, 100);
-	assert_string_equal(c->recs[0].m.method, "");
+	assert_string_equal(c->recs[0].http.method, "");
 	assert_body(&c->recs[1], "hi");
 
 	/* a method word that is not a request line is skipped, quietly (into the placeholder) */
@@ -774,7 +780,7 @@ static void test_gap_resync(void **state)
 	assert_int_equal(feed_str(c, "GET is a word\r\nDELETE\r\nGET /ok HTTP/1.1\r\n\r\n", 2), 0);
 	assert_int_equal(c->n, 2);
 	assert_int_equal(c->recs[0].m.wire_bytes, 100 + strlen("GET is a word\r\nDELETE\r\n"));
-	assert_string_equal(c->recs[1].m.target, "/ok");
+	assert_string_equal(c->recs[1].http.target, "/ok");
 
 	/* responses resync on HTTP/1.; their placeholder is written at once */
 	parser(c, false, EXCERPT);
@@ -783,7 +789,7 @@ static void test_gap_resync(void **state)
 	assert_true(c->recs[0].m.incomplete);
 	assert_int_equal(feed_str(c, "<html>HTTP/1.1 200\r\n</html>\r\nHTTP/1.1 204 No\r\n\r\n", 2), 0);
 	assert_int_equal(c->n, 2);
-	assert_int_equal(c->recs[1].m.status, 204);
+	assert_int_equal(c->recs[1].http.status, 204);
 }
 
 /*
@@ -805,7 +811,7 @@ static void test_gap_resync_at_write_boundary(void **state)
 	assert_int_equal(c->n, 2);
 	assert_true(c->recs[0].m.incomplete);
 	assert_int_equal(c->recs[0].m.wire_bytes, 1000 + sizeof(body));
-	assert_string_equal(c->recs[1].m.target, "/a");
+	assert_string_equal(c->recs[1].http.target, "/a");
 	assert_int_equal(c->recs[1].m.body_bytes, 200);
 	/* once in step, write boundaries are nothing special */
 	assert_int_equal(feed_str(c, "\x01junk", 5), -EPROTO);
@@ -867,16 +873,16 @@ static void test_lenient_request_lines(void **state)
 			assert_int_equal(feed_str(c, "DELETE /secret HTTP/1.1\r\n\r\n", 3), 0);
 			assert_int_equal(c->n, 2 + second);
 			r = &c->recs[second];
-			assert_string_equal(r->m.method, lc->method);
-			assert_string_equal(r->m.target, lc->target);
-			assert_string_equal(r->m.host, "h");
-			assert_int_equal(r->m.version, lc->version);
+			assert_string_equal(r->http.method, lc->method);
+			assert_string_equal(r->http.target, lc->target);
+			assert_string_equal(r->http.host, "h");
+			assert_int_equal(r->http.version, lc->version);
 			assert_int_equal(r->m.wire_bytes, len + 13);
 			if (lc->malformed)
 				assert_string_equal(r->m.malformed, lc->malformed);
 			else
 				assert_null(r->m.malformed);
-			assert_string_equal(c->recs[1 + second].m.target, "/secret");
+			assert_string_equal(c->recs[1 + second].http.target, "/secret");
 			assert_null(c->recs[1 + second].m.malformed);
 		}
 	}
@@ -894,7 +900,7 @@ static void test_header_names_tchar(void **state)
 				 "Content-Length: 2\r\n\r\nhi", 1), 0);
 	assert_int_equal(c->n, 1);
 	assert_null(c->recs[0].m.malformed);
-	assert_string_equal(c->recs[0].m.content_type, "text/x");
+	assert_string_equal(c->recs[0].http.content_type, "text/x");
 	assert_body(&c->recs[0], "hi");
 }
 
@@ -928,7 +934,7 @@ static void test_lenient_headers(void **state)
 		assert_int_equal(c->n, 2);
 		assert_string_equal(c->recs[0].m.malformed, hs[i].why);
 		assert_body(&c->recs[0], "hi");
-		assert_string_equal(c->recs[1].m.target, "/next");
+		assert_string_equal(c->recs[1].http.target, "/next");
 	}
 }
 
@@ -948,14 +954,14 @@ static void test_garbage(void **state)
 	/* not sticky: the next line that is a request is one */
 	assert_int_equal(feed_str(c, "GET /next HTTP/1.1\r\n\r\n", 3), 0);
 	assert_int_equal(c->n, 1);
-	assert_string_equal(c->recs[0].m.target, "/next");
+	assert_string_equal(c->recs[0].http.target, "/next");
 	/* a gap gives a placeholder for what it hid, then the next request */
 	http_parser__gap(c->p, 1, 3);
 	assert_int_equal(feed_str(c, "GET / HTTP/1.1\r\n\r\n", 4), 0);
 	assert_int_equal(c->n, 3);
 	assert_true(c->recs[1].m.incomplete);
 	assert_int_equal(c->recs[1].m.lost_bytes, 1);
-	assert_string_equal(c->recs[2].m.method, "GET");
+	assert_string_equal(c->recs[2].http.method, "GET");
 
 	/* garbage after a good message */
 	parser(c, false, EXCERPT);
@@ -970,7 +976,7 @@ static void test_garbage(void **state)
 	parser(c, true, EXCERPT);
 	assert_int_equal(feed_str(c, "GET / HTTP/2.0\r\n\r\n", 1), 0);
 	assert_int_equal(c->n, 1);
-	assert_int_equal(c->recs[0].m.version, 20);
+	assert_int_equal(c->recs[0].http.version, 20);
 	assert_string_equal(c->recs[0].m.malformed, "version");
 	parser(c, false, EXCERPT);
 	assert_int_equal(feed_str(c, "HTTP/1.1 2000 OK\r\n\r\n", 1), -EPROTO);
@@ -1001,13 +1007,13 @@ static void test_bad_framing(void **state)
 	assert_true(http_parser__busy(c->p));
 	assert_int_equal(feed_str(c, "DELETE /secret HTTP/1.1\r\n\r\n", 2), 0);
 	assert_int_equal(c->n, 2);
-	assert_string_equal(c->recs[0].m.method, "POST");
+	assert_string_equal(c->recs[0].http.method, "POST");
 	assert_string_equal(c->recs[0].m.malformed, "content_length");
 	assert_false(c->recs[0].m.incomplete);
 	assert_int_equal(c->recs[0].m.wire_bytes, strlen(bad_cl));
 	assert_int_equal(c->recs[0].m.body_bytes, strlen("body\r\n"));
-	assert_string_equal(c->recs[1].m.method, "DELETE");
-	assert_string_equal(c->recs[1].m.target, "/secret");
+	assert_string_equal(c->recs[1].http.method, "DELETE");
+	assert_string_equal(c->recs[1].http.target, "/secret");
 	assert_null(c->recs[1].m.malformed);
 
 	/* two lengths that differ; ended by close */
@@ -1025,7 +1031,7 @@ static void test_bad_framing(void **state)
 				     "zz\r\nmore\r\nHTTP/1.1 204 No Content\r\n\r\n", 1), 0);
 	assert_int_equal(c->n, 2);
 	assert_string_equal(c->recs[0].m.malformed, "chunk_size");
-	assert_int_equal(c->recs[1].m.status, 204);
+	assert_int_equal(c->recs[1].http.status, 204);
 
 	parser(c, false, EXCERPT);
 	assert_int_equal(feed_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -1048,7 +1054,7 @@ static void test_bad_framing(void **state)
 				     "GET /after HTTP/1.1\r\n\r\n", 1), 0);
 	assert_int_equal(c->n, 2);
 	assert_string_equal(c->recs[0].m.malformed, "content_length_and_transfer_encoding");
-	assert_string_equal(c->recs[1].m.target, "/after");
+	assert_string_equal(c->recs[1].http.target, "/after");
 }
 
 static void test_switching_protocols(void **state)
@@ -1058,7 +1064,7 @@ static void test_switching_protocols(void **state)
 	parser(c, false, EXCERPT);
 	assert_int_equal(feed_str(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 1), 0);
 	assert_int_equal(c->n, 1);
-	assert_int_equal(c->recs[0].m.status, 101);
+	assert_int_equal(c->recs[0].http.status, 101);
 	assert_int_equal(feed(c, "\x81\x05hello", 7, 2), -EPROTO);
 	assert_int_equal(c->n, 1);
 }
@@ -1098,8 +1104,8 @@ static void test_oversize_head(void **state)
 	assert_int_equal(feed(c, b, n, 1), 0);
 	assert_int_equal(c->n, 1);
 	assert_false(c->recs[0].m.incomplete);
-	assert_string_equal(c->recs[0].m.method, "GET");
-	assert_string_equal(c->recs[0].m.target, "/big");
+	assert_string_equal(c->recs[0].http.method, "GET");
+	assert_string_equal(c->recs[0].http.target, "/big");
 	assert_int_equal(c->recs[0].m.wire_bytes, HTTP_HEAD_MAX + 1);
 
 	/* 1 MiB of header, then Content-Length: in small pieces, then whole */
@@ -1115,7 +1121,7 @@ static void test_oversize_head(void **state)
 		assert_int_equal(c->recs[0].m.wire_bytes, n - strlen("GET /next HTTP/1.1\r\n\r\n"));
 		assert_int_equal(c->recs[0].m.body_bytes, 3);
 		assert_body(&c->recs[0], "abc");
-		assert_string_equal(c->recs[1].m.target, "/next");
+		assert_string_equal(c->recs[1].http.target, "/next");
 	}
 	free(b);
 }
@@ -1200,10 +1206,15 @@ static void x_collect(void *ctx, const struct exchange *x)
 	struct xcol *c = ctx;
 
 	assert_true(c->n < MAX_X);
+	/* an HTTP message's part is its copy's own (it stays valid while the copy lives) */
+	if (x->conn->proto == PROTO_HTTP && x->req)
+		assert_ptr_equal(x->req->m.http, &x->req->http);
+	if (x->conn->proto == PROTO_HTTP && x->resp)
+		assert_ptr_equal(x->resp->m.http, &x->resp->http);
 	c->outcome[c->n] = x->outcome;
-	snprintf(c->method[c->n], 16, "%.15s", x->req ? x->req->m.method : "-");
+	snprintf(c->method[c->n], 16, "%.15s", x->req ? msg_http(&x->req->m)->method : "-");
 	snprintf(c->rpc_method[c->n], 32, "%.31s", x->req ? x->req->rpc.method : "-");
-	c->status[c->n] = x->resp ? x->resp->m.status : 0;
+	c->status[c->n] = x->resp ? msg_http(&x->resp->m)->status : 0;
 	c->resp_body[c->n] = x->resp ? x->resp->m.body_bytes : 0;
 	c->proto[c->n] = x->conn->proto;
 	c->n++;

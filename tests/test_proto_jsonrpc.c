@@ -607,6 +607,9 @@ static void pair_collect(void *ctx, const struct exchange *x)
 	struct pairs *pr = ctx;
 
 	assert_true(pr->n < 8);
+	/* JSON-RPC over a stream carries no HTTP part */
+	assert_null(x->req ? x->req->m.http : NULL);
+	assert_null(x->resp ? x->resp->m.http : NULL);
 	pr->outcome[pr->n] = x->outcome;
 	snprintf(pr->method[pr->n], 32, "%.31s", x->req ? x->req->rpc.method : "-");
 	pr->has_resp[pr->n] = x->resp != NULL;

@@ -50,6 +50,9 @@ static void collect(void *ctx, const struct exchange *x)
 	struct fixture *f = ctx;
 
 	assert_true(f->n < MAX_X);
+	/* raw messages carry no HTTP part */
+	assert_null(x->req ? x->req->m.http : NULL);
+	assert_null(x->resp ? x->resp->m.http : NULL);
 	f->outcome[f->n] = x->outcome;
 	f->has_req[f->n] = x->req != NULL;
 	f->has_resp[f->n] = x->resp != NULL;

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "observe.h"
 #include "outpath.h"
+#include "output_lifecycle.h"
 #include "privs.h"
 #include "recfile.h"
 #include "service.h"
@@ -184,145 +185,34 @@ fail:
 }
 
 /*
- * The members of a lifecycle record, flat (every format renders a flat
- * list): nested counters become prefixed keys (kernel_*, pipeline_*), lists
- * become one text (targets "4451,4452") or numbered keys (sink_1, sink_2).
- * Keys and texts made here live in the struct until the record is written.
+ * The facts the lifecycle records show (output_lifecycle.h builds their
+ * members): what runs, attached to what, and its counters.
  */
-#define LC_MAX_FIELDS	(28 + SA_CNT_MAX + PL_CNT_MAX + CONFIG_MAX_SINKS + 1 + TLS_CNT_MAX)
-#define LC_KEY_LEN	40
+_Static_assert(COLLECTOR_MAX_PIDS + 1 <= LC_TARGETS_PIDS, "targets names the command and every --pid");
 
-struct lc_fields {
-	struct format_field f[LC_MAX_FIELDS];
-	size_t n;
-	char keys[LC_MAX_FIELDS][LC_KEY_LEN];
-	char targets[COLLECTOR_MAX_PIDS * 12 + 12];
-	char selectors[8192];
-};
-
-static void lc_str(struct lc_fields *l, const char *key, const char *v)
+static void lc_facts(const struct collector *co, struct lc_facts *f)
 {
-	l->f[l->n++] = (struct format_field){ .key = key, .kind = FF_STR, .s = v };
-}
-
-static void lc_u64(struct lc_fields *l, const char *key, uint64_t v)
-{
-	l->f[l->n++] = (struct format_field){ .key = key, .kind = FF_U64, .u = v };
-}
-
-/* A key made of a prefix and a name (or number), kept in l->keys. */
-static const char *lc_key(struct lc_fields *l, const char *prefix, const char *name, int num)
-{
-	char *k = l->keys[l->n];
-
-	if (name)
-		snprintf(k, LC_KEY_LEN, "%s%s", prefix, name);
-	else
-		snprintf(k, LC_KEY_LEN, "%s%d", prefix, num);
-	return k;
-}
-
-/* Which config is in force (absent without -c) and where records go. */
-static void put_config(struct lc_fields *l, const struct collector *co)
-{
-	int i, n = co->cfg ? co->cfg->n_sinks : 0;
-
-	if (co->cfg && co->cfg->path) {
-		lc_str(l, "config", co->cfg->path);
-		lc_str(l, "config_digest", co->cfg->digest);
-	}
-	lc_u64(l, "sinks", n);
-	for (i = 0; i < n; i++)
-		lc_str(l, lc_key(l, "sink_", NULL, i + 1), co->cfg->sinks[i].output_file);
-}
-
-/* "4451,4452": the command's pid (exec) and the --pid values (run). */
-static void put_targets(struct lc_fields *l, const struct collector *co)
-{
-	size_t off = 0, cap = sizeof(l->targets);
-	int i;
-
-	l->targets[0] = '\0';
-	if (co->child)
-		off += snprintf(l->targets, cap, "%d", (int)co->child);
-	for (i = 0; i < co->o->npids && off < cap; i++)
-		off += snprintf(l->targets + off, cap - off, "%s%d", off ? "," : "",
-				(int)co->o->pids[i]);
-	lc_str(l, "targets", l->targets);
-}
-
-/* run: each selector and how many processes it matched; what privileges are left. */
-static void put_selectors(struct lc_fields *l, const struct collector *co)
-{
-	if (co->active.n) {
-		targets__summary(&co->active, l->selectors, sizeof(l->selectors));
-		lc_str(l, "selectors", l->selectors);
-	}
-	if (co->caps) {
-		lc_str(l, "capabilities", co->caps);
-		lc_u64(l, "uid", geteuid());
-	}
-}
-
-static void start_fields(struct lc_fields *l, const void *arg)
-{
-	const struct collector *co = arg;
-
-	lc_str(l, "run_id", co->run_id);
-	lc_str(l, "version", SOCKAUDIT_VERSION);
-	lc_str(l, "attach", capture__mode_name(co->cap));
-	put_targets(l, co);
-	put_selectors(l, co);
-	lc_u64(l, "max_capture_bytes", co->o->cap.max_capture);
-	lc_u64(l, "capture_budget_bytes", co->o->cap.capture_budget);
-	lc_u64(l, "request_ttl_ms", co->o->pl.ttl_ns / 1000000);
-	put_config(l, co);
-}
-
-/* How TLS streams were tied to sockets, and what was not written (tls.h). */
-static void put_tls_counters(struct lc_fields *l, const struct collector *co)
-{
-	const uint64_t *t = pipeline__tls_counters(co->pl);
-
-	if (!co->o->cap.tls)
-		return;
-	lc_u64(l, "tls_files_attached", co->tls_files);
-	lc_u64(l, "tls_links_swept", co->tls_swept);
-	for (int i = 0; i < TLS_CNT_MAX; i++)
-		lc_u64(l, tls__counter_name(i), t[i]);
-}
-
-static void put_counters(struct lc_fields *l, const struct collector *co)
-{
-	const uint64_t *cnt = pipeline__counters(co->pl);
-	int i;
-
-	for (i = 0; i < SA_CNT_MAX; i++) {
-		if (i == SA_CNT_EVENTS)
-			continue;	/* not kept in the kernel: "events" counts them */
-		lc_u64(l, lc_key(l, "kernel_", kernel_counter_name(i), 0), co->kcnt[i]);
-	}
-	for (i = 0; i < PL_CNT_MAX; i++)
-		lc_u64(l, lc_key(l, "pipeline_", pipeline__counter_name(i), 0), cnt[i]);
-	put_tls_counters(l, co);
-}
-
-static void stop_fields(struct lc_fields *l, const void *arg)
-{
-	const struct collector *co = arg;
 	struct pipeline_stats st;
 
 	pipeline__stats(co->pl, &st);
-	lc_str(l, "run_id", co->run_id);
-	lc_str(l, "reason", co->stop_reason);
-	if (co->child)
-		l->f[l->n++] = (struct format_field){ .key = "exit_status", .kind = FF_I64,
-						      .i = co->child_status };
-	if (co->command_signal)
-		lc_str(l, "command_signal", co->command_signal);
-	lc_u64(l, "events", st.events);
-	lc_u64(l, "exchanges", st.exchanges);
-	put_counters(l, co);
+	*f = (struct lc_facts){
+		.run_id = co->run_id, .attach = co->cap ? capture__mode_name(co->cap) : NULL,
+		.child = co->child, .pids = co->o->pids, .npids = co->o->npids,
+		.selectors = &co->active, .caps = co->caps,
+		.max_capture_bytes = co->o->cap.max_capture,
+		.capture_budget_bytes = co->o->cap.capture_budget,
+		.request_ttl_ms = co->o->pl.ttl_ns / 1000000, .cfg = co->cfg,
+		.reason = co->stop_reason, .exit_status = co->child_status,
+		.command_signal = co->command_signal,
+		.events = st.events, .exchanges = st.exchanges, .records = st.records,
+		/* events are not kept in the kernel: "events" counts them */
+		.kernel = { co->kcnt, SA_CNT_MAX, SA_CNT_EVENTS, kernel_counter_name },
+		.pipeline = { pipeline__counters(co->pl), PL_CNT_MAX, -1, pipeline__counter_name },
+		.tls_files = co->tls_files, .tls_swept = co->tls_swept,
+	};
+	if (co->o->cap.tls)
+		f->tls = (struct lc_counters){ pipeline__tls_counters(co->pl), TLS_CNT_MAX, -1,
+					       tls__counter_name };
 }
 
 /*
@@ -544,41 +434,19 @@ static bool sink_failed(struct collector *co)
 	return false;
 }
 
-struct reload_info {
-	const struct collector *co;
-	const char *status;
-	const char *error;
-	uint64_t held_events;
-	uint64_t reload_ms;
-};
-
-static void reload_fields(struct lc_fields *l, const void *arg)
+/* Write a lifecycle record of the facts f. */
+static void lifecycle(struct collector *co, const char *type, enum lc_kind kind,
+		      const struct lc_facts *f, uint64_t now)
 {
-	const struct reload_info *ri = arg;
+	struct lc_record *r = lifecycle__build(kind, f);
+	const struct format_field *fields;
+	size_t n;
 
-	lc_str(l, "status", ri->status);
-	if (ri->error)
-		lc_str(l, "error", ri->error);
-	lc_u64(l, "reload_ms", ri->reload_ms);
-	lc_u64(l, "held_events", ri->held_events);
-	put_config(l, ri->co);
-	put_selectors(l, ri->co);
-}
-
-/* Write a lifecycle record; its fields are big, so they live on the heap. */
-static void lifecycle(struct collector *co, const char *type,
-		      void (*fill)(struct lc_fields *, const void *), const void *arg,
-		      uint64_t now)
-{
-	struct lc_fields *l = calloc(1, sizeof(*l));
-
-	if (!l) {
-		log_err("no memory for the %s record; it is not written", type);
-		return;
-	}
-	fill(l, arg);
-	pipeline__lifecycle(co->pl, type, l->f, l->n, now);
-	free(l);
+	if (!r)
+		return;	/* said */
+	fields = lifecycle__fields(r, &n);
+	pipeline__lifecycle(co->pl, type, fields, n, now);
+	lifecycle__free(r);
 }
 
 /* ---- reload (SIGHUP), off the capture path ---- */
@@ -868,11 +736,24 @@ static void reload_apply_targets(struct collector *co, struct reload_job *j)
 	j->targets.n = 0;
 }
 
+/* The reload's own facts (r) beside the run's. */
+static void reload_record(struct collector *co, const struct lc_facts *r)
+{
+	struct lc_facts f;
+
+	lc_facts(co, &f);
+	f.status = r->status;
+	f.error = r->error;
+	f.held_events = r->held_events;
+	f.reload_ms = r->reload_ms;
+	lifecycle(co, "config_reload", LC_RELOAD, &f, mono_ns());
+}
+
 /* The new sinks are in place: record the reload, then the events held meanwhile. */
 static int reload_finish(struct collector *co)
 {
 	struct reload_job *j = co->reload;
-	struct reload_info ri = { .co = co, .status = j->status };
+	struct lc_facts ri = { .status = j->status };
 	int result = j->result;
 
 	pthread_join(j->thread, NULL);
@@ -887,7 +768,7 @@ static int reload_finish(struct collector *co)
 		log_info("SIGHUP: outputs reopened; config %s (%llu ms, %llu events held)",
 			 ri.status, (unsigned long long)ri.reload_ms,
 			 (unsigned long long)ri.held_events);
-		lifecycle(co, "config_reload", reload_fields, &ri, mono_ns());
+		reload_record(co, &ri);
 	}
 	backlog_feed(co);
 	if (j->have_next)
@@ -1009,37 +890,28 @@ static void stop_command(struct collector *co)
 }
 
 /* The state `sockaudit status` reads: the start record's fields, progress, counters. */
-static void state_fields(struct lc_fields *l, const void *arg)
-{
-	const struct collector *co = arg;
-	struct pipeline_stats st;
-
-	pipeline__stats(co->pl, &st);
-	lc_u64(l, "pid", getpid());
-	lc_u64(l, "updated", time(NULL));
-	start_fields(l, co);
-	lc_u64(l, "kernel_targets", capture__n_targets(co->cap));
-	lc_u64(l, "events", st.events);
-	lc_u64(l, "exchanges", st.exchanges);
-	lc_u64(l, "records", st.records);
-	put_counters(l, co);
-}
-
 static void write_state(struct collector *co, const char *state)
 {
-	struct lc_fields *l;
+	const struct format_field *fields;
+	struct lc_record *r;
+	struct lc_facts f;
+	size_t n;
 	int e;
 
-	if (!co->o->state_file || !co->pl || !co->cap || !(l = calloc(1, sizeof(*l))))
+	if (!co->o->state_file || !co->pl || !co->cap)
 		return;
-	lc_str(l, "state", state);
-	state_fields(l, co);
-	e = status__write(co->o->state_file, l->f, l->n);
+	lc_facts(co, &f);
+	f.state = state;
+	f.kernel_targets = capture__n_targets(co->cap);
+	if (!(r = lifecycle__build(LC_STATE, &f)))
+		return;
+	fields = lifecycle__fields(r, &n);
+	e = status__write(co->o->state_file, fields, n);
 	if (e && !co->state_failed)
 		log_warn("cannot write the state file %s: %s; `sockaudit status` will not see "
 			 "this collector", co->o->state_file, strerror(-e));
 	co->state_failed = e != 0;
-	free(l);
+	lifecycle__free(r);
 }
 
 /* The figures of this drain cycle for the endpoint, and a stats record when due. */
@@ -1048,7 +920,7 @@ static void observe(struct collector *co, uint64_t now)
 	struct snapshot_src src = {
 		.pl = co->pl, .cap = co->cap, .sinks = co->handles, .fwd = co->fwd,
 		.nsinks = co->nhandles,
-		.kcnt = co->kcnt, .attach = capture__mode_name(co->cap),
+		.kcnt = co->kcnt, .attach = co->cap ? capture__mode_name(co->cap) : NULL,
 	};
 	const struct format_field *f;
 	size_t n;
@@ -1170,10 +1042,12 @@ static int shutdown_all(struct collector *co)
 	}
 	if (co->pl) {
 		uint64_t now = mono_ns();
+		struct lc_facts f;
 
 		pipeline__finish(co->pl);
 		pipeline__report_loss(co->pl, co->cap ? co->kcnt : NULL, now);
-		lifecycle(co, "collector_stop", stop_fields, co, now);
+		lc_facts(co, &f);
+		lifecycle(co, "collector_stop", LC_STOP, &f, now);
 		write_state(co, "stopped");
 	}
 	if (co->rec.f && (e = recfile__close(&co->rec)))
@@ -1298,8 +1172,12 @@ int collector__run(const struct collector_opts *o)
 	err = o->argv ? start_exec(&co, plo.mono_to_real) : start_run(&co, plo.mono_to_real);
 	if (err)
 		goto out;
-	if (co.pl)
-		lifecycle(&co, "collector_start", start_fields, &co, mono_ns());
+	if (co.pl) {
+		struct lc_facts f;
+
+		lc_facts(&co, &f);
+		lifecycle(&co, "collector_start", LC_START, &f, mono_ns());
+	}
 	write_state(&co, "running");
 	service__notify("READY=1");
 	/* run_id=HEX: the member's name and value, as in the records (demo/run.sh) */

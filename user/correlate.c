@@ -22,16 +22,16 @@ static const struct {
 	size_t off;
 	size_t cap;
 } pack_strs[] = {
-	{ offsetof(struct msg_copy, m.method), HTTP_METHOD_MAX },
-	{ offsetof(struct msg_copy, m.target), HTTP_TARGET_MAX },
-	{ offsetof(struct msg_copy, m.reason), HTTP_REASON_MAX },
-	{ offsetof(struct msg_copy, m.content_type), HTTP_CTYPE_MAX },
-	{ offsetof(struct msg_copy, m.host), HTTP_HOST_MAX },
+	{ offsetof(struct msg_copy, http.method), HTTP_METHOD_MAX },
+	{ offsetof(struct msg_copy, http.target), HTTP_TARGET_MAX },
+	{ offsetof(struct msg_copy, http.reason), HTTP_REASON_MAX },
+	{ offsetof(struct msg_copy, http.content_type), HTTP_CTYPE_MAX },
+	{ offsetof(struct msg_copy, http.host), HTTP_HOST_MAX },
 	/* MCP facts: empty in most messages, so they cost a length each */
-	{ offsetof(struct msg_copy, m.mcp_session), HTTP_MCP_HDR_MAX },
-	{ offsetof(struct msg_copy, m.mcp_method), HTTP_MCP_HDR_MAX },
-	{ offsetof(struct msg_copy, m.mcp_name), HTTP_MCP_HDR_MAX },
-	{ offsetof(struct msg_copy, m.traceparent), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, http.mcp_session), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, http.mcp_method), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, http.mcp_name), HTTP_MCP_HDR_MAX },
+	{ offsetof(struct msg_copy, http.traceparent), HTTP_MCP_HDR_MAX },
 	{ offsetof(struct msg_copy, rpc.id), RPC_ID_MAX },
 	{ offsetof(struct msg_copy, rpc.method), RPC_METHOD_MAX },
 	{ offsetof(struct msg_copy, rpc.tool), RPC_TOOL_MAX },
@@ -45,7 +45,7 @@ static const struct {
 	{ offsetof(struct msg_copy, rpc.ident.server_ver), MCP_VER_MAX },
 };
 #define N_PACK_STRS (sizeof(pack_strs) / sizeof(pack_strs[0]))
-#define N_HTTP_STRS 9	/* the http_msg strings come first */
+#define N_HTTP_STRS 9	/* the http_part strings come first */
 #define PACK_STR_ID N_HTTP_STRS
 
 /* A msg_copy without its strings and excerpt, which follow it in memory. */
@@ -57,7 +57,7 @@ struct packed {
 	uint32_t tid, body_len, body_ahead;
 	uint16_t str_len[N_PACK_STRS];
 	uint8_t rpc_kind, dir;
-	bool is_request, chunked, conn_close, body_cut, incomplete;
+	bool has_http, is_request, chunked, conn_close, body_cut, incomplete;
 	bool has_id, has_error, rpc_cut;
 	char data[];			/* the strings (no NULs), then the excerpt */
 };
@@ -121,32 +121,28 @@ const char *outcome__name(int outcome)
 
 /* ---- packing ---- */
 
-/* The strings of mc that hold something: JSON-RPC's only when it is JSON-RPC. */
-static size_t strs_used(const struct msg_copy *mc)
-{
-	return mc->rpc.kind ? N_PACK_STRS : N_HTTP_STRS;
-}
-
 /* Pack mc into pk, which has room for the lens of its strings and its excerpt. */
 static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t *lens)
 {
 	const struct message *m = &mc->m;
+	const struct http_part *h = msg_http(m);
 	bool rpc = mc->rpc.kind != RPC_NONE;	/* else its other members are not set */
-	size_t i;
-	char *p;
+	size_t i = mc->m.http ? 0 : N_HTTP_STRS, end = mc->rpc.kind ? N_PACK_STRS : N_HTTP_STRS;
+	char *p = pk->data;
 
 	*pk = (struct packed){
 		.ts_first = m->ts_first_ns, .ts_last = m->ts_last_ns, .wire_bytes = m->wire_bytes,
 		.body_bytes = m->body_bytes, .lost_bytes = m->lost_bytes,
 		.err_code = rpc ? mc->rpc.err_code : 0, .malformed = m->malformed,
-		.status = m->status, .version = m->version,
+		.status = h->status, .version = h->version,
 		.tid = mc->tid, .body_len = m->body_len,
 		.body_ahead = (uint32_t)m->body_ahead, .rpc_kind = mc->rpc.kind, .dir = mc->dir,
-		.is_request = m->is_request, .chunked = m->chunked, .conn_close = m->conn_close,
-		.body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = rpc && mc->rpc.has_id,
+		.has_http = m->http != NULL, .is_request = m->is_request, .chunked = h->chunked,
+		.conn_close = h->conn_close, .body_cut = m->body_cut, .incomplete = m->incomplete, .has_id = rpc && mc->rpc.has_id,
 		.has_error = rpc && mc->rpc.has_error, .rpc_cut = rpc && mc->rpc.cut,
 	};
-	for (i = 0, p = pk->data; i < strs_used(mc); p += lens[i], i++) {
+	/* the strings of the parts mc has: HTTP's with an HTTP part, JSON-RPC's when it is JSON-RPC */
+	for (; i < end; p += lens[i], i++) {
 		pk->str_len[i] = lens[i];
 		if (lens[i])
 			memcpy(p, (const char *)mc + pack_strs[i].off, lens[i]);
@@ -158,9 +154,12 @@ static void pack_into(struct packed *pk, const struct msg_copy *mc, const size_t
 /* Bytes the strings of mc take packed, each length into lens. */
 static size_t pack_strs_len(const struct msg_copy *mc, size_t *lens)
 {
-	size_t total = 0, i, used = strs_used(mc);
+	size_t total = 0, i = 0, used = mc->rpc.kind ? N_PACK_STRS : N_HTTP_STRS;
 
-	for (i = 0; i < used; i++) {
+	if (!mc->m.http)	/* no HTTP part: its strings take nothing */
+		for (; i < N_HTTP_STRS; i++)
+			lens[i] = 0;
+	for (; i < used; i++) {
 		const char *str = (const char *)mc + pack_strs[i].off;
 
 		/* most are empty (MCP headers, a request's reason): no call for those */
@@ -200,7 +199,8 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 {
 	struct message *m = &mc->m;
 	const char *p = pk->data;
-	size_t i;
+	/* read once: the string stores below may alias pk for the compiler */
+	size_t i = pk->has_http ? 0 : N_HTTP_STRS, end = pk->rpc_kind ? N_PACK_STRS : N_HTTP_STRS;
 
 	m->ts_first_ns = pk->ts_first;
 	m->ts_last_ns = pk->ts_last;
@@ -210,21 +210,24 @@ static void unpack(const struct packed *pk, struct msg_copy *mc)
 	m->malformed = pk->malformed;
 	m->body_len = pk->body_len;
 	m->body_ahead = pk->body_ahead;
-	m->status = pk->status;
-	m->version = pk->version;
 	m->is_request = pk->is_request;
-	m->chunked = pk->chunked;
-	m->conn_close = pk->conn_close;
 	m->body_cut = pk->body_cut;
 	m->incomplete = pk->incomplete;
-	for (i = 0; i < (pk->rpc_kind ? N_PACK_STRS : N_HTTP_STRS); p += pk->str_len[i], i++) {
+	m->http = pk->has_http ? &mc->http : NULL;
+	/* the copy's own part: written whether read or not, no branch */
+	mc->http.status = pk->status;
+	mc->http.version = pk->version;
+	mc->http.chunked = pk->chunked;
+	mc->http.conn_close = pk->conn_close;
+	/* HTTP's strings stay unwritten without an HTTP part (never read) */
+	for (; i < end; p += pk->str_len[i], i++) {
 		if (pk->str_len[i])
 			str_set((char *)mc + pack_strs[i].off, p, pk->str_len[i]);
 		else
 			*((char *)mc + pack_strs[i].off) = '\0';
 	}
-	for (size_t j = i; j < N_PACK_STRS; j++)	/* not JSON-RPC: empty, never read */
-		*((char *)mc + pack_strs[j].off) = '\0';
+	for (; i < N_PACK_STRS; i++)	/* not JSON-RPC: empty, never read */
+		*((char *)mc + pack_strs[i].off) = '\0';
 	m->body = (const uint8_t *)p;
 	mc->body = (uint8_t *)m->body;
 	mc->rpc.kind = pk->rpc_kind;
@@ -295,7 +298,9 @@ void correlator__free(struct correlator *cr)
 
 bool exchange__critical(const struct exchange *x)
 {
-	return (x->resp && (x->resp->m.status == 401 || x->resp->m.status == 403)) ||
+	int status = x->resp ? msg_http(&x->resp->m)->status : 0;
+
+	return status == 401 || status == 403 ||
 	       x->outcome == OUTCOME_ERROR;	/* a JSON-RPC error answer */
 }
 
@@ -470,11 +475,9 @@ static bool hold_early(struct conn *c, const struct msg_copy *mc, bool orphan)
 
 /* ---- HTTP: in order ---- */
 
-/* The HTTP strings are the last members of message and the first packed ones. */
-_Static_assert(offsetof(struct msg_copy, m) == 0, "pack_strs offsets are message offsets");
-_Static_assert(offsetof(struct message, method) > offsetof(struct message, incomplete) &&
-		       offsetof(struct message, method) > offsetof(struct message, body_len),
-	       "the strings follow every other member of message");
+/* The HTTP strings are the last members of http_part and the first packed ones. */
+_Static_assert(offsetof(struct http_part, method) > offsetof(struct http_part, conn_close),
+	       "the strings follow every other member of http_part");
 
 /* m as a msg_copy: its numbers, then each string up to its NUL, not the whole arrays. */
 static void msg_copy__wrap(struct msg_copy *mc, const struct message *m,
@@ -486,11 +489,17 @@ static void msg_copy__wrap(struct msg_copy *mc, const struct message *m,
 		mc->rpc = *rpc;
 	else
 		rpc_clear(&mc->rpc);
-	memcpy(&mc->m, m, offsetof(struct message, method));
-	for (i = 0; i < N_HTTP_STRS; i++) {
-		const char *src = (const char *)m + pack_strs[i].off;
+	mc->m = *m;
+	mc->m.http = m->http ? &mc->http : NULL;
+	if (m->http) {
+		memcpy(&mc->http, m->http, offsetof(struct http_part, method));
+		for (i = 0; i < N_HTTP_STRS; i++) {
+			const char *src = (const char *)m->http + pack_strs[i].off -
+					  offsetof(struct msg_copy, http);
 
-		str_set((char *)mc + pack_strs[i].off, src, strnlen(src, pack_strs[i].cap - 1));
+			str_set((char *)mc + pack_strs[i].off, src,
+				strnlen(src, pack_strs[i].cap - 1));
+		}
 	}
 	mc->body = (uint8_t *)m->body;
 	mc->tid = tid;
@@ -549,7 +558,7 @@ void correlator__request(struct correlator *cr, struct conn *c, const struct mes
 void correlator__response_copy(struct correlator *cr, struct conn *c,
 			       const struct msg_copy *resp, bool req_in_progress)
 {
-	int status = resp->m.status;
+	int status = msg_http(&resp->m)->status;
 	struct pending *p;
 
 	/* interim responses (100 Continue, 103 Early Hints) do not answer the request */
@@ -573,8 +582,9 @@ void correlator__response(struct correlator *cr, struct conn *c, const struct me
 			  const struct rpc_msg *rpc, uint32_t tid, bool req_in_progress)
 {
 	struct msg_copy resp;
+	int status = msg_http(m)->status;
 
-	if (m->status >= 100 && m->status < 200 && m->status != 101)
+	if (status >= 100 && status < 200 && status != 101)
 		return;	/* interim: not even copied */
 	msg_copy__wrap(&resp, m, rpc, tid);
 	correlator__response_copy(cr, c, &resp, req_in_progress);

@@ -38,12 +38,13 @@ enum outcome {
 const char *outcome__name(int outcome);
 
 /*
- * One message of an exchange: the parsed summary (HTTP start line and
- * headers, or for JSON-RPC the sizes and excerpt of the message), an owned
- * excerpt, and the JSON-RPC facts when the message is JSON-RPC.
+ * One message of an exchange: the parsed summary (sizes, times, excerpt,
+ * and for HTTP its start line and headers), an owned excerpt, and the
+ * JSON-RPC facts when the message is JSON-RPC.
  */
 struct msg_copy {
-	struct message m;
+	struct message m;		/* m.http: NULL, or &http below */
+	struct http_part http;		/* the HTTP part when m.http is set (else unread) */
 	struct rpc_msg rpc;		/* rpc.kind == RPC_NONE: not JSON-RPC (its strings unread) */
 	uint8_t *body;
 	uint32_t tid;

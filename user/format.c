@@ -293,10 +293,10 @@ static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, 
 }
 
 static void prep_body(struct format_prep *fp, int side, int f, const struct message *m,
-		      size_t limit)
+		      const char *content_type, size_t limit)
 {
 	struct prep *p = &fp->p;
-	int kind = sanitize__detect(m->body, m->body_len, m->content_type);
+	int kind = sanitize__detect(m->body, m->body_len, content_type);
 
 	p->kind[side] = kind;
 	if (kind != PK_TEXT) {
@@ -428,16 +428,20 @@ int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_
 	prep_addr(fp, PF_LOCAL, c->names.local, sizeof(c->names.local), lim);
 	prep_addr(fp, PF_PEER, c->names.peer, sizeof(c->names.peer), lim);
 	if (p->req) {
-		prep_cstr(fp, PF_METHOD, p->req->method, HTTP_METHOD_MAX, lim);
-		prep_cstr(fp, PF_TARGET, p->req->target, HTTP_TARGET_MAX, lim);
-		prep_cstr(fp, PF_HOST, p->req->host, HTTP_HOST_MAX, lim);
-		prep_cstr(fp, PF_REQ_CTYPE, p->req->content_type, HTTP_CTYPE_MAX, lim);
-		prep_body(fp, 0, PF_REQ_BODY, p->req, lim);
+		const struct http_part *h = msg_http(p->req);
+
+		prep_cstr(fp, PF_METHOD, h->method, HTTP_METHOD_MAX, lim);
+		prep_cstr(fp, PF_TARGET, h->target, HTTP_TARGET_MAX, lim);
+		prep_cstr(fp, PF_HOST, h->host, HTTP_HOST_MAX, lim);
+		prep_cstr(fp, PF_REQ_CTYPE, h->content_type, HTTP_CTYPE_MAX, lim);
+		prep_body(fp, 0, PF_REQ_BODY, p->req, h->content_type, lim);
 	}
 	if (p->resp) {
-		prep_cstr(fp, PF_REASON, p->resp->reason, HTTP_REASON_MAX, lim);
-		prep_cstr(fp, PF_RESP_CTYPE, p->resp->content_type, HTTP_CTYPE_MAX, lim);
-		prep_body(fp, 1, PF_RESP_BODY, p->resp, lim);
+		const struct http_part *h = msg_http(p->resp);
+
+		prep_cstr(fp, PF_REASON, h->reason, HTTP_REASON_MAX, lim);
+		prep_cstr(fp, PF_RESP_CTYPE, h->content_type, HTTP_CTYPE_MAX, lim);
+		prep_body(fp, 1, PF_RESP_BODY, p->resp, h->content_type, lim);
 	}
 	prep_rpc(fp, lim);
 	return prep_oom(p) ? -ENOMEM : 0;
@@ -700,7 +704,7 @@ int prep__severity(const struct prep *p)
 		return 9;
 	if (prep__critical(p))
 		return 8;
-	if (p->x->outcome != OUTCOME_OK || (p->resp && p->resp->status >= 500))
+	if (p->x->outcome != OUTCOME_OK || (p->resp && msg_http(p->resp)->status >= 500))
 		return 5;
 	return 3;
 }

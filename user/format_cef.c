@@ -146,7 +146,7 @@ static void render_cef(struct jbuf *jb, const struct prep *p, const struct forma
 	}
 	if (p->resp) {
 		ext_u64(jb, "out", p->resp->wire_bytes);
-		ext_u64(jb, "cn1", (uint64_t)p->resp->status);
+		ext_u64(jb, "cn1", (uint64_t)msg_http(p->resp)->status);
 		ext_cstr(jb, "cn1Label", "status");
 	}
 	ext_u64(jb, "cn2", prep__duration_ns(p) / 1000);

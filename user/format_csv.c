@@ -119,7 +119,7 @@ static void render_csv(struct jbuf *jb, const struct prep *p, const struct forma
 	col_field(jb, p, PF_HOST);
 	jbuf__raw(jb, ",", 1);
 	if (p->resp)
-		format__u64(jb, (uint64_t)p->resp->status);
+		format__u64(jb, (uint64_t)msg_http(p->resp)->status);
 	jbuf__raw(jb, ",", 1);
 	if (p->req)
 		format__u64(jb, p->req->wire_bytes);

@@ -200,12 +200,13 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 	else
 		PUT(jb, ",\"ts\":");
 	put_ts(jb, m->ts_first_ns + p->off);
-	if (p->x->conn->proto == PROTO_HTTP && m->version) {
+	if (p->x->conn->proto == PROTO_HTTP && m->http && m->http->version) {
 		/* as seen: HTTP/2.0 or HTTP/0.9 written in a request line stay so */
 		char v[] = ",\"version\":\"HTTP/x.y\"";
+		int version = m->http->version;
 
-		v[17] = (char)('0' + m->version / 10 % 10);
-		v[19] = (char)('0' + m->version % 10);
+		v[17] = (char)('0' + version / 10 % 10);
+		v[19] = (char)('0' + version % 10);
 		jbuf__raw(jb, v, sizeof(v) - 1);
 	}
 	PUT_OPT_TEXT(jb, p, ",\"content_type\":", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
@@ -258,7 +259,7 @@ static void put_response(struct jbuf *jb, const struct prep *p)
 	PUT(jb, ",\"response\":{");
 	if (http_fields(p)) {
 		PUT(jb, "\"status\":");
-		format__u64(jb, p->resp->status);
+		format__u64(jb, msg_http(p->resp)->status);
 		PUT_OPT_TEXT(jb, p, ",\"reason\":", PF_REASON);
 	}
 	put_side_common(jb, p, p->resp, 1, !http_fields(p));

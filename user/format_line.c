@@ -94,7 +94,7 @@ static void render_line(struct jbuf *jb, const struct prep *p, const struct form
 			kv_word(jb, "req_malformed", p->req->malformed);
 	}
 	if (p->resp) {
-		kv_u64(jb, "status", (uint64_t)p->resp->status);
+		kv_u64(jb, "status", (uint64_t)msg_http(p->resp)->status);
 		kv_u64(jb, "resp_bytes", p->resp->wire_bytes);
 		if (p->resp->malformed)
 			kv_word(jb, "resp_malformed", p->resp->malformed);

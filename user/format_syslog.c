@@ -149,7 +149,7 @@ static void sd_exchange(struct jbuf *jb, const struct prep *p)
 			param_cstr(jb, "req_malformed", p->req->malformed);
 	}
 	if (p->resp) {
-		param_u64(jb, "status", (uint64_t)p->resp->status);
+		param_u64(jb, "status", (uint64_t)msg_http(p->resp)->status);
 		param_u64(jb, "resp_bytes", p->resp->wire_bytes);
 		param_text(jb, p, "resp_body", PF_RESP_BODY);
 		if (p->resp->malformed)
@@ -177,7 +177,7 @@ static void msg_exchange(struct jbuf *jb, const struct prep *p)
 	}
 	jbuf__raw(jb, " -> ", 4);
 	if (p->resp)
-		format__u64(jb, (uint64_t)p->resp->status);
+		format__u64(jb, (uint64_t)msg_http(p->resp)->status);
 	else
 		jbuf__raw(jb, "-", 1);
 	jbuf__raw(jb, " ", 1);

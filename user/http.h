@@ -29,7 +29,8 @@ struct http_parser_ops {
 	bool (*answers_head)(void *ctx);
 	/*
 	 * Where a complete message is built for on_message (so its owner can
-	 * hand it on without a copy); NULL, or may be NULL: on the stack.
+	 * hand it on without a copy), its http member pointing at room for the
+	 * HTTP part; NULL, or may be NULL: on the stack.
 	 */
 	struct message *(*report_into)(void *ctx);
 };

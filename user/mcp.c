@@ -109,13 +109,13 @@ static void view_headers(struct mcp_view *v, const struct msg_copy *rq, const st
 	const struct message *q = rq ? &rq->m : NULL, *r = rs ? &rs->m : NULL;
 
 	if (q) {
-		put(v->session, q->mcp_session, sizeof(v->session));
-		put(v->method_hdr, q->mcp_method, sizeof(v->method_hdr));
-		put(v->name_hdr, q->mcp_name, sizeof(v->name_hdr));
-		put(v->traceparent, q->traceparent, sizeof(v->traceparent));
+		put(v->session, msg_http(q)->mcp_session, sizeof(v->session));
+		put(v->method_hdr, msg_http(q)->mcp_method, sizeof(v->method_hdr));
+		put(v->name_hdr, msg_http(q)->mcp_name, sizeof(v->name_hdr));
+		put(v->traceparent, msg_http(q)->traceparent, sizeof(v->traceparent));
 	}
 	if (r && !v->session[0])
-		put(v->session, r->mcp_session, sizeof(v->session));
+		put(v->session, msg_http(r)->mcp_session, sizeof(v->session));
 	if (rq && !v->traceparent[0])
 		put(v->traceparent, rq->rpc.traceparent, sizeof(v->traceparent));
 }

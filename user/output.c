@@ -170,13 +170,13 @@ static bool rule_critical(const struct output *o, const struct exchange *x)
 	if (!r)
 		return false;
 	for (i = 0; x->resp && i < r->n_status; i++)
-		if (x->resp->m.status == r->http_status[i])
+		if (msg_http(&x->resp->m)->status == r->http_status[i])
 			return true;
 	for (i = 0; x->req && i < r->n_methods; i++)
-		if (!strcmp(x->req->m.method, r->methods[i]))
+		if (!strcmp(msg_http(&x->req->m)->method, r->methods[i]))
 			return true;
 	for (i = 0; x->req && i < r->n_prefixes; i++)
-		if (has_prefix(x->req->m.target, r->target_prefixes[i]))
+		if (has_prefix(msg_http(&x->req->m)->target, r->target_prefixes[i]))
 			return true;
 	return false;
 }

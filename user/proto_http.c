@@ -486,9 +486,14 @@ static void msg_begin(struct http_parser *p, uint64_t ts)
 
 static void head_spans(struct http_parser *p);
 
-/* The message as a report sees it: every member set, no memset of the 1.5 KiB of strings. */
+/*
+ * The message as a report sees it: every member set, no memset of the 1.5
+ * KiB of strings. m->http is where its HTTP part goes.
+ */
 static void msg_fill(struct http_parser *p, struct message *m, bool incomplete)
 {
+	struct http_part *h = m->http;
+
 	m->ts_first_ns = p->ts_first;
 	m->ts_last_ns = p->ts_last;
 	m->wire_bytes = p->wire_bytes;
@@ -499,22 +504,22 @@ static void msg_fill(struct http_parser *p, struct message *m, bool incomplete)
 	m->body_len = p->excerpt_len < p->excerpt_max ? p->excerpt_len : p->excerpt_max;
 	m->body_ahead = p->excerpt_len - m->body_len;
 	m->malformed = p->malformed;
-	m->status = p->status;
-	m->version = p->version;
 	m->is_request = p->requests;
-	m->chunked = p->chunked;
-	m->conn_close = p->conn_close;
 	m->body_cut = m->body_len < m->body_bytes;
 	m->incomplete = incomplete;
-	span_copy(p, p->method, m->method, sizeof(m->method));
-	span_copy(p, p->target, m->target, sizeof(m->target));
-	span_copy(p, p->reason, m->reason, sizeof(m->reason));
-	span_copy(p, p->ctype, m->content_type, sizeof(m->content_type));
-	span_copy(p, p->host, m->host, sizeof(m->host));
-	span_copy(p, p->mcp_session, m->mcp_session, sizeof(m->mcp_session));
-	span_copy(p, p->mcp_method, m->mcp_method, sizeof(m->mcp_method));
-	span_copy(p, p->mcp_name, m->mcp_name, sizeof(m->mcp_name));
-	span_copy(p, p->traceparent, m->traceparent, sizeof(m->traceparent));
+	h->status = p->status;
+	h->version = p->version;
+	h->chunked = p->chunked;
+	h->conn_close = p->conn_close;
+	span_copy(p, p->method, h->method, sizeof(h->method));
+	span_copy(p, p->target, h->target, sizeof(h->target));
+	span_copy(p, p->reason, h->reason, sizeof(h->reason));
+	span_copy(p, p->ctype, h->content_type, sizeof(h->content_type));
+	span_copy(p, p->host, h->host, sizeof(h->host));
+	span_copy(p, p->mcp_session, h->mcp_session, sizeof(h->mcp_session));
+	span_copy(p, p->mcp_method, h->mcp_method, sizeof(h->mcp_method));
+	span_copy(p, p->mcp_name, h->mcp_name, sizeof(h->mcp_name));
+	span_copy(p, p->traceparent, h->traceparent, sizeof(h->traceparent));
 }
 
 static void deliver(struct http_parser *p, const struct message *m)
@@ -530,8 +535,13 @@ static void deliver(struct http_parser *p, const struct message *m)
  */
 static void msg_report(struct http_parser *p, bool incomplete)
 {
-	struct message local, *m = p->ops && p->ops->report_into ? p->ops->report_into(p->ctx) :
-				   &local;
+	struct http_part local_http;
+	struct message local, *m = &local;
+
+	if (p->ops && p->ops->report_into)
+		m = p->ops->report_into(p->ctx);
+	else
+		local.http = &local_http;
 
 	if (incomplete && p->state == ST_HEAD)
 		head_spans(p);
@@ -578,17 +588,21 @@ static void held_take(struct http_parser *p, uint64_t n, uint64_t ts)
  */
 static void msg_hold(struct http_parser *p, bool incomplete, bool body, bool at_line_start)
 {
-	struct message *h = malloc(sizeof(*h) + p->excerpt_len);
+	/* the message, its HTTP part, then its excerpt: one allocation */
+	struct message *h = malloc(sizeof(*h) + sizeof(struct http_part) + p->excerpt_len);
 
+	_Static_assert(sizeof(struct message) % _Alignof(struct http_part) == 0,
+		       "the HTTP part follows the message, aligned");
 	if (p->state == ST_HEAD)
 		head_spans(p);
 	if (!h) {
 		/* out of memory: reported now, the bytes up to the next message unaccounted */
 		msg_report(p, true);
 	} else {
+		h->http = (struct http_part *)(h + 1);
 		msg_fill(p, h, incomplete);
 		if (h->body_len)
-			h->body = memcpy(h + 1, p->excerpt, h->body_len);
+			h->body = memcpy(h->http + 1, p->excerpt, h->body_len);
 		free(p->held);
 		p->held = h;
 		p->held_body = body;
@@ -1532,7 +1546,7 @@ static const struct req_note *note_answered(struct http_conn *st)
 static void note_request(struct http_conn *st, const struct message *m,
 			 const struct rpc_msg *rpc)
 {
-	bool head = !strcmp(m->method, "HEAD");
+	bool head = !strcmp(m->http->method, "HEAD");	/* the parser's: always an HTTP part */
 	bool id = rpc && rpc->kind == RPC_REQUEST;
 	struct req_note *n;
 
@@ -1567,6 +1581,7 @@ static _Thread_local struct msg_copy report_buf;
 static struct message *http_report_into(void *ctx)
 {
 	(void)ctx;
+	report_buf.m.http = &report_buf.http;
 	return &report_buf.m;
 }
 
@@ -1587,10 +1602,13 @@ static void http_on_message(void *ctx, const struct message *msg)
 	struct http_conn *st = side->st;
 	struct msg_copy held, *mc = &report_buf;
 	const struct req_note *n = NULL;
-	bool final = msg->status < 100 || msg->status >= 200 || msg->status == 101;
+	const struct http_part *h = msg->http;	/* the parser's: always set */
+	bool final = h->status < 100 || h->status >= 200 || h->status == 101;
 
 	if (msg != &report_buf.m) {	/* a message held across a resync: its own memory */
 		held.m = *msg;
+		held.http = *h;
+		held.m.http = &held.http;
 		mc = &held;
 	}
 	mc->tid = st->env->tid;
@@ -1598,7 +1616,7 @@ static void http_on_message(void *ctx, const struct message *msg)
 	mc->body = (uint8_t *)msg->body;
 	if (!msg->is_request && final)
 		n = note_answered(st);
-	if (jsonrpc__from_http(msg->content_type, msg->body, msg->body_len,
+	if (jsonrpc__from_http(h->content_type, msg->body, msg->body_len,
 			       n && n->id[0] ? n->id : NULL, &mc->rpc) <= 0)
 		mc->rpc.kind = RPC_NONE;
 	if (msg->is_request) {
@@ -1609,7 +1627,7 @@ static void http_on_message(void *ctx, const struct message *msg)
 	}
 	st->nresp += final;	/* interim answers (100, 103) answer no request */
 	correlator__response_copy(st->env->cr, st->c, mc, http_parser__busy(st->hp[!side->dir]));
-	if (msg->status == 101)
+	if (h->status == 101)
 		st->upgraded = true;	/* WebSocket and the like: raw from here on */
 }
 

@@ -34,9 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fx.req.m.body_ahead = size > 3 && data[3] < n ? data[3] : 0;
 	fx.req.m.body_len = n - fx.req.m.body_ahead;
 	fx.req.m.body_cut = fx.req.m.body_ahead > 0;
-	tlen = n < sizeof(fx.req.m.target) - 1 ? n : sizeof(fx.req.m.target) - 1;
-	memcpy(fx.req.m.target, body, tlen);	/* may hold NULs: cut there, as http.c would */
-	fx.req.m.target[tlen] = '\0';
+	tlen = n < sizeof(fx.req.http.target) - 1 ? n : sizeof(fx.req.http.target) - 1;
+	memcpy(fx.req.http.target, body, tlen);	/* may hold NULs: cut there, as http.c would */
+	fx.req.http.target[tlen] = '\0';
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		const struct formatter *f = formatter__find(types[i]);
 

@@ -48,11 +48,12 @@ struct run {
  */
 static uint64_t msg_hash(const struct message *m)
 {
-	const char *strs[] = { m->method, m->target, m->reason, m->content_type, m->host };
+	const struct http_part *hp = msg_http(m);
+	const char *strs[] = { hp->method, hp->target, hp->reason, hp->content_type, hp->host };
 	uint64_t h = 0xcbf29ce484222325ull;
 	int64_t nums[] = { (int64_t)m->wire_bytes, (int64_t)m->body_bytes, (int64_t)m->lost_bytes,
-			   (int64_t)m->body_len, m->status, m->version, m->is_request, m->chunked,
-			   m->conn_close, m->body_cut, m->incomplete };
+			   (int64_t)m->body_len, hp->status, hp->version, m->is_request, hp->chunked,
+			   hp->conn_close, m->body_cut, m->incomplete };
 	size_t i;
 
 	h = fnv(h, nums, sizeof(nums));
@@ -89,23 +90,23 @@ static void on_message(void *ctx, const struct message *m)
 		abort();
 	if (m->ts_first_ns > m->ts_last_ns || m->ts_last_ns > r->ts)
 		abort();
-	if (m->is_request != r->requests || (m->is_request && m->status))
+	if (m->is_request != r->requests || (m->is_request && msg_http(m)->status))
 		abort();
-	if (!m->incomplete && m->version != 10 && m->version != 11 && !m->malformed)
+	if (!m->incomplete && msg_http(m)->version != 10 && msg_http(m)->version != 11 && !m->malformed)
 		abort();
 	for (i = 0; m->malformed && m->malformed[i]; i++)	/* a static word: [a-z_]+ */
 		if (!(m->malformed[i] >= 'a' && m->malformed[i] <= 'z') && m->malformed[i] != '_')
 			abort();
 	if (m->malformed && !i)
 		abort();
-	if (!m->incomplete && !m->is_request && (m->status < 100 || m->status > 999))
+	if (!m->incomplete && !m->is_request && (msg_http(m)->status < 100 || msg_http(m)->status > 999))
 		abort();
-	check_cstr(m->method, sizeof(m->method));
-	check_cstr(m->target, sizeof(m->target));
-	check_cstr(m->reason, sizeof(m->reason));
-	check_cstr(m->content_type, sizeof(m->content_type));
-	check_cstr(m->host, sizeof(m->host));
-	if (m->is_request && !m->incomplete && !m->method[0])
+	check_cstr(msg_http(m)->method, sizeof(msg_http(m)->method));
+	check_cstr(msg_http(m)->target, sizeof(msg_http(m)->target));
+	check_cstr(msg_http(m)->reason, sizeof(msg_http(m)->reason));
+	check_cstr(msg_http(m)->content_type, sizeof(msg_http(m)->content_type));
+	check_cstr(msg_http(m)->host, sizeof(msg_http(m)->host));
+	if (m->is_request && !m->incomplete && !msg_http(m)->method[0])
 		abort();
 
 	r->wire += m->wire_bytes;
