@@ -17,6 +17,16 @@
 /* Early responses kept per connection (they wait for a request in progress). */
 #define CORR_MAX_EARLY 16
 
+/*
+ * Entries freed after pairing are kept for the next message (most
+ * connections have one request waiting at a time, so malloc and free would
+ * run once per exchange): at most POOL_MAX of them, none above POOL_ENTRY_MAX
+ * bytes, sizes rounded up to POOL_ROUND so a slightly longer target fits.
+ */
+#define POOL_MAX	64
+#define POOL_ENTRY_MAX	4096
+#define POOL_ROUND	256
+
 /* The strings of a msg_copy that are packed: where they live and their size. */
 static const struct {
 	size_t off;
@@ -69,6 +79,7 @@ struct pending {
 	struct conn *conn;
 	uint64_t arrived_ns;
 	struct packed *msg;		/* right after this struct, in the same allocation */
+	size_t cap;			/* bytes of that allocation */
 	/*
 	 * An early response that came with no request waiting or in progress:
 	 * a lost request event shows only when the next one arrives, so it
@@ -99,6 +110,8 @@ struct correlator {
 	uint64_t npending;
 	uint64_t evicted;
 	struct mcp_memory *mcp;		/* MCP identity per HTTP session, or NULL */
+	struct pending *pool;		/* freed entries for reuse, through next */
+	uint32_t npool;
 };
 
 static const char *const outcome_names[OUTCOME_MAX] = {
@@ -248,18 +261,49 @@ static bool packed_id_is(const struct packed *pk, const char *id)
 	return jsonrpc__id_match(p, pk->str_len[PACK_STR_ID], id, strlen(id));
 }
 
-/* A list entry holding mc packed: one allocation, freed with free(). */
-static struct pending *pending_new(const struct msg_copy *mc)
+/* An entry of at least need bytes: the pool's first when it is big enough. */
+static struct pending *pending_alloc(struct correlator *cr, size_t need)
+{
+	struct pending *p = cr->pool;
+	size_t cap = need;
+
+	if (p && p->cap >= need) {
+		cr->pool = p->next;
+		cr->npool--;
+		return p;
+	}
+	if (need <= POOL_ENTRY_MAX)
+		cap = (need + POOL_ROUND - 1) / POOL_ROUND * POOL_ROUND;
+	p = malloc(cap);
+	if (p)
+		p->cap = cap;
+	return p;
+}
+
+/* An entry is done with: kept for the next message, or freed. */
+static void pending_free(struct correlator *cr, struct pending *p)
+{
+	if (p->cap <= POOL_ENTRY_MAX && cr->npool < POOL_MAX) {
+		p->next = cr->pool;
+		cr->pool = p;
+		cr->npool++;
+		return;
+	}
+	free(p);
+}
+
+/* A list entry holding mc packed, in one allocation (pending_free gives it back). */
+static struct pending *pending_new(struct correlator *cr, const struct msg_copy *mc)
 {
 	size_t lens[N_PACK_STRS], total = pack_strs_len(mc, lens);
-	struct pending *p = malloc(sizeof(*p) + sizeof(struct packed) + total + mc->m.body_len +
-				  mc->m.body_ahead);
+	struct pending *p = pending_alloc(cr, sizeof(*p) + sizeof(struct packed) + total +
+					      mc->m.body_len + mc->m.body_ahead);
 
 	_Static_assert(sizeof(struct pending) % _Alignof(struct packed) == 0,
 		       "the packed message follows the entry, aligned");
 	if (!p)
 		return NULL;
-	*p = (struct pending){ .msg = (struct packed *)(p + 1) };
+	*p = (struct pending){ .msg = (struct packed *)(p + 1), .cap = p->cap };
 	pack_into(p->msg, mc, lens);
 	return p;
 }
@@ -288,6 +332,12 @@ void correlator__set_bounds(struct correlator *cr, const struct corr_bounds *b)
 
 void correlator__free(struct correlator *cr)
 {
+	while (cr->pool) {
+		struct pending *p = cr->pool;
+
+		cr->pool = p->next;
+		free(p);
+	}
 	free(cr);
 }
 
@@ -339,7 +389,7 @@ static void emit_packed(struct correlator *cr, struct conn *c, struct pending *p
 
 	unpack(p->msg, &req);
 	emit(cr, c, &req, resp, outcome);
-	free(p);
+	pending_free(cr, p);
 }
 
 /* ---- the lists ---- */
@@ -414,7 +464,7 @@ static bool push_pending(struct correlator *cr, struct conn *c, const struct msg
 	if (!l)
 		return false;
 	enforce_bounds(cr, l, c);
-	p = pending_new(mc);
+	p = pending_new(cr, mc);
 	if (!p)
 		return false;
 	p->conn = c;
@@ -450,12 +500,13 @@ static struct pending *pop_early(struct conn *c)
 }
 
 /* Keep a response until the request it answers is complete (or shows it was lost). */
-static bool hold_early(struct conn *c, const struct msg_copy *mc, bool orphan)
+static bool hold_early(struct correlator *cr, struct conn *c, const struct msg_copy *mc,
+		       bool orphan)
 {
 	struct corr_conn *l = lists_of(c);
 	struct pending *p;
 
-	if (!l || l->nearly >= CORR_MAX_EARLY || !(p = pending_new(mc)))
+	if (!l || l->nearly >= CORR_MAX_EARLY || !(p = pending_new(cr, mc)))
 		return false;
 	p->conn = c;
 	p->orphan = orphan;
@@ -504,7 +555,7 @@ static void emit_early_alone(struct correlator *cr, struct conn *c, struct pendi
 
 	unpack(p->msg, &resp);
 	emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
-	free(p);
+	pending_free(cr, p);
 }
 
 /*
@@ -530,7 +581,7 @@ void correlator__request_copy(struct correlator *cr, struct conn *c, const struc
 
 		unpack(early->msg, &resp);
 		emit(cr, c, req, &resp, outcome_of(&req->m, &resp.m, OUTCOME_OK));
-		free(early);
+		pending_free(cr, early);
 		return;
 	}
 	if (!push_pending(cr, c, req))
@@ -555,7 +606,7 @@ void correlator__response_copy(struct correlator *cr, struct conn *c,
 	/* interim responses (100 Continue, 103 Early Hints) do not answer the request */
 	if (status >= 100 && status < 200 && status != 101)
 		return;
-	if ((!c->corr || !c->corr->pend_head) && hold_early(c, resp, !req_in_progress))
+	if ((!c->corr || !c->corr->pend_head) && hold_early(cr, c, resp, !req_in_progress))
 		return;
 	p = pop_oldest(cr, c);
 	if (p) {
@@ -563,7 +614,7 @@ void correlator__response_copy(struct correlator *cr, struct conn *c,
 
 		unpack(p->msg, &req);
 		emit(cr, c, &req, resp, outcome_of(&req.m, &resp->m, OUTCOME_OK));
-		free(p);
+		pending_free(cr, p);
 	} else {
 		emit(cr, c, NULL, resp, OUTCOME_NO_REQUEST);
 	}
@@ -658,7 +709,7 @@ uint32_t correlator__forget_conn(struct correlator *cr, struct conn *c)
 	uint32_t n = 0;
 
 	while ((p = pop_oldest(cr, c)) || (p = pop_early(c))) {
-		free(p);
+		pending_free(cr, p);
 		n++;
 	}
 	lists_free(c);

@@ -747,7 +747,6 @@ static int content_length(const uint8_t *s, size_t n, uint64_t *out)
 	return 0;
 }
 
-/* A header line's name (before its colon) is a token; else why not. */
 /*
  * Every byte of a line of 8 bytes or more is printable ASCII: a word at a
  * time, the last word overlapping the one before it, so no byte is left
@@ -766,6 +765,20 @@ static bool line_printable(const uint8_t *s, size_t n)
 	return !swar_not_printable(swar_load(s + n - 8));
 }
 
+/* The value of a line whose name s[0..nl) is a token: why it is bad, or NULL. */
+static const char *header_value_bad(const uint8_t *s, size_t n, size_t nl)
+{
+	size_t i;
+
+	if (line_printable(s, n))
+		return NULL;	/* no control byte: the value is fine (nearly every line) */
+	for (i = nl; i < n; i++)
+		if (is_ctl(s[i]) && s[i] != '\t')
+			return s[i] == '\r' ? "bare_cr" : "control_char";
+	return NULL;
+}
+
+/* A header line's name (before its colon) is a token; else why not. */
 static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool has_colon)
 {
 	size_t i;
@@ -777,25 +790,115 @@ static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool h
 	for (i = 0; i < nl; i++)
 		if (!is_tchar(s[i]))
 			return s[i] == '\r' ? "bare_cr" : "header";
-	if (line_printable(s, n))
-		return NULL;	/* no control byte: the value is fine (nearly every line) */
-	for (i = nl; i < n; i++)
-		if (is_ctl(s[i]) && s[i] != '\t')
-			return s[i] == '\r' ? "bare_cr" : "control_char";
-	return NULL;
+	return header_value_bad(s, n, nl);
 }
 
-/* MCP's headers and traceparent: the first of each is kept. */
-static void mcp_header(struct http_parser *p, const uint8_t *s, size_t nl, const uint8_t *v,
-		       size_t n)
+/*
+ * A header name of token bytes against a literal of [a-z-], a word at a
+ * time. OR 0x20 is an exact case-blind compare for token bytes: it maps
+ * only 'A'-'Z' onto the letters, and no token byte but '-' itself onto '-'
+ * (CR would be one, and it is no token byte). Names of 4 bytes or more.
+ */
+static inline bool hname_eq(const uint8_t *s, size_t n, const char *lit)
 {
-	struct span *sp = name_is(s, nl, "mcp-session-id") ? &p->mcp_session :
-			  name_is(s, nl, "mcp-method") ? &p->mcp_method :
-			  name_is(s, nl, "mcp-name") ? &p->mcp_name :
-			  name_is(s, nl, "traceparent") ? &p->traceparent : NULL;
+	const uint8_t *l = (const uint8_t *)lit;
+	uint32_t a, b, c, d;
+	size_t i;
 
-	if (sp && !sp->len)
-		*sp = span_of(p, v, n);
+	if (n < 8) {
+		memcpy(&a, s, 4);
+		memcpy(&b, l, 4);
+		memcpy(&c, s + n - 4, 4);
+		memcpy(&d, l + n - 4, 4);
+		return (a | 0x20202020u) == b && (c | 0x20202020u) == d;
+	}
+	for (i = 0; i + 8 < n; i += 8)
+		if ((swar_load(s + i) | SWAR_ONES * 0x20) != swar_load(l + i))
+			return false;
+	return (swar_load(s + n - 8) | SWAR_ONES * 0x20) == swar_load(l + n - 8);
+}
+
+#define hname_is(s, n, lit) ((n) == sizeof(lit) - 1 && hname_eq((s), sizeof(lit) - 1, (lit)))
+
+/* The header names the parser takes something from. */
+enum hname {
+	HN_OTHER,
+	HN_CONTENT_LENGTH,
+	HN_TRANSFER_ENCODING,
+	HN_CONNECTION,
+	HN_CONTENT_TYPE,
+	HN_HOST,
+	HN_MCP_SESSION,
+	HN_MCP_METHOD,
+	HN_MCP_NAME,
+	HN_TRACEPARENT,
+};
+
+/* Which one s[0..nl) (all token bytes) is: by its length first, one compare for most. */
+static enum hname hname_of(const uint8_t *s, size_t nl)
+{
+	switch (nl) {
+	case 4:
+		return hname_is(s, nl, "host") ? HN_HOST : HN_OTHER;
+	case 8:
+		return hname_is(s, nl, "mcp-name") ? HN_MCP_NAME : HN_OTHER;
+	case 10:
+		return hname_is(s, nl, "connection") ? HN_CONNECTION :
+		       hname_is(s, nl, "mcp-method") ? HN_MCP_METHOD : HN_OTHER;
+	case 11:
+		return hname_is(s, nl, "traceparent") ? HN_TRACEPARENT : HN_OTHER;
+	case 12:
+		return hname_is(s, nl, "content-type") ? HN_CONTENT_TYPE : HN_OTHER;
+	case 14:
+		return hname_is(s, nl, "content-length") ? HN_CONTENT_LENGTH :
+		       hname_is(s, nl, "mcp-session-id") ? HN_MCP_SESSION : HN_OTHER;
+	case 17:
+		return hname_is(s, nl, "transfer-encoding") ? HN_TRANSFER_ENCODING : HN_OTHER;
+	default:
+		return HN_OTHER;
+	}
+}
+
+/* The header kept for the record under this name (the first of each), or NULL. */
+static struct span *hname_span(struct http_parser *p, enum hname h)
+{
+	switch (h) {
+	case HN_CONTENT_TYPE:
+		return &p->ctype;
+	case HN_HOST:
+		return &p->host;
+	case HN_MCP_SESSION:
+		return &p->mcp_session;
+	case HN_MCP_METHOD:
+		return &p->mcp_method;
+	case HN_MCP_NAME:
+		return &p->mcp_name;
+	case HN_TRACEPARENT:
+		return &p->traceparent;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Where the name of a line ends (its colon) and why the line is bad. Most
+ * lines are a run of token bytes then a colon: one table walk finds the
+ * colon and checks the name; anything else takes the careful path.
+ */
+static const char *header_split(const uint8_t *s, size_t n, size_t *nl)
+{
+	const uint8_t *colon;
+	size_t i = 0;
+
+	while (i < n && tchar[s[i]])
+		i++;
+	if (i && i < n && s[i] == ':') {
+		*nl = i;
+		return header_value_bad(s, n, i);
+	}
+	colon = memchr(s, ':', n);
+	*nl = colon ? (size_t)(colon - s) : 0;
+	return header_name_bad(s, n, *nl, colon != NULL);
 }
 
 /*
@@ -805,41 +908,44 @@ static void mcp_header(struct http_parser *p, const uint8_t *s, size_t nl, const
  */
 static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
 {
-	const uint8_t *colon = memchr(s, ':', n), *v, *end = s + n;
-	size_t nl = colon ? (size_t)(colon - s) : 0;
-	const char *bad = header_name_bad(s, n, nl, colon != NULL);
+	size_t nl;
+	const char *bad = header_split(s, n, &nl);
+	const uint8_t *v = s + nl + 1, *end = s + n;
+	enum hname h;
+	struct span *sp;
 	uint64_t len = 0;
 
 	if (bad) {
 		flag(p, bad);
-		if (!colon || !nl || bad[0] != 'c')	/* a control byte in a value: still used */
+		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
 			return;
 	}
-	v = colon + 1;
 	while (v < end && is_ws(*v))
 		v++;
 	while (end > v && is_ws(end[-1]))
 		end--;
 	n = (size_t)(end - v);
-	if (name_is(s, nl, "content-length")) {
+	h = hname_of(s, nl);
+	switch (h) {
+	case HN_CONTENT_LENGTH:
 		if (content_length(v, n, &len) || (f->has_length && len != f->length))
 			f->bad = true;
 		f->length = len;
 		f->has_length = true;
-	} else if (name_is(s, nl, "transfer-encoding")) {
+		return;
+	case HN_TRANSFER_ENCODING:
 		/* The last coding of the last header decides (RFC 9112 6.3). */
 		f->has_te = true;
 		p->chunked = list_has(v, n, "chunked", true);
-	} else if (name_is(s, nl, "connection")) {
-		connection_tokens(p, f, v, n);
-	} else if (p->head_over) {
 		return;
-	} else if (name_is(s, nl, "content-type") && !p->ctype.len) {
-		p->ctype = span_of(p, v, n);
-	} else if (name_is(s, nl, "host") && !p->host.len) {
-		p->host = span_of(p, v, n);
-	} else {
-		mcp_header(p, s, nl, v, n);
+	case HN_CONNECTION:
+		connection_tokens(p, f, v, n);
+		return;
+	default:
+		sp = p->head_over ? NULL : hname_span(p, h);
+		if (sp && !sp->len)
+			*sp = span_of(p, v, n);
+		return;
 	}
 }
 
