@@ -27,6 +27,16 @@
 #define POOL_ENTRY_MAX	4096
 #define POOL_ROUND	256
 
+/*
+ * A request kept whole instead of packed: a protocol builds its messages in
+ * a slot (correlator__report_buf) and a request that waits keeps that slot,
+ * so neither packing nor unpacking runs for it. SLOTS_MAX bound the memory
+ * (about 3.5 KiB each); past them, and for larger excerpts or JSON-RPC
+ * facts, requests are packed.
+ */
+#define SLOTS_MAX	256
+#define SLOT_BODY	512
+
 /* The strings of a msg_copy that are packed: where they live and their size. */
 static const struct {
 	size_t off;
@@ -78,8 +88,9 @@ struct pending {
 	struct pending *gprev, *gnext;	/* on the global arrival list */
 	struct conn *conn;
 	uint64_t arrived_ns;
-	struct packed *msg;		/* right after this struct, in the same allocation */
-	size_t cap;			/* bytes of that allocation */
+	struct packed *msg;		/* right after this struct, in the same allocation; or NULL */
+	struct msg_copy *whole;		/* ... or the message kept whole (a slot), or NULL */
+	size_t cap;			/* bytes of a packed entry's allocation */
 	/*
 	 * An early response that came with no request waiting or in progress:
 	 * a lost request event shows only when the next one arrives, so it
@@ -112,6 +123,16 @@ struct correlator {
 	struct mcp_memory *mcp;		/* MCP identity per HTTP session, or NULL */
 	struct pending *pool;		/* freed entries for reuse, through next */
 	uint32_t npool;
+	struct slot *slots;		/* free slots, through p.next */
+	struct slot *lent;		/* the slot correlator__report_buf handed out, or NULL */
+	uint32_t nslots;		/* slots allocated */
+};
+
+/* A waiting request kept whole: its entry, the message and its excerpt. */
+struct slot {
+	struct pending p;
+	struct msg_copy mc;
+	uint8_t body[SLOT_BODY];
 };
 
 static const char *const outcome_names[OUTCOME_MAX] = {
@@ -283,6 +304,13 @@ static struct pending *pending_alloc(struct correlator *cr, size_t need)
 /* An entry is done with: kept for the next message, or freed. */
 static void pending_free(struct correlator *cr, struct pending *p)
 {
+	if (p->whole) {
+		struct slot *sl = (struct slot *)p;
+
+		sl->p.next = cr->slots ? &cr->slots->p : NULL;
+		cr->slots = sl;
+		return;
+	}
 	if (p->cap <= POOL_ENTRY_MAX && cr->npool < POOL_MAX) {
 		p->next = cr->pool;
 		cr->pool = p;
@@ -292,11 +320,47 @@ static void pending_free(struct correlator *cr, struct pending *p)
 	free(p);
 }
 
-/* A list entry holding mc packed, in one allocation (pending_free gives it back). */
+/*
+ * mc is the lent slot and can stay as it is: not JSON-RPC (its facts would
+ * need the id lookups of packed entries) and an excerpt that fits.
+ */
+static struct pending *slot_adopt(struct correlator *cr, const struct msg_copy *mc)
+{
+	struct slot *sl = cr->lent;
+	size_t n;
+
+	if (!sl || mc != &sl->mc || mc->rpc.kind != RPC_NONE)
+		return NULL;
+	n = mc->m.body_len + mc->m.body_ahead;
+	if (n > SLOT_BODY)
+		return NULL;
+	if (n)
+		memcpy(sl->body, mc->m.body, n);	/* the parser's excerpt is reused */
+	sl->mc.m.body = sl->mc.body = sl->body;
+	cr->lent = NULL;
+	sl->p = (struct pending){ .whole = &sl->mc };
+	return &sl->p;
+}
+
+/* The message p holds: the slot's, or unpacked into tmp. */
+static const struct msg_copy *pending_msg(const struct pending *p, struct msg_copy *tmp)
+{
+	if (p->whole)
+		return p->whole;
+	unpack(p->msg, tmp);
+	return tmp;
+}
+
+/* A list entry holding mc, kept whole or packed in one allocation (pending_free gives it back). */
 static struct pending *pending_new(struct correlator *cr, const struct msg_copy *mc)
 {
-	size_t lens[N_PACK_STRS], total = pack_strs_len(mc, lens);
-	struct pending *p = pending_alloc(cr, sizeof(*p) + sizeof(struct packed) + total +
+	struct pending *p = slot_adopt(cr, mc);
+	size_t lens[N_PACK_STRS], total;
+
+	if (p)
+		return p;
+	total = pack_strs_len(mc, lens);
+	p = pending_alloc(cr, sizeof(*p) + sizeof(struct packed) + total +
 					      mc->m.body_len + mc->m.body_ahead);
 
 	_Static_assert(sizeof(struct pending) % _Alignof(struct packed) == 0,
@@ -338,6 +402,13 @@ void correlator__free(struct correlator *cr)
 		cr->pool = p->next;
 		free(p);
 	}
+	while (cr->slots) {
+		struct slot *sl = cr->slots;
+
+		cr->slots = (struct slot *)sl->p.next;
+		free(sl);
+	}
+	free(cr->lent);
 	free(cr);
 }
 
@@ -385,10 +456,9 @@ void correlator__pair(struct correlator *cr, struct conn *c, const struct msg_co
 static void emit_packed(struct correlator *cr, struct conn *c, struct pending *p,
 			const struct msg_copy *resp, int outcome)
 {
-	struct msg_copy req;
+	struct msg_copy tmp;
 
-	unpack(p->msg, &req);
-	emit(cr, c, &req, resp, outcome);
+	emit(cr, c, pending_msg(p, &tmp), resp, outcome);
 	pending_free(cr, p);
 }
 
@@ -551,10 +621,9 @@ static void msg_copy__wrap(struct msg_copy *mc, const struct message *m,
 /* A response held early, written alone as no_request; frees it. */
 static void emit_early_alone(struct correlator *cr, struct conn *c, struct pending *p)
 {
-	struct msg_copy resp;
+	struct msg_copy tmp;
 
-	unpack(p->msg, &resp);
-	emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
+	emit(cr, c, NULL, pending_msg(p, &tmp), OUTCOME_NO_REQUEST);
 	pending_free(cr, p);
 }
 
@@ -577,10 +646,10 @@ void correlator__request_copy(struct correlator *cr, struct conn *c, const struc
 	struct pending *early = take_early(cr, c, &req->m);
 
 	if (early) {
-		struct msg_copy resp;
+		struct msg_copy tmp;
+		const struct msg_copy *resp = pending_msg(early, &tmp);
 
-		unpack(early->msg, &resp);
-		emit(cr, c, req, &resp, outcome_of(&req->m, &resp.m, OUTCOME_OK));
+		emit(cr, c, req, resp, outcome_of(&req->m, &resp->m, OUTCOME_OK));
 		pending_free(cr, early);
 		return;
 	}
@@ -610,10 +679,10 @@ void correlator__response_copy(struct correlator *cr, struct conn *c,
 		return;
 	p = pop_oldest(cr, c);
 	if (p) {
-		struct msg_copy req;
+		struct msg_copy tmp;
+		const struct msg_copy *req = pending_msg(p, &tmp);
 
-		unpack(p->msg, &req);
-		emit(cr, c, &req, resp, outcome_of(&req.m, &resp->m, OUTCOME_OK));
+		emit(cr, c, req, resp, outcome_of(&req->m, &resp->m, OUTCOME_OK));
 		pending_free(cr, p);
 	} else {
 		emit(cr, c, NULL, resp, OUTCOME_NO_REQUEST);
@@ -640,7 +709,7 @@ static struct pending *take_by_id(struct correlator *cr, struct conn *c, const c
 	struct pending *p, *prev = NULL;
 
 	for (p = c->corr ? c->corr->pend_head : NULL; p; prev = p, p = p->next) {
-		if (p->msg->dir != resp_dir && p->msg->rpc_kind == RPC_REQUEST &&
+		if (p->msg && p->msg->dir != resp_dir && p->msg->rpc_kind == RPC_REQUEST &&
 		    packed_id_is(p->msg, id)) {
 			unlink_pending(cr, c, prev, p);
 			return p;
@@ -731,6 +800,20 @@ void correlator__expire(struct correlator *cr, uint64_t now_ns)
 		if (!c->corr->pend_head && !c->corr->early_head)
 			lists_free(c);	/* an idle connection keeps no empty lists */
 	}
+}
+
+struct msg_copy *correlator__report_buf(struct correlator *cr)
+{
+	struct slot *sl = cr->lent;
+
+	if (!sl && cr->slots) {
+		sl = cr->slots;
+		cr->slots = (struct slot *)sl->p.next;
+	} else if (!sl && cr->nslots < SLOTS_MAX && (sl = malloc(sizeof(*sl)))) {
+		cr->nslots++;
+	}
+	cr->lent = sl;
+	return sl ? &sl->mc : NULL;
 }
 
 uint64_t correlator__pending(const struct correlator *cr)

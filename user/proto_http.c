@@ -1665,15 +1665,20 @@ static void note_request(struct http_conn *st, const struct message *m,
 
 /*
  * The message being reported, built where the correlator takes it from: a
- * response paired at once reaches the output without being copied. One
- * per thread (a pipeline runs on one).
+ * response paired at once reaches the output without being copied, and a
+ * request that waits stays where it was built. report_buf when the
+ * correlator has no buffer free; report_to is the one in use. One per
+ * thread (a pipeline runs on one).
  */
 static _Thread_local struct msg_copy report_buf;
+static _Thread_local struct msg_copy *report_to;
 
 static struct message *http_report_into(void *ctx)
 {
-	(void)ctx;
-	return &report_buf.m;
+	struct msg_copy *mc = correlator__report_buf(((struct http_side *)ctx)->st->env->cr);
+
+	report_to = mc ? mc : &report_buf;
+	return &report_to->m;
 }
 
 static bool http_answers_head(void *ctx)
@@ -1691,11 +1696,11 @@ static void http_on_message(void *ctx, const struct message *msg)
 {
 	struct http_side *side = ctx;
 	struct http_conn *st = side->st;
-	struct msg_copy held, *mc = &report_buf;
+	struct msg_copy held, *mc = report_to;
 	const struct req_note *n = NULL;
 	bool final = msg->status < 100 || msg->status >= 200 || msg->status == 101;
 
-	if (msg != &report_buf.m) {	/* a message held across a resync: its own memory */
+	if (!mc || msg != &mc->m) {	/* a message held across a resync: its own memory */
 		held.m = *msg;
 		mc = &held;
 	}
