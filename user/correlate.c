@@ -320,6 +320,18 @@ static void pending_free(struct correlator *cr, struct pending *p)
 	free(p);
 }
 
+/* No JSON-RPC facts, as unpack leaves them: scalars and the first byte of each string. */
+static void rpc_none(struct msg_copy *mc)
+{
+	size_t i;
+
+	mc->rpc.err_code = 0;
+	mc->rpc.malformed = mc->m.malformed;
+	mc->rpc.has_id = mc->rpc.has_error = mc->rpc.cut = mc->rpc.guessed = false;
+	for (i = N_HTTP_STRS; i < N_PACK_STRS; i++)
+		*((char *)mc + pack_strs[i].off) = '\0';
+}
+
 /*
  * mc is the lent slot and can stay as it is: not JSON-RPC (its facts would
  * need the id lookups of packed entries) and an excerpt that fits.
@@ -337,6 +349,7 @@ static struct pending *slot_adopt(struct correlator *cr, const struct msg_copy *
 	if (n)
 		memcpy(sl->body, mc->m.body, n);	/* the parser's excerpt is reused */
 	sl->mc.m.body = sl->mc.body = sl->body;
+	rpc_none(&sl->mc);
 	cr->lent = NULL;
 	sl->p = (struct pending){ .whole = &sl->mc };
 	return &sl->p;
