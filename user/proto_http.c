@@ -93,6 +93,8 @@ struct http_parser {
 	uint16_t head_len;
 	uint16_t head_cap;
 	uint16_t line_start;	/* where the head line being received begins */
+	uint16_t line_off;	/* head offset of line_base: spans of the line being parsed */
+	const uint8_t *line_base;	/* ... which may still be in the caller's buffer */
 	uint16_t status;
 	struct span method, target, reason, ctype, host;
 	struct span mcp_session, mcp_method, mcp_name, traceparent;
@@ -657,9 +659,10 @@ static void body_take(struct http_parser *p, const uint8_t *b, size_t n)
 
 /* ---- head ---- */
 
+/* s in the line being parsed (at line_base), as a slice of the head it is or will be in. */
 static struct span span_of(const struct http_parser *p, const uint8_t *s, size_t n)
 {
-	struct span sp = { (uint16_t)(s - p->head), (uint16_t)n };
+	struct span sp = { (uint16_t)(p->line_off + (s - p->line_base)), (uint16_t)n };
 
 	return sp;
 }
@@ -997,6 +1000,8 @@ static void head_spans(struct http_parser *p)
 		if (n && p->head[n - 1] == '\r')
 			n--;
 		/* a line cut short is not a malformed one */
+		p->line_base = p->head;
+		p->line_off = 0;
 		startline_parse(p, p->head, n, true);
 		p->malformed = why;
 	}
@@ -1107,27 +1112,35 @@ static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, boo
 }
 
 /*
- * A head line ends at head[head_len - 1]. Returns 1 on the empty line that
- * ends the head, 0 otherwise, <0 when the start line is not one.
+ * A head line s[0..n) ended (its LF left out); it is or will be at head
+ * offset off. Returns 1 on the empty line that ends the head, 0 otherwise,
+ * <0 when the start line is not one.
  */
-static int head_line_end(struct http_parser *p)
+static int head_line_parse(struct http_parser *p, const uint8_t *s, size_t n, size_t off)
 {
-	const uint8_t *s = p->head + p->line_start;
-	size_t n = p->head_len - 1u - p->line_start;
 	bool crlf = n && s[n - 1] == '\r';
 
+	p->line_base = s;
+	p->line_off = (uint16_t)off;
 	if (crlf)
 		n--;
-	if (p->line_start == 0) {
-		if (!startline_end(p, s, n, crlf))
-			return -EPROTO;
-	} else if (n == 0) {
+	if (off == 0)
+		return startline_end(p, s, n, crlf) ? 0 : -EPROTO;
+	if (n == 0)
 		return 1;
-	} else {
-		header_line(p, s, n, &p->framing);
-	}
-	p->line_start = p->head_len;
+	header_line(p, s, n, &p->framing);
 	return 0;
+}
+
+/* The head line in the buffer ends at head[head_len - 1]: head_line_parse's answer. */
+static int head_line_end(struct http_parser *p)
+{
+	int r = head_line_parse(p, p->head + p->line_start, p->head_len - 1u - p->line_start,
+				p->line_start);
+
+	if (r == 0)
+		p->line_start = p->head_len;
+	return r;
 }
 
 /* The line being received is no start line: skip it, up to its LF. */
@@ -1160,6 +1173,8 @@ static bool head_overflow(struct http_parser *p)
 		if (p->from_resync || (p->requests && (!reqline_split(p->head, n, false, &r) ||
 							   !known_method(p->head, r.m))))
 			return false;
+		p->line_base = p->head;
+		p->line_off = 0;
 		if (!startline_parse(p, p->head, n, true))
 			return false;
 		flag(p, "line_too_long");
@@ -1205,14 +1220,55 @@ static ssize_t head_over_feed(struct http_parser *p, const uint8_t *b, size_t n,
 	return (ssize_t)seg;
 }
 
+/*
+ * Whole lines that start in the input are parsed where they are and copied
+ * into the head buffer together, once, before anything reads the buffer:
+ * the head then holds what one copy per line would have put there. The
+ * buffer is grown first, so that copy cannot fail.
+ */
+static size_t head_lines_in_place(struct http_parser *p, const uint8_t *b, size_t n,
+				  uint64_t ts, int *r)
+{
+	size_t used = 0, seg, hl = p->head_len;
+	const uint8_t *lf;
+
+	*r = 0;
+	while (used < n && p->line_start == hl && (lf = memchr(b + used, '\n', n - used))) {
+		seg = (size_t)(lf - (b + used)) + 1;
+		if (seg > HEAD_STORE - hl || (hl + seg > p->head_cap && head_grow(p, hl + seg)))
+			break;	/* the overflow or out of memory: line by line */
+		*r = head_line_parse(p, b + used, seg - 1, hl);
+		used += seg;
+		p->wire_bytes += seg;
+		p->ts_last = ts;
+		hl += seg;
+		if (*r)
+			break;
+		p->line_start = (uint16_t)hl;
+	}
+	if (used)
+		memcpy(p->head + p->head_len, b, used);
+	p->head_len = (uint16_t)hl;
+	return used;
+}
+
 static ssize_t head_feed(struct http_parser *p, const uint8_t *b, size_t n, uint64_t ts)
 {
-	size_t used = 0, seg, room;
+	size_t used, seg, room;
 	const uint8_t *lf;
 	int r;
 
 	if (p->head_over)
 		return head_over_feed(p, b, n, ts);
+	used = head_lines_in_place(p, b, n, ts, &r);
+	if (r < 0) {
+		head_garbage(p, true);
+		return (ssize_t)used;
+	}
+	if (r > 0) {
+		head_done(p);
+		return (ssize_t)used;
+	}
 	while (used < n) {
 		lf = memchr(b + used, '\n', n - used);
 		seg = lf ? (size_t)(lf - (b + used)) + 1 : n - used;
