@@ -922,8 +922,11 @@ static const char *header_split(const uint8_t *s, size_t n, size_t *nl)
 	while (i < n && tchar[s[i]])
 		i++;
 	if (i && i < n && s[i] == ':') {
+		/* the last 8 bytes or more that hold the value: the name's bytes are printable */
+		size_t k = n < 8 ? 0 : i < n - 8 ? i : n - 8;
+
 		*nl = i;
-		return header_value_bad(s, n, i);
+		return n >= 8 && line_printable(s + k, n - k) ? NULL : header_value_bad(s, n, i);
 	}
 	colon = memchr(s, ':', n);
 	*nl = colon ? (size_t)(colon - s) : 0;
