@@ -297,6 +297,8 @@ static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct 
 	if (r->m == 0 || r->m > METHOD_SCAN || r->m == n || !is_tchar(s[0]))
 		return false;
 	r->v = n;
+	if (n >= r->m + 9 && is_ws(s[n - 9]) && version_code(s + n - 8, 8) > 0)
+		r->v = n - 8;	/* " HTTP/d.d" at the end (no blank in it): no byte walk back */
 	while (r->v > r->m && !is_ws(s[r->v - 1]))
 		r->v--;
 	if (r->v == r->m || n - r->v < 5 || memcmp(s + r->v, "HTTP/", 5)) {
