@@ -255,6 +255,75 @@ static void test_early_response_waits_for_request(void **state)
 	assert_int_equal(f->seen.outcome[2], OUTCOME_NO_REQUEST);
 }
 
+/* Pairs checked one by one: request i's target and excerpt with response 200 + i. */
+struct order_check {
+	int n;
+	bool ok;
+};
+
+static void check_order(void *ctx, const struct exchange *x)
+{
+	struct order_check *oc = ctx;
+	char want[32];
+
+	snprintf(want, sizeof(want), "/r%d", oc->n);
+	oc->ok = oc->ok && x->req && x->resp && x->outcome == OUTCOME_OK &&
+		 !strcmp(x->req->m.target, want) && x->resp->m.status == 200 + oc->n % 300 &&
+		 x->req->m.body_len == strlen(want) && !memcmp(x->req->m.body, want, strlen(want));
+	oc->n++;
+}
+
+/*
+ * Requests built in the correlator's report buffer wait there (no copy) up
+ * to its slot bound, and are packed past it; a big excerpt is packed too.
+ * Every one must come out whole and in order although the parser's
+ * excerpt buffer is overwritten after each message.
+ */
+static void test_requests_kept_in_report_slots(void **state)
+{
+	struct order_check oc = { .ok = true };
+	struct correlator *cr = correlator__new(UINT64_MAX / 2, check_order, &oc);
+	struct conn c = { 0 };
+	static uint8_t excerpt[1024];
+	struct msg_copy *mc, *first;
+	int i, n = 400;
+
+	(void)state;
+	assert_non_null(cr);
+	first = correlator__report_buf(cr);
+	assert_non_null(first);
+	assert_ptr_equal(correlator__report_buf(cr), first);	/* not kept: lent again */
+	for (i = 0; i < n; i++) {
+		mc = correlator__report_buf(cr);
+		if (!mc) {
+			static struct msg_copy own;
+
+			mc = &own;
+		}
+		mc->m = req("GET", "", (uint64_t)i + 1);
+		snprintf(mc->m.target, sizeof(mc->m.target), "/r%d", i);
+		memset(excerpt, 'x', sizeof(excerpt));
+		memcpy(excerpt, mc->m.target, strlen(mc->m.target));
+		mc->m.body = excerpt;
+		mc->m.body_len = strlen(mc->m.target);
+		mc->m.body_ahead = i == 7 ? 900 : 0;	/* past a slot's excerpt: packed */
+		mc->rpc.kind = RPC_NONE;
+		correlator__request_copy(cr, &c, mc);
+		memset(excerpt, 'Z', sizeof(excerpt));	/* the parser reuses it */
+	}
+	assert_int_equal(correlator__pending(cr), n);
+	for (i = 0; i < n; i++) {
+		struct message r = resp(200 + i % 300, (uint64_t)n + i + 1);
+
+		correlator__response(cr, &c, &r, NULL, 1, false);
+	}
+	assert_int_equal(oc.n, n);
+	assert_true(oc.ok);
+	assert_int_equal(correlator__pending(cr), 0);
+	correlator__flush_conn(cr, &c, OUTCOME_SHUTDOWN);
+	correlator__free(cr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +336,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_head_answer_and_body_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_response_waits_for_request, setup, teardown),
+		cmocka_unit_test(test_requests_kept_in_report_slots),
 	};
 
 	return cmocka_run_group_tests_name("correlate", tests, NULL, NULL);

@@ -17,6 +17,26 @@
 /* Early responses kept per connection (they wait for a request in progress). */
 #define CORR_MAX_EARLY 16
 
+/*
+ * Entries freed after pairing are kept for the next message (most
+ * connections have one request waiting at a time, so malloc and free would
+ * run once per exchange): at most POOL_MAX of them, none above POOL_ENTRY_MAX
+ * bytes, sizes rounded up to POOL_ROUND so a slightly longer target fits.
+ */
+#define POOL_MAX	64
+#define POOL_ENTRY_MAX	4096
+#define POOL_ROUND	256
+
+/*
+ * A request kept whole instead of packed: a protocol builds its messages in
+ * a slot (correlator__report_buf) and a request that waits keeps that slot,
+ * so neither packing nor unpacking runs for it. SLOTS_MAX bound the memory
+ * (about 3.5 KiB each); past them, and for larger excerpts or JSON-RPC
+ * facts, requests are packed.
+ */
+#define SLOTS_MAX	256
+#define SLOT_BODY	512
+
 /* The strings of a msg_copy that are packed: where they live and their size. */
 static const struct {
 	size_t off;
@@ -68,7 +88,9 @@ struct pending {
 	struct pending *gprev, *gnext;	/* on the global arrival list */
 	struct conn *conn;
 	uint64_t arrived_ns;
-	struct packed *msg;		/* right after this struct, in the same allocation */
+	struct packed *msg;		/* right after this struct, in the same allocation; or NULL */
+	struct msg_copy *whole;		/* ... or the message kept whole (a slot), or NULL */
+	size_t cap;			/* bytes of a packed entry's allocation */
 	/*
 	 * An early response that came with no request waiting or in progress:
 	 * a lost request event shows only when the next one arrives, so it
@@ -99,6 +121,18 @@ struct correlator {
 	uint64_t npending;
 	uint64_t evicted;
 	struct mcp_memory *mcp;		/* MCP identity per HTTP session, or NULL */
+	struct pending *pool;		/* freed entries for reuse, through next */
+	uint32_t npool;
+	struct slot *slots;		/* free slots, through p.next */
+	struct slot *lent;		/* the slot correlator__report_buf handed out, or NULL */
+	uint32_t nslots;		/* slots allocated */
+};
+
+/* A waiting request kept whole: its entry, the message and its excerpt. */
+struct slot {
+	struct pending p;
+	struct msg_copy mc;
+	uint8_t body[SLOT_BODY];
 };
 
 static const char *const outcome_names[OUTCOME_MAX] = {
@@ -251,18 +285,105 @@ static bool packed_id_is(const struct packed *pk, const char *id)
 	return jsonrpc__id_match(p, pk->str_len[PACK_STR_ID], id, strlen(id));
 }
 
-/* A list entry holding mc packed: one allocation, freed with free(). */
-static struct pending *pending_new(const struct msg_copy *mc)
+/* An entry of at least need bytes: the pool's first when it is big enough. */
+static struct pending *pending_alloc(struct correlator *cr, size_t need)
 {
-	size_t lens[N_PACK_STRS], total = pack_strs_len(mc, lens);
-	struct pending *p = malloc(sizeof(*p) + sizeof(struct packed) + total + mc->m.body_len +
-				  mc->m.body_ahead);
+	struct pending *p = cr->pool;
+	size_t cap = need;
+
+	if (p && p->cap >= need) {
+		cr->pool = p->next;
+		cr->npool--;
+		return p;
+	}
+	if (need <= POOL_ENTRY_MAX)
+		cap = (need + POOL_ROUND - 1) / POOL_ROUND * POOL_ROUND;
+	p = malloc(cap);
+	if (p)
+		p->cap = cap;
+	return p;
+}
+
+/* An entry is done with: kept for the next message, or freed. */
+static void pending_free(struct correlator *cr, struct pending *p)
+{
+	if (p->whole) {
+		struct slot *sl = (struct slot *)p;
+
+		sl->p.next = cr->slots ? &cr->slots->p : NULL;
+		cr->slots = sl;
+		return;
+	}
+	if (p->cap <= POOL_ENTRY_MAX && cr->npool < POOL_MAX) {
+		p->next = cr->pool;
+		cr->pool = p;
+		cr->npool++;
+		return;
+	}
+	free(p);
+}
+
+/* No JSON-RPC facts, as unpack leaves them: scalars and the first byte of each string. */
+static void rpc_none(struct msg_copy *mc)
+{
+	size_t i;
+
+	mc->rpc.err_code = 0;
+	mc->rpc.malformed = mc->m.malformed;
+	mc->rpc.has_id = mc->rpc.has_error = mc->rpc.cut = mc->rpc.guessed = false;
+	for (i = N_HTTP_STRS; i < N_PACK_STRS; i++)
+		*((char *)mc + pack_strs[i].off) = '\0';
+}
+
+/*
+ * mc is the lent slot and can stay as it is: not JSON-RPC (its facts would
+ * need the id lookups of packed entries) and an excerpt that fits.
+ */
+static struct pending *slot_adopt(struct correlator *cr, const struct msg_copy *mc)
+{
+	struct slot *sl = cr->lent;
+	size_t n;
+
+	if (!sl || mc != &sl->mc || mc->rpc.kind != RPC_NONE)
+		return NULL;
+	n = mc->m.body_len + mc->m.body_ahead;
+	if (n > SLOT_BODY)
+		return NULL;
+	if (n)
+		memcpy(sl->body, mc->m.body, n);	/* the parser's excerpt is reused */
+	sl->mc.m.body = sl->mc.body = sl->body;
+	rpc_none(&sl->mc);
+	cr->lent = NULL;
+	sl->p = (struct pending){ .whole = &sl->mc };
+	return &sl->p;
+}
+
+/* The message p holds: the slot's, or unpacked into tmp. */
+static const struct msg_copy *pending_msg(const struct pending *p, struct msg_copy *tmp)
+{
+	if (p->whole)
+		return p->whole;
+	unpack(p->msg, tmp);
+	return tmp;
+}
+
+/* A list entry holding mc, kept whole or packed in one allocation (pending_free gives it back). */
+static struct pending *pending_new(struct correlator *cr, const struct msg_copy *mc)
+{
+	struct pending *p = slot_adopt(cr, mc);
+	size_t lens[N_PACK_STRS], total;
+
+	if (p)
+		return p;
+	total = pack_strs_len(mc, lens);
+	p = pending_alloc(cr, sizeof(*p) + sizeof(struct packed) + total +
+					      mc->m.body_len + mc->m.body_ahead);
 
 	_Static_assert(sizeof(struct pending) % _Alignof(struct packed) == 0,
 		       "the packed message follows the entry, aligned");
 	if (!p)
 		return NULL;
-	*p = (struct pending){ .msg = (struct packed *)(p + 1) };
+	*p = (struct pending){ .msg = (struct packed *)(p + 1), .cap = p->cap };
 	pack_into(p->msg, mc, lens);
 	return p;
 }
@@ -291,6 +412,19 @@ void correlator__set_bounds(struct correlator *cr, const struct corr_bounds *b)
 
 void correlator__free(struct correlator *cr)
 {
+	while (cr->pool) {
+		struct pending *p = cr->pool;
+
+		cr->pool = p->next;
+		free(p);
+	}
+	while (cr->slots) {
+		struct slot *sl = cr->slots;
+
+		cr->slots = (struct slot *)sl->p.next;
+		free(sl);
+	}
+	free(cr->lent);
 	free(cr);
 }
 
@@ -340,11 +474,10 @@ void correlator__pair(struct correlator *cr, struct conn *c, const struct msg_co
 static void emit_packed(struct correlator *cr, struct conn *c, struct pending *p,
 			const struct msg_copy *resp, int outcome)
 {
-	struct msg_copy req;
+	struct msg_copy tmp;
 
-	unpack(p->msg, &req);
-	emit(cr, c, &req, resp, outcome);
-	free(p);
+	emit(cr, c, pending_msg(p, &tmp), resp, outcome);
+	pending_free(cr, p);
 }
 
 /* ---- the lists ---- */
@@ -419,7 +552,7 @@ static bool push_pending(struct correlator *cr, struct conn *c, const struct msg
 	if (!l)
 		return false;
 	enforce_bounds(cr, l, c);
-	p = pending_new(mc);
+	p = pending_new(cr, mc);
 	if (!p)
 		return false;
 	p->conn = c;
@@ -455,12 +588,13 @@ static struct pending *pop_early(struct conn *c)
 }
 
 /* Keep a response until the request it answers is complete (or shows it was lost). */
-static bool hold_early(struct conn *c, const struct msg_copy *mc, bool orphan)
+static bool hold_early(struct correlator *cr, struct conn *c, const struct msg_copy *mc,
+		       bool orphan)
 {
 	struct corr_conn *l = lists_of(c);
 	struct pending *p;
 
-	if (!l || l->nearly >= CORR_MAX_EARLY || !(p = pending_new(mc)))
+	if (!l || l->nearly >= CORR_MAX_EARLY || !(p = pending_new(cr, mc)))
 		return false;
 	p->conn = c;
 	p->orphan = orphan;
@@ -509,11 +643,10 @@ static void msg_copy__wrap(struct msg_copy *mc, const struct message *m,
 /* A response held early, written alone as no_request; frees it. */
 static void emit_early_alone(struct correlator *cr, struct conn *c, struct pending *p)
 {
-	struct msg_copy resp;
+	struct msg_copy tmp;
 
-	unpack(p->msg, &resp);
-	emit(cr, c, NULL, &resp, OUTCOME_NO_REQUEST);
-	free(p);
+	emit(cr, c, NULL, pending_msg(p, &tmp), OUTCOME_NO_REQUEST);
+	pending_free(cr, p);
 }
 
 /*
@@ -535,11 +668,11 @@ void correlator__request_copy(struct correlator *cr, struct conn *c, const struc
 	struct pending *early = take_early(cr, c, &req->m);
 
 	if (early) {
-		struct msg_copy resp;
+		struct msg_copy tmp;
+		const struct msg_copy *resp = pending_msg(early, &tmp);
 
-		unpack(early->msg, &resp);
-		emit(cr, c, req, &resp, outcome_of(&req->m, &resp.m, OUTCOME_OK));
-		free(early);
+		emit(cr, c, req, resp, outcome_of(&req->m, &resp->m, OUTCOME_OK));
+		pending_free(cr, early);
 		return;
 	}
 	if (!push_pending(cr, c, req))
@@ -564,15 +697,15 @@ void correlator__response_copy(struct correlator *cr, struct conn *c,
 	/* interim responses (100 Continue, 103 Early Hints) do not answer the request */
 	if (status >= 100 && status < 200 && status != 101)
 		return;
-	if ((!c->corr || !c->corr->pend_head) && hold_early(c, resp, !req_in_progress))
+	if ((!c->corr || !c->corr->pend_head) && hold_early(cr, c, resp, !req_in_progress))
 		return;
 	p = pop_oldest(cr, c);
 	if (p) {
-		struct msg_copy req;
+		struct msg_copy tmp;
+		const struct msg_copy *req = pending_msg(p, &tmp);
 
-		unpack(p->msg, &req);
-		emit(cr, c, &req, resp, outcome_of(&req.m, &resp->m, OUTCOME_OK));
-		free(p);
+		emit(cr, c, req, resp, outcome_of(&req->m, &resp->m, OUTCOME_OK));
+		pending_free(cr, p);
 	} else {
 		emit(cr, c, NULL, resp, OUTCOME_NO_REQUEST);
 	}
@@ -599,7 +732,7 @@ static struct pending *take_by_id(struct correlator *cr, struct conn *c, const c
 	struct pending *p, *prev = NULL;
 
 	for (p = c->corr ? c->corr->pend_head : NULL; p; prev = p, p = p->next) {
-		if (p->msg->dir != resp_dir && p->msg->rpc_kind == RPC_REQUEST &&
+		if (p->msg && p->msg->dir != resp_dir && p->msg->rpc_kind == RPC_REQUEST &&
 		    packed_id_is(p->msg, id)) {
 			unlink_pending(cr, c, prev, p);
 			return p;
@@ -668,7 +801,7 @@ uint32_t correlator__forget_conn(struct correlator *cr, struct conn *c)
 	uint32_t n = 0;
 
 	while ((p = pop_oldest(cr, c)) || (p = pop_early(c))) {
-		free(p);
+		pending_free(cr, p);
 		n++;
 	}
 	lists_free(c);
@@ -690,6 +823,20 @@ void correlator__expire(struct correlator *cr, uint64_t now_ns)
 		if (!c->corr->pend_head && !c->corr->early_head)
 			lists_free(c);	/* an idle connection keeps no empty lists */
 	}
+}
+
+struct msg_copy *correlator__report_buf(struct correlator *cr)
+{
+	struct slot *sl = cr->lent;
+
+	if (!sl && cr->slots) {
+		sl = cr->slots;
+		cr->slots = (struct slot *)sl->p.next;
+	} else if (!sl && cr->nslots < SLOTS_MAX && (sl = malloc(sizeof(*sl)))) {
+		cr->nslots++;
+	}
+	cr->lent = sl;
+	return sl ? &sl->mc : NULL;
 }
 
 uint64_t correlator__pending(const struct correlator *cr)

@@ -102,6 +102,13 @@ void correlator__response(struct correlator *cr, struct conn *c, const struct me
  * reports into one: nothing is copied on the way to the output).
  */
 void correlator__request_copy(struct correlator *cr, struct conn *c, const struct msg_copy *req);
+
+/*
+ * Where a protocol may build its next message (NULL: none free, use its
+ * own): a request built there that has to wait is kept there, not copied.
+ * The same buffer comes back until a request keeps it.
+ */
+struct msg_copy *correlator__report_buf(struct correlator *cr);
 void correlator__response_copy(struct correlator *cr, struct conn *c,
 			       const struct msg_copy *resp, bool req_in_progress);
 

@@ -93,6 +93,8 @@ struct http_parser {
 	uint16_t head_len;
 	uint16_t head_cap;
 	uint16_t line_start;	/* where the head line being received begins */
+	uint16_t line_off;	/* head offset of line_base: spans of the line being parsed */
+	const uint8_t *line_base;	/* ... which may still be in the caller's buffer */
 	uint16_t status;
 	struct span method, target, reason, ctype, host;
 	struct span mcp_session, mcp_method, mcp_name, traceparent;
@@ -256,6 +258,9 @@ static int version_match(const uint8_t *s, size_t n, bool partial)
 	static const char shape[] = "HTTP/#.#";
 	size_t i;
 
+	if (n >= 8)	/* whole: one compare of the literal part (nearly every call) */
+		return !memcmp(s, "HTTP/", 5) && is_digit(s[5]) && s[6] == '.' && is_digit(s[7]) ?
+		       1 : -1;
 	for (i = 0; i < n && i < 8; i++)
 		if (shape[i] == '#' ? !is_digit(s[i]) : s[i] != (uint8_t)shape[i])
 			return -1;
@@ -292,6 +297,8 @@ static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct 
 	if (r->m == 0 || r->m > METHOD_SCAN || r->m == n || !is_tchar(s[0]))
 		return false;
 	r->v = n;
+	if (n >= r->m + 9 && is_ws(s[n - 9]) && version_code(s + n - 8, 8) > 0)
+		r->v = n - 8;	/* " HTTP/d.d" at the end (no blank in it): no byte walk back */
 	while (r->v > r->m && !is_ws(s[r->v - 1]))
 		r->v--;
 	if (r->v == r->m || n - r->v < 5 || memcmp(s + r->v, "HTTP/", 5)) {
@@ -315,6 +322,24 @@ static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct 
 	return r->t < r->te || r->v < n;
 }
 
+/*
+ * A target of 8 bytes or more with no blank and no control byte, a word at
+ * a time (the last word overlapping). False also when unsure (short, or a
+ * byte above 0x7e): the caller then looks byte by byte.
+ */
+static bool target_plain(const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	if (n < 8)
+		return false;
+	for (i = 0; i + 8 < n; i += 8)
+		if (swar_not_printable(swar_load(s + i)) | swar_has_zero(swar_load(s + i) ^ (SWAR_ONES * ' ')))
+			return false;
+	return !(swar_not_printable(swar_load(s + n - 8)) |
+		 swar_has_zero(swar_load(s + n - 8) ^ (SWAR_ONES * ' ')));
+}
+
 /* Why a request line that splits is still not strictly valid, if it is not. */
 static void reqline_flags(struct http_parser *p, const uint8_t *s, size_t n,
 			  const struct reqline *r)
@@ -330,9 +355,11 @@ static void reqline_flags(struct http_parser *p, const uint8_t *s, size_t n,
 		flag(p, "target");
 	if (r->t - r->m != 1 || s[r->m] != ' ' || (r->v < n && (r->v - r->te != 1 || s[r->te] != ' ')))
 		flag(p, "whitespace");
-	for (i = r->t; i < r->te; i++)
-		if (s[i] == '\r' || is_ctl(s[i]) || s[i] == ' ')
-			flag(p, s[i] == '\r' ? "bare_cr" : s[i] == ' ' ? "whitespace" : "control_char");
+	if (!target_plain(s + r->t, r->te - r->t))
+		for (i = r->t; i < r->te; i++)
+			if (s[i] == '\r' || is_ctl(s[i]) || s[i] == ' ')
+				flag(p, s[i] == '\r' ? "bare_cr" :
+					s[i] == ' ' ? "whitespace" : "control_char");
 	if (r->v == n)
 		flag(p, "no_version");
 	else if (version_code(s + r->v, n - r->v) != 10 && version_code(s + r->v, n - r->v) != 11)
@@ -648,9 +675,10 @@ static void body_take(struct http_parser *p, const uint8_t *b, size_t n)
 
 /* ---- head ---- */
 
+/* s in the line being parsed (at line_base), as a slice of the head it is or will be in. */
 static struct span span_of(const struct http_parser *p, const uint8_t *s, size_t n)
 {
-	struct span sp = { (uint16_t)(s - p->head), (uint16_t)n };
+	struct span sp = { (uint16_t)(p->line_off + (s - p->line_base)), (uint16_t)n };
 
 	return sp;
 }
@@ -761,7 +789,6 @@ static int content_length(const uint8_t *s, size_t n, uint64_t *out)
 	return 0;
 }
 
-/* A header line's name (before its colon) is a token; else why not. */
 /*
  * Every byte of a line of 8 bytes or more is printable ASCII: a word at a
  * time, the last word overlapping the one before it, so no byte is left
@@ -780,6 +807,20 @@ static bool line_printable(const uint8_t *s, size_t n)
 	return !swar_not_printable(swar_load(s + n - 8));
 }
 
+/* The value of a line whose name s[0..nl) is a token: why it is bad, or NULL. */
+static const char *header_value_bad(const uint8_t *s, size_t n, size_t nl)
+{
+	size_t i;
+
+	if (line_printable(s, n))
+		return NULL;	/* no control byte: the value is fine (nearly every line) */
+	for (i = nl; i < n; i++)
+		if (is_ctl(s[i]) && s[i] != '\t')
+			return s[i] == '\r' ? "bare_cr" : "control_char";
+	return NULL;
+}
+
+/* A header line's name (before its colon) is a token; else why not. */
 static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool has_colon)
 {
 	size_t i;
@@ -791,25 +832,121 @@ static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool h
 	for (i = 0; i < nl; i++)
 		if (!is_tchar(s[i]))
 			return s[i] == '\r' ? "bare_cr" : "header";
-	if (line_printable(s, n))
-		return NULL;	/* no control byte: the value is fine (nearly every line) */
-	for (i = nl; i < n; i++)
-		if (is_ctl(s[i]) && s[i] != '\t')
-			return s[i] == '\r' ? "bare_cr" : "control_char";
-	return NULL;
+	return header_value_bad(s, n, nl);
 }
 
-/* MCP's headers and traceparent: the first of each is kept. */
-static void mcp_header(struct http_parser *p, const uint8_t *s, size_t nl, const uint8_t *v,
-		       size_t n)
+/*
+ * A header name of token bytes against a literal of [a-z-], a word at a
+ * time. OR 0x20 is an exact case-blind compare for token bytes: it maps
+ * only 'A'-'Z' onto the letters, and no token byte but '-' itself onto '-'
+ * (CR would be one, and it is no token byte). Names of 4 bytes or more.
+ */
+static inline bool hname_eq(const uint8_t *s, size_t n, const char *lit)
 {
-	struct span *sp = name_is(s, nl, "mcp-session-id") ? &p->mcp_session :
-			  name_is(s, nl, "mcp-method") ? &p->mcp_method :
-			  name_is(s, nl, "mcp-name") ? &p->mcp_name :
-			  name_is(s, nl, "traceparent") ? &p->traceparent : NULL;
+	const uint8_t *l = (const uint8_t *)lit;
+	uint32_t a, b, c, d;
+	size_t i;
 
-	if (sp && !sp->len)
-		*sp = span_of(p, v, n);
+	if (n < 8) {
+		memcpy(&a, s, 4);
+		memcpy(&b, l, 4);
+		memcpy(&c, s + n - 4, 4);
+		memcpy(&d, l + n - 4, 4);
+		return (a | 0x20202020u) == b && (c | 0x20202020u) == d;
+	}
+	for (i = 0; i + 8 < n; i += 8)
+		if ((swar_load(s + i) | SWAR_ONES * 0x20) != swar_load(l + i))
+			return false;
+	return (swar_load(s + n - 8) | SWAR_ONES * 0x20) == swar_load(l + n - 8);
+}
+
+#define hname_is(s, n, lit) ((n) == sizeof(lit) - 1 && hname_eq((s), sizeof(lit) - 1, (lit)))
+
+/* The header names the parser takes something from. */
+enum hname {
+	HN_OTHER,
+	HN_CONTENT_LENGTH,
+	HN_TRANSFER_ENCODING,
+	HN_CONNECTION,
+	HN_CONTENT_TYPE,
+	HN_HOST,
+	HN_MCP_SESSION,
+	HN_MCP_METHOD,
+	HN_MCP_NAME,
+	HN_TRACEPARENT,
+};
+
+/* Which one s[0..nl) (all token bytes) is: by its length first, one compare for most. */
+static enum hname hname_of(const uint8_t *s, size_t nl)
+{
+	switch (nl) {
+	case 4:
+		return hname_is(s, nl, "host") ? HN_HOST : HN_OTHER;
+	case 8:
+		return hname_is(s, nl, "mcp-name") ? HN_MCP_NAME : HN_OTHER;
+	case 10:
+		return hname_is(s, nl, "connection") ? HN_CONNECTION :
+		       hname_is(s, nl, "mcp-method") ? HN_MCP_METHOD : HN_OTHER;
+	case 11:
+		return hname_is(s, nl, "traceparent") ? HN_TRACEPARENT : HN_OTHER;
+	case 12:
+		return hname_is(s, nl, "content-type") ? HN_CONTENT_TYPE : HN_OTHER;
+	case 14:
+		return hname_is(s, nl, "content-length") ? HN_CONTENT_LENGTH :
+		       hname_is(s, nl, "mcp-session-id") ? HN_MCP_SESSION : HN_OTHER;
+	case 17:
+		return hname_is(s, nl, "transfer-encoding") ? HN_TRANSFER_ENCODING : HN_OTHER;
+	default:
+		return HN_OTHER;
+	}
+}
+
+/* The header kept for the record under this name (the first of each), or NULL. */
+static struct span *hname_span(struct http_parser *p, enum hname h)
+{
+	switch (h) {
+	case HN_CONTENT_TYPE:
+		return &p->ctype;
+	case HN_HOST:
+		return &p->host;
+	case HN_MCP_SESSION:
+		return &p->mcp_session;
+	case HN_MCP_METHOD:
+		return &p->mcp_method;
+	case HN_MCP_NAME:
+		return &p->mcp_name;
+	case HN_TRACEPARENT:
+		return &p->traceparent;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Where the name of a line ends (its colon) and why the line is bad. Most
+ * lines are a run of token bytes then a colon: one table walk finds the
+ * colon and checks the name; anything else takes the careful path.
+ */
+static const char *header_split(const uint8_t *s, size_t n, size_t *nl)
+{
+	const uint8_t *colon;
+	size_t i = 0;
+
+	/* four bytes a step: the table loads of a name are independent */
+	while (i + 4 <= n && (tchar[s[i]] & tchar[s[i + 1]] & tchar[s[i + 2]] & tchar[s[i + 3]]))
+		i += 4;
+	while (i < n && tchar[s[i]])
+		i++;
+	if (i && i < n && s[i] == ':') {
+		/* the last 8 bytes or more that hold the value: the name's bytes are printable */
+		size_t k = n < 8 ? 0 : i < n - 8 ? i : n - 8;
+
+		*nl = i;
+		return n >= 8 && line_printable(s + k, n - k) ? NULL : header_value_bad(s, n, i);
+	}
+	colon = memchr(s, ':', n);
+	*nl = colon ? (size_t)(colon - s) : 0;
+	return header_name_bad(s, n, *nl, colon != NULL);
 }
 
 /*
@@ -819,41 +956,44 @@ static void mcp_header(struct http_parser *p, const uint8_t *s, size_t nl, const
  */
 static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
 {
-	const uint8_t *colon = memchr(s, ':', n), *v, *end = s + n;
-	size_t nl = colon ? (size_t)(colon - s) : 0;
-	const char *bad = header_name_bad(s, n, nl, colon != NULL);
+	size_t nl;
+	const char *bad = header_split(s, n, &nl);
+	const uint8_t *v = s + nl + 1, *end = s + n;
+	enum hname h;
+	struct span *sp;
 	uint64_t len = 0;
 
 	if (bad) {
 		flag(p, bad);
-		if (!colon || !nl || bad[0] != 'c')	/* a control byte in a value: still used */
+		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
 			return;
 	}
-	v = colon + 1;
 	while (v < end && is_ws(*v))
 		v++;
 	while (end > v && is_ws(end[-1]))
 		end--;
 	n = (size_t)(end - v);
-	if (name_is(s, nl, "content-length")) {
+	h = hname_of(s, nl);
+	switch (h) {
+	case HN_CONTENT_LENGTH:
 		if (content_length(v, n, &len) || (f->has_length && len != f->length))
 			f->bad = true;
 		f->length = len;
 		f->has_length = true;
-	} else if (name_is(s, nl, "transfer-encoding")) {
+		return;
+	case HN_TRANSFER_ENCODING:
 		/* The last coding of the last header decides (RFC 9112 6.3). */
 		f->has_te = true;
 		p->chunked = list_has(v, n, "chunked", true);
-	} else if (name_is(s, nl, "connection")) {
-		connection_tokens(p, f, v, n);
-	} else if (p->head_over) {
 		return;
-	} else if (name_is(s, nl, "content-type") && !p->ctype.len) {
-		p->ctype = span_of(p, v, n);
-	} else if (name_is(s, nl, "host") && !p->host.len) {
-		p->host = span_of(p, v, n);
-	} else {
-		mcp_header(p, s, nl, v, n);
+	case HN_CONNECTION:
+		connection_tokens(p, f, v, n);
+		return;
+	default:
+		sp = p->head_over ? NULL : hname_span(p, h);
+		if (sp && !sp->len)
+			*sp = span_of(p, v, n);
+		return;
 	}
 }
 
@@ -879,6 +1019,8 @@ static void head_spans(struct http_parser *p)
 		if (n && p->head[n - 1] == '\r')
 			n--;
 		/* a line cut short is not a malformed one */
+		p->line_base = p->head;
+		p->line_off = 0;
 		startline_parse(p, p->head, n, true);
 		p->malformed = why;
 	}
@@ -989,27 +1131,35 @@ static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, boo
 }
 
 /*
- * A head line ends at head[head_len - 1]. Returns 1 on the empty line that
- * ends the head, 0 otherwise, <0 when the start line is not one.
+ * A head line s[0..n) ended (its LF left out); it is or will be at head
+ * offset off. Returns 1 on the empty line that ends the head, 0 otherwise,
+ * <0 when the start line is not one.
  */
-static int head_line_end(struct http_parser *p)
+static int head_line_parse(struct http_parser *p, const uint8_t *s, size_t n, size_t off)
 {
-	const uint8_t *s = p->head + p->line_start;
-	size_t n = p->head_len - 1u - p->line_start;
 	bool crlf = n && s[n - 1] == '\r';
 
+	p->line_base = s;
+	p->line_off = (uint16_t)off;
 	if (crlf)
 		n--;
-	if (p->line_start == 0) {
-		if (!startline_end(p, s, n, crlf))
-			return -EPROTO;
-	} else if (n == 0) {
+	if (off == 0)
+		return startline_end(p, s, n, crlf) ? 0 : -EPROTO;
+	if (n == 0)
 		return 1;
-	} else {
-		header_line(p, s, n, &p->framing);
-	}
-	p->line_start = p->head_len;
+	header_line(p, s, n, &p->framing);
 	return 0;
+}
+
+/* The head line in the buffer ends at head[head_len - 1]: head_line_parse's answer. */
+static int head_line_end(struct http_parser *p)
+{
+	int r = head_line_parse(p, p->head + p->line_start, p->head_len - 1u - p->line_start,
+				p->line_start);
+
+	if (r == 0)
+		p->line_start = p->head_len;
+	return r;
 }
 
 /* The line being received is no start line: skip it, up to its LF. */
@@ -1042,6 +1192,8 @@ static bool head_overflow(struct http_parser *p)
 		if (p->from_resync || (p->requests && (!reqline_split(p->head, n, false, &r) ||
 							   !known_method(p->head, r.m))))
 			return false;
+		p->line_base = p->head;
+		p->line_off = 0;
 		if (!startline_parse(p, p->head, n, true))
 			return false;
 		flag(p, "line_too_long");
@@ -1087,14 +1239,55 @@ static ssize_t head_over_feed(struct http_parser *p, const uint8_t *b, size_t n,
 	return (ssize_t)seg;
 }
 
+/*
+ * Whole lines that start in the input are parsed where they are and copied
+ * into the head buffer together, once, before anything reads the buffer:
+ * the head then holds what one copy per line would have put there. The
+ * buffer is grown first, so that copy cannot fail.
+ */
+static size_t head_lines_in_place(struct http_parser *p, const uint8_t *b, size_t n,
+				  uint64_t ts, int *r)
+{
+	size_t used = 0, seg, hl = p->head_len;
+	const uint8_t *lf;
+
+	*r = 0;
+	while (used < n && p->line_start == hl && (lf = memchr(b + used, '\n', n - used))) {
+		seg = (size_t)(lf - (b + used)) + 1;
+		if (seg > HEAD_STORE - hl || (hl + seg > p->head_cap && head_grow(p, hl + seg)))
+			break;	/* the overflow or out of memory: line by line */
+		*r = head_line_parse(p, b + used, seg - 1, hl);
+		used += seg;
+		p->wire_bytes += seg;
+		p->ts_last = ts;
+		hl += seg;
+		if (*r)
+			break;
+		p->line_start = (uint16_t)hl;
+	}
+	if (used)
+		memcpy(p->head + p->head_len, b, used);
+	p->head_len = (uint16_t)hl;
+	return used;
+}
+
 static ssize_t head_feed(struct http_parser *p, const uint8_t *b, size_t n, uint64_t ts)
 {
-	size_t used = 0, seg, room;
+	size_t used, seg, room;
 	const uint8_t *lf;
 	int r;
 
 	if (p->head_over)
 		return head_over_feed(p, b, n, ts);
+	used = head_lines_in_place(p, b, n, ts, &r);
+	if (r < 0) {
+		head_garbage(p, true);
+		return (ssize_t)used;
+	}
+	if (r > 0) {
+		head_done(p);
+		return (ssize_t)used;
+	}
 	while (used < n) {
 		lf = memchr(b + used, '\n', n - used);
 		seg = lf ? (size_t)(lf - (b + used)) + 1 : n - used;
@@ -1573,16 +1766,21 @@ static void note_request(struct http_conn *st, const struct message *m,
 
 /*
  * The message being reported, built where the correlator takes it from: a
- * response paired at once reaches the output without being copied. One
- * per thread (a pipeline runs on one).
+ * response paired at once reaches the output without being copied, and a
+ * request that waits stays where it was built. report_buf when the
+ * correlator has no buffer free; report_to is the one in use. One per
+ * thread (a pipeline runs on one).
  */
 static _Thread_local struct msg_copy report_buf;
+static _Thread_local struct msg_copy *report_to;
 
 static struct message *http_report_into(void *ctx)
 {
-	(void)ctx;
-	report_buf.m.http = &report_buf.http;
-	return &report_buf.m;
+	struct msg_copy *mc = correlator__report_buf(((struct http_side *)ctx)->st->env->cr);
+
+	report_to = mc ? mc : &report_buf;
+	report_to->m.http = &report_to->http;	/* the parser fills the HTTP part in place */
+	return &report_to->m;
 }
 
 static bool http_answers_head(void *ctx)
@@ -1600,12 +1798,12 @@ static void http_on_message(void *ctx, const struct message *msg)
 {
 	struct http_side *side = ctx;
 	struct http_conn *st = side->st;
-	struct msg_copy held, *mc = &report_buf;
+	struct msg_copy held, *mc = report_to;
 	const struct req_note *n = NULL;
 	const struct http_part *h = msg->http;	/* the parser's: always set */
 	bool final = h->status < 100 || h->status >= 200 || h->status == 101;
 
-	if (msg != &report_buf.m) {	/* a message held across a resync: its own memory */
+	if (!mc || msg != &mc->m) {	/* a message held across a resync: its own memory */
 		held.m = *msg;
 		held.http = *h;
 		held.m.http = &held.http;
