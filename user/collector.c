@@ -29,6 +29,7 @@
 #include "output_lifecycle.h"
 #include "privs.h"
 #include "recfile.h"
+#include "redact.h"
 #include "service.h"
 #include "status.h"
 #include "sink.h"
@@ -388,6 +389,14 @@ static int open_sinks(struct collector *co, struct config *cfg, char *err, size_
 
 	if (e)
 		return e;
+	/*
+	 * The built-in rules compile in ~0.1 s of CPU (0.8 s under ASan): now,
+	 * before the collector says it has started and before a forwarder
+	 * ships (a stop during the compile would find it a backlog further),
+	 * not while the first records wait (and the audited service with them).
+	 */
+	if (!cfg->redactor)
+		redactor__default();
 	for (i = 0; i < cfg->n_sinks; i++) {
 		e = sink__create(&co->handles[i], &cfg->sinks[i], 0, err, errlen);
 		if (!e && (e = forward__start(&co->fwd[i], co->handles[i], &cfg->sinks[i], err,
@@ -1023,6 +1032,8 @@ static int shutdown_all(struct collector *co)
 	int err = 0, e;
 
 	service__notify("STOPPING=1");
+	for (int i = 0; i < co->nhandles; i++)
+		forward__stop_soon(co->fwd[i]);	/* a backlog is the next start's */
 	tlsprobe__stop(co->tp);	/* flags: unlinking waits until the log is safe */
 	co->tls_files = tlsprobe__attached_total(co->tp);
 	co->tls_swept = tlsprobe__swept(co->tp);

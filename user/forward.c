@@ -61,8 +61,10 @@ struct forwarder {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
 	bool stop;
+	bool stop_soon;			/* forward__stop_soon: take the stop's mark now */
 	int drain_ms;
-	bool stopping;			/* the thread saw stop: sends at most stop_left more */
+	bool stopping;			/* the thread saw stop (or stop_soon): sends at most stop_left more */
+	bool stop_seen;			/* ... and stop itself: nothing left to wait for */
 	uint32_t stop_left;
 	uint64_t stop_ord;		/* the cursor when the thread saw stop */
 	uint64_t next_stats;		/* CLOCK_MONOTONIC ns of the next stats update */
@@ -715,7 +717,7 @@ static bool ship_round(struct forwarder *f)
 		relp__gather(f->conn, more ? acks_to_wait(f) : quarter(f));
 	/* block for acknowledgements when the window is full (no spinning), look when it has room */
 	if (!e)
-		e = relp__poll(f->conn, f->n ? 50 : (f->stopping ? 0 : 20), on_ack, f);
+		e = relp__poll(f->conn, f->n ? 50 : (f->stop_seen ? 0 : 20), on_ack, f);
 	if (!e && f->bad_ack)
 		e = -EPROTO;
 	f->bad_ack = false;
@@ -747,14 +749,16 @@ static bool ship_round(struct forwarder *f)
  */
 static bool should_stop(struct forwarder *f, uint64_t *deadline)
 {
-	bool stop;
+	bool stop, soon;
 
 	pthread_mutex_lock(&f->mu);
 	stop = f->stop;
+	soon = f->stop_soon;
 	if (stop && !*deadline)
 		*deadline = mono_ns() + (uint64_t)f->drain_ms * 1000000ull;
 	pthread_mutex_unlock(&f->mu);
-	if (stop && !f->stopping) {
+	f->stop_seen = stop;
+	if ((stop || soon) && !f->stopping) {
 		f->stopping = true;
 		f->stop_left = f->cfg.window;
 		f->stop_ord = f->cur_ord;
@@ -959,6 +963,15 @@ void forward__detach(struct forwarder *f)
 		return;
 	pthread_mutex_lock(&f->mu);
 	f->sink = NULL;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void forward__stop_soon(struct forwarder *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop_soon = true;
 	pthread_mutex_unlock(&f->mu);
 }
 

@@ -51,6 +51,13 @@ int forward__start(struct forwarder **out, struct sink *s, const struct sink_con
  */
 void forward__detach(struct forwarder *f);
 /*
+ * The collector is stopping: the forwarder counts its last window from
+ * now, not from forward__stop, so the time the capture and the pipeline
+ * take to drain does not ship the backlog. It goes on shipping that window
+ * (and waiting for its acks) until forward__stop.
+ */
+void forward__stop_soon(struct forwarder *f);
+/*
  * Stop (after the sink's writer has stopped, so its last records can go
  * too): send at most one window more than is in flight, never connect,
  * wait up to drain_ms for the acknowledgements, save the cursor, free.

@@ -13,7 +13,6 @@
 #include "log.h"
 #include "output.h"
 #include "proc.h"
-#include "redact.h"
 #include "sink.h"
 
 /*
@@ -237,13 +236,6 @@ static int group_add(struct output *o, struct sink *s)
 		if (g->prep < 0)
 			return g->prep;
 		jbuf__reset(&g->jb);
-		/*
-		 * The built-in rules compile in ~0.1 s of CPU: do it now, before
-		 * the collector says it has started, not while the first
-		 * records wait (and the audited service with them).
-		 */
-		if (!fo.redactor)
-			redactor__default();
 	}
 	g->sinks[g->nsinks++] = s;
 	return 0;
