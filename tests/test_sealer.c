@@ -95,6 +95,49 @@ static void test_resume_reasons(void **state)
 	sink_config__free(&c);
 }
 
+/*
+ * Killed right after a rotation, before the new file's first record: the
+ * log is empty, its state's head the last record of LOG.1. The chain goes
+ * on (no gap); with no LOG.1 holding the head, the log is missing.
+ */
+static void test_resume_after_rotation(void **state)
+{
+	static const char two[] = "{\"a\":1}\n{\"b\":2}\n";
+	const uint32_t end[] = { 8, 16 };
+	struct recs r = { .buf = two, .end = end, .n = 2 };
+	struct chain_state st = { 0 };
+	struct sink_config c;
+	struct sealer *sl = open_sealer(&c);
+	struct outpath_req at = { .mode = 0600, .gid = (gid_t)-1 };
+	char rotated[300], err[512];
+	const char *out;
+	bool anchored = false;
+	size_t len;
+	int fd;
+
+	sealer__begin(sl, "first_start", &st, 60, 0);
+	assert_int_equal(sealer__seal(sl, &r, &out, &len), 0);
+	sealer__written(sl, true);
+	snprintf(rotated, sizeof(rotated), "%s.1", c.output_file);
+	fd = open(rotated, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, out, len), (ssize_t)len);
+	close(fd);
+	at.path = sl->state_path;
+	assert_int_equal(sealer__save(sl, &at, c.output_file, true, err, sizeof(err)), 0);
+	fd = open(c.output_file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_null(sealer__resume_check(sl, fd, 0, &c, &st, &anchored));
+	assert_int_equal(st.seq, 2);
+	unlink(rotated);
+	assert_string_equal(sealer__resume_check(sl, fd, 0, &c, &st, &anchored), "log_missing");
+	close(fd);
+	unlink(c.output_file);
+	unlink(sl->state_path);
+	unlink(sl->anchor_path);
+	sealer__free(sl);
+	sink_config__free(&c);
+}
+
 /* Without key_file: no object at all, integrity off. */
 static void test_off(void **state)
 {
@@ -114,6 +157,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_written_or_undone),
 		cmocka_unit_test(test_resume_reasons),
+		cmocka_unit_test(test_resume_after_rotation),
 		cmocka_unit_test(test_off),
 	};
 	char key[256];

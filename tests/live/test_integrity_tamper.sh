@@ -139,6 +139,7 @@ load e 50
 stop_collector
 res=$("$SOCKAUDIT" verify --key "$key" --anchor "$log.anchor" --allow-gaps "$log") ||
 	fail "after kill -9 and a restart: $res"
+[ "$(echo "$res" | grep -c '^GAP')" = 1 ] || echo "$res" | grep '^GAP' >&2
 assert_eq "gaps after kill -9 (only the reset above)" 1 "$(echo "$res" | grep -c '^GAP')"
 echo "after kill -9: $(echo "$res" | tail -n 1)"
 assert_eq "usage error exit" 2 "$("$SOCKAUDIT" verify > /dev/null 2>&1; echo $?)"
