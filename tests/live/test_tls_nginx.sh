@@ -23,6 +23,8 @@ stop_collector
 assert_valid_jsonl "$log"
 q='[.[] | select(.type=="exchange")]'
 ok=$(jqlog "$log" "$q | map(select(.outcome==\"ok\" and .response.status==200 and .request.target==\"/index.html\")) | length")
+# on a shortfall, say where the rest went: outcomes, and the stop record's loss and TLS counters
+[ "$ok" -ge "$done_reqs" ] || echo "outcomes: $(jqlog "$log" "$q | group_by(\"\\(.outcome) \\(.conn.tls) \\(.proto)\") | map(\"\\(.[0].outcome) \\(.[0].conn.tls) \\(.[0].proto): \\(length)\")" | tr -d '\n'); stop: $(tail -n 1 "$log" | jq -c 'with_entries(select(.key | test("lost|drop|tls|events|targets")))')"
 assert_ge "ok exchanges (wrk completed $done_reqs)" "$done_reqs" "$ok"
 assert_ge "exchanges beyond wrk's, at most one in flight per connection" "$ok" "$((done_reqs + 8))"
 assert_eq "tls, proto" '["true http"]' "$(jqlog "$log" "$q | map(\"\(.conn.tls) \(.proto)\") | unique | tojson")"
