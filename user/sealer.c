@@ -146,11 +146,14 @@ const char *sealer__resume_check(struct sealer *sl, int fd, uint64_t size,
 		why = "state_mismatch";	/* another log's, or not made with this key file */
 	else if (e)
 		why = "state_unreadable";
-	else if (!last && !recover__catch_up(log, fd, st, &sl->caught_up))
-		why = "log_missing";	/* a state, the file empty, and its head not in LOG.1 */
-	else if ((chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN)) &&
-		 !recover__catch_up(log, fd, st, &sl->caught_up))
+	else if (!last) {
+		/* empty: killed after a rotation, before the first record of the new file */
+		if (!recover__catch_up(log, fd, st, &sl->caught_up))
+			why = "log_missing";	/* and the state's head is not in LOG.1 either */
+	} else if ((chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN)) &&
+		   !recover__catch_up(log, fd, st, &sl->caught_up)) {
 		why = "state_mismatch";	/* the state's head is not there, or an edit after it */
+	}
 	free(last);
 	return why;
 }
