@@ -28,6 +28,18 @@ assert_ge() { [ "$3" -ge "$2" ] || fail "$1: expected >= $2, got $3"; }
 # jq over the records of a log (slurped): jqlog LOG FILTER
 jqlog() { jq -s -r "$2" "$1"; }
 
+# whole_log LOG: the records of LOG's set, oldest first (LOG.N[.gz] .. LOG.1[.gz], LOG):
+# a run that wrote more than max_file_size has rotated
+whole_log() {
+	local n=1 f
+	while [ -e "$1.$n" ] || [ -e "$1.$n.gz" ]; do n=$((n + 1)); done
+	while [ $((n -= 1)) -ge 1 ]; do
+		f=$1.$n
+		if [ -e "$f" ]; then cat "$f"; else zcat "$f.gz"; fi
+	done
+	cat "$1"
+}
+
 # every line of LOG is one JSON object
 assert_valid_jsonl() {
 	local n_lines n_objs

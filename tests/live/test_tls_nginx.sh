@@ -20,6 +20,9 @@ start_collector "$log" run --pid "$NGINX_PID"
 done_reqs=$(wrk -t1 -c8 -d1s "https://127.0.0.1:$port/index.html" | awk '/requests in/ { print $1 }')
 assert_ge "wrk requests" 100 "$done_reqs"
 stop_collector
+# more than max_file_size at a fast wrk (16,000 requests, 11 MB): the set, not the live file
+whole_log "$log" > "$WORKDIR/all.log"
+log=$WORKDIR/all.log
 assert_valid_jsonl "$log"
 q='[.[] | select(.type=="exchange")]'
 ok=$(jqlog "$log" "$q | map(select(.outcome==\"ok\" and .response.status==200 and .request.target==\"/index.html\")) | length")
