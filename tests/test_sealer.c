@@ -40,11 +40,14 @@ static struct sealer *open_sealer(struct sink_config *c)
 	return sl;
 }
 
+/* Two records, as the output hands them to the writer. */
+static const char two[] = "{\"a\":1}\n{\"b\":2}\n";
+static const uint32_t two_end[] = { 8, 16 };
+static const struct recs two_recs = { .buf = two, .end = two_end, .n = 2 };
+
 static void test_written_or_undone(void **state)
 {
-	static const char two[] = "{\"a\":1}\n{\"b\":2}\n";
-	const uint32_t end[] = { 8, 16 };
-	struct recs r = { .buf = two, .end = end, .n = 2 };
+	const struct recs r = two_recs;
 	struct chain_state st = { 0 };
 	struct sink_config c;
 	struct sealer *sl = open_sealer(&c);
@@ -102,9 +105,6 @@ static void test_resume_reasons(void **state)
  */
 static void test_resume_after_rotation(void **state)
 {
-	static const char two[] = "{\"a\":1}\n{\"b\":2}\n";
-	const uint32_t end[] = { 8, 16 };
-	struct recs r = { .buf = two, .end = end, .n = 2 };
 	struct chain_state st = { 0 };
 	struct sink_config c;
 	struct sealer *sl = open_sealer(&c);
@@ -116,7 +116,7 @@ static void test_resume_after_rotation(void **state)
 	int fd;
 
 	sealer__begin(sl, "first_start", &st, 60, 0);
-	assert_int_equal(sealer__seal(sl, &r, &out, &len), 0);
+	assert_int_equal(sealer__seal(sl, &two_recs, &out, &len), 0);
 	sealer__written(sl, true);
 	snprintf(rotated, sizeof(rotated), "%s.1", c.output_file);
 	fd = open(rotated, O_WRONLY | O_CREAT | O_TRUNC, 0600);
