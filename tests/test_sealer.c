@@ -128,8 +128,10 @@ static void test_resume_after_rotation(void **state)
 	assert_true(fd >= 0);
 	assert_null(sealer__resume_check(sl, fd, 0, &c, &st, &anchored));
 	assert_int_equal(st.seq, 2);
+	assert_true(sl->from_rotated);	/* the sink writes the new file's rotate record */
 	unlink(rotated);
 	assert_string_equal(sealer__resume_check(sl, fd, 0, &c, &st, &anchored), "log_missing");
+	assert_false(sl->from_rotated);
 	close(fd);
 	unlink(c.output_file);
 	unlink(sl->state_path);

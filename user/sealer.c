@@ -136,6 +136,7 @@ const char *sealer__resume_check(struct sealer *sl, int fd, uint64_t size,
 				      st, anchored);
 
 	sl->caught_up = 0;
+	sl->from_rotated = false;
 	if (last && chain__is_header(last, len)) {
 		free(last);	/* a csv file with only its header: no record yet */
 		last = NULL;
@@ -148,7 +149,9 @@ const char *sealer__resume_check(struct sealer *sl, int fd, uint64_t size,
 		why = "state_unreadable";
 	else if (!last) {
 		/* empty: killed after a rotation, before the first record of the new file */
-		if (!recover__catch_up(log, fd, st, &sl->caught_up))
+		if (recover__catch_up(log, fd, st, &sl->caught_up))
+			sl->from_rotated = true;	/* the new file gets the rotate record now */
+		else
 			why = "log_missing";	/* and the state's head is not in LOG.1 either */
 	} else if ((chain__split(last, len, &cl) || memcmp(cl.mac, st->head, CHAIN_MAC_LEN)) &&
 		   !recover__catch_up(log, fd, st, &sl->caught_up)) {

@@ -32,6 +32,7 @@ struct sealer {
 	uint8_t state_key[CHAIN_KEY_LEN];	/* MACs the state file (from key0) */
 	bool begun;			/* chain_resume or chain_gap is written */
 	uint64_t caught_up;		/* records re-verified after a crash at the start */
+	bool from_rotated;		/* the log was empty and the chain goes on from LOG.1 */
 	char *sealed;			/* the sealed copy of what is being written */
 	size_t sealed_cap;
 	struct chain_state undo;	/* the state before the last seal, until it is written */

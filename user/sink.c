@@ -699,6 +699,32 @@ static void maybe_checkpoint(struct sink *s, bool force)
 }
 
 /*
+ * The first record of every new file (after the format's header): why, and
+ * where the previous one went (no `previous` when backup_count is 0). After
+ * the file left its path under the writer (s->gone_why), the reason says
+ * how, old_file_records how many records went to it after it was last seen
+ * in place, and there is no `previous`: the writer did not name it.
+ */
+static int put_rotate_record(struct sink *s, const char *reason)
+{
+	struct wrec w = { .type = "rotate" };
+	char prev[4200];
+
+	put_file_header(s);
+	logset__name(prev, sizeof(prev), s->cfg.output_file, 1, s->cfg.compress);
+	wrec_str(&w, "reason", s->gone_why ? s->gone_why : reason);
+	if (s->seal)
+		chain_fields(s, &w);	/* the previous file's last chain value, and its seq */
+	wrec_str(&w, "file", s->cfg.output_file);
+	if (s->gone_why)
+		wrec_u64(&w, "old_file_records", s->gone_recs);
+	else if (s->cfg.backup_count)
+		wrec_str(&w, "previous", prev);
+	s->gone_why = NULL;
+	return record_write(s, &w);
+}
+
+/*
  * The state says the anchor held checkpoints, and it is gone or empty now:
  * deleted on the host. Say so in the log (after the chain's first record)
  * before a new anchor starts where the old one was.
@@ -741,6 +767,14 @@ static void chain_begin(struct sink *s)
 	}
 	sealer__begin(s->seal, why, &st, s->cfg.integrity.checkpoint_interval_s,
 		      now_ns(CLOCK_MONOTONIC));
+	/*
+	 * An empty file after LOG.1, whose last record the chain's head is: a
+	 * rotation cut short (a kill before the new file's first record), or a
+	 * logrotate (create, then SIGHUP). Its rotate record is written now, so
+	 * the set reads as one chain across the two files.
+	 */
+	if (!why && s->seal->from_rotated)
+		put_rotate_record(s, "resume");
 	chain_fields(s, &w);
 	wrec_str(&w, "file", s->cfg.output_file);
 	if (!record_write(s, &w)) {
@@ -748,32 +782,6 @@ static void chain_begin(struct sink *s)
 		do_sync(s);
 		save_state(s, true);
 	}
-}
-
-/*
- * The first record of every new file (after the format's header): why, and
- * where the previous one went (no `previous` when backup_count is 0). After
- * the file left its path under the writer (s->gone_why), the reason says
- * how, old_file_records how many records went to it after it was last seen
- * in place, and there is no `previous`: the writer did not name it.
- */
-static int put_rotate_record(struct sink *s, const char *reason)
-{
-	struct wrec w = { .type = "rotate" };
-	char prev[4200];
-
-	put_file_header(s);
-	logset__name(prev, sizeof(prev), s->cfg.output_file, 1, s->cfg.compress);
-	wrec_str(&w, "reason", s->gone_why ? s->gone_why : reason);
-	if (s->seal)
-		chain_fields(s, &w);	/* the previous file's last chain value, and its seq */
-	wrec_str(&w, "file", s->cfg.output_file);
-	if (s->gone_why)
-		wrec_u64(&w, "old_file_records", s->gone_recs);
-	else if (s->cfg.backup_count)
-		wrec_str(&w, "previous", prev);
-	s->gone_why = NULL;
-	return record_write(s, &w);
 }
 
 /* The new file's rotate record on disk, and the chain state with it. */

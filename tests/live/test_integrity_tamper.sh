@@ -144,3 +144,36 @@ assert_eq "gaps after kill -9 (only the reset above)" 1 "$(echo "$res" | grep -c
 echo "after kill -9: $(echo "$res" | tail -n 1)"
 assert_eq "usage error exit" 2 "$("$SOCKAUDIT" verify > /dev/null 2>&1; echo $?)"
 echo "chain reset: $(echo "$res" | grep -m1 '^GAP')"
+
+# An empty file after LOG.1 whose last record is the chain's head: a
+# logrotate (move, create, SIGHUP), or a rotation cut short by a kill
+# before the new file's first record. The new file starts with a rotate
+# record (reason resume) and the set verifies as one chain, no gap.
+log=$WORKDIR/lr/l.log
+mkdir -p "$WORKDIR/lr"
+sed -e "s|output_file: .*|output_file: $log|" -e '/compress:/d' "$WORKDIR/i.yaml" > "$WORKDIR/lr.yaml"
+start_lr() {
+	"$SOCKAUDIT" run -c "$WORKDIR/lr.yaml" --pid "$ngx" 2>>"$WORKDIR/collector.err" &
+	SA_PID=$!
+	for _ in $(seq 300); do grep -q '"collector_start"' "$log" 2>/dev/null && return 0; sleep 0.05; done
+	fail "collector never started on $log"
+}
+start_lr
+load f 20
+for _ in $(seq 100); do [ "$(grep -c big.txt "$log")" -ge 20 ] && break; sleep 0.05; done
+mv "$log" "$log.1"
+kill -HUP "$SA_PID"	# logrotate's postrotate
+for _ in $(seq 100); do grep -q '"config_reload"' "$log" 2>/dev/null && break; sleep 0.05; done
+load g 20
+stop_collector
+grep -q '"type":"rotate","reason":"resume"' "$log" || fail "logrotate: no rotate record (reason resume) in the new file"
+out=$("$SOCKAUDIT" verify --key "$key" "$log") || fail "logrotate with create and SIGHUP: $out"
+case $out in OK*" 1 rotations"*" 0 gaps"*) ;; *) fail "logrotate: $out";; esac
+# the same cut short by a kill: the rotated file in place, the new one empty
+mv "$log.1" "$log.2"; mv "$log" "$log.1"; : > "$log"
+start_lr
+load h 20
+stop_collector
+out=$("$SOCKAUDIT" verify --key "$key" "$log") || fail "rotation cut short: $out"
+case $out in OK*" 2 rotations"*" 0 gaps"*) ;; *) fail "rotation cut short: $out";; esac
+echo "logrotate and a rotation cut short: $out"
