@@ -795,7 +795,7 @@ static int content_length(const uint8_t *s, size_t n, uint64_t *out)
  * for a loop. False for shorter lines and for any other byte (the caller
  * then looks byte by byte).
  */
-static bool line_printable(const uint8_t *s, size_t n)
+static inline __attribute__((always_inline)) bool line_printable(const uint8_t *s, size_t n)
 {
 	size_t i;
 
@@ -950,30 +950,21 @@ static const char *header_split(const uint8_t *s, size_t n, size_t *nl)
 }
 
 /*
- * One "name: value" line. A line that is not strictly valid is flagged and
- * otherwise ignored. Once the head outgrew its buffer (head_over) the line
- * is in scratch space: only framing is taken from it, no spans.
+ * The value v[0..n) of a header the parser takes something from (h is not
+ * HN_OTHER), its blanks around it not yet trimmed.
  */
-static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
+static void header_use(struct http_parser *p, enum hname h, const uint8_t *v, size_t n,
+		       struct framing *f)
 {
-	size_t nl;
-	const char *bad = header_split(s, n, &nl);
-	const uint8_t *v = s + nl + 1, *end = s + n;
-	enum hname h;
+	const uint8_t *end = v + n;
 	struct span *sp;
 	uint64_t len = 0;
 
-	if (bad) {
-		flag(p, bad);
-		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
-			return;
-	}
 	while (v < end && is_ws(*v))
 		v++;
 	while (end > v && is_ws(end[-1]))
 		end--;
 	n = (size_t)(end - v);
-	h = hname_of(s, nl);
 	switch (h) {
 	case HN_CONTENT_LENGTH:
 		if (content_length(v, n, &len) || (f->has_length && len != f->length))
@@ -995,6 +986,29 @@ static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struc
 			*sp = span_of(p, v, n);
 		return;
 	}
+}
+
+/*
+ * One "name: value" line. A line that is not strictly valid is flagged and
+ * otherwise ignored. Once the head outgrew its buffer (head_over) the line
+ * is in scratch space: only framing is taken from it, no spans. Most lines
+ * name a header the parser takes nothing from: their value is never walked
+ * past the validity check.
+ */
+static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
+{
+	size_t nl;
+	const char *bad = header_split(s, n, &nl);
+	enum hname h;
+
+	if (bad) {
+		flag(p, bad);
+		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
+			return;
+	}
+	h = hname_of(s, nl);
+	if (h != HN_OTHER)
+		header_use(p, h, s + nl + 1, n - nl - 1, f);
 }
 
 /* HTTP/1.0 closes after the message unless it asked to be kept alive. */
@@ -1739,7 +1753,8 @@ static const struct req_note *note_answered(struct http_conn *st)
 static void note_request(struct http_conn *st, const struct message *m,
 			 const struct rpc_msg *rpc)
 {
-	bool head = !strcmp(m->http->method, "HEAD");	/* the parser's: always an HTTP part */
+	/* the parser's: always an HTTP part; its first byte rules out nearly every method */
+	bool head = m->http->method[0] == 'H' && !strcmp(m->http->method, "HEAD");
 	bool id = rpc && rpc->kind == RPC_REQUEST;
 	struct req_note *n;
 
