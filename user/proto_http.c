@@ -282,6 +282,7 @@ struct reqline {
 	size_t m;		/* method: [0, m) */
 	size_t t, te;		/* target: [t, te) */
 	size_t v;		/* version token: [v, n), or n when none */
+	int vc;			/* version_code of that token, -1 when none: computed once */
 };
 
 /*
@@ -297,7 +298,8 @@ static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct 
 	if (r->m == 0 || r->m > METHOD_SCAN || r->m == n || !is_tchar(s[0]))
 		return false;
 	r->v = n;
-	if (n >= r->m + 9 && is_ws(s[n - 9]) && version_code(s + n - 8, 8) > 0)
+	r->vc = n >= r->m + 9 && is_ws(s[n - 9]) ? version_code(s + n - 8, 8) : -1;
+	if (r->vc > 0)
 		r->v = n - 8;	/* " HTTP/d.d" at the end (no blank in it): no byte walk back */
 	while (r->v > r->m && !is_ws(s[r->v - 1]))
 		r->v--;
@@ -306,6 +308,8 @@ static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct 
 		if (need_version || !known_method(s, r->m))
 			return false;
 	}
+	if (r->vc <= 0)		/* not found at the end (or 0.0): the token the walk found */
+		r->vc = r->v < n ? version_code(s + r->v, n - r->v) : -1;
 	r->t = r->m;
 	while (r->t < r->v && is_ws(s[r->t]))
 		r->t++;
@@ -362,7 +366,7 @@ static void reqline_flags(struct http_parser *p, const uint8_t *s, size_t n,
 					s[i] == ' ' ? "whitespace" : "control_char");
 	if (r->v == n)
 		flag(p, "no_version");
-	else if (version_code(s + r->v, n - r->v) != 10 && version_code(s + r->v, n - r->v) != 11)
+	else if (r->vc != 10 && r->vc != 11)
 		flag(p, "version");
 }
 
@@ -711,7 +715,7 @@ static bool startline_parse(struct http_parser *p, const uint8_t *s, size_t n, b
 	reqline_flags(p, s, n, &r);
 	p->method = span_of(p, s, r.m);
 	p->target = span_of(p, s + r.t, r.te - r.t);
-	v = r.v < n ? version_code(s + r.v, n - r.v) : -1;
+	v = r.vc;
 	p->version = v > 0 ? (uint8_t)v : 0;
 	return true;
 }
