@@ -1258,34 +1258,54 @@ static ssize_t head_over_feed(struct http_parser *p, const uint8_t *b, size_t n,
 }
 
 /*
+ * Room for seg more head bytes at hl, within HEAD_STORE, the buffer grown
+ * if need be; *lim is then what the buffer holds without growing again.
+ */
+static bool head_room(struct http_parser *p, size_t hl, size_t seg, size_t *lim)
+{
+	if (seg > HEAD_STORE - hl || head_grow(p, hl + seg))
+		return false;
+	*lim = p->head_cap < HEAD_STORE ? p->head_cap : HEAD_STORE;
+	return true;
+}
+
+/*
  * Whole lines that start in the input are parsed where they are and copied
  * into the head buffer together, once, before anything reads the buffer:
  * the head then holds what one copy per line would have put there. The
- * buffer is grown first, so that copy cannot fail.
+ * buffer is grown first, so that copy cannot fail. What a line costs here
+ * is kept small (a head is a dozen lines): the room test is one compare
+ * against lim, and the byte count and clock are updated once for all.
  */
 static size_t head_lines_in_place(struct http_parser *p, const uint8_t *b, size_t n,
 				  uint64_t ts, int *r)
 {
 	size_t used = 0, seg, hl = p->head_len;
+	size_t lim = p->head_cap < HEAD_STORE ? p->head_cap : HEAD_STORE;
 	const uint8_t *lf;
+	int res = 0;
 
 	*r = 0;
-	while (used < n && p->line_start == hl && (lf = memchr(b + used, '\n', n - used))) {
+	if (p->line_start != hl)
+		return 0;	/* a line begun in an earlier feed: head_feed completes it */
+	while (used < n && (lf = memchr(b + used, '\n', n - used))) {
 		seg = (size_t)(lf - (b + used)) + 1;
-		if (seg > HEAD_STORE - hl || (hl + seg > p->head_cap && head_grow(p, hl + seg)))
+		if (hl + seg > lim && !head_room(p, hl, seg, &lim))
 			break;	/* the overflow or out of memory: line by line */
-		*r = head_line_parse(p, b + used, seg - 1, hl);
+		res = head_line_parse(p, b + used, seg - 1, hl);
 		used += seg;
-		p->wire_bytes += seg;
-		p->ts_last = ts;
 		hl += seg;
-		if (*r)
+		if (res)
 			break;
 		p->line_start = (uint16_t)hl;
 	}
-	if (used)
+	if (used) {
 		memcpy(p->head + p->head_len, b, used);
+		p->wire_bytes += used;
+		p->ts_last = ts;
+	}
 	p->head_len = (uint16_t)hl;
+	*r = res;
 	return used;
 }
 
