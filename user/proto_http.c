@@ -1151,9 +1151,12 @@ static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, boo
 /*
  * A head line s[0..n) ended (its LF left out); it is or will be at head
  * offset off. Returns 1 on the empty line that ends the head, 0 otherwise,
- * <0 when the start line is not one.
+ * <0 when the start line is not one. Inlined into its two callers: it
+ * runs once per head line, and a call there cost more than its body.
  */
-static int head_line_parse(struct http_parser *p, const uint8_t *s, size_t n, size_t off)
+static inline __attribute__((always_inline)) int head_line_parse(struct http_parser *p,
+								   const uint8_t *s, size_t n,
+								   size_t off)
 {
 	bool crlf = n && s[n - 1] == '\r';
 
