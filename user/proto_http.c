@@ -728,8 +728,12 @@ static bool name_is_n(const uint8_t *s, size_t n, const char *name, size_t len)
 /* A header name or token against a literal: the length rules most out first. */
 #define name_is(s, n, lit) name_is_n((s), (n), (lit), sizeof(lit) - 1)
 
-/* The next non-empty token [*a, *b) of a comma-separated list, from *i; false at its end. */
-static bool list_next(const uint8_t *s, size_t n, size_t *i, size_t *a, size_t *b)
+/*
+ * The next non-empty token [*a, *b) of a comma-separated list, from *i;
+ * false at its end. Always inlined: a call would leave i, a and b in
+ * memory, and the stack canary that buys would cost every header line.
+ */
+static inline __attribute__((always_inline)) bool list_next(const uint8_t *s, size_t n, size_t *i, size_t *a, size_t *b)
 {
 	while (*i < n) {
 		while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == ','))
