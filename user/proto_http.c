@@ -282,6 +282,7 @@ struct reqline {
 	size_t m;		/* method: [0, m) */
 	size_t t, te;		/* target: [t, te) */
 	size_t v;		/* version token: [v, n), or n when none */
+	int vc;			/* version_code of that token, -1 when none: computed once */
 };
 
 /*
@@ -297,7 +298,8 @@ static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct 
 	if (r->m == 0 || r->m > METHOD_SCAN || r->m == n || !is_tchar(s[0]))
 		return false;
 	r->v = n;
-	if (n >= r->m + 9 && is_ws(s[n - 9]) && version_code(s + n - 8, 8) > 0)
+	r->vc = n >= r->m + 9 && is_ws(s[n - 9]) ? version_code(s + n - 8, 8) : -1;
+	if (r->vc > 0)
 		r->v = n - 8;	/* " HTTP/d.d" at the end (no blank in it): no byte walk back */
 	while (r->v > r->m && !is_ws(s[r->v - 1]))
 		r->v--;
@@ -306,6 +308,8 @@ static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct 
 		if (need_version || !known_method(s, r->m))
 			return false;
 	}
+	if (r->vc <= 0)		/* not found at the end (or 0.0): the token the walk found */
+		r->vc = r->v < n ? version_code(s + r->v, n - r->v) : -1;
 	r->t = r->m;
 	while (r->t < r->v && is_ws(s[r->t]))
 		r->t++;
@@ -362,7 +366,7 @@ static void reqline_flags(struct http_parser *p, const uint8_t *s, size_t n,
 					s[i] == ' ' ? "whitespace" : "control_char");
 	if (r->v == n)
 		flag(p, "no_version");
-	else if (version_code(s + r->v, n - r->v) != 10 && version_code(s + r->v, n - r->v) != 11)
+	else if (r->vc != 10 && r->vc != 11)
 		flag(p, "version");
 }
 
@@ -711,7 +715,7 @@ static bool startline_parse(struct http_parser *p, const uint8_t *s, size_t n, b
 	reqline_flags(p, s, n, &r);
 	p->method = span_of(p, s, r.m);
 	p->target = span_of(p, s + r.t, r.te - r.t);
-	v = r.v < n ? version_code(s + r.v, n - r.v) : -1;
+	v = r.vc;
 	p->version = v > 0 ? (uint8_t)v : 0;
 	return true;
 }
@@ -724,8 +728,12 @@ static bool name_is_n(const uint8_t *s, size_t n, const char *name, size_t len)
 /* A header name or token against a literal: the length rules most out first. */
 #define name_is(s, n, lit) name_is_n((s), (n), (lit), sizeof(lit) - 1)
 
-/* The next non-empty token [*a, *b) of a comma-separated list, from *i; false at its end. */
-static bool list_next(const uint8_t *s, size_t n, size_t *i, size_t *a, size_t *b)
+/*
+ * The next non-empty token [*a, *b) of a comma-separated list, from *i;
+ * false at its end. Always inlined: a call would leave i, a and b in
+ * memory, and the stack canary that buys would cost every header line.
+ */
+static inline __attribute__((always_inline)) bool list_next(const uint8_t *s, size_t n, size_t *i, size_t *a, size_t *b)
 {
 	while (*i < n) {
 		while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == ','))
@@ -795,7 +803,7 @@ static int content_length(const uint8_t *s, size_t n, uint64_t *out)
  * for a loop. False for shorter lines and for any other byte (the caller
  * then looks byte by byte).
  */
-static bool line_printable(const uint8_t *s, size_t n)
+static inline __attribute__((always_inline)) bool line_printable(const uint8_t *s, size_t n)
 {
 	size_t i;
 
@@ -950,30 +958,21 @@ static const char *header_split(const uint8_t *s, size_t n, size_t *nl)
 }
 
 /*
- * One "name: value" line. A line that is not strictly valid is flagged and
- * otherwise ignored. Once the head outgrew its buffer (head_over) the line
- * is in scratch space: only framing is taken from it, no spans.
+ * The value v[0..n) of a header the parser takes something from (h is not
+ * HN_OTHER), its blanks around it not yet trimmed.
  */
-static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
+static void header_use(struct http_parser *p, enum hname h, const uint8_t *v, size_t n,
+		       struct framing *f)
 {
-	size_t nl;
-	const char *bad = header_split(s, n, &nl);
-	const uint8_t *v = s + nl + 1, *end = s + n;
-	enum hname h;
+	const uint8_t *end = v + n;
 	struct span *sp;
 	uint64_t len = 0;
 
-	if (bad) {
-		flag(p, bad);
-		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
-			return;
-	}
 	while (v < end && is_ws(*v))
 		v++;
 	while (end > v && is_ws(end[-1]))
 		end--;
 	n = (size_t)(end - v);
-	h = hname_of(s, nl);
 	switch (h) {
 	case HN_CONTENT_LENGTH:
 		if (content_length(v, n, &len) || (f->has_length && len != f->length))
@@ -995,6 +994,29 @@ static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struc
 			*sp = span_of(p, v, n);
 		return;
 	}
+}
+
+/*
+ * One "name: value" line. A line that is not strictly valid is flagged and
+ * otherwise ignored. Once the head outgrew its buffer (head_over) the line
+ * is in scratch space: only framing is taken from it, no spans. Most lines
+ * name a header the parser takes nothing from: their value is never walked
+ * past the validity check.
+ */
+static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
+{
+	size_t nl;
+	const char *bad = header_split(s, n, &nl);
+	enum hname h;
+
+	if (bad) {
+		flag(p, bad);
+		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
+			return;
+	}
+	h = hname_of(s, nl);
+	if (h != HN_OTHER)
+		header_use(p, h, s + nl + 1, n - nl - 1, f);
 }
 
 /* HTTP/1.0 closes after the message unless it asked to be kept alive. */
@@ -1133,9 +1155,12 @@ static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, boo
 /*
  * A head line s[0..n) ended (its LF left out); it is or will be at head
  * offset off. Returns 1 on the empty line that ends the head, 0 otherwise,
- * <0 when the start line is not one.
+ * <0 when the start line is not one. Inlined into its two callers: it
+ * runs once per head line, and a call there cost more than its body.
  */
-static int head_line_parse(struct http_parser *p, const uint8_t *s, size_t n, size_t off)
+static inline __attribute__((always_inline)) int head_line_parse(struct http_parser *p,
+								   const uint8_t *s, size_t n,
+								   size_t off)
 {
 	bool crlf = n && s[n - 1] == '\r';
 
@@ -1240,34 +1265,54 @@ static ssize_t head_over_feed(struct http_parser *p, const uint8_t *b, size_t n,
 }
 
 /*
+ * Room for seg more head bytes at hl, within HEAD_STORE, the buffer grown
+ * if need be; *lim is then what the buffer holds without growing again.
+ */
+static bool head_room(struct http_parser *p, size_t hl, size_t seg, size_t *lim)
+{
+	if (seg > HEAD_STORE - hl || head_grow(p, hl + seg))
+		return false;
+	*lim = p->head_cap < HEAD_STORE ? p->head_cap : HEAD_STORE;
+	return true;
+}
+
+/*
  * Whole lines that start in the input are parsed where they are and copied
  * into the head buffer together, once, before anything reads the buffer:
  * the head then holds what one copy per line would have put there. The
- * buffer is grown first, so that copy cannot fail.
+ * buffer is grown first, so that copy cannot fail. What a line costs here
+ * is kept small (a head is a dozen lines): the room test is one compare
+ * against lim, and the byte count and clock are updated once for all.
  */
 static size_t head_lines_in_place(struct http_parser *p, const uint8_t *b, size_t n,
 				  uint64_t ts, int *r)
 {
 	size_t used = 0, seg, hl = p->head_len;
+	size_t lim = p->head_cap < HEAD_STORE ? p->head_cap : HEAD_STORE;
 	const uint8_t *lf;
+	int res = 0;
 
 	*r = 0;
-	while (used < n && p->line_start == hl && (lf = memchr(b + used, '\n', n - used))) {
+	if (p->line_start != hl)
+		return 0;	/* a line begun in an earlier feed: head_feed completes it */
+	while (used < n && (lf = memchr(b + used, '\n', n - used))) {
 		seg = (size_t)(lf - (b + used)) + 1;
-		if (seg > HEAD_STORE - hl || (hl + seg > p->head_cap && head_grow(p, hl + seg)))
+		if (hl + seg > lim && !head_room(p, hl, seg, &lim))
 			break;	/* the overflow or out of memory: line by line */
-		*r = head_line_parse(p, b + used, seg - 1, hl);
+		res = head_line_parse(p, b + used, seg - 1, hl);
 		used += seg;
-		p->wire_bytes += seg;
-		p->ts_last = ts;
 		hl += seg;
-		if (*r)
+		if (res)
 			break;
 		p->line_start = (uint16_t)hl;
 	}
-	if (used)
+	if (used) {
 		memcpy(p->head + p->head_len, b, used);
+		p->wire_bytes += used;
+		p->ts_last = ts;
+	}
 	p->head_len = (uint16_t)hl;
+	*r = res;
 	return used;
 }
 
@@ -1739,7 +1784,8 @@ static const struct req_note *note_answered(struct http_conn *st)
 static void note_request(struct http_conn *st, const struct message *m,
 			 const struct rpc_msg *rpc)
 {
-	bool head = !strcmp(m->http->method, "HEAD");	/* the parser's: always an HTTP part */
+	/* the parser's: always an HTTP part; its first byte rules out nearly every method */
+	bool head = m->http->method[0] == 'H' && !strcmp(m->http->method, "HEAD");
 	bool id = rpc && rpc->kind == RPC_REQUEST;
 	struct req_note *n;
 
