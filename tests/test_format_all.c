@@ -477,6 +477,25 @@ static void test_binary_text_no_hex(void **state)
  * cut through the card and through the password value, in every format,
  * printable or with an escape sequence before the cut.
  */
+/*
+ * rec with the test's own pid blanked: the syslog header carries it as
+ * PROCID, and a pid such as 31111 holds the "1111" a leak check looks for.
+ */
+static const char *without_own_pid(const char *rec)
+{
+	static char buf[65536];
+	char pid[24];
+	char *at;
+
+	assert_true(strlen(rec) < sizeof(buf));	/* all of it is checked */
+	snprintf(buf, sizeof(buf), "%s", rec);
+	snprintf(pid, sizeof(pid), " %d ", (int)getpid());
+	at = strstr(buf, pid);
+	if (at)
+		memset(at + 1, 'P', strlen(pid) - 2);
+	return buf;
+}
+
 static void test_excerpt_cut_secret(void **state)
 {
 	static const char *const bodies[] = {
@@ -501,7 +520,7 @@ static void test_excerpt_cut_secret(void **state)
 				fx.req.m.body_cut = true;
 				rec = render_fx(types[i], &fx);
 				for (k = 0; k < sizeof(leaks) / sizeof(leaks[0]); k++)
-					if (strstr(rec, leaks[k]))
+					if (strstr(without_own_pid(rec), leaks[k]))
 						fail_msg("%s, body \"%s\" cut at %zu: \"%s\" "
 							 "left: %s", types[i], bodies[b], keep,
 							 leaks[k], rec);
