@@ -220,6 +220,11 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	size_t len = n, from = out->len;
 
 	p->used |= 1u << f;
+	if (!n && (p->r || !redact)) {
+		/* an empty text (a missing header, no body): what the redactor would give back */
+		jbuf__raw(out, "", 0);
+		return;
+	}
 	printable = keep <= limit && ascii_printable_prefix(s, n) == n;
 	if (printable && !redact) {
 		jbuf__raw(out, (const char *)s, keep);
