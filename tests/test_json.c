@@ -594,6 +594,50 @@ static void test_random_valid(void **state)
 	}
 }
 
+/*
+ * jbuf__quoted's fast paths (short words, overlapping tails, quotes and
+ * backslashes written in place) give what the byte-wise escaper gives, for
+ * every length up to a few words and a special byte at every position.
+ */
+static void check_quoted(struct jbuf *jb, struct jbuf *ref, const uint8_t *s, size_t n)
+{
+	jbuf__reset(jb);
+	jbuf__quoted(jb, s, n);
+	jbuf__reset(ref);
+	jbuf__raw(ref, "\"", 1);
+	jbuf__escape(ref, s, n);
+	jbuf__raw(ref, "\"", 1);
+	assert_false(jb->oom);
+	assert_int_equal(jb->len, ref->len);
+	assert_memory_equal(jb->buf, ref->buf, ref->len + 1);
+}
+
+static void test_quoted_matches_escaper(void **state)
+{
+	static const uint8_t special[] = { '"', '\\', '\n', 0, 0x7f, 0x80, 0xc3, 0xff, 0x1f };
+	struct jbuf *jb = *state, ref;
+	uint8_t b[64];
+	size_t n, at, k, i;
+
+	jbuf__init(&ref);
+	for (n = 0; n <= 40; n++) {
+		memset(b, 'a', sizeof(b));
+		check_quoted(jb, &ref, b, n);
+		for (at = 0; at < n; at++)
+			for (k = 0; k < sizeof(special); k++) {
+				memset(b, 'a', sizeof(b));
+				b[at] = special[k];
+				check_quoted(jb, &ref, b, n);
+				b[n - 1 - at] = '\\';	/* a second one, elsewhere or the same */
+				check_quoted(jb, &ref, b, n);
+			}
+	}
+	srand(777);
+	for (i = 0; i < 20000; i++)
+		check_quoted(jb, &ref, b, random_bytes(b, sizeof(b)));
+	jbuf__free(&ref);
+}
+
 /* The validator itself must refuse what it is meant to catch. */
 static void test_validator_refuses(void **state)
 {
@@ -654,6 +698,7 @@ int main(void)
 	const struct CMUnitTest roundtrip_tests[] = {
 		cmocka_unit_test(test_validator_refuses),
 		cmocka_unit_test(test_random_valid),
+		cmocka_unit_test(test_quoted_matches_escaper),
 		cmocka_unit_test(test_python_agrees),
 	};
 	int fails = 0;
