@@ -321,6 +321,47 @@ static void test_clean_memo(void **state)
 	format_prep__free(fp);
 }
 
+/*
+ * Bodies repeat through the memo too: each record of a run through one
+ * prep, in every format, is the record a fresh prep makes of the same
+ * exchange, clean or with a secret (redacted, critical, every time), and
+ * whether the body is written as it is or escaped.
+ */
+static void test_body_memo(void **state)
+{
+	static const char *const bodies[] = {
+		"hello\n", "hello\n", "token password=hunter2\n", "token password=hunter2\n",
+		"hello\n", "hello!", "hello!", "hello\n",
+	};
+	struct format_prep *fp = format_prep__new(), *once;
+	struct fixture fx;
+	struct jbuf jb, fresh;
+	size_t i, t;
+
+	jbuf__init(&jb);
+	jbuf__init(&fresh);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		fixture__init(&fx, bodies[i], strlen(bodies[i]), bodies[i], strlen(bodies[i]));
+		assert_int_equal(format__prepare(fp, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
+		once = format_prep__new();	/* an empty memo */
+		assert_int_equal(format__prepare(once, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
+		for (t = 0; t < NTYPES; t++) {
+			jbuf__reset(&jb);
+			jbuf__reset(&fresh);
+			assert_int_equal(format__render(formatter__find(types[t]), &jb, NULL, fp), 0);
+			assert_int_equal(format__render(formatter__find(types[t]), &fresh, NULL, once),
+					 0);
+			assert_string_equal(jb.buf, fresh.buf);
+			assert_null(strstr(jb.buf, "hunter2"));
+		}
+		assert_int_equal(format_prep__critical(fp), strstr(bodies[i], "hunter2") != NULL);
+		format_prep__free(once);
+	}
+	jbuf__free(&jb);
+	jbuf__free(&fresh);
+	format_prep__free(fp);
+}
+
 static void test_binary_body(void **state)
 {
 	static const uint8_t gz[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0x00, 0x01 };
@@ -640,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_prepare_once_every_format),
 		cmocka_unit_test(test_critical_passed_in),
 		cmocka_unit_test(test_clean_memo),
+		cmocka_unit_test(test_body_memo),
 		cmocka_unit_test(test_binary_body),
 		cmocka_unit_test(test_every_text_redacted),
 		cmocka_unit_test(test_binary_text_no_hex),

@@ -55,20 +55,25 @@ struct scratch {
 };
 
 /*
- * The last clean text of each field, kept per prep. The side texts (process
- * name, method, host, content types, reason, JSON-RPC names) repeat from
- * one exchange to the next; one equal byte for byte to the last, under the
- * same redactor and limit, is printable and clean again, so it is copied
- * without the redactor (whose own clean cache still costs a lock and a
- * hash). Only clean texts are kept, as in that cache: no secret stays.
+ * The last clean text of each field and what it became, kept per prep. The
+ * side texts (process name, method, host, content types, reason, JSON-RPC
+ * names) and short bodies repeat from one exchange to the next; one equal
+ * byte for byte to the last, under the same redactor and limit, becomes
+ * the same safe text again, so that is copied without the strip, the
+ * redactor (whose own clean cache still costs a lock and a hash) and the
+ * escaper. Only texts in which no secret was found are kept, and only
+ * when nothing was cut: the copy has no effect but its bytes.
  */
 #define MEMO_MAX 64
+#define MEMO_OUT_MAX (2 * MEMO_MAX)	/* room for a few \xNN escapes */
 
 struct memo {
 	uint64_t rid;			/* redactor__id that found it clean; 0: none */
 	size_t limit;
-	uint32_t len;
+	uint32_t len, keep;		/* text[0..len), of which keep were written */
+	uint32_t out_len;
 	char text[MEMO_MAX];
+	char out[MEMO_OUT_MAX];		/* the safe text made of it */
 };
 
 struct format_prep {
@@ -169,15 +174,48 @@ static bool memo_hit(const struct memo *m, const struct prep *p, const char *s, 
 	       !memcmp(m->text, s, m->len) && (m->len == max || !s[m->len]);
 }
 
-/* out (written from `from` on) is s unchanged: a clean printable text, remembered. */
-static void memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
-		      const uint8_t *s, size_t n, size_t limit)
+/* s[0..n), of which keep are written, is the memo's text. */
+static bool memo_hit_bytes(const struct memo *m, const struct prep *p, const uint8_t *s,
+			   size_t n, size_t keep, size_t limit)
 {
-	if (n > MEMO_MAX || !n || out->oom || out->len - from != n ||
-	    memcmp(out->buf + from, s, n))
+	return m->rid && m->rid == p->rid && m->limit == limit && m->len == n &&
+	       m->keep == keep && !memcmp(m->text, s, n);
+}
+
+/* The field f gets the memo's safe text. */
+static void memo_put(struct prep *p, int f, const struct memo *m)
+{
+	p->used |= 1u << f;
+	jbuf__raw(&p->f[f], m->out, m->out_len);
+}
+
+/* Secrets found in the record so far: a sum over the rules that fired, none usually. */
+static uint64_t hits_total(const struct redact_hits *h)
+{
+	uint64_t t = 0, m = h->mask;
+
+	for (; m; m &= m - 1)
+		t += h->count[__builtin_ctzll(m)];
+	return t;
+}
+
+/*
+ * s became out (written from `from` on) with no secret found in it and
+ * nothing cut or withheld in the record (hits: hits_total before it): remembered.
+ */
+static void memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
+		      const uint8_t *s, size_t n, size_t keep, size_t limit, uint64_t hits)
+{
+	size_t out_len = out->len - from;
+
+	if (n > MEMO_MAX || !n || out_len > MEMO_OUT_MAX || out->oom || p->truncated ||
+	    p->redact_failed || hits_total(&p->hits) != hits)
 		return;
 	memcpy(m->text, s, n);
+	memcpy(m->out, out->buf + from, out_len);
 	m->len = (uint32_t)n;
+	m->keep = (uint32_t)keep;
+	m->out_len = (uint32_t)out_len;
 	m->limit = limit;
 	m->rid = p->rid;
 }
@@ -209,7 +247,6 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	struct prep *p = &fp->p;
 	struct scratch *sc = &fp->sc;
 	struct jbuf *out = &p->f[f];
-	struct memo *m = &fp->memo[f];
 	/*
 	 * Printable ASCII that fits is already safe text: nothing to strip or
 	 * escape, and what the redactor makes of it is printable too (its
@@ -238,8 +275,6 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 		}
 		if (out->len - from > limit)
 			bound_redacted(p, sc, out, from, limit);	/* markers made it longer */
-		else
-			memo_keep(m, p, out, from, s, n, limit);
 		return;
 	}
 	if (!printable) {
@@ -268,6 +303,17 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	}
 }
 
+/* prep_text of a redacted text, whose result the field's memo keeps when it can. */
+static void prep_remembered(struct format_prep *fp, int f, const uint8_t *s, size_t n,
+			    size_t keep, size_t limit)
+{
+	size_t from = fp->p.f[f].len;
+	uint64_t hits = hits_total(&fp->p.hits);
+
+	prep_text(fp, f, s, n, keep, true, limit);
+	memo_keep(&fp->memo[f], &fp->p, &fp->p.f[f], from, s, n, keep, limit, hits);
+}
+
 /*
  * A NUL-terminated text of the record: everything the audited side can
  * write (start line, header values, JSON-RPC facts, its own name and
@@ -282,12 +328,11 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
 		return;
 	if (memo_hit(&fp->memo[f], &fp->p, s, max, limit)) {
 		/* here, not in prep_text: most side texts end here, before its heavier entry */
-		fp->p.used |= 1u << f;
-		jbuf__raw(&fp->p.f[f], s, fp->memo[f].len);
+		memo_put(&fp->p, f, &fp->memo[f]);
 		return;
 	}
 	n = strnlen(s, max);
-	prep_text(fp, f, (const uint8_t *)s, n, n, true, limit);
+	prep_remembered(fp, f, (const uint8_t *)s, n, n, limit);
 }
 
 static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
@@ -295,6 +340,16 @@ static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, 
 	size_t n = strnlen(s, max);
 
 	prep_text(fp, f, (const uint8_t *)s, n, n, false, limit);
+}
+
+/* A body through its field's memo: short bodies repeat too. */
+static void prep_text_memo(struct format_prep *fp, int f, const uint8_t *s, size_t n,
+			   size_t keep, size_t limit)
+{
+	if (memo_hit_bytes(&fp->memo[f], &fp->p, s, n, keep, limit))
+		memo_put(&fp->p, f, &fp->memo[f]);
+	else
+		prep_remembered(fp, f, s, n, keep, limit);
 }
 
 static void prep_body(struct format_prep *fp, int side, int f, const struct message *m,
@@ -309,7 +364,7 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
 	}
 	else
-		prep_text(fp, f, m->body, m->body_len + m->body_ahead, m->body_len, true, limit);
+		prep_text_memo(fp, f, m->body, m->body_len + m->body_ahead, m->body_len, limit);
 }
 
 static void prep_reset(struct prep *p)
