@@ -535,6 +535,22 @@ static void test_integers(void **state)
 				     "9223372036854775807,-1]");
 }
 
+static void test_digits9(void **state)
+{
+	static const uint32_t v[] = { 0, 7, 10, 99, 100, 12345678, 123456789, 999999999,
+				      1000000007, UINT32_MAX };
+	char got[10], want[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		got[9] = '\0';
+		jbuf__digits9(got, v[i]);
+		snprintf(want, sizeof(want), "%09u", v[i] % 1000000000u);
+		assert_string_equal(got, want);
+	}
+}
+
 /* ---- random records ---- */
 
 /* Random bytes biased towards the interesting: controls, quotes, UTF-8 leads. */
@@ -699,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_validator_refuses),
 		cmocka_unit_test(test_random_valid),
 		cmocka_unit_test(test_quoted_matches_escaper),
+		cmocka_unit_test(test_digits9),
 		cmocka_unit_test(test_python_agrees),
 	};
 	int fails = 0;

@@ -267,6 +267,18 @@ char *jbuf__digits(char *end, uint64_t v)
 	return end;
 }
 
+void jbuf__digits9(char *out, uint32_t v)
+{
+	/* fixed places: a digit and four pairs, no loop and no test per digit */
+	uint32_t low = v % 100000000, hi = low / 10000, lo = low % 10000;
+
+	out[0] = (char)('0' + v / 100000000 % 10);
+	memcpy(out + 1, digit_pairs + hi / 100 * 2, 2);
+	memcpy(out + 3, digit_pairs + hi % 100 * 2, 2);
+	memcpy(out + 5, digit_pairs + lo / 100 * 2, 2);
+	memcpy(out + 7, digit_pairs + lo % 100 * 2, 2);
+}
+
 void jbuf__u64(struct jbuf *jb, uint64_t v)
 {
 	char tmp[24], *end = tmp + sizeof(tmp), *p;
