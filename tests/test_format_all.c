@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "format_int.h"
 #include "redact.h"
 #include "sanitize.h"
 #include "format_fixture.h"
@@ -362,6 +363,33 @@ static void test_body_memo(void **state)
 	format_prep__free(fp);
 }
 
+/* format__u64 at every digit count's edges: 9...9 and 10...0, 0 and the largest. */
+static void test_u64_digits(void **state)
+{
+	struct jbuf jb;
+	char want[32];
+	uint64_t p = 1;
+	int k;
+
+	(void)state;
+	jbuf__init(&jb);
+	for (k = 0; k < 20; k++, p *= 10) {
+		uint64_t v[] = { p - 1, p, p + 1, p * 5 };
+		size_t i;
+
+		for (i = 0; i < 4; i++) {
+			jbuf__reset(&jb);
+			format__u64(&jb, v[i]);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v[i]);
+			assert_string_equal(jb.buf, want);
+		}
+	}
+	jbuf__reset(&jb);
+	format__u64(&jb, UINT64_MAX);
+	assert_string_equal(jb.buf, "18446744073709551615");
+	jbuf__free(&jb);
+}
+
 static void test_binary_body(void **state)
 {
 	static const uint8_t gz[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0x00, 0x01 };
@@ -682,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_critical_passed_in),
 		cmocka_unit_test(test_clean_memo),
 		cmocka_unit_test(test_body_memo),
+		cmocka_unit_test(test_u64_digits),
 		cmocka_unit_test(test_binary_body),
 		cmocka_unit_test(test_every_text_redacted),
 		cmocka_unit_test(test_binary_text_no_hex),
