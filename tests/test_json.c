@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "ascii.h"
 
 static int setup(void **state)
 {
@@ -551,6 +552,26 @@ static void test_digits9(void **state)
 	}
 }
 
+/* bytes_eq agrees with memcmp for every length up to a few words and a difference anywhere. */
+static void test_bytes_eq(void **state)
+{
+	uint8_t a[40], b[40];
+	size_t n, at;
+
+	(void)state;
+	for (n = 0; n <= sizeof(a); n++) {
+		memset(a, 'x', sizeof(a));
+		memset(b, 'x', sizeof(b));
+		assert_true(bytes_eq(a, b, n));
+		for (at = 0; at < n; at++) {
+			b[at] = 'y';
+			assert_false(bytes_eq(a, b, n));
+			assert_true(bytes_eq(a, b, at));
+			b[at] = 'x';
+		}
+	}
+}
+
 /* ---- random records ---- */
 
 /* Random bytes biased towards the interesting: controls, quotes, UTF-8 leads. */
@@ -716,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_random_valid),
 		cmocka_unit_test(test_quoted_matches_escaper),
 		cmocka_unit_test(test_digits9),
+		cmocka_unit_test(test_bytes_eq),
 		cmocka_unit_test(test_python_agrees),
 	};
 	int fails = 0;

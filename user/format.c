@@ -171,7 +171,7 @@ static bool memo_hit(const struct memo *m, const struct prep *p, const char *s, 
 		     size_t limit)
 {
 	return m->rid && m->rid == p->rid && m->limit == limit && m->len <= max &&
-	       !memcmp(m->text, s, m->len) && (m->len == max || !s[m->len]);
+	       bytes_eq(m->text, s, m->len) && (m->len == max || !s[m->len]);
 }
 
 /* s[0..n), of which keep are written, is the memo's text. */
@@ -179,7 +179,7 @@ static bool memo_hit_bytes(const struct memo *m, const struct prep *p, const uin
 			   size_t n, size_t keep, size_t limit)
 {
 	return m->rid && m->rid == p->rid && m->limit == limit && m->len == n &&
-	       m->keep == keep && !memcmp(m->text, s, n);
+	       m->keep == keep && bytes_eq(m->text, s, n);
 }
 
 /* The field f gets the memo's safe text. */
