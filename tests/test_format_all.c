@@ -332,7 +332,12 @@ static void test_body_memo(void **state)
 {
 	static const char *const bodies[] = {
 		"hello\n", "hello\n", "token password=hunter2\n", "token password=hunter2\n",
-		"hello\n", "hello!", "hello!", "hello\n",
+		"hello\n", "hello!", "hello!", "hello!", "hello!", "hello!", "hello\n",
+	};
+	/* the same bytes under another content type: binary, then text again */
+	static const char *const ctypes[sizeof(bodies) / sizeof(bodies[0])] = {
+		[7] = "application/octet-stream", [8] = "application/octet-stream",
+		[9] = "text/plain; charset=utf-8",
 	};
 	struct format_prep *fp = format_prep__new(), *once;
 	struct fixture fx;
@@ -343,6 +348,12 @@ static void test_body_memo(void **state)
 	jbuf__init(&fresh);
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		fixture__init(&fx, bodies[i], strlen(bodies[i]), bodies[i], strlen(bodies[i]));
+		if (ctypes[i]) {
+			snprintf(fx.req.http.content_type, sizeof(fx.req.http.content_type), "%s",
+				 ctypes[i]);
+			snprintf(fx.resp.http.content_type, sizeof(fx.resp.http.content_type), "%s",
+				 ctypes[i]);
+		}
 		assert_int_equal(format__prepare(fp, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
 		once = format_prep__new();	/* an empty memo */
 		assert_int_equal(format__prepare(once, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
@@ -356,6 +367,12 @@ static void test_body_memo(void **state)
 			assert_null(strstr(jb.buf, "hunter2"));
 		}
 		assert_int_equal(format_prep__critical(fp), strstr(bodies[i], "hunter2") != NULL);
+		if (i == 7) {
+			jbuf__reset(&jb);
+			assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL,
+							fp), 0);
+			assert_non_null(strstr(jb.buf, "\"body_kind\":\"binary\""));
+		}
 		format_prep__free(once);
 	}
 	jbuf__free(&jb);

@@ -76,10 +76,21 @@ struct memo {
 	char out[MEMO_OUT_MAX];		/* the safe text made of it */
 };
 
+/*
+ * The content type a body's memo was kept under: what sanitize__detect
+ * decides from besides the body's bytes, so a body that hits its memo
+ * under the same one is text again without asking it.
+ */
+struct body_key {
+	uint32_t len;
+	char ctype[HTTP_CTYPE_MAX];
+};
+
 struct format_prep {
 	struct prep p;
 	struct scratch sc;
 	struct memo memo[PF_MAX];
+	struct body_key body_key[2];	/* of memo[PF_REQ_BODY], memo[PF_RESP_BODY] */
 };
 
 /* What this thread formats without a prep of its own: event fields, cut copies, one-shot exchanges. */
@@ -203,14 +214,14 @@ static uint64_t hits_total(const struct redact_hits *h)
  * s became out (written from `from` on) with no secret found in it and
  * nothing cut or withheld in the record (hits: hits_total before it): remembered.
  */
-static void memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
+static bool memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
 		      const uint8_t *s, size_t n, size_t keep, size_t limit, uint64_t hits)
 {
 	size_t out_len = out->len - from;
 
 	if (n > MEMO_MAX || !n || out_len > MEMO_OUT_MAX || out->oom || p->truncated ||
 	    p->redact_failed || hits_total(&p->hits) != hits)
-		return;
+		return false;
 	memcpy(m->text, s, n);
 	memcpy(m->out, out->buf + from, out_len);
 	m->len = (uint32_t)n;
@@ -218,6 +229,7 @@ static void memo_keep(struct memo *m, const struct prep *p, const struct jbuf *o
 	m->out_len = (uint32_t)out_len;
 	m->limit = limit;
 	m->rid = p->rid;
+	return true;
 }
 
 /* A redacted text in out (from `from` on) past limit: bounded as the escape step bounds any. */
@@ -303,15 +315,15 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	}
 }
 
-/* prep_text of a redacted text, whose result the field's memo keeps when it can. */
-static void prep_remembered(struct format_prep *fp, int f, const uint8_t *s, size_t n,
+/* prep_text of a redacted text, whose result the field's memo keeps when it can (true). */
+static bool prep_remembered(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 			    size_t keep, size_t limit)
 {
 	size_t from = fp->p.f[f].len;
 	uint64_t hits = hits_total(&fp->p.hits);
 
 	prep_text(fp, f, s, n, keep, true, limit);
-	memo_keep(&fp->memo[f], &fp->p, &fp->p.f[f], from, s, n, keep, limit, hits);
+	return memo_keep(&fp->memo[f], &fp->p, &fp->p.f[f], from, s, n, keep, limit, hits);
 }
 
 /*
@@ -342,29 +354,40 @@ static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, 
 	prep_text(fp, f, (const uint8_t *)s, n, n, false, limit);
 }
 
-/* A body through its field's memo: short bodies repeat too. */
-static void prep_text_memo(struct format_prep *fp, int f, const uint8_t *s, size_t n,
-			   size_t keep, size_t limit)
+/* ct (a content_type array) is the one k was kept under. */
+static bool body_key_is(const struct body_key *k, const char *ct)
 {
-	if (memo_hit_bytes(&fp->memo[f], &fp->p, s, n, keep, limit))
-		memo_put(&fp->p, f, &fp->memo[f]);
-	else
-		prep_remembered(fp, f, s, n, keep, limit);
+	return bytes_eq(k->ctype, ct, k->len) && (k->len == HTTP_CTYPE_MAX || !ct[k->len]);
 }
 
+/*
+ * A body: its memo when the bytes and the content type are the last ones
+ * kept (only text is kept, so it is text again); detected and prepared
+ * otherwise, kept with its content type when it can be.
+ */
 static void prep_body(struct format_prep *fp, int side, int f, const struct message *m,
 		      const char *content_type, size_t limit)
 {
 	struct prep *p = &fp->p;
-	int kind = sanitize__detect(m->body, m->body_len, content_type);
+	struct body_key *k = &fp->body_key[side];
+	size_t n = m->body_len + m->body_ahead;
+	int kind;
 
+	if (memo_hit_bytes(&fp->memo[f], p, m->body, n, m->body_len, limit) &&
+	    body_key_is(k, content_type)) {
+		p->kind[side] = PK_TEXT;
+		memo_put(p, f, &fp->memo[f]);
+		return;
+	}
+	kind = sanitize__detect(m->body, m->body_len, content_type);
 	p->kind[side] = kind;
 	if (kind != PK_TEXT) {
 		p->used |= 1u << f;
 		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
+	} else if (prep_remembered(fp, f, m->body, n, m->body_len, limit)) {
+		k->len = (uint32_t)strnlen(content_type, HTTP_CTYPE_MAX);
+		memcpy(k->ctype, content_type, k->len);
 	}
-	else
-		prep_text_memo(fp, f, m->body, m->body_len + m->body_ahead, m->body_len, limit);
 }
 
 static void prep_reset(struct prep *p)
