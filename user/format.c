@@ -338,6 +338,12 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
 
 	if (!s)
 		return;
+	if (!s[0] && fp->p.r) {
+		/* an absent header or exe: prep_text's empty text, without its entry */
+		fp->p.used |= 1u << f;
+		jbuf__raw(&fp->p.f[f], "", 0);
+		return;
+	}
 	if (memo_hit(&fp->memo[f], &fp->p, s, max, limit)) {
 		/* here, not in prep_text: most side texts end here, before its heavier entry */
 		memo_put(&fp->p, f, &fp->memo[f]);
