@@ -1389,7 +1389,7 @@ static void queue_recs(struct sink *s, size_t len, const uint32_t *end, uint32_t
 static bool fill_takes(struct sink *s, size_t len, uint32_t nrec)
 {
 	return !s->fill_len && len <= s->max_bytes && len <= UINT32_MAX &&
-	       !ends_reserve(&s->fill_end, &s->fill_end_cap, nrec);
+	       !ends_reserve(&s->fill_end, &s->fill_end_cap, (uint64_t)s->fill_recs + nrec);
 }
 
 /*
