@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "format_int.h"
 #include "redact.h"
 #include "sanitize.h"
 #include "format_fixture.h"
@@ -319,6 +320,91 @@ static void test_clean_memo(void **state)
 	redactor__free(strict);
 	jbuf__free(&jb);
 	format_prep__free(fp);
+}
+
+/*
+ * Bodies repeat through the memo too: each record of a run through one
+ * prep, in every format, is the record a fresh prep makes of the same
+ * exchange, clean or with a secret (redacted, critical, every time), and
+ * whether the body is written as it is or escaped.
+ */
+static void test_body_memo(void **state)
+{
+	static const char *const bodies[] = {
+		"hello\n", "hello\n", "token password=hunter2\n", "token password=hunter2\n",
+		"hello\n", "hello!", "hello!", "hello!", "hello!", "hello!", "hello\n",
+	};
+	/* the same bytes under another content type: binary, then text again */
+	static const char *const ctypes[sizeof(bodies) / sizeof(bodies[0])] = {
+		[7] = "application/octet-stream", [8] = "application/octet-stream",
+		[9] = "text/plain; charset=utf-8",
+	};
+	struct format_prep *fp = format_prep__new(), *once;
+	struct fixture fx;
+	struct jbuf jb, fresh;
+	size_t i, t;
+
+	jbuf__init(&jb);
+	jbuf__init(&fresh);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		fixture__init(&fx, bodies[i], strlen(bodies[i]), bodies[i], strlen(bodies[i]));
+		if (ctypes[i]) {
+			snprintf(fx.req.http.content_type, sizeof(fx.req.http.content_type), "%s",
+				 ctypes[i]);
+			snprintf(fx.resp.http.content_type, sizeof(fx.resp.http.content_type), "%s",
+				 ctypes[i]);
+		}
+		assert_int_equal(format__prepare(fp, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
+		once = format_prep__new();	/* an empty memo */
+		assert_int_equal(format__prepare(once, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
+		for (t = 0; t < NTYPES; t++) {
+			jbuf__reset(&jb);
+			jbuf__reset(&fresh);
+			assert_int_equal(format__render(formatter__find(types[t]), &jb, NULL, fp), 0);
+			assert_int_equal(format__render(formatter__find(types[t]), &fresh, NULL, once),
+					 0);
+			assert_string_equal(jb.buf, fresh.buf);
+			assert_null(strstr(jb.buf, "hunter2"));
+		}
+		assert_int_equal(format_prep__critical(fp), strstr(bodies[i], "hunter2") != NULL);
+		if (i == 7) {
+			jbuf__reset(&jb);
+			assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL,
+							fp), 0);
+			assert_non_null(strstr(jb.buf, "\"body_kind\":\"binary\""));
+		}
+		format_prep__free(once);
+	}
+	jbuf__free(&jb);
+	jbuf__free(&fresh);
+	format_prep__free(fp);
+}
+
+/* format__u64 at every digit count's edges: 9...9 and 10...0, 0 and the largest. */
+static void test_u64_digits(void **state)
+{
+	struct jbuf jb;
+	char want[32];
+	uint64_t p = 1;
+	int k;
+
+	(void)state;
+	jbuf__init(&jb);
+	for (k = 0; k < 20; k++, p *= 10) {
+		uint64_t v[] = { p - 1, p, p + 1, p * 5 };
+		size_t i;
+
+		for (i = 0; i < 4; i++) {
+			jbuf__reset(&jb);
+			format__u64(&jb, v[i]);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v[i]);
+			assert_string_equal(jb.buf, want);
+		}
+	}
+	jbuf__reset(&jb);
+	format__u64(&jb, UINT64_MAX);
+	assert_string_equal(jb.buf, "18446744073709551615");
+	jbuf__free(&jb);
 }
 
 static void test_binary_body(void **state)
@@ -659,6 +745,8 @@ int main(void)
 		cmocka_unit_test(test_prepare_once_every_format),
 		cmocka_unit_test(test_critical_passed_in),
 		cmocka_unit_test(test_clean_memo),
+		cmocka_unit_test(test_body_memo),
+		cmocka_unit_test(test_u64_digits),
 		cmocka_unit_test(test_binary_body),
 		cmocka_unit_test(test_every_text_redacted),
 		cmocka_unit_test(test_binary_text_no_hex),

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "ascii.h"
 
 static int setup(void **state)
 {
@@ -535,6 +536,42 @@ static void test_integers(void **state)
 				     "9223372036854775807,-1]");
 }
 
+static void test_digits9(void **state)
+{
+	static const uint32_t v[] = { 0, 7, 10, 99, 100, 12345678, 123456789, 999999999,
+				      1000000007, UINT32_MAX };
+	char got[10], want[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		got[9] = '\0';
+		jbuf__digits9(got, v[i]);
+		snprintf(want, sizeof(want), "%09u", v[i] % 1000000000u);
+		assert_string_equal(got, want);
+	}
+}
+
+/* bytes_eq agrees with memcmp for every length up to a few words and a difference anywhere. */
+static void test_bytes_eq(void **state)
+{
+	uint8_t a[40], b[40];
+	size_t n, at;
+
+	(void)state;
+	for (n = 0; n <= sizeof(a); n++) {
+		memset(a, 'x', sizeof(a));
+		memset(b, 'x', sizeof(b));
+		assert_true(bytes_eq(a, b, n));
+		for (at = 0; at < n; at++) {
+			b[at] = 'y';
+			assert_false(bytes_eq(a, b, n));
+			assert_true(bytes_eq(a, b, at));
+			b[at] = 'x';
+		}
+	}
+}
+
 /* ---- random records ---- */
 
 /* Random bytes biased towards the interesting: controls, quotes, UTF-8 leads. */
@@ -592,6 +629,50 @@ static void test_random_valid(void **state)
 		if (!json_valid(jb->buf, jb->len))
 			fail_msg("invalid JSON: %s", jb->buf);
 	}
+}
+
+/*
+ * jbuf__quoted's fast paths (short words, overlapping tails, quotes and
+ * backslashes written in place) give what the byte-wise escaper gives, for
+ * every length up to a few words and a special byte at every position.
+ */
+static void check_quoted(struct jbuf *jb, struct jbuf *ref, const uint8_t *s, size_t n)
+{
+	jbuf__reset(jb);
+	jbuf__quoted(jb, s, n);
+	jbuf__reset(ref);
+	jbuf__raw(ref, "\"", 1);
+	jbuf__escape(ref, s, n);
+	jbuf__raw(ref, "\"", 1);
+	assert_false(jb->oom);
+	assert_int_equal(jb->len, ref->len);
+	assert_memory_equal(jb->buf, ref->buf, ref->len + 1);
+}
+
+static void test_quoted_matches_escaper(void **state)
+{
+	static const uint8_t special[] = { '"', '\\', '\n', 0, 0x7f, 0x80, 0xc3, 0xff, 0x1f };
+	struct jbuf *jb = *state, ref;
+	uint8_t b[64];
+	size_t n, at, k, i;
+
+	jbuf__init(&ref);
+	for (n = 0; n <= 40; n++) {
+		memset(b, 'a', sizeof(b));
+		check_quoted(jb, &ref, b, n);
+		for (at = 0; at < n; at++)
+			for (k = 0; k < sizeof(special); k++) {
+				memset(b, 'a', sizeof(b));
+				b[at] = special[k];
+				check_quoted(jb, &ref, b, n);
+				b[n - 1 - at] = '\\';	/* a second one, elsewhere or the same */
+				check_quoted(jb, &ref, b, n);
+			}
+	}
+	srand(777);
+	for (i = 0; i < 20000; i++)
+		check_quoted(jb, &ref, b, random_bytes(b, sizeof(b)));
+	jbuf__free(&ref);
 }
 
 /* The validator itself must refuse what it is meant to catch. */
@@ -654,6 +735,9 @@ int main(void)
 	const struct CMUnitTest roundtrip_tests[] = {
 		cmocka_unit_test(test_validator_refuses),
 		cmocka_unit_test(test_random_valid),
+		cmocka_unit_test(test_quoted_matches_escaper),
+		cmocka_unit_test(test_digits9),
+		cmocka_unit_test(test_bytes_eq),
 		cmocka_unit_test(test_python_agrees),
 	};
 	int fails = 0;

@@ -83,6 +83,35 @@ static inline size_t ascii_printable_prefix(const uint8_t *s, size_t n)
 	return i;
 }
 
+/*
+ * a[0..n) equals b[0..n), for the short texts of a record: words compared
+ * (the last one overlapping), no call, and no byte read past either's n.
+ */
+static inline bool bytes_eq(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+	uint32_t p, q, r, t;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8)
+			if (swar_load(x + i) != swar_load(y + i))
+				return false;
+		return swar_load(x + n - 8) == swar_load(y + n - 8);
+	}
+	if (n >= 4) {
+		memcpy(&p, x, 4);
+		memcpy(&q, y, 4);
+		memcpy(&r, x + n - 4, 4);
+		memcpy(&t, y + n - 4, 4);
+		return p == q && r == t;
+	}
+	for (i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
 static inline uint8_t ascii_lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;

@@ -55,26 +55,42 @@ struct scratch {
 };
 
 /*
- * The last clean text of each field, kept per prep. The side texts (process
- * name, method, host, content types, reason, JSON-RPC names) repeat from
- * one exchange to the next; one equal byte for byte to the last, under the
- * same redactor and limit, is printable and clean again, so it is copied
- * without the redactor (whose own clean cache still costs a lock and a
- * hash). Only clean texts are kept, as in that cache: no secret stays.
+ * The last clean text of each field and what it became, kept per prep. The
+ * side texts (process name, method, host, content types, reason, JSON-RPC
+ * names) and short bodies repeat from one exchange to the next; one equal
+ * byte for byte to the last, under the same redactor and limit, becomes
+ * the same safe text again, so that is copied without the strip, the
+ * redactor (whose own clean cache still costs a lock and a hash) and the
+ * escaper. Only texts in which no secret was found are kept, and only
+ * when nothing was cut: the copy has no effect but its bytes.
  */
 #define MEMO_MAX 64
+#define MEMO_OUT_MAX (2 * MEMO_MAX)	/* room for a few \xNN escapes */
 
 struct memo {
 	uint64_t rid;			/* redactor__id that found it clean; 0: none */
 	size_t limit;
-	uint32_t len;
+	uint32_t len, keep;		/* text[0..len), of which keep were written */
+	uint32_t out_len;
 	char text[MEMO_MAX];
+	char out[MEMO_OUT_MAX];		/* the safe text made of it */
+};
+
+/*
+ * The content type a body's memo was kept under: what sanitize__detect
+ * decides from besides the body's bytes, so a body that hits its memo
+ * under the same one is text again without asking it.
+ */
+struct body_key {
+	uint32_t len;
+	char ctype[HTTP_CTYPE_MAX];
 };
 
 struct format_prep {
 	struct prep p;
 	struct scratch sc;
 	struct memo memo[PF_MAX];
+	struct body_key body_key[2];	/* of memo[PF_REQ_BODY], memo[PF_RESP_BODY] */
 };
 
 /* What this thread formats without a prep of its own: event fields, cut copies, one-shot exchanges. */
@@ -166,20 +182,54 @@ static bool memo_hit(const struct memo *m, const struct prep *p, const char *s, 
 		     size_t limit)
 {
 	return m->rid && m->rid == p->rid && m->limit == limit && m->len <= max &&
-	       !memcmp(m->text, s, m->len) && (m->len == max || !s[m->len]);
+	       bytes_eq(m->text, s, m->len) && (m->len == max || !s[m->len]);
 }
 
-/* out (written from `from` on) is s unchanged: a clean printable text, remembered. */
-static void memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
-		      const uint8_t *s, size_t n, size_t limit)
+/* s[0..n), of which keep are written, is the memo's text. */
+static bool memo_hit_bytes(const struct memo *m, const struct prep *p, const uint8_t *s,
+			   size_t n, size_t keep, size_t limit)
 {
-	if (n > MEMO_MAX || !n || out->oom || out->len - from != n ||
-	    memcmp(out->buf + from, s, n))
-		return;
+	return m->rid && m->rid == p->rid && m->limit == limit && m->len == n &&
+	       m->keep == keep && bytes_eq(m->text, s, n);
+}
+
+/* The field f gets the memo's safe text. */
+static void memo_put(struct prep *p, int f, const struct memo *m)
+{
+	p->used |= 1u << f;
+	jbuf__raw(&p->f[f], m->out, m->out_len);
+}
+
+/* Secrets found in the record so far: a sum over the rules that fired, none usually. */
+static uint64_t hits_total(const struct redact_hits *h)
+{
+	uint64_t t = 0, m = h->mask;
+
+	for (; m; m &= m - 1)
+		t += h->count[__builtin_ctzll(m)];
+	return t;
+}
+
+/*
+ * s became out (written from `from` on) with no secret found in it and
+ * nothing cut or withheld in the record (hits: hits_total before it): remembered.
+ */
+static bool memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
+		      const uint8_t *s, size_t n, size_t keep, size_t limit, uint64_t hits)
+{
+	size_t out_len = out->len - from;
+
+	if (n > MEMO_MAX || !n || out_len > MEMO_OUT_MAX || out->oom || p->truncated ||
+	    p->redact_failed || hits_total(&p->hits) != hits)
+		return false;
 	memcpy(m->text, s, n);
+	memcpy(m->out, out->buf + from, out_len);
 	m->len = (uint32_t)n;
+	m->keep = (uint32_t)keep;
+	m->out_len = (uint32_t)out_len;
 	m->limit = limit;
 	m->rid = p->rid;
+	return true;
 }
 
 /* A redacted text in out (from `from` on) past limit: bounded as the escape step bounds any. */
@@ -209,7 +259,6 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	struct prep *p = &fp->p;
 	struct scratch *sc = &fp->sc;
 	struct jbuf *out = &p->f[f];
-	struct memo *m = &fp->memo[f];
 	/*
 	 * Printable ASCII that fits is already safe text: nothing to strip or
 	 * escape, and what the redactor makes of it is printable too (its
@@ -220,6 +269,11 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	size_t len = n, from = out->len;
 
 	p->used |= 1u << f;
+	if (!n && (p->r || !redact)) {
+		/* an empty text (a missing header, no body): what the redactor would give back */
+		jbuf__raw(out, "", 0);
+		return;
+	}
 	printable = keep <= limit && ascii_printable_prefix(s, n) == n;
 	if (printable && !redact) {
 		jbuf__raw(out, (const char *)s, keep);
@@ -233,8 +287,6 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 		}
 		if (out->len - from > limit)
 			bound_redacted(p, sc, out, from, limit);	/* markers made it longer */
-		else
-			memo_keep(m, p, out, from, s, n, limit);
 		return;
 	}
 	if (!printable) {
@@ -263,6 +315,17 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	}
 }
 
+/* prep_text of a redacted text, whose result the field's memo keeps when it can (true). */
+static bool prep_remembered(struct format_prep *fp, int f, const uint8_t *s, size_t n,
+			    size_t keep, size_t limit)
+{
+	size_t from = fp->p.f[f].len;
+	uint64_t hits = hits_total(&fp->p.hits);
+
+	prep_text(fp, f, s, n, keep, true, limit);
+	return memo_keep(&fp->memo[f], &fp->p, &fp->p.f[f], from, s, n, keep, limit, hits);
+}
+
 /*
  * A NUL-terminated text of the record: everything the audited side can
  * write (start line, header values, JSON-RPC facts, its own name and
@@ -275,14 +338,19 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
 
 	if (!s)
 		return;
+	if (!s[0] && fp->p.r) {
+		/* an absent header or exe: prep_text's empty text, without its entry */
+		fp->p.used |= 1u << f;
+		jbuf__raw(&fp->p.f[f], "", 0);
+		return;
+	}
 	if (memo_hit(&fp->memo[f], &fp->p, s, max, limit)) {
 		/* here, not in prep_text: most side texts end here, before its heavier entry */
-		fp->p.used |= 1u << f;
-		jbuf__raw(&fp->p.f[f], s, fp->memo[f].len);
+		memo_put(&fp->p, f, &fp->memo[f]);
 		return;
 	}
 	n = strnlen(s, max);
-	prep_text(fp, f, (const uint8_t *)s, n, n, true, limit);
+	prep_remembered(fp, f, (const uint8_t *)s, n, n, limit);
 }
 
 static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
@@ -292,29 +360,49 @@ static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, 
 	prep_text(fp, f, (const uint8_t *)s, n, n, false, limit);
 }
 
+/* ct (a content_type array) is the one k was kept under. */
+static bool body_key_is(const struct body_key *k, const char *ct)
+{
+	return bytes_eq(k->ctype, ct, k->len) && (k->len == HTTP_CTYPE_MAX || !ct[k->len]);
+}
+
+/*
+ * A body: its memo when the bytes and the content type are the last ones
+ * kept (only text is kept, so it is text again); detected and prepared
+ * otherwise, kept with its content type when it can be.
+ */
 static void prep_body(struct format_prep *fp, int side, int f, const struct message *m,
 		      const char *content_type, size_t limit)
 {
 	struct prep *p = &fp->p;
-	int kind = sanitize__detect(m->body, m->body_len, content_type);
+	struct body_key *k = &fp->body_key[side];
+	size_t n = m->body_len + m->body_ahead;
+	int kind;
 
+	if (memo_hit_bytes(&fp->memo[f], p, m->body, n, m->body_len, limit) &&
+	    body_key_is(k, content_type)) {
+		p->kind[side] = PK_TEXT;
+		memo_put(p, f, &fp->memo[f]);
+		return;
+	}
+	kind = sanitize__detect(m->body, m->body_len, content_type);
 	p->kind[side] = kind;
 	if (kind != PK_TEXT) {
 		p->used |= 1u << f;
 		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
+	} else if (prep_remembered(fp, f, m->body, n, m->body_len, limit)) {
+		k->len = (uint32_t)strnlen(content_type, HTTP_CTYPE_MAX);
+		memcpy(k->ctype, content_type, k->len);
 	}
-	else
-		prep_text(fp, f, m->body, m->body_len + m->body_ahead, m->body_len, true, limit);
 }
 
 static void prep_reset(struct prep *p)
 {
-	int i;
+	uint32_t m;
 
-	/* only the fields the last record wrote: the others are empty already */
-	for (i = 0; p->used >> i; i++)
-		if (p->used & 1u << i)
-			jbuf__reset(&p->f[i]);
+	/* only the fields the last record wrote (a bit each): the others are empty already */
+	for (m = p->used; m; m &= m - 1)
+		jbuf__reset(&p->f[__builtin_ctz(m)]);
 	p->used = 0;
 	memset(&p->hits, 0, sizeof(p->hits));
 	p->kind[0] = p->kind[1] = PK_TEXT;
@@ -399,10 +487,10 @@ void format_prep__free(struct format_prep *fp)
 
 static bool prep_oom(const struct prep *p)
 {
-	int i;
+	uint32_t m;
 
-	for (i = 0; p->used >> i; i++)
-		if ((p->used & 1u << i) && p->f[i].oom)
+	for (m = p->used; m; m &= m - 1)
+		if (p->f[__builtin_ctz(m)].oom)
 			return true;
 	return false;
 }
@@ -667,19 +755,35 @@ void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *
 	}
 }
 
+/*
+ * Decimal digits of v, 1 to 20, without a loop: its bit length times
+ * log10(2) (1233 / 4096) is the digit count or one short, which one
+ * compare settles (Hacker's Delight 11-4).
+ */
+static unsigned dec_len(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+		1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+		1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+		1000000000000000000ULL, 10000000000000000000ULL,
+	};
+	uint64_t x = v | 1;	/* 0 has one digit, as 1 has */
+	unsigned t = (unsigned)(64 - __builtin_clzll(x)) * 1233 >> 12;
+
+	return t + (x >= pow10[t]);
+}
+
 void format__u64(struct jbuf *jb, uint64_t v)
 {
-	/*
-	 * The digits end at tmp + 24 and are at most 20: a fixed 24-byte copy
-	 * from their start stays inside tmp and is a few moves, not a memcpy
-	 * call; the bytes past them are overwritten by what comes next.
-	 */
-	char tmp[48], *p = jbuf__digits(tmp + 24, v);
+	/* written in place, from the right: no copy out of a scratch array */
+	unsigned n = dec_len(v);
 
-	if (24 >= jb->cap - jb->len && !jbuf__grow(jb, 24))
+	if (n >= jb->cap - jb->len && !jbuf__grow(jb, n))
 		return;
-	memcpy(jb->buf + jb->len, p, 24);
-	jb->len += (size_t)(tmp + 24 - p);
+	jbuf__digits(jb->buf + jb->len + n, v);
+	jb->len += n;
 	jb->buf[jb->len] = '\0';
 }
 

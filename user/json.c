@@ -128,29 +128,83 @@ void jbuf__arr_close(struct jbuf *jb)
 }
 
 /*
- * "s", escaped. The part that needs no escaping (usually all of it) is
- * copied straight into one reservation; the escaper takes the rest.
+ * s of fewer than 8 bytes (names, methods, short values) copied to o when
+ * JSON takes all of it as it is: one word test instead of a byte loop.
+ * The word is made of overlapping loads (4 + 4 bytes, or the first,
+ * middle and last byte), the rest of it filled with a plain letter.
+ */
+static inline bool copy_short_plain(char *o, const uint8_t *s, size_t n)
+{
+	uint32_t lo, hi;
+	uint64_t w;
+
+	if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		w = lo | (uint64_t)hi << 32;
+	} else {
+		w = s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16 |
+		    SWAR_ONES * 'a' << 24;
+	}
+	if (swar_json_special(w))
+		return false;
+	if (n >= 4) {
+		memcpy(o, &lo, 4);
+		memcpy(o + n - 4, &hi, 4);
+	} else {
+		o[0] = (char)s[0];
+		o[n / 2] = (char)s[n / 2];
+		o[n - 1] = (char)s[n - 1];
+	}
+	return true;
+}
+
+/* The bytes from s[*i] on that JSON copies as they are, copied to o; returns o past them. */
+static inline __attribute__((always_inline)) char *copy_plain(char *o, const uint8_t *s,
+							     size_t n, size_t *i)
+{
+	size_t k = *i;
+
+	for (; k + 8 <= n && !swar_json_special(swar_load(s + k)); k += 8, o += 8)
+		memcpy(o, s + k, 8);
+	if (k < n && n >= 8 && k + 8 > n && !swar_json_special(swar_load(s + n - 8))) {
+		/* the last word, overlapping the ones copied: a plain tail in one step */
+		memcpy(o + (n - k) - 8, s + n - 8, 8);
+		o += n - k;
+		k = n;
+	}
+	while (k < n && json_safe(s[k]))
+		*o++ = (char)s[k++];
+	*i = k;
+	return o;
+}
+
+/*
+ * "s", escaped, into one reservation of two bytes per byte of s: plain
+ * runs are copied and \" and \\ (the backslashes of a sanitized text's
+ * \xNN) written in place. Other bytes, rare, go to the escaper with the rest.
  */
 void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, room = n > SIZE_MAX / 4 ? SIZE_MAX / 2 : 2 * n + 2;	/* huge: grow refuses */
 	char *o;
 
-	if (n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, n + 2))
+	if (room >= jb->cap - jb->len && !jbuf__grow(jb, room))
 		return;
 	o = jb->buf + jb->len;
 	*o++ = '"';
-	for (; i + 8 <= n && !swar_json_special(swar_load(s + i)); i += 8, o += 8)
-		memcpy(o, s + i, 8);
-	if (i < n && n >= 8 && i + 8 > n && !swar_json_special(swar_load(s + n - 8))) {
-		/* the last word, overlapping the ones copied: a plain tail in one step */
-		memcpy(o + (n - i) - 8, s + n - 8, 8);
-		o += n - i;
-		i = n;
+	if (n < 8 && n && copy_short_plain(o, s, n)) {
+		o[n] = '"';
+		o[n + 1] = '\0';
+		jb->len += n + 2;
+		return;
 	}
-	while (i < n && json_safe(s[i]))
+	for (o = copy_plain(o, s, n, &i); i < n && (s[i] == '"' || s[i] == '\\');
+	     o = copy_plain(o, s, n, &i)) {
+		*o++ = '\\';
 		*o++ = (char)s[i++];
-	if (i == n) {	/* the common case: nothing to escape, the room was reserved */
+	}
+	if (i == n) {	/* the common case: nothing else to escape, the room was reserved */
 		*o++ = '"';
 		*o = '\0';
 		jb->len = (size_t)(o - jb->buf);
@@ -211,6 +265,18 @@ char *jbuf__digits(char *end, uint64_t v)
 		*--end = (char)('0' + v);
 	}
 	return end;
+}
+
+void jbuf__digits9(char *out, uint32_t v)
+{
+	/* fixed places: a digit and four pairs, no loop and no test per digit */
+	uint32_t low = v % 100000000, hi = low / 10000, lo = low % 10000;
+
+	out[0] = (char)('0' + v / 100000000 % 10);
+	memcpy(out + 1, digit_pairs + hi / 100 * 2, 2);
+	memcpy(out + 3, digit_pairs + hi % 100 * 2, 2);
+	memcpy(out + 5, digit_pairs + lo / 100 * 2, 2);
+	memcpy(out + 7, digit_pairs + lo % 100 * 2, 2);
 }
 
 void jbuf__u64(struct jbuf *jb, uint64_t v)

@@ -54,6 +54,8 @@ static inline void jbuf__raw(struct jbuf *jb, const char *s, size_t n)
 
 /* Decimal digits of v written to end just before end (room for 20); returns their start. */
 char *jbuf__digits(char *end, uint64_t v);
+/* The last nine decimal digits of v, zero-padded, at out[0..9) (nanoseconds of a second). */
+void jbuf__digits9(char *out, uint32_t v);
 
 void jbuf__obj_open(struct jbuf *jb);		/* { (as a value) */
 void jbuf__obj_close(struct jbuf *jb);		/* } */

@@ -67,15 +67,26 @@ struct output {
  * sink, or sinks of one type) each record is rendered once.
  */
 
-/* A group's batch to each of its sinks; false when one refused it (queue full). */
-static bool put_group(const struct out_group *g, uint32_t nrec)
+/*
+ * A group's batch to each of its sinks; false when one refused it (queue
+ * full). The last sink may take the buffer itself rather than a copy of
+ * it: jb is reset after the put either way.
+ */
+static bool put_group(struct out_group *g, uint32_t nrec)
 {
 	bool ok = true;
-	int i;
+	int i, err;
 
-	for (i = 0; i < g->nsinks; i++)
-		if (sink__put_recs(g->sinks[i], g->jb.buf, g->jb.len, g->end, nrec, g->crit))
+	for (i = 0; i < g->nsinks; i++) {
+		if (i == g->nsinks - 1)
+			err = sink__give_recs(g->sinks[i], &g->jb.buf, &g->jb.cap, g->jb.len,
+					      g->end, nrec, g->crit);
+		else
+			err = sink__put_recs(g->sinks[i], g->jb.buf, g->jb.len, g->end, nrec,
+					     g->crit);
+		if (err)
 			ok = false;
+	}
 	return ok;
 }
 

@@ -140,7 +140,9 @@ static bool ctype_is(const char *ct, const char *prefix)
 static int detect_ctype(const char *ct)
 {
 	/* every binary type below starts with a, f, i or v: text/... is settled at once */
-	if (!ct || !strchr("afivAFIV", ct[0]) || !ct[0])
+	char c = ct ? (char)(ct[0] | 0x20) : 0;	/* lowercase for letters; only A-Z, a-z map to a-z */
+
+	if (c != 'a' && c != 'f' && c != 'i' && c != 'v')
 		return PK_TEXT;
 	if (ctype_is(ct, "application/grpc"))
 		return PK_GRPC;

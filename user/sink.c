@@ -1367,32 +1367,71 @@ static bool fill_room(struct sink *s, size_t len, uint32_t nrec)
 	       !ends_reserve(&s->fill_end, &s->fill_end_cap, (uint64_t)s->fill_recs + nrec);
 }
 
-int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *end,
-		   uint32_t nrec, size_t crit_len)
+/* Under mu: nrec records of len bytes, just placed at the end of fill, queued for the writer. */
+static void queue_recs(struct sink *s, size_t len, const uint32_t *end, uint32_t nrec,
+		       size_t crit_len)
 {
-	uint32_t i, base;
+	uint32_t i, base = (uint32_t)s->fill_len;
+
+	for (i = 0; i < nrec; i++) {
+		s->fill_end[s->fill_recs + i] = base + end[i];
+		if (crit_len && end[i] <= crit_len)
+			s->fill_crit = s->fill_recs + i + 1;
+	}
+	s->fill_len += len;
+	s->fill_recs += nrec;
+	stat_set(&s->st.queued_bytes, s->fill_len);
+	s->queued_gen++;
+	pthread_cond_signal(&s->work);
+}
+
+/* Under mu: an empty fill can take the producer's buffer as it is (within the same limits). */
+static bool fill_takes(struct sink *s, size_t len, uint32_t nrec)
+{
+	return !s->fill_len && len <= s->max_bytes && len <= UINT32_MAX &&
+	       !ends_reserve(&s->fill_end, &s->fill_end_cap, (uint64_t)s->fill_recs + nrec);
+}
+
+/*
+ * The batch in buf queued: moved when own is given and fill is empty (the
+ * producer gets fill's old buffer in exchange), copied otherwise.
+ */
+static int put(struct sink *s, char **own, size_t *own_cap, const char *buf, size_t len,
+	       const uint32_t *end, uint32_t nrec, size_t crit_len)
+{
 	int err = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (!fill_room(s, len, nrec)) {
+	if (own && fill_takes(s, len, nrec)) {
+		char *b = s->fill;
+		size_t cap = s->fill_cap;
+
+		s->fill = *own;
+		s->fill_cap = *own_cap;
+		*own = b;
+		*own_cap = cap;
+		queue_recs(s, len, end, nrec, crit_len);
+	} else if (fill_room(s, len, nrec)) {
+		memcpy(s->fill + s->fill_len, buf, len);
+		queue_recs(s, len, end, nrec, crit_len);
+	} else {
 		s->dropped += nrec;
 		err = -ENOBUFS;
-	} else {
-		memcpy(s->fill + s->fill_len, buf, len);
-		base = (uint32_t)s->fill_len;
-		for (i = 0; i < nrec; i++) {
-			s->fill_end[s->fill_recs + i] = base + end[i];
-			if (crit_len && end[i] <= crit_len)
-				s->fill_crit = s->fill_recs + i + 1;
-		}
-		s->fill_len += len;
-		s->fill_recs += nrec;
-		stat_set(&s->st.queued_bytes, s->fill_len);
-		s->queued_gen++;
-		pthread_cond_signal(&s->work);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return err;
+}
+
+int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *end,
+		   uint32_t nrec, size_t crit_len)
+{
+	return put(s, NULL, NULL, buf, len, end, nrec, crit_len);
+}
+
+int sink__give_recs(struct sink *s, char **buf, size_t *cap, size_t len, const uint32_t *end,
+		    uint32_t nrec, size_t crit_len)
+{
+	return put(s, buf, cap, *buf, len, end, nrec, crit_len);
 }
 
 /* For a batch that came without its record ends (tests, benchmarks, sink__write): found here, once. */

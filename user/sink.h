@@ -56,6 +56,15 @@ int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t
  */
 int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *end,
 		   uint32_t nrec, size_t crit_len);
+/*
+ * sink__put_recs of the batch in *buf (of *cap bytes, allocated with
+ * malloc): when the queue is empty the sink keeps that buffer and gives
+ * *buf, *cap one of its own (possibly NULL, 0) instead of copying the
+ * batch, the usual case of a writer that keeps up. *buf's content is
+ * undefined afterwards either way.
+ */
+int sink__give_recs(struct sink *s, char **buf, size_t *cap, size_t len, const uint32_t *end,
+		    uint32_t nrec, size_t crit_len);
 /* sink__put of whole records, counted here, none critical. */
 int sink__write(struct sink *s, const char *rec, size_t len);
 /* Wait until everything queued is written and fdatasync'ed. 0 or -errno. */
