@@ -331,6 +331,8 @@ static void rpc_none(struct msg_copy *mc)
 	mc->rpc.err_code = 0;
 	mc->rpc.malformed = mc->m.malformed;
 	mc->rpc.has_id = mc->rpc.has_error = mc->rpc.cut = mc->rpc.guessed = false;
+	/* unrolled, the table's offsets fold into one store per string (once per request) */
+#pragma GCC unroll 16
 	for (i = N_HTTP_STRS; i < N_PACK_STRS; i++)
 		*((char *)mc + pack_strs[i].off) = '\0';
 }
