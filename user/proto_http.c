@@ -290,9 +290,12 @@ struct reqline {
  * the last word when it starts with "HTTP/", target in between. False when
  * it is no request line at all: no blank after a method of sane length,
  * nothing after it, or no version and a method that is not a known one
- * (need_version: the version is required, as after a resync).
+ * (need_version: the version is required, as after a resync). Always
+ * inlined: a call through &r gave startline_parse a stack canary.
  */
-static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct reqline *r)
+static inline __attribute__((always_inline)) bool reqline_split(const uint8_t *s, size_t n,
+								bool need_version,
+								struct reqline *r)
 {
 	r->m = method_len(s, n);
 	if (r->m == 0 || r->m > METHOD_SCAN || r->m == n || !is_tchar(s[0]))
