@@ -478,9 +478,13 @@ static bool inetd_alias(struct pipeline *p, const struct sa_conn_event *ev)
 	return true;
 }
 
-/* The conn an event of fd 0/1 of generation gen belongs to when fd is an alias, else NULL. */
-static struct conn *inetd_conn(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
-			       uint32_t gen)
+/*
+ * The conn an event of fd 0/1 of generation gen belongs to when fd is an
+ * alias, else NULL. Inlined: every data event asks, nearly all are no fd 0/1.
+ */
+static inline __attribute__((always_inline)) struct conn *inetd_conn(struct pipeline *p,
+								     const struct sa_event_hdr *h,
+								     int32_t fd, uint32_t gen)
 {
 	struct conn *o;
 
