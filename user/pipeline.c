@@ -319,8 +319,13 @@ static void expire_idle(struct pipeline *p, uint64_t now_ns)
 		conn_drop(p, c, OUTCOME_NO_RESPONSE, now_ns);
 }
 
-static struct conn *conn_for(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
-			     uint32_t gen)
+/*
+ * A (tgid, fd) the table lacks, or holds at an older generation. Kept out
+ * of line: &stale would give conn_for a stack canary on every event.
+ */
+static __attribute__((noinline)) struct conn *conn_new(struct pipeline *p,
+						       const struct sa_event_hdr *h,
+						       int32_t fd, uint32_t gen)
 {
 	struct conn *stale, *c = conntrack__get(p->ct, h->tgid, fd, gen, &stale);
 
@@ -329,10 +334,20 @@ static struct conn *conn_for(struct pipeline *p, const struct sa_event_hdr *h, i
 		conn_end(p, stale, OUTCOME_CONN_CLOSED, h->ts_ns);
 		conntrack__release(stale);
 	}
-	if (!c) {
+	if (!c)
 		log_err("out of memory tracking connection %u:%d", h->tgid, fd);
+	return c;
+}
+
+static struct conn *conn_for(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
+			     uint32_t gen)
+{
+	struct conn *c = conntrack__lookup(p->ct, h->tgid, fd);
+
+	if (!c || c->gen != gen)	/* the common case, a known conn, skips conntrack__get */
+		c = conn_new(p, h, fd, gen);
+	if (!c)
 		return NULL;
-	}
 	if (!c->first_ts) {
 		c->first_ts = h->ts_ns;
 		memcpy(c->comm, h->comm, sizeof(c->comm));
@@ -463,9 +478,13 @@ static bool inetd_alias(struct pipeline *p, const struct sa_conn_event *ev)
 	return true;
 }
 
-/* The conn an event of fd 0/1 of generation gen belongs to when fd is an alias, else NULL. */
-static struct conn *inetd_conn(struct pipeline *p, const struct sa_event_hdr *h, int32_t fd,
-			       uint32_t gen)
+/*
+ * The conn an event of fd 0/1 of generation gen belongs to when fd is an
+ * alias, else NULL. Inlined: every data event asks, nearly all are no fd 0/1.
+ */
+static inline __attribute__((always_inline)) struct conn *inetd_conn(struct pipeline *p,
+								     const struct sa_event_hdr *h,
+								     int32_t fd, uint32_t gen)
 {
 	struct conn *o;
 
@@ -480,7 +499,10 @@ static struct conn *inetd_conn(struct pipeline *p, const struct sa_event_hdr *h,
 	return o;
 }
 
-static void on_conn_open(struct pipeline *p, const struct sa_conn_event *ev)
+/* Kept out of line, like on_conn_close and on_proc_exit: their address-taken
+ * locals would give pipeline__event a stack canary on every data event. */
+static __attribute__((noinline)) void on_conn_open(struct pipeline *p,
+						   const struct sa_conn_event *ev)
 {
 	struct conn *c;
 
@@ -535,7 +557,8 @@ static void stdio_close(struct pipeline *p, const struct sa_conn_event *ev)
 		conn_drop(p, c, OUTCOME_CONN_CLOSED, ev->hdr.ts_ns);
 }
 
-static void on_conn_close(struct pipeline *p, const struct sa_conn_event *ev)
+static __attribute__((noinline)) void on_conn_close(struct pipeline *p,
+						    const struct sa_conn_event *ev)
 {
 	struct conn *c;
 
@@ -619,7 +642,8 @@ static void end_if_tgid(void *arg, struct conn *c)
 		conn_drop(a->p, c, a->outcome, a->ts);
 }
 
-static void on_proc_exit(struct pipeline *p, const struct sa_proc_event *ev)
+static __attribute__((noinline)) void on_proc_exit(struct pipeline *p,
+						   const struct sa_proc_event *ev)
 {
 	struct tgid_arg a = { p, ev->hdr.tgid, OUTCOME_PROC_EXIT, ev->hdr.ts_ns };
 

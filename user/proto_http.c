@@ -290,9 +290,12 @@ struct reqline {
  * the last word when it starts with "HTTP/", target in between. False when
  * it is no request line at all: no blank after a method of sane length,
  * nothing after it, or no version and a method that is not a known one
- * (need_version: the version is required, as after a resync).
+ * (need_version: the version is required, as after a resync). Always
+ * inlined: a call through &r gave startline_parse a stack canary.
  */
-static bool reqline_split(const uint8_t *s, size_t n, bool need_version, struct reqline *r)
+static inline __attribute__((always_inline)) bool reqline_split(const uint8_t *s, size_t n,
+								bool need_version,
+								struct reqline *r)
 {
 	r->m = method_len(s, n);
 	if (r->m == 0 || r->m > METHOD_SCAN || r->m == n || !is_tchar(s[0]))
@@ -564,22 +567,37 @@ static void deliver(struct http_parser *p, const struct message *m)
  * ST_RESYNC or ST_ERROR). The callback may see a partial head: its start
  * line and the headers received whole are parsed for it.
  */
-static void msg_report(struct http_parser *p, bool incomplete)
+/* Always inlined: a call of its own cost more than the canary saved. */
+static inline __attribute__((always_inline)) void msg_report_in(struct http_parser *p,
+								 struct message *m,
+								 bool incomplete)
 {
-	struct http_part local_http;
-	struct message local, *m = &local;
-
-	if (p->ops && p->ops->report_into)
-		m = p->ops->report_into(p->ctx);
-	else
-		local.http = &local_http;
-
 	if (incomplete && p->state == ST_HEAD)
 		head_spans(p);
 	msg_fill(p, m, incomplete);
 	p->state = ST_IDLE;
 	deliver(p, m);
 	parser_trim(p);
+}
+
+/*
+ * A parser with no report_into (the unit tests' and the fuzzer's) builds on
+ * the stack. Out of line: that local would give every report a stack canary.
+ */
+static __attribute__((noinline)) void msg_report_local(struct http_parser *p, bool incomplete)
+{
+	struct http_part local_http;
+	struct message local = { .http = &local_http };
+
+	msg_report_in(p, &local, incomplete);
+}
+
+static void msg_report(struct http_parser *p, bool incomplete)
+{
+	if (p->ops && p->ops->report_into)
+		msg_report_in(p, p->ops->report_into(p->ctx), incomplete);
+	else
+		msg_report_local(p, incomplete);
 }
 
 /* ---- a message whose end is unknown ---- */
@@ -1781,16 +1799,12 @@ static const struct req_note *note_answered(struct http_conn *st)
 	return st->nnotes && st->notes[0].ord == st->nresp ? &st->notes[0] : NULL;
 }
 
-static void note_request(struct http_conn *st, const struct message *m,
-			 const struct rpc_msg *rpc)
+/* A note for the request just reported: it is a HEAD, or a JSON-RPC call (id). */
+static __attribute__((noinline)) void note_push(struct http_conn *st, bool head, bool id,
+						const struct rpc_msg *rpc)
 {
-	/* the parser's: always an HTTP part; its first byte rules out nearly every method */
-	bool head = m->http->method[0] == 'H' && !strcmp(m->http->method, "HEAD");
-	bool id = rpc && rpc->kind == RPC_REQUEST;
 	struct req_note *n;
 
-	if (!head && !id)
-		return;
 	if (st->nnotes == st->notes_cap) {
 		uint32_t cap = st->notes_cap ? 2 * st->notes_cap : 4;
 
@@ -1808,6 +1822,19 @@ static void note_request(struct http_conn *st, const struct message *m,
 	n->ord = st->nreq;
 	n->head = head;
 	memcpy(n->id, id ? rpc->id : "", id ? sizeof(n->id) : 1);
+}
+
+/* Inlined: most requests need no note, and the test is cheaper than a call. */
+static inline __attribute__((always_inline)) void note_request(struct http_conn *st,
+							       const struct message *m,
+							       const struct rpc_msg *rpc)
+{
+	/* the parser's: always an HTTP part; its first byte rules out nearly every method */
+	bool head = m->http->method[0] == 'H' && !strcmp(m->http->method, "HEAD");
+	bool id = rpc && rpc->kind == RPC_REQUEST;
+
+	if (head || id)
+		note_push(st, head, id, rpc);
 }
 
 /*
@@ -1837,24 +1864,18 @@ static bool http_answers_head(void *ctx)
 }
 
 /*
- * A message is complete: the JSON-RPC message its body carries (MCP over
- * HTTP) is read now, once, and both go to the correlator.
+ * A message is complete, built in mc: the JSON-RPC message its body
+ * carries (MCP over HTTP) is read now, once, and both go to the correlator.
  */
-static void http_on_message(void *ctx, const struct message *msg)
+static inline __attribute__((always_inline)) void http_message(struct http_side *side,
+							       const struct message *msg,
+							       struct msg_copy *mc)
 {
-	struct http_side *side = ctx;
 	struct http_conn *st = side->st;
-	struct msg_copy held, *mc = report_to;
 	const struct req_note *n = NULL;
 	const struct http_part *h = msg->http;	/* the parser's: always set */
 	bool final = h->status < 100 || h->status >= 200 || h->status == 101;
 
-	if (!mc || msg != &mc->m) {	/* a message held across a resync: its own memory */
-		held.m = *msg;
-		held.http = *h;
-		held.m.http = &held.http;
-		mc = &held;
-	}
 	mc->tid = st->env->tid;
 	mc->dir = side->dir;
 	mc->body = (uint8_t *)msg->body;
@@ -1873,6 +1894,31 @@ static void http_on_message(void *ctx, const struct message *msg)
 	correlator__response_copy(st->env->cr, st->c, mc, http_parser__busy(st->hp[!side->dir]));
 	if (h->status == 101)
 		st->upgraded = true;	/* WebSocket and the like: raw from here on */
+}
+
+/*
+ * A message held across a resync: its own memory, copied to the stack. Out
+ * of line: the copy would give every message a stack canary.
+ */
+static __attribute__((noinline)) void http_on_held(struct http_side *side,
+						   const struct message *msg)
+{
+	struct msg_copy held;
+
+	held.m = *msg;
+	held.http = *msg->http;
+	held.m.http = &held.http;
+	http_message(side, msg, &held);
+}
+
+static void http_on_message(void *ctx, const struct message *msg)
+{
+	struct msg_copy *mc = report_to;
+
+	if (!mc || msg != &mc->m)
+		http_on_held(ctx, msg);
+	else
+		http_message(ctx, msg, mc);
 }
 
 static const struct http_parser_ops http_parser_glue = {
