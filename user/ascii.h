@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define SWAR_ONES	0x0101010101010101ULL
 #define SWAR_HIGH	0x8080808080808080ULL
@@ -48,6 +51,27 @@ static inline uint64_t swar_json_special(uint64_t w)
 {
 	return swar_not_printable(w) | swar_has_zero(w ^ (SWAR_ONES * '"')) |
 	       swar_has_zero(w ^ (SWAR_ONES * '\\'));
+}
+
+/*
+ * True when all 16 bytes at s are ones JSON copies as they are. On x86-64
+ * SSE2 is baseline, so one vector test replaces two word tests on the hot
+ * quoting path; elsewhere it is the two word tests.
+ */
+static inline bool ascii_json_plain16(const uint8_t *s)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	/* signed: 0x20..0x7f compare above 0x1f, bytes from 0x80 are negative */
+	__m128i ok = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f));
+	__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+				   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return _mm_movemask_epi8(_mm_andnot_si128(bad, ok)) == 0xffff;
+#else
+	return !(swar_json_special(swar_load(s)) | swar_json_special(swar_load(s + 8)));
+#endif
 }
 
 /* Bytes at the start of s that are printable ASCII (0x20-0x7e), whole words only. */

@@ -165,6 +165,9 @@ static inline __attribute__((always_inline)) char *copy_plain(char *o, const uin
 {
 	size_t k = *i;
 
+	/* 16 bytes a test first: most texts worth a loop (paths, bodies) are longer than 16 */
+	for (; k + 16 <= n && ascii_json_plain16(s + k); k += 16, o += 16)
+		memcpy(o, s + k, 16);
 	for (; k + 8 <= n && !swar_json_special(swar_load(s + k)); k += 8, o += 8)
 		memcpy(o, s + k, 8);
 	if (k < n && n >= 8 && k + 8 > n && !swar_json_special(swar_load(s + n - 8))) {
