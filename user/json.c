@@ -194,14 +194,20 @@ static void jbuf__quoted_rest(struct jbuf *jb, const uint8_t *s, size_t n, size_
  */
 void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 {
-	size_t i = 0, room = n > SIZE_MAX / 4 ? SIZE_MAX / 2 : 2 * n + 2;	/* huge: grow refuses */
-	char *o;
+	size_t room = jbuf__quoted_room(n);
 
 	if (room >= jb->cap - jb->len) {
 		jbuf__quoted_cold(jb, s, n, room);
 		return;
 	}
-	o = jb->buf + jb->len;
+	jbuf__quoted_reserved(jb, s, n);
+}
+
+void jbuf__quoted_reserved(struct jbuf *jb, const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	char *o = jb->buf + jb->len;
+
 	*o++ = '"';
 	if (n < 8 && n && copy_short_plain(o, s, n)) {
 		o[n] = '"';
