@@ -147,20 +147,31 @@ static inline __attribute__((always_inline)) void put_keyed_u64(struct jbuf *jb,
 #define PUT_U64(jb, key_lit, v) put_keyed_u64((jb), (key_lit), sizeof(key_lit) - 1, (v))
 
 /* One of our own names ("tcp", "ok", ...): nothing in it to escape. Inline: a literal's length folds. */
-static inline __attribute__((always_inline)) void put_name(struct jbuf *jb, const char *name)
+static inline __attribute__((always_inline)) void put_keyed_name(struct jbuf *jb, const char *key,
+								  size_t kn, const char *name)
 {
 	size_t n = strlen(name);
 	char *o;
 
-	if (n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, n + 2))
+	/* the constant piece before it, if any, under the same room test */
+	if (kn + n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, kn + n + 2))
 		return;
 	o = jb->buf + jb->len;
+	memcpy(o, key, kn);
+	o += kn;
 	*o = '"';
 	memcpy(o + 1, name, n);
 	o[n + 1] = '"';
 	o[n + 2] = '\0';
-	jb->len += n + 2;
+	jb->len += kn + n + 2;
 }
+
+static inline __attribute__((always_inline)) void put_name(struct jbuf *jb, const char *name)
+{
+	put_keyed_name(jb, "", 0, name);
+}
+
+#define PUT_NAME(jb, key_lit, name) put_keyed_name((jb), (key_lit), sizeof(key_lit) - 1, (name))
 
 static void put_bool(struct jbuf *jb, bool v)
 {
@@ -170,14 +181,22 @@ static void put_bool(struct jbuf *jb, bool v)
 		PUT(jb, "false");
 }
 
-/* Quoted timestamp, made in place (ts_quoted writes at most 48 bytes). */
-static void put_ts(struct jbuf *jb, uint64_t real_ns)
+/*
+ * A constant piece and a quoted timestamp made in place after it (ts_quoted
+ * writes at most 48 bytes), under one room test.
+ */
+static inline __attribute__((always_inline)) void put_keyed_ts(struct jbuf *jb, const char *key,
+								size_t kn, uint64_t real_ns)
 {
-	if (48 >= jb->cap - jb->len && !jbuf__grow(jb, 48))
+	if (kn + 48 >= jb->cap - jb->len && !jbuf__grow(jb, kn + 48))
 		return;
+	memcpy(jb->buf + jb->len, key, kn);
+	jb->len += kn;
 	jb->len += ts_quoted(jb->buf + jb->len, real_ns);
 	jb->buf[jb->len] = '\0';
 }
+
+#define PUT_TS(jb, key_lit, ns) put_keyed_ts((jb), (key_lit), sizeof(key_lit) - 1, (ns))
 
 /* ,"key":"text" when the text is not empty; key_lit has the comma and colon. */
 #define PUT_OPT_TEXT(jb, p, key_lit, f)				\
@@ -211,10 +230,8 @@ static void put_conn(struct jbuf *jb, const struct prep *p)
 	PUT(jb, ",\"conn\":{\"id\":\"");
 	/* digits and colons, or "tgid:stdio" */
 	jbuf__raw(jb, c->names.id, strnlen(c->names.id, sizeof(c->names.id)));
-	PUT(jb, "\",\"role\":");
-	put_name(jb, role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
-	PUT(jb, ",\"transport\":");
-	put_name(jb, prep__transport(p));
+	PUT_NAME(jb, "\",\"role\":", role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
+	PUT_NAME(jb, ",\"transport\":", prep__transport(p));
 	PUT_TEXT(jb, ",\"local\":", p, PF_LOCAL);
 	PUT_TEXT(jb, ",\"peer\":", p, PF_PEER);
 	if (c->tls)
@@ -231,10 +248,9 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 			    int side, bool first)
 {
 	if (first)
-		PUT(jb, "\"ts\":");
+		PUT_TS(jb, "\"ts\":", m->ts_first_ns + p->off);
 	else
-		PUT(jb, ",\"ts\":");
-	put_ts(jb, m->ts_first_ns + p->off);
+		PUT_TS(jb, ",\"ts\":", m->ts_first_ns + p->off);
 	if (p->x->conn->proto == PROTO_HTTP && m->http && m->http->version) {
 		/* as seen: HTTP/2.0 or HTTP/0.9 written in a request line stay so */
 		char v[] = ",\"version\":\"HTTP/x.y\"";
@@ -248,8 +264,7 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 	PUT_U64(jb, ",\"bytes\":", m->wire_bytes);
 	PUT_U64(jb, ",\"body_bytes\":", m->body_bytes);
 	if (p->kind[side] != PK_TEXT) {
-		PUT(jb, ",\"body_kind\":");
-		put_name(jb, sanitize__kind_name(p->kind[side]));
+		PUT_NAME(jb, ",\"body_kind\":", sanitize__kind_name(p->kind[side]));
 	}
 	PUT_TEXT(jb, ",\"body\":", p, side ? PF_RESP_BODY : PF_REQ_BODY);
 	if (m->body_cut)
@@ -260,8 +275,7 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 	if (m->incomplete)
 		PUT(jb, ",\"incomplete\":true");
 	if (m->malformed) {
-		PUT(jb, ",\"malformed\":");
-		put_name(jb, m->malformed);
+		PUT_NAME(jb, ",\"malformed\":", m->malformed);
 	}
 }
 
@@ -385,8 +399,7 @@ static void put_rpc(struct jbuf *jb, const struct prep *p)
 		if (code < 0)
 			PUT(jb, "-");
 		format__u64(jb, code < 0 ? (uint64_t)0 - (uint64_t)code : (uint64_t)code);
-		PUT(jb, ",\"class\":");
-		put_name(jb, jsonrpc__error_class(code));
+		PUT_NAME(jb, ",\"class\":", jsonrpc__error_class(code));
 		PUT_TEXT(jb, ",\"message\":", p, PF_RPC_ERRMSG);
 		PUT(jb, "}");
 	}
@@ -421,15 +434,12 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 
 	(void)o;
 	PUT_U64(jb, "{\"v\":" RECORD_VERSION_TEXT ",\"seq\":", p->seq);
-	PUT(jb, ",\"ts\":");
-	put_ts(jb, ts + p->off);
+	PUT_TS(jb, ",\"ts\":", ts + p->off);
 	PUT(jb, ",\"type\":\"exchange\"");
 	put_proc(jb, p);
 	put_conn(jb, p);
-	PUT(jb, ",\"proto\":");
-	put_name(jb, prep__proto(p));
-	PUT(jb, ",\"outcome\":");
-	put_name(jb, outcome__name(x->outcome));
+	PUT_NAME(jb, ",\"proto\":", prep__proto(p));
+	PUT_NAME(jb, ",\"outcome\":", outcome__name(x->outcome));
 	PUT(jb, ",\"critical\":");
 	put_bool(jb, prep__critical(p));
 	if (p->req && p->resp) {
