@@ -675,7 +675,7 @@ static void test_quoted_matches_escaper(void **state)
 	jbuf__free(&ref);
 }
 
-/* The 16-byte test (a vector one on x86-64) says plain exactly when every byte is. */
+/* The 16- and 8-byte tests (vector ones on x86-64) say plain exactly when every byte is. */
 static void test_plain16_every_byte(void **state)
 {
 	uint8_t b[16];
@@ -689,6 +689,7 @@ static void test_plain16_every_byte(void **state)
 			memset(b, 'a', sizeof(b));
 			b[at] = (uint8_t)c;
 			assert_int_equal(ascii_json_plain16(b), plain);
+			assert_int_equal(ascii_json_plain8(b + 8), at < 8 || plain);
 		}
 }
 

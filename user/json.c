@@ -168,9 +168,9 @@ static inline __attribute__((always_inline)) char *copy_plain(char *o, const uin
 	/* 16 bytes a test first: most texts worth a loop (paths, bodies) are longer than 16 */
 	for (; k + 16 <= n && ascii_json_plain16(s + k); k += 16, o += 16)
 		memcpy(o, s + k, 16);
-	for (; k + 8 <= n && !swar_json_special(swar_load(s + k)); k += 8, o += 8)
+	for (; k + 8 <= n && ascii_json_plain8(s + k); k += 8, o += 8)
 		memcpy(o, s + k, 8);
-	if (k < n && n >= 8 && k + 8 > n && !swar_json_special(swar_load(s + n - 8))) {
+	if (k < n && n >= 8 && k + 8 > n && ascii_json_plain8(s + n - 8)) {
 		/* the last word, overlapping the ones copied: a plain tail in one step */
 		memcpy(o + (n - k) - 8, s + n - 8, 8);
 		o += n - k;
