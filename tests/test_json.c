@@ -693,6 +693,27 @@ static void test_plain16_every_byte(void **state)
 		}
 }
 
+/* ascii_printable_all agrees with the prefix scan for any byte at any place of texts up to 40. */
+static void test_printable_all_every_byte(void **state)
+{
+	uint8_t b[40];
+	size_t n, at;
+	unsigned c;
+
+	(void)state;
+	for (n = 0; n <= sizeof(b); n++) {
+		memset(b, 'a', sizeof(b));
+		assert_true(ascii_printable_all(b, n));
+		for (at = 0; at < n; at++)
+			for (c = 0; c < 256; c++) {
+				memset(b, 'a', sizeof(b));
+				b[at] = (uint8_t)c;
+				assert_int_equal(ascii_printable_all(b, n),
+						 ascii_printable_prefix(b, n) == n);
+			}
+	}
+}
+
 /* The validator itself must refuse what it is meant to catch. */
 static void test_validator_refuses(void **state)
 {
@@ -755,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_random_valid),
 		cmocka_unit_test(test_quoted_matches_escaper),
 		cmocka_unit_test(test_plain16_every_byte),
+		cmocka_unit_test(test_printable_all_every_byte),
 		cmocka_unit_test(test_digits9),
 		cmocka_unit_test(test_bytes_eq),
 		cmocka_unit_test(test_python_agrees),

@@ -128,6 +128,44 @@ static inline size_t ascii_printable_prefix(const uint8_t *s, size_t n)
 	return i;
 }
 
+#if defined(__SSE2__)
+/* All 16 bytes of v in 0x20-0x7e (signed: bytes from 0x80 are negative). */
+static inline bool sse2_all_printable(__m128i v)
+{
+	return _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+						  _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)))) == 0xffff;
+}
+#endif
+
+/*
+ * Whether all of s is printable ASCII, as ascii_printable_prefix(s, n) == n.
+ * With SSE2, texts of 8 bytes or more take 16 (or 8) bytes a test, the last
+ * block overlapping the ones before it; shorter ones, and all elsewhere,
+ * go the prefix way.
+ */
+static inline bool ascii_printable_all(const uint8_t *s, size_t n)
+{
+#if defined(__SSE2__)
+	size_t i;
+
+	if (n >= 16) {
+		for (i = 0; i + 16 <= n; i += 16) {
+			if (!sse2_all_printable(_mm_loadu_si128((const __m128i *)(const void *)(s + i))))
+				return false;
+		}
+		return i == n ||
+		       sse2_all_printable(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+	}
+	if (n >= 8) {
+		/* two 8-byte halves, overlapping when n < 16, in one register */
+		return sse2_all_printable(
+			_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)s),
+					   _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8))));
+	}
+#endif
+	return ascii_printable_prefix(s, n) == n;
+}
+
 /*
  * a[0..n) equals b[0..n), for the short texts of a record: words compared
  * (the last one overlapping), no call, and no byte read past either's n.

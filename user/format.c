@@ -274,7 +274,7 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 		jbuf__raw(out, "", 0);
 		return;
 	}
-	printable = keep <= limit && ascii_printable_prefix(s, n) == n;
+	printable = keep <= limit && ascii_printable_all(s, n);
 	if (printable && !redact) {
 		jbuf__raw(out, (const char *)s, keep);
 		return;
