@@ -675,6 +675,45 @@ static void test_quoted_matches_escaper(void **state)
 	jbuf__free(&ref);
 }
 
+/* The 16- and 8-byte tests (vector ones on x86-64) say plain exactly when every byte is. */
+static void test_plain16_every_byte(void **state)
+{
+	uint8_t b[16];
+	unsigned c, at;
+
+	(void)state;
+	for (c = 0; c < 256; c++)
+		for (at = 0; at < sizeof(b); at++) {
+			bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+
+			memset(b, 'a', sizeof(b));
+			b[at] = (uint8_t)c;
+			assert_int_equal(ascii_json_plain16(b), plain);
+			assert_int_equal(ascii_json_plain8(b + 8), at < 8 || plain);
+		}
+}
+
+/* ascii_printable_all agrees with the prefix scan for any byte at any place of texts up to 40. */
+static void test_printable_all_every_byte(void **state)
+{
+	uint8_t b[40];
+	size_t n, at;
+	unsigned c;
+
+	(void)state;
+	for (n = 0; n <= sizeof(b); n++) {
+		memset(b, 'a', sizeof(b));
+		assert_true(ascii_printable_all(b, n));
+		for (at = 0; at < n; at++)
+			for (c = 0; c < 256; c++) {
+				memset(b, 'a', sizeof(b));
+				b[at] = (uint8_t)c;
+				assert_int_equal(ascii_printable_all(b, n),
+						 ascii_printable_prefix(b, n) == n);
+			}
+	}
+}
+
 /* The validator itself must refuse what it is meant to catch. */
 static void test_validator_refuses(void **state)
 {
@@ -736,6 +775,8 @@ int main(void)
 		cmocka_unit_test(test_validator_refuses),
 		cmocka_unit_test(test_random_valid),
 		cmocka_unit_test(test_quoted_matches_escaper),
+		cmocka_unit_test(test_plain16_every_byte),
+		cmocka_unit_test(test_printable_all_every_byte),
 		cmocka_unit_test(test_digits9),
 		cmocka_unit_test(test_bytes_eq),
 		cmocka_unit_test(test_python_agrees),

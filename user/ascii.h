@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define SWAR_ONES	0x0101010101010101ULL
 #define SWAR_HIGH	0x8080808080808080ULL
@@ -50,6 +53,48 @@ static inline uint64_t swar_json_special(uint64_t w)
 	       swar_has_zero(w ^ (SWAR_ONES * '\\'));
 }
 
+#if defined(__SSE2__)
+/* Lanes of v that JSON copies as they are set to 0xff: one compare set for 16 bytes. */
+static inline __m128i sse2_json_plain(__m128i v)
+{
+	/* signed: 0x20..0x7f compare above 0x1f, bytes from 0x80 are negative */
+	__m128i ok = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f));
+	__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+				   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return _mm_andnot_si128(bad, ok);
+}
+#endif
+
+/*
+ * True when all 16 bytes at s are ones JSON copies as they are. On x86-64
+ * SSE2 is baseline, so one vector test replaces two word tests on the hot
+ * quoting path; elsewhere it is the two word tests.
+ */
+static inline bool ascii_json_plain16(const uint8_t *s)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	return _mm_movemask_epi8(sse2_json_plain(v)) == 0xffff;
+#else
+	return !(swar_json_special(swar_load(s)) | swar_json_special(swar_load(s + 8)));
+#endif
+}
+
+/* The same for 8 bytes: the vector test is shorter than the word one (three word tests in one). */
+static inline bool ascii_json_plain8(const uint8_t *s)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_loadl_epi64((const __m128i *)(const void *)s);
+
+	return (_mm_movemask_epi8(sse2_json_plain(v)) & 0xff) == 0xff;
+#else
+	return !swar_json_special(swar_load(s));
+#endif
+}
+
 /* Bytes at the start of s that are printable ASCII (0x20-0x7e), whole words only. */
 static inline size_t ascii_printable_words(const uint8_t *s, size_t n)
 {
@@ -81,6 +126,44 @@ static inline size_t ascii_printable_prefix(const uint8_t *s, size_t n)
 	while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
 		i++;
 	return i;
+}
+
+#if defined(__SSE2__)
+/* All 16 bytes of v in 0x20-0x7e (signed: bytes from 0x80 are negative). */
+static inline bool sse2_all_printable(__m128i v)
+{
+	return _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+						  _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)))) == 0xffff;
+}
+#endif
+
+/*
+ * Whether all of s is printable ASCII, as ascii_printable_prefix(s, n) == n.
+ * With SSE2, texts of 8 bytes or more take 16 (or 8) bytes a test, the last
+ * block overlapping the ones before it; shorter ones, and all elsewhere,
+ * go the prefix way.
+ */
+static inline bool ascii_printable_all(const uint8_t *s, size_t n)
+{
+#if defined(__SSE2__)
+	size_t i;
+
+	if (n >= 16) {
+		for (i = 0; i + 16 <= n; i += 16) {
+			if (!sse2_all_printable(_mm_loadu_si128((const __m128i *)(const void *)(s + i))))
+				return false;
+		}
+		return i == n ||
+		       sse2_all_printable(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+	}
+	if (n >= 8) {
+		/* two 8-byte halves, overlapping when n < 16, in one register */
+		return sse2_all_printable(
+			_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)s),
+					   _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8))));
+	}
+#endif
+	return ascii_printable_prefix(s, n) == n;
 }
 
 /*

@@ -274,7 +274,7 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 		jbuf__raw(out, "", 0);
 		return;
 	}
-	printable = keep <= limit && ascii_printable_prefix(s, n) == n;
+	printable = keep <= limit && ascii_printable_all(s, n);
 	if (printable && !redact) {
 		jbuf__raw(out, (const char *)s, keep);
 		return;
@@ -777,11 +777,16 @@ static unsigned dec_len(uint64_t v)
 
 void format__u64(struct jbuf *jb, uint64_t v)
 {
+	if (FORMAT_U64_ROOM >= jb->cap - jb->len && !jbuf__grow(jb, FORMAT_U64_ROOM))
+		return;
+	format__u64_reserved(jb, v);
+}
+
+void format__u64_reserved(struct jbuf *jb, uint64_t v)
+{
 	/* written in place, from the right: no copy out of a scratch array */
 	unsigned n = dec_len(v);
 
-	if (n >= jb->cap - jb->len && !jbuf__grow(jb, n))
-		return;
 	jbuf__digits(jb->buf + jb->len + n, v);
 	jb->len += n;
 	jb->buf[jb->len] = '\0';

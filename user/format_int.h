@@ -86,6 +86,9 @@ void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *
 
 /* "u64" as decimal text appended raw. */
 void format__u64(struct jbuf *jb, uint64_t v);
+/* The most format__u64 writes (20 digits); with this much free, format__u64_reserved needs no test. */
+#define FORMAT_U64_ROOM 20
+void format__u64_reserved(struct jbuf *jb, uint64_t v);
 
 /* Milliseconds with 3 decimals, as jbuf__ms writes them, appended raw. */
 void format__ms(struct jbuf *jb, uint64_t ns);

@@ -113,21 +113,65 @@ static void put_text(struct jbuf *jb, const struct prep *p, int f)
 	jbuf__quoted(jb, (const uint8_t *)prep__s(p, f), prep__n(p, f));
 }
 
+/*
+ * A constant piece (a key) and then a prepared text: one room test covers
+ * both, where PUT and put_text would test twice.
+ */
+static inline __attribute__((always_inline)) void put_keyed_text(struct jbuf *jb, const char *key,
+								  size_t kn, const struct prep *p,
+								  int f)
+{
+	size_t n = prep__n(p, f), room = kn + jbuf__quoted_room(n);
+
+	if (__builtin_expect(room >= jb->cap - jb->len, 0) && !jbuf__grow(jb, room))
+		return;
+	memcpy(jb->buf + jb->len, key, kn);
+	jb->len += kn;
+	jbuf__quoted_reserved(jb, (const uint8_t *)prep__s(p, f), n);
+}
+
+#define PUT_TEXT(jb, key_lit, p, f) put_keyed_text((jb), (key_lit), sizeof(key_lit) - 1, (p), (f))
+
+/* A constant piece and then a number, under one room test as put_keyed_text. */
+static inline __attribute__((always_inline)) void put_keyed_u64(struct jbuf *jb, const char *key,
+								 size_t kn, uint64_t v)
+{
+	if (__builtin_expect(kn + FORMAT_U64_ROOM >= jb->cap - jb->len, 0) &&
+	    !jbuf__grow(jb, kn + FORMAT_U64_ROOM))
+		return;
+	memcpy(jb->buf + jb->len, key, kn);
+	jb->len += kn;
+	format__u64_reserved(jb, v);
+}
+
+#define PUT_U64(jb, key_lit, v) put_keyed_u64((jb), (key_lit), sizeof(key_lit) - 1, (v))
+
 /* One of our own names ("tcp", "ok", ...): nothing in it to escape. Inline: a literal's length folds. */
-static inline __attribute__((always_inline)) void put_name(struct jbuf *jb, const char *name)
+static inline __attribute__((always_inline)) void put_keyed_name(struct jbuf *jb, const char *key,
+								  size_t kn, const char *name)
 {
 	size_t n = strlen(name);
 	char *o;
 
-	if (n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, n + 2))
+	/* the constant piece before it, if any, under the same room test */
+	if (kn + n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, kn + n + 2))
 		return;
 	o = jb->buf + jb->len;
+	memcpy(o, key, kn);
+	o += kn;
 	*o = '"';
 	memcpy(o + 1, name, n);
 	o[n + 1] = '"';
 	o[n + 2] = '\0';
-	jb->len += n + 2;
+	jb->len += kn + n + 2;
 }
+
+static inline __attribute__((always_inline)) void put_name(struct jbuf *jb, const char *name)
+{
+	put_keyed_name(jb, "", 0, name);
+}
+
+#define PUT_NAME(jb, key_lit, name) put_keyed_name((jb), (key_lit), sizeof(key_lit) - 1, (name))
 
 static void put_bool(struct jbuf *jb, bool v)
 {
@@ -137,21 +181,28 @@ static void put_bool(struct jbuf *jb, bool v)
 		PUT(jb, "false");
 }
 
-/* Quoted timestamp, made in place (ts_quoted writes at most 48 bytes). */
-static void put_ts(struct jbuf *jb, uint64_t real_ns)
+/*
+ * A constant piece and a quoted timestamp made in place after it (ts_quoted
+ * writes at most 48 bytes), under one room test.
+ */
+static inline __attribute__((always_inline)) void put_keyed_ts(struct jbuf *jb, const char *key,
+								size_t kn, uint64_t real_ns)
 {
-	if (48 >= jb->cap - jb->len && !jbuf__grow(jb, 48))
+	if (kn + 48 >= jb->cap - jb->len && !jbuf__grow(jb, kn + 48))
 		return;
+	memcpy(jb->buf + jb->len, key, kn);
+	jb->len += kn;
 	jb->len += ts_quoted(jb->buf + jb->len, real_ns);
 	jb->buf[jb->len] = '\0';
 }
+
+#define PUT_TS(jb, key_lit, ns) put_keyed_ts((jb), (key_lit), sizeof(key_lit) - 1, (ns))
 
 /* ,"key":"text" when the text is not empty; key_lit has the comma and colon. */
 #define PUT_OPT_TEXT(jb, p, key_lit, f)				\
 	do {							\
 		if (prep__n((p), (f))) {			\
-			PUT((jb), key_lit);			\
-			put_text((jb), (p), (f));		\
+			PUT_TEXT((jb), key_lit, (p), (f));	\
 		}						\
 	} while (0)
 
@@ -160,19 +211,15 @@ static void put_proc(struct jbuf *jb, const struct prep *p)
 	const struct conn *c = p->x->conn;
 	const struct msg_copy *m = p->x->req ? p->x->req : p->x->resp;
 
-	PUT(jb, ",\"proc\":{\"pid\":");
-	format__u64(jb, c->tgid);
-	PUT(jb, ",\"tid\":");
-	format__u64(jb, m ? m->tid : c->tid);
-	PUT(jb, ",\"comm\":");
-	put_text(jb, p, PF_COMM);
+	PUT_U64(jb, ",\"proc\":{\"pid\":", c->tgid);
+	PUT_U64(jb, ",\"tid\":", m ? m->tid : c->tid);
+	PUT_TEXT(jb, ",\"comm\":", p, PF_COMM);
 	PUT(jb, ",\"exe\":");
 	if (prep__n(p, PF_EXE))
 		put_text(jb, p, PF_EXE);
 	else
 		PUT(jb, "null");
-	PUT(jb, ",\"uid\":");
-	format__u64(jb, c->uid);
+	PUT_U64(jb, ",\"uid\":", c->uid);
 	PUT(jb, "}");
 }
 
@@ -183,14 +230,10 @@ static void put_conn(struct jbuf *jb, const struct prep *p)
 	PUT(jb, ",\"conn\":{\"id\":\"");
 	/* digits and colons, or "tgid:stdio" */
 	jbuf__raw(jb, c->names.id, strnlen(c->names.id, sizeof(c->names.id)));
-	PUT(jb, "\",\"role\":");
-	put_name(jb, role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
-	PUT(jb, ",\"transport\":");
-	put_name(jb, prep__transport(p));
-	PUT(jb, ",\"local\":");
-	put_text(jb, p, PF_LOCAL);
-	PUT(jb, ",\"peer\":");
-	put_text(jb, p, PF_PEER);
+	PUT_NAME(jb, "\",\"role\":", role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
+	PUT_NAME(jb, ",\"transport\":", prep__transport(p));
+	PUT_TEXT(jb, ",\"local\":", p, PF_LOCAL);
+	PUT_TEXT(jb, ",\"peer\":", p, PF_PEER);
 	if (c->tls)
 		PUT(jb, ",\"tls\":true}");
 	else
@@ -205,10 +248,9 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 			    int side, bool first)
 {
 	if (first)
-		PUT(jb, "\"ts\":");
+		PUT_TS(jb, "\"ts\":", m->ts_first_ns + p->off);
 	else
-		PUT(jb, ",\"ts\":");
-	put_ts(jb, m->ts_first_ns + p->off);
+		PUT_TS(jb, ",\"ts\":", m->ts_first_ns + p->off);
 	if (p->x->conn->proto == PROTO_HTTP && m->http && m->http->version) {
 		/* as seen: HTTP/2.0 or HTTP/0.9 written in a request line stay so */
 		char v[] = ",\"version\":\"HTTP/x.y\"";
@@ -219,27 +261,21 @@ static void put_side_common(struct jbuf *jb, const struct prep *p, const struct 
 		jbuf__raw(jb, v, sizeof(v) - 1);
 	}
 	PUT_OPT_TEXT(jb, p, ",\"content_type\":", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
-	PUT(jb, ",\"bytes\":");
-	format__u64(jb, m->wire_bytes);
-	PUT(jb, ",\"body_bytes\":");
-	format__u64(jb, m->body_bytes);
+	PUT_U64(jb, ",\"bytes\":", m->wire_bytes);
+	PUT_U64(jb, ",\"body_bytes\":", m->body_bytes);
 	if (p->kind[side] != PK_TEXT) {
-		PUT(jb, ",\"body_kind\":");
-		put_name(jb, sanitize__kind_name(p->kind[side]));
+		PUT_NAME(jb, ",\"body_kind\":", sanitize__kind_name(p->kind[side]));
 	}
-	PUT(jb, ",\"body\":");
-	put_text(jb, p, side ? PF_RESP_BODY : PF_REQ_BODY);
+	PUT_TEXT(jb, ",\"body\":", p, side ? PF_RESP_BODY : PF_REQ_BODY);
 	if (m->body_cut)
 		PUT(jb, ",\"body_truncated\":true");
 	if (m->lost_bytes) {
-		PUT(jb, ",\"lost_bytes\":");
-		format__u64(jb, m->lost_bytes);
+		PUT_U64(jb, ",\"lost_bytes\":", m->lost_bytes);
 	}
 	if (m->incomplete)
 		PUT(jb, ",\"incomplete\":true");
 	if (m->malformed) {
-		PUT(jb, ",\"malformed\":");
-		put_name(jb, m->malformed);
+		PUT_NAME(jb, ",\"malformed\":", m->malformed);
 	}
 }
 
@@ -253,10 +289,8 @@ static void put_request(struct jbuf *jb, const struct prep *p)
 {
 	PUT(jb, ",\"request\":{");
 	if (http_fields(p)) {
-		PUT(jb, "\"method\":");
-		put_text(jb, p, PF_METHOD);
-		PUT(jb, ",\"target\":");
-		put_text(jb, p, PF_TARGET);
+		PUT_TEXT(jb, "\"method\":", p, PF_METHOD);
+		PUT_TEXT(jb, ",\"target\":", p, PF_TARGET);
 		PUT_OPT_TEXT(jb, p, ",\"host\":", PF_HOST);
 	}
 	put_side_common(jb, p, p->req, 0, !http_fields(p));
@@ -267,8 +301,7 @@ static void put_response(struct jbuf *jb, const struct prep *p)
 {
 	PUT(jb, ",\"response\":{");
 	if (http_fields(p)) {
-		PUT(jb, "\"status\":");
-		format__u64(jb, msg_http(p->resp)->status);
+		PUT_U64(jb, "\"status\":", msg_http(p->resp)->status);
 		PUT_OPT_TEXT(jb, p, ",\"reason\":", PF_REASON);
 	}
 	put_side_common(jb, p, p->resp, 1, !http_fields(p));
@@ -366,10 +399,8 @@ static void put_rpc(struct jbuf *jb, const struct prep *p)
 		if (code < 0)
 			PUT(jb, "-");
 		format__u64(jb, code < 0 ? (uint64_t)0 - (uint64_t)code : (uint64_t)code);
-		PUT(jb, ",\"class\":");
-		put_name(jb, jsonrpc__error_class(code));
-		PUT(jb, ",\"message\":");
-		put_text(jb, p, PF_RPC_ERRMSG);
+		PUT_NAME(jb, ",\"class\":", jsonrpc__error_class(code));
+		PUT_TEXT(jb, ",\"message\":", p, PF_RPC_ERRMSG);
 		PUT(jb, "}");
 	}
 	PUT(jb, "}");
@@ -402,17 +433,13 @@ static void render_json(struct jbuf *jb, const struct prep *p, const struct form
 	uint64_t ts = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
 
 	(void)o;
-	PUT(jb, "{\"v\":" RECORD_VERSION_TEXT ",\"seq\":");
-	format__u64(jb, p->seq);
-	PUT(jb, ",\"ts\":");
-	put_ts(jb, ts + p->off);
+	PUT_U64(jb, "{\"v\":" RECORD_VERSION_TEXT ",\"seq\":", p->seq);
+	PUT_TS(jb, ",\"ts\":", ts + p->off);
 	PUT(jb, ",\"type\":\"exchange\"");
 	put_proc(jb, p);
 	put_conn(jb, p);
-	PUT(jb, ",\"proto\":");
-	put_name(jb, prep__proto(p));
-	PUT(jb, ",\"outcome\":");
-	put_name(jb, outcome__name(x->outcome));
+	PUT_NAME(jb, ",\"proto\":", prep__proto(p));
+	PUT_NAME(jb, ",\"outcome\":", outcome__name(x->outcome));
 	PUT(jb, ",\"critical\":");
 	put_bool(jb, prep__critical(p));
 	if (p->req && p->resp) {

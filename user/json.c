@@ -165,9 +165,12 @@ static inline __attribute__((always_inline)) char *copy_plain(char *o, const uin
 {
 	size_t k = *i;
 
-	for (; k + 8 <= n && !swar_json_special(swar_load(s + k)); k += 8, o += 8)
+	/* 16 bytes a test first: most texts worth a loop (paths, bodies) are longer than 16 */
+	for (; k + 16 <= n && ascii_json_plain16(s + k); k += 16, o += 16)
+		memcpy(o, s + k, 16);
+	for (; k + 8 <= n && ascii_json_plain8(s + k); k += 8, o += 8)
 		memcpy(o, s + k, 8);
-	if (k < n && n >= 8 && k + 8 > n && !swar_json_special(swar_load(s + n - 8))) {
+	if (k < n && n >= 8 && k + 8 > n && ascii_json_plain8(s + n - 8)) {
 		/* the last word, overlapping the ones copied: a plain tail in one step */
 		memcpy(o + (n - k) - 8, s + n - 8, 8);
 		o += n - k;
@@ -179,19 +182,32 @@ static inline __attribute__((always_inline)) char *copy_plain(char *o, const uin
 	return o;
 }
 
+static void jbuf__quoted_cold(struct jbuf *jb, const uint8_t *s, size_t n, size_t room);
+static void jbuf__quoted_rest(struct jbuf *jb, const uint8_t *s, size_t n, size_t i, char *o);
+
 /*
  * "s", escaped, into one reservation of two bytes per byte of s: plain
  * runs are copied and \" and \\ (the backslashes of a sanitized text's
  * \xNN) written in place. Other bytes, rare, go to the escaper with the rest.
+ * Growing and escaping are tail calls out of line: with no call to come
+ * back from, this path keeps its values in scratch registers and saves none.
  */
 void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 {
-	size_t i = 0, room = n > SIZE_MAX / 4 ? SIZE_MAX / 2 : 2 * n + 2;	/* huge: grow refuses */
-	char *o;
+	size_t room = jbuf__quoted_room(n);
 
-	if (room >= jb->cap - jb->len && !jbuf__grow(jb, room))
+	if (room >= jb->cap - jb->len) {
+		jbuf__quoted_cold(jb, s, n, room);
 		return;
-	o = jb->buf + jb->len;
+	}
+	jbuf__quoted_reserved(jb, s, n);
+}
+
+void jbuf__quoted_reserved(struct jbuf *jb, const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	char *o = jb->buf + jb->len;
+
 	*o++ = '"';
 	if (n < 8 && n && copy_short_plain(o, s, n)) {
 		o[n] = '"';
@@ -210,6 +226,21 @@ void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 		jb->len = (size_t)(o - jb->buf);
 		return;
 	}
+	jbuf__quoted_rest(jb, s, n, i, o);
+}
+
+/* No room yet: grow once, after which the reservation holds and quoting goes as usual. */
+static __attribute__((noinline, cold)) void jbuf__quoted_cold(struct jbuf *jb, const uint8_t *s,
+							      size_t n, size_t room)
+{
+	if (jbuf__grow(jb, room))
+		jbuf__quoted(jb, s, n);
+}
+
+/* A byte other than \" or \\ needs escaping at s[i]: the escaper writes the rest. */
+static __attribute__((noinline)) void jbuf__quoted_rest(struct jbuf *jb, const uint8_t *s,
+							size_t n, size_t i, char *o)
+{
 	jb->len = (size_t)(o - jb->buf);
 	jb->buf[jb->len] = '\0';
 	jbuf__escape(jb, s + i, n - i);

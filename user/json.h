@@ -93,5 +93,15 @@ void jbuf__null(struct jbuf *jb);
 void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n);
 /* "s" with s escaped (jbuf__escape): a JSON string value without the comma logic. */
 void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n);
+/* The room jbuf__quoted reserves for n bytes (two per byte and the quotes); huge: grow refuses. */
+static inline size_t jbuf__quoted_room(size_t n)
+{
+	return n > SIZE_MAX / 4 ? SIZE_MAX / 2 : 2 * n + 2;
+}
+/*
+ * jbuf__quoted once jbuf__quoted_room(n) bytes are known free: a caller that
+ * writes a constant piece before the text reserves for both in one test.
+ */
+void jbuf__quoted_reserved(struct jbuf *jb, const uint8_t *s, size_t n);
 
 #endif /* SOCKAUDIT_JSON_H */
