@@ -503,6 +503,19 @@ static void test_batched_idle_synced(void **state)
 	sink_config__free(&c);
 }
 
+/* A sink with flush_mode hybrid and a large batch_size, its setup written. */
+static struct sink *hybrid_sink(struct sink_config *c, const char *name)
+{
+	struct sink *s;
+
+	cfg_for(c, name);
+	c->flush_mode = FLUSH_HYBRID;
+	c->batch_size = 1000;
+	s = make(c);
+	assert_int_equal(sink__flush(s), 0);
+	return s;
+}
+
 static void test_hybrid_critical_first(void **state)
 {
 	struct sink_config c;
@@ -510,11 +523,7 @@ static void test_hybrid_critical_first(void **state)
 	struct sink *s;
 	int n, calls;
 
-	cfg_for(&c, "h.log");
-	c.flush_mode = FLUSH_HYBRID;
-	c.batch_size = 1000;
-	s = make(&c);
-	assert_int_equal(sink__flush(s), 0);
+	s = hybrid_sink(&c, "h.log");
 	calls = writev_calls;
 	n = snprintf(buf, sizeof(buf), "{\"crit\":1}\n{\"after\":1}\n");
 	/* the first record is critical: written and synced on its own */
@@ -523,6 +532,20 @@ static void test_hybrid_critical_first(void **state)
 	assert_int_equal(writev_calls - calls, 2);
 	assert_int_equal(sink__close(s), 0);
 	sink_config__free(&c);
+}
+
+/* Close s: its file then holds want (the whole batch run, in order) in lines records. */
+static void closed_holds(struct sink *s, struct sink_config *c, const char *want, int lines)
+{
+	size_t len;
+	char *text;
+
+	assert_int_equal(sink__close(s), 0);
+	text = slurp(c->output_file, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, want));
+	assert_int_equal(whole_lines(c->output_file, NULL, NULL), lines);
+	free(text);
 }
 
 /*
@@ -538,15 +561,9 @@ static void test_put_recs_boundaries(void **state)
 	const uint32_t end_a[] = { 8, 16, 24 }, end_b[] = { 8, 19, 27 };
 	struct sink_config c;
 	struct sink *s;
-	size_t len;
-	char *text;
 	int calls;
 
-	cfg_for(&c, "r.log");
-	c.flush_mode = FLUSH_HYBRID;
-	c.batch_size = 1000;
-	s = make(&c);
-	assert_int_equal(sink__flush(s), 0);
+	s = hybrid_sink(&c, "r.log");
 	calls = writev_calls;
 	assert_int_equal(sink__put_recs(s, a, sizeof(a) - 1, end_a, 3, 0), 0);
 	assert_int_equal(sink__flush(s), 0);
@@ -556,13 +573,61 @@ static void test_put_recs_boundaries(void **state)
 	assert_int_equal(sink__put_recs(s, b, sizeof(b) - 1, end_b, 3, 19), 0);
 	assert_int_equal(sink__flush(s), 0);
 	assert_int_equal(writev_calls - calls, 2);
-	assert_int_equal(sink__close(s), 0);
-	text = slurp(c.output_file, &len);
-	assert_non_null(text);
-	assert_non_null(strstr(text, "{\"r\":1}\n{\"r\":2}\n{\"r\":3}\n{\"r\":4}\n{\"crit\":5}\n"
-				     "{\"r\":6}\n"));
-	assert_int_equal(whole_lines(c.output_file, NULL, NULL), 6);
-	free(text);
+	closed_holds(s, &c, "{\"r\":1}\n{\"r\":2}\n{\"r\":3}\n{\"r\":4}\n{\"crit\":5}\n"
+			"{\"r\":6}\n", 6);
+	sink_config__free(&c);
+}
+
+/*
+ * Batches queued while the writer is busy are taken whole (give: no copy;
+ * the producer gets a pooled buffer back, none while nothing was written) and written in
+ * order in one cycle; with flush_mode hybrid the cut for the critical
+ * record falls inside the middle batch: 4 writes for 3 batches.
+ */
+static void give_three(struct sink *s, char **buf, size_t *cap)
+{
+	char rec[64];
+	int b, i;
+
+	for (b = 0; b < 3; b++) {
+		uint32_t end[4], len = 0;
+
+		*buf = malloc(*cap = 64);	/* 56 bytes of records: held, not copied */
+		assert_non_null(*buf);
+		for (i = 0; i < 4; i++) {
+			len += snprintf(rec, sizeof(rec), "{\"b\":%d,\"i\":%d}\n", b, i);
+			memcpy(*buf + (len - strlen(rec)), rec, strlen(rec));
+			end[i] = len;
+		}
+		/* the second batch is critical up to its second record */
+		assert_int_equal(sink__give_recs(s, buf, cap, len, end, 4, b == 1 ? end[1] : 0), 0);
+		assert_null(*buf);	/* the pool is empty while the writer holds its batch */
+	}
+}
+
+static void test_give_batches_in_one_cycle(void **state)
+{
+	struct sink_config c;
+	struct sink *s;
+	char *buf;
+	size_t cap;
+	int calls;
+
+	s = hybrid_sink(&c, "g.log");
+	/* a critical record: the writer syncs it and blocks there */
+	__atomic_store_n(&block_sync, 2, __ATOMIC_RELAXED);
+	assert_int_equal(sink__put(s, "{\"first\":1}\n", 12, 1, 12), 0);
+	usleep(50000);
+	calls = writev_calls;
+	give_three(s, &buf, &cap);
+	__atomic_store_n(&block_sync, 0, __ATOMIC_RELAXED);
+	assert_int_equal(sink__flush(s), 0);
+	assert_int_equal(writev_calls - calls, 4);
+	closed_holds(s, &c, "{\"first\":1}\n{\"b\":0,\"i\":0}\n{\"b\":0,\"i\":1}\n"
+			"{\"b\":0,\"i\":2}\n{\"b\":0,\"i\":3}\n{\"b\":1,\"i\":0}\n"
+			"{\"b\":1,\"i\":1}\n{\"b\":1,\"i\":2}\n{\"b\":1,\"i\":3}\n"
+			"{\"b\":2,\"i\":0}\n{\"b\":2,\"i\":1}\n{\"b\":2,\"i\":2}\n"
+			"{\"b\":2,\"i\":3}\n", 13);
 	sink_config__free(&c);
 }
 
@@ -1126,6 +1191,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_write_error_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batched_idle_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hybrid_critical_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_give_batches_in_one_cycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_recs_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_after_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_after_move_and_replace, setup, teardown),

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include "chain.h"
+#include "growbuf.h"
 
 /* Domain separation: a MAC or a key step can never be taken for the other. */
 static const char mac_label[] = "sockaudit-chain-v1";		/* with its NUL */
@@ -285,23 +286,6 @@ static bool sd_bounds(const char *l, size_t len, size_t *first, size_t *last, si
 
 /* ---- sealing ---- */
 
-static int reserve(char **out, size_t *cap, size_t need)
-{
-	size_t n = *cap ? *cap : 65536;
-	char *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*out, n);
-	if (!p)
-		return -ENOMEM;
-	*out = p;
-	*cap = n;
-	return 0;
-}
-
 static char *put(char *o, const void *s, size_t n)
 {
 	memcpy(o, s, n);
@@ -371,7 +355,7 @@ int chain__seal_recs(struct chain *c, const struct recs *r, char **out, size_t *
 	char *o;
 	int err;
 
-	if (reserve(out, cap, recs__bytes(r) + (size_t)r->n * (CHAIN_OVERHEAD + 1) + 1))
+	if (growbuf__reserve(out, cap, recs__bytes(r) + (size_t)r->n * (CHAIN_OVERHEAD + 1) + 1))
 		return -ENOMEM;
 	o = *out;
 	for (i = r->first; i < r->first + r->n; i++) {

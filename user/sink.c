@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Writer thread per output file. Producers append whole records to `fill`
- * under the lock; the writer swaps it with its empty `spare` and does all
- * I/O outside the lock, so each cycle carries everything queued since the
- * last one: with flush_mode immediate that is group commit (one write, one
- * fdatasync for every record that arrived while the previous sync ran).
+ * Writer thread per output file. Producers queue batches of whole records
+ * under the lock (batchq.h: a producer's buffer is taken, not copied); the
+ * writer takes every queued batch at once and does all I/O outside the
+ * lock, so each cycle carries everything queued since the last one: with
+ * flush_mode immediate that is group commit (one fdatasync for every record
+ * that arrived while the previous sync ran).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "batchq.h"
 #include "chain.h"
 #include "logset.h"
 #include "sealer.h"
@@ -49,12 +51,9 @@ struct sink {
 	pthread_cond_t done;		/* flushers: synced generation advanced */
 	pthread_t thread;
 	struct sink_config cfg;
-	char *fill, *spare;
-	size_t fill_len, fill_cap, spare_cap, max_bytes;
-	size_t fill_crit;		/* records of fill up to its last critical one */
-	uint32_t fill_recs;
-	uint32_t *fill_end, *spare_end;	/* where each record of fill / spare ends (recs.h) */
-	uint32_t fill_end_cap, spare_end_cap;
+	struct batchq q;		/* the records queued for the writer */
+	struct batch_list run;		/* the batches the writer took (its own during a cycle) */
+	size_t max_bytes;
 	uint64_t queued_gen;		/* bumped on every put */
 	uint64_t synced_gen;		/* everything up to here is on disk */
 	bool sync_wanted, rotate_wanted, stop;
@@ -454,23 +453,6 @@ static int write_buf(struct sink *s, const char *buf, size_t len, uint32_t nrec)
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 	return write_iov(s, &iov, 1, nrec);
-}
-
-/* *end holds at least n offsets; -ENOMEM when it cannot grow. */
-static int ends_reserve(uint32_t **end, uint32_t *cap, uint64_t n)
-{
-	uint64_t c = *cap ? *cap : 1024;
-	uint32_t *e;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n)
-		c *= 2;
-	if (c > UINT32_MAX || !(e = realloc(*end, c * sizeof(*e))))
-		return -ENOMEM;
-	*end = e;
-	*cap = (uint32_t)c;
-	return 0;
 }
 
 static void save_state(struct sink *s, bool durable);
@@ -909,7 +891,7 @@ static struct recs cut_oversize(struct sink *s, const struct recs *r)
 	if (!has_oversize(r, max))
 		return *r;
 	jbuf__reset(&s->over);
-	if (ends_reserve(&s->over_end, &s->over_end_cap, r->n))
+	if (batch__ends_reserve(&s->over_end, &s->over_end_cap, r->n))
 		s->over.oom = true;
 	for (i = 0; i < r->n && !s->over.oom; i++) {
 		uint32_t at = r->first + i;
@@ -1118,10 +1100,9 @@ static void check_space(struct sink *s, uint64_t incoming)
 /* ---- the writer ---- */
 
 struct cycle {
-	char *buf;
-	uint32_t *end;			/* where each record ends (recs.h) */
+	const struct batch_list *run;	/* the batches taken, oldest first */
 	size_t len;
-	uint32_t nrec, crit;		/* crit: records up to the last critical one */
+	uint32_t nrec;
 	bool sync, rotate, stop;
 };
 
@@ -1211,14 +1192,45 @@ static void reopen_if_gone(struct sink *s)
 	s->since_check = 0;
 }
 
+/*
+ * Write a cycle's batches in order. With flush_mode hybrid the last
+ * critical record is on disk before any later record is written.
+ */
+static void write_batches(struct sink *s, const struct batch_list *run)
+{
+	uint32_t i, crit_at = run->n;
+
+	for (i = 0; s->cfg.flush_mode == FLUSH_HYBRID && i < run->n; i++)
+		if (run->b[i].crit)
+			crit_at = i;
+	for (i = 0; i < run->n; i++) {
+		const struct batch *b = &run->b[i];
+		struct recs all = batch__recs(b);
+
+		if (i == crit_at) {
+			struct recs crit = recs__sub(&all, 0, b->crit);
+			struct recs rest = recs__sub(&all, b->crit, b->nrec - b->crit);
+
+			write_part(s, &crit);
+			do_sync(s);
+			write_part(s, &rest);
+		} else {
+			write_part(s, &all);
+		}
+	}
+}
+
 static void writer_cycle(struct sink *s, struct cycle *c)
 {
-	struct recs all = { .buf = c->buf, .end = c->end, .n = c->nrec };
+	uint32_t i;
 
 	if (!s->set_up) {
 		retry_setup(s, c->stop);
 		if (!s->set_up) {
-			early_buffer(s, &all);
+			for (i = 0; c->run && i < c->run->n; i++)
+				early_buffer(s, &(struct recs){ .buf = c->run->b[i].buf,
+								.end = c->run->b[i].end,
+								.n = c->run->b[i].nrec });
 			return;
 		}
 	}
@@ -1229,19 +1241,10 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 	if (c->rotate || now_ns(CLOCK_REALTIME) >= s->next_interval)
 		rotate_now(s, c->rotate ? "signal" : "interval");
 	check_space(s, c->len + (s->seal ? (uint64_t)c->nrec * CHAIN_OVERHEAD : 0));
-	if (s->suspended) {
+	if (s->suspended)
 		count_lost(s, SINK_LOST_SUSPEND, c->nrec);
-	} else if (s->cfg.flush_mode == FLUSH_HYBRID && c->crit) {
-		/* the critical record is on disk before any later one is written */
-		struct recs crit = recs__sub(&all, 0, c->crit);
-		struct recs rest = recs__sub(&all, c->crit, c->nrec - c->crit);
-
-		write_part(s, &crit);
-		do_sync(s);
-		write_part(s, &rest);
-	} else {
-		write_part(s, &all);
-	}
+	else if (c->run)
+		write_batches(s, c->run);
 	if (sync_due(s, c))
 		do_sync(s);
 	maybe_checkpoint(s, false);
@@ -1272,7 +1275,7 @@ static uint64_t writer_deadline(const struct sink *s)
 /* Under mu: wait for records, a request, or the deadline. false: stop. */
 static bool writer_wait(struct sink *s)
 {
-	while (!s->fill_len && !s->sync_wanted && !s->rotate_wanted && !s->stop) {
+	while (!s->q.recs && !s->sync_wanted && !s->rotate_wanted && !s->stop) {
 		uint64_t d = writer_deadline(s);
 		struct timespec ts = { .tv_sec = d / 1000000000ULL, .tv_nsec = d % 1000000000ULL };
 
@@ -1281,33 +1284,19 @@ static bool writer_wait(struct sink *s)
 		else if (pthread_cond_timedwait(&s->work, &s->mu, &ts) == ETIMEDOUT)
 			return true;
 	}
-	return s->fill_len || s->sync_wanted || s->rotate_wanted || !s->stop;
+	return s->q.recs || s->sync_wanted || s->rotate_wanted || !s->stop;
 }
 
 /* Under mu: take everything queued (group commit). */
 static void take_queue(struct sink *s, struct cycle *c)
 {
-	size_t cap = s->fill_cap;
-	uint32_t *end = s->fill_end, end_cap = s->fill_end_cap;
-
-	c->buf = s->fill;
-	c->end = end;
-	c->len = s->fill_len;
-	c->crit = s->fill_crit;
-	c->nrec = s->fill_recs;
+	c->len = s->q.bytes;
+	c->nrec = s->q.recs;
+	batchq__take(&s->q, &s->run);
+	c->run = &s->run;
 	c->sync = s->sync_wanted;
 	c->rotate = s->rotate_wanted;
 	c->stop = s->stop;
-	s->fill = s->spare;
-	s->spare = c->buf;
-	s->fill_cap = s->spare_cap;
-	s->spare_cap = cap;
-	s->fill_end = s->spare_end;
-	s->fill_end_cap = s->spare_end_cap;
-	s->spare_end = end;
-	s->spare_end_cap = end_cap;
-	s->fill_len = s->fill_crit = 0;
-	s->fill_recs = 0;
 	stat_set(&s->st.queued_bytes, 0);
 	s->sync_wanted = s->rotate_wanted = false;
 }
@@ -1328,6 +1317,7 @@ static void *writer_main(void *arg)
 		writer_cycle(s, &c);
 		progress(s);
 		pthread_mutex_lock(&s->mu);
+		batchq__recycle(&s->q, &s->run);
 		s->in_cycle = false;
 		/* a failing sink releases flushers too: they read the error */
 		if (!s->unsynced_recs || !s->set_up || s->failing)
@@ -1344,79 +1334,29 @@ static void *writer_main(void *arg)
 
 /* ---- producers ---- */
 
-static int grow(char **buf, size_t *cap, size_t need)
-{
-	size_t n = *cap ? *cap : 65536;
-	char *p;
-
-	while (n < need)
-		n *= 2;
-	p = realloc(*buf, n);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
-}
-
-/* Under mu: room for len more bytes and nrec more records in fill. */
-static bool fill_room(struct sink *s, size_t len, uint32_t nrec)
-{
-	return s->fill_len + len <= s->max_bytes && s->fill_len + len <= UINT32_MAX &&
-	       (s->fill_len + len <= s->fill_cap || !grow(&s->fill, &s->fill_cap, s->fill_len + len)) &&
-	       !ends_reserve(&s->fill_end, &s->fill_end_cap, (uint64_t)s->fill_recs + nrec);
-}
-
-/* Under mu: nrec records of len bytes, just placed at the end of fill, queued for the writer. */
-static void queue_recs(struct sink *s, size_t len, const uint32_t *end, uint32_t nrec,
-		       size_t crit_len)
-{
-	uint32_t i, base = (uint32_t)s->fill_len;
-
-	for (i = 0; i < nrec; i++) {
-		s->fill_end[s->fill_recs + i] = base + end[i];
-		if (crit_len && end[i] <= crit_len)
-			s->fill_crit = s->fill_recs + i + 1;
-	}
-	s->fill_len += len;
-	s->fill_recs += nrec;
-	stat_set(&s->st.queued_bytes, s->fill_len);
-	s->queued_gen++;
-	pthread_cond_signal(&s->work);
-}
-
-/* Under mu: an empty fill can take the producer's buffer as it is (within the same limits). */
-static bool fill_takes(struct sink *s, size_t len, uint32_t nrec)
-{
-	return !s->fill_len && len <= s->max_bytes && len <= UINT32_MAX &&
-	       !ends_reserve(&s->fill_end, &s->fill_end_cap, (uint64_t)s->fill_recs + nrec);
-}
-
 /*
- * The batch in buf queued: moved when own is given and fill is empty (the
- * producer gets fill's old buffer in exchange), copied otherwise.
+ * The batch in buf queued: taken as it is when own is given (the producer
+ * gets an empty buffer in exchange), copied otherwise (batchq.h).
  */
 static int put(struct sink *s, char **own, size_t *own_cap, const char *buf, size_t len,
 	       const uint32_t *end, uint32_t nrec, size_t crit_len)
 {
-	int err = 0;
+	int err = -ENOBUFS;
 
 	pthread_mutex_lock(&s->mu);
-	if (own && fill_takes(s, len, nrec)) {
-		char *b = s->fill;
-		size_t cap = s->fill_cap;
-
-		s->fill = *own;
-		s->fill_cap = *own_cap;
-		*own = b;
-		*own_cap = cap;
-		queue_recs(s, len, end, nrec, crit_len);
-	} else if (fill_room(s, len, nrec)) {
-		memcpy(s->fill + s->fill_len, buf, len);
-		queue_recs(s, len, end, nrec, crit_len);
-	} else {
+	if (s->q.bytes + len <= s->max_bytes) {
+		if (own)
+			err = batchq__give(&s->q, own, own_cap, len, end, nrec, crit_len);
+		else
+			err = batchq__copy(&s->q, buf, len, end, nrec, crit_len);
+	}
+	if (err) {
 		s->dropped += nrec;
 		err = -ENOBUFS;
+	} else {
+		stat_set(&s->st.queued_bytes, s->q.bytes);
+		s->queued_gen++;
+		pthread_cond_signal(&s->work);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return err;
@@ -1442,7 +1382,7 @@ int sink__put(struct sink *s, const char *buf, size_t len, uint32_t nrec, size_t
 	int err;
 
 	for (; p < stop && (nl = memchr(p, '\n', stop - p)); p = nl + 1) {
-		if (ends_reserve(&end, &cap, (uint64_t)n + 1)) {
+		if (batch__ends_reserve(&end, &cap, (uint64_t)n + 1)) {
 			free(end);
 			pthread_mutex_lock(&s->mu);
 			s->dropped += nrec;
@@ -1507,10 +1447,7 @@ static void sink_free(struct sink *s)
 	pthread_mutex_destroy(&s->dur_mu);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
-	free(s->fill);
-	free(s->spare);
-	free(s->fill_end);
-	free(s->spare_end);
+	batchq__free(&s->q, &s->run);
 	free(s);
 }
 
@@ -1793,7 +1730,7 @@ static int leave_behind(struct sink *s)
 	uint32_t queued;
 
 	pthread_mutex_lock(&s->mu);
-	queued = s->fill_recs;
+	queued = s->q.recs;
 	pthread_mutex_unlock(&s->mu);
 	count_lost(s, SINK_LOST_STUCK, queued);
 	log_err("audit log %s: its writer is stuck in I/O (the file system does not answer): "

@@ -58,10 +58,10 @@ int sink__put_recs(struct sink *s, const char *buf, size_t len, const uint32_t *
 		   uint32_t nrec, size_t crit_len);
 /*
  * sink__put_recs of the batch in *buf (of *cap bytes, allocated with
- * malloc): when the queue is empty the sink keeps that buffer and gives
- * *buf, *cap one of its own (possibly NULL, 0) instead of copying the
- * batch, the usual case of a writer that keeps up. *buf's content is
- * undefined afterwards either way.
+ * malloc): the sink keeps that buffer and gives *buf, *cap a written one
+ * of its own (possibly NULL, 0) instead of copying the batch; a batch
+ * that fills less than half of its buffer is copied (batchq.h). *buf's
+ * content is undefined afterwards either way.
  */
 int sink__give_recs(struct sink *s, char **buf, size_t *cap, size_t len, const uint32_t *end,
 		    uint32_t nrec, size_t crit_len);
