@@ -3,8 +3,7 @@
  * The sink's batch queue (batchq.c): a full batch is taken without a copy
  * and the producer gets a recycled buffer back; a small one is copied into
  * the newest queued batch; the writer takes batches in order with their
- * record ends and critical marks; the pool keeps at most BATCHQ_POOL
- * buffers.
+ * record ends and critical marks; the pool keeps buffers up to its bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,7 +59,7 @@ static uint32_t check_run(const struct batch_list *run)
 
 static void test_give_takes_full_batch(void **state)
 {
-	struct batchq q = { 0 };
+	struct batchq q = { .pool_max = 1 << 20 };
 	struct batch_list run = { 0 };
 	struct prod p = { 0 };
 	char *given;
@@ -94,7 +93,7 @@ static void test_give_takes_full_batch(void **state)
 
 static void test_small_batch_is_copied(void **state)
 {
-	struct batchq q = { 0 };
+	struct batchq q = { .pool_max = 1 << 20 };
 	struct batch_list run = { 0 };
 	struct prod p = { 0 };
 	char *kept;
@@ -119,7 +118,7 @@ static void test_small_batch_is_copied(void **state)
 
 static void test_crit_marks(void **state)
 {
-	struct batchq q = { 0 };
+	struct batchq q = { .pool_max = 1 << 20 };
 	struct batch_list run = { 0 };
 	struct prod p = { 0 };
 
@@ -142,24 +141,25 @@ static void test_crit_marks(void **state)
 
 static void test_pool_is_bounded(void **state)
 {
-	struct batchq q = { 0 };
+	struct batchq q = { .pool_max = 3 * 64 };	/* three of the 64-byte buffers */
 	struct batch_list run = { 0 };
 	struct prod p = { 0 };
 	uint32_t i;
 
 	(void)state;
-	for (i = 0; i < BATCHQ_POOL + 3; i++) {
+	for (i = 0; i < 6; i++) {
 		produce(&p, 64, 10 * i, 10);
 		assert_int_equal(batchq__give(&q, &p.buf, &p.cap, p.len, p.end, p.n, 0), 0);
 		free(p.buf);	/* the pool is empty while nothing was written */
 		p.buf = NULL;
 		p.cap = 0;
 	}
-	assert_int_equal(q.queued.n, BATCHQ_POOL + 3);
+	assert_int_equal(q.queued.n, 6);
 	batchq__take(&q, &run);
-	assert_int_equal(check_run(&run), 10 * (BATCHQ_POOL + 3));
+	assert_int_equal(check_run(&run), 10 * (6));
 	batchq__recycle(&q, &run);
-	assert_int_equal(q.pool.n, BATCHQ_POOL);	/* the rest were freed (valgrind: no leak) */
+	assert_int_equal(q.pool.n, 3);
+	assert_int_equal(q.pool_bytes, 3 * 64);	/* the rest were freed (valgrind: no leak) */
 	batchq__free(&q, &run);
 }
 

@@ -30,12 +30,9 @@ static void batch_free(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* A new empty batch at the end of the queue, with a pooled buffer when there is one. */
-static struct batch *push_batch(struct batchq *q)
+/* A new slot at the end of l (its content undefined); NULL without memory. */
+static struct batch *list_push(struct batch_list *l)
 {
-	struct batch_list *l = &q->queued;
-	struct batch *b;
-
 	if (l->n == l->cap) {
 		uint32_t cap = l->cap ? 2 * l->cap : 8;
 		struct batch *nb = realloc(l->b, cap * sizeof(*nb));
@@ -45,23 +42,44 @@ static struct batch *push_batch(struct batchq *q)
 		l->b = nb;
 		l->cap = cap;
 	}
-	b = &l->b[l->n++];
-	if (q->pool.n)
+	return &l->b[l->n++];
+}
+
+/* An empty batch kept for reuse while the pool is under its bytes, freed otherwise. */
+static void to_pool(struct batchq *q, struct batch *b)
+{
+	struct batch *slot;
+
+	b->len = 0;
+	b->nrec = b->crit = 0;
+	if (q->pool_bytes + b->cap <= q->pool_max && (slot = list_push(&q->pool))) {
+		*slot = *b;
+		q->pool_bytes += b->cap;
+	} else {
+		batch_free(b);
+	}
+}
+
+/* A new empty batch at the end of the queue, with the last pooled buffer when there is one. */
+static struct batch *push_batch(struct batchq *q)
+{
+	struct batch *b = list_push(&q->queued);
+
+	if (!b)
+		return NULL;
+	if (q->pool.n) {
 		*b = q->pool.b[--q->pool.n];
-	else
+		q->pool_bytes -= b->cap;
+	} else {
 		memset(b, 0, sizeof(*b));
+	}
 	return b;
 }
 
 /* Undo push_batch: the batch (empty) goes back to the pool. */
 static void pop_batch(struct batchq *q)
 {
-	struct batch *b = &q->queued.b[--q->queued.n];
-
-	if (q->pool.n < q->pool.cap)
-		q->pool.b[q->pool.n++] = *b;
-	else
-		batch_free(b);
+	to_pool(q, &q->queued.b[--q->queued.n]);
 }
 
 /* nrec record ends (offsets from the batch's own len) appended to b; the queue counts them. */
@@ -141,31 +159,15 @@ void batchq__take(struct batchq *q, struct batch_list *run)
 	q->queued.n = 0;
 	q->bytes = 0;
 	q->recs = 0;
-}
-
-/* The pool's array has room for BATCHQ_POOL batches (made on first use). */
-static bool pool_ready(struct batchq *q)
-{
-	if (!q->pool.b && (q->pool.b = calloc(BATCHQ_POOL, sizeof(*q->pool.b))))
-		q->pool.cap = BATCHQ_POOL;
-	return q->pool.b != NULL;
+	q->pool_bytes = 0;
 }
 
 void batchq__recycle(struct batchq *q, struct batch_list *run)
 {
 	uint32_t i;
-	bool pool = pool_ready(q);
 
-	for (i = 0; i < run->n; i++) {
-		struct batch *b = &run->b[i];
-
-		b->len = 0;
-		b->nrec = b->crit = 0;
-		if (pool && q->pool.n < q->pool.cap)
-			q->pool.b[q->pool.n++] = *b;
-		else
-			batch_free(b);
-	}
+	for (i = 0; i < run->n; i++)
+		to_pool(q, &run->b[i]);
 	run->n = 0;
 }
 
@@ -187,4 +189,5 @@ void batchq__free(struct batchq *q, struct batch_list *run)
 		list_free(run);
 	q->bytes = 0;
 	q->recs = 0;
+	q->pool_bytes = 0;
 }

@@ -6,7 +6,9 @@
  * writer; a small batch is copied into the newest queued buffer instead,
  * so a queue of many tiny batches does not hold a large buffer for each.
  * The writer takes every queued batch at once and gives the buffers back
- * to a small pool: they stay allocated and their pages stay mapped.
+ * to a pool (up to pool_max bytes of buffers, the sink's queue bound: no
+ * more than the queue held): they stay allocated and their pages stay
+ * mapped, so a producer never grows a fresh buffer page by page.
  *
  * No locking here: the sink holds its lock around every call.
  */
@@ -16,9 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "recs.h"
-
-/* Buffers kept for reuse once written; more are freed. */
-#define BATCHQ_POOL 4
 
 struct batch {
 	char *buf;
@@ -37,6 +36,8 @@ struct batchq {
 	struct batch_list queued, pool;
 	size_t bytes;		/* of every queued batch */
 	uint32_t recs;		/* records of every queued batch */
+	size_t pool_bytes;	/* capacity of the pooled buffers */
+	size_t pool_max;	/* more than this is freed, not pooled (0: no pool) */
 };
 
 /*

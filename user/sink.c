@@ -1476,6 +1476,7 @@ static struct sink *sink_alloc(const struct sink_config *cfg, size_t queue_bytes
 	s->fo.max_message_length = cfg->max_message_length;
 	s->fo.redactor = cfg->redactor;
 	s->max_bytes = queue_bytes ? queue_bytes : SINK_DEFAULT_QUEUE_BYTES;
+	s->q.pool_max = s->max_bytes;	/* written buffers kept up to what the queue may hold */
 	log_req(cfg, &req);
 	if (sink_config__copy(&s->cfg, cfg) || early_init(&s->early, cfg->event_buffer_size) ||
 	    !(s->lock_path = outpath__beside(cfg->output_file, cfg->base_directory, NULL,
