@@ -68,8 +68,12 @@ static void test_give_takes_full_batch(void **state)
 	produce(&p, 64, 0, 10);		/* 50 of 64 bytes: taken */
 	given = p.buf;
 	assert_int_equal(batchq__give(&q, &p.buf, &p.cap, p.len, p.end, p.n, 0), 0);
-	assert_null(p.buf);		/* the pool was empty */
-	assert_int_equal(p.cap, 0);
+	/* the pool was empty: a new buffer as big as the one given */
+	assert_non_null(p.buf);
+	assert_ptr_not_equal(p.buf, given);
+	assert_int_equal(p.cap, 64);
+	free(p.buf);
+	p.buf = NULL;
 	assert_int_equal(q.queued.n, 1);
 	assert_ptr_equal(q.queued.b[0].buf, given);
 	assert_int_equal(q.bytes, 50);
@@ -150,7 +154,7 @@ static void test_pool_is_bounded(void **state)
 	for (i = 0; i < 6; i++) {
 		produce(&p, 64, 10 * i, 10);
 		assert_int_equal(batchq__give(&q, &p.buf, &p.cap, p.len, p.end, p.n, 0), 0);
-		free(p.buf);	/* the pool is empty while nothing was written */
+		free(p.buf);	/* a new buffer while nothing was written */
 		p.buf = NULL;
 		p.cap = 0;
 	}

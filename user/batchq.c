@@ -144,6 +144,13 @@ int batchq__give(struct batchq *q, char **buf, size_t *cap, size_t len, const ui
 	spare_cap = b->cap;
 	b->buf = *buf;
 	b->cap = *cap;
+	/*
+	 * None written yet (the writer is behind): a new buffer as big as the
+	 * one given, so the producer does not grow one from nothing again,
+	 * copying at each doubling. Untouched until the producer writes.
+	 */
+	if (!spare && (spare = malloc(b->cap)))
+		spare_cap = b->cap;
 	*buf = spare;
 	*cap = spare_cap;
 	add_ends(q, b, len, end, nrec, crit_len);

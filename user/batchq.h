@@ -43,9 +43,10 @@ struct batchq {
 /*
  * Queue nrec records of len bytes whose ends are end[] (recs.h); crit_len:
  * bytes up to the end of the last critical record (0: none). give takes
- * *buf (of *cap bytes, malloc'd) and leaves a buffer from the pool, or
- * NULL and 0, in its place; when the batch is small against its buffer it
- * is copied instead and *buf stays. -ENOMEM: nothing queued.
+ * *buf (of *cap bytes, malloc'd) and leaves a buffer from the pool in its
+ * place, or a new one of the same size (NULL and 0 without memory); when
+ * the batch is small against its buffer it is copied instead and *buf
+ * stays. -ENOMEM: nothing queued.
  */
 int batchq__give(struct batchq *q, char **buf, size_t *cap, size_t len, const uint32_t *end,
 		 uint32_t nrec, size_t crit_len);
