@@ -1234,9 +1234,13 @@ struct replay_ctx {
 /*
  * Replay has no kernel to keep up with: every REPLAY_SYNC_EVENTS it waits
  * for the writers, so records never outrun them (the queue stays small and
- * is never refused) and memory stays what the pipeline itself needs.
+ * is never refused) and memory stays what the pipeline itself needs. 8192
+ * events are about 2 MB of records: the writers' written buffers then
+ * serve the next period, as they do live, instead of a backlog of fresh
+ * pages (65536 let 25 MB of new buffers build up: twice the page faults,
+ * and 5 to 12 % more CPU with integrity on).
  */
-#define REPLAY_SYNC_EVENTS 65536
+#define REPLAY_SYNC_EVENTS 8192
 
 static void replay_backpressure(struct replay_ctx *rc)
 {
