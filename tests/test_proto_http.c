@@ -904,6 +904,95 @@ static void test_header_names_tchar(void **state)
 	assert_body(&c->recs[0], "hi");
 }
 
+/* RFC 9110 5.6.2 token bytes, written out here as the reference. */
+static bool ref_tchar(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* What a "Content-Type: <value>" line with byte c at place at gives: the reason, and the type kept. */
+static const char *ref_ctype_line(const uint8_t *line, size_t n, size_t at, char *ctype)
+{
+	const size_t nl = 12;	/* "Content-Type" */
+	uint8_t c = line[at];
+	size_t a = nl + 1, b = n;
+
+	ctype[0] = '\0';
+	if (at < nl && (c >= 'A' && c <= 'Z' ? c + 32 : c) != "content-type"[at]) {
+		/* another name: a token, a colon cutting it short, or no name at all */
+		if (ref_tchar(c) || (c == ':' && at > 0))
+			return NULL;
+		if (at == 0 && (c == ' ' || c == '\t'))
+			return "obs_fold";
+		return c == '\r' ? "bare_cr" : "header";
+	}
+	if (at >= nl + 1 && ((c < 0x20 && c != '\t') || c == 0x7f)) {
+		if (c == '\r')
+			return "bare_cr";
+	}
+	while (a < b && (line[a] == ' ' || line[a] == '\t'))
+		a++;
+	while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
+		b--;
+	memcpy(ctype, line + a, b - a);
+	ctype[b - a] = '\0';
+	return at >= nl + 1 && ((c < 0x20 && c != '\t') || c == 0x7f) ? "control_char" : NULL;
+}
+
+/*
+ * A known header name takes a short way (http_scan.h) when its value is
+ * printable: every byte value at every place of a Content-Type line, for
+ * values shorter and longer than the 8- and 16-byte blocks tested, gives
+ * what the byte-by-byte reading gives (the reference above), whole and
+ * split at every byte.
+ */
+static void test_known_header_every_byte(void **state)
+{
+	static const size_t value_lens[] = { 1, 3, 4, 9, 17, 30 };
+	struct col *c = *state;
+	char req[128], want_ctype[64];
+	uint8_t line[64];
+	size_t v, at, n, k;
+	unsigned b;
+
+	for (v = 0; v < sizeof(value_lens) / sizeof(value_lens[0]); v++) {
+		n = (size_t)snprintf((char *)line, sizeof(line), "Content-Type: %.*s",
+				     (int)value_lens[v], "text/plain;charset=utf-8;q=0.5xx");
+		for (at = 0; at < n; at++)
+			for (b = 0; b < 256; b++) {
+				const char *why;
+				uint8_t keep = line[at];
+				size_t len;
+
+				if (b == '\n' || (at == 12 && b != ':'))
+					continue;	/* a line split in two; the colon (checked as a name byte) */
+				line[at] = (uint8_t)b;
+				why = ref_ctype_line(line, n, at, want_ctype);
+				len = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n");
+				memcpy(req + len, line, n);
+				len += n;
+				len += (size_t)snprintf(req + len, sizeof(req) - len, "\r\n\r\n");
+				for (k = 0; k < 2; k++) {
+					size_t i;
+
+					parser(c, true, EXCERPT);
+					if (k == 0)
+						assert_int_equal(feed(c, req, len, 1), 0);
+					for (i = 0; k == 1 && i < len; i++)
+						assert_int_equal(feed(c, req + i, 1, 1), 0);
+					assert_int_equal(c->n, 1);
+					if (why)
+						assert_string_equal(c->recs[0].m.malformed, why);
+					else
+						assert_null(c->recs[0].m.malformed);
+					assert_string_equal(c->recs[0].http.content_type, want_ctype);
+				}
+				line[at] = keep;
+			}
+	}
+}
+
 static void test_lenient_headers(void **state)
 {
 	static const struct {
@@ -1356,6 +1445,7 @@ int main(void)
 		cmocka_unit_test(test_lenient_request_lines),
 		cmocka_unit_test(test_lenient_headers),
 		cmocka_unit_test(test_header_names_tchar),
+		cmocka_unit_test(test_known_header_every_byte),
 	};
 	const struct CMUnitTest error_tests[] = {
 		cmocka_unit_test(test_garbage),

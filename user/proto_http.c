@@ -23,6 +23,7 @@
 
 #include "ascii.h"
 #include "http.h"
+#include "http_scan.h"
 #include "correlate.h"
 #include "jsonrpc.h"
 #include "proto.h"
@@ -784,11 +785,23 @@ static bool list_has_n(const uint8_t *s, size_t n, const char *tok, size_t tokle
 
 #define list_has(s, n, lit, last) list_has_n((s), (n), (lit), sizeof(lit) - 1, (last))
 
-/* Connection: close and keep-alive, from one walk over its tokens. */
+/*
+ * Connection: close and keep-alive, from one walk over its tokens; a value
+ * that is one of them alone (nearly every one) is known without a walk.
+ */
 static void connection_tokens(struct http_parser *p, struct framing *f, const uint8_t *s,
 			      size_t n)
 {
 	size_t i = 0, a, b;
+
+	if (n == 10 && lower_lit_eq(s, "keep-alive", 10)) {
+		f->keep_alive = true;
+		return;
+	}
+	if (n == 5 && lower_lit_eq(s, "close", 5)) {
+		p->conn_close = true;
+		return;
+	}
 
 	while (list_next(s, n, &i, &a, &b)) {
 		if (name_is(s + a, b - a, "close"))
@@ -862,69 +875,15 @@ static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool h
 }
 
 /*
- * A header name of token bytes against a literal of [a-z-], a word at a
- * time. OR 0x20 is an exact case-blind compare for token bytes: it maps
- * only 'A'-'Z' onto the letters, and no token byte but '-' itself onto '-'
- * (CR would be one, and it is no token byte). Names of 4 bytes or more.
+ * Which header a name of token bytes s[0..nl), followed by its colon, is:
+ * the names hname_probe knows include every one the parser takes
+ * something from, so any other is HN_OTHER.
  */
-static inline bool hname_eq(const uint8_t *s, size_t n, const char *lit)
-{
-	const uint8_t *l = (const uint8_t *)lit;
-	uint32_t a, b, c, d;
-	size_t i;
-
-	if (n < 8) {
-		memcpy(&a, s, 4);
-		memcpy(&b, l, 4);
-		memcpy(&c, s + n - 4, 4);
-		memcpy(&d, l + n - 4, 4);
-		return (a | 0x20202020u) == b && (c | 0x20202020u) == d;
-	}
-	for (i = 0; i + 8 < n; i += 8)
-		if ((swar_load(s + i) | SWAR_ONES * 0x20) != swar_load(l + i))
-			return false;
-	return (swar_load(s + n - 8) | SWAR_ONES * 0x20) == swar_load(l + n - 8);
-}
-
-#define hname_is(s, n, lit) ((n) == sizeof(lit) - 1 && hname_eq((s), sizeof(lit) - 1, (lit)))
-
-/* The header names the parser takes something from. */
-enum hname {
-	HN_OTHER,
-	HN_CONTENT_LENGTH,
-	HN_TRANSFER_ENCODING,
-	HN_CONNECTION,
-	HN_CONTENT_TYPE,
-	HN_HOST,
-	HN_MCP_SESSION,
-	HN_MCP_METHOD,
-	HN_MCP_NAME,
-	HN_TRACEPARENT,
-};
-
-/* Which one s[0..nl) (all token bytes) is: by its length first, one compare for most. */
 static enum hname hname_of(const uint8_t *s, size_t nl)
 {
-	switch (nl) {
-	case 4:
-		return hname_is(s, nl, "host") ? HN_HOST : HN_OTHER;
-	case 8:
-		return hname_is(s, nl, "mcp-name") ? HN_MCP_NAME : HN_OTHER;
-	case 10:
-		return hname_is(s, nl, "connection") ? HN_CONNECTION :
-		       hname_is(s, nl, "mcp-method") ? HN_MCP_METHOD : HN_OTHER;
-	case 11:
-		return hname_is(s, nl, "traceparent") ? HN_TRACEPARENT : HN_OTHER;
-	case 12:
-		return hname_is(s, nl, "content-type") ? HN_CONTENT_TYPE : HN_OTHER;
-	case 14:
-		return hname_is(s, nl, "content-length") ? HN_CONTENT_LENGTH :
-		       hname_is(s, nl, "mcp-session-id") ? HN_MCP_SESSION : HN_OTHER;
-	case 17:
-		return hname_is(s, nl, "transfer-encoding") ? HN_TRANSFER_ENCODING : HN_OTHER;
-	default:
-		return HN_OTHER;
-	}
+	int h = hname_probe(s, nl + 1).id;
+
+	return h > HN_OTHER ? (enum hname)h : HN_OTHER;
 }
 
 /* The header kept for the record under this name (the first of each), or NULL. */
@@ -1023,18 +982,23 @@ static void header_use(struct http_parser *p, enum hname h, const uint8_t *v, si
  */
 static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
 {
-	size_t nl;
-	const char *bad = header_split(s, n, &nl);
-	enum hname h;
+	struct hname_hit hit = hname_probe(s, n);
+	size_t nl = hit.nl;
+	const char *bad;
+	int h = hit.id;
 
-	if (bad) {
-		flag(p, bad);
-		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
-			return;
+	/* a known name and a printable value (nearly every line): valid, nothing walked */
+	if (h < 0 || !value_printable(s, n, nl)) {
+		bad = header_split(s, n, &nl);
+		if (bad) {
+			flag(p, bad);
+			if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
+				return;
+		}
+		h = hname_of(s, nl);
 	}
-	h = hname_of(s, nl);
-	if (h != HN_OTHER)
-		header_use(p, h, s + nl + 1, n - nl - 1, f);
+	if (h > HN_OTHER)
+		header_use(p, (enum hname)h, s + nl + 1, n - nl - 1, f);
 }
 
 /* HTTP/1.0 closes after the message unless it asked to be kept alive. */
