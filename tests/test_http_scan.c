@@ -5,7 +5,7 @@
  * known name in every case, every byte value at every place of it and
  * every place of its colon; value_printable against a byte loop for every
  * byte value at every place of lines of every length up to 48 and every
- * name length.
+ * name length; lf_find against memchr.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +247,42 @@ static void test_value_printable_every_byte(void **state)
 		}
 }
 
+/*
+ * lf_find agrees with memchr for an LF at every place of buffers of every
+ * length up to 70, from every start, among every other byte value (its
+ * 16-byte tests, and the last one moved back to stay inside the buffer,
+ * must see exactly the lanes from the start on).
+ */
+static void test_lf_find_every_place(void **state)
+{
+	uint8_t buf[70];
+	size_t n, at, lf;
+	unsigned c;
+
+	(void)state;
+	for (n = 1; n <= sizeof(buf); n++)
+		for (lf = 0; lf <= n; lf++)	/* lf == n: none */
+			for (c = 0; c < 256; c += 17) {
+				memset(buf, c == '\n' ? 'x' : (int)c, sizeof(buf));
+				if (lf < n)
+					buf[lf] = '\n';
+				for (at = 0; at < n; at++) {
+					const uint8_t *want = memchr(buf + at, '\n', n - at);
+
+					assert_int_equal(lf_find(buf, n, at),
+							 want ? (size_t)(want - buf) : n);
+				}
+			}
+	/* LFs before the start are not seen, also inside the last, moved-back test */
+	memset(buf, '\n', sizeof(buf));
+	for (n = 16; n <= 40; n++)
+		for (at = 0; at < n; at++) {
+			memset(buf + at, 'a', n - at);
+			assert_int_equal(lf_find(buf, n, at), n);
+			memset(buf, '\n', sizeof(buf));
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_names),
 		cmocka_unit_test(test_lit_every_byte),
 		cmocka_unit_test(test_value_printable_every_byte),
+		cmocka_unit_test(test_lf_find_every_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <string.h>
 #include "ascii.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* The header names the parser takes something from; HN_OTHER: any other. */
 enum hname {
@@ -257,6 +260,40 @@ static inline bool value_printable(const uint8_t *s, size_t n, size_t nl)
 	size_t k = nl < n - block ? nl : n - block;
 
 	return ascii_printable_all(s + k, n - k);
+}
+
+/*
+ * Where the next LF at or after b + at is, as an offset into b[0..n), or n
+ * when there is none. A head line is a few dozen bytes: with SSE2 (and
+ * n >= 16) 16 bytes a test, inline, the last test reading the last 16
+ * bytes of b rather than past them (the lanes before at shifted out);
+ * else memchr.
+ */
+static inline __attribute__((always_inline)) size_t lf_find(const uint8_t *b, size_t n, size_t at)
+{
+	const uint8_t *lf;
+
+#if defined(__SSE2__)
+	if (n >= 16) {
+		const __m128i nl = _mm_set1_epi8('\n');
+		unsigned m;
+
+		for (; at + 16 <= n; at += 16) {
+			m = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + at)), nl));
+			if (m)
+				return at + (size_t)__builtin_ctz(m);
+		}
+		if (at >= n)
+			return n;
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16)), nl)) >>
+		    (16 - (n - at));
+		return m ? at + (size_t)__builtin_ctz(m) : n;
+	}
+#endif
+	lf = memchr(b + at, '\n', n - at);
+	return lf ? (size_t)(lf - b) : n;
 }
 
 #endif /* SOCKAUDIT_HTTP_SCAN_H */

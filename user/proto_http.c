@@ -1269,16 +1269,15 @@ static bool head_room(struct http_parser *p, size_t hl, size_t seg, size_t *lim)
 static size_t head_lines_in_place(struct http_parser *p, const uint8_t *b, size_t n,
 				  uint64_t ts, int *r)
 {
-	size_t used = 0, seg, hl = p->head_len;
+	size_t used = 0, seg, hl = p->head_len, lf;
 	size_t lim = p->head_cap < HEAD_STORE ? p->head_cap : HEAD_STORE;
-	const uint8_t *lf;
 	int res = 0;
 
 	*r = 0;
 	if (p->line_start != hl)
 		return 0;	/* a line begun in an earlier feed: head_feed completes it */
-	while (used < n && (lf = memchr(b + used, '\n', n - used))) {
-		seg = (size_t)(lf - (b + used)) + 1;
+	while (used < n && (lf = lf_find(b, n, used)) < n) {
+		seg = lf - used + 1;
 		if (hl + seg > lim && !head_room(p, hl, seg, &lim))
 			break;	/* the overflow or out of memory: line by line */
 		res = head_line_parse(p, b + used, seg - 1, hl);
