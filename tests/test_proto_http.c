@@ -993,6 +993,109 @@ static void test_known_header_every_byte(void **state)
 	}
 }
 
+/* What a parse reported, to compare one way of feeding with another. */
+struct seen {
+	int n;
+	bool skipped;
+	struct rec recs[4];
+};
+
+/* msg (a whole message, or garbage) fed in one piece, or one byte a feed. */
+static void parse_into(struct col *c, bool requests, const uint8_t *msg, size_t len, bool bytewise,
+		       struct seen *out)
+{
+	size_t i;
+
+	parser(c, requests, EXCERPT);
+	if (!bytewise)
+		feed(c, msg, len, 1);
+	for (i = 0; bytewise && i < len; i++)
+		feed(c, msg + i, 1, 1);
+	http_parser__close(c->p, 2);
+	assert_true(c->n <= 4);
+	out->n = c->n;
+	out->skipped = c->errors > 0;
+	memcpy(out->recs, c->recs, (size_t)c->n * sizeof(*c->recs));
+}
+
+static void assert_same_parse(const struct seen *a, const struct seen *b)
+{
+	int i;
+
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->skipped, b->skipped);
+	for (i = 0; i < a->n; i++) {
+		const struct rec *x = &a->recs[i], *y = &b->recs[i];
+
+		assert_ptr_equal(x->m.malformed, y->m.malformed);	/* the same static word */
+		assert_string_equal(x->http.method, y->http.method);
+		assert_string_equal(x->http.target, y->http.target);
+		assert_string_equal(x->http.reason, y->http.reason);
+		assert_int_equal(x->http.status, y->http.status);
+		assert_int_equal(x->http.version, y->http.version);
+		assert_int_equal(x->m.wire_bytes, y->m.wire_bytes);
+		assert_int_equal(x->m.incomplete, y->m.incomplete);
+		assert_int_equal(x->http.conn_close, y->http.conn_close);
+	}
+}
+
+/*
+ * A start line that arrives whole may be taken by a quick reading
+ * (reqline_quick, statusline_quick); one put together from pieces is read
+ * the careful way. Every byte value at every place of common start lines
+ * (and each line cut short) must give the same messages both ways.
+ */
+static void test_startline_quick_same(void **state)
+{
+	static const struct {
+		bool requests;
+		const char *line, *rest;
+	} lines[] = {
+		{ true, "GET /index.html HTTP/1.1\r", "\nHost: h\r\n\r\n" },
+		{ true, "POST /a/b?c=d&e=f HTTP/1.0\r", "\nContent-Length: 0\r\n\r\n" },
+		{ true, "GET / HTTP/1.1\r", "\n\r\n" },
+		{ true, "OPTIONS * HTTP/1.1\r", "\n\r\n" },
+		{ true, "DELETE /items/7 HTTP/1.1\r", "\n\r\n" },
+		{ false, "HTTP/1.1 200 OK\r", "\nContent-Length: 0\r\n\r\n" },
+		{ false, "HTTP/1.0 404 Not Found\r", "\nContent-Length: 0\r\n\r\n" },
+		{ false, "HTTP/1.1 204 \r", "\n\r\n" },
+		{ false, "HTTP/1.1 304\r", "\n\r\n" },
+	};
+	struct col *c = *state;
+	struct seen *whole = calloc(1, sizeof(*whole)), *bytes = calloc(1, sizeof(*bytes));
+	uint8_t msg[96];
+	size_t l, at, ll, len, cut;
+	unsigned b;
+
+	assert_non_null(whole);
+	assert_non_null(bytes);
+	for (l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		ll = strlen(lines[l].line);
+		len = (size_t)snprintf((char *)msg, sizeof(msg), "%s%s", lines[l].line, lines[l].rest);
+		for (at = 0; at < ll; at++)
+			for (b = 0; b < 256; b++) {
+				uint8_t keep = msg[at];
+
+				if (b == '\n')
+					continue;
+				msg[at] = (uint8_t)b;
+				parse_into(c, lines[l].requests, msg, len, false, whole);
+				parse_into(c, lines[l].requests, msg, len, true, bytes);
+				assert_same_parse(whole, bytes);
+				msg[at] = keep;
+			}
+		for (cut = 0; cut < ll; cut++) {
+			len = (size_t)snprintf((char *)msg, sizeof(msg), "%.*s%s", (int)cut, lines[l].line,
+					       lines[l].rest);
+			parse_into(c, lines[l].requests, msg, len, false, whole);
+			parse_into(c, lines[l].requests, msg, len, true, bytes);
+			assert_same_parse(whole, bytes);
+		}
+	}
+	free(whole);
+	free(bytes);
+}
+
 static void test_lenient_headers(void **state)
 {
 	static const struct {
@@ -1446,6 +1549,7 @@ int main(void)
 		cmocka_unit_test(test_lenient_headers),
 		cmocka_unit_test(test_header_names_tchar),
 		cmocka_unit_test(test_known_header_every_byte),
+		cmocka_unit_test(test_startline_quick_same),
 	};
 	const struct CMUnitTest error_tests[] = {
 		cmocka_unit_test(test_garbage),

@@ -1118,13 +1118,84 @@ static void head_done(struct http_parser *p)
 	}
 }
 
-/*
- * The start line ended. After a resync it is the proof that a message
- * starts here, so the held message (what came before) goes out first.
- */
-static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, bool crlf)
+/* "HTTP/1.1" or "HTTP/1.0" at s: 11 or 10; 0 for anything else. */
+static inline int version_1x(const uint8_t *s)
 {
-	if (!startline_parse(p, s, n, crlf))
+	uint64_t w = swar_load(s);
+
+	return w == swar_load((const uint8_t *)"HTTP/1.1") ? 11 :
+	       w == swar_load((const uint8_t *)"HTTP/1.0") ? 10 : 0;
+}
+
+/*
+ * "METHOD SP target SP HTTP/1.x" with a method of capitals, a target of
+ * printable bytes and no blank, and a CR LF: the request line of nearly
+ * every request, strictly valid, taken at once. False for any other line,
+ * nothing set: reqline_split and reqline_flags read it then.
+ */
+static bool reqline_quick(struct http_parser *p, const uint8_t *s, size_t n)
+{
+	size_t m = 0, t, tn, i;
+	int vc;
+
+	while (m < n && m < 20 && s[m] >= 'A' && s[m] <= 'Z')
+		m++;
+	if (m == 0 || m + 11 > n || s[m] != ' ' || s[n - 9] != ' ' || !(vc = version_1x(s + n - 8)))
+		return false;
+	t = m + 1;
+	tn = n - 9 - t;
+	if (!target_plain(s + t, tn)) {
+		/* short targets ("/") byte by byte; longer ones that are not plain the careful way */
+		if (tn >= 8 || tn == 0)
+			return false;
+		for (i = t; i < t + tn; i++)
+			if (s[i] <= ' ' || s[i] >= 0x7f)
+				return false;
+	}
+	p->method = span_of(p, s, m);
+	p->target = span_of(p, s + t, tn);
+	p->version = (uint8_t)vc;
+	return true;
+}
+
+/*
+ * "HTTP/1.x SP ddd [SP reason]" (a first digit of 1-9, a reason without
+ * CR): the status line of nearly every response, strictly valid, taken at
+ * once. False for any other line, nothing set: statusline_ok reads it then.
+ */
+static bool statusline_quick(struct http_parser *p, const uint8_t *s, size_t n)
+{
+	int vc;
+	size_t i;
+
+	if (n < 12 || !(vc = version_1x(s)) || s[8] != ' ' || s[9] < '1' || s[9] > '9' ||
+	    !is_digit(s[10]) || !is_digit(s[11]) || (n > 12 && s[12] != ' '))
+		return false;
+	for (i = 13; i < n; i++)
+		if (s[i] == '\r')
+			return false;
+	p->version = (uint8_t)vc;
+	p->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
+	if (n > 13)
+		p->reason = span_of(p, s + 13, n - 13);
+	return true;
+}
+
+/*
+ * The start line ended (whole: it arrived in one piece, so the quick
+ * readings may take it; a line put together from pieces is always read
+ * the careful way, which the unit tests compare them with). After a
+ * resync it is the proof that a message starts here, so the held message
+ * (what came before) goes out first.
+ */
+static inline __attribute__((always_inline)) bool startline_end(struct http_parser *p,
+								 const uint8_t *s, size_t n,
+								 bool crlf, bool whole)
+{
+	bool quick = whole && crlf &&
+		     (p->requests ? reqline_quick(p, s, n) : statusline_quick(p, s, n));
+
+	if (!quick && !startline_parse(p, s, n, crlf))
 		return false;
 	if (p->from_resync) {
 		p->from_resync = false;
@@ -1136,13 +1207,13 @@ static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, boo
 
 /*
  * A head line s[0..n) ended (its LF left out); it is or will be at head
- * offset off. Returns 1 on the empty line that ends the head, 0 otherwise,
- * <0 when the start line is not one. Inlined into its two callers: it
+ * offset off; whole: it arrived in one piece. Returns 1 on the empty line
+ * that ends the head, 0 otherwise, <0 when the start line is not one. Inlined into its two callers: it
  * runs once per head line, and a call there cost more than its body.
  */
 static inline __attribute__((always_inline)) int head_line_parse(struct http_parser *p,
 								   const uint8_t *s, size_t n,
-								   size_t off)
+								   size_t off, bool whole)
 {
 	bool crlf = n && s[n - 1] == '\r';
 
@@ -1151,7 +1222,7 @@ static inline __attribute__((always_inline)) int head_line_parse(struct http_par
 	if (crlf)
 		n--;
 	if (off == 0)
-		return startline_end(p, s, n, crlf) ? 0 : -EPROTO;
+		return startline_end(p, s, n, crlf, whole) ? 0 : -EPROTO;
 	if (n == 0)
 		return 1;
 	header_line(p, s, n, &p->framing);
@@ -1162,7 +1233,7 @@ static inline __attribute__((always_inline)) int head_line_parse(struct http_par
 static int head_line_end(struct http_parser *p)
 {
 	int r = head_line_parse(p, p->head + p->line_start, p->head_len - 1u - p->line_start,
-				p->line_start);
+				p->line_start, false);
 
 	if (r == 0)
 		p->line_start = p->head_len;
@@ -1280,7 +1351,7 @@ static size_t head_lines_in_place(struct http_parser *p, const uint8_t *b, size_
 		seg = lf - used + 1;
 		if (hl + seg > lim && !head_room(p, hl, seg, &lim))
 			break;	/* the overflow or out of memory: line by line */
-		res = head_line_parse(p, b + used, seg - 1, hl);
+		res = head_line_parse(p, b + used, seg - 1, hl, true);
 		used += seg;
 		hl += seg;
 		if (res)
