@@ -551,6 +551,11 @@ static void msg_fill(struct http_parser *p, struct message *m, bool incomplete)
 	span_copy(p, p->reason, h->reason, sizeof(h->reason));
 	span_copy(p, p->ctype, h->content_type, sizeof(h->content_type));
 	span_copy(p, p->host, h->host, sizeof(h->host));
+	if (!(p->mcp_session.len | p->mcp_method.len | p->mcp_name.len | p->traceparent.len)) {
+		/* no MCP or trace header (nearly every message): one test for the four */
+		h->mcp_session[0] = h->mcp_method[0] = h->mcp_name[0] = h->traceparent[0] = '\0';
+		return;
+	}
 	span_copy(p, p->mcp_session, h->mcp_session, sizeof(h->mcp_session));
 	span_copy(p, p->mcp_method, h->mcp_method, sizeof(h->mcp_method));
 	span_copy(p, p->mcp_name, h->mcp_name, sizeof(h->mcp_name));
@@ -1915,8 +1920,9 @@ static inline __attribute__((always_inline)) void http_message(struct http_side 
 	mc->body = (uint8_t *)msg->body;
 	if (!msg->is_request && final)
 		n = note_answered(st);
-	if (jsonrpc__from_http(h->content_type, msg->body, msg->body_len,
-			       n && n->id[0] ? n->id : NULL, &mc->rpc) <= 0)
+	/* no body (most requests): no JSON-RPC, and no call to say so */
+	if (!msg->body_len || jsonrpc__from_http(h->content_type, msg->body, msg->body_len,
+						 n && n->id[0] ? n->id : NULL, &mc->rpc) <= 0)
 		mc->rpc.kind = RPC_NONE;
 	if (msg->is_request) {
 		note_request(st, msg, mc->rpc.kind ? &mc->rpc : NULL);
