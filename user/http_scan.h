@@ -259,6 +259,11 @@ static inline bool value_printable(const uint8_t *s, size_t n, size_t nl)
 	size_t block = n >= 16 ? 16 : n >= 8 ? 8 : n;
 	size_t k = nl < n - block ? nl : n - block;
 
+#if defined(__SSE2__)
+	/* a value within the line's last 16 bytes (most are): one test */
+	if (n >= 16 && k == n - 16)
+		return sse2_all_printable(_mm_loadu_si128((const __m128i *)(const void *)(s + k)));
+#endif
 	return ascii_printable_all(s + k, n - k);
 }
 
