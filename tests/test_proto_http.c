@@ -1056,6 +1056,11 @@ static void test_startline_quick_same(void **state)
 		{ true, "GET / HTTP/1.1\r", "\n\r\n" },
 		{ true, "OPTIONS * HTTP/1.1\r", "\n\r\n" },
 		{ true, "DELETE /items/7 HTTP/1.1\r", "\n\r\n" },
+		/* targets of 6, 7, 16 and 17 bytes: around the one-block test */
+		{ true, "GET /abcde HTTP/1.1\r", "\n\r\n" },
+		{ true, "GET /abcdef HTTP/1.1\r", "\n\r\n" },
+		{ true, "GET /abcdefghijklmno HTTP/1.1\r", "\n\r\n" },
+		{ true, "PUT /abcdefghijklmnop HTTP/1.1\r", "\n\r\n" },
 		{ false, "HTTP/1.1 200 OK\r", "\nContent-Length: 0\r\n\r\n" },
 		{ false, "HTTP/1.0 404 Not Found\r", "\nContent-Length: 0\r\n\r\n" },
 		{ false, "HTTP/1.1 204 \r", "\n\r\n" },

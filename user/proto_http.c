@@ -1149,6 +1149,17 @@ static bool reqline_quick(struct http_parser *p, const uint8_t *s, size_t n)
 		return false;
 	t = m + 1;
 	tn = n - 9 - t;
+#if defined(__SSE2__)
+	if (tn >= 7 && tn <= 16) {
+		/* one test of the 16 bytes from the target's start (the line goes on for 9 more) */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + t));
+		unsigned ok = (unsigned)_mm_movemask_epi8(
+			_mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x21)));
+
+		if (~ok & ((1u << tn) - 1))
+			return false;	/* a blank, a control byte or one above 0x7e */
+	} else
+#endif
 	if (!target_plain(s + t, tn)) {
 		/* short targets ("/") byte by byte; longer ones that are not plain the careful way */
 		if (tn >= 8 || tn == 0)
