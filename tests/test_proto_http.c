@@ -904,6 +904,203 @@ static void test_header_names_tchar(void **state)
 	assert_body(&c->recs[0], "hi");
 }
 
+/* RFC 9110 5.6.2 token bytes, written out here as the reference. */
+static bool ref_tchar(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* What a "Content-Type: <value>" line with byte c at place at gives: the reason, and the type kept. */
+static const char *ref_ctype_line(const uint8_t *line, size_t n, size_t at, char *ctype)
+{
+	const size_t nl = 12;	/* "Content-Type" */
+	uint8_t c = line[at];
+	size_t a = nl + 1, b = n;
+
+	ctype[0] = '\0';
+	if (at < nl && (c >= 'A' && c <= 'Z' ? c + 32 : c) != "content-type"[at]) {
+		/* another name: a token, a colon cutting it short, or no name at all */
+		if (ref_tchar(c) || (c == ':' && at > 0))
+			return NULL;
+		if (at == 0 && (c == ' ' || c == '\t'))
+			return "obs_fold";
+		return c == '\r' ? "bare_cr" : "header";
+	}
+	if (at >= nl + 1 && ((c < 0x20 && c != '\t') || c == 0x7f)) {
+		if (c == '\r')
+			return "bare_cr";
+	}
+	while (a < b && (line[a] == ' ' || line[a] == '\t'))
+		a++;
+	while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
+		b--;
+	memcpy(ctype, line + a, b - a);
+	ctype[b - a] = '\0';
+	return at >= nl + 1 && ((c < 0x20 && c != '\t') || c == 0x7f) ? "control_char" : NULL;
+}
+
+/*
+ * A known header name takes a short way (http_scan.h) when its value is
+ * printable: every byte value at every place of a Content-Type line, for
+ * values shorter and longer than the 8- and 16-byte blocks tested, gives
+ * what the byte-by-byte reading gives (the reference above), whole and
+ * split at every byte.
+ */
+static void test_known_header_every_byte(void **state)
+{
+	static const size_t value_lens[] = { 1, 3, 4, 9, 17, 30 };
+	struct col *c = *state;
+	char req[128], want_ctype[64];
+	uint8_t line[64];
+	size_t v, at, n, k;
+	unsigned b;
+
+	for (v = 0; v < sizeof(value_lens) / sizeof(value_lens[0]); v++) {
+		n = (size_t)snprintf((char *)line, sizeof(line), "Content-Type: %.*s",
+				     (int)value_lens[v], "text/plain;charset=utf-8;q=0.5xx");
+		for (at = 0; at < n; at++)
+			for (b = 0; b < 256; b++) {
+				const char *why;
+				uint8_t keep = line[at];
+				size_t len;
+
+				if (b == '\n' || (at == 12 && b != ':'))
+					continue;	/* a line split in two; the colon (checked as a name byte) */
+				line[at] = (uint8_t)b;
+				why = ref_ctype_line(line, n, at, want_ctype);
+				len = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n");
+				memcpy(req + len, line, n);
+				len += n;
+				len += (size_t)snprintf(req + len, sizeof(req) - len, "\r\n\r\n");
+				for (k = 0; k < 2; k++) {
+					size_t i;
+
+					parser(c, true, EXCERPT);
+					if (k == 0)
+						assert_int_equal(feed(c, req, len, 1), 0);
+					for (i = 0; k == 1 && i < len; i++)
+						assert_int_equal(feed(c, req + i, 1, 1), 0);
+					assert_int_equal(c->n, 1);
+					if (why)
+						assert_string_equal(c->recs[0].m.malformed, why);
+					else
+						assert_null(c->recs[0].m.malformed);
+					assert_string_equal(c->recs[0].http.content_type, want_ctype);
+				}
+				line[at] = keep;
+			}
+	}
+}
+
+/* What a parse reported, to compare one way of feeding with another. */
+struct seen {
+	int n;
+	bool skipped;
+	struct rec recs[4];
+};
+
+/* msg (a whole message, or garbage) fed in one piece, or one byte a feed. */
+static void parse_into(struct col *c, bool requests, const uint8_t *msg, size_t len, bool bytewise,
+		       struct seen *out)
+{
+	size_t i;
+
+	parser(c, requests, EXCERPT);
+	if (!bytewise)
+		feed(c, msg, len, 1);
+	for (i = 0; bytewise && i < len; i++)
+		feed(c, msg + i, 1, 1);
+	http_parser__close(c->p, 2);
+	assert_true(c->n <= 4);
+	out->n = c->n;
+	out->skipped = c->errors > 0;
+	memcpy(out->recs, c->recs, (size_t)c->n * sizeof(*c->recs));
+}
+
+static void assert_same_parse(const struct seen *a, const struct seen *b)
+{
+	int i;
+
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->skipped, b->skipped);
+	for (i = 0; i < a->n; i++) {
+		const struct rec *x = &a->recs[i], *y = &b->recs[i];
+
+		assert_ptr_equal(x->m.malformed, y->m.malformed);	/* the same static word */
+		assert_string_equal(x->http.method, y->http.method);
+		assert_string_equal(x->http.target, y->http.target);
+		assert_string_equal(x->http.reason, y->http.reason);
+		assert_int_equal(x->http.status, y->http.status);
+		assert_int_equal(x->http.version, y->http.version);
+		assert_int_equal(x->m.wire_bytes, y->m.wire_bytes);
+		assert_int_equal(x->m.incomplete, y->m.incomplete);
+		assert_int_equal(x->http.conn_close, y->http.conn_close);
+	}
+}
+
+/*
+ * A start line that arrives whole may be taken by a quick reading
+ * (reqline_quick, statusline_quick); one put together from pieces is read
+ * the careful way. Every byte value at every place of common start lines
+ * (and each line cut short) must give the same messages both ways.
+ */
+static void test_startline_quick_same(void **state)
+{
+	static const struct {
+		bool requests;
+		const char *line, *rest;
+	} lines[] = {
+		{ true, "GET /index.html HTTP/1.1\r", "\nHost: h\r\n\r\n" },
+		{ true, "POST /a/b?c=d&e=f HTTP/1.0\r", "\nContent-Length: 0\r\n\r\n" },
+		{ true, "GET / HTTP/1.1\r", "\n\r\n" },
+		{ true, "OPTIONS * HTTP/1.1\r", "\n\r\n" },
+		{ true, "DELETE /items/7 HTTP/1.1\r", "\n\r\n" },
+		/* targets of 6, 7, 16 and 17 bytes: around the one-block test */
+		{ true, "GET /abcde HTTP/1.1\r", "\n\r\n" },
+		{ true, "GET /abcdef HTTP/1.1\r", "\n\r\n" },
+		{ true, "GET /abcdefghijklmno HTTP/1.1\r", "\n\r\n" },
+		{ true, "PUT /abcdefghijklmnop HTTP/1.1\r", "\n\r\n" },
+		{ false, "HTTP/1.1 200 OK\r", "\nContent-Length: 0\r\n\r\n" },
+		{ false, "HTTP/1.0 404 Not Found\r", "\nContent-Length: 0\r\n\r\n" },
+		{ false, "HTTP/1.1 204 \r", "\n\r\n" },
+		{ false, "HTTP/1.1 304\r", "\n\r\n" },
+	};
+	struct col *c = *state;
+	struct seen *whole = calloc(1, sizeof(*whole)), *bytes = calloc(1, sizeof(*bytes));
+	uint8_t msg[96];
+	size_t l, at, ll, len, cut;
+	unsigned b;
+
+	assert_non_null(whole);
+	assert_non_null(bytes);
+	for (l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		ll = strlen(lines[l].line);
+		len = (size_t)snprintf((char *)msg, sizeof(msg), "%s%s", lines[l].line, lines[l].rest);
+		for (at = 0; at < ll; at++)
+			for (b = 0; b < 256; b++) {
+				uint8_t keep = msg[at];
+
+				if (b == '\n')
+					continue;
+				msg[at] = (uint8_t)b;
+				parse_into(c, lines[l].requests, msg, len, false, whole);
+				parse_into(c, lines[l].requests, msg, len, true, bytes);
+				assert_same_parse(whole, bytes);
+				msg[at] = keep;
+			}
+		for (cut = 0; cut < ll; cut++) {
+			len = (size_t)snprintf((char *)msg, sizeof(msg), "%.*s%s", (int)cut, lines[l].line,
+					       lines[l].rest);
+			parse_into(c, lines[l].requests, msg, len, false, whole);
+			parse_into(c, lines[l].requests, msg, len, true, bytes);
+			assert_same_parse(whole, bytes);
+		}
+	}
+	free(whole);
+	free(bytes);
+}
+
 static void test_lenient_headers(void **state)
 {
 	static const struct {
@@ -1356,6 +1553,8 @@ int main(void)
 		cmocka_unit_test(test_lenient_request_lines),
 		cmocka_unit_test(test_lenient_headers),
 		cmocka_unit_test(test_header_names_tchar),
+		cmocka_unit_test(test_known_header_every_byte),
+		cmocka_unit_test(test_startline_quick_same),
 	};
 	const struct CMUnitTest error_tests[] = {
 		cmocka_unit_test(test_garbage),

@@ -23,6 +23,7 @@
 
 #include "ascii.h"
 #include "http.h"
+#include "http_scan.h"
 #include "correlate.h"
 #include "jsonrpc.h"
 #include "proto.h"
@@ -550,6 +551,11 @@ static void msg_fill(struct http_parser *p, struct message *m, bool incomplete)
 	span_copy(p, p->reason, h->reason, sizeof(h->reason));
 	span_copy(p, p->ctype, h->content_type, sizeof(h->content_type));
 	span_copy(p, p->host, h->host, sizeof(h->host));
+	if (!(p->mcp_session.len | p->mcp_method.len | p->mcp_name.len | p->traceparent.len)) {
+		/* no MCP or trace header (nearly every message): one test for the four */
+		h->mcp_session[0] = h->mcp_method[0] = h->mcp_name[0] = h->traceparent[0] = '\0';
+		return;
+	}
 	span_copy(p, p->mcp_session, h->mcp_session, sizeof(h->mcp_session));
 	span_copy(p, p->mcp_method, h->mcp_method, sizeof(h->mcp_method));
 	span_copy(p, p->mcp_name, h->mcp_name, sizeof(h->mcp_name));
@@ -784,11 +790,23 @@ static bool list_has_n(const uint8_t *s, size_t n, const char *tok, size_t tokle
 
 #define list_has(s, n, lit, last) list_has_n((s), (n), (lit), sizeof(lit) - 1, (last))
 
-/* Connection: close and keep-alive, from one walk over its tokens. */
+/*
+ * Connection: close and keep-alive, from one walk over its tokens; a value
+ * that is one of them alone (nearly every one) is known without a walk.
+ */
 static void connection_tokens(struct http_parser *p, struct framing *f, const uint8_t *s,
 			      size_t n)
 {
 	size_t i = 0, a, b;
+
+	if (n == 10 && lower_lit_eq(s, "keep-alive", 10)) {
+		f->keep_alive = true;
+		return;
+	}
+	if (n == 5 && lower_lit_eq(s, "close", 5)) {
+		p->conn_close = true;
+		return;
+	}
 
 	while (list_next(s, n, &i, &a, &b)) {
 		if (name_is(s + a, b - a, "close"))
@@ -862,69 +880,15 @@ static const char *header_name_bad(const uint8_t *s, size_t n, size_t nl, bool h
 }
 
 /*
- * A header name of token bytes against a literal of [a-z-], a word at a
- * time. OR 0x20 is an exact case-blind compare for token bytes: it maps
- * only 'A'-'Z' onto the letters, and no token byte but '-' itself onto '-'
- * (CR would be one, and it is no token byte). Names of 4 bytes or more.
+ * Which header a name of token bytes s[0..nl), followed by its colon, is:
+ * the names hname_probe knows include every one the parser takes
+ * something from, so any other is HN_OTHER.
  */
-static inline bool hname_eq(const uint8_t *s, size_t n, const char *lit)
-{
-	const uint8_t *l = (const uint8_t *)lit;
-	uint32_t a, b, c, d;
-	size_t i;
-
-	if (n < 8) {
-		memcpy(&a, s, 4);
-		memcpy(&b, l, 4);
-		memcpy(&c, s + n - 4, 4);
-		memcpy(&d, l + n - 4, 4);
-		return (a | 0x20202020u) == b && (c | 0x20202020u) == d;
-	}
-	for (i = 0; i + 8 < n; i += 8)
-		if ((swar_load(s + i) | SWAR_ONES * 0x20) != swar_load(l + i))
-			return false;
-	return (swar_load(s + n - 8) | SWAR_ONES * 0x20) == swar_load(l + n - 8);
-}
-
-#define hname_is(s, n, lit) ((n) == sizeof(lit) - 1 && hname_eq((s), sizeof(lit) - 1, (lit)))
-
-/* The header names the parser takes something from. */
-enum hname {
-	HN_OTHER,
-	HN_CONTENT_LENGTH,
-	HN_TRANSFER_ENCODING,
-	HN_CONNECTION,
-	HN_CONTENT_TYPE,
-	HN_HOST,
-	HN_MCP_SESSION,
-	HN_MCP_METHOD,
-	HN_MCP_NAME,
-	HN_TRACEPARENT,
-};
-
-/* Which one s[0..nl) (all token bytes) is: by its length first, one compare for most. */
 static enum hname hname_of(const uint8_t *s, size_t nl)
 {
-	switch (nl) {
-	case 4:
-		return hname_is(s, nl, "host") ? HN_HOST : HN_OTHER;
-	case 8:
-		return hname_is(s, nl, "mcp-name") ? HN_MCP_NAME : HN_OTHER;
-	case 10:
-		return hname_is(s, nl, "connection") ? HN_CONNECTION :
-		       hname_is(s, nl, "mcp-method") ? HN_MCP_METHOD : HN_OTHER;
-	case 11:
-		return hname_is(s, nl, "traceparent") ? HN_TRACEPARENT : HN_OTHER;
-	case 12:
-		return hname_is(s, nl, "content-type") ? HN_CONTENT_TYPE : HN_OTHER;
-	case 14:
-		return hname_is(s, nl, "content-length") ? HN_CONTENT_LENGTH :
-		       hname_is(s, nl, "mcp-session-id") ? HN_MCP_SESSION : HN_OTHER;
-	case 17:
-		return hname_is(s, nl, "transfer-encoding") ? HN_TRANSFER_ENCODING : HN_OTHER;
-	default:
-		return HN_OTHER;
-	}
+	int h = hname_probe(s, nl + 1).id;
+
+	return h > HN_OTHER ? (enum hname)h : HN_OTHER;
 }
 
 /* The header kept for the record under this name (the first of each), or NULL. */
@@ -1023,18 +987,23 @@ static void header_use(struct http_parser *p, enum hname h, const uint8_t *v, si
  */
 static void header_line(struct http_parser *p, const uint8_t *s, size_t n, struct framing *f)
 {
-	size_t nl;
-	const char *bad = header_split(s, n, &nl);
-	enum hname h;
+	struct hname_hit hit = hname_probe(s, n);
+	size_t nl = hit.nl;
+	const char *bad;
+	int h = hit.id;
 
-	if (bad) {
-		flag(p, bad);
-		if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
-			return;
+	/* a known name and a printable value (nearly every line): valid, nothing walked */
+	if (h < 0 || !value_printable(s, n, nl)) {
+		bad = header_split(s, n, &nl);
+		if (bad) {
+			flag(p, bad);
+			if (!nl || bad[0] != 'c')	/* a control byte in a value: still used */
+				return;
+		}
+		h = hname_of(s, nl);
 	}
-	h = hname_of(s, nl);
-	if (h != HN_OTHER)
-		header_use(p, h, s + nl + 1, n - nl - 1, f);
+	if (h > HN_OTHER)
+		header_use(p, (enum hname)h, s + nl + 1, n - nl - 1, f);
 }
 
 /* HTTP/1.0 closes after the message unless it asked to be kept alive. */
@@ -1154,13 +1123,95 @@ static void head_done(struct http_parser *p)
 	}
 }
 
-/*
- * The start line ended. After a resync it is the proof that a message
- * starts here, so the held message (what came before) goes out first.
- */
-static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, bool crlf)
+/* "HTTP/1.1" or "HTTP/1.0" at s: 11 or 10; 0 for anything else. */
+static inline int version_1x(const uint8_t *s)
 {
-	if (!startline_parse(p, s, n, crlf))
+	uint64_t w = swar_load(s);
+
+	return w == swar_load((const uint8_t *)"HTTP/1.1") ? 11 :
+	       w == swar_load((const uint8_t *)"HTTP/1.0") ? 10 : 0;
+}
+
+/*
+ * "METHOD SP target SP HTTP/1.x" with a method of capitals, a target of
+ * printable bytes and no blank, and a CR LF: the request line of nearly
+ * every request, strictly valid, taken at once. False for any other line,
+ * nothing set: reqline_split and reqline_flags read it then.
+ */
+static bool reqline_quick(struct http_parser *p, const uint8_t *s, size_t n)
+{
+	size_t m = 0, t, tn, i;
+	int vc;
+
+	while (m < n && m < 20 && s[m] >= 'A' && s[m] <= 'Z')
+		m++;
+	if (m == 0 || m + 11 > n || s[m] != ' ' || s[n - 9] != ' ' || !(vc = version_1x(s + n - 8)))
+		return false;
+	t = m + 1;
+	tn = n - 9 - t;
+#if defined(__SSE2__)
+	if (tn >= 7 && tn <= 16) {
+		/* one test of the 16 bytes from the target's start (the line goes on for 9 more) */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + t));
+		unsigned ok = (unsigned)_mm_movemask_epi8(
+			_mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x21)));
+
+		if (~ok & ((1u << tn) - 1))
+			return false;	/* a blank, a control byte or one above 0x7e */
+	} else
+#endif
+	if (!target_plain(s + t, tn)) {
+		/* short targets ("/") byte by byte; longer ones that are not plain the careful way */
+		if (tn >= 8 || tn == 0)
+			return false;
+		for (i = t; i < t + tn; i++)
+			if (s[i] <= ' ' || s[i] >= 0x7f)
+				return false;
+	}
+	p->method = span_of(p, s, m);
+	p->target = span_of(p, s + t, tn);
+	p->version = (uint8_t)vc;
+	return true;
+}
+
+/*
+ * "HTTP/1.x SP ddd [SP reason]" (a first digit of 1-9, a reason without
+ * CR): the status line of nearly every response, strictly valid, taken at
+ * once. False for any other line, nothing set: statusline_ok reads it then.
+ */
+static bool statusline_quick(struct http_parser *p, const uint8_t *s, size_t n)
+{
+	int vc;
+	size_t i;
+
+	if (n < 12 || !(vc = version_1x(s)) || s[8] != ' ' || s[9] < '1' || s[9] > '9' ||
+	    !is_digit(s[10]) || !is_digit(s[11]) || (n > 12 && s[12] != ' '))
+		return false;
+	for (i = 13; i < n; i++)
+		if (s[i] == '\r')
+			return false;
+	p->version = (uint8_t)vc;
+	p->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
+	if (n > 13)
+		p->reason = span_of(p, s + 13, n - 13);
+	return true;
+}
+
+/*
+ * The start line ended (whole: it arrived in one piece, so the quick
+ * readings may take it; a line put together from pieces is always read
+ * the careful way, which the unit tests compare them with). After a
+ * resync it is the proof that a message starts here, so the held message
+ * (what came before) goes out first.
+ */
+static inline __attribute__((always_inline)) bool startline_end(struct http_parser *p,
+								 const uint8_t *s, size_t n,
+								 bool crlf, bool whole)
+{
+	bool quick = whole && crlf &&
+		     (p->requests ? reqline_quick(p, s, n) : statusline_quick(p, s, n));
+
+	if (!quick && !startline_parse(p, s, n, crlf))
 		return false;
 	if (p->from_resync) {
 		p->from_resync = false;
@@ -1172,13 +1223,13 @@ static bool startline_end(struct http_parser *p, const uint8_t *s, size_t n, boo
 
 /*
  * A head line s[0..n) ended (its LF left out); it is or will be at head
- * offset off. Returns 1 on the empty line that ends the head, 0 otherwise,
- * <0 when the start line is not one. Inlined into its two callers: it
+ * offset off; whole: it arrived in one piece. Returns 1 on the empty line
+ * that ends the head, 0 otherwise, <0 when the start line is not one. Inlined into its two callers: it
  * runs once per head line, and a call there cost more than its body.
  */
 static inline __attribute__((always_inline)) int head_line_parse(struct http_parser *p,
 								   const uint8_t *s, size_t n,
-								   size_t off)
+								   size_t off, bool whole)
 {
 	bool crlf = n && s[n - 1] == '\r';
 
@@ -1187,7 +1238,7 @@ static inline __attribute__((always_inline)) int head_line_parse(struct http_par
 	if (crlf)
 		n--;
 	if (off == 0)
-		return startline_end(p, s, n, crlf) ? 0 : -EPROTO;
+		return startline_end(p, s, n, crlf, whole) ? 0 : -EPROTO;
 	if (n == 0)
 		return 1;
 	header_line(p, s, n, &p->framing);
@@ -1198,7 +1249,7 @@ static inline __attribute__((always_inline)) int head_line_parse(struct http_par
 static int head_line_end(struct http_parser *p)
 {
 	int r = head_line_parse(p, p->head + p->line_start, p->head_len - 1u - p->line_start,
-				p->line_start);
+				p->line_start, false);
 
 	if (r == 0)
 		p->line_start = p->head_len;
@@ -1305,19 +1356,18 @@ static bool head_room(struct http_parser *p, size_t hl, size_t seg, size_t *lim)
 static size_t head_lines_in_place(struct http_parser *p, const uint8_t *b, size_t n,
 				  uint64_t ts, int *r)
 {
-	size_t used = 0, seg, hl = p->head_len;
+	size_t used = 0, seg, hl = p->head_len, lf;
 	size_t lim = p->head_cap < HEAD_STORE ? p->head_cap : HEAD_STORE;
-	const uint8_t *lf;
 	int res = 0;
 
 	*r = 0;
 	if (p->line_start != hl)
 		return 0;	/* a line begun in an earlier feed: head_feed completes it */
-	while (used < n && (lf = memchr(b + used, '\n', n - used))) {
-		seg = (size_t)(lf - (b + used)) + 1;
+	while (used < n && (lf = lf_find(b, n, used)) < n) {
+		seg = lf - used + 1;
 		if (hl + seg > lim && !head_room(p, hl, seg, &lim))
 			break;	/* the overflow or out of memory: line by line */
-		res = head_line_parse(p, b + used, seg - 1, hl);
+		res = head_line_parse(p, b + used, seg - 1, hl, true);
 		used += seg;
 		hl += seg;
 		if (res)
@@ -1881,8 +1931,9 @@ static inline __attribute__((always_inline)) void http_message(struct http_side 
 	mc->body = (uint8_t *)msg->body;
 	if (!msg->is_request && final)
 		n = note_answered(st);
-	if (jsonrpc__from_http(h->content_type, msg->body, msg->body_len,
-			       n && n->id[0] ? n->id : NULL, &mc->rpc) <= 0)
+	/* no body (most requests): no JSON-RPC, and no call to say so */
+	if (!msg->body_len || jsonrpc__from_http(h->content_type, msg->body, msg->body_len,
+						 n && n->id[0] ? n->id : NULL, &mc->rpc) <= 0)
 		mc->rpc.kind = RPC_NONE;
 	if (msg->is_request) {
 		note_request(st, msg, mc->rpc.kind ? &mc->rpc : NULL);
