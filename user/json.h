@@ -93,15 +93,98 @@ void jbuf__null(struct jbuf *jb);
 void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n);
 /* "s" with s escaped (jbuf__escape): a JSON string value without the comma logic. */
 void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n);
-/* The room jbuf__quoted reserves for n bytes (two per byte and the quotes); huge: grow refuses. */
-static inline size_t jbuf__quoted_room(size_t n)
-{
-	return n > SIZE_MAX / 4 ? SIZE_MAX / 2 : 2 * n + 2;
-}
+
 /*
- * jbuf__quoted once jbuf__quoted_room(n) bytes are known free: a caller that
- * writes a constant piece before the text reserves for both in one test.
+ * Writing at a cursor. A writer that knows an upper bound of what it will
+ * write (a record: its constant pieces, the json_quoted_max of its texts)
+ * reserves it once with jbuf__grow, then writes through a char pointer
+ * with no room test per piece, and sets jb->len (and the NUL) at the end.
+ * These write no NUL.
  */
-void jbuf__quoted_reserved(struct jbuf *jb, const uint8_t *s, size_t n);
+
+/* The most json_quoted_at writes for n bytes: six per byte (\u00XX), two quotes; huge: grow refuses. */
+static inline size_t json_quoted_max(size_t n)
+{
+	return n > SIZE_MAX / 8 ? SIZE_MAX / 2 : 6 * n + 2;
+}
+
+/* "s", escaped as jbuf__escape does, at o (json_quoted_max(n) bytes free); returns o past it. */
+char *json_quoted_at(char *o, const uint8_t *s, size_t n);
+
+/* The most json_u64_at writes. */
+#define JSON_U64_MAX 20
+/* v in decimal at o; returns o past it. */
+char *json_u64_at(char *o, uint64_t v);
+
+/* The most json_ms_at writes. */
+#define JSON_MS_MAX (JSON_U64_MAX + 4)
+/* ns as milliseconds with 3 decimals (jbuf__ms) at o; returns o past it. */
+char *json_ms_at(char *o, uint64_t ns);
+
+/*
+ * n bytes at o; returns o past them. Texts of a record are short: up to 32
+ * bytes they go in two overlapping moves of one width, with no call and no
+ * byte read or written outside either range.
+ */
+static inline char *json_copy_at(char *o, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, d;
+
+	if (n > 32) {
+		memcpy(o, s, n);
+	} else if (n >= 16) {
+		char x[16], y[16];
+
+		memcpy(x, s, 16);
+		memcpy(y, s + n - 16, 16);
+		memcpy(o, x, 16);
+		memcpy(o + n - 16, y, 16);
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(o, &a, 8);
+		memcpy(o + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&c, s, 4);
+		memcpy(&d, s + n - 4, 4);
+		memcpy(o, &c, 4);
+		memcpy(o + n - 4, &d, 4);
+	} else if (n) {
+		o[0] = s[0];
+		o[n / 2] = s[n / 2];
+		o[n - 1] = s[n - 1];
+	}
+	return o + n;
+}
+
+/* "s" for a text known to need no escaping (ascii_json_plain_all): the bytes between quotes. */
+static inline char *json_plain_at(char *o, const char *s, size_t n)
+{
+	*o = '"';
+	o = json_copy_at(o + 1, s, n);
+	*o = '"';
+	return o + 1;
+}
+
+/* Where the cursor starts: the end of jb's content (room reserved with jbuf__grow). */
+static inline char *jbuf__at(const struct jbuf *jb)
+{
+	return jb->buf + jb->len;
+}
+
+/* The cursor's writes become jb's content, NUL-terminated again. */
+static inline void jbuf__end_at(struct jbuf *jb, char *o)
+{
+	*o = '\0';
+	jb->len = (size_t)(o - jb->buf);
+}
+
+/* n bytes at o; returns o past them (a literal's constant n makes it a few moves). */
+static inline char *json_put(char *o, const void *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
 
 #endif /* SOCKAUDIT_JSON_H */
