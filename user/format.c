@@ -68,8 +68,7 @@ struct scratch {
 #define MEMO_OUT_MAX (2 * MEMO_MAX)	/* room for a few \xNN escapes */
 
 struct memo {
-	uint64_t rid;			/* redactor__id that found it clean; 0: none */
-	size_t limit;
+	uint64_t epoch;			/* the prep's epoch it was kept in; 0: none */
 	uint32_t len, keep;		/* text[0..len), of which keep were written */
 	uint32_t out_len;
 	bool plain;			/* out is ascii_json_plain_all */
@@ -92,7 +91,18 @@ struct format_prep {
 	struct scratch sc;
 	struct memo memo[PF_MAX];
 	struct body_key body_key[2];	/* of memo[PF_REQ_BODY], memo[PF_RESP_BODY] */
+	/*
+	 * The memos' epoch: a new one whenever the redactor or the limit
+	 * changes, so a text kept under others is never hit, at the cost of
+	 * one compare per text. MEMO_OFF while there is no redactor: then
+	 * nothing is kept (the scan fails) and nothing is hit.
+	 */
+	uint64_t epoch, last_epoch;
+	uint64_t epoch_rid;
+	size_t epoch_limit;
 };
+
+#define MEMO_OFF UINT64_MAX
 
 /* What this thread formats without a prep of its own: event fields, cut copies, one-shot exchanges. */
 struct thread_scratch {
@@ -179,18 +189,17 @@ static void withhold(struct prep *p, struct jbuf *out)
  * are compared before s[len] is read, so nothing past a shorter string's
  * NUL decides the answer.
  */
-static bool memo_hit(const struct memo *m, const struct prep *p, const char *s, size_t max,
-		     size_t limit)
+static bool memo_hit(const struct memo *m, uint64_t epoch, const char *s, size_t max)
 {
-	return m->rid && m->rid == p->rid && m->limit == limit && m->len <= max &&
+	return m->epoch == epoch && m->len <= max &&
 	       bytes_eq(m->text, s, m->len) && (m->len == max || !s[m->len]);
 }
 
 /* s[0..n), of which keep are written, is the memo's text. */
-static bool memo_hit_bytes(const struct memo *m, const struct prep *p, const uint8_t *s,
-			   size_t n, size_t keep, size_t limit)
+static bool memo_hit_bytes(const struct memo *m, uint64_t epoch, const uint8_t *s, size_t n,
+			   size_t keep)
 {
-	return m->rid && m->rid == p->rid && m->limit == limit && m->len == n &&
+	return m->epoch == epoch && m->len == n &&
 	       m->keep == keep && bytes_eq(m->text, s, n);
 }
 
@@ -203,6 +212,7 @@ static void prep_view(struct prep *p, int f, const char *s, size_t n, bool plain
 	uint32_t bit = 1u << f;
 
 	p->used |= bit;
+	p->text += n - p->n[f];
 	p->s[f] = s;
 	p->n[f] = n;
 	p->plain = (p->plain & ~bit) | (uint32_t)plain << f;
@@ -244,8 +254,8 @@ static uint64_t hits_total(const struct redact_hits *h)
  * s became out with no secret found in it and nothing cut or withheld in
  * the record (hits: hits_total before it): remembered.
  */
-static bool memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out,
-		      const uint8_t *s, size_t n, size_t keep, size_t limit, uint64_t hits)
+static bool memo_keep(struct memo *m, uint64_t epoch, const struct prep *p,
+		      const struct jbuf *out, const uint8_t *s, size_t n, size_t keep, uint64_t hits)
 {
 	size_t out_len = out->len;
 
@@ -261,8 +271,7 @@ static bool memo_keep(struct memo *m, const struct prep *p, const struct jbuf *o
 	m->len = (uint32_t)n;
 	m->keep = (uint32_t)keep;
 	m->out_len = (uint32_t)out_len;
-	m->limit = limit;
-	m->rid = p->rid;
+	m->epoch = epoch;
 	return true;
 }
 
@@ -362,7 +371,7 @@ static bool prep_remembered(struct format_prep *fp, int f, const uint8_t *s, siz
 	uint64_t hits = hits_total(&fp->p.hits);
 
 	prep_text(fp, f, s, n, keep, true, limit);
-	return memo_keep(&fp->memo[f], &fp->p, &fp->p.f[f], s, n, keep, limit, hits);
+	return memo_keep(&fp->memo[f], fp->epoch, &fp->p, &fp->p.f[f], s, n, keep, hits);
 }
 
 /*
@@ -382,7 +391,7 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
 		prep_view(&fp->p, f, "", 0, true);
 		return;
 	}
-	if (memo_hit(&fp->memo[f], &fp->p, s, max, limit)) {
+	if (memo_hit(&fp->memo[f], fp->epoch, s, max)) {
 		/* here, not in prep_text: most side texts end here, before its heavier entry */
 		memo_put(&fp->p, f, &fp->memo[f]);
 		return;
@@ -426,7 +435,7 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 	size_t n = m->body_len + m->body_ahead;
 	int kind;
 
-	if (memo_hit_bytes(&fp->memo[f], p, m->body, n, m->body_len, limit) &&
+	if (memo_hit_bytes(&fp->memo[f], fp->epoch, m->body, n, m->body_len) &&
 	    body_key_is(k, content_type)) {
 		p->kind[side] = PK_TEXT;
 		memo_put(p, f, &fp->memo[f]);
@@ -443,15 +452,14 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 	}
 }
 
+static const char *const empty_texts[PF_MAX] = { [0 ... PF_MAX - 1] = "" };
+
 static void prep_reset(struct prep *p)
 {
-	uint32_t m;
-
-	/* only the fields the last record set (a bit each): the others are empty already */
-	for (m = p->used; m; m &= m - 1) {
-		p->s[__builtin_ctz(m)] = "";
-		p->n[__builtin_ctz(m)] = 0;
-	}
+	/* all at once: constant-size copies, cheaper than a loop over the fields set */
+	memcpy(p->s, empty_texts, sizeof(p->s));
+	memset(p->n, 0, sizeof(p->n));
+	p->text = 0;
 	p->used = p->owned = 0;
 	p->plain = ~0u;
 	memset(&p->hits, 0, sizeof(p->hits));
@@ -519,12 +527,10 @@ static void prep_rpc(struct format_prep *fp, size_t lim)
 struct format_prep *format_prep__new(void)
 {
 	struct format_prep *fp = calloc(1, sizeof(struct format_prep));
-	int i;
 
 	if (!fp)
 		return NULL;
-	for (i = 0; i < PF_MAX; i++)
-		fp->p.s[i] = "";
+	memcpy(fp->p.s, empty_texts, sizeof(fp->p.s));
 	fp->p.plain = ~0u;
 	return fp;
 }
@@ -551,6 +557,17 @@ static bool prep_oom(const struct prep *p)
 	return false;
 }
 
+/* The memos' epoch for this record (see struct format_prep). */
+static void memo_epoch(struct format_prep *fp, size_t limit)
+{
+	if (fp->p.rid != fp->epoch_rid || limit != fp->epoch_limit) {
+		fp->epoch_rid = fp->p.rid;
+		fp->epoch_limit = limit;
+		fp->last_epoch++;
+	}
+	fp->epoch = fp->p.rid ? fp->last_epoch : MEMO_OFF;
+}
+
 int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_t seq,
 		    const struct exchange *x, const struct proc_info *pi, int64_t off,
 		    bool critical)
@@ -565,7 +582,8 @@ int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_
 	p->req = x->req ? &x->req->m : NULL;
 	p->resp = x->resp ? &x->resp->m : NULL;
 	p->r = o && o->redactor ? o->redactor : redactor__default();
-	p->rid = p->r ? redactor__id(p->r) : 0;	/* 0 matches no memo (memo_hit) */
+	p->rid = p->r ? redactor__id(p->r) : 0;
+	memo_epoch(fp, lim);
 	prep_cstr(fp, PF_COMM, c->comm, sizeof(c->comm), lim);
 	prep_cstr(fp, PF_EXE, pi ? pi->exe : NULL, sizeof(pi->exe), lim);
 	/* named by the correlator when it made x (conn__name) */
@@ -622,6 +640,7 @@ static bool prep_shrink(struct prep *p, size_t need)
 		need -= need < p->n[big] - keep ? need : p->n[big] - keep;
 		/* every text of the copy is in its own storage (prep_clone); a cut one stays as plain */
 		sanitize__cut(&p->f[big], keep);
+		p->text -= p->n[big] - p->f[big].len;
 		p->s[big] = p->f[big].buf;
 		p->n[big] = p->f[big].len;
 		p->truncated = cut = true;

@@ -48,6 +48,7 @@ struct prep {
 	const char *s[PF_MAX];
 	size_t n[PF_MAX];
 	struct jbuf f[PF_MAX];
+	size_t text;			/* the sum of n[]: the record's texts before escaping */
 	uint32_t used;			/* bit f: s[f] set since the last reset */
 	uint32_t owned;			/* bit f: s[f] is in f[f] */
 	uint32_t plain;			/* bit f: s[f] is ascii_json_plain_all (as "" is) */

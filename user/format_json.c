@@ -401,12 +401,8 @@ static char *put_redactions(char *w, const struct prep *p)
  */
 static size_t record_room(const struct prep *p)
 {
-	size_t text = 0, room;
-	uint32_t m;
+	size_t room = RECORD_FIXED_ROOM + json_quoted_max(p->text) + sizeof(p->x->conn->names.id);
 
-	for (m = p->used; m; m &= m - 1)
-		text += prep__n(p, __builtin_ctz(m));
-	room = RECORD_FIXED_ROOM + json_quoted_max(text) + sizeof(p->x->conn->names.id);
 	if (p->req && p->req->malformed)
 		room += strlen(p->req->malformed);
 	if (p->resp && p->resp->malformed)
