@@ -854,6 +854,37 @@ static void test_ms_at(void **state)
 }
 
 /*
+ * ascii_json_plain_cstr: the length of a plain NUL-terminated text, else
+ * the array's size, for arrays of sizes around the block size with the
+ * NUL and any other byte anywhere (the bytes after the NUL do not count).
+ */
+static void test_json_plain_cstr(void **state)
+{
+	static const size_t sizes[] = { 1, 7, 8, 15, 16, 17, 31, 32, 40, 64 };
+	uint8_t b[64];
+	size_t z, i, nul, at, want, n;
+	unsigned c;
+
+	(void)state;
+	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		n = sizes[z];
+		memset(b, 'a', sizeof(b));
+		assert_int_equal(ascii_json_plain_cstr(b, n), n);	/* no NUL */
+		for (nul = 0; nul < n; nul++)
+			for (at = 0; at < n; at++)
+				for (c = 1; c < 256; c += at == nul ? 255 : 1) {
+					memset(b, 'a', sizeof(b));
+					b[at] = (uint8_t)c;
+					b[nul] = 0;
+					for (want = nul, i = 0; i < nul; i++)
+						if (!ref_json_plain(b[i]))
+							want = n;
+					assert_int_equal(ascii_json_plain_cstr(b, n), want);
+				}
+	}
+}
+
+/*
  * The first byte JSON must escape, from a position on, in a word and in 8
  * and 16 bytes: any byte at any place, the bytes before `from` plain, and
  * another special byte after it that must not be the answer.
@@ -996,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_u64_at),
 		cmocka_unit_test(test_ms_at),
 		cmocka_unit_test(test_first_special_every_byte),
+		cmocka_unit_test(test_json_plain_cstr),
 		cmocka_unit_test(test_plain16_every_byte),
 		cmocka_unit_test(test_printable_all_every_byte),
 		cmocka_unit_test(test_digits9),

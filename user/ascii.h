@@ -135,6 +135,34 @@ static inline unsigned ascii_json_first_special16(const uint8_t *s)
 #endif
 }
 
+/* A byte JSON copies as it is: printable ASCII but '"' and '\\'. */
+static inline bool ascii_json_plain_byte(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/*
+ * The length of the NUL-terminated s, in an array of max bytes that may
+ * all be read, when all of it is plain (ascii_json_plain_all); max when it
+ * is not or has no NUL. One pass finds both, as the NUL is a byte JSON
+ * must escape: 16 bytes a test, then bytes.
+ */
+static inline size_t ascii_json_plain_cstr(const uint8_t *s, size_t max)
+{
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i + 16 <= max; i += 16) {
+		k = ascii_json_first_special16(s + i);
+		if (k < 16)
+			return s[i + k] ? max : i + k;
+	}
+	for (; i < max; i++)
+		if (!ascii_json_plain_byte(s[i]))
+			return s[i] ? max : i;
+	return max;
+}
+
 /* Bytes at the start of s that are printable ASCII (0x20-0x7e), whole words only. */
 static inline size_t ascii_printable_words(const uint8_t *s, size_t n)
 {

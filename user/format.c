@@ -380,10 +380,21 @@ static bool prep_remembered(struct format_prep *fp, int f, const uint8_t *s, siz
  * executable) is redacted; only addresses, which the kernel gives and
  * the ipv4/ipv6 rules would erase, are not.
  */
-static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
+static __attribute__((noinline)) void prep_cstr_new(struct format_prep *fp, int f, const char *s,
+						      size_t max, size_t limit)
 {
-	size_t n;
+	size_t n = strnlen(s, max);
 
+	prep_remembered(fp, f, (const uint8_t *)s, n, n, limit);
+}
+
+/*
+ * Inline: most side texts end in the memo's test, and a call to it would
+ * cost as much again. A text that is not the memo's goes out of line.
+ */
+static inline void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max,
+			     size_t limit)
+{
 	if (!s)
 		return;
 	if (!s[0] && fp->p.r) {
@@ -396,8 +407,7 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
 		memo_put(&fp->p, f, &fp->memo[f]);
 		return;
 	}
-	n = strnlen(s, max);
-	prep_remembered(fp, f, (const uint8_t *)s, n, n, limit);
+	prep_cstr_new(fp, f, s, max, limit);
 }
 
 /*
@@ -407,12 +417,13 @@ static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, 
  */
 static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
 {
-	size_t n = strnlen(s, max);
+	size_t n = ascii_json_plain_cstr((const uint8_t *)s, max);
 
-	if (n < max && n <= limit && ascii_json_plain_all((const uint8_t *)s, n)) {
+	if (n < max && n <= limit) {
 		prep_view(&fp->p, f, s, n, true);
 		return;
 	}
+	n = strnlen(s, max);
 	prep_text(fp, f, (const uint8_t *)s, n, n, false, limit);
 }
 

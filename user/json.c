@@ -63,10 +63,6 @@ out_oom:
 	return false;
 }
 
-static bool json_safe(uint8_t c)
-{
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-}
 
 static inline __attribute__((always_inline)) void jbuf__putc(struct jbuf *jb, char c)
 {
@@ -166,7 +162,7 @@ static inline size_t copy_until_special(char *o, const uint8_t *s, size_t n)
 		json_copy_at(o, (const char *)s, n);
 		return n;
 	}
-	for (; i < n && json_safe(s[i]); i++)
+	for (; i < n && ascii_json_plain_byte(s[i]); i++)
 		o[i] = (char)s[i];
 	return i;
 }
@@ -468,7 +464,7 @@ static char *escape_at(char *o, const uint8_t *s, size_t n)
 			i += ascii_json_words(s + i, n - i);
 			if (i >= n)
 				break;
-			if (json_safe(s[i]))
+			if (ascii_json_plain_byte(s[i]))
 				i++;
 			else if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)))
 				i += k;
