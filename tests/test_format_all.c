@@ -368,6 +368,7 @@ static void test_body_memo(void **state)
 		"hello\n", "hello\n", "token password=hunter2\n", "token password=hunter2\n",
 		"hello\n", "hello!", "hello!", "hello!", "hello!", "hello!", "hello\n",
 		"", "", "", "", "hello\n", "",
+		"{\"a\":\"b\\\\c\"}", "{\"a\":\"b\\\\c\"}", "a\tb", "a\tb", "{\"a\":\"b\\\\c\"}",
 	};
 	/* the same bytes under another content type: binary, then text again */
 	static const char *const ctypes[sizeof(bodies) / sizeof(bodies[0])] = {
@@ -546,6 +547,35 @@ static void test_record_fixed_room(void **state)
 		assert_true(jb.len + 8 * FORMAT_NAME_MAX <= RECORD_FIXED_ROOM);
 	}
 	jbuf__free(&jb);
+	format_prep__free(fp);
+}
+
+/*
+ * JSON-RPC texts with quotes and backslashes, remembered with their JSON
+ * strings, and the method and tool a stream's record shows for its start
+ * line (copies of them): the same records as a fresh prep's, every time.
+ */
+static void test_rpc_memo(void **state)
+{
+	struct format_prep *fp = format_prep__new();
+	struct fixture fx;
+	int round;
+
+	(void)state;
+	assert_non_null(fp);
+	for (round = 0; round < 3; round++) {
+		fixture__init(&fx, "{}", 2, "{}", 2);
+		fx.conn.proto = round == 1 ? PROTO_HTTP : PROTO_JSONRPC;
+		fx.req.rpc.kind = RPC_REQUEST;
+		fx.req.rpc.has_id = true;
+		snprintf(fx.req.rpc.method, sizeof(fx.req.rpc.method), "tools/\"call\"");
+		snprintf(fx.req.rpc.id, sizeof(fx.req.rpc.id), "\"7\"");
+		snprintf(fx.req.rpc.tool, sizeof(fx.req.rpc.tool), "a\\b\tc");
+		fx.resp.rpc.kind = RPC_ERROR;
+		fx.resp.rpc.err_code = -32601;
+		snprintf(fx.resp.rpc.err_msg, sizeof(fx.resp.rpc.err_msg), "no \"such\" tool");
+		check_as_fresh(fp, &fx, NULL);
+	}
 	format_prep__free(fp);
 }
 
@@ -917,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_body_memo),
 		cmocka_unit_test(test_u64_digits),
 		cmocka_unit_test(test_address_texts),
+		cmocka_unit_test(test_rpc_memo),
 		cmocka_unit_test(test_name_lengths),
 		cmocka_unit_test(test_record_fixed_room),
 		cmocka_unit_test(test_binary_body),

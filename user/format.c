@@ -72,8 +72,10 @@ struct memo {
 	uint32_t len, keep;		/* text[0..len), of which keep were written */
 	uint32_t out_len;
 	bool plain;			/* out is ascii_json_plain_all */
+	uint32_t json_len;		/* of json; 0 when out is plain */
 	char text[MEMO_MAX];
 	char out[MEMO_OUT_MAX + 1];	/* the safe text made of it, NUL-terminated */
+	char json[6 * MEMO_OUT_MAX + 2];	/* out as a JSON string (json_quoted_max) */
 };
 
 /*
@@ -189,7 +191,8 @@ static void withhold(struct prep *p, struct jbuf *out)
  * are compared before s[len] is read, so nothing past a shorter string's
  * NUL decides the answer.
  */
-static bool memo_hit(const struct memo *m, uint64_t epoch, const char *s, size_t max)
+static inline __attribute__((always_inline)) bool memo_hit(const struct memo *m, uint64_t epoch,
+							    const char *s, size_t max)
 {
 	return m->epoch == epoch && m->len <= max &&
 	       bytes_eq(m->text, s, m->len) && (m->len == max || !s[m->len]);
@@ -207,11 +210,13 @@ static bool memo_hit_bytes(const struct memo *m, uint64_t epoch, const uint8_t *
  * Text f is s[0..n), NUL-terminated, which stays as it is until the
  * record is rendered: not copied. plain: ascii_json_plain_all(s, n).
  */
-static void prep_view(struct prep *p, int f, const char *s, size_t n, bool plain)
+static inline __attribute__((always_inline)) void prep_view(struct prep *p, int f, const char *s,
+							     size_t n, bool plain)
 {
 	uint32_t bit = 1u << f;
 
 	p->used |= bit;
+	p->json &= ~bit;
 	p->text += n - p->n[f];
 	p->s[f] = s;
 	p->n[f] = n;
@@ -234,10 +239,16 @@ static void prep_own(struct prep *p, int f)
 	prep_view(p, f, out->buf ? out->buf : "", out->len, !out->len);
 }
 
-/* The field f gets the memo's safe text. */
-static void memo_put(struct prep *p, int f, const struct memo *m)
+/* The field f gets the memo's safe text, and its JSON string when it has one. */
+static inline __attribute__((always_inline)) void memo_put(struct prep *p, int f,
+							    const struct memo *m)
 {
 	prep_view(p, f, m->out, m->out_len, m->plain);
+	if (m->json_len) {
+		p->json |= 1u << f;
+		p->js[f] = m->json;
+		p->jn[f] = m->json_len;
+	}
 }
 
 /* Secrets found in the record so far: a sum over the rules that fired, none usually. */
@@ -268,6 +279,8 @@ static bool memo_keep(struct memo *m, uint64_t epoch, const struct prep *p,
 		memcpy(m->out, out->buf, out_len);
 	m->out[out_len] = '\0';
 	m->plain = ascii_json_plain_all((const uint8_t *)m->out, out_len);
+	m->json_len = m->plain ? 0 : (uint32_t)(json_quoted_at(m->json, (const uint8_t *)m->out,
+								out_len) - m->json);
 	m->len = (uint32_t)n;
 	m->keep = (uint32_t)keep;
 	m->out_len = (uint32_t)out_len;
@@ -392,8 +405,8 @@ static __attribute__((noinline)) void prep_cstr_new(struct format_prep *fp, int 
  * Inline: most side texts end in the memo's test, and a call to it would
  * cost as much again. A text that is not the memo's goes out of line.
  */
-static inline void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max,
-			     size_t limit)
+static inline __attribute__((always_inline)) void prep_cstr(struct format_prep *fp, int f,
+							    const char *s, size_t max, size_t limit)
 {
 	if (!s)
 		return;
@@ -471,7 +484,7 @@ static void prep_reset(struct prep *p)
 	memcpy(p->s, empty_texts, sizeof(p->s));
 	memset(p->n, 0, sizeof(p->n));
 	p->text = 0;
-	p->used = p->owned = 0;
+	p->used = p->owned = p->json = 0;
 	p->plain = ~0u;
 	memset(&p->hits, 0, sizeof(p->hits));
 	p->kind[0] = p->kind[1] = PK_TEXT;
@@ -481,7 +494,15 @@ static void prep_reset(struct prep *p)
 /* Field "to" becomes the text of field "from", already prepared: not scanned twice. */
 static void prep_copy(struct prep *p, int to, int from)
 {
+	size_t jn;
+	const char *js = prep__json(p, from, &jn);
+
 	prep_view(p, to, prep__s(p, from), prep__n(p, from), prep__plain(p, from));
+	if (js) {
+		p->json |= 1u << to;
+		p->js[to] = js;
+		p->jn[to] = (uint32_t)jn;
+	}
 }
 
 /* MCP identity, headers and trace context: texts from the wire, made safe like the rest. */
@@ -704,6 +725,7 @@ static void prep_clone(struct prep *dst, const struct prep *src)
 		dst->n[i] = dst->f[i].len;
 	}
 	dst->owned = src->used;
+	dst->json = 0;		/* its texts may be cut: quoted again */
 }
 
 /* Render p's copy again with its longest texts cut until the record fits max. */

@@ -52,6 +52,14 @@ struct prep {
 	uint32_t used;			/* bit f: s[f] set since the last reset */
 	uint32_t owned;			/* bit f: s[f] is in f[f] */
 	uint32_t plain;			/* bit f: s[f] is ascii_json_plain_all (as "" is) */
+	/*
+	 * bit f: js[f], jn[f] bytes, is text f as a JSON string value, quotes
+	 * included: a remembered text that is not plain is quoted once, when
+	 * remembered, not for every record (json_lines is the default format).
+	 */
+	uint32_t json;
+	const char *js[PF_MAX];
+	uint32_t jn[PF_MAX];
 	int kind[2];			/* payload kind of the request, response body */
 	struct redact_hits hits;
 	bool critical;			/* as the caller of format__prepare decided */
@@ -73,6 +81,15 @@ static inline size_t prep__n(const struct prep *p, int f)
 static inline bool prep__plain(const struct prep *p, int f)
 {
 	return p->plain >> f & 1;
+}
+
+/* Text f as a JSON string value, quotes included, when known (prep.json); NULL when not. */
+static inline const char *prep__json(const struct prep *p, int f, size_t *len)
+{
+	if (!(p->json >> f & 1))
+		return NULL;
+	*len = p->jn[f];
+	return p->js[f];
 }
 
 /* Critical: what the caller passed (auth failure, JSON-RPC error), or a secret redacted from it. */

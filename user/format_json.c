@@ -115,12 +115,19 @@ static inline char *put_name(char *w, const char *name)
 
 /*
  * A text made safe by the prepare step: only JSON's own escaping is left,
- * and none when the prepare step found it plain.
+ * none when the prepare step found it plain, and done already for a text
+ * it remembered.
  */
 static inline char *put_text(char *w, const struct prep *p, int f)
 {
+	const char *js;
+	size_t jn;
+
 	if (prep__plain(p, f))
 		return json_plain_at(w, prep__s(p, f), prep__n(p, f));
+	js = prep__json(p, f, &jn);
+	if (js)
+		return json_copy_at(w, js, jn);
 	return json_quoted_at(w, (const uint8_t *)prep__s(p, f), prep__n(p, f));
 }
 
