@@ -884,11 +884,6 @@ void format__ms(struct jbuf *jb, uint64_t ns)
 	jbuf__end_at(jb, json_ms_at(jbuf__at(jb), ns));
 }
 
-bool prep__critical(const struct prep *p)
-{
-	return p->critical || p->hits.mask;	/* a secret was seen */
-}
-
 int prep__severity(const struct prep *p)
 {
 	if (p->redact_failed)
@@ -922,13 +917,6 @@ const char *prep__proto(const struct prep *p)
 		return "h2";	/* TLS ALPN h2: written raw until HTTP/2 is parsed */
 
 	return names[pr >= 0 && pr <= PROTO_JSONRPC ? pr : 0];
-}
-
-uint64_t prep__duration_ns(const struct prep *p)
-{
-	if (!p->req || !p->resp || p->resp->ts_last_ns <= p->req->ts_first_ns)
-		return 0;
-	return p->resp->ts_last_ns - p->req->ts_first_ns;
 }
 
 void format__split_endpoint(const char *ep, char *addr, size_t alen, uint32_t *port)

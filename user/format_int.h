@@ -93,7 +93,10 @@ static inline const char *prep__json(const struct prep *p, int f, size_t *len)
 }
 
 /* Critical: what the caller passed (auth failure, JSON-RPC error), or a secret redacted from it. */
-bool prep__critical(const struct prep *p);
+static inline bool prep__critical(const struct prep *p)
+{
+	return p->critical || p->hits.mask;	/* a secret was seen */
+}
 
 /*
  * The longest of our own names a record writes unescaped (role, transport,
@@ -131,7 +134,12 @@ void format__u64(struct jbuf *jb, uint64_t v);
 void format__ms(struct jbuf *jb, uint64_t ns);
 
 /* Duration of a paired exchange in ns, 0 when one-sided. */
-uint64_t prep__duration_ns(const struct prep *p);
+static inline uint64_t prep__duration_ns(const struct prep *p)
+{
+	if (!p->req || !p->resp || p->resp->ts_last_ns <= p->req->ts_first_ns)
+		return 0;
+	return p->resp->ts_last_ns - p->req->ts_first_ns;
+}
 
 /*
  * 0-10 (CEF scale): 3 for a normal exchange, 5 for a server error or a

@@ -118,7 +118,8 @@ static inline char *put_name(char *w, const char *name)
  * none when the prepare step found it plain, and done already for a text
  * it remembered.
  */
-static inline char *put_text(char *w, const struct prep *p, int f)
+static inline __attribute__((always_inline)) char *put_text(char *w, const struct prep *p,
+							   int f)
 {
 	const char *js;
 	size_t jn;

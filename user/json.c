@@ -235,7 +235,7 @@ void jbuf__cstr(struct jbuf *jb, const char *s)
 }
 
 /* "00" to "99": two digits per division, half the divisions of a digit loop. */
-static const char digit_pairs[201] =
+const char json_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
@@ -244,12 +244,12 @@ char *jbuf__digits(char *end, uint64_t v)
 {
 	while (v >= 100) {
 		end -= 2;
-		memcpy(end, digit_pairs + v % 100 * 2, 2);
+		memcpy(end, json_digit_pairs + v % 100 * 2, 2);
 		v /= 100;
 	}
 	if (v >= 10) {
 		end -= 2;
-		memcpy(end, digit_pairs + v * 2, 2);
+		memcpy(end, json_digit_pairs + v * 2, 2);
 	} else {
 		*--end = (char)('0' + v);
 	}
@@ -276,62 +276,21 @@ static unsigned dec_len(uint64_t v)
 	return t + (x >= pow10[t]);
 }
 
-/* v < 10000 in 1 to 4 digits at o: a pair or two from the table, no loop. */
-static inline char *u32_small(char *o, uint32_t v)
-{
-	if (v < 10) {
-		*o = (char)('0' + v);
-		return o + 1;
-	}
-	if (v < 100) {
-		memcpy(o, digit_pairs + v * 2, 2);
-		return o + 2;
-	}
-	if (v < 1000) {
-		*o = (char)('0' + v / 100);
-		memcpy(o + 1, digit_pairs + v % 100 * 2, 2);
-		return o + 3;
-	}
-	memcpy(o, digit_pairs + v / 100 * 2, 2);
-	memcpy(o + 2, digit_pairs + v % 100 * 2, 2);
-	return o + 4;
-}
-
-/*
- * The numbers of a record (sizes, ids, status, sequence) mostly have
- * fewer than nine digits: those take 32-bit divisions by constants, at most
- * one to split off the last four digits. Longer ones count their digits
- * and go from the right.
- */
-char *json_u64_at(char *o, uint64_t v)
+/* v >= 10000 (json_u64_at has the smaller ones). */
+char *json_u64_big_at(char *o, uint64_t v)
 {
 	char *end;
 
-	if (v < 10000)
-		return u32_small(o, (uint32_t)v);
 	if (v < 100000000) {
-		uint32_t hi = (uint32_t)v / 10000, lo = (uint32_t)v % 10000;
+		uint32_t hi = (uint32_t)v / 10000;
 
-		o = u32_small(o, hi);
-		memcpy(o, digit_pairs + lo / 100 * 2, 2);
-		memcpy(o + 2, digit_pairs + lo % 100 * 2, 2);
+		o = json_small_at(o, hi);
+		json_digits4(o, (uint32_t)v - hi * 10000);
 		return o + 4;
 	}
 	end = o + dec_len(v);
 	jbuf__digits(end, v);
 	return end;
-}
-
-void jbuf__digits9(char *out, uint32_t v)
-{
-	/* fixed places: a digit and four pairs, no loop and no test per digit */
-	uint32_t low = v % 100000000, hi = low / 10000, lo = low % 10000;
-
-	out[0] = (char)('0' + v / 100000000 % 10);
-	memcpy(out + 1, digit_pairs + hi / 100 * 2, 2);
-	memcpy(out + 3, digit_pairs + hi % 100 * 2, 2);
-	memcpy(out + 5, digit_pairs + lo / 100 * 2, 2);
-	memcpy(out + 7, digit_pairs + lo % 100 * 2, 2);
 }
 
 void jbuf__u64(struct jbuf *jb, uint64_t v)
@@ -363,7 +322,7 @@ char *json_ms_at(char *o, uint64_t ns)
 
 	o = json_u64_at(o, us / 1000);
 	o[0] = '.';
-	memcpy(o + 1, digit_pairs + frac / 10 * 2, 2);	/* hundreds and tens */
+	memcpy(o + 1, json_digit_pairs + frac / 10 * 2, 2);	/* hundreds and tens */
 	o[3] = (char)('0' + frac % 10);
 	return o + 4;
 }
