@@ -176,10 +176,12 @@ static char *put_conn(char *w, const struct prep *p)
 /* ,"version":"HTTP/x.y" as seen: HTTP/2.0 or HTTP/0.9 written in a request line stay so. */
 static char *put_version(char *w, int version)
 {
+	const char *d = json_digit_pairs + (unsigned)version % 100 * 2;	/* its two digits */
+
 	w = PUT(w, ",\"version\":\"HTTP/");
-	w[0] = (char)('0' + version / 10 % 10);
+	w[0] = d[0];
 	w[1] = '.';
-	w[2] = (char)('0' + version % 10);
+	w[2] = d[1];
 	w[3] = '"';
 	return w + 4;
 }
