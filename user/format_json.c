@@ -13,17 +13,11 @@ static const char *const role_names[] = { "unknown", "server", "client" };
 /* The most ts_put writes: its copy of the whole cached text, then the quote; or the timestamp. */
 #define TS_ROOM 48
 
-/*
- * The date and time of one second, kept: most records share it with the
- * last. And the last whole timestamp: a record's own is its request's.
- */
+/* The date and time of one second, kept: most records share it with the last. */
 struct ts_cache {
 	time_t secs;
 	char text[32];		/* "2026-11-23T15:36:01." */
 	size_t len;
-	uint64_t last_ns;
-	size_t last_len;	/* 0: none yet */
-	char last[TS_ROOM];	/* last_ns as ts_put wrote it */
 };
 
 static __thread struct ts_cache ts_cache = { .secs = -1 };
@@ -46,22 +40,16 @@ static char *ts_put(char *w, uint64_t real_ns)
 
 	_Static_assert(1 + sizeof(ts_cache.text) <= TS_ROOM &&
 		       1 + sizeof(ts_cache.text) - 1 + 11 <= TS_ROOM, "TS_ROOM holds what ts_put writes");
-	/* whole arrays of constant size below: moves, not memcpy calls */
-	if (ts_cache.last_len && real_ns == ts_cache.last_ns) {
-		memcpy(w, ts_cache.last, TS_ROOM);
-		return w + ts_cache.last_len;
-	}
 	if (secs != ts_cache.secs)
 		ts_second(secs);
 	w[0] = '"';
+	/* the whole 32-byte array: moves, not a memcpy call */
 	memcpy(w + 1, ts_cache.text, sizeof(ts_cache.text));
-	jbuf__digits9(w + 1 + ts_cache.len, frac);	/* nine digits of nanoseconds */
-	w[ts_cache.len + 10] = 'Z';
-	w[ts_cache.len + 11] = '"';
-	ts_cache.last_ns = real_ns;
-	ts_cache.last_len = ts_cache.len + 12;
-	memcpy(ts_cache.last, w, TS_ROOM);
-	return w + ts_cache.last_len;
+	w += 1 + ts_cache.len;
+	jbuf__digits9(w, frac);		/* nine digits of nanoseconds */
+	w[9] = 'Z';
+	w[10] = '"';
+	return w + 11;
 }
 
 void format__ts(struct jbuf *jb, uint64_t real_ns)
@@ -101,6 +89,12 @@ void format__end(struct jbuf *jb)
  * use the general writer in json.c.
  */
 #define PUT(w, lit) json_put((w), (lit), sizeof(lit) - 1)
+
+/* Bytes of the record written already, to be written again. */
+struct span {
+	const char *s;
+	size_t n;
+};
 
 /* One of our own names ("tcp", "ok", ...): nothing in it to escape. */
 static inline char *put_name(char *w, const char *name)
@@ -188,15 +182,16 @@ static char *put_version(char *w, int version)
 
 /*
  * Members common to both sides: time, sizes, excerpt, completeness.
- * first: nothing precedes them in the side's object.
+ * first: nothing precedes them in the side's object. ts: the side's time
+ * as written already (the request's is the record's), or NULL.
  */
 static char *put_side_common(char *w, const struct prep *p, const struct message *m, int side,
-			     bool first)
+			     bool first, const struct span *ts)
 {
 	int ctype = side ? PF_RESP_CTYPE : PF_REQ_CTYPE;
 
 	w = first ? PUT(w, "\"ts\":") : PUT(w, ",\"ts\":");
-	w = ts_put(w, m->ts_first_ns + p->off);
+	w = ts ? json_copy_at(w, ts->s, ts->n) : ts_put(w, m->ts_first_ns + p->off);
 	if (p->x->conn->proto == PROTO_HTTP && m->http && m->http->version)
 		w = put_version(w, m->http->version);
 	if (prep__n(p, ctype)) {
@@ -234,7 +229,8 @@ static bool http_fields(const struct prep *p)
 	return p->x->conn->proto == PROTO_HTTP;
 }
 
-static char *put_request(char *w, const struct prep *p)
+/* ts: the record's time, which is the request's. */
+static char *put_request(char *w, const struct prep *p, const struct span *ts)
 {
 	w = PUT(w, ",\"request\":{");
 	if (http_fields(p)) {
@@ -247,7 +243,7 @@ static char *put_request(char *w, const struct prep *p)
 			w = put_text(w, p, PF_HOST);
 		}
 	}
-	w = put_side_common(w, p, p->req, 0, !http_fields(p));
+	w = put_side_common(w, p, p->req, 0, !http_fields(p), ts);
 	return PUT(w, "}");
 }
 
@@ -262,7 +258,7 @@ static char *put_response(char *w, const struct prep *p)
 			w = put_text(w, p, PF_REASON);
 		}
 	}
-	w = put_side_common(w, p, p->resp, 1, !http_fields(p));
+	w = put_side_common(w, p, p->resp, 1, !http_fields(p), NULL);
 	return PUT(w, "}");
 }
 
@@ -422,15 +418,18 @@ static size_t record_room(const struct prep *p)
 	return room;
 }
 
-static char *put_head(char *w, const struct prep *p)
+/* ts gets where the record's time was written. */
+static char *put_head(char *w, const struct prep *p, struct span *ts)
 {
 	const struct exchange *x = p->x;
-	uint64_t ts = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
+	uint64_t t = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
 
 	w = PUT(w, "{\"v\":" RECORD_VERSION_TEXT ",\"seq\":");
 	w = json_u64_at(w, p->seq);
 	w = PUT(w, ",\"ts\":");
-	w = ts_put(w, ts + p->off);
+	ts->s = w;
+	w = ts_put(w, t + p->off);
+	ts->n = (size_t)(w - ts->s);
 	w = PUT(w, ",\"type\":\"exchange\"");
 	w = put_proc(w, p);
 	w = put_conn(w, p);
@@ -449,16 +448,17 @@ static char *put_head(char *w, const struct prep *p)
 
 static void render_json(struct jbuf *jb, const struct prep *p, const struct format_opts *o)
 {
+	struct span ts;
 	char *w;
 
 	(void)o;
 	if (!jbuf__grow(jb, record_room(p)))
 		return;		/* oom set: the batch is refused and counted */
-	w = put_head(jbuf__at(jb), p);
+	w = put_head(jbuf__at(jb), p, &ts);
 	w = put_rpc(w, p);
 	w = put_mcp(w, p);
 	if (p->req)
-		w = put_request(w, p);
+		w = put_request(w, p, &ts);
 	if (p->resp)
 		w = put_response(w, p);
 	w = put_redactions(w, p);
