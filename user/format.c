@@ -486,7 +486,10 @@ static void prep_reset(struct prep *p)
 	p->text = 0;
 	p->used = p->owned = p->json = 0;
 	p->plain = ~0u;
-	memset(&p->hits, 0, sizeof(p->hits));
+	/* a rule's count is set only with its bit (redact.c): clear those, not all 64 */
+	for (uint64_t m = p->hits.mask; m; m &= m - 1)
+		p->hits.count[__builtin_ctzll(m)] = 0;
+	p->hits.mask = 0;
 	p->kind[0] = p->kind[1] = PK_TEXT;
 	p->truncated = p->redact_failed = false;
 }
