@@ -477,12 +477,13 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 }
 
 static const char *const empty_texts[PF_MAX] = { [0 ... PF_MAX - 1] = "" };
+static const size_t empty_lengths[PF_MAX];
 
 static void prep_reset(struct prep *p)
 {
 	/* all at once: constant-size copies, cheaper than a loop over the fields set */
 	memcpy(p->s, empty_texts, sizeof(p->s));
-	memset(p->n, 0, sizeof(p->n));
+	memcpy(p->n, empty_lengths, sizeof(p->n));	/* moves: memset would be a rep stos */
 	p->text = 0;
 	p->used = p->owned = p->json = 0;
 	p->plain = ~0u;
