@@ -24,6 +24,9 @@
 #include "format_int.h"
 #include "redact.h"
 #include "sanitize.h"
+#include "format_json.h"
+#include "jsonrpc.h"
+#include "mcp.h"
 #include "format_fixture.h"
 #include "format_grammar.h"
 
@@ -323,6 +326,37 @@ static void test_clean_memo(void **state)
 }
 
 /*
+ * fx prepared through fp, whose memo holds what came before, gives in
+ * every format the record a fresh prep (an empty memo) makes of it: one
+ * line each, and forbid (when not NULL) in none.
+ */
+static void check_as_fresh(struct format_prep *fp, struct fixture *fx, const char *forbid)
+{
+	struct format_prep *once = format_prep__new();
+	struct jbuf jb, fresh;
+	size_t t;
+
+	assert_non_null(once);
+	jbuf__init(&jb);
+	jbuf__init(&fresh);
+	assert_int_equal(format__prepare(fp, NULL, 1, &fx->x, NULL, FIXTURE_OFF, false), 0);
+	assert_int_equal(format__prepare(once, NULL, 1, &fx->x, NULL, FIXTURE_OFF, false), 0);
+	for (t = 0; t < NTYPES; t++) {
+		jbuf__reset(&jb);
+		jbuf__reset(&fresh);
+		assert_int_equal(format__render(formatter__find(types[t]), &jb, NULL, fp), 0);
+		assert_int_equal(format__render(formatter__find(types[t]), &fresh, NULL, once), 0);
+		assert_string_equal(jb.buf, fresh.buf);
+		assert_one_line(jb.buf);
+		if (forbid)
+			assert_null(strstr(jb.buf, forbid));
+	}
+	jbuf__free(&jb);
+	jbuf__free(&fresh);
+	format_prep__free(once);
+}
+
+/*
  * Bodies repeat through the memo too: each record of a run through one
  * prep, in every format, is the record a fresh prep makes of the same
  * exchange, clean or with a secret (redacted, critical, every time), and
@@ -333,19 +367,21 @@ static void test_body_memo(void **state)
 	static const char *const bodies[] = {
 		"hello\n", "hello\n", "token password=hunter2\n", "token password=hunter2\n",
 		"hello\n", "hello!", "hello!", "hello!", "hello!", "hello!", "hello\n",
+		"", "", "", "", "hello\n", "",
+		"{\"a\":\"b\\\\c\"}", "{\"a\":\"b\\\\c\"}", "a\tb", "a\tb", "{\"a\":\"b\\\\c\"}",
 	};
 	/* the same bytes under another content type: binary, then text again */
 	static const char *const ctypes[sizeof(bodies) / sizeof(bodies[0])] = {
 		[7] = "application/octet-stream", [8] = "application/octet-stream",
 		[9] = "text/plain; charset=utf-8",
+		[13] = "application/octet-stream", [14] = "text/plain; charset=utf-8",
 	};
-	struct format_prep *fp = format_prep__new(), *once;
+	struct format_prep *fp = format_prep__new();
 	struct fixture fx;
-	struct jbuf jb, fresh;
-	size_t i, t;
+	struct jbuf jb;
+	size_t i;
 
 	jbuf__init(&jb);
-	jbuf__init(&fresh);
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		fixture__init(&fx, bodies[i], strlen(bodies[i]), bodies[i], strlen(bodies[i]));
 		if (ctypes[i]) {
@@ -354,18 +390,7 @@ static void test_body_memo(void **state)
 			snprintf(fx.resp.http.content_type, sizeof(fx.resp.http.content_type), "%s",
 				 ctypes[i]);
 		}
-		assert_int_equal(format__prepare(fp, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
-		once = format_prep__new();	/* an empty memo */
-		assert_int_equal(format__prepare(once, NULL, 1, &fx.x, NULL, FIXTURE_OFF, false), 0);
-		for (t = 0; t < NTYPES; t++) {
-			jbuf__reset(&jb);
-			jbuf__reset(&fresh);
-			assert_int_equal(format__render(formatter__find(types[t]), &jb, NULL, fp), 0);
-			assert_int_equal(format__render(formatter__find(types[t]), &fresh, NULL, once),
-					 0);
-			assert_string_equal(jb.buf, fresh.buf);
-			assert_null(strstr(jb.buf, "hunter2"));
-		}
+		check_as_fresh(fp, &fx, "hunter2");
 		assert_int_equal(format_prep__critical(fp), strstr(bodies[i], "hunter2") != NULL);
 		if (i == 7) {
 			jbuf__reset(&jb);
@@ -373,10 +398,184 @@ static void test_body_memo(void **state)
 							fp), 0);
 			assert_non_null(strstr(jb.buf, "\"body_kind\":\"binary\""));
 		}
-		format_prep__free(once);
 	}
 	jbuf__free(&jb);
-	jbuf__free(&fresh);
+	format_prep__free(fp);
+}
+
+/*
+ * Addresses are the connection's own strings when plain (no copy); any
+ * other is made safe as before: quotes and backslashes escaped by each
+ * format, a control byte written as \xNN, one that fills its array
+ * without a NUL kept whole. Each record equals what a fresh prep makes.
+ */
+static void test_address_texts(void **state)
+{
+	static const char *const locals[] = {
+		"127.0.0.1:8080", "/run/a\"b\\c.sock", "/run/\x01\x1b[31m.sock", "", NULL,
+	};
+	struct format_prep *fp = format_prep__new();
+	struct fixture fx;
+	struct jbuf jb;
+	size_t i;
+
+	(void)state;
+	jbuf__init(&jb);
+	for (i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+		fixture__init(&fx, "ok", 2, "ok", 2);
+		if (locals[i])
+			snprintf(fx.conn.names.local, sizeof(fx.conn.names.local), "%s", locals[i]);
+		else	/* the whole array, no NUL in it */
+			memset(fx.conn.names.local, 'u', sizeof(fx.conn.names.local));
+		fx.conn.transport = locals[i] && locals[i][0] != '/' ? 0 : SA_TRANSPORT_UNIX;
+		check_as_fresh(fp, &fx, NULL);
+		jbuf__reset(&jb);
+		assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL, fp), 0);
+		if (i == 1)
+			assert_non_null(strstr(jb.buf, "\"local\":\"/run/a\\\"b\\\\c.sock\""));
+		if (i == 2)	/* sanitized: \x01 as text, the escape sequence dropped */
+			assert_non_null(strstr(jb.buf, "\"local\":\"/run/\\\\x01.sock\""));
+		if (!locals[i])
+			assert_true(strspn(strstr(jb.buf, "\"local\":\"") + 9, "u") ==
+				    sizeof(fx.conn.names.local));
+	}
+	jbuf__free(&jb);
+	format_prep__free(fp);
+}
+
+/* Our own names a record writes unescaped fit FORMAT_NAME_MAX: the JSON record's fixed room counts them so. */
+static void test_name_lengths(void **state)
+{
+	struct fixture fx;
+	struct prep p = { 0 };
+	int64_t code;
+	int i;
+
+	(void)state;
+	for (i = -1; i <= OUTCOME_MAX; i++)
+		assert_true(strlen(outcome__name(i)) <= FORMAT_NAME_MAX);
+	for (i = -1; i <= PK_MAX; i++)
+		assert_true(strlen(sanitize__kind_name(i)) <= FORMAT_NAME_MAX);
+	for (code = -33000; code <= 1000; code++)
+		assert_true(strlen(jsonrpc__error_class(code)) <= FORMAT_NAME_MAX);
+	assert_true(strlen(jsonrpc__error_class(INT64_MIN)) <= FORMAT_NAME_MAX);
+	fixture__init(&fx, "", 0, "", 0);
+	p.x = &fx.x;
+	for (i = -1; i <= 8; i++) {
+		fx.conn.role = i;
+		fx.conn.proto = i;
+		fx.conn.transport = i;
+		fx.conn.tls_h2 = i & 1;
+		assert_true(strlen(prep__role(&p)) <= FORMAT_NAME_MAX);
+		assert_true(strlen(prep__proto(&p)) <= FORMAT_NAME_MAX);
+		assert_true(strlen(prep__transport(&p)) <= FORMAT_NAME_MAX);
+	}
+}
+
+/*
+ * A JSON record with every member there can be, the largest numbers, and
+ * one-byte texts stays inside RECORD_FIXED_ROOM with room for the longest
+ * names: the room reserved once per record holds all its fixed part.
+ */
+static void test_record_fixed_room(void **state)
+{
+	static const int protos[] = { PROTO_HTTP, PROTO_JSONRPC };
+	struct format_prep *fp = format_prep__new();
+	struct mcp_view v;
+	struct fixture fx;
+	struct jbuf jb;
+	size_t i;
+
+	(void)state;
+	jbuf__init(&jb);
+	memset(&v, 0, sizeof(v));
+	snprintf(v.id.proto, sizeof(v.id.proto), "p");
+	snprintf(v.id.client_name, sizeof(v.id.client_name), "c");
+	snprintf(v.id.client_ver, sizeof(v.id.client_ver), "1");
+	snprintf(v.id.server_name, sizeof(v.id.server_name), "s");
+	snprintf(v.id.server_ver, sizeof(v.id.server_ver), "2");
+	snprintf(v.session, sizeof(v.session), "x");
+	snprintf(v.method_hdr, sizeof(v.method_hdr), "m");
+	snprintf(v.name_hdr, sizeof(v.name_hdr), "n");
+	snprintf(v.traceparent, sizeof(v.traceparent), "t");
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		struct msg_copy *side[2];
+		int k;
+
+		fixture__init(&fx, "b", 1, "c", 1);
+		side[0] = &fx.req;
+		side[1] = &fx.resp;
+		fx.conn.proto = protos[i];
+		fx.conn.tgid = fx.conn.uid = UINT32_MAX;
+		fx.conn.tls = true;
+		snprintf(fx.conn.comm, sizeof(fx.conn.comm), "n");
+		snprintf(fx.conn.names.local, sizeof(fx.conn.names.local), "l");
+		snprintf(fx.conn.names.peer, sizeof(fx.conn.names.peer), "p");
+		memset(fx.conn.names.id, '9', sizeof(fx.conn.names.id) - 1);
+		for (k = 0; k < 2; k++) {
+			side[k]->tid = UINT32_MAX;
+			side[k]->m.wire_bytes = side[k]->m.body_bytes = UINT64_MAX;
+			side[k]->m.lost_bytes = UINT64_MAX;
+			side[k]->m.body_cut = side[k]->m.incomplete = true;
+			side[k]->m.malformed = "x";
+			side[k]->m.ts_first_ns = (uint64_t)k << 40;	/* two different timestamps */
+			snprintf(side[k]->http.content_type, sizeof(side[k]->http.content_type), "t");
+		}
+		snprintf(fx.req.http.method, sizeof(fx.req.http.method), "M");
+		snprintf(fx.req.http.target, sizeof(fx.req.http.target), "/");
+		snprintf(fx.req.http.host, sizeof(fx.req.http.host), "h");
+		snprintf(fx.resp.http.reason, sizeof(fx.resp.http.reason), "r");
+		fx.resp.http.status = 999;
+		fx.req.rpc.kind = RPC_REQUEST;
+		fx.req.rpc.has_id = true;
+		snprintf(fx.req.rpc.method, sizeof(fx.req.rpc.method), "m");
+		snprintf(fx.req.rpc.id, sizeof(fx.req.rpc.id), "1");
+		snprintf(fx.req.rpc.tool, sizeof(fx.req.rpc.tool), "t");
+		snprintf(fx.req.rpc.uri, sizeof(fx.req.rpc.uri), "u");
+		fx.resp.rpc.kind = RPC_ERROR;
+		fx.resp.rpc.err_code = INT64_MIN;
+		snprintf(fx.resp.rpc.err_msg, sizeof(fx.resp.rpc.err_msg), "e");
+		fx.x.mcp = &v;
+		fx.x.outcome = OUTCOME_ERROR;
+		assert_int_equal(format__prepare(fp, NULL, UINT64_MAX, &fx.x, NULL, FIXTURE_OFF,
+						 true), 0);
+		jbuf__reset(&jb);
+		assert_int_equal(format__render(formatter__find("json_lines"), &jb, NULL, fp), 0);
+		assert_non_null(strstr(jb.buf, "\"mcp\":{"));
+		assert_non_null(strstr(jb.buf, "\"error\":{\"code\":-9223372036854775808"));
+		assert_non_null(strstr(jb.buf, "\"lost_bytes\":18446744073709551615"));
+		assert_true(jb.len + 8 * FORMAT_NAME_MAX <= RECORD_FIXED_ROOM);
+	}
+	jbuf__free(&jb);
+	format_prep__free(fp);
+}
+
+/*
+ * JSON-RPC texts with quotes and backslashes, remembered with their JSON
+ * strings, and the method and tool a stream's record shows for its start
+ * line (copies of them): the same records as a fresh prep's, every time.
+ */
+static void test_rpc_memo(void **state)
+{
+	struct format_prep *fp = format_prep__new();
+	struct fixture fx;
+	int round;
+
+	(void)state;
+	assert_non_null(fp);
+	for (round = 0; round < 3; round++) {
+		fixture__init(&fx, "{}", 2, "{}", 2);
+		fx.conn.proto = round == 1 ? PROTO_HTTP : PROTO_JSONRPC;
+		fx.req.rpc.kind = RPC_REQUEST;
+		fx.req.rpc.has_id = true;
+		snprintf(fx.req.rpc.method, sizeof(fx.req.rpc.method), "tools/\"call\"");
+		snprintf(fx.req.rpc.id, sizeof(fx.req.rpc.id), "\"7\"");
+		snprintf(fx.req.rpc.tool, sizeof(fx.req.rpc.tool), "a\\b\tc");
+		fx.resp.rpc.kind = RPC_ERROR;
+		fx.resp.rpc.err_code = -32601;
+		snprintf(fx.resp.rpc.err_msg, sizeof(fx.resp.rpc.err_msg), "no \"such\" tool");
+		check_as_fresh(fp, &fx, NULL);
+	}
 	format_prep__free(fp);
 }
 
@@ -747,6 +946,10 @@ int main(void)
 		cmocka_unit_test(test_clean_memo),
 		cmocka_unit_test(test_body_memo),
 		cmocka_unit_test(test_u64_digits),
+		cmocka_unit_test(test_address_texts),
+		cmocka_unit_test(test_rpc_memo),
+		cmocka_unit_test(test_name_lengths),
+		cmocka_unit_test(test_record_fixed_room),
 		cmocka_unit_test(test_binary_body),
 		cmocka_unit_test(test_every_text_redacted),
 		cmocka_unit_test(test_binary_text_no_hex),

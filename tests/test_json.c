@@ -631,48 +631,290 @@ static void test_random_valid(void **state)
 	}
 }
 
-/*
- * jbuf__quoted's fast paths (short words, overlapping tails, quotes and
- * backslashes written in place) give what the byte-wise escaper gives, for
- * every length up to a few words and a special byte at every position.
- */
-static void check_quoted(struct jbuf *jb, struct jbuf *ref, const uint8_t *s, size_t n)
+/* ---- the fast paths against the plain slow result ---- */
+
+/* The well-formed UTF-8 sequence at s (Unicode table 3-7): its length, or 0. */
+static size_t ref_utf8_len(const uint8_t *s, size_t n)
 {
-	jbuf__reset(jb);
-	jbuf__quoted(jb, s, n);
-	jbuf__reset(ref);
-	jbuf__raw(ref, "\"", 1);
-	jbuf__escape(ref, s, n);
-	jbuf__raw(ref, "\"", 1);
-	assert_false(jb->oom);
-	assert_int_equal(jb->len, ref->len);
-	assert_memory_equal(jb->buf, ref->buf, ref->len + 1);
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2, i;
+	uint8_t lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4 || n < len)
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
 }
 
-static void test_quoted_matches_escaper(void **state)
+/* "s" escaped a byte at a time as json.h describes it: the reference for every fast path. */
+static size_t ref_quoted(char *out, const uint8_t *s, size_t n)
 {
-	static const uint8_t special[] = { '"', '\\', '\n', 0, 0x7f, 0x80, 0xc3, 0xff, 0x1f };
-	struct jbuf *jb = *state, ref;
-	uint8_t b[64];
-	size_t n, at, k, i;
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, o = 0, k;
 
-	jbuf__init(&ref);
+	out[o++] = '"';
+	while (i < n) {
+		uint8_t c = s[i];
+		const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" :
+				c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b" :
+				c == '\f' ? "\\f" : NULL;
+
+		if (e) {
+			memcpy(out + o, e, 2);
+			o += 2;
+			i++;
+		} else if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)s[i++];
+		} else if (c >= 0x80 && (k = ref_utf8_len(s + i, n - i))) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+		} else if (c < 0x80) {
+			o += (size_t)sprintf(out + o, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+			i++;
+		} else {
+			o += (size_t)sprintf(out + o, "\\\\x%c%c", hex[c >> 4], hex[c & 15]);
+			i++;
+		}
+	}
+	out[o++] = '"';
+	return o;
+}
+
+/* A byte JSON copies as it is. */
+static bool ref_json_plain(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+#define GUARD 32
+
+/*
+ * json_quoted_at and jbuf__quoted give the reference's bytes, and
+ * json_quoted_at writes nothing past json_quoted_max(n) (what a record
+ * reserves for the text).
+ */
+static void check_quoted(struct jbuf *jb, const uint8_t *s, size_t n)
+{
+	static char got[6 * 256 + 2 + GUARD], want[6 * 256 + 2];
+	size_t wn = ref_quoted(want, s, n), max = json_quoted_max(n), i;
+	char *end;
+
+	assert_true(n <= 256);
+	memset(got, 0x5a, sizeof(got));
+	end = json_quoted_at(got, s, n);
+	assert_int_equal((size_t)(end - got), wn);
+	assert_memory_equal(got, want, wn);
+	for (i = max; i < max + GUARD; i++)
+		assert_int_equal(got[i], 0x5a);
+	jbuf__reset(jb);
+	jbuf__quoted(jb, s, n);
+	assert_false(jb->oom);
+	assert_int_equal(jb->len, wn);
+	assert_memory_equal(jb->buf, want, wn + 0);
+	assert_int_equal(jb->buf[jb->len], '\0');
+}
+
+/*
+ * Every byte value at every position of texts up to 40 bytes (the 16- and
+ * 8-byte blocks, the overlapping last word, the short word), alone and
+ * with a quote or a backslash after it, then random texts.
+ */
+static void test_quoted_matches_reference(void **state)
+{
+	struct jbuf *jb = *state;
+	uint8_t b[64];
+	size_t n, at, i;
+	unsigned c;
+
 	for (n = 0; n <= 40; n++) {
 		memset(b, 'a', sizeof(b));
-		check_quoted(jb, &ref, b, n);
+		check_quoted(jb, b, n);
 		for (at = 0; at < n; at++)
-			for (k = 0; k < sizeof(special); k++) {
+			for (c = 0; c < 256; c++) {
 				memset(b, 'a', sizeof(b));
-				b[at] = special[k];
-				check_quoted(jb, &ref, b, n);
-				b[n - 1 - at] = '\\';	/* a second one, elsewhere or the same */
-				check_quoted(jb, &ref, b, n);
+				b[at] = (uint8_t)c;
+				check_quoted(jb, b, n);
+				b[n - 1 - at] = c & 1 ? '\\' : '"';	/* a second one, elsewhere or the same */
+				check_quoted(jb, b, n);
 			}
 	}
 	srand(777);
 	for (i = 0; i < 20000; i++)
-		check_quoted(jb, &ref, b, random_bytes(b, sizeof(b)));
-	jbuf__free(&ref);
+		check_quoted(jb, b, random_bytes(b, sizeof(b)));
+}
+
+/* The escaper alone against the reference (it writes the inside, no quotes). */
+static void test_escape_matches_reference(void **state)
+{
+	struct jbuf *jb = *state;
+	char want[6 * 64 + 2];
+	uint8_t b[64];
+	size_t i, wn;
+
+	srand(778);
+	for (i = 0; i < 20000; i++) {
+		size_t n = random_bytes(b, sizeof(b));
+
+		wn = ref_quoted(want, b, n);
+		jbuf__reset(jb);
+		jbuf__escape(jb, b, n);
+		assert_int_equal(jb->len, wn - 2);
+		assert_memory_equal(jb->buf, want + 1, wn - 2);
+	}
+}
+
+/* json_copy_at and json_plain_at: the bytes of a plain copy at every length, nothing around them. */
+static void test_copy_at(void **state)
+{
+	char src[80], dst[80 + 2 * GUARD];
+	size_t n, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (char)('A' + i % 26);
+	for (n = 0; n <= 70; n++) {
+		memset(dst, 0x5a, sizeof(dst));
+		assert_ptr_equal(json_copy_at(dst + GUARD, src, n), dst + GUARD + n);
+		assert_memory_equal(dst + GUARD, src, n);
+		for (i = 0; i < GUARD; i++) {
+			assert_int_equal(dst[i], 0x5a);
+			assert_int_equal(dst[GUARD + n + i], 0x5a);
+		}
+		memset(dst, 0x5a, sizeof(dst));
+		assert_ptr_equal(json_plain_at(dst + GUARD, src, n), dst + GUARD + n + 2);
+		assert_int_equal(dst[GUARD], '"');
+		assert_memory_equal(dst + GUARD + 1, src, n);
+		assert_int_equal(dst[GUARD + n + 1], '"');
+		assert_int_equal(dst[GUARD - 1], 0x5a);
+		assert_int_equal(dst[GUARD + n + 2], 0x5a);
+	}
+}
+
+static void check_u64_at(uint64_t v)
+{
+	char got[JSON_U64_MAX + 1], want[32];
+	char *end = json_u64_at(got, v);
+
+	*end = '\0';
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+	assert_string_equal(got, want);
+}
+
+/* json_u64_at as printf writes it: every value below 200000, each digit count's edges, random ones. */
+static void test_u64_at(void **state)
+{
+	uint64_t v, p = 1;
+	int k, i;
+
+	(void)state;
+	for (v = 0; v < 200000; v++)
+		check_u64_at(v);
+	for (k = 0; k < 20; k++, p *= 10) {
+		check_u64_at(p - 1);
+		check_u64_at(p);
+		check_u64_at(p + 1);
+		check_u64_at(p * 5);
+	}
+	check_u64_at(UINT64_MAX);
+	srand(779);
+	for (i = 0; i < 100000; i++)
+		check_u64_at((uint64_t)rand() << 62 ^ (uint64_t)rand() << 31 ^ (uint64_t)rand());
+}
+
+/* json_ms_at: whole milliseconds and three decimals, truncated, for small and large values. */
+static void test_ms_at(void **state)
+{
+	char got[JSON_MS_MAX + 1], want[48];
+	uint64_t ns;
+	int i;
+
+	(void)state;
+	srand(780);
+	for (i = 0; i < 200000; i++) {
+		ns = i < 100000 ? (uint64_t)i * 997 : (uint64_t)rand() << 33 ^ (uint64_t)rand();
+		*json_ms_at(got, ns) = '\0';
+		snprintf(want, sizeof(want), "%llu.%03llu", (unsigned long long)(ns / 1000000),
+			 (unsigned long long)(ns / 1000 % 1000));
+		assert_string_equal(got, want);
+	}
+	*json_ms_at(got, UINT64_MAX) = '\0';
+	assert_string_equal(got, "18446744073709.551");
+}
+
+/*
+ * ascii_json_plain_cstr: the length of a plain NUL-terminated text, else
+ * the array's size, for arrays of sizes around the block size with the
+ * NUL and any other byte anywhere (the bytes after the NUL do not count).
+ */
+static void test_json_plain_cstr(void **state)
+{
+	static const size_t sizes[] = { 1, 7, 8, 15, 16, 17, 31, 32, 40, 64 };
+	uint8_t b[64];
+	size_t z, i, nul, at, want, n;
+	unsigned c;
+
+	(void)state;
+	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		n = sizes[z];
+		memset(b, 'a', sizeof(b));
+		assert_int_equal(ascii_json_plain_cstr(b, n), n);	/* no NUL */
+		for (nul = 0; nul < n; nul++)
+			for (at = 0; at < n; at++)
+				for (c = 1; c < 256; c += at == nul ? 255 : 1) {
+					memset(b, 'a', sizeof(b));
+					b[at] = (uint8_t)c;
+					b[nul] = 0;
+					for (want = nul, i = 0; i < nul; i++)
+						if (!ref_json_plain(b[i]))
+							want = n;
+					assert_int_equal(ascii_json_plain_cstr(b, n), want);
+				}
+	}
+}
+
+/*
+ * The first byte JSON must escape, from a position on, in a word and in 8
+ * and 16 bytes: any byte at any place, the bytes before `from` plain, and
+ * another special byte after it that must not be the answer.
+ */
+static void test_first_special_every_byte(void **state)
+{
+	uint8_t b[16];
+	unsigned c, at, from, want;
+	uint64_t w;
+
+	(void)state;
+	for (c = 0; c < 256; c++)
+		for (at = 0; at < 16; at++) {
+			memset(b, 'a', sizeof(b));
+			b[at] = (uint8_t)c;
+			if (at + 1 < 16)
+				b[at + 1 + (c % (16 - at - 1))] = c & 1 ? 0xff : '"';
+			want = ref_json_plain((uint8_t)c) ? at + 1 : at;
+			if (want < 16 && b[want] == 'a')	/* c plain: the answer is the byte after it */
+				for (; want < 16 && ref_json_plain(b[want]); want++)
+					;
+			assert_int_equal(ascii_json_first_special16(b), want);
+			if (at < 8) {
+				assert_int_equal(ascii_json_first_special8(b), want < 8 ? want : 8);
+				memcpy(&w, b, 8);
+				for (from = 0; from <= at; from++)
+					assert_int_equal(ascii_json_first_special_word(w, from),
+							 want < 8 ? want : 8);
+			}
+		}
 }
 
 /* The 16- and 8-byte tests (vector ones on x86-64) say plain exactly when every byte is. */
@@ -693,7 +935,10 @@ static void test_plain16_every_byte(void **state)
 		}
 }
 
-/* ascii_printable_all agrees with the prefix scan for any byte at any place of texts up to 40. */
+/*
+ * ascii_printable_all agrees with the prefix scan, and ascii_json_plain_all
+ * with a byte test, for any byte at any place of texts up to 40.
+ */
 static void test_printable_all_every_byte(void **state)
 {
 	uint8_t b[40];
@@ -704,12 +949,14 @@ static void test_printable_all_every_byte(void **state)
 	for (n = 0; n <= sizeof(b); n++) {
 		memset(b, 'a', sizeof(b));
 		assert_true(ascii_printable_all(b, n));
+		assert_true(ascii_json_plain_all(b, n));
 		for (at = 0; at < n; at++)
 			for (c = 0; c < 256; c++) {
 				memset(b, 'a', sizeof(b));
 				b[at] = (uint8_t)c;
 				assert_int_equal(ascii_printable_all(b, n),
 						 ascii_printable_prefix(b, n) == n);
+				assert_int_equal(ascii_json_plain_all(b, n), ref_json_plain((uint8_t)c));
 			}
 	}
 }
@@ -774,7 +1021,13 @@ int main(void)
 	const struct CMUnitTest roundtrip_tests[] = {
 		cmocka_unit_test(test_validator_refuses),
 		cmocka_unit_test(test_random_valid),
-		cmocka_unit_test(test_quoted_matches_escaper),
+		cmocka_unit_test(test_quoted_matches_reference),
+		cmocka_unit_test(test_escape_matches_reference),
+		cmocka_unit_test(test_copy_at),
+		cmocka_unit_test(test_u64_at),
+		cmocka_unit_test(test_ms_at),
+		cmocka_unit_test(test_first_special_every_byte),
+		cmocka_unit_test(test_json_plain_cstr),
 		cmocka_unit_test(test_plain16_every_byte),
 		cmocka_unit_test(test_printable_all_every_byte),
 		cmocka_unit_test(test_digits9),

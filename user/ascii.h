@@ -95,6 +95,74 @@ static inline bool ascii_json_plain8(const uint8_t *s)
 #endif
 }
 
+/*
+ * Index of the first byte of the word w (bytes in memory order), from
+ * byte `from` on, that JSON must escape (not printable ASCII, or '"' or
+ * '\\'); 8 when there is none. The bytes below `from` must be plain: then
+ * the word test flags the first such byte exactly (a borrow or carry only
+ * reaches the bytes above a flagged one).
+ */
+static inline unsigned ascii_json_first_special_word(uint64_t w, unsigned from)
+{
+#if defined(__SSE2__)
+	unsigned bits = ~(unsigned)_mm_movemask_epi8(sse2_json_plain(_mm_cvtsi64_si128((long long)w)));
+
+	return (unsigned)__builtin_ctz((bits & 0xffu << from) | 0x100);
+#else
+	uint64_t m = swar_json_special(w) & ~0ULL << 8 * from;
+
+	return m ? (unsigned)__builtin_ctzll(m) / 8 : 8;
+#endif
+}
+
+/* The same for the 8 bytes at s, from their first. */
+static inline unsigned ascii_json_first_special8(const uint8_t *s)
+{
+	return ascii_json_first_special_word(swar_load(s), 0);
+}
+
+/* The same for s[0..16): 16 when there is none. */
+static inline unsigned ascii_json_first_special16(const uint8_t *s)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	return (unsigned)__builtin_ctz(~(unsigned)_mm_movemask_epi8(sse2_json_plain(v)) | 0x10000);
+#else
+	unsigned k = ascii_json_first_special8(s);
+
+	return k < 8 ? k : 8 + ascii_json_first_special8(s + 8);
+#endif
+}
+
+/* A byte JSON copies as it is: printable ASCII but '"' and '\\'. */
+static inline bool ascii_json_plain_byte(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/*
+ * The length of the NUL-terminated s, in an array of max bytes that may
+ * all be read, when all of it is plain (ascii_json_plain_all); max when it
+ * is not or has no NUL. One pass finds both, as the NUL is a byte JSON
+ * must escape: 16 bytes a test, then bytes.
+ */
+static inline size_t ascii_json_plain_cstr(const uint8_t *s, size_t max)
+{
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i + 16 <= max; i += 16) {
+		k = ascii_json_first_special16(s + i);
+		if (k < 16)
+			return s[i + k] ? max : i + k;
+	}
+	for (; i < max; i++)
+		if (!ascii_json_plain_byte(s[i]))
+			return s[i] ? max : i;
+	return max;
+}
+
 /* Bytes at the start of s that are printable ASCII (0x20-0x7e), whole words only. */
 static inline size_t ascii_printable_words(const uint8_t *s, size_t n)
 {
@@ -164,6 +232,44 @@ static inline bool ascii_printable_all(const uint8_t *s, size_t n)
 	}
 #endif
 	return ascii_printable_prefix(s, n) == n;
+}
+
+/*
+ * The bytes of s (0 < n < 8) in one word for a word test: overlapping
+ * 4-byte loads, or the first, middle and last byte with a plain letter in
+ * the rest. Every byte of s is in it, and no byte past s is read.
+ */
+static inline uint64_t ascii_short_word(const uint8_t *s, size_t n)
+{
+	uint32_t lo, hi;
+
+	if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return lo | (uint64_t)hi << 32;
+	}
+	return s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16 | SWAR_ONES * 'a' << 24;
+}
+
+/*
+ * Whether JSON copies all of s as it is (printable ASCII but '"' and
+ * '\\'): such a text is written between quotes with a plain copy. Blocks
+ * of 16 or 8 bytes, the last overlapping the ones before it; shorter
+ * texts in one word.
+ */
+static inline bool ascii_json_plain_all(const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	if (n >= 16) {
+		for (i = 0; i + 16 <= n; i += 16)
+			if (!ascii_json_plain16(s + i))
+				return false;
+		return i == n || ascii_json_plain16(s + n - 16);
+	}
+	if (n >= 8)
+		return ascii_json_plain8(s) && ascii_json_plain8(s + n - 8);
+	return !n || ascii_json_first_special_word(ascii_short_word(s, n), 0) == 8;
 }
 
 /*

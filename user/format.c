@@ -68,12 +68,14 @@ struct scratch {
 #define MEMO_OUT_MAX (2 * MEMO_MAX)	/* room for a few \xNN escapes */
 
 struct memo {
-	uint64_t rid;			/* redactor__id that found it clean; 0: none */
-	size_t limit;
+	uint64_t epoch;			/* the prep's epoch it was kept in; 0: none */
 	uint32_t len, keep;		/* text[0..len), of which keep were written */
 	uint32_t out_len;
+	bool plain;			/* out is ascii_json_plain_all */
+	uint32_t json_len;		/* of json; 0 when out is plain */
 	char text[MEMO_MAX];
-	char out[MEMO_OUT_MAX];		/* the safe text made of it */
+	char out[MEMO_OUT_MAX + 1];	/* the safe text made of it, NUL-terminated */
+	char json[6 * MEMO_OUT_MAX + 2];	/* out as a JSON string (json_quoted_max) */
 };
 
 /*
@@ -91,7 +93,18 @@ struct format_prep {
 	struct scratch sc;
 	struct memo memo[PF_MAX];
 	struct body_key body_key[2];	/* of memo[PF_REQ_BODY], memo[PF_RESP_BODY] */
+	/*
+	 * The memos' epoch: a new one whenever the redactor or the limit
+	 * changes, so a text kept under others is never hit, at the cost of
+	 * one compare per text. MEMO_OFF while there is no redactor: then
+	 * nothing is kept (the scan fails) and nothing is hit.
+	 */
+	uint64_t epoch, last_epoch;
+	uint64_t epoch_rid;
+	size_t epoch_limit;
 };
+
+#define MEMO_OFF UINT64_MAX
 
 /* What this thread formats without a prep of its own: event fields, cut copies, one-shot exchanges. */
 struct thread_scratch {
@@ -178,26 +191,64 @@ static void withhold(struct prep *p, struct jbuf *out)
  * are compared before s[len] is read, so nothing past a shorter string's
  * NUL decides the answer.
  */
-static bool memo_hit(const struct memo *m, const struct prep *p, const char *s, size_t max,
-		     size_t limit)
+static inline __attribute__((always_inline)) bool memo_hit(const struct memo *m, uint64_t epoch,
+							    const char *s, size_t max)
 {
-	return m->rid && m->rid == p->rid && m->limit == limit && m->len <= max &&
+	return m->epoch == epoch && m->len <= max &&
 	       bytes_eq(m->text, s, m->len) && (m->len == max || !s[m->len]);
 }
 
 /* s[0..n), of which keep are written, is the memo's text. */
-static bool memo_hit_bytes(const struct memo *m, const struct prep *p, const uint8_t *s,
-			   size_t n, size_t keep, size_t limit)
+static bool memo_hit_bytes(const struct memo *m, uint64_t epoch, const uint8_t *s, size_t n,
+			   size_t keep)
 {
-	return m->rid && m->rid == p->rid && m->limit == limit && m->len == n &&
+	return m->epoch == epoch && m->len == n &&
 	       m->keep == keep && bytes_eq(m->text, s, n);
 }
 
-/* The field f gets the memo's safe text. */
-static void memo_put(struct prep *p, int f, const struct memo *m)
+/*
+ * Text f is s[0..n), NUL-terminated, which stays as it is until the
+ * record is rendered: not copied. plain: ascii_json_plain_all(s, n).
+ */
+static inline __attribute__((always_inline)) void prep_view(struct prep *p, int f, const char *s,
+							     size_t n, bool plain)
 {
-	p->used |= 1u << f;
-	jbuf__raw(&p->f[f], m->out, m->out_len);
+	uint32_t bit = 1u << f;
+
+	p->used |= bit;
+	p->json &= ~bit;
+	p->text += n - p->n[f];
+	p->s[f] = s;
+	p->n[f] = n;
+	p->plain = (p->plain & ~bit) | (uint32_t)plain << f;
+}
+
+/* The storage of text f, emptied, for a text made here (prep_own ends it). */
+static struct jbuf *prep_out(struct prep *p, int f)
+{
+	p->owned |= 1u << f;
+	jbuf__reset(&p->f[f]);
+	return &p->f[f];
+}
+
+/* Text f is what its storage holds now; plain when empty (a longer one is not scanned for it). */
+static void prep_own(struct prep *p, int f)
+{
+	const struct jbuf *out = &p->f[f];
+
+	prep_view(p, f, out->buf ? out->buf : "", out->len, !out->len);
+}
+
+/* The field f gets the memo's safe text, and its JSON string when it has one. */
+static inline __attribute__((always_inline)) void memo_put(struct prep *p, int f,
+							    const struct memo *m)
+{
+	prep_view(p, f, m->out, m->out_len, m->plain);
+	if (m->json_len) {
+		p->json |= 1u << f;
+		p->js[f] = m->json;
+		p->jn[f] = m->json_len;
+	}
 }
 
 /* Secrets found in the record so far: a sum over the rules that fired, none usually. */
@@ -211,24 +262,29 @@ static uint64_t hits_total(const struct redact_hits *h)
 }
 
 /*
- * s became out (written from `from` on) with no secret found in it and
- * nothing cut or withheld in the record (hits: hits_total before it): remembered.
+ * s became out with no secret found in it and nothing cut or withheld in
+ * the record (hits: hits_total before it): remembered.
  */
-static bool memo_keep(struct memo *m, const struct prep *p, const struct jbuf *out, size_t from,
-		      const uint8_t *s, size_t n, size_t keep, size_t limit, uint64_t hits)
+static bool memo_keep(struct memo *m, uint64_t epoch, const struct prep *p,
+		      const struct jbuf *out, const uint8_t *s, size_t n, size_t keep, uint64_t hits)
 {
-	size_t out_len = out->len - from;
+	size_t out_len = out->len;
 
-	if (n > MEMO_MAX || !n || out_len > MEMO_OUT_MAX || out->oom || p->truncated ||
+	if (n > MEMO_MAX || out_len > MEMO_OUT_MAX || out->oom || p->truncated ||
 	    p->redact_failed || hits_total(&p->hits) != hits)
 		return false;
-	memcpy(m->text, s, n);
-	memcpy(m->out, out->buf + from, out_len);
+	if (n)	/* an absent body is NULL */
+		memcpy(m->text, s, n);
+	if (out_len)
+		memcpy(m->out, out->buf, out_len);
+	m->out[out_len] = '\0';
+	m->plain = ascii_json_plain_all((const uint8_t *)m->out, out_len);
+	m->json_len = m->plain ? 0 : (uint32_t)(json_quoted_at(m->json, (const uint8_t *)m->out,
+								out_len) - m->json);
 	m->len = (uint32_t)n;
 	m->keep = (uint32_t)keep;
 	m->out_len = (uint32_t)out_len;
-	m->limit = limit;
-	m->rid = p->rid;
+	m->epoch = epoch;
 	return true;
 }
 
@@ -253,12 +309,11 @@ static void bound_redacted(struct prep *p, struct scratch *sc, struct jbuf *out,
  * after them are the look-ahead of a cut excerpt, seen by the redactor
  * only. A text the redactor could not scan is withheld, never written.
  */
-static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n, size_t keep,
-		      bool redact, size_t limit)
+static void text_into(struct format_prep *fp, struct jbuf *out, const uint8_t *s, size_t n,
+		      size_t keep, bool redact, size_t limit)
 {
 	struct prep *p = &fp->p;
 	struct scratch *sc = &fp->sc;
-	struct jbuf *out = &p->f[f];
 	/*
 	 * Printable ASCII that fits is already safe text: nothing to strip or
 	 * escape, and what the redactor makes of it is printable too (its
@@ -268,7 +323,6 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	const uint8_t *src = n ? s : (const uint8_t *)"";	/* an absent body is NULL */
 	size_t len = n, from = out->len;
 
-	p->used |= 1u << f;
 	if (!n && (p->r || !redact)) {
 		/* an empty text (a missing header, no body): what the redactor would give back */
 		jbuf__raw(out, "", 0);
@@ -315,15 +369,22 @@ static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 	}
 }
 
+/* text_into the storage of text f, which becomes its text. */
+static void prep_text(struct format_prep *fp, int f, const uint8_t *s, size_t n, size_t keep,
+		      bool redact, size_t limit)
+{
+	text_into(fp, prep_out(&fp->p, f), s, n, keep, redact, limit);
+	prep_own(&fp->p, f);
+}
+
 /* prep_text of a redacted text, whose result the field's memo keeps when it can (true). */
 static bool prep_remembered(struct format_prep *fp, int f, const uint8_t *s, size_t n,
 			    size_t keep, size_t limit)
 {
-	size_t from = fp->p.f[f].len;
 	uint64_t hits = hits_total(&fp->p.hits);
 
 	prep_text(fp, f, s, n, keep, true, limit);
-	return memo_keep(&fp->memo[f], &fp->p, &fp->p.f[f], from, s, n, keep, limit, hits);
+	return memo_keep(&fp->memo[f], fp->epoch, &fp->p, &fp->p.f[f], s, n, keep, hits);
 }
 
 /*
@@ -332,31 +393,50 @@ static bool prep_remembered(struct format_prep *fp, int f, const uint8_t *s, siz
  * executable) is redacted; only addresses, which the kernel gives and
  * the ipv4/ipv6 rules would erase, are not.
  */
-static void prep_cstr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
+static __attribute__((noinline)) void prep_cstr_new(struct format_prep *fp, int f, const char *s,
+						      size_t max, size_t limit)
 {
-	size_t n;
+	size_t n = strnlen(s, max);
 
+	prep_remembered(fp, f, (const uint8_t *)s, n, n, limit);
+}
+
+/*
+ * Inline: most side texts end in the memo's test, and a call to it would
+ * cost as much again. A text that is not the memo's goes out of line.
+ */
+static inline __attribute__((always_inline)) void prep_cstr(struct format_prep *fp, int f,
+							    const char *s, size_t max, size_t limit)
+{
 	if (!s)
 		return;
 	if (!s[0] && fp->p.r) {
 		/* an absent header or exe: prep_text's empty text, without its entry */
-		fp->p.used |= 1u << f;
-		jbuf__raw(&fp->p.f[f], "", 0);
+		prep_view(&fp->p, f, "", 0, true);
 		return;
 	}
-	if (memo_hit(&fp->memo[f], &fp->p, s, max, limit)) {
+	if (memo_hit(&fp->memo[f], fp->epoch, s, max)) {
 		/* here, not in prep_text: most side texts end here, before its heavier entry */
 		memo_put(&fp->p, f, &fp->memo[f]);
 		return;
 	}
-	n = strnlen(s, max);
-	prep_remembered(fp, f, (const uint8_t *)s, n, n, limit);
+	prep_cstr_new(fp, f, s, max, limit);
 }
 
+/*
+ * An address, not redacted. One the kernel gave as plain text, as almost
+ * all are, is already what prep_text would make of it: the connection's
+ * own string is the text, with no copy.
+ */
 static void prep_addr(struct format_prep *fp, int f, const char *s, size_t max, size_t limit)
 {
-	size_t n = strnlen(s, max);
+	size_t n = ascii_json_plain_cstr((const uint8_t *)s, max);
 
+	if (n < max && n <= limit) {
+		prep_view(&fp->p, f, s, n, true);
+		return;
+	}
+	n = strnlen(s, max);
 	prep_text(fp, f, (const uint8_t *)s, n, n, false, limit);
 }
 
@@ -379,7 +459,7 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 	size_t n = m->body_len + m->body_ahead;
 	int kind;
 
-	if (memo_hit_bytes(&fp->memo[f], p, m->body, n, m->body_len, limit) &&
+	if (memo_hit_bytes(&fp->memo[f], fp->epoch, m->body, n, m->body_len) &&
 	    body_key_is(k, content_type)) {
 		p->kind[side] = PK_TEXT;
 		memo_put(p, f, &fp->memo[f]);
@@ -388,33 +468,45 @@ static void prep_body(struct format_prep *fp, int side, int f, const struct mess
 	kind = sanitize__detect(m->body, m->body_len, content_type);
 	p->kind[side] = kind;
 	if (kind != PK_TEXT) {
-		p->used |= 1u << f;
-		sanitize__binary_summary(&p->f[f], kind, m->body, m->body_len, m->body_bytes);
+		sanitize__binary_summary(prep_out(p, f), kind, m->body, m->body_len, m->body_bytes);
+		prep_own(p, f);
 	} else if (prep_remembered(fp, f, m->body, n, m->body_len, limit)) {
 		k->len = (uint32_t)strnlen(content_type, HTTP_CTYPE_MAX);
 		memcpy(k->ctype, content_type, k->len);
 	}
 }
 
+static const char *const empty_texts[PF_MAX] = { [0 ... PF_MAX - 1] = "" };
+static const size_t empty_lengths[PF_MAX];
+
 static void prep_reset(struct prep *p)
 {
-	uint32_t m;
-
-	/* only the fields the last record wrote (a bit each): the others are empty already */
-	for (m = p->used; m; m &= m - 1)
-		jbuf__reset(&p->f[__builtin_ctz(m)]);
-	p->used = 0;
-	memset(&p->hits, 0, sizeof(p->hits));
+	/* all at once: constant-size copies, cheaper than a loop over the fields set */
+	memcpy(p->s, empty_texts, sizeof(p->s));
+	memcpy(p->n, empty_lengths, sizeof(p->n));	/* moves: memset would be a rep stos */
+	p->text = 0;
+	p->used = p->owned = p->json = 0;
+	p->plain = ~0u;
+	/* a rule's count is set only with its bit (redact.c): clear those, not all 64 */
+	for (uint64_t m = p->hits.mask; m; m &= m - 1)
+		p->hits.count[__builtin_ctzll(m)] = 0;
+	p->hits.mask = 0;
 	p->kind[0] = p->kind[1] = PK_TEXT;
 	p->truncated = p->redact_failed = false;
 }
 
-/* Field "to" becomes a copy of field "from", already prepared: not scanned twice. */
+/* Field "to" becomes the text of field "from", already prepared: not scanned twice. */
 static void prep_copy(struct prep *p, int to, int from)
 {
-	p->used |= 1u << to;
-	jbuf__reset(&p->f[to]);
-	jbuf__raw(&p->f[to], prep__s(p, from), prep__n(p, from));
+	size_t jn;
+	const char *js = prep__json(p, from, &jn);
+
+	prep_view(p, to, prep__s(p, from), prep__n(p, from), prep__plain(p, from));
+	if (js) {
+		p->json |= 1u << to;
+		p->js[to] = js;
+		p->jn[to] = (uint32_t)jn;
+	}
 }
 
 /* MCP identity, headers and trace context: texts from the wire, made safe like the rest. */
@@ -470,7 +562,13 @@ static void prep_rpc(struct format_prep *fp, size_t lim)
 
 struct format_prep *format_prep__new(void)
 {
-	return calloc(1, sizeof(struct format_prep));
+	struct format_prep *fp = calloc(1, sizeof(struct format_prep));
+
+	if (!fp)
+		return NULL;
+	memcpy(fp->p.s, empty_texts, sizeof(fp->p.s));
+	fp->p.plain = ~0u;
+	return fp;
 }
 
 void format_prep__free(struct format_prep *fp)
@@ -489,10 +587,21 @@ static bool prep_oom(const struct prep *p)
 {
 	uint32_t m;
 
-	for (m = p->used; m; m &= m - 1)
+	for (m = p->owned; m; m &= m - 1)
 		if (p->f[__builtin_ctz(m)].oom)
 			return true;
 	return false;
+}
+
+/* The memos' epoch for this record (see struct format_prep). */
+static void memo_epoch(struct format_prep *fp, size_t limit)
+{
+	if (fp->p.rid != fp->epoch_rid || limit != fp->epoch_limit) {
+		fp->epoch_rid = fp->p.rid;
+		fp->epoch_limit = limit;
+		fp->last_epoch++;
+	}
+	fp->epoch = fp->p.rid ? fp->last_epoch : MEMO_OFF;
 }
 
 int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_t seq,
@@ -509,7 +618,8 @@ int format__prepare(struct format_prep *fp, const struct format_opts *o, uint64_
 	p->req = x->req ? &x->req->m : NULL;
 	p->resp = x->resp ? &x->resp->m : NULL;
 	p->r = o && o->redactor ? o->redactor : redactor__default();
-	p->rid = p->r ? redactor__id(p->r) : 0;	/* 0 matches no memo (memo_hit) */
+	p->rid = p->r ? redactor__id(p->r) : 0;
+	memo_epoch(fp, lim);
 	prep_cstr(fp, PF_COMM, c->comm, sizeof(c->comm), lim);
 	prep_cstr(fp, PF_EXE, pi ? pi->exe : NULL, sizeof(pi->exe), lim);
 	/* named by the correlator when it made x (conn__name) */
@@ -555,17 +665,20 @@ static bool prep_shrink(struct prep *p, size_t need)
 		size_t take, keep;
 
 		for (i = 0; i < PF_MAX; i++)
-			if (p->f[i].len > 2 * SANITIZE_TRUNC_MARK_LEN &&
-			    (big < 0 || p->f[i].len > p->f[big].len))
+			if (p->n[i] > 2 * SANITIZE_TRUNC_MARK_LEN && (big < 0 || p->n[i] > p->n[big]))
 				big = i;
 		if (big < 0)
 			return cut;
 		/* the mark replaces what is cut: take it back too */
 		take = need + SANITIZE_TRUNC_MARK_LEN;
-		keep = take < p->f[big].len - SANITIZE_TRUNC_MARK_LEN ? p->f[big].len - take :
-									 SANITIZE_TRUNC_MARK_LEN;
-		need -= need < p->f[big].len - keep ? need : p->f[big].len - keep;
+		keep = take < p->n[big] - SANITIZE_TRUNC_MARK_LEN ? p->n[big] - take :
+								   SANITIZE_TRUNC_MARK_LEN;
+		need -= need < p->n[big] - keep ? need : p->n[big] - keep;
+		/* every text of the copy is in its own storage (prep_clone); a cut one stays as plain */
 		sanitize__cut(&p->f[big], keep);
+		p->text -= p->n[big] - p->f[big].len;
+		p->s[big] = p->f[big].buf;
+		p->n[big] = p->f[big].len;
 		p->truncated = cut = true;
 	}
 	return cut;
@@ -598,19 +711,25 @@ static void warn_truncated(const struct prep *p, uint32_t max)
 		 "(this warning is shown once)", (unsigned long long)p->seq, max);
 }
 
-/* dst becomes a copy of src whose texts can be cut without touching src. */
+/* dst becomes a copy of src whose texts, each in dst's own storage, can be cut without touching src. */
 static void prep_clone(struct prep *dst, const struct prep *src)
 {
 	struct jbuf keep[PF_MAX];
+	uint32_t m;
 	int i;
 
 	memcpy(keep, dst->f, sizeof(keep));	/* dst's own buffers, reused */
 	*dst = *src;
 	memcpy(dst->f, keep, sizeof(keep));
-	for (i = 0; i < PF_MAX; i++) {
+	for (m = src->used; m; m &= m - 1) {
+		i = __builtin_ctz(m);
 		jbuf__reset(&dst->f[i]);
 		jbuf__raw(&dst->f[i], prep__s(src, i), prep__n(src, i));
+		dst->s[i] = dst->f[i].buf ? dst->f[i].buf : "";
+		dst->n[i] = dst->f[i].len;
 	}
+	dst->owned = src->used;
+	dst->json = 0;		/* its texts may be cut: quoted again */
 }
 
 /* Render p's copy again with its longest texts cut until the record fits max. */
@@ -755,56 +874,18 @@ void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *
 	}
 }
 
-/*
- * Decimal digits of v, 1 to 20, without a loop: its bit length times
- * log10(2) (1233 / 4096) is the digit count or one short, which one
- * compare settles (Hacker's Delight 11-4).
- */
-static unsigned dec_len(uint64_t v)
-{
-	static const uint64_t pow10[20] = {
-		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
-		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
-		1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
-		1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
-		1000000000000000000ULL, 10000000000000000000ULL,
-	};
-	uint64_t x = v | 1;	/* 0 has one digit, as 1 has */
-	unsigned t = (unsigned)(64 - __builtin_clzll(x)) * 1233 >> 12;
-
-	return t + (x >= pow10[t]);
-}
-
 void format__u64(struct jbuf *jb, uint64_t v)
 {
-	if (FORMAT_U64_ROOM >= jb->cap - jb->len && !jbuf__grow(jb, FORMAT_U64_ROOM))
+	if (JSON_U64_MAX >= jb->cap - jb->len && !jbuf__grow(jb, JSON_U64_MAX))
 		return;
-	format__u64_reserved(jb, v);
-}
-
-void format__u64_reserved(struct jbuf *jb, uint64_t v)
-{
-	/* written in place, from the right: no copy out of a scratch array */
-	unsigned n = dec_len(v);
-
-	jbuf__digits(jb->buf + jb->len + n, v);
-	jb->len += n;
-	jb->buf[jb->len] = '\0';
+	jbuf__end_at(jb, json_u64_at(jbuf__at(jb), v));
 }
 
 void format__ms(struct jbuf *jb, uint64_t ns)
 {
-	uint64_t us = ns / 1000;
-	char frac[4] = { '.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
-			 (char)('0' + us % 10) };
-
-	format__u64(jb, us / 1000);
-	jbuf__raw(jb, frac, 4);
-}
-
-bool prep__critical(const struct prep *p)
-{
-	return p->critical || p->hits.mask;	/* a secret was seen */
+	if (JSON_MS_MAX >= jb->cap - jb->len && !jbuf__grow(jb, JSON_MS_MAX))
+		return;
+	jbuf__end_at(jb, json_ms_at(jbuf__at(jb), ns));
 }
 
 int prep__severity(const struct prep *p)
@@ -840,13 +921,6 @@ const char *prep__proto(const struct prep *p)
 		return "h2";	/* TLS ALPN h2: written raw until HTTP/2 is parsed */
 
 	return names[pr >= 0 && pr <= PROTO_JSONRPC ? pr : 0];
-}
-
-uint64_t prep__duration_ns(const struct prep *p)
-{
-	if (!p->req || !p->resp || p->resp->ts_last_ns <= p->req->ts_first_ns)
-		return 0;
-	return p->resp->ts_last_ns - p->req->ts_first_ns;
 }
 
 void format__split_endpoint(const char *ep, char *addr, size_t alen, uint32_t *port)

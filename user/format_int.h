@@ -40,8 +40,26 @@ struct prep {
 	const struct proc_info *pi;
 	const struct redactor *r;
 	uint64_t rid;			/* redactor__id(r), 0 without one */
-	struct jbuf f[PF_MAX];		/* safe texts (empty when absent) */
-	uint32_t used;			/* bit f: f[f] written since the last reset */
+	/*
+	 * The safe texts, NUL-terminated, "" when absent: each made here (in
+	 * f[], its storage) or, when it needs no work, the memo's or the
+	 * connection's own bytes, not copied. Valid until the next prepare.
+	 */
+	const char *s[PF_MAX];
+	size_t n[PF_MAX];
+	struct jbuf f[PF_MAX];
+	size_t text;			/* the sum of n[]: the record's texts before escaping */
+	uint32_t used;			/* bit f: s[f] set since the last reset */
+	uint32_t owned;			/* bit f: s[f] is in f[f] */
+	uint32_t plain;			/* bit f: s[f] is ascii_json_plain_all (as "" is) */
+	/*
+	 * bit f: js[f], jn[f] bytes, is text f as a JSON string value, quotes
+	 * included: a remembered text that is not plain is quoted once, when
+	 * remembered, not for every record (json_lines is the default format).
+	 */
+	uint32_t json;
+	const char *js[PF_MAX];
+	uint32_t jn[PF_MAX];
 	int kind[2];			/* payload kind of the request, response body */
 	struct redact_hits hits;
 	bool critical;			/* as the caller of format__prepare decided */
@@ -51,16 +69,41 @@ struct prep {
 
 static inline const char *prep__s(const struct prep *p, int f)
 {
-	return p->f[f].buf ? p->f[f].buf : "";
+	return p->s[f];
 }
 
 static inline size_t prep__n(const struct prep *p, int f)
 {
-	return p->f[f].len;
+	return p->n[f];
+}
+
+/* Text f needs no escaping in JSON (nor a check for it): printable ASCII but '"' and '\\'. */
+static inline bool prep__plain(const struct prep *p, int f)
+{
+	return p->plain >> f & 1;
+}
+
+/* Text f as a JSON string value, quotes included, when known (prep.json); NULL when not. */
+static inline const char *prep__json(const struct prep *p, int f, size_t *len)
+{
+	if (!(p->json >> f & 1))
+		return NULL;
+	*len = p->jn[f];
+	return p->js[f];
 }
 
 /* Critical: what the caller passed (auth failure, JSON-RPC error), or a secret redacted from it. */
-bool prep__critical(const struct prep *p);
+static inline bool prep__critical(const struct prep *p)
+{
+	return p->critical || p->hits.mask;	/* a secret was seen */
+}
+
+/*
+ * The longest of our own names a record writes unescaped (role, transport,
+ * proto, outcome, payload kind, JSON-RPC error class and direction): the
+ * JSON record's fixed room counts each as this long. test_format_all checks them.
+ */
+#define FORMAT_NAME_MAX 24
 
 /* "tcp", "unix", "pipe" */
 const char *prep__transport(const struct prep *p);
@@ -86,15 +129,17 @@ void format__redactions_csv(struct jbuf *out, const struct prep *p, const char *
 
 /* "u64" as decimal text appended raw. */
 void format__u64(struct jbuf *jb, uint64_t v);
-/* The most format__u64 writes (20 digits); with this much free, format__u64_reserved needs no test. */
-#define FORMAT_U64_ROOM 20
-void format__u64_reserved(struct jbuf *jb, uint64_t v);
 
 /* Milliseconds with 3 decimals, as jbuf__ms writes them, appended raw. */
 void format__ms(struct jbuf *jb, uint64_t ns);
 
 /* Duration of a paired exchange in ns, 0 when one-sided. */
-uint64_t prep__duration_ns(const struct prep *p);
+static inline uint64_t prep__duration_ns(const struct prep *p)
+{
+	if (!p->req || !p->resp || p->resp->ts_last_ns <= p->req->ts_first_ns)
+		return 0;
+	return p->resp->ts_last_ns - p->req->ts_first_ns;
+}
 
 /*
  * 0-10 (CEF scale): 3 for a normal exchange, 5 for a server error or a

@@ -10,58 +10,54 @@
 
 static const char *const role_names[] = { "unknown", "server", "client" };
 
-/*
- * The date and time of one second, kept: most records share it with the
- * last. And the last whole timestamp: a record's own is its request's.
- */
+/* The most ts_put writes: its copy of the whole cached text, then the quote; or the timestamp. */
+#define TS_ROOM 48
+
+/* The date and time of one second, kept: most records share it with the last. */
 struct ts_cache {
 	time_t secs;
 	char text[32];		/* "2026-11-23T15:36:01." */
 	size_t len;
-	uint64_t last_ns;
-	size_t last_len;	/* 0: none yet */
-	char last[48];		/* last_ns as ts_quoted wrote it */
 };
 
 static __thread struct ts_cache ts_cache = { .secs = -1 };
 
-/* "2026-11-23T15:36:01.123456789Z" with its quotes into buf; returns the length. */
-static size_t ts_quoted(char buf[48], uint64_t real_ns)
+/* A new second: its date and time made once (gmtime and strftime are slow). */
+static __attribute__((noinline)) void ts_second(time_t secs)
+{
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	ts_cache.len = strftime(ts_cache.text, sizeof(ts_cache.text), "%Y-%m-%dT%H:%M:%S.", &tm);
+	ts_cache.secs = secs;
+}
+
+/* "2026-11-23T15:36:01.123456789Z" with its quotes at w (TS_ROOM free); returns w past it. */
+static char *ts_put(char *w, uint64_t real_ns)
 {
 	time_t secs = real_ns / 1000000000ULL;
 	uint32_t frac = real_ns % 1000000000ULL;
 
-	_Static_assert(sizeof(ts_cache.text) + 1 + 12 <= 48, "ts_quoted's buf holds the copy");
-	if (ts_cache.last_len && real_ns == ts_cache.last_ns) {
-		memcpy(buf, ts_cache.last, sizeof(ts_cache.last));	/* moves, not a call */
-		return ts_cache.last_len;
-	}
-	if (secs != ts_cache.secs) {
-		struct tm tm;
-
-		gmtime_r(&secs, &tm);
-		ts_cache.len = strftime(ts_cache.text, sizeof(ts_cache.text),
-					"%Y-%m-%dT%H:%M:%S.", &tm);
-		ts_cache.secs = secs;
-	}
-	buf[0] = '"';
-	/* whole 32-byte copies (text is 32 bytes, buf 48): moves, not a memcpy call */
-	memcpy(buf + 1, ts_cache.text, sizeof(ts_cache.text));
-	jbuf__digits9(buf + ts_cache.len + 1, frac);	/* nine digits of nanoseconds */
-	buf[ts_cache.len + 10] = 'Z';
-	buf[ts_cache.len + 11] = '"';
-	memcpy(ts_cache.last, buf, sizeof(ts_cache.last));
-	ts_cache.last_ns = real_ns;
-	ts_cache.last_len = ts_cache.len + 12;
-	return ts_cache.last_len;
+	_Static_assert(1 + sizeof(ts_cache.text) <= TS_ROOM &&
+		       1 + sizeof(ts_cache.text) - 1 + 11 <= TS_ROOM, "TS_ROOM holds what ts_put writes");
+	if (secs != ts_cache.secs)
+		ts_second(secs);
+	w[0] = '"';
+	/* the whole 32-byte array: moves, not a memcpy call */
+	memcpy(w + 1, ts_cache.text, sizeof(ts_cache.text));
+	w += 1 + ts_cache.len;
+	jbuf__digits9(w, frac);		/* nine digits of nanoseconds */
+	w[9] = 'Z';
+	w[10] = '"';
+	return w + 11;
 }
 
 void format__ts(struct jbuf *jb, uint64_t real_ns)
 {
-	char buf[48];
+	char buf[TS_ROOM];
 
 	/* digits and punctuation only: nothing to escape */
-	jbuf__value_raw(jb, buf, ts_quoted(buf, real_ns));
+	jbuf__value_raw(jb, buf, (size_t)(ts_put(buf, real_ns) - buf));
 }
 
 void format__begin(struct jbuf *jb, uint64_t seq, uint64_t real_ns, const char *type)
@@ -85,198 +81,145 @@ void format__end(struct jbuf *jb)
 
 /*
  * The exchange record has a fixed layout, so it is written as constant
- * pieces with their commas included (PUT) and values appended raw: no
- * comma bookkeeping per member, and a constant-size copy per key. Only
- * texts go through the escaper. Lifecycle and other records, whose
- * members vary, use the general writer in json.c.
+ * pieces with their commas included and values appended at a cursor. Its
+ * room is reserved once (record_room), so no piece tests for room, and the
+ * cursor stays in a register: a store through a char pointer would make
+ * the compiler reload jb->buf and jb->len after each piece. Only texts go
+ * through the escaper. Lifecycle and other records, whose members vary,
+ * use the general writer in json.c.
  */
-#define PUT(jb, lit) put_piece((jb), (lit), sizeof(lit) - 1)
+#define PUT(w, lit) json_put((w), (lit), sizeof(lit) - 1)
 
-/*
- * A constant piece: jbuf__raw without its NUL and without the oom test
- * (after a failed grow the record is dropped anyway, and the write stays
- * inside the buffer). The record's last piece goes through jbuf__raw, which
- * terminates it.
- */
-static inline __attribute__((always_inline)) void put_piece(struct jbuf *jb, const char *s,
-							     size_t n)
-{
-	if (__builtin_expect(n >= jb->cap - jb->len, 0) && !jbuf__grow(jb, n))
-		return;
-	memcpy(jb->buf + jb->len, s, n);
-	jb->len += n;
-}
+/* Bytes of the record written already, to be written again. */
+struct span {
+	const char *s;
+	size_t n;
+};
 
-/* A text made safe by the prepare step: only JSON's own escaping is left. */
-static void put_text(struct jbuf *jb, const struct prep *p, int f)
+/* One of our own names ("tcp", "ok", ...): nothing in it to escape. */
+static inline char *put_name(char *w, const char *name)
 {
-	jbuf__quoted(jb, (const uint8_t *)prep__s(p, f), prep__n(p, f));
+	*w++ = '"';
+	while (*name)	/* a few letters: copied as they are measured, no strlen call */
+		*w++ = *name++;
+	*w = '"';
+	return w + 1;
 }
 
 /*
- * A constant piece (a key) and then a prepared text: one room test covers
- * both, where PUT and put_text would test twice.
+ * A text made safe by the prepare step: only JSON's own escaping is left,
+ * none when the prepare step found it plain, and done already for a text
+ * it remembered.
  */
-static inline __attribute__((always_inline)) void put_keyed_text(struct jbuf *jb, const char *key,
-								  size_t kn, const struct prep *p,
-								  int f)
+static inline __attribute__((always_inline)) char *put_text(char *w, const struct prep *p,
+							   int f)
 {
-	size_t n = prep__n(p, f), room = kn + jbuf__quoted_room(n);
+	const char *js;
+	size_t jn;
 
-	if (__builtin_expect(room >= jb->cap - jb->len, 0) && !jbuf__grow(jb, room))
-		return;
-	memcpy(jb->buf + jb->len, key, kn);
-	jb->len += kn;
-	jbuf__quoted_reserved(jb, (const uint8_t *)prep__s(p, f), n);
+	if (prep__plain(p, f))
+		return json_plain_at(w, prep__s(p, f), prep__n(p, f));
+	js = prep__json(p, f, &jn);
+	if (js)
+		return json_copy_at(w, js, jn);
+	return json_quoted_at(w, (const uint8_t *)prep__s(p, f), prep__n(p, f));
 }
 
-#define PUT_TEXT(jb, key_lit, p, f) put_keyed_text((jb), (key_lit), sizeof(key_lit) - 1, (p), (f))
-
-/* A constant piece and then a number, under one room test as put_keyed_text. */
-static inline __attribute__((always_inline)) void put_keyed_u64(struct jbuf *jb, const char *key,
-								 size_t kn, uint64_t v)
+static char *put_bool(char *w, bool v)
 {
-	if (__builtin_expect(kn + FORMAT_U64_ROOM >= jb->cap - jb->len, 0) &&
-	    !jbuf__grow(jb, kn + FORMAT_U64_ROOM))
-		return;
-	memcpy(jb->buf + jb->len, key, kn);
-	jb->len += kn;
-	format__u64_reserved(jb, v);
+	return v ? PUT(w, "true") : PUT(w, "false");
 }
 
-#define PUT_U64(jb, key_lit, v) put_keyed_u64((jb), (key_lit), sizeof(key_lit) - 1, (v))
-
-/* One of our own names ("tcp", "ok", ...): nothing in it to escape. Inline: a literal's length folds. */
-static inline __attribute__((always_inline)) void put_keyed_name(struct jbuf *jb, const char *key,
-								  size_t kn, const char *name)
-{
-	size_t n = strlen(name);
-	char *o;
-
-	/* the constant piece before it, if any, under the same room test */
-	if (kn + n + 2 >= jb->cap - jb->len && !jbuf__grow(jb, kn + n + 2))
-		return;
-	o = jb->buf + jb->len;
-	memcpy(o, key, kn);
-	o += kn;
-	*o = '"';
-	memcpy(o + 1, name, n);
-	o[n + 1] = '"';
-	o[n + 2] = '\0';
-	jb->len += kn + n + 2;
-}
-
-static inline __attribute__((always_inline)) void put_name(struct jbuf *jb, const char *name)
-{
-	put_keyed_name(jb, "", 0, name);
-}
-
-#define PUT_NAME(jb, key_lit, name) put_keyed_name((jb), (key_lit), sizeof(key_lit) - 1, (name))
-
-static void put_bool(struct jbuf *jb, bool v)
-{
-	if (v)
-		PUT(jb, "true");
-	else
-		PUT(jb, "false");
-}
-
-/*
- * A constant piece and a quoted timestamp made in place after it (ts_quoted
- * writes at most 48 bytes), under one room test.
- */
-static inline __attribute__((always_inline)) void put_keyed_ts(struct jbuf *jb, const char *key,
-								size_t kn, uint64_t real_ns)
-{
-	if (kn + 48 >= jb->cap - jb->len && !jbuf__grow(jb, kn + 48))
-		return;
-	memcpy(jb->buf + jb->len, key, kn);
-	jb->len += kn;
-	jb->len += ts_quoted(jb->buf + jb->len, real_ns);
-	jb->buf[jb->len] = '\0';
-}
-
-#define PUT_TS(jb, key_lit, ns) put_keyed_ts((jb), (key_lit), sizeof(key_lit) - 1, (ns))
-
-/* ,"key":"text" when the text is not empty; key_lit has the comma and colon. */
-#define PUT_OPT_TEXT(jb, p, key_lit, f)				\
-	do {							\
-		if (prep__n((p), (f))) {			\
-			PUT_TEXT((jb), key_lit, (p), (f));	\
-		}						\
-	} while (0)
-
-static void put_proc(struct jbuf *jb, const struct prep *p)
+static char *put_proc(char *w, const struct prep *p)
 {
 	const struct conn *c = p->x->conn;
 	const struct msg_copy *m = p->x->req ? p->x->req : p->x->resp;
 
-	PUT_U64(jb, ",\"proc\":{\"pid\":", c->tgid);
-	PUT_U64(jb, ",\"tid\":", m ? m->tid : c->tid);
-	PUT_TEXT(jb, ",\"comm\":", p, PF_COMM);
-	PUT(jb, ",\"exe\":");
-	if (prep__n(p, PF_EXE))
-		put_text(jb, p, PF_EXE);
-	else
-		PUT(jb, "null");
-	PUT_U64(jb, ",\"uid\":", c->uid);
-	PUT(jb, "}");
+	w = PUT(w, ",\"proc\":{\"pid\":");
+	w = json_u64_at(w, c->tgid);
+	w = PUT(w, ",\"tid\":");
+	w = json_u64_at(w, m ? m->tid : c->tid);
+	w = PUT(w, ",\"comm\":");
+	w = put_text(w, p, PF_COMM);
+	w = PUT(w, ",\"exe\":");
+	w = prep__n(p, PF_EXE) ? put_text(w, p, PF_EXE) : PUT(w, "null");
+	w = PUT(w, ",\"uid\":");
+	w = json_u64_at(w, c->uid);
+	return PUT(w, "}");
 }
 
-static void put_conn(struct jbuf *jb, const struct prep *p)
+static char *put_conn(char *w, const struct prep *p)
 {
 	const struct conn *c = p->x->conn;
 
-	PUT(jb, ",\"conn\":{\"id\":\"");
+	w = PUT(w, ",\"conn\":{\"id\":\"");
 	/* digits and colons, or "tgid:stdio" */
-	jbuf__raw(jb, c->names.id, strnlen(c->names.id, sizeof(c->names.id)));
-	PUT_NAME(jb, "\",\"role\":", role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
-	PUT_NAME(jb, ",\"transport\":", prep__transport(p));
-	PUT_TEXT(jb, ",\"local\":", p, PF_LOCAL);
-	PUT_TEXT(jb, ",\"peer\":", p, PF_PEER);
-	if (c->tls)
-		PUT(jb, ",\"tls\":true}");
-	else
-		PUT(jb, ",\"tls\":false}");
+	w = json_put(w, c->names.id, strnlen(c->names.id, sizeof(c->names.id)));
+	w = PUT(w, "\",\"role\":");
+	w = put_name(w, role_names[c->role <= SA_ROLE_CLIENT ? c->role : 0]);
+	w = PUT(w, ",\"transport\":");
+	w = put_name(w, prep__transport(p));
+	w = PUT(w, ",\"local\":");
+	w = put_text(w, p, PF_LOCAL);
+	w = PUT(w, ",\"peer\":");
+	w = put_text(w, p, PF_PEER);
+	return c->tls ? PUT(w, ",\"tls\":true}") : PUT(w, ",\"tls\":false}");
+}
+
+/* ,"version":"HTTP/x.y" as seen: HTTP/2.0 or HTTP/0.9 written in a request line stay so. */
+static char *put_version(char *w, int version)
+{
+	const char *d = json_digit_pairs + (unsigned)version % 100 * 2;	/* its two digits */
+
+	w = PUT(w, ",\"version\":\"HTTP/");
+	w[0] = d[0];
+	w[1] = '.';
+	w[2] = d[1];
+	w[3] = '"';
+	return w + 4;
 }
 
 /*
  * Members common to both sides: time, sizes, excerpt, completeness.
- * first: nothing precedes them in the side's object.
+ * first: nothing precedes them in the side's object. ts: the side's time
+ * as written already (the request's is the record's), or NULL.
  */
-static void put_side_common(struct jbuf *jb, const struct prep *p, const struct message *m,
-			    int side, bool first)
+static char *put_side_common(char *w, const struct prep *p, const struct message *m, int side,
+			     bool first, const struct span *ts)
 {
-	if (first)
-		PUT_TS(jb, "\"ts\":", m->ts_first_ns + p->off);
-	else
-		PUT_TS(jb, ",\"ts\":", m->ts_first_ns + p->off);
-	if (p->x->conn->proto == PROTO_HTTP && m->http && m->http->version) {
-		/* as seen: HTTP/2.0 or HTTP/0.9 written in a request line stay so */
-		char v[] = ",\"version\":\"HTTP/x.y\"";
-		int version = m->http->version;
+	int ctype = side ? PF_RESP_CTYPE : PF_REQ_CTYPE;
 
-		v[17] = (char)('0' + version / 10 % 10);
-		v[19] = (char)('0' + version % 10);
-		jbuf__raw(jb, v, sizeof(v) - 1);
+	w = first ? PUT(w, "\"ts\":") : PUT(w, ",\"ts\":");
+	w = ts ? json_copy_at(w, ts->s, ts->n) : ts_put(w, m->ts_first_ns + p->off);
+	if (p->x->conn->proto == PROTO_HTTP && m->http && m->http->version)
+		w = put_version(w, m->http->version);
+	if (prep__n(p, ctype)) {
+		w = PUT(w, ",\"content_type\":");
+		w = put_text(w, p, ctype);
 	}
-	PUT_OPT_TEXT(jb, p, ",\"content_type\":", side ? PF_RESP_CTYPE : PF_REQ_CTYPE);
-	PUT_U64(jb, ",\"bytes\":", m->wire_bytes);
-	PUT_U64(jb, ",\"body_bytes\":", m->body_bytes);
+	w = PUT(w, ",\"bytes\":");
+	w = json_u64_at(w, m->wire_bytes);
+	w = PUT(w, ",\"body_bytes\":");
+	w = json_u64_at(w, m->body_bytes);
 	if (p->kind[side] != PK_TEXT) {
-		PUT_NAME(jb, ",\"body_kind\":", sanitize__kind_name(p->kind[side]));
+		w = PUT(w, ",\"body_kind\":");
+		w = put_name(w, sanitize__kind_name(p->kind[side]));
 	}
-	PUT_TEXT(jb, ",\"body\":", p, side ? PF_RESP_BODY : PF_REQ_BODY);
+	w = PUT(w, ",\"body\":");
+	w = put_text(w, p, side ? PF_RESP_BODY : PF_REQ_BODY);
 	if (m->body_cut)
-		PUT(jb, ",\"body_truncated\":true");
+		w = PUT(w, ",\"body_truncated\":true");
 	if (m->lost_bytes) {
-		PUT_U64(jb, ",\"lost_bytes\":", m->lost_bytes);
+		w = PUT(w, ",\"lost_bytes\":");
+		w = json_u64_at(w, m->lost_bytes);
 	}
 	if (m->incomplete)
-		PUT(jb, ",\"incomplete\":true");
+		w = PUT(w, ",\"incomplete\":true");
 	if (m->malformed) {
-		PUT_NAME(jb, ",\"malformed\":", m->malformed);
+		w = PUT(w, ",\"malformed\":");
+		w = put_name(w, m->malformed);	/* counted by record_room */
 	}
+	return w;
 }
 
 /* Only HTTP messages have a start line; JSON-RPC and raw get the common members. */
@@ -285,46 +228,56 @@ static bool http_fields(const struct prep *p)
 	return p->x->conn->proto == PROTO_HTTP;
 }
 
-static void put_request(struct jbuf *jb, const struct prep *p)
+/* ts: the record's time, which is the request's. */
+static char *put_request(char *w, const struct prep *p, const struct span *ts)
 {
-	PUT(jb, ",\"request\":{");
+	w = PUT(w, ",\"request\":{");
 	if (http_fields(p)) {
-		PUT_TEXT(jb, "\"method\":", p, PF_METHOD);
-		PUT_TEXT(jb, ",\"target\":", p, PF_TARGET);
-		PUT_OPT_TEXT(jb, p, ",\"host\":", PF_HOST);
+		w = PUT(w, "\"method\":");
+		w = put_text(w, p, PF_METHOD);
+		w = PUT(w, ",\"target\":");
+		w = put_text(w, p, PF_TARGET);
+		if (prep__n(p, PF_HOST)) {
+			w = PUT(w, ",\"host\":");
+			w = put_text(w, p, PF_HOST);
+		}
 	}
-	put_side_common(jb, p, p->req, 0, !http_fields(p));
-	PUT(jb, "}");
+	w = put_side_common(w, p, p->req, 0, !http_fields(p), ts);
+	return PUT(w, "}");
 }
 
-static void put_response(struct jbuf *jb, const struct prep *p)
+static char *put_response(char *w, const struct prep *p)
 {
-	PUT(jb, ",\"response\":{");
+	w = PUT(w, ",\"response\":{");
 	if (http_fields(p)) {
-		PUT_U64(jb, "\"status\":", msg_http(p->resp)->status);
-		PUT_OPT_TEXT(jb, p, ",\"reason\":", PF_REASON);
+		w = PUT(w, "\"status\":");
+		w = json_u64_at(w, msg_http(p->resp)->status);
+		if (prep__n(p, PF_REASON)) {
+			w = PUT(w, ",\"reason\":");
+			w = put_text(w, p, PF_REASON);
+		}
 	}
-	put_side_common(jb, p, p->resp, 1, !http_fields(p));
-	PUT(jb, "}");
+	w = put_side_common(w, p, p->resp, 1, !http_fields(p), NULL);
+	return PUT(w, "}");
 }
 
 /* A member of an object whose first member is not known in advance. */
-static void put_member_key(struct jbuf *jb, bool *first, const char *key)
+static char *put_member_key(char *w, bool *first, const char *key)
 {
 	if (!*first)
-		PUT(jb, ",");
+		*w++ = ',';
 	*first = false;
-	put_name(jb, key);
-	PUT(jb, ":");
+	w = put_name(w, key);
+	*w = ':';
+	return w + 1;
 }
 
-static void put_rpc_text(struct jbuf *jb, const struct prep *p, bool *first, const char *key,
-			 int f)
+static char *put_rpc_text(char *w, const struct prep *p, bool *first, const char *key, int f)
 {
 	if (!prep__n(p, f))
-		return;
-	put_member_key(jb, first, key);
-	put_text(jb, p, f);
+		return w;
+	w = put_member_key(w, first, key);
+	return put_text(w, p, f);
 }
 
 static bool is_prompt(const struct prep *p)
@@ -333,18 +286,19 @@ static bool is_prompt(const struct prep *p)
 }
 
 /* {"name":..,"version":..} of an MCP client or server, when its name is known. */
-static void put_peer_info(struct jbuf *jb, const struct prep *p, bool *first, const char *key,
-			  int name, int ver)
+static char *put_peer_info(char *w, const struct prep *p, bool *first, const char *key,
+			   int name, int ver)
 {
 	bool inner = true;
 
 	if (!prep__n(p, name))
-		return;
-	put_member_key(jb, first, key);
-	PUT(jb, "{");
-	put_rpc_text(jb, p, &inner, "name", name);
-	put_rpc_text(jb, p, &inner, "version", ver);
-	PUT(jb, "}");
+		return w;
+	w = put_member_key(w, first, key);
+	*w++ = '{';
+	w = put_rpc_text(w, p, &inner, "name", name);
+	w = put_rpc_text(w, p, &inner, "version", ver);
+	*w = '}';
+	return w + 1;
 }
 
 /*
@@ -352,21 +306,38 @@ static void put_peer_info(struct jbuf *jb, const struct prep *p, bool *first, co
  * "server":{...},"session_id","method_header","name_header","traceparent"},
  * each member only when known.
  */
-static void put_mcp(struct jbuf *jb, const struct prep *p)
+static char *put_mcp(char *w, const struct prep *p)
 {
 	bool first = true;
 
 	if (!p->x->mcp)
-		return;
-	PUT(jb, ",\"mcp\":{");
-	put_rpc_text(jb, p, &first, "protocol_version", PF_MCP_PROTO);
-	put_peer_info(jb, p, &first, "client", PF_MCP_CLIENT, PF_MCP_CLIENT_VER);
-	put_peer_info(jb, p, &first, "server", PF_MCP_SERVER, PF_MCP_SERVER_VER);
-	put_rpc_text(jb, p, &first, "session_id", PF_MCP_SESSION);
-	put_rpc_text(jb, p, &first, "method_header", PF_MCP_METHOD_HDR);
-	put_rpc_text(jb, p, &first, "name_header", PF_MCP_NAME_HDR);
-	put_rpc_text(jb, p, &first, "traceparent", PF_MCP_TRACE);
-	PUT(jb, "}");
+		return w;
+	w = PUT(w, ",\"mcp\":{");
+	w = put_rpc_text(w, p, &first, "protocol_version", PF_MCP_PROTO);
+	w = put_peer_info(w, p, &first, "client", PF_MCP_CLIENT, PF_MCP_CLIENT_VER);
+	w = put_peer_info(w, p, &first, "server", PF_MCP_SERVER, PF_MCP_SERVER_VER);
+	w = put_rpc_text(w, p, &first, "session_id", PF_MCP_SESSION);
+	w = put_rpc_text(w, p, &first, "method_header", PF_MCP_METHOD_HDR);
+	w = put_rpc_text(w, p, &first, "name_header", PF_MCP_NAME_HDR);
+	w = put_rpc_text(w, p, &first, "traceparent", PF_MCP_TRACE);
+	return PUT(w, "}");
+}
+
+/* "error":{"code","class","message"} of a JSON-RPC error response. */
+static char *put_rpc_error(char *w, const struct prep *p, bool *first)
+{
+	int64_t code = p->rpc_resp->err_code;
+
+	w = put_member_key(w, first, "error");
+	w = PUT(w, "{\"code\":");
+	if (code < 0)
+		*w++ = '-';
+	w = json_u64_at(w, code < 0 ? (uint64_t)0 - (uint64_t)code : (uint64_t)code);
+	w = PUT(w, ",\"class\":");
+	w = put_name(w, jsonrpc__error_class(code));
+	w = PUT(w, ",\"message\":");
+	w = put_text(w, p, PF_RPC_ERRMSG);
+	return PUT(w, "}");
 }
 
 /*
@@ -374,90 +345,127 @@ static void put_mcp(struct jbuf *jb, const struct prep *p)
  * "rpc":{"method","id","tool","direction","error":{"code","message"}}.
  * direction says who sent the request: inbound = to the audited process.
  */
-static void put_rpc(struct jbuf *jb, const struct prep *p)
+static char *put_rpc(char *w, const struct prep *p)
 {
 	const struct msg_copy *rq = p->rpc_req ? p->x->req : NULL;
 	bool first = true;
 
 	if (!p->rpc_req && !p->rpc_resp)
-		return;
-	PUT(jb, ",\"rpc\":{");
-	put_rpc_text(jb, p, &first, "method", PF_RPC_METHOD);
-	put_rpc_text(jb, p, &first, "id", PF_RPC_ID);
+		return w;
+	w = PUT(w, ",\"rpc\":{");
+	w = put_rpc_text(w, p, &first, "method", PF_RPC_METHOD);
+	w = put_rpc_text(w, p, &first, "id", PF_RPC_ID);
 	/* the subject: params.name is a tool for tools/call, a prompt for prompts/get */
-	put_rpc_text(jb, p, &first, is_prompt(p) ? "prompt" : "tool", PF_RPC_TOOL);
-	put_rpc_text(jb, p, &first, "uri", PF_RPC_URI);
+	w = put_rpc_text(w, p, &first, is_prompt(p) ? "prompt" : "tool", PF_RPC_TOOL);
+	w = put_rpc_text(w, p, &first, "uri", PF_RPC_URI);
 	if (rq && p->x->conn->proto == PROTO_JSONRPC) {
-		put_member_key(jb, &first, "direction");
-		put_name(jb, rq->dir == SA_DIR_INGRESS ? "inbound" : "outbound");
+		w = put_member_key(w, &first, "direction");
+		w = put_name(w, rq->dir == SA_DIR_INGRESS ? "inbound" : "outbound");
 	}
-	if (p->rpc_resp && p->rpc_resp->kind == RPC_ERROR) {
-		int64_t code = p->rpc_resp->err_code;
+	if (p->rpc_resp && p->rpc_resp->kind == RPC_ERROR)
+		w = put_rpc_error(w, p, &first);
+	return PUT(w, "}");
+}
 
-		put_member_key(jb, &first, "error");
-		PUT(jb, "{\"code\":");
-		if (code < 0)
-			PUT(jb, "-");
-		format__u64(jb, code < 0 ? (uint64_t)0 - (uint64_t)code : (uint64_t)code);
-		PUT_NAME(jb, ",\"class\":", jsonrpc__error_class(code));
-		PUT_TEXT(jb, ",\"message\":", p, PF_RPC_ERRMSG);
-		PUT(jb, "}");
-	}
-	PUT(jb, "}");
+/* The names of the rules that fired, each quoted with a comma: what put_redactions adds to the bound. */
+static size_t redactions_room(const struct prep *p)
+{
+	size_t i, n = redactor__nrules(p->r), room = 0;
+
+	for (i = 0; i < n; i++)
+		if (p->hits.mask & (1ULL << i))
+			room += strlen(redactor__rule_name(p->r, i)) + 3;
+	return room;
 }
 
 /* "redactions":["bearer_token",...] in rule order, only when one fired. */
-static void put_redactions(struct jbuf *jb, const struct prep *p)
+static char *put_redactions(char *w, const struct prep *p)
 {
 	size_t i, n;
 	bool first = true;
 
 	if (!p->hits.mask)
-		return;
+		return w;
 	n = redactor__nrules(p->r);
-	PUT(jb, ",\"redactions\":[");
+	w = PUT(w, ",\"redactions\":[");
 	for (i = 0; i < n; i++) {
 		if (!(p->hits.mask & (1ULL << i)))
 			continue;
 		if (!first)
-			PUT(jb, ",");
+			*w++ = ',';
 		first = false;
-		put_name(jb, redactor__rule_name(p->r, i));	/* [a-z0-9_] */
+		w = put_name(w, redactor__rule_name(p->r, i));	/* [a-z0-9_] */
 	}
-	PUT(jb, "]");
+	*w = ']';
+	return w + 1;
+}
+
+/*
+ * An upper bound of the record: RECORD_FIXED_ROOM, the texts escaped at
+ * the worst, the connection id and the names of unbounded length.
+ */
+static size_t record_room(const struct prep *p)
+{
+	size_t room = RECORD_FIXED_ROOM + json_quoted_max(p->text) + sizeof(p->x->conn->names.id);
+
+	if (p->req && p->req->malformed)
+		room += strlen(p->req->malformed);
+	if (p->resp && p->resp->malformed)
+		room += strlen(p->resp->malformed);
+	if (p->hits.mask)
+		room += redactions_room(p);
+	return room;
+}
+
+/* ts gets where the record's time was written. */
+static char *put_head(char *w, const struct prep *p, struct span *ts)
+{
+	const struct exchange *x = p->x;
+	uint64_t t = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
+
+	w = PUT(w, "{\"v\":" RECORD_VERSION_TEXT ",\"seq\":");
+	w = json_u64_at(w, p->seq);
+	w = PUT(w, ",\"ts\":");
+	ts->s = w;
+	w = ts_put(w, t + p->off);
+	ts->n = (size_t)(w - ts->s);
+	w = PUT(w, ",\"type\":\"exchange\"");
+	w = put_proc(w, p);
+	w = put_conn(w, p);
+	w = PUT(w, ",\"proto\":");
+	w = put_name(w, prep__proto(p));
+	w = PUT(w, ",\"outcome\":");
+	w = put_name(w, outcome__name(x->outcome));
+	w = PUT(w, ",\"critical\":");
+	w = put_bool(w, prep__critical(p));
+	if (p->req && p->resp) {
+		w = PUT(w, ",\"duration_ms\":");
+		w = json_ms_at(w, prep__duration_ns(p));
+	}
+	return w;
 }
 
 static void render_json(struct jbuf *jb, const struct prep *p, const struct format_opts *o)
 {
-	const struct exchange *x = p->x;
-	uint64_t ts = p->req ? p->req->ts_first_ns : p->resp->ts_first_ns;
+	struct span ts;
+	char *w;
 
 	(void)o;
-	PUT_U64(jb, "{\"v\":" RECORD_VERSION_TEXT ",\"seq\":", p->seq);
-	PUT_TS(jb, ",\"ts\":", ts + p->off);
-	PUT(jb, ",\"type\":\"exchange\"");
-	put_proc(jb, p);
-	put_conn(jb, p);
-	PUT_NAME(jb, ",\"proto\":", prep__proto(p));
-	PUT_NAME(jb, ",\"outcome\":", outcome__name(x->outcome));
-	PUT(jb, ",\"critical\":");
-	put_bool(jb, prep__critical(p));
-	if (p->req && p->resp) {
-		PUT(jb, ",\"duration_ms\":");
-		format__ms(jb, prep__duration_ns(p));
-	}
-	put_rpc(jb, p);
-	put_mcp(jb, p);
+	if (!jbuf__grow(jb, record_room(p)))
+		return;		/* oom set: the batch is refused and counted */
+	w = put_head(jbuf__at(jb), p, &ts);
+	w = put_rpc(w, p);
+	w = put_mcp(w, p);
 	if (p->req)
-		put_request(jb, p);
+		w = put_request(w, p, &ts);
 	if (p->resp)
-		put_response(jb, p);
-	put_redactions(jb, p);
+		w = put_response(w, p);
+	w = put_redactions(w, p);
 	if (p->truncated)
-		PUT(jb, ",\"truncated\":true");
+		w = PUT(w, ",\"truncated\":true");
 	if (p->redact_failed)
-		PUT(jb, ",\"redaction_failed\":true");
-	jbuf__raw(jb, "}\n", 2);	/* NUL-terminated again */
+		w = PUT(w, ",\"redaction_failed\":true");
+	jbuf__end_at(jb, PUT(w, "}\n"));
 }
 
 static int json_event(struct jbuf *jb, const struct format_opts *o, uint64_t seq,

@@ -12,6 +12,17 @@
 #define RECORD_VERSION 1
 #define RECORD_VERSION_TEXT "1"	/* the same, for records written as constant text */
 
+/*
+ * The exchange record reserves its room once: its texts escaped at the
+ * worst (json_quoted_max), the connection id, the names of unbounded
+ * length (malformed reasons, redaction rules), and this for the rest:
+ * every constant piece of every member, the quotes of every text, numbers
+ * of JSON_U64_MAX digits, timestamps, and our own names of up to
+ * FORMAT_NAME_MAX (format_int.h). test_format_all checks a record with
+ * every member and the largest numbers against it.
+ */
+#define RECORD_FIXED_ROOM 2048
+
 /* Open a record: {"v":1,"seq":..,"ts":..,"type":.. — the caller adds members. */
 void format__begin(struct jbuf *jb, uint64_t seq, uint64_t real_ns, const char *type);
 /* Close the record opened by format__begin and end the line. */

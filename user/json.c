@@ -63,10 +63,6 @@ out_oom:
 	return false;
 }
 
-static bool json_safe(uint8_t c)
-{
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-}
 
 static inline __attribute__((always_inline)) void jbuf__putc(struct jbuf *jb, char c)
 {
@@ -128,123 +124,85 @@ void jbuf__arr_close(struct jbuf *jb)
 }
 
 /*
- * s of fewer than 8 bytes (names, methods, short values) copied to o when
- * JSON takes all of it as it is: one word test instead of a byte loop.
- * The word is made of overlapping loads (4 + 4 bytes, or the first,
- * middle and last byte), the rest of it filled with a plain letter.
+ * s[0..n) copied to o up to the first byte JSON must escape; returns how
+ * many were copied (n when none is). Blocks of 16 and 8 bytes are stored
+ * whole and the count taken from where the first such byte is, so a text
+ * with a quote or a backslash here and there costs no byte loop: o has
+ * room for them (json_quoted_max), and what is stored past that byte is
+ * written over by what follows. Below 8 bytes left, the last 8 bytes of s
+ * are the block (those before the rest were copied as they are already);
+ * a text shorter than 8 is one word test (ascii_short_word) when plain.
  */
-static inline bool copy_short_plain(char *o, const uint8_t *s, size_t n)
+static inline size_t copy_until_special(char *o, const uint8_t *s, size_t n)
 {
-	uint32_t lo, hi;
-	uint64_t w;
+	size_t i = 0;
+	unsigned k;
 
-	if (n >= 4) {
-		memcpy(&lo, s, 4);
-		memcpy(&hi, s + n - 4, 4);
-		w = lo | (uint64_t)hi << 32;
-	} else {
-		w = s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16 |
-		    SWAR_ONES * 'a' << 24;
+	for (; i + 16 <= n; i += 16) {
+		memcpy(o + i, s + i, 16);
+		k = ascii_json_first_special16(s + i);
+		if (k < 16)
+			return i + k;
 	}
-	if (swar_json_special(w))
-		return false;
-	if (n >= 4) {
-		memcpy(o, &lo, 4);
-		memcpy(o + n - 4, &hi, 4);
-	} else {
-		o[0] = (char)s[0];
-		o[n / 2] = (char)s[n / 2];
-		o[n - 1] = (char)s[n - 1];
+	if (i + 8 <= n) {
+		memcpy(o + i, s + i, 8);
+		k = ascii_json_first_special8(s + i);
+		if (k < 8)
+			return i + k;
+		i += 8;
 	}
-	return true;
+	if (i == n)
+		return n;
+	if (n >= 8) {
+		memcpy(o + n - 8, s + n - 8, 8);
+		return n - 8 + ascii_json_first_special_word(swar_load(s + n - 8),
+							     (unsigned)(i - (n - 8)));
+	}
+	if (ascii_json_first_special_word(ascii_short_word(s, n), 0) == 8) {
+		json_copy_at(o, (const char *)s, n);
+		return n;
+	}
+	for (; i < n && ascii_json_plain_byte(s[i]); i++)
+		o[i] = (char)s[i];
+	return i;
 }
 
-/* The bytes from s[*i] on that JSON copies as they are, copied to o; returns o past them. */
-static inline __attribute__((always_inline)) char *copy_plain(char *o, const uint8_t *s,
-							     size_t n, size_t *i)
-{
-	size_t k = *i;
+static char *escape_at(char *o, const uint8_t *s, size_t n);
 
-	/* 16 bytes a test first: most texts worth a loop (paths, bodies) are longer than 16 */
-	for (; k + 16 <= n && ascii_json_plain16(s + k); k += 16, o += 16)
-		memcpy(o, s + k, 16);
-	for (; k + 8 <= n && ascii_json_plain8(s + k); k += 8, o += 8)
-		memcpy(o, s + k, 8);
-	if (k < n && n >= 8 && k + 8 > n && ascii_json_plain8(s + n - 8)) {
-		/* the last word, overlapping the ones copied: a plain tail in one step */
-		memcpy(o + (n - k) - 8, s + n - 8, 8);
-		o += n - k;
-		k = n;
+/*
+ * "s", escaped: plain runs are copied and \" and \\ (the backslashes of a
+ * sanitized text's \xNN) written in place; at any other byte that needs
+ * escaping, rare, the escaper writes the rest.
+ */
+char *json_quoted_at(char *o, const uint8_t *s, size_t n)
+{
+	size_t i = 0, k;
+
+	*o++ = '"';
+	for (;;) {
+		k = copy_until_special(o, s + i, n - i);
+		o += k;
+		i += k;
+		if (i == n)
+			break;
+		if (s[i] != '"' && s[i] != '\\') {
+			o = escape_at(o, s + i, n - i);
+			break;
+		}
+		o[0] = '\\';
+		o[1] = (char)s[i++];
+		o += 2;
 	}
-	while (k < n && json_safe(s[k]))
-		*o++ = (char)s[k++];
-	*i = k;
+	*o++ = '"';
 	return o;
 }
 
-static void jbuf__quoted_cold(struct jbuf *jb, const uint8_t *s, size_t n, size_t room);
-static void jbuf__quoted_rest(struct jbuf *jb, const uint8_t *s, size_t n, size_t i, char *o);
-
-/*
- * "s", escaped, into one reservation of two bytes per byte of s: plain
- * runs are copied and \" and \\ (the backslashes of a sanitized text's
- * \xNN) written in place. Other bytes, rare, go to the escaper with the rest.
- * Growing and escaping are tail calls out of line: with no call to come
- * back from, this path keeps its values in scratch registers and saves none.
- */
+/* The bound reserved, then the cursor writer: one room test per string. */
 void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n)
 {
-	size_t room = jbuf__quoted_room(n);
-
-	if (room >= jb->cap - jb->len) {
-		jbuf__quoted_cold(jb, s, n, room);
+	if (!jbuf__grow(jb, json_quoted_max(n)))
 		return;
-	}
-	jbuf__quoted_reserved(jb, s, n);
-}
-
-void jbuf__quoted_reserved(struct jbuf *jb, const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-	char *o = jb->buf + jb->len;
-
-	*o++ = '"';
-	if (n < 8 && n && copy_short_plain(o, s, n)) {
-		o[n] = '"';
-		o[n + 1] = '\0';
-		jb->len += n + 2;
-		return;
-	}
-	for (o = copy_plain(o, s, n, &i); i < n && (s[i] == '"' || s[i] == '\\');
-	     o = copy_plain(o, s, n, &i)) {
-		*o++ = '\\';
-		*o++ = (char)s[i++];
-	}
-	if (i == n) {	/* the common case: nothing else to escape, the room was reserved */
-		*o++ = '"';
-		*o = '\0';
-		jb->len = (size_t)(o - jb->buf);
-		return;
-	}
-	jbuf__quoted_rest(jb, s, n, i, o);
-}
-
-/* No room yet: grow once, after which the reservation holds and quoting goes as usual. */
-static __attribute__((noinline, cold)) void jbuf__quoted_cold(struct jbuf *jb, const uint8_t *s,
-							      size_t n, size_t room)
-{
-	if (jbuf__grow(jb, room))
-		jbuf__quoted(jb, s, n);
-}
-
-/* A byte other than \" or \\ needs escaping at s[i]: the escaper writes the rest. */
-static __attribute__((noinline)) void jbuf__quoted_rest(struct jbuf *jb, const uint8_t *s,
-							size_t n, size_t i, char *o)
-{
-	jb->len = (size_t)(o - jb->buf);
-	jb->buf[jb->len] = '\0';
-	jbuf__escape(jb, s + i, n - i);
-	jbuf__putc(jb, '"');
+	jbuf__end_at(jb, json_quoted_at(jbuf__at(jb), s, n));
 }
 
 void jbuf__key(struct jbuf *jb, const char *key)
@@ -277,7 +235,7 @@ void jbuf__cstr(struct jbuf *jb, const char *s)
 }
 
 /* "00" to "99": two digits per division, half the divisions of a digit loop. */
-static const char digit_pairs[201] =
+const char json_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
@@ -286,28 +244,53 @@ char *jbuf__digits(char *end, uint64_t v)
 {
 	while (v >= 100) {
 		end -= 2;
-		memcpy(end, digit_pairs + v % 100 * 2, 2);
+		memcpy(end, json_digit_pairs + v % 100 * 2, 2);
 		v /= 100;
 	}
 	if (v >= 10) {
 		end -= 2;
-		memcpy(end, digit_pairs + v * 2, 2);
+		memcpy(end, json_digit_pairs + v * 2, 2);
 	} else {
 		*--end = (char)('0' + v);
 	}
 	return end;
 }
 
-void jbuf__digits9(char *out, uint32_t v)
+/*
+ * Decimal digits of v, 1 to 20, without a loop: its bit length times
+ * log10(2) (1233 / 4096) is the digit count or one short, which one
+ * compare settles (Hacker's Delight 11-4).
+ */
+static unsigned dec_len(uint64_t v)
 {
-	/* fixed places: a digit and four pairs, no loop and no test per digit */
-	uint32_t low = v % 100000000, hi = low / 10000, lo = low % 10000;
+	static const uint64_t pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+		1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+		1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+		1000000000000000000ULL, 10000000000000000000ULL,
+	};
+	uint64_t x = v | 1;	/* 0 has one digit, as 1 has */
+	unsigned t = (unsigned)(64 - __builtin_clzll(x)) * 1233 >> 12;
 
-	out[0] = (char)('0' + v / 100000000 % 10);
-	memcpy(out + 1, digit_pairs + hi / 100 * 2, 2);
-	memcpy(out + 3, digit_pairs + hi % 100 * 2, 2);
-	memcpy(out + 5, digit_pairs + lo / 100 * 2, 2);
-	memcpy(out + 7, digit_pairs + lo % 100 * 2, 2);
+	return t + (x >= pow10[t]);
+}
+
+/* v >= 10000 (json_u64_at has the smaller ones). */
+char *json_u64_big_at(char *o, uint64_t v)
+{
+	char *end;
+
+	if (v < 100000000) {
+		uint32_t hi = (uint32_t)v / 10000;
+
+		o = json_small_at(o, hi);
+		json_digits4(o, (uint32_t)v - hi * 10000);
+		return o + 4;
+	}
+	end = o + dec_len(v);
+	jbuf__digits(end, v);
+	return end;
 }
 
 void jbuf__u64(struct jbuf *jb, uint64_t v)
@@ -332,19 +315,24 @@ void jbuf__i64(struct jbuf *jb, int64_t v)
 }
 
 /* Truncated to the microsecond: 1999999 ns is 1.999, as a duration never rounds up. */
+char *json_ms_at(char *o, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	uint32_t frac = (uint32_t)(us % 1000);
+
+	o = json_u64_at(o, us / 1000);
+	o[0] = '.';
+	memcpy(o + 1, json_digit_pairs + frac / 10 * 2, 2);	/* hundreds and tens */
+	o[3] = (char)('0' + frac % 10);
+	return o + 4;
+}
+
 void jbuf__ms(struct jbuf *jb, uint64_t ns)
 {
-	char tmp[32], *end = tmp + sizeof(tmp), *p;
-	uint64_t us = ns / 1000;
-
-	p = end - 4;
-	p[0] = '.';
-	p[1] = (char)('0' + us / 100 % 10);
-	p[2] = (char)('0' + us / 10 % 10);
-	p[3] = (char)('0' + us % 10);
-	p = jbuf__digits(p, us / 1000);
 	jbuf__sep(jb);
-	jbuf__raw(jb, p, (size_t)(end - p));
+	if (!jbuf__grow(jb, JSON_MS_MAX))
+		return;
+	jbuf__end_at(jb, json_ms_at(jbuf__at(jb), ns));
 }
 
 void jbuf__bool(struct jbuf *jb, bool v)
@@ -400,8 +388,8 @@ static size_t utf8_len(const uint8_t *s, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* One byte that cannot be copied: a short escape, \u00XX, or \\xNN if not UTF-8. */
-static void escape_byte(struct jbuf *jb, uint8_t c)
+/* One byte that cannot be copied, at o: a short escape, \u00XX, or \\xNN if not UTF-8. */
+static char *escape_byte_at(char *o, uint8_t c)
 {
 	char e[6] = { '\\', 'u', '0', '0', hexdig[c >> 4], hexdig[c & 15] };
 	char s = 0;
@@ -417,18 +405,15 @@ static void escape_byte(struct jbuf *jb, uint8_t c)
 	}
 	if (s) {
 		e[1] = s;
-		jbuf__raw(jb, e, 2);
-	} else if (c < 0x80) {
-		jbuf__raw(jb, e, 6);
-	} else {
-		char x[5] = { '\\', '\\', 'x', hexdig[c >> 4], hexdig[c & 15] };
-
-		jbuf__raw(jb, x, 5);
+		return json_put(o, e, 2);
 	}
+	if (c < 0x80)
+		return json_put(o, e, 6);
+	return json_put(o, ((char[5]){ '\\', '\\', 'x', hexdig[c >> 4], hexdig[c & 15] }), 5);
 }
 
-/* Runs of bytes that need no escape (ASCII or valid UTF-8) go out in one copy. */
-void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n)
+/* Runs of bytes that need no escape (ASCII or valid UTF-8) go out in one copy; at most 6 bytes per byte. */
+static char *escape_at(char *o, const uint8_t *s, size_t n)
 {
 	size_t i = 0, start, k;
 
@@ -438,16 +423,23 @@ void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n)
 			i += ascii_json_words(s + i, n - i);
 			if (i >= n)
 				break;
-			if (json_safe(s[i]))
+			if (ascii_json_plain_byte(s[i]))
 				i++;
 			else if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)))
 				i += k;
 			else
 				break;
 		}
-		if (i > start)
-			jbuf__raw(jb, (const char *)s + start, i - start);
+		o = json_put(o, s + start, i - start);
 		if (i < n)
-			escape_byte(jb, s[i++]);
+			o = escape_byte_at(o, s[i++]);
 	}
+	return o;
+}
+
+void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n)
+{
+	if (!jbuf__grow(jb, json_quoted_max(n)))
+		return;
+	jbuf__end_at(jb, escape_at(jbuf__at(jb), s, n));
 }

@@ -54,8 +54,26 @@ static inline void jbuf__raw(struct jbuf *jb, const char *s, size_t n)
 
 /* Decimal digits of v written to end just before end (room for 20); returns their start. */
 char *jbuf__digits(char *end, uint64_t v);
+/* "00" to "99" at [2 * i]: numbers are written two digits per division. */
+extern const char json_digit_pairs[201];
+
+/* v < 10000 as four digits, zero-padded, at out[0..4). */
+static inline void json_digits4(char *out, uint32_t v)
+{
+	memcpy(out, json_digit_pairs + v / 100 * 2, 2);
+	memcpy(out + 2, json_digit_pairs + v % 100 * 2, 2);
+}
+
 /* The last nine decimal digits of v, zero-padded, at out[0..9) (nanoseconds of a second). */
-void jbuf__digits9(char *out, uint32_t v);
+static inline void jbuf__digits9(char *out, uint32_t v)
+{
+	/* fixed places: a digit and two fours, no loop and no test per digit */
+	uint32_t low = v % 100000000, hi = low / 10000;
+
+	out[0] = (char)('0' + v / 100000000 % 10);
+	json_digits4(out + 1, hi);
+	json_digits4(out + 5, low - hi * 10000);
+}
 
 void jbuf__obj_open(struct jbuf *jb);		/* { (as a value) */
 void jbuf__obj_close(struct jbuf *jb);		/* } */
@@ -93,15 +111,128 @@ void jbuf__null(struct jbuf *jb);
 void jbuf__escape(struct jbuf *jb, const uint8_t *s, size_t n);
 /* "s" with s escaped (jbuf__escape): a JSON string value without the comma logic. */
 void jbuf__quoted(struct jbuf *jb, const uint8_t *s, size_t n);
-/* The room jbuf__quoted reserves for n bytes (two per byte and the quotes); huge: grow refuses. */
-static inline size_t jbuf__quoted_room(size_t n)
-{
-	return n > SIZE_MAX / 4 ? SIZE_MAX / 2 : 2 * n + 2;
-}
+
 /*
- * jbuf__quoted once jbuf__quoted_room(n) bytes are known free: a caller that
- * writes a constant piece before the text reserves for both in one test.
+ * Writing at a cursor. A writer that knows an upper bound of what it will
+ * write (a record: its constant pieces, the json_quoted_max of its texts)
+ * reserves it once with jbuf__grow, then writes through a char pointer
+ * with no room test per piece, and sets jb->len (and the NUL) at the end.
+ * These write no NUL.
  */
-void jbuf__quoted_reserved(struct jbuf *jb, const uint8_t *s, size_t n);
+
+/* The most json_quoted_at writes for n bytes: six per byte (\u00XX), two quotes; huge: grow refuses. */
+static inline size_t json_quoted_max(size_t n)
+{
+	return n > SIZE_MAX / 8 ? SIZE_MAX / 2 : 6 * n + 2;
+}
+
+/* "s", escaped as jbuf__escape does, at o (json_quoted_max(n) bytes free); returns o past it. */
+char *json_quoted_at(char *o, const uint8_t *s, size_t n);
+
+/* The most json_u64_at writes. */
+#define JSON_U64_MAX 20
+
+/* v < 10000 in 1 to 4 digits at o; returns o past them. */
+static inline char *json_small_at(char *o, uint32_t v)
+{
+	if (v < 10) {
+		*o = (char)('0' + v);
+		return o + 1;
+	}
+	if (v < 100) {
+		memcpy(o, json_digit_pairs + v * 2, 2);
+		return o + 2;
+	}
+	if (v < 1000) {
+		*o = (char)('0' + v / 100);
+		memcpy(o + 1, json_digit_pairs + v % 100 * 2, 2);
+		return o + 3;
+	}
+	json_digits4(o, v);
+	return o + 4;
+}
+
+char *json_u64_big_at(char *o, uint64_t v);
+
+/*
+ * v in decimal at o; returns o past it. The numbers of a record (sizes,
+ * ids, status) mostly have four digits or fewer: those inline, with no
+ * loop; up to eight take one 32-bit split, longer ones count their digits.
+ */
+static inline char *json_u64_at(char *o, uint64_t v)
+{
+	return v < 10000 ? json_small_at(o, (uint32_t)v) : json_u64_big_at(o, v);
+}
+
+/* The most json_ms_at writes. */
+#define JSON_MS_MAX (JSON_U64_MAX + 4)
+/* ns as milliseconds with 3 decimals (jbuf__ms) at o; returns o past it. */
+char *json_ms_at(char *o, uint64_t ns);
+
+/*
+ * n bytes at o; returns o past them. Texts of a record are short: up to 32
+ * bytes they go in two overlapping moves of one width, with no call and no
+ * byte read or written outside either range.
+ */
+static inline __attribute__((always_inline)) char *json_copy_at(char *o, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, d;
+
+	if (n > 32) {
+		memcpy(o, s, n);
+	} else if (n >= 16) {
+		char x[16], y[16];
+
+		memcpy(x, s, 16);
+		memcpy(y, s + n - 16, 16);
+		memcpy(o, x, 16);
+		memcpy(o + n - 16, y, 16);
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(o, &a, 8);
+		memcpy(o + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&c, s, 4);
+		memcpy(&d, s + n - 4, 4);
+		memcpy(o, &c, 4);
+		memcpy(o + n - 4, &d, 4);
+	} else if (n) {
+		o[0] = s[0];
+		o[n / 2] = s[n / 2];
+		o[n - 1] = s[n - 1];
+	}
+	return o + n;
+}
+
+/* "s" for a text known to need no escaping (ascii_json_plain_all): the bytes between quotes. */
+static inline __attribute__((always_inline)) char *json_plain_at(char *o, const char *s, size_t n)
+{
+	*o = '"';
+	o = json_copy_at(o + 1, s, n);
+	*o = '"';
+	return o + 1;
+}
+
+/* Where the cursor starts: the end of jb's content (room reserved with jbuf__grow). */
+static inline char *jbuf__at(const struct jbuf *jb)
+{
+	return jb->buf + jb->len;
+}
+
+/* The cursor's writes become jb's content, NUL-terminated again. */
+static inline void jbuf__end_at(struct jbuf *jb, char *o)
+{
+	*o = '\0';
+	jb->len = (size_t)(o - jb->buf);
+}
+
+/* n bytes at o; returns o past them (a literal's constant n makes it a few moves). */
+static inline char *json_put(char *o, const void *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
 
 #endif /* SOCKAUDIT_JSON_H */
