@@ -370,12 +370,125 @@ static void replace_in(const char *path, const char *what, const char *with)
 	fclose(f);
 }
 
+/* Save st at seq through saver sv (not durable), then load it back and compare. */
+static void save_seq(const struct outpath_req *at, struct chainfile_seal *sl,
+		     struct chain_state *st, uint64_t seq)
+{
+	struct chain_state back;
+	bool anchored;
+	char err[512];
+
+	st->seq = seq;
+	memset(st->key, (int)seq, 32);
+	assert_int_equal(chainfile__save_state(at, "/var/log/a.log", st, sl, false, err,
+					       sizeof(err)), 0);
+	assert_int_equal(chainfile__load_state(at->path, "/var/log/a.log", sl, &back, &anchored),
+			 0);
+	assert_memory_equal(&back, st, sizeof(*st));
+}
+
+/* The whole file, NUL-terminated (n: its length); NULL when it cannot be read. */
+static char *slurp_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *text = calloc(1, 8193);
+
+	*n = 0;
+	if (!f || !text) {
+		if (f)
+			fclose(f);
+		free(text);
+		return NULL;
+	}
+	*n = fread(text, 1, 8192, f);
+	fclose(f);
+	return text;
+}
+
+/* A file's bytes are all zero (the older state wiped, its key gone). */
+static bool all_zero(const char *path)
+{
+	size_t n;
+	char *text = slurp_file(path, &n);
+	bool zero = text != NULL;
+
+	for (size_t i = 0; text && i < n; i++)
+		zero &= text[i] == 0;
+	free(text);
+	return zero;
+}
+
+/*
+ * Saves after every fdatasync go through the saver: the state's and the
+ * .tmp's names exchanged, the older state zeroed, each save loads back.
+ * Names planted at the .tmp (a symlink to a victim, a hard link) are never
+ * written through: the save goes the ordinary way around them.
+ */
+static void test_state_saver(void **state)
+{
+	struct chain_state st = { 0 };
+	uint8_t mk[32];
+	char path[128], tmp[140], victim[140], anchor[128];
+	struct chainfile_seal sl = { mk, anchor, chainfile__saver_new() };
+	struct outpath_req at = { .mode = 0600, .gid = (gid_t)-1 };
+	struct stat a, b;
+	size_t n;
+	char *text;
+
+	(void)state;
+	memset(mk, 0x22, 32);
+	memset(st.head, 0xab, 32);
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(anchor, sizeof(anchor), "%s/s.anchor", dir);
+	at.path = path;
+	assert_non_null(sl.saver);
+	save_seq(&at, &sl, &st, 1);		/* the ordinary way, sets the saver up */
+	assert_int_equal(stat(tmp, &a), 0);	/* the spare, empty */
+	assert_int_equal(a.st_size, 0);
+	assert_int_equal(stat(path, &b), 0);
+	save_seq(&at, &sl, &st, 2);		/* exchanged: the spare is now the state */
+	assert_int_equal(stat(path, &a), 0);
+	assert_int_not_equal(a.st_ino, b.st_ino);
+	assert_true(all_zero(tmp));		/* the state of seq 1 (its key) wiped */
+	save_seq(&at, &sl, &st, 3);
+	assert_int_equal(stat(path, &a), 0);
+	assert_int_equal(a.st_ino, b.st_ino);	/* the two inodes take turns */
+	assert_true(all_zero(tmp));
+	/* a symlink planted at the .tmp: the victim is never written */
+	assert_int_equal(unlink(tmp), 0);
+	FILE *f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("victim\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, tmp), 0);
+	save_seq(&at, &sl, &st, 4);
+	text = slurp_file(victim, &n);
+	assert_string_equal(text, "victim\n");
+	free(text);
+	/* a hard link planted at the .tmp (to the victim): not written through either */
+	save_seq(&at, &sl, &st, 5);		/* the saver set up again */
+	assert_int_equal(unlink(tmp), 0);
+	assert_int_equal(link(victim, tmp), 0);
+	save_seq(&at, &sl, &st, 6);
+	text = slurp_file(victim, &n);
+	assert_string_equal(text, "victim\n");
+	free(text);
+	save_seq(&at, &sl, &st, 7);
+	/* freed: the spare's name goes with it */
+	chainfile__saver_free(sl.saver);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	unlink(victim);
+	unlink(path);
+}
+
 static void test_state_file(void **state)
 {
 	struct chain_state st = { .seq = 12345 }, back;
 	uint8_t key0[32], mk[32], other[32];
 	char path[128], tmp[140], anchor[128], hexkey[65], err[512];
-	struct chainfile_seal sl = { mk, anchor }, sl2 = { other, anchor };
+	struct chainfile_seal sl = { mk, anchor, NULL }, sl2 = { other, anchor, NULL };
 	struct outpath_req at = { .mode = 0600, .gid = (gid_t)-1 };
 	struct outpath_req aat = { .what = "anchor file", .mode = 0600, .gid = (gid_t)-1 };
 	bool anchored = true;
@@ -480,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_from_type),
 		cmocka_unit_test_setup_teardown(test_keygen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_saver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_anchor_file, setup, teardown),
 	};
 

@@ -30,7 +30,13 @@ struct outpath_req;
 struct chainfile_seal {
 	const uint8_t *mac_key;		/* CHAIN_KEY_LEN bytes */
 	const char *anchor;		/* the anchor file's path */
+	struct chainfile_saver *saver;	/* repeated saves of one state (NULL: none) */
 };
+
+/* What repeated saves of one state file keep open (chainfile.c says why). */
+struct chainfile_saver;
+struct chainfile_saver *chainfile__saver_new(void);
+void chainfile__saver_free(struct chainfile_saver *sv);	/* NULL is fine */
 
 /* The state file's MAC key from the key file's key. 0 or -EIO. */
 int chainfile__state_key(const uint8_t key0[CHAIN_KEY_LEN], uint8_t out[CHAIN_KEY_LEN]);
@@ -39,7 +45,9 @@ int chainfile__state_key(const uint8_t key0[CHAIN_KEY_LEN], uint8_t out[CHAIN_KE
  * Write the state (the log it belongs to, seq, head, current key, whether
  * the anchor held a line, and a MAC over all of it) to at->path
  * atomically: a temporary file created exclusively beside it (outpath.h),
- * fsync when durable, rename. 0 or -errno + err.
+ * fsync when durable, rename. With sl->saver a save that is not durable
+ * writes the saver's .tmp inode and exchanges the two names instead, once
+ * an ordinary save set it up. 0 or -errno + err.
  */
 int chainfile__save_state(const struct outpath_req *at, const char *log,
 			  const struct chain_state *st, const struct chainfile_seal *sl,

@@ -37,7 +37,8 @@ static int open_chain(struct sealer *sl, const struct sink_config *cfg, const ch
 	sl->anchor_path = outpath__beside(cfg->output_file, cfg->base_directory, ic->anchor_file,
 					  ".anchor");
 	sl->chain = chain__new(fmt, &zero);
-	if (!sl->state_path || !sl->anchor_path || !sl->chain) {
+	sl->saver = chainfile__saver_new();
+	if (!sl->state_path || !sl->anchor_path || !sl->chain || !sl->saver) {
 		snprintf(err, errlen, "audit log %s: cannot set up its integrity chain (no "
 			 "memory, or libcrypto without HMAC-SHA256)", cfg->output_file);
 		return -ENOMEM;
@@ -74,6 +75,7 @@ void sealer__free(struct sealer *sl)
 	if (!sl)
 		return;
 	chain__free(sl->chain);
+	chainfile__saver_free(sl->saver);
 	free(sl->state_path);
 	free(sl->anchor_path);
 	free(sl->sealed);
@@ -132,7 +134,7 @@ const char *sealer__resume_check(struct sealer *sl, int fd, uint64_t size,
 	size_t len = 0;
 	char *last = last_line(fd, size, cfg->max_message_length, &len);
 	int e = chainfile__load_state(sl->state_path, log,
-				      &(struct chainfile_seal){ sl->state_key, sl->anchor_path },
+				      &(struct chainfile_seal){ sl->state_key, sl->anchor_path, NULL },
 				      st, anchored);
 
 	sl->caught_up = 0;
@@ -204,7 +206,8 @@ int sealer__save(const struct sealer *sl, const struct outpath_req *at, const ch
 		 bool durable, char *err, size_t errlen)
 {
 	return chainfile__save_state(at, log, chain__state(sl->chain),
-				     &(struct chainfile_seal){ sl->state_key, sl->anchor_path },
+				     &(struct chainfile_seal){ sl->state_key, sl->anchor_path,
+							       sl->saver },
 				     durable, err, errlen);
 }
 

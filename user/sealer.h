@@ -28,6 +28,7 @@
 struct sealer {
 	struct chain *chain;
 	char *state_path, *anchor_path;
+	struct chainfile_saver *saver;	/* the state's repeated saves (chainfile.h) */
 	uint8_t key0[CHAIN_KEY_LEN];	/* the key file's key, erased once the chain began */
 	uint8_t state_key[CHAIN_KEY_LEN];	/* MACs the state file (from key0) */
 	bool begun;			/* chain_resume or chain_gap is written */
