@@ -288,6 +288,9 @@ bench-format: $(OUT)/bench/format_bench ## sanitize+redact+format MB/s, ns/recor
 # issue 6: the verifier's test makes the writer's writev fail on demand
 $(OUT)/tests/test_verify: LDFLAGS += -Wl,--wrap=writev
 
+# the chain state's saver on a file system without RENAME_EXCHANGE
+$(OUT)/tests/test_chain: LDFLAGS += -Wl,--wrap=renameat2
+
 # issue 6: the chain's cost on the writer thread, then verify MB/s and peak RSS
 # on the chained log it leaves (INTEGRITY_MB, default 1024; on /var/tmp): bench/chain_bench.c.
 

@@ -370,6 +370,21 @@ static void replace_in(const char *path, const char *what, const char *with)
 	fclose(f);
 }
 
+/* renameat2 mock: EINVAL (a file system without RENAME_EXCHANGE) while no_exchange_fs is set. */
+static bool no_exchange_fs;
+static int renameat2_calls;
+
+int __real_renameat2(int odfd, const char *old, int ndfd, const char *new, unsigned int flags);
+int __wrap_renameat2(int odfd, const char *old, int ndfd, const char *new, unsigned int flags)
+{
+	renameat2_calls++;
+	if (no_exchange_fs) {
+		errno = EINVAL;
+		return -1;
+	}
+	return __real_renameat2(odfd, old, ndfd, new, flags);
+}
+
 /* Save st at seq through saver sv (not durable), then load it back and compare. */
 static void save_seq(const struct outpath_req *at, struct chainfile_seal *sl,
 		     struct chain_state *st, uint64_t seq)
@@ -480,6 +495,39 @@ static void test_state_saver(void **state)
 	chainfile__saver_free(sl.saver);
 	assert_int_not_equal(access(tmp, F_OK), 0);
 	unlink(victim);
+	unlink(path);
+}
+
+/*
+ * Without RENAME_EXCHANGE the saver tries once: that save and every later
+ * one go the ordinary way (a new temp renamed over the state), and each
+ * still loads back; no temp is left beside the state.
+ */
+static void test_state_saver_no_exchange(void **state)
+{
+	struct chain_state st = { 0 };
+	uint8_t mk[32];
+	char path[128], tmp[140], anchor[128];
+	struct chainfile_seal sl = { mk, anchor, chainfile__saver_new() };
+	struct outpath_req at = { .mode = 0600, .gid = (gid_t)-1 };
+
+	(void)state;
+	memset(mk, 0x33, 32);
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(anchor, sizeof(anchor), "%s/s.anchor", dir);
+	at.path = path;
+	no_exchange_fs = true;
+	renameat2_calls = 0;
+	save_seq(&at, &sl, &st, 1);		/* the ordinary way, sets the saver up */
+	save_seq(&at, &sl, &st, 2);		/* the exchange fails: the ordinary way */
+	assert_int_equal(renameat2_calls, 1);
+	save_seq(&at, &sl, &st, 3);
+	save_seq(&at, &sl, &st, 4);
+	assert_int_equal(renameat2_calls, 1);	/* not tried again */
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	no_exchange_fs = false;
+	chainfile__saver_free(sl.saver);
 	unlink(path);
 }
 
@@ -594,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keygen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_saver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_saver_no_exchange, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_anchor_file, setup, teardown),
 	};
 

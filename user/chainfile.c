@@ -287,6 +287,7 @@ struct chainfile_saver {
 	ino_t ino[2];
 	int len[2];			/* bytes written in each (the .tmp one's are zeros) */
 	dev_t dev;
+	bool no_exchange;		/* the file system has no RENAME_EXCHANGE: saves go the ordinary way */
 	char leaf[NAME_MAX + 1], tleaf[NAME_MAX + 1];
 };
 
@@ -385,9 +386,13 @@ static int saver_save(struct chainfile_saver *sv, const char *buf, int n)
 		return -ENOENT;
 	if (!spare_named(sv))
 		return -ESTALE;
-	if (pwrite(sv->fd[0], buf, n, 0) != n || ftruncate(sv->fd[0], n) ||
-	    renameat2(sv->dfd, sv->tleaf, sv->dfd, sv->leaf, RENAME_EXCHANGE))
+	if (pwrite(sv->fd[0], buf, n, 0) != n || ftruncate(sv->fd[0], n))
 		return -EIO;
+	if (renameat2(sv->dfd, sv->tleaf, sv->dfd, sv->leaf, RENAME_EXCHANGE)) {
+		/* not on this file system (overlayfs, some network ones): never again */
+		sv->no_exchange = errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP;
+		return -EIO;
+	}
 	sv->len[0] = n;
 	saver_swap(sv);
 	/*
@@ -408,7 +413,7 @@ int chainfile__save_state(const struct outpath_req *at, const char *log,
 	char buf[STATE_MAX];
 	const char *leaf;
 	int dfd, n, e, kept = -1;
-	bool keep = sl->saver && !durable;
+	bool keep = sl->saver && !durable && !sl->saver->no_exchange;
 
 	n = format_state(buf, sizeof(buf), log, st, sl);
 	if (n < 0) {
