@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ int __wrap_fstatvfs(int fd, struct statvfs *v)
  * test sets it back to 0.
  */
 static int block_sync;
+static int syncs_held;		/* fdatasync calls that have entered the block_sync 2 wait */
 
 int __real_fdatasync(int fd);
 int __wrap_fdatasync(int fd)
@@ -90,6 +92,8 @@ int __wrap_fdatasync(int fd)
 		errno = EINTR;
 		return -1;
 	}
+	if (mode == 2)
+		__atomic_add_fetch(&syncs_held, 1, __ATOMIC_RELAXED);
 	while (mode == 2 && (mode = __atomic_load_n(&block_sync, __ATOMIC_RELAXED)) == 2)
 		while (nanosleep(&ts, NULL) && errno == EINTR)
 			;
@@ -614,13 +618,15 @@ static void test_give_batches_in_one_cycle(void **state)
 	struct sink *s;
 	char *buf;
 	size_t cap;
-	int calls;
+	int calls, held;
 
 	s = hybrid_sink(&c, "g.log");
 	/* a critical record: the writer syncs it and blocks there */
+	held = __atomic_load_n(&syncs_held, __ATOMIC_RELAXED);
 	__atomic_store_n(&block_sync, 2, __ATOMIC_RELAXED);
 	assert_int_equal(sink__put(s, "{\"first\":1}\n", 12, 1, 12), 0);
-	usleep(50000);
+	while (__atomic_load_n(&syncs_held, __ATOMIC_RELAXED) == held)
+		sched_yield();	/* until the writer is inside that sync */
 	calls = writev_calls;
 	give_three(s, &buf, &cap);
 	__atomic_store_n(&block_sync, 0, __ATOMIC_RELAXED);
