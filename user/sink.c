@@ -1227,10 +1227,11 @@ static void writer_cycle(struct sink *s, struct cycle *c)
 	if (!s->set_up) {
 		retry_setup(s, c->stop);
 		if (!s->set_up) {
-			for (i = 0; c->run && i < c->run->n; i++)
-				early_buffer(s, &(struct recs){ .buf = c->run->b[i].buf,
-								.end = c->run->b[i].end,
-								.n = c->run->b[i].nrec });
+			for (i = 0; c->run && i < c->run->n; i++) {
+				struct recs r = batch__recs(&c->run->b[i]);
+
+				early_buffer(s, &r);
+			}
 			return;
 		}
 	}
